@@ -1,0 +1,38 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+
+from piguard.api.errors import install_error_handlers
+from piguard.api.routers import audit, auth, breakglass, me, records
+from piguard.config import Settings
+from piguard.db import make_engine, make_session_factory
+from piguard.keys import load_secret
+
+log = logging.getLogger("piguard.api")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; refuses to start with missing or placeholder secrets or invalid policies."""
+    settings = settings or Settings()
+    secret = load_secret(settings)
+    engine = make_engine(settings)
+    app = FastAPI(
+        title="piguard",
+        version="0.1.0",
+        description="Need-to-know access to death-information records, with every disclosure audited.",
+    )
+    app.state.settings = settings
+    app.state.secret = secret
+    app.state.engine = engine
+    app.state.sessions = make_session_factory(engine)
+    install_error_handlers(app)
+    app.include_router(auth.router, prefix="/api/v1/auth", tags=["auth"])
+    app.include_router(me.router, prefix="/api/v1/me", tags=["me"])
+    app.include_router(records.router, prefix="/api/v1", tags=["records"])
+    app.include_router(breakglass.router, prefix="/api/v1", tags=["breakglass"])
+    app.include_router(audit.router, prefix="/api/v1/audit", tags=["audit"])
+    return app

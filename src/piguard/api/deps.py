@@ -1,0 +1,54 @@
+"""FastAPI dependencies: settings, database session, authenticated principal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
+
+from piguard.config import Settings
+from piguard.errors import AuthenticationError
+from piguard.identity import service as identity
+from piguard.identity.schemas import Principal
+
+
+def get_settings(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A database session; the router opens the one transaction (``with session.begin():``)."""
+    with request.app.state.sessions() as session:
+        yield session
+
+
+def get_principal(
+    request: Request,
+    session: Annotated[Session, Depends(get_session)],
+    authorization: Annotated[str | None, Header()] = None,
+    x_terminal_id: Annotated[str | None, Header()] = None,
+) -> Principal:
+    """Authenticate the bearer token (or service API key) bound to ``X-Terminal-Id``."""
+    if not authorization:
+        raise AuthenticationError("missing Authorization header")
+    scheme, _, credential = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not credential:
+        raise AuthenticationError("expected 'Authorization: Bearer <token>'")
+    client = request.client.host if request.client else None
+    with session.begin():
+        return identity.authenticate_token(
+            session=session,
+            secret=request.app.state.secret,
+            token=credential.strip(),
+            terminal_id=x_terminal_id,
+            source_ip=client,
+        )
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -1,0 +1,7 @@
+"""API routes: audit (being built)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

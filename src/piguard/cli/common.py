@@ -1,0 +1,39 @@
+"""Helpers shared by CLI modules: settings, database sessions, consistent error output."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from piguard.config import Settings
+from piguard.db import make_engine, make_session_factory
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def load_settings() -> Settings:
+    """Settings from the environment."""
+    return Settings()
+
+
+@contextmanager
+def db_session(settings: Settings) -> Iterator[Session]:
+    """A session whose engine is disposed afterwards; the caller opens the transaction."""
+    engine = make_engine(settings)
+    factory = make_session_factory(engine)
+    try:
+        with factory() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def fail(message: str, *, code: int = 1) -> typer.Exit:
+    """Print an error (never a traceback) and return the Exit to raise."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)

@@ -1,0 +1,10 @@
+"""CLI commands of this group (being built)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the main app."""
+    del app

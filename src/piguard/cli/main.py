@@ -1,0 +1,26 @@
+"""The ``piguard`` command: one Typer app, one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from piguard.cli import audit, db, detect, scan, service, simulate, users
+
+app = typer.Typer(
+    name="piguard",
+    help="Guards sensitive personal records against the insiders who are allowed to log in.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+service.register(app)
+scan.register(app)
+simulate.register(app)
+detect.register(app)
+app.add_typer(db.app, name="db")
+app.add_typer(users.app, name="users")
+app.add_typer(audit.app, name="audit")
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

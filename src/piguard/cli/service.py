@@ -1,0 +1,47 @@
+"""``piguard init`` and ``piguard serve``."""
+
+from __future__ import annotations
+
+import typer
+
+from piguard.cli.common import console, fail, load_settings
+from piguard.db import migrate
+from piguard.errors import ConfigError
+from piguard.keys import ensure_secret
+
+
+def init() -> None:
+    """Create the data directory, generate secrets and signing keys (0600), migrate the database."""
+    from piguard.ledger.keys import ensure_signing_key
+
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    made_secret = ensure_secret(settings)
+    made_key = ensure_signing_key(settings)
+    migrate.upgrade(settings)
+    console.print(f"data directory  {settings.data_dir.resolve()}")
+    console.print(f"secret          {settings.secret_key_path()} ({'new' if made_secret else 'kept'})")
+    console.print(f"ledger key      {settings.ledger_key_path()} ({'new' if made_key else 'kept'})")
+    console.print("database        migrated to the newest schema")
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to bind."),
+    port: int = typer.Option(8000, help="Port to bind."),
+) -> None:
+    """Run the HTTP API (refuses to start with missing or placeholder secrets)."""
+    import uvicorn
+
+    from piguard.api.app import create_app
+
+    try:
+        app = create_app(load_settings())
+    except ConfigError as exc:
+        raise fail(str(exc), code=2) from None
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def register(app: typer.Typer) -> None:
+    """Add init and serve to the main app."""
+    app.command("init")(init)
+    app.command("serve")(serve)

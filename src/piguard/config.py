@@ -1,0 +1,48 @@
+"""Settings, read from the environment (prefix ``PIGUARD_``); created by factories, never at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration of one piguard installation."""
+
+    model_config = SettingsConfigDict(env_prefix="PIGUARD_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("./var"), description="Where the database, keys and reports live.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is an SQLite file in the data directory.",
+    )
+    token_lifetime_seconds: int = Field(default=900, gt=0, le=3600)
+    secret_key_file: Path | None = Field(default=None, description="HMAC secret for tokens and pseudonyms.")
+    ledger_key_file: Path | None = Field(default=None, description="Ed25519 key that signs checkpoints.")
+    ledger_origin: str = Field(default="piguard.example/ledger", description="Checkpoint origin line.")
+    checkpoint_every_entries: int = Field(default=1000, gt=0)
+    checkpoint_every_seconds: int = Field(default=300, gt=0)
+    login_max_failures: int = Field(default=5, gt=0)
+    login_lockout_seconds: int = Field(default=900, gt=0)
+    breakglass_minutes: int = Field(default=60, gt=0, le=240)
+    mdt_grace_minutes: int = Field(default=30, ge=0, le=240)
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to ``sqlite:///DATA_DIR/piguard.db``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'piguard.db').resolve()}"
+
+    def keys_dir(self) -> Path:
+        """Folder for generated secrets (mode 0700)."""
+        return self.data_dir / "keys"
+
+    def secret_key_path(self) -> Path:
+        """Path of the HMAC secret file."""
+        return self.secret_key_file or self.keys_dir() / "secret.key"
+
+    def ledger_key_path(self) -> Path:
+        """Path of the ledger's Ed25519 private key file."""
+        return self.ledger_key_file or self.keys_dir() / "ledger_ed25519.key"

@@ -1,0 +1,37 @@
+"""Engine and session factories (never created at import time)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from piguard.config import Settings
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run beside the single writer; foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(settings: Settings, *, url: str | None = None) -> Engine:
+    """Create the engine for the configured database (SQLite file by default)."""
+    target = url or settings.resolved_database_url()
+    if target.startswith("sqlite"):
+        if target.startswith("sqlite:///") and ":memory:" not in target:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(target, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(target, pool_pre_ping=True)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Session factory; the caller owns the transaction (``with session.begin():``)."""
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)

@@ -1,0 +1,17 @@
+"""Imports every domain's models so ``Base.metadata`` is complete (Alembic, tests, create_all)."""
+
+from __future__ import annotations
+
+import importlib
+
+MODEL_MODULES = (
+    "piguard.records.models",
+    "piguard.identity.models",
+    "piguard.ledger.models",
+)
+
+
+def load_all_models() -> None:
+    """Import each domain's ``models`` module once."""
+    for name in MODEL_MODULES:
+        importlib.import_module(name)

@@ -1,0 +1,106 @@
+"""The one exception tree of piguard.
+
+``PiguardError``
+    ``ConfigError``            settings, keys or policies unusable; the service refuses to start
+    ``InputError``             bad input; carries ``where`` (file:line, field) and a reason
+        ``InterchangeError``   a FORMATS.md file or row is malformed
+        ``UnknownPurposeError`` purpose of use is not an ActReason code we accept
+        ``UnknownContextError`` display context is not defined
+    ``NotFoundError``          the thing does not exist (or is not visible; we never say which)
+    ``AuthenticationError``    login, token or terminal binding failed
+        ``AccountLockedError`` too many failures; retry after ``retry_after`` seconds
+    ``AccessDenied``           the policy said no; carries ``reason`` and ``policy_ids``
+    ``ConflictError``          a state transition that is not allowed now
+    ``LedgerError``            the audit ledger
+        ``ProofError``         an inclusion or consistency proof does not verify
+        ``TamperError``        stored ledger data disagrees with itself
+        ``SignatureError``     a signed note does not verify
+    ``DiscoveryError``         PI discovery could not read a source
+    ``DetectionError``         detection could not run
+
+Messages never contain record data; they name fields, files and lines.
+"""
+
+from __future__ import annotations
+
+
+class PiguardError(Exception):
+    """Base of every error piguard raises on purpose."""
+
+
+class ConfigError(PiguardError):
+    """Configuration, keys or policies are unusable."""
+
+
+class InputError(PiguardError):
+    """Input was rejected; ``where`` names the file, line or field."""
+
+    def __init__(self, reason: str, *, where: str | None = None) -> None:
+        self.reason = reason
+        self.where = where
+        super().__init__(f"{where}: {reason}" if where else reason)
+
+
+class InterchangeError(InputError):
+    """A FORMATS.md file or row is malformed."""
+
+
+class UnknownPurposeError(InputError):
+    """The purpose of use is not a known ActReason code."""
+
+
+class UnknownContextError(InputError):
+    """The display context does not exist."""
+
+
+class NotFoundError(PiguardError):
+    """The object does not exist or is not visible to the caller."""
+
+
+class AuthenticationError(PiguardError):
+    """Authentication failed."""
+
+
+class AccountLockedError(AuthenticationError):
+    """Too many failed logins; locked for ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"account temporarily locked; retry after {retry_after} s")
+
+
+class AccessDenied(PiguardError):
+    """The policy denied the request."""
+
+    def __init__(self, reason: str, *, policy_ids: tuple[str, ...] = ()) -> None:
+        self.reason = reason
+        self.policy_ids = policy_ids
+        super().__init__(reason)
+
+
+class ConflictError(PiguardError):
+    """The requested state change is not allowed in the current state."""
+
+
+class LedgerError(PiguardError):
+    """Base of audit-ledger errors."""
+
+
+class ProofError(LedgerError):
+    """A Merkle proof or its inputs are invalid."""
+
+
+class TamperError(LedgerError):
+    """Stored ledger data is inconsistent: something was changed."""
+
+
+class SignatureError(LedgerError):
+    """A signed note or checkpoint signature does not verify."""
+
+
+class DiscoveryError(PiguardError):
+    """PI discovery could not read or parse a source."""
+
+
+class DetectionError(PiguardError):
+    """Misuse detection could not run."""

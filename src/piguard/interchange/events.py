@@ -1,0 +1,108 @@
+"""Access events (FORMATS.md section 1): the record the ledger stores and detection reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import rfc8785
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from piguard.errors import InterchangeError
+from piguard.interchange.tabular import Row, read_rows, split_list, write_rows
+
+ROLES = (
+    "physician", "nurse", "emt", "dispatcher", "cdc_coder", "cdc_epidemiologist",
+    "police_registrar", "funeral_clerk", "privacy_officer", "admin", "service",
+)
+ACTIONS = (
+    "read", "search", "export", "print", "create", "update", "login", "logout",
+    "breakglass", "resolve_handle",
+)
+EVENT_COLUMNS = (
+    "event_id", "time", "user_id", "role", "org_id", "terminal_id", "session_id", "source_ip",
+    "action", "resource_type", "resource_id", "subject_id", "fields", "purpose", "outcome",
+    "reason", "query", "result_count", "result_subject_ids",
+)
+LIST_COLUMNS = ("fields", "result_subject_ids")
+
+
+class AccessEvent(BaseModel):
+    """One access to personal data, or one attempt (FORMATS.md section 1)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+
+    event_id: str = Field(min_length=1, max_length=128)
+    time: datetime
+    user_id: str = Field(min_length=1, max_length=128)
+    role: str = Field(min_length=1, max_length=64)
+    org_id: str = Field(min_length=1, max_length=128)
+    terminal_id: str | None = None
+    session_id: str | None = None
+    source_ip: str | None = None
+    # Other systems add actions and roles of their own (e.g. concurrent_session), so these are
+    # validated as non-empty strings; ROLES/ACTIONS list the vocabulary piguard itself writes.
+    action: str = Field(min_length=1, max_length=64)
+    resource_type: str | None = None
+    resource_id: str | None = None
+    subject_id: str | None = None
+    fields: tuple[str, ...] = ()
+    purpose: str | None = None
+    outcome: Literal["allowed", "denied"] = "allowed"
+    reason: str | None = None
+    query: str | None = None
+    result_count: int | None = Field(default=None, ge=0)
+    result_subject_ids: tuple[str, ...] = ()
+
+    @field_validator("time")
+    @classmethod
+    def _needs_offset(cls, value: datetime) -> datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("time must carry an explicit UTC offset (RFC 3339)")
+        return value
+
+    @field_validator("fields", "result_subject_ids", mode="before")
+    @classmethod
+    def _split_lists(cls, value: Any) -> tuple[str, ...]:
+        return tuple(split_list(value))
+
+    def to_record(self) -> dict[str, Any]:
+        """The event as a JSON-ready dict: RFC 3339 time, absent optional fields omitted."""
+        record: dict[str, Any] = {}
+        for name in EVENT_COLUMNS:
+            value = getattr(self, name)
+            if value is None or value == ():
+                continue
+            if name == "time":
+                value = value.isoformat()
+            elif isinstance(value, tuple):
+                value = list(value)
+            record[name] = value
+        return record
+
+    def canonical_json(self) -> bytes:
+        """RFC 8785 (JCS) canonical JSON: the bytes of the ledger leaf."""
+        return rfc8785.dumps(self.to_record())
+
+
+def event_from_row(row: Row) -> AccessEvent:
+    """Validate one input row as an access event; errors name the file, line and field."""
+    try:
+        return AccessEvent.model_validate(row.data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "row"
+        raise InterchangeError(f"field '{field}': {first['msg']}", where=row.where) from None
+
+
+def read_events(path: Path) -> Iterator[AccessEvent]:
+    """Read and validate every event of a FORMATS.md events file."""
+    for row in read_rows(path):
+        yield event_from_row(row)
+
+
+def write_events(path: Path, events: Iterable[AccessEvent]) -> int:
+    """Write events in the format named by the file extension; returns the count."""
+    return write_rows(path, (event.to_record() for event in events), columns=EVENT_COLUMNS)
