@@ -1,0 +1,208 @@
+"""Context tables (FORMATS.md section 2): who the users are and what explains their accesses.
+
+A context directory holds one file per table, named ``<table>.<ext>`` with any extension
+``interchange.tabular`` reads (``users.csv``, ``subjects.parquet``, ``shifts.csv.gz``, ...).
+Only ``users`` is required. Rows are validated into the typed records below; errors name the
+file, line and field. Large tables (subjects, relationships, shifts) can be streamed with
+:func:`iter_table` instead of loading :class:`ContextTables` whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from piguard.errors import InterchangeError
+from piguard.interchange.tabular import SUFFIXES, Row, read_rows, write_rows
+
+ORG_TYPES = (
+    "hospital", "emergency_center", "cdc", "police", "funeral_home", "civil_affairs",
+    "health_commission",
+)
+RELATIONSHIP_KINDS = (
+    "certifier", "attending", "crew", "coder", "registrar", "funeral", "investigator",
+)
+TABLES = ("users", "orgs", "subjects", "relationships", "shifts")
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+# Times must carry an explicit offset (RFC 3339); blank CSV cells of optional fields mean absent.
+Time = AwareDatetime
+OptTime = Annotated[AwareDatetime | None, BeforeValidator(_blank_to_none)]
+OptStr = Annotated[str | None, BeforeValidator(_blank_to_none)]
+
+
+class _ContextRow(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+
+    def to_record(self) -> dict[str, Any]:
+        """The row as a writer-ready dict: RFC 3339 times, booleans as 0/1, None for absent."""
+        record: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, bool):
+                value = int(value)
+            record[name] = value
+        return record
+
+
+class UserRow(_ContextRow):
+    """One account (a person's; a transfer gives the same ``user_id`` a second row)."""
+
+    user_id: str = Field(min_length=1, max_length=128)
+    role: str = Field(min_length=1, max_length=64)
+    org_id: str = Field(min_length=1, max_length=128)
+    district: str = Field(min_length=1, max_length=64)
+    home_compound: OptStr = None
+    surname: OptStr = None
+    active_from: Time
+    active_to: OptTime = None
+
+
+
+class OrgRow(_ContextRow):
+    """One organisation."""
+
+    org_id: str = Field(min_length=1, max_length=128)
+    org_type: Literal[
+        "hospital", "emergency_center", "cdc", "police", "funeral_home", "civil_affairs",
+        "health_commission",
+    ]
+    district: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=256)
+
+
+class SubjectRow(_ContextRow):
+    """One person records are about; ``death_time`` is None while alive."""
+
+    subject_id: str = Field(min_length=1, max_length=128)
+    death_time: OptTime = None
+    district: str = Field(min_length=1, max_length=64)
+    compound: OptStr = None
+    surname: OptStr = None
+    is_canary: bool = False
+
+
+
+class RelationshipRow(_ContextRow):
+    """A documented reason for ``user_id`` to access ``subject_id`` in a time window."""
+
+    user_id: str = Field(min_length=1, max_length=128)
+    subject_id: str = Field(min_length=1, max_length=128)
+    kind: str = Field(min_length=1, max_length=64)
+    valid_from: Time
+    valid_to: OptTime = None
+
+
+
+class ShiftRow(_ContextRow):
+    """One rostered shift."""
+
+    user_id: str = Field(min_length=1, max_length=128)
+    start: Time
+    end: Time
+
+
+
+ROW_TYPES: dict[str, type[_ContextRow]] = {
+    "users": UserRow,
+    "orgs": OrgRow,
+    "subjects": SubjectRow,
+    "relationships": RelationshipRow,
+    "shifts": ShiftRow,
+}
+COLUMNS: dict[str, tuple[str, ...]] = {
+    name: tuple(model.model_fields) for name, model in ROW_TYPES.items()
+}
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_row(model: type[M], row: Row) -> M:
+    """Validate one input row as ``model``; errors name the file, line and field (never values)."""
+    try:
+        return model.model_validate(row.data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(part) for part in first["loc"]) or "row"
+        raise InterchangeError(f"field '{name}': {first['msg']}", where=row.where) from None
+
+
+@dataclass(frozen=True, slots=True)
+class ContextTables:
+    """All context tables of one directory, loaded; tables that were absent are empty."""
+
+    users: tuple[UserRow, ...]
+    orgs: tuple[OrgRow, ...] = ()
+    subjects: tuple[SubjectRow, ...] = ()
+    relationships: tuple[RelationshipRow, ...] = ()
+    shifts: tuple[ShiftRow, ...] = ()
+    present: frozenset[str] = field(default_factory=frozenset)
+
+
+def table_path(directory: Path, name: str) -> Path | None:
+    """The file holding table ``name`` in ``directory`` (any supported extension), or None."""
+    if name not in ROW_TYPES:
+        raise InterchangeError(
+            f"unknown context table '{name}'; expected one of {', '.join(TABLES)}"
+        )
+    candidates = (directory / f"{name}{suffix}" for suffix in SUFFIXES)
+    found = [path for path in candidates if path.exists()]
+    if len(found) > 1:
+        raise InterchangeError(
+            f"table '{name}' is present in more than one format", where=str(directory)
+        )
+    return found[0] if found else None
+
+
+def iter_table(directory: Path, name: str) -> Iterator[Any]:
+    """Stream the validated rows of one context table (nothing if the table is absent)."""
+    path = table_path(directory, name)
+    if path is None:
+        return
+    model = ROW_TYPES[name]
+    for row in read_rows(path):
+        yield parse_row(model, row)
+
+
+def read_context(directory: Path) -> ContextTables:
+    """Load a context directory; ``users`` is required, other tables are optional."""
+    if not directory.is_dir():
+        raise InterchangeError("context directory does not exist", where=str(directory))
+    if table_path(directory, "users") is None:
+        raise InterchangeError(
+            "the users table is required (users.csv, users.parquet, ...)", where=str(directory)
+        )
+    loaded = {name: tuple(iter_table(directory, name)) for name in TABLES}
+    present = frozenset(name for name in TABLES if table_path(directory, name) is not None)
+    return ContextTables(
+        users=loaded["users"], orgs=loaded["orgs"], subjects=loaded["subjects"],
+        relationships=loaded["relationships"], shifts=loaded["shifts"], present=present,
+    )
+
+
+def write_table(path: Path, rows: Iterable[_ContextRow], *, table: str) -> int:
+    """Write one context table to ``path`` (format by extension); returns the row count."""
+    if table not in ROW_TYPES:
+        raise InterchangeError(f"unknown context table '{table}'")
+    return write_rows(path, (row.to_record() for row in rows), columns=COLUMNS[table])
+
+
+def write_context(directory: Path, tables: ContextTables, *, fmt: str = "csv") -> dict[str, int]:
+    """Write every non-empty table (and always ``users``) as ``<table>.<fmt>``; returns counts."""
+    counts: dict[str, int] = {}
+    for name in TABLES:
+        rows: tuple[_ContextRow, ...] = getattr(tables, name)
+        if rows or name == "users":
+            counts[name] = write_table(directory / f"{name}.{fmt}", rows, table=name)
+    return counts
