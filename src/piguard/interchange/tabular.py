@@ -19,7 +19,9 @@ from typing import IO, Any
 from piguard.errors import InterchangeError
 
 LIST_SEPARATOR = ";"
-SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".csv", ".csv.gz", ".parquet")
+SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".csv", ".csv.gz", ".tsv", ".tsv.gz", ".parquet")
+# TSV (tab-separated, otherwise as CSV) is read and written for PI discovery and redaction.
+DELIMITERS = {"csv": ",", "tsv": "\t"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +33,7 @@ class Row:
 
 
 def file_format(path: Path) -> str:
-    """The format of ``path`` by extension: jsonl, json, csv or parquet (gzip allowed for jsonl/csv)."""
+    """The format of ``path`` by extension: jsonl, json, csv, tsv or parquet (text may be .gz)."""
     name = path.name.lower()
     for suffix, fmt in (
         (".jsonl.gz", "jsonl"),
@@ -39,6 +41,8 @@ def file_format(path: Path) -> str:
         (".json", "json"),
         (".csv.gz", "csv"),
         (".csv", "csv"),
+        (".tsv.gz", "tsv"),
+        (".tsv", "tsv"),
         (".parquet", "parquet"),
     ):
         if name.endswith(suffix):
@@ -64,8 +68,8 @@ def read_rows(path: Path) -> Iterator[Row]:
             yield from _read_jsonl(path)
         elif fmt == "json":
             yield from _read_json(path)
-        elif fmt == "csv":
-            yield from _read_csv(path)
+        elif fmt in DELIMITERS:
+            yield from _read_csv(path, delimiter=DELIMITERS[fmt])
         else:
             yield from _read_parquet(path)
     except UnicodeDecodeError as exc:
@@ -106,9 +110,9 @@ def _read_json(path: Path) -> Iterator[Row]:
         yield Row(where, obj)
 
 
-def _read_csv(path: Path) -> Iterator[Row]:
+def _read_csv(path: Path, *, delimiter: str = ",") -> Iterator[Row]:
     with _open_text(path) as handle:
-        reader = csv.reader(handle)
+        reader = csv.reader(handle, delimiter=delimiter)
         try:
             header = next(reader)
         except StopIteration:
@@ -172,8 +176,8 @@ def write_rows(path: Path, rows: Iterable[dict[str, Any]], *, columns: Sequence[
     count = 0
     raw: IO[bytes] = gzip.open(path, "wb") if path.name.lower().endswith(".gz") else path.open("wb")
     with raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle:
-        if fmt == "csv":
-            writer = csv.writer(handle, lineterminator="\n")
+        if fmt in DELIMITERS:
+            writer = csv.writer(handle, delimiter=DELIMITERS[fmt], lineterminator="\n")
             writer.writerow(columns)
             for row in rows:
                 writer.writerow([csv_cell(row.get(name)) for name in columns])
