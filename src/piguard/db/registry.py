@@ -6,6 +6,8 @@ import importlib
 
 MODEL_MODULES = (
     "piguard.records.models",
+    "piguard.policy.models",
+    "piguard.minimize.models",
     "piguard.identity.models",
     "piguard.ledger.models",
 )

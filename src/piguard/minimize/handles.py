@@ -1,0 +1,124 @@
+"""Virtual contact handles: issue per (viewer, record, target, purpose), resolve only via the bridge."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from piguard.db.base import utcnow
+from piguard.errors import NotFoundError
+from piguard.minimize.models import ContactHandle
+from piguard.records.models import Dispatch, Relative
+
+HANDLE_PREFIX = "95"  # a virtual-number range; never a real subscriber prefix
+HANDLE_DIGITS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class HandleBinding:
+    """To whom and for what a handle was issued (for leak tracing)."""
+
+    handle: str
+    viewer_id: str
+    resource_type: str
+    resource_id: str
+    subject_id: str | None
+    target: str
+    purpose: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+def issue(
+    *,
+    session: Session,
+    viewer_id: str,
+    resource_type: str,
+    resource_id: str,
+    subject_id: str | None,
+    target: str,
+    purpose: str,
+    expires_at: datetime,
+) -> str:
+    """The viewer's handle for this target, reusing a live one so a screen refresh keeps the number."""
+    now = utcnow()
+    existing = session.scalars(
+        select(ContactHandle).where(
+            ContactHandle.viewer_id == viewer_id,
+            ContactHandle.resource_id == resource_id,
+            ContactHandle.target == target,
+            ContactHandle.purpose == purpose,
+        )
+    ).all()
+    for handle in existing:
+        if handle.expires_at > now:
+            return handle.handle
+    value = _new_handle(session)
+    session.add(
+        ContactHandle(
+            handle=value,
+            viewer_id=viewer_id,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            subject_id=subject_id,
+            target=target,
+            purpose=purpose,
+            expires_at=expires_at,
+        )
+    )
+    return value
+
+
+def _new_handle(session: Session) -> str:
+    while True:
+        value = HANDLE_PREFIX + "".join(secrets.choice("0123456789") for _ in range(HANDLE_DIGITS))
+        if session.scalar(select(ContactHandle.id).where(ContactHandle.handle == value)) is None:
+            return value
+
+
+def binding(*, session: Session, handle: str) -> HandleBinding:
+    """Who a handle was issued to (expired ones too); NotFoundError when unknown."""
+    row = session.scalar(select(ContactHandle).where(ContactHandle.handle == handle.strip()))
+    if row is None:
+        raise NotFoundError("unknown handle")
+    return _binding(row)
+
+
+def _binding(row: ContactHandle) -> HandleBinding:
+    return HandleBinding(
+        handle=row.handle,
+        viewer_id=row.viewer_id,
+        resource_type=row.resource_type,
+        resource_id=row.resource_id,
+        subject_id=row.subject_id,
+        target=row.target,
+        purpose=row.purpose,
+        issued_at=row.issued_at,
+        expires_at=row.expires_at,
+    )
+
+
+def resolve(*, session: Session, handle: str) -> tuple[HandleBinding, str | None]:
+    """The real number behind a live handle (the caller records the resolution); expired handles fail."""
+    found = binding(session=session, handle=handle)
+    if found.expires_at <= utcnow():
+        raise NotFoundError("handle expired")
+    if found.target == "caller":
+        dispatch = session.get(Dispatch, found.resource_id)
+        return found, dispatch.caller_phone if dispatch else None
+    if found.target.startswith("relative:"):
+        relative = session.get(Relative, found.target.split(":", 1)[1])
+        return found, relative.phone if relative else None
+    return found, None
+
+
+def list_bindings(*, session: Session, since: datetime | None = None) -> list[HandleBinding]:
+    """Every handle issued (optionally since a time), for the leak tracer's handles file."""
+    query = select(ContactHandle).order_by(ContactHandle.issued_at)
+    if since is not None:
+        query = query.where(ContactHandle.issued_at >= since)
+    return [_binding(row) for row in session.scalars(query)]

@@ -1,0 +1,230 @@
+"""The policy decision point: Cedar policies over principal, action, resource and context (pure).
+
+Policies and schema are parsed and validated once (``PolicyEngine.load``); a decision only
+serialises the two request entities. Anything that is not an explicit Allow is a denial.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import cedarpy
+
+from piguard.errors import ConfigError
+
+NAMESPACE = "Piguard"
+RESOURCE_TYPES = ("DeathReport", "Dispatch", "Statistics", "AuditLog", "Handle")
+ACTIONS = ("read", "search", "read_statistics", "read_audit", "resolve_handle", "breakglass")
+_ANNOTATION = re.compile(r'@(id|reason)\("([^"]*)"\)')
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """The principal as the policy sees it."""
+
+    account_id: str
+    role: str
+    org_id: str
+    district: str
+    org_level: str = "district"
+    training_ok: bool = True
+    kind: str = "human"
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceRef:
+    """The resource as the policy sees it: a type, an id and the attributes policies test."""
+
+    type: str
+    id: str
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRequest:
+    """One question to the policy: may this subject do this action on this resource, here and now?"""
+
+    subject: Subject
+    action: str
+    resource: ResourceRef
+    purpose: str
+    display_context: str
+    relationships: frozenset[str] = frozenset()
+    breakglass: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The answer, with the policy ids that produced it and reasons a person can read."""
+
+    allowed: bool
+    policy_ids: tuple[str, ...]
+    context_name: str
+    reasons: tuple[str, ...]
+
+    @property
+    def reason(self) -> str:
+        """All reasons as one sentence."""
+        return "; ".join(self.reasons)
+
+
+class PolicyEngine:
+    """Pre-parsed Cedar policy set and schema, validated at construction."""
+
+    def __init__(self, *, policies: str, schema: str) -> None:
+        try:
+            self._schema = cedarpy.Schema.from_str(schema)
+        except Exception as exc:  # cedarpy raises ValueError/RuntimeError variants
+            raise ConfigError(f"invalid Cedar schema: {exc}") from None
+        result = cedarpy.validate_policies(policies, self._schema)
+        if not result.validation_passed:
+            problems = "; ".join(str(error) for error in result.errors)
+            raise ConfigError(f"Cedar policies do not validate against the schema: {problems}")
+        try:
+            self._policies = cedarpy.PolicySet.from_str(policies)
+        except Exception as exc:
+            raise ConfigError(f"invalid Cedar policies: {exc}") from None
+        self._reasons = _annotations(policies)
+
+    @classmethod
+    def load(cls, directory: Path | None = None) -> PolicyEngine:
+        """Load ``schema.cedarschema`` and ``policies/*.cedar`` (the packaged ones by default)."""
+        if directory is None:
+            base = resources.files("piguard.policy")
+            schema = base.joinpath("schema.cedarschema").read_text(encoding="utf-8")
+            texts = [
+                item.read_text(encoding="utf-8")
+                for item in sorted(base.joinpath("policies").iterdir(), key=lambda i: i.name)
+                if item.name.endswith(".cedar")
+            ]
+        else:
+            schema_path = directory / "schema.cedarschema"
+            if not schema_path.exists():
+                raise ConfigError(f"{schema_path} is missing")
+            schema = schema_path.read_text(encoding="utf-8")
+            texts = [p.read_text(encoding="utf-8") for p in sorted((directory / "policies").glob("*.cedar"))]
+        if not texts:
+            raise ConfigError("no Cedar policies found")
+        return cls(policies="\n".join(texts), schema=schema)
+
+    def decide(self, request: AccessRequest) -> Decision:
+        """Decide one request; default deny."""
+        return self.decide_many([request])[0]
+
+    def decide_many(self, requests: Sequence[AccessRequest]) -> list[Decision]:
+        """Decide several requests in one call (used to filter search candidates)."""
+        if not requests:
+            return []
+        entities: dict[tuple[str, str], dict[str, Any]] = {}
+        cedar_requests = []
+        for request in requests:
+            _check(request)
+            user, resource = _entities(request)
+            entities[(user["uid"]["type"], user["uid"]["id"])] = user
+            entities[(resource["uid"]["type"], resource["uid"]["id"])] = resource
+            cedar_requests.append(_cedar_request(request))
+        payload = json.dumps(list(entities.values()))
+        # The schema already validated the policies at load; request entities come from typed
+        # dataclasses, so re-validating them per request would only add latency.
+        if len(cedar_requests) == 1:
+            results = [cedarpy.is_authorized(cedar_requests[0], self._policies, payload)]
+        else:
+            results = cedarpy.is_authorized_batch(cedar_requests, self._policies, payload)
+        return [self._decision(request, result) for request, result in zip(requests, results, strict=True)]
+
+    def _decision(self, request: AccessRequest, result: cedarpy.AuthzResult) -> Decision:
+        ids = tuple(
+            sorted(result.diagnostics.id_annotations_by_reason.get(pid, pid) for pid in result.diagnostics.reasons)
+        )
+        if result.diagnostics.errors:
+            # An evaluation error never grants access; it is reported without record data.
+            return Decision(False, ids, request.display_context, ("policy evaluation error",))
+        if result.allowed:
+            reasons = tuple(self._reasons.get(pid, pid) for pid in ids)
+            return Decision(True, ids, request.display_context, reasons)
+        if ids:  # a forbid policy matched
+            return Decision(False, ids, request.display_context, tuple(self._reasons.get(pid, pid) for pid in ids))
+        return Decision(False, (), request.display_context, (_why_not(request),))
+
+
+def _annotations(policies: str) -> dict[str, str]:
+    """Map each @id to its @reason, read from the policy source."""
+    reasons: dict[str, str] = {}
+    current: dict[str, str] = {}
+    for kind, value in _ANNOTATION.findall(policies):
+        current[kind] = value
+        if "id" in current and "reason" in current:
+            reasons[current["id"]] = current["reason"]
+            current = {}
+    return reasons
+
+
+def _check(request: AccessRequest) -> None:
+    if request.action not in ACTIONS:
+        raise ValueError(f"unknown action {request.action!r}")
+    if request.resource.type not in RESOURCE_TYPES:
+        raise ValueError(f"unknown resource type {request.resource.type!r}")
+
+
+def _entities(request: AccessRequest) -> tuple[dict[str, Any], dict[str, Any]]:
+    subject = request.subject
+    user = {
+        "uid": {"type": f"{NAMESPACE}::User", "id": subject.account_id},
+        "attrs": {
+            "role": subject.role,
+            "org": subject.org_id,
+            "org_level": subject.org_level,
+            "district": subject.district,
+            "training_ok": subject.training_ok,
+            "kind": subject.kind,
+        },
+        "parents": [],
+    }
+    resource = {
+        "uid": {"type": f"{NAMESPACE}::{request.resource.type}", "id": request.resource.id},
+        "attrs": dict(request.resource.attrs),
+        "parents": [],
+    }
+    return user, resource
+
+
+def _cedar_request(request: AccessRequest) -> dict[str, Any]:
+    return {
+        "principal": {"type": f"{NAMESPACE}::User", "id": request.subject.account_id},
+        "action": {"type": f"{NAMESPACE}::Action", "id": request.action},
+        "resource": {"type": f"{NAMESPACE}::{request.resource.type}", "id": request.resource.id},
+        "context": {
+            "purpose": request.purpose,
+            "display_context": request.display_context,
+            "relationships": sorted(request.relationships),
+            "breakglass": request.breakglass,
+        },
+    }
+
+
+def _why_not(request: AccessRequest) -> str:
+    """A plain reason for a default deny (no record data)."""
+    if not request.relationships and not request.breakglass and request.resource.type in ("DeathReport", "Dispatch"):
+        return "no task relationship to this record (need-to-know) and no break-glass grant"
+    return (
+        f"no policy permits role '{request.subject.role}' to {request.action} "
+        f"with purpose {request.purpose} in context {request.display_context}"
+    )
+
+
+@cache
+def default_engine() -> PolicyEngine:
+    """The packaged policies, parsed and validated once per process."""
+    return PolicyEngine.load()
+
+
+def decide(request: AccessRequest) -> Decision:
+    """Decide with the packaged policies (ARCHITECTURE interface)."""
+    return default_engine().decide(request)

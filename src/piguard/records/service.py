@@ -1,0 +1,489 @@
+"""Death-information workflows and record access (keyword-only; never commits).
+
+Each workflow step that hands a task to a person creates the ``TaskRelationship`` the policy
+later accepts as that person's need to know; nothing else does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from piguard.db.base import utcnow
+from piguard.errors import ConflictError, InputError, NotFoundError
+from piguard.records.models import (
+    CertificatePart,
+    DeathReport,
+    Dispatch,
+    Organisation,
+    Relative,
+    ReportCorrection,
+    TaskRelationship,
+    Vehicle,
+)
+from piguard.records.schemas import DispatchRecord, ReportRecord
+
+ORG_TYPES = ("hospital", "emergency_center", "cdc", "police", "funeral_home", "civil_affairs", "health_commission")
+PLACES = ("hospital", "home", "en_route", "care_home", "other")
+MANNERS = ("natural", "accident", "suicide", "homicide", "pending", "undetermined")
+PART_ROLE = {"police": "police_registrar", "funeral": "funeral_clerk"}
+PART_RELATIONSHIP = {"police": "registrar", "funeral": "funeral"}
+DISPATCH_FLOW = ("assigned", "en_route", "on_scene", "closed")
+CERTIFIER_WINDOW = timedelta(days=90)  # corrections weeks later are legitimate
+CODER_WINDOW = timedelta(days=30)
+PRESENTED_WINDOW = timedelta(days=30)
+CODE_LIFETIME = timedelta(days=60)
+CORRECTABLE = (
+    "name", "sex", "id_number", "birth_date", "usual_address", "household_address", "part2", "manner", "place_detail",
+)
+
+
+def create_organisation(
+    *, session: Session, name: str, org_type: str, district: str, level: str = "district", beds: int | None = None
+) -> Organisation:
+    """Register an organisation in a jurisdiction."""
+    if org_type not in ORG_TYPES:
+        raise InputError(f"unknown organisation type; expected one of {', '.join(ORG_TYPES)}", where="org_type")
+    if not (district.isdigit() and len(district) == 6):
+        raise InputError("district must be a 6-digit GB/T 2260 adcode", where="district")
+    org = Organisation(name=name, org_type=org_type, district=district, level=level, beds=beds)
+    session.add(org)
+    session.flush()
+    return org
+
+
+def get_organisation(*, session: Session, org_id: str) -> Organisation:
+    """An organisation by id."""
+    org = session.get(Organisation, org_id)
+    if org is None:
+        raise NotFoundError("organisation not found")
+    return org
+
+
+def list_organisations(*, session: Session, org_type: str | None = None) -> Sequence[Organisation]:
+    """All organisations, optionally of one type."""
+    query = select(Organisation).order_by(Organisation.name)
+    if org_type:
+        query = query.where(Organisation.org_type == org_type)
+    return session.scalars(query).all()
+
+
+def create_vehicle(*, session: Session, org_id: str, call_sign: str, terminal_id: str) -> Vehicle:
+    """Register an ambulance and its MDT."""
+    vehicle = Vehicle(org_id=org_id, call_sign=call_sign, terminal_id=terminal_id)
+    session.add(vehicle)
+    session.flush()
+    return vehicle
+
+
+def add_relationship(
+    *,
+    session: Session,
+    account_id: str,
+    resource_type: str,
+    resource_id: str,
+    subject_id: str | None,
+    kind: str,
+    valid_from: datetime,
+    valid_to: datetime | None,
+    created_by: str,
+) -> TaskRelationship:
+    """Record a task relationship (only workflows call this)."""
+    rel = TaskRelationship(
+        account_id=account_id,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        subject_id=subject_id,
+        kind=kind,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        created_by=created_by,
+    )
+    session.add(rel)
+    return rel
+
+
+def _valid_at(at: datetime) -> Any:
+    return (TaskRelationship.valid_from <= at) & (
+        or_(TaskRelationship.valid_to.is_(None), TaskRelationship.valid_to > at)
+    )
+
+
+def relationships_for(
+    *, session: Session, account_id: str, resource_type: str, resource_id: str, at: datetime | None = None
+) -> frozenset[str]:
+    """The kinds of relationship an account holds to a record right now."""
+    moment = at or utcnow()
+    kinds = session.scalars(
+        select(TaskRelationship.kind).where(
+            TaskRelationship.account_id == account_id,
+            TaskRelationship.resource_type == resource_type,
+            TaskRelationship.resource_id == resource_id,
+            _valid_at(moment),
+        )
+    ).all()
+    return frozenset(kinds)
+
+
+def related_ids_query(*, account_id: str, resource_type: str, at: datetime) -> Select[Any]:
+    """A subquery of the record ids an account has a live relationship to (search filters in SQL)."""
+    return select(TaskRelationship.resource_id).where(
+        TaskRelationship.account_id == account_id,
+        TaskRelationship.resource_type == resource_type,
+        _valid_at(at),
+    )
+
+
+def create_report(
+    *,
+    session: Session,
+    hospital_org_id: str,
+    subject_id: str,
+    name: str,
+    sex: str,
+    death_time: datetime,
+    place_of_death: str,
+    district: str,
+    part1: list[dict[str, Any]],
+    relatives: Sequence[dict[str, Any]] = (),
+    **details: Any,
+) -> DeathReport:
+    """Open a draft report; identity and cause fields validated, relatives attached."""
+    if place_of_death not in PLACES:
+        raise InputError(f"place_of_death must be one of {', '.join(PLACES)}", where="place_of_death")
+    if sex not in ("male", "female", "unknown"):
+        raise InputError("sex must be male, female or unknown", where="sex")
+    if death_time.tzinfo is None:
+        raise InputError("death_time needs a UTC offset", where="death_time")
+    if not part1:
+        raise InputError("Part I needs at least line (a)", where="part1")
+    manner = details.get("manner", "natural")
+    if manner not in MANNERS:
+        raise InputError(f"manner must be one of {', '.join(MANNERS)}", where="manner")
+    allowed = {c.key for c in DeathReport.__table__.columns} - {"id", "status", "version"}
+    unknown = set(details) - allowed
+    if unknown:
+        raise InputError(f"unknown report field(s): {', '.join(sorted(unknown))}", where="report")
+    report = DeathReport(
+        hospital_org_id=hospital_org_id,
+        subject_id=subject_id,
+        name=name,
+        sex=sex,
+        death_time=death_time,
+        place_of_death=place_of_death,
+        district=district,
+        part1=list(part1),
+        **details,
+    )
+    for position, rel in enumerate(relatives):
+        report.relatives.append(
+            Relative(
+                position=position,
+                name=rel["name"],
+                relationship_to_deceased=rel["relationship"],
+                phone=rel.get("phone"),
+                address=rel.get("address"),
+            )
+        )
+    session.add(report)
+    session.flush()
+    return report
+
+
+def _report(session: Session, report_id: str) -> DeathReport:
+    report = session.get(DeathReport, report_id)
+    if report is None:
+        raise NotFoundError("death report not found")
+    return report
+
+
+def certify(*, session: Session, report_id: str, certifier_id: str, at: datetime) -> DeathReport:
+    """The physician certifies: draft -> certified; the certifier relationship starts."""
+    report = _report(session, report_id)
+    if report.status != "draft":
+        raise ConflictError(f"only a draft can be certified (status is {report.status})")
+    report.status = "certified"
+    report.certifier_id = certifier_id
+    report.certified_at = at
+    report.certificate_no = "DC" + secrets.token_hex(6).upper()
+    add_relationship(
+        session=session, account_id=certifier_id, resource_type="death_report", resource_id=report.id,
+        subject_id=report.subject_id, kind="certifier", valid_from=report.created_at if report.created_at < at else at,
+        valid_to=at + CERTIFIER_WINDOW, created_by="certify",
+    )
+    return report
+
+
+def add_attending(*, session: Session, report_id: str, account_id: str, start: datetime, end: datetime) -> None:
+    """Put a clinician on the attending team of the deceased for a period."""
+    report = _report(session, report_id)
+    add_relationship(
+        session=session, account_id=account_id, resource_type="death_report", resource_id=report.id,
+        subject_id=report.subject_id, kind="attending", valid_from=start, valid_to=end, created_by="attending_team",
+    )
+
+
+def report_to_cdc(*, session: Session, report_id: str, coder_id: str, at: datetime) -> DeathReport:
+    """Submit to the CDC (certified -> reported) and assign the coder who will code it."""
+    report = _report(session, report_id)
+    if report.status != "certified":
+        raise ConflictError(f"only a certified report can be reported (status is {report.status})")
+    report.status = "reported"
+    report.reported_at = at
+    add_relationship(
+        session=session, account_id=coder_id, resource_type="death_report", resource_id=report.id,
+        subject_id=report.subject_id, kind="coder", valid_from=at, valid_to=at + CODER_WINDOW,
+        created_by="coder_assignment",
+    )
+    return report
+
+
+def code_underlying_cause(*, session: Session, report_id: str, coder_id: str, icd10: str, at: datetime) -> DeathReport:
+    """The assigned coder sets the underlying cause (reported -> coded)."""
+    report = _report(session, report_id)
+    if report.status not in ("reported", "coded"):
+        raise ConflictError(f"only a reported report can be coded (status is {report.status})")
+    if "coder" not in relationships_for(
+        session=session, account_id=coder_id, resource_type="death_report", resource_id=report_id, at=at
+    ):
+        raise ConflictError("this coder is not assigned to the report")
+    code = icd10.strip().upper()
+    if not (3 <= len(code) <= 7 and code[0].isalpha() and code[1:3].isdigit()):
+        raise InputError("not an ICD-10 code", where="icd10")
+    report.underlying_icd10 = code
+    report.status = "coded"
+    report.coded_at = at
+    return report
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+def issue_parts(*, session: Session, report_id: str, at: datetime) -> dict[str, str]:
+    """Issue the police and funeral parts to the family; returns each part's one-time code (shown once)."""
+    report = _report(session, report_id)
+    if report.status == "draft":
+        raise ConflictError("certificate parts are issued only after certification")
+    codes: dict[str, str] = {}
+    for part in PART_ROLE:
+        code = "-".join(secrets.token_hex(2).upper() for _ in range(3))
+        session.add(
+            CertificatePart(
+                report_id=report.id, part=part, code_hash=_code_hash(code), issued_at=at, expires_at=at + CODE_LIFETIME
+            )
+        )
+        codes[part] = code
+    session.flush()
+    return codes
+
+
+def present_code(
+    *, session: Session, code: str, account_id: str, role: str, org_id: str, at: datetime
+) -> DeathReport:
+    """The family hands its code to a registrar or funeral clerk: the only way they get access."""
+    part = session.scalar(select(CertificatePart).where(CertificatePart.code_hash == _code_hash(code)))
+    if part is None or part.expires_at <= at:
+        raise NotFoundError("unknown or expired presentation code")
+    if PART_ROLE[part.part] != role:
+        raise ConflictError(f"this code is for the {part.part} part, not for role {role}")
+    if part.presented_at is not None:
+        raise ConflictError("this code has already been presented")
+    part.presented_at = at
+    part.presented_by = account_id
+    part.presented_org_id = org_id
+    report = _report(session, part.report_id)
+    add_relationship(
+        session=session, account_id=account_id, resource_type="death_report", resource_id=report.id,
+        subject_id=report.subject_id, kind=PART_RELATIONSHIP[part.part], valid_from=at,
+        valid_to=at + PRESENTED_WINDOW, created_by="present_code",
+    )
+    return report
+
+
+def correct_report(
+    *, session: Session, report_id: str, account_id: str, field: str, value: str | None, reason: str, at: datetime
+) -> DeathReport:
+    """Correct one field with a reason; the old value is kept in the correction history."""
+    if field not in CORRECTABLE:
+        raise InputError(f"field cannot be corrected; correctable: {', '.join(CORRECTABLE)}", where="field")
+    if len(reason.strip()) < 10:
+        raise InputError("a correction needs a reason of at least 10 characters", where="reason")
+    report = _report(session, report_id)
+    old = getattr(report, field)
+    new: Any = date.fromisoformat(value) if field == "birth_date" and value else value
+    session.add(
+        ReportCorrection(
+            report_id=report.id, account_id=account_id, at=at, field=field,
+            old_value=None if old is None else str(old), new_value=value, reason=reason.strip(),
+        )
+    )
+    setattr(report, field, new)
+    report.version += 1
+    return report
+
+
+def get_report_record(*, session: Session, report_id: str) -> ReportRecord | None:
+    """The full stored report as a snapshot for the minimiser, or None."""
+    report = session.scalar(
+        select(DeathReport).options(selectinload(DeathReport.relatives)).where(DeathReport.id == report_id)
+    )
+    return ReportRecord.model_validate(report) if report is not None else None
+
+
+def report_resource_attrs(record: ReportRecord) -> dict[str, Any]:
+    """The report attributes the policy tests."""
+    return {"hospital": record.hospital_org_id, "district": record.district, "status": record.status}
+
+
+def search_reports(
+    *,
+    session: Session,
+    candidate_ids: Select[Any],
+    q: str | None = None,
+    district: str | None = None,
+    limit: int = 50,
+) -> list[ReportRecord]:
+    """Reports among ``candidate_ids`` matching the filters (the candidates come from the relationships)."""
+    query = (
+        select(DeathReport)
+        .options(selectinload(DeathReport.relatives))
+        .where(DeathReport.id.in_(candidate_ids))
+        .order_by(DeathReport.death_time.desc())
+        .limit(limit)
+    )
+    if district:
+        query = query.where(DeathReport.district == district)
+    if q:
+        pattern = f"%{q.strip()}%"
+        query = query.where(or_(DeathReport.name.like(pattern), DeathReport.certificate_no.like(pattern)))
+    return [ReportRecord.model_validate(row) for row in session.scalars(query)]
+
+
+def create_dispatch(
+    *,
+    session: Session,
+    org_id: str,
+    district: str,
+    priority: str,
+    pickup_address: str,
+    chief_complaint: str,
+    at: datetime,
+    **details: Any,
+) -> Dispatch:
+    """Open an ambulance call."""
+    if priority not in ("P1", "P2", "P3", "P4"):
+        raise InputError("priority must be P1..P4", where="priority")
+    dispatch = Dispatch(
+        incident_no="INC" + secrets.token_hex(5).upper(),
+        org_id=org_id,
+        district=district,
+        priority=priority,
+        pickup_address=pickup_address,
+        chief_complaint=chief_complaint,
+        assigned_at=at,
+        **details,
+    )
+    session.add(dispatch)
+    session.flush()
+    return dispatch
+
+
+def assign_crew(
+    *, session: Session, dispatch_id: str, vehicle_id: str, crew_ids: Sequence[str], at: datetime
+) -> Dispatch:
+    """Assign a vehicle and its crew; the crew relationship lasts until the call closes (+ grace)."""
+    dispatch = _dispatch(session, dispatch_id)
+    if dispatch.status == "closed":
+        raise ConflictError("the call is closed")
+    dispatch.vehicle_id = vehicle_id
+    for crew_id in crew_ids:
+        add_relationship(
+            session=session, account_id=crew_id, resource_type="dispatch", resource_id=dispatch.id,
+            subject_id=None, kind="crew", valid_from=at, valid_to=None, created_by="crew_assignment",
+        )
+    return dispatch
+
+
+def _dispatch(session: Session, dispatch_id: str) -> Dispatch:
+    dispatch = session.get(Dispatch, dispatch_id)
+    if dispatch is None:
+        raise NotFoundError("dispatch not found")
+    return dispatch
+
+
+def advance_dispatch(*, session: Session, dispatch_id: str, status: str, at: datetime, grace: timedelta) -> Dispatch:
+    """Move a call forward (assigned -> en_route -> on_scene -> closed); closing ends crew access after ``grace``."""
+    dispatch = _dispatch(session, dispatch_id)
+    if status not in DISPATCH_FLOW or DISPATCH_FLOW.index(status) <= DISPATCH_FLOW.index(dispatch.status):
+        raise ConflictError(f"cannot move a call from {dispatch.status} to {status}")
+    dispatch.status = status
+    setattr(dispatch, f"{status}_at", at)
+    if status == "closed":
+        for rel in session.scalars(
+            select(TaskRelationship).where(
+                TaskRelationship.resource_type == "dispatch",
+                TaskRelationship.resource_id == dispatch.id,
+                TaskRelationship.valid_to.is_(None),
+            )
+        ):
+            rel.valid_to = at + grace
+    return dispatch
+
+
+def get_dispatch_record(*, session: Session, dispatch_id: str) -> DispatchRecord | None:
+    """The stored call as a snapshot, or None."""
+    dispatch = session.get(Dispatch, dispatch_id)
+    return DispatchRecord.model_validate(dispatch) if dispatch is not None else None
+
+
+def dispatch_resource_attrs(record: DispatchRecord, *, at: datetime, grace: timedelta) -> dict[str, Any]:
+    """The call attributes the policy tests (open, or within the grace period after closing)."""
+    closed = record.closed_at
+    return {
+        "org": record.org_id,
+        "district": record.district,
+        "open": closed is None,
+        "in_grace": closed is not None and at < closed + grace,
+    }
+
+
+def list_dispatches(
+    *, session: Session, candidate_ids: Select[Any] | None, org_id: str | None, open_only: bool, limit: int = 50
+) -> list[DispatchRecord]:
+    """Calls among the candidates (crew) or of one centre (dispatcher)."""
+    query = select(Dispatch).order_by(Dispatch.assigned_at.desc()).limit(limit)
+    if candidate_ids is not None:
+        query = query.where(Dispatch.id.in_(candidate_ids))
+    if org_id is not None:
+        query = query.where(Dispatch.org_id == org_id)
+    if open_only:
+        query = query.where(Dispatch.closed_at.is_(None))
+    return [DispatchRecord.model_validate(row) for row in session.scalars(query)]
+
+
+def death_statistics(*, session: Session, district: str | None = None) -> list[tuple[str, str, str, int]]:
+    """Deaths counted by district, month and ICD-10 chapter letter (underlying cause, else Part I (a))."""
+    rows = session.execute(
+        select(DeathReport.district, DeathReport.death_time, DeathReport.underlying_icd10, DeathReport.part1).where(
+            DeathReport.status != "draft", DeathReport.is_canary.is_(False),
+            *([DeathReport.district == district] if district else []),
+        )
+    ).all()
+    counts: dict[tuple[str, str, str], int] = {}
+    for dist, when, icd, part1 in rows:
+        code = icd or (part1[0].get("icd10") if part1 else None) or "?"
+        key = (dist, when.strftime("%Y-%m"), code[0].upper())
+        counts[key] = counts.get(key, 0) + 1
+    return sorted((d, m, c, n) for (d, m, c), n in counts.items())
+
+
+def count_reports(*, session: Session) -> int:
+    """Number of death reports."""
+    return int(session.scalar(select(func.count()).select_from(DeathReport)) or 0)
