@@ -1,0 +1,1 @@
+"""PI discovery: recognizers find personal information in text; sources and reports build on them."""

@@ -1,0 +1,91 @@
+"""The Analyzer: runs the requested recognizers over a text and resolves overlaps."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from pathlib import Path
+
+from piguard.discover.findings import Finding
+from piguard.discover.recognizers.base import Recognizer
+from piguard.discover.recognizers.registry import ALL_ENTITIES, build_recognizers
+from piguard.errors import InputError
+
+__all__ = ["DEFAULT_MIN_SCORE", "Analyzer", "resolve_overlaps"]
+
+DEFAULT_MIN_SCORE = 0.5
+
+
+class Analyzer:
+    """Finds PI in text with the recognizers for the requested entities (default: all).
+
+    Construction is the expensive part (regex compilation, dictionaries, jieba for PERSON and
+    ADDRESS); build one Analyzer and reuse it. ``analyze`` is thread-safe and pure.
+    """
+
+    def __init__(
+        self,
+        *,
+        entities: Collection[str] | None = None,
+        custom_rules: Path | None = None,
+        min_score: float = DEFAULT_MIN_SCORE,
+    ) -> None:
+        custom: list[Recognizer] = []
+        if custom_rules is not None:
+            from piguard.discover.recognizers.custom import load_custom_rules
+
+            custom = list(load_custom_rules(custom_rules))
+        custom_entities = {e for rec in custom for e in rec.entities}
+        if entities is None:
+            wanted = set(ALL_ENTITIES) | custom_entities
+        else:
+            wanted = {e.strip().upper() for e in entities if e.strip()}
+            unknown = sorted(wanted - set(ALL_ENTITIES) - custom_entities)
+            if unknown:
+                raise InputError(
+                    f"unknown entity {', '.join(unknown)}; known: {', '.join(ALL_ENTITIES)}",
+                    where="entities",
+                )
+        self._entities = tuple(e for e in (*ALL_ENTITIES, *sorted(custom_entities)) if e in wanted)
+        self._wanted = frozenset(self._entities)
+        self._min_score = min_score
+        self._recognizers: list[Recognizer] = [
+            *build_recognizers(self._wanted),
+            *(r for r in custom if self._wanted.intersection(r.entities)),
+        ]
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        """The entities this analyzer looks for, in canonical order."""
+        return self._entities
+
+    def analyze(self, text: str) -> list[Finding]:
+        """Non-overlapping findings in ``text`` at or above the minimum score, sorted by start."""
+        if not text:
+            return []
+        candidates: list[Finding] = []
+        for rec in self._recognizers:
+            if rec.prefilter(text):
+                candidates.extend(rec.analyze(text, self._wanted))
+        return resolve_overlaps(f for f in candidates if f.score >= self._min_score)
+
+    def validate_value(self, value: str) -> list[tuple[str, float]]:
+        """Entities whose validator accepts the WHOLE value, best score first (one per entity)."""
+        value = value.strip()
+        if not value:
+            return []
+        best: dict[str, float] = {}
+        for rec in self._recognizers:
+            for entity, score in rec.validate_value(value):
+                if entity in self._wanted and score > best.get(entity, -1.0):
+                    best[entity] = score
+        return sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def resolve_overlaps(findings: Iterable[Finding]) -> list[Finding]:
+    """Keep the best of overlapping findings (higher score, then longer span), sorted by start."""
+    ranked = sorted(findings, key=lambda f: (-f.score, -(f.end - f.start), f.start))
+    taken: list[Finding] = []
+    for f in ranked:
+        if all(f.end <= t.start or f.start >= t.end for t in taken):
+            taken.append(f)
+    return sorted(taken, key=lambda f: (f.start, f.end))

@@ -1,0 +1,180 @@
+"""Recognizer building blocks: the base class, regex-plus-validator recognizers and context cues.
+
+Boundaries are ASCII-aware on purpose: Python's ``\\b`` treats Chinese characters as word
+characters, so ``身份证号310112...`` would have no boundary before the digits. We only
+require that an identifier is not glued to further ASCII letters/digits.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from piguard.discover.findings import Finding
+
+__all__ = [
+    "ASCII_AFTER",
+    "ASCII_BEFORE",
+    "PatternRecognizer",
+    "Recognizer",
+    "Validator",
+    "find_context",
+]
+
+#: Not preceded / followed by an ASCII letter or digit (CJK characters are fine neighbours).
+ASCII_BEFORE = r"(?<![0-9A-Za-z])"
+ASCII_AFTER = r"(?![0-9A-Za-z])"
+
+#: A validator gets the matched text and returns a score adjustment reason, or None to reject.
+Validator = Callable[[str], str | None]
+
+CONTEXT_BEFORE = 24
+CONTEXT_AFTER = 12
+
+
+def find_context(
+    text: str,
+    start: int,
+    end: int,
+    words: Sequence[str],
+    *,
+    before: int = CONTEXT_BEFORE,
+    after: int = CONTEXT_AFTER,
+) -> str | None:
+    """The first context word found near ``text[start:end]`` (case-insensitive), or None."""
+    if not words:
+        return None
+    window = (text[max(0, start - before) : start] + " " + text[end : end + after]).lower()
+    for word in words:
+        if word in window:
+            return word
+    return None
+
+
+class Recognizer(ABC):
+    """Finds one or more entities in text; pure, stateless after construction."""
+
+    name: str = "recognizer"
+    entities: tuple[str, ...] = ()
+
+    @abstractmethod
+    def analyze(self, text: str, entities: frozenset[str]) -> list[Finding]:
+        """All findings of the requested ``entities`` in ``text`` (may overlap)."""
+
+    def validate_value(self, value: str) -> list[tuple[str, float]]:
+        """Entities whose rules accept the whole ``value``, with a score; none by default."""
+        del value
+        return []
+
+    def prefilter(self, text: str) -> bool:
+        """Cheap test: False when the text certainly contains nothing for this recognizer."""
+        del text
+        return True
+
+
+@dataclass(frozen=True)
+class PatternSpec:
+    """One regex of a pattern recognizer, with its base score."""
+
+    name: str
+    regex: str
+    score: float
+    flags: int = 0
+
+
+class PatternRecognizer(Recognizer):
+    """Regex candidates, a validator over the candidate, and context words that raise the score.
+
+    ``score`` of a finding: the pattern's base score if the validator passed, raised to
+    ``context_score`` when a context word is near. Candidates whose final score is under
+    ``min_score`` are dropped here already (weak patterns need context to be reported).
+    A pattern may name a group ``v``: then only that group is the finding's span.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        entity: str,
+        patterns: Sequence[PatternSpec],
+        validator: Validator | None = None,
+        validator_name: str = "",
+        context: Sequence[str] = (),
+        context_score: float = 0.9,
+        min_score: float = 0.0,
+        negative_context: Sequence[str] = (),
+        required_chars: str = "",
+        normalise: Callable[[str], str] | None = None,
+    ) -> None:
+        self.name = name
+        self.entity = entity
+        self.entities = (entity,)
+        self.patterns = tuple(patterns)
+        self.validator = validator
+        self.validator_name = validator_name
+        self.context = tuple(w.lower() for w in context)
+        self.context_score = context_score
+        self.min_score = min_score
+        self.negative_context = tuple(w.lower() for w in negative_context)
+        self.required_chars = required_chars
+        self.normalise = normalise
+        self._compiled = [(p, re.compile(p.regex, p.flags)) for p in self.patterns]
+
+    def prefilter(self, text: str) -> bool:
+        """False when none of ``required_chars`` occurs in the text."""
+        if not self.required_chars:
+            return True
+        return any(c in text for c in self.required_chars)
+
+    def _check(self, value: str) -> str | None:
+        candidate = self.normalise(value) if self.normalise else value
+        if self.validator is None:
+            return "no validator"
+        return self.validator(candidate)
+
+    def analyze(self, text: str, entities: frozenset[str]) -> list[Finding]:
+        """Run every pattern, validate, apply context; return findings at or above min_score."""
+        if self.entity not in entities:
+            return []
+        out: list[Finding] = []
+        for spec, rx in self._compiled:
+            for m in rx.finditer(text):
+                start, end = m.span("v") if "v" in rx.groupindex else m.span()
+                value = text[start:end]
+                reason = self._check(value)
+                if reason is None:
+                    continue
+                if self.negative_context and find_context(
+                    text, start, end, self.negative_context, before=12, after=4
+                ):
+                    continue
+                score = spec.score
+                explanation = f"pattern {spec.name}"
+                if self.validator is not None:
+                    explanation += f" + {reason}"
+                word = find_context(text, start, end, self.context)
+                if word is not None:
+                    score = max(score, self.context_score)
+                    explanation += f"; context {word}"
+                if score < self.min_score:
+                    continue
+                out.append(
+                    Finding(self.entity, start, end, round(score, 3), explanation, self.name)
+                )
+        return out
+
+    def validate_value(self, value: str) -> list[tuple[str, float]]:
+        """The entity with its base score if a pattern matches the whole value and validates."""
+        value = value.strip()
+        for spec, rx in self._compiled:
+            m = rx.fullmatch(value)
+            if m is None:
+                continue
+            start, end = m.span("v") if "v" in rx.groupindex else m.span()
+            if (start, end) != (0, len(value)):
+                continue
+            if self._check(value) is not None:
+                return [(self.entity, spec.score)]
+        return []

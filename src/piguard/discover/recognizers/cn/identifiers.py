@@ -1,0 +1,175 @@
+"""Chinese identifiers: resident ID, mobile, landline, USCC, plates, passports, travel permits."""
+
+from __future__ import annotations
+
+import re
+
+from piguard.discover.recognizers.base import (
+    ASCII_AFTER,
+    ASCII_BEFORE,
+    PatternRecognizer,
+    PatternSpec,
+)
+from piguard.discover.recognizers.validators import (
+    cn_landline,
+    cn_mobile,
+    cn_resident_id,
+    uscc,
+)
+
+__all__ = ["cn_recognizers"]
+
+_B, _A = ASCII_BEFORE, ASCII_AFTER
+# Digits may be followed by "X" in IDs, so an ID is not allowed to touch more digits/letters.
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领"
+_PLATE_LETTER = "A-HJ-NP-Z"
+
+ID_CONTEXT = ("身份证", "证件号", "公民身份", "身份号", "id card", "resident id", "sfz", "sfzh")
+MOBILE_CONTEXT = ("手机", "电话", "联系", "致电", "mobile", "phone", "tel", "sjh", "lxdh")
+LANDLINE_CONTEXT = ("电话", "座机", "固话", "联系", "办公", "tel", "phone", "lxdh")
+USCC_CONTEXT = ("信用代码", "统一社会信用", "税号", "纳税人识别", "uscc", "credit code")
+PLATE_CONTEXT = ("车牌", "号牌", "车辆", "牌照", "plate", "救护车")
+PASSPORT_CONTEXT = ("护照", "passport")
+PERMIT_CONTEXT = ("通行证", "回乡证", "台胞证", "港澳", "台湾", "往来", "permit")
+
+
+def _no_sep(value: str) -> str:
+    return re.sub(r"[\s\-]", "", value)
+
+
+def cn_recognizers() -> list[PatternRecognizer]:
+    """The Chinese identifier recognizers, freshly built."""
+    return [
+        PatternRecognizer(
+            name="cn_resident_id",
+            entity="CN_RESIDENT_ID",
+            patterns=[
+                PatternSpec("cn_id_18", _B + r"[1-8]\d{5}(?:18|19|20)\d{9}[\dXx]" + _A, 0.95),
+                PatternSpec("cn_id_15", _B + r"[1-8]\d{14}" + _A, 0.5),
+            ],
+            validator=cn_resident_id,
+            context=ID_CONTEXT,
+            context_score=0.99,
+            # A random 15-digit number with a real area code and date is common enough (order
+            # numbers) that the legacy form needs a context word to be reported.
+            min_score=0.55,
+            required_chars="0123456789",
+        ),
+        PatternRecognizer(
+            name="cn_mobile",
+            entity="CN_MOBILE",
+            patterns=[
+                PatternSpec("cn_mobile_11", _B + r"1[3-9]\d{9}" + _A, 0.85),
+                PatternSpec(
+                    "cn_mobile_intl",
+                    r"(?:\+|(?<![0-9A-Za-z])00)86[\s\-]?1[3-9]\d(?:[\s\-]?\d{4}){2}" + _A,
+                    0.9,
+                ),
+                PatternSpec("cn_mobile_86", _B + r"86[\s\-]1[3-9]\d(?:[\s\-]?\d{4}){2}" + _A, 0.85),
+                PatternSpec("cn_mobile_spaced", _B + r"1[3-9]\d(?:[\s\-]\d{4}){2}" + _A, 0.8),
+            ],
+            validator=cn_mobile,
+            context=MOBILE_CONTEXT,
+            context_score=0.97,
+            required_chars="1",
+        ),
+        PatternRecognizer(
+            name="cn_landline",
+            entity="CN_LANDLINE",
+            patterns=[
+                PatternSpec(
+                    "cn_landline_area",
+                    _B + r"(?:\+86[\s\-]?|86-)?(?:0?[1-9]\d{1,2}[\s\-]|\(0[1-9]\d{1,2}\)\s?|"
+                    r"（0[1-9]\d{1,2}）)[2-9]\d{6,7}(?:-\d{1,5})?" + _A,
+                    0.8,
+                ),
+                PatternSpec("cn_landline_compact", _B + r"0[1-9]\d{9,10}" + _A, 0.5),
+            ],
+            validator=cn_landline,
+            context=LANDLINE_CONTEXT,
+            context_score=0.95,
+            min_score=0.55,
+            required_chars="0",
+        ),
+        PatternRecognizer(
+            name="cn_uscc",
+            entity="CN_USCC",
+            patterns=[
+                PatternSpec(
+                    "uscc_18",
+                    _B + r"[1-9A-HJ-NPQRTUWXY][1-9]\d{6}[0-9A-HJ-NPQRTUWXY]{10}" + _A,
+                    0.85,
+                )
+            ],
+            validator=uscc,
+            context=USCC_CONTEXT,
+            context_score=0.99,
+            required_chars="0123456789",
+        ),
+        PatternRecognizer(
+            name="cn_plate",
+            entity="CN_PLATE",
+            patterns=[
+                PatternSpec(
+                    "cn_plate_new_energy",
+                    f"[{_PROVINCES}][{_PLATE_LETTER}][·•\\s]?"
+                    r"(?:[A-HJK][A-HJ-NP-Z0-9]\d{4}|\d{5}[DF])" + _A,
+                    0.9,
+                ),
+                PatternSpec(
+                    "cn_plate",
+                    f"[{_PROVINCES}][{_PLATE_LETTER}][·•\\s]?"
+                    r"[A-HJ-NP-Z0-9]{4}[A-HJ-NP-Z0-9挂学警港澳]" + _A,
+                    0.85,
+                ),
+            ],
+            validator=_plate_ok,
+            validator_name="plate",
+            context=PLATE_CONTEXT,
+            context_score=0.97,
+        ),
+        PatternRecognizer(
+            name="cn_passport",
+            entity="CN_PASSPORT",
+            patterns=[
+                PatternSpec("cn_passport_e", _B + r"E[A-HJ-NP-Z0-9]\d{7}" + _A, 0.6),
+                PatternSpec("cn_passport_old", _B + r"[GDSP]\d{8}" + _A, 0.4),
+            ],
+            validator=_letters_digits,
+            context=PASSPORT_CONTEXT,
+            context_score=0.95,
+            min_score=0.55,
+            required_chars="EGDSP",
+        ),
+        PatternRecognizer(
+            name="cn_travel_permit",
+            entity="CN_TRAVEL_PERMIT",
+            patterns=[
+                # 往来港澳通行证 C + 8 digits / C + letter + 7 digits; 往来台湾通行证 L + 8.
+                PatternSpec("permit_mainland", _B + r"[CL][A-HJ-NP-Z0-9]\d{7}" + _A, 0.45),
+                # 港澳居民来往内地通行证 (回乡证): H/M + 8 or 10 digits.
+                PatternSpec("permit_hk_macao_resident", _B + r"[HM]\d{8}(?:\d{2})?" + _A, 0.45),
+                # 台湾居民来往大陆通行证 (台胞证): 8 digits, only with context.
+                PatternSpec("permit_taiwan_resident", _B + r"\d{8}" + _A, 0.2),
+            ],
+            validator=_letters_digits,
+            context=PERMIT_CONTEXT,
+            context_score=0.9,
+            min_score=0.55,
+        ),
+    ]
+
+
+def _letters_digits(value: str) -> str | None:
+    # Reject runs of one repeated digit ("E00000000"), which are placeholders.
+    digits = value[1:]
+    return None if len(set(digits)) == 1 else "format"
+
+
+def _plate_ok(value: str) -> str | None:
+    tail = _no_sep(value.replace("·", "").replace("•", ""))[2:]
+    # Plates have at most 2 letters in the serial part (GA 36); rules out ICD-like or word runs.
+    letters = sum(c.isascii() and c.isalpha() for c in tail)
+    if letters > 3:
+        return None
+    return "GA 36 plate format"

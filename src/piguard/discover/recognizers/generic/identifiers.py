@@ -1,0 +1,159 @@
+"""Language-neutral identifiers: email, IP, URL, bank card, IBAN, US SSN."""
+
+from __future__ import annotations
+
+import re
+
+from piguard.discover.recognizers.base import (
+    ASCII_AFTER,
+    ASCII_BEFORE,
+    PatternRecognizer,
+    PatternSpec,
+)
+from piguard.discover.recognizers.validators import email, iban, ip_address, luhn, us_ssn
+
+__all__ = ["generic_recognizers"]
+
+_B, _A = ASCII_BEFORE, ASCII_AFTER
+
+CARD_CONTEXT = (
+    "银行卡", "卡号", "账号", "帐号", "储蓄卡", "信用卡", "借记卡", "开户", "card", "visa",
+    "mastercard", "amex", "account", "credit", "debit",
+)
+SSN_CONTEXT = ("ssn", "social security", "social-security", "ss#")
+IBAN_CONTEXT = ("iban", "bank", "account", "账户", "汇款")
+IP_NEGATIVE = ("version", "ver.", "版本", "build", "release")
+
+# Issuer prefixes (IIN) of the major card schemes: UnionPay 62/81, Visa 4, Mastercard
+# 51-55/2221-2720, Amex 34/37, JCB 3528-3589, Diners 36/38/300-305, Discover 6011/65.
+_IIN = re.compile(r"^(?:62|81|4|5[1-5]|2[2-7]|3[47]|35|3[068]|6011|65|9)")
+
+
+def _card(value: str) -> str | None:
+    reason = luhn(value)
+    if reason is None:
+        return None
+    digits = re.sub(r"\D", "", value)
+    if len(digits) == 15 and not digits.startswith(("34", "37")):
+        return None  # only Amex uses 15 digits
+    if _IIN.match(digits) is None:
+        return None
+    return reason + " + issuer prefix"
+
+
+def _url(value: str) -> str | None:
+    host = re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", "", value).split("/", 1)[0].split(":", 1)[0]
+    if host.startswith("www."):
+        host = host[4:]
+    if "." not in host or not re.search(r"\.[A-Za-z]{2,24}$|^\d{1,3}(?:\.\d{1,3}){3}$", host):
+        return None
+    return "scheme/host form"
+
+
+def generic_recognizers() -> list[PatternRecognizer]:
+    """The generic identifier recognizers, freshly built."""
+    return [
+        PatternRecognizer(
+            name="email",
+            entity="EMAIL",
+            # ASCII-only local part and domain: never extended into neighbouring CJK text.
+            patterns=[
+                PatternSpec(
+                    "email",
+                    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@"
+                    r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9\-]+)*"
+                    r"\.[A-Za-z]{2,24}" + _A,
+                    0.95,
+                )
+            ],
+            validator=email,
+            context=("邮箱", "email", "e-mail", "mail"),
+            context_score=0.99,
+            required_chars="@",
+        ),
+        PatternRecognizer(
+            name="ip_address",
+            entity="IP_ADDRESS",
+            patterns=[
+                PatternSpec(
+                    "ipv4",
+                    r"(?<![0-9A-Za-z.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}"
+                    r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![0-9A-Za-z]|\.\d)",
+                    0.85,
+                ),
+                PatternSpec(
+                    "ipv6",
+                    r"(?<![0-9A-Za-z:])(?:[0-9A-Fa-f]{1,4}:){2,7}(?::|[0-9A-Fa-f]{1,4})"
+                    r"(?:[0-9A-Fa-f]{0,4}:?)*(?![0-9A-Za-z:])",
+                    0.8,
+                ),
+            ],
+            validator=ip_address,
+            context=("ip", "地址", "address", "client", "host", "登录"),
+            context_score=0.95,
+            negative_context=IP_NEGATIVE,
+            required_chars=".:",
+        ),
+        PatternRecognizer(
+            name="url",
+            entity="URL",
+            patterns=[
+                PatternSpec(
+                    "url_scheme",
+                    r"(?<![A-Za-z0-9])(?:https?|ftp)://[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]+"
+                    r"(?<![.,;:!?'])",
+                    0.85,
+                ),
+                PatternSpec(
+                    "url_www",
+                    r"(?<![A-Za-z0-9./@])www\.[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"
+                    r"(?:/[A-Za-z0-9\-._~:/?#@!$&'*+,;=%]*)?(?<![.,;:!?'])",
+                    0.75,
+                ),
+            ],
+            validator=_url,
+            validator_name="url",
+            required_chars="/w",
+        ),
+        PatternRecognizer(
+            name="bank_card",
+            entity="BANK_CARD",
+            patterns=[
+                PatternSpec("card_16_19", _B + r"[1-9]\d{14,18}" + _A, 0.6),
+                PatternSpec("card_grouped", _B + r"[1-9]\d{3}(?:[ \-]\d{4}){2,3}(?:[ \-]\d{1,3})?" + _A, 0.75),
+                PatternSpec("card_amex", _B + r"3[47]\d{2}[ \-]\d{6}[ \-]\d{5}" + _A, 0.75),
+            ],
+            validator=_card,
+            validator_name="luhn",
+            context=CARD_CONTEXT,
+            context_score=0.95,
+            required_chars="0123456789",
+        ),
+        PatternRecognizer(
+            name="iban",
+            entity="IBAN",
+            patterns=[
+                PatternSpec("iban_compact", _B + r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}" + _A, 0.9),
+                PatternSpec(
+                    "iban_grouped", _B + r"[A-Z]{2}\d{2}(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?" + _A, 0.9
+                ),
+            ],
+            validator=iban,
+            context=IBAN_CONTEXT,
+            context_score=0.99,
+        ),
+        PatternRecognizer(
+            name="us_ssn",
+            entity="US_SSN",
+            patterns=[
+                PatternSpec("ssn_dashed", _B + r"\d{3}-\d{2}-\d{4}" + _A, 0.75),
+                PatternSpec("ssn_spaced", _B + r"\d{3} \d{2} \d{4}" + _A, 0.5),
+                PatternSpec("ssn_compact", _B + r"\d{9}" + _A, 0.2),
+            ],
+            validator=us_ssn,
+            context=SSN_CONTEXT,
+            context_score=0.95,
+            min_score=0.55,
+            required_chars="0123456789",
+        ),
+    ]
