@@ -1,0 +1,452 @@
+"""Column classification from weighted evidence: column name, comment, validated values, data type.
+
+Each candidate entity gets a log-odds score
+
+    logit = PRIOR + W_NAME * name + W_COMMENT * comment + W_VALUES * ratio * mean_score
+            - CONTRADICTION (a validated identifier named by the column that its values fail)
+
+and ``confidence = sigmoid(logit)``. The name alone (``身份证号``, ``phone``) makes a column
+likely but not certain; values that pass real validators (checksums, allocated prefixes)
+make it near certain; a name contradicted by its values (``phone`` full of ``N/A``) is not
+reported. Columns of long free text are not one entity: they are reported once per entity
+found inside them (``kind = "free_text"``) and redacted per finding.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from piguard.discover.analyzer import Analyzer
+from piguard.discover.categories import category_of, is_sensitive
+from piguard.discover.sources.base import ColumnSample, TableSample
+from piguard.errors import InputError
+from piguard.minimize.operators import to_month
+
+PRIOR = -3.0
+W_NAME = 4.0
+W_COMMENT = 3.5
+W_VALUES = 8.0
+CONTRADICTION = 2.5
+DEFAULT_MIN_CONFIDENCE = 0.5
+# A finding covering this much of a value makes the value itself that entity (a name column).
+WHOLE_VALUE_COVERAGE = 0.8
+MAX_EXAMPLES = 3
+
+#: Entities with real validators: a column claiming them whose values fail is contradicted.
+VALIDATED = frozenset(
+    {
+        "CN_RESIDENT_ID",
+        "CN_MOBILE",
+        "CN_LANDLINE",
+        "BANK_CARD",
+        "CN_USCC",
+        "CN_PLATE",
+        "CN_PASSPORT",
+        "CN_TRAVEL_PERMIT",
+        "EMAIL",
+        "IP_ADDRESS",
+        "URL",
+        "PHONE",
+        "IBAN",
+        "US_SSN",
+    }
+)
+_PHONES = {"CN_MOBILE": 0.9, "CN_LANDLINE": 0.8, "PHONE": 0.5}
+
+# Chinese name/comment fragments, matched as substrings. Longer fragments win over shorter.
+ZH_LEXICON: dict[str, dict[str, float]] = {
+    "身份证": {"CN_RESIDENT_ID": 1.0},
+    "身份号码": {"CN_RESIDENT_ID": 1.0},
+    "证件号": {"CN_RESIDENT_ID": 0.8, "CN_PASSPORT": 0.4, "CN_TRAVEL_PERMIT": 0.4},
+    "护照": {"CN_PASSPORT": 1.0},
+    "通行证": {"CN_TRAVEL_PERMIT": 1.0},
+    "台胞证": {"CN_TRAVEL_PERMIT": 1.0},
+    "手机": {"CN_MOBILE": 1.0, "PHONE": 0.4},
+    "电话": _PHONES,
+    "联系方式": _PHONES,
+    "座机": {"CN_LANDLINE": 1.0},
+    "固话": {"CN_LANDLINE": 1.0},
+    "固定电话": {"CN_LANDLINE": 1.0},
+    "邮箱": {"EMAIL": 1.0},
+    "电子邮件": {"EMAIL": 1.0},
+    "银行卡": {"BANK_CARD": 1.0},
+    "卡号": {"BANK_CARD": 0.8},
+    "账号": {"BANK_CARD": 0.6, "IBAN": 0.3},
+    "姓名": {"PERSON": 1.0},
+    "名字": {"PERSON": 0.9},
+    "联系人": {"PERSON": 0.8},
+    "患者": {"PERSON": 0.5},
+    "家属": {"PERSON": 0.5},
+    "死者": {"PERSON": 0.5},
+    "地址": {"ADDRESS": 1.0},
+    "住址": {"ADDRESS": 1.0},
+    "住所": {"ADDRESS": 0.9},
+    "居住地": {"ADDRESS": 0.8},
+    "户籍": {"ADDRESS": 0.6},
+    "出生日期": {"DATE_OF_BIRTH": 1.0},
+    "出生年月": {"DATE_OF_BIRTH": 1.0},
+    "生日": {"DATE_OF_BIRTH": 1.0},
+    "车牌": {"CN_PLATE": 1.0},
+    "信用代码": {"CN_USCC": 1.0},
+    "诊断": {"MEDICAL": 0.9},
+    "死因": {"MEDICAL": 0.9},
+    "死亡原因": {"MEDICAL": 0.9},
+    "疾病": {"MEDICAL": 0.9},
+    "病史": {"MEDICAL": 0.9},
+    "病情": {"MEDICAL": 0.8},
+    "主诉": {"MEDICAL": 0.7},
+    "网址": {"URL": 0.9},
+    "链接": {"URL": 0.7},
+}
+
+# English words and pinyin initials (lxdh = 联系电话), matched as whole tokens of the name.
+# Pinyin initials are ambiguous (xm is also 项目), hence their lower weights.
+EN_LEXICON: dict[str, dict[str, float]] = {
+    "idcard": {"CN_RESIDENT_ID": 1.0},
+    "idno": {"CN_RESIDENT_ID": 0.9},
+    "idnumber": {"CN_RESIDENT_ID": 0.9},
+    "nationalid": {"CN_RESIDENT_ID": 1.0},
+    "citizenid": {"CN_RESIDENT_ID": 1.0},
+    "identity": {"CN_RESIDENT_ID": 0.6},
+    "sfz": {"CN_RESIDENT_ID": 0.85},
+    "sfzh": {"CN_RESIDENT_ID": 0.9},
+    "sfzhm": {"CN_RESIDENT_ID": 0.9},
+    "zjhm": {"CN_RESIDENT_ID": 0.8},
+    "passport": {"CN_PASSPORT": 1.0},
+    "hzh": {"CN_PASSPORT": 0.6},
+    "phone": _PHONES,
+    "telephone": _PHONES,
+    "tel": _PHONES,
+    "phonenumber": _PHONES,
+    "mobile": {"CN_MOBILE": 1.0, "PHONE": 0.5},
+    "cellphone": {"CN_MOBILE": 1.0, "PHONE": 0.5},
+    "cell": {"CN_MOBILE": 0.6, "PHONE": 0.4},
+    "landline": {"CN_LANDLINE": 1.0},
+    "lxdh": _PHONES,
+    "lxfs": _PHONES,
+    "dh": {"CN_MOBILE": 0.5, "CN_LANDLINE": 0.5},
+    "sjh": {"CN_MOBILE": 0.85},
+    "sjhm": {"CN_MOBILE": 0.85},
+    "gddh": {"CN_LANDLINE": 0.85},
+    "email": {"EMAIL": 1.0},
+    "mail": {"EMAIL": 0.8},
+    "yx": {"EMAIL": 0.4},
+    "bankcard": {"BANK_CARD": 1.0},
+    "cardno": {"BANK_CARD": 0.8},
+    "cardnumber": {"BANK_CARD": 0.8},
+    "accountno": {"BANK_CARD": 0.6},
+    "yhkh": {"BANK_CARD": 0.85},
+    "iban": {"IBAN": 1.0},
+    "ssn": {"US_SSN": 1.0},
+    "name": {"PERSON": 0.9},
+    "fullname": {"PERSON": 1.0},
+    "firstname": {"PERSON": 1.0},
+    "lastname": {"PERSON": 1.0},
+    "surname": {"PERSON": 1.0},
+    "givenname": {"PERSON": 1.0},
+    "xm": {"PERSON": 0.5},
+    "hzxm": {"PERSON": 0.85},
+    "lxr": {"PERSON": 0.7},
+    "xingming": {"PERSON": 0.9},
+    "address": {"ADDRESS": 1.0},
+    "addr": {"ADDRESS": 0.9},
+    "street": {"ADDRESS": 0.7},
+    "dz": {"ADDRESS": 0.5},
+    "zz": {"ADDRESS": 0.5},
+    "jtzz": {"ADDRESS": 0.85},
+    "hjdz": {"ADDRESS": 0.85},
+    "xzz": {"ADDRESS": 0.8},
+    "zhuzhi": {"ADDRESS": 0.9},
+    "dob": {"DATE_OF_BIRTH": 1.0},
+    "birth": {"DATE_OF_BIRTH": 0.9},
+    "birthday": {"DATE_OF_BIRTH": 1.0},
+    "birthdate": {"DATE_OF_BIRTH": 1.0},
+    "dateofbirth": {"DATE_OF_BIRTH": 1.0},
+    "csrq": {"DATE_OF_BIRTH": 0.85},
+    "plate": {"CN_PLATE": 0.9},
+    "licenseplate": {"CN_PLATE": 1.0},
+    "cph": {"CN_PLATE": 0.7},
+    "uscc": {"CN_USCC": 1.0},
+    "creditcode": {"CN_USCC": 0.9},
+    "tyshxydm": {"CN_USCC": 0.9},
+    "diagnosis": {"MEDICAL": 0.9},
+    "icd": {"MEDICAL": 0.9},
+    "icd10": {"MEDICAL": 0.9},
+    "causeofdeath": {"MEDICAL": 1.0},
+    "disease": {"MEDICAL": 0.8},
+    "zd": {"MEDICAL": 0.4},
+    "gbsy": {"MEDICAL": 0.8},
+    "ip": {"IP_ADDRESS": 0.9},
+    "ipaddress": {"IP_ADDRESS": 1.0},
+    "ipaddr": {"IP_ADDRESS": 1.0},
+    "url": {"URL": 0.9},
+    "website": {"URL": 0.8},
+    "homepage": {"URL": 0.8},
+}
+# "name" next to these words is somebody's name; next to other words (org_name, file_name)
+# it is probably not.
+_PERSON_QUALIFIERS = frozenset(
+    {
+        "patient",
+        "person",
+        "contact",
+        "relative",
+        "deceased",
+        "customer",
+        "client",
+        "full",
+        "first",
+        "last",
+        "given",
+        "family",
+        "real",
+        "legal",
+        "mother",
+        "father",
+        "spouse",
+        "owner",
+        "holder",
+        "caller",
+        "doctor",
+        "physician",
+        "emergency",
+        "next",
+        "kin",
+        "of",
+    }
+)
+_COMPACT_MIN = 5
+_TOKEN_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnClassification:
+    """One reported column: its entity, category, confidence and the evidence behind it."""
+
+    source: str
+    table: str
+    column: str
+    entity: str
+    category: str
+    sensitive: bool
+    confidence: float
+    matched: int
+    sampled: int
+    kind: str  # "values": the whole column is this entity; "free_text": found inside values
+    evidence: str
+    examples: tuple[str, ...] = field(default=(), repr=False)
+
+
+@dataclass(slots=True)
+class _Tally:
+    whole: Counter[str] = field(default_factory=Counter)
+    whole_score: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    # Values holding the entity anywhere (whole or inside), for free-text columns.
+    inside: Counter[str] = field(default_factory=Counter)
+    inside_score: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    examples: defaultdict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+
+def name_tokens(name: str) -> list[str]:
+    """Lower-case tokens of a column name: ``contactPhone_2`` -> ``contact, phone, 2``."""
+    return [token.lower() for token in _TOKEN_RE.findall(name)]
+
+
+def name_evidence(text: str | None) -> dict[str, tuple[float, str]]:
+    """Entities suggested by a column name or comment, with weight and the word that matched."""
+    if not text:
+        return {}
+    found: dict[str, tuple[float, str]] = {}
+
+    def offer(entity: str, weight: float, word: str) -> None:
+        if weight > found.get(entity, (0.0, ""))[0]:
+            found[entity] = (weight, word)
+
+    for fragment, weights in ZH_LEXICON.items():
+        if fragment in text:
+            for entity, weight in weights.items():
+                offer(entity, weight, fragment)
+    tokens = name_tokens(text)
+    compact = "".join(tokens)
+    for word in (*tokens, compact):
+        for entity, weight in EN_LEXICON.get(word, {}).items():
+            if entity == "PERSON" and word == "name" and len(tokens) > 1:
+                qualified = any(t in _PERSON_QUALIFIERS for t in tokens)
+                weight = 1.0 if qualified else 0.3
+            offer(entity, weight, word)
+    for key, weights in EN_LEXICON.items():
+        # Long words also count inside run-together names: deceasedidcard, relativephone.
+        if len(key) >= _COMPACT_MIN and key in compact and key not in tokens and key != compact:
+            for entity, weight in weights.items():
+                offer(entity, 0.9 * weight, key)
+    return found
+
+
+def _is_date(value: str) -> bool:
+    try:
+        to_month(value[:10])
+    except InputError:
+        return False
+    return True
+
+
+def _tally(values: Iterable[str], analyzer: Analyzer) -> _Tally:
+    tally = _Tally()
+    cache: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
+    for value in values:
+        if value not in cache:
+            whole = dict(analyzer.validate_value(value))
+            anywhere = dict(whole)
+            if not whole and any(ch.isalpha() for ch in value):
+                # Names, addresses and diagnoses have no whole-value validator: a finding that
+                # covers most of the value makes the value that entity.
+                length = max(len(value.strip()), 1)
+                for finding in analyzer.analyze(value):
+                    score = finding.score
+                    if (finding.end - finding.start) / length >= WHOLE_VALUE_COVERAGE:
+                        whole[finding.entity] = max(score, whole.get(finding.entity, 0.0))
+                    anywhere[finding.entity] = max(score, anywhere.get(finding.entity, 0.0))
+            cache[value] = (whole, anywhere)
+        whole, anywhere = cache[value]
+        for entity, score in whole.items():
+            tally.whole[entity] += 1
+            tally.whole_score[entity] += score
+        for entity, score in anywhere.items():
+            tally.inside[entity] += 1
+            tally.inside_score[entity] += score
+            if len(tally.examples[entity]) < MAX_EXAMPLES:
+                tally.examples[entity].append(value)
+    return tally
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def classify_column(
+    column: ColumnSample,
+    *,
+    analyzer: Analyzer,
+    source: str,
+    table: str,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+) -> list[ColumnClassification]:
+    """The entities of one column: one ``values`` entry, or ``free_text`` entries, or none."""
+    allowed = set(analyzer.entities)
+    if column.dtype in ("boolean", "float", "binary"):
+        return []  # flags, amounts and blobs do not hold the identifiers we look for
+    by_name = {e: v for e, v in name_evidence(column.name).items() if e in allowed}
+    by_comment = {e: v for e, v in name_evidence(column.comment).items() if e in allowed}
+    values = column.values
+    sampled = len(values)
+
+    def make(
+        entity: str, confidence: float, matched: int, kind: str, evidence: str, examples: Iterable[str] = ()
+    ) -> ColumnClassification:
+        return ColumnClassification(
+            source=source,
+            table=table,
+            column=column.name,
+            entity=entity,
+            category=category_of(entity),
+            sensitive=is_sensitive(entity),
+            confidence=round(confidence, 3),
+            matched=matched,
+            sampled=sampled,
+            kind=kind,
+            evidence=evidence,
+            examples=tuple(examples),
+        )
+
+    if column.dtype in ("date", "datetime"):
+        # A date column is personal only as a birth date, and only its name can say so.
+        weight = max(by_name.get("DATE_OF_BIRTH", (0.0, ""))[0], by_comment.get("DATE_OF_BIRTH", (0.0, ""))[0])
+        if weight == 0.0 or sampled == 0:
+            return []
+        conf = _sigmoid(PRIOR + W_NAME * weight + W_VALUES * 0.9)
+        return [
+            make(
+                "DATE_OF_BIRTH",
+                conf,
+                sampled,
+                "values",
+                f"name suggests DATE_OF_BIRTH; type {column.dtype}",
+                values[:MAX_EXAMPLES],
+            )
+        ]
+
+    tally = _tally(values, analyzer)
+    if "DATE_OF_BIRTH" in by_name or "DATE_OF_BIRTH" in by_comment:
+        dates = [v for v in values if _is_date(v)]
+        if dates:
+            tally.whole["DATE_OF_BIRTH"] = len(dates)
+            tally.whole_score["DATE_OF_BIRTH"] = 0.9 * len(dates)
+            tally.examples["DATE_OF_BIRTH"] = dates[:MAX_EXAMPLES]
+
+    best: tuple[float, str, str] | None = None
+    for entity in (set(by_name) | set(by_comment) | set(tally.whole)) & allowed:
+        name_w, name_word = by_name.get(entity, (0.0, ""))
+        comment_w, comment_word = by_comment.get(entity, (0.0, ""))
+        matched = tally.whole[entity]
+        ratio = matched / sampled if sampled else 0.0
+        mean = tally.whole_score[entity] / matched if matched else 0.0
+        logit = PRIOR + W_NAME * name_w + W_COMMENT * comment_w + W_VALUES * ratio * mean
+        parts = []
+        if name_w:
+            parts.append(f"name '{name_word}' suggests {entity}")
+        if comment_w:
+            parts.append(f"comment '{comment_word}' suggests {entity}")
+        if sampled:
+            parts.append(f"{matched}/{sampled} sampled values are {entity}")
+        if entity in VALIDATED and sampled >= 10 and ratio < 0.1 and (name_w or comment_w):
+            logit -= CONTRADICTION
+            parts.append("values contradict the name")
+        if best is None or logit > best[0]:
+            best = (logit, entity, "; ".join(parts))
+    if best is not None and _sigmoid(best[0]) >= min_confidence:
+        logit, entity, evidence = best
+        return [
+            make(
+                entity,
+                _sigmoid(logit),
+                tally.whole[entity],
+                "values",
+                f"{evidence}; type {column.dtype}",
+                tally.examples[entity],
+            )
+        ]
+
+    found = []
+    for entity, count in sorted(tally.inside.items(), key=lambda kv: (-kv[1], kv[0])):
+        if entity not in allowed:
+            continue
+        mean = tally.inside_score[entity] / count
+        found.append(
+            make(
+                entity,
+                mean,
+                count,
+                "free_text",
+                f"found in {count}/{sampled} sampled values (free text)",
+                tally.examples[entity],
+            )
+        )
+    return found
+
+
+def classify_table(
+    table: TableSample, *, analyzer: Analyzer, min_confidence: float = DEFAULT_MIN_CONFIDENCE
+) -> list[ColumnClassification]:
+    """Classify every column of a sampled table, in column order."""
+    out: list[ColumnClassification] = []
+    for column in table.columns:
+        out.extend(
+            classify_column(
+                column, analyzer=analyzer, source=table.source, table=table.table, min_confidence=min_confidence
+            )
+        )
+    return out

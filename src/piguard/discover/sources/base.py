@@ -1,0 +1,170 @@
+"""What sources hand to the scanner: lines of text, samples of table columns, skipped inputs."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+DEFAULT_SAMPLE = 1000
+# Fixed seed: the same file gives the same sample, so reports are reproducible.
+SAMPLE_SEED = 20250301
+
+# Normalised data types used as classification evidence.
+DTYPES = ("text", "integer", "float", "boolean", "date", "datetime", "binary", "json", "unknown")
+
+
+@dataclass(slots=True)
+class ColumnSample:
+    """Non-empty sampled values of one column (as strings), its declared type and comment."""
+
+    name: str
+    dtype: str = "text"
+    comment: str | None = None
+    values: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class TableSample:
+    """A row sample of one table: the columns in table order."""
+
+    source: str
+    table: str
+    columns: list[ColumnSample]
+    rows_sampled: int
+    rows_total: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """An input that was not scanned and why; ``error`` marks unreadable or malformed input."""
+
+    source: str
+    reason: str
+    error: bool
+
+
+class Reservoir(Generic[T]):
+    """Uniform sample of at most ``size`` items from a stream (Li's algorithm L, few RNG calls)."""
+
+    def __init__(self, size: int, *, seed: int = SAMPLE_SEED) -> None:
+        if size < 1:
+            raise ValueError("sample size must be >= 1")
+        self.size = size
+        self.items: list[T] = []
+        self.seen = 0
+        self._rng = random.Random(seed)
+        self._w = 1.0
+        self._next = 0
+
+    def _advance(self) -> None:
+        import math
+
+        self._w *= math.exp(math.log(self._rng.random() or 1e-300) / self.size)
+        gap = math.floor(math.log(self._rng.random() or 1e-300) / math.log1p(-self._w))
+        self._next = self.seen + gap
+
+    def add_all(self, stream: Iterable[T]) -> None:
+        """Offer every item of ``stream``."""
+        for item in stream:
+            self.add(item)
+
+    def add(self, item: T) -> None:
+        """Offer one item."""
+        if self.seen < self.size:
+            self.items.append(item)
+            self.seen += 1
+            if self.seen == self.size:
+                self._advance()
+            return
+        if self.seen == self._next:
+            self.items[self._rng.randrange(self.size)] = item
+            self.seen += 1
+            self._advance()
+            return
+        self.seen += 1
+
+
+def value_dtype(value: Any) -> str:
+    """The normalised data type of one Python value."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float | Decimal):
+        return "float"
+    if isinstance(value, datetime):
+        return "datetime"
+    if isinstance(value, date):
+        return "date"
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "binary"
+    if isinstance(value, dict | list | tuple):
+        return "json"
+    if isinstance(value, str):
+        return "text"
+    return "unknown"
+
+
+def value_text(value: Any) -> str | None:
+    """A sampled value as text for the validators; None for empty or binary values."""
+    if value is None or isinstance(value, bytes | bytearray | memoryview):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e18:
+        # Spreadsheets store phone numbers as floats; 13812345678.0 must read as digits.
+        return str(int(value))
+    text = str(value).strip()
+    return text or None
+
+
+def merge_dtype(current: str | None, new: str) -> str:
+    """Combine the types seen in one column: equal stays, int+float is float, else text."""
+    if current is None or current == new:
+        return new
+    if {current, new} == {"integer", "float"}:
+        return "float"
+    if {current, new} == {"date", "datetime"}:
+        return "datetime"
+    return "text"
+
+
+def columns_from_rows(
+    rows: Iterator[dict[str, Any]], *, sample: int, infer_types: bool
+) -> tuple[list[ColumnSample], int, int]:
+    """Reservoir-sample rows and split them into columns; returns (columns, sampled, total)."""
+    reservoir: Reservoir[dict[str, Any]] = Reservoir(sample)
+    order: dict[str, None] = {}
+    for row in rows:
+        reservoir.add(row)
+        if len(order) < 4096:
+            # Column names come from every row (JSON rows may omit keys), not only sampled ones.
+            for key in row:
+                if key not in order:
+                    order[key] = None
+    types: dict[str, str | None] = dict.fromkeys(order)
+    values: dict[str, list[str]] = {name: [] for name in order}
+    for row in reservoir.items:
+        for key, raw in row.items():
+            if key not in values:
+                continue
+            if infer_types and raw is not None:
+                types[key] = merge_dtype(types[key], value_dtype(raw))
+            text = value_text(raw)
+            if text is not None:
+                values[key].append(text)
+    columns = [
+        ColumnSample(
+            name=name, dtype=(types[name] or "text") if infer_types else "text", values=values[name]
+        )
+        for name in order
+    ]
+    return columns, len(reservoir.items), reservoir.seen

@@ -1,0 +1,115 @@
+"""Database tables by SQLAlchemy URL (SQLite, PostgreSQL, ...), sampled in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Engine, MetaData, Table, create_engine, func, inspect, select, types
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, SQLAlchemyError
+
+from piguard.discover.sources.base import ColumnSample, Skipped, TableSample, value_text
+from piguard.errors import DiscoveryError, InputError
+
+
+def display_url(url: str) -> str:
+    """The URL as reports show it: the password is never printed."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid database URL>"
+
+
+def open_database(url: str) -> Engine:
+    """An engine for ``url``; raises ``InputError`` for a malformed URL or missing driver."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InputError("not a valid SQLAlchemy database URL", where="--db") from None
+    try:
+        return create_engine(parsed, pool_pre_ping=True)
+    except (NoSuchModuleError, ArgumentError, ImportError) as exc:
+        raise InputError(
+            f"no database driver for this URL ({type(exc).__name__})", where="--db"
+        ) from None
+
+
+def sample_database(
+    url: str, *, tables: Sequence[str] | None = None, sample: int
+) -> Iterator[TableSample | Skipped]:
+    """A random row sample of each table (all tables of the default schema unless named).
+
+    ``tables`` may be ``name`` or ``schema.name``. A table that cannot be read is yielded as
+    a ``Skipped`` error and the others are still sampled.
+    """
+    engine = open_database(url)
+    source = display_url(url)
+    try:
+        try:
+            inspector = inspect(engine)
+            names = list(tables) if tables else sorted(inspector.get_table_names())
+        except SQLAlchemyError as exc:
+            raise DiscoveryError(f"cannot connect to {source} ({type(exc).__name__})") from None
+        for qualified in names:
+            schema, _, name = qualified.rpartition(".")
+            try:
+                yield _sample_table(engine, schema or None, name, source=source, sample=sample)
+            except NoSuchTableError:
+                yield Skipped(f"{source} {qualified}", "no such table", error=True)
+            except SQLAlchemyError as exc:
+                yield Skipped(
+                    f"{source} {qualified}", f"cannot read table ({type(exc).__name__})", error=True
+                )
+    finally:
+        engine.dispose()
+
+
+def _sample_table(
+    engine: Engine, schema: str | None, name: str, *, source: str, sample: int
+) -> TableSample:
+    table = Table(name, MetaData(), schema=schema, autoload_with=engine)
+    comments = {
+        col["name"]: col.get("comment") for col in inspect(engine).get_columns(name, schema=schema)
+    }
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(table)).scalar_one()
+        query = select(*table.columns)
+        if total > sample:
+            # random() exists in SQLite and PostgreSQL alike; a full scan, but one query.
+            query = query.order_by(func.random())
+        rows = conn.execute(query.limit(sample)).all()
+    columns: list[ColumnSample] = []
+    for index, column in enumerate(table.columns):
+        values = [text for row in rows if (text := value_text(row[index])) is not None]
+        columns.append(
+            ColumnSample(
+                name=column.name,
+                dtype=sql_dtype(column.type),
+                comment=comments.get(column.name) or None,
+                values=values,
+            )
+        )
+    label = f"{schema}.{name}" if schema else name
+    return TableSample(
+        source=source, table=label, columns=columns, rows_sampled=len(rows), rows_total=int(total)
+    )
+
+
+def sql_dtype(sql_type: Any) -> str:
+    """The normalised data type of an SQLAlchemy column type."""
+    checks: tuple[tuple[type[Any], str], ...] = (
+        (types.Boolean, "boolean"),
+        (types.Integer, "integer"),
+        (types.Float, "float"),
+        (types.Numeric, "float"),
+        (types.DateTime, "datetime"),
+        (types.Date, "date"),
+        (types.LargeBinary, "binary"),
+        (types.JSON, "json"),
+        (types.String, "text"),
+    )
+    for kind, name in checks:
+        if isinstance(sql_type, kind):
+            return name
+    return "unknown"

@@ -1,0 +1,121 @@
+"""Table files: CSV/TSV, JSON/JSONL (gzip too), Parquet via ``interchange.tabular``; Excel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from piguard.discover.sources.base import TableSample, columns_from_rows
+from piguard.errors import DiscoveryError, InterchangeError
+from piguard.interchange import tabular
+
+TABULAR_SUFFIXES = (
+    ".csv",
+    ".csv.gz",
+    ".tsv",
+    ".tsv.gz",
+    ".json",
+    ".jsonl",
+    ".jsonl.gz",
+    ".parquet",
+)
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+# Nested JSON deeper than this is kept as one JSON text column.
+_MAX_FLATTEN_DEPTH = 4
+
+
+def is_table_file(path: Path) -> bool:
+    """Whether ``path`` is read as a table (by extension)."""
+    name = path.name.lower()
+    return name.endswith(TABULAR_SUFFIXES) or name.endswith(EXCEL_SUFFIXES)
+
+
+def sample_table_file(path: Path, *, source: str, sample: int) -> list[TableSample]:
+    """Row samples of the table(s) in ``path`` (one per sheet for Excel).
+
+    Raises ``DiscoveryError`` naming the place and reason for malformed or unreadable files.
+    """
+    if path.name.lower().endswith(EXCEL_SUFFIXES):
+        return list(_sample_excel(path, source=source, sample=sample))
+    fmt = (
+        tabular.file_format(path) if not path.name.lower().endswith((".tsv", ".tsv.gz")) else "tsv"
+    )
+    rows = (_flatten(row.data) for row in tabular.read_rows(path))
+    try:
+        columns, sampled, total = columns_from_rows(
+            rows, sample=sample, infer_types=fmt in ("json", "jsonl", "parquet")
+        )
+    except InterchangeError as exc:
+        # The reader's message already names file:line; we keep only the reason and place.
+        raise DiscoveryError(_where(exc, path)) from None
+    return [
+        TableSample(
+            source=source, table=path.name, columns=columns, rows_sampled=sampled, rows_total=total
+        )
+    ]
+
+
+def _where(exc: InterchangeError, path: Path) -> str:
+    where = exc.where or str(path)
+    # Keep "line N" but not the absolute path, which the caller prints as the source.
+    suffix = where[len(str(path)) :] if where.startswith(str(path)) else ""
+    place = f" at {suffix.lstrip(':#')}" if suffix else ""
+    return f"malformed {path.name}{place}: {exc.reason}"
+
+
+def _flatten(data: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[str, Any]:
+    """Nested JSON objects become dotted columns (``relative.phone``)."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and depth < _MAX_FLATTEN_DEPTH:
+            out.update(_flatten(value, f"{name}.", depth + 1))
+        elif isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
+            out[name] = "; ".join(str(v) for v in value if v is not None) or None
+        elif isinstance(value, dict | list):
+            import json
+
+            out[name] = json.dumps(value, ensure_ascii=False)
+        else:
+            out[name] = value
+    return out
+
+
+def _sample_excel(path: Path, *, source: str, sample: int) -> Iterator[TableSample]:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise DiscoveryError(f"not a readable .xlsx workbook ({type(exc).__name__})") from None
+    try:
+        for sheet in workbook.worksheets:
+            rows = sheet.iter_rows(values_only=True)
+            header_row = next(rows, None)
+            if header_row is None:
+                continue
+            header = [
+                str(cell).strip() if cell is not None and str(cell).strip() else f"column_{i + 1}"
+                for i, cell in enumerate(header_row)
+            ]
+            dicts = (
+                {
+                    name: value
+                    for name, value in zip(header, values, strict=False)
+                    if value is not None
+                }
+                for values in rows
+            )
+            columns, sampled, total = columns_from_rows(dicts, sample=sample, infer_types=True)
+            yield TableSample(
+                source=source,
+                table=f"{path.name}#{sheet.title}",
+                columns=columns,
+                rows_sampled=sampled,
+                rows_total=total,
+            )
+    finally:
+        workbook.close()
