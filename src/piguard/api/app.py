@@ -11,6 +11,7 @@ from piguard.api.routers import audit, auth, breakglass, me, records
 from piguard.config import Settings
 from piguard.db import make_engine, make_session_factory
 from piguard.keys import load_secret
+from piguard.policy.pdp import PolicyEngine
 
 log = logging.getLogger("piguard.api")
 
@@ -19,6 +20,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; refuses to start with missing or placeholder secrets or invalid policies."""
     settings = settings or Settings()
     secret = load_secret(settings)
+    policy = PolicyEngine.load()  # invalid policies or schema: ConfigError, the service does not start
     engine = make_engine(settings)
     app = FastAPI(
         title="piguard",
@@ -27,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.secret = secret
+    app.state.policy = policy
     app.state.engine = engine
     app.state.sessions = make_session_factory(engine)
     install_error_handlers(app)

@@ -12,6 +12,7 @@ from piguard.config import Settings
 from piguard.errors import AuthenticationError
 from piguard.identity import service as identity
 from piguard.identity.schemas import Principal
+from piguard.records.guard import Guard
 
 
 def get_settings(request: Request) -> Settings:
@@ -52,3 +53,11 @@ def get_principal(
 SessionDep = Annotated[Session, Depends(get_session)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_guard(request: Request) -> Guard:
+    """Policy engine, settings and secret for the guarded flows."""
+    return Guard(engine=request.app.state.policy, settings=request.app.state.settings, secret=request.app.state.secret)
+
+
+GuardDep = Annotated[Guard, Depends(get_guard)]

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel
 
 from piguard.errors import UnknownContextError
 from piguard.identity.schemas import Principal
+from piguard.minimize.handles import HandleIssuer
 from piguard.minimize.operators import age_band, mask, pseudonymize
 from piguard.minimize.views import (
     AmbulanceMdtView,
@@ -49,12 +50,6 @@ ROLE_REPORT_CONTEXT = {
     "funeral_clerk": "funeral_permit",
     "privacy_officer": "privacy_review",
 }
-
-
-class HandleIssuer(Protocol):
-    """Issues a virtual contact number for one target of the record being projected."""
-
-    def __call__(self, *, target: str, phone: str | None) -> str | None: ...
 
 
 def parse_context(value: str | None, *, role: str, kind: str = "report") -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from piguard.db.base import utcnow
@@ -16,6 +17,12 @@ from piguard.records.models import Dispatch, Relative
 
 HANDLE_PREFIX = "95"  # a virtual-number range; never a real subscriber prefix
 HANDLE_DIGITS = 10
+
+
+class HandleIssuer(Protocol):
+    """Issues a virtual contact number for one target of the record being projected."""
+
+    def __call__(self, *, target: str, phone: str | None) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,3 +129,12 @@ def list_bindings(*, session: Session, since: datetime | None = None) -> list[Ha
     if since is not None:
         query = query.where(ContactHandle.issued_at >= since)
     return [_binding(row) for row in session.scalars(query)]
+
+
+def expire_for_resource(*, session: Session, resource_id: str, at: datetime) -> None:
+    """End every handle of a record now (a call closed: its caller's number goes dark)."""
+    session.execute(
+        update(ContactHandle)
+        .where(ContactHandle.resource_id == resource_id, ContactHandle.expires_at > at)
+        .values(expires_at=at)
+    )

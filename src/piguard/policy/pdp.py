@@ -127,8 +127,11 @@ class PolicyEngine:
         for request in requests:
             _check(request)
             user, resource = _entities(request)
-            entities[(user["uid"]["type"], user["uid"]["id"])] = user
-            entities[(resource["uid"]["type"], resource["uid"]["id"])] = resource
+            for entity in (user, resource):
+                key = (entity["uid"]["type"], entity["uid"]["id"])
+                if entities.setdefault(key, entity) != entity:
+                    # One id must mean one entity within a batch, or a decision could use another's attributes.
+                    raise ValueError(f"conflicting attributes for {key[0]} in one batch")
             cedar_requests.append(_cedar_request(request))
         payload = json.dumps(list(entities.values()))
         # The schema already validated the policies at load; request entities come from typed

@@ -156,9 +156,7 @@ class TaskRelationship(IdMixin, Base):
     """A workflow-created reason for an account to see a record (FORMATS.md §2 relationships)."""
 
     __tablename__ = "task_relationships"
-    __table_args__ = (
-        Index("ix_task_relationships_lookup", "account_id", "resource_type", "resource_id"),
-    )
+    __table_args__ = (Index("ix_task_relationships_lookup", "account_id", "resource_type", "resource_id"),)
 
     account_id: Mapped[str] = mapped_column(String(26), index=True)
     resource_type: Mapped[str] = mapped_column(String(32))  # death_report | dispatch

@@ -40,7 +40,15 @@ CODER_WINDOW = timedelta(days=30)
 PRESENTED_WINDOW = timedelta(days=30)
 CODE_LIFETIME = timedelta(days=60)
 CORRECTABLE = (
-    "name", "sex", "id_number", "birth_date", "usual_address", "household_address", "part2", "manner", "place_detail",
+    "name",
+    "sex",
+    "id_number",
+    "birth_date",
+    "usual_address",
+    "household_address",
+    "part2",
+    "manner",
+    "place_detail",
 )
 
 
@@ -213,9 +221,15 @@ def certify(*, session: Session, report_id: str, certifier_id: str, at: datetime
     report.certified_at = at
     report.certificate_no = "DC" + secrets.token_hex(6).upper()
     add_relationship(
-        session=session, account_id=certifier_id, resource_type="death_report", resource_id=report.id,
-        subject_id=report.subject_id, kind="certifier", valid_from=report.created_at if report.created_at < at else at,
-        valid_to=at + CERTIFIER_WINDOW, created_by="certify",
+        session=session,
+        account_id=certifier_id,
+        resource_type="death_report",
+        resource_id=report.id,
+        subject_id=report.subject_id,
+        kind="certifier",
+        valid_from=report.created_at if report.created_at < at else at,
+        valid_to=at + CERTIFIER_WINDOW,
+        created_by="certify",
     )
     return report
 
@@ -224,8 +238,15 @@ def add_attending(*, session: Session, report_id: str, account_id: str, start: d
     """Put a clinician on the attending team of the deceased for a period."""
     report = _report(session, report_id)
     add_relationship(
-        session=session, account_id=account_id, resource_type="death_report", resource_id=report.id,
-        subject_id=report.subject_id, kind="attending", valid_from=start, valid_to=end, created_by="attending_team",
+        session=session,
+        account_id=account_id,
+        resource_type="death_report",
+        resource_id=report.id,
+        subject_id=report.subject_id,
+        kind="attending",
+        valid_from=start,
+        valid_to=end,
+        created_by="attending_team",
     )
 
 
@@ -237,8 +258,14 @@ def report_to_cdc(*, session: Session, report_id: str, coder_id: str, at: dateti
     report.status = "reported"
     report.reported_at = at
     add_relationship(
-        session=session, account_id=coder_id, resource_type="death_report", resource_id=report.id,
-        subject_id=report.subject_id, kind="coder", valid_from=at, valid_to=at + CODER_WINDOW,
+        session=session,
+        account_id=coder_id,
+        resource_type="death_report",
+        resource_id=report.id,
+        subject_id=report.subject_id,
+        kind="coder",
+        valid_from=at,
+        valid_to=at + CODER_WINDOW,
         created_by="coder_assignment",
     )
     return report
@@ -284,9 +311,7 @@ def issue_parts(*, session: Session, report_id: str, at: datetime) -> dict[str, 
     return codes
 
 
-def present_code(
-    *, session: Session, code: str, account_id: str, role: str, org_id: str, at: datetime
-) -> DeathReport:
+def present_code(*, session: Session, code: str, account_id: str, role: str, org_id: str, at: datetime) -> DeathReport:
     """The family hands its code to a registrar or funeral clerk: the only way they get access."""
     part = session.scalar(select(CertificatePart).where(CertificatePart.code_hash == _code_hash(code)))
     if part is None or part.expires_at <= at:
@@ -300,9 +325,15 @@ def present_code(
     part.presented_org_id = org_id
     report = _report(session, part.report_id)
     add_relationship(
-        session=session, account_id=account_id, resource_type="death_report", resource_id=report.id,
-        subject_id=report.subject_id, kind=PART_RELATIONSHIP[part.part], valid_from=at,
-        valid_to=at + PRESENTED_WINDOW, created_by="present_code",
+        session=session,
+        account_id=account_id,
+        resource_type="death_report",
+        resource_id=report.id,
+        subject_id=report.subject_id,
+        kind=PART_RELATIONSHIP[part.part],
+        valid_from=at,
+        valid_to=at + PRESENTED_WINDOW,
+        created_by="present_code",
     )
     return report
 
@@ -320,8 +351,13 @@ def correct_report(
     new: Any = date.fromisoformat(value) if field == "birth_date" and value else value
     session.add(
         ReportCorrection(
-            report_id=report.id, account_id=account_id, at=at, field=field,
-            old_value=None if old is None else str(old), new_value=value, reason=reason.strip(),
+            report_id=report.id,
+            account_id=account_id,
+            at=at,
+            field=field,
+            old_value=None if old is None else str(old),
+            new_value=value,
+            reason=reason.strip(),
         )
     )
     setattr(report, field, new)
@@ -405,8 +441,15 @@ def assign_crew(
     dispatch.vehicle_id = vehicle_id
     for crew_id in crew_ids:
         add_relationship(
-            session=session, account_id=crew_id, resource_type="dispatch", resource_id=dispatch.id,
-            subject_id=None, kind="crew", valid_from=at, valid_to=None, created_by="crew_assignment",
+            session=session,
+            account_id=crew_id,
+            resource_type="dispatch",
+            resource_id=dispatch.id,
+            subject_id=None,
+            kind="crew",
+            valid_from=at,
+            valid_to=None,
+            created_by="crew_assignment",
         )
     return dispatch
 
@@ -472,7 +515,8 @@ def death_statistics(*, session: Session, district: str | None = None) -> list[t
     """Deaths counted by district, month and ICD-10 chapter letter (underlying cause, else Part I (a))."""
     rows = session.execute(
         select(DeathReport.district, DeathReport.death_time, DeathReport.underlying_icd10, DeathReport.part1).where(
-            DeathReport.status != "draft", DeathReport.is_canary.is_(False),
+            DeathReport.status != "draft",
+            DeathReport.is_canary.is_(False),
             *([DeathReport.district == district] if district else []),
         )
     ).all()

@@ -1,7 +1,55 @@
-"""API routes: breakglass (being built)."""
+"""Break-glass: emergency access to one record for one hour, with a stated reason, reviewed later."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
+from piguard.records import support_flows
 
 router = APIRouter()
+
+
+class BreakGlassRequest(BaseModel):
+    """What the clinician states before breaking the glass."""
+
+    report_id: str = Field(min_length=1, max_length=64)
+    purpose: str = Field(min_length=2, max_length=16, description="BTG or ETREAT")
+    reason: str = Field(min_length=20, max_length=1000, description="Why, in at least 20 characters")
+
+
+class BreakGlassGrantOut(BaseModel):
+    """The grant: one record, until ``expires_at``, pending review."""
+
+    grant_id: str
+    report_id: str
+    purpose: str
+    expires_at: datetime
+    review_status: str
+
+
+@router.post("/breakglass", response_model=BreakGlassGrantOut, status_code=201)
+def break_glass(
+    body: BreakGlassRequest, session: SessionDep, guard: GuardDep, principal: PrincipalDep
+) -> BreakGlassGrantOut:
+    """Open emergency access to one record; always recorded and flagged for review."""
+    with session.begin():
+        outcome = support_flows.request_breakglass(
+            session=session,
+            guard=guard,
+            principal=principal,
+            report_id=body.report_id,
+            purpose=body.purpose,
+            reason=body.reason,
+        )
+    grant = outcome.unwrap()
+    return BreakGlassGrantOut(
+        grant_id=grant.grant_id,
+        report_id=grant.report_id,
+        purpose=grant.purpose,
+        expires_at=grant.expires_at,
+        review_status=grant.review_status,
+    )

@@ -1,7 +1,138 @@
-"""API routes: records (being built)."""
+"""Death reports, dispatches (MDT), statistics and contact handles: thin doors over the guarded flows."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+
+from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
+from piguard.minimize.views import AmbulanceMdtView, CdcStatisticsView
+from piguard.records import dispatch_flows, flows, support_flows
 
 router = APIRouter()
+
+Purpose = Annotated[str | None, Query(max_length=16, description="HL7 v3 ActReason purpose of use, e.g. TREAT")]
+Context = Annotated[str | None, Query(max_length=32, description="Display context (defaults to the role's screen)")]
+
+
+class ReportList(BaseModel):
+    """Search results, each projected onto the caller's display context."""
+
+    context: str
+    count: int
+    items: list[dict[str, Any]]
+
+
+class DispatchList(BaseModel):
+    """The calls the caller may see on the MDT."""
+
+    context: str = "ambulance_mdt"
+    count: int
+    items: list[AmbulanceMdtView]
+
+
+class ResolveRequest(BaseModel):
+    """A virtual number to resolve (telephony bridge only)."""
+
+    handle: str = Field(min_length=6, max_length=20, pattern=r"^[0-9]+$")
+
+
+class ResolveResponse(BaseModel):
+    """The real number behind a handle, for connecting the call."""
+
+    handle: str
+    number: str
+
+
+@router.get("/death-reports", response_model=ReportList)
+def search_death_reports(
+    session: SessionDep,
+    guard: GuardDep,
+    principal: PrincipalDep,
+    purpose: Purpose = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    district: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
+    context: Context = None,
+) -> ReportList:
+    """Search the reports you have a task relationship with."""
+    with session.begin():
+        outcome = flows.search_reports(
+            session=session, guard=guard, principal=principal, q=q, district=district, purpose=purpose, context=context
+        )
+    views = outcome.unwrap()
+    name = views[0].model_dump()["context"] if views else (context or _default_context(principal.role))
+    return ReportList(context=name, count=len(views), items=[v.model_dump(mode="json") for v in views])
+
+
+def _default_context(role: str) -> str:
+    from piguard.minimize.contexts import ROLE_REPORT_CONTEXT
+
+    return ROLE_REPORT_CONTEXT.get(role, "hospital_certifier")
+
+
+@router.get("/death-reports/{report_id}")
+def read_death_report(
+    report_id: Annotated[str, Path(max_length=64)],
+    session: SessionDep,
+    guard: GuardDep,
+    principal: PrincipalDep,
+    purpose: Purpose = None,
+    context: Context = None,
+) -> dict[str, Any]:
+    """One report, projected onto your display context (top-level ``context`` names it)."""
+    with session.begin():
+        outcome = flows.read_report(
+            session=session, guard=guard, principal=principal, report_id=report_id, purpose=purpose, context=context
+        )
+    return outcome.unwrap().model_dump(mode="json")
+
+
+@router.get("/dispatches", response_model=DispatchList)
+def list_dispatches(
+    session: SessionDep, guard: GuardDep, principal: PrincipalDep, purpose: Purpose = "TREAT"
+) -> DispatchList:
+    """Calls you may see now: your crew's assigned calls, or your centre's open calls."""
+    with session.begin():
+        outcome = dispatch_flows.list_visible(session=session, guard=guard, principal=principal, purpose=purpose)
+    views = outcome.unwrap()
+    return DispatchList(count=len(views), items=views)
+
+
+@router.get("/dispatches/{dispatch_id}/display", response_model=AmbulanceMdtView)
+def dispatch_display(
+    dispatch_id: str, session: SessionDep, guard: GuardDep, principal: PrincipalDep, purpose: Purpose = "TREAT"
+) -> AmbulanceMdtView:
+    """The MDT display of one call (assigned crew, open call or grace period only)."""
+    with session.begin():
+        outcome = dispatch_flows.display(
+            session=session, guard=guard, principal=principal, dispatch_id=dispatch_id, purpose=purpose
+        )
+    return outcome.unwrap()
+
+
+@router.get("/statistics/deaths", response_model=CdcStatisticsView)
+def death_statistics(
+    session: SessionDep,
+    guard: GuardDep,
+    principal: PrincipalDep,
+    purpose: Purpose = None,
+    district: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
+) -> CdcStatisticsView:
+    """City-wide deaths as aggregates only; cells under 5 are suppressed."""
+    with session.begin():
+        outcome = support_flows.statistics(
+            session=session, guard=guard, principal=principal, purpose=purpose, district=district
+        )
+    return outcome.unwrap()
+
+
+@router.post("/handles/resolve", response_model=ResolveResponse)
+def resolve_handle(
+    body: ResolveRequest, session: SessionDep, guard: GuardDep, principal: PrincipalDep
+) -> ResolveResponse:
+    """Telephony bridge only: the real number behind a live virtual number."""
+    with session.begin():
+        outcome = support_flows.resolve_handle(session=session, guard=guard, principal=principal, handle=body.handle)
+    return ResolveResponse(handle=body.handle, number=outcome.unwrap())

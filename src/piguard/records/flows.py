@@ -1,0 +1,142 @@
+"""Guarded reads and searches of death reports (ARCHITECTURE.md access path)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from piguard.errors import NotFoundError, PiguardError
+from piguard.identity.schemas import Principal
+from piguard.minimize.contexts import disclosed_fields, parse_context, project
+from piguard.policy import breakglass
+from piguard.policy.pdp import AccessRequest, ResourceRef
+from piguard.policy.purposes import parse_purpose
+from piguard.records import service as records
+from piguard.records.guard import (
+    REPORT_HANDLE_LIFETIME,
+    EventDraft,
+    Guard,
+    Guarded,
+    denied,
+    handle_issuer,
+    record_event,
+    refuse,
+    subject_of,
+)
+
+
+def read_report(
+    *,
+    session: Session,
+    guard: Guard,
+    principal: Principal,
+    report_id: str,
+    purpose: str | None,
+    context: str | None = None,
+) -> Guarded[BaseModel]:
+    """Read one death report through the principal's display context."""
+    at = guard.clock()
+    draft = EventDraft(action="read", resource_type="death_report", resource_id=report_id[:64])
+    try:
+        draft.purpose = parse_purpose(purpose)
+        display = parse_context(context, role=principal.role, kind="report")
+    except PiguardError as exc:
+        return refuse(session, principal, draft, exc, at)
+    if draft.purpose in ("BTG", "ETREAT") and context is None:
+        display = "hospital_certifier"
+    record = records.get_report_record(session=session, report_id=report_id)
+    if record is None:
+        return refuse(session, principal, draft, NotFoundError("death report not found"), at)
+    draft.subject_id = record.subject_id
+    request = AccessRequest(
+        subject=subject_of(session=session, principal=principal, at=at),
+        action="read",
+        resource=ResourceRef("DeathReport", record.id, records.report_resource_attrs(record)),
+        purpose=draft.purpose,
+        display_context=display,
+        relationships=records.relationships_for(
+            session=session,
+            account_id=principal.account_id,
+            resource_type="death_report",
+            resource_id=record.id,
+            at=at,
+        ),
+        breakglass=breakglass.active(session=session, account_id=principal.account_id, report_id=record.id, at=at),
+    )
+    decision = guard.engine.decide(request)
+    if not decision.allowed:
+        return refuse(session, principal, draft, denied(decision), at, decision)
+    view = project(
+        record,
+        context=display,
+        viewer=principal,
+        handles=handle_issuer(session, principal, record, draft.purpose, at + REPORT_HANDLE_LIFETIME),
+        pseudonym_key=guard.secret,
+    )
+    draft.fields = disclosed_fields(view)
+    event = record_event(session, principal, draft, at=at, outcome="allowed", reason=",".join(decision.policy_ids))
+    return Guarded(value=view, event=event, decision=decision)
+
+
+def search_reports(
+    *,
+    session: Session,
+    guard: Guard,
+    principal: Principal,
+    q: str | None,
+    district: str | None,
+    purpose: str | None,
+    context: str | None = None,
+    limit: int = 50,
+) -> Guarded[list[BaseModel]]:
+    """Search the reports the principal may read: candidates come only from live relationships."""
+    at = guard.clock()
+    query_text = ";".join(f"{k}={v}" for k, v in (("q", q), ("district", district)) if v)
+    draft = EventDraft(action="search", resource_type="death_report", query=query_text or None)
+    try:
+        draft.purpose = parse_purpose(purpose)
+        display = parse_context(context, role=principal.role, kind="report")
+    except PiguardError as exc:
+        return refuse(session, principal, draft, exc, at)
+    subject = subject_of(session=session, principal=principal, at=at)
+    candidates = records.related_ids_query(account_id=principal.account_id, resource_type="death_report", at=at)
+    found = records.search_reports(session=session, candidate_ids=candidates, q=q, district=district, limit=limit)
+    requests = [
+        AccessRequest(
+            subject=subject,
+            action="search",
+            resource=ResourceRef("DeathReport", rec.id, records.report_resource_attrs(rec)),
+            purpose=draft.purpose,
+            display_context=display,
+            relationships=records.relationships_for(
+                session=session,
+                account_id=principal.account_id,
+                resource_type="death_report",
+                resource_id=rec.id,
+                at=at,
+            ),
+        )
+        for rec in found
+    ]
+    decisions = guard.engine.decide_many(requests)
+    views: list[BaseModel] = []
+    fields: set[str] = set()
+    policy_ids: set[str] = set()
+    for rec, decision in zip(found, decisions, strict=True):
+        if not decision.allowed:
+            continue
+        view = project(
+            rec,
+            context=display,
+            viewer=principal,
+            handles=handle_issuer(session, principal, rec, draft.purpose, at + REPORT_HANDLE_LIFETIME),
+            pseudonym_key=guard.secret,
+        )
+        views.append(view)
+        fields.update(disclosed_fields(view))
+        draft.result_subject_ids.append(rec.subject_id)
+        policy_ids.update(decision.policy_ids)
+    draft.fields = sorted(fields)
+    draft.result_count = len(views)
+    event = record_event(session, principal, draft, at=at, outcome="allowed", reason=",".join(sorted(policy_ids)))
+    return Guarded(value=views, event=event)

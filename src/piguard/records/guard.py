@@ -1,0 +1,170 @@
+"""Shared parts of every guarded flow: the guard, the outcome type, event recording, the subject.
+
+Every flow appends exactly one access event, allowed or denied, and never commits: the door
+wraps the call in ``with session.begin():`` and raises ``Guarded.error`` only after the commit,
+so a refusal is recorded as surely as a disclosure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Generic, TypeVar
+
+from sqlalchemy.orm import Session
+
+from piguard.config import Settings
+from piguard.db.base import utcnow
+from piguard.errors import AccessDenied, PiguardError
+from piguard.identity.schemas import Principal
+from piguard.ids import new_id
+from piguard.interchange.events import AccessEvent
+from piguard.ledger import service as ledger
+from piguard.minimize import handles
+from piguard.policy.pdp import Decision, PolicyEngine, Subject
+from piguard.records import service as records
+from piguard.records.schemas import DispatchRecord, ReportRecord
+
+T = TypeVar("T")
+REPORT_HANDLE_LIFETIME = timedelta(hours=72)
+MDT_HANDLE_LIFETIME = timedelta(hours=12)
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """What every guarded call needs besides the session: policy, settings, keys, the clock."""
+
+    engine: PolicyEngine
+    settings: Settings
+    secret: bytes
+    now: datetime | None = None
+
+    def clock(self) -> datetime:
+        """The request's single notion of 'now'."""
+        return self.now or utcnow()
+
+
+@dataclass(frozen=True, slots=True)
+class Guarded(Generic[T]):
+    """The outcome of a guarded call: the view (if allowed), the decision and the recorded event."""
+
+    value: T | None
+    event: AccessEvent
+    decision: Decision | None = None
+    error: PiguardError | None = None
+
+    @property
+    def allowed(self) -> bool:
+        """Whether the access was granted."""
+        return self.error is None
+
+    def unwrap(self) -> T:
+        """The value, or the refusal as an exception (call after the transaction committed)."""
+        if self.error is not None:
+            raise self.error
+        assert self.value is not None
+        return self.value
+
+
+@dataclass(slots=True)
+class EventDraft:
+    """The fields of the access event a flow is about to record."""
+
+    action: str
+    resource_type: str | None = None
+    resource_id: str | None = None
+    subject_id: str | None = None
+    purpose: str | None = None
+    fields: list[str] = field(default_factory=list)
+    query: str | None = None
+    result_count: int | None = None
+    result_subject_ids: list[str] = field(default_factory=list)
+
+
+def record_event(
+    session: Session, principal: Principal, draft: EventDraft, *, at: datetime, outcome: str, reason: str
+) -> AccessEvent:
+    """Append the access event of this request to the ledger (in the caller's transaction)."""
+    event = AccessEvent(
+        event_id=new_id(),
+        time=at,
+        user_id=principal.account_id,
+        role=principal.role,
+        org_id=principal.org_id,
+        terminal_id=principal.terminal_id,
+        session_id=principal.session_id,
+        source_ip=principal.source_ip,
+        action=draft.action,
+        resource_type=draft.resource_type,
+        resource_id=draft.resource_id,
+        subject_id=draft.subject_id,
+        fields=tuple(draft.fields),
+        purpose=draft.purpose,
+        outcome="allowed" if outcome == "allowed" else "denied",
+        reason=reason[:500],
+        query=draft.query,
+        result_count=draft.result_count,
+        result_subject_ids=tuple(draft.result_subject_ids),
+    )
+    ledger.append(session=session, event=event)
+    return event
+
+
+def refuse(
+    session: Session,
+    principal: Principal,
+    draft: EventDraft,
+    error: PiguardError,
+    at: datetime,
+    decision: Decision | None = None,
+) -> Guarded[T]:
+    """Record a refusal and return it; the door raises it after the commit."""
+    reason = error.reason if isinstance(error, AccessDenied) else str(error)
+    if decision is not None and decision.policy_ids:
+        reason = f"{','.join(decision.policy_ids)}: {reason}"
+    event = record_event(session, principal, draft, at=at, outcome="denied", reason=reason)
+    return Guarded(value=None, event=event, decision=decision, error=error)
+
+
+def subject_of(*, session: Session, principal: Principal, at: datetime) -> Subject:
+    """The principal as the policy sees it (jurisdiction and level from the organisation)."""
+    org = records.get_organisation(session=session, org_id=principal.org_id)
+    trained = principal.training_valid_until is not None and principal.training_valid_until > at
+    return Subject(
+        account_id=principal.account_id,
+        role=principal.role,
+        org_id=principal.org_id,
+        district=org.district,
+        org_level=org.level,
+        training_ok=trained or principal.kind == "service",
+        kind=principal.kind,
+    )
+
+
+def denied(decision: Decision) -> AccessDenied:
+    """The policy's refusal as an exception carrying its reason and policy ids."""
+    return AccessDenied(decision.reason, policy_ids=decision.policy_ids)
+
+
+def handle_issuer(
+    session: Session, principal: Principal, record: ReportRecord | DispatchRecord, purpose: str, expires: datetime
+) -> handles.HandleIssuer:
+    """Issue virtual numbers bound to this viewer, record and purpose."""
+    resource_type = "dispatch" if isinstance(record, DispatchRecord) else "death_report"
+    subject = record.subject_id if isinstance(record, ReportRecord) else None
+
+    def issue(*, target: str, phone: str | None) -> str | None:
+        if not phone:
+            return None
+        return handles.issue(
+            session=session,
+            viewer_id=principal.account_id,
+            resource_type=resource_type,
+            resource_id=record.id,
+            subject_id=subject,
+            target=target,
+            purpose=purpose,
+            expires_at=expires,
+        )
+
+    return issue

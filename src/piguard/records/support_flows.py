@@ -1,0 +1,154 @@
+"""Guarded flows around the records: statistics, break-glass, and virtual-number resolution."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from piguard.errors import NotFoundError, PiguardError
+from piguard.identity.schemas import Principal
+from piguard.minimize import handles
+from piguard.minimize.views import CdcStatisticsView, StatisticsCell
+from piguard.policy import breakglass
+from piguard.policy.pdp import AccessRequest, ResourceRef
+from piguard.policy.purposes import parse_purpose
+from piguard.records import service as records
+from piguard.records.guard import EventDraft, Guard, Guarded, denied, record_event, refuse, subject_of
+
+MIN_CELL = 5  # cells under five deaths are suppressed (re-identification risk)
+
+
+def statistics(
+    *, session: Session, guard: Guard, principal: Principal, purpose: str | None, district: str | None = None
+) -> Guarded[CdcStatisticsView]:
+    """Aggregate deaths by district, month and ICD chapter; small cells suppressed."""
+    at = guard.clock()
+    draft = EventDraft(action="read", resource_type="statistics", query=f"district={district}" if district else None)
+    try:
+        draft.purpose = parse_purpose(purpose)
+    except PiguardError as exc:
+        return refuse(session, principal, draft, exc, at)
+    decision = guard.engine.decide(
+        AccessRequest(
+            subject=subject_of(session=session, principal=principal, at=at),
+            action="read_statistics",
+            resource=ResourceRef("Statistics", "deaths"),
+            purpose=draft.purpose,
+            display_context="cdc_statistics",
+        )
+    )
+    if not decision.allowed:
+        return refuse(session, principal, draft, denied(decision), at, decision)
+    cells = [
+        StatisticsCell(
+            district=d, month=m, cause_chapter=c, deaths=n if n >= MIN_CELL else None, suppressed=n < MIN_CELL
+        )
+        for d, m, c, n in records.death_statistics(session=session, district=district)
+    ]
+    view = CdcStatisticsView(min_cell=MIN_CELL, cells=cells)
+    draft.fields = ["statistics.deaths_by_district_month_chapter"]
+    draft.result_count = len(cells)
+    event = record_event(session, principal, draft, at=at, outcome="allowed", reason=",".join(decision.policy_ids))
+    return Guarded(value=view, event=event, decision=decision)
+
+
+@dataclass(frozen=True, slots=True)
+class GrantInfo:
+    """A break-glass grant as returned to its holder."""
+
+    grant_id: str
+    report_id: str
+    purpose: str
+    expires_at: datetime
+    review_status: str
+
+
+def request_breakglass(
+    *, session: Session, guard: Guard, principal: Principal, report_id: str, purpose: str | None, reason: str
+) -> Guarded[GrantInfo]:
+    """Open emergency access to one record for a limited time; always flagged for review."""
+    at = guard.clock()
+    draft = EventDraft(action="breakglass", resource_type="death_report", resource_id=report_id[:64])
+    try:
+        draft.purpose = parse_purpose(purpose)
+        text = breakglass.validate_request(purpose=draft.purpose, reason=reason)
+    except PiguardError as exc:
+        return refuse(session, principal, draft, exc, at)
+    record = records.get_report_record(session=session, report_id=report_id)
+    if record is None:
+        return refuse(session, principal, draft, NotFoundError("death report not found"), at)
+    draft.subject_id = record.subject_id
+    decision = guard.engine.decide(
+        AccessRequest(
+            subject=subject_of(session=session, principal=principal, at=at),
+            action="breakglass",
+            resource=ResourceRef("DeathReport", record.id, records.report_resource_attrs(record)),
+            purpose=draft.purpose,
+            display_context="hospital_certifier",
+            breakglass=True,
+        )
+    )
+    if not decision.allowed:
+        return refuse(session, principal, draft, denied(decision), at, decision)
+    row = breakglass.grant(
+        session=session,
+        account_id=principal.account_id,
+        report_id=record.id,
+        purpose=draft.purpose,
+        reason=text,
+        at=at,
+        lifetime=timedelta(minutes=guard.settings.breakglass_minutes),
+    )
+    # The stated reason goes to the grant (reviewed later), not to the ledger, which holds no free text.
+    event = record_event(
+        session,
+        principal,
+        draft,
+        at=at,
+        outcome="allowed",
+        reason=f"{','.join(decision.policy_ids)}: grant {row.id} pending review",
+    )
+    info = GrantInfo(row.id, record.id, draft.purpose, row.expires_at, row.review_status)
+    return Guarded(value=info, event=event, decision=decision)
+
+
+def resolve_handle(*, session: Session, guard: Guard, principal: Principal, handle: str) -> Guarded[str]:
+    """The telephony bridge turns a live virtual number into the real one; every resolution is recorded."""
+    at = guard.clock()
+    draft = EventDraft(action="resolve_handle", resource_type="contact", purpose="TREAT")
+    decision = guard.engine.decide(
+        AccessRequest(
+            subject=subject_of(session=session, principal=principal, at=at),
+            action="resolve_handle",
+            resource=ResourceRef("Handle", handle[:32] or "-"),
+            purpose="TREAT",
+            display_context="telephony",
+        )
+    )
+    if not decision.allowed or "handles:resolve" not in principal.scopes:
+        if decision.allowed:
+            decision = type(decision)(
+                False, decision.policy_ids, decision.context_name, ("API key lacks scope handles:resolve",)
+            )
+        return refuse(session, principal, draft, denied(decision), at, decision)
+    try:
+        found, phone = handles.resolve(session=session, handle=handle)
+    except NotFoundError as exc:
+        return refuse(session, principal, draft, exc, at)
+    draft.resource_type = found.resource_type
+    draft.resource_id = found.resource_id
+    draft.subject_id = found.subject_id
+    draft.fields = ["contact.phone"]
+    event = record_event(
+        session,
+        principal,
+        draft,
+        at=at,
+        outcome="allowed",
+        reason=f"{','.join(decision.policy_ids)}: handle issued to {found.viewer_id}",
+    )
+    if phone is None:
+        return Guarded(value=None, event=event, decision=decision, error=NotFoundError("no number behind this handle"))
+    return Guarded(value=phone, event=event, decision=decision)
