@@ -1,0 +1,236 @@
+"""Workflow steps as recorded actions: each is done by a person and lands in the ledger.
+
+The records service performs the state change and creates the task relationship; these flows
+check that the actor holds the role the step needs and record who did it (an access event of
+action ``create`` or ``update``) in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from piguard.errors import ConflictError, PiguardError
+from piguard.identity.schemas import Principal
+from piguard.records import service as records
+from piguard.records.guard import EventDraft, Guard, Guarded, record_event, refuse
+from piguard.records.models import DeathReport, Dispatch
+
+
+def _run(
+    session: Session,
+    guard: Guard,
+    principal: Principal,
+    *,
+    step: str,
+    roles: Sequence[str],
+    action: str,
+    resource_type: str,
+    resource_id: str | None,
+    fields: Sequence[str],
+    purpose: str,
+    work: Callable[[], Any],
+) -> Guarded[Any]:
+    """Check the role, do the work, record one event (denied on any refusal)."""
+    at = guard.clock()
+    draft = EventDraft(action=action, resource_type=resource_type, resource_id=resource_id, purpose=purpose)
+    if principal.role not in roles:
+        return refuse(session, principal, draft, ConflictError(f"{step} is done by {' or '.join(roles)}"), at)
+    try:
+        with session.begin_nested():  # a refused step leaves no partial change behind
+            result = work()
+    except PiguardError as exc:
+        return refuse(session, principal, draft, exc, at)
+    if isinstance(result, DeathReport | Dispatch):
+        draft.resource_id = result.id
+        draft.subject_id = getattr(result, "subject_id", None)
+    draft.fields = list(fields)
+    event = record_event(session, principal, draft, at=at, outcome="allowed", reason=f"workflow:{step}")
+    return Guarded(value=result, event=event)
+
+
+def open_report(*, session: Session, guard: Guard, principal: Principal, data: dict[str, Any]) -> Guarded[Any]:
+    """A physician drafts a death report for their own institution."""
+    return _run(
+        session,
+        guard,
+        principal,
+        step="open_report",
+        roles=("physician",),
+        action="create",
+        resource_type="death_report",
+        resource_id=None,
+        purpose="HOPERAT",
+        fields=("deceased.identity", "death.time", "death.cause_part1", "relative.contact"),
+        work=lambda: records.create_report(session=session, **{**data, "hospital_org_id": principal.org_id}),
+    )
+
+
+def certify(*, session: Session, guard: Guard, principal: Principal, report_id: str) -> Guarded[Any]:
+    """The physician certifies the death (draft -> certified)."""
+
+    def work() -> DeathReport:
+        report = records.get_report_record(session=session, report_id=report_id)
+        if report is not None and report.hospital_org_id != principal.org_id:
+            raise ConflictError("a report is certified by its own institution")
+        return records.certify(
+            session=session, report_id=report_id, certifier_id=principal.account_id, at=guard.clock()
+        )
+
+    return _run(
+        session,
+        guard,
+        principal,
+        step="certify",
+        roles=("physician",),
+        action="update",
+        resource_type="death_report",
+        resource_id=report_id,
+        purpose="HOPERAT",
+        fields=("report.status",),
+        work=work,
+    )
+
+
+def report_to_cdc(
+    *, session: Session, guard: Guard, principal: Principal, report_id: str, coder_id: str
+) -> Guarded[Any]:
+    """The institution submits the certified report to the CDC, which assigns a coder."""
+    return _run(
+        session,
+        guard,
+        principal,
+        step="report_to_cdc",
+        roles=("physician",),
+        action="update",
+        resource_type="death_report",
+        resource_id=report_id,
+        purpose="PUBHLTH",
+        fields=("report.status",),
+        work=lambda: records.report_to_cdc(session=session, report_id=report_id, coder_id=coder_id, at=guard.clock()),
+    )
+
+
+def code_cause(*, session: Session, guard: Guard, principal: Principal, report_id: str, icd10: str) -> Guarded[Any]:
+    """The assigned coder sets the underlying cause."""
+    return _run(
+        session,
+        guard,
+        principal,
+        step="code_cause",
+        roles=("cdc_coder",),
+        action="update",
+        resource_type="death_report",
+        resource_id=report_id,
+        purpose="PUBHLTH",
+        fields=("death.underlying_icd10",),
+        work=lambda: records.code_underlying_cause(
+            session=session, report_id=report_id, coder_id=principal.account_id, icd10=icd10, at=guard.clock()
+        ),
+    )
+
+
+def issue_parts(*, session: Session, guard: Guard, principal: Principal, report_id: str) -> Guarded[Any]:
+    """The certifying institution hands the family its parts and their one-time codes."""
+    return _run(
+        session,
+        guard,
+        principal,
+        step="issue_parts",
+        roles=("physician", "nurse"),
+        action="print",
+        resource_type="death_report",
+        resource_id=report_id,
+        purpose="FAMRQT",
+        fields=("certificate.parts",),
+        work=lambda: records.issue_parts(session=session, report_id=report_id, at=guard.clock()),
+    )
+
+
+def present_code(*, session: Session, guard: Guard, principal: Principal, code: str) -> Guarded[Any]:
+    """The family presents a part's code to a registrar or a funeral clerk."""
+    return _run(
+        session,
+        guard,
+        principal,
+        step="present_code",
+        roles=("police_registrar", "funeral_clerk"),
+        action="update",
+        resource_type="death_report",
+        resource_id=None,
+        purpose="LEGAL" if principal.role == "police_registrar" else "FAMRQT",
+        fields=("certificate.presented",),
+        work=lambda: records.present_code(
+            session=session,
+            code=code,
+            account_id=principal.account_id,
+            role=principal.role,
+            org_id=principal.org_id,
+            at=guard.clock(),
+        ),
+    )
+
+
+def open_dispatch(
+    *,
+    session: Session,
+    guard: Guard,
+    principal: Principal,
+    data: dict[str, Any],
+    vehicle_id: str,
+    crew_ids: Sequence[str],
+) -> Guarded[Any]:
+    """A dispatcher opens a call and assigns a vehicle and crew."""
+
+    def work() -> Any:
+        dispatch = records.create_dispatch(session=session, org_id=principal.org_id, at=guard.clock(), **data)
+        return records.assign_crew(
+            session=session, dispatch_id=dispatch.id, vehicle_id=vehicle_id, crew_ids=crew_ids, at=guard.clock()
+        )
+
+    return _run(
+        session,
+        guard,
+        principal,
+        step="open_dispatch",
+        roles=("dispatcher",),
+        action="create",
+        resource_type="dispatch",
+        resource_id=None,
+        purpose="ETREAT",
+        fields=("dispatch.assignment",),
+        work=work,
+    )
+
+
+def advance_dispatch(
+    *, session: Session, guard: Guard, principal: Principal, dispatch_id: str, status: str
+) -> Guarded[Any]:
+    """The crew or dispatcher moves a call forward; closing ends crew access after the grace period."""
+    from piguard.records import dispatch_flows
+
+    def work() -> Any:
+        if status == "closed":
+            dispatch_flows.close_call(session=session, guard=guard, dispatch_id=dispatch_id)
+            return None
+        grace = timedelta(minutes=guard.settings.mdt_grace_minutes)
+        return records.advance_dispatch(
+            session=session, dispatch_id=dispatch_id, status=status, at=guard.clock(), grace=grace
+        )
+
+    return _run(
+        session,
+        guard,
+        principal,
+        step=f"dispatch_{status}",
+        roles=("dispatcher", "emt"),
+        action="update",
+        resource_type="dispatch",
+        resource_id=dispatch_id,
+        purpose="ETREAT",
+        fields=("dispatch.status",),
+        work=work,
+    )
