@@ -1,0 +1,269 @@
+"""Redaction: mask what discovery finds, keeping the file's format, row order and columns.
+
+Text is redacted per finding. Tables are column-aware: the columns are classified on a
+sample first; a column that *is* an entity is transformed whole (every value, also the
+ones a validator would miss, such as a mistyped phone number); a free-text column is
+redacted per finding; other columns pass through untouched. Output is written to a
+temporary file beside OUT and renamed into place, so a failure leaves no partial file.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from piguard.discover.analyzer import Analyzer
+from piguard.discover.classify import DEFAULT_MIN_CONFIDENCE, ColumnClassification, classify_table
+from piguard.discover.sources import DEFAULT_SAMPLE, sample_table_file, sniff_encoding
+from piguard.discover.sources.tables import EXCEL_SUFFIXES, TABULAR_SUFFIXES
+from piguard.errors import ConfigError, DiscoveryError, InputError, InterchangeError
+from piguard.ids import new_id
+from piguard.interchange import tabular
+from piguard.minimize.operators import hash_value, mask, mask_email, pseudonymize
+
+POLICIES = ("mask", "hash", "pseudonym", "remove")
+_KEEP_LAST_4 = frozenset(
+    {
+        "CN_RESIDENT_ID",
+        "CN_MOBILE",
+        "CN_LANDLINE",
+        "PHONE",
+        "BANK_CARD",
+        "IBAN",
+        "US_SSN",
+        "CN_PASSPORT",
+        "CN_TRAVEL_PERMIT",
+        "CN_USCC",
+    }
+)
+_KEEP_FIRST_1 = frozenset({"PERSON", "CN_PLATE"})
+_DATE_SEPARATORS = frozenset(" -/:.年月日T")
+
+
+@dataclass(frozen=True, slots=True)
+class Redactor:
+    """Applies one policy to values of a known entity; ``key`` is needed for ``pseudonym``."""
+
+    policy: str
+    key: bytes | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.policy not in POLICIES:
+            raise InputError(f"unknown policy; expected one of {', '.join(POLICIES)}", where="--policy")
+        if self.policy == "pseudonym" and not self.key:
+            raise ConfigError("the pseudonym policy needs a key")
+
+    def value(self, value: str, entity: str) -> str | None:
+        """The replacement of one value (``None`` removes it: an empty cell, a dropped key)."""
+        if self.policy == "remove":
+            return None
+        if self.policy == "hash":
+            return hash_value(value)
+        if self.policy == "pseudonym":
+            assert self.key is not None
+            return f"{entity}_{pseudonymize(value, key=self.key, domain=entity)}"
+        return mask_value(value, entity)
+
+    def span(self, value: str, entity: str) -> str:
+        """The replacement of a span inside free text (never empty: the reader sees a gap)."""
+        replaced = self.value(value, entity)
+        return f"[{entity}]" if replaced is None else replaced
+
+
+def mask_value(value: str, entity: str) -> str:
+    """The ``mask`` policy for one entity: keep the last 4 of identifiers, a name's surname."""
+    if entity == "EMAIL":
+        return mask_email(value)
+    if entity in _KEEP_LAST_4:
+        return mask(value, keep_last=4)
+    if entity in _KEEP_FIRST_1:
+        return mask(value, keep_first=1, keep_last=0)
+    if entity == "DATE_OF_BIRTH":
+        return mask(value, keep_last=0, preserve=_DATE_SEPARATORS)
+    return mask(value, keep_last=0)
+
+
+def redact_text(text: str, *, analyzer: Analyzer, redactor: Redactor) -> tuple[str, int]:
+    """``text`` with every finding replaced, and the number of findings."""
+    findings = analyzer.analyze(text)
+    out = text
+    for f in reversed(findings):  # right to left, so earlier offsets stay valid
+        out = out[: f.start] + redactor.span(text[f.start : f.end], f.entity) + out[f.end :]
+    return out, len(findings)
+
+
+@dataclass(slots=True)
+class RedactStats:
+    """What a redaction changed."""
+
+    rows: int = 0
+    findings: int = 0
+    values_changed: int = 0
+    columns: list[ColumnClassification] = field(default_factory=list)
+
+
+def redact_file(
+    source: Path,
+    target: Path,
+    *,
+    analyzer: Analyzer,
+    redactor: Redactor,
+    sample: int = DEFAULT_SAMPLE,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+) -> RedactStats:
+    """Redact ``source`` into ``target`` (same format); raises ``InputError`` for bad input."""
+    if not source.is_file():
+        raise InputError("no such file", where=str(source))
+    if target.exists() and target.resolve() == source.resolve():
+        raise InputError("output must not be the input file", where=str(target))
+    name = source.name.lower()
+    if name.endswith(EXCEL_SUFFIXES):
+        raise InputError("redacting .xlsx is not supported; save it as CSV first", where=str(source))
+    tabular_input = name.endswith(TABULAR_SUFFIXES)
+    if tabular_input and _format(source) != _format(target):
+        raise InputError(f"output must have the input's format ({_format(source)})", where=str(target))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".piguard-tmp-{new_id()}-{target.name}")
+    try:
+        if tabular_input:
+            stats = _redact_table(
+                source, temp, analyzer=analyzer, redactor=redactor, sample=sample, min_confidence=min_confidence
+            )
+        else:
+            stats = _redact_text_file(source, temp, analyzer=analyzer, redactor=redactor)
+        os.replace(temp, target)
+    except DiscoveryError as exc:
+        raise InputError(str(exc), where=str(source)) from None
+    except InterchangeError as exc:
+        raise InputError(exc.reason, where=exc.where or str(source)) from None
+    finally:
+        temp.unlink(missing_ok=True)
+    return stats
+
+
+def _format(path: Path) -> str:
+    try:
+        return tabular.file_format(path)
+    except InterchangeError:
+        return "text"
+
+
+def _redact_text_file(source: Path, temp: Path, *, analyzer: Analyzer, redactor: Redactor) -> RedactStats:
+    stats = RedactStats()
+    encoding = sniff_encoding(source)
+    try:
+        with (
+            source.open("r", encoding=encoding, newline="") as fin,
+            temp.open("w", encoding=encoding, newline="") as out,
+        ):
+            for line in fin:
+                # Keep each line's own ending: CRLF stays CRLF, a missing final newline stays so.
+                body = line.rstrip("\r\n")
+                redacted, count = redact_text(body, analyzer=analyzer, redactor=redactor)
+                stats.rows += 1
+                stats.findings += count
+                stats.values_changed += count
+                out.write(redacted + line[len(body) :])
+    except UnicodeDecodeError as exc:
+        raise DiscoveryError(f"not valid {encoding} text ({exc.reason})") from None
+    return stats
+
+
+def _header(path: Path) -> list[str]:
+    fmt = tabular.file_format(path)
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return list(pq.read_schema(path).names)
+        except Exception:  # pyarrow raises several unrelated types for a bad file
+            raise InterchangeError("not a readable Parquet file", where=str(path)) from None
+    if fmt not in tabular.DELIMITERS:
+        return []
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", newline="") as handle:
+        first = next(csv.reader(handle, delimiter=tabular.DELIMITERS[fmt]), [])
+    return [name.strip().lstrip("\ufeff") for name in first]
+
+
+def _redact_table(
+    source: Path, temp: Path, *, analyzer: Analyzer, redactor: Redactor, sample: int, min_confidence: float
+) -> RedactStats:
+    stats = RedactStats()
+    for table in sample_table_file(source, source=str(source), sample=sample):
+        stats.columns.extend(classify_table(table, analyzer=analyzer, min_confidence=min_confidence))
+    plan: dict[str, Callable[[str], str | None]] = {}
+    for col in stats.columns:
+        if col.kind == "values":
+            plan[col.column] = _whole(redactor, col.entity)
+        elif col.column not in plan:
+            plan[col.column] = _per_finding(redactor, analyzer, stats)
+    header = _header(source)
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for row in tabular.read_rows(source):
+            stats.rows += 1
+            data = row.data
+            for column, change in plan.items():
+                stats.values_changed += _apply(data, column.split("."), change)
+            yield data
+
+    columns: list[str] = header
+    if tabular.file_format(source) in ("json", "jsonl"):
+        columns = []  # JSON rows keep their own keys and order
+    tabular.write_rows(temp, rows(), columns=columns)
+    return stats
+
+
+def _whole(redactor: Redactor, entity: str) -> Callable[[str], str | None]:
+    return lambda value: redactor.value(value, entity)
+
+
+def _per_finding(redactor: Redactor, analyzer: Analyzer, stats: RedactStats) -> Callable[[str], str | None]:
+    def change(value: str) -> str | None:
+        redacted, count = redact_text(value, analyzer=analyzer, redactor=redactor)
+        stats.findings += count
+        return redacted
+
+    return change
+
+
+def _apply(data: dict[str, Any], path: list[str], change: Callable[[str], str | None]) -> int:
+    """Apply ``change`` to the value at a dotted path (nested JSON objects); returns changes."""
+    if path[0] not in data and len(path) > 1:
+        # A key that itself contains dots ("a.b") before nested ones.
+        joined = ".".join(path)
+        if joined in data:
+            path = [joined]
+    key = path[0]
+    if key not in data:
+        return 0
+    if len(path) > 1:
+        child = data[key]
+        return _apply(child, path[1:], change) if isinstance(child, dict) else 0
+    new, count = _map_scalars(data[key], change)
+    data[key] = new
+    return count
+
+
+def _map_scalars(value: Any, change: Callable[[str], str | None]) -> tuple[Any, int]:
+    if value is None:
+        return None, 0
+    if isinstance(value, list):
+        items = [_map_scalars(v, change) for v in value]
+        return [v for v, _ in items], sum(c for _, c in items)
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        total = 0
+        for k, v in value.items():
+            out[k], count = _map_scalars(v, change)
+            total += count
+        return out, total
+    text = str(value)
+    new = change(text)
+    return new, int(new != text)

@@ -1,0 +1,1 @@
+"""Templates of the discovery reports (package data)."""
