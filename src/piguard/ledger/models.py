@@ -1,0 +1,66 @@
+"""Ledger tables: leaves, interior nodes, the head (size and frontier) and signed checkpoints.
+
+Storage keeps every complete perfect subtree (RFC 9162 node ``(level, index)``), so any
+proof or prefix root is read with O(log n) lookups; ``ledger_head`` is the single row
+appends lock to serialise (gapless indexes, no forks).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Integer, LargeBinary, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from piguard.db.base import Base
+
+# On SQLite an INTEGER PRIMARY KEY is the rowid: appends then write one b-tree, not two.
+Index64 = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class LedgerEntry(Base):
+    """One leaf: the RFC 8785 canonical JSON of an access event and its leaf hash."""
+
+    __tablename__ = "ledger_entries"
+
+    idx: Mapped[int] = mapped_column(Index64, primary_key=True, autoincrement=False)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    # Copies of event fields for selection (export, evidence bundles); the leaf is ``data``.
+    event_id: Mapped[str] = mapped_column(String(128), index=True)
+    time: Mapped[datetime] = mapped_column(index=True)
+    user_id: Mapped[str] = mapped_column(String(128), index=True)
+    subject_id: Mapped[str | None] = mapped_column(String(128), index=True, default=None)
+
+
+class LedgerNode(Base):
+    """Hash of the complete perfect subtree ``(level >= 1, idx)``."""
+
+    __tablename__ = "ledger_nodes"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LedgerHead(Base):
+    """The one row appends lock: tree size, compact-range frontier, last checkpoint."""
+
+    __tablename__ = "ledger_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    frontier: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    checkpoint_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    checkpoint_time: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class LedgerCheckpoint(Base):
+    """A signed checkpoint (C2SP signed note) of the tree at ``tree_size``."""
+
+    __tablename__ = "ledger_checkpoints"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column()

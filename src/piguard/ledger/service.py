@@ -1,0 +1,274 @@
+"""The ledger service: append access events, checkpoint, prove, read back.
+
+Every function runs in the caller's transaction and never commits: the door owns
+``with session.begin():`` so a disclosure and its ledger entry commit or fail together.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from piguard.config import Settings
+from piguard.db.base import utcnow
+from piguard.errors import ConfigError, LedgerError, ProofError, TamperError
+from piguard.interchange.events import AccessEvent
+from piguard.ledger import store
+from piguard.ledger.checkpoint import (
+    Checkpoint,
+    SignedCheckpoint,
+    Verifier,
+    open_checkpoint,
+    sign_checkpoint,
+    verifier_for,
+)
+from piguard.ledger.keys import load_signing_key
+from piguard.ledger.merkle import NodeId, leaf_hash, tree
+
+log = logging.getLogger("piguard.ledger")
+#: Key of ``Session.info`` under which a door may place its ``Settings`` (else: environment).
+SETTINGS_INFO_KEY = "piguard_settings"
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """Proof of acknowledgement: the leaf's index, its hash and the tree size after the append."""
+
+    index: int
+    leaf_hash: bytes
+    tree_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One stored leaf with its event."""
+
+    index: int
+    leaf_hash: bytes
+    data: bytes
+    event: AccessEvent
+
+
+def settings_for(session: Session) -> Settings:
+    """The settings a door attached to the session, else those of the environment."""
+    attached = session.info.get(SETTINGS_INFO_KEY)
+    return attached if isinstance(attached, Settings) else Settings()
+
+
+def bind_settings(session: Session, settings: Settings) -> Session:
+    """Attach settings (signing key path, origin, checkpoint cadence) to a session."""
+    session.info[SETTINGS_INFO_KEY] = settings
+    return session
+
+
+def _entry_row(index: int, digest: bytes, data: bytes, event: AccessEvent) -> dict[str, Any]:
+    return {
+        "idx": index,
+        "leaf_hash": digest,
+        "data": data,
+        "event_id": event.event_id,
+        "time": event.time.astimezone(UTC),
+        "user_id": event.user_id,
+        "subject_id": event.subject_id,
+    }
+
+
+def append(*, session: Session, event: AccessEvent) -> Receipt:
+    """Append one access event in the caller's transaction; returns its receipt."""
+    return append_many(session=session, events=(event,))[0]
+
+
+def append_many(*, session: Session, events: Iterable[AccessEvent]) -> list[Receipt]:
+    """Append events in order, in the caller's transaction (one lock, batched inserts)."""
+    head = store.lock_head(session)
+    tree_range = head.range
+    rows: list[dict[str, Any]] = []
+    nodes: list[tuple[NodeId, bytes]] = []
+    receipts: list[Receipt] = []
+    for event in events:
+        data = event.canonical_json()
+        digest = leaf_hash(data)
+        index = tree_range.size
+        nodes.extend(tree_range.append(digest))
+        rows.append(_entry_row(index, digest, data, event))
+        receipts.append(Receipt(index=index, leaf_hash=digest, tree_size=index + 1))
+    if not rows:
+        return receipts
+    store.insert_entries(session, rows)
+    store.insert_nodes(session, nodes)
+    made = _maybe_checkpoint(session, head)
+    if made is None:
+        store.save_head(session, tree_range)
+    return receipts
+
+
+def _due(session: Session, head: store.Head, settings: Settings) -> bool:
+    if head.range.size <= head.checkpoint_size:
+        return False
+    if head.range.size - head.checkpoint_size >= settings.checkpoint_every_entries:
+        return True
+    if head.checkpoint_time is None:
+        return True
+    return (utcnow() - head.checkpoint_time).total_seconds() >= settings.checkpoint_every_seconds
+
+
+def _maybe_checkpoint(session: Session, head: store.Head) -> SignedCheckpoint | None:
+    settings = settings_for(session)
+    if not _due(session, head, settings):
+        return None
+    try:
+        return _make_checkpoint(session, head, settings)
+    except ConfigError as exc:
+        # Recording the disclosure matters more than the periodic checkpoint; say so loudly.
+        log.warning("ledger checkpoint skipped: %s", exc)
+        return None
+
+
+def _make_checkpoint(session: Session, head: store.Head, settings: Settings) -> SignedCheckpoint:
+    key = load_signing_key(settings)
+    body = Checkpoint(origin=settings.ledger_origin, size=head.range.size, root=head.range.root())
+    signed = sign_checkpoint(body, key=key)
+    now = utcnow()
+    store.insert_checkpoint(
+        session, tree_size=body.size, root=body.root, note=signed.note, created_at=now
+    )
+    store.save_head(session, head.range, checkpoint_size=body.size, checkpoint_time=now)
+    return signed
+
+
+def checkpoint(*, session: Session, settings: Settings | None = None) -> SignedCheckpoint:
+    """Sign and store a checkpoint of the current tree (or return the stored one of that size)."""
+    settings = settings or settings_for(session)
+    head = store.lock_head(session)
+    stored = store.checkpoint_note(session, head.range.size)
+    if stored is not None:
+        return open_checkpoint(stored, log_verifier(settings))
+    return _make_checkpoint(session, head, settings)
+
+
+def log_verifier(settings: Settings) -> Verifier:
+    """The verifier (public key, named by the origin) of this installation's checkpoints."""
+    return verifier_for(settings.ledger_origin, load_signing_key(settings))
+
+
+def latest_checkpoint(*, session: Session, settings: Settings | None = None) -> SignedCheckpoint | None:
+    """The largest stored checkpoint, signature checked; None before the first one."""
+    note = store.checkpoint_note(session)
+    if note is None:
+        return None
+    return open_checkpoint(note, log_verifier(settings or settings_for(session)))
+
+
+def count(*, session: Session) -> int:
+    """Number of entries in the ledger (the tree size)."""
+    return store.read_head(session).range.size
+
+
+def _reader(session: Session) -> tree.NodeReader:
+    def read(ids: Collection[NodeId]) -> Mapping[NodeId, bytes]:
+        return store.read_nodes(session, ids)
+
+    return read
+
+
+def _check_size(session: Session, size: int) -> None:
+    current = count(session=session)
+    if size > current:
+        raise ProofError(f"tree size {size} is larger than the ledger ({current} entries)")
+
+
+def root(*, session: Session, size: int | None = None) -> bytes:
+    """Root hash of the first ``size`` entries (default: all)."""
+    head = store.read_head(session)
+    if size is None or size == head.range.size:
+        return head.range.root()
+    _check_size(session, size)
+    return tree.root_at(size, _reader(session))
+
+
+def inclusion_proof(*, session: Session, index: int, size: int) -> list[bytes]:
+    """RFC 9162 inclusion proof of entry ``index`` in the tree of ``size`` entries."""
+    _check_size(session, size)
+    return tree.inclusion_proof(index, size, _reader(session))
+
+
+def consistency_proof(*, session: Session, size1: int, size2: int) -> list[bytes]:
+    """RFC 9162 consistency proof between tree sizes ``size1`` <= ``size2``."""
+    _check_size(session, size2)
+    return tree.consistency_proof(size1, size2, _reader(session))
+
+
+def _event(index: int, data: bytes) -> AccessEvent:
+    try:
+        return AccessEvent.model_validate_json(data)
+    except ValidationError:
+        raise TamperError(f"entry {index}: stored event is not a valid access event") from None
+
+
+def iter_entries(
+    *,
+    session: Session,
+    start: int = 0,
+    end: int | None = None,
+    user_id: str | None = None,
+    subject_id: str | None = None,
+    time_from: datetime | None = None,
+    time_to: datetime | None = None,
+    batch: int = 5000,
+) -> Iterator[Entry]:
+    """Stored entries in index order, optionally selected (``time_to`` is exclusive)."""
+    table = store.ENTRIES
+    stmt = select(table.c.idx, table.c.leaf_hash, table.c.data).where(table.c.idx >= start)
+    if end is not None:
+        stmt = stmt.where(table.c.idx < end)
+    if user_id is not None:
+        stmt = stmt.where(table.c.user_id == user_id)
+    if subject_id is not None:
+        stmt = stmt.where(table.c.subject_id == subject_id)
+    if time_from is not None:
+        stmt = stmt.where(table.c.time >= _utc(time_from))
+    if time_to is not None:
+        stmt = stmt.where(table.c.time < _utc(time_to))
+    last = start - 1
+    while True:
+        # Keyset pagination: bounded memory, and no server-side cursor needed on either backend.
+        page = session.execute(stmt.where(table.c.idx > last).order_by(table.c.idx).limit(batch))
+        rows = page.all()
+        for idx, digest, data in rows:
+            raw = bytes(data)
+            yield Entry(index=int(idx), leaf_hash=bytes(digest), data=raw, event=_event(idx, raw))
+        if len(rows) < batch:
+            return
+        last = int(rows[-1][0])
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise LedgerError("time bounds must carry a UTC offset")
+    return value.astimezone(UTC)
+
+
+def iter_events(
+    *,
+    session: Session,
+    user_id: str | None = None,
+    subject_id: str | None = None,
+    time_from: datetime | None = None,
+    time_to: datetime | None = None,
+) -> Iterator[AccessEvent]:
+    """Stored events in ledger order, optionally selected by user, subject and time."""
+    for entry in iter_entries(
+        session=session,
+        user_id=user_id,
+        subject_id=subject_id,
+        time_from=time_from,
+        time_to=time_to,
+    ):
+        yield entry.event

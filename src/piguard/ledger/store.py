@@ -1,0 +1,187 @@
+"""Storage of the ledger behind a narrow interface (SQLAlchemy Core; SQLite and PostgreSQL).
+
+Appends lock the single ``ledger_head`` row first: on PostgreSQL the UPDATE holds a row lock
+until the caller's transaction ends; on SQLite the first write takes the database write lock
+(waiting up to ``busy_timeout``). Either way appends are serialised, so indexes stay gapless
+and two writers can never extend the same tree size twice (no fork).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, func, insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from piguard.errors import TamperError
+from piguard.ledger.merkle import CompactRange, NodeId
+from piguard.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode
+
+HEAD_ID = 1
+ENTRIES: Table = LedgerEntry.__table__  # type: ignore[assignment]
+NODES: Table = LedgerNode.__table__  # type: ignore[assignment]
+HEAD: Table = LedgerHead.__table__  # type: ignore[assignment]
+CHECKPOINTS: Table = LedgerCheckpoint.__table__  # type: ignore[assignment]
+# Keeps IN lists well under SQLite's and PostgreSQL's bound-parameter limits.
+MAX_IN = 500
+
+
+@dataclass
+class Head:
+    """The locked head: the tree's compact range and when it was last checkpointed."""
+
+    range: CompactRange
+    checkpoint_size: int
+    checkpoint_time: datetime | None
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _insert_ignore(session: Session, table: Table, values: dict[str, Any]) -> None:
+    if _dialect(session) == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        session.execute(pg_insert(table).values(**values).on_conflict_do_nothing())
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        session.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
+
+
+def _head_from_row(row: Any) -> Head:
+    return Head(
+        range=CompactRange.from_bytes(int(row.size), bytes(row.frontier)),
+        checkpoint_size=int(row.checkpoint_size),
+        checkpoint_time=row.checkpoint_time,
+    )
+
+
+def lock_head(session: Session) -> Head:
+    """Lock the head row for the rest of the caller's transaction and return it."""
+    stmt = (
+        update(HEAD)
+        .where(HEAD.c.id == HEAD_ID)
+        .values(size=HEAD.c.size)
+        .returning(HEAD.c.size, HEAD.c.frontier, HEAD.c.checkpoint_size, HEAD.c.checkpoint_time)
+    )
+    row = session.execute(stmt).first()
+    if row is None:
+        _insert_ignore(
+            session, HEAD, {"id": HEAD_ID, "size": 0, "frontier": b"", "checkpoint_size": 0}
+        )
+        row = session.execute(stmt).one()
+    return _head_from_row(row)
+
+
+def read_head(session: Session) -> Head:
+    """The head as committed (no lock); an empty tree if nothing was ever appended."""
+    row = session.execute(
+        select(HEAD.c.size, HEAD.c.frontier, HEAD.c.checkpoint_size, HEAD.c.checkpoint_time).where(
+            HEAD.c.id == HEAD_ID
+        )
+    ).first()
+    if row is None:
+        return Head(range=CompactRange(), checkpoint_size=0, checkpoint_time=None)
+    return _head_from_row(row)
+
+
+def save_head(
+    session: Session,
+    tree: CompactRange,
+    *,
+    checkpoint_size: int | None = None,
+    checkpoint_time: datetime | None = None,
+) -> None:
+    """Store the new size and frontier (and the last checkpoint, when one was made)."""
+    values: dict[str, Any] = {"size": tree.size, "frontier": tree.to_bytes()}
+    if checkpoint_size is not None:
+        values["checkpoint_size"] = checkpoint_size
+        values["checkpoint_time"] = checkpoint_time
+    session.execute(update(HEAD).where(HEAD.c.id == HEAD_ID).values(**values))
+
+
+def insert_entries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert leaf rows (one executemany)."""
+    if rows:
+        session.execute(insert(ENTRIES), list(rows))
+
+
+def insert_nodes(session: Session, nodes: Sequence[tuple[NodeId, bytes]]) -> None:
+    """Insert completed interior nodes (one executemany)."""
+    if nodes:
+        session.execute(
+            insert(NODES),
+            [{"level": level, "idx": idx, "hash": digest} for (level, idx), digest in nodes],
+        )
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), MAX_IN):
+        yield items[start : start + MAX_IN]
+
+
+def read_nodes(session: Session, ids: Collection[NodeId]) -> Mapping[NodeId, bytes]:
+    """Hashes of the given nodes (leaves from entries); raises ``TamperError`` if one is missing."""
+    found: dict[NodeId, bytes] = {}
+    leaves = sorted(idx for level, idx in ids if level == 0)
+    inner = sorted(node for node in ids if node[0] > 0)
+    for chunk in _chunks(leaves):
+        rows = session.execute(
+            select(ENTRIES.c.idx, ENTRIES.c.leaf_hash).where(ENTRIES.c.idx.in_(chunk))
+        )
+        found.update({(0, int(idx)): bytes(digest) for idx, digest in rows})
+    for chunk in _chunks(inner):
+        node_rows = session.execute(
+            select(NODES.c.level, NODES.c.idx, NODES.c.hash).where(
+                tuple_(NODES.c.level, NODES.c.idx).in_(chunk)
+            )
+        )
+        found.update({(int(lv), int(idx)): bytes(digest) for lv, idx, digest in node_rows})
+    missing = [node for node in ids if node not in found]
+    if missing:
+        level, idx = min(missing)
+        what = f"entry {idx}" if level == 0 else f"tree node (level {level}, index {idx})"
+        raise TamperError(f"stored {what} is missing")
+    return found
+
+
+def entry_count(session: Session) -> int:
+    """Number of stored leaf rows (the head's size is the authoritative tree size)."""
+    return int(session.execute(select(func.count()).select_from(ENTRIES)).scalar_one())
+
+
+def insert_checkpoint(
+    session: Session, *, tree_size: int, root: bytes, note: str, created_at: datetime
+) -> None:
+    """Store a signed checkpoint (a second one for the same size is ignored)."""
+    _insert_ignore(
+        session,
+        CHECKPOINTS,
+        {"tree_size": tree_size, "root": root, "note": note, "created_at": created_at},
+    )
+
+
+def checkpoint_note(session: Session, tree_size: int | None = None) -> str | None:
+    """The stored note for ``tree_size`` (default: the largest), or None."""
+    stmt = select(CHECKPOINTS.c.note)
+    if tree_size is None:
+        stmt = stmt.order_by(CHECKPOINTS.c.tree_size.desc()).limit(1)
+    else:
+        stmt = stmt.where(CHECKPOINTS.c.tree_size == tree_size)
+    note = session.execute(stmt).scalar_one_or_none()
+    return None if note is None else str(note)
+
+
+def all_checkpoints(session: Session) -> list[tuple[int, bytes, str]]:
+    """Every stored checkpoint as ``(tree_size, root, note)``, smallest first."""
+    rows = session.execute(
+        select(CHECKPOINTS.c.tree_size, CHECKPOINTS.c.root, CHECKPOINTS.c.note).order_by(
+            CHECKPOINTS.c.tree_size
+        )
+    )
+    return [(int(row[0]), bytes(row[1]), str(row[2])) for row in rows]
