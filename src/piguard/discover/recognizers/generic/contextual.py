@@ -1,0 +1,204 @@
+"""Recognizers that need context or a dictionary: non-Chinese PHONE, DATE_OF_BIRTH, MEDICAL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import phonenumbers
+
+from piguard.discover.findings import Finding
+from piguard.discover.recognizers.base import ASCII_AFTER, ASCII_BEFORE, Recognizer, find_context
+
+__all__ = ["DateOfBirthRecognizer", "MedicalRecognizer", "PhoneRecognizer"]
+
+_B, _A = ASCII_BEFORE, ASCII_AFTER
+
+PHONE_CONTEXT = ("phone", "tel", "call", "mobile", "cell", "fax", "contact", "电话", "手机", "联系")
+# Candidates only: phonenumbers (the libphonenumber port) decides. Mainland Chinese numbers
+# are the CN_MOBILE / CN_LANDLINE recognizers' business and are skipped here.
+_PHONE_CANDIDATE = re.compile(
+    r"(?<![0-9A-Za-z+\-.])(?:(?:\+|00)\d{1,3}[\s.\-]?)?(?:\(\d{1,4}\)[\s.\-]?)?"
+    r"\d[\d\s.\-]{5,15}\d(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![0-9A-Za-z])"
+)
+_DATE_LIKE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
+_REGIONS = ("US", "GB")
+
+
+class PhoneRecognizer(Recognizer):
+    """Non-Chinese phone numbers: a cheap candidate regex, then phonenumbers' matcher."""
+
+    name = "phone"
+    entities = ("PHONE",)
+
+    def prefilter(self, text: str) -> bool:
+        """Needs at least one digit."""
+        return any(c.isdigit() for c in text)
+
+    def _match(self, text: str, start: int, end: int) -> tuple[int, int, str] | None:
+        pad_start = max(0, start - 8)
+        window = text[pad_start : end + 8]
+        for region in _REGIONS:
+            for m in phonenumbers.PhoneNumberMatcher(window, region, leniency=1):
+                s, e = pad_start + m.start, pad_start + m.end
+                if s < end and e > start and m.number.country_code != 86:
+                    return s, e, phonenumbers.region_code_for_number(m.number) or region
+        return None
+
+    def analyze(self, text: str, entities: frozenset[str]) -> list[Finding]:
+        """Phone numbers valid for their region, other than mainland China."""
+        if "PHONE" not in entities:
+            return []
+        out: list[Finding] = []
+        for cand in _PHONE_CANDIDATE.finditer(text):
+            value = cand.group()
+            if _DATE_LIKE.search(value.strip()) or sum(c.isdigit() for c in value) < 7:
+                continue
+            hit = self._match(text, cand.start(), cand.end())
+            if hit is None:
+                continue
+            s, e, region = hit
+            intl = text[s] == "+" or text.startswith("00", s)
+            score = 0.8 if intl else 0.6
+            explanation = f"pattern phone + phonenumbers valid ({region})"
+            word = find_context(text, s, e, PHONE_CONTEXT)
+            if word is not None:
+                score = 0.9
+                explanation += f"; context {word}"
+            out.append(Finding("PHONE", s, e, score, explanation, self.name))
+        return out
+
+    def validate_value(self, value: str) -> list[tuple[str, float]]:
+        """PHONE when the whole value is one valid non-Chinese number."""
+        if _DATE_LIKE.search(value):
+            return []
+        for region in _REGIONS:
+            try:
+                num = phonenumbers.parse(value, region)
+            except phonenumbers.NumberParseException:
+                continue
+            if num.country_code != 86 and phonenumbers.is_valid_number(num):
+                return [("PHONE", 0.7)]
+        return []
+
+
+DOB_CONTEXT = (
+    "出生", "生日", "生于", "出生日期", "出生年月", "诞辰", "dob", "d.o.b", "date of birth",
+    "birth", "born", "birthday",
+)
+_MONTHS = (
+    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    "sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+_MONTH_NUM = {m[:3]: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+_DATES = re.compile(
+    _B + r"(?:(?P<y1>(?:18|19|20)\d{2})\s*[年/\-.]\s*(?P<m1>\d{1,2})\s*[月/\-.]\s*(?P<d1>\d{1,2})"
+    r"(?:\s*[日号])?"
+    r"|(?P<m2>\d{1,2})/(?P<d2>\d{1,2})/(?P<y2>(?:18|19|20)\d{2})"
+    r"|(?P<d3>\d{1,2})\s+(?P<mn3>" + _MONTHS + r")\.?,?\s+(?P<y3>(?:18|19|20)\d{2})"
+    r"|(?P<mn4>" + _MONTHS + r")\.?\s+(?P<d4>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y4>(?:18|19|20)\d{2})"
+    r")(?![0-9A-Za-z:])",
+    re.IGNORECASE,
+)
+
+
+def _date_of(m: re.Match[str]) -> dt.date | None:
+    for i in "1234":
+        y = m.group(f"y{i}")
+        if y is None:
+            continue
+        month = m.groupdict().get(f"m{i}") or str(_MONTH_NUM[m.group(f"mn{i}")[:3].lower()])
+        try:
+            return dt.date(int(y), int(month), int(m.group(f"d{i}")))
+        except ValueError:
+            return None
+    return None
+
+
+class DateOfBirthRecognizer(Recognizer):
+    """Calendar dates with a birth context word nearby (a date alone is not a birth date)."""
+
+    name = "date_of_birth"
+    entities = ("DATE_OF_BIRTH",)
+
+    def prefilter(self, text: str) -> bool:
+        """Needs a digit."""
+        return any(c.isdigit() for c in text)
+
+    def analyze(self, text: str, entities: frozenset[str]) -> list[Finding]:
+        """Real past dates near 出生/生日/born/DOB."""
+        if "DATE_OF_BIRTH" not in entities:
+            return []
+        out: list[Finding] = []
+        today = dt.date.today()
+        for m in _DATES.finditer(text):
+            born = _date_of(m)
+            if born is None or not dt.date(1880, 1, 1) <= born <= today:
+                continue
+            word = find_context(text, m.start(), m.end(), DOB_CONTEXT, before=20, after=6)
+            if word is None:
+                continue
+            out.append(
+                Finding(
+                    "DATE_OF_BIRTH", m.start(), m.end(), 0.85,
+                    f"pattern date + real calendar date; context {word}", self.name,
+                )
+            )
+        return out
+
+
+MEDICAL_CONTEXT = (
+    "icd", "诊断", "死因", "死亡原因", "根本死因", "直接死因", "病因", "疾病", "编码", "患有", "患",
+    "死于", "病史", "既往", "diagnos", "dx", "cause of death", "died of", "suffer", "history of",
+)
+# Causes of death and chronic conditions most often written on death reports and notes.
+_CN_TERMS = ["急性心肌梗死", "心肌梗死", "心肌梗塞", "心梗", "冠心病", "冠状动脉粥样硬化性心脏病", "心力衰竭", "心衰", "心律失常", "心源性猝死", "猝死", "高血压", "高血压病", "脑出血", "脑溢血", "脑梗死", "脑梗塞", "脑卒中", "中风", "蛛网膜下腔出血", "肺癌", "肝癌", "胃癌", "食管癌", "结直肠癌", "直肠癌", "结肠癌", "乳腺癌", "宫颈癌", "胰腺癌", "鼻咽癌", "白血病", "淋巴瘤", "恶性肿瘤", "肿瘤", "癌症", "慢性阻塞性肺疾病", "慢阻肺", "肺炎", "重症肺炎", "呼吸衰竭", "肺结核", "结核病", "哮喘", "肝硬化", "肝衰竭", "乙肝", "乙型肝炎", "丙型肝炎", "肾衰竭", "尿毒症", "慢性肾病", "糖尿病", "糖尿病肾病", "阿尔茨海默病", "老年痴呆", "帕金森病", "癫痫", "抑郁症", "精神分裂症", "艾滋病", "HIV感染", "新冠肺炎", "新型冠状病毒感染", "败血症", "脓毒症", "多器官功能衰竭", "多脏器功能衰竭", "休克", "溺水", "窒息", "中毒", "自缢", "自杀", "车祸", "交通事故", "颅脑损伤", "烧伤", "坠落伤"]
+_EN_TERMS = (
+    "myocardial infarction|heart attack|heart failure|cardiac arrest|coronary artery disease|"
+    "stroke|cerebral hemorrhage|hypertension|diabetes(?: mellitus)?|pneumonia|sepsis|"
+    "copd|chronic obstructive pulmonary disease|lung cancer|breast cancer|liver cancer|"
+    "cancer|leukemia|lymphoma|tuberculosis|hiv|aids|cirrhosis|renal failure|kidney failure|"
+    "alzheimer'?s disease|dementia|parkinson'?s disease|epilepsy|depression|schizophrenia|"
+    "covid-19|overdose|asthma"
+)
+_ICD = re.compile(_B + r"[A-TV-Z]\d{2}(?:\.\d{1,4})?(?![0-9A-Za-z])")
+_TERMS = re.compile(
+    "|".join(sorted(map(re.escape, _CN_TERMS), key=len, reverse=True))
+    + r"|(?<![A-Za-z])(?:" + _EN_TERMS + r")(?![A-Za-z])",
+    re.IGNORECASE,
+)
+
+
+class MedicalRecognizer(Recognizer):
+    """ICD-10 codes (only with a diagnostic context) and disease / cause-of-death phrases."""
+
+    name = "medical"
+    entities = ("MEDICAL",)
+
+    def analyze(self, text: str, entities: frozenset[str]) -> list[Finding]:
+        """ICD-10 codes near 诊断/ICD/死因..., and disease phrases (stronger in context)."""
+        if "MEDICAL" not in entities:
+            return []
+        out: list[Finding] = []
+        for m in _ICD.finditer(text):
+            word = find_context(text, m.start(), m.end(), MEDICAL_CONTEXT)
+            if word is None:
+                continue  # "A12" alone is far more often a room, part or grid reference
+            out.append(
+                Finding("MEDICAL", m.start(), m.end(), 0.85,
+                        f"pattern icd10; context {word}", self.name)
+            )
+        for m in _TERMS.finditer(text):
+            word = find_context(text, m.start(), m.end(), MEDICAL_CONTEXT)
+            score, explanation = 0.6, "dictionary disease/cause-of-death phrase"
+            if word is not None:
+                score, explanation = 0.9, explanation + f"; context {word}"
+            out.append(Finding("MEDICAL", m.start(), m.end(), score, explanation, self.name))
+        return out
+
+    def validate_value(self, value: str) -> list[tuple[str, float]]:
+        """MEDICAL when the value is an ICD-10 code or a known disease phrase."""
+        if _ICD.fullmatch(value) or _TERMS.fullmatch(value):
+            return [("MEDICAL", 0.8)]
+        return []
