@@ -1,0 +1,297 @@
+"""Accounts: creation under the one-person-one-account rule, lookup, disabling, API keys, training."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from piguard.db.base import utcnow
+from piguard.errors import ConflictError, InputError, NotFoundError
+from piguard.identity import audit, passwords, tokens, totp
+from piguard.identity.models import ROLES, Account, ApiKey, LoginSession, TrainingCompletion
+from piguard.identity.schemas import AccountInfo, NewAccount, Principal, TrainingInfo
+from piguard.records import service as records
+
+MANDATORY_COURSE = "privacy-basics"
+PASS_MARK = 80
+DEFAULT_VALIDITY = timedelta(days=365)
+SERVICE_PREFIX = "svc-"
+
+USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,63}$")
+SCOPE = re.compile(r"^[a-z][a-z_]*:[a-z][a-z_]*$")
+COURSE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+# One person, one account: a username made only of these words (and digits or separators), or
+# containing a word that marks a pooled login, names a post or a group, not a person.
+GENERIC_WORDS = frozenset(
+    {
+        "admin", "administrator", "root", "user", "account", "login", "default", "system", "operator",
+        "support", "info", "office", "desk", "reception", "ward", "station", "unit", "dept", "night",
+        "day", "shift", "er", "icu", "ambulance", "mdt", "car", "vehicle", "cdc", "hospital", "police",
+        "funeral", "home", "doctor", "dr", "physician", "nurse", "emt", "medic", "dispatch",
+        "dispatcher", "coder", "epi", "epidemiologist", "registrar", "clerk", "privacy", "officer",
+        "service", "staff", "all", "everyone",
+    }
+)
+POOLED_MARKERS = frozenset(
+    {"shared", "share", "common", "team", "group", "pool", "generic", "duty", "guest", "temp", "test"}
+)
+
+
+def normalise_username(username: str) -> str:
+    """Usernames compare case-insensitively; they are stored lowercase."""
+    return username.strip().lower()
+
+
+def check_username(username: str, *, kind: str) -> None:
+    """Apply the naming rule; raises InputError naming the reason (see docs/identity.md)."""
+    if not USERNAME.fullmatch(username):
+        raise InputError(
+            "must be 3-64 characters: a lowercase letter, then letters, digits, '.', '_' or '-'", where="username"
+        )
+    if kind == "service":
+        if not username.startswith(SERVICE_PREFIX) or len(username) <= len(SERVICE_PREFIX):
+            raise InputError(f"service account names start with '{SERVICE_PREFIX}'", where="username")
+        return
+    if username.startswith(SERVICE_PREFIX):
+        raise InputError(f"'{SERVICE_PREFIX}' names are reserved for service accounts", where="username")
+    words = [word for word in re.split(r"[._\-0-9]+", username) if word]
+    if any(word in POOLED_MARKERS for word in words):
+        raise InputError("names a shared or temporary login; accounts are personal", where="username")
+    if all(word in GENERIC_WORDS for word in words):
+        raise InputError("names a role or post, not a person; accounts are personal", where="username")
+
+
+def _check_fields(*, role: str, kind: str, display_name: str, department: str | None) -> None:
+    if kind not in ("human", "service"):
+        raise InputError("must be 'human' or 'service'", where="kind")
+    if role not in ROLES:
+        raise InputError(f"unknown role; one of {', '.join(ROLES)}", where="role")
+    if (kind == "service") != (role == "service"):
+        raise InputError("role 'service' is for service accounts only, and they have no other role", where="role")
+    if not display_name.strip() or len(display_name) > 200:
+        raise InputError("must be 1-200 characters", where="display_name")
+    if department is not None and len(department) > 100:
+        raise InputError("must be at most 100 characters", where="department")
+
+
+def info(account: Account) -> AccountInfo:
+    """The administrator's view of an account."""
+    return AccountInfo.model_validate(account)
+
+
+def create_account(
+    *,
+    session: Session,
+    secret: bytes,
+    username: str,
+    display_name: str,
+    role: str,
+    org_id: str,
+    department: str | None = None,
+    kind: str = "human",
+    password: str | None = None,
+    demo: bool = False,
+    now: datetime | None = None,
+) -> NewAccount:
+    """Create a personal account with a password and TOTP secret (service accounts get neither).
+
+    ``password`` defaults to a generated one; ``demo`` selects the cheap demo-only hash
+    parameters (upgraded at the first login). The returned credentials are shown once.
+    """
+    username = normalise_username(username)
+    check_username(username, kind=kind)
+    _check_fields(role=role, kind=kind, display_name=display_name, department=department)
+    try:
+        records.get_organisation(session=session, org_id=org_id)
+    except NotFoundError:
+        raise InputError("no such organisation", where="org_id") from None
+    if session.scalar(select(Account.id).where(Account.username == username)) is not None:
+        raise ConflictError("username already taken")
+    account = Account(
+        username=username,
+        display_name=display_name.strip(),
+        role=role,
+        org_id=org_id,
+        department=department,
+        kind=kind,
+        created_at=now or utcnow(),
+    )
+    session.add(account)
+    try:
+        session.flush()  # assigns the id the TOTP ciphertext is bound to
+    except IntegrityError:
+        raise ConflictError("username already taken") from None
+    if kind == "service":
+        return NewAccount(account=info(account))
+    if password is None:
+        password = passwords.generate_password()
+    passwords.check_password_rules(password)
+    totp_secret = totp.new_secret()
+    account.password_hash = passwords.hash_password(password, demo=demo)
+    account.totp_secret_enc = totp.encrypt_secret(totp_secret, app_secret=secret, account_id=account.id)
+    return NewAccount(
+        account=info(account),
+        password=password,
+        totp_secret=totp_secret,
+        totp_uri=totp.provisioning_uri(totp_secret, username=username),
+    )
+
+
+def account_row(*, session: Session, account_id: str) -> Account:
+    """The account row, or NotFoundError."""
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFoundError("account not found")
+    return account
+
+
+def get_account(*, session: Session, account_id: str) -> AccountInfo:
+    """One account by id."""
+    return info(account_row(session=session, account_id=account_id))
+
+
+def get_account_by_username(*, session: Session, username: str) -> AccountInfo:
+    """One account by username (case-insensitive)."""
+    account = session.scalar(select(Account).where(Account.username == normalise_username(username)))
+    if account is None:
+        raise NotFoundError("account not found")
+    return info(account)
+
+
+def list_accounts(
+    *,
+    session: Session,
+    org_id: str | None = None,
+    role: str | None = None,
+    include_disabled: bool = True,
+) -> list[AccountInfo]:
+    """Accounts ordered by username, optionally filtered by organisation and role."""
+    query = select(Account).order_by(Account.username)
+    if org_id is not None:
+        query = query.where(Account.org_id == org_id)
+    if role is not None:
+        query = query.where(Account.role == role)
+    if not include_disabled:
+        query = query.where(Account.disabled.is_(False))
+    return [info(account) for account in session.scalars(query)]
+
+
+def disable_account(
+    *,
+    session: Session,
+    account_id: str,
+    actor: Principal | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Disable an account and revoke its sessions and API keys; returns the sessions revoked.
+
+    ``actor`` is the administrator doing it (None: the local operator on the server's CLI).
+    """
+    now = now or utcnow()
+    account = account_row(session=session, account_id=account_id)
+    if actor is not None and actor.role != "admin":
+        raise InputError("only administrators disable accounts", where="actor")
+    if actor is not None and actor.account_id == account_id:
+        raise ConflictError("administrators cannot disable their own account")
+    if account.disabled:
+        raise ConflictError("account already disabled")
+    account.disabled = True
+    account.disabled_at = now
+    active = session.scalars(
+        select(LoginSession).where(
+            LoginSession.account_id == account_id, LoginSession.revoked_at.is_(None), LoginSession.expires_at > now
+        )
+    ).all()
+    for row in active:
+        row.revoked_at = now
+    revoked = len(active)
+    session.execute(
+        update(ApiKey).where(ApiKey.account_id == account_id, ApiKey.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    operator = actor or Principal(
+        account_id=audit.LOCAL_OPERATOR, username=audit.LOCAL_OPERATOR, role="admin", org_id=account.org_id
+    )
+    audit.record(
+        session,
+        at=now,
+        action="update",
+        account=account,
+        actor=operator,
+        reason=f"account disabled; {revoked} session(s) revoked",
+        resource_type="account",
+        resource_id=account.id,
+    )
+    return revoked
+
+
+def create_api_key(*, session: Session, account_id: str, scopes: Sequence[str], now: datetime | None = None) -> str:
+    """Issue an API key for a service account; the key is returned once and stored only hashed."""
+    account = account_row(session=session, account_id=account_id)
+    if account.kind != "service":
+        raise InputError("API keys are issued to service accounts only", where="account_id")
+    if account.disabled:
+        raise ConflictError("account is disabled")
+    cleaned = sorted({scope.strip() for scope in scopes})
+    if not cleaned:
+        raise InputError("at least one scope is required", where="scopes")
+    for scope in cleaned:
+        if not SCOPE.fullmatch(scope):
+            raise InputError("a scope looks like 'resource:verb', e.g. 'handles:resolve'", where="scopes")
+    key = tokens.new_api_key()
+    row = ApiKey(account_id=account_id, key_hash=tokens.token_hash(key), scopes=" ".join(cleaned))
+    row.created_at = now or utcnow()
+    session.add(row)
+    session.flush()
+    return key
+
+
+def revoke_api_key(*, session: Session, key: str, now: datetime | None = None) -> None:
+    """Revoke an API key (given the key itself, as the integration's operator holds it)."""
+    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == tokens.token_hash(key)))
+    if row is None or row.revoked_at is not None:
+        raise NotFoundError("API key not found")
+    row.revoked_at = now or utcnow()
+
+
+def record_training(
+    *,
+    session: Session,
+    account_id: str,
+    course_code: str,
+    score: int,
+    completed_at: datetime,
+    valid_until: datetime | None = None,
+) -> TrainingInfo:
+    """Record a passed course (score >= PASS_MARK); valid for a year unless ``valid_until`` is given."""
+    account_row(session=session, account_id=account_id)
+    if not COURSE.fullmatch(course_code):
+        raise InputError("must be 2-64 lowercase letters, digits or '-'", where="course_code")
+    if not 0 <= score <= 100:
+        raise InputError("must be between 0 and 100", where="score")
+    if score < PASS_MARK:
+        raise InputError(f"below the pass mark of {PASS_MARK}: not a completion", where="score")
+    if completed_at.tzinfo is None:
+        raise InputError("must carry a UTC offset", where="completed_at")
+    valid_until = valid_until or completed_at + DEFAULT_VALIDITY
+    if valid_until <= completed_at:
+        raise InputError("must be after completed_at", where="valid_until")
+    row = TrainingCompletion(
+        account_id=account_id, course_code=course_code, completed_at=completed_at, score=score, valid_until=valid_until
+    )
+    session.add(row)
+    session.flush()
+    return TrainingInfo.model_validate(row)
+
+
+def training_valid_until(*, session: Session, account_id: str) -> datetime | None:
+    """The latest ``valid_until`` of the mandatory course, or None if never completed."""
+    return session.scalar(
+        select(func.max(TrainingCompletion.valid_until)).where(
+            TrainingCompletion.account_id == account_id, TrainingCompletion.course_code == MANDATORY_COURSE
+        )
+    )

@@ -1,0 +1,53 @@
+"""Identity service: the functions doors and other domains call (all keyword-only, none commit).
+
+The implementation is split by concern: ``accounts`` (creation, disabling, API keys, training),
+``login`` (password + TOTP, throttling, logout), ``sessions`` (token authentication).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from piguard.identity.accounts import (
+    MANDATORY_COURSE,
+    create_account,
+    create_api_key,
+    disable_account,
+    get_account,
+    get_account_by_username,
+    list_accounts,
+    record_training,
+    revoke_api_key,
+    training_valid_until,
+)
+from piguard.identity.login import LoginOutcome, end_session, login, logout
+from piguard.identity.schemas import Principal
+from piguard.identity.sessions import authenticate_token, list_sessions
+
+__all__ = [
+    "MANDATORY_COURSE",
+    "LoginOutcome",
+    "authenticate_token",
+    "create_account",
+    "create_api_key",
+    "disable_account",
+    "get_account",
+    "get_account_by_username",
+    "list_accounts",
+    "list_sessions",
+    "login",
+    "logout",
+    "record_training",
+    "revoke_api_key",
+    "revoke_session",
+    "training_valid_until",
+]
+
+
+def revoke_session(*, session: Session, principal: Principal, session_id: str, now: datetime | None = None) -> None:
+    """Revoke one of your own sessions (NotFoundError for anyone else's); recorded as a logout."""
+    end_session(
+        session=session, principal=principal, session_id=session_id, reason="session revoked by its owner", now=now
+    )

@@ -1,0 +1,113 @@
+"""Bearer-token and API-key authentication, and listing your own sessions."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from piguard.db.base import utcnow
+from piguard.errors import AuthenticationError
+from piguard.identity import tokens
+from piguard.identity.accounts import training_valid_until
+from piguard.identity.models import Account, ApiKey, LoginSession
+from piguard.identity.schemas import Principal, SessionInfo
+from piguard.records import service as records
+
+# One message for unknown, expired, revoked and malformed tokens and for disabled accounts.
+INVALID = "invalid or expired token"
+
+
+def _principal(
+    session: Session,
+    account: Account,
+    *,
+    session_id: str | None,
+    terminal_id: str | None,
+    source_ip: str | None,
+    scopes: tuple[str, ...] = (),
+) -> Principal:
+    org = records.get_organisation(session=session, org_id=account.org_id)
+    return Principal(
+        account_id=account.id,
+        username=account.username,
+        kind="service" if account.kind == "service" else "human",
+        role=account.role,
+        org_id=account.org_id,
+        district=org.district,
+        department=account.department,
+        session_id=session_id,
+        terminal_id=terminal_id,
+        source_ip=source_ip,
+        training_valid_until=training_valid_until(session=session, account_id=account.id),
+        scopes=scopes,
+    )
+
+
+def authenticate_token(
+    *,
+    session: Session,
+    secret: bytes,
+    token: str,
+    terminal_id: str | None,
+    source_ip: str | None,
+    now: datetime | None = None,
+) -> Principal:
+    """The principal behind a login token (which must be used from its own terminal) or an API key.
+
+    ``secret`` is accepted for the interface's sake: tokens are 256-bit random values stored as
+    SHA-256 digests, so no key is needed to look them up.
+    """
+    del secret
+    now = now or utcnow()
+    if not tokens.well_formed(token):
+        raise AuthenticationError(INVALID)
+    digest = tokens.token_hash(token)
+    if tokens.is_api_key(token):
+        key = session.scalars(select(ApiKey).where(ApiKey.key_hash == digest)).first()
+        if key is None or key.revoked_at is not None:
+            raise AuthenticationError(INVALID)
+        account = session.get(Account, key.account_id)
+        if account is None or account.disabled or account.kind != "service":
+            raise AuthenticationError(INVALID)
+        return _principal(
+            session, account, session_id=f"key:{key.id}", terminal_id=terminal_id, source_ip=source_ip,
+            scopes=tuple(key.scopes.split()),
+        )
+    row = session.scalars(select(LoginSession).where(LoginSession.token_hash == digest)).first()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        raise AuthenticationError(INVALID)
+    # The token only works on the terminal it was issued to: a copied token is useless elsewhere.
+    if terminal_id is None or not hmac.compare_digest(terminal_id.strip().encode(), row.terminal_id.encode()):
+        raise AuthenticationError("token is bound to another terminal (send X-Terminal-Id)")
+    account = session.get(Account, row.account_id)
+    if account is None or account.disabled:
+        raise AuthenticationError(INVALID)
+    return _principal(session, account, session_id=row.id, terminal_id=row.terminal_id, source_ip=source_ip)
+
+
+def list_sessions(*, session: Session, principal: Principal, now: datetime | None = None) -> list[SessionInfo]:
+    """The principal's sessions that are still active, newest first."""
+    now = now or utcnow()
+    rows = session.scalars(
+        select(LoginSession)
+        .where(
+            LoginSession.account_id == principal.account_id,
+            LoginSession.revoked_at.is_(None),
+            LoginSession.expires_at > now,
+        )
+        .order_by(LoginSession.created_at.desc(), LoginSession.id.desc())
+    )
+    return [
+        SessionInfo(
+            id=row.id,
+            terminal_id=row.terminal_id,
+            source_ip=row.source_ip,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            current=row.id == principal.session_id,
+        )
+        for row in rows
+    ]

@@ -1,0 +1,83 @@
+"""Failed-login counters, exponential backoff and lockout, per account, unknown username and source address."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from piguard.identity.models import LoginThrottle
+
+# Backoff starts after this many consecutive failures: 1 s, then 2 s, 4 s, ... up to MAX_BACKOFF.
+BACKOFF_AFTER = 3
+MAX_BACKOFF_SECONDS = 60
+# A source address (a whole hospital may sit behind one NAT) gets this many times the per-account
+# allowance within the lockout window before it is locked out as well.
+SOURCE_FACTOR = 10
+
+
+def account_key(account_id: str) -> str:
+    """Throttle key of a known account."""
+    return f"acct:{account_id}"
+
+
+def name_key(username: str) -> str:
+    """Throttle key of a username that names no account (hashed: it may be a mistyped password)."""
+    return "name:" + hashlib.sha256(username.encode()).hexdigest()
+
+
+def source_key(source_ip: str) -> str:
+    """Throttle key of a client address (hashed: addresses are personal data)."""
+    return "ip:" + hashlib.sha256(source_ip.encode()).hexdigest()
+
+
+def load(session: Session, key: str, *, now: datetime) -> LoginThrottle:
+    """The throttle row for ``key``, locked for update (PostgreSQL) so concurrent failures all count."""
+    row = session.scalars(select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()).first()
+    if row is None:
+        row = LoginThrottle(key=key, failures=0, window_start=now)
+        session.add(row)
+    return row
+
+
+def wait_seconds(row: LoginThrottle, *, now: datetime, window_seconds: int, backoff: bool) -> int | None:
+    """Seconds the caller must wait before another attempt, or None if an attempt is allowed now."""
+    if row.locked_until is not None and row.locked_until > now:
+        return max(1, math.ceil((row.locked_until - now).total_seconds()))
+    if now - row.window_start > timedelta(seconds=window_seconds):
+        # Failures older than the window no longer count.
+        row.failures = 0
+        row.window_start = now
+        row.locked_until = None
+        return None
+    if backoff and row.failures >= BACKOFF_AFTER and row.last_failure_at is not None:
+        delay = min(2 ** (row.failures - BACKOFF_AFTER), MAX_BACKOFF_SECONDS)
+        until = row.last_failure_at + timedelta(seconds=delay)
+        if until > now:
+            return max(1, math.ceil((until - now).total_seconds()))
+    return None
+
+
+def fail(row: LoginThrottle, *, now: datetime, max_failures: int, lockout_seconds: int) -> bool:
+    """Count one failure; returns True when this failure locks the key for ``lockout_seconds``."""
+    if row.failures == 0:
+        row.window_start = now
+    row.failures += 1
+    row.last_failure_at = now
+    if row.failures >= max_failures:
+        row.locked_until = now + timedelta(seconds=lockout_seconds)
+        row.failures = 0
+        row.window_start = now
+        return True
+    return False
+
+
+def clear(session: Session, row: LoginThrottle) -> None:
+    """Forget the failures of ``row`` (after a successful login)."""
+    if row in session.new:
+        session.expunge(row)
+    else:
+        session.delete(row)
