@@ -88,7 +88,7 @@ class ChinesePersonRecognizer(Recognizer):
         out: list[Finding] = []
         i = 0
         while i < len(tokens):
-            word, flag, start, end = tokens[i]
+            start = tokens[i][2]
             found = self._candidate(tokens, i)
             if found is None:
                 i += 1
@@ -110,7 +110,7 @@ class ChinesePersonRecognizer(Recognizer):
         return out
 
     def _candidate(self, tokens: list[Token], i: int) -> tuple[int, float, list[str]] | None:
-        word, flag, start, _ = tokens[i]
+        word, flag = tokens[i][0], tokens[i][1]
         if not _CJK.fullmatch(word):
             return None
         sl = _surname_len(word)
