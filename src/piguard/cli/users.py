@@ -1,7 +1,135 @@
-"""`piguard users` commands (being built)."""
+"""``piguard users``: add, list and disable accounts; issue service API keys; record training."""
 
 from __future__ import annotations
 
-import typer
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated
 
-app = typer.Typer(help="users commands", no_args_is_help=True)
+import typer
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from piguard.cli.common import console, db_session, fail, load_settings
+from piguard.errors import PiguardError
+from piguard.identity import service as identity
+from piguard.keys import load_secret
+from piguard.ledger.service import bind_settings
+
+app = typer.Typer(help="Personal accounts, service accounts and their credentials.", no_args_is_help=True)
+
+
+@contextmanager
+def _transaction() -> Iterator[tuple[Session, bytes]]:
+    """One committed transaction with the installation's secret; every failure becomes a clean error."""
+    settings = load_settings()
+    try:
+        secret = load_secret(settings)
+        with db_session(settings) as session:
+            bind_settings(session, settings)
+            with session.begin():
+                yield session, secret
+    except PiguardError as exc:
+        raise fail(str(exc)) from None
+    except SQLAlchemyError as exc:
+        # The driver's message may quote row values, so only the class is shown.
+        raise fail(f"database error ({type(exc).__name__}); has 'piguard db upgrade' been run?") from None
+
+
+@app.command("add")
+def add(
+    username: Annotated[str, typer.Argument(help="Personal username, e.g. 'wang.fang' (service: 'svc-...').")],
+    name: Annotated[str, typer.Option("--name", help="Display name.")],
+    role: Annotated[str, typer.Option("--role", help="physician, nurse, emt, ..., admin, or service.")],
+    org: Annotated[str, typer.Option("--org", help="Organisation id.")],
+    department: Annotated[str | None, typer.Option("--department")] = None,
+    service: Annotated[bool, typer.Option("--service", help="A service account (API keys only).")] = False,
+) -> None:
+    """Create an account; prints the initial password and TOTP URI once."""
+    with _transaction() as (session, secret):
+        created = identity.create_account(
+            session=session,
+            secret=secret,
+            username=username,
+            display_name=name,
+            role="service" if service else role,
+            org_id=org,
+            department=department,
+            kind="service" if service else "human",
+        )
+    account = created.account
+    console.print(f"created [bold]{account.username}[/] ({account.role}) id {account.id}", highlight=False)
+    if created.password is not None:
+        console.print("Shown once; hand over in person, never by e-mail:", style="yellow")
+        console.print(f"  initial password: {created.password}", highlight=False)
+        console.print(f"  TOTP secret:      {created.totp_secret}", highlight=False)
+        console.print(f"  TOTP URI:         {created.totp_uri}", highlight=False)
+    else:
+        console.print("service account: issue a key with 'piguard users api-key'", highlight=False)
+
+
+@app.command("list")
+def list_(
+    org: Annotated[str | None, typer.Option("--org", help="Only this organisation.")] = None,
+    role: Annotated[str | None, typer.Option("--role", help="Only this role.")] = None,
+    active: Annotated[bool, typer.Option("--active", help="Hide disabled accounts.")] = False,
+) -> None:
+    """List accounts in a table."""
+    with _transaction() as (session, _):
+        accounts = identity.list_accounts(session=session, org_id=org, role=role, include_disabled=not active)
+    table = Table(title=f"{len(accounts)} account(s)")
+    for column in ("username", "name", "role", "kind", "organisation", "department", "status", "id"):
+        table.add_column(column)
+    for account in accounts:
+        table.add_row(
+            account.username,
+            account.display_name,
+            account.role,
+            account.kind,
+            account.org_id,
+            account.department or "",
+            "disabled" if account.disabled else "active",
+            account.id,
+        )
+    console.print(table)
+
+
+@app.command("disable")
+def disable(username: Annotated[str, typer.Argument(help="Account to disable.")]) -> None:
+    """Disable an account and revoke its sessions and API keys."""
+    with _transaction() as (session, _):
+        account = identity.get_account_by_username(session=session, username=username)
+        revoked = identity.disable_account(session=session, account_id=account.id)
+    console.print(f"disabled [bold]{account.username}[/]; {revoked} session(s) revoked", highlight=False)
+
+
+@app.command("api-key")
+def api_key(
+    username: Annotated[str, typer.Argument(help="Service account ('svc-...').")],
+    scope: Annotated[list[str], typer.Option("--scope", help="e.g. handles:resolve (repeatable).")],
+) -> None:
+    """Issue a scoped API key for a service account; prints it once."""
+    with _transaction() as (session, _):
+        account = identity.get_account_by_username(session=session, username=username)
+        key = identity.create_api_key(session=session, account_id=account.id, scopes=scope)
+    console.print("Shown once; store it in the integration's secret store:", style="yellow")
+    console.print(f"  {key}", highlight=False)
+
+
+@app.command("training")
+def training(
+    username: Annotated[str, typer.Argument(help="Account that completed the course.")],
+    score: Annotated[int, typer.Option("--score", min=0, max=100)],
+    course: Annotated[str, typer.Option("--course")] = identity.MANDATORY_COURSE,
+    completed: Annotated[datetime | None, typer.Option("--completed", help="Completion time (UTC).")] = None,
+) -> None:
+    """Record a passed training course (valid for one year)."""
+    at = completed.replace(tzinfo=UTC) if completed else datetime.now(UTC)
+    with _transaction() as (session, _):
+        account = identity.get_account_by_username(session=session, username=username)
+        done = identity.record_training(
+            session=session, account_id=account.id, course_code=course, score=score, completed_at=at
+        )
+    console.print(f"{account.username}: {course} valid until {done.valid_until:%Y-%m-%d}", highlight=False)

@@ -1,7 +1,81 @@
-"""API routes: auth (being built)."""
+"""Login, logout and account administration: ``/api/v1/auth``."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from piguard.api.deps import PrincipalDep, SessionDep, SettingsDep
+from piguard.errors import AccessDenied
+from piguard.identity import service as identity
 
 router = APIRouter()
+
+
+class LoginRequest(BaseModel):
+    """Username, password, the current TOTP code and the terminal the token will be bound to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=128)
+    totp: str = Field(pattern=r"^[0-9]{6}$", description="6-digit RFC 6238 code")
+    terminal_id: str = Field(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")
+
+
+class TokenResponse(BaseModel):
+    """A bearer token valid until ``expires_at``, only from the terminal named at login."""
+
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 (a token type, not a secret)
+    expires_at: datetime
+
+
+class DisableResponse(BaseModel):
+    """The disabled account and how many of its sessions were revoked."""
+
+    account_id: str
+    sessions_revoked: int
+
+
+AccountId = Annotated[str, Path(min_length=26, max_length=26, pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
+
+
+@router.post("/login", response_model=TokenResponse)
+def login(body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep) -> TokenResponse:
+    """Log in with password and TOTP; 401 on bad credentials, 429 while locked out."""
+    with session.begin():
+        outcome = identity.login(
+            session=session,
+            secret=request.app.state.secret,
+            settings=settings,
+            username=body.username,
+            password=body.password,
+            totp_code=body.totp,
+            terminal_id=body.terminal_id,
+            source_ip=request.client.host if request.client else None,
+        )
+    # Raised only now, after the failure counter and its ledger event have been committed.
+    result = outcome.unwrap()
+    return TokenResponse(access_token=result.access_token, expires_at=result.expires_at)
+
+
+@router.post("/logout", status_code=204)
+def logout(session: SessionDep, principal: PrincipalDep) -> Response:
+    """End the current session; its token stops working at once."""
+    with session.begin():
+        identity.logout(session=session, principal=principal)
+    return Response(status_code=204)
+
+
+@router.post("/accounts/{account_id}/disable", response_model=DisableResponse)
+def disable_account(account_id: AccountId, session: SessionDep, principal: PrincipalDep) -> DisableResponse:
+    """Disable an account and revoke its sessions and API keys (administrators only)."""
+    if principal.role != "admin":
+        raise AccessDenied("only administrators disable accounts")
+    with session.begin():
+        revoked = identity.disable_account(session=session, account_id=account_id, actor=principal)
+    return DisableResponse(account_id=account_id, sessions_revoked=revoked)
