@@ -57,11 +57,18 @@ def sample_table_file(path: Path, *, source: str, sample: int) -> list[TableSamp
 
 
 def _where(exc: InterchangeError, path: Path) -> str:
-    where = exc.where or str(path)
-    # Keep "line N" but not the absolute path, which the caller prints as the source.
+    """``malformed file at line 3: reason``; the caller names the file itself."""
+    where = exc.where or ""
     suffix = where[len(str(path)) :] if where.startswith(str(path)) else ""
-    place = f" at {suffix.lstrip(':#')}" if suffix else ""
-    return f"malformed {path.name}{place}: {exc.reason}"
+    if suffix.startswith(":"):
+        place = f" at line {suffix[1:]}"
+    elif suffix.startswith("#row"):
+        place = f" at row {suffix[4:]}"
+    elif suffix.startswith("["):
+        place = f" at item {suffix.strip('[]')}"
+    else:
+        place = ""
+    return f"malformed file{place}: {exc.reason}"
 
 
 def _flatten(data: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[str, Any]:
