@@ -12,6 +12,7 @@ from piguard.config import Settings
 from piguard.errors import AuthenticationError
 from piguard.identity import service as identity
 from piguard.identity.schemas import Principal
+from piguard.ledger.service import bind_settings
 from piguard.records.guard import Guard
 
 
@@ -24,6 +25,8 @@ def get_settings(request: Request) -> Settings:
 def get_session(request: Request) -> Iterator[Session]:
     """A database session; the router opens the one transaction (``with session.begin():``)."""
     with request.app.state.sessions() as session:
+        # The ledger reads its signing key path, origin and checkpoint cadence from the session.
+        bind_settings(session, request.app.state.settings)
         yield session
 
 

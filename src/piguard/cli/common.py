@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from piguard.config import Settings
 from piguard.db import make_engine, make_session_factory
+from piguard.ledger.service import bind_settings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -28,6 +29,7 @@ def db_session(settings: Settings) -> Iterator[Session]:
     factory = make_session_factory(engine)
     try:
         with factory() as session:
+            bind_settings(session, settings)
             yield session
     finally:
         engine.dispose()

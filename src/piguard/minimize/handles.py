@@ -50,9 +50,10 @@ def issue(
     target: str,
     purpose: str,
     expires_at: datetime,
+    at: datetime | None = None,
 ) -> str:
     """The viewer's handle for this target, reusing a live one so a screen refresh keeps the number."""
-    now = utcnow()
+    now = at or utcnow()
     existing = session.scalars(
         select(ContactHandle).where(
             ContactHandle.viewer_id == viewer_id,
@@ -74,6 +75,7 @@ def issue(
             subject_id=subject_id,
             target=target,
             purpose=purpose,
+            issued_at=now,
             expires_at=expires_at,
         )
     )
@@ -109,10 +111,10 @@ def _binding(row: ContactHandle) -> HandleBinding:
     )
 
 
-def resolve(*, session: Session, handle: str) -> tuple[HandleBinding, str | None]:
+def resolve(*, session: Session, handle: str, at: datetime | None = None) -> tuple[HandleBinding, str | None]:
     """The real number behind a live handle (the caller records the resolution); expired handles fail."""
     found = binding(session=session, handle=handle)
-    if found.expires_at <= utcnow():
+    if found.expires_at <= (at or utcnow()):
         raise NotFoundError("handle expired")
     if found.target == "caller":
         dispatch = session.get(Dispatch, found.resource_id)

@@ -59,7 +59,7 @@ def _view(
         record,
         context="ambulance_mdt",
         viewer=principal,
-        handles=handle_issuer(session, principal, record, purpose, expires),
+        handles=handle_issuer(session, principal, record, purpose, expires, at),
         pseudonym_key=guard.secret,
     )
     assert isinstance(view, AmbulanceMdtView)

@@ -70,7 +70,7 @@ def read_report(
         record,
         context=display,
         viewer=principal,
-        handles=handle_issuer(session, principal, record, draft.purpose, at + REPORT_HANDLE_LIFETIME),
+        handles=handle_issuer(session, principal, record, draft.purpose, at + REPORT_HANDLE_LIFETIME, at),
         pseudonym_key=guard.secret,
     )
     draft.fields = disclosed_fields(view)
@@ -129,7 +129,7 @@ def search_reports(
             rec,
             context=display,
             viewer=principal,
-            handles=handle_issuer(session, principal, rec, draft.purpose, at + REPORT_HANDLE_LIFETIME),
+            handles=handle_issuer(session, principal, rec, draft.purpose, at + REPORT_HANDLE_LIFETIME, at),
             pseudonym_key=guard.secret,
         )
         views.append(view)

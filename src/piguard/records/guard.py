@@ -147,7 +147,12 @@ def denied(decision: Decision) -> AccessDenied:
 
 
 def handle_issuer(
-    session: Session, principal: Principal, record: ReportRecord | DispatchRecord, purpose: str, expires: datetime
+    session: Session,
+    principal: Principal,
+    record: ReportRecord | DispatchRecord,
+    purpose: str,
+    expires: datetime,
+    at: datetime,
 ) -> handles.HandleIssuer:
     """Issue virtual numbers bound to this viewer, record and purpose."""
     resource_type = "dispatch" if isinstance(record, DispatchRecord) else "death_report"
@@ -165,6 +170,7 @@ def handle_issuer(
             target=target,
             purpose=purpose,
             expires_at=expires,
+            at=at,
         )
 
     return issue

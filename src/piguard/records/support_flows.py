@@ -134,7 +134,7 @@ def resolve_handle(*, session: Session, guard: Guard, principal: Principal, hand
             )
         return refuse(session, principal, draft, denied(decision), at, decision)
     try:
-        found, phone = handles.resolve(session=session, handle=handle)
+        found, phone = handles.resolve(session=session, handle=handle, at=at)
     except NotFoundError as exc:
         return refuse(session, principal, draft, exc, at)
     draft.resource_type = found.resource_type

@@ -1,0 +1,234 @@
+"""The guarded access path end to end on real SQLite and PostgreSQL: decide, minimise, record."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+from piguard.errors import AccessDenied, ConflictError, NotFoundError, UnknownPurposeError
+from piguard.ledger import service as ledger
+from piguard.records import dispatch_flows, flows, support_flows, workflow_flows
+from piguard.records import service as records
+from tests.integration.records.conftest import CALLER_PHONE, NOW, RELATIVE_PHONE, World
+
+
+def events(session: Session) -> list:  # type: ignore[type-arg]
+    return list(ledger.iter_events(session=session))
+
+
+def test_certifier_reads_own_report_through_handles(session: Session, world: World) -> None:
+    before = ledger.count(session=session)
+    outcome = flows.read_report(
+        session=session,
+        guard=world.guard,
+        principal=world.people["certifier"],
+        report_id=world.report_a,
+        purpose="TREAT",
+    )
+    view = outcome.unwrap().model_dump(mode="json")
+    assert view["context"] == "hospital_certifier"
+    assert RELATIVE_PHONE not in json.dumps(view)
+    assert view["relatives"][0]["phone_handle"].startswith("95")
+    assert view["deceased"]["id_number_masked"].endswith("0024") and "3101121945" not in json.dumps(view)
+    assert ledger.count(session=session) == before + 1
+    event = events(session)[-1]
+    assert event.outcome == "allowed" and event.action == "read" and event.subject_id == "subj-a"
+    assert "relative.phone_handle" in event.fields and event.purpose == "TREAT"
+    assert event.reason == "physician-certifier-read"
+
+
+def test_minhang_doctor_cannot_read_another_hospitals_report(session: Session, world: World) -> None:
+    outcome = flows.read_report(
+        session=session, guard=world.guard, principal=world.people["broker"], report_id=world.report_a, purpose="TREAT"
+    )
+    assert not outcome.allowed
+    with pytest.raises(AccessDenied, match="no task relationship"):
+        outcome.unwrap()
+    event = events(session)[-1]
+    assert event.outcome == "denied" and event.fields == () and event.subject_id == "subj-a"
+
+
+def test_search_returns_only_task_related_reports(session: Session, world: World) -> None:
+    mine = flows.search_reports(
+        session=session, guard=world.guard, principal=world.people["broker"], q=None, district="310112", purpose="TREAT"
+    ).unwrap()
+    assert [v.model_dump()["report_id"] for v in mine] == [world.report_b]
+    assert events(session)[-1].result_subject_ids == ("subj-b",)
+    nothing = flows.search_reports(
+        session=session, guard=world.guard, principal=world.people["colleague"], q="李", district=None, purpose="TREAT"
+    ).unwrap()
+    assert nothing == []
+
+
+def test_coder_sees_causes_without_identity_or_contacts(session: Session, world: World) -> None:
+    view = flows.read_report(
+        session=session, guard=world.guard, principal=world.people["coder"], report_id=world.report_a, purpose="PUBHLTH"
+    ).unwrap()
+    body = json.dumps(view.model_dump(mode="json"), ensure_ascii=False)
+    assert view.model_dump()["context"] == "cdc_coding"
+    assert "李秀英" not in body and RELATIVE_PHONE not in body and "王小明" not in body
+    other = flows.read_report(
+        session=session,
+        guard=world.guard,
+        principal=world.people["coder_other"],
+        report_id=world.report_a,
+        purpose="PUBHLTH",
+    )
+    assert not other.allowed
+
+
+def test_police_and_funeral_only_after_the_familys_code(session: Session, world: World) -> None:
+    police, clerk = world.people["police"], world.people["clerk"]
+    assert not flows.read_report(
+        session=session, guard=world.guard, principal=police, report_id=world.report_a, purpose="LEGAL"
+    ).allowed
+    with pytest.raises(ConflictError):  # the funeral part's code does not open the police part
+        records.present_code(
+            session=session,
+            code=world.codes["funeral"],
+            account_id="acc-police",
+            role="police_registrar",
+            org_id=world.orgs["police"],
+            at=NOW,
+        )
+    presented = workflow_flows.present_code(
+        session=session, guard=world.guard, principal=police, code=world.codes["police"]
+    )
+    assert presented.allowed
+    view = (
+        flows.read_report(
+            session=session, guard=world.guard, principal=police, report_id=world.report_a, purpose="LEGAL"
+        )
+        .unwrap()
+        .model_dump()
+    )
+    assert view["context"] == "police_household" and "death" not in view and "relatives" not in view
+    again = workflow_flows.present_code(
+        session=session, guard=world.guard, principal=police, code=world.codes["police"]
+    )
+    assert not again.allowed  # one-time code
+    assert not flows.read_report(
+        session=session, guard=world.guard, principal=clerk, report_id=world.report_a, purpose="FAMRQT"
+    ).allowed
+
+
+def test_mdt_during_call_then_dark_after_close(session: Session, world: World) -> None:
+    emt = world.people["emt"]
+    view = dispatch_flows.display(
+        session=session, guard=world.guard, principal=emt, dispatch_id=world.dispatch
+    ).unwrap()
+    body = view.model_dump()
+    assert body["age_band"] == "80-89" and CALLER_PHONE not in json.dumps(body)
+    handle = body["caller_handle"]
+    bridge = world.people["bridge"]
+    assert (
+        support_flows.resolve_handle(session=session, guard=world.guard, principal=bridge, handle=handle).unwrap()
+        == CALLER_PHONE
+    )
+    assert events(session)[-1].action == "resolve_handle"
+    listed = dispatch_flows.list_visible(session=session, guard=world.guard, principal=emt).unwrap()
+    assert [v.incident_id for v in listed] == [body["incident_id"]]
+    dispatch_flows.close_call(session=session, guard=world.guard, dispatch_id=world.dispatch)
+    grace = world.guard.settings.mdt_grace_minutes
+    assert dispatch_flows.display(
+        session=session, guard=world.at(NOW + timedelta(minutes=grace - 1)), principal=emt, dispatch_id=world.dispatch
+    ).allowed
+    late = dispatch_flows.display(
+        session=session, guard=world.at(NOW + timedelta(minutes=grace + 1)), principal=emt, dispatch_id=world.dispatch
+    )
+    assert not late.allowed
+    with pytest.raises(NotFoundError):  # the caller's virtual number went dark at close
+        support_flows.resolve_handle(
+            session=session, guard=world.at(NOW + timedelta(minutes=1)), principal=bridge, handle=handle
+        ).unwrap()
+
+
+def test_handle_resolution_needs_the_bridge(session: Session, world: World) -> None:
+    view = flows.read_report(
+        session=session,
+        guard=world.guard,
+        principal=world.people["certifier"],
+        report_id=world.report_a,
+        purpose="TREAT",
+    ).unwrap()
+    handle = view.model_dump()["relatives"][0]["phone_handle"]
+    denied = support_flows.resolve_handle(
+        session=session, guard=world.guard, principal=world.people["certifier"], handle=handle
+    )
+    assert not denied.allowed and events(session)[-1].outcome == "denied"
+    unscoped = world.people["bridge"].model_copy(update={"scopes": ()})
+    assert not support_flows.resolve_handle(
+        session=session, guard=world.guard, principal=unscoped, handle=handle
+    ).allowed
+    assert (
+        support_flows.resolve_handle(
+            session=session, guard=world.guard, principal=world.people["bridge"], handle=handle
+        ).unwrap()
+        == RELATIVE_PHONE
+    )
+
+
+def test_breakglass_one_record_one_hour_flagged(session: Session, world: World) -> None:
+    doctor = world.people["colleague"]
+    short = support_flows.request_breakglass(
+        session=session, guard=world.guard, principal=doctor, report_id=world.report_b, purpose="BTG", reason="urgent"
+    )
+    assert not short.allowed and "20 characters" in str(short.error)
+    grant = support_flows.request_breakglass(
+        session=session,
+        guard=world.guard,
+        principal=doctor,
+        report_id=world.report_b,
+        purpose="BTG",
+        reason="patient arrived in arrest; need prior cardiac history now",
+    ).unwrap()
+    assert grant.review_status == "pending" and grant.expires_at == NOW + timedelta(hours=1)
+    assert events(session)[-1].action == "breakglass"
+    assert flows.read_report(
+        session=session, guard=world.guard, principal=doctor, report_id=world.report_b, purpose="BTG"
+    ).allowed
+    assert not flows.read_report(
+        session=session, guard=world.guard, principal=doctor, report_id=world.report_a, purpose="BTG"
+    ).allowed  # one record only
+    assert not flows.read_report(
+        session=session,
+        guard=world.at(NOW + timedelta(minutes=61)),
+        principal=doctor,
+        report_id=world.report_b,
+        purpose="BTG",
+    ).allowed  # one hour only
+
+
+def test_training_gate_and_bad_purpose_are_recorded_denials(session: Session, world: World) -> None:
+    lapsed = world.people["certifier"].model_copy(update={"training_valid_until": NOW - timedelta(days=1)})
+    gated = flows.read_report(
+        session=session, guard=world.guard, principal=lapsed, report_id=world.report_a, purpose="TREAT"
+    )
+    assert not gated.allowed and "training" in str(gated.error)
+    before = ledger.count(session=session)
+    bad = flows.read_report(
+        session=session,
+        guard=world.guard,
+        principal=world.people["certifier"],
+        report_id=world.report_a,
+        purpose="SELL",
+    )
+    assert isinstance(bad.error, UnknownPurposeError)
+    assert ledger.count(session=session) == before + 1 and events(session)[-1].outcome == "denied"
+    missing = flows.read_report(
+        session=session, guard=world.guard, principal=world.people["certifier"], report_id="nope", purpose="TREAT"
+    )
+    assert isinstance(missing.error, NotFoundError)
+
+
+def test_statistics_suppress_small_cells(session: Session, world: World) -> None:
+    stats = support_flows.statistics(
+        session=session, guard=world.guard, principal=world.people["epi"], purpose="PUBHLTH"
+    ).unwrap()
+    assert stats.cells and all(c.suppressed and c.deaths is None for c in stats.cells)  # two deaths: every cell < 5
+    assert not support_flows.statistics(
+        session=session, guard=world.guard, principal=world.people["broker"], purpose="PUBHLTH"
+    ).allowed
