@@ -100,7 +100,9 @@ def scan(
 
         def on_skip(entry: Skipped) -> None:
             # File names may contain [brackets]: escape them so Rich does not read markup.
-            bar.console.print(f"[yellow]skipped[/] {escape(entry.source)}: {escape(entry.reason)}", highlight=False)
+            bar.console.print(
+                f"[yellow]skipped[/] {escape(entry.source)}: {escape(entry.reason)}", highlight=False, soft_wrap=True
+            )
 
         with bar:
             if paths:
@@ -154,6 +156,7 @@ def scan(
         err_console.print(
             f"[yellow]{len(result.errors)} input(s) could not be read; see the skipped list in the report[/]",
             highlight=False,
+            soft_wrap=True,
         )
         raise typer.Exit(2)
     if fail_on_findings and result.found_anything:
@@ -201,6 +204,7 @@ def redact(
                 "[yellow]note:[/] unkeyed hashes of phone or ID numbers can be "
                 "reversed by trying every number; prefer --policy pseudonym",
                 highlight=False,
+                soft_wrap=True,
             )
         analyzer = Analyzer(entities=_split(entities), custom_rules=custom_rules)
         stats = redact_file(source, target, analyzer=analyzer, redactor=Redactor(policy.value, key=key), sample=sample)
@@ -219,6 +223,7 @@ def redact(
         + (f"; whole columns: {whole}" if whole else "")
         + (f"; free-text columns: {free}" if free else ""),
         highlight=False,
+        soft_wrap=True,
     )
 
 

@@ -1,0 +1,296 @@
+"""``piguard scan`` and ``piguard redact`` through the CLI runner, on files and real databases."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from tests.conftest import postgres_available, postgres_url
+from typer.testing import CliRunner
+
+from piguard.cli.main import app
+from piguard.config import Settings
+from piguard.keys import ensure_secret
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+IDENTIFIERS = "CN_RESIDENT_ID,CN_MOBILE,CN_LANDLINE,BANK_CARD,EMAIL"
+
+
+def resident_id(area: str, birth: str, seq: str) -> str:
+    """An 18-digit resident ID with a correct GB 11643 check character."""
+    body = f"{area}{birth}{seq}"
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True)) % 11]
+
+
+ID = resident_id("310112", "19280314", "021")
+PHONE = "13812345678"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> Path:
+    root = tmp_path / "in"
+    (root / "sub").mkdir(parents=True)
+    (root / "notes.txt").write_text(f"患者身份证号{ID}，\n家属电话 {PHONE}\n", encoding="utf-8")
+    (root / "sub" / "deaths.csv").write_text(
+        "sfzh,lxdh,amount\n" + "".join(f"{ID},1391234{i:04d},{i}.5\n" for i in range(30)),
+        encoding="utf-8",
+    )
+    (root / "sub" / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    return root
+
+
+def test_scan_directory_to_json(runner: CliRunner, inputs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    result = runner.invoke(app, ["scan", str(inputs), "--format", "json", "--out", str(out), "--entities", IDENTIFIERS])
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert [(f["line"], f["start"], f["end"], f["entity"]) for f in report["findings"]] == [
+        (1, 6, 24, "CN_RESIDENT_ID"),
+        (2, 5, 16, "CN_MOBILE"),
+    ]
+    assert [(c["column"], c["entity"], c["matched"], c["sampled"]) for c in report["columns"]] == [
+        ("sfzh", "CN_RESIDENT_ID", 30, 30),
+        ("lxdh", "CN_MOBILE", 30, 30),
+    ]
+    assert report["summary"]["skipped"] == 1
+    assert "photo.png" in result.stderr
+    raw = out.read_text(encoding="utf-8")
+    assert ID not in raw
+    assert PHONE not in raw
+
+
+def test_scan_json_to_stdout_with_values(runner: CliRunner, inputs: Path) -> None:
+    result = runner.invoke(
+        app, ["scan", str(inputs / "notes.txt"), "--format", "json", "--show-values", "--entities", IDENTIFIERS]
+    )
+    assert result.exit_code == 0
+    assert [f["value"] for f in json.loads(result.stdout)["findings"]] == [ID, PHONE]
+
+
+def test_fail_on_findings_exits_3_and_clean_input_exits_0(runner: CliRunner, inputs: Path, tmp_path: Path) -> None:
+    found = runner.invoke(
+        app, ["scan", str(inputs / "notes.txt"), "--fail-on-findings", "--format", "json", "--entities", IDENTIFIERS]
+    )
+    assert found.exit_code == 3
+    clean = tmp_path / "clean.txt"
+    clean.write_text("order 20250301123456789 total 13.50 version 1.2.3\n")
+    result = runner.invoke(app, ["scan", str(clean), "--fail-on-findings", "--entities", IDENTIFIERS])
+    assert result.exit_code == 0, result.stdout
+
+
+def test_unreadable_input_exits_2_but_reports_the_rest(runner: CliRunner, inputs: Path, tmp_path: Path) -> None:
+    (inputs / "broken.csv").write_text("a,b\n1,2,3\n")
+    out = tmp_path / "r.json"
+    result = runner.invoke(
+        app,
+        [
+            "scan",
+            str(inputs),
+            str(tmp_path / "nope.txt"),
+            "--format",
+            "json",
+            "--out",
+            str(out),
+            "--entities",
+            IDENTIFIERS,
+        ],
+    )
+    assert result.exit_code == 2
+    assert "broken.csv: malformed file at line 2: expected 2 columns, found 3" in result.stderr
+    assert "nope.txt: no such file or directory" in result.stderr
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["summary"]["skipped_errors"] == 2
+    assert len(report["findings"]) == 2
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "give at least one PATH or --db URL"),
+        (["x.txt", "--tables", "t"], "--tables needs --db"),
+        (["x.txt", "--entities", "NOT_AN_ENTITY"], "unknown entity NOT_AN_ENTITY"),
+        (["--db", "not a url"], "not a valid SQLAlchemy database URL"),
+        (["--db", "nosuchdialect://x"], "no database driver"),
+    ],
+)
+def test_bad_usage_exits_2(runner: CliRunner, args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["scan", *args])
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_html_report_has_charts_and_no_values(runner: CliRunner, inputs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    result = runner.invoke(app, ["scan", str(inputs), "--format", "html", "--out", str(out), "--entities", IDENTIFIERS])
+    assert result.exit_code == 0
+    html = out.read_text(encoding="utf-8")
+    assert html.count("<svg") == 3
+    assert ID not in html
+    assert PHONE not in html
+
+
+def test_table_format_prints_summary(runner: CliRunner, inputs: Path) -> None:
+    result = runner.invoke(app, ["scan", str(inputs), "--entities", IDENTIFIERS])
+    assert result.exit_code == 0
+    assert "2 findings in text, 2 PI columns" in " ".join(result.stdout.split())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A database with a table of deaths; yields (URL, table name as --tables takes it)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'hospital.db'}"
+        schema = None
+    else:
+        if not postgres_available():
+            pytest.skip("PostgreSQL not reachable")
+        url = postgres_url()
+        schema = f"scan_{os.getpid()}_{abs(hash(str(tmp_path))) % 10**6}"
+    engine = create_engine(url)
+    qualified = f'"{schema}".deaths' if schema else "deaths"
+    with engine.begin() as conn:
+        if schema:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        conn.execute(
+            text(
+                f"CREATE TABLE {qualified} (id INTEGER PRIMARY KEY, c1 VARCHAR(40), "
+                "c2 VARCHAR(40), xm VARCHAR(40), fee FLOAT, birth DATE)"
+            )
+        )
+        if schema:
+            conn.execute(text(f"COMMENT ON COLUMN {qualified}.c2 IS '家属联系电话'"))
+        for i in range(60):
+            conn.execute(
+                text(f"INSERT INTO {qualified} VALUES (:i, :c1, :c2, :xm, :fee, :birth)"),  # noqa: S608
+                {
+                    "i": i,
+                    "c1": ID if i % 2 else resident_id("110105", "19450101", f"{i:03d}"),
+                    "c2": f"1381234{i:04d}" if i % 10 else None,
+                    "xm": "张三",
+                    "fee": 1.5,
+                    "birth": f"19{20 + i % 50}-01-0{1 + i % 9}",
+                },
+            )
+    yield url, (f"{schema}.deaths" if schema else "deaths")
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE {qualified}"))
+        if schema:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def test_scan_database_tables(runner: CliRunner, db_url: tuple[str, str]) -> None:
+    url, table = db_url
+    result = runner.invoke(
+        app, ["scan", "--db", url, "--tables", table, "--format", "json", "--sample", "25", "--entities", IDENTIFIERS]
+    )
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    columns = {c["column"]: c for c in report["columns"]}
+    assert columns["c1"]["entity"] == "CN_RESIDENT_ID"
+    assert columns["c1"]["sampled"] == 25
+    assert columns["c1"]["matched"] == 25
+    assert columns["c1"]["table"] == table
+    assert columns["c2"]["entity"] == "CN_MOBILE"
+    if url.startswith("postgresql"):
+        assert "comment '电话'" in columns["c2"]["evidence"]
+    assert "fee" not in columns
+    assert "id" not in columns
+
+
+def test_scan_database_missing_table_is_reported(runner: CliRunner, db_url: tuple[str, str]) -> None:
+    url, table = db_url
+    result = runner.invoke(
+        app, ["scan", "--db", url, "--tables", f"{table},no_such_table", "--format", "json", "--entities", IDENTIFIERS]
+    )
+    assert result.exit_code == 2
+    assert "no_such_table: no such table" in result.stderr
+    assert len(json.loads(result.stdout)["columns"]) == 2
+
+
+def test_unreachable_database_exits_2(runner: CliRunner) -> None:
+    result = runner.invoke(
+        app, ["scan", "--db", "postgresql+psycopg://u:secretpw@127.0.0.1:1/x", "--entities", IDENTIFIERS]
+    )
+    assert result.exit_code == 2
+    assert "cannot connect" in result.stderr
+    assert "secretpw" not in result.stderr
+
+
+def test_redact_csv_and_text(runner: CliRunner, inputs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "deaths.masked.csv"
+    result = runner.invoke(app, ["redact", str(inputs / "sub" / "deaths.csv"), str(out), "--entities", IDENTIFIERS])
+    assert result.exit_code == 0, result.stderr
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "sfzh,lxdh,amount"
+    assert lines[1] == f"{'*' * 14}{ID[-4:]},*******0000,0.5"
+    assert "whole columns: sfzh (CN_RESIDENT_ID), lxdh (CN_MOBILE)" in " ".join(result.stderr.split())
+    out_txt = tmp_path / "notes.out.txt"
+    result = runner.invoke(
+        app, ["redact", str(inputs / "notes.txt"), str(out_txt), "--policy", "remove", "--entities", IDENTIFIERS]
+    )
+    assert result.exit_code == 0
+    assert out_txt.read_text(encoding="utf-8") == "患者身份证号[CN_RESIDENT_ID]，\n家属电话 [CN_MOBILE]\n"
+
+
+def test_redact_pseudonym_key_from_installation_or_key_file(
+    runner: CliRunner, inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("PIGUARD_DATA_DIR", str(data_dir))
+    src = inputs / "notes.txt"
+    missing = runner.invoke(
+        app, ["redact", str(src), str(tmp_path / "o.txt"), "--policy", "pseudonym", "--entities", IDENTIFIERS]
+    )
+    assert missing.exit_code == 2
+    assert "run 'piguard init'" in missing.stderr
+    ensure_secret(Settings(data_dir=data_dir))
+    first = runner.invoke(
+        app, ["redact", str(src), str(tmp_path / "a.txt"), "--policy", "pseudonym", "--entities", IDENTIFIERS]
+    )
+    assert first.exit_code == 0, first.stderr
+    key_file = tmp_path / "k.hex"
+    key_file.write_text(os.urandom(32).hex())
+    second = runner.invoke(
+        app,
+        [
+            "redact",
+            str(src),
+            str(tmp_path / "b.txt"),
+            "--policy",
+            "pseudonym",
+            "--key-file",
+            str(key_file),
+            "--entities",
+            IDENTIFIERS,
+        ],
+    )
+    assert second.exit_code == 0
+    a = (tmp_path / "a.txt").read_text(encoding="utf-8")
+    b = (tmp_path / "b.txt").read_text(encoding="utf-8")
+    assert "CN_MOBILE_" in a
+    assert a != b
+    assert PHONE not in a
+    weak = tmp_path / "weak.hex"
+    weak.write_text("00" * 32)
+    bad = runner.invoke(
+        app, ["redact", str(src), str(tmp_path / "c.txt"), "--policy", "pseudonym", "--key-file", str(weak)]
+    )
+    assert bad.exit_code == 2
+    assert "random bytes" in bad.stderr
+
+
+def test_redact_refuses_format_change(runner: CliRunner, inputs: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["redact", str(inputs / "sub" / "deaths.csv"), str(tmp_path / "x.parquet")])
+    assert result.exit_code == 2
+    assert "output must have the input's format (csv)" in result.stderr
