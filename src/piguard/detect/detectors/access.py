@@ -1,0 +1,86 @@
+"""Detectors over record accesses: explanation, place, fields, neighbours, family, spikes."""
+
+from __future__ import annotations
+
+from piguard.detect.detectors.base import Detector, peers_phrase
+
+
+def _records(count: int) -> str:
+    return f"{count} record{'s' if count != 1 else ''}"
+
+
+class UnexplainedAccess(Detector):
+    """Accesses no relationship in context explains, compared with peers."""
+
+    name = "unexplained_access"
+
+    def explain(self, *, count: int, expected: float) -> str:
+        """Reason text."""
+        return (f"Opened {_records(count)} with no care, crew, coding, registration or funeral "
+                f"relationship on file; {peers_phrase(expected)}")
+
+
+class FreshDeaths(Detector):
+    """Unexplained accesses to deaths only hours old (the broker's signature)."""
+
+    name = "unexplained_fresh_deaths"
+
+    def explain(self, *, count: int, expected: float) -> str:
+        """Reason text."""
+        return (f"Viewed {count} death{'s' if count != 1 else ''} within 12 h of death with no "
+                f"relationship to the deceased; {peers_phrase(expected)}")
+
+
+class OtherInstitution(Detector):
+    """Unexplained accesses to deaths handled by another institution or in another district."""
+
+    name = "other_institution"
+
+    def explain(self, *, count: int, expected: float) -> str:
+        """Reason text."""
+        return (f"Opened {_records(count)} of deaths handled by another institution or in another "
+                f"district, without a relationship; {peers_phrase(expected)}")
+
+
+class ContactDisclosure(Detector):
+    """Relatives' contact fields disclosed without a relationship."""
+
+    name = "contact_disclosure"
+
+    def explain(self, *, count: int, expected: float) -> str:
+        """Reason text."""
+        return (f"Displayed relatives' contact details of {_records(count)} without a relationship; "
+                f"{peers_phrase(expected)}")
+
+
+class NeighbourLookup(Detector):
+    """Unexplained accesses to people from the user's own residential compound."""
+
+    name = "neighbour_lookup"
+
+    def explain(self, *, count: int, expected: float) -> str:
+        """Reason text."""
+        return (f"Opened {_records(count)} of people who lived in the user's own residential "
+                f"compound, without a relationship; {peers_phrase(expected)}")
+
+
+class FamilyLookup(Detector):
+    """Unexplained accesses to people sharing the user's surname and compound or district."""
+
+    name = "family_lookup"
+
+    def explain(self, *, count: int, expected: float) -> str:
+        """Reason text."""
+        return (f"Opened {_records(count)} of people with the user's surname living nearby "
+                f"(possible relatives), without a relationship; {peers_phrase(expected)}")
+
+
+class VolumeSpike(Detector):
+    """Days far above the user's own robust range (median + 5 MAD) and peers' typical day."""
+
+    name = "volume_spike"
+
+    def explain(self, *, count: int, expected: float) -> str:
+        """Reason text."""
+        return (f"Unusually many records in a day: {_records(count)} without a relationship on days "
+                f"far above the user's own usual volume and the peers'; {peers_phrase(expected)}")
