@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from tests.conftest import postgres_available, postgres_url
+from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from piguard.cli.main import app
 from piguard.config import Settings
+from piguard.ids import new_id
 from piguard.keys import ensure_secret
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -145,48 +146,41 @@ def test_table_format_prints_summary(runner: CliRunner, inputs: Path) -> None:
     assert "2 findings in text, 2 PI columns" in " ".join(result.stdout.split())
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """A database with a table of deaths; yields (URL, table name as --tables takes it)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'hospital.db'}"
-        schema = None
-    else:
-        if not postgres_available():
-            pytest.skip("PostgreSQL not reachable")
-        url = postgres_url()
-        schema = f"scan_{os.getpid()}_{abs(hash(str(tmp_path))) % 10**6}"
-    engine = create_engine(url)
-    qualified = f'"{schema}".deaths' if schema else "deaths"
+@pytest.fixture
+def db_url(engine: Engine) -> Iterator[tuple[str, str]]:
+    """A table of deaths in the test database (SQLite and PostgreSQL); (URL, --tables name)."""
+    url = engine.url.render_as_string(hide_password=False)
+    postgres = engine.dialect.name == "postgresql"
+    name = f"scan_deaths_{new_id().lower()}"
     with engine.begin() as conn:
-        if schema:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        # PostgreSQL tests run in a private schema, which the CLI must be told about.
+        schema = conn.execute(text("SELECT current_schema()")).scalar_one() if postgres else None
+        qualified = f'"{schema}".{name}' if schema else name
         conn.execute(
             text(
                 f"CREATE TABLE {qualified} (id INTEGER PRIMARY KEY, c1 VARCHAR(40), "
                 "c2 VARCHAR(40), xm VARCHAR(40), fee FLOAT, birth DATE)"
             )
         )
-        if schema:
+        if postgres:
             conn.execute(text(f"COMMENT ON COLUMN {qualified}.c2 IS '家属联系电话'"))
-        for i in range(60):
-            conn.execute(
-                text(f"INSERT INTO {qualified} VALUES (:i, :c1, :c2, :xm, :fee, :birth)"),  # noqa: S608
+        conn.execute(
+            text(f"INSERT INTO {qualified} VALUES (:i, :c1, :c2, :xm, :fee, :birth)"),  # noqa: S608
+            [
                 {
                     "i": i,
                     "c1": ID if i % 2 else resident_id("110105", "19450101", f"{i:03d}"),
                     "c2": f"1381234{i:04d}" if i % 10 else None,
                     "xm": "张三",
                     "fee": 1.5,
-                    "birth": f"19{20 + i % 50}-01-0{1 + i % 9}",
-                },
-            )
-    yield url, (f"{schema}.deaths" if schema else "deaths")
+                    "birth": date(1920 + i % 50, 1, 1 + i % 9),
+                }
+                for i in range(60)
+            ],
+        )
+    yield url, (f"{schema}.{name}" if schema else name)
     with engine.begin() as conn:
         conn.execute(text(f"DROP TABLE {qualified}"))
-        if schema:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
 
 
 def test_scan_database_tables(runner: CliRunner, db_url: tuple[str, str]) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from pi_testvalues import luhn_card, resident_id
 
-from conftest import luhn_card, resident_id
 from piguard.discover.analyzer import Analyzer
 from piguard.discover.classify import classify_column, classify_table, name_evidence
 from piguard.discover.sources import ColumnSample, TableSample

@@ -11,8 +11,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from pi_testvalues import resident_id
 
-from conftest import resident_id
 from piguard.discover.analyzer import Analyzer
 from piguard.discover.redact import Redactor, mask_value, redact_file, redact_text
 from piguard.errors import ConfigError, InputError

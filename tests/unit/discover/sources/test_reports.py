@@ -6,9 +6,9 @@ import io
 import json
 from pathlib import Path
 
+from pi_testvalues import resident_id
 from rich.console import Console
 
-from conftest import resident_id
 from piguard.discover.analyzer import Analyzer
 from piguard.discover.report import bar_chart, render_html, render_table, to_json
 from piguard.discover.scanner import ScanResult, scan_paths
