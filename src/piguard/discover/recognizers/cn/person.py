@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from functools import cache
+from importlib import resources
 from typing import Any
 
 from piguard.discover.findings import Finding
@@ -25,6 +26,13 @@ _CJK = re.compile(r"[\u4e00-\u9fff]+")
 _NOT_NAME_FLAGS = frozenset({"x", "p", "c", "u", "uj", "ul", "uz", "ud", "ug", "uv", "m", "q",
                              "r", "d", "y", "e", "o", "w", "eng", "f", "s", "t"})
 _NOT_GIVEN_CHARS = frozenset("的了是在和与及或也都就又很说对将把被从向为等着过")
+
+
+@cache
+def _common_words() -> frozenset[str]:
+    """Words jieba's dictionary tags as names that are productive common words (data/)."""
+    data = resources.files("piguard.discover.recognizers.data").joinpath("cn_nr_common.txt")
+    return frozenset(w for w in data.read_text(encoding="utf-8").splitlines() if w)
 
 
 @cache
@@ -94,7 +102,11 @@ class ChinesePersonRecognizer(Recognizer):
                 i += 1
                 continue
             j, score, signals = found
+            j = self._extend_foreign(tokens, j)
             end = tokens[j][3]
+            if text[start:end] in _common_words():
+                score = min(score, 0.35)
+                signals.append("common word in jieba dictionary")
             cue = find_context(text, start, end, CUES_BEFORE, before=6, after=0)
             title = find_context(text, start, end, TITLES_AFTER, before=0, after=3)
             if cue or title:
@@ -108,6 +120,18 @@ class ChinesePersonRecognizer(Recognizer):
             )
             i = j + 1
         return out
+
+    @staticmethod
+    def _extend_foreign(tokens: list[Token], j: int) -> int:
+        """Foreign full names are written with an interpunct: 卡斯特罗·鲁斯 is one name."""
+        while (
+            j + 2 < len(tokens)
+            and tokens[j + 1][0] in ("·", "•", "・", "．")
+            and _CJK.fullmatch(tokens[j + 2][0]) is not None
+            and (tokens[j + 2][1].startswith("nr") or len(tokens[j + 2][0]) >= 2)
+        ):
+            j += 2
+        return j
 
     def _candidate(self, tokens: list[Token], i: int) -> tuple[int, float, list[str]] | None:
         word, flag = tokens[i][0], tokens[i][1]

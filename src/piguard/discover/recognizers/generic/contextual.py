@@ -153,7 +153,7 @@ MEDICAL_CONTEXT = (
     "死于", "病史", "既往", "diagnos", "dx", "cause of death", "died of", "suffer", "history of",
 )
 # Causes of death and chronic conditions most often written on death reports and notes.
-_CN_TERMS = (
+_CN_TERMS = (  # noqa: SIM905 - one readable block
     "急性心肌梗死 心肌梗死 心肌梗塞 心梗 冠心病 冠状动脉粥样硬化性心脏病 心力衰竭 心衰 心律失常 心源性猝死 猝死 高血压 "
     "高血压病 脑出血 脑溢血 脑梗死 脑梗塞 脑卒中 中风 蛛网膜下腔出血 肺癌 肝癌 胃癌 食管癌 "
     "结直肠癌 直肠癌 结肠癌 乳腺癌 宫颈癌 胰腺癌 鼻咽癌 白血病 淋巴瘤 恶性肿瘤 肿瘤 癌症 "
