@@ -1,7 +1,327 @@
-"""`piguard audit` commands (being built)."""
+"""``piguard audit``: verify the ledger, checkpoints and keys, exports, evidence, witnessing.
+
+Exit codes: 0 verified/done, 2 bad usage, unreadable input or missing configuration,
+3 verification failed (tampering, bad proof or signature, rollback, split view), 1 otherwise.
+"""
 
 from __future__ import annotations
 
-import typer
+import base64
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
 
-app = typer.Typer(help="audit commands", no_args_is_help=True)
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from piguard.cli.common import console, db_session, fail, load_settings
+from piguard.config import Settings
+from piguard.errors import ConfigError, InputError, LedgerError, PiguardError
+from piguard.interchange.events import write_events
+
+app = typer.Typer(help="Tamper-evident audit ledger: verify, prove, export, witness.", no_args_is_help=True)
+
+FromOpt = Annotated[str | None, typer.Option("--from", help="Only events at or after this RFC 3339 time.")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Only events before this RFC 3339 time.")]
+UserOpt = Annotated[str | None, typer.Option("--user", help="Only events of this user id.")]
+SubjectOpt = Annotated[str | None, typer.Option("--subject", help="Only events about this subject id.")]
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn every expected failure into a one-line message and an exit code, never a traceback."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except (InputError, ConfigError) as exc:
+        raise fail(str(exc), code=2) from None
+    except LedgerError as exc:
+        raise fail(str(exc), code=3) from None
+    except PiguardError as exc:
+        raise fail(str(exc)) from None
+    except SQLAlchemyError as exc:
+        # The driver's message may quote SQL parameters (record data): show only the kind.
+        raise fail(
+            f"database error ({type(exc).__name__}); is the database migrated ('piguard init')?"
+        ) from None
+    except OSError as exc:
+        raise fail(f"{exc.strerror or 'I/O error'}: {exc.filename or ''}", code=2) from None
+
+
+def _time(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError("not an RFC 3339 time", where=option) from None
+    if parsed.tzinfo is None:
+        raise InputError("time needs an explicit UTC offset, e.g. +08:00 or Z", where=option)
+    return parsed
+
+
+def _with_session(settings: Settings, work: Callable[[Session], Any]) -> Any:
+    from piguard.ledger import service
+
+    with db_session(settings) as session, session.begin():
+        service.bind_settings(session, settings)
+        return work(session)
+
+
+@app.command("pubkey")
+def pubkey() -> None:
+    """Print the log's verifier key (name+keyid+base64 Ed25519 public key)."""
+    from piguard.ledger import service
+
+    with _errors():
+        console.print(service.log_verifier(load_settings()).vkey(), highlight=False, soft_wrap=True)
+
+
+@app.command("checkpoint")
+def checkpoint() -> None:
+    """Sign and store a checkpoint of the current tree now; print its note."""
+    from piguard.ledger import service
+
+    with _errors():
+        signed = _with_session(load_settings(), lambda s: service.checkpoint(session=s))
+        typer.echo(signed.note, nl=False)
+
+
+@app.command("verify")
+def verify() -> None:
+    """Recompute the whole tree and check every stored node and checkpoint (exit 3 on tampering)."""
+    from piguard.ledger import service
+    from piguard.ledger.audit import verify_ledger
+
+    with _errors():
+        settings = load_settings()
+        verifier = service.log_verifier(settings)
+        report = _with_session(settings, lambda s: verify_ledger(session=s, verifier=verifier))
+    console.print(
+        f"ledger: {report.entries} entries stored, tree size {report.tree_size}, "
+        f"{report.checkpoints} signed checkpoints checked",
+        highlight=False,
+    )
+    console.print(f"root:   {base64.b64encode(report.root).decode()}", highlight=False)
+    if report.ok:
+        console.print("verified: every entry, tree node and checkpoint is consistent", highlight=False)
+        return
+    first = report.first
+    assert first is not None
+    where = f"entry {first.index}" if first.index is not None else "checkpoints"
+    console.print(
+        f"[bold red]TAMPERING DETECTED[/] ({len(report.findings)} findings); "
+        f"first divergence at {where}: {first.kind}",
+        highlight=False,
+    )
+    for finding in sorted(report.findings, key=lambda f: (f.index is None, f.index or 0)):
+        console.print(f"  {finding.kind}: {finding.detail}", highlight=False)
+    raise typer.Exit(3)
+
+
+@app.command("export")
+def export(
+    out: Annotated[Path, typer.Option("--out", help="Output file: .jsonl, .json, .csv, .parquet (gz ok).")],
+    time_from: FromOpt = None,
+    time_to: ToOpt = None,
+    user: UserOpt = None,
+    subject: SubjectOpt = None,
+) -> None:
+    """Export ledger events in the FORMATS.md access-event format."""
+    from piguard.ledger import service
+
+    with _errors():
+        start, end = _time(time_from, "--from"), _time(time_to, "--to")
+
+        def work(session: Session) -> int:
+            events = service.iter_events(
+                session=session, user_id=user, subject_id=subject, time_from=start, time_to=end
+            )
+            return write_events(out, events)
+
+        count = _with_session(load_settings(), work)
+    console.print(f"wrote {count} events to {out}", highlight=False)
+
+
+@app.command("export-evidence")
+def export_evidence(
+    out: Annotated[Path, typer.Option("--out", help="Bundle folder to create.")],
+    user: UserOpt = None,
+    subject: SubjectOpt = None,
+    time_from: FromOpt = None,
+    time_to: ToOpt = None,
+) -> None:
+    """Write an evidence bundle: events, inclusion proofs, signed checkpoint, key, README."""
+    from piguard.ledger import evidence
+
+    with _errors():
+        settings = load_settings()
+        start, end = _time(time_from, "--from"), _time(time_to, "--to")
+        summary = _with_session(
+            settings,
+            lambda s: evidence.export_evidence(
+                session=s, out=out, settings=settings, user_id=user, subject_id=subject,
+                time_from=start, time_to=end,
+            ),
+        )
+    console.print(
+        f"wrote {summary.entries} events with proofs to {out} (tree size {summary.tree_size})",
+        highlight=False,
+    )
+
+
+def _vkey_arg(value: str | None) -> str | None:
+    if value is None:
+        return None
+    path = Path(value)
+    return path.read_text(encoding="utf-8").strip() if path.is_file() else value
+
+
+@app.command("verify-evidence")
+def verify_evidence(
+    bundle: Annotated[Path, typer.Argument(help="Evidence bundle folder.")],
+    log_key: Annotated[
+        str | None, typer.Option("--log-key", help="Trusted verifier key (string or file).")
+    ] = None,
+) -> None:
+    """Verify an evidence bundle with no database (exit 3 if any proof fails)."""
+    from piguard.ledger import evidence
+
+    with _errors():
+        summary = evidence.verify_evidence(bundle, trusted_vkey=_vkey_arg(log_key))
+    console.print(
+        f"verified: {summary.entries} events are in the log '{summary.origin}' "
+        f"(tree size {summary.tree_size}, key {summary.key_id})",
+        highlight=False,
+    )
+    if log_key is None:
+        console.print(
+            "note: the key was taken from the bundle; compare it with the operator's published key "
+            "or pass --log-key",
+            highlight=False,
+        )
+
+
+
+def _fetch(url: str, *, token: str | None = None, terminal: str | None = None) -> Any:
+    import httpx
+
+    headers = {"Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if terminal:
+        headers["X-Terminal-Id"] = terminal
+    try:
+        response = httpx.get(url, headers=headers, timeout=30.0)
+    except httpx.HTTPError as exc:
+        raise InputError(f"cannot fetch ({type(exc).__name__})", where=url) from None
+    if response.status_code != 200:
+        raise InputError(f"server answered HTTP {response.status_code}", where=url)
+    try:
+        return response.json()
+    except ValueError:
+        raise InputError("response is not JSON", where=url) from None
+
+
+def _note_from(data: Any, where: str) -> str:
+    if isinstance(data, dict) and isinstance(data.get("note"), str):
+        return str(data["note"])
+    raise InputError("expected a JSON object with a 'note' string", where=where)
+
+
+def _proof_from(data: Any, where: str) -> list[bytes]:
+    items = data.get("proof") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not all(isinstance(p, str) for p in items):
+        raise InputError("expected a JSON object with a 'proof' list of base64 strings", where=where)
+    try:
+        return [base64.b64decode(p, validate=True) for p in items]
+    except ValueError:
+        raise InputError("proof element is not base64", where=where) from None
+
+
+def _json_file(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"invalid JSON ({type(exc).__name__})", where=str(path)) from None
+
+
+def _read_note_file(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    if text.lstrip().startswith("{"):
+        try:
+            return _note_from(json.loads(text), str(path))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"invalid JSON ({exc.msg})", where=str(path)) from None
+    return text
+
+
+@app.command("witness")
+def witness(
+    state: Annotated[Path, typer.Option("--state", help="Folder where this witness keeps what it saw.")],
+    checkpoint_url: Annotated[
+        str | None, typer.Option("--checkpoint-url", help="URL of GET /api/v1/audit/checkpoint.")
+    ] = None,
+    checkpoint_file: Annotated[
+        Path | None, typer.Option("--checkpoint-file", help="A signed checkpoint note (or its JSON).")
+    ] = None,
+    log_key: Annotated[
+        str | None, typer.Option("--log-key", help="The log's verifier key (string or file); pinned.")
+    ] = None,
+    consistency_file: Annotated[
+        Path | None, typer.Option("--consistency-file", help="JSON {'proof': [...]} from the last size.")
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option("--token", envvar="PIGUARD_WITNESS_TOKEN", help="Bearer token to fetch proofs."),
+    ] = None,
+    terminal: Annotated[str | None, typer.Option("--terminal-id", help="X-Terminal-Id for proofs.")] = None,
+    cosign_key: Annotated[
+        Path | None, typer.Option("--cosign-key", help="Witness Ed25519 PEM key: add a cosignature.")
+    ] = None,
+    witness_name: Annotated[str, typer.Option("--witness-name", help="Witness key name.")] = "witness",
+) -> None:
+    """Accept a new checkpoint only if it extends the last one seen (exit 3 on rollback/split view)."""
+    from piguard.ledger import witness as witnessing
+
+    with _errors():
+        if (checkpoint_url is None) == (checkpoint_file is None):
+            raise InputError("give exactly one of --checkpoint-url and --checkpoint-file")
+        if checkpoint_url is not None:
+            note = _note_from(_fetch(checkpoint_url), checkpoint_url)
+        else:
+            assert checkpoint_file is not None
+            note = _read_note_file(checkpoint_file)
+        verifier = witnessing.log_key(state, _vkey_arg(log_key))
+        from piguard.ledger.checkpoint import open_checkpoint
+
+        new = open_checkpoint(note, verifier)
+        old = witnessing.last_seen(state, verifier)
+        proof: list[bytes] | None = None
+        if old is not None and new.tree_size > old.tree_size:
+            if consistency_file is not None:
+                proof = _proof_from(_json_file(consistency_file), str(consistency_file))
+            elif checkpoint_url is not None:
+                base = checkpoint_url.rsplit("/checkpoint", 1)[0]
+                url = f"{base}/proofs/consistency?from={old.tree_size}&to={new.tree_size}"
+                proof = _proof_from(_fetch(url, token=token, terminal=terminal), url)
+        seen = witnessing.observe(state=state, note=note, verifier=verifier, proof=proof)
+        if cosign_key is not None:
+            from cryptography.hazmat.primitives import serialization
+            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+            try:
+                key = serialization.load_pem_private_key(cosign_key.read_bytes(), password=None)
+            except (ValueError, TypeError):
+                raise InputError("not an unencrypted PEM private key", where=str(cosign_key)) from None
+            if not isinstance(key, Ed25519PrivateKey):
+                raise InputError("not an Ed25519 private key", where=str(cosign_key))
+            cosigned = witnessing.cosign_observed(state=state, note=note, name=witness_name, key=key)
+            typer.echo(cosigned, nl=False)
+    before = "first checkpoint seen" if seen.previous_size is None else f"extends {seen.previous_size}"
+    console.print(f"consistent: tree size {seen.size} ({before})", highlight=False)

@@ -109,7 +109,7 @@ def verifier_for(name: str, key: Ed25519PrivateKey, kind: int = ED25519) -> Veri
 
 def parse_vkey(text: str) -> Verifier:
     """Parse a verifier key string; raises ``SignatureError`` if malformed."""
-    parts = text.strip().split("+")
+    parts = text.strip().split("+", 2)
     if len(parts) != 3:
         raise SignatureError("verifier key must be 'name+keyid+base64key'")
     name, hex_id, encoded = parts

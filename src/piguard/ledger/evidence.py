@@ -1,0 +1,234 @@
+"""Evidence bundles: selected events, their inclusion proofs, a signed checkpoint and the key.
+
+A bundle is a directory a third party can check with no database and no trust in us:
+
+- ``manifest.json``  format, tree size, root, origin, the selection and the entry count
+- ``checkpoint.note`` the C2SP signed checkpoint the proofs lead to
+- ``log.vkey``        the log's verifier key (``name+keyid+base64``); pin it out of band
+- ``entries.jsonl``   one object per event: ``index``, ``leaf`` (the exact canonical JSON),
+                      ``leaf_hash`` and ``proof`` (base64 RFC 9162 inclusion proof)
+- ``README.md``       how to verify with any RFC 9162 implementation
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from piguard.config import Settings
+from piguard.db.base import utcnow
+from piguard.errors import InputError, LedgerError
+from piguard.interchange.events import AccessEvent
+from piguard.ledger import service
+from piguard.ledger.checkpoint import SignedCheckpoint, Verifier, open_checkpoint, parse_vkey
+from piguard.ledger.merkle import leaf_hash, verify_inclusion
+
+FORMAT = "piguard-evidence/1"
+FILES = ("manifest.json", "checkpoint.note", "log.vkey", "entries.jsonl", "README.md")
+
+README = """# piguard evidence bundle
+
+This folder proves that each event in `entries.jsonl` is part of an append-only,
+tamper-evident log (an RFC 9162 Merkle tree) whose state at `tree_size` entries is signed
+in `checkpoint.note`.
+
+## Check it
+
+1. Obtain the log's public key from its operator through a channel you trust, and compare
+   it with `log.vkey` (format `name+keyid+base64(0x01 || Ed25519 public key)`).
+2. `checkpoint.note` is a C2SP signed note: the text before the blank line is the
+   checkpoint (origin, tree size, base64 root hash); the line after it is
+   `— <name> base64(4-byte key id || Ed25519 signature of the checkpoint text)`.
+   Check the signature with the public key.
+3. For each line of `entries.jsonl`: the leaf bytes are the UTF-8 encoding of `leaf` (RFC 8785
+   canonical JSON of the access event). Its leaf hash is SHA-256(0x00 || leaf). With the
+   base64 `proof` hashes, recompute the root (RFC 9162 section 2.1.3.2, node hash
+   SHA-256(0x01 || left || right)) for leaf `index` in a tree of `tree_size` leaves and
+   compare it with the root in the checkpoint. Any RFC 9162 / RFC 6962 library does this,
+   e.g. transparency-dev/merkle `proof.VerifyInclusion` (Go).
+4. `manifest.json` states how many entries were exported and how they were selected.
+
+Or run: `piguard audit verify-evidence <this folder> --log-key '<vkey>'` (no database needed).
+
+Events hold the names of the fields that were disclosed, never their values. The bundle proves
+that each event is in the log; it does not prove that no other event matches the selection.
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceSummary:
+    """What a bundle holds."""
+
+    entries: int
+    tree_size: int
+    root: bytes
+    origin: str
+    key_id: str
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode()
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def export_evidence(
+    *,
+    session: Session,
+    out: Path,
+    settings: Settings,
+    user_id: str | None = None,
+    subject_id: str | None = None,
+    time_from: datetime | None = None,
+    time_to: datetime | None = None,
+) -> EvidenceSummary:
+    """Write a bundle for the selected events (signs a checkpoint of the current tree)."""
+    if out.exists() and any(out.iterdir()):
+        raise InputError("output folder exists and is not empty", where=str(out))
+    signed = service.checkpoint(session=session, settings=settings)
+    verifier = service.log_verifier(settings)
+    out.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with (out / "entries.jsonl").open("w", encoding="utf-8") as handle:
+        for entry in service.iter_entries(
+            session=session,
+            end=signed.tree_size,
+            user_id=user_id,
+            subject_id=subject_id,
+            time_from=time_from,
+            time_to=time_to,
+        ):
+            proof = service.inclusion_proof(
+                session=session, index=entry.index, size=signed.tree_size
+            )
+            record = {
+                "index": entry.index,
+                "leaf": entry.data.decode("utf-8"),
+                "leaf_hash": _b64(entry.leaf_hash),
+                "proof": [_b64(p) for p in proof],
+            }
+            handle.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+            count += 1
+    manifest = {
+        "format": FORMAT,
+        "origin": signed.checkpoint.origin,
+        "tree_size": signed.tree_size,
+        "root": _b64(signed.root),
+        "entries": count,
+        "selection": {
+            "user_id": user_id,
+            "subject_id": subject_id,
+            "from": time_from.isoformat() if time_from else None,
+            "to": time_to.isoformat() if time_to else None,
+        },
+        "created_at": utcnow().isoformat(),
+    }
+    _write_text(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    _write_text(out / "checkpoint.note", signed.note)
+    _write_text(out / "log.vkey", verifier.vkey() + "\n")
+    _write_text(out / "README.md", README)
+    return EvidenceSummary(count, signed.tree_size, signed.root, verifier.name, verifier.key_id.hex())
+
+
+def _read(bundle: Path, name: str) -> str:
+    path = bundle / name
+    if not path.is_file():
+        raise InputError("missing from the bundle", where=str(path))
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", where=str(path)) from None
+
+
+def _field(record: dict[str, Any], name: str, kind: type, where: str) -> Any:
+    value = record.get(name)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise InputError(f"field '{name}' is missing or not a {kind.__name__}", where=where)
+    return value
+
+
+def _decode(value: str, where: str, what: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError(f"{what} is not base64", where=where) from None
+
+
+def _entries(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    with path.open("r", encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            where = f"{path}:{number}"
+            if not line.endswith("\n"):
+                raise InputError("last line is cut off (truncated bundle)", where=where)
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"invalid JSON ({exc.msg})", where=where) from None
+            if not isinstance(record, dict):
+                raise InputError("expected a JSON object", where=where)
+            yield where, record
+
+
+def _open(bundle: Path, trusted_vkey: str | None) -> tuple[dict[str, Any], SignedCheckpoint, Verifier]:
+    if not bundle.is_dir():
+        raise InputError("not an evidence bundle folder", where=str(bundle))
+    try:
+        manifest = json.loads(_read(bundle, "manifest.json"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON ({exc.msg})", where=str(bundle / "manifest.json")) from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise InputError(f"not a {FORMAT} manifest", where=str(bundle / "manifest.json"))
+    bundled = parse_vkey(_read(bundle, "log.vkey"))
+    verifier = bundled if trusted_vkey is None else parse_vkey(trusted_vkey)
+    if verifier != bundled:
+        raise LedgerError("the bundle's log key is not the key you trust")
+    signed = open_checkpoint(_read(bundle, "checkpoint.note"), verifier)
+    if (manifest.get("tree_size"), manifest.get("root")) != (signed.tree_size, _b64(signed.root)):
+        raise InputError("tree size or root differ from the signed checkpoint", where="manifest.json")
+    return manifest, signed, verifier
+
+
+def verify_evidence(bundle: Path, *, trusted_vkey: str | None = None) -> EvidenceSummary:
+    """Verify every proof of a bundle against its signed checkpoint; raises on any problem."""
+    manifest, signed, verifier = _open(bundle, trusted_vkey)
+    count = 0
+    last = -1
+    for where, record in _entries(bundle / "entries.jsonl"):
+        index = _field(record, "index", int, where)
+        leaf = _field(record, "leaf", str, where).encode("utf-8")
+        proof_text = _field(record, "proof", list, where)
+        if index <= last:
+            raise InputError("entries are not in increasing index order", where=where)
+        last = index
+        digest = leaf_hash(leaf)
+        if _decode(_field(record, "leaf_hash", str, where), where, "leaf_hash") != digest:
+            raise LedgerError(f"{where}: leaf_hash does not match the leaf")
+        try:
+            AccessEvent.model_validate_json(leaf)
+        except ValueError:
+            raise InputError("leaf is not a valid access event", where=where) from None
+        proof = [_decode(p, where, "proof element") if isinstance(p, str) else b"" for p in proof_text]
+        try:
+            verify_inclusion(
+                leaf_hash=digest, index=index, size=signed.tree_size, proof=proof, root=signed.root
+            )
+        except LedgerError as exc:
+            raise LedgerError(f"{where}: entry {index} is not in the signed log ({exc})") from None
+        count += 1
+    if manifest.get("entries") != count:
+        raise InputError(
+            f"manifest lists {manifest.get('entries')} entries, the bundle holds {count} (truncated?)",
+            where=str(bundle / "entries.jsonl"),
+        )
+    return EvidenceSummary(count, signed.tree_size, signed.root, verifier.name, verifier.key_id.hex())
+

@@ -1,0 +1,118 @@
+"""A witness: keeps the last checkpoint it saw and accepts a new one only if consistent with it.
+
+This is what catches a log operator who rolls the log back or shows different people
+different histories (a split view): neither can be hidden from a party that remembers.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from piguard.errors import InputError, LedgerError, ProofError
+from piguard.ledger.checkpoint import SignedCheckpoint, Verifier, cosign, open_checkpoint, parse_vkey
+from piguard.ledger.merkle import verify_consistency
+
+STATE_NOTE = "checkpoint.note"
+STATE_KEY = "log.vkey"
+COSIGNED_NOTE = "cosigned.note"
+
+
+class RollbackError(LedgerError):
+    """The log presented a smaller tree than the witness has already seen."""
+
+
+class SplitViewError(LedgerError):
+    """The log presented a tree that does not extend the one the witness has seen."""
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What the witness concluded about a new checkpoint."""
+
+    previous_size: int | None
+    size: int
+    note: str
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def log_key(state: Path, given: str | None) -> Verifier:
+    """The pinned log key: given now (and then pinned) or remembered from an earlier run."""
+    pinned_path = state / STATE_KEY
+    pinned = parse_vkey(pinned_path.read_text()) if pinned_path.exists() else None
+    if given is None:
+        if pinned is None:
+            raise InputError("first run: give the log's verifier key (--log-key)", where=str(state))
+        return pinned
+    verifier = parse_vkey(given)
+    if pinned is not None and verifier != pinned:
+        raise LedgerError("the given log key differs from the key this witness has pinned")
+    return verifier
+
+
+def last_seen(state: Path, verifier: Verifier) -> SignedCheckpoint | None:
+    """The checkpoint this witness accepted last, re-verified."""
+    path = state / STATE_NOTE
+    if not path.exists():
+        return None
+    return open_checkpoint(path.read_text(encoding="utf-8"), verifier)
+
+
+def observe(
+    *,
+    state: Path,
+    note: str,
+    verifier: Verifier,
+    proof: list[bytes] | None,
+) -> Observation:
+    """Check a new checkpoint against the remembered one; remember it when consistent."""
+    new = open_checkpoint(note, verifier)
+    state.mkdir(parents=True, exist_ok=True, mode=0o700)
+    old = last_seen(state, verifier)
+    if old is not None:
+        if new.tree_size < old.tree_size:
+            raise RollbackError(
+                f"rollback: log now shows {new.tree_size} entries, the witness saw {old.tree_size}"
+            )
+        if new.tree_size == old.tree_size and new.root != old.root:
+            raise SplitViewError(f"split view: two different trees of size {new.tree_size}")
+        if new.tree_size > old.tree_size:
+            if proof is None:
+                raise InputError("a consistency proof from the last seen size is needed")
+            try:
+                verify_consistency(
+                    size1=old.tree_size,
+                    size2=new.tree_size,
+                    proof=proof,
+                    root1=old.root,
+                    root2=new.root,
+                )
+            except ProofError as exc:
+                raise SplitViewError(
+                    f"split view: tree of {new.tree_size} entries does not extend the "
+                    f"{old.tree_size} the witness saw ({exc})"
+                ) from None
+    _atomic_write(state / STATE_KEY, verifier.vkey() + "\n")
+    _atomic_write(state / STATE_NOTE, note)
+    return Observation(previous_size=old.tree_size if old else None, size=new.tree_size, note=note)
+
+
+def cosign_observed(
+    *, state: Path, note: str, name: str, key: Ed25519PrivateKey, timestamp: int | None = None
+) -> str:
+    """Add this witness's cosignature line to an accepted note and store it beside the state."""
+    cosigned = cosign(note, name=name, key=key, timestamp=timestamp or int(time.time()))
+    _atomic_write(state / COSIGNED_NOTE, cosigned)
+    return cosigned

@@ -1,0 +1,214 @@
+"""`piguard audit` end to end on an SQLite file: verify, export, evidence, witness, bad input."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from ledger_factories import make_event
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from piguard.cli.main import app
+from piguard.config import Settings
+from piguard.db import Base, make_engine, make_session_factory
+from piguard.db.registry import load_all_models
+from piguard.interchange.events import read_events
+from piguard.ledger import service
+from piguard.ledger.checkpoint import parse_vkey, verifier_for, verify_cosignature
+from piguard.ledger.keys import ensure_signing_key, load_signing_key, new_private_key_pem
+from piguard.ledger.witness import COSIGNED_NOTE
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """An installation with a key, the schema and 30 committed events (checkpoint every 8)."""
+    monkeypatch.setenv("PIGUARD_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PIGUARD_CHECKPOINT_EVERY_ENTRIES", "8")
+    settings = Settings()
+    ensure_signing_key(settings)
+    load_all_models()
+    engine = make_engine(settings)
+    Base.metadata.create_all(engine)
+    append(settings, range(30))
+    yield settings
+    engine.dispose()
+
+
+def append(settings: Settings, numbers: range) -> None:
+    engine = make_engine(settings)
+    with make_session_factory(engine)() as session, session.begin():
+        service.bind_settings(session, settings)
+        service.append_many(session=session, events=[make_event(i) for i in numbers])
+    engine.dispose()
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["audit", *args])
+    # Rich wraps long lines at the terminal width; join them back for the assertions.
+    output = result.output.replace("\n", "") if result.exit_code else result.output
+    assert "Traceback" not in output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, output
+
+
+def test_pubkey_and_checkpoint(installed: Settings) -> None:
+    code, out = run("pubkey")
+    assert code == 0
+    assert parse_vkey(out.strip()) == service.log_verifier(installed)
+    code, out = run("checkpoint")
+    assert code == 0
+    assert "\n30\n" in out
+
+
+def test_verify_clean_then_tampered(installed: Settings) -> None:
+    code, out = run("verify")
+    assert code == 0, out
+    assert "verified" in out
+    engine = make_engine(installed)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE ledger_entries SET data = :d WHERE idx = 5"), {"d": b"{}"})
+    engine.dispose()
+    code, out = run("verify")
+    assert code == 3
+    assert "TAMPERING DETECTED" in out
+    assert "entry 5" in out
+    assert "modified_event" in out
+    assert "verified:" not in out
+
+
+def test_export_with_time_window(installed: Settings, tmp_path: Path) -> None:
+    out_file = tmp_path / "events.jsonl"
+    code, out = run("export", "--out", str(out_file))
+    assert code == 0, out
+    assert [e.event_id for e in read_events(out_file)] == [make_event(i).event_id for i in range(30)]
+    window = tmp_path / "window.csv"
+    code, _ = run(
+        "export", "--out", str(window),
+        "--from", "2025-03-01T08:00:10+00:00", "--to", "2025-03-01T16:00:20+08:00",
+    )
+    assert code == 0
+    assert [e.event_id for e in read_events(window)] == [make_event(i).event_id for i in range(10, 20)]
+    code, out = run("export", "--out", str(window), "--from", "yesterday")
+    assert code == 2
+    assert "--from" in out
+
+
+def test_evidence_bundle_round_trip_and_tampering(installed: Settings, tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    code, out = run("export-evidence", "--out", str(bundle), "--user", "u3")
+    assert code == 0, out
+    vkey = service.log_verifier(installed).vkey()
+    code, out = run("verify-evidence", str(bundle), "--log-key", vkey)
+    assert code == 0, out
+    assert "verified: 4 events" in out  # u3: events 3, 10, 17, 24
+    lines = (bundle / "entries.jsonl").read_text().splitlines(keepends=True)
+    (bundle / "entries.jsonl").write_text("".join(lines[:-1]) + lines[-1][:40])
+    code, out = run("verify-evidence", str(bundle))
+    assert code == 2
+    assert "entries.jsonl:4" in out
+    assert "truncated" in out
+    (bundle / "entries.jsonl").write_text("".join(lines[:-1]))
+    code, out = run("verify-evidence", str(bundle))
+    assert code == 2
+    assert "manifest lists 4 entries" in out
+    forged = json.loads(lines[1])
+    forged["leaf"] = forged["leaf"].replace('"read"', '"print"')
+    (bundle / "entries.jsonl").write_text(lines[0] + json.dumps(forged) + "\n" + "".join(lines[2:]))
+    code, out = run("verify-evidence", str(bundle))
+    assert code == 3
+    assert "entries.jsonl:2" in out
+    other = verifier_for("piguard.example/ledger", load_signing_key(installed.model_copy(
+        update={"ledger_key_file": _new_key(tmp_path / "other.pem")})))
+    (bundle / "entries.jsonl").write_text("".join(lines))
+    code, out = run("verify-evidence", str(bundle), "--log-key", other.vkey())
+    assert code == 3
+    assert "not the key you trust" in out
+    code, out = run("verify-evidence", str(tmp_path / "nothing"))
+    assert code == 2
+
+
+def _new_key(path: Path) -> Path:
+    path.write_bytes(new_private_key_pem())
+    path.chmod(0o600)
+    return path
+
+
+def test_witness_accepts_extensions_and_rejects_rollback_and_split_view(
+    installed: Settings, tmp_path: Path
+) -> None:
+    state, vkey = tmp_path / "witness", service.log_verifier(installed).vkey()
+    first = tmp_path / "cp30.note"
+    code, note30 = run("checkpoint")
+    first.write_text(note30)
+    code, out = run("witness", "--checkpoint-file", str(first), "--state", str(state), "--log-key", vkey)
+    assert code == 0, out
+    assert "first checkpoint seen" in out
+    append(installed, range(30, 45))
+    code, note45 = run("checkpoint")
+    second = tmp_path / "cp45.note"
+    second.write_text(note45)
+    code, out = run("witness", "--checkpoint-file", str(second), "--state", str(state))
+    assert code == 2
+    assert "consistency proof" in out
+    engine = make_engine(installed)
+    with make_session_factory(engine)() as session:
+        proof = service.consistency_proof(session=session, size1=30, size2=45)
+    engine.dispose()
+    import base64
+
+    proof_file = tmp_path / "proof.json"
+    proof_file.write_text(json.dumps({"proof": [base64.b64encode(p).decode() for p in proof]}))
+    witness_key = _new_key(tmp_path / "witness.pem")
+    code, out = run(
+        "witness", "--checkpoint-file", str(second), "--state", str(state),
+        "--consistency-file", str(proof_file), "--cosign-key", str(witness_key),
+    )
+    assert code == 0, out
+    assert "extends 30" in out
+    cosigned = (state / COSIGNED_NOTE).read_text()
+    assert cosigned.count("\n\u2014 ") == 2
+    from cryptography.hazmat.primitives import serialization
+
+    wkey = serialization.load_pem_private_key(witness_key.read_bytes(), password=None)
+    from piguard.ledger.checkpoint import COSIGNATURE_V1
+
+    assert verify_cosignature(cosigned, verifier_for("witness", wkey, COSIGNATURE_V1)) > 0  # type: ignore[arg-type]
+    code, out = run("witness", "--checkpoint-file", str(first), "--state", str(state))
+    assert code == 3
+    assert "rollback" in out
+    # A forked log: same key, same size 45, different history.
+    forked_dir = tmp_path / "fork"
+    fork = installed.model_copy(update={"data_dir": forked_dir})
+    fork_engine = make_engine(fork, url=f"sqlite:///{forked_dir / 'fork.db'}")
+    Base.metadata.create_all(fork_engine)
+    with make_session_factory(fork_engine)() as session, session.begin():
+        service.bind_settings(session, installed)
+        service.append_many(session=session, events=[make_event(i + 1) for i in range(45)])
+        forked_note = service.checkpoint(session=session, settings=installed).note
+    fork_engine.dispose()
+    forged = tmp_path / "forked.note"
+    forged.write_text(forked_note)
+    code, out = run("witness", "--checkpoint-file", str(forged), "--state", str(state))
+    assert code == 3
+    assert "split view" in out
+    garbage = tmp_path / "garbage.note"
+    garbage.write_text("hello\n")
+    code, out = run("witness", "--checkpoint-file", str(garbage), "--state", str(state))
+    assert code == 3
+    assert "signature" in out
+
+
+def test_clear_errors_without_key_or_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIGUARD_DATA_DIR", str(tmp_path / "empty"))
+    code, out = run("pubkey")
+    assert code == 2
+    assert "piguard init" in out
+    ensure_signing_key(Settings())
+    code, out = run("verify")
+    assert code == 1
+    assert "database error" in out
