@@ -109,7 +109,7 @@ def append_many(*, session: Session, events: Iterable[AccessEvent]) -> list[Rece
     return receipts
 
 
-def _due(session: Session, head: store.Head, settings: Settings) -> bool:
+def _due(head: store.Head, settings: Settings) -> bool:
     if head.range.size <= head.checkpoint_size:
         return False
     if head.range.size - head.checkpoint_size >= settings.checkpoint_every_entries:
@@ -121,7 +121,7 @@ def _due(session: Session, head: store.Head, settings: Settings) -> bool:
 
 def _maybe_checkpoint(session: Session, head: store.Head) -> SignedCheckpoint | None:
     settings = settings_for(session)
-    if not _due(session, head, settings):
+    if not _due(head, settings):
         return None
     try:
         return _make_checkpoint(session, head, settings)
@@ -191,6 +191,11 @@ def root(*, session: Session, size: int | None = None) -> bytes:
         return head.range.root()
     _check_size(session, size)
     return tree.root_at(size, _reader(session))
+
+
+def read_leaf_hash(*, session: Session, index: int) -> bytes:
+    """The stored leaf hash of entry ``index``."""
+    return store.read_nodes(session, [(0, index)])[(0, index)]
 
 
 def inclusion_proof(*, session: Session, index: int, size: int) -> list[bytes]:

@@ -1,7 +1,120 @@
-"""API routes: audit (being built)."""
+"""``/api/v1/audit``: the public signed checkpoint, and Merkle proofs for privacy officers and admins.
+
+Nothing here carries personal data: checkpoints and proofs are hashes, sizes and signatures.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import base64
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from piguard.api.deps import PrincipalDep, SessionDep, SettingsDep
+from piguard.errors import AccessDenied, InputError, NotFoundError, ProofError
+from piguard.identity.schemas import Principal
+from piguard.ledger import service as ledger
 
 router = APIRouter()
+PROOF_ROLES = frozenset({"privacy_officer", "admin"})
+Size = Annotated[int, Query(ge=0, le=2**62)]
+
+
+class CheckpointOut(BaseModel):
+    """The latest signed checkpoint (C2SP signed note) and what it commits to."""
+
+    origin: str
+    tree_size: int
+    root: str
+    note: str
+    log_key: str
+
+
+class InclusionProofOut(BaseModel):
+    """RFC 9162 inclusion proof of entry ``index`` in the tree of ``tree_size`` entries."""
+
+    index: int
+    tree_size: int
+    leaf_hash: str
+    root: str
+    proof: list[str]
+
+
+class ConsistencyProofOut(BaseModel):
+    """RFC 9162 consistency proof between two tree sizes."""
+
+    size1: int
+    size2: int
+    root1: str
+    root2: str
+    proof: list[str]
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode()
+
+
+def _require_auditor(principal: Principal) -> None:
+    if principal.role not in PROOF_ROLES:
+        raise AccessDenied("ledger proofs are for privacy officers and administrators")
+
+
+@router.get("/checkpoint", response_model=CheckpointOut)
+def get_checkpoint(session: SessionDep, settings: SettingsDep) -> CheckpointOut:
+    """The latest signed checkpoint of the audit ledger (public)."""
+    with session.begin():
+        ledger.bind_settings(session, settings)
+        signed = ledger.latest_checkpoint(session=session, settings=settings)
+    if signed is None:
+        raise NotFoundError("no checkpoint has been made yet")
+    return CheckpointOut(
+        origin=signed.checkpoint.origin,
+        tree_size=signed.tree_size,
+        root=_b64(signed.root),
+        note=signed.note,
+        log_key=ledger.log_verifier(settings).vkey(),
+    )
+
+
+@router.get("/proofs/inclusion", response_model=InclusionProofOut)
+def inclusion_proof(
+    session: SessionDep, principal: PrincipalDep, index: Size, size: Size
+) -> InclusionProofOut:
+    """Inclusion proof of one entry (privacy officers and administrators)."""
+    _require_auditor(principal)
+    if index >= size:
+        raise InputError("index must be below size", where="index")
+    with session.begin():
+        try:
+            proof = ledger.inclusion_proof(session=session, index=index, size=size)
+        except ProofError as exc:
+            raise InputError(str(exc), where="size") from None
+        root = ledger.root(session=session, size=size)
+        leaf = ledger.read_leaf_hash(session=session, index=index)
+    return InclusionProofOut(
+        index=index, tree_size=size, leaf_hash=_b64(leaf), root=_b64(root), proof=[_b64(p) for p in proof]
+    )
+
+
+@router.get("/proofs/consistency", response_model=ConsistencyProofOut)
+def consistency_proof(
+    session: SessionDep,
+    principal: PrincipalDep,
+    size1: Annotated[int, Query(alias="from", ge=0, le=2**62)],
+    size2: Annotated[int, Query(alias="to", ge=0, le=2**62)],
+) -> ConsistencyProofOut:
+    """Consistency proof between two tree sizes (privacy officers and administrators)."""
+    _require_auditor(principal)
+    if size1 > size2:
+        raise InputError("'from' must not exceed 'to'", where="from")
+    with session.begin():
+        try:
+            proof = ledger.consistency_proof(session=session, size1=size1, size2=size2)
+        except ProofError as exc:
+            raise InputError(str(exc), where="to") from None
+        root1 = ledger.root(session=session, size=size1)
+        root2 = ledger.root(session=session, size=size2)
+    return ConsistencyProofOut(
+        size1=size1, size2=size2, root1=_b64(root1), root2=_b64(root2), proof=[_b64(p) for p in proof]
+    )

@@ -1,0 +1,153 @@
+"""`/api/v1/audit`: public checkpoint, proofs for privacy officers and admins only."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from ledger_factories import make_event
+from sqlalchemy import Engine
+
+from piguard.api.app import create_app
+from piguard.config import Settings
+from piguard.db import Base, make_engine, make_session_factory
+from piguard.db.registry import load_all_models
+from piguard.identity import service as identity
+from piguard.identity import totp
+from piguard.keys import ensure_secret, load_secret
+from piguard.ledger import service as ledger
+from piguard.ledger.checkpoint import open_checkpoint, parse_vkey
+from piguard.ledger.keys import ensure_signing_key
+from piguard.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
+from piguard.records import service as records
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Api:
+    client: TestClient
+    settings: Settings
+    engine: Engine
+    headers: dict[str, dict[str, str]]
+
+    def append(self, numbers: range, *, checkpoint: bool = False) -> None:
+        with make_session_factory(self.engine)() as db, db.begin():
+            ledger.bind_settings(db, self.settings)
+            ledger.append_many(session=db, events=[make_event(i) for i in numbers])
+            if checkpoint:
+                ledger.checkpoint(session=db)
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """The app on an SQLite file with a privacy officer, an admin and a physician logged in."""
+    tmp_path = tmp_path_factory.mktemp("api")
+    load_all_models()
+    settings = Settings(data_dir=tmp_path / "data", checkpoint_every_entries=1000)
+    ensure_secret(settings)
+    ensure_signing_key(settings)
+    engine = make_engine(settings)
+    Base.metadata.create_all(engine)
+    accounts = {}
+    with make_session_factory(engine)() as db, db.begin():
+        ledger.bind_settings(db, settings)
+        org = records.create_organisation(session=db, name="H", org_type="hospital", district="310112")
+        for name, role in (("po.chen", "privacy_officer"), ("zhou.min", "admin"), ("wang.fang", "physician")):
+            accounts[name] = identity.create_account(
+                session=db, secret=load_secret(settings), username=name, display_name=name,
+                role=role, org_id=org.id, password=PASSWORD, demo=True,
+            )
+    client = TestClient(create_app(settings))
+    headers = {}
+    with client:
+        for name, created in accounts.items():
+            secret = created.totp_secret
+            assert secret is not None
+            response = client.post(
+                "/api/v1/auth/login",
+                json={
+                    "username": name, "password": PASSWORD, "terminal_id": "ws-7",
+                    "totp": totp.code_at(secret, totp.step_of(datetime.now(UTC))),
+                },
+            )
+            assert response.status_code == 200, response.text
+            token = response.json()["access_token"]
+            headers[name] = {"Authorization": f"Bearer {token}", "X-Terminal-Id": "ws-7"}
+        yield Api(client, settings, engine, headers)
+    client.app.state.engine.dispose()  # type: ignore[attr-defined]
+    engine.dispose()
+
+
+def _b(value: str) -> bytes:
+    return base64.b64decode(value)
+
+
+def test_public_checkpoint_is_signed_and_free_of_personal_data(api: Api) -> None:
+    api.append(range(20))
+    before = api.client.get("/api/v1/audit/checkpoint").json()["tree_size"]
+    api.append(range(20, 25), checkpoint=True)
+    response = api.client.get("/api/v1/audit/checkpoint")
+    assert response.status_code == 200
+    body = response.json()
+    verifier = parse_vkey(body["log_key"])
+    signed = open_checkpoint(body["note"], verifier)
+    assert signed.tree_size == body["tree_size"] >= before + 25
+    assert _b(body["root"]) == signed.root
+    for event in (make_event(i) for i in range(20)):
+        assert event.user_id not in response.text
+        assert event.event_id not in response.text
+        assert "relative.phone" not in response.text
+
+
+def test_proofs_need_privacy_officer_or_admin(api: Api) -> None:
+    with make_session_factory(api.engine)() as db:
+        base = ledger.count(session=db)  # account creation and logins are in the ledger too
+    api.append(range(25))
+    size = base + 20
+    url = f"/api/v1/audit/proofs/inclusion?index={base + 3}&size={size}"
+    assert api.client.get(url).status_code == 401
+    assert api.client.get(url, headers=api.headers["wang.fang"]).status_code == 403
+    for auditor in ("po.chen", "zhou.min"):
+        response = api.client.get(url, headers=api.headers[auditor])
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert _b(body["leaf_hash"]) == leaf_hash(make_event(3).canonical_json())
+        verify_inclusion(
+            leaf_hash=_b(body["leaf_hash"]), index=base + 3, size=size,
+            proof=[_b(p) for p in body["proof"]], root=_b(body["root"]),
+        )
+    response = api.client.get(
+        f"/api/v1/audit/proofs/consistency?from=7&to={base + 25}", headers=api.headers["po.chen"]
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    verify_consistency(
+        size1=7, size2=base + 25, proof=[_b(p) for p in body["proof"]],
+        root1=_b(body["root1"]), root2=_b(body["root2"]),
+    )
+    assert api.client.get(
+        "/api/v1/audit/proofs/consistency?from=7&to=25", headers=api.headers["wang.fang"]
+    ).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "inclusion?index=5&size=5000",
+        "inclusion?index=9&size=9",
+        "inclusion?index=-1&size=3",
+        "inclusion?index=x&size=3",
+        "consistency?from=9&to=3",
+        "consistency?from=1&to=9999",
+    ],
+)
+def test_bad_proof_requests_are_clear_422s(api: Api, query: str) -> None:
+    api.append(range(10))
+    response = api.client.get(f"/api/v1/audit/proofs/{query}", headers=api.headers["po.chen"])
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
