@@ -10,9 +10,31 @@ from typing import Any
 
 from piguard.discover.findings import Finding
 from piguard.discover.recognizers.base import Recognizer, find_context
-from piguard.discover.recognizers.cn.surnames import COMPOUND_SURNAMES, SINGLE_SURNAMES
+from piguard.discover.recognizers.cn.address import gazetteer
+from piguard.discover.recognizers.cn.places import FOREIGN_PLACES
+from piguard.discover.recognizers.cn.surnames import (
+    COMPOUND_SURNAMES,
+    SINGLE_SURNAMES,
+    TRANSLITERATION_CHARS,
+)
 
 __all__ = ["ChinesePersonRecognizer", "Token", "tokenize"]
+
+# A conjunction or preposition that jieba's HMM glued onto the front of an unknown name
+# (和小王, 与张明) and a title glued onto its end (张老师) are not part of the name.
+_LEADING = frozenset("和与及同跟对向在从被把给让叫请由为")
+_TRAILING = ("老师", "先生", "女士", "小姐", "同志", "医生", "大夫", "师傅", "主任", "书记", "局长")
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    name = text[start:end]
+    if len(name) >= 3 and name[0] in _LEADING and (_surname_len(name[1:]) or name[1] in "小老"):
+        start += 1
+    for title in _TRAILING:
+        if text[start:end].endswith(title):
+            end -= len(title)
+            break
+    return start, end
 
 Token = tuple[str, str, int, int]  # word, POS flag, start, end
 
@@ -92,21 +114,33 @@ class ChinesePersonRecognizer(Recognizer):
         return self.analyze_tokens(text, tokenize(text))
 
     def analyze_tokens(self, text: str, tokens: list[Token]) -> list[Finding]:
-        """Same as ``analyze`` for already-tokenized text (shared with the address recognizer)."""
+        """Same as ``analyze`` for already-tokenized text."""
         out: list[Finding] = []
         i = 0
         while i < len(tokens):
-            start = tokens[i][2]
             found = self._candidate(tokens, i)
             if found is None:
                 i += 1
                 continue
             j, score, signals = found
-            j = self._extend_foreign(tokens, j)
+            start = tokens[i][2]
+            j2 = self._extend_foreign(tokens, j)
+            if j2 > j:
+                score = max(score, 0.75)
+                signals.append("interpunct full name")
+            j = j2
             end = tokens[j][3]
-            if text[start:end] in _common_words():
+            start, end = _trim(text, start, end)
+            name = text[start:end]
+            if len(name) < 2:
+                i += 1
+                continue
+            if name in _common_words():
                 score = min(score, 0.35)
                 signals.append("common word in jieba dictionary")
+            if name in FOREIGN_PLACES or name in gazetteer():
+                i += 1
+                continue  # a place name jieba's dictionary also lists as a person
             cue = find_context(text, start, end, CUES_BEFORE, before=6, after=0)
             title = find_context(text, start, end, TITLES_AFTER, before=0, after=3)
             if cue or title:
@@ -143,12 +177,30 @@ class ChinesePersonRecognizer(Recognizer):
             if len(word) == sl and nxt is not None and _given_ok(nxt[0], nxt[1]):
                 return i + 1, 0.75, ["jieba nr surname + given name"]
             if sl and 2 <= len(word) <= 4 and len(word) > sl:
+                if (
+                    len(word) - sl == 1
+                    and nxt is not None
+                    and len(nxt[0]) == 1
+                    and nxt[1].startswith("nr")
+                    and _CJK.fullmatch(nxt[0])
+                ):
+                    # jieba cut a two-character given name after its first character.
+                    return i + 1, 0.8, [f"jieba {flag}", "surname dictionary", "joined given name"]
                 return i, 0.8, [f"jieba {flag}", "surname dictionary"]
+            if len(word) >= 2 and set(word) <= TRANSLITERATION_CHARS:
+                # Transliterated foreign names (克林顿, 叶利钦): jieba and the Xinhua table agree.
+                return i, 0.65, [f"jieba {flag}", "transliteration characters"]
             if len(word) >= 2:
-                # Transliterated or surname-less names (克林顿, 叶利钦): jieba's word alone.
-                return i, 0.6 if flag != "nrt" or len(word) > 2 else 0.5, [f"jieba {flag}"]
+                # No surname and not a transliteration: jieba alone, reported with a cue only.
+                return i, 0.45, [f"jieba {flag}"]
             return None
-        if sl and len(word) == sl and nxt is not None and _given_ok(nxt[0], nxt[1]):
+        if (
+            sl
+            and len(word) == sl
+            and flag not in _NOT_NAME_FLAGS
+            and nxt is not None
+            and _given_ok(nxt[0], nxt[1])
+        ):
             # Surname split from an unknown given name: only trusted when jieba sees the
             # following token as a name part, or a cue word makes it likely (added by caller).
             if nxt[1].startswith("nr"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["COMPOUND_SURNAMES", "SINGLE_SURNAMES"]
+__all__ = ["COMPOUND_SURNAMES", "SINGLE_SURNAMES", "TRANSLITERATION_CHARS"]
 
 SINGLE_SURNAMES: frozenset[str] = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
@@ -26,4 +26,14 @@ COMPOUND_SURNAMES: frozenset[str] = frozenset(
         "夹谷", "段干", "东门", "左丘", "梁丘", "羊舌", "微生", "公冶", "太叔", "第五",
         "南门", "东宫", "西宫",
     ]
+)
+
+#: Characters of the Xinhua transliteration table for foreign personal names (克林顿, 叶利钦).
+TRANSLITERATION_CHARS: frozenset[str] = frozenset(
+    "阿埃艾爱安昂奥巴拜班邦鲍贝本比彼毕别宾波伯博布查达代戴丹道德登迪蒂丁东杜多厄恩尔法范菲费芬"
+    "丰冯佛夫弗福盖甘冈戈哥格根古瓜圭哈海汉豪赫亨洪胡华怀惠霍基吉加贾杰捷金卡凯坎康考柯科可克肯"
+    "孔库奎拉莱赖兰朗劳勒雷蕾里理丽利莉列林琳卢鲁路伦罗洛吕马玛迈麦曼芒毛梅门蒙米密敏明缪摩莫墨"
+    "默姆穆纳娜奈南内尼妮涅宁纽努诺欧帕潘庞佩彭皮平珀普齐奇钦琼丘让瑞若萨塞赛桑瑟森沙莎山尚绍舍"
+    "什施史舒斯松苏索塔泰坦汤唐特提廷通图托瓦万旺威韦维温沃乌伍西希锡夏谢辛休许雅亚扬耶叶伊英尤"
+    "于约扎泽詹兹卓佐茨顿"
 )

@@ -72,15 +72,6 @@ def _names(root: Path) -> None:
     OUT.with_name("en_last_names.txt").write_text("\n".join(sorted(set(last))) + "\n", encoding="utf-8")
 
 
-# Characters of the Xinhua transliteration table for foreign names: a word made only of these
-# (乔治, 丹尼) is a fragment of foreign names, not a common word.
-TRANSLIT = set(
-    "阿埃艾安奥巴贝本比彼波伯布达丹德迪蒂杜尔法菲费弗福格哈汉赫亨胡华吉加贾杰金卡凯坎康柯科克肯库"
-    "拉莱兰劳勒雷里利莉林卢鲁路伦罗洛马麦曼梅蒙米密明莫默姆穆纳南内尼纽诺帕佩皮普齐乔切琼萨塞桑瑟"
-    "森沙莎尚什施斯苏索塔泰坦汤特提图托瓦万威韦维温沃乌西希谢辛休雅亚扬耶伊英尤约泽扎詹治朱"
-)
-
-
 def _common_nr_words() -> None:
     """Dictionary words jieba tags as names but that are productive common words.
 
@@ -94,6 +85,8 @@ def _common_nr_words() -> None:
     import os
 
     import jieba
+
+    from piguard.discover.recognizers.cn.surnames import TRANSLITERATION_CHARS
 
     entries = [
         line.split()
@@ -112,7 +105,7 @@ def _common_nr_words() -> None:
                         plain[part] += 1
     common = sorted(
         w for w in candidates
-        if total[w] >= 8 and plain[w] >= 3 and not set(w) <= TRANSLIT
+        if total[w] >= 8 and plain[w] >= 3 and not set(w) <= TRANSLITERATION_CHARS
     )
     OUT.with_name("cn_nr_common.txt").write_text("\n".join(common) + "\n", encoding="utf-8")
 
