@@ -1,0 +1,141 @@
+"""Auth and me routes through the FastAPI test client, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.integration.identity.conftest import Api
+
+
+def bearer(token: str, terminal: str = "ws-101") -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "X-Terminal-Id": terminal}
+
+
+def token_of(response: Any) -> str:
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_at"]
+    return str(body["access_token"])
+
+
+def test_login_me_logout(api: Api) -> None:
+    before = api.event_count()
+    token = token_of(api.login("wang.fang"))
+    assert api.event_count() == before + 1
+    me = api.client.get("/api/v1/me", headers=bearer(token))
+    assert me.status_code == 200
+    assert me.json()["username"] == "wang.fang"
+    assert me.json()["district"] == "310112"
+    assert me.json()["terminal_id"] == "ws-101"
+    out = api.client.post("/api/v1/auth/logout", headers=bearer(token))
+    assert out.status_code == 204
+    assert api.events()[-1].action == "logout"
+    assert api.client.get("/api/v1/me", headers=bearer(token)).status_code == 401
+
+
+def test_every_login_attempt_leaves_exactly_one_committed_event(api: Api) -> None:
+    for password, status in (("wrong password!!", 401), ("correct horse battery", 200)):
+        before = api.event_count()
+        response = api.login("li.na", password=password)
+        assert response.status_code == status
+        after = api.events()
+        assert len(after) == before + 1
+        assert after[-1].action == "login"
+    body = {"username": "no.such.person", "password": "whatever at all", "totp": "123456", "terminal_id": "ws-1"}
+    before = api.event_count()
+    refused = api.client.post("/api/v1/auth/login", json=body)
+    assert refused.status_code == 401
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "no.such.person" not in refused.text
+    last = api.events()
+    assert len(last) == before + 1
+    assert (last[-1].user_id, last[-1].outcome) == ("unknown", "denied")
+    assert "no.such.person" not in last[-1].model_dump_json()
+
+
+def test_wrong_or_missing_terminal_is_401(api: Api) -> None:
+    token = token_of(api.login("wang.fang"))
+    assert api.client.get("/api/v1/me", headers=bearer(token, "ws-999")).status_code == 401
+    missing = api.client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert missing.status_code == 401
+    assert "terminal" in missing.json()["detail"]
+    assert api.client.get("/api/v1/me", headers={"X-Terminal-Id": "ws-101"}).status_code == 401
+
+
+def test_lockout_is_429_with_retry_after_and_survives_the_refused_request(api: Api) -> None:
+    statuses = [api.login("wang.fang", password="wrong password!!").status_code for _ in range(3)]
+    assert statuses == [401, 401, 429]
+    locked = api.login("wang.fang", offset=1)
+    assert locked.status_code == 429
+    assert int(locked.headers["Retry-After"]) > 0
+    assert [e.outcome for e in api.events()[-4:]] == ["denied"] * 4
+
+
+def test_replayed_totp_code_is_refused(api: Api) -> None:
+    otp = api.code("wang.fang")  # the same code twice, even if the clock crosses a step meanwhile
+    token_of(api.login("wang.fang", otp=otp))
+    assert api.login("wang.fang", otp=otp).status_code == 401
+    assert api.events()[-1].reason == "one-time code already used (replay)"
+
+
+def test_sessions_list_and_revoke_and_concurrency_event(api: Api) -> None:
+    first = token_of(api.login("wang.fang", terminal="ws-101"))
+    second = token_of(api.login("wang.fang", terminal="mdt-7", offset=1))
+    assert [e.action for e in api.events()[-2:]] == ["login", "concurrent_session"]
+    listed = api.client.get("/api/v1/me/sessions", headers=bearer(second, "mdt-7"))
+    assert listed.status_code == 200
+    items = listed.json()["items"]
+    assert listed.json()["count"] == 2
+    assert [i["terminal_id"] for i in items] == ["mdt-7", "ws-101"]
+    assert [i["current"] for i in items] == [True, False]
+    other = items[1]["id"]
+    assert api.client.delete(f"/api/v1/me/sessions/{other}", headers=bearer(second, "mdt-7")).status_code == 204
+    assert api.client.get("/api/v1/me", headers=bearer(first)).status_code == 401
+    assert api.client.delete(f"/api/v1/me/sessions/{other}", headers=bearer(second, "mdt-7")).status_code == 409
+
+
+def test_cannot_revoke_someone_elses_session(api: Api) -> None:
+    mine = token_of(api.login("wang.fang"))
+    theirs = token_of(api.login("li.na"))
+    their_id = api.client.get("/api/v1/me/sessions", headers=bearer(theirs)).json()["items"][0]["id"]
+    assert api.client.delete(f"/api/v1/me/sessions/{their_id}", headers=bearer(mine)).status_code == 404
+    assert api.client.get("/api/v1/me", headers=bearer(theirs)).status_code == 200
+    bad = api.client.delete("/api/v1/me/sessions/not-an-id", headers=bearer(mine))
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "path.session_id"
+
+
+def test_admin_disables_an_account_and_its_sessions_end(api: Api) -> None:
+    victim = token_of(api.login("wang.fang"))
+    admin = token_of(api.login("zhou.min"))
+    target = api.accounts["wang.fang"].account.id
+    nurse = token_of(api.login("li.na"))
+    assert api.client.post(f"/api/v1/auth/accounts/{target}/disable", headers=bearer(nurse)).status_code == 403
+    done = api.client.post(f"/api/v1/auth/accounts/{target}/disable", headers=bearer(admin))
+    assert done.status_code == 200
+    assert done.json() == {"account_id": target, "sessions_revoked": 1}
+    assert api.client.get("/api/v1/me", headers=bearer(victim)).status_code == 401
+    assert api.login("wang.fang", offset=1).status_code == 401
+
+
+def test_service_api_key_authenticates_with_scopes(api: Api) -> None:
+    me = api.client.get("/api/v1/me", headers={"Authorization": f"Bearer {api.bridge_key}"})
+    assert me.status_code == 200
+    assert me.json()["kind"] == "service"
+    assert me.json()["scopes"] == ["handles:resolve"]
+    assert api.client.get("/api/v1/me", headers={"Authorization": "Bearer pgk_" + "x" * 43}).status_code == 401
+    assert (
+        api.client.post("/api/v1/auth/logout", headers={"Authorization": f"Bearer {api.bridge_key}"}).status_code == 422
+    )
+
+
+def test_login_validation_names_the_field(api: Api) -> None:
+    body = {"username": "wang.fang", "password": "x", "totp": "12ab56", "terminal_id": "ws-1"}
+    response = api.client.post("/api/v1/auth/login", json=body)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["totp"]
+    long_name = dict(body, totp="123456", username="x" * 65)
+    assert api.client.post("/api/v1/auth/login", json=long_name).json()["errors"][0]["field"] == "username"
+    extra = dict(body, totp="123456", role="admin")
+    assert api.client.post("/api/v1/auth/login", json=extra).status_code == 422
