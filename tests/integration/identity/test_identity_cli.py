@@ -1,0 +1,125 @@
+"""``piguard users`` through Typer's runner, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from piguard.cli.main import app
+from piguard.config import Settings
+from piguard.db import Base, make_engine, make_session_factory
+from piguard.db.registry import load_all_models
+from piguard.identity import service as identity
+from piguard.keys import ensure_secret
+from piguard.ledger import service as ledger
+from piguard.ledger.keys import ensure_signing_key
+from piguard.records import service as records
+from tests.integration.identity.conftest import _database
+
+
+@dataclass
+class Cli:
+    """The runner's environment and the seeded organisation."""
+
+    env: dict[str, str]
+    settings: Settings
+    org_id: str
+
+    def run(self, *args: str) -> tuple[int, str]:
+        """Invoke ``piguard ARGS``; returns exit code and combined output."""
+        result = CliRunner().invoke(app, list(args), env=self.env)
+        return result.exit_code, result.output
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cli]:
+    load_all_models()
+    for url in _database(request.param, tmp_path):
+        settings = Settings(data_dir=tmp_path / "data", database_url=url)
+        ensure_secret(settings)
+        ensure_signing_key(settings)
+        engine = make_engine(settings)
+        Base.metadata.create_all(engine)
+        with make_session_factory(engine)() as db, db.begin():
+            org = records.create_organisation(session=db, name="Hospital A", org_type="hospital", district="310112")
+        env = {"PIGUARD_DATA_DIR": str(settings.data_dir), "PIGUARD_DATABASE_URL": url, "COLUMNS": "200"}
+        yield Cli(env=env, settings=settings, org_id=org.id)
+        engine.dispose()
+
+
+def test_add_prints_credentials_once_then_list_and_disable(cli: Cli) -> None:
+    code, out = cli.run("users", "add", "wang.fang", "--name", "Wang Fang", "--role", "physician", "--org", cli.org_id)
+    assert code == 0, out
+    assert re.search(r"initial password: \S{20}", out)
+    assert "otpauth://totp/piguard:wang.fang" in out
+    code, out = cli.run("users", "list")
+    assert code == 0, out
+    assert "wang.fang" in out
+    assert "active" in out
+    assert "password" not in out
+    code, out = cli.run("users", "disable", "wang.fang")
+    assert code == 0, out
+    assert "disabled wang.fang" in out
+    code, out = cli.run("users", "list", "--active")
+    assert "wang.fang" not in out
+    engine = make_engine(cli.settings)
+    with make_session_factory(engine)() as db:
+        event = list(ledger.iter_events(session=db))[-1]
+        assert (event.user_id, event.action, event.reason) == (
+            "local-operator",
+            "update",
+            "account disabled; 0 session(s) revoked",
+        )
+    engine.dispose()
+
+
+def test_service_account_key_and_training(cli: Cli) -> None:
+    code, out = cli.run(
+        "users", "add", "svc-telephony", "--name", "Bridge", "--role", "service", "--org", cli.org_id, "--service"
+    )
+    assert code == 0, out
+    assert "initial password" not in out
+    code, out = cli.run("users", "api-key", "svc-telephony", "--scope", "handles:resolve")
+    assert code == 0, out
+    assert re.search(r"pgk_[A-Za-z0-9_-]{43}", out)
+    cli.run("users", "add", "li.na", "--name", "Li Na", "--role", "nurse", "--org", cli.org_id)
+    code, out = cli.run("users", "training", "li.na", "--score", "92", "--completed", "2025-03-01T08:00:00")
+    assert code == 0, out
+    assert "privacy-basics valid until 2026-03-01" in out
+    engine = make_engine(cli.settings)
+    with make_session_factory(engine)() as db:
+        account = identity.get_account_by_username(session=db, username="li.na")
+        assert identity.training_valid_until(session=db, account_id=account.id) is not None
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("users", "add", "nurse1", "--name", "N", "--role", "nurse", "--org", "ORG"), "username"),
+        (("users", "add", "li.na", "--name", "N", "--role", "surgeon", "--org", "ORG"), "role"),
+        (("users", "add", "li.na", "--name", "N", "--role", "nurse", "--org", "NOPE"), "org_id"),
+        (("users", "disable", "nobody.here"), "not found"),
+        (("users", "api-key", "nobody.here", "--scope", "handles:resolve"), "not found"),
+        (("users", "training", "nobody.here", "--score", "90"), "not found"),
+    ],
+)
+def test_errors_are_one_line_without_traceback(cli: Cli, args: tuple[str, ...], message: str) -> None:
+    code, out = cli.run(*(cli.org_id if a == "ORG" else a for a in args))
+    assert code == 1
+    assert "error:" in out
+    assert message in out
+    assert "Traceback" not in out
+
+
+def test_missing_secret_is_a_clean_error(cli: Cli) -> None:
+    cli.settings.secret_key_path().unlink()
+    code, out = cli.run("users", "list")
+    assert code == 1
+    assert "piguard init" in out
+    assert "Traceback" not in out
