@@ -7,6 +7,8 @@ import math
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from piguard.identity.models import LoginThrottle
@@ -35,12 +37,16 @@ def source_key(source_ip: str) -> str:
 
 
 def load(session: Session, key: str, *, now: datetime) -> LoginThrottle:
-    """The throttle row for ``key``, locked for update (PostgreSQL) so concurrent failures all count."""
-    row = session.scalars(select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()).first()
-    if row is None:
-        row = LoginThrottle(key=key, failures=0, window_start=now)
-        session.add(row)
-    return row
+    """The throttle row for ``key``, created if missing and locked so concurrent failures all count."""
+    # Insert-if-absent first: two first-time attempts racing on one key must not both insert.
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(LoginThrottle)
+        .values(key=key, failures=0, window_start=now)
+        .on_conflict_do_nothing(index_elements=[LoginThrottle.key])
+    )
+    locked = select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()
+    return session.scalars(locked.execution_options(populate_existing=True)).one()
 
 
 def wait_seconds(row: LoginThrottle, *, now: datetime, window_seconds: int, backoff: bool) -> int | None:
@@ -77,7 +83,4 @@ def fail(row: LoginThrottle, *, now: datetime, max_failures: int, lockout_second
 
 def clear(session: Session, row: LoginThrottle) -> None:
     """Forget the failures of ``row`` (after a successful login)."""
-    if row in session.new:
-        session.expunge(row)
-    else:
-        session.delete(row)
+    session.delete(row)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from piguard.identity import service as identity
+from piguard.ledger import service as ledger
 from tests.integration.identity.conftest import Api
 
 
@@ -139,3 +142,30 @@ def test_login_validation_names_the_field(api: Api) -> None:
     assert api.client.post("/api/v1/auth/login", json=long_name).json()["errors"][0]["field"] == "username"
     extra = dict(body, totp="123456", role="admin")
     assert api.client.post("/api/v1/auth/login", json=extra).status_code == 422
+
+
+def test_concurrent_failures_all_count(api: Api) -> None:
+    """Failures racing on one account (separate transactions) are all counted, none lost."""
+    secret = api.client.app.state.secret  # type: ignore[attr-defined]
+
+    def wrong(_: int) -> str:
+        with api.session() as db, db.begin():
+            ledger.bind_settings(db, api.settings)
+            outcome = identity.login(
+                session=db,
+                secret=secret,
+                settings=api.settings,
+                username="wang.fang",
+                password="wrong password!!",
+                totp_code="000000",
+                terminal_id="ws-1",
+                source_ip=None,
+            )
+        return type(outcome.error).__name__
+
+    before = api.event_count()
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(wrong, range(3)))
+    assert sorted(results) == ["AccountLockedError", "AuthenticationError", "AuthenticationError"]
+    assert api.event_count() == before + 3
+    assert api.login("wang.fang").status_code == 429
