@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from piguard.cli import audit, db, detect, scan, service, simulate, users
+from piguard.cli import audit, db, demo, detect, scan, service, simulate, users
 
 app = typer.Typer(
     name="piguard",
@@ -13,6 +13,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 service.register(app)
+demo.register(app)
 scan.register(app)
 simulate.register(app)
 detect.register(app)

@@ -73,7 +73,7 @@ def certify(*, session: Session, guard: Guard, principal: Principal, report_id: 
     """The physician certifies the death (draft -> certified)."""
 
     def work() -> DeathReport:
-        report = records.get_report_record(session=session, report_id=report_id)
+        report = session.get(DeathReport, report_id)
         if report is not None and report.hospital_org_id != principal.org_id:
             raise ConflictError("a report is certified by its own institution")
         return records.certify(

@@ -1,0 +1,62 @@
+"""``piguard demo``: the city, its daily work, and the Minhang pattern failing against the guard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from piguard.cli.common import console, fail
+from piguard.errors import PiguardError
+
+
+def demo(
+    data_dir: Path = typer.Option(
+        Path("var/demo"), "--data-dir", help="Where the demo database, keys and accounts go."
+    ),
+    seed: int = typer.Option(7, "--seed", min=0, help="Seed of the synthetic city (same seed, same city)."),
+) -> None:
+    """Build a small synthetic city, run its daily work through the guard, and replay the Minhang misuse."""
+    from piguard.demo.runner import run_demo
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("daily work (calls and deaths)", total=None)
+            summary = run_demo(
+                data_dir=data_dir, seed=seed, progress=lambda done, total: bar.update(task, completed=done, total=total)
+            )
+    except PiguardError as exc:
+        raise fail(str(exc), code=2) from None
+    city = summary.city
+    console.print(
+        f"[bold]City[/] seed {seed}: {len(city.districts)} districts, {len(city.organisations)} organisations, "
+        f"{len(city.staff)} staff, {len(city.vehicles)} ambulances, {len(city.deaths)} deaths, "
+        f"{len(city.dispatches)} calls over {city.days} days"
+    )
+    checks = Table(title="The Minhang pattern, replayed", show_lines=False)
+    for column in ("attempt", "piguard", "as it should", "why"):
+        checks.add_column(column, overflow="fold")
+    for check in summary.checks:
+        checks.add_row(check.attempt, check.outcome, "[green]yes[/]" if check.passed else "[red]NO[/]", check.detail)
+    console.print(checks)
+    totals = Table(title="Audit ledger")
+    totals.add_column("allowed", justify="right")
+    totals.add_column("denied", justify="right")
+    totals.add_column("events in the log", justify="right")
+    totals.add_column("signed checkpoint size", justify="right")
+    totals.add_row(str(summary.allowed), str(summary.denied), str(summary.events), str(summary.checkpoint_size))
+    console.print(totals)
+    if summary.workflow_refusals:
+        console.print(f"workflow steps refused: {summary.workflow_refusals}")
+    console.print(f"demo accounts (demo only): {summary.accounts_file}")
+    console.print(f"explore: PIGUARD_DATA_DIR={data_dir} piguard serve   ({summary.seconds:.1f} s)")
+    if not all(check.passed for check in summary.checks):
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``demo`` to the main app."""
+    app.command("demo")(demo)

@@ -1,0 +1,101 @@
+"""Load the simulator's city (organisations, vehicles, staff) into the service database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from piguard.identity import service as identity
+from piguard.identity.passwords import generate_password
+from piguard.identity.schemas import Principal
+from piguard.records import service as records
+from piguard.simulate.city import City, Staff
+
+TRAINING_COURSE = "privacy-basics"
+
+
+@dataclass
+class LoadedCity:
+    """Simulator ids mapped to the service's opaque ids, and each person's principal."""
+
+    orgs: dict[str, str] = field(default_factory=dict)
+    vehicles: dict[str, str] = field(default_factory=dict)  # terminal id -> vehicle id
+    principals: dict[str, Principal] = field(default_factory=dict)  # staff id -> principal
+    credentials: list[dict[str, str]] = field(default_factory=list)
+    by_org_role: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (org id, role) -> staff ids
+
+    def staff_of(self, org_id: str, role: str) -> list[str]:
+        """Simulator staff ids with ``role`` at the (simulator) organisation."""
+        return self.by_org_role.get((org_id, role), [])
+
+
+def _username(person: Staff) -> str:
+    # One person, one account: the username carries the person's own staff number.
+    return f"{person.role.replace('_', '-')}.{person.staff_id}"
+
+
+def load_city(*, session: Session, secret: bytes, city: City, now: datetime) -> LoadedCity:
+    """Create the city's organisations, vehicles and personal accounts (with valid training)."""
+    loaded = LoadedCity()
+    for org in city.organisations:
+        row = records.create_organisation(
+            session=session,
+            name=org.name,
+            org_type=org.org_type,
+            district=org.district,
+            level=org.level,
+            beds=org.beds or None,
+        )
+        loaded.orgs[org.org_id] = row.id
+    centre = next(o.org_id for o in city.organisations if o.org_type == "emergency_center")
+    for vehicle in city.vehicles:
+        row_v = records.create_vehicle(
+            session=session, org_id=loaded.orgs[centre], call_sign=vehicle.station, terminal_id=vehicle.terminal_id
+        )
+        loaded.vehicles[vehicle.terminal_id] = row_v.id
+    for person in city.staff:
+        org_id = loaded.orgs[person.org_id]
+        password = generate_password()  # random per account, written once to demo-accounts.json
+        created = identity.create_account(
+            session=session,
+            secret=secret,
+            username=_username(person),
+            display_name=person.display_name,
+            role=person.role,
+            org_id=org_id,
+            department=person.department,
+            password=password,
+            demo=True,
+        )
+        account_id = created.account.id
+        identity.record_training(
+            session=session,
+            account_id=account_id,
+            course_code=TRAINING_COURSE,
+            completed_at=now - timedelta(days=200),
+            score=92,
+            valid_until=now + timedelta(days=165),
+        )
+        loaded.principals[person.staff_id] = Principal(
+            account_id=account_id,
+            username=created.account.username,
+            role=person.role,
+            org_id=org_id,
+            department=person.department,
+            terminal_id=person.vehicle_terminal or f"ws-{person.staff_id}",
+            training_valid_until=now + timedelta(days=165),
+        )
+        loaded.by_org_role.setdefault((person.org_id, person.role), []).append(person.staff_id)
+        loaded.credentials.append(
+            {
+                "username": created.account.username,
+                "password": password,
+                "totp_secret": created.totp_secret or "",
+                "role": person.role,
+                "org_id": org_id,
+                "display_name": person.display_name,
+            }
+        )
+    return loaded

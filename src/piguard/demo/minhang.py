@@ -1,0 +1,151 @@
+"""Replay the Minhang pattern against the guarded service and show each attempt fail (or stay minimal)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from piguard.demo.workflows import Context, run_dispatch
+from piguard.records import dispatch_flows, flows, support_flows
+from piguard.simulate.city import Dispatch
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One replayed attempt: what was tried, what piguard did, and whether that is what should happen."""
+
+    attempt: str
+    outcome: str
+    passed: bool
+    detail: str
+
+
+def _hospitals(ctx: Context) -> list[str]:
+    return [o.org_id for o in ctx.city.organisations if o.org_type == "hospital"]
+
+
+def replay(session: Session, ctx: Context) -> list[Check]:
+    """Run the insider attempts of the Minhang case at the demo's 'now'."""
+    guard = ctx.guard(ctx.now)
+    checks: list[Check] = []
+    hospitals = _hospitals(ctx)
+    own, other = hospitals[0], hospitals[1]
+    doctor_id = ctx.loaded.staff_of(own, "physician")[0]
+    doctor = ctx.who(doctor_id)
+    foreign = [rid for rid, hosp in ctx.log.report_hospital.items() if hosp == other]
+
+    read = flows.read_report(session=session, guard=guard, principal=doctor, report_id=foreign[0], purpose="TREAT")
+    checks.append(
+        Check(
+            "physician reads a death report of another hospital",
+            read.event.outcome,
+            not read.allowed,
+            read.event.reason or "",
+        )
+    )
+    found = flows.search_reports(
+        session=session, guard=guard, principal=doctor, q=None, district=None, purpose="TREAT", limit=500
+    )
+    leaked = [v for v in found.value or [] if ctx.log.report_hospital.get(v.model_dump()["report_id"]) != own]
+    checks.append(
+        Check(
+            "same physician searches every death report",
+            f"{found.event.result_count} own-task results",
+            not leaked,
+            f"{len(leaked)} reports of other hospitals returned",
+        )
+    )
+
+    if not ctx.log.open_dispatches:
+        call = ctx.city.dispatches[-1]
+        fresh = Dispatch(
+            **{
+                **{f: getattr(call, f) for f in call.__dataclass_fields__},
+                "assigned": ctx.now - timedelta(minutes=9),
+                "en_route": ctx.now - timedelta(minutes=8),
+                "on_scene": ctx.now - timedelta(minutes=1),
+                "closed": ctx.now + timedelta(hours=1),
+            }
+        )
+        run_dispatch(session, ctx, fresh, close=False)
+    dispatch_id, crew_id = ctx.log.open_dispatches[-1]
+    mdt = dispatch_flows.display(session=session, guard=guard, principal=ctx.who(crew_id), dispatch_id=dispatch_id)
+    body = mdt.value.model_dump() if mdt.value else {}
+    minimal = mdt.allowed and "relatives" not in body and str(body.get("caller_handle", "")).startswith("95")
+    checks.append(
+        Check(
+            "EMT screen of an assigned open call",
+            mdt.event.outcome,
+            minimal,
+            f"fields: {', '.join(mdt.event.fields)}; caller shown only as virtual number",
+        )
+    )
+
+    clerk = ctx.loaded.staff_of(
+        next(o.org_id for o in ctx.city.organisations if o.org_type == "funeral_home"), "funeral_clerk"
+    )[0]
+    unpresented = foreign[-1]
+    attempt = flows.read_report(
+        session=session, guard=guard, principal=ctx.who(clerk), report_id=unpresented, purpose="FAMRQT"
+    )
+    relation = "funeral" not in (attempt.decision.policy_ids if attempt.decision else ())
+    checks.append(
+        Check(
+            "funeral clerk looks up a death without the family's code",
+            attempt.event.outcome,
+            not attempt.allowed or not relation,
+            attempt.event.reason or "",
+        )
+    )
+
+    coder_org = next(o.org_id for o in ctx.city.organisations if o.org_type == "cdc" and o.level == "district")
+    coder = ctx.who(ctx.loaded.staff_of(coder_org, "cdc_coder")[0])
+    coded = flows.read_report(
+        session=session,
+        guard=guard,
+        principal=coder,
+        report_id=foreign[0],
+        purpose="PUBHLTH",
+        context="hospital_certifier",
+    )
+    checks.append(
+        Check(
+            "CDC coder asks for the certifier's screen (relatives' contacts)",
+            coded.event.outcome,
+            not coded.allowed,
+            coded.event.reason or "",
+        )
+    )
+
+    lapsed = doctor.model_copy(update={"training_valid_until": ctx.now - timedelta(days=1)})
+    own_reports = [rid for rid, hosp in ctx.log.report_hospital.items() if hosp == own]
+    gate = flows.read_report(session=session, guard=guard, principal=lapsed, report_id=own_reports[0], purpose="TREAT")
+    checks.append(
+        Check(
+            "physician whose privacy training lapsed",
+            gate.event.outcome,
+            not gate.allowed and "training-gate" in (gate.event.reason or ""),
+            gate.event.reason or "",
+        )
+    )
+
+    glass = support_flows.request_breakglass(
+        session=session,
+        guard=guard,
+        principal=doctor,
+        report_id=foreign[1],
+        purpose="BTG",
+        reason="patient transferred in cardiac arrest; prior certificate needed",
+    )
+    after = flows.read_report(session=session, guard=guard, principal=doctor, report_id=foreign[1], purpose="BTG")
+    checks.append(
+        Check(
+            "break-glass: one record, one hour, flagged for review",
+            after.event.outcome,
+            glass.allowed and after.allowed and glass.value is not None and glass.value.review_status == "pending",
+            "grant recorded in the ledger and queued for review",
+        )
+    )
+    return checks
