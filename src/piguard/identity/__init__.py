@@ -1,0 +1,1 @@
+"""Accounts, strong login (Argon2id + TOTP), terminal-bound sessions, service API keys, training records."""
