@@ -27,9 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import PI_DATA, run_presidio  # noqa: E402
+from _common import PI_DATA, run_presidio
 
-from piguard.discover.analyzer import Analyzer  # noqa: E402
+from piguard.discover.analyzer import Analyzer
 
 Span = tuple[int, int, str]
 

@@ -175,7 +175,7 @@ class ChinesePersonRecognizer(Recognizer):
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         if flag.startswith("nr"):
             if len(word) == sl and nxt is not None and _given_ok(nxt[0], nxt[1]):
-                return i + 1, 0.75, ["jieba nr surname + given name"]
+                return i + 1, 0.75, ["jieba nr", "surname dictionary + given name"]
             if sl and 2 <= len(word) <= 4 and len(word) > sl:
                 if (
                     len(word) - sl == 1

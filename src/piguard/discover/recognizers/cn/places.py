@@ -5,7 +5,7 @@ from __future__ import annotations
 __all__ = ["FOREIGN_PLACES"]
 
 FOREIGN_PLACES: frozenset[str] = frozenset(
-    (
+    (  # noqa: SIM905 - one readable block
         "中国 美国 英国 法国 德国 俄罗斯 日本 韩国 朝鲜 印度 巴基斯坦 孟加拉 尼泊尔 不丹 斯里兰卡 "
         "马尔代夫 阿富汗 伊朗 伊拉克 叙利亚 约旦 黎巴嫩 以色列 巴勒斯坦 沙特 沙特阿拉伯 也门 阿曼 "
         "阿联酋 卡塔尔 科威特 巴林 土耳其 塞浦路斯 格鲁吉亚 亚美尼亚 阿塞拜疆 哈萨克斯坦 "

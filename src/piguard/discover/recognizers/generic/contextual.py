@@ -23,6 +23,12 @@ _PHONE_CANDIDATE = re.compile(
 )
 _DATE_LIKE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
 _REGIONS = ("US", "GB")
+# North American 3-3-4 grouping with separators: structurally a phone number even when the
+# exchange is unassigned (phonenumbers' "valid" check needs an assigned range).
+_NANP = re.compile(
+    r"^(?:(?:\+1|001)[\s.\-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.\-])\d{3}[\s.\-]\d{4}"
+    r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?$"
+)
 
 
 class PhoneRecognizer(Recognizer):
@@ -56,12 +62,16 @@ class PhoneRecognizer(Recognizer):
                 continue
             hit = self._match(text, cand.start(), cand.end())
             if hit is None:
-                continue
+                if _NANP.match(value.strip()) is None:
+                    continue
+                hit = (cand.start(), cand.end(), "NANP format")
             s, e, region = hit
             intl = text[s] == "+" or text.startswith("00", s)
             score = 0.8 if intl else 0.6
             explanation = f"pattern phone + phonenumbers valid ({region})"
             word = find_context(text, s, e, PHONE_CONTEXT)
+            if not intl and text[s:e].isdigit() and word is None:
+                continue  # a bare digit run is an order or record number far more often
             if word is not None:
                 score = 0.9
                 explanation += f"; context {word}"

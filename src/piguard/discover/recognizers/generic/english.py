@@ -23,7 +23,8 @@ _HONORIFIC = re.compile(
     r"(?<![A-Za-z])(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam)\.?\s+(?P<v>" + _CAP
     + r"(?:\s+[A-Z]\.)?(?:\s+" + _CAP + r")?)"
 )
-_FULL = re.compile(r"(?<![A-Za-z])" + _CAP + r"(?:\s+[A-Z]\.)?(?:\s+" + _CAP + r"){1,2}(?![A-Za-z])")
+_RUN = re.compile(r"(?<![A-Za-z])" + _CAP + r"(?:\s+(?:[A-Z]\.\s+)?" + _CAP + r")+(?![A-Za-z])")
+_WORD = re.compile(_CAP + r"|[A-Z]\.")
 PERSON_CONTEXT = ("name", "patient", "deceased", "contact", "next of kin", "spouse", "dear",
                   "signed", "by", "from", "attn")
 # Capitalised words that are also common first names but mostly start sentences or places.
@@ -51,20 +52,28 @@ class EnglishPersonRecognizer(Recognizer):
         for m in _HONORIFIC.finditer(text):
             out.append(Finding("PERSON", m.start("v"), m.end("v"), 0.85,
                                "pattern honorific + capitalised name", self.name))
-        for m in _FULL.finditer(text):
-            words = m.group().split()
-            given, family = words[0], words[-1]
-            if given in _COMMON and family not in last:
-                continue
-            in_first, in_last = given in first, family in last
-            if not in_first:
-                continue
-            score, why = (0.8, "census first + last name") if in_last else (0.6, "census first name")
-            word = find_context(text, m.start(), m.end(), PERSON_CONTEXT, before=16, after=0)
-            if word is not None:
-                score = min(0.95, score + 0.1)
-                why += f"; context {word}"
-            out.append(Finding("PERSON", m.start(), m.end(), score, why, self.name))
+        for run in _RUN.finditer(text):
+            words = [(w.group(), run.start() + w.start(), run.start() + w.end())
+                     for w in _WORD.finditer(run.group())]
+            i = 0
+            while i < len(words) - 1:
+                given = words[i][0]
+                j = i + 2 if words[i + 1][0].endswith(".") and i + 2 < len(words) else i + 1
+                family = words[j][0]
+                if given not in first or (given in _COMMON and family not in last):
+                    i += 1
+                    continue
+                start, end = words[i][1], words[j][2]
+                if family in last:
+                    score, why = 0.8, "census first + last name"
+                else:
+                    score, why = 0.6, "census first name + capitalised word"
+                word = find_context(text, start, end, PERSON_CONTEXT, before=16, after=0)
+                if word is not None:
+                    score = min(0.95, score + 0.1)
+                    why += f"; context {word}"
+                out.append(Finding("PERSON", start, end, score, why, self.name))
+                i = j + 1
         return out
 
     def validate_value(self, value: str) -> list[tuple[str, float]]:

@@ -36,6 +36,10 @@ def _card(value: str) -> str | None:
     digits = re.sub(r"\D", "", value)
     if len(digits) == 15 and not digits.startswith(("34", "37")):
         return None  # only Amex uses 15 digits
+    if len(digits) == 14 and not digits.startswith(("30", "36", "38")):
+        return None  # only Diners Club uses 14 digits
+    if len(digits) == 13 and not digits.startswith("4"):
+        return None  # only old Visa cards use 13 digits
     if _IIN.match(digits) is None:
         return None
     return reason + " + issuer prefix"
@@ -119,7 +123,8 @@ def generic_recognizers() -> list[PatternRecognizer]:
             name="bank_card",
             entity="BANK_CARD",
             patterns=[
-                PatternSpec("card_16_19", _B + r"[1-9]\d{14,18}" + _A, 0.6),
+                PatternSpec("card_13_19", _B + r"[1-9]\d{12,18}" + _A, 0.6),
+                PatternSpec("card_diners", _B + r"3[068]\d{2}[ \-]\d{6}[ \-]\d{4}" + _A, 0.75),
                 PatternSpec("card_grouped", _B + r"[1-9]\d{3}(?:[ \-]\d{4}){2,3}(?:[ \-]\d{1,3})?" + _A, 0.75),
                 PatternSpec("card_amex", _B + r"3[47]\d{2}[ \-]\d{6}[ \-]\d{5}" + _A, 0.75),
             ],

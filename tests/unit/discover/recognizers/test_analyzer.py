@@ -1,0 +1,100 @@
+"""Analyzer: entity selection, overlap resolution, explanations, validate_value, categories."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from piguard.discover.analyzer import Analyzer, resolve_overlaps
+from piguard.discover.categories import ENTITY_CATEGORY, category_of, is_sensitive
+from piguard.discover.findings import Finding
+from piguard.discover.recognizers.registry import ALL_ENTITIES
+from piguard.errors import InputError
+
+from .helpers import luhn_complete, resident_id
+
+CANONICAL = [
+    "CN_RESIDENT_ID", "CN_MOBILE", "CN_LANDLINE", "BANK_CARD", "CN_USCC",
+    "CN_PLATE", "CN_PASSPORT", "CN_TRAVEL_PERMIT", "EMAIL", "IP_ADDRESS",
+    "URL", "PHONE", "IBAN", "US_SSN", "PERSON",
+    "ADDRESS", "DATE_OF_BIRTH", "MEDICAL",
+]
+
+
+def test_every_canonical_entity_is_served_and_categorised() -> None:
+    assert set(ALL_ENTITIES) == set(CANONICAL)
+    assert set(ENTITY_CATEGORY) == set(CANONICAL)
+
+
+def test_categories_follow_pipl() -> None:
+    assert category_of("CN_RESIDENT_ID") == "identity_document"
+    assert is_sensitive("CN_RESIDENT_ID") and is_sensitive("BANK_CARD")
+    assert is_sensitive("MEDICAL") and is_sensitive("CN_PLATE")
+    assert not is_sensitive("CN_MOBILE") and not is_sensitive("EMAIL")
+    assert category_of("CN_MOBILE") == "contact"
+    assert category_of("SOMETHING_NEW") == "personal_basic"
+
+
+def test_unknown_entity_is_a_clear_error() -> None:
+    with pytest.raises(InputError, match="unknown entity NOPE"):
+        Analyzer(entities=["EMAIL", "NOPE"])
+
+
+def test_entities_lower_case_accepted_and_ordered() -> None:
+    assert Analyzer(entities=["email", "cn_mobile"]).entities == ("CN_MOBILE", "EMAIL")
+
+
+def test_only_requested_entities_reported() -> None:
+    text = f"身份证{resident_id('110105', '19491231')} 手机13812345678"
+    assert [f.entity for f in Analyzer(entities=["CN_MOBILE"]).analyze(text)] == ["CN_MOBILE"]
+
+
+def test_findings_sorted_non_overlapping_with_explanations() -> None:
+    analyzer = Analyzer(entities=[e for e in CANONICAL if e not in ("PERSON", "ADDRESS")])
+    card = luhn_complete("622848", 19)
+    number = resident_id("370102", "19610203")
+    text = f"卡号{card}，身份证号{number}，手机+86 139 1234 5678，邮箱a@b.cn"
+    result = analyzer.analyze(text)
+    assert [f.entity for f in result] == ["BANK_CARD", "CN_RESIDENT_ID", "CN_MOBILE", "EMAIL"]
+    for a, b in itertools.pairwise(result):
+        assert a.end <= b.start
+    for f in result:
+        assert f.explanation and f.recognizer and 0 < f.score <= 1
+        assert text[f.start : f.end] not in f.explanation
+
+
+def test_resident_id_beats_bank_card_on_same_digits() -> None:
+    number = resident_id("110105", "19491231")
+    result = Analyzer(entities=["CN_RESIDENT_ID", "BANK_CARD"]).analyze(f"证件号{number}")
+    assert [f.entity for f in result] == ["CN_RESIDENT_ID"]
+
+
+def test_resolve_overlaps_prefers_score_then_length() -> None:
+    a = Finding("A", 0, 10, 0.9, "x", "r")
+    b = Finding("B", 5, 15, 0.8, "x", "r")
+    c = Finding("C", 20, 30, 0.5, "x", "r")
+    d = Finding("D", 20, 25, 0.5, "x", "r")
+    assert resolve_overlaps([b, d, a, c]) == [a, c]
+
+
+def test_validate_value_for_columns() -> None:
+    analyzer = Analyzer()
+    assert analyzer.validate_value("13812345678")[0][0] == "CN_MOBILE"
+    assert analyzer.validate_value(resident_id("110105", "19491231"))[0][0] == "CN_RESIDENT_ID"
+    assert analyzer.validate_value("someone@example.com") == [("EMAIL", 0.95)]
+    assert analyzer.validate_value("") == []
+    assert analyzer.validate_value("hello world") == []
+    assert "MEDICAL" in dict(analyzer.validate_value("I21.9"))
+
+
+def test_empty_text() -> None:
+    assert Analyzer(entities=["EMAIL"]).analyze("") == []
+
+
+def test_min_score_filters(tmp_path: Path) -> None:
+    del tmp_path
+    strict = Analyzer(entities=["CN_MOBILE"], min_score=0.9)
+    assert strict.analyze("13812345678") == []
+    assert [f.entity for f in strict.analyze("手机13812345678")] == ["CN_MOBILE"]

@@ -1,0 +1,85 @@
+"""CN_PLATE, IP_ADDRESS, URL, CN_PASSPORT, CN_TRAVEL_PERMIT, DATE_OF_BIRTH, MEDICAL; hard negatives."""
+
+from __future__ import annotations
+
+import pytest
+
+from piguard.discover.analyzer import Analyzer
+
+from .helpers import found
+
+
+@pytest.fixture(scope="module")
+def every() -> Analyzer:
+    return Analyzer(entities=[
+        "CN_PLATE", "IP_ADDRESS", "URL", "CN_PASSPORT", "CN_TRAVEL_PERMIT", "DATE_OF_BIRTH",
+        "MEDICAL", "CN_RESIDENT_ID", "CN_MOBILE", "CN_LANDLINE", "BANK_CARD", "PHONE",
+        "US_SSN", "IBAN", "CN_USCC", "EMAIL",
+    ])
+
+
+@pytest.mark.parametrize("plate", ["京A12345", "沪AD12345", "粤B·D12345", "苏E12345D", "浙A1B2C3"])
+def test_plates(every: Analyzer, plate: str) -> None:
+    assert found(every, f"车辆{plate}停在门口") == [("CN_PLATE", plate)]
+
+
+def test_icd_codes_are_not_plates(every: Analyzer) -> None:
+    text = "诊断：I21.9 急性心肌梗死；J18.9"
+    entities = {e for e, _ in found(every, text)}
+    assert "CN_PLATE" not in entities
+    assert ("MEDICAL", "I21.9") in found(every, text)
+
+
+def test_bare_icd_like_code_silent(every: Analyzer) -> None:
+    assert found(every, "Room A12 and part B20 are ready") == []
+
+
+def test_ip_addresses(every: Analyzer) -> None:
+    assert found(every, "登录IP 10.2.33.4，") == [("IP_ADDRESS", "10.2.33.4")]
+    assert found(every, "client 2001:db8::8a2e:370:7334 connected") == [
+        ("IP_ADDRESS", "2001:db8::8a2e:370:7334")
+    ]
+
+
+@pytest.mark.parametrize("text", ["version 1.2.3.4", "v1.2.3.4 released", "升级到版本 2.0.1.7",
+                                  "1.2.3.4.5", "256.1.1.1", "Python 3.11.7"])
+def test_version_strings_silent(every: Analyzer, text: str) -> None:
+    assert found(every, text) == []
+
+
+def test_urls(every: Analyzer) -> None:
+    assert found(every, "见https://example.org/a?b=1。") == [("URL", "https://example.org/a?b=1")]
+    assert found(every, "visit www.example.com, then") == [("URL", "www.example.com")]
+
+
+def test_passport_and_permits_need_format_and_context(every: Analyzer) -> None:
+    assert found(every, "护照号码E12345678") == [("CN_PASSPORT", "E12345678")]
+    assert found(every, "港澳通行证C12345678") == [("CN_TRAVEL_PERMIT", "C12345678")]
+    assert found(every, "回乡证H1234567801") == [("CN_TRAVEL_PERMIT", "H1234567801")]
+    assert found(every, "型号C12345678") == []
+
+
+def test_date_of_birth_needs_context(every: Analyzer) -> None:
+    assert found(every, "出生日期：1938年5月7日") == [("DATE_OF_BIRTH", "1938年5月7日")]
+    assert found(every, "DOB: 03/15/1942") == [("DATE_OF_BIRTH", "03/15/1942")]
+    assert found(every, "born on March 3, 1950 in Ohio") == [("DATE_OF_BIRTH", "March 3, 1950")]
+    assert found(every, "就诊时间 2024-01-05 09:12:00") == []
+    assert found(every, "出生日期：1938年2月30日") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["订单号 20240506123045678 金额 ¥1,234.56", "时间戳 1714969845123", "金额12345678.90元",
+     "共计 3,456,789 元", "批次 2024-05-06T12:30:45+08:00"],
+)
+def test_amounts_timestamps_order_numbers_silent(every: Analyzer, text: str) -> None:
+    assert found(every, text) == []
+
+
+def test_cause_of_death_phrases(every: Analyzer) -> None:
+    result = every.analyze("死因：多器官功能衰竭，既往高血压。")
+    assert [r.entity for r in result] == ["MEDICAL", "MEDICAL"]
+    assert all("context" in r.explanation for r in result)
+    assert found(every, "cause of death: myocardial infarction") == [
+        ("MEDICAL", "myocardial infarction")
+    ]

@@ -1,0 +1,80 @@
+"""PERSON and ADDRESS in Chinese and English (hand-written sentences, not evaluation data)."""
+
+from __future__ import annotations
+
+import pytest
+
+from piguard.discover.analyzer import Analyzer
+
+from .helpers import found
+
+
+@pytest.fixture(scope="module")
+def nlp() -> Analyzer:
+    return Analyzer(entities=["PERSON", "ADDRESS"])
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("患者周建华因病去世。", "周建华"),
+        ("家属：欧阳明辉先生", "欧阳明辉"),
+        ("联系人司马光，电话见下", "司马光"),
+        ("美国总统克林顿会见了来宾。", "克林顿"),
+        ("约翰·史密斯来到上海。", "约翰·史密斯"),
+        ("陈光明和赵春雷出席了会议。", "赵春雷"),
+    ],
+)
+def test_chinese_names(nlp: Analyzer, text: str, name: str) -> None:
+    assert ("PERSON", name) in found(nlp, text)
+
+
+def test_cue_word_in_explanation(nlp: Analyzer) -> None:
+    result = [f for f in nlp.analyze("患者周建华因病去世。") if f.entity == "PERSON"]
+    assert "context 患者" in result[0].explanation
+    assert "surname dictionary" in result[0].explanation
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["他们明白这个道理后，文明程度提高。", "阿根廷队赢得了比赛。", "张老师布置了作业。"],
+)
+def test_common_words_places_and_bare_titles_are_not_names(nlp: Analyzer, text: str) -> None:
+    assert [e for e, _ in found(nlp, text) if e == "PERSON"] == []
+
+
+def test_chinese_address_with_gazetteer_and_grammar(nlp: Analyzer) -> None:
+    text = "家住北京市海淀区中关村大街27号3栋2单元501室，"
+    result = [f for f in nlp.analyze(text) if f.entity == "ADDRESS"]
+    assert [text[f.start : f.end] for f in result] == ["北京市海淀区中关村大街27号3栋2单元501室"]
+    assert "gazetteer GB/T 2260" in result[0].explanation
+    assert result[0].score >= 0.9
+
+
+def test_address_without_admin_prefix_and_leading_words_trimmed(nlp: Analyzer) -> None:
+    assert ("ADDRESS", "幸福小区3栋501室") in found(nlp, "他住在幸福小区3栋501室。")
+    assert ("ADDRESS", "人民路88号") in found(nlp, "我们在人民路88号见面")
+
+
+def test_road_name_is_not_a_person(nlp: Analyzer) -> None:
+    assert [e for e, _ in found(nlp, "地址：中山路100号") if e == "PERSON"] == []
+
+
+def test_admin_chain(nlp: Analyzer) -> None:
+    assert ("ADDRESS", "浙江省杭州市西湖区") in found(nlp, "户籍地浙江省杭州市西湖区。")
+
+
+def test_english_person_and_address(nlp: Analyzer) -> None:
+    text = "Patient Mary Johnson lives at 42 Oak Street, Springfield, IL 62704."
+    result = found(nlp, text)
+    assert ("PERSON", "Mary Johnson") in result
+    assert ("ADDRESS", "42 Oak Street, Springfield, IL 62704") in result
+    assert ("PERSON", "Smith") in found(nlp, "Seen by Dr. Smith today")
+
+
+def test_identifier_only_analyzer_does_not_build_nlp_recognizers() -> None:
+    from piguard.discover.recognizers.registry import build_recognizers
+
+    names = {r.name for r in build_recognizers({"CN_MOBILE", "EMAIL"})}
+    assert names == {"cn_mobile", "email"}
+    assert {"cn_person", "cn_address"} <= {r.name for r in build_recognizers({"PERSON", "ADDRESS"})}
