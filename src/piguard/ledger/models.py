@@ -27,16 +27,21 @@ class LedgerEntry(Base):
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     # Copies of event fields for selection (export, evidence bundles); the leaf is ``data``.
-    event_id: Mapped[str] = mapped_column(String(128), index=True)
-    time: Mapped[datetime] = mapped_column(index=True)
-    user_id: Mapped[str] = mapped_column(String(128), index=True)
-    subject_id: Mapped[str | None] = mapped_column(String(128), index=True, default=None)
+    # Only time is indexed: every index costs each append a b-tree write, and selections by
+    # user or subject are rare, offline exports. Time is microseconds since the epoch (UTC) so
+    # that bulk appends bind plain integers.
+    event_id: Mapped[str] = mapped_column(String(128))
+    time_us: Mapped[int] = mapped_column(BigInteger, index=True)
+    user_id: Mapped[str] = mapped_column(String(128))
+    subject_id: Mapped[str | None] = mapped_column(String(128), default=None)
 
 
 class LedgerNode(Base):
     """Hash of the complete perfect subtree ``(level >= 1, idx)``."""
 
     __tablename__ = "ledger_nodes"
+    # Clustered on (level, idx) in SQLite too: one b-tree instead of a rowid table plus an index.
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012
 
     level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

@@ -21,6 +21,7 @@ from piguard.db.base import utcnow
 from piguard.errors import ConfigError, LedgerError, ProofError, TamperError
 from piguard.interchange.events import AccessEvent
 from piguard.ledger import store
+from piguard.ledger.canonical import canonical_event
 from piguard.ledger.checkpoint import (
     Checkpoint,
     SignedCheckpoint,
@@ -68,16 +69,15 @@ def bind_settings(session: Session, settings: Settings) -> Session:
     return session
 
 
-def _entry_row(index: int, digest: bytes, data: bytes, event: AccessEvent) -> dict[str, Any]:
-    return {
-        "idx": index,
-        "leaf_hash": digest,
-        "data": data,
-        "event_id": event.event_id,
-        "time": event.time.astimezone(UTC),
-        "user_id": event.user_id,
-        "subject_id": event.subject_id,
-    }
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def time_us(value: datetime) -> int:
+    """Microseconds since the epoch (UTC) of an aware datetime, as the entries table stores it."""
+    if value.tzinfo is None:
+        raise LedgerError("time bounds must carry a UTC offset")
+    delta = value - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def append(*, session: Session, event: AccessEvent) -> Receipt:
@@ -89,15 +89,17 @@ def append_many(*, session: Session, events: Iterable[AccessEvent]) -> list[Rece
     """Append events in order, in the caller's transaction (one lock, batched inserts)."""
     head = store.lock_head(session)
     tree_range = head.range
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     nodes: list[tuple[NodeId, bytes]] = []
     receipts: list[Receipt] = []
     for event in events:
-        data = event.canonical_json()
+        data = canonical_event(event)
         digest = leaf_hash(data)
         index = tree_range.size
         nodes.extend(tree_range.append(digest))
-        rows.append(_entry_row(index, digest, data, event))
+        rows.append(
+            (index, digest, data, event.event_id, time_us(event.time), event.user_id, event.subject_id)
+        )
         receipts.append(Receipt(index=index, leaf_hash=digest, tree_size=index + 1))
     if not rows:
         return receipts
@@ -238,9 +240,9 @@ def iter_entries(
     if subject_id is not None:
         stmt = stmt.where(table.c.subject_id == subject_id)
     if time_from is not None:
-        stmt = stmt.where(table.c.time >= _utc(time_from))
+        stmt = stmt.where(table.c.time_us >= time_us(time_from))
     if time_to is not None:
-        stmt = stmt.where(table.c.time < _utc(time_to))
+        stmt = stmt.where(table.c.time_us < time_us(time_to))
     last = start - 1
     while True:
         # Keyset pagination: bounded memory, and no server-side cursor needed on either backend.
@@ -252,12 +254,6 @@ def iter_entries(
         if len(rows) < batch:
             return
         last = int(rows[-1][0])
-
-
-def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise LedgerError("time bounds must carry a UTC offset")
-    return value.astimezone(UTC)
 
 
 def iter_events(

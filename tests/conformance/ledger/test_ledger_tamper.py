@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from ledger_factories import make_event
 from sqlalchemy import Connection, Engine, text
+from tests.unit.ledger.ledger_factories import make_event
 
 from piguard.config import Settings
 from piguard.db import make_session_factory
@@ -117,13 +117,8 @@ def test_inserted_event(ledger: Ledger) -> None:
         data = forged.canonical_json()
         store.insert_entries(
             session,
-            [
-                {
-                    "idx": 13, "leaf_hash": leaf_hash(data), "data": data,
-                    "event_id": forged.event_id, "time": forged.time,
-                    "user_id": forged.user_id, "subject_id": forged.subject_id,
-                }
-            ],
+            [(13, leaf_hash(data), data, forged.event_id, service.time_us(forged.time),
+              forged.user_id, forged.subject_id)],
         )
     assert _first(ledger.verify()) == ("inserted_event", 13)
 

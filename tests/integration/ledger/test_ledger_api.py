@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from ledger_factories import make_event
 from sqlalchemy import Engine
+from tests.unit.ledger.ledger_factories import make_event
 
 from piguard.api.app import create_app
 from piguard.config import Settings

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ledger_factories import make_event
 from sqlalchemy import text
+from tests.unit.ledger.ledger_factories import make_event
 from typer.testing import CliRunner
 
 from piguard.cli.main import app

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ledger_factories import make_event
 from sqlalchemy import Engine
+from tests.unit.ledger.ledger_factories import make_event
 
 from piguard.db import make_session_factory
 from piguard.ledger import service

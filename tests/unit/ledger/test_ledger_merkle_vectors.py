@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import shared_path
 
-from conftest import shared_path
 from piguard.errors import LedgerError, ProofError
 from piguard.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 

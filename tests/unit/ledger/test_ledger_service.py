@@ -6,8 +6,8 @@ import os
 from datetime import timedelta
 
 import pytest
-from ledger_factories import T0, make_event
 from sqlalchemy.orm import Session
+from tests.unit.ledger.ledger_factories import T0, make_event
 
 from piguard.config import Settings
 from piguard.errors import ProofError, SignatureError
