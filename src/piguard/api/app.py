@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -22,7 +24,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     secret = load_secret(settings)
     policy = PolicyEngine.load()  # invalid policies or schema: ConfigError, the service does not start
     engine = make_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()  # close pooled connections when the server stops
+
     app = FastAPI(
+        lifespan=lifespan,
         title="piguard",
         version="0.1.0",
         description="Need-to-know access to death-information records, with every disclosure audited.",

@@ -1,0 +1,257 @@
+"""The record routes over HTTP: need-to-know, minimised views, problem+json, one event per request."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+
+from piguard.api.app import create_app
+from piguard.config import Settings
+from piguard.db import Base, make_engine, make_session_factory
+from piguard.db.registry import load_all_models
+from piguard.identity import service as identity
+from piguard.identity import totp
+from piguard.keys import ensure_secret, load_secret
+from piguard.ledger import service as ledger
+from piguard.ledger.keys import ensure_signing_key
+from piguard.records import service as records
+from tests.conftest import postgres_available, postgres_url
+
+PASSWORD = "correct horse battery"
+RELATIVE_PHONE = "13912345678"
+
+
+@dataclass
+class Site:
+    """The app over a committed database, its people and records."""
+
+    client: TestClient
+    engine: Engine
+    ids: dict[str, str] = field(default_factory=dict)
+    totp: dict[str, str] = field(default_factory=dict)
+    usernames: dict[str, str] = field(default_factory=dict)
+    bridge_key: str = ""
+    tokens: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+
+    def token(self, who: str, terminal: str = "ws-1") -> dict[str, str]:
+        # A TOTP code is accepted once per step (replay protection), so each login is kept for the module.
+        if (who, terminal) in self.tokens:
+            return self.tokens[(who, terminal)]
+        code = totp.code_at(self.totp[who], totp.step_of(datetime.now(UTC)))
+        response = self.client.post(
+            "/api/v1/auth/login",
+            json={"username": self.usernames[who], "password": PASSWORD, "totp": code, "terminal_id": terminal},
+        )
+        assert response.status_code == 200, response.text
+        headers = {"Authorization": f"Bearer {response.json()['access_token']}", "X-Terminal-Id": terminal}
+        self.tokens[(who, terminal)] = headers
+        return headers
+
+    def events(self) -> int:
+        with make_session_factory(self.engine)() as db:
+            return ledger.count(session=db)
+
+    def last_event(self) -> Any:
+        with make_session_factory(self.engine)() as db:
+            return list(ledger.iter_events(session=db))[-1]
+
+
+def _url(backend: str, tmp_path: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'data' / 'piguard.db'}"
+        return
+    if not postgres_available():
+        pytest.skip("PostgreSQL not reachable")
+    schema = f"records_api_{os.getpid()}_{abs(hash(str(tmp_path))) % 10**8}"
+    admin = create_engine(postgres_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in postgres_url() else "?"
+    yield f"{postgres_url()}{separator}options=-csearch_path%3D{schema}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    load_all_models()
+    tmp_path = tmp_path_factory.mktemp(request.param)
+    for url in _url(request.param, tmp_path):
+        settings = Settings(data_dir=tmp_path / "data", database_url=url)
+        ensure_secret(settings)
+        ensure_signing_key(settings)
+        engine = make_engine(settings)
+        Base.metadata.create_all(engine)
+        secret = load_secret(settings)
+        site = Site(client=TestClient(create_app(settings)), engine=engine)
+        now = datetime.now(UTC)
+        with make_session_factory(engine)() as db, db.begin():
+            ledger.bind_settings(db, settings)
+            orgs = {
+                key: records.create_organisation(session=db, name=key, org_type=kind, district="310112").id
+                for key, kind in (("a", "hospital"), ("b", "hospital"), ("ec", "emergency_center"), ("cdc", "cdc"))
+            }
+            for who, username, role, org, kind in (
+                ("certifier", "wang.fang", "physician", "a", "human"),
+                ("broker", "chen.jie", "physician", "b", "human"),
+                ("emt", "liu.yang", "emt", "ec", "human"),
+                ("epi", "zhao.lei", "cdc_epidemiologist", "cdc", "human"),
+                ("bridge", "svc-telephony", "service", "ec", "service"),
+            ):
+                made = identity.create_account(
+                    session=db,
+                    secret=secret,
+                    username=username,
+                    display_name=who,
+                    role=role,
+                    org_id=orgs[org],
+                    password=PASSWORD if kind == "human" else None,
+                    demo=True,
+                    kind=kind,
+                )
+                site.ids[who], site.usernames[who] = made.account.id, made.account.username
+                if kind == "human":
+                    site.totp[who] = made.totp_secret or ""
+                    identity.record_training(
+                        session=db,
+                        account_id=made.account.id,
+                        course_code="privacy-basics",
+                        score=90,
+                        completed_at=now - timedelta(days=10),
+                    )
+            site.bridge_key = identity.create_api_key(
+                session=db, account_id=site.ids["bridge"], scopes=["handles:resolve"]
+            )
+            report = records.create_report(
+                session=db,
+                hospital_org_id=orgs["a"],
+                subject_id="subj-1",
+                name="李秀英",
+                sex="female",
+                death_time=now - timedelta(days=1),
+                place_of_death="hospital",
+                district="310112",
+                part1=[{"line": "a", "text": "急性心肌梗死", "icd10": "I21.9"}],
+                relatives=[{"name": "王小明", "relationship": "儿子", "phone": RELATIVE_PHONE}],
+            )
+            records.certify(
+                session=db, report_id=report.id, certifier_id=site.ids["certifier"], at=now - timedelta(hours=20)
+            )
+            vehicle = records.create_vehicle(session=db, org_id=orgs["ec"], call_sign="MH1", terminal_id="mdt-1")
+            call = records.create_dispatch(
+                session=db,
+                org_id=orgs["ec"],
+                district="310112",
+                priority="P1",
+                pickup_address="莘庄镇某路1号",
+                chief_complaint="胸痛",
+                at=now - timedelta(minutes=5),
+                patient_age=67,
+                caller_phone="13787654321",
+            )
+            records.assign_crew(
+                session=db, dispatch_id=call.id, vehicle_id=vehicle.id, crew_ids=[site.ids["emt"]], at=now
+            )
+            site.ids["report"], site.ids["call"] = report.id, call.id
+        with site.client:
+            yield site
+        engine.dispose()
+
+
+def test_certifier_gets_minimised_view_and_one_event(site: Site) -> None:
+    headers = site.token("certifier")
+    before = site.events()
+    response = site.client.get(
+        f"/api/v1/death-reports/{site.ids['report']}", params={"purpose": "TREAT"}, headers=headers
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["context"] == "hospital_certifier"
+    assert RELATIVE_PHONE not in response.text and body["relatives"][0]["phone_handle"].startswith("95")
+    assert site.events() == before + 1
+    assert site.last_event().outcome == "allowed"
+
+
+def test_other_hospital_is_403_with_reason_and_no_record_data(site: Site) -> None:
+    headers = site.token("broker")
+    before = site.events()
+    response = site.client.get(
+        f"/api/v1/death-reports/{site.ids['report']}", params={"purpose": "TREAT"}, headers=headers
+    )
+    assert response.status_code == 403
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "no task relationship" in response.json()["detail"]
+    assert "李秀英" not in response.text and RELATIVE_PHONE not in response.text
+    assert site.events() == before + 1 and site.last_event().outcome == "denied"
+    listed = site.client.get("/api/v1/death-reports", params={"purpose": "TREAT"}, headers=headers).json()
+    assert listed["count"] == 0 and listed["items"] == []
+
+
+def test_bad_input_statuses(site: Site) -> None:
+    headers = site.token("certifier")
+    url = f"/api/v1/death-reports/{site.ids['report']}"
+    assert site.client.get(url, params={"purpose": "SELLING"}, headers=headers).status_code == 400
+    assert site.client.get(url, headers=headers).status_code == 400
+    assert (
+        site.client.get(url, params={"purpose": "TREAT", "context": "everything"}, headers=headers).status_code == 400
+    )
+    wrong_terminal = {**headers, "X-Terminal-Id": "ws-stolen"}
+    assert site.client.get(url, params={"purpose": "TREAT"}, headers=wrong_terminal).status_code == 401
+    assert site.client.get(url, params={"purpose": "TREAT"}).status_code == 401
+    bad_district = site.client.get(
+        "/api/v1/death-reports", params={"purpose": "TREAT", "district": "x"}, headers=headers
+    )
+    assert bad_district.status_code == 422 and bad_district.json()["errors"][0]["field"].endswith("district")
+    short = site.client.post(
+        "/api/v1/breakglass", json={"report_id": site.ids["report"], "purpose": "BTG", "reason": "now"}, headers=headers
+    )
+    assert short.status_code == 422 and short.json()["errors"][0]["field"] == "reason"
+
+
+def test_mdt_and_bridge(site: Site) -> None:
+    headers = site.token("emt", terminal="mdt-1")
+    listed = site.client.get("/api/v1/dispatches", headers=headers).json()
+    assert listed["count"] == 1 and listed["context"] == "ambulance_mdt"
+    display = site.client.get(f"/api/v1/dispatches/{site.ids['call']}/display", headers=headers)
+    assert display.status_code == 200
+    handle = display.json()["caller_handle"]
+    assert "13787654321" not in display.text and display.json()["age_band"] == "60-69"
+    bridge = {"Authorization": f"Bearer {site.bridge_key}", "X-Terminal-Id": "pbx-1"}
+    resolved = site.client.post("/api/v1/handles/resolve", json={"handle": handle}, headers=bridge)
+    assert resolved.status_code == 200 and resolved.json()["number"] == "13787654321"
+    assert site.last_event().action == "resolve_handle"
+    doctor = site.token("certifier")
+    assert site.client.post("/api/v1/handles/resolve", json={"handle": handle}, headers=doctor).status_code == 403
+
+
+def test_breakglass_and_statistics(site: Site) -> None:
+    headers = site.token("broker")
+    granted = site.client.post(
+        "/api/v1/breakglass",
+        json={"report_id": site.ids["report"], "purpose": "BTG", "reason": "patient in arrest, prior history needed"},
+        headers=headers,
+    )
+    assert granted.status_code == 201 and granted.json()["review_status"] == "pending"
+    read = site.client.get(f"/api/v1/death-reports/{site.ids['report']}", params={"purpose": "BTG"}, headers=headers)
+    assert read.status_code == 200
+    stats = site.client.get("/api/v1/statistics/deaths", params={"purpose": "PUBHLTH"}, headers=site.token("epi"))
+    assert stats.status_code == 200 and all(cell["deaths"] is None for cell in stats.json()["cells"])
+    assert (
+        site.client.get("/api/v1/statistics/deaths", params={"purpose": "PUBHLTH"}, headers=headers).status_code == 403
+    )
+
+
+def test_public_checkpoint_and_openapi(site: Site) -> None:
+    assert site.client.get("/openapi.json").status_code == 200
+    checkpoint = site.client.get("/api/v1/audit/checkpoint")
+    assert checkpoint.status_code in (200, 404)
+    assert "李秀英" not in checkpoint.text
