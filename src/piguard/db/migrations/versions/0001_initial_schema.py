@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 17:59:18.709526
+Create Date: 2026-11-28 18:14:39.954789
 """
 
 from __future__ import annotations
@@ -56,16 +56,13 @@ def upgrade() -> None:
         sa.Column("leaf_hash", sa.LargeBinary(length=32), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.Column("event_id", sa.String(length=128), nullable=False),
-        sa.Column("time", piguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("time_us", sa.BigInteger(), nullable=False),
         sa.Column("user_id", sa.String(length=128), nullable=False),
         sa.Column("subject_id", sa.String(length=128), nullable=True),
         sa.PrimaryKeyConstraint("idx", name=op.f("pk_ledger_entries")),
     )
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_ledger_entries_event_id"), ["event_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_ledger_entries_subject_id"), ["subject_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_ledger_entries_time"), ["time"], unique=False)
-        batch_op.create_index(batch_op.f("ix_ledger_entries_user_id"), ["user_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_ledger_entries_time_us"), ["time_us"], unique=False)
 
     op.create_table(
         "ledger_head",
@@ -82,6 +79,7 @@ def upgrade() -> None:
         sa.Column("idx", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
         sa.PrimaryKeyConstraint("level", "idx", name=op.f("pk_ledger_nodes")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "login_throttles",
@@ -444,10 +442,7 @@ def downgrade() -> None:
     op.drop_table("ledger_nodes")
     op.drop_table("ledger_head")
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_ledger_entries_user_id"))
-        batch_op.drop_index(batch_op.f("ix_ledger_entries_time"))
-        batch_op.drop_index(batch_op.f("ix_ledger_entries_subject_id"))
-        batch_op.drop_index(batch_op.f("ix_ledger_entries_event_id"))
+        batch_op.drop_index(batch_op.f("ix_ledger_entries_time_us"))
 
     op.drop_table("ledger_entries")
     op.drop_table("ledger_checkpoints")

@@ -1,0 +1,5 @@
+"""``python -m piguard`` runs the CLI."""
+
+from piguard.cli.main import run
+
+run()
