@@ -40,6 +40,19 @@ class HandleBinding:
     expires_at: datetime
 
 
+def live_handles(*, session: Session, viewer_id: str, resource_id: str, purpose: str, at: datetime) -> dict[str, str]:
+    """The viewer's live handles on one record for one purpose, by target (one query per view)."""
+    rows = session.execute(
+        select(ContactHandle.target, ContactHandle.handle).where(
+            ContactHandle.viewer_id == viewer_id,
+            ContactHandle.resource_id == resource_id,
+            ContactHandle.purpose == purpose,
+            ContactHandle.expires_at > at,
+        )
+    ).all()
+    return {target: handle for target, handle in rows}
+
+
 def issue(
     *,
     session: Session,
@@ -51,20 +64,18 @@ def issue(
     purpose: str,
     expires_at: datetime,
     at: datetime | None = None,
+    live: dict[str, str] | None = None,
 ) -> str:
-    """The viewer's handle for this target, reusing a live one so a screen refresh keeps the number."""
+    """The viewer's handle for this target, reusing a live one so a screen refresh keeps the number.
+
+    ``live`` is the result of ``live_handles`` for this viewer, record and purpose, when the
+    caller already has it.
+    """
     now = at or utcnow()
-    existing = session.scalars(
-        select(ContactHandle).where(
-            ContactHandle.viewer_id == viewer_id,
-            ContactHandle.resource_id == resource_id,
-            ContactHandle.target == target,
-            ContactHandle.purpose == purpose,
-        )
-    ).all()
-    for handle in existing:
-        if handle.expires_at > now:
-            return handle.handle
+    if live is None:
+        live = live_handles(session=session, viewer_id=viewer_id, resource_id=resource_id, purpose=purpose, at=now)
+    if target in live:
+        return live[target]
     value = _new_handle(session)
     session.add(
         ContactHandle(
@@ -79,6 +90,7 @@ def issue(
             expires_at=expires_at,
         )
     )
+    live[target] = value
     return value
 
 

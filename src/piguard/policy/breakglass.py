@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, literal, select
 from sqlalchemy.orm import Session
 
 from piguard.errors import ConflictError, InputError, NotFoundError
@@ -50,17 +51,22 @@ def grant(
     return row
 
 
+MARKER = "__breakglass__"
+
+
+def active_query(*, account_id: str, report_id: str, at: datetime) -> Select[Any]:
+    """A query yielding ``MARKER`` once per live grant (to combine with the relationship query)."""
+    return select(literal(MARKER).label("kind")).where(
+        BreakGlassGrant.account_id == account_id,
+        BreakGlassGrant.report_id == report_id,
+        BreakGlassGrant.granted_at <= at,
+        BreakGlassGrant.expires_at > at,
+    )
+
+
 def active(*, session: Session, account_id: str, report_id: str, at: datetime) -> bool:
     """Whether the account holds a live grant for this record."""
-    found = session.scalar(
-        select(BreakGlassGrant.id).where(
-            BreakGlassGrant.account_id == account_id,
-            BreakGlassGrant.report_id == report_id,
-            BreakGlassGrant.granted_at <= at,
-            BreakGlassGrant.expires_at > at,
-        )
-    )
-    return found is not None
+    return session.scalar(active_query(account_id=account_id, report_id=report_id, at=at)) is not None
 
 
 def pending_review(*, session: Session) -> Sequence[BreakGlassGrant]:

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 from piguard.errors import NotFoundError, PiguardError
 from piguard.identity.schemas import Principal
 from piguard.minimize.contexts import disclosed_fields, parse_context, project
-from piguard.policy import breakglass
 from piguard.policy.pdp import AccessRequest, ResourceRef
 from piguard.policy.purposes import parse_purpose
 from piguard.records import service as records
@@ -21,6 +20,7 @@ from piguard.records.guard import (
     handle_issuer,
     record_event,
     refuse,
+    report_access_facts,
     subject_of,
 )
 
@@ -48,20 +48,15 @@ def read_report(
     if record is None:
         return refuse(session, principal, draft, NotFoundError("death report not found"), at)
     draft.subject_id = record.subject_id
+    kinds, glass = report_access_facts(session=session, account_id=principal.account_id, report_id=record.id, at=at)
     request = AccessRequest(
         subject=subject_of(session=session, principal=principal, at=at),
         action="read",
         resource=ResourceRef("DeathReport", record.id, records.report_resource_attrs(record)),
         purpose=draft.purpose,
         display_context=display,
-        relationships=records.relationships_for(
-            session=session,
-            account_id=principal.account_id,
-            resource_type="death_report",
-            resource_id=record.id,
-            at=at,
-        ),
-        breakglass=breakglass.active(session=session, account_id=principal.account_id, report_id=record.id, at=at),
+        relationships=kinds,
+        breakglass=glass,
     )
     decision = guard.engine.decide(request)
     if not decision.allowed:

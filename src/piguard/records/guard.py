@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session
 
 from piguard.config import Settings
@@ -21,6 +22,7 @@ from piguard.ids import new_id
 from piguard.interchange.events import AccessEvent
 from piguard.ledger import service as ledger
 from piguard.minimize import handles
+from piguard.policy import breakglass
 from piguard.policy.pdp import Decision, PolicyEngine, Subject
 from piguard.records import service as records
 from piguard.records.schemas import DispatchRecord, ReportRecord
@@ -158,10 +160,18 @@ def handle_issuer(
     resource_type = "dispatch" if isinstance(record, DispatchRecord) else "death_report"
     subject = record.subject_id if isinstance(record, ReportRecord) else None
 
+    live: dict[str, str] | None = None
+
     def issue(*, target: str, phone: str | None) -> str | None:
+        nonlocal live
         if not phone:
             return None
+        if live is None:
+            live = handles.live_handles(
+                session=session, viewer_id=principal.account_id, resource_id=record.id, purpose=purpose, at=at
+            )
         return handles.issue(
+            live=live,
             session=session,
             viewer_id=principal.account_id,
             resource_type=resource_type,
@@ -174,3 +184,15 @@ def handle_issuer(
         )
 
     return issue
+
+
+def report_access_facts(
+    *, session: Session, account_id: str, report_id: str, at: datetime
+) -> tuple[frozenset[str], bool]:
+    """The account's live relationship kinds to a report and whether it holds a break-glass grant (one query)."""
+    kinds = records.relationship_kinds_query(
+        account_id=account_id, resource_type="death_report", resource_id=report_id, at=at
+    )
+    both = union_all(kinds, breakglass.active_query(account_id=account_id, report_id=report_id, at=at))
+    found = set(session.scalars(select(both.subquery().c.kind)).all())
+    return frozenset(found - {breakglass.MARKER}), breakglass.MARKER in found

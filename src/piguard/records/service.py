@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from piguard.db.base import utcnow
 from piguard.errors import ConflictError, InputError, NotFoundError
@@ -123,20 +123,24 @@ def _valid_at(at: datetime) -> Any:
     )
 
 
+def relationship_kinds_query(*, account_id: str, resource_type: str, resource_id: str, at: datetime) -> Select[Any]:
+    """The kinds of live relationship an account holds to a record, as a query (to combine with others)."""
+    return select(TaskRelationship.kind).where(
+        TaskRelationship.account_id == account_id,
+        TaskRelationship.resource_type == resource_type,
+        TaskRelationship.resource_id == resource_id,
+        _valid_at(at),
+    )
+
+
 def relationships_for(
     *, session: Session, account_id: str, resource_type: str, resource_id: str, at: datetime | None = None
 ) -> frozenset[str]:
     """The kinds of relationship an account holds to a record right now."""
-    moment = at or utcnow()
-    kinds = session.scalars(
-        select(TaskRelationship.kind).where(
-            TaskRelationship.account_id == account_id,
-            TaskRelationship.resource_type == resource_type,
-            TaskRelationship.resource_id == resource_id,
-            _valid_at(moment),
-        )
-    ).all()
-    return frozenset(kinds)
+    query = relationship_kinds_query(
+        account_id=account_id, resource_type=resource_type, resource_id=resource_id, at=at or utcnow()
+    )
+    return frozenset(session.scalars(query).all())
 
 
 def related_ids_query(*, account_id: str, resource_type: str, at: datetime) -> Select[Any]:
@@ -367,8 +371,13 @@ def correct_report(
 
 def get_report_record(*, session: Session, report_id: str) -> ReportRecord | None:
     """The full stored report as a snapshot for the minimiser, or None."""
-    report = session.scalar(
-        select(DeathReport).options(selectinload(DeathReport.relatives)).where(DeathReport.id == report_id)
+    # One round trip: the report joined with its relatives.
+    report = (
+        session.scalars(
+            select(DeathReport).options(joinedload(DeathReport.relatives)).where(DeathReport.id == report_id)
+        )
+        .unique()
+        .one_or_none()
     )
     return ReportRecord.model_validate(report) if report is not None else None
 
