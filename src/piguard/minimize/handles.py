@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from piguard.db.base import utcnow
@@ -40,17 +40,18 @@ class HandleBinding:
     expires_at: datetime
 
 
+_LIVE = select(ContactHandle.target, ContactHandle.handle).where(
+    ContactHandle.viewer_id == bindparam("viewer_id"),
+    ContactHandle.resource_id == bindparam("resource_id"),
+    ContactHandle.purpose == bindparam("purpose"),
+    ContactHandle.expires_at > bindparam("at"),
+)
+
+
 def live_handles(*, session: Session, viewer_id: str, resource_id: str, purpose: str, at: datetime) -> dict[str, str]:
     """The viewer's live handles on one record for one purpose, by target (one query per view)."""
-    rows = session.execute(
-        select(ContactHandle.target, ContactHandle.handle).where(
-            ContactHandle.viewer_id == viewer_id,
-            ContactHandle.resource_id == resource_id,
-            ContactHandle.purpose == purpose,
-            ContactHandle.expires_at > at,
-        )
-    ).all()
-    return {target: handle for target, handle in rows}
+    params = {"viewer_id": viewer_id, "resource_id": resource_id, "purpose": purpose, "at": at}
+    return {target: handle for target, handle in session.execute(_LIVE, params).all()}
 
 
 def issue(

@@ -54,7 +54,7 @@ def grant(
 MARKER = "__breakglass__"
 
 
-def active_query(*, account_id: str, report_id: str, at: datetime) -> Select[Any]:
+def active_query(*, account_id: Any, report_id: Any, at: Any) -> Select[Any]:
     """A query yielding ``MARKER`` once per live grant (to combine with the relationship query)."""
     return select(literal(MARKER).label("kind")).where(
         BreakGlassGrant.account_id == account_id,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import select, union_all
+from sqlalchemy import BindParameter, bindparam, select, union_all
 from sqlalchemy.orm import Session
 
 from piguard.config import Settings
@@ -186,13 +186,22 @@ def handle_issuer(
     return issue
 
 
+def _access_facts_statement() -> Any:
+    # Built once: constructing and cache-keying the statement per request costs more than running it.
+    moment: BindParameter[datetime] = bindparam("at")
+    kinds = records.relationship_kinds_query(
+        account_id=bindparam("account_id"), resource_type="death_report", resource_id=bindparam("report_id"), at=moment
+    )
+    glass = breakglass.active_query(account_id=bindparam("account_id"), report_id=bindparam("report_id"), at=moment)
+    return select(union_all(kinds, glass).subquery().c.kind)
+
+
+_ACCESS_FACTS = _access_facts_statement()
+
+
 def report_access_facts(
     *, session: Session, account_id: str, report_id: str, at: datetime
 ) -> tuple[frozenset[str], bool]:
     """The account's live relationship kinds to a report and whether it holds a break-glass grant (one query)."""
-    kinds = records.relationship_kinds_query(
-        account_id=account_id, resource_type="death_report", resource_id=report_id, at=at
-    )
-    both = union_all(kinds, breakglass.active_query(account_id=account_id, report_id=report_id, at=at))
-    found = set(session.scalars(select(both.subquery().c.kind)).all())
+    found = set(session.scalars(_ACCESS_FACTS, {"account_id": account_id, "report_id": report_id, "at": at}).all())
     return frozenset(found - {breakglass.MARKER}), breakglass.MARKER in found

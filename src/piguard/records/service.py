@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from piguard.db.base import utcnow
@@ -123,7 +123,7 @@ def _valid_at(at: datetime) -> Any:
     )
 
 
-def relationship_kinds_query(*, account_id: str, resource_type: str, resource_id: str, at: datetime) -> Select[Any]:
+def relationship_kinds_query(*, account_id: Any, resource_type: Any, resource_id: Any, at: Any) -> Select[Any]:
     """The kinds of live relationship an account holds to a record, as a query (to combine with others)."""
     return select(TaskRelationship.kind).where(
         TaskRelationship.account_id == account_id,
@@ -369,16 +369,15 @@ def correct_report(
     return report
 
 
+_REPORT_WITH_RELATIVES = (
+    select(DeathReport).options(joinedload(DeathReport.relatives)).where(DeathReport.id == bindparam("report_id"))
+)
+
+
 def get_report_record(*, session: Session, report_id: str) -> ReportRecord | None:
     """The full stored report as a snapshot for the minimiser, or None."""
-    # One round trip: the report joined with its relatives.
-    report = (
-        session.scalars(
-            select(DeathReport).options(joinedload(DeathReport.relatives)).where(DeathReport.id == report_id)
-        )
-        .unique()
-        .one_or_none()
-    )
+    # One round trip: the report joined with its relatives (statement built once, see _REPORT_WITH_RELATIVES).
+    report = session.scalars(_REPORT_WITH_RELATIVES, {"report_id": report_id}).unique().one_or_none()
     return ReportRecord.model_validate(report) if report is not None else None
 
 
