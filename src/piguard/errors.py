@@ -69,7 +69,7 @@ class AccountLockedError(AuthenticationError):
         super().__init__(f"account temporarily locked; retry after {retry_after} s")
 
 
-class AccessDenied(PiguardError):
+class AccessDenied(PiguardError):  # noqa: N818 - a decision, not a malfunction
     """The policy denied the request."""
 
     def __init__(self, reason: str, *, policy_ids: tuple[str, ...] = ()) -> None:
