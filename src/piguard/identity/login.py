@@ -8,13 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from piguard.config import Settings
 from piguard.db.base import utcnow
-from piguard.errors import AccountLockedError, AuthenticationError, ConflictError, InputError, NotFoundError
+from piguard.errors import (
+    AccountLockedError,
+    AuthenticationError,
+    ConflictError,
+    InputError,
+    NotFoundError,
+    PiguardError,
+)
 from piguard.identity import audit, passwords, throttle, tokens, totp
 from piguard.identity.accounts import normalise_username
 from piguard.identity.models import Account, LoginSession
@@ -84,7 +92,13 @@ def login(
             return refuse(None, "too many failed logins from this source address", AccountLockedError(wait))
 
     name = normalise_username(username)
-    account = session.scalars(select(Account).where(Account.username == name)).first()
+    # Locked so two logins racing with the same code cannot both pass the replay check.
+    account = session.scalars(
+        select(Account)
+        .where(Account.username == name)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
     key = throttle.account_key(account.id) if account else throttle.name_key(name)
     counter = throttle.load(session, key, now=now)
     wait = throttle.wait_seconds(counter, now=now, window_seconds=window, backoff=True)
@@ -213,3 +227,75 @@ def logout(*, session: Session, principal: Principal, now: datetime | None = Non
     if principal.kind != "human" or principal.session_id is None:
         raise InputError("API keys have no session to log out of", where="authorization")
     end_session(session=session, principal=principal, session_id=principal.session_id, reason="logout", now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordChange:
+    """The result of a password change: sessions revoked, or the error to raise after committing."""
+
+    sessions_revoked: int = 0
+    error: PiguardError | None = None
+
+    def unwrap(self) -> int:
+        """The number of other sessions revoked, or raise the refusal (after the commit)."""
+        if self.error is not None:
+            raise self.error
+        return self.sessions_revoked
+
+
+def change_password(
+    *,
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    current_password: str,
+    new_password: str,
+    now: datetime | None = None,
+) -> PasswordChange:
+    """Replace your password (current one required); your other sessions are revoked.
+
+    Wrong current passwords count towards the account's lockout, so a stolen token cannot be
+    used to guess the password here either.
+    """
+    now = now or utcnow()
+    if principal.kind != "human" or principal.session_id is None:
+        raise InputError("service accounts have no password", where="authorization")
+    passwords.check_password_rules(new_password, where="new_password")
+    if new_password == current_password:
+        raise InputError("must differ from the current password", where="new_password")
+    account = session.scalars(
+        select(Account).where(Account.id == principal.account_id).with_for_update()
+    ).one()
+    counter = throttle.load(session, throttle.account_key(account.id), now=now)
+    window = settings.login_lockout_seconds
+
+    def record(outcome: Literal["allowed", "denied"], reason: str) -> None:
+        audit.record(
+            session, at=now, action="update", account=account, outcome=outcome, reason=reason,
+            terminal_id=principal.terminal_id, session_id=principal.session_id, source_ip=principal.source_ip,
+            resource_type="account", resource_id=account.id,
+        )
+
+    wait = throttle.wait_seconds(counter, now=now, window_seconds=window, backoff=True)
+    if wait is not None:
+        record("denied", "password change refused: locked or backing off after repeated failures")
+        return PasswordChange(error=AccountLockedError(wait))
+    if not passwords.verify_password(account.password_hash, current_password):
+        locked = throttle.fail(counter, now=now, max_failures=settings.login_max_failures, lockout_seconds=window)
+        record("denied", "password change refused: wrong current password" + ("; now locked" if locked else ""))
+        error = AccountLockedError(window) if locked else AuthenticationError("current password is wrong")
+        return PasswordChange(error=error)
+    throttle.clear(session, counter)
+    account.password_hash = passwords.hash_password(new_password)
+    others = session.scalars(
+        select(LoginSession).where(
+            LoginSession.account_id == account.id,
+            LoginSession.id != principal.session_id,
+            LoginSession.revoked_at.is_(None),
+            LoginSession.expires_at > now,
+        )
+    ).all()
+    for other in others:
+        other.revoked_at = now
+    record("allowed", f"password changed; {len(others)} other session(s) revoked")
+    return PasswordChange(sessions_revoked=len(others))

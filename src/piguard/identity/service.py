@@ -22,14 +22,16 @@ from piguard.identity.accounts import (
     revoke_api_key,
     training_valid_until,
 )
-from piguard.identity.login import LoginOutcome, end_session, login, logout
+from piguard.identity.login import LoginOutcome, PasswordChange, change_password, end_session, login, logout
 from piguard.identity.schemas import Principal
 from piguard.identity.sessions import authenticate_token, list_sessions
 
 __all__ = [
     "MANDATORY_COURSE",
     "LoginOutcome",
+    "PasswordChange",
     "authenticate_token",
+    "change_password",
     "create_account",
     "create_api_key",
     "disable_account",

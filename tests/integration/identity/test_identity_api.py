@@ -169,3 +169,21 @@ def test_concurrent_failures_all_count(api: Api) -> None:
     assert sorted(results) == ["AccountLockedError", "AuthenticationError", "AuthenticationError"]
     assert api.event_count() == before + 3
     assert api.login("wang.fang").status_code == 429
+
+
+def test_change_password_route(api: Api) -> None:
+    token = token_of(api.login("li.na"))
+    short = api.client.post(
+        "/api/v1/me/password", headers=bearer(token), json={"current_password": "x", "new_password": "short"}
+    )
+    assert short.status_code == 422
+    assert short.json()["errors"][0]["field"] == "new_password"
+    body = {"current_password": "wrong password!!", "new_password": "a brand new passphrase"}
+    before = api.event_count()
+    assert api.client.post("/api/v1/me/password", headers=bearer(token), json=body).status_code == 401
+    assert api.event_count() == before + 1  # the refusal was committed
+    body["current_password"] = "correct horse battery"
+    done = api.client.post("/api/v1/me/password", headers=bearer(token), json=body)
+    assert done.status_code == 200
+    assert done.json() == {"sessions_revoked": 0}
+    assert api.login("li.na", offset=1, password="a brand new passphrase").status_code == 200

@@ -327,3 +327,41 @@ def test_bad_login_input_names_the_field(session: Session, id_settings: Settings
     with pytest.raises(InputError) as info:
         attempt(session, id_settings, account, at=T0, terminal="x" * 65)
     assert info.value.where == "terminal_id"
+
+
+def test_change_password_revokes_other_sessions_and_counts_wrong_attempts(
+    session: Session, id_settings: Settings, make_account: MakeAccount
+) -> None:
+    account = make_account("wang.fang")
+    other = attempt(session, id_settings, account, at=T0, terminal="ws-101")
+    mine = attempt(session, id_settings, account, at=T0 + timedelta(seconds=30), terminal="ws-202")
+    me = auth(session, mine.access_token, terminal="ws-202", at=T0 + timedelta(seconds=31))
+    new = "a brand new passphrase"
+    with pytest.raises(InputError) as info:
+        identity.change_password(
+            session=session, settings=id_settings, principal=me, current_password=PASSWORD, new_password="short"
+        )
+    assert info.value.where == "new_password"
+    wrong = identity.change_password(
+        session=session, settings=id_settings, principal=me, current_password="not my password", new_password=new
+    )
+    with pytest.raises(AuthenticationError):
+        wrong.unwrap()
+    assert events(session)[-1].outcome == "denied"
+    assert session.get(LoginThrottle, f"acct:{account.account.id}").failures == 1  # type: ignore[union-attr]
+    done = identity.change_password(
+        session=session,
+        settings=id_settings,
+        principal=me,
+        current_password=PASSWORD,
+        new_password=new,
+        now=T0 + timedelta(seconds=40),
+    )
+    assert done.unwrap() == 1
+    assert events(session)[-1].reason == "password changed; 1 other session(s) revoked"
+    with pytest.raises(AuthenticationError):
+        auth(session, other.access_token, at=T0 + timedelta(seconds=41))
+    assert auth(session, mine.access_token, terminal="ws-202", at=T0 + timedelta(seconds=41))
+    with pytest.raises(AuthenticationError):
+        attempt(session, id_settings, account, at=T0 + timedelta(seconds=60))
+    attempt(session, id_settings, account, at=T0 + timedelta(seconds=90), password=new)

@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
-from piguard.api.deps import PrincipalDep, SessionDep
+from piguard.api.deps import PrincipalDep, SessionDep, SettingsDep
 from piguard.identity import service as identity
 from piguard.identity.schemas import SessionInfo
 
@@ -38,6 +38,21 @@ class SessionList(BaseModel):
 
     count: int
     items: list[SessionInfo]
+
+
+class PasswordChangeRequest(BaseModel):
+    """Your current password and the new one (12-128 characters)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=128)
+    new_password: str = Field(min_length=12, max_length=128)
+
+
+class PasswordChanged(BaseModel):
+    """How many of your other sessions were ended by the change."""
+
+    sessions_revoked: int
 
 
 @router.get("", response_model=Me)
@@ -72,3 +87,20 @@ def revoke_session(session_id: SessionId, session: SessionDep, principal: Princi
     with session.begin():
         identity.revoke_session(session=session, principal=principal, session_id=session_id)
     return Response(status_code=204)
+
+
+@router.post("/password", response_model=PasswordChanged)
+def change_password(
+    body: PasswordChangeRequest, session: SessionDep, settings: SettingsDep, principal: PrincipalDep
+) -> PasswordChanged:
+    """Change your password; your other sessions are revoked. Wrong current passwords count towards lockout."""
+    with session.begin():
+        outcome = identity.change_password(
+            session=session,
+            settings=settings,
+            principal=principal,
+            current_password=body.current_password,
+            new_password=body.new_password,
+        )
+    # Raised after the commit, so a wrong current password is counted and recorded.
+    return PasswordChanged(sessions_revoked=outcome.unwrap())
