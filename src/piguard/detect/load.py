@@ -66,6 +66,7 @@ class LoadStats:
     events_read: int
     events_invalid: int
     quarantine: Path | None
+    exact_reads: int = 0  # files DuckDB could not take directly, re-read row by row
 
 
 def connect(
@@ -95,9 +96,17 @@ def _scan(path: Path) -> str:
     if fmt in ("csv", "tsv"):
         delim = "\\t" if fmt == "tsv" else ","
         return f"read_csv('{quoted}', header=true, all_varchar=true, delim=E'{delim}', quote='\"', escape='\"')"
-    if fmt == "jsonl":
-        return f"read_json('{quoted}', format='newline_delimited', sample_size=-1)"
-    return f"read_json('{quoted}', format='array', sample_size=-1)"
+    # Known columns are declared, so DuckDB need not sample the file; unknown fields are ignored.
+    layout = "newline_delimited" if fmt == "jsonl" else "array"
+    return f"read_json('{quoted}', format='{layout}', columns={_JSON_COLUMNS}, ignore_errors=false)"
+
+
+_JSON_COLUMNS = "{" + ", ".join(
+    f"'{name}': '{'VARCHAR[]' if name in ('fields', 'result_subject_ids') else 'VARCHAR'}'"
+    for name in ("event_id", "time", "user_id", "role", "org_id", "terminal_id", "session_id", "source_ip",
+                 "action", "resource_type", "resource_id", "subject_id", "fields", "purpose", "outcome",
+                 "reason", "query", "result_count", "result_subject_ids")
+) + "}"
 
 
 def _columns(con: duckdb.DuckDBPyConnection, scan: str) -> dict[str, str]:
@@ -117,7 +126,7 @@ def _list(col: str, present: dict[str, str]) -> str:
     if col not in present:
         return "CAST(NULL AS VARCHAR)"
     if present[col].endswith("[]"):
-        joined = f"array_to_string(list_filter(\"{col}\", x -> x IS NOT NULL AND x <> ''), ';')"
+        joined = f"array_to_string(list_filter(\"{col}\", lambda x: x IS NOT NULL AND x <> ''), ';')"
     else:
         joined = f"trim(CAST(\"{col}\" AS VARCHAR), '; ')"
     return f"CASE WHEN coalesce({joined}, '') = '' THEN NULL ELSE ';' || {joined} || ';' END"
@@ -171,7 +180,7 @@ def load_events(
     if not paths:
         raise InputError("no events file given")
     con.execute(f"CREATE OR REPLACE TABLE events ({_ddl(EVENT_SCHEMA)})")
-    invalid = 0
+    invalid = exact = 0
     quarantined: list[dict[str, Any]] = []
     for path in paths:
         if not path.exists():
@@ -186,6 +195,7 @@ def load_events(
         except duckdb.Error:
             fast_ok = False  # DuckDB could not parse it; the exact reader below names the row
         if not fast_ok:
+            exact += 1
             bad = _load_events_exactly(con, path, skip_invalid=skip_invalid)
             invalid += len(bad)
             quarantined.extend(bad)
@@ -195,7 +205,8 @@ def load_events(
         con.execute("DELETE FROM events WHERE ts < ?", [cutoff])
     row = con.execute("SELECT count(*) FROM events").fetchone()
     written = _write_quarantine(quarantine, quarantined) if quarantined else None
-    return LoadStats(events_read=int(row[0]) if row else 0, events_invalid=invalid, quarantine=written)
+    return LoadStats(events_read=int(row[0]) if row else 0, events_invalid=invalid, quarantine=written,
+                     exact_reads=exact)
 
 
 def _ddl(schema: pa.Schema) -> str:

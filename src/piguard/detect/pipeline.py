@@ -143,6 +143,7 @@ def _findings(engine: Engine, detectors: Sequence[Detector],
                 event_ids=tuple(str(e["event_id"]) for e in rows),
                 subject_ids=tuple(dict.fromkeys(str(e["subject_id"]) for e in rows if e["subject_id"])),
                 text=det.explain(count=count, expected=peer.mean),
+                event_times=tuple(_ts(e["ts"]) for e in rows),
             ))
     return by_user
 

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from scipy import stats
 
 MIN_GROUP = 5
-MIN_MEAN = 0.05
+MIN_MEAN = 0.001
+SHRINK = 5.0
 TRIM = 0.10
 DEFAULT_PRIOR = 0.01
 
@@ -56,18 +57,38 @@ def peer_keys(groups: Mapping[str, tuple[str, str]]) -> dict[str, tuple[str, ...
     return keys
 
 
+def _trimmed(values: list[int]) -> list[int]:
+    values = sorted(values)
+    drop = int(len(values) * TRIM) + 1 if len(values) >= MIN_GROUP else 0
+    return values[: len(values) - drop] or values
+
+
 def peer_stats(counts: Mapping[str, int], keys: Mapping[str, tuple[str, ...]]) -> dict[tuple[str, ...], PeerStats]:
-    """Trimmed mean and variance of ``counts`` (absent users count 0) per peer group."""
+    """Trimmed mean and variance of ``counts`` (absent users count 0) per peer group.
+
+    A group's mean is shrunk towards its role's mean (``SHRINK`` pseudo-members), and the
+    role's mean carries half a pseudo-count, so a detector that never fires among hundreds
+    of peers gets a small but non-zero rate instead of an arbitrary floor.
+    """
     members: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    by_role: dict[str, list[int]] = defaultdict(list)
     for user, key in keys.items():
         members[key].append(counts.get(user, 0))
+        if key:
+            by_role[key[0]].append(counts.get(user, 0))
+    everyone = _trimmed([counts.get(u, 0) for u in keys]) or [0]
+    overall = (sum(everyone) + 0.5) / len(everyone)
+    role_mean = {}
+    for role, values in by_role.items():
+        kept = _trimmed(values)
+        role_mean[role] = (sum(kept) + SHRINK * overall) / (len(kept) + SHRINK)
     result: dict[tuple[str, ...], PeerStats] = {}
     for key, values in members.items():
-        values.sort()
-        drop = int(len(values) * TRIM) + 1 if len(values) >= MIN_GROUP else 0
-        kept = values[: len(values) - drop] or values
-        mean = sum(kept) / len(kept)
-        var = sum((v - mean) ** 2 for v in kept) / max(len(kept) - 1, 1)
+        kept = _trimmed(values)
+        prior = role_mean.get(key[0], overall) if key else overall
+        mean = (sum(kept) + SHRINK * prior) / (len(kept) + SHRINK)
+        raw_mean = sum(kept) / len(kept)
+        var = sum((v - raw_mean) ** 2 for v in kept) / max(len(kept) - 1, 1)
         result[key] = PeerStats(mean=max(mean, MIN_MEAN), var=max(var, mean, MIN_MEAN))
     return result
 

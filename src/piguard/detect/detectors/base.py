@@ -25,6 +25,7 @@ class Finding:
     event_ids: tuple[str, ...]
     subject_ids: tuple[str, ...]
     text: str
+    event_times: tuple[datetime, ...] = ()
 
 
 class Detector:

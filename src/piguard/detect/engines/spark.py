@@ -7,6 +7,7 @@ view, and materialised steps are cached views, so the statements are those DuckD
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,14 @@ class SparkEngine:
         except ImportError:
             raise DetectionError("the Spark engine needs pyspark (pip install pyspark)") from None
         # Spark's Python workers must use this interpreter; times are UTC throughout.
-        os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)  # type: ignore[attr-defined]
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = (
             SparkSession.builder.appName("piguard-detect")
             .master(master or os.environ.get("PIGUARD_SPARK_MASTER", "local[2]"))
             .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.sql.shuffle.partitions", os.environ.get("PIGUARD_SPARK_PARTITIONS", "8"))
+            .config("spark.sql.shuffle.partitions", os.environ.get("PIGUARD_SPARK_PARTITIONS", "4"))
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.ansi.enabled", "false")
             .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
         )
