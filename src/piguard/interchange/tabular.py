@@ -233,7 +233,10 @@ class BatchWriter:
         self._stream: Any = None
         self._csv: Any = None
         if self.format == "parquet":
-            self._parquet = pq.ParquetWriter(path, schema, compression="zstd")
+            # Statistics only on the time column: min/max of unique ids cost time and help no one.
+            stats = ["time"] if "time" in schema.names else False
+            self._parquet = pq.ParquetWriter(path, schema, compression="zstd",
+                                             write_statistics=stats)
         else:
             codec = "gzip" if path.name.lower().endswith(".gz") else None
             self._stream = pa.output_stream(str(path), compression=codec)
@@ -246,7 +249,6 @@ class BatchWriter:
 
     def write(self, batch: Any) -> None:
         """Append a ``pyarrow.RecordBatch`` (or Table) with this writer's schema."""
-        import pyarrow as pa
         import pyarrow.csv as pacsv
 
         if batch.num_rows == 0:

@@ -69,15 +69,15 @@ def build_slots(rng: np.random.Generator, w: World) -> Slots:
                  physicians=phys, nurses=nurses)
 
 
-def _team(slots: Slots, pool_key: np.ndarray, serial: np.ndarray, pools: list[np.ndarray],
-          j: int) -> np.ndarray:
-    out = np.full(len(serial), -1, np.int64)
-    for key in np.unique(pool_key):
-        pool = pools[int(key)]
-        mask = pool_key == key
-        if len(pool):
-            out[mask] = pool[(serial[mask] * 7 + j * 13) % len(pool)]
-    return out
+def _team(pool_key: np.ndarray, serial: np.ndarray, pools: list[np.ndarray], j: int
+          ) -> np.ndarray:
+    # Member j of each stay's team: a deterministic pick from the stay's ward pool.
+    sizes = np.array([len(p) for p in pools], np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    flat = np.concatenate([*pools, np.array([-1], np.int64)]).astype(np.int64)
+    size = sizes[pool_key]
+    pick = starts[pool_key] + (serial * 7 + j * 13) % np.maximum(size, 1)
+    return np.where(size > 0, flat[np.where(size > 0, pick, len(flat) - 1)], -1)
 
 
 @dataclass
@@ -97,10 +97,10 @@ def inpatients(
     n = len(slots.hospital)
     stay = (day + slots.phase) // slots.los
     serial = np.arange(n, dtype=np.int64) * STAY_SERIAL + stay
-    admitted = (stay * slots.los - slots.phase) * DAY + 10 * HOUR
+    admitted = (stay * slots.los - slots.phase) * DAY
     discharged = admitted + slots.los * DAY
     key = slots.hospital * len(DEPARTMENTS) + slots.dept
-    team = np.stack([_team(slots, key, serial, pools, j) for pools in
+    team = np.stack([_team(key, serial, pools, j) for pools in
                      (slots.physicians, slots.nurses) for j in range(TEAM)], axis=1)
     # Who reads today: Poisson reads per bed, each by a random team member who is on shift.
     counts = rng.poisson(w.scale.events_per_bed_day, n)

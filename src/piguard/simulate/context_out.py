@@ -13,7 +13,7 @@ from piguard.interchange.tabular import BatchWriter
 from piguard.simulate import data
 from piguard.simulate.calls import DayCalls
 from piguard.simulate.columns import CALLER_BASE
-from piguard.simulate.export import _coded, _dict, rfc3339, subject_name
+from piguard.simulate.export import _coded, _dict, render_subjects, rfc3339
 from piguard.simulate.workflows import RELATIONSHIP_KINDS, Deaths, Rel
 from piguard.simulate.world import World
 
@@ -94,7 +94,7 @@ class ContextWriters:
         width = self.compound_start[district + 1] - low
         compound = low + rng.integers(0, 1 << 30, n) % width
         self._write("subjects", {
-            "subject_id": _coded(subj, lambda s: subject_name(self.w, s)),
+            "subject_id": _coded(subj, lambda s: render_subjects(self.w, s)),
             "death_time": self._time(np.zeros(n, np.int64), np.ones(n, bool)),
             "district": _dict(district, self.districts),
             "compound": _dict(compound, self.compounds),
@@ -120,7 +120,7 @@ class ContextWriters:
             return
         self._write("relationships", {
             "user_id": _dict(rel.user, self.w.staff_ids),
-            "subject_id": _coded(rel.subj, lambda s: subject_name(self.w, s)),
+            "subject_id": _coded(rel.subj, lambda s: render_subjects(self.w, s)),
             "kind": _dict(rel.kind, RELATIONSHIP_KINDS),
             "valid_from": self._time(rel.start),
             "valid_to": self._time(rel.end, rel.end < 0),

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -72,12 +73,8 @@ def check_output(out: Path) -> None:
         raise InputError("directory is not writable", where=str(parent))
 
 
-def simulate(
-    *, out: Path, seed: int = 0, scale: str = "demo", days: int | None = None,
-    scenarios: tuple[str, ...] = SCENARIOS, fmt: str = "jsonl",
-    progress: Callable[[int, int], None] | None = None,
-) -> dict[str, Any]:
-    """Generate the city and write every output file into ``out`` atomically; returns the manifest."""
+def validate_request(*, out: Path, seed: int, scale: str, days: int | None, fmt: str) -> int:
+    """Check every parameter before anything is written; returns the number of days."""
     config = get_scale(scale)
     days = config.default_days if days is None else days
     check_parameters(seed=seed, days=days)
@@ -85,6 +82,16 @@ def simulate(
         raise InputError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}",
                          where="--format")
     check_output(out)
+    return days
+
+
+def simulate(
+    *, out: Path, seed: int = 0, scale: str = "demo", days: int | None = None,
+    scenarios: tuple[str, ...] = SCENARIOS, fmt: str = "jsonl",
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Generate the city and write every output file into ``out`` atomically; returns the manifest."""
+    days = validate_request(out=out, seed=seed, scale=scale, days=days, fmt=fmt)
     tmp = out.resolve().parent / f".{out.name}.partial-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -115,7 +122,8 @@ def _run(
     slots = background.build_slots(np.random.default_rng([seed, 10]), w)
     outcome = run_scenarios(w, d, scenarios, seed=seed)
     extras = outcome.extras
-    pending = concat(outcome.blocks)
+    pending = _Pending()
+    pending.add(concat(outcome.blocks))
     text = fmt == "jsonl"
     ctx_ext = "csv" if text else "parquet"
     stats = RunStats()
@@ -125,7 +133,8 @@ def _run(
     canary = d.canary
     ctx = context_out.ContextWriters(tmp / "context", ctx_ext, w, text_times=text)
     hospitals = [o for o in city.organisations if o.org_type == "hospital"]
-    with BatchWriter(tmp / f"events.{fmt}", _schema(text)) as events, ctx:
+    with BatchWriter(tmp / f"events.{fmt}", _schema(text)) as events, ctx, \
+            _Background(events) as writer:
         ctx.deaths(d)
         for day in range(days):
             rng = np.random.default_rng(np.random.SeedSequence([seed, 20, day]))
@@ -155,19 +164,70 @@ def _run(
             ctx.callers(calls, rng)
             blocks.append(background.statistics(rng, w, day, begin, extras,
                                                 _deaths_by_district(w, d, day)))
-            merged = concat([pending, *blocks])
-            due = merged.cols["t"] < (day + 1) * DAY
-            pending = merged.take(~due)
-            today = merged.take(due)
-            if day == days - 1:
-                pending = concat([])  # accesses after the period are not part of this run
+            for item in blocks:
+                pending.add(item)
+            # Anything scheduled before today (only possible on day 0) is emitted with day 0;
+            # accesses after the period are not part of this run.
+            today = pending.pop_until(day)
             order = np.lexsort((today.cols["user"], today.cols["t"]))
             today = today.take(order)
-            _emit(w, today, events, stats, malicious, extras, text)
+            _emit(w, today, writer, stats, malicious, extras, text)
             if progress is not None:
                 progress(day + 1, stats.events)
     return _finish(tmp, city, w, outcome, stats, malicious, ctx.counts, seed=seed,
                    scenarios=scenarios, fmt=fmt)
+
+
+class _Pending:
+    """Events waiting for their day, bucketed by day so each day is taken without copying."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[int, list[Block]] = {}
+
+    def add(self, item: Block) -> None:
+        """Schedule the events of ``item`` under their days."""
+        if not len(item):
+            return
+        days = item.cols["t"] // DAY
+        low, high = int(days.min()), int(days.max())
+        if low == high:
+            self.buckets.setdefault(low, []).append(item)
+            return
+        order = np.argsort(days, kind="stable")
+        sorted_days = days[order]
+        bounds = np.flatnonzero(np.diff(sorted_days)) + 1
+        for part in np.split(order, bounds):
+            self.buckets.setdefault(int(days[part[0]]), []).append(item.take(part))
+
+    def pop_until(self, day: int) -> Block:
+        """All events of ``day`` and any earlier day still waiting."""
+        keys = [k for k in self.buckets if k <= day]
+        return concat([b for k in sorted(keys) for b in self.buckets.pop(k)])
+
+
+class _Background:
+    """Writes batches on one worker thread, in order, while the next day is generated."""
+
+    def __init__(self, writer: BatchWriter) -> None:
+        self.writer = writer
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simulate-writer")
+        self.pending: Future[None] | None = None
+
+    def __enter__(self) -> _Background:
+        return self
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        """Queue ``batch`` after the previous one (waits for it, so errors surface here)."""
+        if self.pending is not None:
+            self.pending.result()
+        self.pending = self.pool.submit(self.writer.write, batch)
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self.pending is not None:
+                self.pending.result()
+        finally:
+            self.pool.shutdown(wait=True)
 
 
 def _schema(text: bool) -> pa.Schema:
@@ -176,13 +236,13 @@ def _schema(text: bool) -> pa.Schema:
     return event_schema(text_times=text)
 
 
-def _emit(w: World, today: Block, events: BatchWriter, stats: RunStats,
+def _emit(w: World, today: Block, writer: _Background, stats: RunStats,
           malicious: list[tuple[str, str]], extras: list[tuple[str, int, tuple[str, ...]]],
           text: bool) -> None:
     if not len(today):
         return
     batch = to_batch(w, today, first_id=stats.events + 1, extras=extras, text_times=text)
-    events.write(batch)
+    writer.write(batch)
     bad = np.flatnonzero(today.cols["scenario"] > 0)
     if len(bad):
         ids = batch.column(0).take(pa.array(bad)).to_pylist()

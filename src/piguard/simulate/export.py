@@ -56,9 +56,21 @@ def fixed_width(matrix: np.ndarray) -> pa.Array:
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
+_PAIRS = np.array([[48 + k // 10, 48 + k % 10] for k in range(100)], np.uint8)
+
+
 def _digits(values: np.ndarray, width: int) -> np.ndarray:
-    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
-    return ((values[:, None] // powers) % 10 + 48).astype(np.uint8)
+    # ASCII digits, two at a time through a lookup table (much faster than one per division).
+    out = np.empty((len(values), width), np.uint8)
+    rest = values.astype(np.int64)
+    pos = width
+    while pos >= 2:
+        rest, pair = np.divmod(rest, 100)
+        out[:, pos - 2:pos] = _PAIRS[pair]
+        pos -= 2
+    if pos == 1:
+        out[:, 0] = 48 + rest % 10
+    return out
 
 
 def event_ids(first: int, n: int) -> pa.Array:
@@ -89,46 +101,86 @@ def rfc3339(w: World, t: np.ndarray) -> pa.Array:
     return fixed_width(matrix)
 
 
-def _dict(indices: np.ndarray, values: list[str] | tuple[str, ...], null: np.ndarray | None = None,
-          ) -> pa.Array:
+def _dict(indices: np.ndarray, values: Any, null: np.ndarray | None = None) -> pa.Array:
     mask = null if null is not None and null.any() else None
+    dictionary = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
     return pa.DictionaryArray.from_arrays(pa.array(indices.astype(np.int32), mask=mask),
-                                          pa.array(values, pa.string()))
+                                          dictionary)
 
 
 def _coded(values: np.ndarray, render: Any) -> pa.Array:
-    # Unique values of the chunk rendered once each; null where value < 0.
+    # Unique values of the chunk rendered once each (``render`` gets the sorted non-negative
+    # uniques and returns their strings); null where value < 0.
     null = values < 0
     uniques, inverse = np.unique(np.where(null, -1, values), return_inverse=True)
-    names = [render(int(u)) if u >= 0 else "" for u in uniques]
+    valid = uniques >= 0
+    names = render(uniques[valid]) if valid.any() else pa.array([], pa.string())
+    if not valid.all():  # the -1 slot comes first in the sorted uniques
+        names = pa.concat_arrays([pa.array([""], pa.string()), names])
     return _dict(inverse.reshape(-1), names, null)
 
 
+def _prefixed(prefix: str, values: np.ndarray, width: int) -> pa.Array:
+    matrix = np.empty((len(values), len(prefix) + width), np.uint8)
+    matrix[:, : len(prefix)] = np.frombuffer(prefix.encode(), np.uint8)
+    matrix[:, len(prefix):] = _digits(values.astype(np.int64), width)
+    return fixed_width(matrix)
+
+
+def _cached(w: World, name: str, values: list[str]) -> pa.Array:
+    if name not in w.arrays:
+        w.arrays[name] = pa.array(values, pa.string())
+    return w.arrays[name]
+
+
+def render_subjects(w: World, subj: np.ndarray) -> pa.Array:
+    """Subject id strings of sorted subject codes (deaths, inpatients, callers)."""
+    parts = []
+    deaths = subj[subj < INPATIENT_BASE]
+    if len(deaths):
+        parts.append(_cached(w, "death_ids", w.death_ids).take(pa.array(deaths)))
+    inpatients = subj[(subj >= INPATIENT_BASE) & (subj < CALLER_BASE)]
+    if len(inpatients):
+        parts.append(_prefixed("pi", inpatients - INPATIENT_BASE, 10))
+    callers = subj[subj >= CALLER_BASE]
+    if len(callers):
+        parts.append(_prefixed("pc", callers - CALLER_BASE, 9))
+    return pa.concat_arrays(parts) if parts else pa.array([], pa.string())
+
+
+def render_resources(w: World, keys: np.ndarray) -> pa.Array:
+    """Resource id strings of sorted (resource type << 40 | resource) codes."""
+    import pyarrow.compute as pc
+
+    rtype = keys >> 40
+    res = keys & ((1 << 40) - 1)
+    parts = []
+    for code, kind in enumerate(RTYPES):
+        mine = res[rtype == code]
+        if not len(mine):
+            continue
+        if kind == "dispatch":
+            own = mine[mine < OTHER_CALL_BASE]
+            if len(own):
+                parts.append(_cached(w, "dispatch_ids", w.dispatch_ids).take(pa.array(own)))
+            other = mine[mine >= OTHER_CALL_BASE]
+            if len(other):
+                parts.append(_prefixed("dq", other - OTHER_CALL_BASE, 9))
+        elif kind == "encounter":
+            parts.append(pc.binary_join_element_wise("enc-", render_subjects(w, mine), ""))
+        elif kind == "contact":
+            reports = _cached(w, "report_ids", w.report_ids).take(pa.array(mine))
+            parts.append(pc.binary_join_element_wise("ct-", reports, ""))
+        elif kind == "person":
+            parts.append(_cached(w, "death_ids", w.death_ids).take(pa.array(mine)))
+        else:
+            parts.append(_cached(w, "report_ids", w.report_ids).take(pa.array(mine)))
+    return pa.concat_arrays(parts) if parts else pa.array([], pa.string())
+
+
 def subject_name(w: World, subj: int) -> str:
-    """The subject id string of a coded subject."""
-    if subj < INPATIENT_BASE:
-        return w.death_ids[subj]
-    if subj < CALLER_BASE:
-        return f"pi{subj - INPATIENT_BASE:010d}"
-    rest = subj - CALLER_BASE
-    return f"pc{rest // 100_000:04d}{rest % 100_000:05d}"
-
-
-def resource_name(w: World, rtype: int, res: int) -> str:
-    """The resource id string of a coded (resource type, resource) pair."""
-    kind = RTYPES[rtype]
-    if kind == "dispatch":
-        if res < OTHER_CALL_BASE:
-            return w.dispatch_ids[res]
-        rest = res - OTHER_CALL_BASE
-        return f"dq{rest // 100_000:04d}{rest % 100_000:05d}"
-    if kind == "encounter":
-        return "enc-" + subject_name(w, res)
-    if kind == "contact":
-        return "ct-" + w.report_ids[res]
-    if kind == "person":
-        return w.death_ids[res]
-    return w.report_ids[res]
+    """The subject id string of one coded subject."""
+    return str(render_subjects(w, np.array([subj], np.int64))[0].as_py())
 
 
 def to_batch(w: World, b: Block, *, first_id: int, extras: Extras, text_times: bool
@@ -156,7 +208,8 @@ def to_batch(w: World, b: Block, *, first_id: int, extras: Extras, text_times: b
         pa.array(offsets), _dict(flat, _FIELD_NAMES), mask=pa.array(fields_len == 0))
     extra = c["extra"]
     has = extra >= 0
-    query = _coded(np.where(has, extra, -1), lambda k: extras[k][0])
+    query = _coded(np.where(has, extra, -1),
+                   lambda ks: pa.array([extras[int(k)][0] for k in ks], pa.string()))
     counts = np.zeros(n, np.int64)
     counts[has] = [extras[int(k)][1] for k in extra[has]]
     count = pa.array(counts, pa.int64(), mask=~has)
@@ -175,12 +228,12 @@ def to_batch(w: World, b: Block, *, first_id: int, extras: Extras, text_times: b
         "role": _dict(w.role[user], ROLES),
         "org_id": _dict(org, w.org_ids),
         "terminal_id": _dict(np.maximum(terminal, 0), w.terminals, terminal < 0),
-        "session_id": _coded(session, lambda s: f"ss{s // 100_000:06d}{s % 100_000:05d}"),
+        "session_id": _coded(session, lambda s: _prefixed("ss", s, 11)),
         "source_ip": _dict(np.maximum(terminal, 0), w.terminal_ip, terminal < 0),
         "action": _dict(c["action"], ACTIONS),
         "resource_type": _dict(c["rtype"], RTYPES, c["rtype"] == 0),
-        "resource_id": _coded(key, lambda k: resource_name(w, k >> 40, k & ((1 << 40) - 1))),
-        "subject_id": _coded(c["subj"], lambda s: subject_name(w, s)),
+        "resource_id": _coded(key, lambda k: render_resources(w, k)),
+        "subject_id": _coded(c["subj"], lambda s: render_subjects(w, s)),
         "fields": fields,
         "purpose": _dict(c["purpose"], PURPOSES, c["purpose"] == 0),
         "outcome": _dict(c["outcome"], OUTCOMES),

@@ -54,7 +54,7 @@ SCALES: dict[str, Scale] = {
         vehicles_per_district=25, dispatchers_per_district=12, coders_per_district=10,
         epidemiologists=40, registrars_per_district=30, funeral_homes=12,
         clerks_per_funeral_home=20, compounds_per_district=400, other_calls_per_day=3_000,
-        ward_share=1.0, events_per_bed_day=2.0,
+        ward_share=1.0, events_per_bed_day=2.6,
     ),
 }
 

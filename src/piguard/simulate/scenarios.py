@@ -168,7 +168,7 @@ def minhang_broker(c: Ctx) -> None:
             for k, victim in enumerate(chosen):
                 _read_record(c, user, t + 60 + 300 * k, int(victim), contact=True)
                 if c.rng.random() < COMPLAINT_SHARE:
-                    call = int(c.d.t[victim]) + int(c.rng.integers(DAY, 5 * DAY))
+                    call = _office_call(c.rng, int(c.d.t[victim]) + int(c.rng.integers(DAY, 5 * DAY)))
                     c.out.complaints.append((c.w.death_ids[int(victim)], call,
                                              callers[int(c.rng.integers(0, len(callers)))]))
 
@@ -249,21 +249,21 @@ def bulk_export(c: Ctx) -> None:
 
 def _snoop(c: Ctx, same_family: bool) -> None:
     w, d = c.w, c.d
-    candidates: list[tuple[int, np.ndarray]] = []
-    compound_of = np.array([x.compound for x in w.city.deaths])
-    surname_of = np.array([x.surname for x in w.city.deaths])
+    by_compound: dict[str, list[int]] = {}
+    for k, death in enumerate(w.city.deaths):
+        if not death.is_canary:
+            by_compound.setdefault(death.compound, []).append(k)
+    candidates: dict[int, np.ndarray] = {}
     for user in _clinicians(w):
         s = w.city.staff[int(user)]
-        mask = (compound_of == s.home_compound) & ~d.canary
-        if same_family:
-            mask &= surname_of == s.surname
-        mask &= d.hospital != w.org[user]
-        if mask.any():
-            candidates.append((int(user), np.flatnonzero(mask)))
-    chosen = c.pick_users(np.array([u for u, _ in candidates], np.int64), INSIDERS[w.city.scale])
+        found = [k for k in by_compound.get(s.home_compound, ())
+                 if d.hospital[k] != w.org[user]
+                 and (not same_family or w.city.deaths[k].surname == s.surname)]
+        if found:
+            candidates[int(user)] = np.array(found, np.int64)
+    chosen = c.pick_users(np.array(sorted(candidates), np.int64), INSIDERS[w.city.scale])
     for user in chosen:
-        victims = next(v for u, v in candidates if u == user)
-        for victim in victims[:3]:
+        for victim in candidates[user][:3]:
             for repeat in range(2 if same_family else 1):
                 t = int(d.t[victim]) + int(c.rng.integers(2 * HOUR, 5 * DAY)) + repeat * 3 * DAY
                 _read_record(c, user, t, int(victim), contact=same_family)
@@ -347,6 +347,11 @@ def canary_hit(c: Ctx) -> None:
             _read_record(c, user, t + 90, int(victim), contact=False)
 
 
+def _office_call(rng: np.random.Generator, t: int) -> int:
+    # Marketing calls happen between 09:00 and 20:00.
+    return (t // DAY) * DAY + 9 * HOUR + int(rng.integers(0, 11 * HOUR))
+
+
 def _decoy_complaints(w: World, d: Deaths, out: Outcome, *, seed: int) -> None:
     # Families called by marketers who got their number elsewhere (no insider involved).
     rng = np.random.default_rng(np.random.SeedSequence([seed, 399]))
@@ -354,7 +359,7 @@ def _decoy_complaints(w: World, d: Deaths, out: Outcome, *, seed: int) -> None:
     n = max(2, round(real * DECOY_SHARE / (1 - DECOY_SHARE)))
     pool = np.array([i for i in np.flatnonzero(~d.canary) if int(i) not in out.touched])
     for victim in rng.choice(pool, size=min(n, len(pool)), replace=False):
-        call = int(d.t[victim]) + int(rng.integers(DAY, 10 * DAY))
+        call = _office_call(rng, int(d.t[victim]) + int(rng.integers(DAY, 10 * DAY)))
         out.complaints.append((w.death_ids[int(victim)], call,
                                f"021{int(rng.integers(0, 10**8)):08d}"))
 

@@ -36,7 +36,8 @@ from piguard.simulate.world import World, seconds
 
 HOUR = 3600
 DAY = 86400
-RELATIONSHIP_KINDS = ("attending", "certifier", "coder", "registrar", "funeral", "crew")
+RELATIONSHIP_KINDS = ("attending", "certifier", "coder", "registrar", "funeral", "crew",
+                      "dispatcher")
 K = {name: i for i, name in enumerate(RELATIONSHIP_KINDS)}
 # Probabilities per death of each innocent-noise kind (see docs/simulator.md).
 NOISE = {
@@ -100,9 +101,13 @@ def index_deaths(w: World) -> Deaths:
     """Arrays over the city's deaths."""
     city = w.city
     n = len(city.deaths)
-    out = Deaths(*(np.full(n, -1, np.int64) for _ in range(4)),
-                 np.full((n, 6), -1, np.int64), *(np.full(n, -1, np.int64) for _ in range(4)),
-                 np.zeros(n, bool), np.zeros(n, np.int64))
+    def empty() -> np.ndarray:
+        return np.full(n, -1, np.int64)
+
+    out = Deaths(t=empty(), admission=empty(), hospital=empty(), certifier=empty(),
+                 team=np.full((n, 6), -1, np.int64), district_cdc=empty(), police=empty(),
+                 funeral=empty(), moved_from=empty(), canary=np.zeros(n, bool),
+                 anchor_day=np.zeros(n, np.int64))
     for i, d in enumerate(city.deaths):
         out.t[i] = seconds(city, d.death_time)
         out.admission[i] = seconds(city, d.admission_time) if d.admission_time else -1
@@ -143,7 +148,8 @@ def office_time(rng: np.random.Generator, w: World, t: np.ndarray) -> np.ndarray
     day = np.where(tod > 17 * HOUR, day + 1, day)
     weekday = (day + w.city.start.weekday()) % 7
     day = day + np.where(weekday == 5, 2, np.where(weekday == 6, 1, 0))
-    return np.maximum(t, day * DAY + 9 * HOUR + rng.integers(0, 8 * HOUR, size=len(t)))
+    office: np.ndarray = np.maximum(t, day * DAY + 9 * HOUR + rng.integers(0, 8 * HOUR, len(t)))
+    return office
 
 
 def death_workflows(
@@ -306,6 +312,7 @@ def call_events(
                             reason=W["policy:crew-assignment"], terminal=terminal))
     rels = [rel(crew[:, k][crew[:, k] >= 0], subj[crew[:, k] >= 0], K["crew"],
                 assign[crew[:, k] >= 0], closed[crew[:, k] >= 0] + MDT_GRACE) for k in (0, 1)]
+    rels.append(rel(dispatcher, subj, K["dispatcher"], call - 60, closed))
     return concat(blocks), rel_concat(rels)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -50,6 +51,7 @@ class World:
     org_index: dict[str, int] = field(default_factory=dict)
     by_org_role: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
     by_org_dept_role: dict[tuple[int, int, int], np.ndarray] = field(default_factory=dict)
+    arrays: dict[str, Any] = field(default_factory=dict)  # rendered id arrays, built lazily
 
     def on_shift(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """Start minute and duration of each staff member's shift starting on ``day`` (-1 off)."""
@@ -62,7 +64,9 @@ class World:
 
     def org_at(self, users: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Organisation index of each user at each time (transfers respected)."""
-        return np.where(t >= self.transfer_t[users], self.org_after[users], self.org[users])
+        at: np.ndarray = np.where(t >= self.transfer_t[users], self.org_after[users],
+                                  self.org[users])
+        return at
 
     def staff_of(self, org: int, role: str) -> np.ndarray:
         """Staff indices of ``role`` whose first organisation is ``org``."""
