@@ -101,6 +101,10 @@ def login(
     ).first()
     key = throttle.account_key(account.id) if account else throttle.name_key(name)
     counter = throttle.load(session, key, now=now)
+    if account is not None:
+        # SQLite takes its write lock only at the throttle insert above; re-read the account under
+        # it so a login that raced ours sees our accepted TOTP step (PostgreSQL: row lock above).
+        session.refresh(account)
     wait = throttle.wait_seconds(counter, now=now, window_seconds=window, backoff=True)
     if wait is not None:
         return refuse(account, "locked or backing off after repeated failures", AccountLockedError(wait))

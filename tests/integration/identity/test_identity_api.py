@@ -187,3 +187,29 @@ def test_change_password_route(api: Api) -> None:
     assert done.status_code == 200
     assert done.json() == {"sessions_revoked": 0}
     assert api.login("li.na", offset=1, password="a brand new passphrase").status_code == 200
+
+
+def test_racing_logins_with_one_code_succeed_once(api: Api) -> None:
+    """Two logins sending the same code at the same moment: replay protection holds under concurrency."""
+    secret = api.client.app.state.secret  # type: ignore[attr-defined]
+    otp = api.code("wang.fang")
+
+    def go(n: int) -> str:
+        with api.session() as db, db.begin():
+            ledger.bind_settings(db, api.settings)
+            outcome = identity.login(
+                session=db,
+                secret=secret,
+                settings=api.settings,
+                username="wang.fang",
+                password="correct horse battery",
+                totp_code=otp,
+                terminal_id=f"ws-{n}",
+                source_ip=None,
+            )
+        return "ok" if outcome.error is None else type(outcome.error).__name__
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = sorted(pool.map(go, range(2)))
+    assert results == ["AuthenticationError", "ok"]
+    assert api.events()[-1].reason == "one-time code already used (replay)"
