@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.unit.identity.conftest import PASSWORD, SECRET, T0
 
 from piguard.errors import ConflictError, InputError, NotFoundError
 from piguard.identity import passwords, totp
@@ -16,6 +15,7 @@ from piguard.identity import service as identity
 from piguard.identity.models import Account
 from piguard.identity.schemas import NewAccount, Principal
 from piguard.ledger import service as ledger
+from tests.unit.identity.conftest import PASSWORD, SECRET, T0
 
 MakeAccount = Callable[..., NewAccount]
 

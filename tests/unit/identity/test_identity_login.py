@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.unit.identity.conftest import PASSWORD, SECRET, T0
 
 from piguard.config import Settings
 from piguard.errors import AccountLockedError, AuthenticationError, ConflictError, InputError, NotFoundError
@@ -19,6 +18,7 @@ from piguard.identity.models import Account, LoginThrottle
 from piguard.identity.schemas import LoginResult, NewAccount, Principal
 from piguard.interchange.events import AccessEvent
 from piguard.ledger import service as ledger
+from tests.unit.identity.conftest import PASSWORD, SECRET, T0
 
 MakeAccount = Callable[..., NewAccount]
 
