@@ -42,7 +42,8 @@ def event_schema(*, text_times: bool) -> pa.Schema:
     types: dict[str, pa.DataType] = {name: dict_str for name in EVENT_COLUMNS}
     types["event_id"] = pa.string()
     types["time"] = pa.string() if text_times else pa.timestamp("s", tz="+08:00")
-    types["fields"] = pa.list_(dict_str)
+    types["fields"] = pa.list_(pa.string())
+    types["query"] = pa.string()
     types["result_count"] = pa.int64()
     types["result_subject_ids"] = pa.list_(pa.string())
     return pa.schema([(name, types[name]) for name in EVENT_COLUMNS])
@@ -204,12 +205,16 @@ def to_batch(w: World, b: Block, *, first_id: int, extras: Extras, text_times: b
     np.cumsum(fields_len, out=offsets[1:])
     flat = _FIELD_TABLE[c["fields"]]
     flat = flat[flat >= 0]
-    fields = pa.ListArray.from_arrays(
-        pa.array(offsets), _dict(flat, _FIELD_NAMES), mask=pa.array(fields_len == 0))
+    # Plain strings inside the list: pyarrow cannot read list<dictionary> back in batches.
+    names = _cached(w, "field_names", _FIELD_NAMES).take(pa.array(flat))
+    fields = pa.ListArray.from_arrays(pa.array(offsets), names, mask=pa.array(fields_len == 0))
     extra = c["extra"]
     has = extra >= 0
-    query = _coded(np.where(has, extra, -1),
-                   lambda ks: pa.array([extras[int(k)][0] for k in ks], pa.string()))
+    # Plain (not dictionary) text: a dictionary column with few values and many nulls did not
+    # write byte-identical Parquet from run to run.
+    used, position = np.unique(np.where(has, extra, 0), return_inverse=True)
+    texts = pa.array([extras[int(k)][0] if extras else "" for k in used], pa.string())
+    query = texts.take(pa.array(position.reshape(-1), mask=~has))
     counts = np.zeros(n, np.int64)
     counts[has] = [extras[int(k)][1] for k in extra[has]]
     count = pa.array(counts, pa.int64(), mask=~has)

@@ -231,15 +231,16 @@ def bulk_export(c: Ctx) -> None:
     w = c.w
     coders = np.flatnonzero(w.role == ROLES.index("cdc_coder"))
     for user in c.pick_users(coders, INSIDERS[w.city.scale]):
-        for day in sorted(c.rng.choice(np.arange(7, max(8, w.city.days)), size=min(4, max(1,
-                          w.city.days - 7)), replace=False)):
+        done = 0
+        for day in c.rng.permutation(np.arange(min(7, w.city.days - 1), w.city.days)):
             window = c.shift_window(user, int(day))
-            if window is None:
+            if window is None or done >= 4:
                 continue
             t = int(c.rng.integers(window[0], window[1]))
             found = np.flatnonzero((c.d.t < t) & (c.d.t > t - 7 * DAY) & ~c.d.canary)
             if not len(found):
                 continue
+            done += 1
             first = len(c.out.extras)
             c.out.extras.append(("died_within=7d district=* fields=relatives",
                                  len(found), tuple(w.death_ids[int(v)] for v in found)))
@@ -315,15 +316,16 @@ def breakglass_abuse(c: Ctx) -> None:
     """Break-glass on records outside one's care, with no clinical activity afterwards."""
     w = c.w
     for user in c.pick_users(_clinicians(w), INSIDERS[w.city.scale]):
-        for day in sorted(c.rng.choice(np.arange(w.city.days), size=min(3, w.city.days),
-                                       replace=False)):
+        done = 0
+        for day in c.rng.permutation(w.city.days):
             window = c.shift_window(user, int(day))
-            if window is None:
+            if window is None or done >= 3:
                 continue
             t = int(c.rng.integers(window[0], window[1]))
             victims = _fresh_elsewhere(c, user, t, 3 * DAY)
             if not len(victims):
                 continue
+            done += 1
             victim = int(c.rng.choice(victims))
             c.event(t=t, user=user, action=A["breakglass"], rtype=R["death_report"], subj=victim,
                     res=victim, purpose=P["BTG"], reason=W["policy:breakglass"])
@@ -338,7 +340,9 @@ def canary_hit(c: Ctx) -> None:
     roles = [ROLES.index(r) for r in ("police_registrar", "funeral_clerk", "physician")]
     for user in c.pick_users(np.flatnonzero(np.isin(w.role, roles)), INSIDERS[w.city.scale]):
         for victim in c.rng.permutation(canaries)[:2]:
-            t = max(int(d.t[victim]) + int(c.rng.integers(HOUR, 5 * DAY)), 0)
+            earliest = max(int(d.t[victim]) + HOUR, 0)
+            latest = max(earliest + 1, w.city.days * DAY - HOUR)  # inside the period
+            t = min(earliest + int(c.rng.integers(0, 5 * DAY)), latest)
             first = len(c.out.extras)
             c.out.extras.append((f"name_prefix={w.city.deaths[int(victim)].surname}", 1,
                                  (w.death_ids[int(victim)],)))
