@@ -55,6 +55,7 @@ def load_city(*, session: Session, secret: bytes, city: City, now: datetime) -> 
             session=session, org_id=loaded.orgs[centre], call_sign=vehicle.station, terminal_id=vehicle.terminal_id
         )
         loaded.vehicles[vehicle.terminal_id] = row_v.id
+    org_of = {org.org_id: org for org in city.organisations}
     for person in city.staff:
         org_id = loaded.orgs[person.org_id]
         password = generate_password()  # random per account, written once to demo-accounts.json
@@ -83,6 +84,8 @@ def load_city(*, session: Session, secret: bytes, city: City, now: datetime) -> 
             username=created.account.username,
             role=person.role,
             org_id=org_id,
+            district=org_of[person.org_id].district,
+            org_level=org_of[person.org_id].level,
             department=person.department,
             terminal_id=person.vehicle_terminal or f"ws-{person.staff_id}",
             training_valid_until=now + timedelta(days=165),

@@ -19,6 +19,7 @@ class Principal(BaseModel):
     role: str
     org_id: str
     district: str | None = None
+    org_level: str | None = None
     department: str | None = None
     session_id: str | None = None
     terminal_id: str | None = None

@@ -37,6 +37,7 @@ def _principal(
         role=account.role,
         org_id=account.org_id,
         district=org.district,
+        org_level=org.level,
         department=account.department,
         session_id=session_id,
         terminal_id=terminal_id,

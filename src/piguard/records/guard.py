@@ -130,14 +130,18 @@ def refuse(
 
 def subject_of(*, session: Session, principal: Principal, at: datetime) -> Subject:
     """The principal as the policy sees it (jurisdiction and level from the organisation)."""
-    org = records.get_organisation(session=session, org_id=principal.org_id)
+    if principal.district is not None and principal.org_level is not None:
+        district, level = principal.district, principal.org_level  # loaded at authentication
+    else:
+        org = records.get_organisation(session=session, org_id=principal.org_id)
+        district, level = org.district, org.level
     trained = principal.training_valid_until is not None and principal.training_valid_until > at
     return Subject(
         account_id=principal.account_id,
         role=principal.role,
         org_id=principal.org_id,
-        district=org.district,
-        org_level=org.level,
+        district=district,
+        org_level=level,
         training_ok=trained or principal.kind == "service",
         kind=principal.kind,
     )
