@@ -8,7 +8,7 @@ for a rules-only baseline (fixed rules, no explanation by relationships, no peer
 statistics) so the gain is visible.
 """
 
-# ruff: noqa: S608  (SQL is assembled from constants in features/evaluate, never from input)
+
 
 from __future__ import annotations
 
@@ -125,12 +125,12 @@ def evaluate(
 
 def _evaluate_loaded(con: duckdb.DuckDBPyConnection, directory: Path, labels: Sequence[Label],
                      malicious: dict[str, set[str]], options: Options, *, replay: bool) -> dict[str, Any]:
-    bounds = con.execute("SELECT min(ts), max(ts) FROM events_all").fetchone()
+    bounds = con.execute("SELECT min(ts), max(ts) FROM events_all").fetchall()[0]
     if not bounds or bounds[0] is None:
         raise InputError("no events to evaluate", where=str(directory))
     start, end = bounds[0].replace(tzinfo=UTC), bounds[1].replace(tzinfo=UTC)
     days = (end - start).total_seconds() / 86400
-    users_row = con.execute("SELECT count(DISTINCT user_id) FROM ctx_users").fetchone()
+    users_row = con.execute("SELECT count(DISTINCT user_id) FROM ctx_users").fetchall()[0]
     n_users = int(users_row[0]) if users_row else 0
     insiders = {label.user_id: label for label in labels}
     budget = _budget(n_users, days, len(insiders))

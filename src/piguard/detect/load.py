@@ -188,7 +188,7 @@ def load_events(
         fast_ok = False
         try:
             select, check = _events_select(con, path)
-            problems = con.execute(check).fetchone()
+            problems = con.execute(check).fetchall()[0]
             if problems is not None and int(problems[0]) == 0:
                 con.execute(f"INSERT INTO events {select}")
                 fast_ok = True
@@ -203,7 +203,7 @@ def load_events(
     if since is not None:
         cutoff = since.astimezone(UTC).replace(tzinfo=None)
         con.execute("DELETE FROM events WHERE ts < ?", [cutoff])
-    row = con.execute("SELECT count(*) FROM events").fetchone()
+    row = con.execute("SELECT count(*) FROM events").fetchall()[0]
     written = _write_quarantine(quarantine, quarantined) if quarantined else None
     return LoadStats(events_read=int(row[0]) if row else 0, events_invalid=invalid, quarantine=written,
                      exact_reads=exact)
@@ -215,7 +215,7 @@ def _ddl(schema: pa.Schema) -> str:
 
 
 def _check_unique(con: duckdb.DuckDBPyConnection, paths: Sequence[Path], *, skip_invalid: bool) -> None:
-    row = con.execute("SELECT count(*) - count(DISTINCT event_id) FROM events").fetchone()
+    row = con.execute("SELECT count(*) - count(DISTINCT event_id) FROM events").fetchall()[0]
     if row and int(row[0]) > 0:
         # Duplicated ids would make evidence ambiguous; name the first repeat exactly.
         seen: set[str] = set()
@@ -307,7 +307,7 @@ def load_event_objects(con: duckdb.DuckDBPyConnection, events: Iterable[AccessEv
             _insert(con, batch)
             batch = []
     _insert(con, batch)
-    row = con.execute("SELECT count(*) FROM events").fetchone()
+    row = con.execute("SELECT count(*) FROM events").fetchall()[0]
     return int(row[0]) if row else 0
 
 
@@ -368,7 +368,7 @@ def _load_context_table(con: duckdb.DuckDBPyConnection, name: str, path: Path,
         if name == "orgs":
             checks.append(f"{_text('org_type', cols)} NOT IN ('hospital', 'emergency_center', 'cdc', 'police', "
                           "'funeral_home', 'civil_affairs', 'health_commission')")
-        row = con.execute(f"SELECT count(*) FROM {scan} WHERE {' OR '.join(checks)}").fetchone()
+        row = con.execute(f"SELECT count(*) FROM {scan} WHERE {' OR '.join(checks)}").fetchall()[0]
         if row is not None and int(row[0]) == 0:
             con.execute(f"CREATE OR REPLACE TABLE ctx_{name} AS SELECT {', '.join(exprs)} FROM {scan}")
             return

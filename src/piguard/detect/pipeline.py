@@ -87,7 +87,7 @@ def analyze(
     """Run every detector over table ``events`` (and the context tables) in ``con``."""
     detectors = default_detectors(options.detectors)
     prepare(con, history=options.history)
-    row = con.execute("SELECT count(*) FROM events").fetchone()
+    row = con.execute("SELECT count(*) FROM events").fetchall()[0]
     events_read = int(row[0]) if row else 0
     with tempfile.TemporaryDirectory(prefix="piguard-detect-") as tmp:
         engine = make_engine(con, options, Path(tmp))

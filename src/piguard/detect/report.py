@@ -29,7 +29,8 @@ explained by a relationship; {{ report.alerts|length }} alert(s){% if report.eve
 {{ report.events_invalid }} invalid events quarantined{% endif %}.</p>
 {% for a in report.alerts %}
 <div class="alert {{ a.severity }}">
-<h2>{{ loop.index }}. {{ a.user_id }} <span class="meta">score {{ "%.3f"|format(a.score) }}, {{ a.severity }}</span></h2>
+<h2>{{ loop.index }}. {{ a.user_id }}
+<span class="meta">score {{ "%.3f"|format(a.score) }}, {{ a.severity }}</span></h2>
 <p class="meta">{{ a.first_event_time.isoformat() }} to {{ a.last_event_time.isoformat() }};
 {{ a.subject_ids|length }} record(s) involved</p>
 <ul>{% for r in a.reasons %}<li><b>{{ r.detector }}</b>: {{ r.text }}

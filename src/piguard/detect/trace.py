@@ -101,7 +101,7 @@ def trace_loaded(
                 "FROM _calls GROUP BY subject_id")
     con.unregister("_calls")
     # Every record a person reached: opened directly, or delivered by an export or print.
-    con.execute(f"""
+    con.execute("""
 CREATE OR REPLACE TEMP TABLE reach AS
 SELECT event_id, ts, user_id, terminal_id, subject_id FROM events
 WHERE subject_id IS NOT NULL AND outcome = 'allowed'
@@ -116,7 +116,7 @@ SELECT min(call_ts) - {window} AS lo, max(call_ts) AS hi FROM calls
     victims_total = len({c.subject_id for c in complaints})
     row = con.execute("""
 SELECT count(DISTINCT r.subject_id) FROM reach r, span s WHERE r.ts >= s.lo AND r.ts <= s.hi AND r.subject_id <> ''
-""").fetchone()
+""").fetchall()[0]
     population = max(int(row[0]) if row else 0, victims_total)
     suspects: list[Suspect] = []
     for kind, column in (("user", "user_id"), ("terminal", "terminal_id")):
@@ -153,7 +153,7 @@ ORDER BY r.ts
         expected = n * victims_total / population if population else 0.0
         p_value = float(stats.hypergeom.sf(k - 1, population, victims_total, n))
         corrected = min(1.0, p_value * tested)
-        out.append(Suspect(kind=kind, id=str(who), victims_accessed=k, victims_total=victims_total,  # type: ignore[arg-type]
+        out.append(Suspect(kind=kind, id=str(who), victims_accessed=k, victims_total=victims_total,
                            expected=round(expected, 4), p_value=_sig(p_value), score=round(1.0 - corrected, 6),
                            event_ids=tuple(evidence[who])))
     out.sort(key=lambda s: (-s.score, s.p_value or 0.0))
