@@ -6,7 +6,11 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from piguard.discover.findings import Finding
-from piguard.discover.recognizers.base import Recognizer
+from piguard.discover.recognizers.base import (
+    Recognizer,
+    Region,
+    find_regions,
+)
 from piguard.discover.recognizers.registry import ALL_ENTITIES, build_recognizers
 from piguard.errors import InputError
 
@@ -63,8 +67,14 @@ class Analyzer:
         if not text:
             return []
         candidates: list[Finding] = []
+        regions: list[Region] | None = None
         for rec in self._recognizers:
-            if rec.prefilter(text):
+            if rec.uses_regions:
+                if regions is None:
+                    regions = find_regions(text)
+                if regions:
+                    candidates.extend(rec.analyze_regions(text, regions, self._wanted))
+            elif rec.prefilter(text):
                 candidates.extend(rec.analyze(text, self._wanted))
         return resolve_overlaps(f for f in candidates if f.score >= self._min_score)
 

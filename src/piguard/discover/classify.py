@@ -32,8 +32,13 @@ W_COMMENT = 3.5
 W_VALUES = 8.0
 CONTRADICTION = 2.5
 DEFAULT_MIN_CONFIDENCE = 0.5
-# A finding covering this much of a value makes the value itself that entity (a name column).
-WHOLE_VALUE_COVERAGE = 0.8
+# A finding covering this much of a value makes the value itself that entity (a name column);
+# not all of it, since recognizers may leave out a trailing room number or a title.
+WHOLE_VALUE_COVERAGE = 0.6
+# At most this many distinct values per column go through full text analysis.
+ANALYZE_LIMIT = 200
+# A column of numbers with nothing found in this many values and no name evidence stops early.
+EARLY_STOP_AFTER = 100
 MAX_EXAMPLES = 3
 
 #: Entities with real validators: a column claiming them whose values fail is contradicted.
@@ -243,12 +248,21 @@ class ColumnClassification:
 
 @dataclass(slots=True)
 class _Tally:
+    sampled: int = 0
+    # Values whose text was analysed or that validated: the denominator for entities that
+    # only analysis finds (names, addresses), since analysis runs on a bounded subsample.
+    examined: int = 0
+    validated: set[str] = field(default_factory=set)
     whole: Counter[str] = field(default_factory=Counter)
     whole_score: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     # Values holding the entity anywhere (whole or inside), for free-text columns.
     inside: Counter[str] = field(default_factory=Counter)
     inside_score: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     examples: defaultdict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def denominator(self, entity: str) -> int:
+        """How many values could have shown ``entity``."""
+        return self.sampled if entity in self.validated else self.examined
 
 
 def name_tokens(name: str) -> list[str]:
@@ -294,24 +308,41 @@ def _is_date(value: str) -> bool:
     return True
 
 
-def _tally(values: Iterable[str], analyzer: Analyzer) -> _Tally:
-    tally = _Tally()
-    cache: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
-    for value in values:
+def _tally(values: list[str], analyzer: Analyzer, *, claimed: bool) -> _Tally:
+    tally = _Tally(sampled=len(values))
+    cache: dict[str, tuple[dict[str, float], dict[str, float], bool]] = {}
+    analyses = 0
+    seen_text = False
+    for index, value in enumerate(values):
+        if index == EARLY_STOP_AFTER and not (claimed or seen_text or tally.inside):
+            # Numbers that no validator accepted in the first values and no name claims:
+            # counters, amounts, codes. The rest of the sample would not change the verdict.
+            tally.sampled = tally.examined = index
+            break
         if value not in cache:
             whole = dict(analyzer.validate_value(value))
             anywhere = dict(whole)
-            if not whole and any(ch.isalpha() for ch in value):
+            texty = any(ch.isalpha() for ch in value)
+            seen_text = seen_text or texty
+            analysed = False
+            if not whole and analyses < ANALYZE_LIMIT and texty:
                 # Names, addresses and diagnoses have no whole-value validator: a finding that
-                # covers most of the value makes the value that entity.
+                # covers most of the value makes the value that entity. Text analysis is the
+                # costly part, so it runs on a bounded (random: the sample is) subsample.
+                analyses += 1
+                analysed = True
                 length = max(len(value.strip()), 1)
                 for finding in analyzer.analyze(value):
                     score = finding.score
                     if (finding.end - finding.start) / length >= WHOLE_VALUE_COVERAGE:
                         whole[finding.entity] = max(score, whole.get(finding.entity, 0.0))
                     anywhere[finding.entity] = max(score, anywhere.get(finding.entity, 0.0))
-            cache[value] = (whole, anywhere)
-        whole, anywhere = cache[value]
+            else:
+                tally.validated.update(whole)
+            # A value without letters holds no name or address: it counts as examined too.
+            cache[value] = (whole, anywhere, analysed or bool(whole) or not texty)
+        whole, anywhere, examined = cache[value]
+        tally.examined += examined
         for entity, score in whole.items():
             tally.whole[entity] += 1
             tally.whole_score[entity] += score
@@ -345,7 +376,13 @@ def classify_column(
     sampled = len(values)
 
     def make(
-        entity: str, confidence: float, matched: int, kind: str, evidence: str, examples: Iterable[str] = ()
+        entity: str,
+        confidence: float,
+        matched: int,
+        out_of: int,
+        kind: str,
+        evidence: str,
+        examples: Iterable[str] = (),
     ) -> ColumnClassification:
         return ColumnClassification(
             source=source,
@@ -356,7 +393,7 @@ def classify_column(
             sensitive=is_sensitive(entity),
             confidence=round(confidence, 3),
             matched=matched,
-            sampled=sampled,
+            sampled=out_of,
             kind=kind,
             evidence=evidence,
             examples=tuple(examples),
@@ -373,26 +410,30 @@ def classify_column(
                 "DATE_OF_BIRTH",
                 conf,
                 sampled,
+                sampled,
                 "values",
                 f"name suggests DATE_OF_BIRTH; type {column.dtype}",
                 values[:MAX_EXAMPLES],
             )
         ]
 
-    tally = _tally(values, analyzer)
+    tally = _tally(values, analyzer, claimed=bool(by_name or by_comment))
+    sampled = tally.sampled
     if "DATE_OF_BIRTH" in by_name or "DATE_OF_BIRTH" in by_comment:
         dates = [v for v in values if _is_date(v)]
         if dates:
             tally.whole["DATE_OF_BIRTH"] = len(dates)
             tally.whole_score["DATE_OF_BIRTH"] = 0.9 * len(dates)
+            tally.validated.add("DATE_OF_BIRTH")
             tally.examples["DATE_OF_BIRTH"] = dates[:MAX_EXAMPLES]
 
-    best: tuple[float, str, str] | None = None
+    best: tuple[float, str, str, int] | None = None
     for entity in (set(by_name) | set(by_comment) | set(tally.whole)) & allowed:
         name_w, name_word = by_name.get(entity, (0.0, ""))
         comment_w, comment_word = by_comment.get(entity, (0.0, ""))
         matched = tally.whole[entity]
-        ratio = matched / sampled if sampled else 0.0
+        out_of = tally.denominator(entity)
+        ratio = matched / out_of if out_of else 0.0
         mean = tally.whole_score[entity] / matched if matched else 0.0
         logit = PRIOR + W_NAME * name_w + W_COMMENT * comment_w + W_VALUES * ratio * mean
         parts = []
@@ -400,20 +441,22 @@ def classify_column(
             parts.append(f"name '{name_word}' suggests {entity}")
         if comment_w:
             parts.append(f"comment '{comment_word}' suggests {entity}")
-        if sampled:
-            parts.append(f"{matched}/{sampled} sampled values are {entity}")
+        if out_of:
+            what = "sampled" if out_of == sampled else "analysed"
+            parts.append(f"{matched}/{out_of} {what} values are {entity}")
         if entity in VALIDATED and sampled >= 10 and ratio < 0.1 and (name_w or comment_w):
             logit -= CONTRADICTION
             parts.append("values contradict the name")
         if best is None or logit > best[0]:
-            best = (logit, entity, "; ".join(parts))
+            best = (logit, entity, "; ".join(parts), out_of)
     if best is not None and _sigmoid(best[0]) >= min_confidence:
-        logit, entity, evidence = best
+        logit, entity, evidence, out_of = best
         return [
             make(
                 entity,
                 _sigmoid(logit),
                 tally.whole[entity],
+                out_of,
                 "values",
                 f"{evidence}; type {column.dtype}",
                 tally.examples[entity],
@@ -425,13 +468,15 @@ def classify_column(
         if entity not in allowed:
             continue
         mean = tally.inside_score[entity] / count
+        out_of = tally.denominator(entity)
         found.append(
             make(
                 entity,
                 mean,
                 count,
+                out_of,
                 "free_text",
-                f"found in {count}/{sampled} sampled values (free text)",
+                f"found in {count}/{out_of} {'sampled' if out_of == sampled else 'analysed'} values",
                 tally.examples[entity],
             )
         )

@@ -17,10 +17,14 @@ from piguard.discover.findings import Finding
 __all__ = [
     "ASCII_AFTER",
     "ASCII_BEFORE",
+    "REGION",
     "PatternRecognizer",
+    "PatternSpec",
     "Recognizer",
+    "Region",
     "Validator",
     "find_context",
+    "find_regions",
 ]
 
 #: Not preceded / followed by an ASCII letter or digit (CJK characters are fine neighbours).
@@ -29,6 +33,36 @@ ASCII_AFTER = r"(?![0-9A-Za-z])"
 
 #: A validator gets the matched text and returns a score adjustment reason, or None to reject.
 Validator = Callable[[str], str | None]
+
+# Characters an identifier is made of. A region is a maximal run of them that contains a
+# digit or "@", continued across single spaces/hyphens before a digit, capital or bracket
+# (138 1234 5678, GB82 WEST 1234...). Identifier recognizers only look inside regions, so a
+# line is scanned once by this regex instead of once per pattern.
+_C = r"[0-9A-Za-z_@.+\-()（）:/·•#%]"
+REGION = re.compile(
+    rf"(?<!{_C})(?={_C}*?[0-9@]){_C}+(?:[ \-](?=[0-9A-Z(（+]){_C}+)*"
+)
+_NOT_DIGIT = re.compile(r"\D+")
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """A run of identifier characters in the analysed text."""
+
+    start: int
+    end: int
+    text: str
+    digits: int
+
+
+def find_regions(text: str) -> list[Region]:
+    """Every identifier-shaped region of ``text``."""
+    out = []
+    for m in REGION.finditer(text):
+        value = m.group()
+        out.append(Region(m.start(), m.end(), value, len(_NOT_DIGIT.sub("", value))))
+    return out
+
 
 CONTEXT_BEFORE = 24
 CONTEXT_AFTER = 12
@@ -58,6 +92,15 @@ class Recognizer(ABC):
 
     name: str = "recognizer"
     entities: tuple[str, ...] = ()
+    #: True when the recognizer only needs the identifier regions (see ``find_regions``).
+    uses_regions: bool = False
+
+    def analyze_regions(
+        self, text: str, regions: Sequence[Region], entities: frozenset[str]
+    ) -> list[Finding]:
+        """Findings inside ``regions`` only; by default the whole text is analysed."""
+        del regions
+        return self.analyze(text, entities)
 
     @abstractmethod
     def analyze(self, text: str, entities: frozenset[str]) -> list[Finding]:
@@ -107,6 +150,9 @@ class PatternRecognizer(Recognizer):
         negative_context: Sequence[str] = (),
         required_chars: str = "",
         normalise: Callable[[str], str] | None = None,
+        gate: Callable[[Region], bool] | None = None,
+        margin: int = 0,
+        required_any: Sequence[str] = (),
     ) -> None:
         self.name = name
         self.entity = entity
@@ -120,10 +166,21 @@ class PatternRecognizer(Recognizer):
         self.negative_context = tuple(w.lower() for w in negative_context)
         self.required_chars = required_chars
         self.normalise = normalise
+        self.gate = gate
+        self.uses_regions = gate is not None
+        self.margin = margin
+        self.required_any = tuple(required_any)
         self._compiled = [(p, re.compile(p.regex, p.flags)) for p in self.patterns]
 
+    @property
+    def compiled(self) -> list[tuple[PatternSpec, re.Pattern[str]]]:
+        """The compiled patterns with their specs."""
+        return self._compiled
+
     def prefilter(self, text: str) -> bool:
-        """False when none of ``required_chars`` occurs in the text."""
+        """False when none of ``required_chars`` / ``required_any`` occurs in the text."""
+        if self.required_any and not any(s in text for s in self.required_any):
+            return False
         if not self.required_chars:
             return True
         return any(c in text for c in self.required_chars)
@@ -139,8 +196,27 @@ class PatternRecognizer(Recognizer):
         if self.entity not in entities:
             return []
         out: list[Finding] = []
+        self._scan(text, 0, len(text), out)
+        return out
+
+    def analyze_regions(
+        self, text: str, regions: Sequence[Region], entities: frozenset[str]
+    ) -> list[Finding]:
+        """Like ``analyze``, only inside the regions the gate accepts."""
+        if self.gate is None:
+            return self.analyze(text, entities)
+        if self.entity not in entities:
+            return []
+        out: list[Finding] = []
+        gate = self.gate
+        for region in regions:
+            if gate(region):
+                self._scan(text, max(0, region.start - self.margin), region.end, out)
+        return out
+
+    def _scan(self, text: str, pos: int, endpos: int, out: list[Finding]) -> None:
         for spec, rx in self._compiled:
-            for m in rx.finditer(text):
+            for m in rx.finditer(text, pos, endpos):
                 start, end = m.span("v") if "v" in rx.groupindex else m.span()
                 value = text[start:end]
                 reason = self._check(value)
@@ -160,10 +236,7 @@ class PatternRecognizer(Recognizer):
                     explanation += f"; context {word}"
                 if score < self.min_score:
                     continue
-                out.append(
-                    Finding(self.entity, start, end, round(score, 3), explanation, self.name)
-                )
-        return out
+                out.append(Finding(self.entity, start, end, round(score, 3), explanation, self.name))
 
     def validate_value(self, value: str) -> list[tuple[str, float]]:
         """The entity with its base score if a pattern matches the whole value and validates."""

@@ -162,9 +162,7 @@ def columns_from_rows(
             if text is not None:
                 values[key].append(text)
     columns = [
-        ColumnSample(
-            name=name, dtype=(types[name] or "text") if infer_types else "text", values=values[name]
-        )
+        ColumnSample(name=name, dtype=(types[name] or "text") if infer_types else "text", values=values[name])
         for name in order
     ]
     return columns, len(reservoir.items), reservoir.seen

@@ -30,14 +30,10 @@ def open_database(url: str) -> Engine:
     try:
         return create_engine(parsed, pool_pre_ping=True)
     except (NoSuchModuleError, ArgumentError, ImportError) as exc:
-        raise InputError(
-            f"no database driver for this URL ({type(exc).__name__})", where="--db"
-        ) from None
+        raise InputError(f"no database driver for this URL ({type(exc).__name__})", where="--db") from None
 
 
-def sample_database(
-    url: str, *, tables: Sequence[str] | None = None, sample: int
-) -> Iterator[TableSample | Skipped]:
+def sample_database(url: str, *, tables: Sequence[str] | None = None, sample: int) -> Iterator[TableSample | Skipped]:
     """A random row sample of each table (all tables of the default schema unless named).
 
     ``tables`` may be ``name`` or ``schema.name``. A table that cannot be read is yielded as
@@ -58,20 +54,14 @@ def sample_database(
             except NoSuchTableError:
                 yield Skipped(f"{source} {qualified}", "no such table", error=True)
             except SQLAlchemyError as exc:
-                yield Skipped(
-                    f"{source} {qualified}", f"cannot read table ({type(exc).__name__})", error=True
-                )
+                yield Skipped(f"{source} {qualified}", f"cannot read table ({type(exc).__name__})", error=True)
     finally:
         engine.dispose()
 
 
-def _sample_table(
-    engine: Engine, schema: str | None, name: str, *, source: str, sample: int
-) -> TableSample:
+def _sample_table(engine: Engine, schema: str | None, name: str, *, source: str, sample: int) -> TableSample:
     table = Table(name, MetaData(), schema=schema, autoload_with=engine)
-    comments = {
-        col["name"]: col.get("comment") for col in inspect(engine).get_columns(name, schema=schema)
-    }
+    comments = {col["name"]: col.get("comment") for col in inspect(engine).get_columns(name, schema=schema)}
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(table)).scalar_one()
         query = select(*table.columns)
@@ -91,9 +81,7 @@ def _sample_table(
             )
         )
     label = f"{schema}.{name}" if schema else name
-    return TableSample(
-        source=source, table=label, columns=columns, rows_sampled=len(rows), rows_total=int(total)
-    )
+    return TableSample(source=source, table=label, columns=columns, rows_sampled=len(rows), rows_total=int(total))
 
 
 def sql_dtype(sql_type: Any) -> str:

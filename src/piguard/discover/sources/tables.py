@@ -7,6 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from piguard.discover.sources.base import TableSample, columns_from_rows
+from piguard.discover.sources.blocks import (
+    BlockSamplingUnsuitableError,
+    block_sampling_applies,
+    sample_lines_csv,
+    sample_lines_jsonl,
+    sample_parquet,
+)
 from piguard.errors import DiscoveryError, InterchangeError
 from piguard.interchange import tabular
 
@@ -38,22 +45,38 @@ def sample_table_file(path: Path, *, source: str, sample: int) -> list[TableSamp
     """
     if path.name.lower().endswith(EXCEL_SUFFIXES):
         return list(_sample_excel(path, source=source, sample=sample))
-    fmt = (
-        tabular.file_format(path) if not path.name.lower().endswith((".tsv", ".tsv.gz")) else "tsv"
-    )
+    fmt = tabular.file_format(path)
+    infer = fmt in ("json", "jsonl", "parquet")
+    if block_sampling_applies(path):
+        try:
+            sampled_rows, known_total = _fast_sample(path, fmt, sample)
+        except BlockSamplingUnsuitableError:
+            pass  # multi-line records: read every row below
+        else:
+            columns, sampled, _ = columns_from_rows(
+                (_flatten(r) for r in sampled_rows), sample=sample, infer_types=infer
+            )
+            return [
+                TableSample(
+                    source=source, table=path.name, columns=columns, rows_sampled=sampled, rows_total=known_total
+                )
+            ]
     rows = (_flatten(row.data) for row in tabular.read_rows(path))
     try:
-        columns, sampled, total = columns_from_rows(
-            rows, sample=sample, infer_types=fmt in ("json", "jsonl", "parquet")
-        )
+        columns, sampled, total = columns_from_rows(rows, sample=sample, infer_types=infer)
     except InterchangeError as exc:
         # The reader's message already names file:line; we keep only the reason and place.
         raise DiscoveryError(_where(exc, path)) from None
-    return [
-        TableSample(
-            source=source, table=path.name, columns=columns, rows_sampled=sampled, rows_total=total
-        )
-    ]
+    return [TableSample(source=source, table=path.name, columns=columns, rows_sampled=sampled, rows_total=total)]
+
+
+def _fast_sample(path: Path, fmt: str, sample: int) -> tuple[list[dict[str, Any]], int | None]:
+    """A sample without reading every row; the row count only where it is known (Parquet)."""
+    if fmt == "parquet":
+        return sample_parquet(path, sample=sample)
+    if fmt == "jsonl":
+        return sample_lines_jsonl(path, sample=sample), None
+    return sample_lines_csv(path, sample=sample), None
 
 
 def _where(exc: InterchangeError, path: Path) -> str:
@@ -109,11 +132,7 @@ def _sample_excel(path: Path, *, source: str, sample: int) -> Iterator[TableSamp
                 for i, cell in enumerate(header_row)
             ]
             dicts = (
-                {
-                    name: value
-                    for name, value in zip(header, values, strict=False)
-                    if value is not None
-                }
+                {name: value for name, value in zip(header, values, strict=False) if value is not None}
                 for values in rows
             )
             columns, sampled, total = columns_from_rows(dicts, sample=sample, infer_types=True)

@@ -21,9 +21,7 @@ class FileItem:
     size: int
 
 
-def iter_files(
-    paths: Sequence[Path], *, max_bytes: int = DEFAULT_MAX_BYTES
-) -> Iterator[FileItem | Skipped]:
+def iter_files(paths: Sequence[Path], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[FileItem | Skipped]:
     """Files under ``paths`` in sorted order, or a ``Skipped`` naming the file and why.
 
     Symbolic links to directories are not followed (they can loop); a missing or unreadable
@@ -42,11 +40,7 @@ def _walk(root: Path, *, max_bytes: int) -> Iterator[FileItem | Skipped]:
     errors: list[Skipped] = []
 
     def on_error(exc: OSError) -> None:
-        errors.append(
-            Skipped(
-                str(exc.filename or root), f"cannot list directory ({exc.strerror})", error=True
-            )
-        )
+        errors.append(Skipped(str(exc.filename or root), f"cannot list directory ({exc.strerror})", error=True))
 
     for folder, dirs, files in os.walk(root, onerror=on_error, followlinks=False):
         dirs.sort()

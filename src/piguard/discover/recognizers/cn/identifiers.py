@@ -9,6 +9,7 @@ from piguard.discover.recognizers.base import (
     ASCII_BEFORE,
     PatternRecognizer,
     PatternSpec,
+    Region,
 )
 from piguard.discover.recognizers.validators import (
     cn_landline,
@@ -42,6 +43,7 @@ def cn_recognizers() -> list[PatternRecognizer]:
     return [
         PatternRecognizer(
             name="cn_resident_id",
+            gate=lambda r: 15 <= r.digits <= 18,
             entity="CN_RESIDENT_ID",
             patterns=[
                 PatternSpec("cn_id_18", _B + r"[1-8]\d{5}(?:18|19|20)\d{9}[\dXx]" + _A, 0.95),
@@ -57,6 +59,7 @@ def cn_recognizers() -> list[PatternRecognizer]:
         ),
         PatternRecognizer(
             name="cn_mobile",
+            gate=lambda r: 11 <= r.digits <= 15,
             entity="CN_MOBILE",
             patterns=[
                 PatternSpec("cn_mobile_11", _B + r"1[3-9]\d{9}" + _A, 0.85),
@@ -75,6 +78,7 @@ def cn_recognizers() -> list[PatternRecognizer]:
         ),
         PatternRecognizer(
             name="cn_landline",
+            gate=lambda r: 9 <= r.digits <= 17,
             entity="CN_LANDLINE",
             patterns=[
                 PatternSpec(
@@ -93,6 +97,7 @@ def cn_recognizers() -> list[PatternRecognizer]:
         ),
         PatternRecognizer(
             name="cn_uscc",
+            gate=lambda r: len(r.text) >= 18 and r.digits >= 6,
             entity="CN_USCC",
             patterns=[
                 PatternSpec(
@@ -108,6 +113,8 @@ def cn_recognizers() -> list[PatternRecognizer]:
         ),
         PatternRecognizer(
             name="cn_plate",
+            gate=_plate_gate,
+            margin=1,
             entity="CN_PLATE",
             patterns=[
                 PatternSpec(
@@ -130,6 +137,7 @@ def cn_recognizers() -> list[PatternRecognizer]:
         ),
         PatternRecognizer(
             name="cn_passport",
+            gate=lambda r: r.text[0] in "EGDSP" and r.digits >= 7,
             entity="CN_PASSPORT",
             patterns=[
                 PatternSpec("cn_passport_e", _B + r"E[A-HJ-NP-Z0-9]\d{7}" + _A, 0.6),
@@ -143,6 +151,7 @@ def cn_recognizers() -> list[PatternRecognizer]:
         ),
         PatternRecognizer(
             name="cn_travel_permit",
+            gate=lambda r: r.text[0] in "CLHM" or r.digits == 8,
             entity="CN_TRAVEL_PERMIT",
             patterns=[
                 # 往来港澳通行证 C + 8 digits / C + letter + 7 digits; 往来台湾通行证 L + 8.
@@ -158,6 +167,11 @@ def cn_recognizers() -> list[PatternRecognizer]:
             min_score=0.55,
         ),
     ]
+
+
+def _plate_gate(region: Region) -> bool:
+    # The region starts after the province character (not an identifier character).
+    return "A" <= region.text[0] <= "Z" and region.digits >= 2 and len(region.text) <= 9
 
 
 def _letters_digits(value: str) -> str | None:

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 
 import phonenumbers
 
 from piguard.discover.findings import Finding
-from piguard.discover.recognizers.base import ASCII_AFTER, ASCII_BEFORE, Recognizer, find_context
+from piguard.discover.recognizers.base import (
+    ASCII_AFTER,
+    ASCII_BEFORE,
+    Recognizer,
+    Region,
+    find_context,
+)
 
 __all__ = ["DateOfBirthRecognizer", "MedicalRecognizer", "PhoneRecognizer"]
 
@@ -23,6 +30,8 @@ _PHONE_CANDIDATE = re.compile(
 )
 _DATE_LIKE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
 _REGIONS = ("US", "GB")
+_SEPARATORS = re.compile(r"[\s.\-()]")
+_AMOUNT = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$|^\d+\.\d{1,2}$")
 # North American 3-3-4 grouping with separators: structurally a phone number even when the
 # exchange is unassigned (phonenumbers' "valid" check needs an assigned range).
 _NANP = re.compile(
@@ -32,23 +41,32 @@ _NANP = re.compile(
 
 
 class PhoneRecognizer(Recognizer):
-    """Non-Chinese phone numbers: a cheap candidate regex, then phonenumbers' matcher."""
+    """Non-Chinese phone numbers: a cheap candidate regex, then phonenumbers' validity check."""
 
     name = "phone"
     entities = ("PHONE",)
+    uses_regions = True
 
     def prefilter(self, text: str) -> bool:
         """Needs at least one digit."""
         return any(c.isdigit() for c in text)
 
-    def _match(self, text: str, start: int, end: int) -> tuple[int, int, str] | None:
-        pad_start = max(0, start - 8)
-        window = text[pad_start : end + 8]
-        for region in _REGIONS:
-            for m in phonenumbers.PhoneNumberMatcher(window, region, leniency=1):
-                s, e = pad_start + m.start, pad_start + m.end
-                if s < end and e > start and m.number.country_code != 86:
-                    return s, e, phonenumbers.region_code_for_number(m.number) or region
+    @staticmethod
+    def _valid_region(value: str) -> str | None:
+        """The region of a valid non-Chinese number written as ``value``, else None."""
+        compact = _SEPARATORS.sub("", value)
+        if compact.startswith("00"):
+            compact = "+" + compact[2:]
+        if compact.startswith("+86") or (len(compact) == 11 and compact[0] == "1"
+                                         and compact[1] in "3456789"):
+            return None  # mainland numbers belong to CN_MOBILE / CN_LANDLINE
+        for region in (None,) if compact.startswith("+") else _REGIONS:
+            try:
+                num = phonenumbers.parse(value if region else compact, region)
+            except phonenumbers.NumberParseException:
+                continue
+            if num.country_code != 86 and phonenumbers.is_valid_number(num):
+                return phonenumbers.region_code_for_number(num) or region or "?"
         return None
 
     def analyze(self, text: str, entities: frozenset[str]) -> list[Finding]:
@@ -56,27 +74,51 @@ class PhoneRecognizer(Recognizer):
         if "PHONE" not in entities:
             return []
         out: list[Finding] = []
-        for cand in _PHONE_CANDIDATE.finditer(text):
-            value = cand.group()
-            if _DATE_LIKE.search(value.strip()) or sum(c.isdigit() for c in value) < 7:
+        self._scan(text, 0, len(text), out)
+        return out
+
+    def analyze_regions(
+        self, text: str, regions: Sequence[Region], entities: frozenset[str]
+    ) -> list[Finding]:
+        """Like ``analyze``, only inside identifier regions with 7 to 20 digits."""
+        if "PHONE" not in entities:
+            return []
+        out: list[Finding] = []
+        for region in regions:
+            # E.164 numbers have at most 15 digits (an extension adds a few after "x").
+            if not 7 <= region.digits <= (20 if "x" in region.text else 15):
                 continue
-            hit = self._match(text, cand.start(), cand.end())
-            if hit is None:
+            if _DATE_LIKE.match(region.text):
+                continue
+            self._scan(text, region.start, region.end, out)
+        return out
+
+    def _scan(self, text: str, pos: int, endpos: int, out: list[Finding]) -> None:
+        for cand in _PHONE_CANDIDATE.finditer(text, pos, endpos):
+            value = cand.group()
+            s, e = cand.start(), cand.end()
+            bare = value.isdigit()
+            if bare and (len(value) > 15 or (len(value) == 11 and value[0] == "1")):
+                continue  # too long for E.164, or a mainland mobile (CN_MOBILE's business)
+            if _DATE_LIKE.search(value.strip()) or _AMOUNT.search(value):
+                continue
+            if sum(c.isdigit() for c in value) < 7:
+                continue
+            intl = text[s] == "+" or text.startswith("00", s)
+            word = find_context(text, s, e, PHONE_CONTEXT)
+            if not intl and bare and word is None:
+                continue  # a bare digit run is an order or record number far more often
+            region = self._valid_region(value)
+            if region is None:
                 if _NANP.match(value.strip()) is None:
                     continue
-                hit = (cand.start(), cand.end(), "NANP format")
-            s, e, region = hit
-            intl = text[s] == "+" or text.startswith("00", s)
+                region = "NANP format"
             score = 0.8 if intl else 0.6
             explanation = f"pattern phone + phonenumbers valid ({region})"
-            word = find_context(text, s, e, PHONE_CONTEXT)
-            if not intl and text[s:e].isdigit() and word is None:
-                continue  # a bare digit run is an order or record number far more often
             if word is not None:
                 score = 0.9
                 explanation += f"; context {word}"
             out.append(Finding("PHONE", s, e, score, explanation, self.name))
-        return out
 
     def validate_value(self, value: str) -> list[tuple[str, float]]:
         """PHONE when the whole value is one valid non-Chinese number."""

@@ -59,6 +59,7 @@ def generic_recognizers() -> list[PatternRecognizer]:
     return [
         PatternRecognizer(
             name="email",
+            gate=lambda r: "@" in r.text,
             entity="EMAIL",
             # ASCII-only local part and domain: never extended into neighbouring CJK text.
             patterns=[
@@ -77,6 +78,7 @@ def generic_recognizers() -> list[PatternRecognizer]:
         ),
         PatternRecognizer(
             name="ip_address",
+            gate=lambda r: r.text.count(".") >= 3 or r.text.count(":") >= 2,
             entity="IP_ADDRESS",
             patterns=[
                 PatternSpec(
@@ -117,10 +119,11 @@ def generic_recognizers() -> list[PatternRecognizer]:
             ],
             validator=_url,
             validator_name="url",
-            required_chars="/w",
+            required_any=("://", "www."),
         ),
         PatternRecognizer(
             name="bank_card",
+            gate=lambda r: 12 <= r.digits <= 19,
             entity="BANK_CARD",
             patterns=[
                 PatternSpec("card_13_19", _B + r"[1-9]\d{12,18}" + _A, 0.6),
@@ -136,6 +139,7 @@ def generic_recognizers() -> list[PatternRecognizer]:
         ),
         PatternRecognizer(
             name="iban",
+            gate=lambda r: len(r.text) >= 15 and r.text[:2].isupper(),
             entity="IBAN",
             patterns=[
                 PatternSpec("iban_compact", _B + r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}" + _A, 0.9),
@@ -149,6 +153,7 @@ def generic_recognizers() -> list[PatternRecognizer]:
         ),
         PatternRecognizer(
             name="us_ssn",
+            gate=lambda r: r.digits == 9,
             entity="US_SSN",
             patterns=[
                 PatternSpec("ssn_dashed", _B + r"\d{3}-\d{2}-\d{4}" + _A, 0.75),
