@@ -152,3 +152,65 @@ def resolve_handle(*, session: Session, guard: Guard, principal: Principal, hand
     if phone is None:
         return Guarded(value=None, event=event, decision=decision, error=NotFoundError("no number behind this handle"))
     return Guarded(value=phone, event=event, decision=decision)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """A break-glass grant awaiting or after review (no record content)."""
+
+    grant_id: str
+    account_id: str
+    report_id: str
+    purpose: str
+    reason: str
+    granted_at: datetime
+    review_status: str
+
+
+def _audit_request(session: Session, principal: Principal, at: datetime) -> AccessRequest:
+    return AccessRequest(
+        subject=subject_of(session=session, principal=principal, at=at),
+        action="read_audit",
+        resource=ResourceRef("AuditLog", "breakglass"),
+        purpose="HOPERAT",
+        display_context="audit",
+    )
+
+
+def pending_breakglass(*, session: Session, guard: Guard, principal: Principal) -> Guarded[list[ReviewItem]]:
+    """Break-glass grants awaiting review (privacy officers and administrators)."""
+    at = guard.clock()
+    draft = EventDraft(action="read", resource_type="breakglass_review", purpose="HOPERAT")
+    decision = guard.engine.decide(_audit_request(session, principal, at))
+    if not decision.allowed:
+        return refuse(session, principal, draft, denied(decision), at, decision)
+    items = [
+        ReviewItem(g.id, g.account_id, g.report_id, g.purpose, g.reason, g.granted_at, g.review_status)
+        for g in breakglass.pending_review(session=session)
+    ]
+    draft.result_count = len(items)
+    draft.fields = ["breakglass.reason"]
+    event = record_event(session, principal, draft, at=at, outcome="allowed", reason=",".join(decision.policy_ids))
+    return Guarded(value=items, event=event, decision=decision)
+
+
+def review_breakglass(
+    *, session: Session, guard: Guard, principal: Principal, grant_id: str, outcome: str, note: str
+) -> Guarded[ReviewItem]:
+    """Mark a grant justified or unjustified; nobody reviews their own."""
+    at = guard.clock()
+    draft = EventDraft(action="update", resource_type="breakglass_review", resource_id=grant_id[:64], purpose="HOPERAT")
+    decision = guard.engine.decide(_audit_request(session, principal, at))
+    if not decision.allowed:
+        return refuse(session, principal, draft, denied(decision), at, decision)
+    try:
+        with session.begin_nested():
+            row = breakglass.review(
+                session=session, grant_id=grant_id, reviewer_id=principal.account_id, outcome=outcome, note=note, at=at
+            )
+    except PiguardError as exc:
+        return refuse(session, principal, draft, exc, at, decision)
+    draft.fields = ["breakglass.review_status"]
+    event = record_event(session, principal, draft, at=at, outcome="allowed", reason=f"review:{outcome}")
+    item = ReviewItem(row.id, row.account_id, row.report_id, row.purpose, row.reason, row.granted_at, row.review_status)
+    return Guarded(value=item, event=event, decision=decision)

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from piguard.errors import ConflictError, PiguardError
+from piguard.errors import AccessDenied, PiguardError
 from piguard.identity.schemas import Principal
 from piguard.records import service as records
 from piguard.records.guard import EventDraft, Guard, Guarded, record_event, refuse
@@ -38,7 +38,7 @@ def _run(
     at = guard.clock()
     draft = EventDraft(action=action, resource_type=resource_type, resource_id=resource_id, purpose=purpose)
     if principal.role not in roles:
-        return refuse(session, principal, draft, ConflictError(f"{step} is done by {' or '.join(roles)}"), at)
+        return refuse(session, principal, draft, AccessDenied(f"{step} is done by {' or '.join(roles)}"), at)
     try:
         with session.begin_nested():  # a refused step leaves no partial change behind
             result = work()
@@ -75,7 +75,7 @@ def certify(*, session: Session, guard: Guard, principal: Principal, report_id: 
     def work() -> DeathReport:
         report = session.get(DeathReport, report_id)
         if report is not None and report.hospital_org_id != principal.org_id:
-            raise ConflictError("a report is certified by its own institution")
+            raise AccessDenied("a report is certified by its own institution")
         return records.certify(
             session=session, report_id=report_id, certifier_id=principal.account_id, at=guard.clock()
         )
@@ -232,5 +232,52 @@ def advance_dispatch(
         resource_id=dispatch_id,
         purpose="ETREAT",
         fields=("dispatch.status",),
+        work=work,
+    )
+
+
+def correct_report(
+    *,
+    session: Session,
+    guard: Guard,
+    principal: Principal,
+    report_id: str,
+    field: str,
+    value: str | None,
+    reason: str,
+) -> Guarded[Any]:
+    """The certifier corrects a field with a reason; the old value stays in the history."""
+
+    def work() -> DeathReport:
+        kinds = records.relationships_for(
+            session=session,
+            account_id=principal.account_id,
+            resource_type="death_report",
+            resource_id=report_id,
+            at=guard.clock(),
+        )
+        if "certifier" not in kinds:
+            raise AccessDenied("only the report's certifier corrects it")
+        return records.correct_report(
+            session=session,
+            report_id=report_id,
+            account_id=principal.account_id,
+            field=field,
+            value=value,
+            reason=reason,
+            at=guard.clock(),
+        )
+
+    return _run(
+        session,
+        guard,
+        principal,
+        step="correct_report",
+        roles=("physician",),
+        action="update",
+        resource_type="death_report",
+        resource_id=report_id,
+        purpose="HOPERAT",
+        fields=(f"report.{field}",),
         work=work,
     )

@@ -105,6 +105,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
                 ("broker", "chen.jie", "physician", "b", "human"),
                 ("emt", "liu.yang", "emt", "ec", "human"),
                 ("epi", "zhao.lei", "cdc_epidemiologist", "cdc", "human"),
+                ("officer", "sun.li", "privacy_officer", "cdc", "human"),
                 ("bridge", "svc-telephony", "service", "ec", "service"),
             ):
                 made = identity.create_account(
@@ -255,3 +256,36 @@ def test_public_checkpoint_and_openapi(site: Site) -> None:
     checkpoint = site.client.get("/api/v1/audit/checkpoint")
     assert checkpoint.status_code in (200, 404)
     assert "李秀英" not in checkpoint.text
+
+
+def test_code_presentation_correction_and_breakglass_review(site: Site) -> None:
+    doctor = site.token("certifier")
+    correction = {"field": "usual_address", "value": "上海市闵行区新地址1号", "reason": "family corrected the address"}
+    url = f"/api/v1/death-reports/{site.ids['report']}/corrections"
+    assert site.client.post(url, json=correction, headers=doctor).status_code == 204
+    assert site.last_event().fields == ("report.usual_address",)
+    assert site.client.post(url, json=correction, headers=site.token("broker")).status_code == 403
+    assert site.client.post(url, json={**correction, "reason": "short"}, headers=doctor).status_code == 422
+    wrong = site.client.post("/api/v1/death-reports/present-code", json={"code": "AAAA-BBBB-CCCC"}, headers=doctor)
+    assert wrong.status_code == 403  # physicians do not present family codes
+    broker = site.token("broker")
+    grant = site.client.post(
+        "/api/v1/breakglass",
+        json={
+            "report_id": site.ids["report"],
+            "purpose": "ETREAT",
+            "reason": "unconscious transfer, history needed now",
+        },
+        headers=broker,
+    ).json()["grant_id"]
+    officer = site.token("officer")
+    pending = site.client.get("/api/v1/breakglass/pending", headers=officer)
+    assert pending.status_code == 200 and grant in {item["grant_id"] for item in pending.json()}
+    assert site.client.get("/api/v1/breakglass/pending", headers=doctor).status_code == 403
+    verdict = {"outcome": "justified", "note": "arrest confirmed in the ED record"}
+    own = site.client.post(f"/api/v1/breakglass/{grant}/review", json=verdict, headers=broker)
+    assert own.status_code == 403  # the grantee is no reviewer (and not a privacy officer)
+    reviewed = site.client.post(f"/api/v1/breakglass/{grant}/review", json=verdict, headers=officer)
+    assert reviewed.status_code == 200 and reviewed.json()["review_status"] == "justified"
+    again = site.client.post(f"/api/v1/breakglass/{grant}/review", json=verdict, headers=officer)
+    assert again.status_code == 409

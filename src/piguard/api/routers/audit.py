@@ -78,9 +78,7 @@ def get_checkpoint(session: SessionDep, settings: SettingsDep) -> CheckpointOut:
 
 
 @router.get("/proofs/inclusion", response_model=InclusionProofOut)
-def inclusion_proof(
-    session: SessionDep, principal: PrincipalDep, index: Size, size: Size
-) -> InclusionProofOut:
+def inclusion_proof(session: SessionDep, principal: PrincipalDep, index: Size, size: Size) -> InclusionProofOut:
     """Inclusion proof of one entry (privacy officers and administrators)."""
     _require_auditor(principal)
     if index >= size:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
+from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -53,3 +55,42 @@ def break_glass(
         expires_at=grant.expires_at,
         review_status=grant.review_status,
     )
+
+
+class ReviewItemOut(BaseModel):
+    """A break-glass grant for review."""
+
+    grant_id: str
+    account_id: str
+    report_id: str
+    purpose: str
+    reason: str
+    granted_at: datetime
+    review_status: str
+
+
+class ReviewIn(BaseModel):
+    """The reviewer's verdict."""
+
+    outcome: Literal["justified", "unjustified"]
+    note: str = Field(min_length=5, max_length=1000)
+
+
+@router.get("/breakglass/pending", response_model=list[ReviewItemOut])
+def pending(session: SessionDep, guard: GuardDep, principal: PrincipalDep) -> list[ReviewItemOut]:
+    """Grants awaiting review (privacy officers and administrators)."""
+    with session.begin():
+        outcome = support_flows.pending_breakglass(session=session, guard=guard, principal=principal)
+    return [ReviewItemOut(**asdict(item)) for item in outcome.unwrap()]
+
+
+@router.post("/breakglass/{grant_id}/review", response_model=ReviewItemOut)
+def review(
+    grant_id: str, body: ReviewIn, session: SessionDep, guard: GuardDep, principal: PrincipalDep
+) -> ReviewItemOut:
+    """Record whether an emergency access was justified."""
+    with session.begin():
+        outcome = support_flows.review_breakglass(
+            session=session, guard=guard, principal=principal, grant_id=grant_id, outcome=body.outcome, note=body.note
+        )
+    return ReviewItemOut(**asdict(outcome.unwrap()))

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
 from piguard.minimize.views import AmbulanceMdtView, CdcStatisticsView
-from piguard.records import dispatch_flows, flows, support_flows
+from piguard.records import dispatch_flows, flows, support_flows, workflow_flows
 
 router = APIRouter()
 
@@ -136,3 +136,53 @@ def resolve_handle(
     with session.begin():
         outcome = support_flows.resolve_handle(session=session, guard=guard, principal=principal, handle=body.handle)
     return ResolveResponse(handle=body.handle, number=outcome.unwrap())
+
+
+class PresentCode(BaseModel):
+    """The one-time code the family hands over with its certificate part."""
+
+    code: str = Field(min_length=4, max_length=32)
+
+
+class Presented(BaseModel):
+    """The report the code opened for you (read it with your purpose of use)."""
+
+    report_id: str
+
+
+class Correction(BaseModel):
+    """A correction by the certifier: field, new value and why."""
+
+    field: str = Field(min_length=1, max_length=64)
+    value: str | None = Field(default=None, max_length=300)
+    reason: str = Field(min_length=10, max_length=500)
+
+
+@router.post("/death-reports/present-code", response_model=Presented)
+def present_code(body: PresentCode, session: SessionDep, guard: GuardDep, principal: PrincipalDep) -> Presented:
+    """A police registrar or funeral clerk records the family's code; only then can they read their part."""
+    with session.begin():
+        outcome = workflow_flows.present_code(session=session, guard=guard, principal=principal, code=body.code)
+    return Presented(report_id=outcome.unwrap().id)
+
+
+@router.post("/death-reports/{report_id}/corrections", status_code=204)
+def correct(
+    report_id: Annotated[str, Path(max_length=64)],
+    body: Correction,
+    session: SessionDep,
+    guard: GuardDep,
+    principal: PrincipalDep,
+) -> None:
+    """The certifier corrects one field with a reason (history kept)."""
+    with session.begin():
+        outcome = workflow_flows.correct_report(
+            session=session,
+            guard=guard,
+            principal=principal,
+            report_id=report_id,
+            field=body.field,
+            value=body.value,
+            reason=body.reason,
+        )
+    outcome.unwrap()
