@@ -39,10 +39,17 @@ Validator = Callable[[str], str | None]
 # (138 1234 5678, GB82 WEST 1234...). Identifier recognizers only look inside regions, so a
 # line is scanned once by this regex instead of once per pattern.
 _C = r"[0-9A-Za-z_@.+\-()（）:/·•#%]"
+_C_NO_DIGIT = r"[A-Za-z_.+\-()（）:/·•#%]"
+# Possessive quantifiers: a word without a digit fails without backtracking.
 REGION = re.compile(
-    rf"(?<!{_C})(?={_C}*?[0-9@]){_C}+(?:[ \-](?=[0-9A-Z(（+]){_C}+)*"
+    rf"{_C_NO_DIGIT}*+[0-9@]{_C}*+(?:[ \-](?=[0-9A-Z(（+]){_C}++)*"
 )
-_NOT_DIGIT = re.compile(r"\D+")
+# Regions no identifier can be: short numbers, dates and times, amounts, dotted versions.
+_NOISE = re.compile(
+    r"\d{1,6}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+    r"|\d{1,2}:\d{2}(?::\d{2})?|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d{1,2}|\d+\.\d+\.\d+"
+)
+_DIGITS = str.maketrans("", "", "0123456789")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +63,13 @@ class Region:
 
 
 def find_regions(text: str) -> list[Region]:
-    """Every identifier-shaped region of ``text``."""
+    """Every identifier-shaped region of ``text`` (noise shapes such as dates left out)."""
     out = []
+    noise = _NOISE.fullmatch
     for m in REGION.finditer(text):
         value = m.group()
-        out.append(Region(m.start(), m.end(), value, len(_NOT_DIGIT.sub("", value))))
+        if noise(value) is None:
+            out.append(Region(m.start(), m.end(), value, len(value) - len(value.translate(_DIGITS))))
     return out
 
 
