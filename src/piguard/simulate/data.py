@@ -27,6 +27,22 @@ DISTRICTS: tuple[tuple[str, str, float, float, float], ...] = (
     ("310120", "奉贤区", 0.046, 30.918, 121.474),
     ("310151", "崇明区", 0.025, 31.623, 121.397),
 )
+# Suburban districts are younger than many of their residents. A resident ID's area code must
+# have existed in the holder's birth year to be valid in form (python-stdnum checks this), so
+# older people carry the predecessor county's code: (district, first year, 1982-era county code
+# and the year it started, pre-1982 county code). From GB/T 2260 revisions.
+LEGACY_AREAS: dict[str, tuple[int, str, int, str]] = {
+    "310112": (1981, "310201", 1982, "310201"),
+    "310113": (1988, "310223", 1982, "310203"),
+    "310114": (1992, "310222", 1982, "310202"),
+    "310115": (1992, "310224", 1982, "310204"),
+    "310116": (1997, "310228", 1982, "310208"),
+    "310117": (1998, "310227", 1982, "310207"),
+    "310118": (1999, "310229", 1982, "310209"),
+    "310120": (2001, "310226", 1982, "310206"),
+    "310151": (2016, "310230", 1982, "310210"),
+}
+
 # Which districts each scale uses (demo starts with Minhang: the broker scenario is named after it).
 SCALE_DISTRICTS = {
     "demo": ("310112", "310104", "310115"),

@@ -42,13 +42,20 @@ def id_check_digit(first17: str) -> str:
 def resident_id(rng: np.random.Generator, *, adcode: str, birth: date, male: bool) -> str:
     """An 18-character resident ID number valid in form (area, birth date, sex parity, check)."""
     seq = int(rng.integers(0, 500)) * 2 + (1 if male else 0)
-    first17 = f"{adcode}{birth:%Y%m%d}{seq:03d}"
-    return first17 + id_check_digit(first17)
+    return resident_id_from(adcode=adcode, birth=birth, sequence=seq)
+
+
+def area_code_at(adcode: str, year: int) -> str:
+    """The area code a person of ``adcode`` born in ``year`` carries (predecessor if needed)."""
+    legacy = data.LEGACY_AREAS.get(adcode)
+    if legacy is None or year >= legacy[0]:
+        return adcode
+    return legacy[1] if year >= legacy[2] else legacy[3]
 
 
 def resident_id_from(*, adcode: str, birth: date, sequence: int) -> str:
-    """The resident ID number for an area code, birth date and 3-digit sequence (odd = male)."""
-    first17 = f"{adcode}{birth:%Y%m%d}{sequence:03d}"
+    """The resident ID number for a district, birth date and 3-digit sequence (odd = male)."""
+    first17 = f"{area_code_at(adcode, birth.year)}{birth:%Y%m%d}{sequence:03d}"
     return first17 + id_check_digit(first17)
 
 

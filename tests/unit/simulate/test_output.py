@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from pathlib import Path
 
 from piguard.interchange.context import ORG_TYPES
@@ -62,7 +63,7 @@ def test_transfers_give_consecutive_user_rows(demo_run: Run) -> None:
         rows.setdefault(u.user_id, []).append(u)
     for history in rows.values():
         history.sort(key=lambda u: u.active_from)
-        for before, after in zip(history, history[1:], strict=False):
+        for before, after in itertools.pairwise(history):
             assert before.active_to == after.active_from
             assert before.org_id != after.org_id
 
@@ -124,7 +125,7 @@ def _digest(out: Path) -> dict[str, str]:
 def test_same_seed_same_bytes_other_seed_differs(tmp_path: Path) -> None:
     a = simulate(out=tmp_path / "a", seed=3, days=4, fmt="parquet")
     b = simulate(out=tmp_path / "b", seed=3, days=4, fmt="parquet")
-    c = simulate(out=tmp_path / "c", seed=4, days=4, fmt="parquet")
+    simulate(out=tmp_path / "c", seed=4, days=4, fmt="parquet")
     assert a == b
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
     assert _digest(tmp_path / "a")["events.parquet"] != _digest(tmp_path / "c")["events.parquet"]
