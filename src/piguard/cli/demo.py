@@ -17,6 +17,7 @@ def demo(
         Path("var/demo"), "--data-dir", help="Where the demo database, keys and accounts go."
     ),
     seed: int = typer.Option(7, "--seed", min=0, help="Seed of the synthetic city (same seed, same city)."),
+    days: int = typer.Option(60, "--days", min=3, max=365, help="Days of daily work, ending today."),
 ) -> None:
     """Build a small synthetic city, run its daily work through the guard, and replay the Minhang misuse."""
     from piguard.demo.runner import run_demo
@@ -26,7 +27,10 @@ def demo(
         with Progress(*columns, console=console, transient=True) as bar:
             task = bar.add_task("daily work (calls and deaths)", total=None)
             summary = run_demo(
-                data_dir=data_dir, seed=seed, progress=lambda done, total: bar.update(task, completed=done, total=total)
+                data_dir=data_dir,
+                seed=seed,
+                days=days,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     except PiguardError as exc:
         raise fail(str(exc), code=2) from None

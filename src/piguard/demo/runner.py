@@ -63,13 +63,15 @@ def prepare(data_dir: Path) -> Settings:
     return settings
 
 
-def run_demo(*, data_dir: Path, seed: int, progress: Callable[[int, int], None] | None = None) -> DemoSummary:
+def run_demo(
+    *, data_dir: Path, seed: int, days: int = 60, progress: Callable[[int, int], None] | None = None
+) -> DemoSummary:
     """Run the whole demo; ``progress(done, total)`` is called as cases finish."""
     started = time.perf_counter()
     settings = prepare(data_dir)
     secret = load_secret(settings)
     today = utcnow().astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
-    city = build_city(seed=seed, scale="demo", start=today - timedelta(days=60), days=60)
+    city = build_city(seed=seed, scale="demo", start=today - timedelta(days=days), days=days)
     now = utcnow()
     engine = make_engine(settings)
     sessions = make_session_factory(engine)
