@@ -57,20 +57,20 @@ def fixed_width(matrix: np.ndarray) -> pa.Array:
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
-_PAIRS = np.array([[48 + k // 10, 48 + k % 10] for k in range(100)], np.uint8)
+_QUADS = np.array([[48 + k // 1000, 48 + k // 100 % 10, 48 + k // 10 % 10, 48 + k % 10]
+                   for k in range(10_000)], np.uint8)
 
 
 def _digits(values: np.ndarray, width: int) -> np.ndarray:
-    # ASCII digits, two at a time through a lookup table (much faster than one per division).
+    # ASCII digits, four at a time through a lookup table (far fewer divisions than per digit).
     out = np.empty((len(values), width), np.uint8)
     rest = values.astype(np.int64)
     pos = width
-    while pos >= 2:
-        rest, pair = np.divmod(rest, 100)
-        out[:, pos - 2:pos] = _PAIRS[pair]
-        pos -= 2
-    if pos == 1:
-        out[:, 0] = 48 + rest % 10
+    while pos > 0:
+        rest, quad = np.divmod(rest, 10_000)
+        take = min(4, pos)
+        out[:, pos - take:pos] = _QUADS[quad][:, 4 - take:]
+        pos -= take
     return out
 
 
