@@ -6,11 +6,7 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from piguard.discover.findings import Finding
-from piguard.discover.recognizers.base import (
-    Recognizer,
-    Region,
-    find_regions,
-)
+from piguard.discover.recognizers.base import Recognizer, find_regions
 from piguard.discover.recognizers.registry import ALL_ENTITIES, build_recognizers
 from piguard.errors import InputError
 
@@ -56,6 +52,8 @@ class Analyzer:
             *build_recognizers(self._wanted),
             *(r for r in custom if self._wanted.intersection(r.entities)),
         ]
+        self._region_recs = [r for r in self._recognizers if r.uses_regions]
+        self._text_recs = [r for r in self._recognizers if not r.uses_regions]
 
     @property
     def entities(self) -> tuple[str, ...]:
@@ -67,15 +65,17 @@ class Analyzer:
         if not text:
             return []
         candidates: list[Finding] = []
-        regions: list[Region] | None = None
-        for rec in self._recognizers:
-            if rec.uses_regions:
-                if regions is None:
-                    regions = find_regions(text)
-                if regions:
-                    candidates.extend(rec.analyze_regions(text, regions, self._wanted))
-            elif rec.prefilter(text):
-                candidates.extend(rec.analyze(text, self._wanted))
+        wanted = self._wanted
+        if self._region_recs:
+            regions = find_regions(text)
+            if regions:
+                for rec in self._region_recs:
+                    candidates += rec.analyze_regions(text, regions, wanted)
+        for rec in self._text_recs:
+            if rec.prefilter(text):
+                candidates += rec.analyze(text, wanted)
+        if not candidates:
+            return []
         return resolve_overlaps(f for f in candidates if f.score >= self._min_score)
 
     def validate_value(self, value: str) -> list[tuple[str, float]]:

@@ -52,7 +52,7 @@ _NOISE = re.compile(
 _DIGITS = str.maketrans("", "", "0123456789")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: frozen dataclasses construct several times slower
 class Region:
     """A run of identifier characters in the analysed text."""
 
@@ -69,7 +69,8 @@ def find_regions(text: str) -> list[Region]:
     for m in REGION.finditer(text):
         value = m.group()
         if noise(value) is None:
-            out.append(Region(m.start(), m.end(), value, len(value) - len(value.translate(_DIGITS))))
+            start, end = m.span()
+            out.append(Region(start, end, value, len(value) - len(value.translate(_DIGITS))))
     return out
 
 
@@ -142,7 +143,6 @@ class PatternRecognizer(Recognizer):
     ``score`` of a finding: the pattern's base score if the validator passed, raised to
     ``context_score`` when a context word is near. Candidates whose final score is under
     ``min_score`` are dropped here already (weak patterns need context to be reported).
-    A pattern may name a group ``v``: then only that group is the finding's span.
     """
 
     def __init__(
@@ -180,6 +180,15 @@ class PatternRecognizer(Recognizer):
         self.margin = margin
         self.required_any = tuple(required_any)
         self._compiled = [(p, re.compile(p.regex, p.flags)) for p in self.patterns]
+        # All patterns in one alternation (named g0, g1...): one scan per region instead of
+        # one per pattern. At one position the earlier pattern wins, so specs are ordered
+        # most specific first; ``lastgroup`` names the pattern that matched.
+        flags = 0
+        for p in self.patterns:
+            flags |= p.flags
+        self._combined = re.compile(
+            "|".join(f"(?P<g{i}>{p.regex})" for i, p in enumerate(self.patterns)), flags
+        )
 
     @property
     def compiled(self) -> list[tuple[PatternSpec, re.Pattern[str]]]:
@@ -188,8 +197,12 @@ class PatternRecognizer(Recognizer):
 
     def prefilter(self, text: str) -> bool:
         """False when none of ``required_chars`` / ``required_any`` occurs in the text."""
-        if self.required_any and not any(s in text for s in self.required_any):
-            return False
+        if self.required_any:
+            for needle in self.required_any:
+                if needle in text:
+                    break
+            else:
+                return False
         if not self.required_chars:
             return True
         return any(c in text for c in self.required_chars)
@@ -224,28 +237,29 @@ class PatternRecognizer(Recognizer):
         return out
 
     def _scan(self, text: str, pos: int, endpos: int, out: list[Finding]) -> None:
-        for spec, rx in self._compiled:
-            for m in rx.finditer(text, pos, endpos):
-                start, end = m.span("v") if "v" in rx.groupindex else m.span()
-                value = text[start:end]
-                reason = self._check(value)
-                if reason is None:
-                    continue
-                if self.negative_context and find_context(
-                    text, start, end, self.negative_context, before=12, after=4
-                ):
-                    continue
-                score = spec.score
-                explanation = f"pattern {spec.name}"
-                if self.validator is not None:
-                    explanation += f" + {reason}"
-                word = find_context(text, start, end, self.context)
-                if word is not None:
-                    score = max(score, self.context_score)
-                    explanation += f"; context {word}"
-                if score < self.min_score:
-                    continue
-                out.append(Finding(self.entity, start, end, round(score, 3), explanation, self.name))
+        patterns = self.patterns
+        for m in self._combined.finditer(text, pos, endpos):
+            spec = patterns[int((m.lastgroup or "g0")[1:])]
+            start, end = m.span()
+            value = text[start:end]
+            reason = self._check(value)
+            if reason is None:
+                continue
+            if self.negative_context and find_context(
+                text, start, end, self.negative_context, before=12, after=4
+            ):
+                continue
+            score = spec.score
+            explanation = f"pattern {spec.name}"
+            if self.validator is not None:
+                explanation += f" + {reason}"
+            word = find_context(text, start, end, self.context)
+            if word is not None:
+                score = max(score, self.context_score)
+                explanation += f"; context {word}"
+            if score < self.min_score:
+                continue
+            out.append(Finding(self.entity, start, end, round(score, 3), explanation, self.name))
 
     def validate_value(self, value: str) -> list[tuple[str, float]]:
         """The entity with its base score if a pattern matches the whole value and validates."""
@@ -253,9 +267,6 @@ class PatternRecognizer(Recognizer):
         for spec, rx in self._compiled:
             m = rx.fullmatch(value)
             if m is None:
-                continue
-            start, end = m.span("v") if "v" in rx.groupindex else m.span()
-            if (start, end) != (0, len(value)):
                 continue
             if self._check(value) is not None:
                 return [(self.entity, spec.score)]

@@ -71,7 +71,7 @@ class PhoneRecognizer(Recognizer):
                 return None
             # The country's main region: is_valid_number would try every region sharing the
             # calling code (25 for +1), which costs ten times more.
-            main = phonenumbers.region_code_for_country_code(num.country_code)
+            main = phonenumbers.region_code_for_country_code(num.country_code or 0)
             if phonenumbers.is_valid_number_for_region(num, main):
                 return main
         return None
