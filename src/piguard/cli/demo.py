@@ -55,8 +55,18 @@ def demo(
     console.print(totals)
     if summary.workflow_refusals:
         console.print(f"workflow steps refused: {summary.workflow_refusals}")
+    console.print(f"{summary.canaries} canary records planted among the deaths (piguard canary list)")
     console.print(f"demo accounts (demo only): {summary.accounts_file}")
-    console.print(f"explore: PIGUARD_DATA_DIR={data_dir} piguard serve   ({summary.seconds:.1f} s)")
+    console.print(f"finished in {summary.seconds:.1f} s. Next:")
+    console.print(
+        f"  PIGUARD_DATA_DIR={data_dir} piguard serve                 # explore the API with the demo accounts"
+    )
+    console.print(f"  PIGUARD_DATA_DIR={data_dir} piguard audit verify          # recompute the Merkle log")
+    console.print(
+        f"  PIGUARD_DATA_DIR={data_dir} piguard audit export --out {data_dir}/events.jsonl && "
+        f"PIGUARD_DATA_DIR={data_dir} piguard export context --out {data_dir}/context && "
+        f"piguard detect {data_dir}/events.jsonl --context {data_dir}/context"
+    )
     if not all(check.passed for check in summary.checks):
         raise typer.Exit(1)
 

@@ -42,6 +42,7 @@ class DemoSummary:
     accounts_file: Path
     seconds: float
     workflow_refusals: dict[str, int]
+    canaries: int
 
 
 def prepare(data_dir: Path) -> Settings:
@@ -111,6 +112,7 @@ def run_demo(
         accounts_file=accounts,
         seconds=time.perf_counter() - started,
         workflow_refusals=dict(ctx.log.failures),
+        canaries=len(ctx.log.canaries),
     )
 
 

@@ -15,7 +15,7 @@ from piguard.demo.loader import LoadedCity
 from piguard.identity.schemas import Principal
 from piguard.ledger.service import bind_settings
 from piguard.policy.pdp import PolicyEngine
-from piguard.records import dispatch_flows, flows, workflow_flows
+from piguard.records import canaries, dispatch_flows, flows, workflow_flows
 from piguard.records.guard import Guard, Guarded
 from piguard.simulate.city import City, Death, Dispatch
 
@@ -37,6 +37,7 @@ class WorkLog:
     report_hospital: dict[str, str] = field(default_factory=dict)  # report id -> simulator hospital id
     open_dispatches: list[tuple[str, str]] = field(default_factory=list)  # (dispatch id, crew staff id)
     failures: Counter[str] = field(default_factory=Counter)
+    canaries: list[str] = field(default_factory=list)  # report ids of the decoys
 
     def note(self, outcome: Guarded[Any], step: str) -> Any:
         """Count an outcome; a refused workflow step is counted by reason (the demo reports them)."""
@@ -206,6 +207,19 @@ def run_dispatch(session: Session, ctx: Context, call: Dispatch, *, close: bool 
 def run_death(session: Session, ctx: Context, death: Death) -> None:
     """Certify, report, code, issue the parts and let the family present them, each by its person."""
     hospital = death.hospital_org_id or _orgs(ctx.city, "hospital", death.district)[0]
+    if death.is_canary:
+        # A decoy: stored complete, but no workflow ever touches it (see records/canaries.py).
+        certifier_sim = ctx.pick(hospital, "physician", death.subject_id)
+        canary = canaries.plant_death(
+            session=session,
+            death=death,
+            hospital_id=ctx.loaded.orgs[hospital],
+            district=next(o.district for o in ctx.city.organisations if o.org_id == hospital),
+            certifier_id=ctx.who(certifier_sim).account_id if certifier_sim else None,
+            now=ctx.now,
+        )
+        ctx.log.canaries.append(canary.report_id)
+        return
     certifier = death.certifier_id if death.certifier_id in ctx.loaded.principals else None
     if certifier is None or ctx.who(certifier).role != "physician":
         certifier = ctx.pick(hospital, "physician", death.subject_id)
@@ -377,7 +391,7 @@ def run_city(*, sessions: sessionmaker[Session], ctx: Context, tick: Callable[[]
             if kind == "call":
                 run_dispatch(session, ctx, case)
             else:
-                if case.dispatch_id and case.dispatch_id in by_dispatch:
+                if case.dispatch_id and case.dispatch_id in by_dispatch and not case.is_canary:
                     run_dispatch(session, ctx, by_dispatch[case.dispatch_id])
                 run_death(session, ctx, case)
         tick()

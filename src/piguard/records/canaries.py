@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +21,9 @@ from sqlalchemy.orm import Session
 from piguard.errors import InputError
 from piguard.records import service as records
 from piguard.records.models import DeathReport, Organisation
+
+if TYPE_CHECKING:
+    from piguard.simulate.city import Death
 
 MAX_PLANT = 1000
 SEX = {"M": "male", "F": "female"}
@@ -59,45 +63,61 @@ def plant(
         pool = by_district.get(death.district) or hospitals
         hospital = pool[index % len(pool)]
         doctors: Sequence[str | None] = certifiers.get(hospital.id) or [None]
-        report = records.create_report(
-            session=session,
-            hospital_org_id=hospital.id,
-            subject_id="s" + secrets.token_hex(8),
-            name=death.full_name,
-            sex=SEX.get(death.sex, "unknown"),
-            id_number=death.resident_id,
-            birth_date=death.birth_date,
-            ethnicity=death.ethnicity,
-            marital_status=death.marital_status,
-            occupation=death.occupation,
-            household_address=death.household_address,
-            usual_address=death.usual_address,
-            district=hospital.district,
-            compound=death.compound,
-            death_time=death.death_time,
-            place_of_death="hospital",
-            part1=[
-                {"line": "abcd"[i], "text": c.text, "icd10": c.code, "interval": c.interval}
-                for i, c in enumerate(death.part1[:4])
-            ],
-            part2="；".join(c.text for c in death.part2) or None,
-            relatives=[
-                {"name": r.name, "relationship": r.relationship, "phone": r.phone, "address": r.address}
-                for r in death.relatives
-            ],
-            is_canary=True,
+        planted.append(
+            plant_death(
+                session=session,
+                death=death,
+                hospital_id=hospital.id,
+                district=hospital.district,
+                certifier_id=doctors[index % len(doctors)],
+                now=now,
+            )
         )
-        report.status = "coded"
-        report.certifier_id = doctors[index % len(doctors)]
-        report.certified_at = death.death_time + timedelta(hours=1)
-        report.reported_at = death.death_time + timedelta(hours=6)
-        report.coded_at = death.death_time + timedelta(days=1)
-        report.underlying_icd10 = death.underlying_cause
-        report.certificate_no = "DC" + secrets.token_hex(6).upper()
-        planted.append(Canary(report.id, report.subject_id, hospital.id, hospital.district, now))
     if len(planted) < count:
         raise InputError(f"could only generate {len(planted)} canaries; ask for fewer", where="--count")
     return planted
+
+
+def plant_death(
+    *, session: Session, death: Death, hospital_id: str, district: str, certifier_id: str | None, now: datetime
+) -> Canary:
+    """Store one simulated death as a canary: complete, certified and coded, with no task relationship."""
+    report = records.create_report(
+        session=session,
+        hospital_org_id=hospital_id,
+        subject_id="s" + secrets.token_hex(8),
+        name=death.full_name,
+        sex=SEX.get(death.sex, "unknown"),
+        id_number=death.resident_id,
+        birth_date=death.birth_date,
+        ethnicity=death.ethnicity,
+        marital_status=death.marital_status,
+        occupation=death.occupation,
+        household_address=death.household_address,
+        usual_address=death.usual_address,
+        district=district,
+        compound=death.compound,
+        death_time=death.death_time,
+        place_of_death="hospital",
+        part1=[
+            {"line": "abcd"[i], "text": c.text, "icd10": c.code, "interval": c.interval}
+            for i, c in enumerate(death.part1[:4])
+        ],
+        part2="；".join(c.text for c in death.part2) or None,
+        relatives=[
+            {"name": r.name, "relationship": r.relationship, "phone": r.phone, "address": r.address}
+            for r in death.relatives
+        ],
+        is_canary=True,
+    )
+    report.status = "coded"
+    report.certifier_id = certifier_id
+    report.certified_at = death.death_time + timedelta(hours=1)
+    report.reported_at = death.death_time + timedelta(hours=6)
+    report.coded_at = death.death_time + timedelta(days=1)
+    report.underlying_icd10 = death.underlying_cause
+    report.certificate_no = "DC" + secrets.token_hex(6).upper()
+    return Canary(report.id, report.subject_id, hospital_id, district, now)
 
 
 def listing(*, session: Session) -> list[Canary]:
