@@ -29,6 +29,8 @@ from piguard.discover.analyzer import Analyzer
 from piguard.discover.recognizers.registry import IDENTIFIER_ENTITIES
 from piguard.discover.recognizers.validators import luhn_ok, mod11_2_check
 
+ROUNDS = 3
+
 PROSE_CN = [
     "患者因病情加重于今日凌晨转入重症监护室，家属已到场并签署知情同意书。",
     "救护车于八点十五分到达现场，随车医生进行了心肺复苏，随后送往市第一人民医院。",
@@ -111,12 +113,17 @@ def time_analyzer(
     """
     for line in lines[:200]:
         analyzer.analyze(line)  # warm caches (area codes, phonenumbers metadata)
-    wall, cpu = time.perf_counter(), time.process_time()
+    best_cpu = best_wall = float("inf")
     n = 0
-    for _ in range(repeat):
-        for line in lines:
-            n += len(analyzer.analyze(line))
-    return time.process_time() - cpu, time.perf_counter() - wall, n
+    for _ in range(ROUNDS):  # best of ROUNDS, as timeit does: noise only ever adds time
+        wall, cpu = time.perf_counter(), time.process_time()
+        n = 0
+        for _ in range(repeat):
+            for line in lines:
+                n += len(analyzer.analyze(line))
+        best_cpu = min(best_cpu, time.process_time() - cpu)
+        best_wall = min(best_wall, time.perf_counter() - wall)
+    return best_cpu, best_wall, n
 
 
 def main() -> None:

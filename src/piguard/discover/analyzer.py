@@ -54,6 +54,9 @@ class Analyzer:
         ]
         self._region_recs = [r for r in self._recognizers if r.uses_regions]
         self._text_recs = [r for r in self._recognizers if not r.uses_regions]
+        self._region_pairs = [
+            (getattr(r, "gate", None) or r.region_gate, r.scan_region) for r in self._region_recs
+        ]
 
     @property
     def entities(self) -> tuple[str, ...]:
@@ -66,11 +69,13 @@ class Analyzer:
             return []
         candidates: list[Finding] = []
         wanted = self._wanted
-        if self._region_recs:
-            regions = find_regions(text)
-            if regions:
-                for rec in self._region_recs:
-                    candidates += rec.analyze_regions(text, regions, wanted)
+        if self._region_pairs:
+            # Regions outer, recognizers inner: each recognizer only sees the regions its
+            # cheap gate accepts, without a Python call per recognizer and line.
+            for region in find_regions(text):
+                for gate, scan in self._region_pairs:
+                    if gate(region):
+                        scan(text, region, candidates)
         for rec in self._text_recs:
             if rec.prefilter(text):
                 candidates += rec.analyze(text, wanted)

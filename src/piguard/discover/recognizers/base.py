@@ -112,6 +112,15 @@ class Recognizer(ABC):
         del regions
         return self.analyze(text, entities)
 
+    def region_gate(self, region: Region) -> bool:
+        """Whether a region can hold this recognizer's entity (cheap; regions only)."""
+        del region
+        return True
+
+    def scan_region(self, text: str, region: Region, out: list[Finding]) -> None:
+        """Append the findings inside one region (region recognizers override this)."""
+        out.extend(self.analyze_regions(text, [region], frozenset(self.entities)))
+
     @abstractmethod
     def analyze(self, text: str, entities: frozenset[str]) -> list[Finding]:
         """All findings of the requested ``entities`` in ``text`` (may overlap)."""
@@ -235,6 +244,14 @@ class PatternRecognizer(Recognizer):
             if gate(region):
                 self._scan(text, max(0, region.start - self.margin), region.end, out)
         return out
+
+    def region_gate(self, region: Region) -> bool:
+        """The recognizer's gate (always True without one)."""
+        return self.gate is None or self.gate(region)
+
+    def scan_region(self, text: str, region: Region, out: list[Finding]) -> None:
+        """Append the findings inside one region (plus ``margin`` characters before it)."""
+        self._scan(text, max(0, region.start - self.margin), region.end, out)
 
     def _scan(self, text: str, pos: int, endpos: int, out: list[Finding]) -> None:
         patterns = self.patterns

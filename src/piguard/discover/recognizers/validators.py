@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
+import time
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
@@ -58,13 +59,24 @@ def mod11_2_check(first17: str) -> str:
     return _MOD11_CHECK[total % 11]
 
 
+_today_cache: list[tuple[float, dt.date]] = []
+
+
+def _today() -> dt.date:
+    # date.today() is a system call; scanning calls this per candidate, so refresh hourly.
+    now = time.monotonic()
+    if not _today_cache or now - _today_cache[0][0] > 3600:
+        _today_cache[:] = [(now, dt.date.today())]
+    return _today_cache[0][1]
+
+
 def plausible_birth_date(yyyymmdd: str, *, today: dt.date | None = None) -> bool:
     """Whether ``yyyymmdd`` is a real calendar date between 1880 and today."""
     try:
         born = dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
     except ValueError:
         return False
-    return _MIN_BIRTH <= born <= (today or dt.date.today())
+    return _MIN_BIRTH <= born <= (today or _today())
 
 
 def _area_ok(code6: str) -> bool:
@@ -182,6 +194,8 @@ def us_ssn(value: str) -> str | None:
 
 def ip_address(value: str) -> str | None:
     """An IPv4 or IPv6 address that parses."""
+    if _IPV4.fullmatch(value):
+        return "IPv4 octets"
     try:
         addr = ipaddress.ip_address(value)
     except ValueError:
@@ -189,6 +203,7 @@ def ip_address(value: str) -> str | None:
     return f"IPv{addr.version} parses"
 
 
+_IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)")
 _TLD = re.compile(r"\.[A-Za-z]{2,24}$")
 
 

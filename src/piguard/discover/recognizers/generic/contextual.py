@@ -92,13 +92,19 @@ class PhoneRecognizer(Recognizer):
             return []
         out: list[Finding] = []
         for region in regions:
-            # E.164 numbers have at most 15 digits (an extension adds a few after "x").
-            if not 7 <= region.digits <= (20 if "x" in region.text else 15):
-                continue
-            if _DATE_LIKE.match(region.text):
-                continue
-            self._scan(text, region.start, region.end, out)
+            if self.region_gate(region):
+                self._scan(text, region.start, region.end, out)
         return out
+
+    def region_gate(self, region: Region) -> bool:
+        """7 to 15 digits (E.164; an extension after "x" adds a few), not a date."""
+        if not 7 <= region.digits <= (20 if "x" in region.text else 15):
+            return False
+        return _DATE_LIKE.match(region.text) is None
+
+    def scan_region(self, text: str, region: Region, out: list[Finding]) -> None:
+        """Append the phone numbers inside one region."""
+        self._scan(text, region.start, region.end, out)
 
     def _scan(self, text: str, pos: int, endpos: int, out: list[Finding]) -> None:
         for cand in _PHONE_CANDIDATE.finditer(text, pos, endpos):
