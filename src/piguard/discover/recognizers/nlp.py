@@ -30,6 +30,10 @@ class _PersonOutsideAddress(Recognizer):
         """Needs CJK text."""
         return self._person.prefilter(text)
 
+    def validate_value(self, value: str) -> list[tuple[str, float]]:
+        """PERSON when the whole value is a Chinese name."""
+        return self._person.validate_value(value)
+
     def analyze(self, text: str, entities: frozenset[str]) -> list[Finding]:
         """Person names that do not sit inside an address."""
         found = self._person.analyze(text, entities)

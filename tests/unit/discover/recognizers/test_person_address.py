@@ -78,3 +78,12 @@ def test_identifier_only_analyzer_does_not_build_nlp_recognizers() -> None:
     names = {r.name for r in build_recognizers({"CN_MOBILE", "EMAIL"})}
     assert names == {"cn_mobile", "email"}
     assert {"cn_person", "cn_address"} <= {r.name for r in build_recognizers({"PERSON", "ADDRESS"})}
+
+
+def test_validate_value_names_and_addresses(nlp: Analyzer) -> None:
+    assert nlp.validate_value("张三") == [("PERSON", 0.7)]
+    assert nlp.validate_value("欧阳娜娜")[0][0] == "PERSON"
+    assert nlp.validate_value("明白") == []  # common word jieba's dictionary tags as a name
+    assert nlp.validate_value("阿根廷") == []
+    assert nlp.validate_value("上海市浦东新区世纪大道100号")[0][0] == "ADDRESS"
+    assert nlp.validate_value("John Smith") == [("PERSON", 0.7)]
