@@ -47,6 +47,26 @@ def postgres_available() -> bool:
         return False
 
 
+def private_database_url(backend: str, tmp_path: Path, *, prefix: str = "app") -> Iterator[str]:
+    """A URL of an empty database the code under test may commit to: an SQLite file, or a private
+    PostgreSQL schema (dropped afterwards) that every connection of the URL's engine lands in."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'data' / 'piguard.db'}"
+        return
+    if not postgres_available():
+        pytest.skip("PostgreSQL not reachable (set PIGUARD_TEST_DATABASE_URL)")
+    schema = f"{prefix}_{os.getpid()}_{abs(hash(str(tmp_path))) % 10**8}"
+    admin = create_engine(postgres_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in postgres_url() else "?"
+    # libpq's "options" puts every connection of the app's own engine into the private schema.
+    yield f"{postgres_url()}{separator}options=-csearch_path%3D{schema}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
 def _private_schema_engine(url: str, schema: str) -> Engine:
     engine = create_engine(url, pool_pre_ping=True)
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 
 from piguard.api.app import create_app
 from piguard.config import Settings
@@ -23,7 +21,7 @@ from piguard.keys import ensure_secret, load_secret
 from piguard.ledger import service as ledger
 from piguard.ledger.keys import ensure_signing_key
 from piguard.records import service as records
-from tests.conftest import postgres_available, postgres_url
+from tests.conftest import private_database_url
 
 PASSWORD = "correct horse battery"
 RELATIVE_PHONE = "13912345678"
@@ -64,28 +62,11 @@ class Site:
             return list(ledger.iter_events(session=db))[-1]
 
 
-def _url(backend: str, tmp_path: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'data' / 'piguard.db'}"
-        return
-    if not postgres_available():
-        pytest.skip("PostgreSQL not reachable")
-    schema = f"records_api_{os.getpid()}_{abs(hash(str(tmp_path))) % 10**8}"
-    admin = create_engine(postgres_url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in postgres_url() else "?"
-    yield f"{postgres_url()}{separator}options=-csearch_path%3D{schema}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    admin.dispose()
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     load_all_models()
     tmp_path = tmp_path_factory.mktemp(request.param)
-    for url in _url(request.param, tmp_path):
+    for url in private_database_url(request.param, tmp_path, prefix="records_api"):
         settings = Settings(data_dir=tmp_path / "data", database_url=url)
         ensure_secret(settings)
         ensure_signing_key(settings)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -11,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from piguard.api.app import create_app
@@ -25,7 +24,7 @@ from piguard.keys import ensure_secret, load_secret
 from piguard.ledger import service as ledger
 from piguard.ledger.keys import ensure_signing_key
 from piguard.records import service as records
-from tests.conftest import postgres_available, postgres_url
+from tests.conftest import private_database_url
 
 PASSWORD = "correct horse battery"
 
@@ -76,29 +75,11 @@ class Api:
             return list(ledger.iter_events(session=db))
 
 
-def _database(backend: str, tmp_path: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'data' / 'piguard.db'}"
-        return
-    if not postgres_available():
-        pytest.skip("PostgreSQL not reachable (set PIGUARD_TEST_DATABASE_URL)")
-    schema = f"identity_api_{os.getpid()}_{abs(hash(str(tmp_path))) % 10**8}"
-    admin = create_engine(postgres_url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in postgres_url() else "?"
-    # libpq's "options" puts every connection of the app's own engine into the private schema.
-    yield f"{postgres_url()}{separator}options=-csearch_path%3D{schema}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    admin.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
     """The app with a hospital, two physicians, an admin and a telephony-bridge service account."""
     load_all_models()
-    for url in _database(request.param, tmp_path):
+    for url in private_database_url(request.param, tmp_path, prefix="identity_api"):
         settings = Settings(
             data_dir=tmp_path / "data", database_url=url, login_max_failures=3, login_lockout_seconds=120
         )

@@ -19,7 +19,7 @@ from piguard.keys import ensure_secret
 from piguard.ledger import service as ledger
 from piguard.ledger.keys import ensure_signing_key
 from piguard.records import service as records
-from tests.integration.identity.conftest import _database
+from tests.conftest import private_database_url
 
 
 @dataclass
@@ -39,7 +39,7 @@ class Cli:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cli]:
     load_all_models()
-    for url in _database(request.param, tmp_path):
+    for url in private_database_url(request.param, tmp_path, prefix="identity_cli"):
         settings = Settings(data_dir=tmp_path / "data", database_url=url)
         ensure_secret(settings)
         ensure_signing_key(settings)
