@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from sqlalchemy.orm import Session
 
-from piguard.config import Settings
-from piguard.db import make_engine, make_session_factory
-from piguard.ledger.service import bind_settings
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from piguard.config import Settings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -19,12 +20,18 @@ err_console = Console(stderr=True)
 
 def load_settings() -> Settings:
     """Settings from the environment."""
+    from piguard.config import Settings
+
     return Settings()
 
 
 @contextmanager
 def db_session(settings: Settings) -> Iterator[Session]:
     """A session whose engine is disposed afterwards; the caller opens the transaction."""
+    # Imported here so that `piguard --help` and light commands start fast.
+    from piguard.db import make_engine, make_session_factory
+    from piguard.ledger.service import bind_settings
+
     engine = make_engine(settings)
     factory = make_session_factory(engine)
     try:

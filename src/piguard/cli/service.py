@@ -5,13 +5,13 @@ from __future__ import annotations
 import typer
 
 from piguard.cli.common import console, fail, load_settings
-from piguard.db import migrate
 from piguard.errors import ConfigError
-from piguard.keys import ensure_secret
 
 
 def init() -> None:
     """Create the data directory, generate secrets and signing keys (0600), migrate the database."""
+    from piguard.db import migrate
+    from piguard.keys import ensure_secret
     from piguard.ledger.keys import ensure_signing_key
 
     settings = load_settings()
