@@ -36,7 +36,9 @@ HOUR_WEIGHTS = np.array(
      0.95, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.95, 0.95, 1.0, 1.0, 1.05]
 )
 SEASONAL_AMPLITUDE = 0.18  # winter peak, summer trough (Shanghai monthly death counts)
+BEDS_SIGMA = 0.35  # spread of hospital sizes around the scale's median (lognormal)
 TRANSFER_SHARE = 0.02  # hospital clinicians who move to another hospital during the period
+TRANSFERRED_PATIENTS = 0.02  # hospital deaths of patients transferred in from another hospital
 DISPATCH_SHARE_HOME = 0.7
 _SAME_SURNAME = ("儿子", "女儿", "孙子", "孙女")  # home and care-home deaths for which 120 was called
 
@@ -65,7 +67,7 @@ def organisations(
     for d in dists:
         for k in range(scale.hospitals_per_district):
             municipal = k == 0 and d.population_share > 0.05
-            beds = round(scale.beds_median * float(rng.lognormal(0.0, 0.5))
+            beds = round(scale.beds_median * float(rng.lognormal(0.0, BEDS_SIGMA))
                              * (1.6 if municipal else 1.0))
             orgs.append(Organisation(
                 org_id=f"org-h-{d.adcode}-{k + 1:02d}",
@@ -262,7 +264,7 @@ def deaths(
     addresses = people.addresses(rng, district_names=[dists[i].name for i in district_idx],
                                  compound_ids=compounds)
     stay_hours = rng.lognormal(math.log(7 * 24), 0.9, size=n)  # hospital stay before death
-    transferred = rng.random(n) < 0.05
+    transferred = rng.random(n) < TRANSFERRED_PATIENTS
     ethnicity = _picks(rng, data.ETHNICITIES, n)
     marital = _picks(rng, data.MARITAL, n)
     id_seq = rng.integers(0, 500, size=n) * 2 + male.astype(np.int64)

@@ -34,7 +34,7 @@ class Scale:
 SCALES: dict[str, Scale] = {
     "demo": Scale(
         name="demo", default_days=60, deaths_per_year=12_000, hospitals_per_district=2,
-        beds_median=600, physicians_per_100_beds=1.4, nurses_per_100_beds=1.4,
+        beds_median=600, physicians_per_100_beds=1.6, nurses_per_100_beds=1.6,
         vehicles_per_district=2, dispatchers_per_district=3, coders_per_district=2,
         epidemiologists=3, registrars_per_district=2, funeral_homes=2, clerks_per_funeral_home=3,
         compounds_per_district=25, other_calls_per_day=30, ward_share=0.05,
@@ -54,7 +54,7 @@ SCALES: dict[str, Scale] = {
         vehicles_per_district=25, dispatchers_per_district=12, coders_per_district=10,
         epidemiologists=40, registrars_per_district=30, funeral_homes=12,
         clerks_per_funeral_home=20, compounds_per_district=400, other_calls_per_day=3_000,
-        ward_share=1.0, events_per_bed_day=2.6,
+        ward_share=1.0, events_per_bed_day=2.8,
     ),
 }
 

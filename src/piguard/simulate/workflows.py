@@ -41,10 +41,10 @@ RELATIONSHIP_KINDS = ("attending", "certifier", "coder", "registrar", "funeral",
 K = {name: i for i, name in enumerate(RELATIONSHIP_KINDS)}
 # Probabilities per death of each innocent-noise kind (see docs/simulator.md).
 NOISE = {
-    "covering_colleague": 0.030,   # a colleague covers for the certifier (no relationship)
-    "quality_review": 0.020,       # supervisor / quality reviewer reads days later
-    "late_correction": 0.020,      # certifier re-reads after the relationship window closed
-    "justified_breakglass": 0.008,  # ED physician breaks glass, then treats (hospital deaths)
+    "covering_colleague": 0.020,   # a colleague covers for the certifier (no relationship)
+    "quality_review": 0.015,       # supervisor / quality reviewer reads days later
+    "late_correction": 0.015,      # certifier re-reads after the relationship window closed
+    "justified_breakglass": 0.005,  # ED physician breaks glass, then treats (hospital deaths)
     "transferred": 1.0,            # sending hospital's team re-reads a transferred patient
 }
 CERTIFIER_WINDOW = 30 * DAY
@@ -268,7 +268,7 @@ def _noise(rng: np.random.Generator, w: World, d: Deaths, idx: np.ndarray) -> Bl
         when = d.t[pick] - rng.integers(HOUR, 6 * HOUR, len(pick))
         blocks.append(block(t=when, user=user, action=A["breakglass"], rtype=R["encounter"],
                             subj=pick, res=pick, purpose=P["BTG"], reason=W["policy:breakglass"]))
-        for step in (120, 600, 1500):
+        for step in (300, 1500):
             blocks.append(block(t=when + step, user=user, action=A["read"] if step < 1000 else
                                 A["update"], rtype=R["encounter"], subj=pick, res=pick,
                                 fields=F_PATIENT, purpose=P["BTG"],
