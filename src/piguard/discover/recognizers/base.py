@@ -74,6 +74,7 @@ def find_regions(text: str) -> list[Region]:
     return out
 
 
+_CLAUSE_END = re.compile(r"[，,。；;\n]")
 CONTEXT_BEFORE = 24
 CONTEXT_AFTER = 12
 
@@ -90,7 +91,18 @@ def find_context(
     """The first context word found near ``text[start:end]`` (case-insensitive), or None."""
     if not words:
         return None
-    window = (text[max(0, start - before) : start] + " " + text[end : end + after]).lower()
+    head = text[max(0, start - before) : start]
+    tail = text[end : end + after]
+    # A cue belongs to its own clause: the text after a value stops at the next separator
+    # (the next field's label, "，电话", is not about this value), the text before stops at
+    # the previous sentence end.
+    cut = _CLAUSE_END.search(tail)
+    if cut is not None:
+        tail = tail[: cut.start()]
+    cut_before = max(head.rfind(ch) for ch in "。；;\n")
+    if cut_before >= 0:
+        head = head[cut_before + 1 :]
+    window = (head + " " + tail).lower()
     for word in words:
         if word in window:
             return word

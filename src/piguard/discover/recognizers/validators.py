@@ -24,6 +24,7 @@ __all__ = [
     "cn_landline",
     "cn_mobile",
     "cn_resident_id",
+    "cn_resident_id_shape",
     "email",
     "iban",
     "ip_address",
@@ -86,6 +87,11 @@ def _area_ok(code6: str) -> bool:
     # Some IDs were issued with a prefecture-level code ("xx01xx" city districts or "xxxx00")
     # that the tables list only at the prefecture level.
     return code6[:4] + "00" in codes and code6[4:] in ("00", "01")
+
+
+def cn_resident_id_shape(digits: str) -> bool:
+    """Whether 18 digits have a resident ID's area code and birth date (check digit aside)."""
+    return _area_ok(digits[:6]) and plausible_birth_date(digits[6:14])
 
 
 def cn_resident_id(value: str) -> str | None:

@@ -83,3 +83,23 @@ def test_cause_of_death_phrases(every: Analyzer) -> None:
     assert found(every, "cause of death: myocardial infarction") == [
         ("MEDICAL", "myocardial infarction")
     ]
+
+
+def test_context_of_the_next_clause_does_not_count(every: Analyzer) -> None:
+    # An epoch timestamp followed by the next field's label is not a phone number.
+    assert found(every, "时间戳1644226175，联系电话见附件") == []
+
+
+def test_mistyped_resident_id_is_not_a_bank_card(every: Analyzer) -> None:
+    from piguard.discover.recognizers.validators import luhn_ok, mod11_2_check
+
+    for seq in range(1000):
+        body = f"32010219531010{seq:03d}"
+        wrong = next(c for c in "0123456789" if c != mod11_2_check(body) and luhn_ok(body + c))
+        if wrong:
+            break
+    assert found(every, f"编号{body + wrong}，") == []
+
+
+def test_ip_label_glued_to_address(every: Analyzer) -> None:
+    assert found(every, "登录IP10.2.3.4，") == [("IP_ADDRESS", "10.2.3.4")]

@@ -63,6 +63,8 @@ class PhoneRecognizer(Recognizer):
                                          and compact[1] in "3456789"):
             return None  # mainland numbers belong to CN_MOBILE / CN_LANDLINE
         for region in (None,) if compact.startswith("+") else _REGIONS:
+            if region == "GB" and not compact.startswith("0"):
+                continue  # UK national numbers are written with their trunk prefix 0
             try:
                 num = phonenumbers.parse(value if region else compact, region)
             except phonenumbers.NumberParseException:

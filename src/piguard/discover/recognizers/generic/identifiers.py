@@ -10,7 +10,14 @@ from piguard.discover.recognizers.base import (
     PatternRecognizer,
     PatternSpec,
 )
-from piguard.discover.recognizers.validators import email, iban, ip_address, luhn, us_ssn
+from piguard.discover.recognizers.validators import (
+    cn_resident_id_shape,
+    email,
+    iban,
+    ip_address,
+    luhn,
+    us_ssn,
+)
 
 __all__ = ["generic_recognizers"]
 
@@ -24,9 +31,10 @@ SSN_CONTEXT = ("ssn", "social security", "social-security", "ss#")
 IBAN_CONTEXT = ("iban", "bank", "account", "账户", "汇款")
 IP_NEGATIVE = ("version", "ver.", "版本", "build", "release")
 
-# Issuer prefixes (IIN) of the major card schemes: UnionPay 62/81, Visa 4, Mastercard
-# 51-55/2221-2720, Amex 34/37, JCB 3528-3589, Diners 36/38/300-305, Discover 6011/65.
-_IIN = re.compile(r"^(?:62|81|4|5[1-5]|2[2-7]|3[47]|35|3[068]|6011|65|9)")
+# Issuer prefixes (IIN) of the card schemes: UnionPay 62/81, Visa 4, Mastercard 51-55 and
+# 2221-2720, Maestro 50/56-58/6x, Amex 34/37, JCB 35 (and legacy 15-digit 2131/1800), Diners
+# 30/36/38, Discover 6011/64/65, RuPay 60; 9 for domestic debit schemes.
+_IIN = re.compile(r"^(?:62|81|4|5[0-8]|2[2-7]|3[0-9]|6|9|2131|1800)")
 
 
 def _card(value: str) -> str | None:
@@ -34,14 +42,16 @@ def _card(value: str) -> str | None:
     if reason is None:
         return None
     digits = re.sub(r"\D", "", value)
-    if len(digits) == 15 and not digits.startswith(("34", "37")):
-        return None  # only Amex uses 15 digits
+    if len(digits) == 15 and not digits.startswith(("34", "37", "2131", "1800")):
+        return None  # only Amex and legacy JCB use 15 digits
     if len(digits) == 14 and not digits.startswith(("30", "36", "38")):
         return None  # only Diners Club uses 14 digits
     if len(digits) == 13 and not digits.startswith("4"):
         return None  # only old Visa cards use 13 digits
     if _IIN.match(digits) is None:
         return None
+    if len(digits) == 18 and cn_resident_id_shape(digits):
+        return None  # an 18-digit number shaped like a resident ID is a mistyped ID
     return reason + " + issuer prefix"
 
 
@@ -83,7 +93,9 @@ def generic_recognizers() -> list[PatternRecognizer]:
             patterns=[
                 PatternSpec(
                     "ipv4",
-                    r"(?<![0-9A-Za-z.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}"
+                    # The label may be glued on ("登录IP10.2.3.4"); other letters may not (v1.2.3.4).
+                    r"(?:(?<![0-9A-Za-z.])|(?<=IP)|(?<=ip))"
+                    r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}"
                     r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![0-9A-Za-z]|\.\d)",
                     0.85,
                 ),
