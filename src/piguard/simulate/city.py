@@ -216,12 +216,14 @@ def check_parameters(*, seed: int, days: int) -> None:
 def build_city(
     *, seed: int, scale: str = "demo", days: int | None = None, start: datetime = DEFAULT_START
 ) -> City:
-    """Build the city for ``seed`` and ``scale`` over ``days`` days (default per scale)."""
+    """Build the city for ``seed`` and ``scale`` over ``days`` days from ``start``'s local midnight."""
     config = get_scale(scale)
     days = config.default_days if days is None else days
     check_parameters(seed=seed, days=days)
     if start.tzinfo is None:
         raise InputError("start must carry a UTC offset", where="start")
+    # Days run from local midnight so that rosters (08:00 shifts, office hours) mean what they say.
+    start = start.replace(hour=0, minute=0, second=0, microsecond=0)
     from piguard.simulate import citybuild  # the builder is split out to keep modules small
 
     districts = citybuild.districts(_rng(seed, 1), config)
