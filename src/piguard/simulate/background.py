@@ -116,9 +116,13 @@ def inpatients(
     events = block(t=when, user=member, action=A["read"], rtype=R["encounter"], subj=subj,
                    res=subj, fields=F_PATIENT, purpose=P["TREAT"], reason=W["policy:care-team"])
     new = (((day + slots.phase) % slots.los) == 0) | (day == 0)
-    rels = [rel(team[new, j][team[new, j] >= 0], (INPATIENT_BASE + serial[new])[team[new, j] >= 0],
-                K["attending"], admitted[new][team[new, j] >= 0],
-                discharged[new][team[new, j] >= 0] + 3 * DAY) for j in range(team.shape[1])]
+    starting = np.flatnonzero(new)
+    members = team[starting].ravel()
+    per = team.shape[1]
+    keep = members >= 0
+    rels = [rel(members[keep], np.repeat(INPATIENT_BASE + serial[starting], per)[keep],
+                K["attending"], np.repeat(admitted[starting], per)[keep],
+                np.repeat(discharged[starting] + 3 * DAY, per)[keep])]
     stays = NewStays(subj=INPATIENT_BASE + serial[new], district=slots.district[new],
                      admitted=admitted[new])
     return events, rel_concat(rels), stays

@@ -169,7 +169,8 @@ def _run(
             # Anything scheduled before today (only possible on day 0) is emitted with day 0;
             # accesses after the period are not part of this run.
             today = pending.pop_until(day)
-            order = np.lexsort((today.cols["user"], today.cols["t"]))
+            # One int64 sort key (time, then user) is much faster than a lexsort.
+            order = np.argsort(today.cols["t"] * (1 << 20) + today.cols["user"], kind="stable")
             today = today.take(order)
             _emit(w, today, writer, stats, malicious, extras, text)
             if progress is not None:
