@@ -6,13 +6,15 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from piguard.discover.findings import Finding
-from piguard.discover.recognizers.base import Recognizer, find_regions
+from piguard.discover.recognizers.base import DIGITS_TABLE, NOISE, REGION, Recognizer, Region
 from piguard.discover.recognizers.registry import ALL_ENTITIES, build_recognizers
 from piguard.errors import InputError
 
 __all__ = ["DEFAULT_MIN_SCORE", "Analyzer", "resolve_overlaps"]
 
 DEFAULT_MIN_SCORE = 0.5
+_REGION_FINDITER = REGION.finditer
+_NOISE_FULLMATCH = NOISE.fullmatch
 
 
 class Analyzer:
@@ -57,6 +59,10 @@ class Analyzer:
         self._region_pairs = [
             (getattr(r, "gate", None) or r.region_gate, r.scan_region) for r in self._region_recs
         ]
+        self._digit_pairs = [
+            pair for pair, r in zip(self._region_pairs, self._region_recs, strict=True)
+            if r.in_digit_runs
+        ]
 
     @property
     def entities(self) -> tuple[str, ...]:
@@ -72,8 +78,16 @@ class Analyzer:
         if self._region_pairs:
             # Regions outer, recognizers inner: each recognizer only sees the regions its
             # cheap gate accepts, without a Python call per recognizer and line.
-            for region in find_regions(text):
-                for gate, scan in self._region_pairs:
+            # find_regions, inlined: this loop is the hot path of identifier scanning.
+            for m in _REGION_FINDITER(text):
+                value = m.group()
+                if _NOISE_FULLMATCH(value) is not None:
+                    continue
+                start, end = m.span()
+                digits = len(value) - len(value.translate(DIGITS_TABLE))
+                region = Region(start, end, value, digits)
+                pairs = self._digit_pairs if digits == len(value) else self._region_pairs
+                for gate, scan in pairs:
                     if gate(region):
                         scan(text, region, candidates)
         for rec in self._text_recs:

@@ -17,6 +17,8 @@ from piguard.discover.findings import Finding
 __all__ = [
     "ASCII_AFTER",
     "ASCII_BEFORE",
+    "DIGITS_TABLE",
+    "NOISE",
     "REGION",
     "PatternRecognizer",
     "PatternSpec",
@@ -45,11 +47,11 @@ REGION = re.compile(
     rf"{_C_NO_DIGIT}*+[0-9@]{_C}*+(?:[ \-](?=[0-9A-Z(（+]){_C}++)*"
 )
 # Regions no identifier can be: short numbers, dates and times, amounts, dotted versions.
-_NOISE = re.compile(
+NOISE = re.compile(
     r"\d{1,6}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
     r"|\d{1,2}:\d{2}(?::\d{2})?|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d{1,2}|\d+\.\d+\.\d+"
 )
-_DIGITS = str.maketrans("", "", "0123456789")
+DIGITS_TABLE = str.maketrans("", "", "0123456789")
 
 
 @dataclass(slots=True)  # not frozen: frozen dataclasses construct several times slower
@@ -65,12 +67,12 @@ class Region:
 def find_regions(text: str) -> list[Region]:
     """Every identifier-shaped region of ``text`` (noise shapes such as dates left out)."""
     out = []
-    noise = _NOISE.fullmatch
+    noise = NOISE.fullmatch
     for m in REGION.finditer(text):
         value = m.group()
         if noise(value) is None:
             start, end = m.span()
-            out.append(Region(start, end, value, len(value) - len(value.translate(_DIGITS))))
+            out.append(Region(start, end, value, len(value) - len(value.translate(DIGITS_TABLE))))
     return out
 
 
@@ -99,7 +101,11 @@ def find_context(
     cut = _CLAUSE_END.search(tail)
     if cut is not None:
         tail = tail[: cut.start()]
-    cut_before = max(head.rfind(ch) for ch in "。；;\n")
+    cut_before = -1
+    for ch in "。；;\n":
+        i = head.rfind(ch)
+        if i > cut_before:
+            cut_before = i
     if cut_before >= 0:
         head = head[cut_before + 1 :]
     window = (head + " " + tail).lower()
@@ -116,6 +122,8 @@ class Recognizer(ABC):
     entities: tuple[str, ...] = ()
     #: True when the recognizer only needs the identifier regions (see ``find_regions``).
     uses_regions: bool = False
+    #: False when the recognizer can never match inside a region made only of digits.
+    in_digit_runs: bool = True
 
     def analyze_regions(
         self, text: str, regions: Sequence[Region], entities: frozenset[str]
@@ -183,6 +191,7 @@ class PatternRecognizer(Recognizer):
         gate: Callable[[Region], bool] | None = None,
         margin: int = 0,
         required_any: Sequence[str] = (),
+        in_digit_runs: bool = True,
     ) -> None:
         self.name = name
         self.entity = entity
@@ -200,6 +209,7 @@ class PatternRecognizer(Recognizer):
         self.uses_regions = gate is not None
         self.margin = margin
         self.required_any = tuple(required_any)
+        self.in_digit_runs = in_digit_runs
         self._compiled = [(p, re.compile(p.regex, p.flags)) for p in self.patterns]
         # All patterns in one alternation (named g0, g1...): one scan per region instead of
         # one per pattern. At one position the earlier pattern wins, so specs are ordered
@@ -284,7 +294,8 @@ class PatternRecognizer(Recognizer):
                 explanation += f" + {reason}"
             word = find_context(text, start, end, self.context)
             if word is not None:
-                score = max(score, self.context_score)
+                if self.context_score > score:
+                    score = self.context_score
                 explanation += f"; context {word}"
             if score < self.min_score:
                 continue

@@ -113,6 +113,7 @@ def cn_recognizers() -> list[PatternRecognizer]:
         ),
         PatternRecognizer(
             name="cn_plate",
+            in_digit_runs=False,
             gate=_plate_gate,
             margin=1,
             entity="CN_PLATE",
@@ -137,6 +138,7 @@ def cn_recognizers() -> list[PatternRecognizer]:
         ),
         PatternRecognizer(
             name="cn_passport",
+            in_digit_runs=False,
             gate=lambda r: r.text[0] in "EGDSP" and r.digits >= 7,
             entity="CN_PASSPORT",
             patterns=[

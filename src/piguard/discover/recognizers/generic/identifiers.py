@@ -69,6 +69,7 @@ def generic_recognizers() -> list[PatternRecognizer]:
     return [
         PatternRecognizer(
             name="email",
+            in_digit_runs=False,
             gate=lambda r: "@" in r.text,
             entity="EMAIL",
             # ASCII-only local part and domain: never extended into neighbouring CJK text.
@@ -88,6 +89,7 @@ def generic_recognizers() -> list[PatternRecognizer]:
         ),
         PatternRecognizer(
             name="ip_address",
+            in_digit_runs=False,
             gate=lambda r: r.text.count(".") >= 3 or r.text.count(":") >= 2,
             entity="IP_ADDRESS",
             patterns=[
@@ -114,6 +116,7 @@ def generic_recognizers() -> list[PatternRecognizer]:
         ),
         PatternRecognizer(
             name="url",
+            in_digit_runs=False,
             entity="URL",
             patterns=[
                 PatternSpec(
@@ -151,6 +154,7 @@ def generic_recognizers() -> list[PatternRecognizer]:
         ),
         PatternRecognizer(
             name="iban",
+            in_digit_runs=False,
             gate=lambda r: len(r.text) >= 15 and r.text[:2].isupper(),
             entity="IBAN",
             patterns=[
