@@ -185,6 +185,12 @@ def load_events(
     for path in paths:
         if not path.exists():
             raise InterchangeError("file does not exist", where=str(path))
+        if path.name.lower().endswith(".fhir.json"):
+            # FHIR R4 AuditEvent bundles go through the documented mapping (interchange.fhir).
+            from piguard.interchange.fhir import read_fhir_bundle
+
+            _insert(con, list(read_fhir_bundle(path)))
+            continue
         fast_ok = False
         try:
             select, check = _events_select(con, path)
@@ -199,7 +205,7 @@ def load_events(
             bad = _load_events_exactly(con, path, skip_invalid=skip_invalid)
             invalid += len(bad)
             quarantined.extend(bad)
-    _check_unique(con, paths, skip_invalid=skip_invalid)
+    _check_unique(con, paths)
     if since is not None:
         cutoff = since.astimezone(UTC).replace(tzinfo=None)
         con.execute("DELETE FROM events WHERE ts < ?", [cutoff])
@@ -214,17 +220,28 @@ def _ddl(schema: pa.Schema) -> str:
     return ", ".join(f"{f.name} {kinds[f.type]}" for f in schema)
 
 
-def _check_unique(con: duckdb.DuckDBPyConnection, paths: Sequence[Path], *, skip_invalid: bool) -> None:
+def _check_unique(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> None:
     row = con.execute("SELECT count(*) - count(DISTINCT event_id) FROM events").fetchall()[0]
     if row and int(row[0]) > 0:
         # Duplicated ids would make evidence ambiguous; name the first repeat exactly.
         seen: set[str] = set()
         for path in paths:
-            for raw in read_rows(path):
-                event_id = str(raw.data.get("event_id", "")).strip()
+            for where, event_id in _ids(path):
                 if event_id in seen:
-                    raise InterchangeError("field 'event_id': duplicate of an earlier event", where=raw.where)
+                    raise InterchangeError("field 'event_id': duplicate of an earlier event", where=where)
                 seen.add(event_id)
+        raise InterchangeError("duplicate event ids across the input files")
+
+
+def _ids(path: Path) -> Iterator[tuple[str, str]]:
+    if path.name.lower().endswith(".fhir.json"):
+        from piguard.interchange.fhir import read_fhir_bundle
+
+        for number, event in enumerate(read_fhir_bundle(path)):
+            yield f"{path}#event[{number}]", event.event_id
+        return
+    for raw in read_rows(path):
+        yield raw.where, str(raw.data.get("event_id", "")).strip()
 
 
 def _load_events_exactly(con: duckdb.DuckDBPyConnection, path: Path, *, skip_invalid: bool) -> list[dict[str, Any]]:
@@ -260,8 +277,29 @@ def _load_events_exactly(con: duckdb.DuckDBPyConnection, path: Path, *, skip_inv
 
 
 def _resume_jsonl(path: Path, where: str | None) -> Iterator[Row]:
-    line = int(str(where).rsplit(":", 1)[-1]) if where else 0
-    return (row for row in read_rows(path) if int(row.where.rsplit(":", 1)[-1]) > line)
+    """Rows after the malformed line ``where``; later malformed lines are raised the same way.
+
+    ``interchange.tabular`` stops at a malformed JSONL line, which is right for every other
+    caller; quarantining must go on, so the remaining lines are parsed here with the same
+    messages (one object per line, as FORMATS.md §1 defines JSONL).
+    """
+    import gzip
+    import io
+
+    skip = int(str(where).rsplit(":", 1)[-1]) if where else 0
+    raw = gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")
+    with raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle:
+        for number, line in enumerate(handle, start=1):
+            if number <= skip or not line.strip():
+                continue
+            here = f"{path}:{number}"
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InterchangeError(f"invalid JSON ({exc.msg})", where=here) from None
+            if not isinstance(obj, dict):
+                raise InterchangeError("expected a JSON object", where=here)
+            yield Row(here, obj)
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
