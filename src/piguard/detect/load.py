@@ -287,7 +287,7 @@ def _resume_jsonl(path: Path, where: str | None) -> Iterator[Row]:
     import io
 
     skip = int(str(where).rsplit(":", 1)[-1]) if where else 0
-    raw = gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")
+    raw = gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")  # noqa: SIM115 (closed by the with below)
     with raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle:
         for number, line in enumerate(handle, start=1):
             if number <= skip or not line.strip():

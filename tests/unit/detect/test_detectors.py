@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.unit.detect.world import T0, fresh_subjects, hospital_world
-
 from piguard.detect import Options, run_detection
+from tests.unit.detect.world import T0, fresh_subjects, hospital_world
 
 
 def _reasons(run, user: str) -> set[str]:  # type: ignore[no-untyped-def]

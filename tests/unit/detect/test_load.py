@@ -125,7 +125,7 @@ def test_fhir_audit_event_bundle_maps_to_access_events(tmp_path: Path) -> None:
         "source": {"observer": {"reference": "Device/ehr"}},
         "entity": [{"what": {"reference": "Patient/p42"}},
                    {"what": {"reference": "DocumentReference/d1"}},
-                   {"query": base64.b64encode("name=Li".encode()).decode()}],
+                   {"query": base64.b64encode(b"name=Li").decode()}],
     }
     denied = {**audit, "id": "ae2", "outcome": "8", "subtype": [{"code": "search-type"}]}
     bundle = {"resourceType": "Bundle", "type": "collection",
