@@ -65,3 +65,11 @@ def test_email_plain_and_bad(contact: Analyzer) -> None:
         ("EMAIL", "a.b+tag@sub.example.co.uk")
     ]
     assert found(contact, "not an email: user@localhost or @example.com") == []
+
+
+def test_phone_validate_value(contact: Analyzer) -> None:
+    assert contact.validate_value("+44 20 7946 0958") == [("PHONE", 0.7)]
+    assert contact.validate_value("(650) 253-0000") == [("PHONE", 0.7)]
+    assert contact.validate_value("1644226175") == []  # epoch seconds, not a UK number
+    assert contact.validate_value("13812345678") == [("CN_MOBILE", 0.85)]
+    assert contact.validate_value("2024-01-01") == []

@@ -136,17 +136,14 @@ class PhoneRecognizer(Recognizer):
             out.append(Finding("PHONE", s, e, score, explanation, self.name))
 
     def validate_value(self, value: str) -> list[tuple[str, float]]:
-        """PHONE when the whole value is one valid non-Chinese number."""
-        if _DATE_LIKE.search(value):
+        """PHONE when the whole value is one valid non-Chinese number (not a bare timestamp)."""
+        value = value.strip()
+        if _DATE_LIKE.search(value) or _AMOUNT.search(value) or not _PHONE_CANDIDATE.fullmatch(value):
             return []
-        for region in _REGIONS:
-            try:
-                num = phonenumbers.parse(value, region)
-            except phonenumbers.NumberParseException:
-                continue
-            if num.country_code != 86 and phonenumbers.is_valid_number(num):
-                return [("PHONE", 0.7)]
-        return []
+        if self._valid_region(value) is None:
+            return []
+        # A bare digit run as a whole cell is as likely an id; the column name must help.
+        return [("PHONE", 0.5 if value.isdigit() else 0.7)]
 
 
 DOB_CONTEXT = (
