@@ -142,7 +142,7 @@ def _time_ok(expr: str) -> str:
 
 
 def _events_select(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, str]:
-    """(normalising SELECT, problem-count SELECT) for one events file."""
+    """(normalising select list, per-row "is invalid" expression) for one events file."""
     scan = _scan(path)
     cols = _columns(con, scan)
     time = _text("time", cols)
@@ -165,7 +165,7 @@ def _events_select(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, str
         f"OR coalesce({_text('outcome', cols)}, 'allowed') NOT IN ('allowed', 'denied') "
         f"OR ({count} IS NOT NULL AND coalesce(TRY_CAST({count} AS BIGINT), -1) < 0)"
     )
-    return f"SELECT {select} FROM {scan}", f"SELECT count(*) FROM {scan} WHERE {bad}"
+    return f"SELECT {select}", f"coalesce({bad}, true)"
 
 
 def load_events(
@@ -193,11 +193,15 @@ def load_events(
             continue
         fast_ok = False
         try:
-            select, check = _events_select(con, path)
-            problems = con.execute(check).fetchall()[0]
-            if problems is not None and int(problems[0]) == 0:
-                con.execute(f"INSERT INTO events {select}")
+            # One scan: rows land in a staging table with their validity; bad rows send the
+            # whole file to the exact reader.
+            select, bad = _events_select(con, path)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS {select}, ({bad}) AS _bad FROM {_scan(path)}")
+            problems = con.execute("SELECT count(*) FROM _staged WHERE _bad").fetchall()[0]
+            if int(problems[0]) == 0:
+                con.execute(f"INSERT INTO events SELECT {', '.join(EVENT_SCHEMA.names)} FROM _staged")
                 fast_ok = True
+            con.execute("DROP TABLE _staged")
         except duckdb.Error:
             fast_ok = False  # DuckDB could not parse it; the exact reader below names the row
         if not fast_ok:

@@ -118,14 +118,17 @@ def _findings(engine: Engine, detectors: Sequence[Detector],
     keys = peer_keys(groups)
     by_user: dict[str, list[Finding]] = defaultdict(list)
     for det in detectors:
-        aggs = engine.fetch(features.aggregate_sql(det.flag_sql))
+        # Flag once; counts and evidence both read the materialised result.
+        engine.materialize(f"flag_{det.name}", det.flag_sql)
+        flagged = f"SELECT user_id, event_id, ts, subject_id FROM flag_{det.name}"
+        aggs = engine.fetch(features.aggregate_sql(flagged))
         counts = {
             r["user_id"]: det.count(n_events=int(r["n_events"]), n_subjects=int(r["n_subjects"]))
             for r in aggs
         }
         stats_by_group = peer_stats(counts, keys)
         evidence: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for r in engine.fetch(features.evidence_sql(det.flag_sql)):
+        for r in engine.fetch(features.evidence_sql(flagged)):
             evidence[r["user_id"]].append(r)
         for r in aggs:
             user = r["user_id"]
