@@ -73,3 +73,13 @@ def test_phone_validate_value(contact: Analyzer) -> None:
     assert contact.validate_value("1644226175") == []  # epoch seconds, not a UK number
     assert contact.validate_value("13812345678") == [("CN_MOBILE", 0.85)]
     assert contact.validate_value("2024-01-01") == []
+
+
+def test_full_width_digits_found_with_original_offsets(contact: Analyzer) -> None:
+    text = "电话：１３８１２３４５６７８，邮箱ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｏｍ"
+    result = contact.analyze(text)
+    assert [(f.entity, text[f.start : f.end]) for f in result] == [
+        ("CN_MOBILE", "１３８１２３４５６７８"),
+        ("EMAIL", "ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｏｍ"),
+    ]
+    assert contact.validate_value("１３８１２３４５６７８")[0][0] == "CN_MOBILE"

@@ -15,7 +15,7 @@ from piguard.discover.recognizers.validators import (
     email,
     iban,
     ip_address,
-    luhn,
+    luhn_ok,
     us_ssn,
 )
 
@@ -34,25 +34,32 @@ IP_NEGATIVE = ("version", "ver.", "版本", "build", "release")
 # Issuer prefixes (IIN) of the card schemes: UnionPay 62/81, Visa 4, Mastercard 51-55 and
 # 2221-2720, Maestro 50/56-58/6x, Amex 34/37, JCB 35 (and legacy 15-digit 2131/1800), Diners
 # 30/36/38, Discover 6011/64/65, RuPay 60; 9 for domestic debit schemes.
-_IIN = re.compile(r"^(?:62|81|4|5[0-8]|2[2-7]|3[0-9]|6|9|2131|1800)")
+_IIN = re.compile(
+    r"^(?:62|81|4|5[0-8]|2(?:22[1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720)|3[0-9]|6|9|2131|1800)"
+)
+
+
+_NON_DIGIT = re.compile(r"\D")
 
 
 def _card(value: str) -> str | None:
-    reason = luhn(value)
-    if reason is None:
+    # Cheapest tests first: most candidates are order numbers that fail the issuer prefix
+    # or the length rules before Luhn is computed.
+    digits = value if value.isdigit() else _NON_DIGIT.sub("", value)
+    n = len(digits)
+    if not 13 <= n <= 19 or _IIN.match(digits) is None:
         return None
-    digits = re.sub(r"\D", "", value)
-    if len(digits) == 15 and not digits.startswith(("34", "37", "2131", "1800")):
+    if n == 15 and not digits.startswith(("34", "37", "2131", "1800")):
         return None  # only Amex and legacy JCB use 15 digits
-    if len(digits) == 14 and not digits.startswith(("30", "36", "38")):
+    if n == 14 and not digits.startswith(("30", "36", "38")):
         return None  # only Diners Club uses 14 digits
-    if len(digits) == 13 and not digits.startswith("4"):
+    if n == 13 and not digits.startswith("4"):
         return None  # only old Visa cards use 13 digits
-    if _IIN.match(digits) is None:
+    if not luhn_ok(digits) or len(set(digits)) == 1:
         return None
-    if len(digits) == 18 and cn_resident_id_shape(digits):
+    if n == 18 and cn_resident_id_shape(digits):
         return None  # an 18-digit number shaped like a resident ID is a mistyped ID
-    return reason + " + issuer prefix"
+    return "Luhn + issuer prefix"
 
 
 def _url(value: str) -> str | None:
