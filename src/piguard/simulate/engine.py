@@ -207,7 +207,10 @@ class _Pending:
 
 
 class _Background:
-    """Writes batches on one worker thread, in order, while the next day is generated."""
+    """Renders and writes each day on one worker thread, in order, while the next is generated.
+
+    numpy, Arrow and Parquet release the GIL for most of that work, so both cores are used.
+    """
 
     def __init__(self, writer: BatchWriter) -> None:
         self.writer = writer
@@ -217,11 +220,11 @@ class _Background:
     def __enter__(self) -> _Background:
         return self
 
-    def write(self, batch: pa.RecordBatch) -> None:
-        """Queue ``batch`` after the previous one (waits for it, so errors surface here)."""
+    def write(self, render: Callable[[], pa.RecordBatch]) -> None:
+        """Queue rendering and writing a batch after the previous one (errors surface here)."""
         if self.pending is not None:
             self.pending.result()
-        self.pending = self.pool.submit(self.writer.write, batch)
+        self.pending = self.pool.submit(lambda: self.writer.write(render()))
 
     def __exit__(self, *exc: object) -> None:
         try:
@@ -242,11 +245,12 @@ def _emit(w: World, today: Block, writer: _Background, stats: RunStats,
           text: bool) -> None:
     if not len(today):
         return
-    batch = to_batch(w, today, first_id=stats.events + 1, extras=extras, text_times=text)
-    writer.write(batch)
+    first = stats.events + 1
+    writer.write(lambda: to_batch(w, today, first_id=first, extras=extras, text_times=text))
     bad = np.flatnonzero(today.cols["scenario"] > 0)
     if len(bad):
-        ids = batch.column(0).take(pa.array(bad)).to_pylist()
+        # The same ids export.event_ids renders: events are numbered in written order.
+        ids = [f"e{first + int(k):011d}" for k in bad]
         for k, event_id in zip(bad, ids, strict=True):
             code = int(today.cols["scenario"][k])
             name = SCENARIOS[code - 1]
