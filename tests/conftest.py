@@ -14,6 +14,10 @@ from piguard.config import Settings
 from piguard.db import Base, make_engine
 from piguard.db.registry import load_all_models
 
+# CLI output is read by tests: a wide, fixed console keeps Rich tables from wrapping cell text.
+os.environ["COLUMNS"] = "240"
+os.environ.pop("NO_COLOR", None)
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgresql")
