@@ -235,8 +235,12 @@ class BatchWriter:
         if self.format == "parquet":
             # Statistics only on the time column: min/max of unique ids cost time and help no one.
             stats = ["time"] if "time" in schema.names else False
+            # Dictionary pages only where values repeat (dictionary-typed and list columns);
+            # trying them on unique ids and times is wasted work that is then thrown away.
+            dictionary = [f.name for f in schema if pa.types.is_dictionary(f.type)
+                          or pa.types.is_list(f.type)]
             self._parquet = pq.ParquetWriter(path, schema, compression="zstd",
-                                             write_statistics=stats)
+                                             write_statistics=stats, use_dictionary=dictionary)
         else:
             codec = "gzip" if path.name.lower().endswith(".gz") else None
             self._stream = pa.output_stream(str(path), compression=codec)
