@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -133,13 +133,21 @@ class PolicyEngine:
                     # One id must mean one entity within a batch, or a decision could use another's attributes.
                     raise ValueError(f"conflicting attributes for {key[0]} in one batch")
             cedar_requests.append(_cedar_request(request))
-        payload = json.dumps(list(entities.values()))
         # The schema already validated the policies at load; request entities come from typed
-        # dataclasses, so re-validating them per request would only add latency.
-        if len(cedar_requests) == 1:
-            results = [cedarpy.is_authorized(cedar_requests[0], self._policies, payload)]
+        # dataclasses, so re-validating them per request would only add latency. The principal's
+        # entity is parsed once per distinct subject (cached handle); only resources are parsed
+        # per call.
+        subjects = {request.subject for request in requests}
+        if len(subjects) == 1:
+            user_key = (f"{NAMESPACE}::User", requests[0].subject.account_id)
+            resources = [entity for key, entity in entities.items() if key != user_key]
+            handle = _subject_entities(requests[0].subject).with_added_json_str(json.dumps(resources))
         else:
-            results = cedarpy.is_authorized_batch(cedar_requests, self._policies, payload)
+            handle = cedarpy.Entities.from_json_str(json.dumps(list(entities.values())))
+        if len(cedar_requests) == 1:
+            results = [cedarpy.is_authorized(cedar_requests[0], self._policies, handle)]
+        else:
+            results = cedarpy.is_authorized_batch(cedar_requests, self._policies, handle)
         return [self._decision(request, result) for request, result in zip(requests, results, strict=True)]
 
     def _decision(self, request: AccessRequest, result: cedarpy.AuthzResult) -> Decision:
@@ -196,6 +204,24 @@ def _entities(request: AccessRequest) -> tuple[dict[str, Any], dict[str, Any]]:
         "parents": [],
     }
     return user, resource
+
+
+@lru_cache(maxsize=4096)
+def _subject_entities(subject: Subject) -> cedarpy.Entities:
+    """The parsed entity set of one principal (subjects are frozen, so the cache cannot go stale)."""
+    user = {
+        "uid": {"type": f"{NAMESPACE}::User", "id": subject.account_id},
+        "attrs": {
+            "role": subject.role,
+            "org": subject.org_id,
+            "org_level": subject.org_level,
+            "district": subject.district,
+            "training_ok": subject.training_ok,
+            "kind": subject.kind,
+        },
+        "parents": [],
+    }
+    return cedarpy.Entities.from_json_str(json.dumps([user]))
 
 
 def _cedar_request(request: AccessRequest) -> dict[str, Any]:
