@@ -98,3 +98,21 @@ def test_min_score_filters(tmp_path: Path) -> None:
     strict = Analyzer(entities=["CN_MOBILE"], min_score=0.9)
     assert strict.analyze("13812345678") == []
     assert [f.entity for f in strict.analyze("手机13812345678")] == ["CN_MOBILE"]
+
+
+def test_resolve_overlaps_zero_length_neighbours_and_ties() -> None:
+    a = Finding("A", 0, 5, 0.7, "x", "r")
+    b = Finding("B", 5, 9, 0.7, "x", "r")  # touching, not overlapping
+    c = Finding("C", 3, 6, 0.9, "x", "r")  # overlaps both, higher score
+    assert resolve_overlaps([a, b]) == [a, b]
+    assert resolve_overlaps([a, b, c]) == [c]
+    long = Finding("L", 0, 10, 0.7, "x", "r")
+    assert resolve_overlaps([a, long]) == [long]
+
+
+def test_many_findings_in_one_long_text() -> None:
+    analyzer = Analyzer(entities=["EMAIL"])
+    text = "；".join(f"邮箱u{i}@example.com" for i in range(3000))
+    result = analyzer.analyze(text)
+    assert len(result) == 3000
+    assert all(a.end <= b.start for a, b in itertools.pairwise(result))
