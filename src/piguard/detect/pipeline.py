@@ -118,8 +118,8 @@ def _findings(engine: Engine, detectors: Sequence[Detector],
     keys = peer_keys(groups)
     by_user: dict[str, list[Finding]] = defaultdict(list)
     for det in detectors:
-        # Flag once; counts and evidence both read the materialised result.
-        engine.materialize(f"flag_{det.name}", det.flag_sql)
+        # Flags are small: DuckDB stores them once; Spark keeps a view (caching costs a job per step).
+        engine.materialize(f"flag_{det.name}", det.flag_sql, cache=False)
         flagged = f"SELECT user_id, event_id, ts, subject_id FROM flag_{det.name}"
         aggs = engine.fetch(features.aggregate_sql(flagged))
         counts = {

@@ -10,8 +10,8 @@ class Engine(Protocol):
 
     name: str
 
-    def materialize(self, name: str, sql: str) -> None:
-        """Compute ``sql`` once and make it queryable as ``name``."""
+    def materialize(self, name: str, sql: str, *, cache: bool = True) -> None:
+        """Make ``sql`` queryable as ``name``; computed once if ``cache`` (else where cheaper)."""
         ...
 
     def fetch(self, sql: str) -> list[dict[str, Any]]:

@@ -15,8 +15,9 @@ class DuckDBEngine:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self._con = con
 
-    def materialize(self, name: str, sql: str) -> None:
-        """``CREATE OR REPLACE TABLE name AS sql``."""
+    def materialize(self, name: str, sql: str, *, cache: bool = True) -> None:
+        """``CREATE OR REPLACE TABLE name AS sql`` (a table is always cheaper than re-running here)."""
+        del cache
         self._con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
 
     def fetch(self, sql: str) -> list[dict[str, Any]]:

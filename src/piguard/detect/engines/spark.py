@@ -45,8 +45,11 @@ class SparkEngine:
         for name, path in inputs.items():
             self._spark.read.parquet(str(path)).createOrReplaceTempView(name)
 
-    def materialize(self, name: str, sql: str) -> None:
-        """Cache ``sql`` as the temporary view ``name``."""
+    def materialize(self, name: str, sql: str, *, cache: bool = True) -> None:
+        """Cache ``sql`` as the temporary view ``name`` (a plain view if not ``cache``)."""
+        if not cache:
+            self._spark.sql(sql).createOrReplaceTempView(name)
+            return
         frame = self._spark.sql(sql).cache()
         frame.count()  # compute now, once, like DuckDB's CREATE TABLE AS
         frame.createOrReplaceTempView(name)
