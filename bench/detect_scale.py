@@ -7,6 +7,8 @@ times ``run_detection`` on it in a fresh process and reports events/s and peak R
     .venv/bin/python bench/detect_scale.py --events 10000000 --dir /tmp/detbench
 """
 
+# ruff: noqa: S608  (SQL built from integers chosen on the command line and a temp path)
+
 from __future__ import annotations
 
 import argparse
@@ -37,7 +39,8 @@ def generate(directory: Path, n_events: int) -> None:
     con.execute(f"""COPY (SELECT 'o' || i AS org_id, 'hospital' AS org_type, 'd' || (i % 16) AS district,
         'Hospital ' || i AS name FROM range(100) t(i)) TO '{ctx}/orgs.parquet' (FORMAT parquet)""")
     con.execute(f"""COPY (SELECT 's' || i AS subject_id,
-        strftime({start} + to_seconds(CAST(i AS BIGINT) * 31536000 // {subjects}), '%Y-%m-%dT%H:%M:%S+00:00') AS death_time,
+        strftime({start} + to_seconds(CAST(i AS BIGINT) * 31536000 // {subjects}),
+          '%Y-%m-%dT%H:%M:%S+00:00') AS death_time,
         'd' || ((i * 7) % 16) AS district, 'c' || ((i * 13) % 5000) AS compound, 'S' || ((i * 11) % 300) AS surname,
         CASE WHEN i % 50000 = 7 THEN 1 ELSE 0 END AS is_canary
         FROM range({subjects}) t(i)) TO '{ctx}/subjects.parquet' (FORMAT parquet)""")

@@ -195,8 +195,8 @@ def load_events(
         try:
             # One scan: rows land in a staging table with their validity; bad rows send the
             # whole file to the exact reader.
-            select, bad = _events_select(con, path)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS {select}, ({bad}) AS _bad FROM {_scan(path)}")
+            select, is_invalid = _events_select(con, path)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS {select}, ({is_invalid}) AS _bad FROM {_scan(path)}")
             problems = con.execute("SELECT count(*) FROM _staged WHERE _bad").fetchall()[0]
             if int(problems[0]) == 0:
                 con.execute(f"INSERT INTO events SELECT {', '.join(EVENT_SCHEMA.names)} FROM _staged")
@@ -206,9 +206,9 @@ def load_events(
             fast_ok = False  # DuckDB could not parse it; the exact reader below names the row
         if not fast_ok:
             exact += 1
-            bad = _load_events_exactly(con, path, skip_invalid=skip_invalid)
-            invalid += len(bad)
-            quarantined.extend(bad)
+            rejected = _load_events_exactly(con, path, skip_invalid=skip_invalid)
+            invalid += len(rejected)
+            quarantined.extend(rejected)
     _check_unique(con, paths)
     if since is not None:
         cutoff = since.astimezone(UTC).replace(tzinfo=None)
