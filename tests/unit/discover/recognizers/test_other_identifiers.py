@@ -106,3 +106,10 @@ def test_mistyped_resident_id_is_not_a_bank_card(every: Analyzer) -> None:
 
 def test_ip_label_glued_to_address(every: Analyzer) -> None:
     assert found(every, "登录IP10.2.3.4，") == [("IP_ADDRESS", "10.2.3.4")]
+
+
+def test_year_month_birth_dates(every: Analyzer) -> None:
+    assert found(every, "出生年月：1949年12月，籍贯") == [("DATE_OF_BIRTH", "1949年12月")]
+    assert found(every, "1931.05出生") == [("DATE_OF_BIRTH", "1931.05")]
+    assert found(every, "出生年月：1949年13月") == []
+    assert found(every, "2023年12月完成审核") == []  # no birth context

@@ -162,19 +162,23 @@ _DATES = re.compile(
     r"|(?P<m2>\d{1,2})/(?P<d2>\d{1,2})/(?P<y2>(?:18|19|20)\d{2})"
     r"|(?P<d3>\d{1,2})\s+(?P<mn3>" + _MONTHS + r")\.?,?\s+(?P<y3>(?:18|19|20)\d{2})"
     r"|(?P<mn4>" + _MONTHS + r")\.?\s+(?P<d4>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y4>(?:18|19|20)\d{2})"
+    # 出生年月 forms give year and month only: 1949年12月, 1949.12
+    r"|(?P<y5>(?:18|19|20)\d{2})\s*[年.]\s*(?P<m5>\d{1,2})\s*月?(?![\d日号])"
     r")(?![0-9A-Za-z:])",
     re.IGNORECASE,
 )
 
 
 def _date_of(m: re.Match[str]) -> dt.date | None:
-    for i in "1234":
-        y = m.group(f"y{i}")
+    """The date a match denotes (the 1st of the month for year-month forms), if real."""
+    groups = m.groupdict()
+    for i in "12345":
+        y = groups.get(f"y{i}")
         if y is None:
             continue
-        month = m.groupdict().get(f"m{i}") or str(_MONTH_NUM[m.group(f"mn{i}")[:3].lower()])
+        month = groups.get(f"m{i}") or str(_MONTH_NUM[groups[f"mn{i}"][:3].lower()])
         try:
-            return dt.date(int(y), int(month), int(m.group(f"d{i}")))
+            return dt.date(int(y), int(month), int(groups.get(f"d{i}") or 1))
         except ValueError:
             return None
     return None
