@@ -61,7 +61,7 @@ SELECT event_id, min(kind) AS kind FROM (
   WHERE e.ts >= r.valid_from - {RELATIONSHIP_GRACE}
     AND (r.valid_to IS NULL OR e.ts <= r.valid_to + {RELATIONSHIP_GRACE})
   UNION ALL
-  SELECT e.event_id, 'care_team' AS kind
+  SELECT e.event_id, 'team' AS kind
   FROM events e
   JOIN care_team t ON t.subject_id = e.subject_id AND t.org_id = e.org_id
   WHERE e.role IN {CLINICAL_ROLES}
@@ -146,13 +146,24 @@ WHERE action IN ('export', 'print') AND outcome = 'allowed'
   AND coalesce(resource_type, '') <> 'statistics'
   AND coalesce(result_count, 0) >= {BULK_EXPORT_ROWS}
 """,
+    # Two ways to see one account in two places: a session on one terminal inside the span of
+    # the account's session on another terminal (the shorter, intruding one is flagged), and,
+    # for logs without session ids, consecutive events on different terminals within 2 minutes.
     "concurrent_sessions": f"""
+SELECT e.user_id, e.event_id, e.ts, e.subject_id
+FROM events e
+JOIN sessions a ON a.user_id = e.user_id AND a.session_id = e.session_id AND a.terminal_id = e.terminal_id
+WHERE EXISTS (SELECT 1 FROM sessions b
+              WHERE b.user_id = a.user_id AND b.terminal_id <> a.terminal_id
+                AND b.s_start <= a.s_start AND b.s_end >= a.s_end
+                AND NOT (b.s_start = a.s_start AND b.s_end = a.s_end))
+UNION
 SELECT user_id, event_id, ts, subject_id FROM (
-  SELECT user_id, event_id, ts, subject_id, terminal_id,
+  SELECT user_id, event_id, ts, subject_id, terminal_id, session_id,
          lag(terminal_id) OVER (PARTITION BY user_id ORDER BY ts, event_id) AS prev_terminal,
          lag(ts) OVER (PARTITION BY user_id ORDER BY ts, event_id) AS prev_ts
   FROM events WHERE terminal_id IS NOT NULL) t
-WHERE prev_terminal IS NOT NULL AND terminal_id <> prev_terminal
+WHERE session_id IS NULL AND prev_terminal IS NOT NULL AND terminal_id <> prev_terminal
   AND ts <= prev_ts + {CONCURRENT_WINDOW}
 """,
     "neighbour_lookup": f"""
@@ -194,6 +205,11 @@ WHERE a.explained = 0
 # Helper tables some flags need, materialised after BASE.
 SUPPORT: tuple[tuple[str, str], ...] = (
     ("shift_users", "SELECT DISTINCT user_id FROM p_shifts"),
+    ("sessions", """
+SELECT user_id, session_id, terminal_id, min(ts) AS s_start, max(ts) AS s_end
+FROM events WHERE session_id IS NOT NULL AND terminal_id IS NOT NULL
+GROUP BY user_id, session_id, terminal_id
+"""),
     ("shift_days", f"""
 SELECT user_id, CAST(shift_start - {SHIFT_GRACE} AS DATE) AS day, shift_start, shift_end FROM p_shifts
 UNION

@@ -41,15 +41,15 @@ class BulkExport(Detector):
 
 
 class ConcurrentSessions(Detector):
-    """The account switching between terminals within two minutes (shared credentials)."""
+    """One account in two places: a session inside another terminal's session, or rapid switching."""
 
     name = "concurrent_sessions"
     metric = "events"
 
     def explain(self, *, count: int, expected: float) -> str:
         """Reason text."""
-        return (f"The account was active on two different terminals within 2 minutes {count} "
-                f"time{'s' if count != 1 else ''}, as if used by two people; {peers_phrase(expected)}")
+        return (f"{count} action{'s' if count != 1 else ''} came from a second terminal while the account "
+                f"was in use on another, as if used by two people; {peers_phrase(expected)}")
 
 
 class BreakGlassNoFollowUp(Detector):
