@@ -291,7 +291,7 @@ def deaths(
         canary = i >= n_real
         death_time = start + timedelta(seconds=int(seconds[i]))
         birth = (death_time - timedelta(days=float(age_years[i]) * 365.25)).date()
-        weight, manner, part1_raw, part2_raw = data.CAUSES[cause_idx[i]]
+        _, manner, part1_raw, part2_raw = data.CAUSES[cause_idx[i]]
         part1 = tuple(CauseLine(*line) for line in part1_raw)
         part2 = tuple(CauseLine(*line) for line in part2_raw)
         place = "home" if canary else data.PLACES[place_idx[i]][0]
@@ -360,7 +360,6 @@ def deaths(
             funeral_home_id=funeral[int(compound_pick[i] % len(funeral))].org_id,
             is_canary=canary,
         ))
-        del weight
     out.sort(key=lambda d: (d.death_time, d.subject_id))
     return tuple(out), tuple(dispatches)
 
