@@ -75,6 +75,7 @@ SELECT e.event_id, e.ts, e.user_id, e.role, e.org_id, e.terminal_id, e.action,
        e.resource_type, e.subject_id, e.fields, e.purpose, e.outcome,
        x.kind AS explained_by,
        CASE WHEN x.kind IS NULL THEN 0 ELSE 1 END AS explained,
+       CASE WHEN x.kind IS NULL OR x.kind = 'team' THEN 0 ELSE 1 END AS direct,
        s.death_ts, s.district AS subj_district, s.compound AS subj_compound,
        s.surname AS subj_surname, coalesce(s.is_canary, 0) AS is_canary,
        u.district AS user_district, u.home_compound, u.surname AS user_surname,
@@ -97,6 +98,9 @@ WHERE rn = 1
 )
 
 _UNEXPLAINED = f"explained = 0 AND outcome = 'allowed' AND action IN {DISCLOSING}"
+# A colleague's patient who is also the user's neighbour or relative is the classic snooping
+# case, so personal-link detectors accept only the user's own relationship, not the team's.
+_NOT_DIRECT = f"direct = 0 AND outcome = 'allowed' AND action IN {DISCLOSING}"
 
 FLAGS: dict[str, str] = {
     "unexplained_access": f"""
@@ -168,14 +172,13 @@ WHERE session_id IS NULL AND prev_terminal IS NOT NULL AND terminal_id <> prev_t
 """,
     "neighbour_lookup": f"""
 SELECT user_id, event_id, ts, subject_id FROM acc
-WHERE {_UNEXPLAINED} AND home_compound IS NOT NULL AND subj_compound = home_compound
+WHERE {_NOT_DIRECT} AND home_compound IS NOT NULL AND subj_compound = home_compound
   AND (user_surname IS NULL OR subj_surname IS NULL OR subj_surname <> user_surname)
 """,
     "family_lookup": f"""
 SELECT user_id, event_id, ts, subject_id FROM acc
-WHERE {_UNEXPLAINED} AND user_surname IS NOT NULL AND subj_surname = user_surname
-  AND ((home_compound IS NOT NULL AND subj_compound = home_compound)
-       OR (user_district IS NOT NULL AND subj_district = user_district))
+WHERE {_NOT_DIRECT} AND user_surname IS NOT NULL AND subj_surname = user_surname
+  AND home_compound IS NOT NULL AND subj_compound = home_compound
 """,
     "breakglass_no_followup": f"""
 SELECT b.user_id, b.event_id, b.ts, b.subject_id

@@ -67,7 +67,7 @@ def test_neighbour_and_family_lookups_are_named() -> None:
         w.event("h1-doc2", T0 + timedelta(days=5 + i, hours=11), subject=f"nb{i}")
     for i in range(3):
         w.subjects.append(SubjectRow(subject_id=f"fam{i}", death_time=T0 + timedelta(days=2), district="310112",
-                                     compound="elsewhere", surname=me.surname))
+                                     compound=me.home_compound, surname=me.surname))
         w.event("h1-doc2", T0 + timedelta(days=6 + i, hours=12), subject=f"fam{i}")
     run = run_detection(w.events, w.context())
     assert run.report.alerts[0].user_id == "h1-doc2"

@@ -65,13 +65,13 @@ class NeighbourLookup(Detector):
 
 
 class FamilyLookup(Detector):
-    """Unexplained accesses to people sharing the user's surname and compound or district."""
+    """Accesses, without the user's own relationship, to people sharing the user's surname and compound."""
 
     name = "family_lookup"
 
     def explain(self, *, count: int, expected: float) -> str:
         """Reason text."""
-        return (f"Opened {_records(count)} of people with the user's surname living nearby "
+        return (f"Opened {_records(count)} of people with the user's surname in the user's own compound "
                 f"(possible relatives), without a relationship; {peers_phrase(expected)}")
 
 
