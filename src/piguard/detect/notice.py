@@ -34,10 +34,10 @@ def notice_text(*, user_id: str, findings: Sequence[Finding]) -> str:
         return ""
     first = min(f.first_ts for f in findings).date().isoformat()
     last = max(f.last_ts for f in findings).date().isoformat()
-    period = first if first == last else f"{first} to {last}"
+    period = f"on {first}" if first == last else f"between {first} and {last}"
     items = "; ".join(_WHAT.get(f.detector, f.detector) for f in findings[:4])
     return (
-        f"To account {user_id}: the access monitor noted that between {period} you {items}. "
+        f"To account {user_id}: the access monitor noted that {period} you {items}. "
         "Records may be opened only for a task assigned to you, and every access is logged and "
         "reviewed. The privacy officer has been notified and may ask you to explain these accesses. "
         "If they were part of your work, reply with the task or case they belong to."
