@@ -137,12 +137,13 @@ def trace_command(
         raise fail("--window-days must be at least 1", code=2)
     state = load_settings().data_dir / "detect"
     try:
+        canaries: frozenset[str] = frozenset()
         if context is not None:
-            read_context(context)
+            canaries = frozenset(s.subject_id for s in read_context(context).subjects if s.is_canary)
         report = trace(
             complaints=load_complaints(complaints), events=list(events),
             handles=read_handles(handles) if handles else (),
-            options=TraceOptions(window_days=window_days), skip_invalid=skip_invalid,
+            options=TraceOptions(window_days=window_days, canary_subjects=canaries), skip_invalid=skip_invalid,
             quarantine=state / "trace-quarantine.jsonl" if skip_invalid else None,
         )
     except InputError as exc:
@@ -152,6 +153,9 @@ def trace_command(
     if fmt == "json":
         _emit(trace_report_json(report), out)
         return
+    if report.canary_calls:
+        typer.echo(f"ALERT (high): {report.canary_calls} call(s) reached canary records; "
+                   "whoever opened them is listed with score 1", err=True)
     table = Table(title=f"Leak tracing over {report.complaints} complaint(s)")
     for column in ("#", "kind", "id", "victims", "expected", "p-value", "score"):
         table.add_column(column)

@@ -58,6 +58,8 @@ class TraceOptions:
 
     window_days: int = DEFAULT_WINDOW_DAYS
     max_suspects: int = MAX_SUSPECTS
+    # Decoy (canary) subjects: a call to one proves a leak, so whoever opened it is named.
+    canary_subjects: frozenset[str] = frozenset()
 
 
 def trace(
@@ -123,8 +125,36 @@ SELECT count(DISTINCT r.subject_id) FROM reach r, span s WHERE r.ts >= s.lo AND 
         suspects.extend(_rank(con, kind=kind, column=column, window=window,
                               population=population, victims_total=victims_total, options=options))
     suspects.extend(_handle_holders(complaints, handles, victims_total))
+    suspects = _canary_callers(con, complaints, options.canary_subjects, victims_total) + suspects
     suspects.sort(key=lambda s: (-s.score, s.p_value if s.p_value is not None else 0.0, s.kind, s.id))
-    return TraceReport(complaints=len(complaints), suspects=tuple(suspects))
+    return TraceReport(complaints=len(complaints), suspects=tuple(_dedupe(suspects)),
+                       canary_calls=sum(1 for c in complaints if c.subject_id in options.canary_subjects))
+
+
+def _dedupe(suspects: list[Suspect]) -> list[Suspect]:
+    seen: set[tuple[str, str]] = set()
+    out: list[Suspect] = []
+    for s in suspects:
+        if (s.kind, s.id) not in seen:
+            seen.add((s.kind, s.id))
+            out.append(s)
+    return out
+
+
+def _canary_callers(con: duckdb.DuckDBPyConnection, complaints: Sequence[Complaint],
+                    canaries: frozenset[str], victims_total: int) -> list[Suspect]:
+    """Users who opened a canary record that later received a call: certain leak sources."""
+    called = sorted({c.subject_id for c in complaints if c.subject_id in canaries})
+    if not called:
+        return []
+    con.register("_canary", pa.table({"subject_id": called}))
+    rows = con.execute("""
+SELECT r.user_id, count(DISTINCT r.subject_id) AS k, list(r.event_id ORDER BY r.ts) AS ids
+FROM reach r JOIN _canary c ON c.subject_id = r.subject_id GROUP BY r.user_id
+""").fetchall()
+    con.unregister("_canary")
+    return [Suspect(kind="user", id=str(user), victims_accessed=int(k), victims_total=victims_total,
+                    p_value=0.0, score=1.0, event_ids=tuple(ids[:EVIDENCE])) for user, k, ids in rows]
 
 
 def _rank(con: duckdb.DuckDBPyConnection, *, kind: str, column: str, window: str, population: int,

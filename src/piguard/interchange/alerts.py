@@ -78,6 +78,7 @@ class TraceReport(_Doc):
 
     complaints: int = Field(ge=0)
     suspects: tuple[Suspect, ...] = ()
+    canary_calls: int = Field(default=0, ge=0)
 
 
 def _record(model: BaseModel) -> dict[str, Any]:

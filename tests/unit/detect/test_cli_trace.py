@@ -89,3 +89,27 @@ def test_trace_ranks_the_broker_first_and_names_the_handle_holder(case: Path) ->
     holder = next(s for s in report.suspects if s.kind == "handle_holder")
     assert (holder.id, holder.handles, holder.score) == ("h2-doc4", ("vh-777",), 1.0)
     assert report.complaints == 21
+
+
+def test_a_call_to_a_canary_names_whoever_opened_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from piguard.interchange.context import SubjectRow
+    from tests.unit.detect.world import T0
+
+    monkeypatch.setenv("PIGUARD_DATA_DIR", str(tmp_path / "var"))
+    w = hospital_world(days=5, staff_per_org=5)
+    w.subjects.append(SubjectRow(subject_id="decoy1", death_time=T0, district="310112", is_canary=True))
+    eid = w.event("h2-doc3", T0 + timedelta(days=1), subject="decoy1", fields=("relative.phone",))
+    write_complaints(tmp_path / "complaints.csv", [
+        Complaint(subject_id="decoy1", call_time=T0 + timedelta(days=3)),
+        Complaint(subject_id=fresh_subjects(w)[0].subject_id, call_time=T0 + timedelta(days=3))])
+    write_context(tmp_path / "context", w.context())
+    write_events(tmp_path / "events.jsonl", w.events)
+    out = tmp_path / "trace.json"
+    result = CliRunner().invoke(app, [
+        "trace", "--complaints", str(tmp_path / "complaints.csv"), "--events", str(tmp_path / "events.jsonl"),
+        "--context", str(tmp_path / "context"), "--format", "json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    report = read_trace_report(out)
+    assert report.canary_calls == 1
+    first = report.suspects[0]
+    assert (first.kind, first.id, first.score, first.event_ids) == ("user", "h2-doc3", 1.0, (eid,))
