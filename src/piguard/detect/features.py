@@ -205,6 +205,9 @@ WHERE a.explained = 0
 """,
 }
 
+# Steps read by many later statements: engines that can recompute (Spark) cache only these.
+REUSED = frozenset({"expl_ev", "acc", "user_group", "user_days", "sessions", "care_orgs"})
+
 # Helper tables some flags need, materialised after BASE.
 SUPPORT: tuple[tuple[str, str], ...] = (
     ("shift_users", "SELECT DISTINCT user_id FROM p_shifts"),

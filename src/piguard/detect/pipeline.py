@@ -93,7 +93,7 @@ def analyze(
         engine = make_engine(con, options, Path(tmp))
         try:
             for name, sql in (*features.BASE, *features.SUPPORT):
-                engine.materialize(name, sql)
+                engine.materialize(name, sql, cache=name in features.REUSED)
             explained = engine.fetch(features.EXPLAINED_SQL)[0]
             groups = {r["user_id"]: (r["role"], r["org_id"]) for r in engine.fetch(features.GROUPS_SQL)}
             findings = _findings(engine, detectors, groups)
