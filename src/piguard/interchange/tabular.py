@@ -11,10 +11,13 @@ import csv
 import gzip
 import io
 import json
+import os
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from piguard.errors import InterchangeError
 
@@ -167,15 +170,35 @@ def split_list(value: Any) -> list[str]:
     return [part for part in str(value).split(LIST_SEPARATOR) if part != ""]
 
 
-def write_rows(path: Path, rows: Iterable[dict[str, Any]], *, columns: Sequence[str]) -> int:
-    """Write rows to ``path`` in the format its extension names; returns the number written."""
-    fmt = file_format(path)
+@contextmanager
+def _atomic_binary(path: Path) -> Iterator[IO[bytes]]:
+    """A binary handle on a temporary file beside ``path``, renamed over it only on success.
+
+    A writer that fails half-way leaves the previous file (or none), never a truncated one.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            if path.name.lower().endswith(".gz"):
+                with gzip.GzipFile(fileobj=raw, mode="wb", filename="") as zipped:
+                    yield cast(IO[bytes], zipped)  # GzipFile is a binary file object
+            else:
+                yield raw
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_rows(path: Path, rows: Iterable[dict[str, Any]], *, columns: Sequence[str]) -> int:
+    """Write rows to ``path`` in the format its extension names (atomically); returns the number written."""
+    fmt = file_format(path)
     if fmt == "parquet":
         return _write_parquet(path, rows, columns)
     count = 0
-    raw: IO[bytes] = gzip.open(path, "wb") if path.name.lower().endswith(".gz") else path.open("wb")
-    with raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle:
+    with _atomic_binary(path) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle:
         if fmt in DELIMITERS:
             writer = csv.writer(handle, delimiter=DELIMITERS[fmt], lineterminator="\n")
             writer.writerow(columns)
@@ -204,7 +227,8 @@ def _write_parquet(path: Path, rows: Iterable[dict[str, Any]], columns: Sequence
 
     items = [{name: row.get(name) for name in columns} for row in rows]
     table = pa.Table.from_pylist(items) if items else pa.table({name: pa.array([], pa.string()) for name in columns})
-    pq.write_table(table, path)
+    with _atomic_binary(path) as raw:
+        pq.write_table(table, raw)
     return len(items)
 
 
