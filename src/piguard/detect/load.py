@@ -196,14 +196,25 @@ def load_events(
             # One scan: rows land in a staging table with their validity; bad rows send the
             # whole file to the exact reader.
             select, is_invalid = _events_select(con, path)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS {select}, ({is_invalid}) AS _bad FROM {_scan(path)}")
-            problems = con.execute("SELECT count(*) FROM _staged WHERE _bad").fetchall()[0]
-            if int(problems[0]) == 0:
-                con.execute(f"INSERT INTO events SELECT {', '.join(EVENT_SCHEMA.names)} FROM _staged")
-                fast_ok = True
-            con.execute("DROP TABLE _staged")
+            # A single file becomes the events table itself (no second copy of every row).
+            staged = "events" if len(paths) == 1 else "_staged"
+            con.execute(f"CREATE OR REPLACE TABLE {staged} AS {select}, ({is_invalid}) AS _bad FROM {_scan(path)}")
+            problems = con.execute(f"SELECT count(*) FROM {staged} WHERE _bad").fetchall()[0]
+            fast_ok = int(problems[0]) == 0
+            if staged == "events":
+                if fast_ok:
+                    con.execute("ALTER TABLE events DROP COLUMN _bad")
+                else:
+                    con.execute(f"CREATE OR REPLACE TABLE events ({_ddl(EVENT_SCHEMA)})")
+            else:
+                if fast_ok:
+                    con.execute(f"INSERT INTO events SELECT {', '.join(EVENT_SCHEMA.names)} FROM _staged")
+                con.execute("DROP TABLE _staged")
         except duckdb.Error:
-            fast_ok = False  # DuckDB could not parse it; the exact reader below names the row
+            # DuckDB could not parse it; the exact reader below names the row.
+            fast_ok = False
+            if len(paths) == 1:
+                con.execute(f"CREATE OR REPLACE TABLE events ({_ddl(EVENT_SCHEMA)})")
         if not fast_ok:
             exact += 1
             rejected = _load_events_exactly(con, path, skip_invalid=skip_invalid)

@@ -162,3 +162,17 @@ def test_since_runs_only_new_events_and_keeps_history(world_files: tuple[Path, P
 
     days = set(pq.read_table(history).column("day").to_pylist())
     assert len(days) >= 5, "days before --since stay in the baseline history"
+
+
+def test_several_files_are_loaded_together(world_files: tuple[Path, Path], tmp_path: Path) -> None:
+    from piguard.interchange.events import read_events
+
+    source, _ = world_files
+    events = list(read_events(source))
+    half = len(events) // 2
+    write_events(tmp_path / "a.csv", events[:half])
+    write_events(tmp_path / "b.parquet", events[half:])
+    con = connect()
+    stats = load_events(con, [tmp_path / "a.csv", tmp_path / "b.parquet"])
+    assert (stats.events_read, stats.exact_reads) == (len(events), 0)
+    assert con.execute("SELECT count(DISTINCT event_id) FROM events").fetchall()[0][0] == len(events)
