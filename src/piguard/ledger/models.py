@@ -57,7 +57,8 @@ class LedgerHead(Base):
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     frontier: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     checkpoint_size: Mapped[int] = mapped_column(BigInteger, default=0)
-    checkpoint_time: Mapped[datetime | None] = mapped_column(default=None)
+    # Microseconds since the epoch (UTC): read and written with raw SQL on the append path.
+    checkpoint_time_us: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
 
 class LedgerCheckpoint(Base):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from piguard.config import Settings
 from piguard.db.base import utcnow
-from piguard.errors import ConfigError, LedgerError, ProofError, TamperError
+from piguard.errors import ConfigError, ProofError, TamperError
 from piguard.interchange.events import AccessEvent
 from piguard.ledger import store
 from piguard.ledger.canonical import canonical_event
@@ -69,15 +69,9 @@ def bind_settings(session: Session, settings: Settings) -> Session:
     return session
 
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
 def time_us(value: datetime) -> int:
     """Microseconds since the epoch (UTC) of an aware datetime, as the entries table stores it."""
-    if value.tzinfo is None:
-        raise LedgerError("time bounds must carry a UTC offset")
-    delta = value - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return store.to_us(value)
 
 
 def append(*, session: Session, event: AccessEvent) -> Receipt:

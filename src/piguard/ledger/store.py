@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, select, tuple_, update
+from sqlalchemy import Table, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from piguard.errors import TamperError
+from piguard.errors import LedgerError, TamperError
 from piguard.ledger.merkle import CompactRange, NodeId
 from piguard.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode
 
 HEAD_ID = 1
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ENTRIES: Table = LedgerEntry.__table__  # type: ignore[assignment]
 NODES: Table = LedgerNode.__table__  # type: ignore[assignment]
 HEAD: Table = LedgerHead.__table__  # type: ignore[assignment]
@@ -55,35 +56,65 @@ def _insert_ignore(session: Session, table: Table, values: dict[str, Any]) -> No
 
 def _head_from_row(row: Any) -> Head:
     return Head(
-        range=CompactRange.from_bytes(int(row.size), bytes(row.frontier)),
-        checkpoint_size=int(row.checkpoint_size),
-        checkpoint_time=row.checkpoint_time,
+        range=CompactRange.from_bytes(int(row[0]), bytes(row[1])),
+        checkpoint_size=int(row[2]),
+        checkpoint_time=None if row[3] is None else from_us(int(row[3])),
     )
+
+
+def from_us(value: int) -> datetime:
+    """The aware UTC datetime of microseconds since the epoch."""
+    return EPOCH + timedelta(microseconds=value)
+
+
+def to_us(value: datetime) -> int:
+    """Microseconds since the epoch of an aware datetime."""
+    if value.tzinfo is None:
+        raise LedgerError("time must carry a UTC offset")
+    delta = value - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _mark(session: Session) -> str:
+    return "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
+
+
+# The append path issues these as plain SQL: building and caching SQLAlchemy statements
+# cost several times more than SQLite needs to run them.
+_LOCK = (
+    "UPDATE ledger_head SET size = size WHERE id = 1 "
+    "RETURNING size, frontier, checkpoint_size, checkpoint_time_us"
+)
+_SAVE = "UPDATE ledger_head SET size = ?, frontier = ? WHERE id = 1"
+_SAVE_CHECKPOINT = (
+    "UPDATE ledger_head SET size = ?, frontier = ?, checkpoint_size = ?, checkpoint_time_us = ? "
+    "WHERE id = 1"
+)
+
+
+def _driver_sql(session: Session, sql: str) -> str:
+    """Adapt ``?`` placeholders to the driver's paramstyle (psycopg uses ``%s``)."""
+    return sql if _mark(session) == "?" else sql.replace("?", "%s")
 
 
 def lock_head(session: Session) -> Head:
     """Lock the head row for the rest of the caller's transaction and return it."""
-    stmt = (
-        update(HEAD)
-        .where(HEAD.c.id == HEAD_ID)
-        .values(size=HEAD.c.size)
-        .returning(HEAD.c.size, HEAD.c.frontier, HEAD.c.checkpoint_size, HEAD.c.checkpoint_time)
-    )
-    row = session.execute(stmt).first()
+    connection = session.connection()
+    row = connection.exec_driver_sql(_LOCK).first()
     if row is None:
         _insert_ignore(
             session, HEAD, {"id": HEAD_ID, "size": 0, "frontier": b"", "checkpoint_size": 0}
         )
-        row = session.execute(stmt).one()
+        row = connection.exec_driver_sql(_LOCK).one()
     return _head_from_row(row)
 
 
 def read_head(session: Session) -> Head:
     """The head as committed (no lock); an empty tree if nothing was ever appended."""
     row = session.execute(
-        select(HEAD.c.size, HEAD.c.frontier, HEAD.c.checkpoint_size, HEAD.c.checkpoint_time).where(
-            HEAD.c.id == HEAD_ID
-        )
+        select(
+            HEAD.c.size, HEAD.c.frontier, HEAD.c.checkpoint_size, HEAD.c.checkpoint_time_us
+        ).where(HEAD.c.id == HEAD_ID)
     ).first()
     if row is None:
         return Head(range=CompactRange(), checkpoint_size=0, checkpoint_time=None)
@@ -98,11 +129,14 @@ def save_head(
     checkpoint_time: datetime | None = None,
 ) -> None:
     """Store the new size and frontier (and the last checkpoint, when one was made)."""
-    values: dict[str, Any] = {"size": tree.size, "frontier": tree.to_bytes()}
-    if checkpoint_size is not None:
-        values["checkpoint_size"] = checkpoint_size
-        values["checkpoint_time"] = checkpoint_time
-    session.execute(update(HEAD).where(HEAD.c.id == HEAD_ID).values(**values))
+    if checkpoint_size is None:
+        sql = _SAVE
+        params: tuple[Any, ...] = (tree.size, tree.to_bytes())
+    else:
+        sql = _SAVE_CHECKPOINT
+        stamp = None if checkpoint_time is None else to_us(checkpoint_time)
+        params = (tree.size, tree.to_bytes(), checkpoint_size, stamp)
+    session.connection().exec_driver_sql(_driver_sql(session, sql), params)
 
 
 ENTRY_COLUMNS = ("idx", "leaf_hash", "data", "event_id", "time_us", "user_id", "subject_id")
@@ -113,7 +147,7 @@ def _bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: l
     # parameter processing cost more than the database work. Every value is already a plain
     # int, str or bytes, so no type processing is skipped.
     connection = session.connection()
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    mark = _mark(session)
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608 - fixed identifiers
         f"VALUES ({', '.join([mark] * len(columns))})"
