@@ -33,8 +33,10 @@ TARGET_SECONDS = 10.0
 
 def resident_id(rng: random.Random) -> str:
     """A resident ID with a valid GB 11643 check character (born 1920-1979)."""
-    body = (f"{rng.choice(AREAS)}{rng.randint(1920, 1979)}{rng.randint(1, 12):02d}"
-            f"{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}")
+    body = (
+        f"{rng.choice(AREAS)}{rng.randint(1920, 1979)}{rng.randint(1, 12):02d}"
+        f"{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}"
+    )
     return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True)) % 11]
 
 
@@ -46,10 +48,11 @@ def generate(path: Path, rows: int, *, seed: int = 7) -> None:
     names = [rng.choice(SURNAMES) + rng.choice(GIVEN) for _ in range(pool)]
     mobiles = [f"1{rng.choice('3589')}{rng.randint(0, 9)}{rng.randint(0, 99999999):08d}" for _ in range(pool)]
     landlines = [f"021-{rng.randint(50000000, 69999999)}" for _ in range(pool)]
-    addresses = [f"上海市闵行区{rng.choice(ROADS)}{rng.randint(1, 999)}弄{rng.randint(1, 40)}号"
-                 f"{rng.randint(101, 1804)}室" for _ in range(pool)]
-    births = [f"{rng.randint(1920, 1979)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-              for _ in range(pool)]
+    addresses = [
+        f"上海市闵行区{rng.choice(ROADS)}{rng.randint(1, 999)}弄{rng.randint(1, 40)}号{rng.randint(101, 1804)}室"
+        for _ in range(pool)
+    ]
+    births = [f"{rng.randint(1920, 1979)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}" for _ in range(pool)]
     notes = ["无", "家属已到场", "已电话通知家属", "遗体已转运", ""]
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -57,9 +60,19 @@ def generate(path: Path, rows: int, *, seed: int = 7) -> None:
         for i in range(rows):
             k = i % pool
             note = notes[i % 5] if i % 50 else f"家属电话{mobiles[(k + 1) % pool]}"
-            writer.writerow([i, names[k], ids[k], mobiles[(k * 7) % pool], landlines[(k * 3) % pool],
-                             addresses[(k * 11) % pool], births[(k * 13) % pool],
-                             f"{(i % 1000) / 10:.1f}", note])
+            writer.writerow(
+                [
+                    i,
+                    names[k],
+                    ids[k],
+                    mobiles[(k * 7) % pool],
+                    landlines[(k * 3) % pool],
+                    addresses[(k * 11) % pool],
+                    births[(k * 13) % pool],
+                    f"{(i % 1000) / 10:.1f}",
+                    note,
+                ]
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,13 +99,20 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         result = scan_paths([path], analyzer=analyzer)
         elapsed = time.perf_counter() - t0
+        # A second run in the same process shows the one-time cost of loading jieba's
+        # dictionaries (PERSON/ADDRESS) inside the first.
+        t0 = time.perf_counter()
+        scan_paths([path], analyzer=analyzer)
+        warm = time.perf_counter() - t0
     print(f"baseline: one read_rows pass over the file: {baseline:.2f} s")
     print(f"analyzer construction (all entities): {build:.2f} s")
-    print(f"classification with default sampling (1000 rows): {elapsed:.2f} s "
-          f"= {elapsed / baseline:.2f}x the read-only pass; target < {TARGET_SECONDS:.0f} s")
+    print(
+        f"classification with default sampling (1000 rows): {elapsed:.2f} s "
+        f"= {elapsed / baseline:.2f}x the read-only pass; target < {TARGET_SECONDS:.0f} s"
+    )
+    print(f"same classification again, NLP dictionaries already loaded: {warm:.2f} s")
     for c in result.columns:
-        print(f"  {c.column:8} {c.entity:15} {c.kind:9} conf {c.confidence:.3f} "
-              f"{c.matched}/{c.sampled}")
+        print(f"  {c.column:8} {c.entity:15} {c.kind:9} conf {c.confidence:.3f} {c.matched}/{c.sampled}")
     total = elapsed + build
     ok = total < TARGET_SECONDS
     print(f"total incl. analyzer construction {total:.2f} s: {'PASS' if ok else 'FAIL'}")

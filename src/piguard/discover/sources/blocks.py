@@ -53,24 +53,30 @@ def _random_lines(path: Path, *, start: int, sample: int) -> list[bytes]:
     rng = random.Random(SAMPLE_SEED)
     blocks = max(1, min(MAX_BLOCKS, sample // ROWS_PER_BLOCK))
     per_block = -(-sample // blocks)
-    offsets = sorted(rng.randrange(start, max(size, start + 1)) for _ in range(blocks))
     lines: list[bytes] = []
     taken: set[int] = set()
     with path.open("rb") as handle:
-        for offset in offsets:
-            handle.seek(offset)
-            if offset > start:
-                handle.readline()  # the rest of the line the offset fell into
-            for _ in range(per_block):
-                position = handle.tell()
-                line = handle.readline()
-                if not line:
-                    break
-                if position in taken:
-                    continue  # two offsets landed in the same stretch
-                taken.add(position)
-                lines.append(line)
-    return lines[:sample]
+        # Blocks can overlap or hit the end of the file; a few more rounds fill the sample.
+        for _ in range(4):
+            offsets = sorted(rng.randrange(start, max(size, start + 1)) for _ in range(blocks))
+            for offset in offsets:
+                handle.seek(offset)
+                if offset > start:
+                    handle.readline()  # the rest of the line the offset fell into
+                got = 0
+                while got < per_block and len(lines) < sample:
+                    position = handle.tell()
+                    line = handle.readline()
+                    if not line:
+                        break
+                    if position in taken:
+                        continue  # this stretch was read by an earlier block
+                    taken.add(position)
+                    lines.append(line)
+                    got += 1
+            if len(lines) >= sample:
+                break
+    return lines
 
 
 def sample_lines_csv(path: Path, *, sample: int) -> list[dict[str, Any]]:
