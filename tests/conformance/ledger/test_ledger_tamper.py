@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Connection, Engine, text
-from tests.unit.ledger.ledger_factories import make_event
 
 from piguard.config import Settings
 from piguard.db import make_session_factory
@@ -16,6 +15,7 @@ from piguard.ledger.audit import AuditReport, verify_ledger
 from piguard.ledger.checkpoint import Checkpoint, Verifier, sign_checkpoint
 from piguard.ledger.keys import ensure_signing_key, load_signing_key
 from piguard.ledger.merkle import CompactRange, leaf_hash
+from tests.unit.ledger.ledger_factories import make_event
 
 SIZE = 40
 

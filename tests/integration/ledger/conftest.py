@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+
 from tests.conftest import make_backend_engine
 
 

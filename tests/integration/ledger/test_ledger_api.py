@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from tests.unit.ledger.ledger_factories import make_event
 
 from piguard.api.app import create_app
 from piguard.config import Settings
@@ -24,6 +23,7 @@ from piguard.ledger.checkpoint import open_checkpoint, parse_vkey
 from piguard.ledger.keys import ensure_signing_key
 from piguard.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from piguard.records import service as records
+from tests.unit.ledger.ledger_factories import make_event
 
 PASSWORD = "correct horse battery"
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from tests.unit.ledger.ledger_factories import make_event
 from typer.testing import CliRunner
 
 from piguard.cli.main import app
@@ -20,6 +19,7 @@ from piguard.ledger import service
 from piguard.ledger.checkpoint import parse_vkey, verifier_for, verify_cosignature
 from piguard.ledger.keys import ensure_signing_key, load_signing_key, new_private_key_pem
 from piguard.ledger.witness import COSIGNED_NOTE
+from tests.unit.ledger.ledger_factories import make_event
 
 runner = CliRunner()
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine
-from tests.unit.ledger.ledger_factories import make_event
 
 from piguard.db import make_session_factory
 from piguard.ledger import service
 from piguard.ledger.merkle import CompactRange, leaf_hash
+from tests.unit.ledger.ledger_factories import make_event
 
 
 def test_concurrent_appends_are_serialised(fresh_engine: Engine) -> None:

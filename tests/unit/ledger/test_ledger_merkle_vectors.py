@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import shared_path
 
 from piguard.errors import LedgerError, ProofError
 from piguard.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
+from tests.conftest import shared_path
 
 
 def _b64(value: str | None) -> bytes:

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy.orm import Session
-from tests.unit.ledger.ledger_factories import T0, make_event
 
 from piguard.config import Settings
 from piguard.errors import ProofError, SignatureError
@@ -15,6 +14,7 @@ from piguard.ledger import service
 from piguard.ledger.checkpoint import open_checkpoint, parse_vkey
 from piguard.ledger.keys import ensure_signing_key
 from piguard.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
+from tests.unit.ledger.ledger_factories import T0, make_event
 
 
 @pytest.fixture
