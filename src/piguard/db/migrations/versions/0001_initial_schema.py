@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 18:14:39.954789
+Create Date: 2026-11-29 02:01:25.381175
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def upgrade() -> None:
         sa.Column("size", sa.BigInteger(), nullable=False),
         sa.Column("frontier", sa.LargeBinary(), nullable=False),
         sa.Column("checkpoint_size", sa.BigInteger(), nullable=False),
-        sa.Column("checkpoint_time", piguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("checkpoint_time_us", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_head")),
     )
     op.create_table(
