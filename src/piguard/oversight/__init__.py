@@ -1,0 +1,1 @@
+"""Oversight: investigations, inspections and rectification follow-up, training records, reports."""
