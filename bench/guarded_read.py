@@ -86,6 +86,9 @@ def setup(data_dir: Path) -> tuple[Settings, Principal, str, str, str]:
         org_id=org.id,
         terminal_id="ws-1",
         training_valid_until=now + timedelta(days=300),
+        # As authentication loads it (identity.sessions): the organisation's jurisdiction and level.
+        district=org.district,
+        org_level=org.level,
     )
     return settings, principal, report.id, made.account.username, made.totp_secret or ""
 

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from piguard.db.base import utcnow
+from piguard.db.core import core_execute
 from piguard.errors import NotFoundError
 from piguard.minimize.models import ContactHandle
 from piguard.records.models import Dispatch, Relative
@@ -51,7 +52,7 @@ _LIVE = select(ContactHandle.target, ContactHandle.handle).where(
 def live_handles(*, session: Session, viewer_id: str, resource_id: str, purpose: str, at: datetime) -> dict[str, str]:
     """The viewer's live handles on one record for one purpose, by target (one query per view)."""
     params = {"viewer_id": viewer_id, "resource_id": resource_id, "purpose": purpose, "at": at}
-    return {target: handle for target, handle in session.execute(_LIVE, params).all()}
+    return {str(row[0]): str(row[1]) for row in core_execute(session, _LIVE, params)}
 
 
 def issue(

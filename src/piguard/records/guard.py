@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from piguard.config import Settings
 from piguard.db.base import utcnow
+from piguard.db.core import core_execute
 from piguard.errors import AccessDenied, PiguardError
 from piguard.identity.schemas import Principal
 from piguard.ids import new_id
@@ -207,5 +208,6 @@ def report_access_facts(
     *, session: Session, account_id: str, report_id: str, at: datetime
 ) -> tuple[frozenset[str], bool]:
     """The account's live relationship kinds to a report and whether it holds a break-glass grant (one query)."""
-    found = set(session.scalars(_ACCESS_FACTS, {"account_id": account_id, "report_id": report_id, "at": at}).all())
+    params = {"account_id": account_id, "report_id": report_id, "at": at}
+    found = set(core_execute(session, _ACCESS_FACTS, params).scalars().all())
     return frozenset(found - {breakglass.MARKER}), breakglass.MARKER in found

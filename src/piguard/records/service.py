@@ -13,9 +13,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from piguard.db.base import utcnow
+from piguard.db.core import core_execute
 from piguard.errors import ConflictError, InputError, NotFoundError
 from piguard.records.models import (
     CertificatePart,
@@ -27,7 +28,7 @@ from piguard.records.models import (
     TaskRelationship,
     Vehicle,
 )
-from piguard.records.schemas import DispatchRecord, ReportRecord
+from piguard.records.schemas import DispatchRecord, RelativeRecord, ReportRecord
 
 ORG_TYPES = ("hospital", "emergency_center", "cdc", "police", "funeral_home", "civil_affairs", "health_commission")
 PLACES = ("hospital", "home", "en_route", "care_home", "other")
@@ -369,16 +370,36 @@ def correct_report(
     return report
 
 
-_REPORT_WITH_RELATIVES = (
-    select(DeathReport).options(joinedload(DeathReport.relatives)).where(DeathReport.id == bindparam("report_id"))
-)
+def _report_row_statement() -> Any:
+    # Built once: one round trip for the report and its relatives (a LEFT JOIN, one row per relative).
+    reports, relatives = DeathReport.__table__, Relative.__table__
+    report_columns = [reports.c[name] for name in ReportRecord.model_fields if name != "relatives"]
+    relative_columns = [relatives.c[name].label(f"relative_{name}") for name in RelativeRecord.model_fields]
+    return (
+        select(*report_columns, *relative_columns)
+        .select_from(reports.outerjoin(relatives, relatives.c.report_id == reports.c.id))
+        .where(reports.c.id == bindparam("report_id"))
+        .order_by(relatives.c.position, relatives.c.id)
+    )
+
+
+_REPORT_WITH_RELATIVES = _report_row_statement()
+_RELATIVE_PREFIX = "relative_"
 
 
 def get_report_record(*, session: Session, report_id: str) -> ReportRecord | None:
     """The full stored report as a snapshot for the minimiser, or None."""
-    # One round trip: the report joined with its relatives (statement built once, see _REPORT_WITH_RELATIVES).
-    report = session.scalars(_REPORT_WITH_RELATIVES, {"report_id": report_id}).unique().one_or_none()
-    return ReportRecord.model_validate(report) if report is not None else None
+    rows = core_execute(session, _REPORT_WITH_RELATIVES, {"report_id": report_id}).mappings().all()
+    if not rows:
+        return None
+    first = rows[0]
+    report = {key: value for key, value in first.items() if not key.startswith(_RELATIVE_PREFIX)}
+    report["relatives"] = [
+        {key.removeprefix(_RELATIVE_PREFIX): value for key, value in row.items() if key.startswith(_RELATIVE_PREFIX)}
+        for row in rows
+        if row[f"{_RELATIVE_PREFIX}id"] is not None
+    ]
+    return ReportRecord.model_validate(report)
 
 
 def report_resource_attrs(record: ReportRecord) -> dict[str, Any]:
