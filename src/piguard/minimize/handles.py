@@ -52,7 +52,7 @@ _LIVE = select(ContactHandle.target, ContactHandle.handle).where(
 def live_handles(*, session: Session, viewer_id: str, resource_id: str, purpose: str, at: datetime) -> dict[str, str]:
     """The viewer's live handles on one record for one purpose, by target (one query per view)."""
     params = {"viewer_id": viewer_id, "resource_id": resource_id, "purpose": purpose, "at": at}
-    return {str(row[0]): str(row[1]) for row in core_execute(session, _LIVE, params)}
+    return {str(row["target"]): str(row["handle"]) for row in core_execute(session, _LIVE, params).mappings()}
 
 
 def issue(
