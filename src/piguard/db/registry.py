@@ -10,6 +10,7 @@ MODEL_MODULES = (
     "piguard.minimize.models",
     "piguard.identity.models",
     "piguard.ledger.models",
+    "piguard.oversight.cases.models",
 )
 
 

@@ -1,0 +1,1 @@
+"""Investigations: cases, evidence, dispositions, and the investigator's scoped access."""
