@@ -20,8 +20,11 @@ import cedarpy
 from piguard.errors import ConfigError
 
 NAMESPACE = "Piguard"
-RESOURCE_TYPES = ("DeathReport", "Dispatch", "Statistics", "AuditLog", "Handle")
-ACTIONS = ("read", "search", "read_statistics", "read_audit", "resolve_handle", "breakglass")
+RESOURCE_TYPES = ("DeathReport", "Dispatch", "Statistics", "AuditLog", "Handle", "Case")
+ACTIONS = (
+    "read", "search", "read_statistics", "read_audit", "resolve_handle", "breakglass",
+    "read_case", "manage_case",
+)  # fmt: skip
 _ANNOTATION = re.compile(r'@(id|reason)\("([^"]*)"\)')
 
 
