@@ -29,7 +29,7 @@ from piguard.identity.schemas import Principal
 from piguard.keys import ensure_secret, load_secret
 from piguard.ledger import service as ledger
 from piguard.ledger.keys import ensure_signing_key
-from piguard.policy.pdp import AccessRequest, ResourceRef, Subject, default_engine
+from piguard.policy.pdp import AccessRequest, PolicyEngine, ResourceRef, Subject, default_engine
 from piguard.records import flows
 from piguard.records import service as records
 from piguard.records.guard import Guard
@@ -140,26 +140,40 @@ def in_process(settings: Settings, principal: Principal, report_id: str, seconds
     }
 
 
-def decision_latency(samples: int = 20000) -> dict[str, float]:
-    """PolicyEngine.decide on a typical certifier read (policies pre-parsed)."""
-    engine = default_engine()
-    request = AccessRequest(
+def _certifier_read(resource_id: str) -> AccessRequest:
+    return AccessRequest(
         Subject("u1", "physician", "org-1", "310112"),
         "read",
-        ResourceRef("DeathReport", "r1", {"hospital": "org-1", "district": "310112", "status": "certified"}),
+        ResourceRef("DeathReport", resource_id, {"hospital": "org-1", "district": "310112", "status": "certified"}),
         "TREAT",
         "hospital_certifier",
         frozenset({"certifier"}),
     )
-    for _ in range(500):
-        engine.decide(request)
-    times = []
-    for _ in range(samples):
-        start = time.perf_counter()
-        engine.decide(request)
-        times.append(time.perf_counter() - start)
+
+
+def _percentiles(times: list[float]) -> dict[str, float]:
     times.sort()
     return {"p50_us": times[len(times) // 2] * 1e6, "p99_us": times[int(len(times) * 0.99)] * 1e6}
+
+
+def decision_latency(samples: int = 20000) -> dict[str, dict[str, float]]:
+    """PolicyEngine.decide on a typical certifier read: distinct records (Cedar runs) and a repeated one."""
+    engine = PolicyEngine.load()  # nothing remembered yet
+    distinct = [_certifier_read(f"r{i}") for i in range(samples + 500)]
+    for request in distinct[:500]:
+        engine.decide(request)
+    evaluated = []
+    for request in distinct[500:]:
+        start = time.perf_counter()
+        engine.decide(request)
+        evaluated.append(time.perf_counter() - start)
+    repeated_request = _certifier_read("r1")
+    repeated = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        engine.decide(repeated_request)
+        repeated.append(time.perf_counter() - start)
+    return {"evaluated": _percentiles(evaluated), "remembered": _percentiles(repeated)}
 
 
 def _free_port() -> int:
@@ -218,8 +232,16 @@ def main() -> None:
         decision = decision_latency()
         remote = http(settings, username, secret, report_id, args.seconds)
     rows = [
-        ("policy decision p50", f"{decision['p50_us']:.0f} µs", "<= 100 µs"),
-        ("policy decision p99", f"{decision['p99_us']:.0f} µs", ""),
+        (
+            "policy decision, distinct records (Cedar evaluates) p50 / p99",
+            f"{decision['evaluated']['p50_us']:.0f} / {decision['evaluated']['p99_us']:.0f} µs",
+            "<= 100 µs (p50)",
+        ),
+        (
+            "policy decision, repeated request (remembered) p50 / p99",
+            f"{decision['remembered']['p50_us']:.1f} / {decision['remembered']['p99_us']:.1f} µs",
+            "",
+        ),
         (
             "unguarded read (same record, same DB, own transaction)",
             f"{local['unguarded_per_s']:.0f} /s (p50 {local['unguarded_p50_ms']:.2f} ms)",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -16,14 +16,20 @@ from piguard.ledger.service import bind_settings
 from piguard.records.guard import Guard
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that only read app state are ``async``: FastAPI runs sync dependencies in the
+# thread pool, and each hop there costs more than the work (GIL hand-offs between threads).
+async def get_settings(request: Request) -> Settings:
     """The app's settings."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A database session; the router opens the one transaction (``with session.begin():``)."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A database session; the router opens the one transaction (``with session.begin():``).
+
+    Creating a session does no I/O (it connects on first use, in the endpoint's thread); closing
+    it returns the connection to the pool.
+    """
     with request.app.state.sessions() as session:
         # The ledger reads its signing key path, origin and checkpoint cadence from the session.
         bind_settings(session, request.app.state.settings)
@@ -58,7 +64,7 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_guard(request: Request) -> Guard:
+async def get_guard(request: Request) -> Guard:
     """Policy engine, settings and secret for the guarded flows."""
     return Guard(engine=request.app.state.policy, settings=request.app.state.settings, secret=request.app.state.secret)
 

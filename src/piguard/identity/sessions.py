@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from piguard.db.base import utcnow
+from piguard.db.core import core_execute
 from piguard.errors import AuthenticationError
 from piguard.identity import tokens
 from piguard.identity.accounts import training_valid_until
@@ -22,22 +24,22 @@ INVALID = "invalid or expired token"
 
 def _principal(
     session: Session,
-    account: Account,
+    account: Account | Row[Any],
     *,
     session_id: str | None,
     terminal_id: str | None,
     source_ip: str | None,
     scopes: tuple[str, ...] = (),
 ) -> Principal:
-    org = records.get_organisation(session=session, org_id=account.org_id)
+    district, level = records.org_jurisdiction(session=session, org_id=account.org_id)
     return Principal(
         account_id=account.id,
         username=account.username,
         kind="service" if account.kind == "service" else "human",
         role=account.role,
         org_id=account.org_id,
-        district=org.district,
-        org_level=org.level,
+        district=district,
+        org_level=level,
         department=account.department,
         session_id=session_id,
         terminal_id=terminal_id,
@@ -45,6 +47,26 @@ def _principal(
         training_valid_until=training_valid_until(session=session, account_id=account.id),
         scopes=scopes,
     )
+
+
+# Every API call authenticates: one Core read of the login session with its account (built once).
+_TOKEN_SESSION = (
+    select(
+        LoginSession.id.label("session_id"),
+        LoginSession.revoked_at,
+        LoginSession.expires_at,
+        LoginSession.terminal_id,
+        Account.id,
+        Account.username,
+        Account.kind,
+        Account.role,
+        Account.org_id,
+        Account.department,
+        Account.disabled,
+    )
+    .join(Account, Account.id == LoginSession.account_id)
+    .where(LoginSession.token_hash == bindparam("digest"))
+)
 
 
 def authenticate_token(
@@ -74,19 +96,20 @@ def authenticate_token(
         if account is None or account.disabled or account.kind != "service":
             raise AuthenticationError(INVALID)
         return _principal(
-            session, account, session_id=f"key:{key.id}", terminal_id=terminal_id, source_ip=source_ip,
+            session,
+            account,
+            session_id=f"key:{key.id}",
+            terminal_id=terminal_id,
+            source_ip=source_ip,
             scopes=tuple(key.scopes.split()),
         )
-    row = session.scalars(select(LoginSession).where(LoginSession.token_hash == digest)).first()
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
+    row = core_execute(session, _TOKEN_SESSION, {"digest": digest}).first()
+    if row is None or row.revoked_at is not None or row.expires_at <= now or row.disabled:
         raise AuthenticationError(INVALID)
     # The token only works on the terminal it was issued to: a copied token is useless elsewhere.
     if terminal_id is None or not hmac.compare_digest(terminal_id.strip().encode(), row.terminal_id.encode()):
         raise AuthenticationError("token is bound to another terminal (send X-Terminal-Id)")
-    account = session.get(Account, row.account_id)
-    if account is None or account.disabled:
-        raise AuthenticationError(INVALID)
-    return _principal(session, account, session_id=row.id, terminal_id=row.terminal_id, source_ip=source_ip)
+    return _principal(session, row, session_id=row.session_id, terminal_id=row.terminal_id, source_ip=source_ip)
 
 
 def list_sessions(*, session: Session, principal: Principal, now: datetime | None = None) -> list[SessionInfo]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
@@ -25,6 +25,7 @@ ACTIONS = (
     "read", "search", "read_statistics", "read_audit", "resolve_handle", "breakglass",
     "read_case", "manage_case",
 )  # fmt: skip
+MEMO_SIZE = 65_536  # remembered decisions per engine (a few MB)
 _ANNOTATION = re.compile(r'@(id|reason)\("([^"]*)"\)')
 
 
@@ -95,6 +96,7 @@ class PolicyEngine:
         except Exception as exc:
             raise ConfigError(f"invalid Cedar policies: {exc}") from None
         self._reasons = _annotations(policies)
+        self._memo: dict[Hashable, Decision] = {}
 
     @classmethod
     def load(cls, directory: Path | None = None) -> PolicyEngine:
@@ -122,7 +124,28 @@ class PolicyEngine:
         return self.decide_many([request])[0]
 
     def decide_many(self, requests: Sequence[AccessRequest]) -> list[Decision]:
-        """Decide several requests in one call (used to filter search candidates)."""
+        """Decide several requests in one call (used to filter search candidates).
+
+        Decisions are memoised per exact request: the policy set is immutable for the engine's
+        lifetime and a Cedar decision is a pure function of principal, action, resource and
+        context, so a remembered decision is the decision Cedar would make again.
+        """
+        keys = [_memo_key(request) for request in requests]
+        known = [self._memo.get(key) if key is not None else None for key in keys]
+        missing = [index for index, decision in enumerate(known) if decision is None]
+        if missing:
+            fresh = self._evaluate([requests[index] for index in missing])
+            if len(self._memo) + len(fresh) > MEMO_SIZE:
+                self._memo.clear()  # a crude bound: the working set refills it
+            for index, decision in zip(missing, fresh, strict=True):
+                known[index] = decision
+                key = keys[index]
+                if key is not None:
+                    self._memo[key] = decision
+        return [decision for decision in known if decision is not None]
+
+    def _evaluate(self, requests: Sequence[AccessRequest]) -> list[Decision]:
+        """Evaluate requests with Cedar (no memo)."""
         if not requests:
             return []
         entities: dict[tuple[str, str], dict[str, Any]] = {}
@@ -166,6 +189,26 @@ class PolicyEngine:
         if ids:  # a forbid policy matched
             return Decision(False, ids, request.display_context, tuple(self._reasons.get(pid, pid) for pid in ids))
         return Decision(False, (), request.display_context, (_why_not(request),))
+
+
+def _memo_key(request: AccessRequest) -> Hashable | None:
+    """Everything a decision depends on, or None when an attribute value is not hashable."""
+    try:
+        attrs = tuple(sorted(request.resource.attrs.items()))
+        hash(attrs)
+    except TypeError:
+        return None
+    return (
+        request.subject,
+        request.action,
+        request.resource.type,
+        request.resource.id,
+        attrs,
+        request.purpose,
+        request.display_context,
+        request.relationships,
+        request.breakglass,
+    )
 
 
 def _annotations(policies: str) -> dict[str, str]:

@@ -75,6 +75,17 @@ def get_organisation(*, session: Session, org_id: str) -> Organisation:
     return org
 
 
+_JURISDICTION = select(Organisation.district, Organisation.level).where(Organisation.id == bindparam("org_id"))
+
+
+def org_jurisdiction(*, session: Session, org_id: str) -> tuple[str, str]:
+    """An organisation's district and level (the principal's jurisdiction; a Core read on the hot path)."""
+    row = core_execute(session, _JURISDICTION, {"org_id": org_id}).first()
+    if row is None:
+        raise NotFoundError("organisation not found")
+    return str(row.district), str(row.level)
+
+
 def list_organisations(*, session: Session, org_type: str | None = None) -> Sequence[Organisation]:
     """All organisations, optionally of one type."""
     query = select(Organisation).order_by(Organisation.name)

@@ -162,4 +162,22 @@ def test_batch_decisions_match_single() -> None:
         AccessRequest(who("physician"), "search", report(OTHER_HOSPITAL, rid="r0"), "TREAT", "hospital_certifier"),
     ]
     with pytest.raises(ValueError, match="conflicting"):
-        engine.decide_many(clash)
+        PolicyEngine.load().decide_many(clash)  # a fresh engine: nothing remembered, both evaluated together
+
+
+def test_remembered_decisions_follow_every_input() -> None:
+    engine = PolicyEngine.load()
+    allowed = AccessRequest(who("physician"), "read", report(), "TREAT", "hospital_certifier", frozenset({"certifier"}))
+    assert engine.decide(allowed).allowed
+    assert engine.decide(allowed) == engine.decide(allowed)
+    # Each input that changes the answer is part of what is remembered.
+    lapsed = AccessRequest(
+        who("physician", trained=False), "read", report(), "TREAT", "hospital_certifier", frozenset({"certifier"})
+    )
+    assert "training" in engine.decide(lapsed).reason
+    assert not engine.decide(AccessRequest(who("physician"), "read", report(), "TREAT", "hospital_certifier")).allowed
+    moved = AccessRequest(
+        who("physician"), "read", report(OTHER_HOSPITAL), "TREAT", "hospital_certifier", frozenset({"certifier"})
+    )
+    assert not engine.decide(moved).allowed
+    assert engine.decide(allowed).allowed
