@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +27,7 @@ from piguard.config import Settings
 from piguard.db.base import utcnow
 from piguard.errors import InputError, LedgerError
 from piguard.interchange.events import AccessEvent
-from piguard.ledger import service
+from piguard.ledger import service, store
 from piguard.ledger.checkpoint import SignedCheckpoint, Verifier, open_checkpoint, parse_vkey
 from piguard.ledger.merkle import leaf_hash, verify_inclusion
 
@@ -91,23 +91,32 @@ def export_evidence(
     subject_id: str | None = None,
     time_from: datetime | None = None,
     time_to: datetime | None = None,
+    event_ids: Collection[str] | None = None,
 ) -> EvidenceSummary:
-    """Write a bundle for the selected events (signs a checkpoint of the current tree)."""
+    """Write a bundle for the selected events (signs a checkpoint of the current tree).
+
+    ``event_ids`` restricts the selection to those events (e.g. an investigation's own events
+    and the events it cites); ids not in the log are listed in the manifest as ``missing``.
+    """
     if out.exists() and any(out.iterdir()):
         raise InputError("output folder exists and is not empty", where=str(out))
     signed = service.checkpoint(session=session, settings=settings)
     verifier = service.log_verifier(settings)
     out.mkdir(parents=True, exist_ok=True)
     count = 0
+    wanted = None if event_ids is None else set(event_ids)
+    found: set[str] = set()
     with (out / "entries.jsonl").open("w", encoding="utf-8") as handle:
-        for entry in service.iter_entries(
-            session=session,
+        for entry in _selected(
+            session,
             end=signed.tree_size,
             user_id=user_id,
             subject_id=subject_id,
             time_from=time_from,
             time_to=time_to,
+            event_ids=wanted,
         ):
+            found.add(entry.event.event_id)
             proof = service.inclusion_proof(
                 session=session, index=entry.index, size=signed.tree_size
             )
@@ -130,6 +139,7 @@ def export_evidence(
             "subject_id": subject_id,
             "from": time_from.isoformat() if time_from else None,
             "to": time_to.isoformat() if time_to else None,
+            **({} if wanted is None else {"event_ids": len(wanted), "missing": sorted(wanted - found)}),
         },
         "created_at": utcnow().isoformat(),
     }
@@ -138,6 +148,34 @@ def export_evidence(
     _write_text(out / "log.vkey", verifier.vkey() + "\n")
     _write_text(out / "README.md", README)
     return EvidenceSummary(count, signed.tree_size, signed.root, verifier.name, verifier.key_id.hex())
+
+
+def _selected(
+    session: Session,
+    *,
+    end: int,
+    user_id: str | None,
+    subject_id: str | None,
+    time_from: datetime | None,
+    time_to: datetime | None,
+    event_ids: set[str] | None,
+) -> Iterator[service.Entry]:
+    """Entries of the selection in index order; by event id, only the rows of those events are read."""
+    if event_ids is None:
+        yield from service.iter_entries(
+            session=session, end=end, user_id=user_id, subject_id=subject_id, time_from=time_from, time_to=time_to
+        )
+        return
+    for index in store.indexes_of(session, event_ids, end=end):
+        for entry in service.iter_entries(session=session, start=index, end=index + 1):
+            event = entry.event
+            if (
+                user_id in (None, event.user_id)
+                and subject_id in (None, event.subject_id)
+                and (time_from is None or event.time >= time_from)
+                and (time_to is None or event.time < time_to)
+            ):
+                yield entry
 
 
 def _read(bundle: Path, name: str) -> str:

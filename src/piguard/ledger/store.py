@@ -237,3 +237,14 @@ def all_checkpoints(session: Session) -> list[tuple[int, bytes, str]]:
         )
     )
     return [(int(row[0]), bytes(row[1]), str(row[2])) for row in rows]
+
+
+def indexes_of(session: Session, event_ids: Collection[str], *, end: int) -> list[int]:
+    """Sorted leaf indexes (below ``end``) of the given event ids; unknown ids are skipped."""
+    ids = sorted(event_ids)
+    found: set[int] = set()
+    for start in range(0, len(ids), MAX_IN):
+        chunk = ids[start : start + MAX_IN]
+        rows = session.execute(select(ENTRIES.c.idx).where(ENTRIES.c.event_id.in_(chunk), ENTRIES.c.idx < end))
+        found.update(int(row[0]) for row in rows)
+    return sorted(found)

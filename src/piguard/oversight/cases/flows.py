@@ -1,0 +1,327 @@
+"""Guarded investigation flows: the policy decides, the case service acts, the ledger records.
+
+Each flow asks the Cedar policy (``read_case``/``manage_case`` on a ``Case``) before doing
+anything. A refusal, by the policy or by the case rules, is recorded as a denied access event
+and returned; the door commits and only then raises it, as the record flows do. Changes run in
+a savepoint so a refused change leaves nothing behind but its denied event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from sqlalchemy.orm import Session
+
+from piguard.errors import AuthenticationError, PiguardError
+from piguard.identity import service as identity
+from piguard.identity.models import Account
+from piguard.identity.schemas import Principal
+from piguard.oversight.cases import service
+from piguard.oversight.cases.models import CaseEvidence, Disposition, DispositionDecision
+from piguard.oversight.cases.schemas import CaseDetail, CaseOpen, CaseOut, DispositionIn, EvidenceIn
+from piguard.policy.pdp import AccessRequest, Decision, ResourceRef
+from piguard.records import service as records
+from piguard.records.guard import EventDraft, Guard, Guarded, denied, record_event, refuse, subject_of
+
+T = TypeVar("T")
+CONTEXT = "oversight"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome(Generic[T]):
+    """The result of a case flow: the value, or the refusal to raise after the commit."""
+
+    value: T | None
+    error: PiguardError | None = None
+    decision: Decision | None = None
+
+    def unwrap(self) -> T:
+        """The value, or the refusal as an exception (call after the transaction committed)."""
+        if self.error is not None:
+            raise self.error
+        assert self.value is not None
+        return self.value
+
+
+def _decide(session: Session, guard: Guard, principal: Principal, action: str, case_id: str, at: datetime) -> Decision:
+    return guard.engine.decide(
+        AccessRequest(
+            subject=subject_of(session=session, principal=principal, at=at),
+            action=action,
+            resource=ResourceRef("Case", case_id),
+            purpose=service.PURPOSE,
+            display_context=CONTEXT,
+        )
+    )
+
+
+def _refused(
+    session: Session, principal: Principal, draft: EventDraft, error: PiguardError, at: datetime, decision: Decision
+) -> PiguardError:
+    """Record the refusal as a denied access event; the error to raise after the commit."""
+    refused: Guarded[None] = refuse(session, principal, draft, error, at, decision)
+    return refused.error or error
+
+
+def _change(
+    session: Session,
+    guard: Guard,
+    principal: Principal,
+    *,
+    case_id: str | None,
+    draft: EventDraft,
+    work: Callable[[datetime], T],
+) -> Outcome[T]:
+    """Run one change under the ``manage_case`` policy, in a savepoint; refusals are recorded."""
+    at = guard.clock()
+    draft.purpose = service.PURPOSE
+    decision = _decide(session, guard, principal, "manage_case", case_id or "new", at)
+    if not decision.allowed:
+        return Outcome(None, _refused(session, principal, draft, denied(decision), at, decision), decision)
+    try:
+        with session.begin_nested():
+            value = work(at)
+    except PiguardError as exc:
+        return Outcome(None, _refused(session, principal, draft, exc, at, decision), decision)
+    return Outcome(value, None, decision)
+
+
+def _read(
+    session: Session,
+    guard: Guard,
+    principal: Principal,
+    *,
+    case_id: str | None,
+    draft: EventDraft,
+    work: Callable[[], T],
+    count: Callable[[T], int] | None = None,
+) -> Outcome[T]:
+    """Run one read under the ``read_case`` policy and record it (allowed or denied)."""
+    at = guard.clock()
+    draft.purpose = service.PURPOSE
+    decision = _decide(session, guard, principal, "read_case", case_id or "all", at)
+    if not decision.allowed:
+        return Outcome(None, _refused(session, principal, draft, denied(decision), at, decision), decision)
+    try:
+        value = work()
+    except PiguardError as exc:
+        return Outcome(None, _refused(session, principal, draft, exc, at, decision), decision)
+    if count is not None:
+        draft.result_count = count(value)
+    record_event(session, principal, draft, at=at, outcome="allowed", reason=",".join(decision.policy_ids))
+    return Outcome(value, None, decision)
+
+
+def open_case(*, session: Session, guard: Guard, principal: Principal, data: CaseOpen) -> Outcome[CaseDetail]:
+    """Open and assign a case; the investigator may then read the records it concerns."""
+    draft = EventDraft(action="create", resource_type="case")
+
+    def work(at: datetime) -> CaseDetail:
+        case = service.open_case(session=session, principal=principal, at=at, data=data)
+        return service.detail(session=session, case_id=case.id)
+
+    return _change(session, guard, principal, case_id=None, draft=draft, work=work)
+
+
+def list_cases(
+    *,
+    session: Session,
+    guard: Guard,
+    principal: Principal,
+    state: str | None = None,
+    assignee_id: str | None = None,
+    org_id: str | None = None,
+    limit: int = 100,
+) -> Outcome[list[CaseOut]]:
+    """Cases, newest first (privacy officers and administrators)."""
+    query = ";".join(f"{k}={v}" for k, v in (("state", state), ("assignee", assignee_id), ("org", org_id)) if v)
+    draft = EventDraft(action="search", resource_type="case", query=query or None)
+    return _read(
+        session,
+        guard,
+        principal,
+        case_id=None,
+        draft=draft,
+        work=lambda: service.list_cases(
+            session=session, state=state, assignee_id=assignee_id, org_id=org_id, limit=limit
+        ),
+        count=len,
+    )
+
+
+def get_case(*, session: Session, guard: Guard, principal: Principal, case_id: str) -> Outcome[CaseDetail]:
+    """One case with its subjects, evidence, dispositions and history."""
+    draft = EventDraft(action="read", resource_type="case", resource_id=case_id[:64])
+    return _read(
+        session,
+        guard,
+        principal,
+        case_id=case_id,
+        draft=draft,
+        work=lambda: service.detail(session=session, case_id=case_id),
+    )
+
+
+def transition(
+    *, session: Session, guard: Guard, principal: Principal, case_id: str, to_state: str, reason: str
+) -> Outcome[CaseDetail]:
+    """Move a case to its next state, with the reason."""
+    draft = EventDraft(action="update", resource_type="case", resource_id=case_id[:64])
+
+    def work(at: datetime) -> CaseDetail:
+        service.transition(
+            session=session, principal=principal, at=at, case_id=case_id, to_state=to_state, reason=reason
+        )
+        return service.detail(session=session, case_id=case_id)
+
+    return _change(session, guard, principal, case_id=case_id, draft=draft, work=work)
+
+
+def assign(
+    *, session: Session, guard: Guard, principal: Principal, case_id: str, assignee_id: str, reason: str
+) -> Outcome[CaseDetail]:
+    """Hand a case to another privacy officer."""
+    draft = EventDraft(action="update", resource_type="case", resource_id=case_id[:64])
+
+    def work(at: datetime) -> CaseDetail:
+        service.assign(
+            session=session, principal=principal, at=at, case_id=case_id, assignee_id=assignee_id, reason=reason
+        )
+        return service.detail(session=session, case_id=case_id)
+
+    return _change(session, guard, principal, case_id=case_id, draft=draft, work=work)
+
+
+def add_subjects(
+    *, session: Session, guard: Guard, principal: Principal, case_id: str, subjects: Sequence[str], reason: str
+) -> Outcome[CaseDetail]:
+    """Add records the case concerns."""
+    draft = EventDraft(action="update", resource_type="case", resource_id=case_id[:64])
+
+    def work(at: datetime) -> CaseDetail:
+        service.add_subjects(
+            session=session, principal=principal, at=at, case_id=case_id, subjects=subjects, reason=reason
+        )
+        return service.detail(session=session, case_id=case_id)
+
+    return _change(session, guard, principal, case_id=case_id, draft=draft, work=work)
+
+
+def attach_evidence(
+    *, session: Session, guard: Guard, principal: Principal, case_id: str, item: EvidenceIn
+) -> Outcome[CaseEvidence]:
+    """Attach evidence by reference."""
+    draft = EventDraft(action="create", resource_type="case_evidence", resource_id=case_id[:64])
+    return _change(
+        session,
+        guard,
+        principal,
+        case_id=case_id,
+        draft=draft,
+        work=lambda at: service.attach_evidence(
+            session=session, principal=principal, at=at, case_id=case_id, item=item
+        ),
+    )
+
+
+def correct(
+    *, session: Session, guard: Guard, principal: Principal, case_id: str, corrects_seq: int, reason: str
+) -> Outcome[CaseDetail]:
+    """Record a correction of a history entry."""
+    draft = EventDraft(action="update", resource_type="case", resource_id=case_id[:64])
+
+    def work(at: datetime) -> CaseDetail:
+        service.correct(
+            session=session, principal=principal, at=at, case_id=case_id, corrects_seq=corrects_seq, reason=reason
+        )
+        return service.detail(session=session, case_id=case_id)
+
+    return _change(session, guard, principal, case_id=case_id, draft=draft, work=work)
+
+
+def propose_disposition(
+    *, session: Session, guard: Guard, principal: Principal, case_id: str, item: DispositionIn
+) -> Outcome[Disposition]:
+    """Propose a disposition on a substantiated case."""
+    draft = EventDraft(action="create", resource_type="disposition", resource_id=case_id[:64])
+    return _change(
+        session,
+        guard,
+        principal,
+        case_id=case_id,
+        draft=draft,
+        work=lambda at: service.propose_disposition(
+            session=session, principal=principal, at=at, case_id=case_id, item=item
+        ),
+    )
+
+
+def decide_disposition(
+    *,
+    session: Session,
+    guard: Guard,
+    principal: Principal,
+    case_id: str,
+    disposition_id: str,
+    decision: str,
+    reason: str,
+) -> Outcome[DispositionDecision]:
+    """Approve or reject a disposition (four-eyes: not the proposer)."""
+    draft = EventDraft(action="update", resource_type="disposition", resource_id=case_id[:64])
+    return _change(
+        session,
+        guard,
+        principal,
+        case_id=case_id,
+        draft=draft,
+        work=lambda at: service.decide_disposition(
+            session=session,
+            principal=principal,
+            at=at,
+            case_id=case_id,
+            disposition_id=disposition_id,
+            decision=decision,
+            reason=reason,
+        ),
+    )
+
+
+def export_case(
+    *, session: Session, guard: Guard, principal: Principal, case_id: str, out: Path
+) -> Outcome[service.CaseBundle]:
+    """Write the case's evidence bundle (its events and the events it cites, with proofs, and its history)."""
+    draft = EventDraft(action="export", resource_type="case", resource_id=case_id[:64])
+    return _read(
+        session,
+        guard,
+        principal,
+        case_id=case_id,
+        draft=draft,
+        work=lambda: service.export_bundle(session=session, settings=guard.settings, case_id=case_id, out=out),
+        count=lambda bundle: bundle.summary.entries,
+    )
+
+
+def local_principal(*, session: Session, username: str, terminal_id: str = "cli") -> Principal:
+    """The named account acting from the server's command line (disabled accounts cannot act)."""
+    info = identity.get_account_by_username(session=session, username=username)
+    account = session.get(Account, info.id)
+    if account is None or account.disabled:
+        raise AuthenticationError("account is disabled")
+    org = records.get_organisation(session=session, org_id=account.org_id)
+    return Principal(
+        account_id=account.id,
+        username=account.username,
+        kind="service" if account.kind == "service" else "human",
+        role=account.role,
+        org_id=account.org_id,
+        district=org.district,
+        org_level=org.level,
+        department=account.department,
+        terminal_id=terminal_id,
+        training_valid_until=identity.training_valid_until(session=session, account_id=account.id),
+    )
