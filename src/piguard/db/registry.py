@@ -11,6 +11,7 @@ MODEL_MODULES = (
     "piguard.identity.models",
     "piguard.ledger.models",
     "piguard.oversight.cases.models",
+    "piguard.oversight.inspections.models",
 )
 
 

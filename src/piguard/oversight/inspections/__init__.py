@@ -1,0 +1,1 @@
+"""Inspections and rectification follow-up: recommendations, rectification items, spot checks."""
