@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from piguard.api.errors import install_error_handlers
-from piguard.api.routers import audit, auth, breakglass, me, records
+from piguard.api.routers import audit, auth, breakglass, me, oversight_cases, records
 from piguard.config import Settings
 from piguard.db import make_engine, make_session_factory
 from piguard.keys import load_secret
@@ -47,4 +47,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(records.router, prefix="/api/v1", tags=["records"])
     app.include_router(breakglass.router, prefix="/api/v1", tags=["breakglass"])
     app.include_router(audit.router, prefix="/api/v1/audit", tags=["audit"])
+    app.include_router(oversight_cases.router, prefix="/api/v1/oversight", tags=["oversight: cases"])
     return app
