@@ -1,0 +1,448 @@
+"""``piguard cases``: investigations from the server's command line, acting as a named account.
+
+Every command runs as ``--as USERNAME`` through the same policy, case rules and ledger as the
+API: a refusal is recorded, then reported. Exit codes: 0 done, 2 bad input or unknown name,
+4 refused (policy, state machine, four-eyes), 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+
+from piguard.cli.common import console, db_session, fail, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from piguard.identity.schemas import Principal
+    from piguard.oversight.cases.flows import Outcome
+    from piguard.oversight.cases.schemas import CaseDetail, CaseOut
+    from piguard.records.guard import Guard
+
+T = TypeVar("T")
+app = typer.Typer(
+    help="Investigation cases: open, move, attach evidence, dispose (four-eyes), export.", no_args_is_help=True
+)
+
+As = Annotated[str, typer.Option("--as", help="Username of the privacy officer or administrator acting.")]
+Reason = Annotated[str, typer.Option("--reason", help="Why (at least 10 characters).")]
+CaseArg = Annotated[str, typer.Argument(help="Case id.")]
+REFUSED = 4
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Expected failures become one line and an exit code, never a traceback."""
+    from pydantic import ValidationError
+
+    from piguard.errors import AccessDenied, AuthenticationError, ConflictError, InputError, NotFoundError, PiguardError
+
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "input"
+        raise fail(f"{where}: {first['msg']}", code=2) from None
+    except (InputError, NotFoundError) as exc:
+        raise fail(str(exc) or "not found", code=2) from None
+    except (AccessDenied, ConflictError, AuthenticationError) as exc:
+        ids = f" [{', '.join(exc.policy_ids)}]" if isinstance(exc, AccessDenied) and exc.policy_ids else ""
+        raise fail(f"refused{ids}: {exc}", code=REFUSED) from None
+    except PiguardError as exc:
+        raise fail(str(exc)) from None
+    except SQLAlchemyError as exc:
+        # The driver's message may quote row values, so only the class is shown.
+        raise fail(f"database error ({type(exc).__name__}); has 'piguard db upgrade' been run?") from None
+    except OSError as exc:
+        raise fail(f"{exc.strerror or 'I/O error'}: {exc.filename or ''}", code=2) from None
+
+
+def _run(username: str, flow: Callable[[Session, Guard, Principal], Outcome[T]]) -> T:
+    """Run one flow as the named account in one transaction; raise its refusal after the commit."""
+    from piguard.keys import load_secret
+    from piguard.oversight.cases import flows
+    from piguard.policy.pdp import default_engine
+    from piguard.records.guard import Guard
+
+    settings = load_settings()
+    with _errors():
+        secret = load_secret(settings)
+        with db_session(settings) as session:
+            with session.begin():
+                principal = flows.local_principal(session=session, username=username)
+            guard = Guard(engine=default_engine(), settings=settings, secret=secret)
+            with session.begin():
+                outcome = flow(session, guard, principal)
+        return outcome.unwrap()
+    raise AssertionError("unreachable")  # _errors re-raises every failure
+
+
+def _account_id(session: Session, username: str) -> str:
+    from piguard.identity import service as identity
+
+    return identity.get_account_by_username(session=session, username=username).id
+
+
+def _user_id(session: Session, name: str) -> str:
+    """An account id from a username; anything else is taken as a user id (e.g. from another system's log)."""
+    from piguard.errors import InputError, NotFoundError
+    from piguard.identity import service as identity
+
+    try:
+        return identity.get_account_by_username(session=session, username=name).id
+    except (NotFoundError, InputError):
+        return name
+
+
+def _load_alert(path: Path, alert_id: str | None) -> dict[str, Any]:
+    """One alert from a ``piguard detect --format json`` file (or a file holding one alert)."""
+    from piguard.errors import InputError
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise InputError("not a JSON alert file", where=str(path)) from None
+    alerts = data.get("alerts", [data]) if isinstance(data, dict) else []
+    chosen = [a for a in alerts if isinstance(a, dict) and (alert_id is None or a.get("alert_id") == alert_id)]
+    if len(chosen) != 1:
+        raise InputError("name one alert with --alert-id (the file holds several or none matching)", where=str(path))
+    return chosen[0]
+
+
+def _summary(cases: list[CaseOut]) -> Table:
+    table = Table(title=f"{len(cases)} case(s)")
+    for column in ("id", "state", "title", "source", "suspect", "assignee", "opened"):
+        table.add_column(column)
+    for case in cases:
+        table.add_row(
+            case.id,
+            case.state,
+            case.title,
+            f"{case.source}:{case.source_ref}" if case.source_ref else case.source,
+            case.suspect_user_id or "",
+            case.assignee_id,
+            case.opened_at.isoformat(timespec="seconds"),
+        )
+    return table
+
+
+def _show(case: CaseDetail) -> None:
+    console.print(f"[bold]{case.title}[/]  ({case.id})", highlight=False)
+    console.print(
+        f"state [bold]{case.state}[/]; source {case.source} {case.source_ref or ''}; "
+        f"suspect {case.suspect_user_id or '-'}; organisation {case.org_id or '-'}; investigator {case.assignee_id}",
+        highlight=False,
+    )
+    if case.subjects:
+        subjects = Table(title="Records concerned")
+        for column in ("report id", "subject id", "added"):
+            subjects.add_column(column)
+        for subject in case.subjects:
+            subjects.add_row(subject.report_id, subject.subject_id, subject.added_at.isoformat(timespec="seconds"))
+        console.print(subjects)
+    if case.evidence:
+        items = Table(title="Evidence")
+        for column in ("kind", "reference", "sha256", "cited events", "added by"):
+            items.add_column(column)
+        for item in case.evidence:
+            items.add_row(item.kind, item.reference, item.sha256 or "", str(len(item.event_ids)), item.added_by)
+        console.print(items)
+    if case.dispositions:
+        rows = Table(title="Dispositions")
+        for column in ("id", "kind", "target", "effective", "authority", "status", "proposed by", "decided by"):
+            rows.add_column(column)
+        for d in case.dispositions:
+            rows.add_row(
+                d.id,
+                d.kind,
+                d.target_user_id,
+                d.effective_date.isoformat(),
+                d.authority,
+                d.status,
+                d.proposed_by,
+                d.decided_by or "",
+            )
+        console.print(rows)
+    history = Table(title="History (append-only; every entry is in the audit ledger)")
+    for column in ("#", "time (UTC)", "what", "by", "reason", "ledger event"):
+        history.add_column(column)
+    for entry in case.history:
+        step = f"{entry.kind} {entry.from_state or ''}->{entry.to_state}" if entry.to_state else entry.kind
+        history.add_row(
+            str(entry.seq),
+            entry.at.isoformat(timespec="seconds"),
+            step,
+            entry.actor_id,
+            entry.reason,
+            entry.ledger_event_id,
+        )
+    console.print(history)
+
+
+@app.command("open")
+def open_(
+    actor: As,
+    title: Annotated[str, typer.Option("--title")],
+    assignee: Annotated[str, typer.Option("--assignee", help="Username of the investigating privacy officer.")],
+    reason: Reason,
+    source: Annotated[str, typer.Option("--source", help="alert, complaint, canary or manual.")] = "manual",
+    ref: Annotated[str | None, typer.Option("--ref", help="The alert, complaint or canary id.")] = None,
+    suspect: Annotated[str | None, typer.Option("--suspect", help="Username or user id under suspicion.")] = None,
+    org: Annotated[str | None, typer.Option("--org", help="Organisation concerned.")] = None,
+    subject: Annotated[list[str] | None, typer.Option("--subject", help="Death report or subject id (repeat).")] = None,
+    alert: Annotated[Path | None, typer.Option("--alert", help="piguard detect JSON file holding the alert.")] = None,
+    alert_id: Annotated[str | None, typer.Option("--alert-id", help="Which alert of the file.")] = None,
+) -> None:
+    """Open a case and assign it; the investigator may then read the records it concerns."""
+    from piguard.oversight.cases import flows
+    from piguard.oversight.cases.schemas import CaseOpen
+
+    def flow(session: Session, guard: Guard, principal: Principal) -> Outcome[CaseDetail]:
+        data = CaseOpen.model_validate(
+            {
+                "title": title,
+                "source": source,
+                "source_ref": ref,
+                "suspect_user_id": _user_id(session, suspect) if suspect else None,
+                "org_id": org,
+                "assignee_id": _account_id(session, assignee),
+                "subjects": subject or [],
+                "reason": reason,
+                "alert": _load_alert(alert, alert_id) if alert else None,
+            }
+        )
+        return flows.open_case(session=session, guard=guard, principal=principal, data=data)
+
+    case = _run(actor, flow)
+    console.print(
+        f"opened case [bold]{case.id}[/] ({len(case.subjects)} record(s), state {case.state})", highlight=False
+    )
+
+
+@app.command("list")
+def list_(
+    actor: As,
+    state: Annotated[str | None, typer.Option("--state")] = None,
+    assignee: Annotated[str | None, typer.Option("--assignee", help="Username.")] = None,
+    org: Annotated[str | None, typer.Option("--org")] = None,
+) -> None:
+    """List cases, newest first."""
+    from piguard.oversight.cases import flows
+
+    def flow(session: Session, guard: Guard, principal: Principal) -> Outcome[list[CaseOut]]:
+        who = _account_id(session, assignee) if assignee else None
+        return flows.list_cases(
+            session=session, guard=guard, principal=principal, state=state, assignee_id=who, org_id=org
+        )
+
+    console.print(_summary(_run(actor, flow)))
+
+
+@app.command("show")
+def show(case_id: CaseArg, actor: As) -> None:
+    """A case with its records, evidence, dispositions and full history."""
+    from piguard.oversight.cases import flows
+
+    _show(_run(actor, lambda s, g, p: flows.get_case(session=s, guard=g, principal=p, case_id=case_id)))
+
+
+@app.command("transition")
+def transition(
+    case_id: CaseArg,
+    to_state: Annotated[str, typer.Argument(help="investigating, substantiated, unsubstantiated or closed.")],
+    actor: As,
+    reason: Reason,
+) -> None:
+    """Move a case to its next state."""
+    from piguard.oversight.cases import flows
+
+    case = _run(
+        actor,
+        lambda s, g, p: flows.transition(
+            session=s, guard=g, principal=p, case_id=case_id, to_state=to_state, reason=reason
+        ),
+    )
+    console.print(f"case {case.id} is now [bold]{case.state}[/]", highlight=False)
+
+
+@app.command("assign")
+def assign(
+    case_id: CaseArg,
+    actor: As,
+    to: Annotated[str, typer.Option("--to", help="Username of the new investigator.")],
+    reason: Reason,
+) -> None:
+    """Hand a case to another privacy officer."""
+    from piguard.oversight.cases import flows
+
+    def flow(session: Session, guard: Guard, principal: Principal) -> Outcome[CaseDetail]:
+        return flows.assign(
+            session=session,
+            guard=guard,
+            principal=principal,
+            case_id=case_id,
+            assignee_id=_account_id(session, to),
+            reason=reason,
+        )
+
+    console.print(f"case {_run(actor, flow).id} assigned to {to}", highlight=False)
+
+
+@app.command("subjects")
+def subjects(
+    case_id: CaseArg,
+    actor: As,
+    subject: Annotated[list[str], typer.Option("--subject", help="Death report or subject id (repeat).")],
+    reason: Reason,
+) -> None:
+    """Add records the case concerns."""
+    from piguard.oversight.cases import flows
+
+    case = _run(
+        actor,
+        lambda s, g, p: flows.add_subjects(
+            session=s, guard=g, principal=p, case_id=case_id, subjects=subject, reason=reason
+        ),
+    )
+    console.print(f"case {case.id} concerns {len(case.subjects)} record(s)", highlight=False)
+
+
+@app.command("evidence")
+def evidence(
+    case_id: CaseArg,
+    actor: As,
+    kind: Annotated[str, typer.Option("--kind", help="alert, ledger_event, evidence_bundle or document.")],
+    reason: Reason,
+    ref: Annotated[str | None, typer.Option("--ref", help="Alert id, event id or name.")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Document or bundle file: its SHA-256 is recorded.")
+    ] = None,
+    sha256: Annotated[str | None, typer.Option("--sha256", help="SHA-256 (hex) when the file is elsewhere.")] = None,
+    event: Annotated[list[str] | None, typer.Option("--event", help="Ledger event id it cites (repeat).")] = None,
+    description: Annotated[str | None, typer.Option("--description")] = None,
+) -> None:
+    """Attach evidence by reference (a file is hashed here; only its name and hash are stored)."""
+    from piguard.errors import InputError
+    from piguard.oversight.cases import flows
+    from piguard.oversight.cases.schemas import EvidenceIn
+
+    with _errors():
+        if file is not None:
+            digest = hashlib.sha256()
+            with file.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            sha256, ref = digest.hexdigest(), ref or file.name
+        if not ref:
+            raise InputError("give --ref or --file", where="--ref")
+        item = EvidenceIn.model_validate(
+            {
+                "kind": kind,
+                "reference": ref,
+                "sha256": sha256,
+                "description": description,
+                "event_ids": event or [],
+                "reason": reason,
+            }
+        )
+    added = _run(
+        actor, lambda s, g, p: flows.attach_evidence(session=s, guard=g, principal=p, case_id=case_id, item=item)
+    )
+    console.print(f"attached {added.kind} {added.reference} ({added.id})", highlight=False)
+
+
+@app.command("propose")
+def propose(
+    case_id: CaseArg,
+    actor: As,
+    kind: Annotated[str, typer.Option("--kind", help="warning, retraining, fine, suspension_of_practice, ...")],
+    target: Annotated[str, typer.Option("--target", help="Username or user id of the person sanctioned.")],
+    effective: Annotated[str, typer.Option("--date", help="Date it takes effect (YYYY-MM-DD).")],
+    authority: Annotated[str, typer.Option("--authority", help="Who imposes it.")],
+    reason: Reason,
+    detail: Annotated[str | None, typer.Option("--detail", help="e.g. amount or duration.")] = None,
+) -> None:
+    """Propose a disposition on a substantiated case (another officer must approve it)."""
+    from piguard.errors import InputError
+    from piguard.oversight.cases import flows
+    from piguard.oversight.cases.models import Disposition
+    from piguard.oversight.cases.schemas import DispositionIn
+
+    with _errors():
+        try:
+            when = date.fromisoformat(effective)
+        except ValueError:
+            raise InputError("not a date (YYYY-MM-DD)", where="--date") from None
+
+    def flow(session: Session, guard: Guard, principal: Principal) -> Outcome[Disposition]:
+        item = DispositionIn.model_validate(
+            {
+                "kind": kind,
+                "target_user_id": _user_id(session, target),
+                "effective_date": when,
+                "authority": authority,
+                "detail": detail,
+                "reason": reason,
+            }
+        )
+        return flows.propose_disposition(session=session, guard=guard, principal=principal, case_id=case_id, item=item)
+
+    made = _run(actor, flow)
+    console.print(f"proposed {made.kind} ({made.id}); awaiting approval by another officer", highlight=False)
+
+
+@app.command("approve")
+def approve(
+    case_id: CaseArg,
+    disposition_id: Annotated[str, typer.Argument(help="Disposition id.")],
+    actor: As,
+    reason: Reason,
+    reject: Annotated[bool, typer.Option("--reject", help="Reject instead of approve.")] = False,
+) -> None:
+    """Approve (or --reject) a proposed disposition; never the proposer's own (four-eyes)."""
+    from piguard.oversight.cases import flows
+
+    decided = _run(
+        actor,
+        lambda s, g, p: flows.decide_disposition(
+            session=s,
+            guard=g,
+            principal=p,
+            case_id=case_id,
+            disposition_id=disposition_id,
+            decision="rejected" if reject else "approved",
+            reason=reason,
+        ),
+    )
+    console.print(f"disposition {disposition_id} {decided.decision}", highlight=False)
+
+
+@app.command("export")
+def export(
+    case_id: CaseArg,
+    actor: As,
+    out: Annotated[Path, typer.Option("--out", help="Bundle folder to create.")],
+) -> None:
+    """Write the case's evidence bundle; check it with 'piguard audit verify-evidence'."""
+    from piguard.oversight.cases import flows
+
+    bundle = _run(actor, lambda s, g, p: flows.export_case(session=s, guard=g, principal=p, case_id=case_id, out=out))
+    console.print(
+        f"wrote case {bundle.case_id}: {bundle.history} history entries, {bundle.summary.entries} ledger events "
+        f"with proofs (tree size {bundle.summary.tree_size}) to {out}",
+        highlight=False,
+    )
+    if bundle.missing:
+        console.print(f"{len(bundle.missing)} cited event id(s) are not in this ledger", highlight=False)
