@@ -9,6 +9,7 @@
     ``NotFoundError``          the thing does not exist (or is not visible; we never say which)
     ``AuthenticationError``    login, token or terminal binding failed
         ``AccountLockedError`` too many failures; retry after ``retry_after`` seconds
+        ``TokenMisuseError``   a valid token presented from another terminal (recorded in the ledger)
     ``AccessDenied``           the policy said no; carries ``reason`` and ``policy_ids``
     ``ConflictError``          a state transition that is not allowed now
     ``LedgerError``            the audit ledger
@@ -67,6 +68,15 @@ class AccountLockedError(AuthenticationError):
     def __init__(self, retry_after: int) -> None:
         self.retry_after = retry_after
         super().__init__(f"account temporarily locked; retry after {retry_after} s")
+
+
+class TokenMisuseError(AuthenticationError):
+    """A live token was presented from a terminal it was not issued to (a copied token)."""
+
+    def __init__(self, reason: str, *, account_id: str, session_id: str) -> None:
+        self.account_id = account_id
+        self.session_id = session_id
+        super().__init__(reason)
 
 
 class AccessDenied(PiguardError):  # noqa: N818 - a decision, not a malfunction

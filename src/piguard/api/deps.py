@@ -9,7 +9,7 @@ from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
 from piguard.config import Settings
-from piguard.errors import AuthenticationError
+from piguard.errors import AuthenticationError, TokenMisuseError
 from piguard.identity import service as identity
 from piguard.identity.schemas import Principal
 from piguard.ledger.service import bind_settings
@@ -49,14 +49,20 @@ def get_principal(
     if scheme.lower() != "bearer" or not credential:
         raise AuthenticationError("expected 'Authorization: Bearer <token>'")
     client = request.client.host if request.client else None
-    with session.begin():
-        return identity.authenticate_token(
-            session=session,
-            secret=request.app.state.secret,
-            token=credential.strip(),
-            terminal_id=x_terminal_id,
-            source_ip=client,
-        )
+    try:
+        with session.begin():
+            return identity.authenticate_token(
+                session=session,
+                secret=request.app.state.secret,
+                token=credential.strip(),
+                terminal_id=x_terminal_id,
+                source_ip=client,
+            )
+    except TokenMisuseError as exc:
+        # A copied token is evidence: record it (the lookup above rolled back) before refusing.
+        with session.begin():
+            identity.record_token_misuse(session=session, error=exc, terminal_id=x_terminal_id, source_ip=client)
+        raise
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -24,7 +24,7 @@ from piguard.identity.accounts import (
 )
 from piguard.identity.login import LoginOutcome, PasswordChange, change_password, end_session, login, logout
 from piguard.identity.schemas import Principal
-from piguard.identity.sessions import authenticate_token, list_sessions
+from piguard.identity.sessions import authenticate_token, list_sessions, record_token_misuse
 
 __all__ = [
     "MANDATORY_COURSE",
@@ -41,6 +41,7 @@ __all__ = [
     "list_sessions",
     "login",
     "logout",
+    "record_token_misuse",
     "record_training",
     "revoke_api_key",
     "revoke_session",

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from piguard.db.base import utcnow
 from piguard.db.core import core_execute
-from piguard.errors import AuthenticationError
-from piguard.identity import tokens
+from piguard.errors import AuthenticationError, TokenMisuseError
+from piguard.identity import audit, tokens
 from piguard.identity.accounts import training_valid_until
 from piguard.identity.models import Account, ApiKey, LoginSession
 from piguard.identity.schemas import Principal, SessionInfo
@@ -108,7 +108,9 @@ def authenticate_token(
         raise AuthenticationError(INVALID)
     # The token only works on the terminal it was issued to: a copied token is useless elsewhere.
     if terminal_id is None or not hmac.compare_digest(terminal_id.strip().encode(), row.terminal_id.encode()):
-        raise AuthenticationError("token is bound to another terminal (send X-Terminal-Id)")
+        raise TokenMisuseError(
+            "token is bound to another terminal (send X-Terminal-Id)", account_id=row.id, session_id=row.session_id
+        )
     return _principal(session, row, session_id=row.session_id, terminal_id=row.terminal_id, source_ip=source_ip)
 
 
@@ -135,3 +137,21 @@ def list_sessions(*, session: Session, principal: Principal, now: datetime | Non
         )
         for row in rows
     ]
+
+
+def record_token_misuse(
+    *, session: Session, error: TokenMisuseError, terminal_id: str | None, source_ip: str | None
+) -> None:
+    """Record a token presented from the wrong terminal as a denied login of its account."""
+    account = session.get(Account, error.account_id)
+    audit.record(
+        session,
+        at=utcnow(),
+        action="login",
+        account=account,
+        outcome="denied",
+        reason="token presented from a terminal it was not issued to",
+        terminal_id=(terminal_id or "")[:64] or None,
+        session_id=error.session_id,
+        source_ip=source_ip,
+    )

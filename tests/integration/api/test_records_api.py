@@ -187,7 +187,13 @@ def test_bad_input_statuses(site: Site) -> None:
         site.client.get(url, params={"purpose": "TREAT", "context": "everything"}, headers=headers).status_code == 400
     )
     wrong_terminal = {**headers, "X-Terminal-Id": "ws-stolen"}
+    before = site.events()
     assert site.client.get(url, params={"purpose": "TREAT"}, headers=wrong_terminal).status_code == 401
+    # A copied token is evidence: the refusal is in the ledger under the token's account.
+    misuse = site.last_event()
+    assert site.events() == before + 1
+    assert (misuse.action, misuse.outcome, misuse.terminal_id) == ("login", "denied", "ws-stolen")
+    assert misuse.user_id == site.ids["certifier"]
     assert site.client.get(url, params={"purpose": "TREAT"}).status_code == 401
     bad_district = site.client.get(
         "/api/v1/death-reports", params={"purpose": "TREAT", "district": "x"}, headers=headers
