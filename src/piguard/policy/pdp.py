@@ -20,10 +20,14 @@ import cedarpy
 from piguard.errors import ConfigError
 
 NAMESPACE = "Piguard"
-RESOURCE_TYPES = ("DeathReport", "Dispatch", "Statistics", "AuditLog", "Handle", "Case")
+RESOURCE_TYPES = (
+    "DeathReport", "Dispatch", "Statistics", "AuditLog", "Handle", "Case",
+    "Recommendation", "Rectification", "SpotCheck",
+)  # fmt: skip
 ACTIONS = (
     "read", "search", "read_statistics", "read_audit", "resolve_handle", "breakglass",
     "read_case", "manage_case",
+    "read_inspection", "manage_inspection", "submit_evidence",
 )  # fmt: skip
 MEMO_SIZE = 65_536  # remembered decisions per engine (a few MB)
 _ANNOTATION = re.compile(r'@(id|reason)\("([^"]*)"\)')
