@@ -402,3 +402,46 @@ def test_case_bundle_holds_its_events_and_cited_ones_and_verifies(office: Office
     entries.write_text(entries.read_text(encoding="utf-8").replace("case opened", "case 0pened", 1))
     with pytest.raises((LedgerError, InputError)):
         evidence.verify_evidence(out)
+
+
+def test_corrections_are_new_entries_and_unknown_cited_events_are_listed(office: Office, tmp_path: Path) -> None:
+    case_id = _open(office, source="manual", alert=None)
+    first = service.detail(session=office.session, case_id=case_id).history[0]
+    flows.correct(
+        session=office.session,
+        guard=office.later(1),
+        principal=office.people["officer"],
+        case_id=case_id,
+        corrects_seq=1,
+        reason="the complaint arrived by letter, not by phone",
+    ).unwrap()
+    history = service.detail(session=office.session, case_id=case_id).history
+    assert history[0] == first  # the corrected entry is unchanged
+    assert history[-1].kind == "correction" and history[-1].ref_id == "1"
+    missing = flows.correct(
+        session=office.session,
+        guard=office.later(2),
+        principal=office.people["officer"],
+        case_id=case_id,
+        corrects_seq=99,
+        reason="there is no such entry",
+    )
+    assert isinstance(missing.error, InputError) and missing.error.where == "corrects_seq"
+    flows.attach_evidence(
+        session=office.session,
+        guard=office.later(3),
+        principal=office.people["officer"],
+        case_id=case_id,
+        item=EvidenceIn(
+            kind="ledger_event", reference="ev-from-the-his-log", reason="an access in the hospital system's own log"
+        ),
+    ).unwrap()
+    bundle = flows.export_case(
+        session=office.session,
+        guard=office.later(4),
+        principal=office.people["officer"],
+        case_id=case_id,
+        out=tmp_path / "b",
+    ).unwrap()
+    assert bundle.missing == ["ev-from-the-his-log"]
+    assert evidence.verify_evidence(tmp_path / "b").entries == bundle.history

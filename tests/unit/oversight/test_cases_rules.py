@@ -34,7 +34,7 @@ def test_refusals_say_why() -> None:
         rules.check_transition("open", "closed")
     with pytest.raises(ConflictError, match="must first be investigated"):
         rules.check_transition("investigating", "closed")
-    with pytest.raises(ConflictError, match="move the open case to investigating first"):
+    with pytest.raises(ConflictError, match="move it to investigating first"):
         rules.check_transition("open", "substantiated")
     with pytest.raises(ConflictError, match="history is final"):
         rules.check_transition("closed", "open")

@@ -44,13 +44,13 @@ def check_transition(current: str, target: str) -> None:
         raise ConflictError("the case is closed and its history is final; record a correction instead")
     if target == "closed":
         raise ConflictError(
-            f"a {current} case cannot be closed: it must first be investigated and found "
+            f"the case is {current} and cannot be closed: it must first be investigated and found "
             "substantiated or unsubstantiated"
         )
     if target in ("substantiated", "unsubstantiated"):
-        raise ConflictError(f"a finding needs an investigation: move the {current} case to investigating first")
+        raise ConflictError(f"a finding needs an investigation: the case is {current}; move it to investigating first")
     allowed = " or ".join(TRANSITIONS[current])
-    raise ConflictError(f"a {current} case cannot go back to {target}; next state: {allowed}")
+    raise ConflictError(f"the case is {current} and cannot go back to {target}; next state: {allowed}")
 
 
 def check_close(pending_dispositions: int) -> None:
@@ -66,7 +66,7 @@ def check_can_change(state: str, what: str) -> None:
     if state == "closed":
         raise ConflictError(f"the case is closed: no {what} can be added; record a correction instead")
     if what in ("subject", "assignment") and state not in ACTIVE:
-        raise ConflictError(f"a {state} case is no longer under investigation: no {what} can be changed")
+        raise ConflictError(f"the case is {state}, no longer under investigation: no {what} can be changed")
 
 
 def check_assignee(role: str, disabled: bool) -> None:
