@@ -445,3 +445,35 @@ def test_corrections_are_new_entries_and_unknown_cited_events_are_listed(office:
     ).unwrap()
     assert bundle.missing == ["ev-from-the-his-log"]
     assert evidence.verify_evidence(tmp_path / "b").entries == bundle.history
+
+
+def test_nobody_acts_on_a_case_about_themselves(office: Office) -> None:
+    suspect = office.people["second"]  # a privacy officer under investigation
+    case_id = _open(office, source="manual", alert=None, suspect_user_id=suspect.account_id)
+    read = flows.get_case(session=office.session, guard=office.guard, principal=suspect, case_id=case_id)
+    assert isinstance(read.error, AccessDenied) and read.error.policy_ids == ("conflict-of-interest",)
+    moved = flows.transition(
+        session=office.session,
+        guard=office.later(1),
+        principal=suspect,
+        case_id=case_id,
+        to_state="investigating",
+        reason="closing the case about me",
+    )
+    assert isinstance(moved.error, AccessDenied)
+    listed = flows.list_cases(session=office.session, guard=office.guard, principal=suspect).unwrap()
+    assert case_id not in {c.id for c in listed}
+    assert case_id in {
+        c.id
+        for c in flows.list_cases(session=office.session, guard=office.guard, principal=office.people["admin"]).unwrap()
+    }
+    handed = flows.assign(
+        session=office.session,
+        guard=office.later(2),
+        principal=office.people["admin"],
+        case_id=case_id,
+        assignee_id=suspect.account_id,
+        reason="handing it to the suspect",
+    )
+    assert isinstance(handed.error, InputError) and handed.error.where == "assignee_id"
+    assert service.detail(session=office.session, case_id=case_id).state == "open"

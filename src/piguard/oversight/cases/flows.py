@@ -20,8 +20,8 @@ from piguard.errors import AuthenticationError, PiguardError
 from piguard.identity import service as identity
 from piguard.identity.models import Account
 from piguard.identity.schemas import Principal
-from piguard.oversight.cases import service
-from piguard.oversight.cases.models import CaseEvidence, Disposition, DispositionDecision
+from piguard.oversight.cases import rules, service
+from piguard.oversight.cases.models import CaseEvidence, Disposition, DispositionDecision, OversightCase
 from piguard.oversight.cases.schemas import CaseDetail, CaseOpen, CaseOut, DispositionIn, EvidenceIn
 from piguard.policy.pdp import AccessRequest, Decision, ResourceRef
 from piguard.records import service as records
@@ -59,6 +59,14 @@ def _decide(session: Session, guard: Guard, principal: Principal, action: str, c
     )
 
 
+def _not_involved(session: Session, principal: Principal, case_id: str | None) -> None:
+    """Refuse anyone acting on a case about themselves (the case's absence is reported by the work)."""
+    if case_id is not None:
+        case = session.get(OversightCase, case_id)
+        if case is not None:
+            rules.check_not_involved(actor_id=principal.account_id, suspect_id=case.suspect_user_id)
+
+
 def _refused(
     session: Session, principal: Principal, draft: EventDraft, error: PiguardError, at: datetime, decision: Decision
 ) -> PiguardError:
@@ -83,6 +91,7 @@ def _change(
     if not decision.allowed:
         return Outcome(None, _refused(session, principal, draft, denied(decision), at, decision), decision)
     try:
+        _not_involved(session, principal, case_id)
         with session.begin_nested():
             value = work(at)
     except PiguardError as exc:
@@ -107,6 +116,7 @@ def _read(
     if not decision.allowed:
         return Outcome(None, _refused(session, principal, draft, denied(decision), at, decision), decision)
     try:
+        _not_involved(session, principal, case_id)
         value = work()
     except PiguardError as exc:
         return Outcome(None, _refused(session, principal, draft, exc, at, decision), decision)
@@ -147,7 +157,12 @@ def list_cases(
         case_id=None,
         draft=draft,
         work=lambda: service.list_cases(
-            session=session, state=state, assignee_id=assignee_id, org_id=org_id, limit=limit
+            session=session,
+            state=state,
+            assignee_id=assignee_id,
+            org_id=org_id,
+            limit=limit,
+            hide_suspect=principal.account_id,
         ),
         count=len,
     )

@@ -115,3 +115,14 @@ def check_evidence(*, kind: str, sha256: str | None) -> None:
     """Documents and evidence bundles are attached with the SHA-256 that identifies them."""
     if kind in ("document", "evidence_bundle") and sha256 is None:
         raise InputError(f"a {kind} is attached with its sha256", where="sha256")
+
+
+CONFLICT = "conflict-of-interest"
+
+
+def check_not_involved(*, actor_id: str, suspect_id: str | None, what: str = "this case") -> None:
+    """Nobody investigates, reads or decides on a case about themselves."""
+    if suspect_id is not None and actor_id == suspect_id:
+        raise AccessDenied(
+            f"conflict of interest: you are the person under investigation in {what}", policy_ids=(CONFLICT,)
+        )

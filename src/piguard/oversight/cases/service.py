@@ -263,6 +263,9 @@ def open_case(*, session: Session, principal: Principal, at: datetime, data: Cas
     if org_id is None and suspect is not None:
         account = session.get(Account, suspect)
         org_id = account.org_id if account is not None else None
+    rules.check_not_involved(actor_id=principal.account_id, suspect_id=suspect)
+    if suspect is not None and suspect == assignee.id:
+        raise InputError("the person under investigation cannot investigate the case", where="assignee_id")
     found = _resolve_subjects(session, data.subjects, strict=True)
     if data.alert is not None:
         found += [s for s in _resolve_subjects(session, data.alert.subject_ids, strict=False) if s not in found]
@@ -325,6 +328,8 @@ def assign(
     case = _case(session, case_id, lock=True)
     rules.check_can_change(case.state, "assignment")
     assignee = _assignee(session, assignee_id)
+    if assignee.id == case.suspect_user_id:
+        raise InputError("the person under investigation cannot investigate the case", where="assignee_id")
     if assignee.id == case.assignee_id:
         raise InputError("the case is already assigned to this account", where="assignee_id")
     _end_access(session, case_id=case.id, at=at)
@@ -457,6 +462,7 @@ def decide_disposition(
     already = session.scalar(
         select(DispositionDecision.decision).where(DispositionDecision.disposition_id == proposal.id)
     )
+    rules.check_not_involved(actor_id=principal.account_id, suspect_id=proposal.target_user_id, what="this disposition")
     rules.check_decision(
         decision=decision,
         proposer_id=proposal.proposed_by,
@@ -490,8 +496,9 @@ def list_cases(
     assignee_id: str | None = None,
     org_id: str | None = None,
     limit: int = 100,
+    hide_suspect: str | None = None,
 ) -> list[CaseOut]:
-    """Cases, newest first, optionally by state, assignee and organisation."""
+    """Cases, newest first, optionally by state, assignee and organisation (``hide_suspect``: not about them)."""
     stmt = select(OversightCase).order_by(OversightCase.opened_at.desc(), OversightCase.id).limit(limit)
     if state is not None:
         stmt = stmt.where(OversightCase.state == state)
@@ -499,6 +506,8 @@ def list_cases(
         stmt = stmt.where(OversightCase.assignee_id == assignee_id)
     if org_id is not None:
         stmt = stmt.where(OversightCase.org_id == org_id)
+    if hide_suspect is not None:
+        stmt = stmt.where(or_(OversightCase.suspect_user_id.is_(None), OversightCase.suspect_user_id != hide_suspect))
     return [CaseOut.model_validate(row) for row in session.scalars(stmt)]
 
 
