@@ -13,11 +13,11 @@ from piguard.interchange.tabular import BatchWriter
 from piguard.simulate import data
 from piguard.simulate.calls import DayCalls
 from piguard.simulate.columns import CALLER_BASE
-from piguard.simulate.export import _coded, _dict, render_subjects, rfc3339
+from piguard.simulate.export import _cached, _coded, _dict, render_subjects, rfc3339
 from piguard.simulate.workflows import RELATIONSHIP_KINDS, Deaths, Rel
 from piguard.simulate.world import World
 
-_SURNAMES = [name for name, _ in data.SURNAMES]
+_SURNAMES = tuple(name for name, _ in data.SURNAMES)
 _SURNAME_P = np.array([share for _, share in data.SURNAMES]) / sum(s for _, s in data.SURNAMES)
 
 
@@ -42,6 +42,12 @@ class ContextWriters:
         self.compounds = [c for dist in w.city.districts for c in dist.compounds]
         self.compound_start = np.cumsum([0] + [len(x.compounds) for x in w.city.districts])
         self.districts = [x.adcode for x in w.city.districts]
+        # Arrow dictionaries converted once, not per batch.
+        self.staff_ids = _cached(w, "staff_ids", w.staff_ids)
+        self.district_names = pa.array(self.districts, pa.string())
+        self.compound_names = pa.array(self.compounds, pa.string())
+        self.vehicle_district = np.array([self.districts.index(v.district) for v in w.city.vehicles],
+                                         np.int64)
         self.counts: dict[str, int] = {}
 
     def __enter__(self) -> ContextWriters:
@@ -80,7 +86,7 @@ class ContextWriters:
         self._write("subjects", {
             "subject_id": _dict(np.arange(n), self.w.death_ids),
             "death_time": self._time(d.t),
-            "district": _dict(district, self.districts),
+            "district": _dict(district, self.district_names),
             "compound": _dict(np.array([index[x.compound] for x in deaths]), self.compounds),
             "surname": _dict(np.array([_SURNAMES.index(x.surname) for x in deaths]), _SURNAMES),
             "is_canary": pa.array(d.canary.astype(np.int8)),
@@ -96,8 +102,8 @@ class ContextWriters:
         self._write("subjects", {
             "subject_id": _coded(subj, lambda s: render_subjects(self.w, s)),
             "death_time": self._time(np.zeros(n, np.int64), np.ones(n, bool)),
-            "district": _dict(district, self.districts),
-            "compound": _dict(compound, self.compounds),
+            "district": _dict(district, self.district_names),
+            "compound": _dict(compound, self.compound_names),
             "surname": _dict(rng.choice(len(_SURNAMES), n, p=_SURNAME_P), _SURNAMES),
             "is_canary": pa.array(np.zeros(n, np.int8)),
         })
@@ -109,17 +115,15 @@ class ContextWriters:
     def callers(self, calls: DayCalls, rng: np.random.Generator) -> None:
         """Living patients of the day's non-fatal calls."""
         k = np.arange(len(calls))
-        vehicle_district = np.array([self.districts.index(v.district)
-                                     for v in self.w.city.vehicles])
         self._living(CALLER_BASE + calls.day * 100_000 + k,
-                     vehicle_district[calls.vehicle] if len(calls) else k, rng)
+                     self.vehicle_district[calls.vehicle] if len(calls) else k, rng)
 
     def relationships(self, rel: Rel) -> None:
         """Relationship rows."""
         if not len(rel.user):
             return
         self._write("relationships", {
-            "user_id": _dict(rel.user, self.w.staff_ids),
+            "user_id": _dict(rel.user, self.staff_ids),
             "subject_id": _coded(rel.subj, lambda s: render_subjects(self.w, s)),
             "kind": _dict(rel.kind, RELATIONSHIP_KINDS),
             "valid_from": self._time(rel.start),
@@ -131,6 +135,6 @@ class ContextWriters:
         if not len(users):
             return
         self._write("shifts", {
-            "user_id": _dict(users, self.w.staff_ids),
+            "user_id": _dict(users, self.staff_ids),
             "start": self._time(start), "end": self._time(end),
         })

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from piguard.interchange.events import EVENT_COLUMNS, ROLES
 from piguard.simulate.columns import (
@@ -59,19 +60,23 @@ def fixed_width(matrix: np.ndarray) -> pa.Array:
 
 _QUADS = np.array([[48 + k // 1000, 48 + k // 100 % 10, 48 + k // 10 % 10, 48 + k % 10]
                    for k in range(10_000)], np.uint8)
+# The same four ASCII bytes as one 32-bit word each: one gather per four digits.
+_QUAD_WORDS = _QUADS.view(np.uint32).reshape(-1)
 
 
 def _digits(values: np.ndarray, width: int) -> np.ndarray:
-    # ASCII digits, four at a time through a lookup table (far fewer divisions than per digit).
-    out = np.empty((len(values), width), np.uint8)
+    # ASCII digits, four at a time through a lookup table of 32-bit words (far fewer
+    # divisions and copies than per digit); returns an (n, width) view of right-aligned digits.
+    words = -(-width // 4)
+    out = np.empty((len(values), words), np.uint32)
     rest = values.astype(np.int64)
-    pos = width
-    while pos > 0:
-        rest, quad = np.divmod(rest, 10_000)
-        take = min(4, pos)
-        out[:, pos - take:pos] = _QUADS[quad][:, 4 - take:]
-        pos -= take
-    return out
+    for k in range(words - 1, -1, -1):
+        if k:
+            rest, quad = np.divmod(rest, 10_000)
+        else:
+            quad = rest % 10_000
+        out[:, k] = _QUAD_WORDS[quad]
+    return out.view(np.uint8).reshape(len(values), words * 4)[:, words * 4 - width:]
 
 
 def event_ids(first: int, n: int) -> pa.Array:
@@ -104,21 +109,43 @@ def rfc3339(w: World, t: np.ndarray) -> pa.Array:
 
 def _dict(indices: np.ndarray, values: Any, null: np.ndarray | None = None) -> pa.Array:
     mask = null if null is not None and null.any() else None
-    dictionary = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
-    return pa.DictionaryArray.from_arrays(pa.array(indices.astype(np.int32), mask=mask),
+    dictionary = values if isinstance(values, pa.Array) else _vocabulary(values)
+    return pa.DictionaryArray.from_arrays(pa.array(indices.astype(np.int32, copy=False), mask=mask),
                                           dictionary)
+
+
+_VOCABULARIES: dict[tuple[str, ...], pa.Array] = {}
+
+
+def _vocabulary(values: Any) -> pa.Array:
+    # The small fixed vocabularies (tuples of the columns module) converted once, not per batch.
+    if isinstance(values, tuple):
+        if values not in _VOCABULARIES:
+            _VOCABULARIES[values] = pa.array(values, pa.string())
+        return _VOCABULARIES[values]
+    return pa.array(values, pa.string())
 
 
 def _coded(values: np.ndarray, render: Any) -> pa.Array:
     # Unique values of the chunk rendered once each (``render`` gets the sorted non-negative
-    # uniques and returns their strings); null where value < 0.
+    # uniques and returns their strings); null where value < 0. The uniques are found by
+    # hashing (Arrow's dictionary_encode), then sorted: the same dictionary and indices as a
+    # sort-based np.unique, at a fraction of the cost for large chunks.
     null = values < 0
-    uniques, inverse = np.unique(np.where(null, -1, values), return_inverse=True)
+    has_null = bool(null.any())
+    keys = np.where(null, -1, values) if has_null else values
+    encoded = pc.dictionary_encode(pa.array(keys, pa.int64()))
+    found = encoded.dictionary.to_numpy()
+    order = np.argsort(found)
+    rank = np.empty(len(order), np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    uniques = found[order]
+    inverse = rank[encoded.indices.to_numpy()]
     valid = uniques >= 0
     names = render(uniques[valid]) if valid.any() else pa.array([], pa.string())
     if not valid.all():  # the -1 slot comes first in the sorted uniques
         names = pa.concat_arrays([pa.array([""], pa.string()), names])
-    return _dict(inverse.reshape(-1), names, null)
+    return _dict(inverse, names, null if has_null else None)
 
 
 def _prefixed(prefix: str, values: np.ndarray, width: int) -> pa.Array:
@@ -151,8 +178,6 @@ def render_subjects(w: World, subj: np.ndarray) -> pa.Array:
 
 def render_resources(w: World, keys: np.ndarray) -> pa.Array:
     """Resource id strings of sorted (resource type << 40 | resource) codes."""
-    import pyarrow.compute as pc
-
     rtype = keys >> 40
     res = keys & ((1 << 40) - 1)
     parts = []
@@ -201,8 +226,9 @@ def to_batch(w: World, b: Block, *, first_id: int, extras: Extras, text_times: b
         epoch = int(w.city.start.timestamp())
         time = pa.array(c["t"] + epoch, pa.int64()).cast(pa.timestamp("s", tz="+08:00"))
     fields_len = _FIELD_LEN[c["fields"]]
-    offsets = np.zeros(n + 1, np.int32)
+    offsets = np.zeros(n + 1, np.int64)
     np.cumsum(fields_len, out=offsets[1:])
+    offsets = offsets.astype(np.int32)
     flat = _FIELD_TABLE[c["fields"]]
     flat = flat[flat >= 0]
     # Plain strings inside the list: pyarrow cannot read list<dictionary> back in batches.
@@ -221,20 +247,21 @@ def to_batch(w: World, b: Block, *, first_id: int, extras: Extras, text_times: b
     ids_len = np.array([len(extras[k][2]) if k >= 0 else 0 for k in extra[has]], np.int64)
     lengths = np.zeros(n, np.int64)
     lengths[has] = ids_len
-    id_offsets = np.zeros(n + 1, np.int32)
+    id_offsets = np.zeros(n + 1, np.int64)
     np.cumsum(lengths, out=id_offsets[1:])
+    id_offsets = id_offsets.astype(np.int32)
     id_values = [s for k in extra[has] for s in extras[int(k)][2]]
     result_ids = pa.ListArray.from_arrays(pa.array(id_offsets), pa.array(id_values, pa.string()),
                                           mask=pa.array(lengths == 0))
     columns = {
         "event_id": event_ids(first_id, n),
         "time": time,
-        "user_id": _dict(user, w.staff_ids),
+        "user_id": _dict(user, _cached(w, "staff_ids", w.staff_ids)),
         "role": _dict(w.role[user], ROLES),
-        "org_id": _dict(org, w.org_ids),
-        "terminal_id": _dict(np.maximum(terminal, 0), w.terminals, terminal < 0),
+        "org_id": _dict(org, _cached(w, "org_ids", w.org_ids)),
+        "terminal_id": _dict(np.maximum(terminal, 0), _cached(w, "terminals", w.terminals), terminal < 0),
         "session_id": _coded(session, lambda s: _prefixed("ss", s, 11)),
-        "source_ip": _dict(np.maximum(terminal, 0), w.terminal_ip, terminal < 0),
+        "source_ip": _dict(np.maximum(terminal, 0), _cached(w, "terminal_ip", w.terminal_ip), terminal < 0),
         "action": _dict(c["action"], ACTIONS),
         "resource_type": _dict(c["rtype"], RTYPES, c["rtype"] == 0),
         "resource_id": _coded(key, lambda k: render_resources(w, k)),
