@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from piguard.cli import audit, cases, db, demo, detect, records, scan, service, simulate, users
+from piguard.cli import audit, cases, db, demo, detect, inspections, records, scan, service, simulate, training, users
 
 app = typer.Typer(
     name="piguard",
@@ -20,6 +20,8 @@ detect.register(app)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(cases.app, name="cases")
+app.add_typer(inspections.app, name="inspections")
+app.add_typer(training.app, name="training")
 app.add_typer(audit.app, name="audit")
 app.add_typer(records.canary_app, name="canary")
 app.add_typer(records.export_app, name="export")
