@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from piguard.api.errors import install_error_handlers
 from piguard.api.routers import audit, auth, breakglass, me, oversight_cases, oversight_inspections, records
+from piguard.api.routers import oversight_training
 from piguard.config import Settings
 from piguard.db import make_engine, make_session_factory
 from piguard.keys import load_secret
@@ -49,4 +50,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit.router, prefix="/api/v1/audit", tags=["audit"])
     app.include_router(oversight_cases.router, prefix="/api/v1/oversight", tags=["oversight: cases"])
     app.include_router(oversight_inspections.router, prefix="/api/v1/oversight", tags=["oversight: inspections"])
+    app.include_router(oversight_training.router, prefix="/api/v1/oversight", tags=["oversight: training"])
     return app

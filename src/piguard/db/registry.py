@@ -12,6 +12,7 @@ MODEL_MODULES = (
     "piguard.ledger.models",
     "piguard.oversight.cases.models",
     "piguard.oversight.inspections.models",
+    "piguard.oversight.training.models",
 )
 
 

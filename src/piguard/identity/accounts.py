@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,9 +15,10 @@ from piguard.errors import ConflictError, InputError, NotFoundError
 from piguard.identity import audit, passwords, tokens, totp
 from piguard.identity.models import ROLES, Account, ApiKey, LoginSession, TrainingCompletion
 from piguard.identity.schemas import AccountInfo, NewAccount, Principal, TrainingInfo
+from piguard.identity.training import MANDATORY_COURSE, training_valid_until
 from piguard.records import service as records
 
-MANDATORY_COURSE = "privacy-basics"
+__all__ = ["MANDATORY_COURSE", "training_valid_until"]  # re-exported: the gate's input lives in identity.training
 PASS_MARK = 80
 DEFAULT_VALIDITY = timedelta(days=365)
 SERVICE_PREFIX = "svc-"
@@ -266,32 +267,31 @@ def record_training(
     score: int,
     completed_at: datetime,
     valid_until: datetime | None = None,
+    pass_mark: int = PASS_MARK,
 ) -> TrainingInfo:
-    """Record a passed course (score >= PASS_MARK); valid for a year unless ``valid_until`` is given."""
+    """Record a passed course (score >= ``pass_mark``); valid for a year unless ``valid_until`` is given."""
     account_row(session=session, account_id=account_id)
     if not COURSE.fullmatch(course_code):
         raise InputError("must be 2-64 lowercase letters, digits or '-'", where="course_code")
     if not 0 <= score <= 100:
         raise InputError("must be between 0 and 100", where="score")
-    if score < PASS_MARK:
-        raise InputError(f"below the pass mark of {PASS_MARK}: not a completion", where="score")
+    if not 0 <= pass_mark <= 100:
+        raise InputError("must be between 0 and 100", where="pass_mark")
+    if score < pass_mark:
+        raise InputError(f"below the pass mark of {pass_mark}: not a completion", where="score")
     if completed_at.tzinfo is None:
         raise InputError("must carry a UTC offset", where="completed_at")
     valid_until = valid_until or completed_at + DEFAULT_VALIDITY
     if valid_until <= completed_at:
         raise InputError("must be after completed_at", where="valid_until")
     row = TrainingCompletion(
-        account_id=account_id, course_code=course_code, completed_at=completed_at, score=score, valid_until=valid_until
+        account_id=account_id,
+        course_code=course_code,
+        completed_at=completed_at,
+        score=score,
+        pass_mark=pass_mark,
+        valid_until=valid_until,
     )
     session.add(row)
     session.flush()
     return TrainingInfo.model_validate(row)
-
-
-def training_valid_until(*, session: Session, account_id: str) -> datetime | None:
-    """The latest ``valid_until`` of the mandatory course, or None if never completed."""
-    return session.scalar(
-        select(func.max(TrainingCompletion.valid_until)).where(
-            TrainingCompletion.account_id == account_id, TrainingCompletion.course_code == MANDATORY_COURSE
-        )
-    )

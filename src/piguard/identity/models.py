@@ -83,7 +83,7 @@ class ApiKey(IdMixin, Base):
 
 
 class TrainingCompletion(IdMixin, Base):
-    """A passed training course; the policy gate reads the latest ``valid_until`` of the mandatory one."""
+    """A passed training course; the policy gate reads the latest ``valid_until`` of each mandatory one."""
 
     __tablename__ = "training_completions"
 
@@ -91,4 +91,6 @@ class TrainingCompletion(IdMixin, Base):
     course_code: Mapped[str] = mapped_column(String(64), index=True)
     completed_at: Mapped[datetime] = mapped_column()
     score: Mapped[int] = mapped_column(Integer)
+    # The course's pass mark when it was taken (None: recorded before courses carried one, i.e. 80).
+    pass_mark: Mapped[int | None] = mapped_column(Integer, default=None)
     valid_until: Mapped[datetime] = mapped_column()

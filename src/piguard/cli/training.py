@@ -1,0 +1,229 @@
+"""``piguard training``: the course catalogue, completions, attestations, status and reminders.
+
+Every command runs as ``--as USERNAME`` through the same policy and ledger as the API: a refusal
+is recorded, then reported. Exit codes: 0 done, 2 bad input or unknown name, 4 refused, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, TypeVar
+
+import typer
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+
+from piguard.cli.common import console, db_session, fail, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from piguard.identity.schemas import Principal
+    from piguard.oversight.training.flows import Outcome
+    from piguard.records.guard import Guard
+
+T = TypeVar("T")
+app = typer.Typer(help="Privacy training: courses, completions, attestations, status, reminders.", no_args_is_help=True)
+As = Annotated[str, typer.Option("--as", help="Username of the person acting.")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+REFUSED = 4
+
+
+@contextmanager
+def errors() -> Iterator[None]:
+    """Expected failures become one line and an exit code, never a traceback."""
+    from pydantic import ValidationError
+
+    from piguard.errors import AccessDenied, AuthenticationError, ConflictError, InputError, NotFoundError, PiguardError
+
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "input"
+        raise fail(f"{where}: {first['msg']}", code=2) from None
+    except (InputError, NotFoundError) as exc:
+        raise fail(str(exc) or "not found", code=2) from None
+    except (AccessDenied, ConflictError, AuthenticationError) as exc:
+        ids = f" [{', '.join(exc.policy_ids)}]" if isinstance(exc, AccessDenied) and exc.policy_ids else ""
+        raise fail(f"refused{ids}: {exc}", code=REFUSED) from None
+    except PiguardError as exc:
+        raise fail(str(exc)) from None
+    except SQLAlchemyError as exc:
+        # The driver's message may quote row values, so only the class is shown.
+        raise fail(f"database error ({type(exc).__name__}); has 'piguard db upgrade' been run?") from None
+    except OSError as exc:
+        raise fail(f"{exc.strerror or 'I/O error'}: {exc.filename or ''}", code=2) from None
+
+
+def run_as(username: str, flow: Callable[[Session, Guard, Principal], Outcome[T]]) -> T:
+    """Run one flow as the named account in one transaction; raise its refusal after the commit."""
+    from piguard.keys import load_secret
+    from piguard.oversight.cases.flows import local_principal
+    from piguard.policy.pdp import default_engine
+    from piguard.records.guard import Guard
+
+    settings = load_settings()
+    with errors():
+        secret = load_secret(settings)
+        with db_session(settings) as session:
+            with session.begin():
+                principal = local_principal(session=session, username=username)
+            guard = Guard(engine=default_engine(), settings=settings, secret=secret)
+            with session.begin():
+                outcome = flow(session, guard, principal)
+            return outcome.unwrap()
+    raise AssertionError("unreachable")  # errors() re-raises every failure
+
+
+def _account_id(session: Session, username: str) -> str:
+    from piguard.identity import service as identity
+
+    return identity.get_account_by_username(session=session, username=username).id
+
+
+def _day(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d") if value else "-"
+
+
+@app.command("courses")
+def courses(as_: As, as_json: Json = False) -> None:
+    """List the course catalogue."""
+    from piguard.oversight.training import flows
+
+    items = run_as(as_, lambda s, g, p: flows.list_courses(session=s, guard=g, principal=p))
+    if as_json:
+        console.print_json(json.dumps([item.model_dump(mode="json") for item in items]))
+        return
+    table = Table(title=f"{len(items)} course(s)")
+    for column in ("code", "title", "mandatory", "validity (days)", "pass mark"):
+        table.add_column(column)
+    for item in items:
+        table.add_row(
+            item.code, item.title, "yes" if item.mandatory else "no", str(item.validity_days), str(item.pass_mark)
+        )
+    console.print(table)
+
+
+@app.command("add-course")
+def add_course(
+    as_: As,
+    code: Annotated[str, typer.Option("--code", help="Course code, e.g. 'deceased-data-2026'.")],
+    title: Annotated[str, typer.Option("--title")],
+    validity_days: Annotated[int, typer.Option("--validity-days", help="How long a completion stays valid.")],
+    mandatory: Annotated[bool, typer.Option("--mandatory/--optional", help="Required by the training gate.")] = False,
+    pass_mark: Annotated[int, typer.Option("--pass-mark")] = 80,
+) -> None:
+    """Add a course to the catalogue (privacy officers and administrators)."""
+    from piguard.oversight.training import flows
+    from piguard.oversight.training.schemas import CourseIn
+
+    with errors():
+        data = CourseIn(code=code, title=title, mandatory=mandatory, validity_days=validity_days, pass_mark=pass_mark)
+    course = run_as(as_, lambda s, g, p: flows.add_course(session=s, guard=g, principal=p, data=data))
+    kind = "mandatory" if course.mandatory else "optional"
+    console.print(f"added course {course.code} ({kind}, valid {course.validity_days} days)", highlight=False)
+
+
+@app.command("complete")
+def complete(
+    as_: As,
+    username: Annotated[str, typer.Argument(help="Account that took the course.")],
+    course: Annotated[str, typer.Option("--course")],
+    score: Annotated[int, typer.Option("--score", min=0, max=100)],
+    completed: Annotated[datetime | None, typer.Option("--completed", help="When (UTC); default now.")] = None,
+) -> None:
+    """Record a passed course for an account."""
+    from piguard.oversight.training import flows
+    from piguard.oversight.training.schemas import CompletionIn
+
+    at = completed.replace(tzinfo=UTC) if completed and completed.tzinfo is None else completed or datetime.now(UTC)
+
+    def flow(s: Session, g: Guard, p: Principal) -> Outcome[object]:
+        data = CompletionIn(account_id=_account_id(s, username), course_code=course, score=score, completed_at=at)
+        return flows.record_completion(session=s, guard=g, principal=p, data=data)  # type: ignore[return-value]
+
+    done = run_as(as_, flow)
+    console.print(f"{username}: {course} valid until {_day(getattr(done, 'valid_until', None))}", highlight=False)
+
+
+@app.command("attest")
+def attest(
+    as_: As,
+    version: Annotated[str | None, typer.Option("--version", help="Rules version attested.")] = None,
+    show: Annotated[bool, typer.Option("--show", help="Print the rules text and exit.")] = False,
+) -> None:
+    """Attest, for yourself, that you have read the rules for handling the deceased's data."""
+    from piguard.oversight.training import flows, service
+
+    if show:
+        rules = service.rules_text()
+        console.print(rules.text, highlight=False, markup=False)
+        console.print(f"version {rules.version}  sha256 {rules.sha256}", highlight=False)
+        return
+    done = run_as(as_, lambda s, g, p: flows.attest(session=s, guard=g, principal=p, version=version))
+    console.print(f"attested rules version {done.text_version} (sha256 {done.text_sha256[:16]}...)", highlight=False)
+
+
+@app.command("status")
+def status(
+    as_: As,
+    username: Annotated[str | None, typer.Argument(help="Account (default: yourself).")] = None,
+    as_json: Json = False,
+) -> None:
+    """Training status: each mandatory course, the gate's verdict, the attestation."""
+    from piguard.oversight.training import flows
+
+    def flow(s: Session, g: Guard, p: Principal) -> Outcome[object]:
+        target = _account_id(s, username) if username else None
+        return flows.status(session=s, guard=g, principal=p, account_id=target)  # type: ignore[return-value]
+
+    from piguard.oversight.training.schemas import TrainingStatus
+
+    result = run_as(as_, flow)
+    assert isinstance(result, TrainingStatus)
+    if as_json:
+        console.print_json(result.model_dump_json())
+        return
+    verdict = "valid" if result.training_ok else "LAPSED (access blocked)"
+    console.print(f"{result.username}: training {verdict}, until {_day(result.valid_until)}", highlight=False)
+    table = Table()
+    for column in ("course", "state", "valid until", "days left"):
+        table.add_column(column)
+    for line in result.courses:
+        table.add_row(
+            line.course_code, line.state, _day(line.valid_until), "" if line.days_left is None else str(line.days_left)
+        )
+    console.print(table)
+    attested = (
+        f"version {result.attested_version} on {_day(result.attested_at)}" if result.attested_version else "never"
+    )
+    console.print(f"rules attested: {attested}{'' if result.attestation_current else ' (not the current text)'}")
+
+
+@app.command("reminders")
+def reminders(
+    as_: As,
+    org: Annotated[str, typer.Option("--org", help="Organisation id.")],
+    days: Annotated[int, typer.Option("--days", min=0, max=3660, help="Reminder window.")] = 30,
+    as_json: Json = False,
+) -> None:
+    """Staff of an organisation whose mandatory training lapses within --days (and lapsed ones)."""
+    from piguard.oversight.training import flows
+
+    items = run_as(as_, lambda s, g, p: flows.reminders(session=s, guard=g, principal=p, org_id=org, days=days))
+    if as_json:
+        console.print_json(json.dumps([item.model_dump(mode="json") for item in items]))
+        return
+    table = Table(title=f"{len(items)} reminder(s) within {days} days")
+    for column in ("username", "name", "course", "state", "valid until", "days left"):
+        table.add_column(column)
+    for item in items:
+        left = "" if item.days_left is None else str(item.days_left)
+        table.add_row(item.username, item.display_name, item.course_code, item.state, _day(item.valid_until), left)
+    console.print(table)

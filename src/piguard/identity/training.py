@@ -1,0 +1,72 @@
+"""The training gate's input: when an account's mandatory training lapses.
+
+The mandatory courses are ``privacy-basics`` (always) and every catalogue course marked
+mandatory (``oversight/training``). An account's training is valid until the earliest of the
+latest ``valid_until`` of each mandatory course; a mandatory course never passed means no valid
+training at all. The policy's ``training-gate`` forbids every access once that time has passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from piguard.identity.models import TrainingCompletion
+from piguard.oversight.training.models import TrainingCourse
+
+MANDATORY_COURSE = "privacy-basics"
+
+
+def mandatory_courses(*, session: Session, as_of: datetime | None = None) -> list[str]:
+    """Codes of the mandatory courses (that existed at ``as_of``), sorted; ``privacy-basics`` is always one."""
+    query = select(TrainingCourse.code).where(TrainingCourse.mandatory.is_(True))
+    if as_of is not None:
+        query = query.where(TrainingCourse.created_at <= as_of)
+    codes = set(session.scalars(query))
+    return sorted(codes | {MANDATORY_COURSE})
+
+
+def mandatory_expiries(
+    *,
+    session: Session,
+    account_ids: Collection[str],
+    courses: Collection[str] | None = None,
+    as_of: datetime | None = None,
+) -> dict[str, dict[str, datetime | None]]:
+    """Per account, the latest ``valid_until`` of each mandatory course (None: never passed).
+
+    With ``as_of``, only courses and completions recorded by then count (a past month's report).
+    """
+    codes = sorted(courses) if courses is not None else mandatory_courses(session=session, as_of=as_of)
+    out: dict[str, dict[str, datetime | None]] = {account: dict.fromkeys(codes) for account in account_ids}
+    ids = sorted(out)
+    for start in range(0, len(ids), 500):  # bounded IN lists
+        chunk = ids[start : start + 500]
+        query = (
+            select(
+                TrainingCompletion.account_id, TrainingCompletion.course_code, func.max(TrainingCompletion.valid_until)
+            )
+            .where(TrainingCompletion.account_id.in_(chunk), TrainingCompletion.course_code.in_(codes))
+            .group_by(TrainingCompletion.account_id, TrainingCompletion.course_code)
+        )
+        if as_of is not None:
+            query = query.where(TrainingCompletion.completed_at <= as_of)
+        for account_id, code, until in session.execute(query):
+            out[account_id][code] = until
+    return out
+
+
+def effective_until(expiries: Mapping[str, datetime | None]) -> datetime | None:
+    """The earliest expiry of the mandatory courses, or None when one was never passed."""
+    values = list(expiries.values())
+    if not values or any(value is None for value in values):
+        return None
+    return min(value for value in values if value is not None)
+
+
+def training_valid_until(*, session: Session, account_id: str) -> datetime | None:
+    """When the account's mandatory training lapses (None: some mandatory course never passed)."""
+    return effective_until(mandatory_expiries(session=session, account_ids=[account_id])[account_id])

@@ -1,0 +1,1 @@
+"""Training records: the course catalogue, completions (identity's table), attestations, reminders."""

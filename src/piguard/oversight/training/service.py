@@ -1,0 +1,297 @@
+"""Training service: the course catalogue, completions, attestations, status, reminders, coverage.
+
+Functions are keyword-only and never commit. Every change appends an access event (action
+``create``) to the ledger in the caller's transaction; the flows decide with the policy first.
+Completions are identity's ``training_completions`` rows (``identity.record_training``), so the
+training gate the policy applies reads the same records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from importlib import resources
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from piguard.errors import ConflictError, InputError, NotFoundError
+from piguard.identity import service as identity
+from piguard.identity import training as gate
+from piguard.identity.models import TrainingCompletion
+from piguard.identity.schemas import AccountInfo, Principal
+from piguard.oversight.training.models import TrainingAttestation, TrainingCourse
+from piguard.oversight.training.schemas import (
+    AttestationOut,
+    CompletionIn,
+    CompletionOut,
+    CourseIn,
+    CourseOut,
+    CourseState,
+    CourseStatus,
+    Reminder,
+    RulesText,
+    TrainingStatus,
+)
+from piguard.records.guard import EventDraft, record_event
+
+PURPOSE = "HOPERAT"  # keeping staff training records is a healthcare-operations purpose of use
+RULES_VERSION = "2026-1"
+REMINDER_DAYS = 30
+# The built-in mandatory course (identity's default): one year, pass mark 80.
+BUILTIN = CourseOut(
+    code=gate.MANDATORY_COURSE,
+    title="Privacy basics: handling the deceased's data",
+    mandatory=True,
+    validity_days=365,
+    pass_mark=80,
+)
+
+
+@cache
+def rules_text() -> RulesText:
+    """The packaged rules text people attest to, with its version and SHA-256."""
+    raw = resources.files("piguard.oversight.training").joinpath("rules.txt").read_bytes()
+    return RulesText(version=RULES_VERSION, sha256=hashlib.sha256(raw).hexdigest(), text=raw.decode("utf-8"))
+
+
+def _event(session: Session, principal: Principal, *, at: datetime, kind: str, ref: str, reason: str) -> str:
+    """Append the change's access event; returns its id (stored on the row)."""
+    draft = EventDraft(action="create", resource_type=kind, resource_id=ref[:64], purpose=PURPOSE)
+    return record_event(session, principal, draft, at=at, outcome="allowed", reason=reason).event_id
+
+
+def _course_out(row: TrainingCourse) -> CourseOut:
+    return CourseOut.model_validate(row)
+
+
+def list_courses(*, session: Session) -> list[CourseOut]:
+    """The catalogue by code, with the built-in ``privacy-basics`` unless the catalogue redefines it."""
+    rows = {row.code: _course_out(row) for row in session.scalars(select(TrainingCourse))}
+    rows.setdefault(BUILTIN.code, BUILTIN)
+    return [rows[code] for code in sorted(rows)]
+
+
+def get_course(*, session: Session, code: str) -> CourseOut:
+    """One course by code (the built-in one too), or NotFoundError."""
+    row = session.scalar(select(TrainingCourse).where(TrainingCourse.code == code))
+    if row is not None:
+        return _course_out(row)
+    if code == BUILTIN.code:
+        return BUILTIN
+    raise NotFoundError(f"no course '{code}' in the catalogue")
+
+
+def add_course(*, session: Session, principal: Principal, at: datetime, data: CourseIn) -> CourseOut:
+    """Add a course to the catalogue; codes are never reused and courses never edited."""
+    if data.code == BUILTIN.code and not data.mandatory:
+        raise InputError(f"'{BUILTIN.code}' is always mandatory", where="mandatory")
+    if session.scalar(select(TrainingCourse.id).where(TrainingCourse.code == data.code)) is not None:
+        raise ConflictError(f"course '{data.code}' already exists; courses are never edited, add a new code")
+    event_id = _event(
+        session,
+        principal,
+        at=at,
+        kind="training_course",
+        ref=data.code,
+        reason=(
+            f"course added: {data.code} ({'mandatory' if data.mandatory else 'optional'}, "
+            f"valid {data.validity_days} days, pass mark {data.pass_mark})"
+        ),
+    )
+    row = TrainingCourse(
+        code=data.code,
+        title=data.title,
+        mandatory=data.mandatory,
+        validity_days=data.validity_days,
+        pass_mark=data.pass_mark,
+        created_by=principal.account_id,
+        created_at=at,
+        ledger_event_id=event_id,
+    )
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise ConflictError(f"course '{data.code}' already exists") from None
+    return _course_out(row)
+
+
+def record_completion(*, session: Session, principal: Principal, at: datetime, data: CompletionIn) -> CompletionOut:
+    """Record a passed course; valid for the course's validity period from the completion date."""
+    course = get_course(session=session, code=data.course_code)
+    identity.get_account(session=session, account_id=data.account_id)  # NotFoundError for unknown accounts
+    if data.completed_at.tzinfo is None:
+        raise InputError("must carry a UTC offset", where="completed_at")
+    if data.completed_at > at:
+        raise InputError("lies in the future: a completion is recorded after it happened", where="completed_at")
+    valid_until = data.completed_at + timedelta(days=course.validity_days)
+    if valid_until <= at:
+        raise InputError(
+            f"older than the course's validity ({course.validity_days} days): it would be lapsed already",
+            where="completed_at",
+        )
+    done = identity.record_training(
+        session=session,
+        account_id=data.account_id,
+        course_code=course.code,
+        score=data.score,
+        completed_at=data.completed_at,
+        valid_until=valid_until,
+        pass_mark=course.pass_mark,
+    )
+    _event(
+        session,
+        principal,
+        at=at,
+        kind="training_completion",
+        ref=done.id,
+        reason=f"completion recorded: {course.code}, score {data.score}/{course.pass_mark}, account {data.account_id}",
+    )
+    return CompletionOut.model_validate(done.model_dump())
+
+
+def attest(*, session: Session, principal: Principal, at: datetime, version: str | None = None) -> AttestationOut:
+    """Record that the principal has read the current rules text (only the current version can be attested)."""
+    rules = rules_text()
+    if version is not None and version != rules.version:
+        raise InputError(f"the current rules text is version {rules.version}", where="version")
+    event_id = _event(
+        session,
+        principal,
+        at=at,
+        kind="training_attestation",
+        ref=principal.account_id,
+        reason=f"rules attested: version {rules.version}, sha256 {rules.sha256}",
+    )
+    row = TrainingAttestation(
+        account_id=principal.account_id,
+        text_version=rules.version,
+        text_sha256=rules.sha256,
+        attested_at=at,
+        ledger_event_id=event_id,
+    )
+    session.add(row)
+    session.flush()
+    return AttestationOut.model_validate(row)
+
+
+def _state(until: datetime | None, *, at: datetime, window: timedelta) -> tuple[CourseState, int | None]:
+    if until is None:
+        return "missing", None
+    days = (until - at).days if until > at else -((at - until).days)
+    if until <= at:
+        return "lapsed", days
+    return ("expiring" if until - at <= window else "valid"), days
+
+
+def status(*, session: Session, account_id: str, at: datetime, days: int = REMINDER_DAYS) -> TrainingStatus:
+    """One account's training: each mandatory course, the gate's verdict at ``at``, the attestation."""
+    account = identity.get_account(session=session, account_id=account_id)
+    courses = gate.mandatory_courses(session=session)
+    expiries = gate.mandatory_expiries(session=session, account_ids=[account_id], courses=courses)[account_id]
+    until = gate.effective_until(expiries)
+    window = timedelta(days=days)
+    lines = []
+    for code in courses:
+        state, left = _state(expiries[code], at=at, window=window)
+        lines.append(CourseStatus(course_code=code, valid_until=expiries[code], state=state, days_left=left))
+    latest = session.scalars(
+        select(TrainingAttestation)
+        .where(TrainingAttestation.account_id == account_id, TrainingAttestation.attested_at <= at)
+        .order_by(TrainingAttestation.attested_at.desc(), TrainingAttestation.id.desc())
+        .limit(1)
+    ).first()
+    completions = session.scalars(
+        select(TrainingCompletion)
+        .where(TrainingCompletion.account_id == account_id)
+        .order_by(TrainingCompletion.completed_at.desc(), TrainingCompletion.id)
+    )
+    return TrainingStatus(
+        account_id=account.id,
+        username=account.username,
+        org_id=account.org_id,
+        training_ok=account.kind == "service" or (until is not None and until > at),
+        valid_until=until,
+        courses=lines,
+        attested_version=latest.text_version if latest else None,
+        attested_at=latest.attested_at if latest else None,
+        attestation_current=latest is not None and latest.text_sha256 == rules_text().sha256,
+        completions=[CompletionOut.model_validate(row) for row in completions],
+    )
+
+
+def _staff(session: Session, org_id: str | None) -> list[AccountInfo]:
+    """Active human accounts (of one organisation, or all)."""
+    return [
+        account
+        for account in identity.list_accounts(session=session, org_id=org_id, include_disabled=False)
+        if account.kind == "human"
+    ]
+
+
+def reminders(
+    *, session: Session, org_id: str, at: datetime, days: int = REMINDER_DAYS, include_lapsed: bool = True
+) -> list[Reminder]:
+    """Mandatory courses of the organisation's staff that lapse within ``days`` (soonest first).
+
+    Lapsed and never-passed courses are listed too (first), unless ``include_lapsed`` is False.
+    """
+    if not 0 <= days <= 3660:
+        raise InputError("must be between 0 and 3660", where="days")
+    staff = _staff(session, org_id)
+    expiries = gate.mandatory_expiries(session=session, account_ids=[a.id for a in staff])
+    window = timedelta(days=days)
+    out: list[Reminder] = []
+    for account in staff:
+        for code, until in sorted(expiries[account.id].items()):
+            state, left = _state(until, at=at, window=window)
+            if state == "valid" or (state in ("lapsed", "missing") and not include_lapsed):
+                continue
+            out.append(
+                Reminder(
+                    account_id=account.id,
+                    username=account.username,
+                    display_name=account.display_name,
+                    org_id=account.org_id,
+                    course_code=code,
+                    valid_until=until,
+                    state=state,
+                    days_left=left,
+                )
+            )
+    rank = {"missing": 0, "lapsed": 1, "expiring": 2}
+    return sorted(out, key=lambda r: (rank[r.state], r.days_left if r.days_left is not None else -(10**6), r.username))
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """Staff with valid mandatory training at a moment, per organisation."""
+
+    staff: int
+    trained: int
+    by_org: dict[str, tuple[int, int]]  # org id -> (trained, staff)
+
+    @property
+    def share(self) -> float:
+        """Share of staff with valid mandatory training (1.0 with no staff)."""
+        return self.trained / self.staff if self.staff else 1.0
+
+
+def coverage(*, session: Session, at: datetime, org_ids: Sequence[str] | None = None) -> Coverage:
+    """Training coverage at ``at`` of the active human staff (of the given organisations, or all)."""
+    staff = [a for a in _staff(session, None) if (org_ids is None or a.org_id in org_ids) and a.created_at <= at]
+    expiries = gate.mandatory_expiries(session=session, account_ids=[a.id for a in staff], as_of=at)
+    by_org: dict[str, list[int]] = {}
+    for account in staff:
+        until = gate.effective_until(expiries[account.id])
+        counts = by_org.setdefault(account.org_id, [0, 0])
+        counts[1] += 1
+        if until is not None and until > at:
+            counts[0] += 1
+    trained = sum(c[0] for c in by_org.values())
+    return Coverage(staff=len(staff), trained=trained, by_org={org: (c[0], c[1]) for org, c in sorted(by_org.items())})
