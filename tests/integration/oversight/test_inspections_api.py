@@ -3,6 +3,7 @@ own-evidence refusal, overdue items for the health commission, spot checks to cl
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -233,8 +234,6 @@ def test_bad_input_is_422_naming_the_field(site: Site) -> None:
 
 def test_overdue_items_reach_the_health_commission(site: Site) -> None:
     soon = site.recommend(deadline=datetime.now(UTC) + timedelta(seconds=2)).json()["items"][0]
-    import time
-
     time.sleep(2.5)  # server time passes the deadline; nobody can set "now"
     overdue = site.client.get(f"{BASE}/rectifications/overdue", headers=site.h("inspector"))
     assert overdue.status_code == 200
