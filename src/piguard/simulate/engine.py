@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from piguard.simulate import background, context_out
 from piguard.simulate.calls import day_calls
 from piguard.simulate.city import City, build_city, check_parameters
 from piguard.simulate.columns import Block, concat
-from piguard.simulate.export import to_batch
+from piguard.simulate.export import to_batch, warm
 from piguard.simulate.scales import get_scale
 from piguard.simulate.scenarios import SCENARIOS, run_scenarios
 from piguard.simulate.workflows import (
@@ -119,6 +120,7 @@ def _run(
     city = build_city(seed=seed, scale=scale, days=days)
     w = build_world(city)
     d = index_deaths(w)
+    warm(w)
     slots = background.build_slots(np.random.default_rng([seed, 10]), w)
     outcome = run_scenarios(w, d, scenarios, seed=seed)
     extras = outcome.extras
@@ -207,31 +209,40 @@ class _Pending:
 
 
 class _Background:
-    """Renders and writes each day on one worker thread, in order, while the next is generated.
+    """Renders and writes the days on two worker threads, in order, while the next is generated.
 
-    numpy, Arrow and Parquet release the GIL for most of that work, so both cores are used.
+    A three-stage pipeline: the main thread generates day d+2 while one worker renders day
+    d+1 into an Arrow batch and the other encodes day d into the file. numpy, Arrow and
+    Parquet release the GIL for most of that work, so both cores are used. At most two days
+    are in flight, which bounds memory.
     """
 
     def __init__(self, writer: BatchWriter) -> None:
         self.writer = writer
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simulate-writer")
-        self.pending: Future[None] | None = None
+        self.renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simulate-render")
+        self.encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simulate-writer")
+        self.in_flight: deque[Future[None]] = deque()
 
     def __enter__(self) -> _Background:
         return self
 
     def write(self, render: Callable[[], pa.RecordBatch]) -> None:
-        """Queue rendering and writing a batch after the previous one (errors surface here)."""
-        if self.pending is not None:
-            self.pending.result()
-        self.pending = self.pool.submit(lambda: self.writer.write(render()))
+        """Queue rendering and writing a batch after the previous ones (errors surface here)."""
+        while len(self.in_flight) >= 2:
+            self.in_flight.popleft().result()
+        rendered = self.renderer.submit(render)
+        # The encoder is one thread taking tasks in submission order, so batches stay in order.
+        self.in_flight.append(self.encoder.submit(lambda: self.writer.write(rendered.result())))
 
     def __exit__(self, *exc: object) -> None:
         try:
-            if self.pending is not None:
-                self.pending.result()
+            while self.in_flight:
+                self.in_flight.popleft().result()
         finally:
-            self.pool.shutdown(wait=True)
+            for future in self.in_flight:
+                future.cancel()
+            self.renderer.shutdown(wait=True)
+            self.encoder.shutdown(wait=True)
 
 
 def _schema(text: bool) -> pa.Schema:

@@ -30,11 +30,6 @@ from piguard.simulate.columns import (
 from piguard.simulate.world import World
 
 Extras = list[tuple[str, int, tuple[str, ...]]]
-_FIELD_NAMES = sorted({name for fields in FIELDSETS for name in fields})
-_FIELD_LEN = np.array([len(f) for f in FIELDSETS], np.int64)
-_FIELD_TABLE = np.full((len(FIELDSETS), max(_FIELD_LEN)), -1, np.int32)
-for _k, _fields in enumerate(FIELDSETS):
-    _FIELD_TABLE[_k, : len(_fields)] = [_FIELD_NAMES.index(f) for f in _fields]
 
 
 def event_schema(*, text_times: bool) -> pa.Schema:
@@ -161,6 +156,22 @@ def _cached(w: World, name: str, values: list[str]) -> pa.Array:
     return w.arrays[name]
 
 
+def _cached_fieldsets(w: World) -> pa.Array:
+    # The FIELDSETS as Arrow lists, the empty set as null (an event without fields has none).
+    if "fieldsets" not in w.arrays:
+        w.arrays["fieldsets"] = pa.array([list(f) if f else None for f in FIELDSETS],
+                                         pa.list_(pa.string()))
+    return w.arrays["fieldsets"]
+
+
+def warm(w: World) -> None:
+    """Convert the world's id lists to Arrow once, before worker threads render batches."""
+    for name in ("staff_ids", "org_ids", "terminals", "terminal_ip", "death_ids", "dispatch_ids",
+                 "report_ids"):
+        _cached(w, name, getattr(w, name))
+    _cached_fieldsets(w)
+
+
 def render_subjects(w: World, subj: np.ndarray) -> pa.Array:
     """Subject id strings of sorted subject codes (deaths, inpatients, callers)."""
     parts = []
@@ -225,22 +236,18 @@ def to_batch(w: World, b: Block, *, first_id: int, extras: Extras, text_times: b
     else:
         epoch = int(w.city.start.timestamp())
         time = pa.array(c["t"] + epoch, pa.int64()).cast(pa.timestamp("s", tz="+08:00"))
-    fields_len = _FIELD_LEN[c["fields"]]
-    offsets = np.zeros(n + 1, np.int64)
-    np.cumsum(fields_len, out=offsets[1:])
-    offsets = offsets.astype(np.int32)
-    flat = _FIELD_TABLE[c["fields"]]
-    flat = flat[flat >= 0]
     # Plain strings inside the list: pyarrow cannot read list<dictionary> back in batches.
-    names = _cached(w, "field_names", _FIELD_NAMES).take(pa.array(flat))
-    fields = pa.ListArray.from_arrays(pa.array(offsets), names, mask=pa.array(fields_len == 0))
+    # Each event's list is one of the few FIELDSETS: one Arrow take copies them per event.
+    fields = _cached_fieldsets(w).take(pa.array(c["fields"].astype(np.int32)))
     extra = c["extra"]
     has = extra >= 0
     # Plain (not dictionary) text: a dictionary column with few values and many nulls did not
-    # write byte-identical Parquet from run to run.
-    used, position = np.unique(np.where(has, extra, 0), return_inverse=True)
-    texts = pa.array([extras[int(k)][0] if extras else "" for k in used], pa.string())
-    query = texts.take(pa.array(position.reshape(-1), mask=~has))
+    # write byte-identical Parquet from run to run. Only the few rows with details are looked at.
+    used, position = np.unique(extra[has], return_inverse=True)
+    texts = pa.array([extras[int(k)][0] for k in used], pa.string())
+    slot = np.zeros(n, np.int64)
+    slot[has] = position.reshape(-1)
+    query = texts.take(pa.array(slot, mask=~has)) if len(used) else pa.nulls(n, pa.string())
     counts = np.zeros(n, np.int64)
     counts[has] = [extras[int(k)][1] for k in extra[has]]
     count = pa.array(counts, pa.int64(), mask=~has)
