@@ -9,8 +9,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from piguard.api.errors import install_error_handlers
-from piguard.api.routers import audit, auth, breakglass, me, oversight_cases, oversight_inspections, records
-from piguard.api.routers import oversight_training
+from piguard.api.routers import (
+    audit,
+    auth,
+    breakglass,
+    me,
+    oversight_cases,
+    oversight_inspections,
+    oversight_reports,
+    oversight_training,
+    records,
+)
 from piguard.config import Settings
 from piguard.db import make_engine, make_session_factory
 from piguard.keys import load_secret
@@ -51,4 +60,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(oversight_cases.router, prefix="/api/v1/oversight", tags=["oversight: cases"])
     app.include_router(oversight_inspections.router, prefix="/api/v1/oversight", tags=["oversight: inspections"])
     app.include_router(oversight_training.router, prefix="/api/v1/oversight", tags=["oversight: training"])
+    app.include_router(oversight_reports.router, prefix="/api/v1/oversight", tags=["oversight: reports"])
     return app

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import typer
 
-from piguard.cli import audit, cases, db, demo, detect, inspections, records, scan, service, simulate, training, users
+from piguard.cli import (
+    audit,
+    cases,
+    db,
+    demo,
+    detect,
+    inspections,
+    records,
+    report,
+    scan,
+    service,
+    simulate,
+    training,
+    users,
+)
 
 app = typer.Typer(
     name="piguard",
@@ -17,6 +31,7 @@ demo.register(app)
 scan.register(app)
 simulate.register(app)
 detect.register(app)
+report.register(app)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(cases.app, name="cases")
