@@ -258,7 +258,7 @@ def test_spot_check_over_http_until_closed(site: Site) -> None:
     readers = [i for i in check["items"] if i["item_type"] == "reader"]
     assert len(readers) == 2 and {r["ref_id"] for r in readers} == {site.ids["colleague"]}
     again = site.client.get(f"{BASE}/spot-checks/{check['id']}/reproduction", headers=site.h("second")).json()
-    assert again["reproduced"] is True and again["population_matches"] is True
+    assert again["reproduced"] is True and again["population_matches"] is True and again["list_matches"] is True
     for item in check["items"]:
         outcome = "unsatisfactory" if item["item_type"] == "reader" else "satisfactory"
         recorded = site.client.post(

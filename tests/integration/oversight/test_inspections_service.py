@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from piguard.config import Settings
@@ -390,7 +390,9 @@ def test_corrections_keep_the_original(world: World) -> None:
     assert caught.value.where == "field"
 
 
-def _read_events(world: World, report_ids: list[str], *, reader: Principal, outcome: str = "allowed") -> None:
+def _read_events(
+    world: World, report_ids: list[str], *, reader: Principal, outcome: str = "allowed", at: datetime | None = None
+) -> None:
     assert world.guard.now is not None
     for report_id in report_ids:
         subject = f"subj-{world.reports.index(report_id)}"
@@ -398,7 +400,7 @@ def _read_events(world: World, report_ids: list[str], *, reader: Principal, outc
             session=world.session,
             event=AccessEvent(
                 event_id=new_id(),
-                time=world.guard.now - timedelta(hours=1),
+                time=at or world.guard.now - timedelta(hours=1),
                 user_id=reader.account_id,
                 role=reader.role,
                 org_id=reader.org_id,
@@ -450,7 +452,7 @@ def test_spot_check_sample_is_seeded_reproducible_and_lists_the_readers(world: W
     again = flows.reproduce_spot_check(
         session=world.session, guard=world.guard, principal=world.people["second"], check_id=first.id
     ).unwrap()
-    assert again.reproduced and again.population_matches and again.sample == sampled
+    assert again.reproduced and again.population_matches and again.list_matches and again.sample == sampled
     event = _last_event(world)
     assert (event.action, event.resource_type, event.outcome) == ("read", "spot_check", "allowed")
     with pytest.raises(AccessDenied):
@@ -542,3 +544,26 @@ def test_findings_reinspection_until_closed_as_satisfactory(world: World) -> Non
         _find(world, check.id, a, "unsatisfactory").unwrap()
     items = world.session.scalars(select(SpotCheckItem).where(SpotCheckItem.check_id == check.id)).all()
     assert len(items) == 2
+
+
+def test_reproduction_ignores_later_reads_and_detects_a_rewritten_list(world: World) -> None:
+    _read_events(world, world.reports, reader=world.people["owner"])
+    check = _spot_check(world, size=2).unwrap()
+    assert world.guard.now is not None
+    # Reads after the draw are not part of this check: the draw is fixed at its server time.
+    _read_events(world, world.reports, reader=world.people["colleague"], at=world.guard.now + timedelta(minutes=5))
+
+    def reproduce() -> Any:
+        return flows.reproduce_spot_check(
+            session=world.session,
+            guard=world.at(timedelta(hours=1)),
+            principal=world.people["inspector"],
+            check_id=check.id,
+        ).unwrap()
+
+    assert reproduce().list_matches
+    reader = next(i for i in check.items if i.item_type == "reader")
+    # Bypassing the ORM's append-only guard is still caught: the list no longer re-derives.
+    world.session.execute(update(SpotCheckItem).where(SpotCheckItem.id == reader.id).values(ref_id="someone-else"))
+    again = reproduce()
+    assert again.reproduced and not again.list_matches

@@ -316,4 +316,6 @@ class Reproduction(BaseModel):
     population_size: int
     population_digest: str
     population_matches: bool
+    # The whole list re-derived (each record's readers, each account's activity) equals the stored one.
+    list_matches: bool
     sample: list[str]

@@ -63,9 +63,9 @@ def get_recommendation(*, session: Session, recommendation_id: str) -> Recommend
     return row
 
 
-def get_item(*, session: Session, item_id: str) -> RectificationItem:
-    """A rectification item by id."""
-    row = session.get(RectificationItem, item_id)
+def get_item(*, session: Session, item_id: str, lock: bool = False) -> RectificationItem:
+    """A rectification item by id (``lock``: serialise changes to it until the transaction ends)."""
+    row = session.get(RectificationItem, item_id, with_for_update=lock)
     if row is None:
         raise NotFoundError("rectification item not found")
     return row
@@ -180,7 +180,7 @@ def submit_evidence(
     *, session: Session, principal: Principal, at: datetime, item_id: str, data: EvidenceIn
 ) -> RectificationEvidence:
     """Record evidence for an item (the flow has checked that the submitter is responsible for it)."""
-    item = get_item(session=session, item_id=item_id)
+    item = get_item(session=session, item_id=item_id, lock=True)
     state = _states(session, [item.id])[item.id]
     rules.check_evidence(sha256=data.sha256, reference=data.reference, verified=rules.verified_at(state) is not None)
     row = RectificationEvidence(
@@ -210,7 +210,7 @@ def review_evidence(
 ) -> RectificationReview:
     """Verify or reject evidence, with a reason; the submitter and the item's owner cannot decide it."""
     reason = rules.require_reason(data.reason)
-    item = get_item(session=session, item_id=item_id)
+    item = get_item(session=session, item_id=item_id, lock=True)
     evidence = session.get(RectificationEvidence, evidence_id)
     if evidence is None or evidence.item_id != item.id:
         raise NotFoundError("evidence not found for this item")
@@ -250,7 +250,7 @@ def extend_deadline(
 ) -> RectificationDeadline:
     """Move an open item's deadline later, as a new entry with the reason."""
     reason = rules.require_reason(data.reason)
-    item = get_item(session=session, item_id=item_id)
+    item = get_item(session=session, item_id=item_id, lock=True)
     current = _deadlines(session, [item]).get(item.id, item.deadline)
     state = _states(session, [item.id])[item.id]
     rules.check_extension(data.deadline, current=current, now=at, verified=rules.verified_at(state) is not None)

@@ -10,7 +10,7 @@ same list (``reproduce`` re-draws and compares). Canary records are not sampled:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -36,6 +36,7 @@ from piguard.oversight.inspections.schemas import (
 from piguard.records.models import DeathReport, Organisation
 
 READ_ACTIONS = ("read", "print", "export", "resolve_handle")
+READ_MARGIN = timedelta(days=1)  # clock skew between the recording systems and the death time
 
 
 def _start(day: date | None) -> datetime | None:
@@ -88,11 +89,15 @@ def population(*, session: Session, criteria: dict[str, Any]) -> list[str]:
 
 def _readers(session: Session, report_id: str, *, as_of: datetime) -> list[tuple[str, dict[str, Any]]]:
     """Everyone the ledger shows reading (or trying to read) the record before ``as_of``, by user id."""
-    subject = session.scalar(select(DeathReport.subject_id).where(DeathReport.id == report_id))
-    if subject is None:
+    row = session.execute(select(DeathReport.subject_id, DeathReport.death_time).where(DeathReport.id == report_id))
+    found = row.first()
+    if found is None:
         return []
+    subject, death_time = found
     seen: dict[str, dict[str, Any]] = {}
-    for event in ledger.iter_events(session=session, subject_id=subject, time_to=as_of):
+    # Nobody reads a death report before the death: the time index bounds the scan of the ledger.
+    since = death_time - READ_MARGIN
+    for event in ledger.iter_events(session=session, subject_id=subject, time_from=since, time_to=as_of):
         if event.action not in READ_ACTIONS:
             continue
         entry = seen.setdefault(
@@ -148,6 +153,8 @@ def create(*, session: Session, principal: Principal, at: datetime, data: SpotCh
     today = at.date()
     period = (data.period_from, data.period_to) if data.period_from and data.period_to else None
     rules.check_sample(size=data.size, kind=data.kind, period=period, today=today)
+    if data.period_from is not None and data.period_from > today:
+        raise InputError("the period has not begun yet", where="period_from")
     first = data.first_inspection_on or today
     rules.check_inspection_date(first, today=today, where="first_inspection_on")
     org = session.get(Organisation, data.org_id)
@@ -188,8 +195,11 @@ def reproduce(*, session: Session, check_id: str) -> Reproduction:
     check = _check(session, check_id)
     candidates = population(session=session, criteria=check.criteria)
     redrawn = sampling.draw(candidates, seed=check.seed, size=int(check.criteria["size"]))
-    recorded = [item.ref_id for item in _items(session, check.id) if item.item_type in ("death_report", "account")]
+    items = _items(session, check.id)
+    recorded = [item.ref_id for item in items if item.item_type in ("death_report", "account")]
     digest = sampling.population_digest(candidates)
+    lines = _lines(session, check.criteria, redrawn)
+    stored = [(item.item_type, item.ref_id, item.parent_ref, item.detail) for item in items]
     return Reproduction(
         check_id=check.id,
         seed=check.seed,
@@ -197,23 +207,23 @@ def reproduce(*, session: Session, check_id: str) -> Reproduction:
         population_size=len(candidates),
         population_digest=digest,
         population_matches=digest == check.population_digest,
+        list_matches=lines == stored,
         sample=redrawn,
     )
 
 
-def _check(session: Session, check_id: str) -> SpotCheck:
-    row = session.get(SpotCheck, check_id)
+def _check(session: Session, check_id: str, *, lock: bool = False) -> SpotCheck:
+    # Changes lock the check row: two inspectors cannot record the same round's finding at once.
+    row = session.get(SpotCheck, check_id, with_for_update=lock)
     if row is None:
         raise NotFoundError("spot check not found")
     return row
 
 
 def _items(session: Session, check_id: str) -> list[SpotCheckItem]:
-    return list(
-        session.scalars(
-            select(SpotCheckItem).where(SpotCheckItem.check_id == check_id).order_by(SpotCheckItem.position)
-        )
-    )
+    # Always what the database holds now (not the session's copies): reproduction compares with it.
+    query = select(SpotCheckItem).where(SpotCheckItem.check_id == check_id).order_by(SpotCheckItem.position)
+    return list(session.scalars(query.execution_options(populate_existing=True)))
 
 
 def _findings(session: Session, check_id: str) -> list[SpotCheckFinding]:
@@ -281,7 +291,7 @@ def record_finding(
     *, session: Session, principal: Principal, at: datetime, check_id: str, data: FindingIn
 ) -> SpotCheckFinding:
     """Record the finding on one item in the current round (or correct an earlier finding)."""
-    check = _check(session, check_id)
+    check = _check(session, check_id, lock=True)
     state = _state(session, check)
     rules.check_finding(outcome=data.outcome, closed=state.closed)
     item = next((i for i in state.items if i.id == data.item_id), None)
@@ -337,7 +347,7 @@ def schedule_reinspection(
 ) -> SpotCheckEvent:
     """Schedule the next inspection round after unsatisfactory findings."""
     text = rules.require_reason(reason)
-    check = _check(session, check_id)
+    check = _check(session, check_id, lock=True)
     state = _state(session, check)
     rules.check_reinspection(
         closed=state.closed, findings_this_round=len(state.this_round), unsatisfactory=state.unsatisfactory()
@@ -359,7 +369,7 @@ def schedule_reinspection(
 def close(*, session: Session, principal: Principal, at: datetime, check_id: str, reason: str) -> SpotCheckEvent:
     """Close the check as satisfactory: every item has a finding and none is unsatisfactory."""
     text = rules.require_reason(reason)
-    check = _check(session, check_id)
+    check = _check(session, check_id, lock=True)
     state = _state(session, check)
     rules.check_close(
         closed=state.closed,
