@@ -486,3 +486,16 @@ def close(username: As, check_id: CheckArg, reason: Reason) -> None:
         lambda s, g, p: flows.close_spot_check(session=s, guard=g, principal=p, check_id=check_id, reason=reason),
     )
     console.print(f"spot check {check.id} closed as satisfactory", highlight=False)
+
+
+@app.command("check")
+def check_entries(username: As) -> None:
+    """Recompute every inspection entry's digest and find it in the ledger; exit 1 if anything changed."""
+    from piguard.oversight.inspections import flows
+
+    problems = _run(username, lambda s, g, p: flows.verify_entries(session=s, guard=g, principal=p))
+    for problem in problems:
+        console.print(f"[red]{escape(problem)}[/]", highlight=False)
+    if problems:
+        raise typer.Exit(1)
+    console.print("every inspection entry matches its digest and its ledger event", highlight=False)

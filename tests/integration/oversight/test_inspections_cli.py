@@ -169,6 +169,7 @@ def test_rectification_follow_up_from_the_command_line(site: dict[str, str], tmp
     assert "0)" in _ok(["overdue", "--as", "sun.li"])  # nothing overdue
     listed = _ok(["items", "--as", "chen.jie"])
     assert item in listed and "verified" in listed
+    assert "matches its digest" in _ok(["check", "--as", "zhou.min"])
 
 
 def test_spot_check_from_the_command_line(site: dict[str, str]) -> None:

@@ -567,3 +567,19 @@ def test_reproduction_ignores_later_reads_and_detects_a_rewritten_list(world: Wo
     world.session.execute(update(SpotCheckItem).where(SpotCheckItem.id == reader.id).values(ref_id="someone-else"))
     again = reproduce()
     assert again.reproduced and not again.list_matches
+
+
+def test_entries_are_checked_against_their_digests_and_ledger_events(world: World) -> None:
+    item_id = _item(world)
+    _submit(world, item_id).unwrap()
+    check = flows.verify_entries(session=world.session, guard=world.guard, principal=world.people["second"])
+    assert check.unwrap() == []
+    # A change behind the application's back (raw SQL, no ORM guard) is found.
+    world.session.execute(
+        update(RectificationEvidence).where(RectificationEvidence.item_id == item_id).values(sha256="00" * 32)
+    )
+    problems = flows.verify_entries(session=world.session, guard=world.guard, principal=world.people["second"])
+    found = problems.unwrap()
+    assert len(found) == 1 and "oversight_rectification_evidence" in found[0] and "digest differs" in found[0]
+    with pytest.raises(AccessDenied):
+        flows.verify_entries(session=world.session, guard=world.guard, principal=world.people["owner"]).unwrap()

@@ -476,6 +476,12 @@ def close_spot_check(
     return _change(session, guard, principal, action="manage_inspection", draft=draft, work=work)
 
 
+def verify_entries(*, session: Session, guard: Guard, principal: Principal) -> Outcome[list[str]]:
+    """Check every inspection entry against its digest and ledger event (inspectors); the problems found."""
+    draft = EventDraft(action="read", resource_type="rectification", query="verify-entries")
+    return _read(session, guard, principal, draft=draft, work=lambda _: service.verify_entries(session=session))
+
+
 # --- the command line ---------------------------------------------------------------------------
 
 

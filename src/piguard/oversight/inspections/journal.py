@@ -8,6 +8,7 @@ signed log can check that the stored entry is the one that was recorded.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -82,3 +83,36 @@ def write(
     session.add(entry)
     session.flush()
     return row
+
+
+def verify(*, session: Session, models: Sequence[type[Any]]) -> list[str]:
+    """Recompute every entry's digest and find it in its ledger event; the problems found (empty: intact)."""
+    from sqlalchemy import func, select
+
+    from piguard.ledger import service as ledger
+
+    rows: list[Any] = []
+    for model in models:
+        rows.extend(session.scalars(select(model).execution_options(populate_existing=True)))
+    if not rows:
+        return []
+    since = min(
+        session.scalar(select(func.min(model.created_at))) or datetime.max.replace(tzinfo=UTC) for model in models
+    )
+    reasons = {
+        event.event_id: event.reason or ""
+        for event in ledger.iter_events(session=session, time_from=since)
+        if event.resource_type in ("recommendation", "rectification", "spot_check")
+    }
+    problems: list[str] = []
+    for row in rows:
+        where = f"{row.__tablename__} {row.id}"
+        digest = digest_of(row)
+        if digest != row.digest:
+            problems.append(f"{where}: content changed after it was recorded (digest differs)")
+        reason = reasons.get(row.ledger_event_id)
+        if reason is None:
+            problems.append(f"{where}: its ledger event {row.ledger_event_id} is missing")
+        elif f"sha256={row.digest}" not in reason:
+            problems.append(f"{where}: the ledger event records a different digest")
+    return problems

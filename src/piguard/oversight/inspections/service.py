@@ -631,3 +631,12 @@ def rectification_summary(*, session: Session, at: datetime, org_id: str | None 
     for item in list_items(session=session, at=at, owner_org_id=org_id):
         counts[item.status] += 1
     return counts
+
+
+def verify_entries(*, session: Session) -> list[str]:
+    """Check every inspection entry against its digest and its ledger event; the problems found."""
+    from piguard.oversight.inspections.journal import verify
+    from piguard.oversight.inspections.models import APPEND_ONLY, SpotCheckItem
+
+    # Spot-check list lines are covered by the check's reproduction (``spotchecks.reproduce``).
+    return verify(session=session, models=[model for model in APPEND_ONLY if model is not SpotCheckItem])
