@@ -434,6 +434,22 @@ def _spot_check(world: World, *, seed: str | None = "2025-06-a", size: int = 3, 
 def test_spot_check_sample_is_seeded_reproducible_and_lists_the_readers(world: World) -> None:
     _read_events(world, world.reports, reader=world.people["owner"])
     _read_events(world, world.reports[:4], reader=world.people["outsider"], outcome="denied")
+    assert world.guard.now is not None
+    colleague = world.people["colleague"]
+    ledger.append(
+        session=world.session,
+        event=AccessEvent(
+            event_id=new_id(),
+            time=world.guard.now - timedelta(minutes=30),
+            user_id=colleague.account_id,
+            role=colleague.role,
+            org_id=colleague.org_id,
+            action="search",
+            resource_type="death_report",
+            result_count=8,
+            result_subject_ids=tuple(f"subj-{n}" for n in range(8)),
+        ),
+    )
     first = _spot_check(world).unwrap()
     second = _spot_check(world).unwrap()
     sampled = [i.ref_id for i in first.items if i.item_type == "death_report"]
@@ -445,6 +461,8 @@ def test_spot_check_sample_is_seeded_reproducible_and_lists_the_readers(world: W
     owner_lines = [r for r in readers if r.ref_id == world.people["owner"].account_id]
     assert len(owner_lines) == 3 and all(r.detail["allowed"] == 1 for r in owner_lines)
     assert all(r.detail["denied"] == 1 for r in readers if r.ref_id == world.people["outsider"].account_id)
+    listed = [r for r in readers if r.ref_id == colleague.account_id]
+    assert len(listed) == 3 and all(r.detail["listed"] == 1 and r.detail["allowed"] == 0 for r in listed)
     other = _spot_check(world, seed="another-seed", size=8).unwrap()
     assert sorted(i.ref_id for i in other.items if i.item_type == "death_report") == sorted(world.reports)
     unseeded = _spot_check(world, seed=None).unwrap()

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from piguard.errors import ConflictError, InputError, NotFoundError
 from piguard.identity.models import Account
 from piguard.identity.schemas import Principal
+from piguard.interchange.events import AccessEvent
 from piguard.ledger import service as ledger
 from piguard.oversight.inspections import rules, sampling
 from piguard.oversight.inspections.journal import write
@@ -87,28 +88,41 @@ def population(*, session: Session, criteria: dict[str, Any]) -> list[str]:
     return sorted(str(value) for value in session.scalars(query))
 
 
-def _readers(session: Session, report_id: str, *, as_of: datetime) -> list[tuple[str, dict[str, Any]]]:
-    """Everyone the ledger shows reading (or trying to read) the record before ``as_of``, by user id."""
-    row = session.execute(select(DeathReport.subject_id, DeathReport.death_time).where(DeathReport.id == report_id))
-    found = row.first()
-    if found is None:
-        return []
-    subject, death_time = found
-    seen: dict[str, dict[str, Any]] = {}
-    # Nobody reads a death report before the death: the time index bounds the scan of the ledger.
-    since = death_time - READ_MARGIN
-    for event in ledger.iter_events(session=session, subject_id=subject, time_from=since, time_to=as_of):
-        if event.action not in READ_ACTIONS:
-            continue
-        entry = seen.setdefault(
+def _readers(
+    session: Session, report_ids: Sequence[str], *, as_of: datetime
+) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """Per sampled record, everyone the ledger shows reading it, trying to, or getting it in search results.
+
+    One pass over the ledger's events from the earliest death among the records to ``as_of``: the
+    time index bounds it, and nobody reads a death report before the death.
+    """
+    rows = session.execute(
+        select(DeathReport.id, DeathReport.subject_id, DeathReport.death_time).where(DeathReport.id.in_(report_ids))
+    ).all()
+    if not rows:
+        return {}
+    report_of = {str(subject): str(report) for report, subject, _ in rows}
+    since = min(death for _, _, death in rows) - READ_MARGIN
+    seen: dict[str, dict[str, dict[str, Any]]] = {report: {} for report in report_of.values()}
+
+    def note(report: str, event: AccessEvent, counter: str) -> None:
+        entry = seen[report].setdefault(
             event.user_id,
-            {"role": event.role, "org_id": event.org_id, "allowed": 0, "denied": 0, "first": None, "last": None},
+            {"role": event.role, "org_id": event.org_id, "allowed": 0, "denied": 0, "listed": 0, "first": None},
         )
-        entry["allowed" if event.outcome == "allowed" else "denied"] += 1
+        entry[counter] += 1
         stamp = event.time.astimezone(UTC).isoformat()
         entry["first"] = entry["first"] or stamp
         entry["last"] = stamp
-    return sorted(seen.items())
+
+    for event in ledger.iter_events(session=session, time_from=since, time_to=as_of):
+        if event.action in READ_ACTIONS and event.subject_id in report_of:
+            note(report_of[event.subject_id], event, "allowed" if event.outcome == "allowed" else "denied")
+        elif event.action == "search" and event.outcome == "allowed":
+            for subject in event.result_subject_ids:
+                if subject in report_of:
+                    note(report_of[subject], event, "listed")
+    return {report: sorted(users.items()) for report, users in seen.items()}
 
 
 def _account_activity(session: Session, account_id: str, criteria: dict[str, Any]) -> dict[str, Any]:
@@ -138,11 +152,11 @@ def _lines(
     """The check list: each sampled record followed by its readers, or each sampled account."""
     as_of = datetime.fromisoformat(criteria["as_of"])
     lines: list[tuple[str, str, str | None, dict[str, Any]]] = []
+    readers = _readers(session, sample, as_of=as_of) if criteria.get("include_readers") else {}
     for ref in sample:
         if criteria["kind"] == "records":
             lines.append(("death_report", ref, None, {}))
-            if criteria.get("include_readers"):
-                lines.extend(("reader", user, ref, detail) for user, detail in _readers(session, ref, as_of=as_of))
+            lines.extend(("reader", user, ref, detail) for user, detail in readers.get(ref, []))
         else:
             lines.append(("account", ref, None, _account_activity(session, ref, criteria)))
     return lines
