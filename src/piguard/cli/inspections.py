@@ -41,6 +41,7 @@ Reason = Annotated[str, typer.Option("--reason", help="Why (at least 10 characte
 ItemArg = Annotated[str, typer.Argument(help="Rectification item id.")]
 CheckArg = Annotated[str, typer.Argument(help="Spot check id.")]
 REFUSED = 4
+SHOWN_DETAIL = ("role", "allowed", "denied", "listed", "reads", "breakglass")
 
 
 @contextmanager
@@ -173,7 +174,7 @@ def _show_check(check: SpotCheckDetail) -> None:
     for column in ("#", "item", "type", "ref", "of record", "detail", "finding", "round"):
         table.add_column(column)
     for item in check.items:
-        detail = ", ".join(f"{k}={v}" for k, v in item.detail.items() if k in ("allowed", "denied", "reads", "role"))
+        detail = ", ".join(f"{k}={v}" for k, v in item.detail.items() if k in SHOWN_DETAIL)
         style = "bold red" if item.outcome == "unsatisfactory" else None
         table.add_row(
             str(item.position),
