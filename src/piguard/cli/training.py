@@ -36,6 +36,7 @@ REFUSED = 4
 def errors() -> Iterator[None]:
     """Expected failures become one line and an exit code, never a traceback."""
     from pydantic import ValidationError
+    from rich.markup import escape
 
     from piguard.errors import AccessDenied, AuthenticationError, ConflictError, InputError, NotFoundError, PiguardError
 
@@ -51,7 +52,8 @@ def errors() -> Iterator[None]:
         raise fail(str(exc) or "not found", code=2) from None
     except (AccessDenied, ConflictError, AuthenticationError) as exc:
         ids = f" [{', '.join(exc.policy_ids)}]" if isinstance(exc, AccessDenied) and exc.policy_ids else ""
-        raise fail(f"refused{ids}: {exc}", code=REFUSED) from None
+        # Escaped: Rich would take "[policy-id]" for a style tag and drop it.
+        raise fail(escape(f"refused{ids}: {exc}"), code=REFUSED) from None
     except PiguardError as exc:
         raise fail(str(exc)) from None
     except SQLAlchemyError as exc:

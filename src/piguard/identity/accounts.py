@@ -289,7 +289,6 @@ def record_training(
         course_code=course_code,
         completed_at=completed_at,
         score=score,
-        pass_mark=pass_mark,
         valid_until=valid_until,
     )
     session.add(row)

@@ -91,6 +91,4 @@ class TrainingCompletion(IdMixin, Base):
     course_code: Mapped[str] = mapped_column(String(64), index=True)
     completed_at: Mapped[datetime] = mapped_column()
     score: Mapped[int] = mapped_column(Integer)
-    # The course's pass mark when it was taken (None: recorded before courses carried one, i.e. 80).
-    pass_mark: Mapped[int | None] = mapped_column(Integer, default=None)
     valid_until: Mapped[datetime] = mapped_column()

@@ -89,5 +89,4 @@ class TrainingInfo(BaseModel):
     course_code: str
     completed_at: datetime
     score: int
-    pass_mark: int | None = None
     valid_until: datetime

@@ -23,7 +23,7 @@ from piguard.errors import ConflictError, InputError, NotFoundError
 from piguard.identity import service as identity
 from piguard.identity import training as gate
 from piguard.identity.models import TrainingCompletion
-from piguard.identity.schemas import AccountInfo, Principal
+from piguard.identity.schemas import AccountInfo, Principal, TrainingInfo
 from piguard.oversight.training.models import TrainingAttestation, TrainingCourse
 from piguard.oversight.training.schemas import (
     AttestationOut,
@@ -152,7 +152,8 @@ def record_completion(*, session: Session, principal: Principal, at: datetime, d
         ref=done.id,
         reason=f"completion recorded: {course.code}, score {data.score}/{course.pass_mark}, account {data.account_id}",
     )
-    return CompletionOut.model_validate(done.model_dump())
+    # Courses are never edited, so the course's pass mark is the one this completion was held to.
+    return CompletionOut.model_validate({**done.model_dump(), "pass_mark": course.pass_mark})
 
 
 def attest(*, session: Session, principal: Principal, at: datetime, version: str | None = None) -> AttestationOut:
@@ -206,6 +207,7 @@ def status(*, session: Session, account_id: str, at: datetime, days: int = REMIN
         .order_by(TrainingAttestation.attested_at.desc(), TrainingAttestation.id.desc())
         .limit(1)
     ).first()
+    marks = {course.code: course.pass_mark for course in list_courses(session=session)}
     completions = session.scalars(
         select(TrainingCompletion)
         .where(TrainingCompletion.account_id == account_id)
@@ -221,7 +223,15 @@ def status(*, session: Session, account_id: str, at: datetime, days: int = REMIN
         attested_version=latest.text_version if latest else None,
         attested_at=latest.attested_at if latest else None,
         attestation_current=latest is not None and latest.text_sha256 == rules_text().sha256,
-        completions=[CompletionOut.model_validate(row) for row in completions],
+        completions=[
+            CompletionOut.model_validate(
+                {
+                    **TrainingInfo.model_validate(row).model_dump(),
+                    "pass_mark": marks.get(row.course_code, BUILTIN.pass_mark),
+                }
+            )
+            for row in completions
+        ],
     )
 
 
