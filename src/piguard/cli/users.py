@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from piguard.cli.common import console, db_session, fail, load_settings
 from piguard.errors import PiguardError
+from piguard.identity import audit
 from piguard.identity import service as identity
+from piguard.identity.schemas import Principal
 from piguard.keys import load_secret
 from piguard.ledger.service import bind_settings
 
@@ -131,5 +133,19 @@ def training(
         account = identity.get_account_by_username(session=session, username=username)
         done = identity.record_training(
             session=session, account_id=account.id, course_code=course, score=score, completed_at=at
+        )
+        # Every change to training records is in the ledger; here the server's operator makes it.
+        operator = Principal(
+            account_id=audit.LOCAL_OPERATOR, username=audit.LOCAL_OPERATOR, role="admin", org_id=account.org_id
+        )
+        audit.record(
+            session,
+            at=datetime.now(UTC),
+            action="create",
+            account=None,
+            actor=operator,
+            reason=f"completion recorded by the operator: {course}, score {score}, account {account.id}",
+            resource_type="training_completion",
+            resource_id=done.id,
         )
     console.print(f"{account.username}: {course} valid until {done.valid_until:%Y-%m-%d}", highlight=False)

@@ -68,7 +68,7 @@ def _ok(args: list[str]) -> str:
 
 
 def test_training_from_the_command_line(data_dir: tuple[Path, dict[str, str]]) -> None:
-    _, orgs = data_dir
+    data, orgs = data_dir
     assert "privacy-basics" in _ok(["training", "courses", "--as", "wang.fang"])
     refused = runner.invoke(
         app,
@@ -113,6 +113,25 @@ def test_training_from_the_command_line(data_dir: tuple[Path, dict[str, str]]) -
         app, ["training", "complete", "wang.fang", "--as", "sun.li", "--course", "nope", "--score", "90"]
     )
     assert bad.exit_code == 2 and "no course" in bad.output
+    engine = make_engine(Settings(data_dir=data))
+    with make_session_factory(engine)() as db:
+        officer = identity.get_account_by_username(session=db, username="sun.li").id
+        doctor = identity.get_account_by_username(session=db, username="wang.fang").id
+        changes = [
+            (e.user_id, e.resource_type, e.outcome)
+            for e in ledger.iter_events(session=db)
+            if (e.resource_type or "").startswith("training_") and e.action == "create"
+        ]
+    engine.dispose()
+    # Every change, refused or made, from this CLI or the operator's `users training`, is in the ledger.
+    assert changes == [
+        (doctor, "training_course", "denied"),
+        (officer, "training_completion", "allowed"),
+        (officer, "training_course", "allowed"),
+        (doctor, "training_attestation", "allowed"),
+        ("local-operator", "training_completion", "allowed"),
+        (officer, "training_completion", "denied"),
+    ]
 
 
 def test_report_from_the_command_line(data_dir: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
