@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, func, literal, select, union
 from sqlalchemy.orm import Session
 
 from piguard.identity.models import TrainingCompletion
@@ -67,6 +68,31 @@ def effective_until(expiries: Mapping[str, datetime | None]) -> datetime | None:
     return min(value for value in values if value is not None)
 
 
+def _gate_statement() -> Any:
+    # Every authentication runs this: one statement (built once) gives each mandatory course with
+    # the account's latest expiry of it (NULL: never passed).
+    mandatory = union(
+        select(TrainingCourse.code.label("code")).where(TrainingCourse.mandatory.is_(True)),
+        select(literal(MANDATORY_COURSE).label("code")),
+    ).subquery()
+    return (
+        select(mandatory.c.code, func.max(TrainingCompletion.valid_until))
+        .select_from(mandatory)
+        .outerjoin(
+            TrainingCompletion,
+            and_(
+                TrainingCompletion.course_code == mandatory.c.code,
+                TrainingCompletion.account_id == bindparam("account_id"),
+            ),
+        )
+        .group_by(mandatory.c.code)
+    )
+
+
+_GATE = _gate_statement()
+
+
 def training_valid_until(*, session: Session, account_id: str) -> datetime | None:
     """When the account's mandatory training lapses (None: some mandatory course never passed)."""
-    return effective_until(mandatory_expiries(session=session, account_ids=[account_id])[account_id])
+    rows = session.execute(_GATE, {"account_id": account_id}).all()
+    return effective_until({code: until for code, until in rows})
