@@ -7,7 +7,7 @@ between the streamed chunks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -43,6 +43,8 @@ class Slots:
     district: np.ndarray  # index into city.districts (the hospital's)
     physicians: list[np.ndarray]  # per (hospital*len(DEPARTMENTS)+dept) pool
     nurses: list[np.ndarray]
+    # Per-slot pool sizes, starts and the flat pool array, by role (see _pool_table).
+    tables: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
 def build_slots(rng: np.random.Generator, w: World) -> Slots:
@@ -69,14 +71,23 @@ def build_slots(rng: np.random.Generator, w: World) -> Slots:
                  physicians=phys, nurses=nurses)
 
 
-def _team(pool_key: np.ndarray, serial: np.ndarray, pools: list[np.ndarray], j: int
+def _pool_table(slots: Slots, key: np.ndarray, which: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # Per slot: the size and first position of its ward pool in one flat array of all pools
+    # (the same every day, so built once per run).
+    if which not in slots.tables:
+        pools = slots.physicians if which == "physician" else slots.nurses
+        sizes = np.array([len(p) for p in pools], np.int64)
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        flat = np.concatenate([*pools, np.array([-1], np.int64)]).astype(np.int64)
+        slots.tables[which] = (sizes[key], starts[key], flat)
+    return slots.tables[which]
+
+
+def _team(table: tuple[np.ndarray, np.ndarray, np.ndarray], serial: np.ndarray, j: int
           ) -> np.ndarray:
     # Member j of each stay's team: a deterministic pick from the stay's ward pool.
-    sizes = np.array([len(p) for p in pools], np.int64)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    flat = np.concatenate([*pools, np.array([-1], np.int64)]).astype(np.int64)
-    size = sizes[pool_key]
-    pick = starts[pool_key] + (serial * 7 + j * 13) % np.maximum(size, 1)
+    size, start, flat = table
+    pick = start + (serial * 7 + j * 13) % np.maximum(size, 1)
     return np.where(size > 0, flat[np.where(size > 0, pick, len(flat) - 1)], -1)
 
 
@@ -100,8 +111,8 @@ def inpatients(
     admitted = (stay * slots.los - slots.phase) * DAY
     discharged = admitted + slots.los * DAY
     key = slots.hospital * len(DEPARTMENTS) + slots.dept
-    team = np.stack([_team(key, serial, pools, j) for pools in
-                     (slots.physicians, slots.nurses) for j in range(TEAM)], axis=1)
+    team = np.stack([_team(_pool_table(slots, key, which), serial, j) for which in
+                     ("physician", "nurse") for j in range(TEAM)], axis=1)
     # Who reads today: Poisson reads per bed, each by a random team member who is on shift.
     counts = rng.poisson(w.scale.events_per_bed_day, n)
     rows = np.repeat(np.arange(n), counts)
