@@ -25,18 +25,27 @@ RC: dict[str, Any] = {
     "svg.hashsalt": "piguard-report",
     "svg.fonttype": "path",  # glyphs as paths: the SVG does not depend on the viewer's fonts
     "pdf.fonttype": 42,
-    "font.family": ["DejaVu Sans", "Noto Sans CJK SC", "WenQuanYi Zen Hei"],
     "font.size": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
 ACCESS, DENIED, OTHER = "#2b6cb0", "#c53030", "#718096"
+# CJK fallbacks are used when installed; naming a missing one makes matplotlib log every glyph.
+FONTS = ("DejaVu Sans", "Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Zen Hei", "Source Han Sans SC")
+
+
+def _families() -> list[str]:
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return [name for name in FONTS if name in installed] or ["DejaVu Sans"]
 
 
 @contextmanager
 def style() -> Iterator[None]:
     """Fixed matplotlib settings; glyphs a font lacks (e.g. CJK without a CJK font) are drawn as boxes."""
-    with matplotlib.rc_context(RC), warnings.catch_warnings():  # type: ignore[arg-type]
+    settings: Any = {**RC, "font.family": _families()}  # matplotlib types keys as a Literal union
+    with matplotlib.rc_context(settings), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
         warnings.filterwarnings("ignore", message=r"findfont")
         yield
