@@ -12,6 +12,12 @@ the peak resident memory and the load average of the machine before and after.
   with the pipeline full (at most two days are in flight behind the mark, a constant lag),
   without the one-off tail; use it to extrapolate short runs (the per-day cost is flat).
 
+- ``stage_cpu_s_per_day``: thread CPU time per simulated day of each pipeline stage (main
+  thread generating, worker rendering Arrow batches, worker encoding the file), which the
+  load of a shared machine disturbs far less than wall time; ``two_idle_cores_bound_events_per_s``
+  is the rate those stage costs allow on two otherwise idle cores, events per day divided
+  by max(slowest stage, total / 2). It is an estimate, not a measurement.
+
 A full year is days=365; a shorter run is extrapolated from the steady rate.
 """
 
@@ -26,6 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from piguard.simulate import engine
 from piguard.simulate.engine import simulate
 
 
@@ -69,6 +76,8 @@ def main() -> None:
         steady["steady_events_per_s_wall"] = round(steady_events / (marks["wallN"] - marks["wall2"]))
         steady["steady_events_per_s_cpu"] = round(steady_events / (marks["cpuN"] - marks["cpu2"]))
         steady["tail_wall_s"] = round(wall - (marks["wallN"] - wall0), 1)
+    stages = {k: round(v / args.days, 3) for k, v in engine.STAGE_CPU.items()}
+    bound = max(max(stages.values()), sum(stages.values()) / 2)
     summary = {
         "scale": args.scale, "days": args.days, "format": args.format, "events": events,
         "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
@@ -76,6 +85,8 @@ def main() -> None:
         "streaming_events_per_s_wall": round(stream_events / stream_wall),
         "streaming_events_per_s_cpu": round(stream_events / stream_cpu),
         **steady,
+        "stage_cpu_s_per_day": stages,
+        "two_idle_cores_bound_events_per_s": round(events / args.days / bound),
         "events_per_day": round(per_day),
         "extrapolated_year_events": round(per_day * 365),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -51,6 +52,10 @@ from piguard.simulate.world import World, build_world, seconds
 
 FORMATS = ("jsonl", "parquet")
 GENERATOR_VERSION = "1"
+# CPU seconds of each pipeline stage in the last run of this process (for the benchmark):
+# "generate" is the main thread's day loop, "render" and "encode" the two worker threads.
+STAGE_CPU: dict[str, float] = {}
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -138,6 +143,8 @@ def _run(
     with BatchWriter(tmp / f"events.{fmt}", _schema(text)) as events, ctx, \
             _Background(events) as writer:
         ctx.deaths(d)
+        STAGE_CPU.clear()
+        loop_cpu = time.thread_time()
         for day in range(days):
             rng = np.random.default_rng(np.random.SeedSequence([seed, 20, day]))
             begin, length = w.on_shift(day)
@@ -177,6 +184,7 @@ def _run(
             _emit(w, today, writer, stats, malicious, extras, text)
             if progress is not None:
                 progress(day + 1, stats.events)
+        STAGE_CPU["generate"] = time.thread_time() - loop_cpu
     return _finish(tmp, city, w, outcome, stats, malicious, ctx.counts, seed=seed,
                    scenarios=scenarios, fmt=fmt)
 
@@ -230,9 +238,10 @@ class _Background:
         """Queue rendering and writing a batch after the previous ones (errors surface here)."""
         while len(self.in_flight) >= 2:
             self.in_flight.popleft().result()
-        rendered = self.renderer.submit(render)
+        rendered = self.renderer.submit(_timed, "render", render)
         # The encoder is one thread taking tasks in submission order, so batches stay in order.
-        self.in_flight.append(self.encoder.submit(lambda: self.writer.write(rendered.result())))
+        self.in_flight.append(self.encoder.submit(
+            _timed, "encode", lambda: self.writer.write(rendered.result())))
 
     def __exit__(self, *exc: object) -> None:
         try:
@@ -243,6 +252,15 @@ class _Background:
                 future.cancel()
             self.renderer.shutdown(wait=True)
             self.encoder.shutdown(wait=True)
+
+
+def _timed(stage: str, work: Callable[[], _T]) -> _T:
+    # Run ``work`` and add its thread CPU time to STAGE_CPU[stage] (one thread per stage).
+    start = time.thread_time()
+    try:
+        return work()
+    finally:
+        STAGE_CPU[stage] = STAGE_CPU.get(stage, 0.0) + time.thread_time() - start
 
 
 def _schema(text: bool) -> pa.Schema:
