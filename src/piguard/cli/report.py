@@ -25,9 +25,7 @@ def report(
     org: Annotated[str | None, typer.Option("--org", help="Organisation id.")] = None,
     city: Annotated[bool, typer.Option("--city", help="The whole city (health commission).")] = False,
     fmt: Annotated[str, typer.Option("--format", help="html or pdf")] = "html",
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Default privacy-report-ORG-MONTH.FMT")
-    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Default privacy-report-ORG-MONTH.FMT")] = None,
     alerts: Annotated[
         Path | None,
         typer.Option("--alerts", exists=True, dir_okay=False, help="Alerts from 'piguard detect --format json'."),
