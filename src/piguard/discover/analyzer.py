@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
 from piguard.discover.findings import Finding
@@ -22,6 +22,13 @@ _FULLWIDTH.update({0xFF20: ord("@"), 0xFF0E: ord("."), 0xFF0D: ord("-"), 0xFF0B:
 _HAS_FULLWIDTH = re.compile("[\uff0b\uff0d\uff0e\uff10-\uff19\uff20-\uff3a\uff41-\uff5a]").search
 _REGION_FINDITER = REGION.finditer
 _NOISE_FULLMATCH = NOISE.fullmatch
+
+
+def _fold(text: str) -> str:
+    """Full-width digits and letters as ASCII, one code point for one (offsets keep)."""
+    if text and _HAS_FULLWIDTH(text) is not None:  # translate is slow on CJK text: only when needed
+        return text.translate(_FULLWIDTH)
+    return text
 
 
 class Analyzer:
@@ -76,12 +83,25 @@ class Analyzer:
         """The entities this analyzer looks for, in canonical order."""
         return self._entities
 
+    def analyze_many(self, texts: Sequence[str]) -> list[list[Finding]]:
+        """``analyze`` for each text; several texts at once let the PERSON tagger batch them."""
+        folded = [_fold(t) for t in texts]
+        prepared = [r for r in self._text_recs if type(r).prepare is not Recognizer.prepare]
+        try:
+            for rec in prepared:
+                rec.prepare([t for t in folded if t and rec.prefilter(t)])
+            return [self._analyze_folded(t) for t in folded]
+        finally:
+            for rec in prepared:
+                rec.prepare([])
+
     def analyze(self, text: str) -> list[Finding]:
         """Non-overlapping findings in ``text`` at or above the minimum score, sorted by start."""
+        return self._analyze_folded(_fold(text))
+
+    def _analyze_folded(self, text: str) -> list[Finding]:
         if not text:
             return []
-        if _HAS_FULLWIDTH(text) is not None:  # translate is slow on CJK text: only when needed
-            text = text.translate(_FULLWIDTH)
         candidates: list[Finding] = []
         wanted = self._wanted
         if self._region_pairs:

@@ -32,6 +32,8 @@ from piguard.discover.sources import (
 from piguard.errors import DiscoveryError, InputError
 
 SkipHook = Callable[[Skipped], None]
+#: Lines of a text file analysed together.
+LINE_BATCH = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +93,27 @@ def analyze_lines(
     analyzer: Analyzer,
     keep_values: bool = False,
 ) -> Iterator[TextFinding]:
-    """Findings of ``(line number, text)`` pairs; offsets are code points within each line."""
+    """Findings of ``(line number, text)`` pairs; offsets are code points within each line.
+
+    Lines are analysed in batches of ``LINE_BATCH`` (the PERSON tagger runs them together).
+    """
+    batch: list[tuple[int, str]] = []
     for number, line in lines:
-        if not line:
-            continue
-        for f in analyzer.analyze(line):
+        if line:
+            batch.append((number, line))
+        if len(batch) >= LINE_BATCH:
+            yield from _batch_findings(batch, source=source, analyzer=analyzer, keep_values=keep_values)
+            batch = []
+    if batch:
+        yield from _batch_findings(batch, source=source, analyzer=analyzer, keep_values=keep_values)
+
+
+def _batch_findings(
+    batch: list[tuple[int, str]], *, source: str, analyzer: Analyzer, keep_values: bool
+) -> Iterator[TextFinding]:
+    results = analyzer.analyze_many([line for _, line in batch])
+    for (number, line), found in zip(batch, results, strict=True):
+        for f in found:
             yield TextFinding(
                 source=source,
                 line=number,

@@ -155,6 +155,11 @@ class Recognizer(ABC):
         del text
         return True
 
+    def prepare(self, texts: Sequence[str]) -> None:
+        """Batch hook: ``texts`` are about to be analysed one by one (a model may tag them
+        together); ``prepare([])`` forgets them. Results never depend on it."""
+        del texts
+
 
 @dataclass(frozen=True)
 class PatternSpec:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from piguard.discover.findings import Finding
 from piguard.discover.recognizers.base import Recognizer
@@ -29,6 +29,10 @@ class _PersonOutsideAddress(Recognizer):
     def prefilter(self, text: str) -> bool:
         """Needs CJK text."""
         return self._person.prefilter(text)
+
+    def prepare(self, texts: Sequence[str]) -> None:
+        """Batch-tag the texts about to be analysed."""
+        self._person.prepare(texts)
 
     def validate_value(self, value: str) -> list[tuple[str, float]]:
         """PERSON when the whole value is a Chinese name."""

@@ -37,10 +37,30 @@ def test_cue_word_in_explanation(nlp: Analyzer) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["他们明白这个道理后，文明程度提高。", "阿根廷队赢得了比赛。", "张老师布置了作业。"],
+    ["他们明白这个道理后，文明程度提高。", "阿根廷队赢得了比赛。", "会议隆重召开，表示热烈的祝贺。"],
 )
-def test_common_words_places_and_bare_titles_are_not_names(nlp: Analyzer, text: str) -> None:
+def test_common_words_and_places_are_not_names(nlp: Analyzer, text: str) -> None:
     assert [e for e, _ in found(nlp, text) if e == "PERSON"] == []
+
+
+def test_bare_surname_before_a_title_is_a_weak_person_reference(nlp: Analyzer) -> None:
+    # 张老师 refers to one person; the surname is reported (MSRA's convention), weakly.
+    result = [f for f in nlp.analyze("张老师布置了作业。") if f.entity == "PERSON"]
+    assert [(f.start, f.end) for f in result] == [(0, 1)]
+    assert result[0].score == 0.6
+    assert "surname + title 老师" in result[0].explanation
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("应克林顿总统邀请，江泽民主席访问美国。", ["克林顿", "江泽民"]),
+        ("出席会议的有张万年、钱其琛、王兆国。", ["张万年", "钱其琛", "王兆国"]),
+        ("名单：丁关根田纪云李岚清", ["丁关根", "田纪云", "李岚清"]),
+    ],
+)
+def test_tagger_spans_are_cleaned_and_split(nlp: Analyzer, text: str, names: list[str]) -> None:
+    assert [v for e, v in found(nlp, text) if e == "PERSON"] == names
 
 
 def test_chinese_address_with_gazetteer_and_grammar(nlp: Analyzer) -> None:

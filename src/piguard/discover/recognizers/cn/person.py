@@ -1,16 +1,29 @@
-"""Chinese personal names: jieba POS as one signal, surname dictionary, and context cues."""
+"""Chinese personal names: jieba's LAC tagger, jieba POS, the surname dictionary and context cues.
+
+The main signal is the ``PER`` / ``nr`` tags of jieba's LAC model (``cn/lac.py``, weights shipped
+in the jieba package). Its spans are cleaned by rules: punctuation, a leading preposition
+(应克林顿) and a trailing title (江主席, 张老师) are cut off, so a title after a bare surname
+leaves the surname (the MSRA annotation convention); a run of five or more characters that
+is really several names printed without separators (name lists) is split at surnames;
+place names and the common words jieba's dictionary mislabels are dropped. The older
+jieba-POS + surname rules (``_rule_candidates``) still report names next to a cue word
+(患者, 家属...) or a title that the tagger missed.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
+from itertools import pairwise
 from typing import Any
 
 from piguard.discover.findings import Finding
 from piguard.discover.recognizers.base import Recognizer, find_context
 from piguard.discover.recognizers.cn.address import gazetteer
+from piguard.discover.recognizers.cn.lac import lac_tagger
 from piguard.discover.recognizers.cn.places import FOREIGN_PLACES
 from piguard.discover.recognizers.cn.surnames import (
     COMPOUND_SURNAMES,
@@ -100,29 +113,174 @@ def _given_ok(word: str, flag: str) -> bool:
     )
 
 
+# Titles after a name (cut off a LAC span; a bare surname before one is a reference to a person).
+_TITLES = tuple(sorted({
+    *TITLES_AFTER, "主席", "副主席", "总统", "副总统", "总理", "副总理", "首相", "总书记", "书记",
+    "委员长", "部长", "副部长", "外长", "大使", "市长", "省长", "州长", "局长", "主任", "院长",
+    "校长", "经理", "董事长", "教授", "博士", "将军", "阁下", "夫人", "议长", "国王", "律师", "法官",
+    "警官", "队长", "村长", "厂长", "处长", "科长", "县长",
+}, key=len, reverse=True))
+_ANY_CUE = frozenset(CUES_BEFORE) | frozenset(TITLES_AFTER)
+_NAME_CHAR = re.compile(r"[\u4e00-\u9fff·•]")
+_LAC_NAME_TAGS = {"PER": "PER", "nr": "nr"}
+
+
+def _tagged_spans(tags: list[str]) -> list[tuple[int, int, str]]:
+    """(start, end, tag) of the ``PER``/``nr`` spans in LAC's B/I tags."""
+    out: list[tuple[int, int, str]] = []
+    start, kind = -1, ""
+    for i, tag in enumerate([*tags, "O"]):
+        head, _, position = tag.rpartition("-")
+        if position == "I" and start >= 0 and head == kind:
+            continue
+        if start >= 0:
+            out.append((start, i, kind))
+            start, kind = -1, ""
+        if position == "B" and head in _LAC_NAME_TAGS:
+            start, kind = i, head
+    return out
+
+
+def _clean_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Cut punctuation, a glued preposition (应克林顿) and a trailing title (江主席) off a span."""
+    while end > start and not _NAME_CHAR.match(text[end - 1]):
+        end -= 1
+    while start < end and not _NAME_CHAR.match(text[start]):
+        start += 1
+    for title in _TITLES:
+        if text[start:end].endswith(title) and end - start > len(title):
+            end -= len(title)
+            break
+    rest = text[start + 1 : end]
+    if (
+        end - start >= 3
+        and text[start] in _LEADING | {"应"}
+        and (_surname_len(rest) or set(rest) <= TRANSLITERATION_CHARS)
+    ):
+        start += 1
+    return start, end
+
+
+def _title_after(text: str, start: int, end: int) -> str | None:
+    for title in _TITLES:
+        if text.startswith(title, end):
+            return title
+    return None
+
+
+def _split_name_list(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Several Chinese names printed without separators (丁关根田纪云) split at surnames.
+
+    Only for runs longer than a name (5+ characters, or 4 made of two top surnames each with
+    one given character) without an interpunct; each piece is a surname plus one or two
+    characters, three-character pieces preferred. Anything that does not split cleanly stays whole.
+    """
+    name = text[start:end]
+    n = len(name)
+    if "·" in name or "•" in name or n < 4:
+        return [(start, end)]
+    if n == 4:
+        if name[0] in _TOP_SURNAMES and name[2] in _TOP_SURNAMES and name[:2] not in COMPOUND_SURNAMES:
+            return [(start, start + 2), (start + 2, end)]
+        return [(start, end)]
+    # best[i]: (cost, cut points) for name[:i]; a piece costs 1, a two-character piece 1.5.
+    best: list[tuple[float, list[int]] | None] = [None] * (n + 1)
+    best[0] = (0.0, [])
+    for i in range(n):
+        current = best[i]
+        if current is None:
+            continue
+        surname = _surname_len(name[i:])
+        if not surname:
+            continue
+        for given in (1, 2):
+            j = i + surname + given
+            if j > n:
+                continue
+            cost = current[0] + (1.5 if surname + given == 2 else 1.0)
+            previous = best[j]
+            if previous is None or cost < previous[0]:
+                best[j] = (cost, [*current[1], j])
+    final = best[n]
+    if final is None:
+        return [(start, end)]
+    cuts = [0, *final[1]]
+    return [(start + a, start + b) for a, b in pairwise(cuts)]
+
+
 class ChinesePersonRecognizer(Recognizer):
     """PERSON in Chinese text.
 
-    Signals: jieba tags a token ``nr*`` (person name); the token starts with a surname of
-    the dictionary (single or compound); a surname token followed by a one- or two-character
-    given name; cue words before (姓名, 患者, 家属, 联系人...) or titles after (先生/女士...).
+    Signals: jieba's LAC tagger marks the span ``PER`` (or ``nr``); it starts with a surname of
+    the dictionary (single or compound); cue words before (姓名, 患者, 家属, 联系人...) or
+    titles after (先生/女士...). The jieba-POS rules add cue-word names LAC missed.
     """
 
     name = "cn_person"
     entities = ("PERSON",)
 
+    def __init__(self) -> None:
+        self._tagged: dict[str, list[str]] = {}
+
     def prefilter(self, text: str) -> bool:
         """Needs at least one CJK character."""
         return _CJK.search(text) is not None
 
+    def prepare(self, texts: Sequence[str]) -> None:
+        """Tag ``texts`` in one batch (the tagger is several times faster so); [] forgets them."""
+        texts = list(dict.fromkeys(texts))
+        self._tagged = dict(zip(texts, lac_tagger().tag_many(texts), strict=True)) if texts else {}
+
     def analyze(self, text: str, entities: frozenset[str]) -> list[Finding]:
-        """Chinese name candidates scored by the signals that agree."""
+        """Names tagged by LAC, then cue-word names of the jieba rules that LAC missed."""
         if "PERSON" not in entities:
             return []
-        return self.analyze_tokens(text, tokenize(text))
+        out = self.lac_findings(text)
+        if any(cue in text for cue in _ANY_CUE):
+            taken = [(f.start, f.end) for f in out]
+            for f in self.analyze_tokens(text, tokenize(text)):
+                if "context" in f.explanation and not any(s < f.end and f.start < e for s, e in taken):
+                    out.append(f)
+            out.sort(key=lambda f: f.start)
+        return out
+
+    def lac_findings(self, text: str) -> list[Finding]:
+        """PERSON spans of jieba's LAC tagger, cleaned (see the module docstring)."""
+        tags = self._tagged.get(text) or lac_tagger().tag(text)
+        out: list[Finding] = []
+        for start, end, kind in _tagged_spans(tags):
+            start, end = _clean_span(text, start, end)
+            title = _title_after(text, start, end)
+            if end - start == 1:
+                if text[start] in SINGLE_SURNAMES and title:
+                    out.append(Finding("PERSON", start, end, 0.6, f"jieba LAC {kind}; surname + title {title}",
+                                       self.name))
+                continue
+            pieces = _split_name_list(text, start, end)
+            for piece_start, piece_end in pieces:
+                name = text[piece_start:piece_end]
+                if len(name) < 2 or name in FOREIGN_PLACES or name in gazetteer() or name in _common_words():
+                    continue
+                score = 0.85 if kind == "PER" else 0.7
+                signals = [f"jieba LAC {kind}"]
+                if len(pieces) > 1:
+                    score = min(score, 0.75)
+                    signals.append("split name list")
+                if _surname_len(name):
+                    score += 0.05
+                    signals.append("surname dictionary")
+                cue = find_context(text, piece_start, piece_end, CUES_BEFORE, before=6, after=0) or (
+                    _title_after(text, piece_start, piece_end)
+                )
+                if cue:
+                    score += 0.07
+                    signals.append(f"context {cue}")
+                out.append(Finding("PERSON", piece_start, piece_end, round(min(score, 0.97), 3),
+                                   "; ".join(signals), self.name))
+        return out
 
     def analyze_tokens(self, text: str, tokens: list[Token]) -> list[Finding]:
-        """Same as ``analyze`` for already-tokenized text."""
+        """The jieba-POS + surname-dictionary rules on already-tokenized text."""
         out: list[Finding] = []
         i = 0
         while i < len(tokens):
