@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -43,6 +44,10 @@ def db_session(settings: Settings) -> Iterator[Session]:
 
 
 def fail(message: str, *, code: int = 1) -> typer.Exit:
-    """Print an error (never a traceback) and return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    """Print an error (never a traceback) and return the Exit to raise.
+
+    The message is printed as plain text (a file name with ``[brackets]`` is not Rich markup)
+    and never wrapped or cropped at the terminal width, so long paths stay whole and copyable.
+    """
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)

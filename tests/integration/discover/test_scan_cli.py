@@ -288,3 +288,20 @@ def test_redact_refuses_format_change(runner: CliRunner, inputs: Path, tmp_path:
     result = runner.invoke(app, ["redact", str(inputs / "sub" / "deaths.csv"), str(tmp_path / "x.parquet")])
     assert result.exit_code == 2
     assert "output must have the input's format (csv)" in result.stderr
+
+
+def test_config_errors_name_file_line_and_reason_without_wrapping(runner: CliRunner, tmp_path: Path) -> None:
+    deep = tmp_path / "[bracketed]" / ("x" * 90) / ("y" * 90)
+    deep.mkdir(parents=True)
+    rules = deep / "rules.yaml"
+    rules.write_text("recognizers: [\n", encoding="utf-8")
+    note = tmp_path / "note.txt"
+    note.write_text("无\n", encoding="utf-8")
+    result = runner.invoke(app, ["scan", str(note), "--custom-rules", str(rules)])
+    assert result.exit_code == 2
+    # One line, the whole path (not cropped or wrapped at the terminal width, brackets kept).
+    assert f"error: {rules}:2: not valid YAML (" in result.output.replace("\n", " ")
+    assert str(rules) in result.output.splitlines()[0]
+    missing = runner.invoke(app, ["scan", str(note), "--custom-rules", str(deep / "none.yaml")])
+    assert missing.exit_code == 2
+    assert "none.yaml: cannot read custom rules (no such file or directory)" in missing.output

@@ -39,14 +39,19 @@ def load_custom_rules(path: Path) -> list[PatternRecognizer]:
     """Read and validate a custom-rules YAML file; errors name the file and the field."""
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read custom rules ({type(exc).__name__})", where=str(path)) from None
+    except UnicodeDecodeError as exc:
+        reason = f"custom rules are not UTF-8 text ({exc.reason} at byte {exc.start})"
+        raise InputError(reason, where=str(path)) from None
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise InputError(f"cannot read custom rules ({reason})", where=str(path)) from None
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise InputError("not valid YAML", where=where) from None
+        problem = getattr(exc, "problem", None)
+        raise InputError(f"not valid YAML ({problem})" if problem else "not valid YAML", where=where) from None
     return parse_custom_rules(doc, source=str(path))
 
 
