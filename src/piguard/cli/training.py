@@ -120,13 +120,23 @@ def add_course(
     validity_days: Annotated[int, typer.Option("--validity-days", help="How long a completion stays valid.")],
     mandatory: Annotated[bool, typer.Option("--mandatory/--optional", help="Required by the training gate.")] = False,
     pass_mark: Annotated[int, typer.Option("--pass-mark")] = 80,
+    attestation: Annotated[
+        bool, typer.Option("--requires-attestation", help="The gate also requires attesting the rules text.")
+    ] = False,
 ) -> None:
     """Add a course to the catalogue (privacy officers and administrators)."""
     from piguard.oversight.training import flows
     from piguard.oversight.training.schemas import CourseIn
 
     with errors():
-        data = CourseIn(code=code, title=title, mandatory=mandatory, validity_days=validity_days, pass_mark=pass_mark)
+        data = CourseIn(
+            code=code,
+            title=title,
+            mandatory=mandatory,
+            validity_days=validity_days,
+            pass_mark=pass_mark,
+            requires_attestation=attestation,
+        )
     course = run_as(as_, lambda s, g, p: flows.add_course(session=s, guard=g, principal=p, data=data))
     kind = "mandatory" if course.mandatory else "optional"
     console.print(f"added course {course.code} ({kind}, valid {course.validity_days} days)", highlight=False)

@@ -3,22 +3,39 @@
 The mandatory courses are ``privacy-basics`` (always) and every catalogue course marked
 mandatory (``oversight/training``). An account's training is valid until the earliest of the
 latest ``valid_until`` of each mandatory course; a mandatory course never passed means no valid
-training at all. The policy's ``training-gate`` forbids every access once that time has passed.
+training at all. When a mandatory course requires it, an attestation of the current rules text
+is required too (it does not expire; a new text needs a new attestation). The policy's
+``training-gate`` forbids every access once that time has passed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, literal, select, union
+from sqlalchemy import and_, bindparam, exists, func, literal, select, union, union_all
 from sqlalchemy.orm import Session
 
 from piguard.identity.models import TrainingCompletion
-from piguard.oversight.training.models import TrainingCourse
+from piguard.oversight.training.models import TrainingAttestation, TrainingCourse
+from piguard.oversight.training.rules import rules_text
 
 MANDATORY_COURSE = "privacy-basics"
+#: The pseudo-course standing for "has attested the current rules text" in expiry maps.
+ATTESTATION = "rules-attestation"
+#: An attestation does not lapse by time: it counts as valid until this far date.
+NEVER = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def _required(as_of: datetime | None) -> Any:
+    """Whether some mandatory course (existing at ``as_of``) requires the rules attestation (SQL)."""
+    query = select(TrainingCourse.id).where(
+        TrainingCourse.mandatory.is_(True), TrainingCourse.requires_attestation.is_(True)
+    )
+    if as_of is not None:
+        query = query.where(TrainingCourse.created_at <= as_of)
+    return exists(query)
 
 
 def mandatory_courses(*, session: Session, as_of: datetime | None = None) -> list[str]:
@@ -39,10 +56,13 @@ def mandatory_expiries(
 ) -> dict[str, dict[str, datetime | None]]:
     """Per account, the latest ``valid_until`` of each mandatory course (None: never passed).
 
-    With ``as_of``, only courses and completions recorded by then count (a past month's report).
+    When the rules attestation is required, the map also has ``ATTESTATION``: ``NEVER`` if the
+    account attested the current text, else None. With ``as_of``, only courses, completions and
+    attestations recorded by then count (a past month's report).
     """
     codes = sorted(courses) if courses is not None else mandatory_courses(session=session, as_of=as_of)
     out: dict[str, dict[str, datetime | None]] = {account: dict.fromkeys(codes) for account in account_ids}
+    required = bool(session.scalar(select(_required(as_of))))
     ids = sorted(out)
     for start in range(0, len(ids), 500):  # bounded IN lists
         chunk = ids[start : start + 500]
@@ -57,6 +77,15 @@ def mandatory_expiries(
             query = query.where(TrainingCompletion.completed_at <= as_of)
         for account_id, code, until in session.execute(query):
             out[account_id][code] = until
+        if required:
+            attested = select(TrainingAttestation.account_id).where(
+                TrainingAttestation.account_id.in_(chunk), TrainingAttestation.text_sha256 == rules_text().sha256
+            )
+            if as_of is not None:
+                attested = attested.where(TrainingAttestation.attested_at <= as_of)
+            done = set(session.scalars(attested))
+            for account_id in chunk:
+                out[account_id][ATTESTATION] = NEVER if account_id in done else None
     return out
 
 
@@ -70,13 +99,14 @@ def effective_until(expiries: Mapping[str, datetime | None]) -> datetime | None:
 
 def _gate_statement() -> Any:
     # Every authentication runs this: one statement (built once) gives each mandatory course with
-    # the account's latest expiry of it (NULL: never passed).
+    # the account's latest expiry of it (NULL: never passed), and, when a mandatory course requires
+    # it, the time of the account's attestation of the current rules text (NULL: none).
     mandatory = union(
         select(TrainingCourse.code.label("code")).where(TrainingCourse.mandatory.is_(True)),
         select(literal(MANDATORY_COURSE).label("code")),
     ).subquery()
-    return (
-        select(mandatory.c.code, func.max(TrainingCompletion.valid_until))
+    courses = (
+        select(mandatory.c.code, func.max(TrainingCompletion.valid_until).label("until"))
         .select_from(mandatory)
         .outerjoin(
             TrainingCompletion,
@@ -87,6 +117,16 @@ def _gate_statement() -> Any:
         )
         .group_by(mandatory.c.code)
     )
+    attested = (
+        select(func.max(TrainingAttestation.attested_at))
+        .where(
+            TrainingAttestation.account_id == bindparam("account_id"),
+            TrainingAttestation.text_sha256 == bindparam("rules_sha256"),
+        )
+        .scalar_subquery()
+    )
+    attestation = select(literal(ATTESTATION).label("code"), attested.label("until")).where(_required(None))
+    return union_all(courses, attestation)
 
 
 _GATE = _gate_statement()
@@ -94,5 +134,6 @@ _GATE = _gate_statement()
 
 def training_valid_until(*, session: Session, account_id: str) -> datetime | None:
     """When the account's mandatory training lapses (None: some mandatory course never passed)."""
-    rows = session.execute(_GATE, {"account_id": account_id}).all()
-    return effective_until({code: until for code, until in rows})
+    rows = session.execute(_GATE, {"account_id": account_id, "rules_sha256": rules_text().sha256}).all()
+    expiries = {code: (NEVER if code == ATTESTATION and until is not None else until) for code, until in rows}
+    return effective_until(expiries)

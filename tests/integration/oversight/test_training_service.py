@@ -264,6 +264,34 @@ def test_reminders_list_the_organisation_s_expiring_training(session: Session, t
     assert (cover.trained, cover.staff) == (3, 3)
 
 
+def test_a_course_can_require_the_rules_attestation(session: Session, town: Town) -> None:
+    officer = town.who(session, "officer")
+    course = CourseIn(
+        code="deceased-data", title="Handling the deceased's data", mandatory=True, validity_days=180,
+        requires_attestation=True,
+    )  # fmt: skip
+    flows.add_course(session=session, guard=town.guard, principal=officer, data=course).unwrap()
+    flows.record_completion(
+        session=session,
+        guard=town.guard,
+        principal=officer,
+        data=CompletionIn(account_id=town.ids["doctor"], course_code="deceased-data", score=90, completed_at=NOW),
+    ).unwrap()
+    # Course passed, rules not attested: the gate stays closed, and status and reminders say why.
+    assert not _read(session, town)
+    own = flows.status(session=session, guard=town.guard, principal=town.who(session, "doctor")).unwrap()
+    assert {c.course_code: c.state for c in own.courses}["rules-attestation"] == "missing" and not own.training_ok
+    reminders = flows.reminders(session=session, guard=town.guard, principal=officer, org_id=town.orgs["hosp"])
+    assert ("wang.fang", "rules-attestation") in {(r.username, r.course_code) for r in reminders.unwrap()}
+    flows.attest(session=session, guard=town.guard, principal=town.who(session, "doctor")).unwrap()
+    assert _read(session, town)
+    own = flows.status(session=session, guard=town.guard, principal=town.who(session, "doctor")).unwrap()
+    assert own.training_ok and own.valid_until == NOW + timedelta(days=180)
+    # The batch path (reports, reminders) agrees with the gate's single statement.
+    cover = service.coverage(session=session, at=NOW, org_ids=[town.orgs["hosp"]])
+    assert (cover.trained, cover.staff) == (1, 3)
+
+
 def test_catalogue_rows_are_append_only(session: Session, town: Town) -> None:
     officer = town.who(session, "officer")
     flows.add_course(session=session, guard=town.guard, principal=officer, data=_course()).unwrap()

@@ -27,6 +27,8 @@ class TrainingCourse(IdMixin, Base):
     mandatory: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     validity_days: Mapped[int] = mapped_column(Integer)
     pass_mark: Mapped[int] = mapped_column(Integer, default=80)
+    # A mandatory course that requires it makes the gate also require an attestation of the current rules text.
+    requires_attestation: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str] = mapped_column(String(26))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ledger_event_id: Mapped[str] = mapped_column(String(26), unique=True)

@@ -20,6 +20,7 @@ class CourseIn(BaseModel):
     mandatory: bool = False
     validity_days: int = Field(ge=1, le=3660)
     pass_mark: int = Field(default=80, ge=0, le=100)
+    requires_attestation: bool = False
 
 
 class CourseOut(BaseModel):
@@ -32,6 +33,7 @@ class CourseOut(BaseModel):
     mandatory: bool
     validity_days: int
     pass_mark: int
+    requires_attestation: bool = False
     created_at: datetime | None = None
 
 

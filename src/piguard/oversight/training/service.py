@@ -8,12 +8,9 @@ training gate the policy applies reads the same records.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
-from importlib import resources
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +22,8 @@ from piguard.identity import training as gate
 from piguard.identity.models import TrainingCompletion
 from piguard.identity.schemas import AccountInfo, Principal, TrainingInfo
 from piguard.oversight.training.models import TrainingAttestation, TrainingCourse
+from piguard.oversight.training.rules import RULES_VERSION as RULES_VERSION  # re-exported
+from piguard.oversight.training.rules import rules_text as rules_text  # re-exported
 from piguard.oversight.training.schemas import (
     AttestationOut,
     CompletionIn,
@@ -34,13 +33,11 @@ from piguard.oversight.training.schemas import (
     CourseState,
     CourseStatus,
     Reminder,
-    RulesText,
     TrainingStatus,
 )
 from piguard.records.guard import EventDraft, record_event
 
 PURPOSE = "HOPERAT"  # keeping staff training records is a healthcare-operations purpose of use
-RULES_VERSION = "2026-1"
 REMINDER_DAYS = 30
 # The built-in mandatory course (identity's default): one year, pass mark 80.
 BUILTIN = CourseOut(
@@ -50,13 +47,6 @@ BUILTIN = CourseOut(
     validity_days=365,
     pass_mark=80,
 )
-
-
-@cache
-def rules_text() -> RulesText:
-    """The packaged rules text people attest to, with its version and SHA-256."""
-    raw = resources.files("piguard.oversight.training").joinpath("rules.txt").read_bytes()
-    return RulesText(version=RULES_VERSION, sha256=hashlib.sha256(raw).hexdigest(), text=raw.decode("utf-8"))
 
 
 def _event(session: Session, principal: Principal, *, at: datetime, kind: str, ref: str, reason: str) -> str:
@@ -100,7 +90,8 @@ def add_course(*, session: Session, principal: Principal, at: datetime, data: Co
         ref=data.code,
         reason=(
             f"course added: {data.code} ({'mandatory' if data.mandatory else 'optional'}, "
-            f"valid {data.validity_days} days, pass mark {data.pass_mark})"
+            f"valid {data.validity_days} days, pass mark {data.pass_mark}"
+            f"{', rules attestation required' if data.requires_attestation else ''})"
         ),
     )
     row = TrainingCourse(
@@ -109,6 +100,7 @@ def add_course(*, session: Session, principal: Principal, at: datetime, data: Co
         mandatory=data.mandatory,
         validity_days=data.validity_days,
         pass_mark=data.pass_mark,
+        requires_attestation=data.requires_attestation,
         created_by=principal.account_id,
         created_at=at,
         ledger_event_id=event_id,
@@ -201,6 +193,13 @@ def status(*, session: Session, account_id: str, at: datetime, days: int = REMIN
     for code in courses:
         state, left = _state(expiries[code], at=at, window=window)
         lines.append(CourseStatus(course_code=code, valid_until=expiries[code], state=state, days_left=left))
+    if gate.ATTESTATION in expiries:  # a mandatory course requires the rules attestation
+        attested = expiries[gate.ATTESTATION] is not None
+        lines.append(
+            CourseStatus(
+                course_code=gate.ATTESTATION, valid_until=None, state="valid" if attested else "missing", days_left=None
+            )
+        )
     latest = session.scalars(
         select(TrainingAttestation)
         .where(TrainingAttestation.account_id == account_id, TrainingAttestation.attested_at <= at)
@@ -260,6 +259,8 @@ def reminders(
     for account in staff:
         for code, until in sorted(expiries[account.id].items()):
             state, left = _state(until, at=at, window=window)
+            if code == gate.ATTESTATION and until is not None:
+                continue  # attested: nothing to remind of
             if state == "valid" or (state in ("lapsed", "missing") and not include_lapsed):
                 continue
             out.append(
