@@ -61,8 +61,7 @@ def main() -> None:
             marks["wall2"], marks["cpu2"], marks["events2"] = now
         marks["wallN"], marks["cpuN"], marks["eventsN"] = now
 
-    manifest = simulate(out=out, seed=args.seed, scale=args.scale, days=args.days,
-                        fmt=args.format, progress=progress)
+    manifest = simulate(out=out, seed=args.seed, scale=args.scale, days=args.days, fmt=args.format, progress=progress)
     wall = time.perf_counter() - wall0
     cpu = time.process_time() - cpu0
     events = manifest["counts"]["events"]
@@ -79,8 +78,12 @@ def main() -> None:
     stages = {k: round(v / args.days, 3) for k, v in engine.STAGE_CPU.items()}
     bound = max(max(stages.values()), sum(stages.values()) / 2)
     summary = {
-        "scale": args.scale, "days": args.days, "format": args.format, "events": events,
-        "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
+        "scale": args.scale,
+        "days": args.days,
+        "format": args.format,
+        "events": events,
+        "wall_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
         "setup_and_day1_wall_s": round(marks["wall1"] - wall0, 1),
         "streaming_events_per_s_wall": round(stream_events / stream_wall),
         "streaming_events_per_s_cpu": round(stream_events / stream_cpu),

@@ -66,9 +66,15 @@ def build_slots(rng: np.random.Generator, w: World) -> Slots:
             for role, pools in (("physician", phys), ("nurse", nurses)):
                 pool = w.by_org_dept_role.get((k, dept, ROLES.index(role)), np.empty(0, np.int64))
                 pools.append(pool[stable[pool]] if len(pool) else pool)
-    return Slots(hospital=hosp, dept=rng.integers(0, len(DEPARTMENTS), n), los=los,
-                 phase=rng.integers(0, 1 << 20, n) % los, district=district,
-                 physicians=phys, nurses=nurses)
+    return Slots(
+        hospital=hosp,
+        dept=rng.integers(0, len(DEPARTMENTS), n),
+        los=los,
+        phase=rng.integers(0, 1 << 20, n) % los,
+        district=district,
+        physicians=phys,
+        nurses=nurses,
+    )
 
 
 def _pool_table(slots: Slots, key: np.ndarray, which: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -83,8 +89,7 @@ def _pool_table(slots: Slots, key: np.ndarray, which: str) -> tuple[np.ndarray, 
     return slots.tables[which]
 
 
-def _team(table: tuple[np.ndarray, np.ndarray, np.ndarray], serial: np.ndarray, j: int
-          ) -> np.ndarray:
+def _team(table: tuple[np.ndarray, np.ndarray, np.ndarray], serial: np.ndarray, j: int) -> np.ndarray:
     # Member j of each stay's team: a deterministic pick from the stay's ward pool.
     size, start, flat = table
     pick = start + (serial * 7 + j * 13) % np.maximum(size, 1)
@@ -101,7 +106,11 @@ class NewStays:
 
 
 def inpatients(
-    rng: np.random.Generator, w: World, slots: Slots, day: int, begin: np.ndarray,
+    rng: np.random.Generator,
+    w: World,
+    slots: Slots,
+    day: int,
+    begin: np.ndarray,
     length: np.ndarray,
 ) -> tuple[Block, Rel, NewStays]:
     """One day of inpatient care: chart reads by the stay's team members on shift."""
@@ -111,8 +120,10 @@ def inpatients(
     admitted = (stay * slots.los - slots.phase) * DAY
     discharged = admitted + slots.los * DAY
     key = slots.hospital * len(DEPARTMENTS) + slots.dept
-    team = np.stack([_team(_pool_table(slots, key, which), serial, j) for which in
-                     ("physician", "nurse") for j in range(TEAM)], axis=1)
+    team = np.stack(
+        [_team(_pool_table(slots, key, which), serial, j) for which in ("physician", "nurse") for j in range(TEAM)],
+        axis=1,
+    )
     # Who reads today: Poisson reads per bed, each by a random team member who is on shift.
     counts = rng.poisson(w.scale.events_per_bed_day, n)
     rows = np.repeat(np.arange(n), counts)
@@ -124,18 +135,32 @@ def inpatients(
     start = day * DAY + begin[member].astype(np.int64) * 60
     when = start + (rng.random(len(rows)) * length[member] * 60).astype(np.int64)
     subj = INPATIENT_BASE + serial[rows]
-    events = block(t=when, user=member, action=A["read"], rtype=R["encounter"], subj=subj,
-                   res=subj, fields=F_PATIENT, purpose=P["TREAT"], reason=W["policy:care-team"])
+    events = block(
+        t=when,
+        user=member,
+        action=A["read"],
+        rtype=R["encounter"],
+        subj=subj,
+        res=subj,
+        fields=F_PATIENT,
+        purpose=P["TREAT"],
+        reason=W["policy:care-team"],
+    )
     new = (((day + slots.phase) % slots.los) == 0) | (day == 0)
     starting = np.flatnonzero(new)
     members = team[starting].ravel()
     per = team.shape[1]
     keep = members >= 0
-    rels = [rel(members[keep], np.repeat(INPATIENT_BASE + serial[starting], per)[keep],
-                K["attending"], np.repeat(admitted[starting], per)[keep],
-                np.repeat(discharged[starting] + 3 * DAY, per)[keep])]
-    stays = NewStays(subj=INPATIENT_BASE + serial[new], district=slots.district[new],
-                     admitted=admitted[new])
+    rels = [
+        rel(
+            members[keep],
+            np.repeat(INPATIENT_BASE + serial[starting], per)[keep],
+            K["attending"],
+            np.repeat(admitted[starting], per)[keep],
+            np.repeat(discharged[starting] + 3 * DAY, per)[keep],
+        )
+    ]
+    stays = NewStays(subj=INPATIENT_BASE + serial[new], district=slots.district[new], admitted=admitted[new])
     return events, rel_concat(rels), stays
 
 
@@ -148,16 +173,22 @@ def logins(
     end = start + length[users].astype(np.int64) * 60
     login = start + rng.integers(-600, 600, len(users))
     logout = end + rng.integers(-300, 1500, len(users))
-    events = concat([
-        block(t=login, user=users, action=A["login"], rtype=R[""]),
-        block(t=logout, user=users, action=A["logout"], rtype=R[""]),
-    ])
+    events = concat(
+        [
+            block(t=login, user=users, action=A["login"], rtype=R[""]),
+            block(t=logout, user=users, action=A["logout"], rtype=R[""]),
+        ]
+    )
     return events, users, start, end
 
 
 def statistics(
-    rng: np.random.Generator, w: World, day: int, begin: np.ndarray, extras: list[tuple[str,
-    int, tuple[str, ...]]], deaths_today: dict[str, list[str]],
+    rng: np.random.Generator,
+    w: World,
+    day: int,
+    begin: np.ndarray,
+    extras: list[tuple[str, int, tuple[str, ...]]],
+    deaths_today: dict[str, list[str]],
 ) -> Block:
     """Aggregate statistics by epidemiologists; daily searches by coders for their district."""
     blocks: list[Block] = []
@@ -166,14 +197,21 @@ def statistics(
         reads = np.repeat(epi, rng.integers(1, 4, len(epi)))
         when = day * DAY + 9 * HOUR + rng.integers(0, 8 * HOUR, len(reads))
         first = len(extras)
-        date = (w.city.start.date().toordinal() + day)
+        date = w.city.start.date().toordinal() + day
         month = _month(date)
         for _ in reads:
-            extras.append((f"indicator=deaths_by_cause month={month}", int(rng.integers(50, 5000)),
-                           ()))
-        blocks.append(block(t=when, user=reads, action=A["read"], rtype=R["statistics"],
-                            purpose=P["PUBHLTH"], reason=W["policy:statistics"],
-                            extra=np.arange(first, first + len(reads))))
+            extras.append((f"indicator=deaths_by_cause month={month}", int(rng.integers(50, 5000)), ()))
+        blocks.append(
+            block(
+                t=when,
+                user=reads,
+                action=A["read"],
+                rtype=R["statistics"],
+                purpose=P["PUBHLTH"],
+                reason=W["policy:statistics"],
+                extra=np.arange(first, first + len(reads)),
+            )
+        )
     coders = np.flatnonzero((w.role == ROLES.index("cdc_coder")) & (begin >= 0))
     if len(coders):
         first = len(extras)
@@ -182,9 +220,17 @@ def statistics(
             district = w.org_district[int(w.org[c])]
             found = tuple(deaths_today.get(district, ()))
             extras.append((f"district={district} died_within=1d", len(found), found))
-        blocks.append(block(t=when, user=coders, action=A["search"], rtype=R["death_report"],
-                            purpose=P["PUBHLTH"], reason=W["policy:jurisdiction"],
-                            extra=np.arange(first, first + len(coders))))
+        blocks.append(
+            block(
+                t=when,
+                user=coders,
+                action=A["search"],
+                rtype=R["death_report"],
+                purpose=P["PUBHLTH"],
+                reason=W["policy:jurisdiction"],
+                extra=np.arange(first, first + len(coders)),
+            )
+        )
     return concat(blocks)
 
 

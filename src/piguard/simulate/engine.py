@@ -85,15 +85,19 @@ def validate_request(*, out: Path, seed: int, scale: str, days: int | None, fmt:
     days = config.default_days if days is None else days
     check_parameters(seed=seed, days=days)
     if fmt not in FORMATS:
-        raise InputError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}",
-                         where="--format")
+        raise InputError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}", where="--format")
     check_output(out)
     return days
 
 
 def simulate(
-    *, out: Path, seed: int = 0, scale: str = "demo", days: int | None = None,
-    scenarios: tuple[str, ...] = SCENARIOS, fmt: str = "jsonl",
+    *,
+    out: Path,
+    seed: int = 0,
+    scale: str = "demo",
+    days: int | None = None,
+    scenarios: tuple[str, ...] = SCENARIOS,
+    fmt: str = "jsonl",
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Generate the city and write every output file into ``out`` atomically; returns the manifest."""
@@ -104,11 +108,9 @@ def simulate(
     try:
         tmp.mkdir()
     except OSError as exc:
-        raise InputError(f"cannot create the output directory ({exc.strerror})",
-                         where=str(out)) from None
+        raise InputError(f"cannot create the output directory ({exc.strerror})", where=str(out)) from None
     try:
-        manifest = _run(tmp, seed=seed, scale=scale, days=days, scenarios=scenarios, fmt=fmt,
-                        progress=progress)
+        manifest = _run(tmp, seed=seed, scale=scale, days=days, scenarios=scenarios, fmt=fmt, progress=progress)
         if out.exists():
             out.rmdir()
         tmp.rename(out)
@@ -119,7 +121,13 @@ def simulate(
 
 
 def _run(
-    tmp: Path, *, seed: int, scale: str, days: int, scenarios: tuple[str, ...], fmt: str,
+    tmp: Path,
+    *,
+    seed: int,
+    scale: str,
+    days: int,
+    scenarios: tuple[str, ...],
+    fmt: str,
     progress: Callable[[int, int], None] | None,
 ) -> dict[str, Any]:
     city = build_city(seed=seed, scale=scale, days=days)
@@ -140,8 +148,7 @@ def _run(
     canary = d.canary
     ctx = context_out.ContextWriters(tmp / "context", ctx_ext, w, text_times=text)
     hospitals = [o for o in city.organisations if o.org_type == "hospital"]
-    with BatchWriter(tmp / f"events.{fmt}", _schema(text)) as events, ctx, \
-            _Background(events) as writer:
+    with BatchWriter(tmp / f"events.{fmt}", _schema(text)) as events, ctx, _Background(events) as writer:
         ctx.deaths(d)
         STAGE_CPU.clear()
         loop_cpu = time.thread_time()
@@ -165,14 +172,14 @@ def _run(
                 flows, rels = call_events(rng, w, **death_calls[day])
                 blocks.append(flows)
                 ctx.relationships(rels)
-            calls = day_calls(seed=seed, scale=w.scale, dists=city.districts,
-                              hospitals=hospitals, vehicles=city.vehicles, day=day)
+            calls = day_calls(
+                seed=seed, scale=w.scale, dists=city.districts, hospitals=hospitals, vehicles=city.vehicles, day=day
+            )
             flows, rels = other_call_events(rng, w, calls, crews, vehicle_terminal)
             blocks.append(flows)
             ctx.relationships(rels)
             ctx.callers(calls, rng)
-            blocks.append(background.statistics(rng, w, day, begin, extras,
-                                                _deaths_by_district(w, d, day)))
+            blocks.append(background.statistics(rng, w, day, begin, extras, _deaths_by_district(w, d, day)))
             for item in blocks:
                 pending.add(item)
             # Anything scheduled before today (only possible on day 0) is emitted with day 0;
@@ -185,8 +192,7 @@ def _run(
             if progress is not None:
                 progress(day + 1, stats.events)
         STAGE_CPU["generate"] = time.thread_time() - loop_cpu
-    return _finish(tmp, city, w, outcome, stats, malicious, ctx.counts, seed=seed,
-                   scenarios=scenarios, fmt=fmt)
+    return _finish(tmp, city, w, outcome, stats, malicious, ctx.counts, seed=seed, scenarios=scenarios, fmt=fmt)
 
 
 class _Pending:
@@ -240,8 +246,7 @@ class _Background:
             self.in_flight.popleft().result()
         rendered = self.renderer.submit(_timed, "render", render)
         # The encoder is one thread taking tasks in submission order, so batches stay in order.
-        self.in_flight.append(self.encoder.submit(
-            _timed, "encode", lambda: self.writer.write(rendered.result())))
+        self.in_flight.append(self.encoder.submit(_timed, "encode", lambda: self.writer.write(rendered.result())))
 
     def __exit__(self, *exc: object) -> None:
         try:
@@ -269,9 +274,15 @@ def _schema(text: bool) -> pa.Schema:
     return event_schema(text_times=text)
 
 
-def _emit(w: World, today: Block, writer: _Background, stats: RunStats,
-          malicious: list[tuple[str, str]], extras: list[tuple[str, int, tuple[str, ...]]],
-          text: bool) -> None:
+def _emit(
+    w: World,
+    today: Block,
+    writer: _Background,
+    stats: RunStats,
+    malicious: list[tuple[str, str]],
+    extras: list[tuple[str, int, tuple[str, ...]]],
+    text: bool,
+) -> None:
     if not len(today):
         return
     first = stats.events + 1
@@ -310,17 +321,33 @@ def _death_calls(w: World) -> dict[int, dict[str, np.ndarray]]:
     by_day: dict[int, list[tuple[int, ...]]] = {}
     for j, dp in enumerate(x for x in w.city.dispatches if x.dispatch_id.startswith("dp")):
         crew = [w.staff_index[s] for s in dp.crew_ids[:2]] + [-1, -1]
-        row = (seconds(w.city, dp.time), seconds(w.city, dp.assigned),
-               seconds(w.city, dp.en_route), seconds(w.city, dp.on_scene),
-               seconds(w.city, dp.closed), crew[0], crew[1],
-               w.terminals.index(dp.terminal_id), death_index[dp.subject_id or ""], j)
+        row = (
+            seconds(w.city, dp.time),
+            seconds(w.city, dp.assigned),
+            seconds(w.city, dp.en_route),
+            seconds(w.city, dp.on_scene),
+            seconds(w.city, dp.closed),
+            crew[0],
+            crew[1],
+            w.terminals.index(dp.terminal_id),
+            death_index[dp.subject_id or ""],
+            j,
+        )
         by_day.setdefault(max(0, row[0] // DAY), []).append(row)
     out: dict[int, dict[str, np.ndarray]] = {}
     for day, rows in by_day.items():
         a = np.array(rows, np.int64)
-        out[day] = {"call": a[:, 0], "assign": a[:, 1], "en_route": a[:, 2], "on_scene": a[:, 3],
-                    "closed": a[:, 4], "crew": a[:, 5:7], "terminal": a[:, 7], "subj": a[:, 8],
-                    "res": a[:, 9]}
+        out[day] = {
+            "call": a[:, 0],
+            "assign": a[:, 1],
+            "en_route": a[:, 2],
+            "on_scene": a[:, 3],
+            "closed": a[:, 4],
+            "crew": a[:, 5:7],
+            "terminal": a[:, 7],
+            "subj": a[:, 8],
+            "res": a[:, 9],
+        }
     return out
 
 
@@ -338,55 +365,101 @@ def _users(city: City) -> list[UserRow]:
     hired = city.start - timedelta(days=365)
     for s in city.staff:
         until: datetime | None = s.transfer.time if s.transfer else None
-        rows.append(UserRow(user_id=s.staff_id, role=s.role, org_id=s.org_id,
-                            district=org_district[s.org_id], home_compound=s.home_compound,
-                            surname=s.surname, active_from=hired, active_to=until))
+        rows.append(
+            UserRow(
+                user_id=s.staff_id,
+                role=s.role,
+                org_id=s.org_id,
+                district=org_district[s.org_id],
+                home_compound=s.home_compound,
+                surname=s.surname,
+                active_from=hired,
+                active_to=until,
+            )
+        )
         if s.transfer:
-            rows.append(UserRow(user_id=s.staff_id, role=s.role, org_id=s.transfer.to_org_id,
-                                district=org_district[s.transfer.to_org_id],
-                                home_compound=s.home_compound, surname=s.surname,
-                                active_from=s.transfer.time))
+            rows.append(
+                UserRow(
+                    user_id=s.staff_id,
+                    role=s.role,
+                    org_id=s.transfer.to_org_id,
+                    district=org_district[s.transfer.to_org_id],
+                    home_compound=s.home_compound,
+                    surname=s.surname,
+                    active_from=s.transfer.time,
+                )
+            )
     return rows
 
 
 def _finish(
-    tmp: Path, city: City, w: World, outcome: Any, stats: RunStats,
-    malicious: list[tuple[str, str]], ctx_counts: dict[str, int], *, seed: int,
-    scenarios: tuple[str, ...], fmt: str,
+    tmp: Path,
+    city: City,
+    w: World,
+    outcome: Any,
+    stats: RunStats,
+    malicious: list[tuple[str, str]],
+    ctx_counts: dict[str, int],
+    *,
+    seed: int,
+    scenarios: tuple[str, ...],
+    fmt: str,
 ) -> dict[str, Any]:
     ext = "csv" if fmt == "jsonl" else "parquet"
     counts = dict(ctx_counts)
     counts["users"] = write_table(tmp / "context" / f"users.{ext}", _users(city), table="users")
     counts["orgs"] = write_table(
         tmp / "context" / f"orgs.{ext}",
-        [OrgRow(org_id=o.org_id, org_type=o.org_type, district=o.district, name=o.name)
-         for o in city.organisations], table="orgs")
+        [OrgRow(org_id=o.org_id, org_type=o.org_type, district=o.district, name=o.name) for o in city.organisations],
+        table="orgs",
+    )
     labels = sorted(
-        (Label(user_id=w.staff_ids[user], scenario=SCENARIOS[code - 1],
-               first_malicious_time=city.start + timedelta(seconds=t))
-         for (user, code), t in stats.first_malicious.items()),
-        key=lambda label: (label.scenario, label.user_id))
+        (
+            Label(
+                user_id=w.staff_ids[user],
+                scenario=SCENARIOS[code - 1],
+                first_malicious_time=city.start + timedelta(seconds=t),
+            )
+            for (user, code), t in stats.first_malicious.items()
+        ),
+        key=lambda label: (label.scenario, label.user_id),
+    )
     counts["labels"] = write_labels(tmp / "labels.csv", labels)
     counts["malicious_events"] = write_malicious_events(
-        tmp / "malicious_events.csv",
-        (MaliciousEvent(event_id=e, scenario=s) for e, s in malicious))
+        tmp / "malicious_events.csv", (MaliciousEvent(event_id=e, scenario=s) for e, s in malicious)
+    )
     complaints = sorted(outcome.complaints, key=lambda c: (c[1], c[0]))
-    counts["complaints"] = write_complaints(tmp / "complaints.csv", (
-        Complaint(subject_id=subject, call_time=city.start + timedelta(seconds=t), caller=caller)
-        for subject, t, caller in complaints))
+    counts["complaints"] = write_complaints(
+        tmp / "complaints.csv",
+        (
+            Complaint(subject_id=subject, call_time=city.start + timedelta(seconds=t), caller=caller)
+            for subject, t, caller in complaints
+        ),
+    )
     counts["events"] = stats.events
     counts["deaths"] = len(city.deaths)
     counts["staff"] = len(city.staff)
     manifest: dict[str, Any] = {
-        "generator": "piguard simulate", "generator_version": GENERATOR_VERSION,
-        "seed": seed, "scale": city.scale, "days": city.days, "start": city.start.isoformat(),
-        "end": city.end.isoformat(), "scenarios": list(scenarios), "format": fmt,
-        "counts": counts, "malicious_events_per_scenario": stats.per_scenario,
-        "files": {"events": f"events.{fmt}", "context": "context/", "labels": "labels.csv",
-                  "malicious_events": "malicious_events.csv", "complaints": "complaints.csv"},
+        "generator": "piguard simulate",
+        "generator_version": GENERATOR_VERSION,
+        "seed": seed,
+        "scale": city.scale,
+        "days": city.days,
+        "start": city.start.isoformat(),
+        "end": city.end.isoformat(),
+        "scenarios": list(scenarios),
+        "format": fmt,
+        "counts": counts,
+        "malicious_events_per_scenario": stats.per_scenario,
+        "files": {
+            "events": f"events.{fmt}",
+            "context": "context/",
+            "labels": "labels.csv",
+            "malicious_events": "malicious_events.csv",
+            "complaints": "complaints.csv",
+        },
         "synthetic": True,
         "note": "Synthetic data: identities are valid in form but randomly composed.",
     }
-    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
-                                       encoding="utf-8")
+    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return manifest

@@ -53,8 +53,9 @@ def fixed_width(matrix: np.ndarray) -> pa.Array:
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
-_QUADS = np.array([[48 + k // 1000, 48 + k // 100 % 10, 48 + k // 10 % 10, 48 + k % 10]
-                   for k in range(10_000)], np.uint8)
+_QUADS = np.array(
+    [[48 + k // 1000, 48 + k // 100 % 10, 48 + k // 10 % 10, 48 + k % 10] for k in range(10_000)], np.uint8
+)
 # The same four ASCII bytes as one 32-bit word each: one gather per four digits.
 _QUAD_WORDS = _QUADS.view(np.uint32).reshape(-1)
 
@@ -71,7 +72,7 @@ def _digits(values: np.ndarray, width: int) -> np.ndarray:
         else:
             quad = rest % 10_000
         out[:, k] = _QUAD_WORDS[quad]
-    return out.view(np.uint8).reshape(len(values), words * 4)[:, words * 4 - width:]
+    return out.view(np.uint8).reshape(len(values), words * 4)[:, words * 4 - width :]
 
 
 def event_ids(first: int, n: int) -> pa.Array:
@@ -86,9 +87,13 @@ def rfc3339(w: World, t: np.ndarray) -> pa.Array:
     """``YYYY-MM-DDTHH:MM:SS+08:00`` for seconds ``t`` from the simulation start."""
     day = t // 86400
     low = int(day.min()) if len(t) else 0
-    dates = np.frombuffer("".join(
-        f"{(w.city.start + timedelta(days=k)).date().isoformat()}"
-        for k in range(low, int(day.max()) + 1 if len(t) else 1)).encode(), np.uint8).reshape(-1, 10)
+    dates = np.frombuffer(
+        "".join(
+            f"{(w.city.start + timedelta(days=k)).date().isoformat()}"
+            for k in range(low, int(day.max()) + 1 if len(t) else 1)
+        ).encode(),
+        np.uint8,
+    ).reshape(-1, 10)
     tod = t % 86400
     matrix = np.empty((len(t), 25), np.uint8)
     matrix[:, :10] = dates[day - low]
@@ -105,8 +110,7 @@ def rfc3339(w: World, t: np.ndarray) -> pa.Array:
 def _dict(indices: np.ndarray, values: Any, null: np.ndarray | None = None) -> pa.Array:
     mask = null if null is not None and null.any() else None
     dictionary = values if isinstance(values, pa.Array) else _vocabulary(values)
-    return pa.DictionaryArray.from_arrays(pa.array(indices.astype(np.int32, copy=False), mask=mask),
-                                          dictionary)
+    return pa.DictionaryArray.from_arrays(pa.array(indices.astype(np.int32, copy=False), mask=mask), dictionary)
 
 
 _VOCABULARIES: dict[tuple[str, ...], pa.Array] = {}
@@ -146,7 +150,7 @@ def _coded(values: np.ndarray, render: Any) -> pa.Array:
 def _prefixed(prefix: str, values: np.ndarray, width: int) -> pa.Array:
     matrix = np.empty((len(values), len(prefix) + width), np.uint8)
     matrix[:, : len(prefix)] = np.frombuffer(prefix.encode(), np.uint8)
-    matrix[:, len(prefix):] = _digits(values.astype(np.int64), width)
+    matrix[:, len(prefix) :] = _digits(values.astype(np.int64), width)
     return fixed_width(matrix)
 
 
@@ -159,15 +163,13 @@ def _cached(w: World, name: str, values: list[str]) -> pa.Array:
 def _cached_fieldsets(w: World) -> pa.Array:
     # The FIELDSETS as Arrow lists, the empty set as null (an event without fields has none).
     if "fieldsets" not in w.arrays:
-        w.arrays["fieldsets"] = pa.array([list(f) if f else None for f in FIELDSETS],
-                                         pa.list_(pa.string()))
+        w.arrays["fieldsets"] = pa.array([list(f) if f else None for f in FIELDSETS], pa.list_(pa.string()))
     return w.arrays["fieldsets"]
 
 
 def warm(w: World) -> None:
     """Convert the world's id lists to Arrow once, before worker threads render batches."""
-    for name in ("staff_ids", "org_ids", "terminals", "terminal_ip", "death_ids", "dispatch_ids",
-                 "report_ids"):
+    for name in ("staff_ids", "org_ids", "terminals", "terminal_ip", "death_ids", "dispatch_ids", "report_ids"):
         _cached(w, name, getattr(w, name))
     _cached_fieldsets(w)
 
@@ -220,8 +222,7 @@ def subject_name(w: World, subj: int) -> str:
     return str(render_subjects(w, np.array([subj], np.int64))[0].as_py())
 
 
-def to_batch(w: World, b: Block, *, first_id: int, extras: Extras, text_times: bool
-             ) -> pa.RecordBatch:
+def to_batch(w: World, b: Block, *, first_id: int, extras: Extras, text_times: bool) -> pa.RecordBatch:
     """Render one time-sorted block as an events record batch."""
     c = b.cols
     n = len(b)
@@ -258,8 +259,9 @@ def to_batch(w: World, b: Block, *, first_id: int, extras: Extras, text_times: b
     np.cumsum(lengths, out=id_offsets[1:])
     id_offsets = id_offsets.astype(np.int32)
     id_values = [s for k in extra[has] for s in extras[int(k)][2]]
-    result_ids = pa.ListArray.from_arrays(pa.array(id_offsets), pa.array(id_values, pa.string()),
-                                          mask=pa.array(lengths == 0))
+    result_ids = pa.ListArray.from_arrays(
+        pa.array(id_offsets), pa.array(id_values, pa.string()), mask=pa.array(lengths == 0)
+    )
     columns = {
         "event_id": event_ids(first_id, n),
         "time": time,
@@ -281,5 +283,6 @@ def to_batch(w: World, b: Block, *, first_id: int, extras: Extras, text_times: b
         "result_count": count,
         "result_subject_ids": result_ids,
     }
-    return pa.RecordBatch.from_arrays([columns[name] for name in EVENT_COLUMNS],
-                                      schema=event_schema(text_times=text_times))
+    return pa.RecordBatch.from_arrays(
+        [columns[name] for name in EVENT_COLUMNS], schema=event_schema(text_times=text_times)
+    )
