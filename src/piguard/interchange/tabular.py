@@ -2,7 +2,10 @@
 
 Rows are plain dicts of strings/numbers/lists; typed records (events, context tables, ...)
 are validated by the modules beside this one. Every row comes with the place it was read
-from, so errors can name the file and line.
+from, so errors can name the file and line. The same reader serves PI discovery, which
+reads users' own table files in these formats (CSV/TSV also in GB 18030, ``encoding=``) and
+samples large ones without a full pass (``sample_rows``), so a CSV row means the same thing
+(header, empty cells, column count) whichever way it was read.
 """
 
 from __future__ import annotations
@@ -55,49 +58,58 @@ def file_format(path: Path) -> str:
     )
 
 
-def _open_text(path: Path) -> IO[str]:
+def _open_text(path: Path, encoding: str = "utf-8") -> IO[str]:
     if path.name.lower().endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return path.open("r", encoding="utf-8", newline="")
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding=encoding, newline="")
+    return path.open("r", encoding=encoding, newline="")
 
 
-def read_rows(path: Path) -> Iterator[Row]:
-    """Yield the rows of a FORMATS.md file; raises ``InterchangeError`` naming file and line."""
+def read_rows(path: Path, *, encoding: str = "utf-8") -> Iterator[Row]:
+    """Yield the rows of a FORMATS.md file; raises ``InterchangeError`` naming file and line.
+
+    ``encoding`` applies to text formats (FORMATS.md files are UTF-8; users' CSV exports may
+    be GB 18030).
+    """
     fmt = file_format(path)
     if not path.exists():
         raise InterchangeError("file does not exist", where=str(path))
     try:
         if fmt == "jsonl":
-            yield from _read_jsonl(path)
+            yield from _read_jsonl(path, encoding)
         elif fmt == "json":
-            yield from _read_json(path)
+            yield from _read_json(path, encoding)
         elif fmt in DELIMITERS:
-            yield from _read_csv(path, delimiter=DELIMITERS[fmt])
+            yield from _read_csv(path, delimiter=DELIMITERS[fmt], encoding=encoding)
         else:
             yield from _read_parquet(path)
     except UnicodeDecodeError as exc:
-        raise InterchangeError(f"not UTF-8 text ({exc.reason})", where=str(path)) from None
+        name = "UTF-8" if encoding.startswith("utf-8") else encoding
+        raise InterchangeError(f"not {name} text ({exc.reason} at byte {exc.start})", where=str(path)) from None
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise InterchangeError(f"cannot read file: {exc}", where=str(path)) from None
 
 
-def _read_jsonl(path: Path) -> Iterator[Row]:
-    with _open_text(path) as handle:
+def _jsonl_object(line: str | bytes, where: str) -> dict[str, Any]:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InterchangeError(f"invalid JSON ({exc.msg})", where=where) from None
+    if not isinstance(obj, dict):
+        raise InterchangeError("expected a JSON object", where=where)
+    return obj
+
+
+def _read_jsonl(path: Path, encoding: str = "utf-8") -> Iterator[Row]:
+    with _open_text(path, encoding) as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             where = f"{path}:{number}"
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InterchangeError(f"invalid JSON ({exc.msg})", where=where) from None
-            if not isinstance(obj, dict):
-                raise InterchangeError("expected a JSON object", where=where)
-            yield Row(where, obj)
+            yield Row(where, _jsonl_object(line, where))
 
 
-def _read_json(path: Path) -> Iterator[Row]:
-    with _open_text(path) as handle:
+def _read_json(path: Path, encoding: str = "utf-8") -> Iterator[Row]:
+    with _open_text(path, encoding) as handle:
         try:
             data = json.load(handle)
         except json.JSONDecodeError as exc:
@@ -113,40 +125,195 @@ def _read_json(path: Path) -> Iterator[Row]:
         yield Row(where, obj)
 
 
-def _read_csv(path: Path, *, delimiter: str = ",") -> Iterator[Row]:
-    with _open_text(path) as handle:
+def _csv_header(values: list[str], path: Path) -> list[str]:
+    header = [name.strip().lstrip("\ufeff") for name in values]
+    if len(set(header)) != len(header):
+        raise InterchangeError("duplicate column names in header", where=f"{path}:1")
+    return header
+
+
+def _csv_record(header: list[str], values: list[str], where: str) -> dict[str, Any] | None:
+    """A CSV row as a dict without its empty cells; None for a blank line."""
+    if not values or all(not v.strip() for v in values):
+        return None
+    if len(values) != len(header):
+        raise InterchangeError(f"expected {len(header)} columns, found {len(values)}", where=where)
+    return {k: v for k, v in zip(header, values, strict=True) if v != ""}
+
+
+def _read_csv(path: Path, *, delimiter: str = ",", encoding: str = "utf-8") -> Iterator[Row]:
+    with _open_text(path, encoding) as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         try:
-            header = next(reader)
+            header = _csv_header(next(reader), path)
         except StopIteration:
             raise InterchangeError("empty file: a header row is required", where=str(path)) from None
-        header = [name.strip().lstrip("\ufeff") for name in header]
-        if len(set(header)) != len(header):
-            raise InterchangeError("duplicate column names in header", where=f"{path}:1")
         for values in reader:
-            number = reader.line_num
-            if not values or all(not v.strip() for v in values):
-                continue
-            where = f"{path}:{number}"
-            if len(values) != len(header):
-                raise InterchangeError(
-                    f"expected {len(header)} columns, found {len(values)}", where=where
-                )
-            yield Row(where, {k: v for k, v in zip(header, values, strict=True) if v != ""})
+            where = f"{path}:{reader.line_num}"
+            record = _csv_record(header, values, where)
+            if record is not None:
+                yield Row(where, record)
 
 
-def _read_parquet(path: Path) -> Iterator[Row]:
+def _open_parquet(path: Path) -> Any:
     import pyarrow.parquet as pq
 
     try:
-        parquet = pq.ParquetFile(path)
+        return pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
         raise InterchangeError(f"not a readable Parquet file ({type(exc).__name__})", where=str(path)) from None
+
+
+def _read_parquet(path: Path) -> Iterator[Row]:
+    parquet = _open_parquet(path)
     number = 0
     for batch in parquet.iter_batches(batch_size=65536):
         for record in batch.to_pylist():
             number += 1
             yield Row(f"{path}#row{number}", {k: v for k, v in record.items() if v is not None})
+
+
+# --- Samples of large files without a full pass (PI discovery's column classification) ----------
+
+#: Files at least this large are sampled by blocks; smaller ones are read whole by the caller.
+BLOCK_SAMPLING_MIN_BYTES = 8 * 1024 * 1024
+_ROWS_PER_BLOCK = 5
+_MAX_BLOCKS = 200
+# More than this share of lines that are not rows means multi-line records: read every row.
+_MAX_BAD_LINE_SHARE = 0.2
+
+
+def sample_rows(path: Path, *, size: int, seed: int, encoding: str = "utf-8") -> tuple[list[Row], int | None] | None:
+    """Up to ``size`` random rows read without a full pass, and the row count where known.
+
+    A full pass through a 1M-row CSV costs seconds in Python, so large uncompressed CSV/TSV/
+    JSONL files are sampled by *blocks*: seek to random byte offsets, drop the partial line
+    there and take the next few whole lines (a newline byte is never part of a multi-byte
+    UTF-8 or GB 18030 character, so each kept line decodes on its own). Offsets are uniform
+    over bytes, so rows after long rows are slightly favoured, and the count is unknown
+    (None). Parquet is sampled by row index, reading only the row groups that hold the chosen
+    rows, and its count is known. Rows are checked as ``read_rows`` checks them; a sampled
+    row's ``where`` is ``file@byte``.
+
+    Returns None when the file is not suited: smaller than ``BLOCK_SAMPLING_MIN_BYTES``,
+    gzip (cannot seek), a JSON array, or a CSV whose lines are not its rows (quoted fields
+    spanning lines). The caller then reads every row.
+    """
+    fmt = file_format(path)
+    if fmt == "parquet":
+        return _sample_parquet(path, size=size, seed=seed)
+    if path.name.lower().endswith(".gz") or fmt == "json":
+        return None
+    try:
+        if path.stat().st_size < BLOCK_SAMPLING_MIN_BYTES:
+            return None
+    except OSError:
+        return None
+    if fmt == "jsonl":
+        rows = []
+        for offset, raw in _random_lines(path, start=0, size=size, seed=seed):
+            if raw.strip():
+                where = f"{path}@{offset}"
+                rows.append(Row(where, _jsonl_object(_decode_line(raw, encoding, where), where)))
+        return rows, None
+    return _sample_csv(path, delimiter=DELIMITERS[fmt], size=size, seed=seed, encoding=encoding)
+
+
+def _decode_line(raw: bytes, encoding: str, where: str) -> str:
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InterchangeError(f"not {encoding} text ({exc.reason})", where=where) from None
+
+
+def _sample_csv(
+    path: Path, *, delimiter: str, size: int, seed: int, encoding: str
+) -> tuple[list[Row], int | None] | None:
+    with path.open("rb") as handle:
+        first = handle.readline()
+        start = handle.tell()
+    try:
+        header = _csv_header(next(csv.reader([first.decode(encoding)], delimiter=delimiter)), path)
+    except (UnicodeDecodeError, StopIteration, csv.Error):
+        return None
+    rows: list[Row] = []
+    lines = _random_lines(path, start=start, size=size, seed=seed)
+    bad = 0
+    for offset, raw in lines:
+        where = f"{path}@{offset}"
+        try:
+            record = _csv_record(header, next(csv.reader([raw.decode(encoding)], delimiter=delimiter), []), where)
+        except (UnicodeDecodeError, csv.Error, InterchangeError):
+            bad += 1  # possibly a piece of a multi-line record; judged by the share below
+            continue
+        if record is not None:
+            rows.append(Row(where, record))
+    if lines and bad / len(lines) > _MAX_BAD_LINE_SHARE:
+        return None
+    return rows, None
+
+
+def _random_lines(path: Path, *, start: int, size: int, seed: int) -> list[tuple[int, bytes]]:
+    """(byte offset, line) of about ``size`` whole lines in random blocks after ``start``."""
+    import random
+
+    total = path.stat().st_size
+    rng = random.Random(seed)
+    blocks = max(1, min(_MAX_BLOCKS, size // _ROWS_PER_BLOCK))
+    per_block = -(-size // blocks)
+    lines: list[tuple[int, bytes]] = []
+    taken: set[int] = set()
+    with path.open("rb") as handle:
+        # Blocks can overlap or hit the end of the file; a few more rounds fill the sample.
+        for _ in range(4):
+            offsets = sorted(rng.randrange(start, max(total, start + 1)) for _ in range(blocks))
+            for offset in offsets:
+                handle.seek(offset)
+                if offset > start:
+                    handle.readline()  # the rest of the line the offset fell into
+                got = 0
+                while got < per_block and len(lines) < size:
+                    position = handle.tell()
+                    line = handle.readline()
+                    if not line:
+                        break
+                    if position in taken:
+                        continue  # this stretch was read by an earlier block
+                    taken.add(position)
+                    lines.append((position, line))
+                    got += 1
+            if len(lines) >= size:
+                break
+    return lines
+
+
+def _sample_parquet(path: Path, *, size: int, seed: int) -> tuple[list[Row], int]:
+    import random
+
+    parquet = _open_parquet(path)
+    meta = parquet.metadata
+    total = meta.num_rows
+    rng = random.Random(seed)
+    chosen = sorted(rng.sample(range(total), size)) if total > size else list(range(total))
+    rows: list[Row] = []
+    first = index = 0
+    for group in range(meta.num_row_groups):
+        count = meta.row_group(group).num_rows
+        wanted = []
+        while index < len(chosen) and chosen[index] < first + count:
+            wanted.append(chosen[index] - first)
+            index += 1
+        if wanted:
+            try:
+                table = parquet.read_row_group(group).take(wanted)
+            except Exception as exc:  # corrupt pages surface as several pyarrow types
+                raise InterchangeError(
+                    f"not a readable Parquet file ({type(exc).__name__})", where=str(path)
+                ) from None
+            for number, record in zip(wanted, table.to_pylist(), strict=True):
+                rows.append(Row(f"{path}#row{first + number + 1}", {k: v for k, v in record.items() if v is not None}))
+        first += count
+    return rows, total
 
 
 def csv_cell(value: Any) -> str:

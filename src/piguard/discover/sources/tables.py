@@ -1,4 +1,9 @@
-"""Table files: CSV/TSV, JSON/JSONL (gzip too), Parquet via ``interchange.tabular``; Excel."""
+"""Table files: CSV/TSV, JSON/JSONL (gzip too), Parquet via ``interchange.tabular``; Excel.
+
+``interchange.tabular`` is the project's one reader of these formats; this module only picks
+how to read (a block sample of a large file, or every row into the reservoir), the text
+encoding (UTF-8 or GB 18030, as for text files) and flattens nested JSON into columns.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from piguard.discover.sources.base import TableSample, columns_from_rows
-from piguard.discover.sources.blocks import (
-    BlockSamplingUnsuitableError,
-    block_sampling_applies,
-    sample_lines_csv,
-    sample_lines_jsonl,
-    sample_parquet,
-)
+from piguard.discover.sources.base import SAMPLE_SEED, TableSample, columns_from_rows
+from piguard.discover.sources.text import sniff_encoding
 from piguard.errors import DiscoveryError, InterchangeError
 from piguard.interchange import tabular
 
@@ -47,36 +46,27 @@ def sample_table_file(path: Path, *, source: str, sample: int) -> list[TableSamp
         return list(_sample_excel(path, source=source, sample=sample))
     fmt = tabular.file_format(path)
     infer = fmt in ("json", "jsonl", "parquet")
-    if block_sampling_applies(path):
-        try:
-            sampled_rows, known_total = _fast_sample(path, fmt, sample)
-        except BlockSamplingUnsuitableError:
-            pass  # multi-line records: read every row below
-        else:
+    encoding = "utf-8"
+    if fmt != "parquet" and not path.name.lower().endswith(".gz"):
+        encoding = sniff_encoding(path)  # raises DiscoveryError for binary content
+    try:
+        fast = tabular.sample_rows(path, size=sample, seed=SAMPLE_SEED, encoding=encoding)
+        if fast is not None:
+            sampled_rows, known_total = fast
             columns, sampled, _ = columns_from_rows(
-                (_flatten(r) for r in sampled_rows), sample=sample, infer_types=infer
+                (_flatten(r.data) for r in sampled_rows), sample=sample, infer_types=infer
             )
             return [
                 TableSample(
                     source=source, table=path.name, columns=columns, rows_sampled=sampled, rows_total=known_total
                 )
             ]
-    rows = (_flatten(row.data) for row in tabular.read_rows(path))
-    try:
+        rows = (_flatten(row.data) for row in tabular.read_rows(path, encoding=encoding))
         columns, sampled, total = columns_from_rows(rows, sample=sample, infer_types=infer)
     except InterchangeError as exc:
         # The reader's message already names file:line; we keep only the reason and place.
         raise DiscoveryError(_where(exc, path)) from None
     return [TableSample(source=source, table=path.name, columns=columns, rows_sampled=sampled, rows_total=total)]
-
-
-def _fast_sample(path: Path, fmt: str, sample: int) -> tuple[list[dict[str, Any]], int | None]:
-    """A sample without reading every row; the row count only where it is known (Parquet)."""
-    if fmt == "parquet":
-        return sample_parquet(path, sample=sample)
-    if fmt == "jsonl":
-        return sample_lines_jsonl(path, sample=sample), None
-    return sample_lines_csv(path, sample=sample), None
 
 
 def _where(exc: InterchangeError, path: Path) -> str:
@@ -85,6 +75,8 @@ def _where(exc: InterchangeError, path: Path) -> str:
     suffix = where[len(str(path)) :] if where.startswith(str(path)) else ""
     if suffix.startswith(":"):
         place = f" at line {suffix[1:]}"
+    elif suffix.startswith("@"):
+        place = f" at byte {suffix[1:]}"
     elif suffix.startswith("#row"):
         place = f" at row {suffix[4:]}"
     elif suffix.startswith("["):

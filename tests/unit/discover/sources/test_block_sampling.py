@@ -10,14 +10,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from piguard.discover.sources import blocks, sample_table_file
+from piguard.discover.sources import sample_table_file
 from piguard.errors import DiscoveryError
+from piguard.interchange import tabular
 
 
 @pytest.fixture
 def small_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
     # The real threshold is 8 MB; a small one keeps the test files small and the test fast.
-    monkeypatch.setattr(blocks, "BLOCK_SAMPLING_MIN_BYTES", 10_000)
+    monkeypatch.setattr(tabular, "BLOCK_SAMPLING_MIN_BYTES", 10_000)
 
 
 def test_large_csv_is_block_sampled_across_the_whole_file(tmp_path: Path, small_threshold: None) -> None:
@@ -50,7 +51,7 @@ def test_large_jsonl_block_sampled_and_malformed_lines_named(tmp_path: Path, sma
     assert len(cols["p.phone"].values) == 100
     bad = tmp_path / "bad.jsonl"
     bad.write_text("not json at all\n" * 2000)
-    with pytest.raises(DiscoveryError, match="not valid JSON"):
+    with pytest.raises(DiscoveryError, match=r"malformed file at byte \d+: invalid JSON"):
         sample_table_file(bad, source="bad.jsonl", sample=50)
 
 
@@ -62,3 +63,17 @@ def test_parquet_rows_sampled_by_index_over_row_groups(tmp_path: Path) -> None:
     assert table.rows_total == 10_000
     assert len(set(values)) == 300
     assert len({v // 1000 for v in values}) == 10
+
+
+def test_gb18030_csv_is_read_like_a_gb18030_text_file(tmp_path: Path, small_threshold: None) -> None:
+    # Excel on Chinese Windows saves CSV in GBK/GB 18030: sniffed as text files are.
+    small = tmp_path / "small.csv"
+    small.write_bytes("姓名,联系电话\n张三,13812345678\n".encode("gb18030"))
+    [table] = sample_table_file(small, source="small.csv", sample=10)
+    assert [c.name for c in table.columns] == ["姓名", "联系电话"]
+    assert table.columns[0].values == ["张三"]
+    big = tmp_path / "big.csv"
+    big.write_bytes(("姓名,联系电话\n" + "李四,13912345678\n" * 2000).encode("gb18030"))
+    [table] = sample_table_file(big, source="big.csv", sample=50)
+    assert table.rows_total is None  # block-sampled
+    assert set(table.columns[0].values) == {"李四"}
