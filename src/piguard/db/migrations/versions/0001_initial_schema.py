@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 02:01:25.381175
+Create Date: 2026-11-29 03:09:25.926934
 """
 
 from __future__ import annotations
@@ -105,6 +105,50 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_organisations_org_type"), ["org_type"], unique=False)
 
     op.create_table(
+        "oversight_cases",
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("source_ref", sa.String(length=128), nullable=True),
+        sa.Column("suspect_user_id", sa.String(length=128), nullable=True),
+        sa.Column("org_id", sa.String(length=26), nullable=True),
+        sa.Column("opened_by", sa.String(length=26), nullable=False),
+        sa.Column("opened_at", piguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("assignee_id", sa.String(length=26), nullable=False),
+        sa.Column("closed_at", piguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oversight_cases")),
+    )
+    with op.batch_alter_table("oversight_cases", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_oversight_cases_assignee_id"), ["assignee_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_oversight_cases_opened_at"), ["opened_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_oversight_cases_org_id"), ["org_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_oversight_cases_state"), ["state"], unique=False)
+        batch_op.create_index(batch_op.f("ix_oversight_cases_suspect_user_id"), ["suspect_user_id"], unique=False)
+
+    op.create_table(
+        "oversight_inspection_corrections",
+        sa.Column("target_type", sa.String(length=16), nullable=False),
+        sa.Column("target_id", sa.String(length=26), nullable=False),
+        sa.Column("field", sa.String(length=64), nullable=False),
+        sa.Column("old_value", sa.Text(), nullable=True),
+        sa.Column("new_value", sa.Text(), nullable=True),
+        sa.Column("reason", sa.String(length=1000), nullable=False),
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.Column("created_by", sa.String(length=26), nullable=False),
+        sa.Column("created_at", piguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ledger_event_id", sa.String(length=26), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oversight_inspection_corrections")),
+        sa.UniqueConstraint("ledger_event_id", name=op.f("uq_oversight_inspection_corrections_ledger_event_id")),
+    )
+    with op.batch_alter_table("oversight_inspection_corrections", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_oversight_inspection_corrections_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_oversight_inspection_corrections_target_id"), ["target_id"], unique=False)
+
+    op.create_table(
         "task_relationships",
         sa.Column("account_id", sa.String(length=26), nullable=False),
         sa.Column("resource_type", sa.String(length=32), nullable=False),
@@ -123,6 +167,39 @@ def upgrade() -> None:
             "ix_task_relationships_lookup", ["account_id", "resource_type", "resource_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_task_relationships_resource_id"), ["resource_id"], unique=False)
+
+    op.create_table(
+        "training_attestations",
+        sa.Column("account_id", sa.String(length=26), nullable=False),
+        sa.Column("text_version", sa.String(length=32), nullable=False),
+        sa.Column("text_sha256", sa.String(length=64), nullable=False),
+        sa.Column("attested_at", piguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ledger_event_id", sa.String(length=26), nullable=False),
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_training_attestations")),
+        sa.UniqueConstraint("ledger_event_id", name=op.f("uq_training_attestations_ledger_event_id")),
+    )
+    with op.batch_alter_table("training_attestations", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_training_attestations_account_id"), ["account_id"], unique=False)
+
+    op.create_table(
+        "training_courses",
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("mandatory", sa.Boolean(), nullable=False),
+        sa.Column("validity_days", sa.Integer(), nullable=False),
+        sa.Column("pass_mark", sa.Integer(), nullable=False),
+        sa.Column("requires_attestation", sa.Boolean(), nullable=False),
+        sa.Column("created_by", sa.String(length=26), nullable=False),
+        sa.Column("created_at", piguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ledger_event_id", sa.String(length=26), nullable=False),
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_training_courses")),
+        sa.UniqueConstraint("code", name=op.f("uq_training_courses_code")),
+        sa.UniqueConstraint("ledger_event_id", name=op.f("uq_training_courses_ledger_event_id")),
+    )
+    with op.batch_alter_table("training_courses", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_training_courses_mandatory"), ["mandatory"], unique=False)
 
     op.create_table(
         "accounts",
@@ -148,6 +225,138 @@ def upgrade() -> None:
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_accounts_org_id"), ["org_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_accounts_role"), ["role"], unique=False)
+
+    op.create_table(
+        "oversight_case_events",
+        sa.Column("case_id", sa.String(length=26), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("from_state", sa.String(length=16), nullable=True),
+        sa.Column("to_state", sa.String(length=16), nullable=True),
+        sa.Column("reason", sa.String(length=1000), nullable=False),
+        sa.Column("ref_id", sa.String(length=128), nullable=True),
+        sa.Column("actor_id", sa.String(length=26), nullable=False),
+        sa.Column("at", piguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ledger_event_id", sa.String(length=26), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["oversight_cases.id"], name=op.f("fk_oversight_case_events_case_id_oversight_cases")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oversight_case_events")),
+        sa.UniqueConstraint("case_id", "seq", name=op.f("uq_oversight_case_events_case_id")),
+        sa.UniqueConstraint("ledger_event_id", name=op.f("uq_oversight_case_events_ledger_event_id")),
+    )
+    with op.batch_alter_table("oversight_case_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_oversight_case_events_case_id"), ["case_id"], unique=False)
+
+    op.create_table(
+        "oversight_case_evidence",
+        sa.Column("case_id", sa.String(length=26), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("reference", sa.String(length=300), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=True),
+        sa.Column("description", sa.String(length=500), nullable=True),
+        sa.Column("event_ids", sa.JSON(), nullable=False),
+        sa.Column("added_by", sa.String(length=26), nullable=False),
+        sa.Column("added_at", piguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["oversight_cases.id"], name=op.f("fk_oversight_case_evidence_case_id_oversight_cases")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oversight_case_evidence")),
+    )
+    with op.batch_alter_table("oversight_case_evidence", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_oversight_case_evidence_case_id"), ["case_id"], unique=False)
+
+    op.create_table(
+        "oversight_case_subjects",
+        sa.Column("case_id", sa.String(length=26), nullable=False),
+        sa.Column("report_id", sa.String(length=26), nullable=False),
+        sa.Column("subject_id", sa.String(length=64), nullable=False),
+        sa.Column("added_by", sa.String(length=26), nullable=False),
+        sa.Column("added_at", piguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["oversight_cases.id"], name=op.f("fk_oversight_case_subjects_case_id_oversight_cases")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oversight_case_subjects")),
+        sa.UniqueConstraint("case_id", "report_id", name=op.f("uq_oversight_case_subjects_case_id")),
+    )
+    with op.batch_alter_table("oversight_case_subjects", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_oversight_case_subjects_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_oversight_case_subjects_report_id"), ["report_id"], unique=False)
+
+    op.create_table(
+        "oversight_dispositions",
+        sa.Column("case_id", sa.String(length=26), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("target_user_id", sa.String(length=128), nullable=False),
+        sa.Column("effective_date", sa.Date(), nullable=False),
+        sa.Column("authority", sa.String(length=200), nullable=False),
+        sa.Column("detail", sa.String(length=500), nullable=True),
+        sa.Column("reason", sa.String(length=1000), nullable=False),
+        sa.Column("proposed_by", sa.String(length=26), nullable=False),
+        sa.Column("proposed_at", piguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["oversight_cases.id"], name=op.f("fk_oversight_dispositions_case_id_oversight_cases")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oversight_dispositions")),
+    )
+    with op.batch_alter_table("oversight_dispositions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_oversight_dispositions_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_oversight_dispositions_target_user_id"), ["target_user_id"], unique=False)
+
+    op.create_table(
+        "oversight_recommendations",
+        sa.Column("source", sa.String(length=32), nullable=False),
+        sa.Column("reference_no", sa.String(length=100), nullable=False),
+        sa.Column("issuing_authority", sa.String(length=200), nullable=False),
+        sa.Column("issued_on", sa.Date(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("org_id", sa.String(length=26), nullable=True),
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.Column("created_by", sa.String(length=26), nullable=False),
+        sa.Column("created_at", piguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ledger_event_id", sa.String(length=26), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organisations.id"], name=op.f("fk_oversight_recommendations_org_id_organisations")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oversight_recommendations")),
+        sa.UniqueConstraint("ledger_event_id", name=op.f("uq_oversight_recommendations_ledger_event_id")),
+    )
+    with op.batch_alter_table("oversight_recommendations", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_oversight_recommendations_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_oversight_recommendations_org_id"), ["org_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_oversight_recommendations_reference_no"), ["reference_no"], unique=False)
+
+    op.create_table(
+        "oversight_spot_checks",
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("criteria", sa.JSON(), nullable=False),
+        sa.Column("seed", sa.String(length=64), nullable=False),
+        sa.Column("population_size", sa.Integer(), nullable=False),
+        sa.Column("population_digest", sa.String(length=64), nullable=False),
+        sa.Column("sample_size", sa.Integer(), nullable=False),
+        sa.Column("org_id", sa.String(length=26), nullable=True),
+        sa.Column("first_inspection_on", sa.Date(), nullable=False),
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.Column("created_by", sa.String(length=26), nullable=False),
+        sa.Column("created_at", piguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ledger_event_id", sa.String(length=26), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organisations.id"], name=op.f("fk_oversight_spot_checks_org_id_organisations")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oversight_spot_checks")),
+        sa.UniqueConstraint("ledger_event_id", name=op.f("uq_oversight_spot_checks_ledger_event_id")),
+    )
+    with op.batch_alter_table("oversight_spot_checks", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_oversight_spot_checks_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_oversight_spot_checks_org_id"), ["org_id"], unique=False)
 
     op.create_table(
         "vehicles",
@@ -227,6 +436,115 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_login_sessions_expires_at"), ["expires_at"], unique=False)
 
     op.create_table(
+        "oversight_disposition_decisions",
+        sa.Column("disposition_id", sa.String(length=26), nullable=False),
+        sa.Column("decision", sa.String(length=16), nullable=False),
+        sa.Column("decided_by", sa.String(length=26), nullable=False),
+        sa.Column("decided_at", piguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reason", sa.String(length=1000), nullable=False),
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["disposition_id"],
+            ["oversight_dispositions.id"],
+            name=op.f("fk_oversight_disposition_decisions_disposition_id_oversight_dispositions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oversight_disposition_decisions")),
+        sa.UniqueConstraint("disposition_id", name=op.f("uq_oversight_disposition_decisions_disposition_id")),
+    )
+    op.create_table(
+        "oversight_rectification_items",
+        sa.Column("recommendation_id", sa.String(length=26), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("owner_org_id", sa.String(length=26), nullable=False),
+        sa.Column("responsible_id", sa.String(length=26), nullable=False),
+        sa.Column("deadline", piguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("required_evidence", sa.Text(), nullable=False),
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.Column("created_by", sa.String(length=26), nullable=False),
+        sa.Column("created_at", piguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ledger_event_id", sa.String(length=26), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["owner_org_id"],
+            ["organisations.id"],
+            name=op.f("fk_oversight_rectification_items_owner_org_id_organisations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["recommendation_id"],
+            ["oversight_recommendations.id"],
+            name=op.f("fk_oversight_rectification_items_recommendation_id_oversight_recommendations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["responsible_id"], ["accounts.id"], name=op.f("fk_oversight_rectification_items_responsible_id_accounts")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oversight_rectification_items")),
+        sa.UniqueConstraint("ledger_event_id", name=op.f("uq_oversight_rectification_items_ledger_event_id")),
+        sa.UniqueConstraint(
+            "recommendation_id", "seq", name=op.f("uq_oversight_rectification_items_recommendation_id")
+        ),
+    )
+    with op.batch_alter_table("oversight_rectification_items", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_oversight_rectification_items_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_oversight_rectification_items_deadline"), ["deadline"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_oversight_rectification_items_owner_org_id"), ["owner_org_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_oversight_rectification_items_recommendation_id"), ["recommendation_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_oversight_rectification_items_responsible_id"), ["responsible_id"], unique=False
+        )
+
+    op.create_table(
+        "oversight_spot_check_events",
+        sa.Column("check_id", sa.String(length=26), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("round", sa.Integer(), nullable=False),
+        sa.Column("scheduled_for", sa.Date(), nullable=True),
+        sa.Column("reason", sa.String(length=1000), nullable=False),
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.Column("created_by", sa.String(length=26), nullable=False),
+        sa.Column("created_at", piguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ledger_event_id", sa.String(length=26), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["check_id"],
+            ["oversight_spot_checks.id"],
+            name=op.f("fk_oversight_spot_check_events_check_id_oversight_spot_checks"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oversight_spot_check_events")),
+        sa.UniqueConstraint("check_id", "seq", name=op.f("uq_oversight_spot_check_events_check_id")),
+        sa.UniqueConstraint("ledger_event_id", name=op.f("uq_oversight_spot_check_events_ledger_event_id")),
+    )
+    with op.batch_alter_table("oversight_spot_check_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_oversight_spot_check_events_check_id"), ["check_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_oversight_spot_check_events_created_at"), ["created_at"], unique=False)
+
+    op.create_table(
+        "oversight_spot_check_items",
+        sa.Column("check_id", sa.String(length=26), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("item_type", sa.String(length=16), nullable=False),
+        sa.Column("ref_id", sa.String(length=128), nullable=False),
+        sa.Column("parent_ref", sa.String(length=26), nullable=True),
+        sa.Column("detail", sa.JSON(), nullable=False),
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["check_id"],
+            ["oversight_spot_checks.id"],
+            name=op.f("fk_oversight_spot_check_items_check_id_oversight_spot_checks"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oversight_spot_check_items")),
+        sa.UniqueConstraint("check_id", "position", name=op.f("uq_oversight_spot_check_items_check_id")),
+    )
+    with op.batch_alter_table("oversight_spot_check_items", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_oversight_spot_check_items_check_id"), ["check_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_oversight_spot_check_items_ref_id"), ["ref_id"], unique=False)
+
+    op.create_table(
         "training_completions",
         sa.Column("account_id", sa.String(length=26), nullable=False),
         sa.Column("course_code", sa.String(length=64), nullable=False),
@@ -294,6 +612,93 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_death_reports_status"), ["status"], unique=False)
 
     op.create_table(
+        "oversight_rectification_deadlines",
+        sa.Column("item_id", sa.String(length=26), nullable=False),
+        sa.Column("previous_deadline", piguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("new_deadline", piguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reason", sa.String(length=1000), nullable=False),
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.Column("created_by", sa.String(length=26), nullable=False),
+        sa.Column("created_at", piguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ledger_event_id", sa.String(length=26), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["item_id"],
+            ["oversight_rectification_items.id"],
+            name=op.f("fk_oversight_rectification_deadlines_item_id_oversight_rectification_items"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oversight_rectification_deadlines")),
+        sa.UniqueConstraint("ledger_event_id", name=op.f("uq_oversight_rectification_deadlines_ledger_event_id")),
+    )
+    with op.batch_alter_table("oversight_rectification_deadlines", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_oversight_rectification_deadlines_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_oversight_rectification_deadlines_item_id"), ["item_id"], unique=False)
+
+    op.create_table(
+        "oversight_rectification_evidence",
+        sa.Column("item_id", sa.String(length=26), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=True),
+        sa.Column("reference", sa.String(length=300), nullable=True),
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.Column("created_by", sa.String(length=26), nullable=False),
+        sa.Column("created_at", piguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ledger_event_id", sa.String(length=26), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["item_id"],
+            ["oversight_rectification_items.id"],
+            name=op.f("fk_oversight_rectification_evidence_item_id_oversight_rectification_items"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oversight_rectification_evidence")),
+        sa.UniqueConstraint("ledger_event_id", name=op.f("uq_oversight_rectification_evidence_ledger_event_id")),
+    )
+    with op.batch_alter_table("oversight_rectification_evidence", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_oversight_rectification_evidence_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_oversight_rectification_evidence_item_id"), ["item_id"], unique=False)
+
+    op.create_table(
+        "oversight_spot_check_findings",
+        sa.Column("check_id", sa.String(length=26), nullable=False),
+        sa.Column("item_id", sa.String(length=26), nullable=False),
+        sa.Column("round", sa.Integer(), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("note", sa.String(length=2000), nullable=False),
+        sa.Column("corrects_id", sa.String(length=26), nullable=True),
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.Column("created_by", sa.String(length=26), nullable=False),
+        sa.Column("created_at", piguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ledger_event_id", sa.String(length=26), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["check_id"],
+            ["oversight_spot_checks.id"],
+            name=op.f("fk_oversight_spot_check_findings_check_id_oversight_spot_checks"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["corrects_id"],
+            ["oversight_spot_check_findings.id"],
+            name=op.f("fk_oversight_spot_check_findings_corrects_id_oversight_spot_check_findings"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["item_id"],
+            ["oversight_spot_check_items.id"],
+            name=op.f("fk_oversight_spot_check_findings_item_id_oversight_spot_check_items"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oversight_spot_check_findings")),
+        sa.UniqueConstraint("corrects_id", name=op.f("uq_oversight_spot_check_findings_corrects_id")),
+        sa.UniqueConstraint("ledger_event_id", name=op.f("uq_oversight_spot_check_findings_ledger_event_id")),
+    )
+    with op.batch_alter_table("oversight_spot_check_findings", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_oversight_spot_check_findings_check_id"), ["check_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_oversight_spot_check_findings_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_oversight_spot_check_findings_item_id"), ["item_id"], unique=False)
+
+    op.create_table(
         "breakglass_grants",
         sa.Column("account_id", sa.String(length=26), nullable=False),
         sa.Column("report_id", sa.String(length=26), nullable=False),
@@ -335,6 +740,44 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("certificate_parts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_certificate_parts_report_id"), ["report_id"], unique=False)
+
+    op.create_table(
+        "oversight_rectification_reviews",
+        sa.Column("evidence_id", sa.String(length=26), nullable=False),
+        sa.Column("item_id", sa.String(length=26), nullable=False),
+        sa.Column("decision", sa.String(length=16), nullable=False),
+        sa.Column("reason", sa.String(length=1000), nullable=False),
+        sa.Column("corrects_id", sa.String(length=26), nullable=True),
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.Column("created_by", sa.String(length=26), nullable=False),
+        sa.Column("created_at", piguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ledger_event_id", sa.String(length=26), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["corrects_id"],
+            ["oversight_rectification_reviews.id"],
+            name=op.f("fk_oversight_rectification_reviews_corrects_id_oversight_rectification_reviews"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["evidence_id"],
+            ["oversight_rectification_evidence.id"],
+            name=op.f("fk_oversight_rectification_reviews_evidence_id_oversight_rectification_evidence"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["item_id"],
+            ["oversight_rectification_items.id"],
+            name=op.f("fk_oversight_rectification_reviews_item_id_oversight_rectification_items"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oversight_rectification_reviews")),
+        sa.UniqueConstraint("corrects_id", name=op.f("uq_oversight_rectification_reviews_corrects_id")),
+        sa.UniqueConstraint("ledger_event_id", name=op.f("uq_oversight_rectification_reviews_ledger_event_id")),
+    )
+    with op.batch_alter_table("oversight_rectification_reviews", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_oversight_rectification_reviews_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_oversight_rectification_reviews_evidence_id"), ["evidence_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_oversight_rectification_reviews_item_id"), ["item_id"], unique=False)
 
     op.create_table(
         "relatives",
@@ -382,6 +825,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_relatives_report_id"))
 
     op.drop_table("relatives")
+    with op.batch_alter_table("oversight_rectification_reviews", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oversight_rectification_reviews_item_id"))
+        batch_op.drop_index(batch_op.f("ix_oversight_rectification_reviews_evidence_id"))
+        batch_op.drop_index(batch_op.f("ix_oversight_rectification_reviews_created_at"))
+
+    op.drop_table("oversight_rectification_reviews")
     with op.batch_alter_table("certificate_parts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_certificate_parts_report_id"))
 
@@ -391,6 +840,22 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_breakglass_grants_account_id"))
 
     op.drop_table("breakglass_grants")
+    with op.batch_alter_table("oversight_spot_check_findings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oversight_spot_check_findings_item_id"))
+        batch_op.drop_index(batch_op.f("ix_oversight_spot_check_findings_created_at"))
+        batch_op.drop_index(batch_op.f("ix_oversight_spot_check_findings_check_id"))
+
+    op.drop_table("oversight_spot_check_findings")
+    with op.batch_alter_table("oversight_rectification_evidence", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oversight_rectification_evidence_item_id"))
+        batch_op.drop_index(batch_op.f("ix_oversight_rectification_evidence_created_at"))
+
+    op.drop_table("oversight_rectification_evidence")
+    with op.batch_alter_table("oversight_rectification_deadlines", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oversight_rectification_deadlines_item_id"))
+        batch_op.drop_index(batch_op.f("ix_oversight_rectification_deadlines_created_at"))
+
+    op.drop_table("oversight_rectification_deadlines")
     with op.batch_alter_table("death_reports", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_death_reports_status"))
         batch_op.drop_index(batch_op.f("ix_death_reports_hospital_org_id"))
@@ -403,6 +868,25 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_training_completions_account_id"))
 
     op.drop_table("training_completions")
+    with op.batch_alter_table("oversight_spot_check_items", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oversight_spot_check_items_ref_id"))
+        batch_op.drop_index(batch_op.f("ix_oversight_spot_check_items_check_id"))
+
+    op.drop_table("oversight_spot_check_items")
+    with op.batch_alter_table("oversight_spot_check_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oversight_spot_check_events_created_at"))
+        batch_op.drop_index(batch_op.f("ix_oversight_spot_check_events_check_id"))
+
+    op.drop_table("oversight_spot_check_events")
+    with op.batch_alter_table("oversight_rectification_items", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oversight_rectification_items_responsible_id"))
+        batch_op.drop_index(batch_op.f("ix_oversight_rectification_items_recommendation_id"))
+        batch_op.drop_index(batch_op.f("ix_oversight_rectification_items_owner_org_id"))
+        batch_op.drop_index(batch_op.f("ix_oversight_rectification_items_deadline"))
+        batch_op.drop_index(batch_op.f("ix_oversight_rectification_items_created_at"))
+
+    op.drop_table("oversight_rectification_items")
+    op.drop_table("oversight_disposition_decisions")
     with op.batch_alter_table("login_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_login_sessions_expires_at"))
         batch_op.drop_index(batch_op.f("ix_login_sessions_account_id"))
@@ -422,17 +906,67 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_vehicles_org_id"))
 
     op.drop_table("vehicles")
+    with op.batch_alter_table("oversight_spot_checks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oversight_spot_checks_org_id"))
+        batch_op.drop_index(batch_op.f("ix_oversight_spot_checks_created_at"))
+
+    op.drop_table("oversight_spot_checks")
+    with op.batch_alter_table("oversight_recommendations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oversight_recommendations_reference_no"))
+        batch_op.drop_index(batch_op.f("ix_oversight_recommendations_org_id"))
+        batch_op.drop_index(batch_op.f("ix_oversight_recommendations_created_at"))
+
+    op.drop_table("oversight_recommendations")
+    with op.batch_alter_table("oversight_dispositions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oversight_dispositions_target_user_id"))
+        batch_op.drop_index(batch_op.f("ix_oversight_dispositions_case_id"))
+
+    op.drop_table("oversight_dispositions")
+    with op.batch_alter_table("oversight_case_subjects", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oversight_case_subjects_report_id"))
+        batch_op.drop_index(batch_op.f("ix_oversight_case_subjects_case_id"))
+
+    op.drop_table("oversight_case_subjects")
+    with op.batch_alter_table("oversight_case_evidence", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oversight_case_evidence_case_id"))
+
+    op.drop_table("oversight_case_evidence")
+    with op.batch_alter_table("oversight_case_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oversight_case_events_case_id"))
+
+    op.drop_table("oversight_case_events")
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_accounts_role"))
         batch_op.drop_index(batch_op.f("ix_accounts_org_id"))
 
     op.drop_table("accounts")
+    with op.batch_alter_table("training_courses", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_training_courses_mandatory"))
+
+    op.drop_table("training_courses")
+    with op.batch_alter_table("training_attestations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_training_attestations_account_id"))
+
+    op.drop_table("training_attestations")
     with op.batch_alter_table("task_relationships", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_task_relationships_resource_id"))
         batch_op.drop_index("ix_task_relationships_lookup")
         batch_op.drop_index(batch_op.f("ix_task_relationships_account_id"))
 
     op.drop_table("task_relationships")
+    with op.batch_alter_table("oversight_inspection_corrections", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oversight_inspection_corrections_target_id"))
+        batch_op.drop_index(batch_op.f("ix_oversight_inspection_corrections_created_at"))
+
+    op.drop_table("oversight_inspection_corrections")
+    with op.batch_alter_table("oversight_cases", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oversight_cases_suspect_user_id"))
+        batch_op.drop_index(batch_op.f("ix_oversight_cases_state"))
+        batch_op.drop_index(batch_op.f("ix_oversight_cases_org_id"))
+        batch_op.drop_index(batch_op.f("ix_oversight_cases_opened_at"))
+        batch_op.drop_index(batch_op.f("ix_oversight_cases_assignee_id"))
+
+    op.drop_table("oversight_cases")
     with op.batch_alter_table("organisations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_organisations_org_type"))
         batch_op.drop_index(batch_op.f("ix_organisations_district"))
