@@ -135,7 +135,9 @@ def scan(
         elif fmt is ReportFormat.html:
             _emit(render_html(result, show_values=show_values), out)
         elif out is None:
-            render_table(result, Console(), show_values=show_values)
+            # Piped or redirected output gets the same width as --out, not Rich's 80 columns.
+            wide = Console() if sys.stdout.isatty() else Console(width=160, color_system=None)
+            render_table(result, wide, show_values=show_values)
         else:
             with _open_out(out) as handle:
                 render_table(
