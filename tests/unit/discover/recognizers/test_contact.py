@@ -83,3 +83,18 @@ def test_full_width_digits_found_with_original_offsets(contact: Analyzer) -> Non
         ("EMAIL", "ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｏｍ"),
     ]
     assert contact.validate_value("１３８１２３４５６７８")[0][0] == "CN_MOBILE"
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("Phone: 0490 75 40 81", "0490 75 40 81"), ("please call me on 9472 7916", "9472 7916"),
+     ("Mobile: (37) 788-063", "(37) 788-063")],
+)
+def test_grouped_number_labelled_as_phone(contact: Analyzer, text: str, number: str) -> None:
+    # Unassigned ranges (phonenumbers says invalid), but written and labelled as a phone.
+    assert ("PHONE", number) in found(contact, text)
+
+
+@pytest.mark.parametrize("text", ["Order 0490 75 40 81 shipped", "Phone: 2024-05-06", "Phone: 12,345.67"])
+def test_grouped_numbers_without_a_phone_label_stay_silent(contact: Analyzer, text: str) -> None:
+    assert [e for e, _ in found(contact, text) if e == "PHONE"] == []

@@ -42,6 +42,17 @@ _NANP = re.compile(
 )
 
 
+# English labels only: Chinese-labelled numbers are CN_MOBILE / CN_LANDLINE's business.
+_LABEL_WORDS = frozenset({"phone", "tel", "call", "mobile", "cell", "fax"})
+# Two or more digit groups joined by single spaces, dots or hyphens, optionally a (area) part.
+_GROUPED = re.compile(r"^(?:\+\d{1,3}\s?)?(?:\(\d{1,4}\)\s?)?\d{1,4}(?:[\s.\-]\d{2,4}){1,4}$")
+
+
+def _mainland(value: str) -> bool:
+    compact = _SEPARATORS.sub("", value)
+    return compact.startswith(("+86", "0086")) or (len(compact) == 11 and compact[0] == "1")
+
+
 class PhoneRecognizer(Recognizer):
     """Non-Chinese phone numbers: a cheap candidate regex, then phonenumbers' validity check."""
 
@@ -125,9 +136,15 @@ class PhoneRecognizer(Recognizer):
                 continue  # a bare digit run is an order or record number far more often
             region = self._valid_region(value)
             if region is None:
-                if _NANP.match(value.strip()) is None:
+                if _NANP.match(value.strip()) is not None:
+                    region = "NANP format"
+                elif not bare and word in _LABEL_WORDS and _GROUPED.match(value) and not _mainland(value):
+                    # Grouped digits right after "Phone:"/"call me on": a number written as a
+                    # phone number and labelled as one, even if its range is not assigned.
+                    out.append(Finding("PHONE", s, e, 0.6, f"grouped digits; context {word}", self.name))
                     continue
-                region = "NANP format"
+                else:
+                    continue
             score = 0.8 if intl else 0.6
             explanation = f"pattern phone + phonenumbers valid ({region})"
             if word is not None:
