@@ -36,7 +36,9 @@ class Bench:
 BENCHES = (
     Bench("guarded_read", ("--seconds", "3"), ("--seconds", "10")),
     Bench("ledger_append", ("--events", "20000"), ("--events", "100000")),
-    Bench("ledger_scale", ("--leaves", "100000"), ("--leaves", "10000000")),
+    Bench("ledger_proofs", (), ("--target",)),
+    Bench("ledger_verify", (), ("--target",)),
+    Bench("ledger_evidence", (), ("--target",)),
     Bench("pi_eval", ("--no-presidio", "--limit", "300"), ()),
     Bench("pi_throughput", ("--no-presidio", "--mb", "1"), ()),
     Bench("pi_columns", ("--rows", "100000"), ("--rows", "1000000")),
