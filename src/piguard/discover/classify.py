@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from piguard.discover.analyzer import Analyzer
 from piguard.discover.categories import category_of, is_sensitive
+from piguard.discover.findings import Finding
 from piguard.discover.sources.base import ColumnSample, TableSample
 from piguard.errors import InputError
 from piguard.minimize.operators import to_month
@@ -40,6 +41,8 @@ ANALYZE_LIMIT = 200
 # A column of numbers with nothing found in this many values and no name evidence stops early.
 EARLY_STOP_AFTER = 100
 MAX_EXAMPLES = 3
+# Distinct values analysed in one batch.
+_ANALYZE_BATCH = 64
 
 #: Entities with real validators: a column claiming them whose values fail is contradicted.
 VALIDATED = frozenset(
@@ -313,6 +316,20 @@ def _tally(values: list[str], analyzer: Analyzer, *, claimed: bool) -> _Tally:
     cache: dict[str, tuple[dict[str, float], dict[str, float], bool]] = {}
     analyses = 0
     seen_text = False
+    analysed_batch: dict[str, list[Finding]] = {}
+
+    def analysis(index: int, value: str) -> list[Finding]:
+        # The next few distinct text values are analysed together (the PERSON tagger batches).
+        if value not in analysed_batch:
+            upcoming: dict[str, None] = {value: None}
+            for other in values[index + 1 :]:
+                if len(upcoming) >= _ANALYZE_BATCH:
+                    break
+                if other not in analysed_batch and other not in cache and any(ch.isalpha() for ch in other):
+                    upcoming[other] = None
+            analysed_batch.update(zip(upcoming, analyzer.analyze_many(list(upcoming)), strict=True))
+        return analysed_batch[value]
+
     for index, value in enumerate(values):
         if index == EARLY_STOP_AFTER and not (claimed or seen_text or tally.inside):
             # Numbers that no validator accepted in the first values and no name claims:
@@ -332,7 +349,7 @@ def _tally(values: list[str], analyzer: Analyzer, *, claimed: bool) -> _Tally:
                 analyses += 1
                 analysed = True
                 length = max(len(value.strip()), 1)
-                for finding in analyzer.analyze(value):
+                for finding in analysis(index, value):
                     score = finding.score
                     if (finding.end - finding.start) / length >= WHOLE_VALUE_COVERAGE:
                         whole[finding.entity] = max(score, whole.get(finding.entity, 0.0))
