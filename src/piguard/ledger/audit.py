@@ -1,27 +1,36 @@
 """``piguard audit verify``: recompute the whole tree from the stored leaves and check everything.
 
-Checks, in one pass over the entries and one over the stored nodes: every leaf hash against
-its event, gapless indexes, every stored interior node, the head's frontier, and every stored
-checkpoint's signature and root. The signed checkpoints are the ground truth: storage can be
-rewritten by whoever controls the database, signatures cannot.
+Checks every leaf hash against its event, gapless indexes, every stored interior node, the
+head's frontier, and every stored checkpoint's signature and root. The signed checkpoints are
+the ground truth: storage can be rewritten by whoever controls the database, signatures cannot.
+
+One streaming pass: entries are read in keyset pages straight from the driver, hashed, and
+folded into aligned chunks of ``2**CHUNK_LEVEL`` leaves. Each complete chunk's subtree is
+recomputed level by level in flat buffers and compared with the stored nodes of that range in
+one read per level (a byte-string comparison when they agree, which is the normal case); chunk
+roots feed a compact range for the levels above. Memory is bounded by a chunk, not by the log.
+Only when the stored tree disagrees with the signed history does a second pass load every leaf
+hash to name the kind of tampering.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from piguard.errors import LedgerError
 from piguard.ledger import store
 from piguard.ledger.checkpoint import Verifier, open_checkpoint
 from piguard.ledger.forensics import diagnose
-from piguard.ledger.merkle import HASH_SIZE, fold, perfect_subtrees
+from piguard.ledger.merkle import EMPTY_ROOT, HASH_SIZE, CompactRange, NodeId, fold, perfect_subtrees
 
 PAGE = 10_000
+#: Leaves per chunk: 2**16 (2 MiB of leaf hashes, as much again for the levels above them).
+CHUNK_LEVEL = 16
 MAX_PER_KIND = 20
 ROW_KINDS = frozenset({"modified_event", "deleted_event"})
 
@@ -63,65 +72,119 @@ class AuditReport:
             self.findings.append(Finding(kind, index, detail))
 
 
-class _Levels:
-    """Every perfect-subtree hash of the recomputed tree, level by level, in flat buffers."""
-
-    def __init__(self, leaves: bytes) -> None:
-        self.levels = [leaves]
-        while len(self.levels[-1]) >= 2 * HASH_SIZE:
-            below = self.levels[-1]
-            pairs = len(below) // (2 * HASH_SIZE)
-            prefix = b"\x01"
-            sha = hashlib.sha256
-            self.levels.append(
-                b"".join(sha(prefix + below[64 * i : 64 * i + 64]).digest() for i in range(pairs))
-            )
-
-    def get(self, level: int, index: int) -> bytes | None:
-        if level >= len(self.levels):
-            return None
-        value = self.levels[level][HASH_SIZE * index : HASH_SIZE * (index + 1)]
-        return value if len(value) == HASH_SIZE else None
-
-    def size(self) -> int:
-        return len(self.levels[0]) // HASH_SIZE
-
-    def root(self, size: int) -> bytes:
-        return fold([self.get(level, idx) or b"" for level, idx in perfect_subtrees(0, size)])
+def _levels(leaves: bytes) -> list[bytes]:
+    """Every complete perfect-subtree hash over ``leaves`` (concatenated), level by level."""
+    sha = hashlib.sha256
+    levels = [leaves]
+    below = leaves
+    while len(below) >= 2 * HASH_SIZE:
+        below = b"".join(
+            [sha(b"\x01" + below[i : i + 64]).digest() for i in range(0, len(below) - 63, 64)]
+        )
+        levels.append(below)
+    return levels
 
 
-def _entries(session: Session) -> Iterator[tuple[int, bytes, bytes]]:
-    table = store.ENTRIES
-    last = -1
-    while True:
-        rows = session.execute(
-            select(table.c.idx, table.c.leaf_hash, table.c.data)
-            .where(table.c.idx > last)
-            .order_by(table.c.idx)
-            .limit(PAGE)
-        ).all()
-        for idx, digest, data in rows:
-            yield int(idx), bytes(digest), bytes(data)
-        if len(rows) < PAGE:
+def _hash_at(levels: list[bytes], level: int, offset: int) -> bytes:
+    return levels[level][HASH_SIZE * offset : HASH_SIZE * (offset + 1)]
+
+
+class _Recomputed:
+    """The tree recomputed from the stored leaves, compared with the stored nodes as it grows.
+
+    ``sizes`` are the tree sizes whose perfect-subtree hashes (and so roots) are wanted: the
+    signed checkpoints' and the head's; they are captured as the pass goes by.
+    """
+
+    def __init__(self, session: Session, sizes: Iterable[int]) -> None:
+        self.session = session
+        self.chunk_level = CHUNK_LEVEL  # read at run time: tests use small chunks
+        self.chunk = 1 << self.chunk_level
+        self.pending = bytearray()
+        self.done = 0  # leaves in complete chunks
+        self.upper = CompactRange()  # over chunk roots: nodes of level >= chunk_level
+        self.upper_nodes: dict[NodeId, bytes] = {}
+        self.wanted = sorted(set(sizes))
+        self.prefixes: dict[int, list[bytes]] = {0: []} if 0 in self.wanted else {}
+        self.bad: list[NodeId] = []
+        self.size = 0
+
+    def add(self, digests: bytes) -> None:
+        """Append leaf hashes (concatenated); full chunks are checked at once."""
+        self.pending += digests
+        self.size += len(digests) // HASH_SIZE
+        whole = HASH_SIZE * self.chunk
+        while len(self.pending) >= whole:
+            self._chunk(bytes(self.pending[:whole]), last=False)
+            del self.pending[:whole]
+
+    def finish(self) -> None:
+        """Check the last, partial chunk, the levels above the chunks and stray stored nodes."""
+        self.wanted = sorted({*self.wanted, self.size})
+        self._chunk(bytes(self.pending), last=True)
+        self.pending.clear()
+        # Outside levels 1 .. chunk_level - 1 few nodes exist: the chunk roots, the nodes above
+        # them (which the chunk roots' compact range completed) and nothing below level 1.
+        stored = {(lv, idx): bytes(digest) for lv, idx, digest in store.nodes_outside(
+            self.session, 1, self.chunk_level - 1
+        )}
+        for node, digest in stored.items():
+            if self.upper_nodes.get(node) != digest:
+                self.bad.append(node)
+        self.bad.extend(node for node in self.upper_nodes if node not in stored)
+
+    def _chunk(self, leaves: bytes, *, last: bool) -> None:
+        count = len(leaves) // HASH_SIZE
+        first = self.done  # leaf position of this chunk's first leaf (a multiple of self.chunk)
+        levels = _levels(leaves)
+        for level in range(1, self.chunk_level):
+            start = first >> level
+            expected = levels[level] if level < len(levels) else b""
+            # The last chunk reads open-ended, so stored nodes beyond the tree are caught too.
+            end = None if last else start + len(expected) // HASH_SIZE
+            self._compare(level, start, expected, store.node_range(self.session, level, start, end))
+        if last:
+            self._capture(first, first + count, levels)
             return
-        last = int(rows[-1][0])
+        self._capture(first, first + count - 1, levels)
+        root = levels[self.chunk_level]
+        self.upper_nodes[(self.chunk_level, first >> self.chunk_level)] = root
+        for (level, idx), digest in self.upper.append(root):
+            self.upper_nodes[(level + self.chunk_level, idx)] = digest
+        self.done += self.chunk
+        if self.done in self.wanted:
+            self.prefixes[self.done] = list(self.upper.hashes)
 
-
-def _nodes(session: Session, level: int) -> Iterator[tuple[int, bytes]]:
-    table = store.NODES
-    last = -1
-    while True:
-        rows = session.execute(
-            select(table.c.idx, table.c.hash)
-            .where(table.c.level == level, table.c.idx > last)
-            .order_by(table.c.idx)
-            .limit(PAGE)
-        ).all()
-        for idx, digest in rows:
-            yield int(idx), bytes(digest)
-        if len(rows) < PAGE:
+    def _compare(self, level: int, start: int, expected: bytes, rows: list[tuple[int, bytes]]) -> None:
+        count = len(expected) // HASH_SIZE
+        if (
+            len(rows) == count
+            and (not rows or (rows[0][0] == start and rows[-1][0] == start + count - 1))
+            and b"".join([digest for _, digest in rows]) == expected
+        ):
             return
-        last = int(rows[-1][0])
+        stored = {int(idx): bytes(digest) for idx, digest in rows}
+        for offset in range(count):
+            if stored.pop(start + offset, None) != expected[HASH_SIZE * offset : HASH_SIZE * (offset + 1)]:
+                self.bad.append((level, start + offset))
+        self.bad.extend((level, idx) for idx in stored)  # beyond the recomputed tree
+
+    def _capture(self, begin: int, end: int, levels: list[bytes]) -> None:
+        """Perfect-subtree hashes of every wanted size in ``(begin, end]``, inside one chunk.
+
+        Below a chunk boundary the decomposition of a size is the compact range of the chunks
+        before it followed by perfect subtrees inside the chunk, which never merge with them.
+        """
+        for size in self.wanted[bisect.bisect_right(self.wanted, begin) : bisect.bisect_right(self.wanted, end)]:
+            inner = [_hash_at(levels, lv, idx - (begin >> lv)) for lv, idx in perfect_subtrees(begin, size)]
+            self.prefixes[size] = list(self.upper.hashes) + inner
+
+    def root(self, size: int) -> bytes | None:
+        """Root of the recomputed tree of ``size`` leaves (a wanted size), or None if beyond it."""
+        if size == 0:
+            return EMPTY_ROOT
+        hashes = self.prefixes.get(size)
+        return None if hashes is None else fold(hashes)
 
 
 def _check_checkpoints(
@@ -146,44 +209,38 @@ def _check_checkpoints(
     return trusted
 
 
-def _scan_entries(session: Session, report: AuditReport) -> bytes:
-    """Recompute every leaf hash; record modified rows and index gaps."""
-    leaves = bytearray()
-    expected = 0
+def _scan_entries(session: Session, report: AuditReport, tree: _Recomputed) -> None:
+    """Recompute every leaf hash into ``tree``; record modified rows and index gaps."""
     sha = hashlib.sha256
-    for idx, stored, data in _entries(session):
-        if idx > expected:
-            report.add("deleted_event", expected, f"entries {expected}..{idx - 1} are missing")
-        expected = idx + 1
-        digest = sha(b"\x00" + data).digest()
-        if digest != stored:
-            report.add("modified_event", idx, f"entry {idx} no longer matches its leaf hash")
-        leaves += digest
-        report.entries += 1
-    return bytes(leaves)
+    expected = 0
+    for rows in store.entry_pages(session, page=PAGE):
+        digests = [sha(b"\x00" + data).digest() for _, _, data in rows]
+        first, last = int(rows[0][0]), int(rows[-1][0])
+        clean = (
+            first == expected
+            and last - first == len(rows) - 1  # unique and ordered, so no gap inside the page
+            and b"".join(digests) == b"".join([stored for _, stored, _ in rows])
+        )
+        if not clean:
+            for (idx, stored, _), digest in zip(rows, digests, strict=True):
+                if idx > expected:
+                    report.add("deleted_event", expected, f"entries {expected}..{idx - 1} are missing")
+                expected = idx + 1
+                if digest != bytes(stored):
+                    report.add("modified_event", idx, f"entry {idx} no longer matches its leaf hash")
+        expected = last + 1
+        report.entries += len(rows)
+        tree.add(b"".join(digests))
+    tree.finish()
 
 
-def _scan_nodes(
-    session: Session, tree: _Levels, report: AuditReport
-) -> tuple[list[tuple[int, int]], dict[int, bytes]]:
-    """Compare stored interior nodes with the recomputed ones; returns mismatches and level 1."""
-    bad: list[tuple[int, int]] = []
-    level1: dict[int, bytes] = {}
-    levels = session.execute(select(store.NODES.c.level).distinct()).scalars().all()
-    for level in sorted(int(v) for v in levels):
-        expected_idx = 0
-        for idx, digest in _nodes(session, level):
-            if level == 1:
-                level1[idx] = digest
-            for missing in range(expected_idx, idx):
-                if tree.get(level, missing) is not None:
-                    bad.append((level, missing))
-            expected_idx = idx + 1
-            if tree.get(level, idx) != digest:
-                bad.append((level, idx))
-        for missing in range(expected_idx, tree.size() >> level):
-            bad.append((level, missing))
-    return bad, level1
+def _all_leaves(session: Session) -> list[bytes]:
+    """Every stored leaf hash in index order (only for naming the kind of tampering)."""
+    return [bytes(digest) for rows in store.leaf_hash_pages(session) for _, digest in rows]
+
+
+def _level1(session: Session) -> dict[int, bytes]:
+    return {int(idx): bytes(digest) for idx, digest in store.node_range(session, 1, 0, None)}
 
 
 def verify_ledger(*, session: Session, verifier: Verifier) -> AuditReport:
@@ -195,9 +252,11 @@ def verify_ledger(*, session: Session, verifier: Verifier) -> AuditReport:
         report.add("rewritten_node", None, f"ledger head is corrupt: {exc}")
         head = None
     trusted = _check_checkpoints(session, verifier, report)
-    tree = _Levels(_scan_entries(session, report))
-    size = tree.size()
-    report.root = tree.root(size)
+    sizes = [s for s, _ in trusted] + ([head.range.size] if head else [])
+    tree = _Recomputed(session, sizes)
+    _scan_entries(session, report, tree)
+    size = tree.size
+    report.root = tree.root(size) or EMPTY_ROOT
     report.tree_size = head.range.size if head else size
     if head is not None and head.range.size > size:
         report.add(
@@ -215,45 +274,50 @@ def verify_ledger(*, session: Session, verifier: Verifier) -> AuditReport:
             "truncated_log", size, f"a signed checkpoint covers {signed_max} entries, {size} remain"
         )
     history_ok = all(tree.root(s) == r for s, r in trusted if s <= size)
+    bad_nodes = list(tree.bad)
     if head is not None and head.range.size <= size:
         history_ok = history_ok and tree.root(head.range.size) == head.range.root()
-    bad_nodes, level1 = _scan_nodes(session, tree, report)
-    if head is not None and head.range.size <= size:
-        for (level, idx), digest in zip(head.range.ids(), head.range.hashes, strict=True):
-            if tree.get(level, idx) != digest:
-                bad_nodes.append((level, idx))
+        recomputed = tree.prefixes.get(head.range.size, [])
+        for node, digest, mine in zip(head.range.ids(), head.range.hashes, recomputed, strict=True):
+            if digest != mine:
+                bad_nodes.append(node)
     if any(f.kind in ROW_KINDS for f in report.findings):
         return report  # rows that contradict their own hashes explain every later mismatch
     if history_ok:
-        for level, idx in sorted(bad_nodes, key=lambda n: (n[1] << n[0], n[0]))[:MAX_PER_KIND]:
+        for level, idx in sorted(set(bad_nodes), key=lambda n: (_first_leaf(n), n[0]))[:MAX_PER_KIND]:
             report.add(
                 "rewritten_node",
-                idx << level,
+                _first_leaf((level, idx)),
                 f"stored tree node (level {level}, index {idx}) was altered; "
                 "the entries still match every signed checkpoint",
             )
         return report
-    _classify(report, tree, level1, bad_nodes, trusted)
+    _classify(report, _all_leaves(session), _level1(session), bad_nodes, trusted, tree)
     return report
+
+
+def _first_leaf(node: NodeId) -> int:
+    """The first leaf a node covers (a stray row may carry a level below zero)."""
+    level, idx = node
+    return idx << level if level >= 0 else idx
 
 
 def _classify(
     report: AuditReport,
-    tree: _Levels,
+    current: list[bytes],
     level1: dict[int, bytes],
-    bad_nodes: list[tuple[int, int]],
+    bad_nodes: list[NodeId],
     trusted: list[tuple[int, bytes]],
+    tree: _Recomputed,
 ) -> None:
-    leaves = tree.levels[0]
-    current = [leaves[i : i + HASH_SIZE] for i in range(0, len(leaves), HASH_SIZE)]
-    pairs = sorted(idx for level, idx in bad_nodes if level == 1 and idx in level1)
+    pairs = sorted({idx for level, idx in bad_nodes if level == 1 and idx in level1})
     if pairs:
         found = diagnose(current, level1.get, pairs)
         report.add(found.kind, found.index, found.detail)
         return
     good = 0
     for size, root in sorted(trusted):
-        if size <= tree.size() and tree.root(size) == root:
+        if size <= tree.size and tree.root(size) == root:
             good = size
             continue
         report.add(

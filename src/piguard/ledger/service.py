@@ -7,7 +7,7 @@ Every function runs in the caller's transaction and never commits: the door owns
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -200,6 +200,12 @@ def inclusion_proof(*, session: Session, index: int, size: int) -> list[bytes]:
     return tree.inclusion_proof(index, size, _reader(session))
 
 
+def inclusion_proofs(*, session: Session, indexes: Sequence[int], size: int) -> list[list[bytes]]:
+    """Inclusion proofs of many entries in the tree of ``size``: one batched read of shared nodes."""
+    _check_size(session, size)
+    return tree.inclusion_proofs(indexes, size, _reader(session))
+
+
 def consistency_proof(*, session: Session, size1: int, size2: int) -> list[bytes]:
     """RFC 9162 consistency proof between tree sizes ``size1`` <= ``size2``."""
     _check_size(session, size2)
@@ -248,6 +254,14 @@ def iter_entries(
         if len(rows) < batch:
             return
         last = int(rows[-1][0])
+
+
+def entries_at(*, session: Session, indexes: Iterable[int], batch: int = 1000) -> Iterator[Entry]:
+    """The stored entries of the given indexes, in index order (batched reads; absent ones skipped)."""
+    wanted = sorted(set(indexes))
+    for start in range(0, len(wanted), batch):
+        for idx, digest, data in store.entries_at(session, wanted[start : start + batch]):
+            yield Entry(index=idx, leaf_hash=digest, data=data, event=_event(idx, data))
 
 
 def iter_events(

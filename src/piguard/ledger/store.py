@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, select, tuple_
+from sqlalchemy import Table, func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from piguard.errors import LedgerError, TamperError
@@ -85,6 +86,7 @@ _LOCK = (
     "UPDATE ledger_head SET size = size WHERE id = 1 "
     "RETURNING size, frontier, checkpoint_size, checkpoint_time_us"
 )
+_READ_HEAD = "SELECT size, frontier, checkpoint_size, checkpoint_time_us FROM ledger_head WHERE id = 1"
 _SAVE = "UPDATE ledger_head SET size = ?, frontier = ? WHERE id = 1"
 _SAVE_CHECKPOINT = (
     "UPDATE ledger_head SET size = ?, frontier = ?, checkpoint_size = ?, checkpoint_time_us = ? "
@@ -95,6 +97,26 @@ _SAVE_CHECKPOINT = (
 def _driver_sql(session: Session, sql: str) -> str:
     """Adapt ``?`` placeholders to the driver's paramstyle (psycopg uses ``%s``)."""
     return sql if _mark(session) == "?" else sql.replace("?", "%s")
+
+
+def _fetch(session: Session, sql: str, params: Sequence[Any]) -> list[Any]:
+    """Rows of a read on the DBAPI cursor of the session's transaction (no SQLAlchemy rows).
+
+    Driver errors are raised as SQLAlchemy's ``DBAPIError`` subclasses, as any other query's.
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    statement = _driver_sql(session, sql)
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(statement, tuple(params))
+        return list(cursor.fetchall())
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(
+            statement, params, exc, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
+        ) from exc
+    finally:
+        cursor.close()
 
 
 def lock_head(session: Session) -> Head:
@@ -111,14 +133,10 @@ def lock_head(session: Session) -> Head:
 
 def read_head(session: Session) -> Head:
     """The head as committed (no lock); an empty tree if nothing was ever appended."""
-    row = session.execute(
-        select(
-            HEAD.c.size, HEAD.c.frontier, HEAD.c.checkpoint_size, HEAD.c.checkpoint_time_us
-        ).where(HEAD.c.id == HEAD_ID)
-    ).first()
-    if row is None:
+    rows = _fetch(session, _READ_HEAD, ())
+    if not rows:
         return Head(range=CompactRange(), checkpoint_size=0, checkpoint_time=None)
-    return _head_from_row(row)
+    return _head_from_row(rows[0])
 
 
 def save_head(
@@ -177,29 +195,58 @@ def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield items[start : start + MAX_IN]
 
 
+_LEAVES_SQL = "SELECT 0 AS level, idx, leaf_hash FROM ledger_entries WHERE idx IN ({marks})"
+_NODES_SQL = (
+    "SELECT n.level, n.idx, n.hash FROM ledger_nodes AS n JOIN "
+    "(VALUES {values}) AS v ON n.level = v.column1 AND n.idx = v.column2"
+)
+
+
 def read_nodes(session: Session, ids: Collection[NodeId]) -> Mapping[NodeId, bytes]:
-    """Hashes of the given nodes (leaves from entries); raises ``TamperError`` if one is missing."""
+    """Hashes of the given nodes (leaves from entries); raises ``TamperError`` if one is missing.
+
+    Point lookups on the primary keys, straight to the driver: a proof is ~2 log2(n) nodes, and
+    SQLAlchemy's statement handling cost more than the lookups. Interior nodes are joined from a
+    VALUES list (a row-value ``(level, idx) IN (...)`` makes SQLite scan the whole table); a
+    proof's leaves and nodes come back from one statement.
+    """
     found: dict[NodeId, bytes] = {}
-    leaves = sorted(idx for level, idx in ids if level == 0)
-    inner = sorted(node for node in ids if node[0] > 0)
-    for chunk in _chunks(leaves):
-        rows = session.execute(
-            select(ENTRIES.c.idx, ENTRIES.c.leaf_hash).where(ENTRIES.c.idx.in_(chunk))
-        )
-        found.update({(0, int(idx)): bytes(digest) for idx, digest in rows})
-    for chunk in _chunks(inner):
-        node_rows = session.execute(
-            select(NODES.c.level, NODES.c.idx, NODES.c.hash).where(
-                tuple_(NODES.c.level, NODES.c.idx).in_(chunk)
-            )
-        )
-        found.update({(int(lv), int(idx)): bytes(digest) for lv, idx, digest in node_rows})
+    leaves = sorted({idx for level, idx in ids if level == 0})
+    inner = sorted({node for node in ids if node[0] > 0})
+    if len(leaves) + len(inner) <= MAX_IN:  # a proof: one statement, one round trip
+        parts, params = [], []
+        if leaves:
+            parts.append(_LEAVES_SQL.format(marks=", ".join(["?"] * len(leaves))))
+            params.extend(leaves)
+        if inner:
+            parts.append(_NODES_SQL.format(values=", ".join(["(?, ?)"] * len(inner))))
+            params.extend(value for node in inner for value in node)
+        rows = _fetch(session, " UNION ALL ".join(parts), params) if parts else []
+        found.update({(int(lv), int(idx)): bytes(digest) for lv, idx, digest in rows})
+    else:
+        for chunk in _chunks(leaves):
+            rows = _fetch(session, _LEAVES_SQL.format(marks=", ".join(["?"] * len(chunk))), chunk)
+            found.update({(0, int(idx)): bytes(digest) for _, idx, digest in rows})
+        for chunk in _chunks(inner):
+            sql = _NODES_SQL.format(values=", ".join(["(?, ?)"] * len(chunk)))
+            rows = _fetch(session, sql, [value for node in chunk for value in node])
+            found.update({(int(lv), int(idx)): bytes(digest) for lv, idx, digest in rows})
     missing = [node for node in ids if node not in found]
     if missing:
         level, idx = min(missing)
         what = f"entry {idx}" if level == 0 else f"tree node (level {level}, index {idx})"
         raise TamperError(f"stored {what} is missing")
     return found
+
+
+def entries_at(session: Session, indexes: Sequence[int]) -> list[tuple[int, bytes, bytes]]:
+    """Stored ``(idx, leaf_hash, data)`` of the given (sorted) indexes, in index order; unknown ones skipped."""
+    rows: list[tuple[int, bytes, bytes]] = []
+    for chunk in _chunks(indexes):
+        marks = ", ".join(["?"] * len(chunk))
+        sql = f"SELECT idx, leaf_hash, data FROM ledger_entries WHERE idx IN ({marks}) ORDER BY idx"  # noqa: S608
+        rows.extend((int(idx), bytes(digest), bytes(data)) for idx, digest, data in _fetch(session, sql, chunk))
+    return rows
 
 
 def entry_count(session: Session) -> int:
@@ -248,3 +295,48 @@ def indexes_of(session: Session, event_ids: Collection[str], *, end: int) -> lis
         rows = session.execute(select(ENTRIES.c.idx).where(ENTRIES.c.event_id.in_(chunk), ENTRIES.c.idx < end))
         found.update(int(row[0]) for row in rows)
     return sorted(found)
+
+
+# Bulk reads for full verification: straight to the driver's cursor (no SQLAlchemy row objects),
+# keyset pages so memory stays bounded on both backends without a server-side cursor.
+
+
+def entry_pages(session: Session, *, page: int = 10_000) -> Iterator[list[tuple[int, bytes, bytes]]]:
+    """Every stored entry as ``(idx, leaf_hash, data)``, in index order, ``page`` rows at a time."""
+    sql = "SELECT idx, leaf_hash, data FROM ledger_entries WHERE idx > ? ORDER BY idx LIMIT ?"
+    last = -(2**62)
+    while True:
+        rows = _fetch(session, sql, (last, page))
+        if rows:
+            yield rows
+        if len(rows) < page:
+            return
+        last = rows[-1][0]
+
+
+def leaf_hash_pages(session: Session, *, page: int = 50_000) -> Iterator[list[tuple[int, bytes]]]:
+    """Every stored ``(idx, leaf_hash)`` in index order (no event data), ``page`` rows at a time."""
+    sql = "SELECT idx, leaf_hash FROM ledger_entries WHERE idx > ? ORDER BY idx LIMIT ?"
+    last = -(2**62)
+    while True:
+        rows = _fetch(session, sql, (last, page))
+        if rows:
+            yield rows
+        if len(rows) < page:
+            return
+        last = rows[-1][0]
+
+
+def node_range(session: Session, level: int, start: int, end: int | None) -> list[tuple[int, bytes]]:
+    """Stored ``(idx, hash)`` of one level with ``start <= idx < end`` (no bound if None), in order."""
+    if end is None:
+        sql = "SELECT idx, hash FROM ledger_nodes WHERE level = ? AND idx >= ? ORDER BY idx"
+        return _fetch(session, sql, (level, start))
+    sql = "SELECT idx, hash FROM ledger_nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx"
+    return _fetch(session, sql, (level, start, end))
+
+
+def nodes_outside(session: Session, low: int, high: int) -> list[tuple[int, int, bytes]]:
+    """Stored ``(level, idx, hash)`` with level below ``low`` or above ``high`` (few by design)."""
+    sql = "SELECT level, idx, hash FROM ledger_nodes WHERE level < ? OR level > ? ORDER BY level, idx"
+    return _fetch(session, sql, (low, high))

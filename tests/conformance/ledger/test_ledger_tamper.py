@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, text
 
 from piguard.config import Settings
 from piguard.db import make_session_factory
-from piguard.ledger import service, store
+from piguard.ledger import audit, service, store
 from piguard.ledger.audit import AuditReport, verify_ledger
 from piguard.ledger.checkpoint import Checkpoint, Verifier, sign_checkpoint
 from piguard.ledger.keys import ensure_signing_key, load_signing_key
@@ -27,8 +27,18 @@ class Ledger:
     verifier: Verifier
 
     def verify(self) -> AuditReport:
-        with make_session_factory(self.engine)() as session, session.begin():
-            return verify_ledger(session=session, verifier=self.verifier)
+        """Verify with the default chunk and page sizes, and again with tiny ones (so that complete
+        chunks, the levels above them and page boundaries are crossed): both must agree."""
+        reports = []
+        for chunk_level, page in ((audit.CHUNK_LEVEL, audit.PAGE), (2, 7)):
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(audit, "CHUNK_LEVEL", chunk_level)
+                patch.setattr(audit, "PAGE", page)
+                with make_session_factory(self.engine)() as session, session.begin():
+                    reports.append(verify_ledger(session=session, verifier=self.verifier))
+        default, tiny = reports
+        assert (default.findings, default.root, default.entries) == (tiny.findings, tiny.root, tiny.entries)
+        return default
 
     def tamper(self, *statements: str, **params: object) -> None:
         with self.engine.begin() as conn:

@@ -6,12 +6,17 @@ import base64
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from typer.testing import CliRunner
 
 from piguard.api.app import create_app
+from piguard.cli.main import app as cli
 from piguard.config import Settings
 from piguard.db import Base, make_engine, make_session_factory
 from piguard.db.registry import load_all_models
@@ -151,3 +156,65 @@ def test_bad_proof_requests_are_clear_422s(api: Api, query: str) -> None:
     response = api.client.get(f"/api/v1/audit/proofs/{query}", headers=api.headers["po.chen"])
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_witness_follows_the_published_checkpoint_over_http(
+    api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def get(url: str, *, headers: dict[str, str], timeout: float) -> Any:
+        del timeout
+        return api.client.get(url, headers=headers)
+
+    monkeypatch.setattr(httpx, "get", get)
+    url = "http://testserver/api/v1/audit/checkpoint"
+    vkey = api.client.get("/api/v1/audit/checkpoint").json()["log_key"]
+    state = str(tmp_path / "witness")
+
+    def witness(*extra: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli, ["audit", "witness", "--checkpoint-url", url, "--state", state, *extra])
+        assert "Traceback" not in result.output
+        return result.exit_code, result.output.replace("\n", "")
+
+    code, out = witness("--log-key", vkey)
+    assert code == 0, out
+    assert "first checkpoint seen" in out
+    api.append(range(5), checkpoint=True)
+    code, out = witness()
+    assert code == 2
+    assert "HTTP 401" in out  # the consistency proof is for auditors only
+    token = api.headers["po.chen"]["Authorization"].removeprefix("Bearer ")
+    code, out = witness("--token", token, "--terminal-id", "ws-7")
+    assert code == 0, out
+    assert "consistent" in out
+    assert "extends" in out
+
+
+def test_corrupt_ledger_rows_give_a_clear_problem_not_a_crash(api: Api) -> None:
+    api.append(range(40), checkpoint=True)
+    size = api.client.get("/api/v1/audit/checkpoint").json()["tree_size"]
+    with api.engine.begin() as conn:
+        saved = conn.execute(text("SELECT level, idx, hash FROM ledger_nodes WHERE level = 1 AND idx = 0")).one()
+        conn.execute(text("DELETE FROM ledger_nodes WHERE level = 1 AND idx = 0"))
+        note = conn.execute(text("SELECT note FROM ledger_checkpoints WHERE tree_size = :s"), {"s": size}).scalar_one()
+        conn.execute(
+            text("UPDATE ledger_checkpoints SET note = :n WHERE tree_size = :s"),
+            {"n": note.replace(f"\n{size}\n", f"\n{size + 1}\n"), "s": size},
+        )
+    try:
+        response = api.client.get(f"/api/v1/audit/proofs/inclusion?index=3&size={size}", headers=api.headers["po.chen"])
+        assert response.status_code == 500
+        assert response.headers["content-type"].startswith("application/problem+json")
+        body = response.json()
+        assert body["title"] == "Ledger integrity failure"
+        assert "tree node (level 1, index 0) is missing" in body["detail"]
+        response = api.client.get(f"/api/v1/audit/proofs/consistency?from=2&to={size}", headers=api.headers["po.chen"])
+        assert response.status_code == 500
+        assert "missing" in response.json()["detail"]
+        response = api.client.get("/api/v1/audit/checkpoint")
+        assert response.status_code == 500
+        assert "does not verify" in response.json()["detail"]
+    finally:
+        with api.engine.begin() as conn:
+            conn.execute(text("INSERT INTO ledger_nodes (level, idx, hash) VALUES (1, 0, :h)"), {"h": saved.hash})
+            conn.execute(text("UPDATE ledger_checkpoints SET note = :n WHERE tree_size = :s"), {"n": note, "s": size})
+    assert api.client.get("/api/v1/audit/checkpoint").status_code == 200

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -18,6 +20,7 @@ from piguard.interchange.events import read_events
 from piguard.ledger import service
 from piguard.ledger.checkpoint import parse_vkey, verifier_for, verify_cosignature
 from piguard.ledger.keys import ensure_signing_key, load_signing_key, new_private_key_pem
+from piguard.ledger.merkle import leaf_hash
 from piguard.ledger.witness import COSIGNED_NOTE
 from tests.unit.ledger.ledger_factories import make_event
 
@@ -212,3 +215,132 @@ def test_clear_errors_without_key_or_schema(tmp_path: Path, monkeypatch: pytest.
     code, out = run("verify")
     assert code == 1
     assert "database error" in out
+
+
+def _edit_line(path: Path, number: int, edit: Callable[[dict[str, Any]], object]) -> None:
+    lines = path.read_text().splitlines()
+    record = json.loads(lines[number])
+    edit(record)  # in place
+    lines[number] = json.dumps(record)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _entry_with_hash(record: dict[str, Any], leaf: str) -> None:
+    record["leaf"] = leaf
+    record["leaf_hash"] = base64.b64encode(leaf_hash(leaf.encode())).decode()
+
+
+BUNDLE_DAMAGE: dict[str, tuple[Callable[[Path], object], int, str]] = {
+    "manifest missing": (lambda b: (b / "manifest.json").unlink(), 2, "manifest.json: missing from the bundle"),
+    "manifest not json": (lambda b: (b / "manifest.json").write_text("{"), 2, "invalid JSON"),
+    "manifest of another format": (
+        lambda b: (b / "manifest.json").write_text('{"format": "x"}'), 2, "not a piguard-evidence/1 manifest"
+    ),
+    "manifest size differs": (
+        lambda b: (b / "manifest.json").write_text(
+            (b / "manifest.json").read_text().replace('"tree_size": 30', '"tree_size": 29')
+        ), 2, "manifest.json: tree size or root differ",
+    ),
+    "note malformed": (
+        lambda b: (b / "checkpoint.note").write_text("hello\n"), 3, "checkpoint.note: note has no signature block"
+    ),
+    "note edited": (
+        lambda b: (b / "checkpoint.note").write_text((b / "checkpoint.note").read_text().replace("\n30\n", "\n31\n")),
+        3, "checkpoint.note: signature by",
+    ),
+    "note not utf-8": (lambda b: (b / "checkpoint.note").write_bytes(b"\xff\xfe"), 2, "not UTF-8"),
+    "key garbage": (lambda b: (b / "log.vkey").write_text("garbage"), 3, "log.vkey: verifier key must be"),
+    "entries missing": (lambda b: (b / "entries.jsonl").unlink(), 2, "entries.jsonl: missing from the bundle"),
+    "entries not utf-8": (lambda b: (b / "entries.jsonl").write_bytes(b"\xff\n"), 2, "not UTF-8"),
+    "entries empty": (
+        lambda b: (b / "entries.jsonl").write_text(""), 2, "manifest lists 4 entries, the bundle holds 0"
+    ),
+    "line not json": (
+        lambda b: (b / "entries.jsonl").write_text("{nope}\n"), 2, "entries.jsonl:1: invalid JSON"
+    ),
+    "line not an object": (lambda b: (b / "entries.jsonl").write_text("[1]\n"), 2, "expected a JSON object"),
+    "index missing": (
+        lambda b: _edit_line(b / "entries.jsonl", 1, lambda r: r.pop("index")), 2, "field 'index' is missing"
+    ),
+    "index as text": (
+        lambda b: _edit_line(b / "entries.jsonl", 1, lambda r: r.update(index="10")), 2, "field 'index'"
+    ),
+    "index changed": (
+        lambda b: _edit_line(b / "entries.jsonl", 1, lambda r: r.update(index=11)), 3, "entry 11 is not in the signed"
+    ),
+    "lines swapped": (
+        lambda b: (b / "entries.jsonl").write_text(
+            "".join(reversed((b / "entries.jsonl").read_text().splitlines(keepends=True)))
+        ), 2, "increasing index order",
+    ),
+    "proof not base64": (
+        lambda b: _edit_line(b / "entries.jsonl", 0, lambda r: r["proof"].__setitem__(0, "***")),
+        2, "proof element is not base64",
+    ),
+    "proof element short": (
+        lambda b: _edit_line(b / "entries.jsonl", 0, lambda r: r["proof"].__setitem__(0, "AAAA")),
+        3, "proof element 0 must be 32 bytes",
+    ),
+    "proof element not text": (
+        lambda b: _edit_line(b / "entries.jsonl", 0, lambda r: r["proof"].__setitem__(0, 7)),
+        3, "proof element 0 must be 32 bytes",
+    ),
+    "proof cut short": (
+        lambda b: _edit_line(b / "entries.jsonl", 0, lambda r: r["proof"].pop()), 3, "inclusion proof has",
+    ),
+    "leaf hash rewritten": (
+        lambda b: _edit_line(b / "entries.jsonl", 2, lambda r: r.update(leaf_hash=r["proof"][0])),
+        3, "leaf_hash does not match the leaf",
+    ),
+    "leaf not an event": (
+        lambda b: _edit_line(b / "entries.jsonl", 2, lambda r: _entry_with_hash(r, '{"x":1}')),
+        2, "leaf is not a valid access event",
+    ),
+    "forged event with its own hash": (
+        lambda b: _edit_line(
+            b / "entries.jsonl", 2, lambda r: _entry_with_hash(r, r["leaf"].replace('"u3"', '"u4"'))
+        ), 3, "entries.jsonl:3: entry 17 is not in the signed log",
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", list(BUNDLE_DAMAGE))
+def test_damaged_bundles_are_refused_naming_the_problem(installed: Settings, tmp_path: Path, damage: str) -> None:
+    bundle = tmp_path / "bundle"
+    code, out = run("export-evidence", "--out", str(bundle), "--user", "u3")
+    assert code == 0, out
+    breaking, expected_code, message = BUNDLE_DAMAGE[damage]
+    breaking(bundle)
+    code, out = run("verify-evidence", str(bundle))
+    assert (code, message in out) == (expected_code, True), out
+    assert "verified" not in out
+
+
+def test_corrupt_database_rows_are_named_not_crashed_on(installed: Settings, tmp_path: Path) -> None:
+    engine = make_engine(installed)
+    not_an_event = b'{"x":1}'
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE ledger_entries SET data = :d, leaf_hash = :h WHERE idx = 5"),
+            {"d": not_an_event, "h": leaf_hash(not_an_event)},
+        )
+    code, out = run("export-evidence", "--out", str(tmp_path / "b1"))
+    assert code == 3
+    assert "entry 5: stored event is not a valid access event" in out
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM ledger_entries WHERE idx = 5"))
+        conn.execute(text("DELETE FROM ledger_nodes WHERE level = 2 AND idx = 3"))
+    code, out = run("export-evidence", "--out", str(tmp_path / "b2"), "--user", "u3")
+    assert code == 3
+    assert "tree node (level 2, index 3) is missing" in out
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE ledger_head SET frontier = :f"), {"f": b"\x00" * 5})
+    for command in (["checkpoint"], ["export-evidence", "--out", str(tmp_path / "b3")]):
+        code, out = run(*command)
+        assert code == 3, command
+        assert "stored frontier holds 5 bytes" in out
+    code, out = run("verify")
+    assert code == 3
+    assert "ledger head is corrupt" in out
+    assert "deleted_event" in out
+    engine.dispose()

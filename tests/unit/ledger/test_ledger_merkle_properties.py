@@ -15,6 +15,7 @@ from piguard.ledger.merkle import (
     NodeId,
     consistency_proof,
     inclusion_proof,
+    inclusion_proofs,
     leaf_hash,
     node_hash,
     root_at,
@@ -169,3 +170,27 @@ def test_compact_range_round_trips_and_rejects_bad_frontier() -> None:
     assert again.root() == store.range.root()
     with pytest.raises(LedgerError, match="frontier"):
         CompactRange.from_bytes(16, store.range.to_bytes())
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), n=sizes)
+def test_batched_inclusion_proofs_equal_single_ones_from_one_read(data: st.DataObject, n: int) -> None:
+    store = Store(leaves_of(n))
+    size = data.draw(st.integers(min_value=1, max_value=n))
+    indexes = data.draw(st.lists(st.integers(min_value=0, max_value=size - 1), max_size=40))
+    before = store.reads
+    proofs = inclusion_proofs(indexes, size, store.read)
+    assert store.reads - before == 1
+    assert proofs == [inclusion_proof(index, size, store.read) for index in indexes]
+    with pytest.raises(ProofError):
+        inclusion_proofs([*indexes, size], size, store.read)
+
+
+def test_every_inclusion_and_consistency_proof_of_small_trees_matches_rfc() -> None:
+    leaves = leaves_of(70)
+    store = Store(leaves)
+    for size in range(1, 71):
+        for index in range(size):
+            assert inclusion_proof(index, size, store.read) == naive_path(index, leaves[:size]), (index, size)
+        for size1 in range(1, size):
+            assert consistency_proof(size1, size, store.read) == naive_subproof(size1, leaves[:size], True)

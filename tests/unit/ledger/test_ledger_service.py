@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from piguard.config import Settings
 from piguard.errors import ProofError, SignatureError
-from piguard.ledger import service
+from piguard.ledger import service, store
 from piguard.ledger.checkpoint import open_checkpoint, parse_vkey
 from piguard.ledger.keys import ensure_signing_key
 from piguard.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
@@ -99,3 +99,60 @@ def test_iter_events_selects_by_user_subject_and_time(session: Session) -> None:
     )
     assert [e.event_id for e in window] == ["ev-00000005", "ev-00000006", "ev-00000007"]
     assert [e.index for e in service.iter_entries(session=session, batch=3)] == list(range(20))
+
+
+def test_batched_proofs_and_entries_read_from_storage(session: Session) -> None:
+    service.append_many(session=session, events=[make_event(i) for i in range(600)])
+    indexes = [0, 1, 2, 255, 256, 257, 511, 598, 599]
+    for size in (600, 513, 300):
+        wanted = [i for i in indexes if i < size]
+        proofs = service.inclusion_proofs(session=session, indexes=wanted, size=size)
+        assert proofs == [service.inclusion_proof(session=session, index=i, size=size) for i in wanted]
+    # More nodes than one IN list holds: every leaf's proof at once.
+    everything = service.inclusion_proofs(session=session, indexes=range(600), size=600)
+    root = service.root(session=session)
+    for index in (0, 333, 599):
+        verify_inclusion(
+            leaf_hash=leaf_hash(make_event(index).canonical_json()), index=index, size=600,
+            proof=everything[index], root=root,
+        )
+    entries = list(service.entries_at(session=session, indexes=[599, 3, 3, 700, 42], batch=2))
+    assert [(e.index, e.event.event_id) for e in entries] == [
+        (3, "ev-00000003"), (42, "ev-00000042"), (599, "ev-00000599")
+    ]
+    assert entries[0].leaf_hash == leaf_hash(entries[0].data)
+    with pytest.raises(ProofError, match="larger than the ledger"):
+        service.inclusion_proofs(session=session, indexes=[0], size=601)
+
+
+def test_checkpoints_are_also_made_every_t_seconds(
+    session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings.model_copy(update={"checkpoint_every_entries": 1000, "checkpoint_every_seconds": 60})
+    ensure_signing_key(settings)
+    service.bind_settings(session, settings)
+    clock = [T0]
+    monkeypatch.setattr(service, "utcnow", lambda: clock[0])
+    service.append_many(session=session, events=[make_event(i) for i in range(3)])
+    assert [s for s, _, _ in store.all_checkpoints(session)] == [3]  # the first append is always due
+    clock[0] = T0 + timedelta(seconds=59)
+    service.append(session=session, event=make_event(3))
+    assert [s for s, _, _ in store.all_checkpoints(session)] == [3]
+    clock[0] = T0 + timedelta(seconds=61)
+    service.append(session=session, event=make_event(4))
+    assert [s for s, _, _ in store.all_checkpoints(session)] == [3, 5]
+    clock[0] = T0 + timedelta(seconds=200)
+    service.append_many(session=session, events=[])  # nothing appended: nothing to sign
+    assert [s for s, _, _ in store.all_checkpoints(session)] == [3, 5]
+
+
+def test_appends_go_on_without_a_key_and_say_so(
+    session: Session, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    service.bind_settings(session, settings)  # no 'piguard init': no signing key
+    with caplog.at_level("WARNING", logger="piguard.ledger"):
+        receipt = service.append(session=session, event=make_event(0))
+    assert receipt.index == 0
+    assert store.all_checkpoints(session) == []
+    assert "checkpoint skipped" in caplog.text
+    assert "piguard init" in caplog.text

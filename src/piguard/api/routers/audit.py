@@ -9,10 +9,12 @@ import base64
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from piguard.api.deps import PrincipalDep, SessionDep, SettingsDep
-from piguard.errors import AccessDenied, InputError, NotFoundError, ProofError
+from piguard.api.errors import problem
+from piguard.errors import AccessDenied, InputError, LedgerError, NotFoundError, ProofError
 from piguard.identity.schemas import Principal
 from piguard.ledger import service as ledger
 
@@ -55,17 +57,25 @@ def _b64(value: bytes) -> str:
     return base64.b64encode(value).decode()
 
 
+def _integrity_failure(exc: LedgerError) -> JSONResponse:
+    """Stored ledger data that contradicts itself (a missing node, a bad signature): say what."""
+    return problem(500, "Ledger integrity failure", f"{exc}; run 'piguard audit verify'")
+
+
 def _require_auditor(principal: Principal) -> None:
     if principal.role not in PROOF_ROLES:
         raise AccessDenied("ledger proofs are for privacy officers and administrators")
 
 
 @router.get("/checkpoint", response_model=CheckpointOut)
-def get_checkpoint(session: SessionDep, settings: SettingsDep) -> CheckpointOut:
+def get_checkpoint(session: SessionDep, settings: SettingsDep) -> CheckpointOut | JSONResponse:
     """The latest signed checkpoint of the audit ledger (public)."""
-    with session.begin():
-        ledger.bind_settings(session, settings)
-        signed = ledger.latest_checkpoint(session=session, settings=settings)
+    try:
+        with session.begin():
+            ledger.bind_settings(session, settings)
+            signed = ledger.latest_checkpoint(session=session, settings=settings)
+    except LedgerError as exc:
+        return _integrity_failure(exc)
     if signed is None:
         raise NotFoundError("no checkpoint has been made yet")
     return CheckpointOut(
@@ -78,18 +88,23 @@ def get_checkpoint(session: SessionDep, settings: SettingsDep) -> CheckpointOut:
 
 
 @router.get("/proofs/inclusion", response_model=InclusionProofOut)
-def inclusion_proof(session: SessionDep, principal: PrincipalDep, index: Size, size: Size) -> InclusionProofOut:
+def inclusion_proof(
+    session: SessionDep, principal: PrincipalDep, index: Size, size: Size
+) -> InclusionProofOut | JSONResponse:
     """Inclusion proof of one entry (privacy officers and administrators)."""
     _require_auditor(principal)
     if index >= size:
         raise InputError("index must be below size", where="index")
-    with session.begin():
-        try:
-            proof = ledger.inclusion_proof(session=session, index=index, size=size)
-        except ProofError as exc:
-            raise InputError(str(exc), where="size") from None
-        root = ledger.root(session=session, size=size)
-        leaf = ledger.read_leaf_hash(session=session, index=index)
+    try:
+        with session.begin():
+            try:
+                proof = ledger.inclusion_proof(session=session, index=index, size=size)
+            except ProofError as exc:
+                raise InputError(str(exc), where="size") from None
+            root = ledger.root(session=session, size=size)
+            leaf = ledger.read_leaf_hash(session=session, index=index)
+    except LedgerError as exc:
+        return _integrity_failure(exc)
     return InclusionProofOut(
         index=index, tree_size=size, leaf_hash=_b64(leaf), root=_b64(root), proof=[_b64(p) for p in proof]
     )
@@ -101,18 +116,21 @@ def consistency_proof(
     principal: PrincipalDep,
     size1: Annotated[int, Query(alias="from", ge=0, le=2**62)],
     size2: Annotated[int, Query(alias="to", ge=0, le=2**62)],
-) -> ConsistencyProofOut:
+) -> ConsistencyProofOut | JSONResponse:
     """Consistency proof between two tree sizes (privacy officers and administrators)."""
     _require_auditor(principal)
     if size1 > size2:
         raise InputError("'from' must not exceed 'to'", where="from")
-    with session.begin():
-        try:
-            proof = ledger.consistency_proof(session=session, size1=size1, size2=size2)
-        except ProofError as exc:
-            raise InputError(str(exc), where="to") from None
-        root1 = ledger.root(session=session, size=size1)
-        root2 = ledger.root(session=session, size=size2)
+    try:
+        with session.begin():
+            try:
+                proof = ledger.consistency_proof(session=session, size1=size1, size2=size2)
+            except ProofError as exc:
+                raise InputError(str(exc), where="to") from None
+            root1 = ledger.root(session=session, size=size1)
+            root2 = ledger.root(session=session, size=size2)
+    except LedgerError as exc:
+        return _integrity_failure(exc)
     return ConsistencyProofOut(
         size1=size1, size2=size2, root1=_b64(root1), root2=_b64(root2), proof=[_b64(p) for p in proof]
     )

@@ -8,7 +8,7 @@ O(log n) nodes computed here, fetched in one batched read (``NodeReader``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from piguard.errors import LedgerError, ProofError
@@ -27,6 +27,10 @@ def _largest_power_below(n: int) -> int:
 
 def perfect_subtrees(begin: int, end: int) -> list[NodeId]:
     """Split leaves ``[begin, end)`` into maximal aligned perfect subtrees, left to right."""
+    width = end - begin
+    if width > 0 and width & (width - 1) == 0 and begin & (width - 1) == 0:
+        level = width.bit_length() - 1  # already one perfect subtree: the common case in proofs
+        return [(level, begin >> level)]
     ids: list[NodeId] = []
     while begin < end:
         level = (begin & -begin).bit_length() - 1 if begin else (end - begin).bit_length()
@@ -56,21 +60,20 @@ def span_hash(span: Span, nodes: Mapping[NodeId, bytes]) -> bytes:
 
 
 def inclusion_spans(index: int, size: int) -> list[Span]:
-    """Leaf spans whose hashes form the RFC 9162 inclusion proof (PATH), leaf side first."""
+    """Leaf spans whose hashes form the RFC 9162 inclusion proof (PATH), leaf side first.
+
+    Level by level up from the leaf: the sibling of the leaf's ancestor, cut at the tree's right
+    edge; a sibling wholly beyond the edge does not exist (the ancestor is promoted as is).
+    """
     if not 0 <= index < size:
         raise ProofError(f"index {index} is not below tree size {size}")
     spans: list[Span] = []
-    lo, hi, m = 0, size, index
-    stack: list[Span] = []
-    while hi - lo > 1:
-        k = _largest_power_below(hi - lo)
-        if m < k:
-            stack.append((lo + k, hi))
-            hi = lo + k
-        else:
-            stack.append((lo, lo + k))
-            lo, m = lo + k, m - k
-    spans.extend(reversed(stack))
+    level = 0
+    while (size - 1) >> level:  # the ancestor at this level is not yet the root
+        begin = ((index >> level) ^ 1) << level
+        if begin < size:
+            spans.append((begin, min(begin + (1 << level), size)))
+        level += 1
     return spans
 
 
@@ -113,6 +116,22 @@ def inclusion_proof(index: int, size: int, read: NodeReader) -> list[bytes]:
     spans = inclusion_spans(index, size)
     nodes = read(nodes_for(spans))
     return [span_hash(span, nodes) for span in spans]
+
+
+def inclusion_proofs(indexes: Sequence[int], size: int, read: NodeReader) -> list[list[bytes]]:
+    """Inclusion proofs of many leaves in the tree of ``size``, in the order of ``indexes``.
+
+    One batched read of the union of their nodes; spans shared between proofs (every proof's
+    path meets the others' towards the root) are read and hashed once.
+    """
+    all_spans = [inclusion_spans(index, size) for index in indexes]
+    parts = {span: perfect_subtrees(*span) for span in {span for spans in all_spans for span in spans}}
+    nodes = read({node for ids in parts.values() for node in ids})
+    try:
+        hashed = {span: fold([nodes[node] for node in ids]) for span, ids in parts.items()}
+    except KeyError as exc:
+        raise LedgerError(f"stored tree node {exc.args[0]} is missing") from None
+    return [[hashed[span] for span in spans] for spans in all_spans]
 
 
 def consistency_proof(size1: int, size2: int, read: NodeReader) -> list[bytes]:

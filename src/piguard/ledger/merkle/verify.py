@@ -21,7 +21,8 @@ def _check_hash(value: bytes, what: str) -> None:
 
 def _check_proof(proof: Sequence[bytes]) -> None:
     for position, element in enumerate(proof):
-        _check_hash(element, f"proof element {position}")
+        if type(element) is not bytes or len(element) != HASH_SIZE:  # else name the problem
+            _check_hash(element, f"proof element {position}")
 
 
 def _check_size(value: int, what: str) -> None:
