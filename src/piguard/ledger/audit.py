@@ -78,9 +78,7 @@ def _levels(leaves: bytes) -> list[bytes]:
     levels = [leaves]
     below = leaves
     while len(below) >= 2 * HASH_SIZE:
-        below = b"".join(
-            [sha(b"\x01" + below[i : i + 64]).digest() for i in range(0, len(below) - 63, 64)]
-        )
+        below = b"".join([sha(b"\x01" + below[i : i + 64]).digest() for i in range(0, len(below) - 63, 64)])
         levels.append(below)
     return levels
 
@@ -125,9 +123,9 @@ class _Recomputed:
         self.pending.clear()
         # Outside levels 1 .. chunk_level - 1 few nodes exist: the chunk roots, the nodes above
         # them (which the chunk roots' compact range completed) and nothing below level 1.
-        stored = {(lv, idx): bytes(digest) for lv, idx, digest in store.nodes_outside(
-            self.session, 1, self.chunk_level - 1
-        )}
+        stored = {
+            (lv, idx): bytes(digest) for lv, idx, digest in store.nodes_outside(self.session, 1, self.chunk_level - 1)
+        }
         for node, digest in stored.items():
             if self.upper_nodes.get(node) != digest:
                 self.bad.append(node)
@@ -187,9 +185,7 @@ class _Recomputed:
         return None if hashes is None else fold(hashes)
 
 
-def _check_checkpoints(
-    session: Session, verifier: Verifier, report: AuditReport
-) -> list[tuple[int, bytes]]:
+def _check_checkpoints(session: Session, verifier: Verifier, report: AuditReport) -> list[tuple[int, bytes]]:
     trusted: list[tuple[int, bytes]] = []
     for size, root, note in store.all_checkpoints(session):
         report.checkpoints += 1
@@ -259,9 +255,7 @@ def verify_ledger(*, session: Session, verifier: Verifier) -> AuditReport:
     report.root = tree.root(size) or EMPTY_ROOT
     report.tree_size = head.range.size if head else size
     if head is not None and head.range.size > size:
-        report.add(
-            "truncated_log", size, f"the head records {head.range.size} entries, {size} are stored"
-        )
+        report.add("truncated_log", size, f"the head records {head.range.size} entries, {size} are stored")
     if head is not None and head.range.size < size:
         report.add(
             "inserted_event",
@@ -270,9 +264,7 @@ def verify_ledger(*, session: Session, verifier: Verifier) -> AuditReport:
         )
     signed_max = max((s for s, _ in trusted), default=0)
     if signed_max > size:
-        report.add(
-            "truncated_log", size, f"a signed checkpoint covers {signed_max} entries, {size} remain"
-        )
+        report.add("truncated_log", size, f"a signed checkpoint covers {signed_max} entries, {size} remain")
     history_ok = all(tree.root(s) == r for s, r in trusted if s <= size)
     bad_nodes = list(tree.bad)
     if head is not None and head.range.size <= size:

@@ -294,9 +294,7 @@ def verify_evidence(bundle: Path, *, trusted_vkey: str | None = None) -> Evidenc
             raise InputError("leaf is not a valid access event", where=where) from None
         proof = [_decode(p, where, "proof element") if isinstance(p, str) else b"" for p in proof_text]
         try:
-            verify_inclusion(
-                leaf_hash=digest, index=index, size=signed.tree_size, proof=proof, root=signed.root
-            )
+            verify_inclusion(leaf_hash=digest, index=index, size=signed.tree_size, proof=proof, root=signed.root)
         except LedgerError as exc:
             raise LedgerError(f"{where}: entry {index} is not in the signed log ({exc})") from None
         count += 1
@@ -306,4 +304,3 @@ def verify_evidence(bundle: Path, *, trusted_vkey: str | None = None) -> Evidenc
             where=str(bundle / "entries.jsonl"),
         )
     return EvidenceSummary(count, signed.tree_size, signed.root, verifier.name, verifier.key_id.hex())
-

@@ -52,12 +52,7 @@ def _reordered(current: Sequence[bytes], stored: PairReader, bad: list[int]) -> 
     for k in bad:
         witness = stored(k)
         found = next(
-            (
-                (a, b)
-                for a in free
-                for b in free
-                if a != b and node_hash(pool[a], pool[b]) == witness
-            ),
+            ((a, b) for a in free for b in free if a != b and node_hash(pool[a], pool[b]) == witness),
             None,
         )
         if found is None:
@@ -99,6 +94,4 @@ def diagnose(current: Sequence[bytes], stored: PairReader, bad: Sequence[int]) -
             2 * k0,
             f"entry {2 * k0} or {2 * k0 + 1} was changed and its leaf hash rewritten to match",
         )
-    return Diagnosis(
-        "rewritten_history", 2 * k0, f"entries from {2 * k0} on differ from the stored tree"
-    )
+    return Diagnosis("rewritten_history", 2 * k0, f"entries from {2 * k0} on differ from the stored tree")

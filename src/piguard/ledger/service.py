@@ -91,9 +91,7 @@ def append_many(*, session: Session, events: Iterable[AccessEvent]) -> list[Rece
         digest = leaf_hash(data)
         index = tree_range.size
         nodes.extend(tree_range.append(digest))
-        rows.append(
-            (index, digest, data, event.event_id, time_us(event.time), event.user_id, event.subject_id)
-        )
+        rows.append((index, digest, data, event.event_id, time_us(event.time), event.user_id, event.subject_id))
         receipts.append(Receipt(index=index, leaf_hash=digest, tree_size=index + 1))
     if not rows:
         return receipts
@@ -132,9 +130,7 @@ def _make_checkpoint(session: Session, head: store.Head, settings: Settings) -> 
     body = Checkpoint(origin=settings.ledger_origin, size=head.range.size, root=head.range.root())
     signed = sign_checkpoint(body, key=key)
     now = utcnow()
-    store.insert_checkpoint(
-        session, tree_size=body.size, root=body.root, note=signed.note, created_at=now
-    )
+    store.insert_checkpoint(session, tree_size=body.size, root=body.root, note=signed.note, created_at=now)
     store.save_head(session, head.range, checkpoint_size=body.size, checkpoint_time=now)
     return signed
 

@@ -82,15 +82,11 @@ def _mark(session: Session) -> str:
 
 # The append path issues these as plain SQL: building and caching SQLAlchemy statements
 # cost several times more than SQLite needs to run them.
-_LOCK = (
-    "UPDATE ledger_head SET size = size WHERE id = 1 "
-    "RETURNING size, frontier, checkpoint_size, checkpoint_time_us"
-)
+_LOCK = "UPDATE ledger_head SET size = size WHERE id = 1 RETURNING size, frontier, checkpoint_size, checkpoint_time_us"
 _READ_HEAD = "SELECT size, frontier, checkpoint_size, checkpoint_time_us FROM ledger_head WHERE id = 1"
 _SAVE = "UPDATE ledger_head SET size = ?, frontier = ? WHERE id = 1"
 _SAVE_CHECKPOINT = (
-    "UPDATE ledger_head SET size = ?, frontier = ?, checkpoint_size = ?, checkpoint_time_us = ? "
-    "WHERE id = 1"
+    "UPDATE ledger_head SET size = ?, frontier = ?, checkpoint_size = ?, checkpoint_time_us = ? WHERE id = 1"
 )
 
 
@@ -124,9 +120,7 @@ def lock_head(session: Session) -> Head:
     connection = session.connection()
     row = connection.exec_driver_sql(_LOCK).first()
     if row is None:
-        _insert_ignore(
-            session, HEAD, {"id": HEAD_ID, "size": 0, "frontier": b"", "checkpoint_size": 0}
-        )
+        _insert_ignore(session, HEAD, {"id": HEAD_ID, "size": 0, "frontier": b"", "checkpoint_size": 0})
         row = connection.exec_driver_sql(_LOCK).one()
     return _head_from_row(row)
 
@@ -254,9 +248,7 @@ def entry_count(session: Session) -> int:
     return int(session.execute(select(func.count()).select_from(ENTRIES)).scalar_one())
 
 
-def insert_checkpoint(
-    session: Session, *, tree_size: int, root: bytes, note: str, created_at: datetime
-) -> None:
+def insert_checkpoint(session: Session, *, tree_size: int, root: bytes, note: str, created_at: datetime) -> None:
     """Store a signed checkpoint (a second one for the same size is ignored)."""
     _insert_ignore(
         session,
@@ -279,9 +271,7 @@ def checkpoint_note(session: Session, tree_size: int | None = None) -> str | Non
 def all_checkpoints(session: Session) -> list[tuple[int, bytes, str]]:
     """Every stored checkpoint as ``(tree_size, root, note)``, smallest first."""
     rows = session.execute(
-        select(CHECKPOINTS.c.tree_size, CHECKPOINTS.c.root, CHECKPOINTS.c.note).order_by(
-            CHECKPOINTS.c.tree_size
-        )
+        select(CHECKPOINTS.c.tree_size, CHECKPOINTS.c.root, CHECKPOINTS.c.note).order_by(CHECKPOINTS.c.tree_size)
     )
     return [(int(row[0]), bytes(row[1]), str(row[2])) for row in rows]
 

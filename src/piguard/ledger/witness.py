@@ -83,9 +83,7 @@ def observe(
     old = last_seen(state, verifier)
     if old is not None:
         if new.tree_size < old.tree_size:
-            raise RollbackError(
-                f"rollback: log now shows {new.tree_size} entries, the witness saw {old.tree_size}"
-            )
+            raise RollbackError(f"rollback: log now shows {new.tree_size} entries, the witness saw {old.tree_size}")
         if new.tree_size == old.tree_size and new.root != old.root:
             raise SplitViewError(f"split view: two different trees of size {new.tree_size}")
         if new.tree_size > old.tree_size:
@@ -109,9 +107,7 @@ def observe(
     return Observation(previous_size=old.tree_size if old else None, size=new.tree_size, note=note)
 
 
-def cosign_observed(
-    *, state: Path, note: str, name: str, key: Ed25519PrivateKey, timestamp: int | None = None
-) -> str:
+def cosign_observed(*, state: Path, note: str, name: str, key: Ed25519PrivateKey, timestamp: int | None = None) -> str:
     """Add this witness's cosignature line to an accepted note and store it beside the state."""
     cosigned = cosign(note, name=name, key=key, timestamp=timestamp or int(time.time()))
     _atomic_write(state / COSIGNED_NOTE, cosigned)

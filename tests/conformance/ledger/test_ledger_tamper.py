@@ -127,8 +127,17 @@ def test_inserted_event(ledger: Ledger) -> None:
         data = forged.canonical_json()
         store.insert_entries(
             session,
-            [(13, leaf_hash(data), data, forged.event_id, service.time_us(forged.time),
-              forged.user_id, forged.subject_id)],
+            [
+                (
+                    13,
+                    leaf_hash(data),
+                    data,
+                    forged.event_id,
+                    service.time_us(forged.time),
+                    forged.user_id,
+                    forged.subject_id,
+                )
+            ],
         )
     assert _first(ledger.verify()) == ("inserted_event", 13)
 
@@ -171,9 +180,7 @@ def test_checkpoint_with_bad_signature(ledger: Ledger) -> None:
     assert "size 20" in report.findings[0].detail
 
 
-def test_checkpoint_signed_by_another_key(
-    ledger: Ledger, tmp_path_factory: pytest.TempPathFactory
-) -> None:
+def test_checkpoint_signed_by_another_key(ledger: Ledger, tmp_path_factory: pytest.TempPathFactory) -> None:
     other = ledger.settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("other")})
     ensure_signing_key(other)
     with make_session_factory(ledger.engine)() as session, session.begin():
@@ -181,9 +188,7 @@ def test_checkpoint_signed_by_another_key(
         forged = sign_checkpoint(
             Checkpoint(origin=other.ledger_origin, size=30, root=root), key=load_signing_key(other)
         )
-        store.insert_checkpoint(
-            session, tree_size=30, root=root, note=forged.note, created_at=datetime.now(UTC)
-        )
+        store.insert_checkpoint(session, tree_size=30, root=root, note=forged.note, created_at=datetime.now(UTC))
     report = ledger.verify()
     assert _first(report)[0] == "bad_checkpoint_signature"
     assert "size 30" in report.findings[0].detail

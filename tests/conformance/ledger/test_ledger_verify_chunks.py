@@ -105,6 +105,9 @@ def test_rows_modified_in_any_chunk_are_named(
     keyed.execute(text("DELETE FROM ledger_entries WHERE idx IN (9, 10)"))
     report = _verify(keyed)
     assert [(f.kind, f.index) for f in report.findings] == [
-        ("modified_event", 4), ("deleted_event", 9), ("modified_event", 17), ("truncated_log", 21)
+        ("modified_event", 4),
+        ("deleted_event", 9),
+        ("modified_event", 17),
+        ("truncated_log", 21),
     ]
     assert report.entries == 21

@@ -64,8 +64,14 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
         org = records.create_organisation(session=db, name="H", org_type="hospital", district="310112")
         for name, role in (("po.chen", "privacy_officer"), ("zhou.min", "admin"), ("wang.fang", "physician")):
             accounts[name] = identity.create_account(
-                session=db, secret=load_secret(settings), username=name, display_name=name,
-                role=role, org_id=org.id, password=PASSWORD, demo=True,
+                session=db,
+                secret=load_secret(settings),
+                username=name,
+                display_name=name,
+                role=role,
+                org_id=org.id,
+                password=PASSWORD,
+                demo=True,
             )
     client = TestClient(create_app(settings))
     headers = {}
@@ -76,7 +82,9 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
             response = client.post(
                 "/api/v1/auth/login",
                 json={
-                    "username": name, "password": PASSWORD, "terminal_id": "ws-7",
+                    "username": name,
+                    "password": PASSWORD,
+                    "terminal_id": "ws-7",
                     "totp": totp.code_at(secret, totp.step_of(datetime.now(UTC))),
                 },
             )
@@ -123,21 +131,26 @@ def test_proofs_need_privacy_officer_or_admin(api: Api) -> None:
         body = response.json()
         assert _b(body["leaf_hash"]) == leaf_hash(make_event(3).canonical_json())
         verify_inclusion(
-            leaf_hash=_b(body["leaf_hash"]), index=base + 3, size=size,
-            proof=[_b(p) for p in body["proof"]], root=_b(body["root"]),
+            leaf_hash=_b(body["leaf_hash"]),
+            index=base + 3,
+            size=size,
+            proof=[_b(p) for p in body["proof"]],
+            root=_b(body["root"]),
         )
-    response = api.client.get(
-        f"/api/v1/audit/proofs/consistency?from=7&to={base + 25}", headers=api.headers["po.chen"]
-    )
+    response = api.client.get(f"/api/v1/audit/proofs/consistency?from=7&to={base + 25}", headers=api.headers["po.chen"])
     assert response.status_code == 200, response.text
     body = response.json()
     verify_consistency(
-        size1=7, size2=base + 25, proof=[_b(p) for p in body["proof"]],
-        root1=_b(body["root1"]), root2=_b(body["root2"]),
+        size1=7,
+        size2=base + 25,
+        proof=[_b(p) for p in body["proof"]],
+        root1=_b(body["root1"]),
+        root2=_b(body["root2"]),
     )
-    assert api.client.get(
-        "/api/v1/audit/proofs/consistency?from=7&to=25", headers=api.headers["wang.fang"]
-    ).status_code == 403
+    assert (
+        api.client.get("/api/v1/audit/proofs/consistency?from=7&to=25", headers=api.headers["wang.fang"]).status_code
+        == 403
+    )
 
 
 @pytest.mark.parametrize(

@@ -91,8 +91,13 @@ def test_export_with_time_window(installed: Settings, tmp_path: Path) -> None:
     assert [e.event_id for e in read_events(out_file)] == [make_event(i).event_id for i in range(30)]
     window = tmp_path / "window.csv"
     code, _ = run(
-        "export", "--out", str(window),
-        "--from", "2025-03-01T08:00:10+00:00", "--to", "2025-03-01T16:00:20+08:00",
+        "export",
+        "--out",
+        str(window),
+        "--from",
+        "2025-03-01T08:00:10+00:00",
+        "--to",
+        "2025-03-01T16:00:20+08:00",
     )
     assert code == 0
     assert [e.event_id for e in read_events(window)] == [make_event(i).event_id for i in range(10, 20)]
@@ -125,8 +130,10 @@ def test_evidence_bundle_round_trip_and_tampering(installed: Settings, tmp_path:
     code, out = run("verify-evidence", str(bundle))
     assert code == 3
     assert "entries.jsonl:2" in out
-    other = verifier_for("piguard.example/ledger", load_signing_key(installed.model_copy(
-        update={"ledger_key_file": _new_key(tmp_path / "other.pem")})))
+    other = verifier_for(
+        "piguard.example/ledger",
+        load_signing_key(installed.model_copy(update={"ledger_key_file": _new_key(tmp_path / "other.pem")})),
+    )
     (bundle / "entries.jsonl").write_text("".join(lines))
     code, out = run("verify-evidence", str(bundle), "--log-key", other.vkey())
     assert code == 3
@@ -141,9 +148,7 @@ def _new_key(path: Path) -> Path:
     return path
 
 
-def test_witness_accepts_extensions_and_rejects_rollback_and_split_view(
-    installed: Settings, tmp_path: Path
-) -> None:
+def test_witness_accepts_extensions_and_rejects_rollback_and_split_view(installed: Settings, tmp_path: Path) -> None:
     state, vkey = tmp_path / "witness", service.log_verifier(installed).vkey()
     first = tmp_path / "cp30.note"
     code, note30 = run("checkpoint")
@@ -168,8 +173,15 @@ def test_witness_accepts_extensions_and_rejects_rollback_and_split_view(
     proof_file.write_text(json.dumps({"proof": [base64.b64encode(p).decode() for p in proof]}))
     witness_key = _new_key(tmp_path / "witness.pem")
     code, out = run(
-        "witness", "--checkpoint-file", str(second), "--state", str(state),
-        "--consistency-file", str(proof_file), "--cosign-key", str(witness_key),
+        "witness",
+        "--checkpoint-file",
+        str(second),
+        "--state",
+        str(state),
+        "--consistency-file",
+        str(proof_file),
+        "--cosign-key",
+        str(witness_key),
     )
     assert code == 0, out
     assert "extends 30" in out
@@ -234,72 +246,90 @@ BUNDLE_DAMAGE: dict[str, tuple[Callable[[Path], object], int, str]] = {
     "manifest missing": (lambda b: (b / "manifest.json").unlink(), 2, "manifest.json: missing from the bundle"),
     "manifest not json": (lambda b: (b / "manifest.json").write_text("{"), 2, "invalid JSON"),
     "manifest of another format": (
-        lambda b: (b / "manifest.json").write_text('{"format": "x"}'), 2, "not a piguard-evidence/1 manifest"
+        lambda b: (b / "manifest.json").write_text('{"format": "x"}'),
+        2,
+        "not a piguard-evidence/1 manifest",
     ),
     "manifest size differs": (
         lambda b: (b / "manifest.json").write_text(
             (b / "manifest.json").read_text().replace('"tree_size": 30', '"tree_size": 29')
-        ), 2, "manifest.json: tree size or root differ",
+        ),
+        2,
+        "manifest.json: tree size or root differ",
     ),
     "note malformed": (
-        lambda b: (b / "checkpoint.note").write_text("hello\n"), 3, "checkpoint.note: note has no signature block"
+        lambda b: (b / "checkpoint.note").write_text("hello\n"),
+        3,
+        "checkpoint.note: note has no signature block",
     ),
     "note edited": (
         lambda b: (b / "checkpoint.note").write_text((b / "checkpoint.note").read_text().replace("\n30\n", "\n31\n")),
-        3, "checkpoint.note: signature by",
+        3,
+        "checkpoint.note: signature by",
     ),
     "note not utf-8": (lambda b: (b / "checkpoint.note").write_bytes(b"\xff\xfe"), 2, "not UTF-8"),
     "key garbage": (lambda b: (b / "log.vkey").write_text("garbage"), 3, "log.vkey: verifier key must be"),
     "entries missing": (lambda b: (b / "entries.jsonl").unlink(), 2, "entries.jsonl: missing from the bundle"),
     "entries not utf-8": (lambda b: (b / "entries.jsonl").write_bytes(b"\xff\n"), 2, "not UTF-8"),
     "entries empty": (
-        lambda b: (b / "entries.jsonl").write_text(""), 2, "manifest lists 4 entries, the bundle holds 0"
+        lambda b: (b / "entries.jsonl").write_text(""),
+        2,
+        "manifest lists 4 entries, the bundle holds 0",
     ),
-    "line not json": (
-        lambda b: (b / "entries.jsonl").write_text("{nope}\n"), 2, "entries.jsonl:1: invalid JSON"
-    ),
+    "line not json": (lambda b: (b / "entries.jsonl").write_text("{nope}\n"), 2, "entries.jsonl:1: invalid JSON"),
     "line not an object": (lambda b: (b / "entries.jsonl").write_text("[1]\n"), 2, "expected a JSON object"),
     "index missing": (
-        lambda b: _edit_line(b / "entries.jsonl", 1, lambda r: r.pop("index")), 2, "field 'index' is missing"
+        lambda b: _edit_line(b / "entries.jsonl", 1, lambda r: r.pop("index")),
+        2,
+        "field 'index' is missing",
     ),
-    "index as text": (
-        lambda b: _edit_line(b / "entries.jsonl", 1, lambda r: r.update(index="10")), 2, "field 'index'"
-    ),
+    "index as text": (lambda b: _edit_line(b / "entries.jsonl", 1, lambda r: r.update(index="10")), 2, "field 'index'"),
     "index changed": (
-        lambda b: _edit_line(b / "entries.jsonl", 1, lambda r: r.update(index=11)), 3, "entry 11 is not in the signed"
+        lambda b: _edit_line(b / "entries.jsonl", 1, lambda r: r.update(index=11)),
+        3,
+        "entry 11 is not in the signed",
     ),
     "lines swapped": (
         lambda b: (b / "entries.jsonl").write_text(
             "".join(reversed((b / "entries.jsonl").read_text().splitlines(keepends=True)))
-        ), 2, "increasing index order",
+        ),
+        2,
+        "increasing index order",
     ),
     "proof not base64": (
         lambda b: _edit_line(b / "entries.jsonl", 0, lambda r: r["proof"].__setitem__(0, "***")),
-        2, "proof element is not base64",
+        2,
+        "proof element is not base64",
     ),
     "proof element short": (
         lambda b: _edit_line(b / "entries.jsonl", 0, lambda r: r["proof"].__setitem__(0, "AAAA")),
-        3, "proof element 0 must be 32 bytes",
+        3,
+        "proof element 0 must be 32 bytes",
     ),
     "proof element not text": (
         lambda b: _edit_line(b / "entries.jsonl", 0, lambda r: r["proof"].__setitem__(0, 7)),
-        3, "proof element 0 must be 32 bytes",
+        3,
+        "proof element 0 must be 32 bytes",
     ),
     "proof cut short": (
-        lambda b: _edit_line(b / "entries.jsonl", 0, lambda r: r["proof"].pop()), 3, "inclusion proof has",
+        lambda b: _edit_line(b / "entries.jsonl", 0, lambda r: r["proof"].pop()),
+        3,
+        "inclusion proof has",
     ),
     "leaf hash rewritten": (
         lambda b: _edit_line(b / "entries.jsonl", 2, lambda r: r.update(leaf_hash=r["proof"][0])),
-        3, "leaf_hash does not match the leaf",
+        3,
+        "leaf_hash does not match the leaf",
     ),
     "leaf not an event": (
         lambda b: _edit_line(b / "entries.jsonl", 2, lambda r: _entry_with_hash(r, '{"x":1}')),
-        2, "leaf is not a valid access event",
+        2,
+        "leaf is not a valid access event",
     ),
     "forged event with its own hash": (
-        lambda b: _edit_line(
-            b / "entries.jsonl", 2, lambda r: _entry_with_hash(r, r["leaf"].replace('"u3"', '"u4"'))
-        ), 3, "entries.jsonl:3: entry 17 is not in the signed log",
+        lambda b: _edit_line(b / "entries.jsonl", 2, lambda r: _entry_with_hash(r, r["leaf"].replace('"u3"', '"u4"'))),
+        3,
+        "entries.jsonl:3: entry 17 is not in the signed log",
     ),
 }
 

@@ -27,15 +27,19 @@ from piguard.ledger.keys import ensure_signing_key
 KILLS = 20
 
 
-
 def _writer(run: int, settings: Settings, pipe: int) -> None:
     """The child: append forever, reporting each index only after its transaction committed."""
     factory = make_session_factory(make_engine(settings))
     i = 0
     while True:
         event = AccessEvent(
-            event_id=f"crash-{run}-{i}", time=datetime.now(UTC), user_id="u1", role="nurse",
-            org_id="o1", action="read", fields=("death.cause",),
+            event_id=f"crash-{run}-{i}",
+            time=datetime.now(UTC),
+            user_id="u1",
+            role="nurse",
+            org_id="o1",
+            action="read",
+            fields=("death.cause",),
         )
         with factory() as session, session.begin():
             service.bind_settings(session, settings)
@@ -66,9 +70,7 @@ def _drain(fd: int) -> str:
     return b"".join(chunks).decode()
 
 
-def test_sigkill_while_appending_loses_no_acknowledged_event(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_sigkill_while_appending_loses_no_acknowledged_event(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PIGUARD_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("PIGUARD_CHECKPOINT_EVERY_ENTRIES", "7")
     settings = Settings()
@@ -105,8 +107,13 @@ def test_sigkill_while_appending_loses_no_acknowledged_event(
             service.bind_settings(session, settings)
             size = service.count(session=session)
             event = AccessEvent(
-                event_id=f"after-{run}", time=datetime.now(UTC), user_id="u2", role="nurse",
-                org_id="o1", action="read", fields=("death.cause",),
+                event_id=f"after-{run}",
+                time=datetime.now(UTC),
+                user_id="u2",
+                role="nurse",
+                org_id="o1",
+                action="read",
+                fields=("death.cause",),
             )
             receipt = service.append(session=session, event=event)
             assert (receipt.index, receipt.tree_size) == (size, size + 1)

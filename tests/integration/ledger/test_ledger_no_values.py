@@ -17,8 +17,19 @@ from piguard.records import dispatch_flows, flows
 from tests.integration.records.conftest import CALLER_PHONE, RELATIVE_PHONE, World, world  # noqa: F401
 
 VALUES = (
-    RELATIVE_PHONE, CALLER_PHONE, "李秀英", "张桂兰", "310112194503070024", "0024", "王小明", "急性心肌梗死",
-    "I21.9", "闵行区某路1号", "莘庄镇某路1号", "门禁找保安", "意识丧失",
+    RELATIVE_PHONE,
+    CALLER_PHONE,
+    "李秀英",
+    "张桂兰",
+    "310112194503070024",
+    "0024",
+    "王小明",
+    "急性心肌梗死",
+    "I21.9",
+    "闵行区某路1号",
+    "莘庄镇某路1号",
+    "门禁找保安",
+    "意识丧失",
 )
 
 

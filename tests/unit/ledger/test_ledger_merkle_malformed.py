@@ -39,10 +39,18 @@ def _roots() -> dict[int, bytes]:
 
 ROOTS = _roots()
 GOOD_INCLUSION = {
-    "leaf_hash": LEAVES[6], "index": 6, "size": 11, "proof": inclusion_proof(6, 11, _read), "root": ROOTS[11]
+    "leaf_hash": LEAVES[6],
+    "index": 6,
+    "size": 11,
+    "proof": inclusion_proof(6, 11, _read),
+    "root": ROOTS[11],
 }
 GOOD_CONSISTENCY = {
-    "size1": 6, "size2": 11, "proof": consistency_proof(6, 11, _read), "root1": ROOTS[6], "root2": ROOTS[11]
+    "size1": 6,
+    "size2": 11,
+    "proof": consistency_proof(6, 11, _read),
+    "root1": ROOTS[6],
+    "root2": ROOTS[11],
 }
 
 

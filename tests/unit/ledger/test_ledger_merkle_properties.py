@@ -106,9 +106,7 @@ def test_inclusion_proofs_match_naive_and_verify(data: st.DataObject, n: int) ->
         verify_inclusion(leaf_hash=wrong, index=index, size=size, proof=proof, root=root)
     if size > 1:
         with pytest.raises(ProofError):
-            verify_inclusion(
-                leaf_hash=leaves[index], index=(index + 1) % size, size=size, proof=proof, root=root
-            )
+            verify_inclusion(leaf_hash=leaves[index], index=(index + 1) % size, size=size, proof=proof, root=root)
 
 
 @settings(max_examples=80, deadline=None)
@@ -127,9 +125,7 @@ def test_consistency_proofs_match_naive_and_verify(data: st.DataObject, n: int) 
     forked = list(leaves[:size2])
     forked[data.draw(st.integers(min_value=0, max_value=size1 - 1))] = leaf_hash(b"forged")
     with pytest.raises(ProofError):
-        verify_consistency(
-            size1=size1, size2=size2, proof=proof, root1=root1, root2=naive_root(forked)
-        )
+        verify_consistency(size1=size1, size2=size2, proof=proof, root1=root1, root2=naive_root(forked))
 
 
 @settings(max_examples=40, deadline=None)
@@ -145,9 +141,7 @@ def test_any_single_bit_flip_in_a_proof_fails(data: st.DataObject, n: int) -> No
     flipped[bit // 8] ^= 1 << (bit % 8)
     proof[which] = bytes(flipped)
     with pytest.raises(ProofError):
-        verify_inclusion(
-            leaf_hash=leaves[index], index=index, size=n, proof=proof, root=naive_root(leaves)
-        )
+        verify_inclusion(leaf_hash=leaves[index], index=index, size=n, proof=proof, root=naive_root(leaves))
 
 
 def test_proofs_need_one_batched_read_of_logarithmic_size() -> None:

@@ -32,9 +32,7 @@ def test_append_returns_gapless_indexes_and_canonical_leaf(session: Session) -> 
     assert service.count(session=session) == 5
     more = service.append_many(session=session, events=[make_event(i) for i in range(5, 9)])
     assert [r.index for r in more] == [5, 6, 7, 8]
-    assert [e.event_id for e in service.iter_events(session=session)] == [
-        make_event(i).event_id for i in range(9)
-    ]
+    assert [e.event_id for e in service.iter_events(session=session)] == [make_event(i).event_id for i in range(9)]
 
 
 def test_proofs_from_storage_verify_against_stored_roots(session: Session) -> None:
@@ -93,9 +91,7 @@ def test_iter_events_selects_by_user_subject_and_time(session: Session) -> None:
     assert all(e.user_id == "alice" for e in alice)
     assert [e.subject_id for e in service.iter_events(session=session, subject_id="s3")] == ["s3"]
     window = list(
-        service.iter_events(
-            session=session, time_from=T0 + timedelta(seconds=5), time_to=T0 + timedelta(seconds=8)
-        )
+        service.iter_events(session=session, time_from=T0 + timedelta(seconds=5), time_to=T0 + timedelta(seconds=8))
     )
     assert [e.event_id for e in window] == ["ev-00000005", "ev-00000006", "ev-00000007"]
     assert [e.index for e in service.iter_entries(session=session, batch=3)] == list(range(20))
@@ -113,12 +109,17 @@ def test_batched_proofs_and_entries_read_from_storage(session: Session) -> None:
     root = service.root(session=session)
     for index in (0, 333, 599):
         verify_inclusion(
-            leaf_hash=leaf_hash(make_event(index).canonical_json()), index=index, size=600,
-            proof=everything[index], root=root,
+            leaf_hash=leaf_hash(make_event(index).canonical_json()),
+            index=index,
+            size=600,
+            proof=everything[index],
+            root=root,
         )
     entries = list(service.entries_at(session=session, indexes=[599, 3, 3, 700, 42], batch=2))
     assert [(e.index, e.event.event_id) for e in entries] == [
-        (3, "ev-00000003"), (42, "ev-00000042"), (599, "ev-00000599")
+        (3, "ev-00000003"),
+        (42, "ev-00000042"),
+        (599, "ev-00000599"),
     ]
     assert entries[0].leaf_hash == leaf_hash(entries[0].data)
     with pytest.raises(ProofError, match="larger than the ledger"):

@@ -179,8 +179,6 @@ class CompactRange:
         """Rebuild a compact range from ``to_bytes``; raises ``LedgerError`` when inconsistent."""
         expected = bin(size).count("1") * HASH_SIZE
         if size < 0 or len(blob) != expected:
-            raise LedgerError(
-                f"stored frontier holds {len(blob)} bytes, expected {expected} for size {size}"
-            )
+            raise LedgerError(f"stored frontier holds {len(blob)} bytes, expected {expected} for size {size}")
         hashes = [blob[i : i + HASH_SIZE] for i in range(0, len(blob), HASH_SIZE)]
         return cls(size=size, hashes=hashes)

@@ -62,9 +62,7 @@ def _chain_border_right(seed: bytes, proof: Sequence[bytes]) -> bytes:
     return seed
 
 
-def root_from_inclusion_proof(
-    *, leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes]
-) -> bytes:
+def root_from_inclusion_proof(*, leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes:
     """The root implied by an inclusion proof; raises ``ProofError`` on malformed input."""
     _check_size(index, "index")
     _check_size(size, "size")
@@ -79,18 +77,14 @@ def root_from_inclusion_proof(
     return _chain_border_right(result, proof[inner:])
 
 
-def verify_inclusion(
-    *, leaf_hash: bytes, index: int, size: int, proof: list[bytes], root: bytes
-) -> None:
+def verify_inclusion(*, leaf_hash: bytes, index: int, size: int, proof: list[bytes], root: bytes) -> None:
     """Check that ``leaf_hash`` is leaf ``index`` of the tree of ``size`` with ``root``; raises ``ProofError``."""
     _check_hash(root, "root")
     calculated = root_from_inclusion_proof(leaf_hash=leaf_hash, index=index, size=size, proof=proof)
     _match(calculated, root, "root")
 
 
-def verify_consistency(
-    *, size1: int, size2: int, proof: list[bytes], root1: bytes, root2: bytes
-) -> None:
+def verify_consistency(*, size1: int, size2: int, proof: list[bytes], root1: bytes, root2: bytes) -> None:
     """Check that the tree (size1, root1) is a prefix of (size2, root2); raises ``ProofError``."""
     _check_size(size1, "size1")
     _check_size(size2, "size2")
@@ -119,9 +113,7 @@ def verify_consistency(
     # The proof starts with the root of the subtree of size 2**shift, unless that is size1 itself.
     seed, start = (root1, 0) if size1 == 1 << shift else (proof[0], 1)
     if len(proof) != start + inner + border:
-        raise ProofError(
-            f"consistency proof has {len(proof)} nodes, expected {start + inner + border}"
-        )
+        raise ProofError(f"consistency proof has {len(proof)} nodes, expected {start + inner + border}")
     rest = proof[start:]
     mask = (size1 - 1) >> shift
     hash1 = _chain_border_right(_chain_inner_right(seed, rest[:inner], mask), rest[inner:])
