@@ -22,14 +22,16 @@ from piguard.ledger import service, store
 from piguard.ledger.canonical import canonical_event
 from piguard.ledger.keys import ensure_signing_key
 
+# Below this many events start-up costs dominate, so tiny smoke runs do not gate on the target.
+GATE_EVENTS = 10_000
+
 
 def baseline(engine, events, batch: int) -> float:  # type: ignore[no-untyped-def]
     factory = make_session_factory(engine)
     with Timer() as t:
         for start in range(0, len(events), batch):
             rows = [
-                (start + i, b"", canonical_event(e), e.event_id, service.time_us(e.time),
-                 e.user_id, e.subject_id)
+                (start + i, b"", canonical_event(e), e.event_id, service.time_us(e.time), e.user_id, e.subject_id)
                 for i, e in enumerate(events[start : start + batch])
             ]
             with factory() as session, session.begin():
@@ -82,7 +84,7 @@ def main() -> None:
     print(f"single append   {single * 1e6:10,.0f} us per call inside the caller's transaction")
     print(f"single + commit {own * 1e6:10,.0f} us per event in its own transaction")
     print(f"checkpoints     {checkpoints:10d}  signed along the way")
-    if args.backend == "sqlite" and rate < 20_000:
+    if args.backend == "sqlite" and args.events >= GATE_EVENTS and rate < 20_000:
         sys.exit(1)
 
 
