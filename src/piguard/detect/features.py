@@ -7,13 +7,16 @@ runs every statement on both. Inputs are the prepared tables (``events``, ``even
 written by :mod:`piguard.detect.prepare`.
 
 Each detector's *flag query* returns the events it flags as ``user_id, event_id, ts,
-subject_id``; :func:`aggregate_sql` and :func:`evidence_sql` wrap it the same way for every
-detector, so per-user counts and evidence are computed by the engine, not in Python.
+subject_id``; :func:`flags_sql` unions them into one table, and :func:`aggregate_sql` and
+:func:`evidence_sql` read it the same way for every detector, so per-user counts and
+evidence are computed by the engine, not in Python.
 """
 
 # ruff: noqa: S608  (SQL is assembled from constants in this module, never from input)
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 # Grace around a relationship's window (clocks and paperwork lag) and the follow-up window.
 RELATIONSHIP_GRACE = "INTERVAL 2 HOURS"
@@ -21,6 +24,7 @@ CARE_TEAM_AFTER = "INTERVAL 7 DAYS"
 FRESH_DEATH_WINDOW = "INTERVAL 12 HOURS"
 SHIFT_GRACE = "INTERVAL 1 HOURS"
 CONCURRENT_WINDOW = "INTERVAL 2 MINUTES"
+PRESENCE_MAX = "INTERVAL 24 HOURS"
 BREAKGLASS_FOLLOWUP = "INTERVAL 24 HOURS"
 SEARCH_BURST = 10
 BULK_EXPORT_ROWS = 20
@@ -101,6 +105,13 @@ _UNEXPLAINED = f"explained = 0 AND outcome = 'allowed' AND action IN {DISCLOSING
 # A colleague's patient who is also the user's neighbour or relative is the classic snooping
 # case, so personal-link detectors accept only the user's own relationship, not the team's.
 _NOT_DIRECT = f"direct = 0 AND outcome = 'allowed' AND action IN {DISCLOSING}"
+# Relatives' contact details on screen (fields, the contact resource, or a handle resolved).
+_CONTACT = ("(a.fields LIKE '%;relative.%' OR a.fields LIKE '%phone%' OR a.fields LIKE '%contact%' "
+            "OR a.action = 'resolve_handle' OR a.resource_type = 'contact')")
+# A death handled in another district, or by institutions other than the user's (``c``: the
+# user's organisation among those with a relationship to the subject, joined by the caller).
+_ELSEWHERE = ("((a.subj_district IS NOT NULL AND a.org_district IS NOT NULL AND a.subj_district <> a.org_district)"
+              " OR (c.org_id IS NULL AND EXISTS (SELECT 1 FROM care_orgs k WHERE k.subject_id = a.subject_id)))")
 
 FLAGS: dict[str, str] = {
     "unexplained_access": f"""
@@ -115,15 +126,20 @@ WHERE {_UNEXPLAINED} AND death_ts IS NOT NULL
 SELECT a.user_id, a.event_id, a.ts, a.subject_id
 FROM acc a
 LEFT JOIN care_orgs c ON c.subject_id = a.subject_id AND c.org_id = a.org_id
-WHERE a.{_UNEXPLAINED.replace(" AND ", " AND a.")}
-  AND ((a.subj_district IS NOT NULL AND a.org_district IS NOT NULL AND a.subj_district <> a.org_district)
-       OR (c.org_id IS NULL AND EXISTS (SELECT 1 FROM care_orgs k WHERE k.subject_id = a.subject_id)))
+WHERE a.{_UNEXPLAINED.replace(" AND ", " AND a.")} AND {_ELSEWHERE}
 """,
     "contact_disclosure": f"""
-SELECT user_id, event_id, ts, subject_id FROM acc
-WHERE {_UNEXPLAINED}
-  AND (fields LIKE '%;relative.%' OR fields LIKE '%phone%' OR fields LIKE '%contact%'
-       OR action = 'resolve_handle' OR resource_type = 'contact')
+SELECT a.user_id, a.event_id, a.ts, a.subject_id FROM acc a
+WHERE a.{_UNEXPLAINED.replace(" AND ", " AND a.")} AND {_CONTACT}
+""",
+    # The Minhang pattern: relatives' contact details of a death someone else's institution
+    # handled. Work across institutions (transfers, consults) needs the clinical record, not
+    # the family's phone number, so the conjunction is far rarer than either part alone.
+    "contact_elsewhere": f"""
+SELECT a.user_id, a.event_id, a.ts, a.subject_id
+FROM acc a
+LEFT JOIN care_orgs c ON c.subject_id = a.subject_id AND c.org_id = a.org_id
+WHERE a.{_UNEXPLAINED.replace(" AND ", " AND a.")} AND {_CONTACT} AND {_ELSEWHERE}
 """,
     "off_shift": f"""
 SELECT a.user_id, a.event_id, a.ts, a.subject_id
@@ -150,10 +166,17 @@ WHERE action IN ('export', 'print') AND outcome = 'allowed'
   AND coalesce(resource_type, '') <> 'statistics'
   AND coalesce(result_count, 0) >= {BULK_EXPORT_ROWS}
 """,
-    # Two ways to see one account in two places: a session on one terminal inside the span of
-    # the account's session on another terminal (the shorter, intruding one is flagged), and,
-    # for logs without session ids, consecutive events on different terminals within 2 minutes.
+    # Three ways to see one account in two places: use of a terminal while the account is
+    # logged in on another (a login there not yet followed by its logout); a session on one
+    # terminal inside the span of the account's session on another terminal (the shorter,
+    # intruding one is flagged); and, for logs without session ids, consecutive events on
+    # different terminals within 2 minutes.
     "concurrent_sessions": f"""
+SELECT e.user_id, e.event_id, e.ts, e.subject_id
+FROM events e
+JOIN presence p ON p.user_id = e.user_id AND p.terminal_id <> e.terminal_id
+  AND e.ts > p.p_start AND e.ts < p.p_end
+UNION
 SELECT e.user_id, e.event_id, e.ts, e.subject_id
 FROM events e
 JOIN sessions a ON a.user_id = e.user_id AND a.session_id = e.session_id AND a.terminal_id = e.terminal_id
@@ -216,6 +239,16 @@ SELECT user_id, session_id, terminal_id, min(ts) AS s_start, max(ts) AS s_end
 FROM events WHERE session_id IS NOT NULL AND terminal_id IS NOT NULL
 GROUP BY user_id, session_id, terminal_id
 """),
+    # Logged in on a terminal: from a login to the next login/logout event there (if a logout,
+    # within a day; a login never closed says nothing about how long the account stayed).
+    ("presence", f"""
+SELECT user_id, terminal_id, ts AS p_start, next_ts AS p_end FROM (
+  SELECT user_id, terminal_id, action, ts,
+         lead(action) OVER (PARTITION BY user_id, terminal_id ORDER BY ts, event_id) AS next_action,
+         lead(ts) OVER (PARTITION BY user_id, terminal_id ORDER BY ts, event_id) AS next_ts
+  FROM events WHERE action IN ('login', 'logout') AND terminal_id IS NOT NULL AND outcome = 'allowed') t
+WHERE action = 'login' AND next_action = 'logout' AND next_ts <= ts + {PRESENCE_MAX}
+"""),
     ("shift_days", f"""
 SELECT user_id, CAST(shift_start - {SHIFT_GRACE} AS DATE) AS day, shift_start, shift_end FROM p_shifts
 UNION
@@ -261,22 +294,33 @@ WHERE s.n_days >= 5
 )
 
 
-def aggregate_sql(flag: str) -> str:
-    """Per-user count of flagged events and distinct subjects, with first and last time."""
+def flags_sql(detectors: Sequence[tuple[str, str]]) -> str:
+    """Every detector's flagged events in one table: ``detector, user_id, event_id, ts, subject_id``.
+
+    One statement rather than one per detector: an engine with a per-job cost (Spark) then
+    computes all flags in one job, and aggregates and evidence are two more.
+    """
+    parts = [f"SELECT '{name}' AS detector, user_id, event_id, ts, subject_id FROM ({sql}) f{i}"
+             for i, (name, sql) in enumerate(detectors)]
+    return "\nUNION ALL\n".join(parts)
+
+
+def aggregate_sql(flags: str) -> str:
+    """Per detector and user: count of flagged events and distinct subjects, first and last time."""
     return f"""
-SELECT user_id, count(*) AS n_events, count(DISTINCT subject_id) AS n_subjects,
+SELECT detector, user_id, count(*) AS n_events, count(DISTINCT subject_id) AS n_subjects,
        CAST(min(ts) AS STRING) AS first_ts, CAST(max(ts) AS STRING) AS last_ts
-FROM ({flag}) f GROUP BY user_id
+FROM {flags} GROUP BY detector, user_id
 """
 
 
-def evidence_sql(flag: str, *, per_user: int = EVIDENCE_PER_USER) -> str:
-    """The earliest ``per_user`` flagged events of each user (evidence for the reasons)."""
+def evidence_sql(flags: str, *, per_user: int = EVIDENCE_PER_USER) -> str:
+    """The earliest ``per_user`` flagged events of each detector and user (evidence for the reasons)."""
     return f"""
-SELECT user_id, event_id, CAST(ts AS STRING) AS ts, subject_id FROM (
-  SELECT user_id, event_id, ts, subject_id,
-         row_number() OVER (PARTITION BY user_id ORDER BY ts, event_id) AS rn
-  FROM ({flag}) f) t
+SELECT detector, user_id, event_id, CAST(ts AS STRING) AS ts, subject_id FROM (
+  SELECT detector, user_id, event_id, ts, subject_id,
+         row_number() OVER (PARTITION BY detector, user_id ORDER BY ts, event_id) AS rn
+  FROM {flags}) t
 WHERE rn <= {per_user}
 """
 

@@ -14,6 +14,7 @@ from piguard.detect.detectors.base import Finding
 _WHAT = {
     "canary_access": "opened records that no work task leads to",
     "unexplained_fresh_deaths": "viewed very recent deaths you had no role in",
+    "contact_elsewhere": "displayed relatives' contact details of deaths handled by another institution",
     "contact_disclosure": "displayed relatives' contact details without a work reason on file",
     "other_institution": "opened records handled by another institution or district",
     "neighbour_lookup": "opened records of people from your own residential compound",

@@ -24,9 +24,9 @@ from piguard.detect.notice import notice_text
 from piguard.detect.prepare import export_inputs, prepare
 from piguard.detect.score import (
     DEFAULT_PRIOR,
+    PeerBaseline,
     combine,
     peer_keys,
-    peer_stats,
     posterior_bound,
     severity,
     surprisal,
@@ -116,30 +116,30 @@ def analyze(
 def _findings(engine: Engine, detectors: Sequence[Detector],
               groups: dict[str, tuple[str, str]]) -> dict[str, list[Finding]]:
     keys = peer_keys(groups)
+    # All flags in one table (one job on Spark), then per-detector counts and evidence from it.
+    engine.materialize("flags", features.flags_sql([(d.name, d.flag_sql) for d in detectors]))
+    aggs_by_det: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in engine.fetch(features.aggregate_sql("flags")):
+        aggs_by_det[r["detector"]].append(r)
+    evidence: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in engine.fetch(features.evidence_sql("flags")):
+        evidence[(r["detector"], r["user_id"])].append(r)
     by_user: dict[str, list[Finding]] = defaultdict(list)
     for det in detectors:
-        # Flags are small: DuckDB stores them once; Spark keeps a view (caching costs a job per step).
-        engine.materialize(f"flag_{det.name}", det.flag_sql, cache=False)
-        flagged = f"SELECT user_id, event_id, ts, subject_id FROM flag_{det.name}"
-        aggs = engine.fetch(features.aggregate_sql(flagged))
+        aggs = aggs_by_det.get(det.name, [])
         counts = {
             r["user_id"]: det.count(n_events=int(r["n_events"]), n_subjects=int(r["n_subjects"]))
             for r in aggs
         }
-        stats_by_group = peer_stats(counts, keys)
-        evidence: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for r in engine.fetch(features.evidence_sql(flagged)):
-            evidence[r["user_id"]].append(r)
+        baseline = PeerBaseline(counts, keys)
         for r in aggs:
             user = r["user_id"]
             count = counts[user]
             if count <= 0:
                 continue
-            peer = stats_by_group.get(keys.get(user, ()), stats_by_group.get((), None))
-            if peer is None:
-                peer = peer_stats({}, {user: ()})[()]
+            peer = baseline.for_user(user)
             p_value = 0.0 if det.always_high else tail_p(count, peer)
-            rows = sorted(evidence.get(user, []), key=lambda e: (str(e["ts"]), str(e["event_id"])))
+            rows = sorted(evidence.get((det.name, user), []), key=lambda e: (str(e["ts"]), str(e["event_id"])))
             by_user[user].append(Finding(
                 detector=det.name, user_id=user, count=count, expected=peer.mean, p_value=p_value,
                 first_ts=_ts(r["first_ts"]), last_ts=_ts(r["last_ts"]),

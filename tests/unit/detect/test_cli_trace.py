@@ -113,3 +113,120 @@ def test_a_call_to_a_canary_names_whoever_opened_it(tmp_path: Path, monkeypatch:
     assert report.canary_calls == 1
     first = report.suspects[0]
     assert (first.kind, first.id, first.score, first.event_ids) == ("user", "h2-doc3", 1.0, (eid,))
+
+
+def _detect(case: Path, *args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(app, ["detect", str(case / "events.csv"), "--context", str(case / "context"), *args])
+
+
+def test_detect_table_is_the_default_and_names_the_reasons(case: Path) -> None:
+    result = _detect(case)
+    assert result.exit_code == 0, result.output
+    assert "alert(s) from" in result.output and "h1-doc2" in result.output
+    assert "unexplained_fresh_deaths" in result.output
+    out = case / "alerts.txt"
+    assert _detect(case, "--format", "table", "--out", str(out)).exit_code == 0
+    assert "h1-doc2" in out.read_text()
+
+
+def test_detect_html_shows_every_alert_with_its_reasons_and_own_timeline(case: Path) -> None:
+    out = case / "report.html"
+    assert _detect(case, "--format", "html", "--out", str(out)).exit_code == 0
+    html = out.read_text()
+    json_out = case / "alerts.json"
+    assert _detect(case, "--format", "json", "--out", str(json_out)).exit_code == 0
+    report = read_alert_report(json_out)
+    assert report.alerts
+    assert html.count('<div class="alert ') == len(report.alerts)
+    assert html.count("<svg") == len(report.alerts)
+    assert html.count("<circle") > len(report.alerts)  # the timelines have points
+    for alert in report.alerts:
+        assert alert.user_id in html
+        for reason in alert.reasons:
+            assert reason.detector in html
+    assert "<script" not in html and "http" not in html.split("<body>")[1]  # self-contained
+
+
+def test_detect_usage_errors_exit_2(case: Path) -> None:
+    for args in (["--format", "xml"], ["--engine", "oracle"], ["--min-score", "2"],
+                 ["--since", "2025-03-05T00:00:00"]):
+        result = _detect(case, *args)
+        assert result.exit_code == 2, args
+        assert "Traceback" not in result.output
+    missing = CliRunner().invoke(app, ["detect", str(case / "nope.jsonl"), "--context", str(case / "context")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_since_reads_only_new_events_and_keeps_the_baseline_in_the_data_directory(case: Path) -> None:
+    first = case / "first.json"
+    assert _detect(case, "--format", "json", "--out", str(first)).exit_code == 0
+    history = case / "var" / "detect" / "history.parquet"
+    assert history.exists()
+    import pyarrow.parquet as pq
+
+    days_before = set(pq.read_table(history).column("day").to_pylist())
+    later = case / "later.json"
+    result = _detect(case, "--format", "json", "--out", str(later), "--since", "2025-03-10T00:00:00+00:00")
+    assert result.exit_code == 0, result.output
+    assert 0 < read_alert_report(later).events_read < read_alert_report(first).events_read
+    assert set(pq.read_table(history).column("day").to_pylist()) == days_before  # earlier days kept
+
+
+def test_skip_invalid_writes_a_private_quarantine_in_the_data_directory(case: Path) -> None:
+    text = (case / "events.csv").read_text(encoding="utf-8").splitlines()
+    header = text[0].split(",")
+    bad = dict.fromkeys(header, "")
+    bad.update({"event_id": "bad-1", "time": "yesterday", "user_id": "h1-doc0", "role": "physician",
+                "org_id": "h1", "action": "read"})
+    (case / "events.csv").write_text("\n".join([*text, ",".join(bad[h] for h in header)]) + "\n", encoding="utf-8")
+    refused = _detect(case)
+    assert refused.exit_code == 2 and f"{case / 'events.csv'}:{len(text) + 1}" in refused.output
+    out = case / "a.json"
+    result = _detect(case, "--skip-invalid", "--format", "json", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "1 invalid event row(s) quarantined" in result.output
+    assert read_alert_report(out).events_invalid == 1
+    [quarantine] = (case / "var" / "detect").glob("quarantine-*.jsonl")
+    assert quarantine.stat().st_mode & 0o077 == 0
+    row = json.loads(quarantine.read_text())
+    assert row["where"] == f"{case / 'events.csv'}:{len(text) + 1}" and "time" in row["reason"]
+
+
+def test_evaluate_reports_recall_auc_time_to_detect_and_the_rules_baseline(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from piguard.interchange.labels import Label, MaliciousEvent, write_labels, write_malicious_events
+    from tests.unit.detect.world import T0
+
+    w = hospital_world(days=12, staff_per_org=6)
+    bad: list[str] = []
+    for s in fresh_subjects(w)[30:50]:
+        assert s.death_time is not None
+        bad.append(w.event("h1-doc2", s.death_time + timedelta(hours=1), subject=s.subject_id,
+                           fields=("relative.phone",)))
+    first = min(e.time for e in w.events if e.event_id in bad)
+    lab = tmp_path / "sim"
+    write_context(lab / "context", w.context())
+    write_events(lab / "events.jsonl", w.events)
+    write_labels(lab / "labels.csv", [Label(user_id="h1-doc2", scenario="minhang_broker", first_malicious_time=first)])
+    write_malicious_events(lab / "malicious_events.csv", [MaliciousEvent(event_id=e, scenario="minhang_broker")
+                                                          for e in bad])
+    out = tmp_path / "eval.json"
+    result = CliRunner().invoke(app, ["evaluate", "--labels", str(lab), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["budget"] == 1 + 1  # ceil(12 users / 1000 * 12 days / 7) + 1 insider
+    mine = report["piguard"]
+    assert (mine["recall"], mine["roc_auc"]) == (1.0, 1.0)
+    broker = mine["per_scenario"]["minhang_broker"]
+    # Replayed day by day: found on the first day, after at most that day's records.
+    assert broker["detected_in_replay"] == 1
+    assert broker["median_days_to_detect"] is not None and broker["median_days_to_detect"] <= 1.0
+    assert 1 <= broker["malicious_records_before_first_alert"] <= 6  # Hospital Two has 6 deaths a day
+    assert "rules_baseline" in report and report["rules_baseline"]["roc_auc"] <= mine["roc_auc"]
+    assert first >= T0
+    quick = CliRunner().invoke(app, ["evaluate", "--labels", str(lab), "--no-replay"])
+    assert quick.exit_code == 0 and json.loads(quick.output)["piguard"]["per_scenario"]["minhang_broker"][
+        "detected_in_replay"] is None
+    missing = CliRunner().invoke(app, ["evaluate", "--labels", str(tmp_path)])
+    assert missing.exit_code == 2

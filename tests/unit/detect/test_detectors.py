@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from piguard.detect import Options, run_detection
 from tests.unit.detect.world import T0, fresh_subjects, hospital_world
 
@@ -34,7 +36,7 @@ def test_broker_reading_fresh_deaths_elsewhere_is_top_alert_with_reasons() -> No
     assert top.user_id == "h1-doc3"
     assert top.severity == "high"
     reasons = {r.detector: r for r in top.reasons}
-    assert {"unexplained_fresh_deaths", "contact_disclosure", "other_institution"} <= set(reasons)
+    assert {"unexplained_fresh_deaths", "contact_elsewhere", "contact_disclosure", "other_institution"} <= set(reasons)
     assert set(reasons["unexplained_fresh_deaths"].event_ids) == set(evidence)
     assert "12 deaths within 12 h" in reasons["unexplained_fresh_deaths"].text
     assert set(top.subject_ids) == {s.subject_id for s in victims}
@@ -122,3 +124,148 @@ def test_search_enumeration() -> None:
         w.event("h1-doc4", start + timedelta(minutes=k), action="search", query=f"name={k}", result_count=1)
     run = run_detection(w.events, w.context(), options=Options())
     assert "search_enumeration" in _reasons(run, "h1-doc4")
+
+
+@pytest.mark.parametrize("kind", ["certifier", "attending", "crew", "coder", "registrar", "funeral", "investigator"])
+def test_a_relationship_explains_accesses_inside_its_window_only(kind: str) -> None:
+    from piguard.interchange.context import RelationshipRow
+
+    w = hospital_world(days=7)
+    subject = fresh_subjects(w)[3]
+    assert subject.death_time is not None
+    start = subject.death_time + timedelta(days=1)
+    w.relationships.append(RelationshipRow(user_id="h1-doc5", subject_id=subject.subject_id, kind=kind,
+                                           valid_from=start, valid_to=start + timedelta(hours=6)))
+    inside = w.event("h1-doc5", start + timedelta(hours=3), subject=subject.subject_id)
+    grace = w.event("h1-doc5", start + timedelta(hours=7), subject=subject.subject_id)  # within the 2 h grace
+    # (A certifier's or attending's colleagues, and they themselves, count as the care team for
+    # 7 days after the relationship ends; this is later still.)
+    outside = w.event("h1-doc5", start + timedelta(days=10), subject=subject.subject_id)
+    run = run_detection(w.events, w.context())
+    flagged = {e for f in run.findings.get("h1-doc5", []) if f.detector == "unexplained_access" for e in f.event_ids}
+    assert flagged == {outside}
+    assert inside not in flagged and grace not in flagged
+    assert run.report.explained_fraction == pytest.approx(1 - 1 / (len(w.events)))
+
+
+def test_same_care_team_explains_colleagues_but_not_other_hospitals() -> None:
+    w = hospital_world(days=7)
+    subject = fresh_subjects(w, "310112")[4]  # certified by a physician of h1
+    assert subject.death_time is not None
+    colleague = w.event("h1-doc6", subject.death_time + timedelta(days=2), subject=subject.subject_id)
+    late = w.event("h1-doc6", subject.death_time + timedelta(days=12), subject=subject.subject_id)
+    stranger = w.event("h2-doc6", subject.death_time + timedelta(days=2), subject=subject.subject_id)
+    run = run_detection(w.events, w.context())
+    flagged = {e for fs in run.findings.values() for f in fs if f.detector == "unexplained_access"
+               for e in f.event_ids}
+    assert colleague not in flagged
+    assert {late, stranger} <= flagged
+    other = {e for fs in run.findings.values() for f in fs if f.detector == "other_institution" for e in f.event_ids}
+    assert stranger in other and late not in other
+
+
+def test_contact_details_of_a_death_elsewhere_is_its_own_detector() -> None:
+    w = hospital_world(days=14)
+    elsewhere = fresh_subjects(w, "310104")[20]
+    own = fresh_subjects(w, "310112")[21]
+    assert elsewhere.death_time is not None and own.death_time is not None
+    # Reading another hospital's clinical record (e.g. a transfer) is not the broker's pattern;
+    # its relatives' phone numbers are. An own-hospital case read late shows no "elsewhere".
+    clinical = w.event("h1-doc1", elsewhere.death_time + timedelta(days=2), subject=elsewhere.subject_id,
+                       fields=("death.cause",))
+    contact = w.event("h1-doc1", elsewhere.death_time + timedelta(days=2, hours=1), subject=elsewhere.subject_id,
+                      fields=("relative.phone",))
+    w.event("h1-doc2", own.death_time + timedelta(days=10), subject=own.subject_id, fields=("relative.phone",))
+    run = run_detection(w.events, w.context())
+    hits = {f.user_id: f.event_ids for fs in run.findings.values() for f in fs if f.detector == "contact_elsewhere"}
+    assert hits == {"h1-doc1": (contact,)}
+    assert clinical not in hits["h1-doc1"]
+    assert "another institution" in next(
+        f.text for f in run.findings["h1-doc1"] if f.detector == "contact_elsewhere")
+
+
+def test_use_of_a_second_terminal_while_logged_in_on_the_first_is_concurrent() -> None:
+    w = hospital_world(days=10)
+    day = T0 + timedelta(days=6, hours=7, minutes=30)
+    # Sessions named per day (as many systems do) say nothing about the night; the login and
+    # logout on the first terminal do: the account was logged in there all along.
+    w.event("h2-doc3", day, action="login", terminal="t-ward", session_id="s1")
+    w.event("h2-doc3", day + timedelta(hours=12), action="logout", terminal="t-ward", session_id="s2")
+    intruder = [
+        w.event("h2-doc3", day + timedelta(hours=5), action="login", terminal="t-lobby", session_id="x1"),
+        w.event("h2-doc3", day + timedelta(hours=5, minutes=2), subject=fresh_subjects(w)[30].subject_id,
+                terminal="t-lobby", session_id="x1"),
+        w.event("h2-doc3", day + timedelta(hours=5, minutes=15), action="logout", terminal="t-lobby",
+                session_id="x1"),
+    ]
+    # Another physician logs out at one terminal before logging in at the next: not concurrent.
+    w.event("h2-doc4", day, action="login", terminal="t-ward")
+    w.event("h2-doc4", day + timedelta(hours=2), action="logout", terminal="t-ward")
+    w.event("h2-doc4", day + timedelta(hours=3), action="login", terminal="t-lobby")
+    w.event("h2-doc4", day + timedelta(hours=4), action="logout", terminal="t-lobby")
+    run = run_detection(w.events, w.context())
+    found = {f.user_id: f for fs in run.findings.values() for f in fs if f.detector == "concurrent_sessions"}
+    assert set(found) == {"h2-doc3"}
+    assert set(intruder) <= set(found["h2-doc3"].event_ids)
+
+
+def test_covering_accesses_do_not_hide_an_insider() -> None:
+    """Camouflage: dozens of explained reads around each bad one leave the ranking unchanged."""
+    from piguard.interchange.context import RelationshipRow
+
+    def build(covering: int):  # type: ignore[no-untyped-def]
+        w = hospital_world(days=21)
+        for s in fresh_subjects(w)[40:44]:
+            assert s.death_time is not None
+            bad = s.death_time + timedelta(hours=3)
+            w.event("h1-doc2", bad, subject=s.subject_id, fields=("relative.phone",))
+            for k in range(covering):
+                own = fresh_subjects(w, "310112")[(k * 7) % 150]
+                w.relationships.append(RelationshipRow(user_id="h1-doc2", subject_id=own.subject_id,
+                                                       kind="attending", valid_from=bad - timedelta(days=1),
+                                                       valid_to=bad + timedelta(days=1)))
+                w.event("h1-doc2", bad + timedelta(minutes=k + 1), subject=own.subject_id)
+        return run_detection(w.events, w.context())
+
+    plain, covered = build(0), build(25)
+    assert plain.report.alerts[0].user_id == covered.report.alerts[0].user_id == "h1-doc2"
+    # Counts are absolute, so the covering reads dilute nothing (here they even add a volume spike).
+    assert covered.user_surprisal["h1-doc2"] >= plain.user_surprisal["h1-doc2"]
+    assert covered.report.alerts[0].score >= plain.report.alerts[0].score
+
+
+def test_one_alert_per_user_groups_every_incident_and_scores_are_calibrated() -> None:
+    w = hospital_world(days=14)
+    for s in fresh_subjects(w)[10:16]:
+        assert s.death_time is not None
+        w.event("h1-doc3", s.death_time + timedelta(hours=2), subject=s.subject_id, fields=("relative.phone",))
+    for k in range(3):
+        w.event("h1-doc3", T0 + timedelta(days=9, hours=k), action="export", result_count=300,
+                resource_type="death_report")
+    run = run_detection(w.events, w.context())
+    alerts = [a for a in run.report.alerts if a.user_id == "h1-doc3"]
+    assert len(alerts) == 1
+    detectors = {r.detector for r in alerts[0].reasons}
+    assert {"unexplained_fresh_deaths", "bulk_export"} <= detectors
+    assert alerts[0].first_event_time <= alerts[0].last_event_time
+    assert all(0.0 <= a.score <= 1.0 for a in run.report.alerts)
+    assert [a.score for a in run.report.alerts] == sorted((a.score for a in run.report.alerts), reverse=True)
+    assert len({a.user_id for a in run.report.alerts}) == len(run.report.alerts)
+
+
+def test_notice_names_kinds_and_dates_but_no_record() -> None:
+    from piguard.detect.notice import notice_text
+
+    w = hospital_world(days=10)
+    victims = fresh_subjects(w)[5:11]
+    for s in victims:
+        assert s.death_time is not None
+        w.event("h1-doc3", s.death_time + timedelta(hours=2), subject=s.subject_id, fields=("relative.phone",))
+    run = run_detection(w.events, w.context())
+    alert = run.report.alerts[0]
+    text = alert.notice or ""
+    assert text.startswith("To account h1-doc3:")
+    assert "very recent deaths" in text and "contact details" in text
+    assert alert.first_event_time.date().isoformat() in text
+    assert not any(s.subject_id in text for s in victims)
+    assert notice_text(user_id="u", findings=[]) == ""

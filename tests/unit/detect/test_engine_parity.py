@@ -32,6 +32,13 @@ def test_duckdb_and_spark_give_the_same_alerts(monkeypatch: pytest.MonkeyPatch) 
         w.event("h2-doc1", base + timedelta(minutes=10 * k, seconds=30), terminal="t-b")
     for k in range(12):
         w.event("h1-doc4", base + timedelta(minutes=k), action="search", query=f"q{k}", result_count=1)
+    # Logged in on the ward terminal while the account is used in the lobby.
+    w.event("h2-doc3", base, action="login", terminal="t-ward")
+    for k in range(4):
+        w.event("h2-doc3", base + timedelta(hours=1, minutes=k), subject=fresh_subjects(w)[20 + k].subject_id,
+                terminal="t-lobby")
+        w.event("h1-doc0", base + timedelta(hours=k), action="export", result_count=80, resource_type="death_report")
+    w.event("h2-doc3", base + timedelta(hours=8), action="logout", terminal="t-ward")
     duck = run_detection(w.events, w.context()).report
     spark = run_detection(w.events, w.context(), options=Options(engine="spark")).report
 
@@ -40,7 +47,10 @@ def test_duckdb_and_spark_give_the_same_alerts(monkeypatch: pytest.MonkeyPatch) 
                  a.subject_ids, a.first_event_time, a.last_event_time) for a in report.alerts]
 
     assert summary(duck) == summary(spark)
-    assert {a.user_id for a in duck.alerts} >= {"h1-doc3", "h2-doc2", "h2-doc1", "h1-doc4"}
+    assert {a.user_id for a in duck.alerts} >= {"h1-doc3", "h2-doc2", "h2-doc1", "h1-doc4", "h2-doc3"}
+    fired = {r.detector for a in duck.alerts for r in a.reasons}
+    assert fired >= {"canary_access", "unexplained_fresh_deaths", "contact_elsewhere", "concurrent_sessions",
+                     "search_enumeration", "bulk_export"}
     assert duck.explained_fraction == spark.explained_fraction
     assert spark.engine == "spark"
     assert os.environ["PIGUARD_SPARK_PARTITIONS"] == "1"

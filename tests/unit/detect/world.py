@@ -38,7 +38,9 @@ class World:
               fields: tuple[str, ...] = ("death.cause",), terminal: str | None = None, **extra: object) -> str:
         """Add one event by ``user``; returns its id."""
         self._n += 1
-        row = next(u for u in reversed(self.users) if u.user_id == user)
+        row = next((u for u in reversed(self.users) if u.user_id == user), None)
+        if row is None:  # a clear failure, not a StopIteration leaking out of the test
+            raise ValueError(f"no user {user!r} in this world ({len(self.users)} users)")
         event_id = f"e{self._n:06d}"
         self.events.append(AccessEvent.model_validate({
             "event_id": event_id, "time": when, "user_id": user, "role": row.role, "org_id": row.org_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from piguard.detect.canary import CanaryAccess
 from piguard.detect.detectors.access import (
     ContactDisclosure,
+    ContactElsewhere,
     FamilyLookup,
     FreshDeaths,
     NeighbourLookup,
@@ -25,7 +26,7 @@ from piguard.detect.detectors.behaviour import (
 def default_detectors(names: tuple[str, ...] | None = None) -> tuple[Detector, ...]:
     """Every detector (or those named), in the order reasons are listed."""
     all_detectors: tuple[Detector, ...] = (
-        CanaryAccess(), FreshDeaths(), ContactDisclosure(), OtherInstitution(), NeighbourLookup(),
+        CanaryAccess(), FreshDeaths(), ContactElsewhere(), ContactDisclosure(), OtherInstitution(), NeighbourLookup(),
         FamilyLookup(), BulkExport(), ConcurrentSessions(), BreakGlassNoFollowUp(),
         SearchEnumeration(), VolumeSpike(), OffShift(), UnexplainedAccess(),
     )

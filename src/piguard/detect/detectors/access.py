@@ -53,6 +53,18 @@ class ContactDisclosure(Detector):
                 f"{peers_phrase(expected)}")
 
 
+class ContactElsewhere(Detector):
+    """Relatives' contact details of deaths handled by another institution, without a relationship."""
+
+    name = "contact_elsewhere"
+
+    def explain(self, *, count: int, expected: float) -> str:
+        """Reason text."""
+        return (f"Displayed relatives' contact details of {_records(count)} of deaths handled by another "
+                f"institution or in another district, without a relationship (the pattern of selling "
+                f"families' numbers); {peers_phrase(expected)}")
+
+
 class NeighbourLookup(Detector):
     """Unexplained accesses to people from the user's own residential compound."""
 

@@ -1,7 +1,8 @@
 """Spark engine: the same feature SQL on Apache Spark (local mode, or a cluster by URL).
 
 The prepared inputs arrive as Parquet files (written by DuckDB); each becomes a temporary
-view, and materialised steps are cached views, so the statements are those DuckDB runs.
+view, and materialised steps are cached views (filled by the first query that reads them),
+so the statements are those DuckDB runs.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ class SparkEngine:
             .config("spark.sql.ansi.enabled", "false")
             .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
         )
+        # Extra settings, e.g. "spark.sql.codegen.wholeStage=false,spark.sql.adaptive.enabled=false".
+        for item in os.environ.get("PIGUARD_SPARK_CONF", "").split(","):
+            key, sep, value = item.partition("=")
+            if sep and key.strip():
+                builder = builder.config(key.strip(), value.strip())
         try:
             self._spark = builder.getOrCreate()
         except Exception as exc:  # Java missing or cluster unreachable: report, don't trace back
@@ -50,8 +56,8 @@ class SparkEngine:
         if not cache:
             self._spark.sql(sql).createOrReplaceTempView(name)
             return
+        # Computed once, by the first query that reads it (forcing it now costs a job per step).
         frame = self._spark.sql(sql).cache()
-        frame.count()  # compute now, once, like DuckDB's CREATE TABLE AS
         frame.createOrReplaceTempView(name)
         self._cached.append(frame)
 
