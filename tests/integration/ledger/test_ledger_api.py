@@ -111,8 +111,12 @@ def test_public_checkpoint_is_signed_and_free_of_personal_data(api: Api) -> None
     signed = open_checkpoint(body["note"], verifier)
     assert signed.tree_size == body["tree_size"] >= before + 25
     assert _b(body["root"]) == signed.root
+    # Only the tree's size, root and signature leave: short user ids like "u3" can occur inside
+    # base64 by chance, so the shape is checked rather than searching the text for them.
+    assert set(body) == {"origin", "tree_size", "root", "note", "log_key"}
+    origin, size_line, root_line = body["note"].split("\n")[:3]
+    assert (origin, int(size_line), _b(root_line)) == (body["origin"], body["tree_size"], signed.root)
     for event in (make_event(i) for i in range(20)):
-        assert event.user_id not in response.text
         assert event.event_id not in response.text
         assert "relative.phone" not in response.text
 
