@@ -9,24 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
 
-from piguard.cli.common import console, db_session, fail, load_settings
+from piguard.cli.acting import account_id as _account_id
+from piguard.cli.acting import errors as _errors
+from piguard.cli.acting import run_as as _run
+from piguard.cli.common import console
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from piguard.identity.schemas import Principal
-    from piguard.oversight.cases.flows import Outcome
     from piguard.oversight.cases.schemas import CaseDetail, CaseOut
+    from piguard.oversight.common import Outcome
     from piguard.records.guard import Guard
 
 T = TypeVar("T")
@@ -37,62 +37,6 @@ app = typer.Typer(
 As = Annotated[str, typer.Option("--as", help="Username of the privacy officer or administrator acting.")]
 Reason = Annotated[str, typer.Option("--reason", help="Why (at least 10 characters).")]
 CaseArg = Annotated[str, typer.Argument(help="Case id.")]
-REFUSED = 4
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Expected failures become one line and an exit code, never a traceback."""
-    from pydantic import ValidationError
-
-    from piguard.errors import AccessDenied, AuthenticationError, ConflictError, InputError, NotFoundError, PiguardError
-
-    try:
-        yield
-    except typer.Exit:
-        raise
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "input"
-        raise fail(f"{where}: {first['msg']}", code=2) from None
-    except (InputError, NotFoundError) as exc:
-        raise fail(str(exc) or "not found", code=2) from None
-    except (AccessDenied, ConflictError, AuthenticationError) as exc:
-        ids = f" [{', '.join(exc.policy_ids)}]" if isinstance(exc, AccessDenied) and exc.policy_ids else ""
-        raise fail(f"refused{ids}: {exc}", code=REFUSED) from None
-    except PiguardError as exc:
-        raise fail(str(exc)) from None
-    except SQLAlchemyError as exc:
-        # The driver's message may quote row values, so only the class is shown.
-        raise fail(f"database error ({type(exc).__name__}); has 'piguard db upgrade' been run?") from None
-    except OSError as exc:
-        raise fail(f"{exc.strerror or 'I/O error'}: {exc.filename or ''}", code=2) from None
-
-
-def _run(username: str, flow: Callable[[Session, Guard, Principal], Outcome[T]]) -> T:
-    """Run one flow as the named account in one transaction; raise its refusal after the commit."""
-    from piguard.keys import load_secret
-    from piguard.oversight.cases import flows
-    from piguard.policy.pdp import default_engine
-    from piguard.records.guard import Guard
-
-    settings = load_settings()
-    with _errors():
-        secret = load_secret(settings)
-        with db_session(settings) as session:
-            with session.begin():
-                principal = flows.local_principal(session=session, username=username)
-            guard = Guard(engine=default_engine(), settings=settings, secret=secret)
-            with session.begin():
-                outcome = flow(session, guard, principal)
-        return outcome.unwrap()
-    raise AssertionError("unreachable")  # _errors re-raises every failure
-
-
-def _account_id(session: Session, username: str) -> str:
-    from piguard.identity import service as identity
-
-    return identity.get_account_by_username(session=session, username=username).id
 
 
 def _user_id(session: Session, name: str) -> str:

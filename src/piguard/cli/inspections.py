@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -18,15 +17,16 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
 
-from piguard.cli.common import console, db_session, fail, load_settings
+from piguard.cli.acting import errors as _errors
+from piguard.cli.acting import run_as as _run
+from piguard.cli.common import console, fail
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from piguard.identity.schemas import Principal
-    from piguard.oversight.inspections.flows import Outcome
+    from piguard.oversight.common import Outcome
     from piguard.oversight.inspections.schemas import ItemDetail, ItemOut, SpotCheckDetail
     from piguard.records.guard import Guard
 
@@ -40,57 +40,7 @@ As = Annotated[str, typer.Option("--as", help="Username of the account acting (i
 Reason = Annotated[str, typer.Option("--reason", help="Why (at least 10 characters).")]
 ItemArg = Annotated[str, typer.Argument(help="Rectification item id.")]
 CheckArg = Annotated[str, typer.Argument(help="Spot check id.")]
-REFUSED = 4
 SHOWN_DETAIL = ("role", "allowed", "denied", "listed", "reads", "breakglass")
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Expected failures become one line and an exit code, never a traceback."""
-    from pydantic import ValidationError
-
-    from piguard.errors import AccessDenied, AuthenticationError, ConflictError, InputError, NotFoundError, PiguardError
-
-    try:
-        yield
-    except typer.Exit:
-        raise
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "input"
-        raise fail(f"{where}: {first['msg']}", code=2) from None
-    except (InputError, NotFoundError) as exc:
-        raise fail(str(exc) or "not found", code=2) from None
-    except (AccessDenied, ConflictError, AuthenticationError) as exc:
-        ids = f" [{', '.join(exc.policy_ids)}]" if isinstance(exc, AccessDenied) and exc.policy_ids else ""
-        raise fail(f"refused{ids}: {exc}", code=REFUSED) from None
-    except PiguardError as exc:
-        raise fail(str(exc)) from None
-    except SQLAlchemyError as exc:
-        # The driver's message may quote row values, so only the class is shown.
-        raise fail(f"database error ({type(exc).__name__}); has 'piguard db upgrade' been run?") from None
-    except OSError as exc:
-        raise fail(f"{exc.strerror or 'I/O error'}: {exc.filename or ''}", code=2) from None
-
-
-def _run(username: str, flow: Callable[[Session, Guard, Principal], Outcome[T]]) -> T:
-    """Run one flow as the named account in one transaction; raise its refusal after the commit."""
-    from piguard.keys import load_secret
-    from piguard.oversight.inspections import flows
-    from piguard.policy.pdp import default_engine
-    from piguard.records.guard import Guard
-
-    settings = load_settings()
-    with _errors():
-        secret = load_secret(settings)
-        with db_session(settings) as session:
-            with session.begin():
-                principal = flows.local_principal(session=session, username=username)
-            guard = Guard(engine=default_engine(), settings=settings, secret=secret)
-            with session.begin():
-                outcome = flow(session, guard, principal)
-        return outcome.unwrap()
-    raise AssertionError("unreachable")  # _errors re-raises every failure
 
 
 def _account_id(session: Session, name: str) -> str:

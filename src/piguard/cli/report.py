@@ -32,7 +32,7 @@ def report(
     ] = None,
 ) -> None:
     """Write the monthly privacy report: accesses, denials, break-glass, alerts, cases, rectification, training."""
-    from piguard.cli.training import run_as
+    from piguard.cli.acting import run_as
     from piguard.oversight.reports import flows
 
     if city == (org is not None):

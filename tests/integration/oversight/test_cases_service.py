@@ -24,6 +24,7 @@ from piguard.ledger.keys import ensure_signing_key
 from piguard.oversight.cases import flows, service
 from piguard.oversight.cases.models import CaseEvent
 from piguard.oversight.cases.schemas import AlertIn, CaseOpen, DispositionIn, EvidenceIn
+from piguard.oversight.common import local_principal
 from piguard.policy.pdp import default_engine
 from piguard.records import flows as record_flows
 from piguard.records import service as records
@@ -87,7 +88,7 @@ def office(session: Session, tmp_path: Path) -> Office:
             completed_at=now - timedelta(days=3),
         )
         session.flush()
-        people[who] = flows.local_principal(session=session, username=made.account.username)
+        people[who] = local_principal(session=session, username=made.account.username)
     reports = []
     for subject, name in (("subj-a", "李秀英"), ("subj-b", "张桂兰")):
         report = records.create_report(

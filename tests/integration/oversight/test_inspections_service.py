@@ -22,6 +22,7 @@ from piguard.interchange.events import AccessEvent
 from piguard.keys import ensure_secret, load_secret
 from piguard.ledger import service as ledger
 from piguard.ledger.keys import ensure_signing_key
+from piguard.oversight.common import local_principal
 from piguard.oversight.inspections import flows, journal
 from piguard.oversight.inspections.models import RectificationEvidence, RectificationItem, SpotCheckItem
 from piguard.oversight.inspections.schemas import (
@@ -105,7 +106,7 @@ def world(session: Session, tmp_path: Path) -> World:
             completed_at=now - timedelta(days=3),
         )
         session.flush()
-        people[who] = flows.local_principal(session=session, username=made.account.username)
+        people[who] = local_principal(session=session, username=made.account.username)
     reports = []
     for n in range(8):
         report = records.create_report(

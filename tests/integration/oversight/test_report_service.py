@@ -20,8 +20,8 @@ from piguard.interchange.events import AccessEvent
 from piguard.keys import ensure_secret
 from piguard.ledger import service as ledger
 from piguard.ledger.keys import ensure_signing_key
-from piguard.oversight.cases.flows import local_principal
 from piguard.oversight.cases.models import CaseEvent, Disposition, DispositionDecision, OversightCase
+from piguard.oversight.common import local_principal
 from piguard.oversight.inspections.models import Recommendation, RectificationItem
 from piguard.oversight.reports import flows
 from piguard.policy.pdp import default_engine

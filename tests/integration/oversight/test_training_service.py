@@ -16,7 +16,7 @@ from piguard.identity.schemas import Principal
 from piguard.keys import ensure_secret
 from piguard.ledger import service as ledger
 from piguard.ledger.keys import ensure_signing_key
-from piguard.oversight.cases.flows import local_principal
+from piguard.oversight.common import local_principal
 from piguard.oversight.training import flows, service
 from piguard.oversight.training.models import TrainingCourse
 from piguard.oversight.training.schemas import CompletionIn, CourseIn

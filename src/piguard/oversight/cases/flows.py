@@ -9,42 +9,23 @@ a savepoint so a refused change leaves nothing behind but its denied event.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from piguard.errors import AuthenticationError, PiguardError
-from piguard.identity import service as identity
-from piguard.identity.models import Account
+from piguard.errors import PiguardError
 from piguard.identity.schemas import Principal
 from piguard.oversight.cases import rules, service
 from piguard.oversight.cases.models import CaseEvidence, Disposition, DispositionDecision, OversightCase
 from piguard.oversight.cases.schemas import CaseDetail, CaseOpen, CaseOut, DispositionIn, EvidenceIn
+from piguard.oversight.common import Outcome
 from piguard.policy.pdp import AccessRequest, Decision, ResourceRef
-from piguard.records import service as records
 from piguard.records.guard import EventDraft, Guard, Guarded, denied, record_event, refuse, subject_of
 
 T = TypeVar("T")
 CONTEXT = "oversight"
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome(Generic[T]):
-    """The result of a case flow: the value, or the refusal to raise after the commit."""
-
-    value: T | None
-    error: PiguardError | None = None
-    decision: Decision | None = None
-
-    def unwrap(self) -> T:
-        """The value, or the refusal as an exception (call after the transaction committed)."""
-        if self.error is not None:
-            raise self.error
-        assert self.value is not None
-        return self.value
 
 
 def _decide(session: Session, guard: Guard, principal: Principal, action: str, case_id: str, at: datetime) -> Decision:
@@ -318,25 +299,4 @@ def export_case(
         draft=draft,
         work=lambda: service.export_bundle(session=session, settings=guard.settings, case_id=case_id, out=out),
         count=lambda bundle: bundle.summary.entries,
-    )
-
-
-def local_principal(*, session: Session, username: str, terminal_id: str = "cli") -> Principal:
-    """The named account acting from the server's command line (disabled accounts cannot act)."""
-    info = identity.get_account_by_username(session=session, username=username)
-    account = session.get(Account, info.id)
-    if account is None or account.disabled:
-        raise AuthenticationError("account is disabled")
-    org = records.get_organisation(session=session, org_id=account.org_id)
-    return Principal(
-        account_id=account.id,
-        username=account.username,
-        kind="service" if account.kind == "service" else "human",
-        role=account.role,
-        org_id=account.org_id,
-        district=org.district,
-        org_level=org.level,
-        department=account.department,
-        terminal_id=terminal_id,
-        training_valid_until=identity.training_valid_until(session=session, account_id=account.id),
     )

@@ -10,16 +10,14 @@ only then raises it. Changes run in a savepoint, so a refused change leaves only
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from piguard.errors import AccessDenied, AuthenticationError, PiguardError
-from piguard.identity import service as identity
-from piguard.identity.models import Account
+from piguard.errors import AccessDenied, PiguardError
 from piguard.identity.schemas import Principal
+from piguard.oversight.common import Outcome
 from piguard.oversight.inspections import service, spotchecks
 from piguard.oversight.inspections.journal import PURPOSE
 from piguard.oversight.inspections.schemas import (
@@ -46,22 +44,6 @@ T = TypeVar("T")
 CONTEXT = "oversight"
 RESPONSIBLE = frozenset({"responsible"})
 _TYPES = {"recommendation": "Recommendation", "rectification": "Rectification", "spot_check": "SpotCheck"}
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome(Generic[T]):
-    """The result of an inspection flow: the value, or the refusal to raise after the commit."""
-
-    value: T | None
-    error: PiguardError | None = None
-    decision: Decision | None = None
-
-    def unwrap(self) -> T:
-        """The value, or the refusal as an exception (call after the transaction committed)."""
-        if self.error is not None:
-            raise self.error
-        assert self.value is not None
-        return self.value
 
 
 def _decide(
@@ -483,24 +465,3 @@ def verify_entries(*, session: Session, guard: Guard, principal: Principal) -> O
 
 
 # --- the command line ---------------------------------------------------------------------------
-
-
-def local_principal(*, session: Session, username: str, terminal_id: str = "cli") -> Principal:
-    """The named account acting from the server's command line (disabled accounts cannot act)."""
-    info = identity.get_account_by_username(session=session, username=username)
-    account = session.get(Account, info.id)
-    if account is None or account.disabled:
-        raise AuthenticationError("account is disabled")
-    org = records.get_organisation(session=session, org_id=account.org_id)
-    return Principal(
-        account_id=account.id,
-        username=account.username,
-        kind="service" if account.kind == "service" else "human",
-        role=account.role,
-        org_id=account.org_id,
-        district=org.district,
-        org_level=org.level,
-        department=account.department,
-        terminal_id=terminal_id,
-        training_valid_until=identity.training_valid_until(session=session, account_id=account.id),
-    )

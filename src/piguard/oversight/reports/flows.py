@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from piguard.errors import InputError, PiguardError
 from piguard.identity.schemas import Principal
+from piguard.oversight.common import Outcome
 from piguard.oversight.reports import data as report_data
 from piguard.oversight.reports import render
-from piguard.oversight.training.flows import Outcome, relations
+from piguard.oversight.training.flows import relations
 from piguard.policy.pdp import AccessRequest, ResourceRef
 from piguard.records import service as records
 from piguard.records.guard import EventDraft, Guard, denied, record_event, refuse, subject_of

@@ -10,15 +10,15 @@ so a refused change leaves nothing behind but its denied event.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
 from piguard.errors import PiguardError
 from piguard.identity import service as identity
 from piguard.identity.schemas import Principal
+from piguard.oversight.common import Outcome
 from piguard.oversight.training import service
 from piguard.oversight.training.schemas import (
     AttestationOut,
@@ -35,22 +35,6 @@ from piguard.records.guard import EventDraft, Guard, Guarded, denied, record_eve
 
 T = TypeVar("T")
 CONTEXT = "oversight"
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome(Generic[T]):
-    """The result of a training flow: the value, or the refusal to raise after the commit."""
-
-    value: T | None
-    error: PiguardError | None = None
-    decision: Decision | None = None
-
-    def unwrap(self) -> T:
-        """The value, or the refusal as an exception (call after the transaction committed)."""
-        if self.error is not None:
-            raise self.error
-        assert self.value is not None
-        return self.value
 
 
 def relations(

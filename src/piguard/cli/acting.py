@@ -1,0 +1,82 @@
+"""Commands that act as a named account (``--as USERNAME``): one error mapping, one transaction runner.
+
+Used by ``piguard cases``, ``inspections``, ``training`` and ``report``. Exit codes: 0 done,
+2 bad input or unknown name, 4 refused (policy, state machine, four-eyes), 1 otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, TypeVar
+
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+
+from piguard.cli.common import db_session, fail, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from piguard.identity.schemas import Principal
+    from piguard.oversight.common import Outcome
+    from piguard.records.guard import Guard
+
+T = TypeVar("T")
+REFUSED = 4
+
+
+@contextmanager
+def errors() -> Iterator[None]:
+    """Expected failures become one line and an exit code, never a traceback."""
+    from pydantic import ValidationError
+
+    from piguard.errors import AccessDenied, AuthenticationError, ConflictError, InputError, NotFoundError, PiguardError
+
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "input"
+        raise fail(f"{where}: {first['msg']}", code=2) from None
+    except (InputError, NotFoundError) as exc:
+        raise fail(str(exc) or "not found", code=2) from None
+    except (AccessDenied, ConflictError, AuthenticationError) as exc:
+        ids = f" [{', '.join(exc.policy_ids)}]" if isinstance(exc, AccessDenied) and exc.policy_ids else ""
+        raise fail(f"refused{ids}: {exc}", code=REFUSED) from None
+    except PiguardError as exc:
+        raise fail(str(exc)) from None
+    except SQLAlchemyError as exc:
+        # The driver's message may quote row values, so only the class is shown.
+        raise fail(f"database error ({type(exc).__name__}); has 'piguard db upgrade' been run?") from None
+    except OSError as exc:
+        raise fail(f"{exc.strerror or 'I/O error'}: {exc.filename or ''}", code=2) from None
+
+
+def run_as(username: str, flow: Callable[[Session, Guard, Principal], Outcome[T]]) -> T:
+    """Run one flow as the named account in one transaction; raise its refusal after the commit."""
+    from piguard.keys import load_secret
+    from piguard.oversight.common import local_principal
+    from piguard.policy.pdp import default_engine
+    from piguard.records.guard import Guard
+
+    settings = load_settings()
+    with errors():
+        secret = load_secret(settings)
+        with db_session(settings) as session:
+            with session.begin():
+                principal = local_principal(session=session, username=username)
+            guard = Guard(engine=default_engine(), settings=settings, secret=secret)
+            with session.begin():
+                outcome = flow(session, guard, principal)
+            return outcome.unwrap()
+    raise AssertionError("unreachable")  # errors() re-raises every failure
+
+
+def account_id(session: Session, username: str) -> str:
+    """The account id of a username (unknown names are a NotFoundError)."""
+    from piguard.identity import service as identity
+
+    return identity.get_account_by_username(session=session, username=username).id
