@@ -68,7 +68,8 @@ def _load_alert(path: Path, alert_id: str | None) -> dict[str, Any]:
 def _summary(cases: list[CaseOut]) -> Table:
     table = Table(title=f"{len(cases)} case(s)")
     for column in ("id", "state", "title", "source", "suspect", "assignee", "opened"):
-        table.add_column(column)
+        # The id is what the other commands take: never cropped, whatever the terminal width.
+        table.add_column(column, no_wrap=column == "id", min_width=26 if column == "id" else None)
     for case in cases:
         table.add_row(
             case.id,

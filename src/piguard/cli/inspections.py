@@ -72,7 +72,7 @@ def _deadline(value: str) -> datetime:
 def _items_table(items: Sequence[ItemOut], title: str) -> Table:
     table = Table(title=title)
     for column in ("item", "recommendation", "owner", "responsible", "deadline", "status", "evidence", "escalated to"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "item", min_width=26 if column == "item" else None)
     for item in items:
         style = "bold red" if item.overdue else ("green" if item.status == "verified" else None)
         table.add_row(
@@ -94,7 +94,7 @@ def _show_item(item: ItemDetail) -> None:
     console.print(f"required evidence: {escape(item.required_evidence)}", highlight=False)
     table = Table(title="Evidence")
     for column in ("evidence", "submitted by", "at", "sha256 / reference", "verdict", "reason"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "evidence", min_width=26 if column == "evidence" else None)
     for evidence in item.evidence:
         last = evidence.reviews[-1] if evidence.reviews else None
         table.add_row(
