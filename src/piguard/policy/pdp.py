@@ -99,10 +99,12 @@ class PolicyEngine:
             raise ConfigError(f"Cedar policies do not validate against the schema: {problems}")
         try:
             self._policies = cedarpy.PolicySet.from_str(policies)
+            self._static = json.loads(cedarpy.policies_to_json_str(policies)).get("staticPolicies", {})
         except Exception as exc:
             raise ConfigError(f"invalid Cedar policies: {exc}") from None
         self._reasons = _annotations(policies)
         self._memo: dict[Hashable, Decision] = {}
+        self._scoped: dict[tuple[str, str], cedarpy.PolicySet] = {}
 
     @classmethod
     def load(cls, directory: Path | None = None) -> PolicyEngine:
@@ -176,11 +178,33 @@ class PolicyEngine:
             handle = _subject_entities(requests[0].subject).with_added_json_str(json.dumps(resources))
         else:
             handle = cedarpy.Entities.from_json_str(json.dumps(list(entities.values())))
+        scopes = {(request.action, request.resource.type) for request in requests}
+        policies = self._policies_for(*next(iter(scopes))) if len(scopes) == 1 else self._policies
         if len(cedar_requests) == 1:
-            results = [cedarpy.is_authorized(cedar_requests[0], self._policies, handle)]
+            results = [cedarpy.is_authorized(cedar_requests[0], policies, handle)]
         else:
-            results = cedarpy.is_authorized_batch(cedar_requests, self._policies, handle)
+            results = cedarpy.is_authorized_batch(cedar_requests, policies, handle)
         return [self._decision(request, result) for request, result in zip(requests, results, strict=True)]
+
+    def _policies_for(self, action: str, resource_type: str) -> cedarpy.PolicySet:
+        """The policies whose scope can match this action and resource type (parsed once per pair).
+
+        A policy whose action or resource scope excludes the request is never satisfied and never
+        evaluates its conditions, so leaving it out yields the same decision; Cedar evaluates
+        every policy it is given, and most of ours are scoped to one action and type.
+        """
+        key = (action, resource_type)
+        scoped = self._scoped.get(key)
+        if scoped is None:
+            kept = {
+                pid: policy
+                for pid, policy in self._static.items()
+                if _may_match_action(policy.get("action", {}), action)
+                and _may_match_resource(policy.get("resource", {}), resource_type)
+            }
+            est = {"staticPolicies": kept, "templates": {}, "templateLinks": []}
+            scoped = self._scoped[key] = cedarpy.PolicySet.from_json_str(json.dumps(est))
+        return scoped
 
     def _decision(self, request: AccessRequest, result: cedarpy.AuthzResult) -> Decision:
         ids = tuple(
@@ -195,6 +219,26 @@ class PolicyEngine:
         if ids:  # a forbid policy matched
             return Decision(False, ids, request.display_context, tuple(self._reasons.get(pid, pid) for pid in ids))
         return Decision(False, (), request.display_context, (_why_not(request),))
+
+
+def _may_match_action(scope: dict[str, Any], action: str) -> bool:
+    """False only when a policy's action scope certainly excludes ``action`` (unknown forms: True)."""
+    uid = {"type": f"{NAMESPACE}::Action", "id": action}
+    if scope.get("op") == "==":
+        return bool(scope.get("entity") == uid)
+    if scope.get("op") == "in" and "entities" in scope:
+        return uid in scope["entities"]
+    return True  # "All", or "in" an action group
+
+
+def _may_match_resource(scope: dict[str, Any], resource_type: str) -> bool:
+    """False only when a policy's resource scope certainly excludes this entity type."""
+    qualified = f"{NAMESPACE}::{resource_type}"
+    if scope.get("op") == "is":
+        return bool(scope.get("entity_type") == qualified)
+    if scope.get("op") == "==":
+        return bool(scope.get("entity", {}).get("type") == qualified)
+    return True  # "All", "in" (an ancestor may have another type)
 
 
 def _memo_key(request: AccessRequest) -> Hashable | None:
