@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime
-from typing import Any
+from typing import NamedTuple
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from piguard.db.base import utcnow
-from piguard.db.core import core_execute
+from piguard.db.prepared import Prepared
 from piguard.errors import AuthenticationError, TokenMisuseError
 from piguard.identity import audit, tokens
 from piguard.identity.accounts import training_valid_until
@@ -22,9 +22,25 @@ from piguard.records import service as records
 INVALID = "invalid or expired token"
 
 
+class _TokenRow(NamedTuple):
+    """A login session with its account, as ``_TOKEN_SESSION`` returns it."""
+
+    session_id: str
+    revoked_at: datetime | None
+    expires_at: datetime
+    terminal_id: str
+    id: str
+    username: str
+    kind: str
+    role: str
+    org_id: str
+    department: str | None
+    disabled: bool
+
+
 def _principal(
     session: Session,
-    account: Account | Row[Any],
+    account: Account | _TokenRow,
     *,
     session_id: str | None,
     terminal_id: str | None,
@@ -50,7 +66,7 @@ def _principal(
 
 
 # Every API call authenticates: one Core read of the login session with its account (built once).
-_TOKEN_SESSION = (
+_TOKEN_SESSION = Prepared(
     select(
         LoginSession.id.label("session_id"),
         LoginSession.revoked_at,
@@ -103,7 +119,8 @@ def authenticate_token(
             source_ip=source_ip,
             scopes=tuple(key.scopes.split()),
         )
-    row = core_execute(session, _TOKEN_SESSION, {"digest": digest}).first()
+    found = _TOKEN_SESSION.rows(session, {"digest": digest})
+    row = _TokenRow(*found[0]) if found else None
     if row is None or row.revoked_at is not None or row.expires_at <= now or row.disabled:
         raise AuthenticationError(INVALID)
     # The token only works on the terminal it was issued to: a copied token is useless elsewhere.

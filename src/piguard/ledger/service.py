@@ -81,7 +81,8 @@ def append(*, session: Session, event: AccessEvent) -> Receipt:
 
 def append_many(*, session: Session, events: Iterable[AccessEvent]) -> list[Receipt]:
     """Append events in order, in the caller's transaction (one lock, batched inserts)."""
-    head = store.lock_head(session)
+    connection = session.connection()  # once: each lookup walks the session's transaction state
+    head = store.lock_head(connection)
     tree_range = head.range
     rows: list[tuple[Any, ...]] = []
     nodes: list[tuple[NodeId, bytes]] = []
@@ -95,11 +96,11 @@ def append_many(*, session: Session, events: Iterable[AccessEvent]) -> list[Rece
         receipts.append(Receipt(index=index, leaf_hash=digest, tree_size=index + 1))
     if not rows:
         return receipts
-    store.insert_entries(session, rows)
-    store.insert_nodes(session, nodes)
+    store.insert_entries(connection, rows)
+    store.insert_nodes(connection, nodes)
     made = _maybe_checkpoint(session, head)
     if made is None:
-        store.save_head(session, tree_range)
+        store.save_head(connection, tree_range)
     return receipts
 
 

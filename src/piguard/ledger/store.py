@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.orm import Session
 
+from piguard.db.prepared import connection_of, driver_executemany, driver_rows
 from piguard.errors import LedgerError, TamperError
 from piguard.ledger.merkle import CompactRange, NodeId
 from piguard.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode
@@ -40,11 +40,11 @@ class Head:
     checkpoint_time: datetime | None
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
+def _dialect(db: Session | Connection) -> str:
+    return connection_of(db).dialect.name
 
 
-def _insert_ignore(session: Session, table: Table, values: dict[str, Any]) -> None:
+def _insert_ignore(session: Session | Connection, table: Table, values: dict[str, Any]) -> None:
     if _dialect(session) == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -76,8 +76,8 @@ def to_us(value: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def _mark(session: Session) -> str:
-    return "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
+def _mark(db: Session | Connection) -> str:
+    return "?" if connection_of(db).dialect.paramstyle == "qmark" else "%s"
 
 
 # The append path issues these as plain SQL: building and caching SQLAlchemy statements
@@ -90,39 +90,24 @@ _SAVE_CHECKPOINT = (
 )
 
 
-def _driver_sql(session: Session, sql: str) -> str:
+def _driver_sql(session: Session | Connection, sql: str) -> str:
     """Adapt ``?`` placeholders to the driver's paramstyle (psycopg uses ``%s``)."""
     return sql if _mark(session) == "?" else sql.replace("?", "%s")
 
 
-def _fetch(session: Session, sql: str, params: Sequence[Any]) -> list[Any]:
-    """Rows of a read on the DBAPI cursor of the session's transaction (no SQLAlchemy rows).
-
-    Driver errors are raised as SQLAlchemy's ``DBAPIError`` subclasses, as any other query's.
-    """
-    connection = session.connection()
-    dialect = connection.dialect
-    statement = _driver_sql(session, sql)
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(statement, tuple(params))
-        return list(cursor.fetchall())
-    except dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(
-            statement, params, exc, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
-        ) from exc
-    finally:
-        cursor.close()
+def _fetch(session: Session | Connection, sql: str, params: Sequence[Any]) -> list[Any]:
+    """Rows of SQL written with ``?`` placeholders, on the DBAPI cursor of the session's transaction."""
+    connection = connection_of(session)
+    return driver_rows(connection, _driver_sql(connection, sql), tuple(params))
 
 
-def lock_head(session: Session) -> Head:
+def lock_head(session: Session | Connection) -> Head:
     """Lock the head row for the rest of the caller's transaction and return it."""
-    connection = session.connection()
-    row = connection.exec_driver_sql(_LOCK).first()
-    if row is None:
+    rows = _fetch(session, _LOCK, ())
+    if not rows:
         _insert_ignore(session, HEAD, {"id": HEAD_ID, "size": 0, "frontier": b"", "checkpoint_size": 0})
-        row = connection.exec_driver_sql(_LOCK).one()
-    return _head_from_row(row)
+        rows = _fetch(session, _LOCK, ())
+    return _head_from_row(rows[0])
 
 
 def read_head(session: Session) -> Head:
@@ -134,7 +119,7 @@ def read_head(session: Session) -> Head:
 
 
 def save_head(
-    session: Session,
+    session: Session | Connection,
     tree: CompactRange,
     *,
     checkpoint_size: int | None = None,
@@ -148,32 +133,34 @@ def save_head(
         sql = _SAVE_CHECKPOINT
         stamp = None if checkpoint_time is None else to_us(checkpoint_time)
         params = (tree.size, tree.to_bytes(), checkpoint_size, stamp)
-    session.connection().exec_driver_sql(_driver_sql(session, sql), params)
+    _fetch(session, sql, params)
 
 
 ENTRY_COLUMNS = ("idx", "leaf_hash", "data", "event_id", "time_us", "user_id", "subject_id")
 
 
-def _bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+def _bulk_insert(
+    session: Session | Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
     # Straight to the driver's executemany: appends are the hot path, and SQLAlchemy's per-row
     # parameter processing cost more than the database work. Every value is already a plain
     # int, str or bytes, so no type processing is skipped.
-    connection = session.connection()
-    mark = _mark(session)
+    connection = connection_of(session)
+    mark = _mark(connection)
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608 - fixed identifiers
         f"VALUES ({', '.join([mark] * len(columns))})"
     )
-    connection.exec_driver_sql(sql, rows)
+    driver_executemany(connection, sql, rows)
 
 
-def insert_entries(session: Session, rows: list[tuple[Any, ...]]) -> None:
+def insert_entries(session: Session | Connection, rows: list[tuple[Any, ...]]) -> None:
     """Insert leaf rows given as tuples in ``ENTRY_COLUMNS`` order (one executemany)."""
     if rows:
         _bulk_insert(session, ENTRIES, ENTRY_COLUMNS, rows)
 
 
-def insert_nodes(session: Session, nodes: Sequence[tuple[NodeId, bytes]]) -> None:
+def insert_nodes(session: Session | Connection, nodes: Sequence[tuple[NodeId, bytes]]) -> None:
     """Insert completed interior nodes (one executemany)."""
     if nodes:
         _bulk_insert(

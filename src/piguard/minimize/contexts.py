@@ -96,19 +96,24 @@ def project(
 
 def disclosed_fields(view: BaseModel) -> list[str]:
     """Dotted names of the fields a view discloses (values absent = not disclosed), e.g. ``relative.phone_handle``."""
-    return sorted(set(_walk(view.model_dump(exclude_none=True), "")) - {"context"})
+    return sorted(set(_walk(view, "")) - {"context"})
 
 
 def _walk(value: Any, prefix: str) -> Iterator[str]:
-    if isinstance(value, dict):
+    # Walks the view itself rather than its dump: the names are model_dump(exclude_none=True)'s.
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            item = getattr(value, name)
+            if item is not None:
+                yield from _walk(item, f"{prefix}.{name}" if prefix else name)
+    elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _walk(item, f"{prefix}.{key}" if prefix else key)
-    elif isinstance(value, list):
+            if item is not None:
+                yield from _walk(item, f"{prefix}.{key}" if prefix else key)
+    elif isinstance(value, list | tuple):
         singular = prefix[:-1] if prefix.endswith("s") else prefix
-        if not value:
-            return
         for item in value:
-            if isinstance(item, dict | list):
+            if isinstance(item, BaseModel | dict | list | tuple):
                 yield from _walk(item, singular)
             else:
                 yield singular

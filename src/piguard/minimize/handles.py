@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from piguard.db.base import utcnow
-from piguard.db.core import core_execute
+from piguard.db.prepared import Prepared
 from piguard.errors import NotFoundError
 from piguard.minimize.models import ContactHandle
 from piguard.records.models import Dispatch, Relative
@@ -41,18 +41,20 @@ class HandleBinding:
     expires_at: datetime
 
 
-_LIVE = select(ContactHandle.target, ContactHandle.handle).where(
-    ContactHandle.viewer_id == bindparam("viewer_id"),
-    ContactHandle.resource_id == bindparam("resource_id"),
-    ContactHandle.purpose == bindparam("purpose"),
-    ContactHandle.expires_at > bindparam("at"),
+_LIVE = Prepared(
+    select(ContactHandle.target, ContactHandle.handle).where(
+        ContactHandle.viewer_id == bindparam("viewer_id"),
+        ContactHandle.resource_id == bindparam("resource_id"),
+        ContactHandle.purpose == bindparam("purpose"),
+        ContactHandle.expires_at > bindparam("at"),
+    )
 )
 
 
 def live_handles(*, session: Session, viewer_id: str, resource_id: str, purpose: str, at: datetime) -> dict[str, str]:
     """The viewer's live handles on one record for one purpose, by target (one query per view)."""
     params = {"viewer_id": viewer_id, "resource_id": resource_id, "purpose": purpose, "at": at}
-    return {str(row["target"]): str(row["handle"]) for row in core_execute(session, _LIVE, params).mappings()}
+    return {str(target): str(handle) for target, handle in _LIVE.rows(session, params)}
 
 
 def issue(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from piguard.config import Settings
 from piguard.db.base import utcnow
-from piguard.db.core import core_execute
+from piguard.db.prepared import Prepared
 from piguard.errors import AccessDenied, PiguardError
 from piguard.identity.schemas import Principal
 from piguard.ids import new_id
@@ -201,7 +201,7 @@ def _access_facts_statement() -> Any:
     return select(union_all(kinds, glass).subquery().c.kind)
 
 
-_ACCESS_FACTS = _access_facts_statement()
+_ACCESS_FACTS = Prepared(_access_facts_statement())
 
 
 def report_access_facts(
@@ -209,5 +209,5 @@ def report_access_facts(
 ) -> tuple[frozenset[str], bool]:
     """The account's live relationship kinds to a report and whether it holds a break-glass grant (one query)."""
     params = {"account_id": account_id, "report_id": report_id, "at": at}
-    found = set(core_execute(session, _ACCESS_FACTS, params).scalars().all())
+    found = {kind for (kind,) in _ACCESS_FACTS.rows(session, params)}
     return frozenset(found - {breakglass.MARKER}), breakglass.MARKER in found

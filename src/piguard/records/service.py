@@ -16,7 +16,7 @@ from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from piguard.db.base import utcnow
-from piguard.db.core import core_execute
+from piguard.db.prepared import Prepared
 from piguard.errors import ConflictError, InputError, NotFoundError
 from piguard.records.models import (
     CertificatePart,
@@ -75,15 +75,18 @@ def get_organisation(*, session: Session, org_id: str) -> Organisation:
     return org
 
 
-_JURISDICTION = select(Organisation.district, Organisation.level).where(Organisation.id == bindparam("org_id"))
+_JURISDICTION = Prepared(
+    select(Organisation.district, Organisation.level).where(Organisation.id == bindparam("org_id"))
+)
 
 
 def org_jurisdiction(*, session: Session, org_id: str) -> tuple[str, str]:
     """An organisation's district and level (the principal's jurisdiction; a Core read on the hot path)."""
-    row = core_execute(session, _JURISDICTION, {"org_id": org_id}).first()
-    if row is None:
+    rows = _JURISDICTION.rows(session, {"org_id": org_id})
+    if not rows:
         raise NotFoundError("organisation not found")
-    return str(row.district), str(row.level)
+    district, level = rows[0]
+    return str(district), str(level)
 
 
 def list_organisations(*, session: Session, org_type: str | None = None) -> Sequence[Organisation]:
@@ -394,15 +397,16 @@ def _report_row_statement() -> Any:
     )
 
 
-_REPORT_WITH_RELATIVES = _report_row_statement()
+_REPORT_WITH_RELATIVES = Prepared(_report_row_statement())
 _RELATIVE_PREFIX = "relative_"
 
 
 def get_report_record(*, session: Session, report_id: str) -> ReportRecord | None:
     """The full stored report as a snapshot for the minimiser, or None."""
-    rows = core_execute(session, _REPORT_WITH_RELATIVES, {"report_id": report_id}).mappings().all()
-    if not rows:
+    found = _REPORT_WITH_RELATIVES.rows(session, {"report_id": report_id})
+    if not found:
         return None
+    rows = [dict(zip(_REPORT_WITH_RELATIVES.names, row, strict=True)) for row in found]
     first = rows[0]
     report = {key: value for key, value in first.items() if not key.startswith(_RELATIVE_PREFIX)}
     report["relatives"] = [

@@ -146,12 +146,23 @@ reports = st.builds(
 )
 
 
+def _dumped_names(value: object, prefix: str) -> list[str]:
+    """The reference: dotted names of the non-empty values in a view's dump (lists named singular)."""
+    if isinstance(value, dict):
+        return [n for key, item in value.items() for n in _dumped_names(item, f"{prefix}.{key}" if prefix else key)]
+    if isinstance(value, list):
+        singular = prefix.removesuffix("s")
+        return [n for item in value for n in (_dumped_names(item, singular) if isinstance(item, dict) else [singular])]
+    return [prefix]
+
+
 @settings(max_examples=60, deadline=None)
 @given(record=reports, context=st.sampled_from(REPORT_CONTEXTS))
 def test_no_field_outside_its_context(record: ReportRecord, context: str) -> None:
     view = project(record, context=context, viewer=VIEWER, handles=fake_handles, pseudonym_key=KEY)
     assert view.model_dump()["context"] == context
     assert set(disclosed_fields(view)) <= ALLOWED[context]
+    assert disclosed_fields(view) == sorted(set(_dumped_names(view.model_dump(exclude_none=True), "")) - {"context"})
     body = json.dumps(view.model_dump(mode="json"), ensure_ascii=False)
     assert PHONE not in body, "a relative's real number left the server"
     if context != "police_household":

@@ -1,0 +1,119 @@
+"""Core statements compiled once per dialect and run on the DBAPI cursor of the session's transaction.
+
+The guarded read issues a handful of small indexed statements per request. SQLAlchemy's
+per-execution machinery (execution context, cache key, result metadata) costs about ten times
+what SQLite needs to answer them, so the hot path compiles each statement once with SQLAlchemy
+(the SQL stays portable and typed) and runs the compiled text on the driver's cursor, applying
+the same bind and result processors SQLAlchemy would (``UTCDateTime`` included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ClauseElement
+
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    order: tuple[str, ...] | None  # parameter order for positional paramstyles, None for named
+    constants: dict[str, Any]  # values bound when the statement was built (literals in where clauses)
+    binders: dict[str, Processor]
+    readers: tuple[Processor, ...]
+
+
+def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
+    compiled: Any = statement.compile(dialect=dialect)
+    named = {compiled.bind_names[bind]: bind for bind in compiled.binds.values()}
+    binders = {name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in named.items()}
+    readers = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, None)
+        for column in getattr(statement, "selected_columns", ())
+    )
+    constants = {name: bind.value for name, bind in named.items() if not bind.required and bind.callable is None}
+    order = tuple(compiled.positiontup) if compiled.positional else None
+    return _Compiled(compiled.string, order, constants, binders, readers)
+
+
+class Prepared:
+    """A Core SELECT (or RETURNING statement) prepared for repeated execution on the hot path."""
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self._statement = statement
+        self._by_dialect: dict[str, _Compiled] = {}
+        self.names = tuple(column.key for column in getattr(statement, "selected_columns", ()))
+
+    def rows(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Run with ``params`` in the session's transaction (pending ORM changes flushed first)."""
+        session.flush()  # the ORM's autoflush guarantee: the read sees this transaction's writes
+        connection = session.connection()  # once: each call walks the session's transaction state
+        compiled = self._compiled(connection.dialect)
+        values = {**compiled.constants, **params}
+        for name, binder in compiled.binders.items():
+            if binder is not None and name in values:
+                values[name] = binder(values[name])
+        bound: Sequence[Any] | Mapping[str, Any] = (
+            values if compiled.order is None else tuple(values[name] for name in compiled.order)
+        )
+        raw = driver_rows(connection, compiled.sql, bound)
+        readers = compiled.readers
+        if not any(readers):
+            return [tuple(row) for row in raw]
+        return [
+            tuple(value if read is None else read(value) for value, read in zip(row, readers, strict=True))
+            for row in raw
+        ]
+
+    def _compiled(self, dialect: Dialect) -> _Compiled:
+        compiled = self._by_dialect.get(dialect.name)
+        if compiled is None:
+            compiled = self._by_dialect[dialect.name] = _compile(self._statement, dialect)
+        return compiled
+
+
+def connection_of(db: Session | Connection) -> Connection:
+    """The connection of a session's transaction (or the connection itself)."""
+    return db if isinstance(db, Connection) else db.connection()
+
+
+def driver_rows(db: Session | Connection, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> list[Any]:
+    """Run SQL text on the DBAPI cursor of the transaction; the rows, if it returns any.
+
+    Driver errors are raised as SQLAlchemy's ``DBAPIError`` subclasses (parameters hidden, since
+    they may hold record data), as any other query's.
+    """
+    connection = connection_of(db)
+    dialect = connection.dialect
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall()) if cursor.description is not None else []
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(
+            sql, params, exc, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
+        ) from exc
+    finally:
+        cursor.close()
+
+
+def driver_executemany(db: Session | Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """``executemany`` on the DBAPI cursor of the transaction (values already plain)."""
+    connection = connection_of(db)
+    dialect = connection.dialect
+    cursor = connection.connection.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(
+            sql, rows, exc, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
+        ) from exc
+    finally:
+        cursor.close()
