@@ -6,7 +6,6 @@ numbers: the ``HandleIssuer`` turns each into a virtual number bound to the view
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -96,29 +95,26 @@ def project(
 
 def disclosed_fields(view: BaseModel) -> list[str]:
     """Dotted names of the fields a view discloses (values absent = not disclosed), e.g. ``relative.phone_handle``."""
-    return sorted(set(_walk(view, "")) - {"context"})
+    names: set[str] = set()
+    _collect(view.model_dump(exclude_none=True), "", names)
+    names.discard("context")
+    return sorted(names)
 
 
-def _walk(value: Any, prefix: str) -> Iterator[str]:
-    # Walks the view itself rather than its dump: the names are model_dump(exclude_none=True)'s.
-    if isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            item = getattr(value, name)
-            if item is not None:
-                yield from _walk(item, f"{prefix}.{name}" if prefix else name)
-    elif isinstance(value, dict):
+def _collect(value: Any, prefix: str, names: set[str]) -> None:
+    # Runs on every guarded read: a plain recursive walk over the dump, no generators.
+    if type(value) is dict:
         for key, item in value.items():
-            if item is not None:
-                yield from _walk(item, f"{prefix}.{key}" if prefix else key)
-    elif isinstance(value, list | tuple):
+            _collect(item, f"{prefix}.{key}" if prefix else key, names)
+    elif type(value) is list:
         singular = prefix[:-1] if prefix.endswith("s") else prefix
         for item in value:
-            if isinstance(item, BaseModel | dict | list | tuple):
-                yield from _walk(item, singular)
+            if type(item) is dict or type(item) is list:
+                _collect(item, singular, names)
             else:
-                yield singular
+                names.add(singular)
     else:
-        yield prefix
+        names.add(prefix)
 
 
 def _age(birth: date | None, at: datetime) -> int | None:

@@ -325,12 +325,15 @@ def _cedar_request(request: AccessRequest) -> dict[str, Any]:
         "principal": {"type": f"{NAMESPACE}::User", "id": request.subject.account_id},
         "action": {"type": f"{NAMESPACE}::Action", "id": request.action},
         "resource": {"type": f"{NAMESPACE}::{request.resource.type}", "id": request.resource.id},
-        "context": {
-            "purpose": request.purpose,
-            "display_context": request.display_context,
-            "relationships": sorted(request.relationships),
-            "breakglass": request.breakglass,
-        },
+        # As JSON text: cedarpy would otherwise copy the request and serialise a dict context itself.
+        "context": json.dumps(
+            {
+                "purpose": request.purpose,
+                "display_context": request.display_context,
+                "relationships": sorted(request.relationships),
+                "breakglass": request.breakglass,
+            }
+        ),
     }
 
 

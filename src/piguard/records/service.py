@@ -398,21 +398,24 @@ def _report_row_statement() -> Any:
 
 
 _REPORT_WITH_RELATIVES = Prepared(_report_row_statement())
-_RELATIVE_PREFIX = "relative_"
+# Column positions in that row, resolved once: (position, report field) and (position, relative field).
+_REPORT_FIELDS = [(i, name) for i, name in enumerate(_REPORT_WITH_RELATIVES.names) if not name.startswith("relative_")]
+_RELATIVE_FIELDS = [
+    (i, name.removeprefix("relative_"))
+    for i, name in enumerate(_REPORT_WITH_RELATIVES.names)
+    if name.startswith("relative_")
+]
+_RELATIVE_ID = _REPORT_WITH_RELATIVES.names.index("relative_id")
 
 
 def get_report_record(*, session: Session, report_id: str) -> ReportRecord | None:
     """The full stored report as a snapshot for the minimiser, or None."""
-    found = _REPORT_WITH_RELATIVES.rows(session, {"report_id": report_id})
-    if not found:
+    rows = _REPORT_WITH_RELATIVES.rows(session, {"report_id": report_id})
+    if not rows:
         return None
-    rows = [dict(zip(_REPORT_WITH_RELATIVES.names, row, strict=True)) for row in found]
-    first = rows[0]
-    report = {key: value for key, value in first.items() if not key.startswith(_RELATIVE_PREFIX)}
+    report: dict[str, Any] = {name: rows[0][i] for i, name in _REPORT_FIELDS}
     report["relatives"] = [
-        {key.removeprefix(_RELATIVE_PREFIX): value for key, value in row.items() if key.startswith(_RELATIVE_PREFIX)}
-        for row in rows
-        if row[f"{_RELATIVE_PREFIX}id"] is not None
+        {name: row[i] for i, name in _RELATIVE_FIELDS} for row in rows if row[_RELATIVE_ID] is not None
     ]
     return ReportRecord.model_validate(report)
 
