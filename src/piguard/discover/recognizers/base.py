@@ -46,10 +46,12 @@ _C_NO_DIGIT = r"[A-Za-z_.+\-()（）:/·•#%]"
 REGION = re.compile(
     rf"{_C_NO_DIGIT}*+[0-9@]{_C}*+(?:[ \-](?=[0-9A-Z(（+]){_C}++)*"
 )
-# Regions no identifier can be: short numbers, dates and times, amounts, dotted versions.
+# Regions no identifier can be: short numbers, dates and times, amounts, dotted versions
+# (but not 555.867.5309, a North American phone number written with dots).
 NOISE = re.compile(
     r"\d{1,6}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
-    r"|\d{1,2}:\d{2}(?::\d{2})?|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d{1,2}|\d+\.\d+\.\d+"
+    r"|\d{1,2}:\d{2}(?::\d{2})?|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d{1,2}"
+    r"|(?!\d{3}\.\d{3}\.\d{4}$)\d+\.\d+\.\d+"
 )
 DIGITS_TABLE = str.maketrans("", "", "0123456789")
 
@@ -89,8 +91,13 @@ def find_context(
     *,
     before: int = CONTEXT_BEFORE,
     after: int = CONTEXT_AFTER,
+    label_line: bool = False,
 ) -> str | None:
-    """The first context word found near ``text[start:end]`` (case-insensitive), or None."""
+    """The first context word found near ``text[start:end]`` (case-insensitive), or None.
+
+    With ``label_line``, a value alone at the start of its line also takes the line before
+    when that line is a label ending in a colon ("Phone:\n555 0142", forms and CVs).
+    """
     if not words:
         return None
     head = text[max(0, start - before) : start]
@@ -107,7 +114,13 @@ def find_context(
         if i > cut_before:
             cut_before = i
     if cut_before >= 0:
-        head = head[cut_before + 1 :]
+        rest = head[cut_before + 1 :]
+        if label_line and head[cut_before] == "\n" and not rest.strip():
+            label = head[:cut_before].rstrip(" \t")
+            if label.endswith((":", "：")):
+                # The label's own line only, not the lines above it.
+                rest = label[label.rfind("\n") + 1 :] + rest
+        head = rest
     window = (head + " " + tail).lower()
     for word in words:
         if word in window:

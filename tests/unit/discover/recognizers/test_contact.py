@@ -98,3 +98,62 @@ def test_grouped_number_labelled_as_phone(contact: Analyzer, text: str, number: 
 @pytest.mark.parametrize("text", ["Order 0490 75 40 81 shipped", "Phone: 2024-05-06", "Phone: 12,345.67"])
 def test_grouped_numbers_without_a_phone_label_stay_silent(contact: Analyzer, text: str) -> None:
     assert [e for e, _ in found(contact, text) if e == "PHONE"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("Contact details\nTelephone:\n0412 345 678\nEmail: a@b.org", "0412 345 678"),  # label line
+        ("Desk: +41 22 555 01 23", "+41 22 555 01 23"),  # +CC, possible length, unassigned
+        ("Switchboard +44 (0)1632 960 111", "+44 (0)1632 960 111"),
+        ("The line keeps ringing, nobody is answering at 02 9876 5432", "02 9876 5432"),
+        ("stop sending messages to 0470 12 34 56 please", "0470 12 34 56"),
+        ("reach me at 06 12 34 56 78", "06 12 34 56 78"),
+        ("ring me on 07700 900 123", "07700 900 123"),  # UK 5-3-3
+        ("my number is 6123 5551234", "6123 5551234"),  # unsplit subscriber part
+        ("Mobile no. 98765 43210", "98765 43210"),  # India 5-5
+        ("Ph: 0412 345 678", "0412 345 678"),
+        ("Helpline: 1300 555 010", "1300 555 010"),
+        ("5 Harbour Rd\n02 9876 5432 office\n02 9876 5433 fax", "02 9876 5432"),
+        ("Kent 04521\n(41) 555-018-Office\\,0412 345 678-Fax", "(41) 555-018"),
+        ("Cell: 555.867.5309", "555.867.5309"),  # dotted 3-3-4 is not a version string
+        ("Fax 0049-30-1234567", "0049-30-1234567"),  # not the date 0049-30-12
+        ("Phone: 0490 75 40 81 ext. 12", "0490 75 40 81 ext. 12"),
+    ],
+)
+def test_phone_forms_and_cues(contact: Analyzer, text: str, number: str) -> None:
+    assert ("PHONE", number) in found(contact, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Invoice:\n0412 345 678",  # a label on the line before that is not a phone label
+        "message id 123 456 789",
+        "Phone: 2024 05 06",  # a date written with spaces
+        "Phone: 06 05 2024",
+        "Contact: 536-22-8711",  # the dashed SSN shape
+        "Home: 94105-1234",  # ZIP+4
+        "Home: 02134-1234",
+        "reach me at lat +48.8566140",  # a decimal number after a plus sign
+        "Temperature +20 000 000",
+        "call about card 4111 1111 1111 1112",  # a slice of a longer grouped number
+        "Office hours 9.00-17.00",
+        "see +49 1234",  # too short for a German number
+        "tel +86 21 5555 0123",  # mainland numbers are CN_LANDLINE's business, never PHONE
+    ],
+)
+def test_phone_hard_negatives_stay_silent(contact: Analyzer, text: str) -> None:
+    assert [e for e, _ in found(contact, text) if e == "PHONE"] == []
+
+
+def test_label_line_only_for_a_value_alone_on_its_line() -> None:
+    from piguard.discover.recognizers.base import find_context
+
+    text = "Phone:\n0412 345 678"
+    start = text.index("0")
+    assert find_context(text, start, len(text), ("phone",), label_line=True) == "phone"
+    assert find_context(text, start, len(text), ("phone",)) is None  # off by default
+    text = "Phone:\nref 0412 345 678"
+    start = text.index("0")
+    assert find_context(text, start, len(text), ("phone",), label_line=True) is None

@@ -40,6 +40,33 @@ def test_luhn_passing_number_without_issuer_prefix_silent(fin: Analyzer) -> None
     assert found(fin, f"运单号 {waybill}") == []
 
 
+@pytest.mark.parametrize("prefix", ["5018", "5893", "6304", "6759", "5612"])
+def test_maestro_12_digits_with_a_card_word(fin: Analyzer, prefix: str) -> None:
+    card = luhn_complete(prefix, 12)
+    assert found(fin, f"my debit card {card} was declined") == [("BANK_CARD", card)]
+    assert found(fin, f"refund to cc {card} please") == [("BANK_CARD", card)]
+    grouped = f"{card[:4]} {card[4:8]} {card[8:]}"
+    assert found(fin, f"Maestro {grouped}") == [("BANK_CARD", grouped)]
+
+
+def test_maestro_12_digits_hard_negatives(fin: Analyzer) -> None:
+    card = luhn_complete("6759", 12)
+    assert found(fin, f"order {card} shipped") == []  # no card word: an order number
+    assert found(fin, f"account {card}") == []  # a bank account number of the same length
+    assert found(fin, f"access code {card}") == []  # "cc" only as a word
+    wrong = card[:-1] + str((int(card[-1]) + 1) % 10)
+    assert found(fin, f"card {wrong}") == []  # Luhn fails
+    visa12 = luhn_complete("4111", 12)
+    assert found(fin, f"card {visa12}") == []  # no other scheme issues 12 digits
+
+
+def test_lower_case_iban_with_a_bank_word(fin: Analyzer) -> None:
+    assert found(fin, "my iban is de89370400440532013000") == [("IBAN", "de89370400440532013000")]
+    assert found(fin, "bank account gb82west12345698765432") == [("IBAN", "gb82west12345698765432")]
+    assert found(fin, "token de89370400440532013000 in the log") == []  # no bank word
+    assert found(fin, "iban de89370400440532013001") == []  # mod-97 fails
+
+
 def test_iban(fin: Analyzer) -> None:
     assert found(fin, "IBAN GB82 WEST 1234 5698 7654 32 please") == [
         ("IBAN", "GB82 WEST 1234 5698 7654 32")

@@ -28,7 +28,10 @@ _PHONE_CANDIDATE = re.compile(
     r"(?<![0-9A-Za-z+\-.])(?:(?:\+|00)\d{1,3}[\s.\-]?)?(?:\(\d{1,4}\)[\s.\-]?)?"
     r"\d[\d\s.\-]{5,15}\d(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![0-9A-Za-z])"
 )
-_DATE_LIKE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
+# A year 1800-2099 and a month first: "0049-30-1234567" is a phone, not the year 49.
+_DATE_LIKE = re.compile(
+    r"^(?:1[89]|20)\d\d[-./](?:0?[1-9]|1[0-2])[-./]\d{1,2}|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$"
+)
 _REGIONS = ("US", "GB")
 _SEPARATORS = re.compile(r"[\s.\-()]")
 _AMOUNT = re.compile(
@@ -43,14 +46,65 @@ _NANP = re.compile(
 
 
 # English labels only: Chinese-labelled numbers are CN_MOBILE / CN_LANDLINE's business.
-_LABEL_WORDS = frozenset({"phone", "tel", "call", "mobile", "cell", "fax"})
-# Two or more digit groups joined by single spaces, dots or hyphens, optionally a (area) part.
-_GROUPED = re.compile(r"^(?:\+\d{1,3}\s?)?(?:\(\d{1,4}\)\s?)?\d{1,4}(?:[\s.\-]\d{2,4}){1,4}$")
+_LABEL_WORDS = frozenset({"phone", "tel", "call", "mobile", "cell", "fax", "contact"})
+# Weaker English cues, enough for digits written in groups (never for a bare digit run):
+# what people say about a number they message or ring ("not answering at", "text me on").
+_GROUPED_CUES = (
+    "answering", "message me", "message us", "messages to", "messaging", "whatsapp", "text me",
+    "text us", "voicemail", "reach me", "reach us", "ring me", "ring us", "my number", "your number",
+)
+# Contact-block type tags: "Office: 555 0142", "Ph. 555 0142", "555 0142 office", "555 0142-Office".
+_TAGS = r"(?:office|desk|home|work|direct|landline|hotline|helpline|ph|mob)"
+_TAG_BEFORE = re.compile(r"(?<![A-Za-z])" + _TAGS + r"(?:\s*:|\.)\s*$", re.IGNORECASE)
+_TAG_AFTER = re.compile(r"[ \t\-(]{0,2}" + _TAGS + r"(?![A-Za-z])", re.IGNORECASE)
+# Two or more digit groups joined by single spaces, dots or hyphens, optionally a (area) part:
+# a first group of up to 4 digits, then groups of 2 to 8 (a subscriber number may be unsplit,
+# "0393 1144137"). A first group of 5 is ZIP+4's shape ("94105-1234", "02134-1234"), so it is
+# allowed only before another group of 5 or more (India's "98765 43210") or as a UK trunk-0
+# prefix before a space ("07700 900 123").
+_GROUPED = re.compile(
+    r"^(?:\+\d{1,3}\s?)?(?:\(\d{1,4}\)\s?)?(?:\d{1,4}|\d{5}(?=[\s.\-]\d{5})|0\d{4}(?=\s))"
+    r"(?:[\s.\-]\d{2,8}){1,4}$"
+)
+# An extension glued to the candidate ("...81x12") or written after it ("... ext. 12").
+_EXT_IN = re.compile(r"\s?(?:x|ext\.?)\s?\d{1,5}$")
+_EXT_AFTER = re.compile(r"\s?(?:x|ext\.?|extension)\s?\d{1,5}(?![0-9A-Za-z])", re.IGNORECASE)
+# Grouped shapes that are something else: the dashed US SSN, a decimal number, a date
+# written with spaces ("2024 05 06", "06 05 2024").
+_M, _D = r"(?:0?[1-9]|1[0-2])", r"(?:0?[1-9]|[12]\d|3[01])"
+_NOT_GROUPED_PHONE = re.compile(
+    r"^\d{3}-\d{2}-\d{4}$|^\+?\d+\.\d+$"
+    rf"|^(?:19|20)\d\d[\s.\-]{_M}[\s.\-]{_D}$|^{_D}[\s.\-]{_D}[\s.\-](?:19|20)\d\d$"
+)
+# The candidate is only part of a longer digit sequence (a card or account number in groups).
+_CONTINUES_AFTER = re.compile(r"[ .\-]\d")
+_CONTINUES_BEFORE = re.compile(r"\d[ .\-]$")
 
 
 def _mainland(value: str) -> bool:
     compact = _SEPARATORS.sub("", value)
     return compact.startswith(("+86", "0086")) or (len(compact) == 11 and compact[0] == "1")
+
+
+def _with_extension(text: str, value: str, end: int) -> int:
+    """Where the number ends, including an extension written after it (identifier regions
+    stop at the space before "ext")."""
+    if _EXT_IN.search(value) is None:
+        m = _EXT_AFTER.match(text, end)
+        if m is not None:
+            return m.end()
+    return end
+
+
+def _possible_international(value: str) -> bool:
+    """Whether ``+CC ...`` has a possible length for its country (assigned range or not)."""
+    try:
+        num = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return False
+    # IS_POSSIBLE only: IS_POSSIBLE_LOCAL_ONLY lengths are too short to tell from other numbers.
+    reason = phonenumbers.is_possible_number_with_reason(num)
+    return bool(reason == phonenumbers.ValidationResult.IS_POSSIBLE and num.country_code != 86)
 
 
 class PhoneRecognizer(Recognizer):
@@ -131,26 +185,49 @@ class PhoneRecognizer(Recognizer):
             if sum(c.isdigit() for c in value) < 7:
                 continue
             intl = text[s] == "+" or text.startswith("00", s)
-            word = find_context(text, s, e, PHONE_CONTEXT)
+            word = find_context(text, s, e, PHONE_CONTEXT, label_line=True)
             if not intl and bare and word is None:
                 continue  # a bare digit run is an order or record number far more often
             region = self._valid_region(value)
             if region is None:
+                # Faker-style and newly assigned numbers fail phonenumbers' "valid" test (it
+                # needs an assigned range), so a number in a phone's written form is enough.
                 if _NANP.match(value.strip()) is not None:
-                    region = "NANP format"
-                elif not bare and word in _LABEL_WORDS and _GROUPED.match(value) and not _mainland(value):
-                    # Grouped digits right after "Phone:"/"call me on": a number written as a
-                    # phone number and labelled as one, even if its range is not assigned.
-                    out.append(Finding("PHONE", s, e, 0.6, f"grouped digits; context {word}", self.name))
+                    basis = "NANP format"
+                elif bare or _mainland(value) or _NOT_GROUPED_PHONE.match(value):
                     continue
+                elif text[s] == "+" and _possible_international(value):
+                    basis = "+country code, phonenumbers possible length"
+                    intl = False  # not a valid number: the plain score
                 else:
+                    cue = self._grouped_cue(text, s, e, value, word)
+                    if cue is not None:
+                        e = _with_extension(text, value, e)
+                        out.append(Finding("PHONE", s, e, 0.6, f"grouped digits; context {cue}", self.name))
                     continue
+            else:
+                basis = f"phonenumbers valid ({region})"
             score = 0.8 if intl else 0.6
-            explanation = f"pattern phone + phonenumbers valid ({region})"
+            explanation = f"pattern phone + {basis}"
             if word is not None:
                 score = 0.9
                 explanation += f"; context {word}"
-            out.append(Finding("PHONE", s, e, score, explanation, self.name))
+            out.append(Finding("PHONE", s, _with_extension(text, value, e), score, explanation, self.name))
+
+    @staticmethod
+    def _grouped_cue(text: str, s: int, e: int, value: str, word: str | None) -> str | None:
+        """The English phone cue of digit groups ``text[s:e]``, if they are a whole number."""
+        if _GROUPED.match(_EXT_IN.sub("", value)) is None:
+            return None
+        if _CONTINUES_AFTER.match(text, e) or _CONTINUES_BEFORE.search(text, max(0, s - 2), s):
+            return None  # a slice of a longer grouped number (card, account) is not a phone
+        if word in _LABEL_WORDS:
+            return word
+        cue = find_context(text, s, e, _GROUPED_CUES, label_line=True)
+        if cue is not None:
+            return cue
+        tag = _TAG_AFTER.match(text, e, e + 12) or _TAG_BEFORE.search(text, max(0, s - 16), s)
+        return tag.group().strip(" \t-(:").lower() if tag is not None else None
 
     def validate_value(self, value: str) -> list[tuple[str, float]]:
         """PHONE when the whole value is one valid non-Chinese number (not a bare timestamp)."""
