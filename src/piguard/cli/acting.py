@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from piguard.cli.common import db_session, fail, load_settings
 
@@ -29,7 +28,9 @@ REFUSED = 4
 @contextmanager
 def errors() -> Iterator[None]:
     """Expected failures become one line and an exit code, never a traceback."""
+    # Imported here, not at module level, so that `piguard --help` does not load SQLAlchemy.
     from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
 
     from piguard.errors import AccessDenied, AuthenticationError, ConflictError, InputError, NotFoundError, PiguardError
 

@@ -12,16 +12,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from piguard.cli.common import console, db_session, fail, load_settings
-from piguard.config import Settings
 from piguard.errors import ConfigError, InputError, LedgerError, PiguardError
-from piguard.interchange.events import write_events
+
+# Heavy modules (SQLAlchemy, the ledger) are imported inside the commands so `piguard --help` starts fast.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from piguard.config import Settings
 
 app = typer.Typer(help="Tamper-evident audit ledger: verify, prove, export, witness.", no_args_is_help=True)
 
@@ -34,6 +36,8 @@ SubjectOpt = Annotated[str | None, typer.Option("--subject", help="Only events a
 @contextmanager
 def _errors() -> Iterator[None]:
     """Turn every expected failure into a one-line message and an exit code, never a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         yield
     except typer.Exit:
@@ -133,6 +137,7 @@ def export(
     subject: SubjectOpt = None,
 ) -> None:
     """Export ledger events in the FORMATS.md access-event format."""
+    from piguard.interchange.events import write_events
     from piguard.ledger import service
 
     with _errors():

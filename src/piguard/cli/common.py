@@ -31,8 +31,12 @@ def db_session(settings: Settings) -> Iterator[Session]:
     """A session whose engine is disposed afterwards; the caller opens the transaction."""
     # Imported here so that `piguard --help` and light commands start fast.
     from piguard.db import make_engine, make_session_factory
+    from piguard.db.registry import load_all_models
     from piguard.ledger.service import bind_settings
 
+    # Commands import only the services they use; loading every domain's models keeps the mapped
+    # tables complete, so a flush can resolve foreign keys into any domain.
+    load_all_models()
     engine = make_engine(settings)
     factory = make_session_factory(engine)
     try:

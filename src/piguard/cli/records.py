@@ -10,9 +10,9 @@ import typer
 from rich.table import Table
 
 from piguard.cli.common import console, db_session, fail, load_settings
-from piguard.db.base import utcnow
 from piguard.errors import PiguardError
 
+# Heavy modules (SQLAlchemy, the record services) are imported inside the commands so `piguard --help` starts fast.
 if TYPE_CHECKING:
     from piguard.records.canaries import Canary
 
@@ -36,6 +36,7 @@ def _canary_table(rows: Sequence[Canary]) -> Table:
 @canary_app.command("plant")
 def plant(count: int = typer.Option(..., "--count", min=1, max=1000, help="How many decoys to plant.")) -> None:
     """Plant decoy deceased records, indistinguishable on every screen, and list them."""
+    from piguard.db.base import utcnow
     from piguard.identity import service as identity
     from piguard.records import canaries
 

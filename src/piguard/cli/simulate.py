@@ -10,8 +10,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from piguard.cli.common import console, fail
 from piguard.errors import InputError, PiguardError
+from piguard.simulate.names import SCENARIOS
 from piguard.simulate.scales import SCALES
-from piguard.simulate.scenarios import SCENARIOS, parse_scenarios
 
 
 def simulate_command(
@@ -26,7 +26,9 @@ def simulate_command(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Generate a synthetic city: events, context/, labels, complaints and a manifest."""
+    # numpy and the engine load here, not at import, so that `piguard --help` starts fast.
     from piguard.simulate.engine import simulate, validate_request
+    from piguard.simulate.scenarios import parse_scenarios
 
     try:
         chosen = parse_scenarios(scenarios)

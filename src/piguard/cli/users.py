@@ -5,20 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from piguard.cli.common import console, db_session, fail, load_settings
 from piguard.errors import PiguardError
-from piguard.identity import audit
-from piguard.identity import service as identity
-from piguard.identity.schemas import Principal
-from piguard.keys import load_secret
-from piguard.ledger.service import bind_settings
+from piguard.identity.courses import MANDATORY_COURSE
+
+# SQLAlchemy and the identity services are imported inside the commands so `piguard --help` starts fast.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 app = typer.Typer(help="Personal accounts, service accounts and their credentials.", no_args_is_help=True)
 
@@ -26,6 +24,11 @@ app = typer.Typer(help="Personal accounts, service accounts and their credential
 @contextmanager
 def _transaction() -> Iterator[tuple[Session, bytes]]:
     """One committed transaction with the installation's secret; every failure becomes a clean error."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from piguard.keys import load_secret
+    from piguard.ledger.service import bind_settings
+
     settings = load_settings()
     try:
         secret = load_secret(settings)
@@ -50,6 +53,8 @@ def add(
     service: Annotated[bool, typer.Option("--service", help="A service account (API keys only).")] = False,
 ) -> None:
     """Create an account; prints the initial password and TOTP URI once."""
+    from piguard.identity import service as identity
+
     with _transaction() as (session, secret):
         created = identity.create_account(
             session=session,
@@ -79,6 +84,8 @@ def list_(
     active: Annotated[bool, typer.Option("--active", help="Hide disabled accounts.")] = False,
 ) -> None:
     """List accounts in a table."""
+    from piguard.identity import service as identity
+
     with _transaction() as (session, _):
         accounts = identity.list_accounts(session=session, org_id=org, role=role, include_disabled=not active)
     table = Table(title=f"{len(accounts)} account(s)")
@@ -101,6 +108,8 @@ def list_(
 @app.command("disable")
 def disable(username: Annotated[str, typer.Argument(help="Account to disable.")]) -> None:
     """Disable an account and revoke its sessions and API keys."""
+    from piguard.identity import service as identity
+
     with _transaction() as (session, _):
         account = identity.get_account_by_username(session=session, username=username)
         revoked = identity.disable_account(session=session, account_id=account.id)
@@ -113,6 +122,8 @@ def api_key(
     scope: Annotated[list[str], typer.Option("--scope", help="e.g. handles:resolve (repeatable).")],
 ) -> None:
     """Issue a scoped API key for a service account; prints it once."""
+    from piguard.identity import service as identity
+
     with _transaction() as (session, _):
         account = identity.get_account_by_username(session=session, username=username)
         key = identity.create_api_key(session=session, account_id=account.id, scopes=scope)
@@ -124,10 +135,14 @@ def api_key(
 def training(
     username: Annotated[str, typer.Argument(help="Account that completed the course.")],
     score: Annotated[int, typer.Option("--score", min=0, max=100)],
-    course: Annotated[str, typer.Option("--course")] = identity.MANDATORY_COURSE,
+    course: Annotated[str, typer.Option("--course")] = MANDATORY_COURSE,
     completed: Annotated[datetime | None, typer.Option("--completed", help="Completion time (UTC).")] = None,
 ) -> None:
     """Record a passed training course (valid for one year)."""
+    from piguard.identity import audit
+    from piguard.identity import service as identity
+    from piguard.identity.schemas import Principal
+
     at = completed.replace(tzinfo=UTC) if completed else datetime.now(UTC)
     with _transaction() as (session, _):
         account = identity.get_account_by_username(session=session, username=username)

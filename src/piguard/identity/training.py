@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import and_, bindparam, exists, func, literal, select, union, union_all
 from sqlalchemy.orm import Session
 
+from piguard.identity.courses import MANDATORY_COURSE as MANDATORY_COURSE  # re-exported
 from piguard.identity.models import TrainingCompletion
 from piguard.oversight.training.models import TrainingAttestation, TrainingCourse
 from piguard.oversight.training.rules import rules_text
 
-MANDATORY_COURSE = "privacy-basics"
 #: The pseudo-course standing for "has attested the current rules text" in expiry maps.
 ATTESTATION = "rules-attestation"
 #: An attestation does not lapse by time: it counts as valid until this far date.

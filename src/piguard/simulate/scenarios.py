@@ -30,12 +30,11 @@ from piguard.simulate.columns import (
     W,
     block,
 )
+from piguard.simulate.names import SCENARIOS as SCENARIOS  # re-exported
 from piguard.simulate.roster import shift_on
 from piguard.simulate.workflows import DAY, HOUR, Deaths
 from piguard.simulate.world import World
 
-SCENARIOS = ("minhang_broker", "mdt_harvest", "credential_sharing", "bulk_export",
-             "neighbour_snoop", "family_snoop", "slow_and_low", "breakglass_abuse", "canary_hit")
 # Insiders per scenario at each scale (the broker ring is larger).
 INSIDERS = {"demo": 1, "small": 2, "city": 8}
 BROKERS = {"demo": 2, "small": 3, "city": 10}
