@@ -9,7 +9,8 @@ the same bind and result processors SQLAlchemy would (``UTCDateTime`` included).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,18 +85,17 @@ def connection_of(db: Session | Connection) -> Connection:
     return db if isinstance(db, Connection) else db.connection()
 
 
-def driver_rows(db: Session | Connection, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> list[Any]:
-    """Run SQL text on the DBAPI cursor of the transaction; the rows, if it returns any.
+@contextmanager
+def _driver_cursor(db: Session | Connection, sql: str, params: Any) -> Iterator[Any]:
+    """A DBAPI cursor of the transaction; driver errors become SQLAlchemy's ``DBAPIError``.
 
-    Driver errors are raised as SQLAlchemy's ``DBAPIError`` subclasses (parameters hidden, since
-    they may hold record data), as any other query's.
+    Parameters are hidden in the error, since they may hold record data.
     """
     connection = connection_of(db)
     dialect = connection.dialect
     cursor = connection.connection.cursor()
     try:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall()) if cursor.description is not None else []
+        yield cursor
     except dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(
             sql, params, exc, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
@@ -104,16 +104,14 @@ def driver_rows(db: Session | Connection, sql: str, params: Sequence[Any] | Mapp
         cursor.close()
 
 
+def driver_rows(db: Session | Connection, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> list[Any]:
+    """Run SQL text on the DBAPI cursor of the transaction; the rows, if it returns any."""
+    with _driver_cursor(db, sql, params) as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall()) if cursor.description is not None else []
+
+
 def driver_executemany(db: Session | Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
     """``executemany`` on the DBAPI cursor of the transaction (values already plain)."""
-    connection = connection_of(db)
-    dialect = connection.dialect
-    cursor = connection.connection.cursor()
-    try:
+    with _driver_cursor(db, sql, rows) as cursor:
         cursor.executemany(sql, rows)
-    except dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(
-            sql, rows, exc, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
-        ) from exc
-    finally:
-        cursor.close()
