@@ -38,7 +38,7 @@ class _TokenRow(NamedTuple):
     disabled: bool
 
 
-def _principal(
+def principal_for(
     session: Session,
     account: Account | _TokenRow,
     *,
@@ -47,6 +47,7 @@ def _principal(
     source_ip: str | None,
     scopes: tuple[str, ...] = (),
 ) -> Principal:
+    """The principal of an account: its role, organisation, jurisdiction and training validity."""
     district, level = records.org_jurisdiction(session=session, org_id=account.org_id)
     return Principal(
         account_id=account.id,
@@ -111,7 +112,7 @@ def authenticate_token(
         account = session.get(Account, key.account_id)
         if account is None or account.disabled or account.kind != "service":
             raise AuthenticationError(INVALID)
-        return _principal(
+        return principal_for(
             session,
             account,
             session_id=f"key:{key.id}",
@@ -128,7 +129,7 @@ def authenticate_token(
         raise TokenMisuseError(
             "token is bound to another terminal (send X-Terminal-Id)", account_id=row.id, session_id=row.session_id
         )
-    return _principal(session, row, session_id=row.session_id, terminal_id=row.terminal_id, source_ip=source_ip)
+    return principal_for(session, row, session_id=row.session_id, terminal_id=row.terminal_id, source_ip=source_ip)
 
 
 def list_sessions(*, session: Session, principal: Principal, now: datetime | None = None) -> list[SessionInfo]:

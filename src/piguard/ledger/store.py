@@ -278,9 +278,8 @@ def indexes_of(session: Session, event_ids: Collection[str], *, end: int) -> lis
 # keyset pages so memory stays bounded on both backends without a server-side cursor.
 
 
-def entry_pages(session: Session, *, page: int = 10_000) -> Iterator[list[tuple[int, bytes, bytes]]]:
-    """Every stored entry as ``(idx, leaf_hash, data)``, in index order, ``page`` rows at a time."""
-    sql = "SELECT idx, leaf_hash, data FROM ledger_entries WHERE idx > ? ORDER BY idx LIMIT ?"
+def _keyset_pages(session: Session, columns: str, page: int) -> Iterator[list[Any]]:
+    sql = f"SELECT {columns} FROM ledger_entries WHERE idx > ? ORDER BY idx LIMIT ?"  # noqa: S608 - fixed columns
     last = -(2**62)
     while True:
         rows = _fetch(session, sql, (last, page))
@@ -289,19 +288,16 @@ def entry_pages(session: Session, *, page: int = 10_000) -> Iterator[list[tuple[
         if len(rows) < page:
             return
         last = rows[-1][0]
+
+
+def entry_pages(session: Session, *, page: int = 10_000) -> Iterator[list[tuple[int, bytes, bytes]]]:
+    """Every stored entry as ``(idx, leaf_hash, data)``, in index order, ``page`` rows at a time."""
+    return _keyset_pages(session, "idx, leaf_hash, data", page)
 
 
 def leaf_hash_pages(session: Session, *, page: int = 50_000) -> Iterator[list[tuple[int, bytes]]]:
     """Every stored ``(idx, leaf_hash)`` in index order (no event data), ``page`` rows at a time."""
-    sql = "SELECT idx, leaf_hash FROM ledger_entries WHERE idx > ? ORDER BY idx LIMIT ?"
-    last = -(2**62)
-    while True:
-        rows = _fetch(session, sql, (last, page))
-        if rows:
-            yield rows
-        if len(rows) < page:
-            return
-        last = rows[-1][0]
+    return _keyset_pages(session, "idx, leaf_hash", page)
 
 
 def node_range(session: Session, level: int, start: int, end: int | None) -> list[tuple[int, bytes]]:

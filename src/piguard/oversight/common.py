@@ -11,8 +11,8 @@ from piguard.errors import AuthenticationError, PiguardError
 from piguard.identity import service as identity
 from piguard.identity.models import Account
 from piguard.identity.schemas import Principal
+from piguard.identity.sessions import principal_for
 from piguard.policy.pdp import Decision
-from piguard.records import service as records
 
 T = TypeVar("T")
 
@@ -39,16 +39,4 @@ def local_principal(*, session: Session, username: str, terminal_id: str = "cli"
     account = session.get(Account, info.id)
     if account is None or account.disabled:
         raise AuthenticationError("account is disabled")
-    district, level = records.org_jurisdiction(session=session, org_id=account.org_id)
-    return Principal(
-        account_id=account.id,
-        username=account.username,
-        kind="service" if account.kind == "service" else "human",
-        role=account.role,
-        org_id=account.org_id,
-        district=district,
-        org_level=level,
-        department=account.department,
-        terminal_id=terminal_id,
-        training_valid_until=identity.training_valid_until(session=session, account_id=account.id),
-    )
+    return principal_for(session, account, session_id=None, terminal_id=terminal_id, source_ip=None)
