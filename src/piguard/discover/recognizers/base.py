@@ -47,11 +47,11 @@ REGION = re.compile(
     rf"{_C_NO_DIGIT}*+[0-9@]{_C}*+(?:[ \-](?=[0-9A-Z(（+]){_C}++)*"
 )
 # Regions no identifier can be: short numbers, dates and times, amounts, dotted versions
-# (but not 555.867.5309, a North American phone number written with dots).
+# (but not phone numbers written with dots, 555.867.5309 or 0412.345.678: nine digits or more).
 NOISE = re.compile(
     r"\d{1,6}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
     r"|\d{1,2}:\d{2}(?::\d{2})?|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d{1,2}"
-    r"|(?!\d{3}\.\d{3}\.\d{4}$)\d+\.\d+\.\d+"
+    r"|(?!(?:\d\.?){9,}$)\d+\.\d+\.\d+"
 )
 DIGITS_TABLE = str.maketrans("", "", "0123456789")
 

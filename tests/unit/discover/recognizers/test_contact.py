@@ -119,6 +119,20 @@ def test_grouped_numbers_without_a_phone_label_stay_silent(contact: Analyzer, te
         ("Cell: 555.867.5309", "555.867.5309"),  # dotted 3-3-4 is not a version string
         ("Fax 0049-30-1234567", "0049-30-1234567"),  # not the date 0049-30-12
         ("Phone: 0490 75 40 81 ext. 12", "0490 75 40 81 ext. 12"),
+        ("You can reach the office on 1-787-574-9118.", "1-787-574-9118"),  # NANP "1-" prefix
+        ("Holly Ramsey (1 (782) 572-8673)", "1 (782) 572-8673"),
+        ("call me at (+358) 091390996 tomorrow", "(+358) 091390996"),
+        ("Phone: +45 83016613", "+45 83016613"),  # not a Chinese landline with area code 045
+        ("My number is (02199) 35181 if anything changes.", "(02199) 35181"),  # (area) subscriber
+        ("Contact (0543)-231948 for details.", "(0543)-231948"),
+        ("Phone: 03572/80385280", "03572/80385280"),  # Austrian slash
+        ("Please call me at (02239) 09960 308 tomorrow.", "(02239) 09960 308"),
+        ("My number is 0460.308.246 if anything changes.", "0460.308.246"),  # dotted, 9 digits
+        ("Phone: 4674924708", "4674924708"),  # unassigned range, but right after its label
+        ("My number is 28194821 if anything changes.", "28194821"),
+        ("I tried calling 0359791907 twice.", "0359791907"),
+        ("Name: Anvi Bose, Tel. 06713976285, Email: a@b.org", "06713976285"),
+        ("our support line 0437-291-019 is open", "0437-291-019"),
     ],
 )
 def test_phone_forms_and_cues(contact: Analyzer, text: str, number: str) -> None:
@@ -141,6 +155,12 @@ def test_phone_forms_and_cues(contact: Analyzer, text: str, number: str) -> None
         "Office hours 9.00-17.00",
         "see +49 1234",  # too short for a German number
         "tel +86 21 5555 0123",  # mainland numbers are CN_LANDLINE's business, never PHONE
+        "Please call me about order 5233292436.",  # named as an order right before it
+        "phone about policy no. 0412 345 678",
+        "my driver's license number is 2270-66-1551",
+        "call me at 4111 1111 1111 1111 2222",  # too many digits for a phone
+        "Phone: 1111111111",  # one repeated digit
+        "Version 10.2.3 fixes the bug",
     ],
 )
 def test_phone_hard_negatives_stay_silent(contact: Analyzer, text: str) -> None:

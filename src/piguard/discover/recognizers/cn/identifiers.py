@@ -83,7 +83,9 @@ def cn_recognizers() -> list[PatternRecognizer]:
             patterns=[
                 PatternSpec(
                     "cn_landline_area",
-                    _B + r"(?:\+86[\s\-]?|86-)?(?:0?[1-9]\d{1,2}[\s\-]|\(0[1-9]\d{1,2}\)\s?|"
+                    # Not after "+" or ")": "+45 83016613" is a Danish number, not area code
+                    # 045, and "+44(0)20 7496 0069" a London one.
+                    _B + r"(?<![+)])(?:\+86[\s\-]?|86-)?(?:0?[1-9]\d{1,2}[\s\-]|\(0[1-9]\d{1,2}\)\s?|"
                     r"（0[1-9]\d{1,2}）)[2-9]\d{6,7}(?:-\d{1,5})?" + _A,
                     0.8,
                 ),

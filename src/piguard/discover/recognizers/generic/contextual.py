@@ -24,9 +24,10 @@ _B, _A = ASCII_BEFORE, ASCII_AFTER
 PHONE_CONTEXT = ("phone", "tel", "call", "mobile", "cell", "fax", "contact", "电话", "手机", "联系")
 # Candidates only: phonenumbers (the libphonenumber port) decides. Mainland Chinese numbers
 # are the CN_MOBILE / CN_LANDLINE recognizers' business and are skipped here.
+# A country code is written "+44", "0044", "(+358)" or, before a North American number, "1-".
 _PHONE_CANDIDATE = re.compile(
-    r"(?<![0-9A-Za-z+\-.])(?:(?:\+|00)\d{1,3}[\s.\-]?)?(?:\(\d{1,4}\)[\s.\-]?)?"
-    r"\d[\d\s.\-]{5,15}\d(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![0-9A-Za-z])"
+    r"(?<![0-9A-Za-z+\-.])(?:(?:\+|00)\d{1,3}[\s.\-]?|\(\+\d{1,3}\)\s?|1[\s.\-](?=\(?\d{3}\)?[\s.\-]\d{3}[\s.\-]\d{4}))?"
+    r"(?:\(\d{1,5}\)[\s.\-/]?)?\d[\d\s.\-/]{3,15}\d(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![0-9A-Za-z])"
 )
 # A year 1800-2099 and a month first: "0049-30-1234567" is a phone, not the year 49.
 _DATE_LIKE = re.compile(
@@ -40,7 +41,7 @@ _AMOUNT = re.compile(
 # North American 3-3-4 grouping with separators: structurally a phone number even when the
 # exchange is unassigned (phonenumbers' "valid" check needs an assigned range).
 _NANP = re.compile(
-    r"^(?:(?:\+1|001)[\s.\-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.\-])\d{3}[\s.\-]\d{4}"
+    r"^(?:(?:\+1|001|1)[\s.\-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.\-])\d{3}[\s.\-]\d{4}"
     r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?$"
 )
 
@@ -51,20 +52,34 @@ _LABEL_WORDS = frozenset({"phone", "tel", "call", "mobile", "cell", "fax", "cont
 # what people say about a number they message or ring ("not answering at", "text me on").
 _GROUPED_CUES = (
     "answering", "message me", "message us", "messages to", "messaging", "whatsapp", "text me",
-    "text us", "voicemail", "reach me", "reach us", "ring me", "ring us", "my number", "your number",
+    "text us", "voicemail", "reach", "ring me", "ring us", "my number", "your number",
+    "dial", "sms",
 )
 # Contact-block type tags: "Office: 555 0142", "Ph. 555 0142", "555 0142 office", "555 0142-Office".
 _TAGS = r"(?:office|desk|home|work|direct|landline|hotline|helpline|ph|mob)"
 _TAG_BEFORE = re.compile(r"(?<![A-Za-z])" + _TAGS + r"(?:\s*:|\.)\s*$", re.IGNORECASE)
 _TAG_AFTER = re.compile(r"[ \t\-(]{0,2}" + _TAGS + r"(?![A-Za-z])", re.IGNORECASE)
-# Two or more digit groups joined by single spaces, dots or hyphens, optionally a (area) part:
-# a first group of up to 4 digits, then groups of 2 to 8 (a subscriber number may be unsplit,
-# "0393 1144137"). A first group of 5 is ZIP+4's shape ("94105-1234", "02134-1234"), so it is
-# allowed only before another group of 5 or more (India's "98765 43210") or as a UK trunk-0
-# prefix before a space ("07700 900 123").
+# Two or more digit groups joined by single spaces, dots, hyphens or slashes, optionally a
+# (area) part: a first group of up to 4 digits, then groups of 2 to 8 (a subscriber number may
+# be unsplit, "0393 1144137"). A first group of 5 is ZIP+4's shape ("94105-1234",
+# "02134-1234"), so it is allowed only before another group of 5 or more (India's
+# "98765 43210") or as a trunk-0 prefix before a space or slash ("07700 900 123",
+# "03572/80385280"). An (area) part may also stand before one unsplit subscriber number.
 _GROUPED = re.compile(
-    r"^(?:\+\d{1,3}\s?)?(?:\(\d{1,4}\)\s?)?(?:\d{1,4}|\d{5}(?=[\s.\-]\d{5})|0\d{4}(?=\s))"
-    r"(?:[\s.\-]\d{2,8}){1,4}$"
+    r"^(?:(?:\+\d{1,3}|\(\+\d{1,3}\))\s?)?"
+    r"(?:\(\d{1,5}\)[\s.\-/]?\d{2,8}(?:[\s.\-/]\d{2,8}){0,3}"
+    r"|(?:\d{1,4}|\d{5}(?=[\s.\-/]\d{5})|0\d{4}(?=[\s/]))"
+    r"(?:[\s.\-/]\d{2,8}){1,4})$"
+)
+# A phone label right before the number ("Phone: ", "call me at ", "text 0412...", "my number
+# is "): strong enough for an unsplit digit run that phonenumbers cannot place.
+_LABEL_BEFORE = re.compile(
+    r"(?<![A-Za-z])(?:tele?phone|phone|tel|mobile|cell|fax|contact|whatsapp|voicemail|sms"
+    r"|(?:call|text|ring|dial|reach)(?:ing|ed)?(?:\s+(?:me|us|him|her|them|the\s+\w+))?"
+    r"|(?:support|office|direct|land|help|hot)\s*line"
+    r"|(?:my|his|her|our|their|your)\s+(?:phone\s+)?number(?:\s+is)?)"
+    r"(?:\s*(?:no\.?|number|#))?(?:\s+(?:me|us))?(?:\s+(?:at|on|is))?\s*[:#.]?\s*$",
+    re.IGNORECASE,
 )
 # An extension glued to the candidate ("...81x12") or written after it ("... ext. 12").
 _EXT_IN = re.compile(r"\s?(?:x|ext\.?)\s?\d{1,5}$")
@@ -75,6 +90,13 @@ _M, _D = r"(?:0?[1-9]|1[0-2])", r"(?:0?[1-9]|[12]\d|3[01])"
 _NOT_GROUPED_PHONE = re.compile(
     r"^\d{3}-\d{2}-\d{4}$|^\+?\d+\.\d+$"
     rf"|^(?:19|20)\d\d[\s.\-]{_M}[\s.\-]{_D}$|^{_D}[\s.\-]{_D}[\s.\-](?:19|20)\d\d$"
+)
+# An identifier noun right before the number: "call me about order 5233292436" is an order.
+_ID_NOUN_BEFORE = re.compile(
+    r"(?<![A-Za-z])(?:order|invoice|account|acct|reference|ref|policy|ticket|tracking|transaction"
+    r"|txn|case|claim|booking|confirmation|customer|member|patient|mrn|serial|id|passport|licen[cs]e)"
+    r"\s*(?:no\.?|number|#|id)?\s*(?:is\s*)?[:#]?\s*$",
+    re.IGNORECASE,
 )
 # The candidate is only part of a longer digit sequence (a card or account number in groups).
 _CONTINUES_AFTER = re.compile(r"[ .\-]\d")
@@ -185,8 +207,10 @@ class PhoneRecognizer(Recognizer):
             if sum(c.isdigit() for c in value) < 7:
                 continue
             intl = text[s] == "+" or text.startswith("00", s)
+            if _ID_NOUN_BEFORE.search(text, max(0, s - 32), s) is not None:
+                continue  # "order 5233292436", "policy no. 0412 345 678": named as something else
             word = find_context(text, s, e, PHONE_CONTEXT, label_line=True)
-            if not intl and bare and word is None:
+            if not intl and bare and word is None and not self._labelled_run(text, s, value):
                 continue  # a bare digit run is an order or record number far more often
             region = self._valid_region(value)
             if region is None:
@@ -194,6 +218,9 @@ class PhoneRecognizer(Recognizer):
                 # needs an assigned range), so a number in a phone's written form is enough.
                 if _NANP.match(value.strip()) is not None:
                     basis = "NANP format"
+                elif bare and self._labelled_run(text, s, value):
+                    basis = "digit run after a phone label"
+                    intl = False
                 elif bare or _mainland(value) or _NOT_GROUPED_PHONE.match(value):
                     continue
                 elif text[s] == "+" and _possible_international(value):
@@ -215,14 +242,27 @@ class PhoneRecognizer(Recognizer):
             out.append(Finding("PHONE", s, _with_extension(text, value, e), score, explanation, self.name))
 
     @staticmethod
+    def _labelled_run(text: str, s: int, value: str) -> bool:
+        """A national-length digit run right after a phone label ("Phone: 4674924708")."""
+        if not 7 <= len(value) <= 12 or len(set(value)) < 3:
+            return False
+        return _LABEL_BEFORE.search(text, max(0, s - 32), s) is not None
+
+    @staticmethod
     def _grouped_cue(text: str, s: int, e: int, value: str, word: str | None) -> str | None:
         """The English phone cue of digit groups ``text[s:e]``, if they are a whole number."""
         if _GROUPED.match(_EXT_IN.sub("", value)) is None:
             return None
         if _CONTINUES_AFTER.match(text, e) or _CONTINUES_BEFORE.search(text, max(0, s - 2), s):
             return None  # a slice of a longer grouped number (card, account) is not a phone
+        digits = sum(c.isdigit() for c in value)
+        if not 7 <= digits <= 13:
+            return None  # national numbers, with a country code at most 15 digits in all
         if word in _LABEL_WORDS:
             return word
+        label = _LABEL_BEFORE.search(text, max(0, s - 32), s)
+        if label is not None:
+            return label.group().strip(" \t:#").lower()
         cue = find_context(text, s, e, _GROUPED_CUES, label_line=True)
         if cue is not None:
             return cue
