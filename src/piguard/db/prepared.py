@@ -55,7 +55,7 @@ class Prepared:
     def rows(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run with ``params`` in the session's transaction (pending ORM changes flushed first)."""
         session.flush()  # the ORM's autoflush guarantee: the read sees this transaction's writes
-        connection = session.connection()  # once: each call walks the session's transaction state
+        connection = connection_of(session)
         compiled = self._compiled(connection.dialect)
         values = {**compiled.constants, **params}
         for name, binder in compiled.binders.items():
@@ -80,9 +80,32 @@ class Prepared:
         return compiled
 
 
+_CONNECTION_INFO_KEY = "piguard.transaction_connection"
+
+
 def connection_of(db: Session | Connection) -> Connection:
-    """The connection of a session's transaction (or the connection itself)."""
-    return db if isinstance(db, Connection) else db.connection()
+    """The connection of a session's transaction (or the connection itself).
+
+    Remembered per transaction in ``session.info``: ``Session.connection()`` walks the
+    transaction state on every call, and the hot path asks several times per request. The key
+    is the innermost transaction, savepoints included: asking the session for the connection of
+    a new savepoint is what emits its SAVEPOINT, so a savepoint must never reuse the entry of
+    the transaction around it. Holding the transaction object keeps its identity from being
+    reused.
+    """
+    if isinstance(db, Connection):
+        return db
+    remembered = db.info.get(_CONNECTION_INFO_KEY)
+    current = db.get_nested_transaction() or db.get_transaction()
+    if remembered is not None and current is not None and remembered[0] is current:
+        connection: Connection = remembered[1]
+        return connection
+    connection = db.connection()
+    db.info[_CONNECTION_INFO_KEY] = (db.get_nested_transaction() or db.get_transaction(), connection)
+    return connection
+    connection = db.connection()
+    db.info[_CONNECTION_INFO_KEY] = (db.get_transaction(), connection)
+    return connection
 
 
 @contextmanager

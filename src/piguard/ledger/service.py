@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from piguard.config import Settings
 from piguard.db.base import utcnow
+from piguard.db.prepared import connection_of
 from piguard.errors import ConfigError, ProofError, TamperError
 from piguard.interchange.events import AccessEvent
 from piguard.ledger import store
@@ -81,7 +82,7 @@ def append(*, session: Session, event: AccessEvent) -> Receipt:
 
 def append_many(*, session: Session, events: Iterable[AccessEvent]) -> list[Receipt]:
     """Append events in order, in the caller's transaction (one lock, batched inserts)."""
-    connection = session.connection()  # once: each lookup walks the session's transaction state
+    connection = connection_of(session)
     head = store.lock_head(connection)
     tree_range = head.range
     rows: list[tuple[Any, ...]] = []

@@ -73,3 +73,20 @@ def test_driver_errors_are_sqlalchemy_errors_without_parameters(session: Session
         driver_rows(session, f"SELECT no_such_column FROM accounts WHERE id = {mark}", ("secret-value",))  # noqa: S608
     assert "secret-value" not in str(caught.value)
     assert "no_such_column" in str(caught.value)
+
+
+def test_driver_writes_inside_a_savepoint_are_undone_with_it(session: Session) -> None:
+    # The remembered connection must not let a savepoint skip its SAVEPOINT: a driver write made
+    # inside it would otherwise survive the savepoint's rollback.
+    org = _seed(session)
+    mark = "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
+    rename = f"UPDATE organisations SET name = {mark} WHERE id = {mark}"  # noqa: S608 - fixed SQL
+    assert ACCOUNTS.rows(session, {"org_id": org.id})  # remembers the outer transaction's connection
+    with pytest.raises(RuntimeError), session.begin_nested():
+        driver_rows(session, rename, ("Renamed in the savepoint", org.id))
+        raise RuntimeError("roll the savepoint back")
+    (name,) = driver_rows(session, f"SELECT name FROM organisations WHERE id = {mark}", (org.id,))[0]  # noqa: S608
+    assert name == "Hospital"
+    driver_rows(session, rename, ("Renamed outside", org.id))
+    (name,) = driver_rows(session, f"SELECT name FROM organisations WHERE id = {mark}", (org.id,))[0]  # noqa: S608
+    assert name == "Renamed outside"
