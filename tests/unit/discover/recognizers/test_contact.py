@@ -133,6 +133,7 @@ def test_grouped_numbers_without_a_phone_label_stay_silent(contact: Analyzer, te
         ("I tried calling 0359791907 twice.", "0359791907"),
         ("Name: Anvi Bose, Tel. 06713976285, Email: a@b.org", "06713976285"),
         ("our support line 0437-291-019 is open", "0437-291-019"),
+        ("Customer: +44 20 7946 0958", "+44 20 7946 0958"),  # an identifier noun, but a +CC number
     ],
 )
 def test_phone_forms_and_cues(contact: Analyzer, text: str, number: str) -> None:

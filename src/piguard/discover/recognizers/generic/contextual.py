@@ -207,7 +207,7 @@ class PhoneRecognizer(Recognizer):
             if sum(c.isdigit() for c in value) < 7:
                 continue
             intl = text[s] == "+" or text.startswith("00", s)
-            if _ID_NOUN_BEFORE.search(text, max(0, s - 32), s) is not None:
+            if not intl and _ID_NOUN_BEFORE.search(text, max(0, s - 32), s) is not None:
                 continue  # "order 5233292436", "policy no. 0412 345 678": named as something else
             word = find_context(text, s, e, PHONE_CONTEXT, label_line=True)
             if not intl and bare and word is None and not self._labelled_run(text, s, value):
