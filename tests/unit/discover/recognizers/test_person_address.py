@@ -92,6 +92,34 @@ def test_english_person_and_address(nlp: Analyzer) -> None:
     assert ("PERSON", "Smith") in found(nlp, "Seen by Dr. Smith today")
 
 
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Follow up with Sigrid Nyström in a couple of months.", "Sigrid Nyström"),  # not "Sigrid Nystr"
+        ("My name is Ruth R Montez.", "Ruth R Montez"),  # a middle initial without its full stop
+        ("What's your name? Jildau S Bouts", "Jildau S Bouts"),
+        ("Regards,\nTomasz Wiśniewski", "Tomasz Wiśniewski"),
+        ("please correct it to Mr. Richard McCray?", "Richard McCray"),
+        ("I'd like to join accounts with ms. Marcela", "Marcela"),
+        ("my grandfather was called Kevin Veitonen II, a sailor", "Kevin Veitonen II"),
+        ("Name:Aleksander Nowak", "Aleksander Nowak"),
+        ("Dear Mr. O'Brien,", "O'Brien"),
+        ("Bryan Maclean's killers were sentenced", "Bryan Maclean"),  # not the possessive
+    ],
+)
+def test_english_names_in_latin_letters_and_after_cues(nlp: Analyzer, text: str, name: str) -> None:
+    assert ("PERSON", name) in found(nlp, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I am Happy to help", "Hi Team, thanks for coming", "return SignedCheckpoint(note)", "Dear Sir,",
+     "Call me Monday", "Laine\nPhone: 083 564 9312"],
+)
+def test_english_name_cues_stay_silent_without_a_name(nlp: Analyzer, text: str) -> None:
+    assert [value for entity, value in found(nlp, text) if entity == "PERSON"] == []
+
+
 def test_identifier_only_analyzer_does_not_build_nlp_recognizers() -> None:
     from piguard.discover.recognizers.registry import build_recognizers
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import cache
 from importlib import resources
 
@@ -18,13 +19,57 @@ def _names(kind: str) -> frozenset[str]:
     return frozenset(line for line in data.read_text(encoding="utf-8").splitlines() if line)
 
 
-_CAP = r"[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?"
-_HONORIFIC = re.compile(
-    r"(?<![A-Za-z])(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam)\.?\s+(?P<v>" + _CAP
-    + r"(?:\s+[A-Z]\.)?(?:\s+" + _CAP + r")?)"
+def _latin(category: str) -> str:
+    """The Latin letters (Basic Latin to Latin Extended-B) of one Unicode category, as a class body."""
+    return "".join(re.escape(ch) for ch in map(chr, range(0x41, 0x250)) if unicodedata.category(ch) == category)
+
+
+# Names are written in Latin letters beyond ASCII too (Nyström, Jeknić, Szász): a capitalised
+# word is one upper-case letter and lower-case ones, optionally joined by a hyphen or apostrophe.
+# O'Brien and D'Angelo are one word, McCray and MacLeod keep their inner capital; a possessive
+# "'s" is not part of the name. Patterns begin with the upper-case class so that the regex engine
+# can skip to candidate positions; "not after a letter" is then checked looking back over two
+# characters (the capital and the one before it).
+_UP, _LOW = f"[{_latin('Lu')}]", f"[{_latin('Ll')}]"
+_CAP_REST = (
+    r"(?:(?<=M)a?c" + _UP + r"|(?<=[ODL])['’]" + _UP + ")?"  # McCray, MacLeod, O'Brien, D'Angelo
+    + _LOW + r"+(?:-" + _UP + "?" + _LOW + r"+|['’](?:" + _UP + _LOW + "+|" + _LOW + "{2,}))?"
 )
-_RUN = re.compile(r"(?<![A-Za-z])" + _CAP + r"(?:\s+(?:[A-Z]\.\s+)?" + _CAP + r")+(?![A-Za-z])")
-_WORD = re.compile(_CAP + r"|[A-Z]\.")
+_CAP = _UP + _CAP_REST
+_WORD_START_CAP = _UP + r"(?<![^\W\d_].)" + _CAP_REST
+_NOT_BEFORE_LETTER = r"(?![^\W\d_])"
+# A middle initial, with or without its full stop ("Ruth R Montez", "Iva D. Grusová").
+_INITIAL = _UP + r"\.?[ \t]+"
+_SUFFIX = r"(?:[ \t]+(?:Jr\.?|Sr\.?|II|III|IV))?"
+_HONORIFIC = re.compile(
+    # Either case ("ms. Marcela"), spelt out so that the engine can skip to an M, D, P or S.
+    r"[MmDdPpSs](?<![^\W\d_].)(?:(?<=[Mm])(?:rs?|s|iss|x|adam)|(?<=[Dd])r|(?<=[Pp])rof|(?<=[Ss])ir)"
+    r"\.?\s+(?P<v>" + _CAP
+    + r"(?:\s+" + _UP + r"\.)?(?:\s+" + _CAP + r")?)" + _NOT_BEFORE_LETTER
+)
+_RUN = re.compile(_WORD_START_CAP + r"(?:[ \t]+(?:" + _INITIAL + r")?" + _CAP + r")+" + _NOT_BEFORE_LETTER)
+_WORD = re.compile(_CAP + "|" + _UP + r"\.?(?=[ \t])")
+# A name right after words that introduce one ("my name is", "Dear", "called", "Name:"). Found
+# from the capitalised word backwards: the cue is looked for only in the few characters before
+# each candidate, which is several times faster than trying every cue at every word.
+_CAPITALISED = re.compile(_WORD_START_CAP)
+_CUE_BEFORE = re.compile(
+    r"\b(?i:my name is|n(?:ame(?:d|'s| is|s? ?[:?]))|call(?:ed| me)|i(?:'m| am)|t(?:his is|hanks|alk to)"
+    r"|d(?:ear)|h(?:i|ello)|regards|s(?:incerely|igned|peak to)|attn:?|ask for)"
+    # the cue ends a word and is set off by a space, a comma or colon, or a line break ("Name:Li")
+    r"(?![A-Za-z])(?:[ \t]*[,:][ \t]*\n?|[ \t]*\n|[ \t]|(?<=[:?]))[ \t]*\Z"
+)
+_CUE_WINDOW = 24
+_CUED_NAME = re.compile(_CAP + r"(?:[ \t]+(?:" + _INITIAL + r")?" + _CAP + r"){0,2}" + _SUFFIX + _NOT_BEFORE_LETTER)
+# Capitalised words that follow those cues without being names.
+_NOT_NAMES = frozenset({
+    "The", "A", "An", "This", "That", "These", "Those", "It", "Not", "Here", "There", "Sorry",
+    "Glad", "Happy", "Fine", "Good", "Back", "Going", "Looking", "Available", "Also", "All",
+    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January",
+    "February", "March", "April", "May", "June", "July", "August", "September", "October",
+    "November", "December", "Team", "Sir", "Madam", "Customer", "Everyone", "Sent", "Mr", "Mrs", "Ms",
+    "Miss", "Mx", "Dr", "Prof",
+})
 PERSON_CONTEXT = ("name", "patient", "deceased", "contact", "next of kin", "spouse", "dear",
                   "signed", "by", "from", "attn")
 # Capitalised words that are also common first names but mostly start sentences or places.
@@ -52,13 +97,14 @@ class EnglishPersonRecognizer(Recognizer):
         for m in _HONORIFIC.finditer(text):
             out.append(Finding("PERSON", m.start("v"), m.end("v"), 0.85,
                                "pattern honorific + capitalised name", self.name))
+        out += self._cued(text)
         for run in _RUN.finditer(text):
             words = [(w.group(), run.start() + w.start(), run.start() + w.end())
                      for w in _WORD.finditer(run.group())]
             i = 0
             while i < len(words) - 1:
                 given = words[i][0]
-                j = i + 2 if words[i + 1][0].endswith(".") and i + 2 < len(words) else i + 1
+                j = i + 2 if len(words[i + 1][0].rstrip(".")) == 1 and i + 2 < len(words) else i + 1
                 family = words[j][0]
                 if given not in first or (given in _COMMON and family not in last):
                     i += 1
@@ -74,6 +120,29 @@ class EnglishPersonRecognizer(Recognizer):
                     why += f"; context {word}"
                 out.append(Finding("PERSON", start, end, score, why, self.name))
                 i = j + 1
+        return out
+
+    def _cued(self, text: str) -> list[Finding]:
+        """Capitalised names right after words that introduce a name."""
+        out: list[Finding] = []
+        done = 0
+        for candidate in _CAPITALISED.finditer(text):
+            start = candidate.start()
+            if start < done:
+                continue  # inside the name just found
+            cue = _CUE_BEFORE.search(text, max(0, start - _CUE_WINDOW), start)
+            name = _CUED_NAME.match(text, start) if cue is not None else None
+            if cue is None or name is None:
+                continue
+            words = [(w.start(), w.end(), w.group()) for w in re.finditer(r"\S+", name.group())]
+            while words and words[-1][2] in _NOT_NAMES:
+                words.pop()
+            if not words or words[0][2] in _NOT_NAMES:
+                continue
+            done = start + words[-1][1]
+            label = cue.group().strip(" \t\n,:?").lower()
+            why = f"capitalised name after {label!r}"
+            out.append(Finding("PERSON", start + words[0][0], done, 0.7, why, self.name))
         return out
 
     def validate_value(self, value: str) -> list[tuple[str, float]]:
