@@ -134,6 +134,8 @@ def test_grouped_numbers_without_a_phone_label_stay_silent(contact: Analyzer, te
         ("Name: Anvi Bose, Tel. 06713976285, Email: a@b.org", "06713976285"),
         ("our support line 0437-291-019 is open", "0437-291-019"),
         ("Customer: +44 20 7946 0958", "+44 20 7946 0958"),  # an identifier noun, but a +CC number
+        ("Alan Day\n58/2 White Tarn, East Ricky\n03-2685-8240\nleah74@example.net", "03-2685-8240"),
+        ("Max Madan\n12/39, Raman Marg\n03855678157\nmax@example.com", "03855678157"),  # contact block
     ],
 )
 def test_phone_forms_and_cues(contact: Analyzer, text: str, number: str) -> None:
@@ -162,6 +164,8 @@ def test_phone_forms_and_cues(contact: Analyzer, text: str, number: str) -> None
         "call me at 4111 1111 1111 1111 2222",  # too many digits for a phone
         "Phone: 1111111111",  # one repeated digit
         "Version 10.2.3 fixes the bug",
+        "Invoice 3855678157 was paid\nmax@example.com",  # words beside it: not a contact-block line
+        "Ticket\n3855678157\nno e-mail nearby",
     ],
 )
 def test_phone_hard_negatives_stay_silent(contact: Analyzer, text: str) -> None:

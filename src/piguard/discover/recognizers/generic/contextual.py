@@ -98,6 +98,8 @@ _ID_NOUN_BEFORE = re.compile(
     r"\s*(?:no\.?|number|#|id)?\s*(?:is\s*)?[:#]?\s*$",
     re.IGNORECASE,
 )
+# An e-mail address on the line next to a number alone on its line: a contact block or signature.
+_EMAIL_IN_LINE = re.compile(r"[\w.+-]+@[\w-]+\.[A-Za-z]{2,}")
 # The candidate is only part of a longer digit sequence (a card or account number in groups).
 _CONTINUES_AFTER = re.compile(r"[ .\-]\d")
 _CONTINUES_BEFORE = re.compile(r"\d[ .\-]$")
@@ -116,6 +118,21 @@ def _with_extension(text: str, value: str, end: int) -> int:
         if m is not None:
             return m.end()
     return end
+
+
+def _in_contact_block(text: str, s: int, e: int, value: str) -> bool:
+    """A national-length number alone on its line, next to a line with an e-mail address."""
+    if not 7 <= sum(c.isdigit() for c in value) <= 13 or len(set(value)) < 3:
+        return False
+    start = text.rfind("\n", 0, s) + 1
+    end = text.find("\n", e)
+    end = len(text) if end < 0 else end
+    if text[start:s].strip(" \t>*-") or text[e:end].strip(" \t.,;"):
+        return False  # other words on the line: not a block line
+    above = text[text.rfind("\n", 0, max(0, start - 1)) + 1 : max(0, start - 1)]
+    below_end = text.find("\n", end + 1)
+    below = text[end + 1 : len(text) if below_end < 0 else below_end] if end < len(text) else ""
+    return _EMAIL_IN_LINE.search(above) is not None or _EMAIL_IN_LINE.search(below) is not None
 
 
 def _possible_international(value: str) -> bool:
@@ -210,7 +227,8 @@ class PhoneRecognizer(Recognizer):
             if not intl and _ID_NOUN_BEFORE.search(text, max(0, s - 32), s) is not None:
                 continue  # "order 5233292436", "policy no. 0412 345 678": named as something else
             word = find_context(text, s, e, PHONE_CONTEXT, label_line=True)
-            if not intl and bare and word is None and not self._labelled_run(text, s, value):
+            labelled = bare and (self._labelled_run(text, s, value) or _in_contact_block(text, s, e, value))
+            if not intl and bare and word is None and not labelled:
                 continue  # a bare digit run is an order or record number far more often
             region = self._valid_region(value)
             if region is None:
@@ -218,8 +236,8 @@ class PhoneRecognizer(Recognizer):
                 # needs an assigned range), so a number in a phone's written form is enough.
                 if _NANP.match(value.strip()) is not None:
                     basis = "NANP format"
-                elif bare and self._labelled_run(text, s, value):
-                    basis = "digit run after a phone label"
+                elif labelled:
+                    basis = "digit run after a phone label or in a contact block"
                     intl = False
                 elif bare or _mainland(value) or _NOT_GROUPED_PHONE.match(value):
                     continue
@@ -267,7 +285,9 @@ class PhoneRecognizer(Recognizer):
         if cue is not None:
             return cue
         tag = _TAG_AFTER.match(text, e, e + 12) or _TAG_BEFORE.search(text, max(0, s - 16), s)
-        return tag.group().strip(" \t-(:").lower() if tag is not None else None
+        if tag is not None:
+            return tag.group().strip(" \t-(:").lower()
+        return "contact block" if _in_contact_block(text, s, e, value) else None
 
     def validate_value(self, value: str) -> list[tuple[str, float]]:
         """PHONE when the whole value is one valid non-Chinese number (not a bare timestamp)."""
