@@ -103,9 +103,6 @@ def connection_of(db: Session | Connection) -> Connection:
     connection = db.connection()
     db.info[_CONNECTION_INFO_KEY] = (db.get_nested_transaction() or db.get_transaction(), connection)
     return connection
-    connection = db.connection()
-    db.info[_CONNECTION_INFO_KEY] = (db.get_transaction(), connection)
-    return connection
 
 
 @contextmanager
