@@ -53,6 +53,7 @@ _WORD = re.compile(_CAP + "|" + _UP + r"\.?(?=[ \t])")
 # from the capitalised word backwards: the cue is looked for only in the few characters before
 # each candidate, which is several times faster than trying every cue at every word.
 _CAPITALISED = re.compile(_WORD_START_CAP)
+_CAPITALISED_START = re.compile(_UP + _LOW)
 _CUE_BEFORE = re.compile(
     r"\b(?i:my name is|n(?:ame(?:d|'s| is|s? ?[:?]))|call(?:ed| me)|i(?:'m| am)|t(?:his is|hanks|alk to)"
     r"|d(?:ear)|h(?:i|ello)|regards|s(?:incerely|igned|peak to)|attn:?|ask for)"
@@ -79,14 +80,14 @@ _COMMON = frozenset({"May", "June", "April", "August", "Will", "Mark", "Grace", 
 
 
 class EnglishPersonRecognizer(Recognizer):
-    """English names: honorific + capitalised name, or census first name + capitalised surname."""
+    """English names: after an honorific or a name cue ("my name is"), or census first name + surname."""
 
     name = "en_person"
     entities = ("PERSON",)
 
     def prefilter(self, text: str) -> bool:
-        """Needs an upper-case ASCII letter."""
-        return re.search(r"[A-Z][a-z]", text) is not None
+        """Needs a capitalised word (Latin letters)."""
+        return _CAPITALISED_START.search(text) is not None
 
     def analyze(self, text: str, entities: frozenset[str]) -> list[Finding]:
         """Names scored by which lists and cues agree."""
