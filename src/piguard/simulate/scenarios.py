@@ -128,7 +128,9 @@ def _clinicians(w: World, district: str | None = None) -> np.ndarray:
 def _fresh_elsewhere(c: Ctx, user: int, t: int, within: int) -> np.ndarray:
     d = c.d
     own = int(c.w.org[user])
-    mask = (d.t <= t - 600) & (d.t >= t - within) & ~d.canary & (d.hospital != own)
+    # "Elsewhere" is another institution's report (the certifier's hospital), as the context
+    # and the policy see it, not the place of death: a home death belongs to its certifier's.
+    mask = (d.t <= t - 600) & (d.t >= t - within) & ~d.canary & (d.institution != own)
     return np.flatnonzero(mask)
 
 
@@ -214,7 +216,7 @@ def credential_sharing(c: Ctx) -> None:
             c.event(t=t, user=user, action=A["login"], rtype=R[""], terminal=other,
                     session=session)
             recent = np.flatnonzero((c.d.t < t) & (c.d.t > t - 3 * DAY) & ~c.d.canary
-                                    & (c.d.hospital == w.org[user]))
+                                    & (c.d.institution == w.org[user]))
             for k, death in enumerate(c.rng.permutation(recent)[:3]):
                 c.event(t=t + 120 * (k + 1), user=user, action=A["read"],
                         rtype=R["death_report"], subj=int(death), res=int(death), fields=F_FULL,
@@ -257,7 +259,7 @@ def _snoop(c: Ctx, same_family: bool) -> None:
     for user in _clinicians(w):
         s = w.city.staff[int(user)]
         found = [k for k in by_compound.get(s.home_compound, ())
-                 if d.hospital[k] != w.org[user]
+                 if d.institution[k] != w.org[user]
                  and (not same_family or w.city.deaths[k].surname == s.surname)]
         if found:
             candidates[int(user)] = np.array(found, np.int64)

@@ -88,6 +88,7 @@ class Deaths:
     admission: np.ndarray   # -1 when not admitted
     hospital: np.ndarray    # org index, -1 outside hospital
     certifier: np.ndarray   # staff index, -1 none (canaries)
+    institution: np.ndarray  # org index of the certifying institution (the report's), -1 none
     team: np.ndarray        # (n, 6) staff indices of the attending team, -1 padded
     district_cdc: np.ndarray
     police: np.ndarray
@@ -104,7 +105,7 @@ def index_deaths(w: World) -> Deaths:
     def empty() -> np.ndarray:
         return np.full(n, -1, np.int64)
 
-    out = Deaths(t=empty(), admission=empty(), hospital=empty(), certifier=empty(),
+    out = Deaths(t=empty(), admission=empty(), hospital=empty(), certifier=empty(), institution=empty(),
                  team=np.full((n, 6), -1, np.int64), district_cdc=empty(), police=empty(),
                  funeral=empty(), moved_from=empty(), canary=np.zeros(n, bool),
                  anchor_day=np.zeros(n, np.int64))
@@ -120,6 +121,10 @@ def index_deaths(w: World) -> Deaths:
         out.funeral[i] = w.org_index[d.funeral_home_id]
         out.moved_from[i] = w.org_index[d.transferred_from] if d.transferred_from else -1
         out.canary[i] = d.is_canary
+    # The report belongs to its certifier's institution at the time of death: a home death is
+    # certified (and its report held) by a community hospital.
+    certified = out.certifier >= 0
+    out.institution = np.where(certified, w.org_at(np.maximum(out.certifier, 0), out.t), out.hospital)
     first = np.where(out.admission >= 0, np.maximum(out.admission, 0), out.t)
     out.anchor_day = first // DAY
     return out

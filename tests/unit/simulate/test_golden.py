@@ -5,7 +5,9 @@ and reproduced by the optimised one. Parquet files are compared by their values 
 with pyarrow), not their bytes, so a pyarrow upgrade that changes the file layout does not
 break this test; every other file is compared byte for byte. If a deliberate change to the
 generator (or a numpy upgrade that changes its random streams) alters the output, update the
-digests in the same commit and say why.
+digests in the same commit and say why. Changed on 2026-11-29: insider scenarios pick "another
+institution's" records by the certifier's hospital (the report's institution), not the place of
+death, so their victims differ.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ import pytest
 from piguard.simulate.engine import simulate
 
 GOLDEN = {
-    "jsonl": "530ca113b9618b5eea4713bc89fe418e3683152c3bdbb1e6e0166c4f2fb4003c",
-    "parquet": "190694dadacb5d96c78c4484b65af2ed8367f51cf5d2c5e33ee5a583e8f042a5",
+    "jsonl": "31218f0f791460323e1fcd6359c5f39711e217d637bdb24cf74490b3dae5df64",
+    "parquet": "6a8769fb197d4661762272a35612adfe3ddca55db62e6354e7f38be73f9f7067",
 }
 
 

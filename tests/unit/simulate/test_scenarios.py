@@ -120,6 +120,20 @@ def test_slow_and_low_is_sparse_and_camouflaged(demo_run: Run) -> None:
     assert {(e.terminal_id, e.purpose) for e in events} <= normal
 
 
+def test_records_elsewhere_belong_to_another_institution(demo_run: Run) -> None:
+    # "Elsewhere" is another institution's report as the context shows it (the organisations of
+    # those with a relationship to the subject), not the place of death: a home death's report
+    # is its certifier's hospital's.
+    users = _users(demo_run)
+    care: dict[str, set[str]] = defaultdict(set)
+    for row in demo_run.context.relationships:
+        care[row.subject_id].add(users[row.user_id].org_id)  # type: ignore[attr-defined]
+    for scenario in ("minhang_broker", "slow_and_low", "neighbour_snoop", "family_snoop"):
+        reads = [e for e in demo_run.malicious_of(scenario) if e.resource_type == "death_report"]
+        assert reads, scenario
+        assert all(e.org_id not in care[e.subject_id or ""] for e in reads), scenario
+
+
 def test_breakglass_abuse_has_no_clinical_follow_up(demo_run: Run) -> None:
     for e in demo_run.malicious_of("breakglass_abuse"):
         if e.action != "breakglass":
