@@ -136,6 +136,7 @@ def test_grouped_numbers_without_a_phone_label_stay_silent(contact: Analyzer, te
         ("Customer: +44 20 7946 0958", "+44 20 7946 0958"),  # an identifier noun, but a +CC number
         ("Alan Day\n58/2 White Tarn, East Ricky\n03-2685-8240\nleah74@example.net", "03-2685-8240"),
         ("Max Madan\n12/39, Raman Marg\n03855678157\nmax@example.com", "03855678157"),  # contact block
+        ("Max Madan\r\n03855678157\r\nmax@example.com\r\n", "03855678157"),  # Windows line ends
     ],
 )
 def test_phone_forms_and_cues(contact: Analyzer, text: str, number: str) -> None:

@@ -127,7 +127,7 @@ def _in_contact_block(text: str, s: int, e: int, value: str) -> bool:
     start = text.rfind("\n", 0, s) + 1
     end = text.find("\n", e)
     end = len(text) if end < 0 else end
-    if text[start:s].strip(" \t>*-") or text[e:end].strip(" \t.,;"):
+    if text[start:s].strip(" \t>*-") or text[e:end].strip(" \t\r.,;"):
         return False  # other words on the line: not a block line
     above = text[text.rfind("\n", 0, max(0, start - 1)) + 1 : max(0, start - 1)]
     below_end = text.find("\n", end + 1)
