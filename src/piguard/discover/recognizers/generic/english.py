@@ -61,6 +61,9 @@ _CUE_BEFORE = re.compile(
     r"(?![A-Za-z])(?:[ \t]*[,:][ \t]*\n?|[ \t]*\n|[ \t]|(?<=[:?]))[ \t]*\Z"
 )
 _CUE_WINDOW = 24
+# Lower-case pieces one of which every cue contains: a text without any skips the cue search.
+_CUE_STEMS = ("name", "call", "i'm", "i am", "this is", "thank", "talk to", "dear", "hi", "hello",
+              "regards", "sincerely", "signed", "speak to", "attn", "ask for")
 _CUED_NAME = re.compile(_CAP + r"(?:[ \t]+(?:" + _INITIAL + r")?" + _CAP + r"){0,2}" + _SUFFIX + _NOT_BEFORE_LETTER)
 # Capitalised words that follow those cues without being names.
 _NOT_NAMES = frozenset({
@@ -126,6 +129,9 @@ class EnglishPersonRecognizer(Recognizer):
     def _cued(self, text: str) -> list[Finding]:
         """Capitalised names right after words that introduce a name."""
         out: list[Finding] = []
+        lowered = text.lower()
+        if not any(stem in lowered for stem in _CUE_STEMS):
+            return out
         done = 0
         for candidate in _CAPITALISED.finditer(text):
             start = candidate.start()
