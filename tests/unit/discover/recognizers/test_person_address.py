@@ -105,6 +105,8 @@ def test_english_person_and_address(nlp: Analyzer) -> None:
         ("Name:Aleksander Nowak", "Aleksander Nowak"),
         ("Dear Mr. O'Brien,", "O'Brien"),
         ("Bryan Maclean's killers were sentenced", "Bryan Maclean"),  # not the possessive
+        ("The nurse said Margaret had left early.", "Margaret"),  # a lone first name spoken of
+        ("Thanks to Robert, the forms were filed.", "Robert"),
     ],
 )
 def test_english_names_in_latin_letters_and_after_cues(nlp: Analyzer, text: str, name: str) -> None:
@@ -114,7 +116,8 @@ def test_english_names_in_latin_letters_and_after_cues(nlp: Analyzer, text: str,
 @pytest.mark.parametrize(
     "text",
     ["I am Happy to help", "Hi Team, thanks for coming", "return SignedCheckpoint(note)", "Dear Sir,",
-     "Call me Monday", "Laine\nPhone: 083 564 9312"],
+     "Call me Monday", "Laine\nPhone: 083 564 9312", "We flew to France last year",
+     "Margaret Street is closed", "Robert"],
 )
 def test_english_name_cues_stay_silent_without_a_name(nlp: Analyzer, text: str) -> None:
     assert [value for entity, value in found(nlp, text) if entity == "PERSON"] == []

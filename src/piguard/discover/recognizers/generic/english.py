@@ -60,6 +60,17 @@ _CUE_BEFORE = re.compile(
     # the cue ends a word and is set off by a space, a comma or colon, or a line break ("Name:Li")
     r"(?![A-Za-z])(?:[ \t]*[,:][ \t]*\n?|[ \t]*\n|[ \t]|(?<=[:?]))[ \t]*\Z"
 )
+# Second words that make a first name a place ("Margaret Street", "Victoria Park").
+_PLACE_WORDS = frozenset({
+    "Street", "St", "Avenue", "Ave", "Road", "Rd", "Boulevard", "Lane", "Drive", "Court", "Way", "Place",
+    "Terrace", "Square", "Park", "Parks", "Gardens", "Hill", "Bridge", "Station", "Hospital", "Church",
+    "School", "College", "University", "County", "City", "Island", "Lake", "River", "Bay", "Beach",
+})
+# Words around a lone first name that speak of a person.
+_PERSON_BEFORE = re.compile(r"\b(?:to|with|and|by|said|told|asked|for|than|thank|tell|met|meet|called)[ \t]+\Z")
+_PERSON_AFTER = re.compile(
+    r"(?:['’]s\b|[ \t]+(?:said|says|told|asked|had|has|was|is|will|would|wrote|replied|shouted)\b)"
+)
 _CUE_WINDOW = 24
 # Lower-case pieces one of which every cue contains: a text without any skips the cue search.
 _CUE_STEMS = ("name", "call", "i'm", "i am", "this is", "thank", "talk to", "dear", "hi", "hello",
@@ -79,7 +90,8 @@ PERSON_CONTEXT = ("name", "patient", "deceased", "contact", "next of kin", "spou
 # Capitalised words that are also common first names but mostly start sentences or places.
 _COMMON = frozenset({"May", "June", "April", "August", "Will", "Mark", "Grace", "Hope", "Joy",
                      "Faith", "Page", "Street", "Avenue", "Road", "Paris", "Austin", "Virginia",
-                     "Georgia", "Carolina", "Florence", "Jordan", "Chase", "Bill", "Art", "Sun"})
+                     "Georgia", "Carolina", "Florence", "Jordan", "Chase", "Bill", "Art", "Sun",
+                     "France", "German", "England", "Love", "Carry", "Royal", "Christian", "China"})
 
 
 class EnglishPersonRecognizer(Recognizer):
@@ -101,7 +113,9 @@ class EnglishPersonRecognizer(Recognizer):
         for m in _HONORIFIC.finditer(text):
             out.append(Finding("PERSON", m.start("v"), m.end("v"), 0.85,
                                "pattern honorific + capitalised name", self.name))
-        out += self._cued(text)
+        capitalised = list(_CAPITALISED.finditer(text))
+        out += self._cued(text, capitalised)
+        out += self._single_first_names(text, capitalised, first)
         for run in _RUN.finditer(text):
             words = [(w.group(), run.start() + w.start(), run.start() + w.end())
                      for w in _WORD.finditer(run.group())]
@@ -110,7 +124,7 @@ class EnglishPersonRecognizer(Recognizer):
                 given = words[i][0]
                 j = i + 2 if len(words[i + 1][0].rstrip(".")) == 1 and i + 2 < len(words) else i + 1
                 family = words[j][0]
-                if given not in first or (given in _COMMON and family not in last):
+                if given not in first or (given in _COMMON and family not in last) or family in _PLACE_WORDS:
                     i += 1
                     continue
                 start, end = words[i][1], words[j][2]
@@ -126,14 +140,34 @@ class EnglishPersonRecognizer(Recognizer):
                 i = j + 1
         return out
 
-    def _cued(self, text: str) -> list[Finding]:
+    def _single_first_names(
+        self, text: str, capitalised: list[re.Match[str]], first: frozenset[str]
+    ) -> list[Finding]:
+        """A census first name alone where a person is spoken of ("said Felix to Linda", "Scott had")."""
+        out: list[Finding] = []
+        for m in capitalised:
+            word = m.group()
+            if len(word) < 3 or word not in first or word in _COMMON or word in _NOT_NAMES:
+                continue
+            if text[m.end() : m.end() + 2][:1] == " " and text[m.end() + 1 : m.end() + 2].isupper():
+                continue  # part of a longer capitalised run (the run rules decide)
+            spoken_of = _PERSON_BEFORE.search(text, max(0, m.start() - 12), m.start()) or _PERSON_AFTER.match(
+                text, m.end()
+            )
+            if spoken_of is None:
+                continue
+            cue = spoken_of.group().strip(" ,:\t").lower()
+            out.append(Finding("PERSON", m.start(), m.end(), 0.5, f"census first name; {cue!r}", self.name))
+        return out
+
+    def _cued(self, text: str, capitalised: list[re.Match[str]]) -> list[Finding]:
         """Capitalised names right after words that introduce a name."""
         out: list[Finding] = []
         lowered = text.lower()
         if not any(stem in lowered for stem in _CUE_STEMS):
             return out
         done = 0
-        for candidate in _CAPITALISED.finditer(text):
+        for candidate in capitalised:
             start = candidate.start()
             if start < done:
                 continue  # inside the name just found
