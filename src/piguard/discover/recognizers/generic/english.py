@@ -60,6 +60,11 @@ _CUE_BEFORE = re.compile(
     # the cue ends a word and is set off by a space, a comma or colon, or a line break ("Name:Li")
     r"(?![A-Za-z])(?:[ \t]*[,:][ \t]*\n?|[ \t]*\n|[ \t]|(?<=[:?]))[ \t]*\Z"
 )
+_CUE_WINDOW = 24
+# Lower-case pieces one of which every cue contains: a text without any skips the cue search.
+_CUE_STEMS = ("name", "call", "i'm", "i am", "this is", "thank", "talk to", "dear", "hi", "hello",
+              "regards", "sincerely", "signed", "speak to", "attn", "ask for")
+_CUED_NAME = re.compile(_CAP + r"(?:[ \t]+(?:" + _INITIAL + r")?" + _CAP + r"){0,2}" + _SUFFIX + _NOT_BEFORE_LETTER)
 # Second words that make a first name a place ("Margaret Street", "Victoria Park").
 _PLACE_WORDS = frozenset({
     "Street", "St", "Avenue", "Ave", "Road", "Rd", "Boulevard", "Lane", "Drive", "Court", "Way", "Place",
@@ -71,12 +76,7 @@ _PERSON_BEFORE = re.compile(r"\b(?:to|with|and|by|said|told|asked|for|than|thank
 _PERSON_AFTER = re.compile(
     r"(?:['’]s\b|[ \t]+(?:said|says|told|asked|had|has|was|is|will|would|wrote|replied|shouted)\b)"
 )
-_CUE_WINDOW = 24
-# Lower-case pieces one of which every cue contains: a text without any skips the cue search.
-_CUE_STEMS = ("name", "call", "i'm", "i am", "this is", "thank", "talk to", "dear", "hi", "hello",
-              "regards", "sincerely", "signed", "speak to", "attn", "ask for")
-_CUED_NAME = re.compile(_CAP + r"(?:[ \t]+(?:" + _INITIAL + r")?" + _CAP + r"){0,2}" + _SUFFIX + _NOT_BEFORE_LETTER)
-# Capitalised words that follow those cues without being names.
+# Capitalised words that follow a name cue without being names.
 _NOT_NAMES = frozenset({
     "The", "A", "An", "This", "That", "These", "Those", "It", "Not", "Here", "There", "Sorry",
     "Glad", "Happy", "Fine", "Good", "Back", "Going", "Looking", "Available", "Also", "All",
@@ -95,7 +95,7 @@ _COMMON = frozenset({"May", "June", "April", "August", "Will", "Mark", "Grace", 
 
 
 class EnglishPersonRecognizer(Recognizer):
-    """English names: after an honorific or a name cue ("my name is"), or census first name + surname."""
+    """English names: after an honorific or a name cue, census first name + surname, or a lone first name."""
 
     name = "en_person"
     entities = ("PERSON",)
