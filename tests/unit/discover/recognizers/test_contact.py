@@ -137,6 +137,8 @@ def test_grouped_numbers_without_a_phone_label_stay_silent(contact: Analyzer, te
         ("Alan Day\n58/2 White Tarn, East Ricky\n03-2685-8240\nleah74@example.net", "03-2685-8240"),
         ("Max Madan\n12/39, Raman Marg\n03855678157\nmax@example.com", "03855678157"),  # contact block
         ("Max Madan\r\n03855678157\r\nmax@example.com\r\n", "03855678157"),  # Windows line ends
+        ("Phone numbers: 0490 75 40 81 and 0490 75 40 82", "0490 75 40 82"),  # listed after a phone
+        ("call me on 0412 345 678, or my husband on 0412 345 679", "0412 345 679"),
     ],
 )
 def test_phone_forms_and_cues(contact: Analyzer, text: str, number: str) -> None:
@@ -183,3 +185,8 @@ def test_label_line_only_for_a_value_alone_on_its_line() -> None:
     text = "Phone:\nref 0412 345 678"
     start = text.index("0")
     assert find_context(text, start, len(text), ("phone",), label_line=True) is None
+
+
+def test_only_numbers_joined_as_a_list_share_a_phone_label(contact: Analyzer) -> None:
+    text = "Call 0412 345 678, invoice 0412 345 679 is paid"
+    assert found(contact, text) == [("PHONE", "0412 345 678")]  # an invoice number, not a list item

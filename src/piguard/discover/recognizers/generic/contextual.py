@@ -100,6 +100,14 @@ _ID_NOUN_BEFORE = re.compile(
 )
 # An e-mail address on the line next to a number alone on its line: a contact block or signature.
 _EMAIL_IN_LINE = re.compile(r"[\w.+-]+@[\w-]+\.[A-Za-z]{2,}")
+# A number listed after a phone just found shares its label: "Phone: 0490 75 40 81 and
+# 0490 75 40 82", "call me on 0412 345 678, or my husband on 0412 345 679".
+_LIST_JOIN = re.compile(
+    r"[ \t]*(?:[,/;&]|and|or)[ \t]*(?:(?:and|or)[ \t]+)?"
+    r"(?:(?:my|his|her|our|their|the)[ \t]+[a-z]+[ \t]+(?:on|at)[ \t]+)?",
+    re.IGNORECASE,
+)
+_LIST_GAP = 40
 # The candidate is only part of a longer digit sequence (a card or account number in groups).
 _CONTINUES_AFTER = re.compile(r"[ .\-]\d")
 _CONTINUES_BEFORE = re.compile(r"\d[ .\-]$")
@@ -133,6 +141,15 @@ def _in_contact_block(text: str, s: int, e: int, value: str) -> bool:
     below_end = text.find("\n", end + 1)
     below = text[end + 1 : len(text) if below_end < 0 else below_end] if end < len(text) else ""
     return _EMAIL_IN_LINE.search(above) is not None or _EMAIL_IN_LINE.search(below) is not None
+
+
+def _listed_after_phone(text: str, s: int, out: list[Finding]) -> str | None:
+    """"listed with a phone" when the number follows a phone just found, joined by and, or, a comma."""
+    previous = next((f for f in reversed(out) if f.entity == "PHONE"), None)
+    if previous is None or not 0 < s - previous.end <= _LIST_GAP:
+        return None
+    joined = _LIST_JOIN.fullmatch(text, previous.end, s)
+    return "listed with a phone" if joined is not None else None
 
 
 def _possible_international(value: str) -> bool:
@@ -245,7 +262,7 @@ class PhoneRecognizer(Recognizer):
                     basis = "+country code, phonenumbers possible length"
                     intl = False  # not a valid number: the plain score
                 else:
-                    cue = self._grouped_cue(text, s, e, value, word)
+                    cue = self._grouped_cue(text, s, e, value, word) or _listed_after_phone(text, s, out)
                     if cue is not None:
                         e = _with_extension(text, value, e)
                         out.append(Finding("PHONE", s, e, 0.6, f"grouped digits; context {cue}", self.name))
