@@ -37,14 +37,16 @@ ASCII_AFTER = r"(?![0-9A-Za-z])"
 Validator = Callable[[str], str | None]
 
 # Characters an identifier is made of. A region is a maximal run of them that contains a
-# digit or "@", continued across single spaces/hyphens before a digit, capital or bracket
-# (138 1234 5678, GB82 WEST 1234...). Identifier recognizers only look inside regions, so a
-# line is scanned once by this regex instead of once per pattern.
+# digit or "@", continued across single spaces/hyphens before a digit, a bracket or a capital
+# that does not start a capitalised word (138 1234 5678, GB82 WEST 1234...). A word such as
+# "Tel" or "Order" ends the region: "ID 11010519491231002X Phone 13812345678" is two numbers,
+# and one region of both would be too long for either recognizer. Identifier recognizers only
+# look inside regions, so a line is scanned once by this regex instead of once per pattern.
 _C = r"[0-9A-Za-z_@.+\-()（）:/·•#%]"
 _C_NO_DIGIT = r"[A-Za-z_.+\-()（）:/·•#%]"
 # Possessive quantifiers: a word without a digit fails without backtracking.
 REGION = re.compile(
-    rf"{_C_NO_DIGIT}*+[0-9@]{_C}*+(?:[ \-](?=[0-9A-Z(（+]){_C}++)*"
+    rf"{_C_NO_DIGIT}*+[0-9@]{_C}*+(?:[ \-](?=[0-9(（+]|[A-Z](?![a-z])){_C}++)*"
 )
 # Regions no identifier can be: short numbers, dates and times, amounts, dotted versions
 # (but not phone numbers written with dots, 555.867.5309 or 0412.345.678: nine digits or more).

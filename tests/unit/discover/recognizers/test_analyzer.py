@@ -116,3 +116,19 @@ def test_many_findings_in_one_long_text() -> None:
     result = analyzer.analyze(text)
     assert len(result) == 3000
     assert all(a.end <= b.start for a, b in itertools.pairwise(result))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A capitalised word between two numbers ends the first one's region: each is found.
+        ("ID 11010519491231002X Phone 13812345678",
+         [("CN_RESIDENT_ID", "11010519491231002X"), ("CN_MOBILE", "13812345678")]),
+        ("card 4111 1111 1111 1111 Tel 555 0142", [("BANK_CARD", "4111 1111 1111 1111"), ("PHONE", "555 0142")]),
+        # An upper-case bank code inside an IBAN does not.
+        ("IBAN GB82 WEST 1234 5698 7654 32", [("IBAN", "GB82 WEST 1234 5698 7654 32")]),
+    ],
+)
+def test_numbers_on_either_side_of_a_capitalised_word(text: str, expected: list[tuple[str, str]]) -> None:
+    found = Analyzer().analyze(text)
+    assert [(f.entity, text[f.start : f.end]) for f in found] == expected
