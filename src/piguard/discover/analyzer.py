@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
 from piguard.discover.findings import Finding
-from piguard.discover.recognizers.base import DIGITS_TABLE, NOISE, REGION, Recognizer, Region
+from piguard.discover.recognizers.base import DIGITS_TABLE, NOISE, REGION, Recognizer, Region, split_joined
 from piguard.discover.recognizers.registry import ALL_ENTITIES, build_recognizers
 from piguard.errors import InputError
 
@@ -111,8 +111,14 @@ class Analyzer:
                 value = m.group()
                 if _NOISE_FULLMATCH(value) is not None:
                     continue
-                start, end = m.span()
                 digits = len(value) - len(value.translate(DIGITS_TABLE))
+                if digits >= 14 and (" " in value or "/" in value):
+                    pieces = split_joined(value, digits)
+                    if len(pieces) > 1:  # several whole numbers joined by spaces or slashes
+                        for offset, piece in pieces:
+                            self._scan_region(text, m.start() + offset, piece, candidates)
+                        continue
+                start, end = m.span()
                 region = Region(start, end, value, digits)
                 pairs = self._digit_pairs if digits == len(value) else self._region_pairs
                 for gate, scan in pairs:
@@ -124,6 +130,16 @@ class Analyzer:
         if not candidates:
             return []
         return resolve_overlaps(f for f in candidates if f.score >= self._min_score)
+
+    def _scan_region(self, text: str, start: int, value: str, candidates: list[Finding]) -> None:
+        """Run the region recognizers on one piece of a split region (the rare path)."""
+        if _NOISE_FULLMATCH(value) is not None:
+            return
+        digits = len(value) - len(value.translate(DIGITS_TABLE))
+        region = Region(start, start + len(value), value, digits)
+        for gate, scan in self._digit_pairs if digits == len(value) else self._region_pairs:
+            if gate(region):
+                scan(text, region, candidates)
 
     def validate_value(self, value: str) -> list[tuple[str, float]]:
         """Entities whose validator accepts the WHOLE value, best score first (one per entity)."""

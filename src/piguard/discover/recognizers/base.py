@@ -7,6 +7,7 @@ require that an identifier is not glued to further ASCII letters/digits.
 
 from __future__ import annotations
 
+import itertools
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -68,15 +69,46 @@ class Region:
     digits: int
 
 
+_TOKEN = re.compile(r"[^ /]+")
+_SEVEN_DIGITS = re.compile(r"[0-9]{7}")
+# Digits each side of a space or slash needs for the two sides to be separate identifiers.
+_WHOLE_NUMBER_DIGITS = 7
+
+
+def split_joined(value: str, digits: int) -> list[tuple[int, str]]:
+    """The pieces of a region that holds several whole numbers joined by a space or slash.
+
+    "11010519491231002X 13812345678" and "13812345678/13912345678" are two identifiers each,
+    but one region of both is too long for any recognizer's gate. A space or slash splits only
+    where both neighbouring tokens have 7 digits or more, so grouped numbers (138 1234 5678,
+    6222 0212 3456 7890 003, GB82 WEST 1234 ...) stay whole. Returns (offset, text) pieces.
+    """
+    if digits < 2 * _WHOLE_NUMBER_DIGITS or (" " not in value and "/" not in value):
+        return [(0, value)]
+    if len(_SEVEN_DIGITS.findall(value)) < 2:
+        return [(0, value)]  # grouped digits (6222 0212 3456 7890 003): nothing to split, cheaply
+    tokens = [(m.start(), m.end(), sum(c.isdigit() for c in m.group())) for m in _TOKEN.finditer(value)]
+    pieces: list[tuple[int, str]] = []
+    begin = tokens[0][0]
+    for (_, left_end, left_digits), (right_start, _, right_digits) in itertools.pairwise(tokens):
+        if left_digits >= _WHOLE_NUMBER_DIGITS and right_digits >= _WHOLE_NUMBER_DIGITS:
+            pieces.append((begin, value[begin:left_end]))
+            begin = right_start
+    pieces.append((begin, value[begin : tokens[-1][1]]))
+    return pieces
+
+
 def find_regions(text: str) -> list[Region]:
     """Every identifier-shaped region of ``text`` (noise shapes such as dates left out)."""
     out = []
     noise = NOISE.fullmatch
     for m in REGION.finditer(text):
-        value = m.group()
-        if noise(value) is None:
-            start, end = m.span()
-            out.append(Region(start, end, value, len(value) - len(value.translate(DIGITS_TABLE))))
+        whole = m.group()
+        digits = len(whole) - len(whole.translate(DIGITS_TABLE))
+        for offset, value in split_joined(whole, digits):
+            if noise(value) is None:
+                start = m.start() + offset
+                out.append(Region(start, start + len(value), value, len(value) - len(value.translate(DIGITS_TABLE))))
     return out
 
 

@@ -127,8 +127,22 @@ def test_many_findings_in_one_long_text() -> None:
         ("card 4111 1111 1111 1111 Tel 555 0142", [("BANK_CARD", "4111 1111 1111 1111"), ("PHONE", "555 0142")]),
         # An upper-case bank code inside an IBAN does not.
         ("IBAN GB82 WEST 1234 5698 7654 32", [("IBAN", "GB82 WEST 1234 5698 7654 32")]),
+        # Whole numbers joined by a space or slash are split; grouped digits are not.
+        ("Tel:13812345678/13912345678", [("CN_MOBILE", "13812345678"), ("CN_MOBILE", "13912345678")]),
+        ("11010519491231002X 13812345678",
+         [("CN_RESIDENT_ID", "11010519491231002X"), ("CN_MOBILE", "13812345678")]),
+        ("ID:11010519491231002X TEL:13812345678",
+         [("CN_RESIDENT_ID", "11010519491231002X"), ("CN_MOBILE", "13812345678")]),
+        ("+86 138 1234 5678", [("CN_MOBILE", "+86 138 1234 5678")]),
     ],
 )
-def test_numbers_on_either_side_of_a_capitalised_word(text: str, expected: list[tuple[str, str]]) -> None:
+def test_joined_numbers_are_found_one_by_one(text: str, expected: list[tuple[str, str]]) -> None:
     found = Analyzer().analyze(text)
     assert [(f.entity, text[f.start : f.end]) for f in found] == expected
+
+
+def test_split_joined_keeps_grouped_numbers_whole() -> None:
+    from piguard.discover.recognizers.base import split_joined
+
+    assert split_joined("6222 0212 3456 7890 003", 19) == [(0, "6222 0212 3456 7890 003")]
+    assert split_joined("0393 1144137 5551234567", 21) == [(0, "0393 1144137"), (13, "5551234567")]
