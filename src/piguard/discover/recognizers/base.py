@@ -70,7 +70,8 @@ class Region:
 
 
 _TOKEN = re.compile(r"[^ /]+")
-_SEVEN_DIGITS = re.compile(r"[0-9]{7}")
+# Seven digits, possibly in hyphenated or dotted groups (138-1234-5678), inside one token.
+_SEVEN_DIGITS = re.compile(r"(?:[0-9][\-.]?){6}[0-9]")
 # Digits each side of a space or slash needs for the two sides to be separate identifiers.
 _WHOLE_NUMBER_DIGITS = 7
 

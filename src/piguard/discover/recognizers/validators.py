@@ -96,7 +96,7 @@ def cn_resident_id_shape(digits: str) -> bool:
 
 def cn_resident_id(value: str) -> str | None:
     """GB 11643 resident ID: 18-digit (MOD 11-2, area, date) or 15-digit legacy (area, date)."""
-    v = value.strip().upper()
+    v = value.strip().upper().replace(" ", "").replace("-", "")  # also written 6-8-4: 110105 19491231 002X
     if len(v) == 18 and v[:17].isdigit() and (v[17].isdigit() or v[17] == "X"):
         if mod11_2_check(v[:17]) != v[17]:
             return None
@@ -169,7 +169,18 @@ def cn_mobile(value: str) -> str | None:
 
 
 def cn_landline(value: str) -> str | None:
-    """Mainland fixed line with area code, valid for phonenumbers region CN."""
+    """Mainland fixed line with area code, valid for phonenumbers region CN (an extension allowed)."""
+    found = _cn_fixed_line(value)
+    extension = _EXTENSION.search(value)
+    if found is None and extension is not None:
+        found = _cn_fixed_line(value[: extension.start()])  # 021-55550123-8001: the switchboard's
+    return found
+
+
+_EXTENSION = re.compile(r"-\d{1,5}$")
+
+
+def _cn_fixed_line(value: str) -> str | None:
     try:
         num = phonenumbers.parse(value, "CN")
     except phonenumbers.NumberParseException:

@@ -33,7 +33,8 @@ def test_mobile_touching_cjk_without_spaces(contact: Analyzer) -> None:
 
 
 @pytest.mark.parametrize("number", ["010-62345678", "(0755)26712345", "021 61234567",
-                                    "0571-87654321", "（020）83812345"])
+                                    "0571-87654321", "（020）83812345", "(021) 5555-0123",
+                                    "021-5555 0123", "021-55550123-8001"])
 def test_landline_forms(contact: Analyzer, number: str) -> None:
     assert found(contact, f"办公电话：{number}。") == [("CN_LANDLINE", number)]
 
@@ -190,3 +191,8 @@ def test_label_line_only_for_a_value_alone_on_its_line() -> None:
 def test_only_numbers_joined_as_a_list_share_a_phone_label(contact: Analyzer) -> None:
     text = "Call 0412 345 678, invoice 0412 345 679 is paid"
     assert found(contact, text) == [("PHONE", "0412 345 678")]  # an invoice number, not a list item
+
+
+def test_grouped_subscriber_needs_an_area_code_with_its_zero(contact: Analyzer) -> None:
+    # "284 698 2548" is a foreign number in groups, not area code 284 + 698 2548.
+    assert ("CN_LANDLINE", "284 698 2548") not in found(contact, "Phone:\n21 284 698 2548")

@@ -94,3 +94,12 @@ def test_validate_value_whole_value_only(ids: Analyzer) -> None:
     assert ids.validate_value(f" {number} ")[0][0] == "CN_RESIDENT_ID"
     assert ids.validate_value(number + "1") == []
     assert ids.validate_value("x" + number) == []
+
+
+def test_written_in_its_three_parts(ids: Analyzer) -> None:
+    good = resident_id("310112", "19560321")
+    for sep in (" ", "-"):
+        grouped = sep.join((good[:6], good[6:14], good[14:]))
+        assert found(ids, f"身份证号码：{grouped}") == [("CN_RESIDENT_ID", grouped)]
+    bad = good[:-1] + ("1" if good[-1] != "1" else "2")
+    assert found(ids, f"身份证号码：{bad[:6]} {bad[6:14]} {bad[14:]}") == []  # the check digit still counts

@@ -48,6 +48,8 @@ def cn_recognizers() -> list[PatternRecognizer]:
             patterns=[
                 PatternSpec("cn_id_18", _B + r"[1-8]\d{5}(?:18|19|20)\d{9}[\dXx]" + _A, 0.95),
                 PatternSpec("cn_id_15", _B + r"[1-8]\d{14}" + _A, 0.5),
+                # Written in its three parts (area, birth date, sequence and check digit).
+                PatternSpec("cn_id_18_grouped", _B + r"[1-8]\d{5}[ \-](?:18|19|20)\d{6}[ \-]\d{3}[\dXx]" + _A, 0.9),
             ],
             validator=cn_resident_id,
             context=ID_CONTEXT,
@@ -87,6 +89,14 @@ def cn_recognizers() -> list[PatternRecognizer]:
                     # 045, and "+44(0)20 7496 0069" a London one.
                     _B + r"(?<![+)])(?:\+86[\s\-]?|86-)?(?:0?[1-9]\d{1,2}[\s\-]|\(0[1-9]\d{1,2}\)\s?|"
                     r"（0[1-9]\d{1,2}）)[2-9]\d{6,7}(?:-\d{1,5})?" + _A,
+                    0.8,
+                ),
+                # The subscriber number in two groups (021-5555 0123, (021) 5555-0123), only after
+                # an area code written with its 0: "284 698 2548" is not a Chinese number.
+                PatternSpec(
+                    "cn_landline_grouped",
+                    _B + r"(?<![+)])(?:\+86[\s\-]?|86-)?(?:0[1-9]\d{1,2}[\s\-]|\(0[1-9]\d{1,2}\)\s?|（0[1-9]\d{1,2}）)"
+                    r"[2-9]\d{2,3}[ \-]\d{4}(?:-\d{1,5})?" + _A,
                     0.8,
                 ),
                 PatternSpec("cn_landline_compact", _B + r"0[1-9]\d{9,10}" + _A, 0.5),
