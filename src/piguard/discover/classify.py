@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from piguard.discover.analyzer import Analyzer
@@ -383,7 +383,8 @@ def classify_column(
     table: str,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
 ) -> list[ColumnClassification]:
-    """The entities of one column: one ``values`` entry, or ``free_text`` entries, or none."""
+    """The entities of one column: a ``values`` entry (with ``free_text`` entries for other PI inside
+    text values), or ``free_text`` entries, or none."""
     allowed = set(analyzer.entities)
     if column.dtype in ("boolean", "float", "binary"):
         return []  # flags, amounts and blobs do not hold the identifiers we look for
@@ -468,21 +469,29 @@ def classify_column(
             best = (logit, entity, "; ".join(parts), out_of)
     if best is not None and _sigmoid(best[0]) >= min_confidence:
         logit, entity, evidence, out_of = best
-        return [
-            make(
-                entity,
-                _sigmoid(logit),
-                tally.whole[entity],
-                out_of,
-                "values",
-                f"{evidence}; type {column.dtype}",
-                tally.examples[entity],
-            )
-        ]
+        main = make(
+            entity,
+            _sigmoid(logit),
+            tally.whole[entity],
+            out_of,
+            "values",
+            f"{evidence}; type {column.dtype}",
+            tally.examples[entity],
+        )
+        # Text values may hold other PI besides the column's own ("ID:… TEL:…" in a remarks
+        # column classified as phones): report those too, or a sensitive entity would be hidden.
+        return [main, *_inside(tally, make, allowed, skip=entity)]
+    return _inside(tally, make, allowed, skip=None)
 
+
+def _inside(
+    tally: _Tally, make: Callable[..., ColumnClassification], allowed: set[str], *, skip: str | None
+) -> list[ColumnClassification]:
+    """Entities found inside text values (free text), most frequent first; ``skip`` left out."""
+    sampled = tally.sampled
     found = []
     for entity, count in sorted(tally.inside.items(), key=lambda kv: (-kv[1], kv[0])):
-        if entity not in allowed:
+        if entity not in allowed or entity == skip:
             continue
         mean = tally.inside_score[entity] / count
         out_of = tally.denominator(entity)

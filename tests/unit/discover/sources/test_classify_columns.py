@@ -173,3 +173,12 @@ def test_classify_table_keeps_column_order_and_reports_evidence(analyzer: Analyz
     assert "name 'sfzh' suggests CN_RESIDENT_ID" in out[0].evidence
     assert "8/8 sampled values are CN_RESIDENT_ID" in out[0].evidence
     assert all(ELDERLY_IDS[0] not in c.evidence for c in out)
+
+
+def test_other_pi_inside_a_classified_column_is_reported_too(analyzer: Analyzer) -> None:
+    # Mostly bare mobile numbers, so the column is CN_MOBILE by its values; one note also holds a
+    # resident ID, which must not be hidden behind the column's main entity.
+    values = [*MOBILES[:9], f"ID:{ELDERLY_IDS[0]} TEL:{MOBILES[9]}"]
+    found = classify_column(ColumnSample("lxdh", values=values), analyzer=analyzer, source="s", table="t")
+    assert [(c.entity, c.kind) for c in found] == [("CN_MOBILE", "values"), ("CN_RESIDENT_ID", "free_text")]
+    assert found[1].sensitive and found[1].matched == 1
