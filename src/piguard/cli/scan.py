@@ -219,7 +219,9 @@ def redact(
     except Exception as exc:  # the door never shows a traceback (it could hold record data)
         raise fail(f"internal error ({type(exc).__name__}); please report it", code=1) from None
     whole = ", ".join(f"{c.column} ({c.entity})" for c in stats.columns if c.kind == "values")
-    free = ", ".join(sorted({c.column for c in stats.columns if c.kind == "free_text"}))
+    # A column transformed whole is not also redacted per finding (its other PI goes with it).
+    whole_columns = {c.column for c in stats.columns if c.kind == "values"}
+    free = ", ".join(sorted({c.column for c in stats.columns if c.kind == "free_text"} - whole_columns))
     err_console.print(
         f"redacted {stats.rows} rows/lines, {stats.values_changed} values changed"
         + (f"; whole columns: {whole}" if whole else "")
