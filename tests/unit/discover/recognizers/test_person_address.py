@@ -107,6 +107,11 @@ def test_english_person_and_address(nlp: Analyzer) -> None:
         ("Bryan Maclean's killers were sentenced", "Bryan Maclean"),  # not the possessive
         ("The nurse said Margaret had left early.", "Margaret"),  # a lone first name spoken of
         ("Thanks to Robert, the forms were filed.", "Robert"),
+        # Chinese names in pinyin, either order, the surname also in capitals; domain cues.
+        ("Deceased: Wang Xiuying, next of kin Zhang Jianguo (son)", "Zhang Jianguo"),
+        ("Patient LIU Guilan was admitted", "LIU Guilan"),
+        ("Xiuying Wang died at home", "Xiuying Wang"),
+        ("Zhou Enlai and Deng Xiaoping", "Deng Xiaoping"),
     ],
 )
 def test_english_names_in_latin_letters_and_after_cues(nlp: Analyzer, text: str, name: str) -> None:
@@ -117,7 +122,7 @@ def test_english_names_in_latin_letters_and_after_cues(nlp: Analyzer, text: str,
     "text",
     ["I am Happy to help", "Hi Team, thanks for coming", "return SignedCheckpoint(note)", "Dear Sir,",
      "Call me Monday", "Laine\nPhone: 083 564 9312", "We flew to France last year",
-     "Margaret Street is closed", "Robert"],
+     "Margaret Street is closed", "Robert", "Tang Dynasty poems", "the Han River", "Wang Street"],
 )
 def test_english_name_cues_stay_silent_without_a_name(nlp: Analyzer, text: str) -> None:
     assert [value for entity, value in found(nlp, text) if entity == "PERSON"] == []

@@ -56,15 +56,46 @@ _CAPITALISED = re.compile(_WORD_START_CAP)
 _CAPITALISED_START = re.compile(_UP + _LOW)
 _CUE_BEFORE = re.compile(
     r"\b(?i:my name is|n(?:ame(?:d|'s| is|s? ?[:?]))|call(?:ed| me)|i(?:'m| am)|t(?:his is|hanks|alk to)"
-    r"|d(?:ear)|h(?:i|ello)|regards|s(?:incerely|igned|peak to)|attn:?|ask for)"
+    r"|d(?:ear|eceased)|h(?:i|ello|usband)|regards|s(?:incerely|igned|peak to|pouse)|attn:?|ask for"
+    r"|next of kin|patient|relative|wife|son|daughter|father|mother)"
     # the cue ends a word and is set off by a space, a comma or colon, or a line break ("Name:Li")
     r"(?![A-Za-z])(?:[ \t]*[,:][ \t]*\n?|[ \t]*\n|[ \t]|(?<=[:?]))[ \t]*\Z"
 )
 _CUE_WINDOW = 24
 # Lower-case pieces one of which every cue contains: a text without any skips the cue search.
 _CUE_STEMS = ("name", "call", "i'm", "i am", "this is", "thank", "talk to", "dear", "hi", "hello",
-              "regards", "sincerely", "signed", "speak to", "attn", "ask for")
+              "regards", "sincerely", "signed", "speak to", "attn", "ask for", "deceased", "husband",
+              "spouse", "next of kin", "patient", "relative", " wife", " son", "daughter", "father",
+              "mother")  # " son", " wife": not every "person" or "housewife"
 _CUED_NAME = re.compile(_CAP + r"(?:[ \t]+(?:" + _INITIAL + r")?" + _CAP + r"){0,2}" + _SUFFIX + _NOT_BEFORE_LETTER)
+# Chinese names in Latin letters: a common pinyin surname and a given name of one or two pinyin
+# syllables, in either order ("Zhang Jianguo", "Xiuying Wang", "WANG Xiuying"). "He" is left out
+# (the English pronoun starts too many sentences).
+_PINYIN_SURNAMES = frozenset({
+    "Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou", "Xu", "Sun", "Ma",
+    "Zhu", "Hu", "Guo", "Lin", "Gao", "Luo", "Zheng", "Liang", "Xie", "Song", "Tang", "Han", "Feng",
+    "Deng", "Cao", "Peng", "Zeng", "Xiao", "Tian", "Dong", "Yuan", "Pan", "Cai", "Jiang", "Yu",
+    "Du", "Ye", "Cheng", "Wei", "Su", "Lu", "Ding", "Ren", "Shen", "Yao", "Jin", "Fu", "Zhong",
+    "Cui", "Tan", "Fan", "Shi", "Qiu", "Qin", "Jia", "Xue", "Yan", "Dai", "Mo", "Kong", "Bai",
+    "Kang", "Mao", "Gu", "Hou", "Shao", "Meng", "Long", "Wan", "Duan", "Lei", "Qian", "Yin", "Yi",
+    "Chang", "Wen", "Niu", "Hao", "Xiong", "Bao", "Geng", "Ji", "Ou", "Ouyang", "Sima", "Zhuge",
+    "Shangguan", "Situ", "Murong", "Dongfang", "Huangfu",
+})
+_SYLLABLE = (
+    r"(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?"
+    r"(?:iang|iong|uang|ang|eng|ing|ong|uai|iao|ian|uan|ai|ei|ao|ou|an|en|in|un|er|ia|ie|iu|ua|uo|ui|ue|a|o|e|i|u|v)"
+)
+_PINYIN_GIVEN = re.compile(f"(?:{_SYLLABLE}){{1,2}}", re.IGNORECASE)
+# Surnames in capitals, as on passports and forms ("LIU Guilan").
+_UPPER_WORD = re.compile(r"[A-Z](?<![A-Za-z0-9_].)[A-Z]{1,8}\b")  # capital first: the engine skips ahead
+# The word right after or right before a surname (spaces or tabs between).
+_NEXT_WORD = re.compile(r"[ \t]+([A-Z][a-z]+|[A-Z]{2,})\b")
+_PREVIOUS_WORD = re.compile(r"\b([A-Z][a-z]+|[A-Z]{2,})[ \t]+\Z")
+# Given-name spellings that are also everyday English words.
+_NOT_GIVEN = frozenset({"He", "Me", "We", "Be", "An", "Can", "Man", "Ran", "Ban", "Pan", "Fan", "Hang", "Bang",
+                        "Sang", "Gang", "Dong", "Ding", "Sing", "Ping", "Pong", "Tong", "Lie", "Die", "Tie",
+                        "Pie", "Hen", "Pen", "Ten", "Den", "Men", "Then", "Tin", "Pin", "Bin", "Sun", "Run",
+                        "Gun", "Fun", "Nun", "Bun", "Shin", "Chin", "Cha", "Ha", "La", "Ma", "Pa", "Yo"})
 # Second words that make a first name a place ("Margaret Street", "Victoria Park").
 _PLACE_WORDS = frozenset({
     "Street", "St", "Avenue", "Ave", "Road", "Rd", "Boulevard", "Lane", "Drive", "Court", "Way", "Place",
@@ -90,8 +121,15 @@ PERSON_CONTEXT = ("name", "patient", "deceased", "contact", "next of kin", "spou
 # Capitalised words that are also common first names but mostly start sentences or places.
 _COMMON = frozenset({"May", "June", "April", "August", "Will", "Mark", "Grace", "Hope", "Joy",
                      "Faith", "Page", "Street", "Avenue", "Road", "Paris", "Austin", "Virginia",
-                     "Georgia", "Carolina", "Florence", "Jordan", "Chase", "Bill", "Art", "Sun",
+                     "Georgia", "Carolina", "Florence", "Jordan", "Chase", "Bill", "Art", "Sun", "In",
                      "France", "German", "England", "Love", "Carry", "Royal", "Christian", "China"})
+
+
+def _pinyin_given(word: str) -> bool:
+    """Whether ``word`` (title case) can be a pinyin given name of one or two syllables."""
+    if len(word) < 2 or word in _PINYIN_SURNAMES or word in _NOT_GIVEN or word in _NOT_NAMES:
+        return False
+    return _PINYIN_GIVEN.fullmatch(word) is not None
 
 
 class EnglishPersonRecognizer(Recognizer):
@@ -114,6 +152,7 @@ class EnglishPersonRecognizer(Recognizer):
             out.append(Finding("PERSON", m.start("v"), m.end("v"), 0.85,
                                "pattern honorific + capitalised name", self.name))
         capitalised = list(_CAPITALISED.finditer(text))
+        out += self._pinyin_names(text, capitalised)
         out += self._cued(text, capitalised)
         out += self._single_first_names(text, capitalised, first)
         for run in _RUN.finditer(text):
@@ -140,6 +179,22 @@ class EnglishPersonRecognizer(Recognizer):
                 i = j + 1
         return out
 
+    def _pinyin_names(self, text: str, capitalised: list[re.Match[str]]) -> list[Finding]:
+        """Chinese names in pinyin: a common surname with a one- or two-syllable given name."""
+        out: list[Finding] = []
+        upper = [m for m in _UPPER_WORD.finditer(text) if m.group().title() in _PINYIN_SURNAMES]
+        for surname in [m for m in capitalised if m.group() in _PINYIN_SURNAMES] + upper:
+            after = _NEXT_WORD.match(text, surname.end())
+            if after is not None and _pinyin_given(after.group(1).title()):
+                start, end = surname.start(), after.end()
+            else:
+                before = _PREVIOUS_WORD.search(text, max(0, surname.start() - 16), surname.start())
+                if before is None or not _pinyin_given(before.group(1).title()):
+                    continue
+                start, end = before.start(), surname.end()
+            out.append(Finding("PERSON", start, end, 0.7, "pinyin surname + given name", self.name))
+        return out
+
     def _single_first_names(
         self, text: str, capitalised: list[re.Match[str]], first: frozenset[str]
     ) -> list[Finding]:
@@ -164,7 +219,10 @@ class EnglishPersonRecognizer(Recognizer):
         """Capitalised names right after words that introduce a name."""
         out: list[Finding] = []
         lowered = text.lower()
-        if not any(stem in lowered for stem in _CUE_STEMS):
+        for stem in _CUE_STEMS:  # a plain loop: a generator costs more than the checks
+            if stem in lowered:
+                break
+        else:
             return out
         done = 0
         for candidate in capitalised:
