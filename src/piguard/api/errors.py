@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -37,15 +38,23 @@ def problem(status: int, title: str, detail: str | None = None, **extra: object)
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def _field_error(err: Any) -> dict[str, str]:
+    """One validation error as field and reason (never the submitted value, which may be record data)."""
+    loc = [str(part) for part in err["loc"]]
+    if err.get("type") == "json_invalid":
+        # loc is ("body", character offset): say where the JSON broke, not a bare number.
+        detail = (err.get("ctx") or {}).get("error")
+        at = f" at character {loc[1]}" if len(loc) > 1 else ""
+        return {"field": "body", "reason": f"invalid JSON{at}" + (f": {detail}" if detail else "")}
+    return {"field": ".".join(part for part in loc if part != "body") or "body", "reason": str(err["msg"])}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map the exception tree onto HTTP statuses."""
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": ".".join(str(p) for p in err["loc"] if p != "body"), "reason": err["msg"]}
-            for err in exc.errors()
-        ]
+        errors = [_field_error(err) for err in exc.errors()]
         return problem(422, "Invalid input", "see errors", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)

@@ -203,6 +203,12 @@ def test_bad_input_statuses(site: Site) -> None:
         "/api/v1/breakglass", json={"report_id": site.ids["report"], "purpose": "BTG", "reason": "now"}, headers=headers
     )
     assert short.status_code == 422 and short.json()["errors"][0]["field"] == "reason"
+    broken = site.client.post(
+        "/api/v1/breakglass", content=b'{"report_id": ', headers={**headers, "Content-Type": "application/json"}
+    )
+    assert broken.status_code == 422
+    assert broken.json()["errors"][0]["field"] == "body"
+    assert broken.json()["errors"][0]["reason"].startswith("invalid JSON at character")
 
 
 def test_mdt_and_bridge(site: Site) -> None:
