@@ -317,3 +317,11 @@ def test_gb18030_csv_is_scanned_and_redaction_refuses_it_clearly(runner: CliRunn
     assert refused.exit_code == 2
     assert "not UTF-8 text: tables are redacted in UTF-8 only" in refused.stderr
     assert "Traceback" not in refused.output
+
+
+def test_missing_sqlite_file_is_an_error_and_is_not_created(runner: CliRunner, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.db"
+    result = runner.invoke(app, ["scan", "--db", f"sqlite:///{missing}", "--entities", IDENTIFIERS])
+    assert result.exit_code == 2
+    assert "no such SQLite database file" in result.stderr
+    assert not missing.exists()  # a scan never creates the database it looks at

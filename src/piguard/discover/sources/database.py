@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, MetaData, Table, create_engine, func, inspect, select, types
@@ -27,6 +28,14 @@ def open_database(url: str) -> Engine:
         parsed = make_url(url)
     except ArgumentError:
         raise InputError("not a valid SQLAlchemy database URL", where="--db") from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(str(parsed.database))
+        if not str(parsed.database).startswith("file:"):
+            if not path.is_file():
+                # SQLite would create an empty file and report no tables: say what is wrong.
+                raise InputError(f"no such SQLite database file: {path}", where="--db")
+            # Read-only: a scan never creates or changes the database it looks at.
+            parsed = make_url(f"sqlite:///file:{path.resolve()}?mode=ro&uri=true")
     try:
         return create_engine(parsed, pool_pre_ping=True)
     except (NoSuchModuleError, ArgumentError, ImportError) as exc:
