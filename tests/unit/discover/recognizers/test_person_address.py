@@ -143,3 +143,22 @@ def test_validate_value_names_and_addresses(nlp: Analyzer) -> None:
     assert nlp.validate_value("阿根廷") == []
     assert nlp.validate_value("上海市浦东新区世纪大道100号")[0][0] == "ADDRESS"
     assert nlp.validate_value("John Smith") == [("PERSON", 0.7)]
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("583 Magrethevej 298, Qasigiannguit", "Magrethevej 298"),  # street type as a suffix
+        ("Asselsestraat 7, 1021 Amsterdam", "Asselsestraat 7"),
+        ("Billing address: Via Franscini 71, Tujetsch", "Via Franscini 71"),  # type word first
+        ("Rue de la Gare 5", "Rue de la Gare 5"),
+        ("31401 ul. Słowicza 10 Apt. 360", "ul. Słowicza 10"),
+    ],
+)
+def test_continental_european_street_addresses(nlp: Analyzer, text: str, address: str) -> None:
+    assert ("ADDRESS", address) in found(nlp, text)
+
+
+@pytest.mark.parametrize("text", ["Section 5 of the Act", "Room 5", "Version 2", "Tuesday 5 May"])
+def test_a_number_after_a_word_is_not_an_address(nlp: Analyzer, text: str) -> None:
+    assert [value for entity, value in found(nlp, text) if entity == "ADDRESS"] == []

@@ -264,6 +264,25 @@ _EN_ADDRESS = re.compile(
     r"(?:,?\s*\n?\s*[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2})?"
     r"(?:,?\s*\n?\s*[A-Z]{2})?(?:\s+\d{5}(?:-\d{4})?)?"
 )
+# Continental European streets: a street name with its type as a suffix and the house number
+# after it ("Harjukuja 54", "Magrethevej 298", "Stubengraben 80", "Asselsestraat 7"), or a type
+# word before the name ("Via Franscini 71", "Rue de la Gare 5", "ul. Słowicza 10", "Calle Mayor 5").
+_EU_SUFFIXES = (
+    "vej|gade|gatan|gata|vägen|veien|vegen|straße|strasse|str\\.|weg|laan|straat|kuja|tie|katu|utca|ulica|"
+    "cesta|gasse|graben|platz|allee|steig|dreef|kade|gracht|plein|stien|krogen|vænget|torget"
+)
+_EU_PREFIXES = (
+    "Via|Viale|Vicolo|Piazza|Corso|Rua|Avenida|Avda\\.|Av\\.|Rue|Boulevard|Bd\\.|Calle|Carrer|Plaza|Paseo|"
+    "Camino|Travessa|Largo|Strada|Ulica|ul\\.|Plac|Aleja|al\\.|Trg|Ulitsa"
+)
+_EU_ADDRESS = re.compile(
+    r"(?<![\w])(?:"
+    + _CAP + r"(?:" + _EU_SUFFIXES + r")"
+    + r"|(?:" + _EU_PREFIXES + r")(?:[ \t]+(?:de|da|do|del|della|di|la|le|les|des|du|dos|das|d'))*"
+    + r"(?:[ \t]+" + _CAP + r"){1,4}"
+    + r")[ \t]+\d{1,4}[A-Za-z]?(?![\w])"
+)
+_ADDRESS_HINT = re.compile(r"\d\s+[A-Z]|[^\W\d_.]\.?[ \t]+\d")
 ADDRESS_CONTEXT = ("address", "lives at", "live at", "located at", "resides", "residence",
                    "home", "mail to", "ship to")
 
@@ -275,8 +294,8 @@ class EnglishAddressRecognizer(Recognizer):
     entities = ("ADDRESS",)
 
     def prefilter(self, text: str) -> bool:
-        """Needs a digit followed later by an upper-case letter."""
-        return re.search(r"\d\s+[A-Z]", text) is not None
+        """Needs a number next to a word: "42 Oak Street" or "Harjukuja 54"."""
+        return _ADDRESS_HINT.search(text) is not None
 
     def analyze(self, text: str, entities: frozenset[str]) -> list[Finding]:
         """Street addresses (number + capitalised street name + street type)."""
@@ -292,4 +311,10 @@ class EnglishAddressRecognizer(Recognizer):
             if word is not None:
                 score, why = 0.9, why + f"; context {word}"
             out.append(Finding("ADDRESS", m.start(), end, score, why, self.name))
+        for m in _EU_ADDRESS.finditer(text):
+            score, why = 0.7, "grammar street name with its type + house number"
+            word = find_context(text, m.start(), m.end(), ADDRESS_CONTEXT, before=20, after=0)
+            if word is not None:
+                score, why = 0.85, why + f"; context {word}"
+            out.append(Finding("ADDRESS", m.start(), m.end(), score, why, self.name))
         return out
