@@ -144,7 +144,7 @@ def _in_contact_block(text: str, s: int, e: int, value: str) -> bool:
 
 
 def _listed_after_phone(text: str, s: int, out: list[Finding]) -> str | None:
-    """"listed with a phone" when the number follows a phone just found, joined by and, or, a comma."""
+    """The cue of a number that follows a phone just found, joined by and, or, a comma or a slash."""
     previous = next((f for f in reversed(out) if f.entity == "PHONE"), None)
     if previous is None or not 0 < s - previous.end <= _LIST_GAP:
         return None
