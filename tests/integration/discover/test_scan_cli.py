@@ -325,3 +325,21 @@ def test_missing_sqlite_file_is_an_error_and_is_not_created(runner: CliRunner, t
     assert result.exit_code == 2
     assert "no such SQLite database file" in result.stderr
     assert not missing.exists()  # a scan never creates the database it looks at
+
+
+def test_sqlite_file_in_an_odd_folder_is_scanned_read_only(runner: CliRunner, tmp_path: Path) -> None:
+    import sqlite3
+
+    folder = tmp_path / "a b#c"
+    folder.mkdir()
+    path = folder / "x.db"
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("CREATE TABLE people (lxdh TEXT)")
+        conn.executemany("INSERT INTO people VALUES (?)", [(f"1381234{i:04d}",) for i in range(30)])
+    conn.close()
+    before = path.read_bytes()
+    result = runner.invoke(app, ["scan", "--db", f"sqlite:///{path}", "--format", "json", "--entities", IDENTIFIERS])
+    assert result.exit_code == 0, result.stderr
+    assert [c["entity"] for c in json.loads(result.stdout)["columns"]] == ["CN_MOBILE"]
+    assert path.read_bytes() == before

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, MetaData, Table, create_engine, func, inspect, select, types
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, SQLAlchemyError
 
 from piguard.discover.sources.base import ColumnSample, Skipped, TableSample, value_text
@@ -35,7 +36,10 @@ def open_database(url: str) -> Engine:
                 # SQLite would create an empty file and report no tables: say what is wrong.
                 raise InputError(f"no such SQLite database file: {path}", where="--db")
             # Read-only: a scan never creates or changes the database it looks at.
-            parsed = make_url(f"sqlite:///file:{path.resolve()}?mode=ro&uri=true")
+            # As an SQLite URI, the path percent-encoded ("#" or "?" in a folder name).
+            parsed = URL.create(
+                "sqlite", database=f"file:{quote(str(path.resolve()), safe='/')}", query={"mode": "ro", "uri": "true"}
+            )
     try:
         return create_engine(parsed, pool_pre_ping=True)
     except (NoSuchModuleError, ArgumentError, ImportError) as exc:
