@@ -162,3 +162,23 @@ def test_continental_european_street_addresses(nlp: Analyzer, text: str, address
 @pytest.mark.parametrize("text", ["Section 5 of the Act", "Room 5", "Version 2", "Tuesday 5 May"])
 def test_a_number_after_a_word_is_not_an_address(nlp: Analyzer, text: str) -> None:
     assert [value for entity, value in found(nlp, text) if entity == "ADDRESS"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        # The road name must not start inside the district's name (朝阳区).
+        ("北京市朝阳区建国门外大街1号国贸大厦A座", "北京市朝阳区建国门外大街1号国贸大厦A座"),
+        ("家住闵行区七宝镇漕宝路1555弄12号301室", "闵行区七宝镇漕宝路1555弄12号301室"),  # lane, then house
+        ("户籍地址：上海市徐汇区漕溪北路", "上海市徐汇区漕溪北路"),  # a road without a number
+        ("联系地址为闵行区莘庄镇", "闵行区莘庄镇"),  # one level and a town, with an address word
+        ("住在南京市玄武区中山路1号", "南京市玄武区中山路1号"),  # 中山 and 南京 stay road and city
+    ],
+)
+def test_chinese_address_parts(nlp: Analyzer, text: str, address: str) -> None:
+    assert ("ADDRESS", address) in found(nlp, text)
+
+
+@pytest.mark.parametrize("text", ["他去了上海市", "闵行区中心医院", "南京路步行街"])
+def test_a_place_name_alone_is_not_an_address(nlp: Analyzer, text: str) -> None:
+    assert [value for entity, value in found(nlp, text) if entity == "ADDRESS"] == []

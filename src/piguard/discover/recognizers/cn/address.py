@@ -20,7 +20,8 @@ _ROAD = (
     r"[\u4e00-\u9fffA-Za-z0-9]{1,6}?(?:大道|大街|胡同|路|街|巷|弄|里)"
     r"(?:[东南西北中]段|[一二三四五六七八九十\d]+段)?"
 )
-_NUM = _N + r"(?:[-－之]\d{1,4})?(?:号|弄|巷)(?:院)?"
+# A house number; a lane number may be followed by the house's own (漕宝路1555弄12号).
+_NUM = _N + r"(?:[-－之]\d{1,4})?(?:号|弄|巷)(?:院)?(?:(?<=[弄巷])" + _N + r"(?:号|支弄))?"
 _BLD = r"(?:[A-Za-z]|\d{1,4}|[一二三四五六七八九十]{1,3})(?:号楼|栋|幢|座|楼|单元|层|室|号房|户)"
 _CPD = r"[\u4e00-\u9fff]{2,6}?(?:小区|花园|公寓|大厦|新村|家园|社区|苑|公馆|宿舍)"
 _TOWN = r"[\u4e00-\u9fff]{1,6}?(?:街道|镇|乡|村|屯|组)"
@@ -30,6 +31,7 @@ _DETAIL = re.compile(
     rf"|(?P<road2>{_ROAD})(?P<cpd2>{_CPD})?(?P<bld2>(?:{_BLD})+)"
     rf"|(?P<cpd3>{_CPD})(?P<bld3>(?:{_BLD})+))"
 )
+_REST = re.compile(rf"(?:{_TOWN})?(?:{_ROAD})|{_TOWN}")
 _ANCHOR = re.compile(r"路|街|巷|弄|胡同|大道|号|栋|幢|单元|室|小区|花园|公寓|大厦|新村|家园|苑|村|镇|乡")
 # Words that end a clause and so can never start a road or compound name.
 _STOP = set("在于住到的是和与从往向自去及了也就即为把被由对给叫称说")
@@ -66,6 +68,24 @@ def _admin_prefix(text: str, end: int) -> int:
             return start
 
 
+_ADMIN_END = set("省市区县旗州")
+
+
+def _after_admin_name(text: str, start: int, limit: int) -> int:
+    """Where the street part begins when the lazy grammar started inside an administrative name.
+
+    "北京市朝阳区建国门外大街" lets the road name start at "阳区建国门外" (six characters before
+    大街); a gazetteer name ending in an administrative suffix (朝阳区) inside that run means the
+    road starts after it. Names without a suffix (南京路, 中山路) are road names and stay.
+    """
+    names = gazetteer()
+    best = start
+    for k in range(start + 1, limit):
+        if text[k - 1] in _ADMIN_END and any(text[k - n : k] in names for n in range(2, 9) if k - n >= 0):
+            best = k
+    return best
+
+
 def _trim_left(text: str, start: int, end: int) -> int:
     """Drop leading clause words ("住在", "我们去") that the lazy grammar swallowed."""
     best = start
@@ -95,6 +115,7 @@ class ChineseAddressRecognizer(Recognizer):
             road, num = g["road"] or g["road2"], g["num"]
             cpd, bld = g["cpd"] or g["cpd2"] or g["cpd3"], g["bld"] or g["bld2"] or g["bld3"]
             start = _trim_left(text, m.start(), m.end())
+            start = _after_admin_name(text, start, m.end())
             admin_start = _admin_prefix(text, start)
             parts = []
             score = 0.7
@@ -123,11 +144,20 @@ class ChineseAddressRecognizer(Recognizer):
             if start == end:
                 continue
             chain = text[start:end]
-            if sum(chain.count(s) for s in "省市区县旗州") < 2 or len(chain) < 5:
-                continue
             word = find_context(text, start, end, ADDRESS_CONTEXT, before=8, after=0)
+            # The street part without a house number may follow: a town, a road (漕溪北路).
+            rest = _REST.match(text, end)
+            levels = sum(chain.count(s) for s in "省市区县旗州")
+            # One level is a place name, not an address, unless a town or road and an address
+            # word go with it ("联系地址为闵行区莘庄镇").
+            if (levels < 2 or len(chain) < 5) and (rest is None or word is None):
+                continue
+            if rest is not None:
+                end = rest.end()
             score = 0.75 if word else 0.55
-            explanation = "gazetteer GB/T 2260 chain" + (f"; context {word}" if word else "")
+            explanation = "gazetteer GB/T 2260 chain" + ("+town/road" if rest else "") + (
+                f"; context {word}" if word else ""
+            )
             out.append(Finding("ADDRESS", start, end, score, explanation, self.name))
         return out
 
