@@ -173,6 +173,8 @@ def test_a_number_after_a_word_is_not_an_address(nlp: Analyzer, text: str) -> No
         ("户籍地址：上海市徐汇区漕溪北路", "上海市徐汇区漕溪北路"),  # a road without a number
         ("联系地址为闵行区莘庄镇", "闵行区莘庄镇"),  # one level and a town, with an address word
         ("住在南京市玄武区中山路1号", "南京市玄武区中山路1号"),  # 中山 and 南京 stay road and city
+        ("松江区九亭镇沪亭北路99弄1-3号", "松江区九亭镇沪亭北路99弄1-3号"),
+        ("闵行区虹桥镇吴中路1100号B1层", "闵行区虹桥镇吴中路1100号B1层"),  # a basement floor
     ],
 )
 def test_chinese_address_parts(nlp: Analyzer, text: str, address: str) -> None:
