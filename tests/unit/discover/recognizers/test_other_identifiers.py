@@ -18,7 +18,7 @@ def every() -> Analyzer:
     ])
 
 
-@pytest.mark.parametrize("plate", ["京A12345", "沪AD12345", "粤B·D12345", "苏E12345D", "浙A1B2C3"])
+@pytest.mark.parametrize("plate", ["京A12345", "沪AD12345", "粤B·D12345", "苏E12345D", "浙A1B2C3", "沪A-12345"])
 def test_plates(every: Analyzer, plate: str) -> None:
     assert found(every, f"车辆{plate}停在门口") == [("CN_PLATE", plate)]
 

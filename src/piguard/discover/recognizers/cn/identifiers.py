@@ -132,13 +132,13 @@ def cn_recognizers() -> list[PatternRecognizer]:
             patterns=[
                 PatternSpec(
                     "cn_plate_new_energy",
-                    f"[{_PROVINCES}][{_PLATE_LETTER}][·•\\s]?"
+                    f"[{_PROVINCES}][{_PLATE_LETTER}][·•\\s\\-]?"
                     r"(?:[A-HJK][A-HJ-NP-Z0-9]\d{4}|\d{5}[DF])" + _A,
                     0.9,
                 ),
                 PatternSpec(
                     "cn_plate",
-                    f"[{_PROVINCES}][{_PLATE_LETTER}][·•\\s]?"
+                    f"[{_PROVINCES}][{_PLATE_LETTER}][·•\\s\\-]?"
                     r"[A-HJ-NP-Z0-9]{4}[A-HJ-NP-Z0-9挂学警港澳]" + _A,
                     0.85,
                 ),
