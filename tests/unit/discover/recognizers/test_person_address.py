@@ -107,6 +107,7 @@ def test_english_person_and_address(nlp: Analyzer) -> None:
         ("Bryan Maclean's killers were sentenced", "Bryan Maclean"),  # not the possessive
         ("The nurse said Margaret had left early.", "Margaret"),  # a lone first name spoken of
         ("Thanks to Robert, the forms were filed.", "Robert"),
+        ("Seen by Jonah Hill and Lois Lane", "Jonah Hill"),  # surnames that are also street types
         # Chinese names in pinyin, either order, the surname also in capitals; domain cues.
         ("Deceased: Wang Xiuying, next of kin Zhang Jianguo (son)", "Zhang Jianguo"),
         ("Patient LIU Guilan was admitted", "LIU Guilan"),

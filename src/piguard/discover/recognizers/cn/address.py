@@ -147,7 +147,7 @@ class ChineseAddressRecognizer(Recognizer):
             word = find_context(text, start, end, ADDRESS_CONTEXT, before=8, after=0)
             # The street part without a house number may follow: a town, a road (漕溪北路).
             rest = _REST.match(text, end)
-            levels = sum(chain.count(s) for s in "省市区县旗州")
+            levels = sum(chain.count(s) for s in _ADMIN_END)
             # One level is a place name, not an address, unless a town or road and an address
             # word go with it ("联系地址为闵行区莘庄镇").
             if (levels < 2 or len(chain) < 5) and (rest is None or word is None):

@@ -96,11 +96,18 @@ _NOT_GIVEN = frozenset({"He", "Me", "We", "Be", "An", "Can", "Man", "Ran", "Ban"
                         "Sang", "Gang", "Dong", "Ding", "Sing", "Ping", "Pong", "Tong", "Lie", "Die", "Tie",
                         "Pie", "Hen", "Pen", "Ten", "Den", "Men", "Then", "Tin", "Pin", "Bin", "Sun", "Run",
                         "Gun", "Fun", "Nun", "Bun", "Shin", "Chin", "Cha", "Ha", "La", "Ma", "Pa", "Yo"})
-# Second words that make a first name a place ("Margaret Street", "Victoria Park").
+_STREET_TYPES = (
+    "Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
+    "Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Crescent|Close|Row|"
+    "Gardens|Grove|Hill|Park|Plaza|Loop|Pike|Alley|Route|Walk|View|Ridge|Point|Crossing|Path"
+)
+# Second words that make a first name a place ("Margaret Street"). Street types that are also
+# common surnames (Hill, Park, Lane, Way, Grove) are left out, so "Jonah Hill" stays a name.
 _PLACE_WORDS = frozenset({
-    "Street", "St", "Avenue", "Ave", "Road", "Rd", "Boulevard", "Lane", "Drive", "Court", "Way", "Place",
-    "Terrace", "Square", "Park", "Parks", "Gardens", "Hill", "Bridge", "Station", "Hospital", "Church",
-    "School", "College", "University", "County", "City", "Island", "Lake", "River", "Bay", "Beach",
+    "Street", "St", "Avenue", "Ave", "Road", "Rd", "Boulevard", "Blvd", "Drive", "Court", "Place",
+    "Terrace", "Square", "Gardens", "Plaza", "Highway", "Parkway", "Crescent", "Parks", "Bridge",
+    "Station", "Hospital", "School", "College", "University", "County", "City", "Island", "Lake",
+    "River",
 })
 # Words around a lone first name that speak of a person.
 _PERSON_BEFORE = re.compile(r"\b(?:to|with|and|by|said|told|asked|for|than|thank|tell|met|meet|called)[ \t]+\Z")
@@ -252,11 +259,6 @@ class EnglishPersonRecognizer(Recognizer):
         return []
 
 
-_STREET_TYPES = (
-    "Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
-    "Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Crescent|Close|Row|"
-    "Gardens|Grove|Hill|Park|Plaza|Loop|Pike|Alley|Route|Walk|View|Ridge|Point|Crossing|Path"
-)
 _EN_ADDRESS = re.compile(
     r"(?<![\w])\d{1,6}[A-Za-z]?\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z]+\.?\s+){1,4}"
     r"(?:" + _STREET_TYPES + r")\.?(?![a-z])"
