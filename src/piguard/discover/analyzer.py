@@ -77,6 +77,8 @@ class Analyzer:
             pair for pair, r in zip(self._region_pairs, self._region_recs, strict=True)
             if r.in_digit_runs
         ]
+        self._noise_head_ends = "".join(r.noise_head_ends for r in self._region_recs)
+        self._noise_scans = [r.scan_noise for r in self._region_recs if r.noise_head_ends]
 
     @property
     def entities(self) -> tuple[str, ...]:
@@ -107,9 +109,15 @@ class Analyzer:
         if self._region_pairs:
             # find_regions() inlined (the hot path of identifier scanning): regions outer,
             # recognizers inner, each recognizer only scanning the regions its gate accepts.
+            head_ends = self._noise_head_ends
             for m in _REGION_FINDITER(text):
                 value = m.group()
                 if _NOISE_FULLMATCH(value) is not None:
+                    # A short number is noise unless a head before it makes it an identifier's
+                    # tail (the plate "沪A 12345"): one character looked at, most often none.
+                    if head_ends and (start := m.start()) > 0 and text[start - 1] in head_ends:
+                        for scan_noise in self._noise_scans:
+                            scan_noise(text, start, value, candidates)
                     continue
                 digits = len(value) - len(value.translate(DIGITS_TABLE))
                 if digits >= 14 and (" " in value or "/" in value):

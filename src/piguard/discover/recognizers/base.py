@@ -172,6 +172,10 @@ class Recognizer(ABC):
     uses_regions: bool = False
     #: False when the recognizer can never match inside a region made only of digits.
     in_digit_runs: bool = True
+    #: Characters that may end a head this recognizer reads together with the region after
+    #: it, even a region dropped as noise: the space of "沪A 12345" before the short number
+    #: "12345". Only a noise region right after one of them is passed to ``scan_noise``.
+    noise_head_ends: str = ""
 
     def analyze_regions(
         self, text: str, regions: Sequence[Region], entities: frozenset[str]
@@ -188,6 +192,11 @@ class Recognizer(ABC):
     def scan_region(self, text: str, region: Region, out: list[Finding]) -> None:
         """Append the findings inside one region (region recognizers override this)."""
         out.extend(self.analyze_regions(text, [region], frozenset(self.entities)))
+
+    def scan_noise(self, text: str, start: int, value: str, out: list[Finding]) -> None:
+        """Append the findings of a noise-shaped region ``value`` at ``start`` read with the
+        head before it (see ``noise_head_ends``); nothing by default."""
+        del text, start, value, out
 
     @abstractmethod
     def analyze(self, text: str, entities: frozenset[str]) -> list[Finding]:
@@ -317,7 +326,7 @@ class PatternRecognizer(Recognizer):
         gate = self.gate
         for region in regions:
             if gate(region):
-                self._scan(text, max(0, region.start - self.margin), region.end, out)
+                self.scan_region(text, region, out)
         return out
 
     def region_gate(self, region: Region) -> bool:

@@ -23,6 +23,70 @@ def test_plates(every: Analyzer, plate: str) -> None:
     assert found(every, f"车辆{plate}停在门口") == [("CN_PLATE", plate)]
 
 
+# A space or a middle dot after the issuing letter (as printed on the plate) ends the region
+# before the serial: the plate is found by looking back from the serial for its head.
+SPACED_PLATES = [
+    "沪A 12345",
+    "沪A·12345",
+    "沪A・12345",
+    "沪A D12345",
+    "沪A·D12345",
+    "粤B 12345D",
+    "浙A 1B2C3",
+    "苏E AB123",
+    "京A\u300012345",  # ideographic space
+    "沪Ａ　１２３４５",  # full-width, as typed with a Chinese input method
+]
+
+
+@pytest.mark.parametrize("plate", SPACED_PLATES)
+def test_plates_spaced_after_the_letter_in_chinese_text(every: Analyzer, plate: str) -> None:
+    assert found(every, f"车牌号{plate}，停在小区门口") == [("CN_PLATE", plate)]
+
+
+@pytest.mark.parametrize("plate", SPACED_PLATES)
+def test_plates_spaced_after_the_letter_in_english_text(every: Analyzer, plate: str) -> None:
+    assert found(every, f"plate {plate}.") == [("CN_PLATE", plate)]
+    assert found(every, f"The car {plate} was parked outside") == [("CN_PLATE", plate)]
+
+
+@pytest.mark.parametrize("plate", ["沪A1234挂", "沪A1234学", "京A1234警", "粤Z1234港", "粤Z1234澳"])
+def test_plates_ending_in_a_chinese_class_character(every: Analyzer, plate: str) -> None:
+    # Trailer, driving-school, police, Hong Kong and Macao plates: the last character is not a
+    # region character, so the recognizer reads one past the region.
+    assert found(every, f"车牌{plate}停在门口") == [("CN_PLATE", plate)]
+    assert found(every, f"plate {plate}.") == [("CN_PLATE", plate)]
+
+
+def test_spaced_plate_as_a_column_value(every: Analyzer) -> None:
+    assert ("CN_PLATE", 0.85) in every.validate_value("沪A 12345")
+    assert ("CN_PLATE", 0.9) in every.validate_value("沪A・D12345")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "京A 1234567890",  # too many digits
+        "plate 京A 1234567890.",
+        "京A 12345678",
+        "京A·1234567890",
+        "沪A 1234",  # too short
+        "车牌沪A 1234。",
+        "沪A 123456",  # six digits without the new-energy D/F
+        "京A 12345 67890",
+        "京A Model 12345",  # a province character, a letter, then an unrelated word and number
+        "新A Plus 12345",
+        "沪A股 600519",
+        "京A 1.2.3",
+        "京A 12.34",
+        "沪a 12345",
+        "京I 12345",  # I and O are never issuing letters
+    ],
+)
+def test_spaced_plate_look_alikes_silent(every: Analyzer, text: str) -> None:
+    assert "CN_PLATE" not in {e for e, _ in found(every, text)}
+
+
 def test_icd_codes_are_not_plates(every: Analyzer) -> None:
     text = "诊断：I21.9 急性心肌梗死；J18.9"
     entities = {e for e, _ in found(every, text)}

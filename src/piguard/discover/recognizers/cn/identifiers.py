@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
+from piguard.discover.findings import Finding
 from piguard.discover.recognizers.base import (
     ASCII_AFTER,
     ASCII_BEFORE,
@@ -24,6 +23,12 @@ _B, _A = ASCII_BEFORE, ASCII_AFTER
 # Digits may be followed by "X" in IDs, so an ID is not allowed to touch more digits/letters.
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领"
 _PLATE_LETTER = "A-HJ-NP-Z"
+# Written between the issuing letter and the serial: a space (also the ideographic one) or a
+# middle dot as on the physical plate (沪A·12345; the katakana and hyphenation-point look-alikes
+# too). "-", "·" and "•" are region characters; the others end a region, so the serial's region
+# starts after them and the plate recognizer looks back for the head (see _plate_head).
+_PLATE_SEPARATORS = " \u3000·•・‧"
+_PLATE_SUFFIXES = "挂学警港澳"
 
 ID_CONTEXT = ("身份证", "证件号", "公民身份", "身份号", "id card", "resident id", "sfz", "sfzh")
 MOBILE_CONTEXT = ("手机", "电话", "联系", "致电", "mobile", "phone", "tel", "sjh", "lxdh")
@@ -32,10 +37,6 @@ USCC_CONTEXT = ("信用代码", "统一社会信用", "税号", "纳税人识别
 PLATE_CONTEXT = ("车牌", "号牌", "车辆", "牌照", "plate", "救护车")
 PASSPORT_CONTEXT = ("护照", "passport")
 PERMIT_CONTEXT = ("通行证", "回乡证", "台胞证", "港澳", "台湾", "往来", "permit")
-
-
-def _no_sep(value: str) -> str:
-    return re.sub(r"[\s\-]", "", value)
 
 
 def cn_recognizers() -> list[PatternRecognizer]:
@@ -123,7 +124,7 @@ def cn_recognizers() -> list[PatternRecognizer]:
             context_score=0.99,
             required_chars="0123456789",
         ),
-        PatternRecognizer(
+        _PlateRecognizer(
             name="cn_plate",
             in_digit_runs=False,
             gate=_plate_gate,
@@ -132,14 +133,14 @@ def cn_recognizers() -> list[PatternRecognizer]:
             patterns=[
                 PatternSpec(
                     "cn_plate_new_energy",
-                    f"[{_PROVINCES}][{_PLATE_LETTER}][·•\\s\\-]?"
+                    f"[{_PROVINCES}][{_PLATE_LETTER}][{_PLATE_SEPARATORS}\\s\\-]?"
                     r"(?:[A-HJK][A-HJ-NP-Z0-9]\d{4}|\d{5}[DF])" + _A,
                     0.9,
                 ),
                 PatternSpec(
                     "cn_plate",
-                    f"[{_PROVINCES}][{_PLATE_LETTER}][·•\\s\\-]?"
-                    r"[A-HJ-NP-Z0-9]{4}[A-HJ-NP-Z0-9挂学警港澳]" + _A,
+                    f"[{_PROVINCES}][{_PLATE_LETTER}][{_PLATE_SEPARATORS}\\s\\-]?"
+                    f"[A-HJ-NP-Z0-9]{{4}}[A-HJ-NP-Z0-9{_PLATE_SUFFIXES}]" + _A,
                     0.85,
                 ),
             ],
@@ -183,9 +184,50 @@ def cn_recognizers() -> list[PatternRecognizer]:
     ]
 
 
+class _PlateRecognizer(PatternRecognizer):
+    """Plates whose region starts at the letter (沪A12345, 沪A-12345) or, after a space or a
+    middle dot that ends a region, at the serial (沪A 12345, 沪A D12345, 沪A・12345)."""
+
+    noise_head_ends = _PLATE_SEPARATORS
+
+    def scan_region(self, text: str, region: Region, out: list[Finding]) -> None:
+        """Scan from the province character: one before the region, or a whole head before it."""
+        start, end = region.start, region.end
+        # A trailer, school, police or Hong Kong/Macao plate ends in a Chinese character
+        # (沪A1234挂), which is not a region character: read one more.
+        if end < len(text) and text[end] in _PLATE_SUFFIXES:
+            end += 1
+        head = _plate_head(text, start)
+        if head >= 0:
+            self._scan(text, head, end, out)
+        elif region.text[0] >= "A":  # not a digit: the region may start at the issuing letter
+            self._scan(text, max(0, start - self.margin), end, out)
+
+    def scan_noise(self, text: str, start: int, value: str, out: list[Finding]) -> None:
+        """A five-digit serial (noise on its own) after a spaced head: 沪A 12345."""
+        if len(value) == 5:
+            head = _plate_head(text, start)
+            if head >= 0:
+                self._scan(text, head, start + 5, out)
+
+
+def _plate_head(text: str, start: int) -> int:
+    """Where a head written with a separator ("沪A ", "沪A·") ends right at ``start``, or -1."""
+    if (
+        start >= 3
+        and text[start - 1] in _PLATE_SEPARATORS
+        and "A" <= text[start - 2] <= "Z"
+        and text[start - 3] in _PROVINCES
+    ):
+        return start - 3
+    return -1
+
+
 def _plate_gate(region: Region) -> bool:
-    # The region starts after the province character (not an identifier character).
-    return "A" <= region.text[0] <= "Z" and region.digits >= 2 and len(region.text) <= 9
+    # The region starts at the issuing letter after the province character (not an identifier
+    # character), or at the serial after a spaced head; scan_region tells which.
+    first = region.text[0]
+    return ("A" <= first <= "Z" or "0" <= first <= "9") and region.digits >= 2 and len(region.text) <= 9
 
 
 def _letters_digits(value: str) -> str | None:
@@ -195,7 +237,7 @@ def _letters_digits(value: str) -> str | None:
 
 
 def _plate_ok(value: str) -> str | None:
-    tail = _no_sep(value.replace("·", "").replace("•", ""))[2:]
+    tail = "".join(c for c in value[2:] if c.isalnum())
     # Plates have at most 2 letters in the serial part (GA 36); rules out ICD-like or word runs.
     letters = sum(c.isascii() and c.isalpha() for c in tail)
     if letters > 3:
