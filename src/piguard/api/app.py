@@ -15,6 +15,7 @@ from piguard.api.routers import (
     breakglass,
     me,
     oversight_cases,
+    oversight_family,
     oversight_inspections,
     oversight_reports,
     oversight_training,
@@ -61,4 +62,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(oversight_inspections.router, prefix="/api/v1/oversight", tags=["oversight: inspections"])
     app.include_router(oversight_training.router, prefix="/api/v1/oversight", tags=["oversight: training"])
     app.include_router(oversight_reports.router, prefix="/api/v1/oversight", tags=["oversight: reports"])
+    app.include_router(oversight_family.router, prefix="/api/v1/oversight", tags=["oversight: family requests"])
     return app

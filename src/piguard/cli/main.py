@@ -10,6 +10,7 @@ from piguard.cli import (
     db,
     demo,
     detect,
+    family,
     inspections,
     records,
     report,
@@ -35,6 +36,7 @@ report.register(app)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(cases.app, name="cases")
+app.add_typer(family.app, name="family")
 app.add_typer(inspections.app, name="inspections")
 app.add_typer(training.app, name="training")
 app.add_typer(audit.app, name="audit")

@@ -13,6 +13,7 @@ MODEL_MODULES = (
     "piguard.oversight.cases.models",
     "piguard.oversight.inspections.models",
     "piguard.oversight.training.models",
+    "piguard.oversight.family.models",
 )
 
 

@@ -8,6 +8,8 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from piguard.demo.workflows import Context, run_dispatch
+from piguard.oversight.family import flows as family
+from piguard.oversight.family.schemas import FamilyRequestIn
 from piguard.records import dispatch_flows, flows, support_flows
 from piguard.simulate.city import Dispatch
 
@@ -148,4 +150,39 @@ def replay(session: Session, ctx: Context) -> list[Check]:
             "grant recorded in the ledger and queued for review",
         )
     )
+    checks.append(_family_request(session, ctx, foreign[0], refused_by=doctor.account_id))
     return checks
+
+
+def _family_request(session: Session, ctx: Context, report_id: str, *, refused_by: str) -> Check:
+    """A son asks who saw his father's record (PIPL Art. 49): the account shows the refused lookup."""
+    commission = next(o.org_id for o in ctx.city.organisations if o.org_type == "health_commission")
+    registrar, answerer = (ctx.who(i) for i in ctx.loaded.staff_of(commission, "privacy_officer")[:2])
+    made = family.register(
+        session=session,
+        guard=ctx.guard(ctx.now + timedelta(minutes=5)),
+        principal=registrar,
+        data=FamilyRequestIn(
+            report_id=report_id, requester_name="王小明", relationship="child", proof="ID card; household register"
+        ),
+    )
+    answer = (
+        family.answer(
+            session=session,
+            guard=ctx.guard(ctx.now + timedelta(minutes=10)),
+            principal=answerer,
+            request_id=made.value.id,
+        )
+        if made.value is not None
+        else None
+    )
+    account = answer.value if answer is not None else None
+    refused = [line for line in account.lines if line.outcome == "denied"] if account else []
+    shown = account is not None and bool(refused) and refused_by not in account.model_dump_json()
+    detail = (
+        f"{account.accesses} accesses, {account.denied} refused, by {len(account.by_organisation)} organisations; "
+        "staff shown as 'staff N', never by name"
+        if account
+        else str(made.error or (answer.error if answer else ""))
+    )
+    return Check("relative asks who saw the record (PIPL Art. 49)", "answered" if account else "failed", shown, detail)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from piguard.config import Settings
@@ -226,16 +226,23 @@ def iter_entries(
     subject_id: str | None = None,
     time_from: datetime | None = None,
     time_to: datetime | None = None,
+    or_no_subject: bool = False,
     batch: int = 5000,
 ) -> Iterator[Entry]:
-    """Stored entries in index order, optionally selected (``time_to`` is exclusive)."""
+    """Stored entries in index order, optionally selected (``time_to`` is exclusive).
+
+    With ``or_no_subject``, entries naming no subject are kept too (searches, prints, dispatch
+    reads): the caller then tells from the event whether it concerns ``subject_id``.
+    """
     table = store.ENTRIES
     stmt = select(table.c.idx, table.c.leaf_hash, table.c.data).where(table.c.idx >= start)
     if end is not None:
         stmt = stmt.where(table.c.idx < end)
     if user_id is not None:
         stmt = stmt.where(table.c.user_id == user_id)
-    if subject_id is not None:
+    if subject_id is not None and or_no_subject:
+        stmt = stmt.where(or_(table.c.subject_id == subject_id, table.c.subject_id.is_(None)))
+    elif subject_id is not None:
         stmt = stmt.where(table.c.subject_id == subject_id)
     if time_from is not None:
         stmt = stmt.where(table.c.time_us >= time_us(time_from))

@@ -23,13 +23,14 @@ NAMESPACE = "Piguard"
 RESOURCE_TYPES = (
     "DeathReport", "Dispatch", "Statistics", "AuditLog", "Handle", "Case",
     "Recommendation", "Rectification", "SpotCheck",
-    "TrainingRecord", "TrainingCourse", "PrivacyReport",
+    "TrainingRecord", "TrainingCourse", "PrivacyReport", "FamilyRequest",
 )  # fmt: skip
 ACTIONS = (
     "read", "search", "read_statistics", "read_audit", "resolve_handle", "breakglass",
     "read_case", "manage_case",
     "read_inspection", "manage_inspection", "submit_evidence",
     "read_training", "manage_training", "attest_training", "read_report",
+    "read_family_request", "manage_family_request",
 )  # fmt: skip
 MEMO_SIZE = 65_536  # remembered decisions per engine (a few MB)
 _ANNOTATION = re.compile(r'@(id|reason)\("([^"]*)"\)')

@@ -69,7 +69,7 @@ oversight records before the end of the period.</p>
 )
 
 
-def _table(header: list[str], rows: list[tuple[object, ...]]) -> Markup:
+def html_table(header: list[str], rows: list[tuple[object, ...]]) -> Markup:
     """An HTML table (escaped); numbers right-aligned; "none" when empty."""
     if not rows:
         return Markup("<p><i>none</i></p>")
@@ -97,7 +97,7 @@ def html(data: MonthlyData) -> bytes:
     """The report as one self-contained HTML document."""
     with charts.style():
         svgs = [charts.svg(chart(data)) for chart in charts.CHARTS]
-    text = _TEMPLATE.render(d=data, svgs=svgs, table=_table, overdue=_overdue_rows(data))
+    text = _TEMPLATE.render(d=data, svgs=svgs, table=html_table, overdue=_overdue_rows(data))
     return text.encode("utf-8")
 
 

@@ -1,0 +1,134 @@
+"""Close relatives' requests over HTTP (PIPL Art. 49): thin doors over ``piguard.oversight.family.flows``.
+
+Every route opens one transaction; a refusal (policy or request rules) is recorded in the ledger
+and committed before it is returned as problem+json.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path as FsPath
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel
+
+from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
+from piguard.oversight.family import flows, render
+from piguard.oversight.family.schemas import DisclosureAccount, FamilyRequestIn, FamilyRequestOut, RefusalIn, State
+
+router = APIRouter()
+RequestId = Annotated[str, Path(min_length=1, max_length=26)]
+
+
+class FamilyRequestList(BaseModel):
+    """Requests, oldest due first."""
+
+    count: int
+    items: list[FamilyRequestOut]
+
+
+@router.post("/family-requests", response_model=FamilyRequestOut, status_code=201)
+def register(body: FamilyRequestIn, session: SessionDep, guard: GuardDep, principal: PrincipalDep) -> FamilyRequestOut:
+    """Register a close relative's request after checking identity and relationship in person."""
+    with session.begin():
+        outcome = flows.register(session=session, guard=guard, principal=principal, data=body)
+    return outcome.unwrap()
+
+
+@router.get("/family-requests", response_model=FamilyRequestList)
+def list_requests(
+    session: SessionDep,
+    guard: GuardDep,
+    principal: PrincipalDep,
+    state: State | None = None,
+    overdue: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> FamilyRequestList:
+    """Requests, oldest due first; ``overdue=true`` for those unanswered past their 30 days."""
+    with session.begin():
+        outcome = flows.list_requests(
+            session=session, guard=guard, principal=principal, state=state, overdue=overdue, limit=limit
+        )
+    items = outcome.unwrap()
+    return FamilyRequestList(count=len(items), items=items)
+
+
+@router.get("/family-requests/{request_id}", response_model=FamilyRequestOut)
+def get_request(
+    request_id: RequestId, session: SessionDep, guard: GuardDep, principal: PrincipalDep
+) -> FamilyRequestOut:
+    """One request and where it stands."""
+    with session.begin():
+        outcome = flows.get_request(session=session, guard=guard, principal=principal, request_id=request_id)
+    return outcome.unwrap()
+
+
+@router.post("/family-requests/{request_id}/answer", response_model=DisclosureAccount)
+def answer(request_id: RequestId, session: SessionDep, guard: GuardDep, principal: PrincipalDep) -> DisclosureAccount:
+    """Answer with the account of every recorded access to the deceased's data (final once issued)."""
+    with session.begin():
+        outcome = flows.answer(session=session, guard=guard, principal=principal, request_id=request_id)
+    return outcome.unwrap()
+
+
+@router.post("/family-requests/{request_id}/refuse", response_model=FamilyRequestOut)
+def refuse(
+    request_id: RequestId, body: RefusalIn, session: SessionDep, guard: GuardDep, principal: PrincipalDep
+) -> FamilyRequestOut:
+    """Refuse, stating the ground (e.g. the deceased arranged otherwise during their lifetime)."""
+    with session.begin():
+        outcome = flows.refuse_request(
+            session=session, guard=guard, principal=principal, request_id=request_id, reason=body.reason
+        )
+    return outcome.unwrap()
+
+
+@router.get(
+    "/family-requests/{request_id}/account",
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}, "application/json": {}}, "description": "The issued account."}},
+)
+def issued_account(
+    request_id: RequestId,
+    session: SessionDep,
+    guard: GuardDep,
+    principal: PrincipalDep,
+    format: Annotated[Literal["html", "json"], Query()] = "html",
+) -> Response:
+    """The answer exactly as issued, as the family's HTML page or its canonical JSON."""
+    with session.begin():
+        outcome = flows.issued_account(session=session, guard=guard, principal=principal, request_id=request_id)
+    account = outcome.unwrap()
+    media = "application/json" if format == "json" else "text/html; charset=utf-8"
+    return Response(
+        content=render.render(account, format),
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="account-{request_id}.{format}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/family-requests/{request_id}/evidence", response_class=Response)
+def evidence(request_id: RequestId, session: SessionDep, guard: GuardDep, principal: PrincipalDep) -> Response:
+    """The account's lines as an evidence bundle (zip; verify with ``piguard audit verify-evidence``)."""
+    with tempfile.TemporaryDirectory(prefix="piguard-family-") as tmp:
+        out = FsPath(tmp) / "bundle"
+        with session.begin():
+            outcome = flows.export_evidence(
+                session=session, guard=guard, principal=principal, request_id=request_id, out=out
+            )
+        outcome.unwrap()
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(out.iterdir()):
+                archive.write(path, arcname=f"family-request-{request_id}/{path.name}")
+    return Response(
+        content=buffer.getvalue(),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="family-request-{request_id}.zip"'},
+    )

@@ -1,0 +1,190 @@
+"""``piguard family``: close relatives' requests for the account of accesses (PIPL Art. 49).
+
+Every command runs as ``--as USERNAME`` (a privacy officer) through the same policy, request
+rules and ledger as the API. Exit codes: 0 done, 2 bad input or unknown name, 4 refused, 1
+otherwise. Written accounts hold personal data and are created with mode 0600.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from piguard.cli.acting import errors as _errors
+from piguard.cli.acting import run_as as _run
+from piguard.cli.common import console, fail
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from piguard.identity.schemas import Principal
+    from piguard.oversight.common import Outcome
+    from piguard.oversight.family.schemas import DisclosureAccount, FamilyRequestOut
+    from piguard.records.guard import Guard
+
+app = typer.Typer(
+    help="Close relatives' requests (PIPL Art. 49): register, answer with the account of accesses, refuse.",
+    no_args_is_help=True,
+)
+As = Annotated[str, typer.Option("--as", help="Username of the privacy officer acting.")]
+RequestArg = Annotated[str, typer.Argument(help="Request id.")]
+Format = Annotated[str, typer.Option("--format", help="html (for the family) or json (canonical, as kept).")]
+
+
+def _write(path: Path, content: bytes) -> None:
+    """Write personal data readable by the owner only."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+    os.chmod(path, 0o600)  # an existing file keeps its old mode otherwise
+
+
+def _save(account: DisclosureAccount, out: Path, fmt: str) -> None:
+    from piguard.errors import InputError
+    from piguard.oversight.family import render
+
+    if fmt not in render.FORMATS:
+        raise InputError(f"unknown format; one of {', '.join(render.FORMATS)}", where="--format")
+    with _errors():
+        _write(out, render.render(account, fmt))
+
+
+def _table(items: list[FamilyRequestOut]) -> Table:
+    table = Table(title=f"{len(items)} request(s)")
+    for column in ("id", "state", "requester", "relationship", "report", "received", "due", "overdue"):
+        table.add_column(column, no_wrap=column == "id", min_width=26 if column == "id" else None)
+    for item in items:
+        table.add_row(
+            item.id,
+            item.state,
+            item.requester_name,
+            item.relationship,
+            item.report_id,
+            item.received_at.date().isoformat(),
+            item.due_at.date().isoformat(),
+            "yes" if item.overdue else "",
+        )
+    return table
+
+
+@app.command("request")
+def request(
+    actor: As,
+    report: Annotated[str, typer.Option("--report", help="Death report id of the deceased.")],
+    name: Annotated[str, typer.Option("--name", help="The requesting relative's name.")],
+    relationship: Annotated[
+        str, typer.Option("--relationship", help="spouse, parent, child, sibling, grandparent or grandchild.")
+    ],
+    proof: Annotated[str, typer.Option("--proof", help="What you checked, e.g. 'ID card; household register'.")],
+) -> None:
+    """Register a request after checking the relative's identity and relationship in person."""
+    from piguard.oversight.family import flows
+    from piguard.oversight.family.schemas import FamilyRequestIn
+
+    def flow(session: Session, guard: Guard, principal: Principal) -> Outcome[FamilyRequestOut]:
+        data = FamilyRequestIn.model_validate(
+            {"report_id": report, "requester_name": name, "relationship": relationship, "proof": proof}
+        )
+        return flows.register(session=session, guard=guard, principal=principal, data=data)
+
+    made = _run(actor, flow)
+    console.print(f"registered request [bold]{made.id}[/]; answer due {made.due_at.date()}", highlight=False)
+
+
+@app.command("list")
+def list_(
+    actor: As,
+    state: Annotated[str | None, typer.Option("--state", help="received, answered or refused.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only unanswered requests past their due date.")] = False,
+) -> None:
+    """List requests, oldest due first."""
+    from piguard.oversight.family import flows
+
+    items = _run(
+        actor, lambda s, g, p: flows.list_requests(session=s, guard=g, principal=p, state=state, overdue=overdue)
+    )
+    console.print(_table(items))
+
+
+@app.command("show")
+def show(request_id: RequestArg, actor: As) -> None:
+    """One request and where it stands."""
+    from piguard.oversight.family import flows
+
+    item = _run(actor, lambda s, g, p: flows.get_request(session=s, guard=g, principal=p, request_id=request_id))
+    console.print(_table([item]))
+    if item.refusal_reason:
+        console.print(f"refused: {item.refusal_reason}", highlight=False)
+    if item.answer_sha256:
+        console.print(f"answer sha256 {item.answer_sha256}", highlight=False)
+
+
+@app.command("answer")
+def answer(
+    request_id: RequestArg,
+    actor: As,
+    out: Annotated[Path, typer.Option("--out", help="Where to write the account.")],
+    fmt: Format = "html",
+) -> None:
+    """Answer with the account of every recorded access; the answer is kept as issued."""
+    from piguard.oversight.family import flows
+
+    if not out.parent.is_dir():  # checked first: an answer is final once issued
+        raise fail(f"{out.parent}: no such folder", code=2)
+    account = _run(actor, lambda s, g, p: flows.answer(session=s, guard=g, principal=p, request_id=request_id))
+    _save(account, out, fmt)
+    console.print(
+        f"answered: {account.accesses} access(es), {account.denied} refused attempt(s), "
+        f"{len(account.by_organisation)} organisation(s); written to {out}",
+        highlight=False,
+    )
+
+
+@app.command("refuse")
+def refuse(
+    request_id: RequestArg,
+    actor: As,
+    reason: Annotated[str, typer.Option("--reason", help="The ground for refusal (at least 20 characters).")],
+) -> None:
+    """Refuse a request with its ground (e.g. the deceased arranged otherwise during their lifetime)."""
+    from piguard.oversight.family import flows
+
+    item = _run(
+        actor,
+        lambda s, g, p: flows.refuse_request(session=s, guard=g, principal=p, request_id=request_id, reason=reason),
+    )
+    console.print(f"request {item.id} refused", highlight=False)
+
+
+@app.command("account")
+def account(
+    request_id: RequestArg,
+    actor: As,
+    out: Annotated[Path, typer.Option("--out", help="Where to write the account.")],
+    fmt: Format = "html",
+) -> None:
+    """Write an answered request's account again, exactly as issued."""
+    from piguard.oversight.family import flows
+
+    issued = _run(actor, lambda s, g, p: flows.issued_account(session=s, guard=g, principal=p, request_id=request_id))
+    _save(issued, out, fmt)
+    console.print(f"written to {out}", highlight=False)
+
+
+@app.command("evidence")
+def evidence(
+    request_id: RequestArg,
+    actor: As,
+    out: Annotated[Path, typer.Option("--out", help="Empty or new folder for the bundle.")],
+) -> None:
+    """Export the account's lines as an evidence bundle with inclusion proofs (for a court or prosecutor)."""
+    from piguard.oversight.family import flows
+
+    summary = _run(
+        actor, lambda s, g, p: flows.export_evidence(session=s, guard=g, principal=p, request_id=request_id, out=out)
+    )
+    console.print(f"{summary.entries} event(s) with proofs against tree size {summary.tree_size} in {out}")

@@ -1,0 +1,221 @@
+"""Guarded flows for relatives' requests: the policy decides, the service acts, the ledger records.
+
+Each flow asks Cedar (``read_family_request``/``manage_family_request`` on a ``FamilyRequest``,
+purpose ``FAMRQT``) first. A refusal, by the policy or by the request rules, is recorded as a
+denied access event about the deceased and returned; the door commits, then raises it. Changes
+run in a savepoint so a refused change leaves nothing behind but its denied event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from piguard.errors import PiguardError
+from piguard.identity.schemas import Principal
+from piguard.ledger.evidence import EvidenceSummary
+from piguard.oversight.common import Outcome
+from piguard.oversight.family import rules, service
+from piguard.oversight.family.models import FamilyRequest
+from piguard.oversight.family.schemas import DisclosureAccount, FamilyRequestIn, FamilyRequestOut
+from piguard.policy.pdp import AccessRequest, Decision, ResourceRef
+from piguard.records.guard import EventDraft, Guard, Guarded, denied, record_event, refuse, subject_of
+from piguard.records.models import DeathReport
+
+T = TypeVar("T")
+CONTEXT = "oversight"
+
+
+def _subject(session: Session, request_id: str | None) -> str | None:
+    """The deceased a request concerns, for the denied event (None when there is no such request)."""
+    if request_id is None:
+        return None
+    row = session.get(FamilyRequest, request_id)
+    return row.subject_id if row is not None else None
+
+
+def _guarded(
+    session: Session,
+    guard: Guard,
+    principal: Principal,
+    *,
+    action: str,
+    request_id: str | None,
+    draft: EventDraft,
+    work: Callable[[datetime], T],
+    record_read: bool,
+) -> Outcome[T]:
+    at = guard.clock()
+    draft.purpose = rules.PURPOSE
+    decision: Decision = guard.engine.decide(
+        AccessRequest(
+            subject=subject_of(session=session, principal=principal, at=at),
+            action=action,
+            resource=ResourceRef("FamilyRequest", request_id or "new"),
+            purpose=rules.PURPOSE,
+            display_context=CONTEXT,
+        )
+    )
+    if draft.subject_id is None:
+        draft.subject_id = _subject(session, request_id)
+    if not decision.allowed:
+        refused: Guarded[None] = refuse(session, principal, draft, denied(decision), at, decision)
+        return Outcome(None, refused.error, decision)
+    try:
+        with session.begin_nested():
+            value = work(at)
+    except PiguardError as exc:
+        refusal: Guarded[None] = refuse(session, principal, draft, exc, at, decision)
+        return Outcome(None, refusal.error, decision)
+    if record_read:
+        record_event(session, principal, draft, at=at, outcome="allowed", reason=",".join(decision.policy_ids))
+    return Outcome(value, None, decision)
+
+
+def register(
+    *, session: Session, guard: Guard, principal: Principal, data: FamilyRequestIn
+) -> Outcome[FamilyRequestOut]:
+    """Register a close relative's request (identity and relationship checked in person)."""
+    draft = EventDraft(action="create", resource_type=service.RESOURCE)
+    report = session.get(DeathReport, data.report_id)
+    draft.subject_id = report.subject_id if report is not None else None
+
+    def work(at: datetime) -> FamilyRequestOut:
+        return service.out(service.register(session=session, principal=principal, at=at, data=data), now=at)
+
+    return _guarded(
+        session,
+        guard,
+        principal,
+        action="manage_family_request",
+        request_id=None,
+        draft=draft,
+        work=work,
+        record_read=False,
+    )
+
+
+def list_requests(
+    *,
+    session: Session,
+    guard: Guard,
+    principal: Principal,
+    state: str | None = None,
+    overdue: bool = False,
+    limit: int = 100,
+) -> Outcome[list[FamilyRequestOut]]:
+    """Requests, oldest due first; optionally by state or only the overdue ones."""
+    query = ";".join(part for part in (f"state={state}" if state else "", "overdue" if overdue else "") if part)
+    draft = EventDraft(action="search", resource_type=service.RESOURCE, query=query or None)
+
+    def work(at: datetime) -> list[FamilyRequestOut]:
+        rows = service.list_requests(session=session, state=state, overdue_at=at if overdue else None, limit=limit)
+        draft.result_count = len(rows)
+        return [service.out(row, now=at) for row in rows]
+
+    return _guarded(
+        session,
+        guard,
+        principal,
+        action="read_family_request",
+        request_id=None,
+        draft=draft,
+        work=work,
+        record_read=True,
+    )
+
+
+def get_request(*, session: Session, guard: Guard, principal: Principal, request_id: str) -> Outcome[FamilyRequestOut]:
+    """One request and where it stands."""
+    draft = EventDraft(action="read", resource_type=service.RESOURCE, resource_id=request_id[:64])
+    return _guarded(
+        session,
+        guard,
+        principal,
+        action="read_family_request",
+        request_id=request_id,
+        draft=draft,
+        work=lambda at: service.out(service.get(session, request_id), now=at),
+        record_read=True,
+    )
+
+
+def answer(*, session: Session, guard: Guard, principal: Principal, request_id: str) -> Outcome[DisclosureAccount]:
+    """Answer with the account of disclosures; the request is then closed and the answer final."""
+    draft = EventDraft(action="export", resource_type=service.RESOURCE, resource_id=request_id[:64])
+    return _guarded(
+        session,
+        guard,
+        principal,
+        action="manage_family_request",
+        request_id=request_id,
+        draft=draft,
+        work=lambda at: service.answer(
+            session=session, settings=guard.settings, principal=principal, at=at, request_id=request_id
+        ),
+        record_read=False,
+    )
+
+
+def refuse_request(
+    *, session: Session, guard: Guard, principal: Principal, request_id: str, reason: str
+) -> Outcome[FamilyRequestOut]:
+    """Refuse a request with its ground."""
+    draft = EventDraft(action="update", resource_type=service.RESOURCE, resource_id=request_id[:64])
+
+    def work(at: datetime) -> FamilyRequestOut:
+        row = service.refuse(session=session, principal=principal, at=at, request_id=request_id, reason=reason)
+        return service.out(row, now=at)
+
+    return _guarded(
+        session,
+        guard,
+        principal,
+        action="manage_family_request",
+        request_id=request_id,
+        draft=draft,
+        work=work,
+        record_read=False,
+    )
+
+
+def issued_account(
+    *, session: Session, guard: Guard, principal: Principal, request_id: str
+) -> Outcome[DisclosureAccount]:
+    """The answer exactly as issued (to print it again or hand it over)."""
+    draft = EventDraft(
+        action="read", resource_type=service.RESOURCE, resource_id=request_id[:64], fields=["audit.disclosures"]
+    )
+    return _guarded(
+        session,
+        guard,
+        principal,
+        action="read_family_request",
+        request_id=request_id,
+        draft=draft,
+        work=lambda _at: service.issued_account(session=session, request_id=request_id),
+        record_read=True,
+    )
+
+
+def export_evidence(
+    *, session: Session, guard: Guard, principal: Principal, request_id: str, out: Path
+) -> Outcome[EvidenceSummary]:
+    """An evidence bundle of the answer's lines, with inclusion proofs (for a court or a prosecutor)."""
+    draft = EventDraft(action="export", resource_type=service.RESOURCE, resource_id=request_id[:64])
+    return _guarded(
+        session,
+        guard,
+        principal,
+        action="read_family_request",
+        request_id=request_id,
+        draft=draft,
+        work=lambda _at: service.export_evidence(
+            session=session, settings=guard.settings, request_id=request_id, out_dir=out
+        ),
+        record_read=True,
+    )

@@ -1,0 +1,140 @@
+"""Relatives' requests: register, list, answer with the account of disclosures, refuse.
+
+Every step is an access event about the deceased (``subject_id``), so the answer itself shows the
+request's registration, and a later account shows the earlier answers. The ledger holds no free
+text: the refusal's reason stays in the request row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import rfc8785
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from piguard.config import Settings
+from piguard.errors import ConflictError, NotFoundError
+from piguard.identity.schemas import Principal
+from piguard.ledger import evidence
+from piguard.oversight.family import disclosures, rules
+from piguard.oversight.family.models import FamilyRequest
+from piguard.oversight.family.schemas import DisclosureAccount, FamilyRequestIn, FamilyRequestOut
+from piguard.records.guard import EventDraft, record_event
+
+RESOURCE = "family_request"
+
+
+def _record(
+    session: Session, principal: Principal, request: FamilyRequest, *, action: str, fields: list[str], at: datetime
+) -> None:
+    draft = EventDraft(
+        action=action,
+        resource_type=RESOURCE,
+        resource_id=request.id,
+        subject_id=request.subject_id,
+        purpose=rules.PURPOSE,
+        fields=fields,
+    )
+    record_event(session, principal, draft, at=at, outcome="allowed", reason=f"family request {request.state}")
+
+
+def out(request: FamilyRequest, *, now: datetime) -> FamilyRequestOut:
+    """The request as shown to officers, with its overdue flag at ``now``."""
+    shown = FamilyRequestOut.model_validate(request)
+    return shown.model_copy(update={"overdue": rules.is_overdue(request.state, request.due_at, now)})
+
+
+def get(session: Session, request_id: str, *, lock: bool = False) -> FamilyRequest:
+    """One request, or NotFoundError."""
+    row = session.get(FamilyRequest, request_id, with_for_update=lock)
+    if row is None:
+        raise NotFoundError("family request not found")
+    return row
+
+
+def register(*, session: Session, principal: Principal, at: datetime, data: FamilyRequestIn) -> FamilyRequest:
+    """Register a request whose requester's identity and relationship the officer has checked."""
+    report, _ = disclosures.scope_of(session, data.report_id)
+    request = FamilyRequest(
+        report_id=report.id,
+        subject_id=report.subject_id,
+        requester_name=data.requester_name,
+        relationship=rules.check_relationship(data.relationship),
+        proof=data.proof,
+        received_by=principal.account_id,
+        received_at=at,
+        due_at=rules.due_date(at),
+        state="received",
+    )
+    session.add(request)
+    session.flush()
+    _record(session, principal, request, action="create", fields=["family_request.registered"], at=at)
+    return request
+
+
+def list_requests(
+    *, session: Session, state: str | None = None, overdue_at: datetime | None = None, limit: int = 100
+) -> Sequence[FamilyRequest]:
+    """Requests, oldest due first; with ``overdue_at``, only those unanswered past their due date."""
+    stmt = select(FamilyRequest).order_by(FamilyRequest.due_at, FamilyRequest.id).limit(limit)
+    if state is not None:
+        stmt = stmt.where(FamilyRequest.state == state)
+    if overdue_at is not None:
+        stmt = stmt.where(FamilyRequest.state == "received", FamilyRequest.due_at < overdue_at)
+    return session.scalars(stmt).all()
+
+
+def answer(
+    *, session: Session, settings: Settings, principal: Principal, at: datetime, request_id: str
+) -> DisclosureAccount:
+    """Build the account, keep it exactly as issued (canonical JSON, SHA-256) and close the request."""
+    request = get(session, request_id, lock=True)
+    rules.check_open(request.state)
+    account, readers = disclosures.build_account(session=session, settings=settings, request=request, until=at)
+    rules.check_not_involved(principal.account_id, readers)
+    text = rfc8785.dumps(account.model_dump(mode="json")).decode("utf-8")
+    request.answer = text
+    request.answer_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    request.state = "answered"
+    request.decided_by = principal.account_id
+    request.decided_at = at
+    session.flush()
+    _record(session, principal, request, action="export", fields=["audit.disclosures"], at=at)
+    return account
+
+
+def refuse(*, session: Session, principal: Principal, at: datetime, request_id: str, reason: str) -> FamilyRequest:
+    """Refuse with the ground (e.g. the deceased arranged otherwise during their lifetime)."""
+    request = get(session, request_id, lock=True)
+    rules.check_open(request.state)
+    request.refusal_reason = rules.require_refusal_reason(reason)
+    request.state = "refused"
+    request.decided_by = principal.account_id
+    request.decided_at = at
+    session.flush()
+    _record(session, principal, request, action="update", fields=["family_request.refused"], at=at)
+    return request
+
+
+def issued_account(*, session: Session, request_id: str) -> DisclosureAccount:
+    """The answer exactly as it was issued (its SHA-256 checked against the stored one)."""
+    request = get(session, request_id)
+    if request.answer is None or request.answer_sha256 is None:
+        raise ConflictError(f"the request is {request.state} and has no answer")
+    if hashlib.sha256(request.answer.encode("utf-8")).hexdigest() != request.answer_sha256:
+        raise ConflictError("the stored answer does not match its SHA-256: it was changed after issue")
+    return DisclosureAccount.model_validate_json(request.answer)
+
+
+def export_evidence(
+    *, session: Session, settings: Settings, request_id: str, out_dir: Path
+) -> evidence.EvidenceSummary:
+    """An evidence bundle (events with inclusion proofs) of the lines of an issued answer."""
+    account = issued_account(session=session, request_id=request_id)
+    return evidence.export_evidence(
+        session=session, out=out_dir, settings=settings, event_ids=[line.event_id for line in account.lines]
+    )

@@ -1,0 +1,195 @@
+"""Close relatives' requests over HTTP on SQLite and PostgreSQL: roles, 422s naming the field, the
+account as JSON and HTML, finality, and the evidence bundle."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from piguard.api.app import create_app
+from piguard.config import Settings
+from piguard.db import Base, make_engine, make_session_factory
+from piguard.db.registry import load_all_models
+from piguard.identity import service as identity
+from piguard.identity import totp
+from piguard.keys import ensure_secret, load_secret
+from piguard.ledger import evidence
+from piguard.ledger import service as ledger
+from piguard.ledger.keys import ensure_signing_key
+from piguard.records import service as records
+from tests.conftest import private_database_url
+
+PASSWORD = "correct horse battery"
+PHONE = "13912345678"
+BASE = "/api/v1/oversight/family-requests"
+
+
+@dataclass
+class Site:
+    """The app over a committed database, a privacy officer, a physician and one death report."""
+
+    client: TestClient
+    engine: Engine
+    ids: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+    usernames: dict[str, str] = field(default_factory=dict)
+    tokens: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def h(self, who: str) -> dict[str, str]:
+        # A TOTP code is accepted once per step (replay protection): one login per person per module.
+        if who not in self.tokens:
+            code = totp.code_at(self.secrets[who], totp.step_of(datetime.now(UTC)))
+            response = self.client.post(
+                "/api/v1/auth/login",
+                json={"username": self.usernames[who], "password": PASSWORD, "totp": code, "terminal_id": "ws-3"},
+            )
+            assert response.status_code == 200, response.text
+            self.tokens[who] = {"Authorization": f"Bearer {response.json()['access_token']}", "X-Terminal-Id": "ws-3"}
+        return self.tokens[who]
+
+    def register(self, who: str = "officer", **overrides: Any) -> Any:
+        body = {
+            "report_id": self.ids["report"],
+            "requester_name": "王小明",
+            "relationship": "child",
+            "proof": "ID card; household register",
+        } | overrides
+        return self.client.post(BASE, json=body, headers=self.h(who))
+
+    def last_event(self) -> Any:
+        with make_session_factory(self.engine)() as db:
+            return list(ledger.iter_events(session=db))[-1]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    load_all_models()
+    tmp_path = tmp_path_factory.mktemp(request.param)
+    for url in private_database_url(request.param, tmp_path, prefix="family_api"):
+        settings = Settings(data_dir=tmp_path / "data", database_url=url)
+        ensure_secret(settings)
+        ensure_signing_key(settings)
+        engine = make_engine(settings)
+        Base.metadata.create_all(engine)
+        secret = load_secret(settings)
+        site = Site(client=TestClient(create_app(settings)), engine=engine)
+        now = datetime.now(UTC)
+        with make_session_factory(engine)() as db, db.begin():
+            ledger.bind_settings(db, settings)
+            hospital = records.create_organisation(
+                session=db, name="闵行区中心医院", org_type="hospital", district="310112"
+            )
+            office = records.create_organisation(
+                session=db, name="Health Commission", org_type="health_commission", district="310112"
+            )
+            for who, username, role, org in (
+                ("officer", "sun.li", "privacy_officer", office.id),
+                ("physician", "wang.fang", "physician", hospital.id),
+            ):
+                made = identity.create_account(
+                    session=db,
+                    secret=secret,
+                    username=username,
+                    display_name=who,
+                    role=role,
+                    org_id=org,
+                    password=PASSWORD,
+                    demo=True,
+                )
+                site.ids[who], site.usernames[who] = made.account.id, made.account.username
+                site.secrets[who] = made.totp_secret or ""
+                identity.record_training(
+                    session=db,
+                    account_id=made.account.id,
+                    course_code="privacy-basics",
+                    score=90,
+                    completed_at=now - timedelta(days=10),
+                )
+            report = records.create_report(
+                session=db,
+                hospital_org_id=hospital.id,
+                subject_id="subj-api-1",
+                name="李秀英",
+                sex="female",
+                death_time=now - timedelta(days=1),
+                place_of_death="hospital",
+                district="310112",
+                part1=[{"line": "a", "text": "急性心肌梗死", "icd10": "I21.9"}],
+                relatives=[{"name": "王小明", "relationship": "儿子", "phone": PHONE}],
+            )
+            records.certify(session=db, report_id=report.id, certifier_id=site.ids["physician"], at=now)
+            site.ids["report"] = report.id
+        with site.client:
+            yield site
+        engine.dispose()
+
+
+def test_register_answer_and_fetch_the_account(site: Site) -> None:
+    read = site.client.get(
+        f"/api/v1/death-reports/{site.ids['report']}", params={"purpose": "TREAT"}, headers=site.h("physician")
+    )
+    assert read.status_code == 200, read.text
+    made = site.register()
+    assert made.status_code == 201, made.text
+    request_id = made.json()["id"]
+    assert made.json()["state"] == "received" and not made.json()["overdue"]
+    answered = site.client.post(f"{BASE}/{request_id}/answer", headers=site.h("officer"))
+    assert answered.status_code == 200, answered.text
+    account = answered.json()
+    assert account["format"] == "piguard-family-account/1"
+    assert [(line["role"], line["action"]) for line in account["lines"]][:1] == [("physician", "read")]
+    assert site.ids["physician"] not in answered.text and PHONE not in answered.text
+    page = site.client.get(f"{BASE}/{request_id}/account", headers=site.h("officer"))
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "<svg" in page.text and "李秀英" in page.text and site.ids["physician"] not in page.text
+    as_json = site.client.get(f"{BASE}/{request_id}/account", params={"format": "json"}, headers=site.h("officer"))
+    assert as_json.json() == account
+    assert site.client.get(f"{BASE}/{request_id}", headers=site.h("officer")).json()["state"] == "answered"
+    again = site.client.post(f"{BASE}/{request_id}/answer", headers=site.h("officer"))
+    assert again.status_code == 409 and "final" in again.json()["detail"]
+    bundle = site.client.get(f"{BASE}/{request_id}/evidence", headers=site.h("officer"))
+    assert bundle.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(bundle.content)) as archive:
+        names = archive.namelist()
+        assert f"family-request-{request_id}/entries.jsonl" in names
+
+
+def test_other_roles_get_403_and_the_attempt_is_recorded(site: Site) -> None:
+    refused = site.register(who="physician")
+    assert refused.status_code == 403 and "no policy permits role 'physician'" in refused.json()["detail"]
+    last = site.last_event()
+    assert (last.outcome, last.resource_type, last.subject_id) == ("denied", "family_request", "subj-api-1")
+    assert site.client.get(BASE, headers=site.h("physician")).status_code == 403
+
+
+def test_bad_input_is_422_naming_the_field(site: Site) -> None:
+    def field_of(response: Any) -> str:
+        assert response.status_code == 422, response.text
+        return str(response.json()["errors"][0]["field"])
+
+    assert field_of(site.register(relationship="neighbour")) == "relationship"
+    assert field_of(site.register(proof="")) == "proof"
+    made = site.register().json()
+    short = site.client.post(f"{BASE}/{made['id']}/refuse", json={"reason": "no"}, headers=site.h("officer"))
+    assert field_of(short) == "reason"
+    assert site.register(report_id="01JZZZZZZZZZZZZZZZZZZZZZZZ").status_code == 404
+    listed = site.client.get(BASE, params={"state": "received"}, headers=site.h("officer"))
+    assert made["id"] in [item["id"] for item in listed.json()["items"]]
+
+
+def test_the_bundle_verifies(site: Site, tmp_path: Path) -> None:
+    made = site.register().json()
+    assert site.client.post(f"{BASE}/{made['id']}/answer", headers=site.h("officer")).status_code == 200
+    bundle = site.client.get(f"{BASE}/{made['id']}/evidence", headers=site.h("officer"))
+    with zipfile.ZipFile(io.BytesIO(bundle.content)) as archive:
+        archive.extractall(tmp_path)
+    assert evidence.verify_evidence(tmp_path / f"family-request-{made['id']}").entries >= 1
