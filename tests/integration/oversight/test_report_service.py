@@ -22,6 +22,7 @@ from piguard.ledger import service as ledger
 from piguard.ledger.keys import ensure_signing_key
 from piguard.oversight.cases.models import CaseEvent, Disposition, DispositionDecision, OversightCase
 from piguard.oversight.common import local_principal
+from piguard.oversight.family.models import FamilyRequest
 from piguard.oversight.inspections.models import Recommendation, RectificationItem
 from piguard.oversight.reports import flows
 from piguard.policy.pdp import default_engine
@@ -223,8 +224,51 @@ def city(session: Session, tmp_path_factory: pytest.TempPathFactory) -> City:
             )
         )
     session.flush()
+    _family_requests(session, orgs, officer)
     guard = Guard(engine=default_engine(), settings=settings, secret=b"s" * 32, now=NOW)
     return City(guard, orgs, ids)
+
+
+def _family_requests(session: Session, orgs: dict[str, str], officer: str) -> None:
+    """Relatives' requests about the hospital's records and one about the other hospital's."""
+    reports = {}
+    for key, org in (("hosp", orgs["hosp"]), ("other", orgs["other"])):
+        reports[key] = records.create_report(
+            session=session,
+            hospital_org_id=org,
+            subject_id=f"subj-{key}",
+            name="李秀英",
+            sex="female",
+            death_time=day(1, month=1),
+            place_of_death="hospital",
+            district="310112",
+            part1=[{"line": "a", "text": "急性心肌梗死", "icd10": "I21.9"}],
+        )
+    session.flush()
+    for key, received, state, decided in (
+        ("hosp", day(2), "answered", day(10)),  # answered in the month
+        ("hosp", day(20, month=1), "received", None),  # overdue since February
+        ("hosp", day(5), "refused", day(6)),
+        ("hosp", day(1, month=2), "answered", day(2, month=4)),  # answered late: overdue at the month's end
+        ("other", day(3), "received", None),  # another hospital's record, due in April
+    ):
+        report = reports[key]
+        session.add(
+            FamilyRequest(
+                report_id=report.id,
+                subject_id=report.subject_id,
+                requester_name="王小明",
+                relationship="child",
+                proof="ID card",
+                received_by=officer,
+                received_at=received,
+                due_at=received + timedelta(days=30),
+                state=state,
+                decided_by=officer if decided else None,
+                decided_at=decided,
+            )
+        )
+    session.flush()
 
 
 def test_the_numbers_match_the_data(session: Session, city: City) -> None:
@@ -254,6 +298,9 @@ def test_the_numbers_match_the_data(session: Session, city: City) -> None:
     assert dict(d.rectification) == {"open": 1, "awaiting_review": 0, "rejected": 0, "overdue": 1, "verified": 0}
     assert [(o.seq, o.days_overdue) for o in d.overdue] == [(1, 16)]
     assert (d.trained, d.staff) == (2, 3)  # the nurse's training lapsed on 10 March
+    # Relatives' requests as of the end of March (one answered in April counts as overdue then).
+    assert (d.family_received, d.family_answered, d.family_refused, d.family_overdue) == (2, 1, 1, 2)
+    assert b"Close relatives' requests" in report.content
     assert b"Monthly privacy report" in report.content and b"<svg" in report.content
     event = list(ledger.iter_events(session=session))[-1]
     assert (event.action, event.resource_type, event.outcome, event.user_id) == (
@@ -279,6 +326,7 @@ def test_the_city_report_is_the_commission_s(session: Session, city: City) -> No
     assert [(o.seq, o.owner_org) for o in d.overdue] == [(1, "org hosp"), (3, "org other")]
     assert (d.trained, d.staff) == (4, 5)
     assert d.training_by_org == [("org hc", 1, 1), ("org hosp", 2, 3), ("org other", 1, 1)]
+    assert (d.family_received, d.family_answered, d.family_refused, d.family_overdue) == (3, 1, 1, 2)
     # ... and every organisation's, but not for the doctor or another hospital's officer.
     for who in ("commission",):
         assert (

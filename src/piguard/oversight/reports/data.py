@@ -22,9 +22,11 @@ from piguard.identity import service as identity
 from piguard.interchange.alerts import read_alert_report
 from piguard.ledger import service as ledger
 from piguard.oversight.cases.models import CaseEvent, Disposition, DispositionDecision, OversightCase
+from piguard.oversight.family.models import FamilyRequest
 from piguard.oversight.inspections import service as inspections
 from piguard.oversight.training import service as training
 from piguard.records import service as records
+from piguard.records.models import DeathReport
 
 ACCESS_ACTIONS = frozenset({"read", "search", "export", "print", "resolve_handle"})
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -83,6 +85,11 @@ class MonthlyData:
     staff: int = 0
     trained: int = 0
     training_by_org: list[tuple[str, int, int]] = field(default_factory=list)  # org name, trained, staff
+    # Close relatives' requests (PIPL Art. 49) about the organisation's records.
+    family_received: int = 0
+    family_answered: int = 0
+    family_refused: int = 0
+    family_overdue: int = 0  # unanswered past the 30 days at the end of the month
 
     @property
     def training_share(self) -> float:
@@ -188,6 +195,32 @@ def _cases(session: Session, org_id: str | None, start: datetime, end: datetime)
     }
 
 
+def _family(session: Session, org_id: str | None, start: datetime, end: datetime) -> dict[str, int]:
+    """Requests received, answered and refused in the month, and those overdue at its end."""
+    query = select(
+        FamilyRequest.received_at, FamilyRequest.due_at, FamilyRequest.state, FamilyRequest.decided_at
+    ).where(FamilyRequest.received_at < end)
+    if org_id is not None:
+        query = query.join(DeathReport, DeathReport.id == FamilyRequest.report_id).where(
+            DeathReport.hospital_org_id == org_id
+        )
+    received = answered = refused = overdue = 0
+    for received_at, due_at, state, decided_at in session.execute(query):
+        received += received_at >= start
+        # As of the end of the month: a request decided later was still open then.
+        decided = decided_at is not None and decided_at < end
+        if decided_at is not None and start <= decided_at < end:
+            answered += state == "answered"
+            refused += state == "refused"
+        overdue += not decided and due_at < end
+    return {
+        "family_received": received,
+        "family_answered": answered,
+        "family_refused": refused,
+        "family_overdue": overdue,
+    }
+
+
 def _rectification(
     session: Session, org_id: str | None, end: datetime, names: dict[str, str]
 ) -> tuple[list[tuple[str, int]], list[OverdueItem]]:
@@ -221,6 +254,7 @@ def gather(*, session: Session, org_id: str | None, month: str, alerts_file: Pat
     events = _events(session, org_id, start, end)
     source, alerts, severity = _alerts(session, org_id, start, end, alerts_file)
     cases = _cases(session, org_id, start, end)
+    family = _family(session, org_id, start, end)
     rectification, overdue = _rectification(session, org_id, end, names)
     cover = training.coverage(session=session, at=end, org_ids=None if org_id is None else [org_id])
     return MonthlyData(
@@ -239,4 +273,8 @@ def gather(*, session: Session, org_id: str | None, month: str, alerts_file: Pat
         training_by_org=sorted((names.get(org, org), trained, staff) for org, (trained, staff) in cover.by_org.items()),
         **events,  # type: ignore[arg-type]
         **cases,  # type: ignore[arg-type]
+        family_received=family["family_received"],
+        family_answered=family["family_answered"],
+        family_refused=family["family_refused"],
+        family_overdue=family["family_overdue"],
     )

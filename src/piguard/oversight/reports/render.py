@@ -56,6 +56,10 @@ oversight records before the end of the period.</p>
 {{ table(["state", "cases"], d.cases_by_state) }}
 <h3>Dispositions approved in the month</h3>
 {{ table(["disposition", "count"], d.dispositions) }}
+<h2>Close relatives' requests (PIPL Art. 49)</h2>
+<p>About this organisation's records: received {{ d.family_received }}, answered {{ d.family_answered }},
+refused {{ d.family_refused }} in the month; unanswered past their 30 days at its end:
+<b>{{ d.family_overdue }}</b>.</p>
 <h2>Rectification</h2>
 <figure>{{ svgs[2]|safe }}</figure>
 {{ table(["status", "items"], d.rectification) }}
@@ -127,6 +131,15 @@ def _summary_lines(data: MonthlyData) -> list[str]:
     section("Dispositions approved", list(data.dispositions))
     section("Rectification items by status", list(data.rectification))
     section("Overdue items", [row[:5] for row in _overdue_rows(data)])
+    section(
+        "Close relatives' requests (PIPL Art. 49)",
+        [
+            ("received", data.family_received),
+            ("answered", data.family_answered),
+            ("refused", data.family_refused),
+            ("overdue at month end", data.family_overdue),
+        ],
+    )
     section("Training coverage by organisation", list(data.training_by_org))
     return [line[:110] for line in lines]
 
