@@ -33,6 +33,7 @@ app = typer.Typer(
 As = Annotated[str, typer.Option("--as", help="Username of the privacy officer acting.")]
 RequestArg = Annotated[str, typer.Argument(help="Request id.")]
 Format = Annotated[str, typer.Option("--format", help="html (for the family) or json (canonical, as kept).")]
+Lang = Annotated[str, typer.Option("--lang", help="Language of the HTML page: zh (default) or en.")]
 
 
 def _write(path: Path, content: bytes) -> None:
@@ -43,14 +44,22 @@ def _write(path: Path, content: bytes) -> None:
     os.chmod(path, 0o600)  # an existing file keeps its old mode otherwise
 
 
-def _save(account: DisclosureAccount, out: Path, fmt: str) -> None:
-    from piguard.errors import InputError
+def _check_output(fmt: str, lang: str) -> None:
+    """Refuse an unknown format or language before anything is done (an answer is final)."""
     from piguard.oversight.family import render
+    from piguard.oversight.family.wording import LANGUAGES
 
     if fmt not in render.FORMATS:
-        raise InputError(f"unknown format; one of {', '.join(render.FORMATS)}", where="--format")
+        raise fail(f"--format: unknown format; one of {', '.join(render.FORMATS)}", code=2)
+    if lang not in LANGUAGES:
+        raise fail(f"--lang: unknown language; one of {', '.join(LANGUAGES)}", code=2)
+
+
+def _save(account: DisclosureAccount, out: Path, fmt: str, lang: str) -> None:
+    from piguard.oversight.family import render
+
     with _errors():
-        _write(out, render.render(account, fmt))
+        _write(out, render.render(account, fmt, lang))
 
 
 def _table(items: list[FamilyRequestOut]) -> Table:
@@ -129,14 +138,16 @@ def answer(
     actor: As,
     out: Annotated[Path, typer.Option("--out", help="Where to write the account.")],
     fmt: Format = "html",
+    lang: Lang = "zh",
 ) -> None:
     """Answer with the account of every recorded access; the answer is kept as issued."""
     from piguard.oversight.family import flows
 
+    _check_output(fmt, lang)
     if not out.parent.is_dir():  # checked first: an answer is final once issued
         raise fail(f"{out.parent}: no such folder", code=2)
     account = _run(actor, lambda s, g, p: flows.answer(session=s, guard=g, principal=p, request_id=request_id))
-    _save(account, out, fmt)
+    _save(account, out, fmt, lang)
     console.print(
         f"answered: {account.accesses} access(es), {account.denied} refused attempt(s), "
         f"{len(account.by_organisation)} organisation(s); written to {out}",
@@ -166,12 +177,14 @@ def account(
     actor: As,
     out: Annotated[Path, typer.Option("--out", help="Where to write the account.")],
     fmt: Format = "html",
+    lang: Lang = "zh",
 ) -> None:
-    """Write an answered request's account again, exactly as issued."""
+    """Write an answered request's account again, exactly as issued (in either language)."""
     from piguard.oversight.family import flows
 
+    _check_output(fmt, lang)
     issued = _run(actor, lambda s, g, p: flows.issued_account(session=s, guard=g, principal=p, request_id=request_id))
-    _save(issued, out, fmt)
+    _save(issued, out, fmt, lang)
     console.print(f"written to {out}", highlight=False)
 
 

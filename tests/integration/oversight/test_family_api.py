@@ -151,6 +151,12 @@ def test_register_answer_and_fetch_the_account(site: Site) -> None:
     page = site.client.get(f"{BASE}/{request_id}/account", headers=site.h("officer"))
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "<svg" in page.text and "李秀英" in page.text and site.ids["physician"] not in page.text
+    english = site.client.get(f"{BASE}/{request_id}/account", params={"lang": "en"}, headers=site.h("officer"))
+    assert "Account of accesses" in english.text and "访问记录告知书" in page.text
+    assert (
+        site.client.get(f"{BASE}/{request_id}/account", params={"lang": "fr"}, headers=site.h("officer")).status_code
+        == 422
+    )
     as_json = site.client.get(f"{BASE}/{request_id}/account", params={"format": "json"}, headers=site.h("officer"))
     assert as_json.json() == account
     assert site.client.get(f"{BASE}/{request_id}", headers=site.h("officer")).json()["state"] == "answered"

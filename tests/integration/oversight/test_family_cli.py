@@ -87,13 +87,18 @@ def test_request_answer_and_reissue_from_the_command_line(report_id: str, tmp_pa
     page = tmp_path / "account.html"
     code, out = _run(["answer", request_id, "--as", "sun.li", "--out", str(page)])
     assert code == 0 and "answered" in out, out
-    assert "<svg" in page.read_text(encoding="utf-8")
+    assert "<svg" in page.read_text(encoding="utf-8") and "访问记录告知书" in page.read_text(encoding="utf-8")
     assert stat.S_IMODE(page.stat().st_mode) == 0o600  # personal data: owner only
     kept = tmp_path / "account.json"
     code, out = _run(["account", request_id, "--as", "sun.li", "--out", str(kept), "--format", "json"])
     assert code == 0, out
     account = json.loads(kept.read_text(encoding="utf-8"))
     assert account["request_id"] == request_id and account["relationship"] == "child"
+    english = tmp_path / "account-en.html"
+    code, out = _run(["account", request_id, "--as", "sun.li", "--out", str(english), "--lang", "en"])
+    assert code == 0 and "Account of accesses" in english.read_text(encoding="utf-8"), out
+    code, out = _run(["account", request_id, "--as", "sun.li", "--out", str(english), "--lang", "fr"])
+    assert code == 2 and "--lang" in out
     code, out = _run(["show", request_id, "--as", "sun.li"])
     assert code == 0 and "answered" in out and "answer sha256" in out
     code, out = _run(["evidence", request_id, "--as", "sun.li", "--out", str(tmp_path / "bundle")])

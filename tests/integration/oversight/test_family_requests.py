@@ -4,6 +4,7 @@ the account lists (and what it never shows), finality of the answer, refusals an
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -197,15 +198,22 @@ def test_the_account_never_shows_staff_identities_or_the_relatives_number(family
     account = flows.answer(
         session=family.session, guard=family.at(120), principal=family.people["second"], request_id=made.id
     ).unwrap()
-    for fmt in render.FORMATS:
-        text = render.render(account, fmt).decode("utf-8")
+    for fmt, lang in (("json", "zh"), ("html", "zh"), ("html", "en")):
+        text = render.render(account, fmt, lang).decode("utf-8")
         for who, principal in family.people.items():
             assert principal.account_id not in text, (fmt, who)
             assert family.names[who] not in text and f"Dr {who}" not in text, (fmt, who)
         assert PHONE not in text and "急性心肌梗死" not in text  # no record content, only its kinds
-    page = render.html(account).decode("utf-8")
-    assert "<svg" in page and "Article 49" in page and account.ledger.note.splitlines()[0] in page
+    english = html.unescape(render.html(account, "en").decode("utf-8"))
+    assert "<svg" in english and "Article 49" in english and account.ledger.note.splitlines()[0] in english
+    assert "staff 1" in english and "relatives' phone (virtual number)" in english
+    chinese = render.html(account).decode("utf-8")  # the family's language by default
+    assert "个人信息保护法》第四十九条" in chinese and "子女" in chinese and "<svg" in chinese
+    assert "工作人员1" in chinese and "医师" in chinese and "家属电话（虚拟号码）" in chinese and "诊疗" in chinese
+    assert "staff 1" not in chinese and "physician" not in chinese
     assert render.html(account) == render.html(account)  # same account, same bytes
+    with pytest.raises(InputError, match="language"):
+        render.html(account, "fr")
 
 
 def test_the_answer_is_kept_as_issued_and_is_final(family: Family) -> None:

@@ -97,14 +97,15 @@ def issued_account(
     guard: GuardDep,
     principal: PrincipalDep,
     format: Annotated[Literal["html", "json"], Query()] = "html",
+    lang: Annotated[Literal["zh", "en"], Query(description="Language of the HTML page.")] = "zh",
 ) -> Response:
-    """The answer exactly as issued, as the family's HTML page or its canonical JSON."""
+    """The answer exactly as issued, as the family's HTML page (Chinese or English) or its canonical JSON."""
     with session.begin():
         outcome = flows.issued_account(session=session, guard=guard, principal=principal, request_id=request_id)
     account = outcome.unwrap()
     media = "application/json" if format == "json" else "text/html; charset=utf-8"
     return Response(
-        content=render.render(account, format),
+        content=render.render(account, format, lang),
         media_type=media,
         headers={
             "Content-Disposition": f'attachment; filename="account-{request_id}.{format}"',

@@ -1,4 +1,5 @@
-"""The account as the family receives it: one self-contained HTML page with a chart, or JSON.
+"""The account as the family receives it: one self-contained HTML page with a chart (Chinese by
+default, or English), or JSON.
 
 Same account, same bytes: the chart is drawn with the reports' fixed settings and the page
 carries no generation time other than the account's own ``until``.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, timedelta
+from functools import partial
 
 import jinja2
 import matplotlib.pyplot as plt
@@ -15,24 +17,30 @@ import rfc8785
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from piguard.errors import InputError
 from piguard.oversight.family.schemas import DisclosureAccount
+from piguard.oversight.family.wording import LANGUAGES, staff, term
 from piguard.oversight.reports import charts
 from piguard.oversight.reports.render import html_table
 
 FORMATS = ("html", "json")
 
-_TEMPLATE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string(
-    """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Account of accesses (访问记录告知) — {{ a.deceased_name }}</title>
-<style>
+_STYLE = """<style>
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#1a202c}
 table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #cbd5e0;padding:.2rem .5rem;text-align:left}
 td.n{text-align:right}.kpi{display:flex;gap:1rem;flex-wrap:wrap}.kpi div{border:1px solid #cbd5e0;padding:.5rem 1rem}
 .kpi b{display:block;font-size:1.6rem}figure{margin:0}code{word-break:break-all}
-</style></head><body>
+.access{color:#2b6cb0}.refused{color:#c53030}
+</style>"""
+_ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+_TEMPLATES = {
+    "en": _ENV.from_string(
+        """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Account of accesses — {{ a.deceased_name }}</title>
+{{ style|safe }}</head><body>
 <h1>Account of accesses to the records of {{ a.deceased_name }}</h1>
-<p>Prepared for {{ a.requester_name }} ({{ a.relationship }} of the deceased) at their request under Article 49
+<p>Prepared for {{ a.requester_name }} ({{ relationship }} of the deceased) at their request under Article 49
 of the Personal Information Protection Law. It lists every access to {{ a.deceased_name }}'s death report, the
 ambulance call and the relatives' contact details recorded from {{ a.since.date() }}
 to {{ a.until.isoformat(timespec="seconds") }}, including attempts that were refused (times with their UTC
@@ -46,6 +54,7 @@ throughout this account.</p>
 </section>
 <h2>When</h2>
 <figure>{{ chart|safe }}</figure>
+<p><span class="access">&#9632;</span> accesses <span class="refused">&#9632;</span> refused attempts, per day</p>
 <h2>By organisation</h2>
 {{ table(["organisation", "type", "accesses", "refused"], organisations) }}
 <h2>Emergency access</h2>
@@ -64,7 +73,45 @@ that log, verifiable without trusting piguard. Request id <code>{{ a.request_id 
 <pre>{{ a.ledger.note }}</pre>
 </body></html>
 """
-)
+    ),
+    "zh": _ENV.from_string(
+        """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<title>个人信息访问记录告知书 — {{ a.deceased_name }}</title>
+{{ style|safe }}</head><body>
+<h1>{{ a.deceased_name }}个人信息访问记录告知书</h1>
+<p>{{ a.requester_name }}（逝者的{{ relationship }}）：根据《中华人民共和国个人信息保护法》第四十九条，应您的申请，
+现将{{ a.since.date() }}至{{ a.until.isoformat(timespec="seconds") }}期间记录在案的、对{{ a.deceased_name }}的死亡报告、
+急救出车记录及家属联系方式的全部访问（包括被拒绝的访问尝试）告知如下。时间均附时区。工作人员以所属机构和岗位显示；
+“工作人员1”“工作人员2”等在本告知书中始终指同一人。</p>
+<section class="kpi">
+<div><b>{{ a.accesses }}</b>次访问</div><div><b>{{ a.denied }}</b>次被拒绝的尝试</div>
+<div><b>{{ a.contact_disclosures }}</b>次显示了家属电话</div>
+<div><b>{{ a.by_organisation|length }}</b>个机构</div>
+<div><b>{{ a.emergency_uses|length }}</b>次紧急授权</div>
+</section>
+<h2>访问时间分布</h2>
+<figure>{{ chart|safe }}</figure>
+<p><span class="access">&#9632;</span> 访问 <span class="refused">&#9632;</span> 被拒绝的尝试（按日统计）</p>
+<h2>按机构统计</h2>
+{{ table(["机构", "类型", "访问", "被拒绝"], organisations) }}
+<h2>紧急授权</h2>
+<p>紧急授权（“破窗”）可在一小时内越过常规的“按需知悉”规则，每次使用都须经审查。</p>
+{{ table(["授权时间", "机构", "岗位", "人员", "审查结果"], emergency) }}
+<h2>相关调查</h2>
+<p>个人信息保护部门针对该记录开展的调查（调查结论不在本告知书范围内）。</p>
+{{ table(["立案日期", "状态"], investigations) }}
+<h2>全部访问明细</h2>
+{{ table(["时间", "机构", "岗位", "人员", "操作", "记录", "显示的信息", "目的", "结果", "日志序号"], lines) }}
+<h2>如何核验</h2>
+<p>每一条均为 piguard 防篡改访问日志（RFC 9162 默克尔日志）中的记录。本告知书依据下方经签名的日志检查点生成；
+个人信息保护部门可为任意一条出具其包含在该日志中的证明，无需信任 piguard 即可核验。申请编号
+<code>{{ a.request_id }}</code>。</p>
+<pre>{{ a.ledger.note }}</pre>
+</body></html>
+"""
+    ),
+}
 
 
 def daily(account: DisclosureAccount) -> Figure:
@@ -79,49 +126,62 @@ def daily(account: DisclosureAccount) -> Figure:
         days = [days[0] + timedelta(days=n) for n in range(span + 1)]
     fig, ax = plt.subplots(figsize=(7.5, 2.4))
     positions = list(range(len(days)))
-    ax.bar(positions, [allowed[d] for d in days], color=charts.ACCESS, label="accesses")
+    ax.bar(positions, [allowed[d] for d in days], color=charts.ACCESS)
     ax.bar(
         positions,
         [refused[d] for d in days],
         bottom=[allowed[d] for d in days],
         color=charts.DENIED,
-        label="refused",
     )
     step = max(1, len(days) // 6)
     ax.set_xticks(positions[::step], [d.isoformat() for d in days[::step]], rotation=30, ha="right")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel("events")
-    ax.set_title("Accesses per day")
-    ax.legend(loc="upper right", frameon=False)
+    # No words in the chart: the page's caption explains it in the page's language, and a
+    # machine without a CJK font would draw Chinese labels as boxes.
     fig.tight_layout()
     return fig
 
 
-def html(account: DisclosureAccount) -> bytes:
-    """The account as one self-contained HTML page."""
+def html(account: DisclosureAccount, lang: str = "zh") -> bytes:
+    """The account as one self-contained HTML page in ``lang`` (``zh`` or ``en``)."""
+    if lang not in LANGUAGES:
+        raise InputError(f"unknown language; one of {', '.join(LANGUAGES)}", where="lang")
     with charts.style():
         chart = charts.svg(daily(account))
-    text = _TEMPLATE.render(
+    text = _TEMPLATES[lang].render(
         a=account,
+        style=_STYLE,
         chart=chart,
-        table=html_table,
-        organisations=[(o.organisation, o.organisation_type, o.allowed, o.denied) for o in account.by_organisation],
+        table=partial(html_table, empty="无" if lang == "zh" else "none"),
+        relationship=term(lang, "relationship", account.relationship),
+        organisations=[
+            (o.organisation, term(lang, "org_type", o.organisation_type), o.allowed, o.denied)
+            for o in account.by_organisation
+        ],
         emergency=[
-            (e.granted_at.isoformat(timespec="seconds"), e.organisation, e.role, e.staff, e.review)
+            (
+                e.granted_at.isoformat(timespec="seconds"),
+                e.organisation,
+                term(lang, "role", e.role),
+                staff(lang, e.staff),
+                term(lang, "review", e.review),
+            )
             for e in account.emergency_uses
         ],
-        investigations=[(i.opened_at.date().isoformat(), i.state) for i in account.investigations],
+        investigations=[
+            (i.opened_at.date().isoformat(), term(lang, "case_state", i.state)) for i in account.investigations
+        ],
         lines=[
             (
                 line.time.isoformat(timespec="seconds"),
                 line.organisation,
-                line.role,
-                line.staff,
-                line.action,
-                line.record,
-                ", ".join(line.disclosed) or "-",
-                line.purpose_meaning or line.purpose or "-",
-                line.outcome,
+                term(lang, "role", line.role),
+                staff(lang, line.staff),
+                term(lang, "action", line.action),
+                term(lang, "record", line.record),
+                ("、" if lang == "zh" else ", ").join(term(lang, "kind", k) for k in line.disclosed) or "-",
+                term(lang, "purpose", line.purpose) if lang == "zh" else line.purpose_meaning or line.purpose or "-",
+                term(lang, "outcome", line.outcome),
                 line.ledger_index,
             )
             for line in account.lines
@@ -135,8 +195,8 @@ def as_json(account: DisclosureAccount) -> bytes:
     return bytes(rfc8785.dumps(account.model_dump(mode="json")))
 
 
-def render(account: DisclosureAccount, fmt: str) -> bytes:
-    """The account in one of ``FORMATS``."""
+def render(account: DisclosureAccount, fmt: str, lang: str = "zh") -> bytes:
+    """The account in one of ``FORMATS`` (the HTML page in ``lang``; the JSON has no language)."""
     if fmt == "json":
         return as_json(account)
-    return html(account)
+    return html(account, lang)

@@ -73,10 +73,10 @@ refused {{ d.family_refused }} in the month; unanswered past their 30 days at it
 )
 
 
-def html_table(header: list[str], rows: list[tuple[object, ...]]) -> Markup:
-    """An HTML table (escaped); numbers right-aligned; "none" when empty."""
+def html_table(header: list[str], rows: list[tuple[object, ...]], empty: str = "none") -> Markup:
+    """An HTML table (escaped); numbers right-aligned; ``empty`` when there are no rows."""
     if not rows:
-        return Markup("<p><i>none</i></p>")
+        return Markup(f"<p><i>{escape(empty)}</i></p>")  # noqa: S704 (escaped)
     esc = escape
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
     body = "".join(

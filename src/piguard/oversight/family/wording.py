@@ -1,0 +1,121 @@
+"""What the family's page says, in Chinese (the default: the families are in China) and English.
+
+The account itself (JSON) keeps codes and English terms; only the page is translated. A term
+without a translation is shown as it is rather than dropped.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("zh", "en")
+
+_ZH: dict[str, dict[str, str]] = {
+    "role": {
+        "physician": "医师",
+        "nurse": "护士",
+        "emt": "急救人员",
+        "dispatcher": "调度员",
+        "cdc_coder": "疾控死因编码员",
+        "cdc_epidemiologist": "疾控流行病学人员",
+        "police_registrar": "公安户籍民警",
+        "funeral_clerk": "殡仪馆业务员",
+        "privacy_officer": "个人信息保护专员",
+        "admin": "系统管理员",
+        "service": "系统服务",
+    },
+    "org_type": {
+        "hospital": "医院",
+        "emergency_center": "急救中心",
+        "cdc": "疾病预防控制中心",
+        "police": "公安机关",
+        "funeral_home": "殡仪馆",
+        "civil_affairs": "民政部门",
+        "health_commission": "卫生健康委员会",
+        "unknown": "未知",
+    },
+    "action": {
+        "read": "查看",
+        "search": "检索",
+        "print": "打印",
+        "export": "导出",
+        "create": "创建",
+        "update": "更新",
+        "breakglass": "紧急授权",
+        "resolve_handle": "接通虚拟号码",
+    },
+    "record": {
+        "death report": "死亡报告",
+        "ambulance call": "急救出车记录",
+        "relative's phone number": "家属电话",
+        "this request": "本申请",
+        "investigation": "调查",
+        "search results": "检索结果",
+        "record": "记录",
+    },
+    "kind": {
+        "identity": "身份信息",
+        "identity number": "身份证号",
+        "addresses": "地址",
+        "cause and circumstances of death": "死亡原因及情况",
+        "relatives' names and relationship": "家属姓名及关系",
+        "relatives' phone (virtual number)": "家属电话（虚拟号码）",
+        "caller's phone (virtual number)": "呼救人电话（虚拟号码）",
+        "relatives' real phone number": "家属真实电话号码",
+        "death certificate": "死亡医学证明",
+        "ambulance call details": "急救出车信息",
+        "access records": "访问记录",
+        "investigation records": "调查记录",
+        "this request": "本申请",
+        "record status": "记录状态",
+    },
+    "purpose": {
+        "TREAT": "诊疗",
+        "ETREAT": "急救",
+        "BTG": "紧急授权",
+        "HOPERAT": "医疗机构业务管理",
+        "PUBHLTH": "公共卫生",
+        "HRESCH": "医学研究",
+        "LEGAL": "法定事务（户籍注销、调查）",
+        "FAMRQT": "应家属申请",
+        "HPAYMT": "医疗费用支付",
+        "HMARKT": "医疗营销",
+    },
+    "outcome": {"allowed": "已允许", "denied": "已拒绝"},
+    "review": {
+        "awaiting review": "待审查",
+        "reviewed: justified": "已审查：合理",
+        "reviewed: unjustified": "已审查：不合理",
+    },
+    "case_state": {
+        "open": "已立案",
+        "investigating": "调查中",
+        "substantiated": "查证属实",
+        "unsubstantiated": "查无实据",
+        "closed": "已结案",
+    },
+    "relationship": {
+        "spouse": "配偶",
+        "parent": "父母",
+        "child": "子女",
+        "sibling": "兄弟姐妹",
+        "grandparent": "祖父母、外祖父母",
+        "grandchild": "孙子女、外孙子女",
+    },
+}
+
+
+def term(lang: str, kind: str, value: str | None) -> str:
+    """``value`` of vocabulary ``kind`` in ``lang`` (itself when English or untranslated)."""
+    if value is None:
+        return "-"
+    if lang != "zh":
+        return value
+    return _ZH.get(kind, {}).get(value, value)
+
+
+def staff(lang: str, label: str) -> str:
+    """'staff 3' as 工作人员3 in Chinese; 'system' as 系统."""
+    if lang != "zh":
+        return label
+    if label == "system":
+        return "系统"
+    return label.replace("staff ", "工作人员")
