@@ -83,12 +83,15 @@ def _table(items: list[FamilyRequestOut]) -> Table:
 @app.command("request")
 def request(
     actor: As,
-    report: Annotated[str, typer.Option("--report", help="Death report id of the deceased.")],
     name: Annotated[str, typer.Option("--name", help="The requesting relative's name.")],
     relationship: Annotated[
         str, typer.Option("--relationship", help="spouse, parent, child, sibling, grandparent or grandchild.")
     ],
     proof: Annotated[str, typer.Option("--proof", help="What you checked, e.g. 'ID card; household register'.")],
+    report: Annotated[str | None, typer.Option("--report", help="Death report id of the deceased.")] = None,
+    certificate: Annotated[
+        str | None, typer.Option("--certificate", help="Or the number on the family's death certificate.")
+    ] = None,
 ) -> None:
     """Register a request after checking the relative's identity and relationship in person."""
     from piguard.oversight.family import flows
@@ -96,7 +99,13 @@ def request(
 
     def flow(session: Session, guard: Guard, principal: Principal) -> Outcome[FamilyRequestOut]:
         data = FamilyRequestIn.model_validate(
-            {"report_id": report, "requester_name": name, "relationship": relationship, "proof": proof}
+            {
+                "report_id": report,
+                "certificate_no": certificate,
+                "requester_name": name,
+                "relationship": relationship,
+                "proof": proof,
+            }
         )
         return flows.register(session=session, guard=guard, principal=principal, data=data)
 

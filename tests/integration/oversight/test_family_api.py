@@ -184,6 +184,7 @@ def test_bad_input_is_422_naming_the_field(site: Site) -> None:
 
     assert field_of(site.register(relationship="neighbour")) == "relationship"
     assert field_of(site.register(proof="")) == "proof"
+    assert field_of(site.register(certificate_no="DC0123456789")) == "certificate_no"  # both named
     made = site.register().json()
     short = site.client.post(f"{BASE}/{made['id']}/refuse", json={"reason": "no"}, headers=site.h("officer"))
     assert field_of(short) == "reason"

@@ -120,5 +120,12 @@ def test_refusals_and_bad_input_exit_with_their_codes(report_id: str, tmp_path: 
         ]
     )  # fmt: skip
     assert code == 2 and "relationship" in out
+    code, out = _run(
+        [
+            "request", "--as", "sun.li", "--certificate", "DC000000000000", "--name", "王小明",
+            "--relationship", "child", "--proof", "ID card",
+        ]
+    )  # fmt: skip
+    assert code == 2 and "not found" in out
     code, out = _run(["answer", "01JZZZZZZZZZZZZZZZZZZZZZZZ", "--as", "sun.li", "--out", str(tmp_path / "x.html")])
     assert code == 2 and "not found" in out

@@ -31,6 +31,7 @@ from piguard.policy.pdp import default_engine
 from piguard.records import flows as record_flows
 from piguard.records import service as records
 from piguard.records.guard import Guard
+from piguard.records.models import DeathReport
 
 PASSWORD = "correct horse battery"
 PHONE = "13912345678"
@@ -53,13 +54,14 @@ class Family:
         moment = (self.guard.now or datetime.now(UTC)) + timedelta(seconds=seconds)
         return Guard(engine=self.guard.engine, settings=self.guard.settings, secret=self.guard.secret, now=moment)
 
-    def register(self, who: str = "officer", **overrides: str) -> flows.Outcome[object]:
+    def register(self, who: str = "officer", **overrides: str | None) -> flows.Outcome[object]:
         data = {
             "report_id": self.report,
             "requester_name": "王小明",
             "relationship": "child",
             "proof": "ID card; household register",
         } | overrides
+        data = {key: value for key, value in data.items() if value is not None}
         return flows.register(
             session=self.session,
             guard=self.at(60),
@@ -340,6 +342,17 @@ def test_the_answers_lines_export_as_a_verifiable_evidence_bundle(family: Family
     ).unwrap()
     assert summary.entries == len(account.lines)
     assert evidence.verify_evidence(out).entries == len(account.lines)
+
+
+def test_the_family_names_the_record_by_its_certificate_number(family: Family) -> None:
+    report = family.session.get(DeathReport, family.report)
+    assert report is not None and report.certificate_no
+    made = family.register(report_id=None, certificate_no=report.certificate_no).unwrap()
+    assert made.report_id == family.report
+    unknown = family.register(report_id=None, certificate_no="DC000000000000")
+    assert unknown.error is not None and "not found" in str(unknown.error)
+    with pytest.raises(ValueError, match="exactly one"):
+        FamilyRequestIn.model_validate({"requester_name": "x", "relationship": "child", "proof": "ID card"})
 
 
 def test_unknown_report_and_relationship_are_named(family: Family) -> None:

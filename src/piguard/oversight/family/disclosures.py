@@ -99,6 +99,17 @@ class Scope:
         )
 
 
+def find_report(session: Session, *, report_id: str | None, certificate_no: str | None) -> DeathReport:
+    """The report named by its id or by the number on the family's death certificate."""
+    if report_id is not None:
+        report = session.get(DeathReport, report_id)
+    else:
+        report = session.scalar(select(DeathReport).where(DeathReport.certificate_no == certificate_no))
+    if report is None:
+        raise NotFoundError("death report not found")
+    return report
+
+
 def scope_of(session: Session, report_id: str) -> tuple[DeathReport, Scope]:
     """The report and the ledger scope of its deceased (the report and its ambulance call)."""
     report = session.get(DeathReport, report_id)

@@ -15,16 +15,15 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from piguard.errors import PiguardError
+from piguard.errors import NotFoundError, PiguardError
 from piguard.identity.schemas import Principal
 from piguard.ledger.evidence import EvidenceSummary
 from piguard.oversight.common import Outcome
-from piguard.oversight.family import rules, service
+from piguard.oversight.family import disclosures, rules, service
 from piguard.oversight.family.models import FamilyRequest
 from piguard.oversight.family.schemas import DisclosureAccount, FamilyRequestIn, FamilyRequestOut
 from piguard.policy.pdp import AccessRequest, Decision, ResourceRef
 from piguard.records.guard import EventDraft, Guard, Guarded, denied, record_event, refuse, subject_of
-from piguard.records.models import DeathReport
 
 T = TypeVar("T")
 CONTEXT = "oversight"
@@ -81,8 +80,12 @@ def register(
 ) -> Outcome[FamilyRequestOut]:
     """Register a close relative's request (identity and relationship checked in person)."""
     draft = EventDraft(action="create", resource_type=service.RESOURCE)
-    report = session.get(DeathReport, data.report_id)
-    draft.subject_id = report.subject_id if report is not None else None
+    try:
+        draft.subject_id = disclosures.find_report(
+            session, report_id=data.report_id, certificate_no=data.certificate_no
+        ).subject_id
+    except NotFoundError:
+        draft.subject_id = None  # the work reports it
 
     def work(at: datetime) -> FamilyRequestOut:
         return service.out(service.register(session=session, principal=principal, at=at, data=data), now=at)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 Relationship = Literal["spouse", "parent", "child", "sibling", "grandparent", "grandchild"]
 State = Literal["received", "answered", "refused"]
@@ -17,12 +17,27 @@ class FamilyRequestIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    report_id: str = Field(min_length=1, max_length=26)
+    report_id: str | None = Field(default=None, min_length=1, max_length=26)
+    certificate_no: str | None = Field(
+        default=None,
+        min_length=4,
+        max_length=32,
+        validate_default=True,
+        description="The number printed on the family's death certificate.",
+    )
     requester_name: str = Field(min_length=1, max_length=100)
     relationship: Relationship
     proof: str = Field(
         min_length=5, max_length=300, description="What was checked, e.g. 'ID card; household register'; no numbers."
     )
+
+    @field_validator("certificate_no")
+    @classmethod
+    def _one_record(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Checked on certificate_no (validated after report_id, even when absent) so the error names a field.
+        if (info.data.get("report_id") is None) == (value is None):
+            raise ValueError("name the record by report_id or by certificate_no (exactly one)")
+        return value
 
 
 class FamilyRequestOut(BaseModel):

@@ -58,7 +58,7 @@ def get(session: Session, request_id: str, *, lock: bool = False) -> FamilyReque
 
 def register(*, session: Session, principal: Principal, at: datetime, data: FamilyRequestIn) -> FamilyRequest:
     """Register a request whose requester's identity and relationship the officer has checked."""
-    report, _ = disclosures.scope_of(session, data.report_id)
+    report = disclosures.find_report(session, report_id=data.report_id, certificate_no=data.certificate_no)
     request = FamilyRequest(
         report_id=report.id,
         subject_id=report.subject_id,
