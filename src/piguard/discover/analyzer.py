@@ -22,6 +22,11 @@ _FULLWIDTH.update({0xFF20: ord("@"), 0xFF0E: ord("."), 0xFF0D: ord("-"), 0xFF0B:
 _HAS_FULLWIDTH = re.compile("[\uff0b\uff0d\uff0e\uff10-\uff19\uff20-\uff3a\uff41-\uff5a]").search
 _REGION_FINDITER = REGION.finditer
 _NOISE_FULLMATCH = NOISE.fullmatch
+_TOKENS = re.compile(r"[^ ]+").finditer
+# Tokens of the longest grouped identifier (a 34-character IBAN in groups of four, with its
+# country and check digits), and the most tokens of a space-joined region split into identifiers.
+_MAX_GROUPS = 9
+_MAX_WINDOW_TOKENS = 64
 
 
 def _fold(text: str) -> str:
@@ -124,14 +129,18 @@ class Analyzer:
                     pieces = split_joined(value, digits)
                     if len(pieces) > 1:  # several whole numbers joined by spaces or slashes
                         for offset, piece in pieces:
-                            self._scan_region(text, m.start() + offset, piece, candidates)
+                            self._scan_region(text, m.start() + offset, piece, candidates, windows=True)
                         continue
                 start, end = m.span()
+                first = len(candidates)
                 region = Region(start, end, value, digits)
                 pairs = self._digit_pairs if digits == len(value) else self._region_pairs
                 for gate, scan in pairs:
                     if gate(region):
                         scan(text, region, candidates)
+                # Two identifiers need 12 digits or more, unless one is a code such as a plate.
+                if " " in value and (digits >= 12 or value[0].isalpha()):
+                    self._scan_windows(text, start, value, candidates, first)
         for rec in self._text_recs:
             if rec.prefilter(text):
                 candidates += rec.analyze(text, wanted)
@@ -139,15 +148,63 @@ class Analyzer:
             return []
         return resolve_overlaps(f for f in candidates if f.score >= self._min_score)
 
-    def _scan_region(self, text: str, start: int, value: str, candidates: list[Finding]) -> None:
+    def _scan_region(
+        self, text: str, start: int, value: str, candidates: list[Finding], *, windows: bool = False
+    ) -> None:
         """Run the region recognizers on one piece of a split region (the rare path)."""
         if _NOISE_FULLMATCH(value) is not None:
             return
+        first = len(candidates)
         digits = len(value) - len(value.translate(DIGITS_TABLE))
         region = Region(start, start + len(value), value, digits)
         for gate, scan in self._digit_pairs if digits == len(value) else self._region_pairs:
             if gate(region):
                 scan(text, region, candidates)
+        if windows and " " in value:
+            self._scan_windows(text, start, value, candidates, first)
+
+    def _scan_windows(self, text: str, start: int, value: str, candidates: list[Finding], first: int) -> None:
+        """Split a region continued across spaces into identifiers when its whole scan did not
+        cover it.
+
+        A region continues across a space before a digit or a capital so that grouped numbers
+        (138 1234 5678, 6222 0212 3456 7890 003) stay whole, but then two identifiers written
+        one space apart ("138 1234 5678 310104…") are one region, too long for every
+        recognizer's gate. The region is tiled from the left, each tile the best finding at
+        the next token in the longest run of up to ``_MAX_GROUPS`` tokens that has one; the
+        tiles are kept only if they cover every token that starts with a digit, so a run of
+        figures ("100 200 … 900 1000") is never cut into a phone-shaped slice.
+        """
+        if value.count(" ") >= _MAX_WINDOW_TOKENS:
+            return  # a long run of spaced numbers (a table of figures): scanned whole only
+        tokens = [(start + t.start(), start + t.end()) for t in _TOKENS(value)]
+        found = [f for f in candidates[first:] if f.score >= self._min_score]
+        if all(any(f.start <= s and e <= f.end for f in found) for s, e in tokens):
+            return  # the common case: one grouped number, found whole
+        tiles: list[Finding] = []
+        i, n = 0, len(tokens)
+        while i < n:
+            s = tokens[i][0]
+            tile = None
+            for j in range(min(i + _MAX_GROUPS, n) - 1, i - 1, -1):  # the longest run first
+                if i == 0 and j == n - 1:
+                    continue  # the whole region, scanned already
+                got: list[Finding] = []
+                self._scan_region(text, s, text[s : tokens[j][1]], got)
+                at_token = [f for f in got if f.start <= s < f.end and f.score >= self._min_score]
+                if at_token:
+                    tile = max(at_token, key=lambda f: (f.score, f.end - f.start))
+                    break
+            if tile is None:
+                if text[s].isascii() and text[s].isalpha():
+                    i += 1  # a code or label ("I21.9", "ICD:I10"), never a group of a number
+                    continue
+                return  # digits no identifier starts at: leave the region as it was
+            i = next((k for k in range(i, n) if tokens[k][0] >= tile.end), n)
+            if tile.end < tokens[i - 1][1]:
+                return  # the tile ends inside a token
+            tiles.append(tile)
+        candidates += tiles
 
     def validate_value(self, value: str) -> list[tuple[str, float]]:
         """Entities whose validator accepts the WHOLE value, best score first (one per entity)."""

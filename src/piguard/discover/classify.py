@@ -43,6 +43,9 @@ EARLY_STOP_AFTER = 100
 MAX_EXAMPLES = 3
 # Distinct values analysed in one batch.
 _ANALYZE_BATCH = 64
+# Two numbers of seven digits or more in one value without letters ("13812345678/13987654321",
+# a JSON list of IDs joined by ";"): not one whole value, but text to analyse.
+_SEVERAL_NUMBERS = re.compile(r"(?:\d[ \-]?){6}\d\D+(?:\d[ \-]?){6}\d")
 
 #: Entities with real validators: a column claiming them whose values fail is contradicted.
 VALIDATED = frozenset(
@@ -342,7 +345,7 @@ def _tally(values: list[str], analyzer: Analyzer, *, claimed: bool) -> _Tally:
             texty = any(ch.isalpha() for ch in value)
             seen_text = seen_text or texty
             analysed = False
-            if not whole and analyses < ANALYZE_LIMIT and texty:
+            if not whole and analyses < ANALYZE_LIMIT and (texty or _SEVERAL_NUMBERS.search(value)):
                 # Names, addresses and diagnoses have no whole-value validator: a finding that
                 # covers most of the value makes the value that entity. Text analysis is the
                 # costly part, so it runs on a bounded (random: the sample is) subsample.

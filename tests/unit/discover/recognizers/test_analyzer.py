@@ -13,7 +13,7 @@ from piguard.discover.findings import Finding
 from piguard.discover.recognizers.registry import ALL_ENTITIES
 from piguard.errors import InputError
 
-from .helpers import luhn_complete, resident_id
+from .helpers import found, luhn_complete, resident_id
 
 CANONICAL = [
     "CN_RESIDENT_ID", "CN_MOBILE", "CN_LANDLINE", "BANK_CARD", "CN_USCC",
@@ -21,6 +21,7 @@ CANONICAL = [
     "URL", "PHONE", "IBAN", "US_SSN", "PERSON",
     "ADDRESS", "DATE_OF_BIRTH", "MEDICAL",
 ]
+_IDENTIFIERS = Analyzer(entities=[e for e in CANONICAL if e not in ("PERSON", "ADDRESS")])
 
 
 def test_every_canonical_entity_is_served_and_categorised() -> None:
@@ -146,3 +147,52 @@ def test_split_joined_keeps_grouped_numbers_whole() -> None:
 
     assert split_joined("6222 0212 3456 7890 003", 19) == [(0, "6222 0212 3456 7890 003")]
     assert split_joined("0393 1144137 5551234567", 21) == [(0, "0393 1144137"), (13, "5551234567")]
+
+
+_ID = resident_id("310104", "19270815")
+_CARD = luhn_complete("621700", 19)
+_GROUPED_CARD = " ".join(_CARD[i : i + 4] for i in range(0, 19, 4))
+# One of each identifier shape that may meet another across a single space (a pasted row,
+# a log line); the region regex continues across a space before a digit or a capital.
+_NEIGHBOURS = [
+    ("CN_RESIDENT_ID", _ID),
+    ("CN_RESIDENT_ID", f"{_ID[:6]} {_ID[6:14]} {_ID[14:]}"),
+    ("CN_MOBILE", "13812345678"),
+    ("CN_MOBILE", "138 1234 5678"),
+    ("CN_MOBILE", "+86 139 8765 4321"),
+    ("CN_LANDLINE", "021-64381234"),
+    ("CN_LANDLINE", "(021) 6438 1234"),
+    ("BANK_CARD", _CARD),
+    ("BANK_CARD", _GROUPED_CARD),
+    ("CN_USCC", "91310000MA1FL8KQ3E"),
+    ("CN_PLATE", "沪B12345"),
+    ("CN_PASSPORT", "E12345678"),
+    ("IP_ADDRESS", "10.2.3.4"),
+]
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [pair for pair in itertools.permutations(_NEIGHBOURS, 2) if pair[0][0] != pair[1][0]],
+    ids=lambda pair: pair[0],
+)
+def test_identifiers_one_space_apart_are_each_found(left: tuple[str, str], right: tuple[str, str]) -> None:
+    text = f"信息：{left[1]} {right[1]}"
+    assert found(_IDENTIFIERS, text) == [left, right]
+
+
+def test_same_shape_identifiers_one_space_apart_are_each_found() -> None:
+    text = "联系电话：138 1234 5678 139 8765 4321"
+    assert found(_IDENTIFIERS, text) == [("CN_MOBILE", "138 1234 5678"), ("CN_MOBILE", "139 8765 4321")]
+    text = f"卡号 {_GROUPED_CARD} {_CARD}"
+    assert found(_IDENTIFIERS, text) == [("BANK_CARD", _GROUPED_CARD), ("BANK_CARD", _CARD)]
+
+
+def test_plate_next_to_an_icd_code() -> None:
+    text = "车牌：沪B12345 ICD:I10"
+    assert found(_IDENTIFIERS, text) == [("CN_PLATE", "沪B12345"), ("MEDICAL", "I10")]
+
+
+def test_long_runs_of_spaced_numbers_stay_silent_and_fast() -> None:
+    text = " ".join(str(n) for n in range(100000, 160000))
+    assert found(_IDENTIFIERS, text) == []

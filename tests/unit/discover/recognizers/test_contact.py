@@ -34,7 +34,10 @@ def test_mobile_touching_cjk_without_spaces(contact: Analyzer) -> None:
 
 @pytest.mark.parametrize("number", ["010-62345678", "(0755)26712345", "021 61234567",
                                     "0571-87654321", "（020）83812345", "(021) 5555-0123",
-                                    "021-5555 0123", "021-55550123-8001"])
+                                    "021-5555 0123", "021-55550123-8001",
+                                    # International form: the area code without its trunk 0.
+                                    "+86 10 6512 3456", "+86-10-6512 3456", "+86 21 64381234",
+                                    "+86(21)64381234", "+86 (21) 6438-1234", "+86 571 8765 4321"])
 def test_landline_forms(contact: Analyzer, number: str) -> None:
     assert found(contact, f"办公电话：{number}。") == [("CN_LANDLINE", number)]
 

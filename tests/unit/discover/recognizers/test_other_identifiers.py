@@ -177,3 +177,22 @@ def test_year_month_birth_dates(every: Analyzer) -> None:
     assert found(every, "1931.05出生") == [("DATE_OF_BIRTH", "1931.05")]
     assert found(every, "出生年月：1949年13月") == []
     assert found(every, "2023年12月完成审核") == []  # no birth context
+
+
+@pytest.mark.parametrize(
+    ("text", "births"),
+    [
+        # A death certificate stub: the death date is near 出生日期, but it has its own label.
+        ("出生日期：1927年8月15日 死亡日期：2024年1月3日", ["1927年8月15日"]),
+        ("死亡日期：2024年1月3日 出生日期：1927年8月15日", ["1927年8月15日"]),
+        ("出生地：江苏省南京市 死亡日期：2024年1月3日", []),
+        ("患者1927年8月15日出生，2024年1月3日死亡。", ["1927年8月15日"]),
+        ("DOB: 03/15/1942, admitted 04/01/2024", ["03/15/1942"]),
+        ("Born 12 May 1931, died 3 June 2024", ["12 May 1931"]),
+        # "the deceased" names the person, not an event: the birth date stays one.
+        ("Date of birth of the deceased: 12 March 1931", ["12 March 1931"]),
+        ("Date of death: 3 June 2024. Date of birth: 12 March 1931", ["12 March 1931"]),
+    ],
+)
+def test_death_and_admission_dates_are_not_birth_dates(every: Analyzer, text: str, births: list[str]) -> None:
+    assert [v for e, v in found(every, text) if e == "DATE_OF_BIRTH"] == births

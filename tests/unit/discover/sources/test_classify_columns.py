@@ -182,3 +182,15 @@ def test_other_pi_inside_a_classified_column_is_reported_too(analyzer: Analyzer)
     found = classify_column(ColumnSample("lxdh", values=values), analyzer=analyzer, source="s", table="t")
     assert [(c.entity, c.kind) for c in found] == [("CN_MOBILE", "values"), ("CN_RESIDENT_ID", "free_text")]
     assert found[1].sensitive and found[1].matched == 1
+
+
+@pytest.mark.parametrize("sep", ["/", ";", "，", " ", "、"])
+def test_several_numbers_in_one_cell_are_found(analyzer: Analyzer, sep: str) -> None:
+    # A contact column often holds two numbers in a cell (本人/家属), and a JSON list of IDs
+    # becomes one ";"-joined value: neither is one whole value, and neither has a letter.
+    phones = [f"{a}{sep}{b}" for a, b in zip(MOBILES[:12], MOBILES[9:], strict=False)]
+    found = classify_column(ColumnSample("lxdh", values=phones), analyzer=analyzer, source="s", table="t")
+    assert [(c.entity, c.kind, c.matched) for c in found] == [("CN_MOBILE", "free_text", 12)]
+    ids = [f"{a}{sep}{b}" for a, b in zip(ELDERLY_IDS, reversed(ELDERLY_IDS), strict=True)]
+    found = classify_column(ColumnSample("ids", values=ids), analyzer=analyzer, source="s", table="t")
+    assert [(c.entity, c.sensitive, c.matched) for c in found] == [("CN_RESIDENT_ID", True, 8)]

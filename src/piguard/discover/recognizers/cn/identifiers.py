@@ -88,15 +88,17 @@ def cn_recognizers() -> list[PatternRecognizer]:
                     "cn_landline_area",
                     # Not after "+" or ")": "+45 83016613" is a Danish number, not area code
                     # 045, and "+44(0)20 7496 0069" a London one.
-                    _B + r"(?<![+)])(?:\+86[\s\-]?|86-)?(?:0?[1-9]\d{1,2}[\s\-]|\(0[1-9]\d{1,2}\)\s?|"
-                    r"（0[1-9]\d{1,2}）)[2-9]\d{6,7}(?:-\d{1,5})?" + _A,
+                    _B + r"(?<![+)])(?:\+86[\s\-]?\(0?[1-9]\d{1,2}\)\s?|(?:\+86[\s\-]?|86-)?"
+                    r"(?:0?[1-9]\d{1,2}[\s\-]|\(0[1-9]\d{1,2}\)\s?|（0[1-9]\d{1,2}）))[2-9]\d{6,7}(?:-\d{1,5})?" + _A,
                     0.8,
                 ),
                 # The subscriber number in two groups (021-5555 0123, (021) 5555-0123), only after
-                # an area code written with its 0: "284 698 2548" is not a Chinese number.
+                # an area code written with its 0, or without it after +86 (the international
+                # form, +86 10 6512 3456): "284 698 2548" is not a Chinese number.
                 PatternSpec(
                     "cn_landline_grouped",
-                    _B + r"(?<![+)])(?:\+86[\s\-]?|86-)?(?:0[1-9]\d{1,2}[\s\-]|\(0[1-9]\d{1,2}\)\s?|（0[1-9]\d{1,2}）)"
+                    _B + r"(?<![+)])(?:\+86[\s\-]?(?:0?[1-9]\d{1,2}[\s\-]|\(0?[1-9]\d{1,2}\)\s?)|(?:86-)?"
+                    r"(?:0[1-9]\d{1,2}[\s\-]|\(0[1-9]\d{1,2}\)\s?|（0[1-9]\d{1,2}）))"
                     r"[2-9]\d{2,3}[ \-]\d{4}(?:-\d{1,5})?" + _A,
                     0.8,
                 ),

@@ -321,6 +321,12 @@ DOB_CONTEXT = (
     "出生", "生日", "生于", "出生日期", "出生年月", "诞辰", "dob", "d.o.b", "date of birth",
     "birth", "born", "birthday",
 )
+# Dates of other events in the same records: a date labelled or followed by one of these is
+# not a birth date even with 出生 nearby (出生日期：… 死亡日期：…, 出生地：… 死亡日期：…).
+_OTHER_EVENTS = (
+    "死亡", "去世", "逝世", "病故", "死于", "入院", "出院", "就诊", "填报", "报告", "签发",
+    "died", "death", "admitted", "discharged", "expired",
+)
 _MONTHS = (
     "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     "sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
@@ -355,6 +361,24 @@ def _date_of(m: re.Match[str]) -> dt.date | None:
     return None
 
 
+def _other_event(text: str, start: int, end: int) -> bool:
+    """Whether the date ``text[start:end]`` is labelled as another event than a birth.
+
+    Its own label is the nearer one before it (a birth word before another event's label
+    belongs to an earlier field), or a word right after it (2024年1月3日死亡) unless those
+    words end in a colon: then they are the next field's label.
+    """
+    head = text[max(0, start - 32) : start].lower()
+    event = max(head.rfind(w) for w in _OTHER_EVENTS)
+    if event >= 0 and event > max(head.rfind(w) for w in DOB_CONTEXT):
+        return True
+    tail = re.split(r"[，,。；;\n]", text[end : end + 12], maxsplit=1)[0]
+    if ":" in tail or "：" in tail:
+        return False
+    tail = tail[:6].lower()
+    return any(w in tail for w in _OTHER_EVENTS)
+
+
 class DateOfBirthRecognizer(Recognizer):
     """Calendar dates with a birth context word nearby (a date alone is not a birth date)."""
 
@@ -375,8 +399,8 @@ class DateOfBirthRecognizer(Recognizer):
             born = _date_of(m)
             if born is None or not dt.date(1880, 1, 1) <= born <= today:
                 continue
-            word = find_context(text, m.start(), m.end(), DOB_CONTEXT, before=20, after=6)
-            if word is None:
+            word = find_context(text, m.start(), m.end(), DOB_CONTEXT, before=32, after=6)
+            if word is None or _other_event(text, m.start(), m.end()):
                 continue
             out.append(
                 Finding(
