@@ -213,6 +213,10 @@ def test_the_account_never_shows_staff_identities_or_the_relatives_number(family
     assert "个人信息保护法》第四十九条" in chinese and "子女" in chinese and "<svg" in chinese
     assert "工作人员1" in chinese and "医师" in chinese and "家属电话（虚拟号码）" in chinese and "诊疗" in chinese
     assert "staff 1" not in chinese and "physician" not in chinese
+    # Beijing time on the family's page; the JSON keeps the times as recorded.
+    first = account.lines[0].time
+    beijing = first.astimezone(render.BEIJING).isoformat(timespec="seconds")
+    assert beijing.endswith("+08:00") and beijing in chinese and "北京时间" in chinese
     assert render.html(account) == render.html(account)  # same account, same bytes
     with pytest.raises(InputError, match="language"):
         render.html(account, "fr")

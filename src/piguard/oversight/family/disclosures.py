@@ -175,7 +175,7 @@ def build_account(
         request_id=request.id,
         report_id=report.id,
         deceased_name=report.name,
-        death_date=report.death_time.date().isoformat(),
+        death_time=report.death_time,
         requester_name=request.requester_name,
         relationship=request.relationship,
         since=scope.since,

@@ -8,7 +8,8 @@ carries no generation time other than the account's own ``until``.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
 from functools import partial
 
 import jinja2
@@ -24,6 +25,8 @@ from piguard.oversight.reports import charts
 from piguard.oversight.reports.render import html_table
 
 FORMATS = ("html", "json")
+# China has one time zone and no daylight saving: the family's page shows Beijing time.
+BEIJING = timezone(timedelta(hours=8), "CST")
 
 _STYLE = """<style>
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#1a202c}
@@ -42,10 +45,10 @@ _TEMPLATES = {
 <h1>Account of accesses to the records of {{ a.deceased_name }}</h1>
 <p>Prepared for {{ a.requester_name }} ({{ relationship }} of the deceased) at their request under Article 49
 of the Personal Information Protection Law. It lists every access to {{ a.deceased_name }}'s death report, the
-ambulance call and the relatives' contact details recorded from {{ a.since.date() }}
-to {{ a.until.isoformat(timespec="seconds") }}, including attempts that were refused (times with their UTC
-offset). Staff are shown by organisation and role; "staff 1", "staff 2" and so on are the same person
-throughout this account.</p>
+ambulance call and the relatives' contact details recorded from {{ day(a.since) }}
+to {{ when(a.until) }}, including attempts that were refused (times with their UTC offset, as recorded).
+Staff are shown by organisation and role; "staff 1", "staff 2" and so on are the same person throughout this
+account.</p>
 <section class="kpi">
 <div><b>{{ a.accesses }}</b>accesses</div><div><b>{{ a.denied }}</b>refused attempts</div>
 <div><b>{{ a.contact_disclosures }}</b>showed relatives' phone numbers</div>
@@ -81,8 +84,8 @@ that log, verifiable without trusting piguard. Request id <code>{{ a.request_id 
 {{ style|safe }}</head><body>
 <h1>{{ a.deceased_name }}个人信息访问记录告知书</h1>
 <p>{{ a.requester_name }}（逝者的{{ relationship }}）：根据《中华人民共和国个人信息保护法》第四十九条，应您的申请，
-现将{{ a.since.date() }}至{{ a.until.isoformat(timespec="seconds") }}期间记录在案的、对{{ a.deceased_name }}的死亡报告、
-急救出车记录及家属联系方式的全部访问（包括被拒绝的访问尝试）告知如下。时间均附时区。工作人员以所属机构和岗位显示；
+现将{{ day(a.since) }}至{{ when(a.until) }}期间记录在案的、对{{ a.deceased_name }}的死亡报告、
+急救出车记录及家属联系方式的全部访问（包括被拒绝的访问尝试）告知如下。时间均为北京时间。工作人员以所属机构和岗位显示；
 “工作人员1”“工作人员2”等在本告知书中始终指同一人。</p>
 <section class="kpi">
 <div><b>{{ a.accesses }}</b>次访问</div><div><b>{{ a.denied }}</b>次被拒绝的尝试</div>
@@ -114,12 +117,20 @@ that log, verifiable without trusting piguard. Request id <code>{{ a.request_id 
 }
 
 
-def daily(account: DisclosureAccount) -> Figure:
-    """Accesses and refused attempts per day, from the first to the last recorded one."""
+def _clock(lang: str) -> Callable[[datetime], datetime]:
+    """Times as the page shows them: Beijing time on the Chinese page, as recorded on the English one."""
+    if lang == "zh":
+        return lambda moment: moment.astimezone(BEIJING)
+    return lambda moment: moment
+
+
+def daily(account: DisclosureAccount, lang: str = "en") -> Figure:
+    """Accesses and refused attempts per day (in the page's time), from the first to the last recorded one."""
+    local = _clock(lang)
     allowed: Counter[date] = Counter()
     refused: Counter[date] = Counter()
     for line in account.lines:
-        (allowed if line.outcome == "allowed" else refused)[line.time.date()] += 1
+        (allowed if line.outcome == "allowed" else refused)[local(line.time).date()] += 1
     days = sorted(set(allowed) | set(refused))
     if days:
         span = (days[-1] - days[0]).days
@@ -147,9 +158,16 @@ def html(account: DisclosureAccount, lang: str = "zh") -> bytes:
     if lang not in LANGUAGES:
         raise InputError(f"unknown language; one of {', '.join(LANGUAGES)}", where="lang")
     with charts.style():
-        chart = charts.svg(daily(account))
+        chart = charts.svg(daily(account, lang))
+    local = _clock(lang)
+
+    def when(moment: datetime) -> str:
+        return local(moment).isoformat(timespec="seconds")
+
     text = _TEMPLATES[lang].render(
         a=account,
+        when=when,
+        day=lambda moment: local(moment).date().isoformat(),
         style=_STYLE,
         chart=chart,
         table=partial(html_table, empty="无" if lang == "zh" else "none"),
@@ -160,7 +178,7 @@ def html(account: DisclosureAccount, lang: str = "zh") -> bytes:
         ],
         emergency=[
             (
-                e.granted_at.isoformat(timespec="seconds"),
+                when(e.granted_at),
                 e.organisation,
                 term(lang, "role", e.role),
                 staff(lang, e.staff),
@@ -169,11 +187,11 @@ def html(account: DisclosureAccount, lang: str = "zh") -> bytes:
             for e in account.emergency_uses
         ],
         investigations=[
-            (i.opened_at.date().isoformat(), term(lang, "case_state", i.state)) for i in account.investigations
+            (local(i.opened_at).date().isoformat(), term(lang, "case_state", i.state)) for i in account.investigations
         ],
         lines=[
             (
-                line.time.isoformat(timespec="seconds"),
+                when(line.time),
                 line.organisation,
                 term(lang, "role", line.role),
                 staff(lang, line.staff),

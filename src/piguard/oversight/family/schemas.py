@@ -130,7 +130,7 @@ class DisclosureAccount(BaseModel):
     request_id: str
     report_id: str
     deceased_name: str
-    death_date: str
+    death_time: datetime
     requester_name: str
     relationship: str
     since: datetime
