@@ -143,6 +143,17 @@ def test_grouped_numbers_without_a_phone_label_stay_silent(contact: Analyzer, te
         ("Max Madan\r\n03855678157\r\nmax@example.com\r\n", "03855678157"),  # Windows line ends
         ("Phone numbers: 0490 75 40 81 and 0490 75 40 82", "0490 75 40 82"),  # listed after a phone
         ("call me on 0412 345 678, or my husband on 0412 345 679", "0412 345 679"),
+        # Round 4, from Faker's numbering-plan formats in sentences written for the purpose:
+        ("You can reach Alex on 3306824628 after 5pm.", "3306824628"),  # a name between cue and number
+        ("Please call Dr Meyer at 0301661318 today.", "0301661318"),
+        ("Call me at 8 (529) 170-34-23.", "8 (529) 170-34-23"),  # Russian trunk prefix 8
+        ("Call me at 8 (246) 281-9482.", "8 (246) 281-9482"),
+        ("Call me at +(370) 26018159.", "+(370) 26018159"),  # +(country code)
+        ("Call me at 00421 49 482 1993.", "00421 49 482 1993"),  # 00 + country code, grouped
+        ("Call me at 00421 913 231 948.", "00421 913 231 948"),
+        ("Alex's mobile: +91 319 4875749", "+91 319 4875749"),  # not a Chinese landline after +91
+        ("My phone number is +91 319 4875749", "+91 319 4875749"),
+        ("Please phone (+57)6061049746 to confirm.", "(+57)6061049746"),  # (+CC) before an unsplit number
     ],
 )
 def test_phone_forms_and_cues(contact: Analyzer, text: str, number: str) -> None:
@@ -173,6 +184,9 @@ def test_phone_forms_and_cues(contact: Analyzer, text: str, number: str) -> None
         "Version 10.2.3 fixes the bug",
         "Invoice 3855678157 was paid\nmax@example.com",  # words beside it: not a contact-block line
         "Ticket\n3855678157\nno e-mail nearby",
+        "call about order 5233292436 at noon",  # a noun between cue and number: not a name
+        "reach step 8 (529) on page 170",  # "(529)" is not an area code without a subscriber number
+        "Call me at 00421 4",  # too short after the country code
     ],
 )
 def test_phone_hard_negatives_stay_silent(contact: Analyzer, text: str) -> None:

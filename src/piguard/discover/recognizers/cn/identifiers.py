@@ -87,8 +87,9 @@ def cn_recognizers() -> list[PatternRecognizer]:
                 PatternSpec(
                     "cn_landline_area",
                     # Not after "+" or ")": "+45 83016613" is a Danish number, not area code
-                    # 045, and "+44(0)20 7496 0069" a London one.
-                    _B + r"(?<![+)])(?:\+86[\s\-]?\(0?[1-9]\d{1,2}\)\s?|(?:\+86[\s\-]?|86-)?"
+                    # 045, and "+44(0)20 7496 0069" a London one; nor after another country's
+                    # code ("+91 319 4875749" is Indian, not area code 0319).
+                    _B + r"(?<![+)])(?<!\+\d[\s\-])(?<!\+\d\d[\s\-])(?<!\+\d\d\d[\s\-])(?:\+86[\s\-]?\(0?[1-9]\d{1,2}\)\s?|(?:\+86[\s\-]?|86-)?"
                     r"(?:0?[1-9]\d{1,2}[\s\-]|\(0[1-9]\d{1,2}\)\s?|（0[1-9]\d{1,2}）))[2-9]\d{6,7}(?:-\d{1,5})?" + _A,
                     0.8,
                 ),

@@ -24,9 +24,11 @@ _B, _A = ASCII_BEFORE, ASCII_AFTER
 PHONE_CONTEXT = ("phone", "tel", "call", "mobile", "cell", "fax", "contact", "电话", "手机", "联系")
 # Candidates only: phonenumbers (the libphonenumber port) decides. Mainland Chinese numbers
 # are the CN_MOBILE / CN_LANDLINE recognizers' business and are skipped here.
-# A country code is written "+44", "0044", "(+358)" or, before a North American number, "1-".
+# A country code is written "+44", "0044", "(+358)", "+(370)" or, before a North American
+# number, "1-"; a trunk prefix "8 " may stand before an (area) code (Russia: 8 (495) 123-45-67).
 _PHONE_CANDIDATE = re.compile(
-    r"(?<![0-9A-Za-z+\-.])(?:(?:\+|00)\d{1,3}[\s.\-]?|\(\+\d{1,3}\)\s?|1[\s.\-](?=\(?\d{3}\)?[\s.\-]\d{3}[\s.\-]\d{4}))?"
+    r"(?<![0-9A-Za-z+\-.])(?:(?:\+|00)\d{1,3}[\s.\-]?|\(\+\d{1,3}\)\s?|\+\(\d{1,3}\)\s?"
+    r"|1[\s.\-](?=\(?\d{3}\)?[\s.\-]\d{3}[\s.\-]\d{4})|[78]\s?(?=\(\d{3}\)\s?\d))?"
     r"(?:\(\d{1,5}\)[\s.\-/]?)?\d[\d\s.\-/]{3,15}\d(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![0-9A-Za-z])"
 )
 # A year 1800-2099 and a month first: "0049-30-1234567" is a phone, not the year 49.
@@ -66,8 +68,8 @@ _TAG_AFTER = re.compile(r"[ \t\-(]{0,2}" + _TAGS + r"(?![A-Za-z])", re.IGNORECAS
 # "98765 43210") or as a trunk-0 prefix before a space or slash ("07700 900 123",
 # "03572/80385280"). An (area) part may also stand before one unsplit subscriber number.
 _GROUPED = re.compile(
-    r"^(?:(?:\+\d{1,3}|\(\+\d{1,3}\))\s?)?"
-    r"(?:\(\d{1,5}\)[\s.\-/]?\d{2,8}(?:[\s.\-/]\d{2,8}){0,3}"
+    r"^(?:(?:\+\d{1,3}|\(\+\d{1,3}\)|\+\(\d{1,3}\))\s?)?"
+    r"(?:(?:[78]\s?)?\(\d{1,5}\)[\s.\-/]?\d{2,8}(?:[\s.\-/]\d{2,8}){0,3}"
     r"|(?:\d{1,4}|\d{5}(?=[\s.\-/]\d{5})|0\d{4}(?=[\s/]))"
     r"(?:[\s.\-/]\d{2,8}){1,4})$"
 )
@@ -76,6 +78,8 @@ _GROUPED = re.compile(
 _LABEL_BEFORE = re.compile(
     r"(?<![A-Za-z])(?:tele?phone|phone|tel|mobile|cell|fax|contact|whatsapp|voicemail|sms"
     r"|(?:call|text|ring|dial|reach)(?:ing|ed)?(?:\s+(?:me|us|him|her|them|the\s+\w+))?"
+    # ... or a person named between the verb and "at"/"on": "reach Alex on", "call Dr Meyer at".
+    r"|(?:call|text|ring|reach)(?:ing|ed)?(?:\s+(?-i:(?:Dr|Mr|Mrs|Ms|Prof)\.?|[A-Z][a-z'\-]+)){1,2}\s+(?:at|on)"
     r"|(?:support|office|direct|land|help|hot)\s*line"
     r"|(?:my|his|her|our|their|your)\s+(?:phone\s+)?number(?:\s+is)?)"
     r"(?:\s*(?:no\.?|number|#))?(?:\s+(?:me|us))?(?:\s+(?:at|on|is))?\s*[:#.]?\s*$",
@@ -153,7 +157,11 @@ def _listed_after_phone(text: str, s: int, out: list[Finding]) -> str | None:
 
 
 def _possible_international(value: str) -> bool:
-    """Whether ``+CC ...`` has a possible length for its country (assigned range or not)."""
+    """Whether ``+CC ...`` or ``00CC ...`` has a possible length for its country (assigned range or not)."""
+    if value.startswith("00"):
+        value = "+" + value[2:]
+    elif value.startswith("(+"):
+        value = value[1:].replace(")", "", 1)  # "(+57)6061049746"
     try:
         num = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException:
@@ -240,7 +248,7 @@ class PhoneRecognizer(Recognizer):
                 continue
             if sum(c.isdigit() for c in value) < 7:
                 continue
-            intl = text[s] == "+" or text.startswith("00", s)
+            intl = text[s] == "+" or text.startswith(("00", "(+"), s)
             if not intl and _ID_NOUN_BEFORE.search(text, max(0, s - 32), s) is not None:
                 continue  # "order 5233292436", "policy no. 0412 345 678": named as something else
             word = find_context(text, s, e, PHONE_CONTEXT, label_line=True)
@@ -258,7 +266,7 @@ class PhoneRecognizer(Recognizer):
                     intl = False
                 elif bare or _mainland(value) or _NOT_GROUPED_PHONE.match(value):
                     continue
-                elif text[s] == "+" and _possible_international(value):
+                elif intl and _possible_international(value):
                     basis = "+country code, phonenumbers possible length"
                     intl = False  # not a valid number: the plain score
                 else:
