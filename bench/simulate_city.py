@@ -47,6 +47,10 @@ def main() -> None:
     args = parser.parse_args()
     base = args.out or Path(tempfile.mkdtemp(prefix="piguard-bench-"))
     out = base / "run"
+    # The benchmark's own scratch folder: created on a fresh machine, emptied before a re-run.
+    base.mkdir(parents=True, exist_ok=True)
+    if out.exists():
+        shutil.rmtree(out)
     marks: dict[str, float] = {}
     load_before = os.getloadavg()
     cpu0 = time.process_time()
