@@ -79,3 +79,33 @@ def test_an_event_concerns_the_deceased_by_subject_record_or_search_result() -> 
     assert scope.concerns(_event(action="search", result_subject_ids=["subj-9", "subj-1"]))
     assert not scope.concerns(_event(subject_id="subj-2", resource_id="rep-2"))
     assert not scope.concerns(_event(action="search", result_subject_ids=["subj-9"]))
+
+
+def test_every_term_the_page_can_show_has_a_chinese_wording() -> None:
+    # A new role, purpose, organisation type or kind of information must not reach a family
+    # untranslated: the Chinese page is the default.
+    from piguard.identity.models import ROLES
+    from piguard.oversight.cases.models import STATES as CASE_STATES
+    from piguard.oversight.family.models import RELATIONSHIPS
+    from piguard.oversight.family.wording import term
+    from piguard.policy.purposes import PURPOSES
+    from piguard.records.service import ORG_TYPES
+
+    vocabularies = {
+        "role": [*ROLES, "service"],
+        "purpose": list(PURPOSES),
+        "org_type": [*ORG_TYPES, "unknown"],
+        "kind": sorted({kind for _, kind in disclosures.GROUPS} | {disclosures.OTHER}),
+        "record": [*disclosures.RECORDS.values(), "search results", "record"],
+        "case_state": list(CASE_STATES),
+        "relationship": list(RELATIONSHIPS),
+        "outcome": ["allowed", "denied"],
+        # FORMATS.md actions that concern a record (login and logout name no subject).
+        "action": ["read", "search", "export", "print", "create", "update", "breakglass", "resolve_handle"],
+        "review": ["awaiting review", "reviewed: justified", "reviewed: unjustified"],
+    }
+    untranslated = [
+        (kind, value) for kind, values in vocabularies.items() for value in values if term("zh", kind, value) == value
+    ]
+    assert untranslated == []
+    assert term("en", "role", "physician") == "physician"
