@@ -4,6 +4,9 @@ account as JSON and HTML, finality, and the evidence bundle."""
 from __future__ import annotations
 
 import io
+import json
+import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -200,3 +203,46 @@ def test_the_bundle_verifies(site: Site, tmp_path: Path) -> None:
     with zipfile.ZipFile(io.BytesIO(bundle.content)) as archive:
         archive.extractall(tmp_path)
     assert evidence.verify_evidence(tmp_path / f"family-request-{made['id']}").entries >= 1
+
+
+def test_two_officers_answering_at_once_cannot_both_issue_an_answer(site: Site) -> None:
+    # Officer A has built and stored an answer but not yet committed when officer B starts to
+    # answer the same request. B must wait for A and then be refused: an answer the family may
+    # already hold is never overwritten (on SQLite, too, where plain reads take no lock).
+    from piguard.errors import ConflictError
+    from piguard.oversight.common import local_principal
+    from piguard.oversight.family import service as family
+    from piguard.oversight.family.models import FamilyRequest
+
+    made = site.register().json()
+    sessions = make_session_factory(site.engine)
+    settings = site.client.app.state.settings
+    a_ready, b_started = threading.Event(), threading.Event()
+    issued: list[str] = []
+
+    def officer_a() -> None:
+        with sessions() as db, db.begin():
+            ledger.bind_settings(db, settings)
+            who = local_principal(session=db, username=site.usernames["officer"])
+            account = family.answer(
+                session=db, settings=settings, principal=who, at=datetime.now(UTC), request_id=made["id"]
+            )
+            issued.append(account.model_dump_json())
+            a_ready.set()
+            b_started.wait(10)
+            time.sleep(0.3)  # B is now trying to answer too
+
+    first = threading.Thread(target=officer_a)
+    first.start()
+    assert a_ready.wait(30)
+    with sessions() as db, db.begin():
+        ledger.bind_settings(db, settings)
+        who = local_principal(session=db, username=site.usernames["officer"])
+        b_started.set()
+        with pytest.raises(ConflictError, match="already answered"):
+            family.answer(session=db, settings=settings, principal=who, at=datetime.now(UTC), request_id=made["id"])
+    first.join(30)
+    with sessions() as check:
+        row = check.get(FamilyRequest, made["id"])
+        assert row is not None and row.answer is not None
+        assert json.loads(row.answer) == json.loads(issued[0])  # A's answer stands

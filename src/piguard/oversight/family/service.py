@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 import rfc8785
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from piguard.config import Settings
@@ -48,9 +48,28 @@ def out(request: FamilyRequest, *, now: datetime) -> FamilyRequestOut:
     return shown.model_copy(update={"overdue": rules.is_overdue(request.state, request.due_at, now)})
 
 
-def get(session: Session, request_id: str, *, lock: bool = False) -> FamilyRequest:
+def get(session: Session, request_id: str) -> FamilyRequest:
     """One request, or NotFoundError."""
-    row = session.get(FamilyRequest, request_id, with_for_update=lock)
+    row = session.get(FamilyRequest, request_id)
+    if row is None:
+        raise NotFoundError("family request not found")
+    return row
+
+
+def _claim(session: Session, request_id: str) -> FamilyRequest:
+    """The request, read after taking its write lock, so two officers cannot both decide it.
+
+    A no-op UPDATE comes first: PostgreSQL locks the row, SQLite takes the database's write lock
+    (its plain reads take none), and either waits for a decision another transaction is about to
+    commit. The row is then read afresh, whatever this session held before.
+    """
+    session.execute(
+        update(FamilyRequest)
+        .where(FamilyRequest.id == request_id)
+        .values(state=FamilyRequest.state)
+        .execution_options(synchronize_session=False)
+    )
+    row = session.get(FamilyRequest, request_id, populate_existing=True)
     if row is None:
         raise NotFoundError("family request not found")
     return row
@@ -92,7 +111,7 @@ def answer(
     *, session: Session, settings: Settings, principal: Principal, at: datetime, request_id: str
 ) -> DisclosureAccount:
     """Build the account, keep it exactly as issued (canonical JSON, SHA-256) and close the request."""
-    request = get(session, request_id, lock=True)
+    request = _claim(session, request_id)
     rules.check_open(request.state)
     account, readers = disclosures.build_account(session=session, settings=settings, request=request, until=at)
     rules.check_not_involved(principal.account_id, readers)
@@ -109,7 +128,7 @@ def answer(
 
 def refuse(*, session: Session, principal: Principal, at: datetime, request_id: str, reason: str) -> FamilyRequest:
     """Refuse with the ground (e.g. the deceased arranged otherwise during their lifetime)."""
-    request = get(session, request_id, lock=True)
+    request = _claim(session, request_id)
     rules.check_open(request.state)
     request.refusal_reason = rules.require_refusal_reason(reason)
     request.state = "refused"
