@@ -4,6 +4,8 @@ scoped read through the real record route, four-eyes, 422s naming the field, the
 from __future__ import annotations
 
 import io
+import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -304,3 +306,53 @@ def test_four_eyes_disposition_and_verifiable_bundle(site: Site, tmp_path: Path)
     assert evidence.verify_evidence(folder).entries == len(history)
     assert cases.verify_history(folder) == len(history)
     assert site.client.get(f"{BASE}/{case['id']}/bundle", headers=site.h("broker")).status_code == 403
+
+
+def test_two_findings_at_once_cannot_both_be_recorded(site: Site) -> None:
+    # Officer A records "substantiated" but has not committed when officer B records
+    # "unsubstantiated". B must wait for A and be refused; on SQLite too, where plain reads take
+    # no lock and B would otherwise act on the state it read before A's commit.
+    from piguard.errors import ConflictError
+    from piguard.oversight.common import local_principal
+
+    case = site.open()
+    assert site.move(case["id"], "investigating").status_code == 200
+    sessions = make_session_factory(site.engine)
+    settings = site.client.app.state.settings
+    a_ready, b_started = threading.Event(), threading.Event()
+
+    def officer_a() -> None:
+        with sessions() as db, db.begin():
+            ledger.bind_settings(db, settings)
+            who = local_principal(session=db, username=site.usernames["officer"])
+            cases.transition(
+                session=db,
+                principal=who,
+                at=datetime.now(UTC),
+                case_id=case["id"],
+                to_state="substantiated",
+                reason="the access log shows the lookups",
+            )
+            a_ready.set()
+            b_started.wait(10)
+            time.sleep(0.3)  # B is now trying to record its finding
+
+    first = threading.Thread(target=officer_a)
+    first.start()
+    assert a_ready.wait(30)
+    with sessions() as db, db.begin():
+        ledger.bind_settings(db, settings)
+        who = local_principal(session=db, username=site.usernames["admin"])
+        b_started.set()
+        with pytest.raises(ConflictError, match="substantiated"):
+            cases.transition(
+                session=db,
+                principal=who,
+                at=datetime.now(UTC),
+                case_id=case["id"],
+                to_state="unsubstantiated",
+                reason="no evidence of a leak was found",
+            )
+    first.join(30)
+    history = site.client.get(f"{BASE}/{case['id']}", headers=site.h("officer")).json()["history"]
+    assert [h["to_state"] for h in history if h["kind"] == "transition"] == ["investigating", "substantiated"]

@@ -21,6 +21,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from piguard.config import Settings
+from piguard.db.locking import get_for_update
 from piguard.errors import ConflictError, InputError, NotFoundError
 from piguard.identity.models import Account
 from piguard.identity.schemas import Principal
@@ -136,7 +137,7 @@ def _append(
 
 
 def _case(session: Session, case_id: str, *, lock: bool = False) -> OversightCase:
-    row = session.get(OversightCase, case_id, with_for_update=lock)
+    row = get_for_update(session, OversightCase, case_id) if lock else session.get(OversightCase, case_id)
     if row is None:
         raise NotFoundError("case not found")
     return row

@@ -13,10 +13,11 @@ from datetime import datetime
 from pathlib import Path
 
 import rfc8785
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from piguard.config import Settings
+from piguard.db.locking import get_for_update
 from piguard.errors import ConflictError, NotFoundError
 from piguard.identity.schemas import Principal
 from piguard.ledger import evidence
@@ -57,19 +58,8 @@ def get(session: Session, request_id: str) -> FamilyRequest:
 
 
 def _claim(session: Session, request_id: str) -> FamilyRequest:
-    """The request, read after taking its write lock, so two officers cannot both decide it.
-
-    A no-op UPDATE comes first: PostgreSQL locks the row, SQLite takes the database's write lock
-    (its plain reads take none), and either waits for a decision another transaction is about to
-    commit. The row is then read afresh, whatever this session held before.
-    """
-    session.execute(
-        update(FamilyRequest)
-        .where(FamilyRequest.id == request_id)
-        .values(state=FamilyRequest.state)
-        .execution_options(synchronize_session=False)
-    )
-    row = session.get(FamilyRequest, request_id, populate_existing=True)
+    """The request, read afresh under its lock, so two officers cannot both decide it."""
+    row = get_for_update(session, FamilyRequest, request_id)
     if row is None:
         raise NotFoundError("family request not found")
     return row

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from piguard.db.locking import get_for_update
 from piguard.errors import ConflictError, InputError, NotFoundError
 from piguard.identity.models import Account
 from piguard.identity.schemas import Principal
@@ -257,7 +258,7 @@ def reproduce(*, session: Session, check_id: str) -> Reproduction:
 
 def _check(session: Session, check_id: str, *, lock: bool = False) -> SpotCheck:
     # Changes lock the check row: two inspectors cannot record the same round's finding at once.
-    row = session.get(SpotCheck, check_id, with_for_update=lock)
+    row = get_for_update(session, SpotCheck, check_id) if lock else session.get(SpotCheck, check_id)
     if row is None:
         raise NotFoundError("spot check not found")
     return row

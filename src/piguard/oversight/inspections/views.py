@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from piguard.db.locking import get_for_update
 from piguard.errors import InputError, NotFoundError
 from piguard.oversight.inspections import rules
 from piguard.oversight.inspections.models import (
@@ -49,7 +50,7 @@ def get_recommendation(*, session: Session, recommendation_id: str) -> Recommend
 
 def get_item(*, session: Session, item_id: str, lock: bool = False) -> RectificationItem:
     """A rectification item by id (``lock``: serialise changes to it until the transaction ends)."""
-    row = session.get(RectificationItem, item_id, with_for_update=lock)
+    row = get_for_update(session, RectificationItem, item_id) if lock else session.get(RectificationItem, item_id)
     if row is None:
         raise NotFoundError("rectification item not found")
     return row
