@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, literal, select
 from sqlalchemy.orm import Session
 
+from piguard.db.locking import get_for_update
 from piguard.errors import ConflictError, InputError, NotFoundError
 from piguard.policy.models import BreakGlassGrant
 
@@ -80,7 +81,7 @@ def review(
     *, session: Session, grant_id: str, reviewer_id: str, outcome: str, note: str, at: datetime
 ) -> BreakGlassGrant:
     """Record the review of a grant; the grantee cannot review their own."""
-    row = session.get(BreakGlassGrant, grant_id)
+    row = get_for_update(session, BreakGlassGrant, grant_id)  # one review, even if two reviewers click at once
     if row is None:
         raise NotFoundError("break-glass grant not found")
     if outcome not in REVIEW_OUTCOMES:

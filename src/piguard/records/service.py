@@ -16,6 +16,7 @@ from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from piguard.db.base import utcnow
+from piguard.db.locking import get_for_update
 from piguard.db.prepared import Prepared
 from piguard.errors import ConflictError, InputError, NotFoundError
 from piguard.records.models import (
@@ -223,8 +224,10 @@ def create_report(
     return report
 
 
-def _report(session: Session, report_id: str) -> DeathReport:
-    report = session.get(DeathReport, report_id)
+def _report(session: Session, report_id: str, *, lock: bool = False) -> DeathReport:
+    # ``lock``: a change that depends on the report's state (status, parts issued) is decided
+    # on the row as committed by anyone before us, and serialised with theirs.
+    report = get_for_update(session, DeathReport, report_id) if lock else session.get(DeathReport, report_id)
     if report is None:
         raise NotFoundError("death report not found")
     return report
@@ -232,7 +235,7 @@ def _report(session: Session, report_id: str) -> DeathReport:
 
 def certify(*, session: Session, report_id: str, certifier_id: str, at: datetime) -> DeathReport:
     """The physician certifies: draft -> certified; the certifier relationship starts."""
-    report = _report(session, report_id)
+    report = _report(session, report_id, lock=True)
     if report.status != "draft":
         raise ConflictError(f"only a draft can be certified (status is {report.status})")
     report.status = "certified"
@@ -271,7 +274,7 @@ def add_attending(*, session: Session, report_id: str, account_id: str, start: d
 
 def report_to_cdc(*, session: Session, report_id: str, coder_id: str, at: datetime) -> DeathReport:
     """Submit to the CDC (certified -> reported) and assign the coder who will code it."""
-    report = _report(session, report_id)
+    report = _report(session, report_id, lock=True)
     if report.status != "certified":
         raise ConflictError(f"only a certified report can be reported (status is {report.status})")
     report.status = "reported"
@@ -292,7 +295,7 @@ def report_to_cdc(*, session: Session, report_id: str, coder_id: str, at: dateti
 
 def code_underlying_cause(*, session: Session, report_id: str, coder_id: str, icd10: str, at: datetime) -> DeathReport:
     """The assigned coder sets the underlying cause (reported -> coded)."""
-    report = _report(session, report_id)
+    report = _report(session, report_id, lock=True)
     if report.status not in ("reported", "coded"):
         raise ConflictError(f"only a reported report can be coded (status is {report.status})")
     if "coder" not in relationships_for(
@@ -314,7 +317,7 @@ def _code_hash(code: str) -> str:
 
 def issue_parts(*, session: Session, report_id: str, at: datetime) -> dict[str, str]:
     """Issue the police and funeral parts to the family; returns each part's one-time code (shown once)."""
-    report = _report(session, report_id)
+    report = _report(session, report_id, lock=True)
     if report.status == "draft":
         raise ConflictError("certificate parts are issued only after certification")
     codes: dict[str, str] = {}
@@ -332,7 +335,10 @@ def issue_parts(*, session: Session, report_id: str, at: datetime) -> dict[str, 
 
 def present_code(*, session: Session, code: str, account_id: str, role: str, org_id: str, at: datetime) -> DeathReport:
     """The family hands its code to a registrar or funeral clerk: the only way they get access."""
-    part = session.scalar(select(CertificatePart).where(CertificatePart.code_hash == _code_hash(code)))
+    found = session.scalar(select(CertificatePart.id).where(CertificatePart.code_hash == _code_hash(code)))
+    # Locked before "already presented" is checked: two clerks presenting one code at the same
+    # moment must not both get the relationship.
+    part = get_for_update(session, CertificatePart, found) if found is not None else None
     if part is None or part.expires_at <= at:
         raise NotFoundError("unknown or expired presentation code")
     if PART_ROLE[part.part] != role:
@@ -365,7 +371,7 @@ def correct_report(
         raise InputError(f"field cannot be corrected; correctable: {', '.join(CORRECTABLE)}", where="field")
     if len(reason.strip()) < 10:
         raise InputError("a correction needs a reason of at least 10 characters", where="reason")
-    report = _report(session, report_id)
+    report = _report(session, report_id, lock=True)
     old = getattr(report, field)
     new: Any = date.fromisoformat(value) if field == "birth_date" and value else value
     session.add(
@@ -502,7 +508,8 @@ def assign_crew(
 
 
 def _dispatch(session: Session, dispatch_id: str) -> Dispatch:
-    dispatch = session.get(Dispatch, dispatch_id)
+    # Every caller changes the call's status or crew: decided on the row as last committed.
+    dispatch = get_for_update(session, Dispatch, dispatch_id)
     if dispatch is None:
         raise NotFoundError("dispatch not found")
     return dispatch
