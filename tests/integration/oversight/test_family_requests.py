@@ -222,6 +222,23 @@ def test_the_account_never_shows_staff_identities_or_the_relatives_number(family
         render.html(account, "fr")
 
 
+def test_a_later_account_shows_earlier_requests_as_a_relatives_request(family: Family) -> None:
+    first = family.register().unwrap()
+    flows.answer(
+        session=family.session, guard=family.at(120), principal=family.people["officer"], request_id=first.id
+    ).unwrap()
+    second = family.register(requester_name="王小红", relationship="sibling").unwrap()
+    account = flows.answer(
+        session=family.session, guard=family.at(240), principal=family.people["officer"], request_id=second.id
+    ).unwrap()
+    assert [(line.action, line.record) for line in account.lines] == [
+        ("create", "a relative's request"),
+        ("export", "a relative's request"),  # the first answer: the family sees it was given
+        ("create", "this request"),
+    ]
+    assert account.lines[1].disclosed == ["access records"]
+
+
 def test_the_answer_is_kept_as_issued_and_is_final(family: Family) -> None:
     made = family.register().unwrap()
     assert made.state == "received" and made.due_at - made.received_at == timedelta(days=30)

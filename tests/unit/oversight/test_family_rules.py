@@ -96,7 +96,7 @@ def test_every_term_the_page_can_show_has_a_chinese_wording() -> None:
         "purpose": list(PURPOSES),
         "org_type": [*ORG_TYPES, "unknown"],
         "kind": sorted({kind for _, kind in disclosures.GROUPS} | {disclosures.OTHER}),
-        "record": [*disclosures.RECORDS.values(), "search results", "record"],
+        "record": [*disclosures.RECORDS.values(), "search results", "record", "this request"],
         "case_state": list(CASE_STATES),
         "relationship": list(RELATIONSHIPS),
         "outcome": ["allowed", "denied"],

@@ -43,7 +43,7 @@ RECORDS = {
     "death_report": "death report",
     "dispatch": "ambulance call",
     "contact": "relative's phone number",
-    "family_request": "this request",
+    "family_request": "a relative's request",
     "case": "investigation",
 }
 # Dotted field names (minimize.contexts.disclosed_fields) grouped into what a family understands;
@@ -76,7 +76,7 @@ GROUPS = (
     ("dispatch.", "ambulance call details"),
     ("audit.", "access records"),
     ("case.", "investigation records"),
-    ("family_request.", "this request"),
+    ("family_request.", "relatives' requests"),
 )
 CONTACT_GROUPS = frozenset({"relatives' real phone number", "relatives' phone (virtual number)"})
 OTHER = "record status"
@@ -153,7 +153,7 @@ def build_account(
     events = concerning_events(session, scope, end=signed.tree_size)
     orgs = _organisations(session, {event.org_id for _, event in events})
     staff = _Staff()
-    lines = [_line(index, event, orgs, staff) for index, event in events]
+    lines = [_line(index, event, orgs, staff, request.id) for index, event in events]
     grants = session.scalars(
         select(BreakGlassGrant).where(BreakGlassGrant.report_id == report.id).order_by(BreakGlassGrant.granted_at)
     ).all()
@@ -222,9 +222,16 @@ def _organisations(session: Session, ids: set[str]) -> dict[str, tuple[str, str]
     return {org_id: (name, kind) for org_id, name, kind in rows}
 
 
-def _line(index: int, event: AccessEvent, orgs: dict[str, tuple[str, str]], staff: _Staff) -> AccountLine:
+def _line(
+    index: int, event: AccessEvent, orgs: dict[str, tuple[str, str]], staff: _Staff, request_id: str
+) -> AccountLine:
     name, kind = orgs.get(event.org_id, ("(organisation not in this system)", "unknown"))
-    record = "search results" if event.action == "search" else RECORDS.get(event.resource_type or "", "record")
+    if event.action == "search":
+        record = "search results"
+    elif event.resource_type == "family_request" and event.resource_id == request_id:
+        record = "this request"
+    else:
+        record = RECORDS.get(event.resource_type or "", "record")
     return AccountLine(
         time=event.time,
         organisation=name,

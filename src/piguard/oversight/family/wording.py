@@ -47,6 +47,7 @@ _ZH: dict[str, dict[str, str]] = {
         "ambulance call": "急救出车记录",
         "relative's phone number": "家属电话",
         "this request": "本申请",
+        "a relative's request": "家属申请",
         "investigation": "调查",
         "search results": "检索结果",
         "record": "记录",
@@ -64,7 +65,7 @@ _ZH: dict[str, dict[str, str]] = {
         "ambulance call details": "急救出车信息",
         "access records": "访问记录",
         "investigation records": "调查记录",
-        "this request": "本申请",
+        "relatives' requests": "家属申请办理",
         "record status": "记录状态",
     },
     "purpose": {
