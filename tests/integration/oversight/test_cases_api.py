@@ -8,21 +8,18 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
 from piguard.api.app import create_app
 from piguard.config import Settings
 from piguard.db import Base, make_engine, make_session_factory
 from piguard.db.registry import load_all_models
-from piguard.identity import service as identity
-from piguard.identity import totp
 from piguard.keys import ensure_secret, load_secret
 from piguard.ledger import evidence
 from piguard.ledger import service as ledger
@@ -30,39 +27,17 @@ from piguard.ledger.keys import ensure_signing_key
 from piguard.oversight.cases import service as cases
 from piguard.records import service as records
 from tests.conftest import private_database_url
+from tests.integration.oversight.apisite import ApiSite
 
-PASSWORD = "correct horse battery"
 PHONE = "13912345678"
 BASE = "/api/v1/oversight/cases"
 
 
 @dataclass
-class Site:
+class Site(ApiSite):
     """The app over a committed database, its people and two death reports."""
 
-    client: TestClient
-    engine: Engine
-    ids: dict[str, str] = field(default_factory=dict)
-    secrets: dict[str, str] = field(default_factory=dict)
-    usernames: dict[str, str] = field(default_factory=dict)
-    tokens: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def h(self, who: str) -> dict[str, str]:
-        # A TOTP code is accepted once per step (replay protection): one login per person per module.
-        if who not in self.tokens:
-            code = totp.code_at(self.secrets[who], totp.step_of(datetime.now(UTC)))
-            response = self.client.post(
-                "/api/v1/auth/login",
-                json={"username": self.usernames[who], "password": PASSWORD, "totp": code, "terminal_id": "ws-9"},
-            )
-            assert response.status_code == 200, response.text
-            token = response.json()["access_token"]
-            self.tokens[who] = {"Authorization": f"Bearer {token}", "X-Terminal-Id": "ws-9"}
-        return self.tokens[who]
-
-    def last_event(self) -> Any:
-        with make_session_factory(self.engine)() as db:
-            return list(ledger.iter_events(session=db))[-1]
+    terminal: ClassVar[str] = "ws-9"
 
     def open(self, who: str = "officer", **overrides: Any) -> dict[str, Any]:
         body = {
@@ -119,24 +94,14 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
                 ("admin", "qian.hao", "admin", "hc"),
                 ("broker", "chen.jie", "physician", "b"),
             ):
-                made = identity.create_account(
-                    session=db,
+                site.add_person(
+                    db,
                     secret=secret,
+                    who=who,
                     username=username,
-                    display_name=who,
                     role=role,
                     org_id=orgs[org],
-                    password=PASSWORD,
-                    demo=True,
-                )
-                site.ids[who], site.usernames[who] = made.account.id, made.account.username
-                site.secrets[who] = made.totp_secret or ""
-                identity.record_training(
-                    session=db,
-                    account_id=made.account.id,
-                    course_code="privacy-basics",
-                    score=90,
-                    completed_at=now - timedelta(days=10),
+                    trained_at=now - timedelta(days=10),
                 )
             for key, subject in (("report_a", "subj-1"), ("report_b", "subj-2")):
                 report = records.create_report(

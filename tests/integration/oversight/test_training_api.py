@@ -6,25 +6,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
 from piguard.api.app import create_app
 from piguard.config import Settings
 from piguard.db import Base, make_engine, make_session_factory
 from piguard.db.registry import load_all_models
 from piguard.identity import service as identity
-from piguard.identity import totp
 from piguard.keys import ensure_secret, load_secret
 from piguard.ledger import service as ledger
 from piguard.ledger.keys import ensure_signing_key
 from piguard.records import service as records
 from tests.conftest import private_database_url
+from tests.integration.oversight.apisite import PASSWORD, ApiSite
 
-PASSWORD = "correct horse battery"
 BASE = "/api/v1/oversight/training"
 PEOPLE = (
     ("officer", "sun.li", "privacy_officer", "hosp"),
@@ -36,33 +34,12 @@ PEOPLE = (
 
 
 @dataclass
-class Site:
+class Site(ApiSite):
     """The app over a committed database, its people and one certified death report."""
 
-    client: TestClient
-    engine: Engine
     orgs: dict[str, str] = field(default_factory=dict)
-    ids: dict[str, str] = field(default_factory=dict)
-    secrets: dict[str, str] = field(default_factory=dict)
-    usernames: dict[str, str] = field(default_factory=dict)
-    tokens: dict[str, dict[str, str]] = field(default_factory=dict)
     report: str = ""
-
-    def h(self, who: str) -> dict[str, str]:
-        # A TOTP code is accepted once per step (replay protection): one login per person per module.
-        if who not in self.tokens:
-            code = totp.code_at(self.secrets[who], totp.step_of(datetime.now(UTC)))
-            response = self.client.post(
-                "/api/v1/auth/login",
-                json={"username": self.usernames[who], "password": PASSWORD, "totp": code, "terminal_id": "ws-7"},
-            )
-            assert response.status_code == 200, response.text
-            self.tokens[who] = {"Authorization": f"Bearer {response.json()['access_token']}", "X-Terminal-Id": "ws-7"}
-        return self.tokens[who]
-
-    def last_event(self) -> Any:
-        with make_session_factory(self.engine)() as db:
-            return list(ledger.iter_events(session=db))[-1]
+    terminal: ClassVar[str] = "ws-7"
 
 
 def build_site(backend: str, tmp_path_factory: pytest.TempPathFactory, prefix: str) -> Iterator[Site]:
