@@ -231,13 +231,25 @@ def redact(
     )
 
 
+#: HKDF info of the pseudonym key derived from the installation secret.
+_PSEUDONYM_KEY_INFO = b"piguard redact pseudonym key v1"
+
+
 def _pseudonym_key(key_file: Path | None) -> bytes:
-    """The key for pseudonyms: ``--key-file`` (hex) or the installation secret."""
+    """The key for pseudonyms: ``--key-file`` (hex, private) or a subkey of the installation secret."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     from piguard.keys import MIN_SECRET_BYTES, load_secret
 
     if key_file is None:
-        return load_secret(load_settings())
+        # A dedicated subkey: the installation secret also signs tokens, so it is never used directly.
+        secret = load_secret(load_settings())
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_PSEUDONYM_KEY_INFO).derive(secret)
     try:
+        # Whoever reads the key can reverse every pseudonym by trying all phone or ID numbers.
+        if key_file.stat().st_mode & 0o077:
+            raise InputError("key file is readable by others: chmod 600 it", where=str(key_file))
         raw = key_file.read_bytes().strip()
     except OSError as exc:
         raise InputError(f"cannot read key file ({exc.strerror})", where=str(key_file)) from None

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from piguard.discover.analyzer import Analyzer
 from piguard.discover.categories import category_of, is_sensitive
 from piguard.discover.findings import Finding
+from piguard.discover.recognizers.validators import cn_resident_id_shape, mod11_2_check
 from piguard.discover.sources.base import ColumnSample, TableSample
 from piguard.errors import InputError
 from piguard.minimize.operators import to_month
@@ -389,8 +390,8 @@ def classify_column(
     """The entities of one column: a ``values`` entry (with ``free_text`` entries for other PI inside
     text values), or ``free_text`` entries, or none."""
     allowed = set(analyzer.entities)
-    if column.dtype in ("boolean", "float", "binary"):
-        return []  # flags, amounts and blobs do not hold the identifiers we look for
+    if column.dtype in ("boolean", "binary"):
+        return []  # flags and blobs do not hold the identifiers we look for
     by_name = {e: v for e, v in name_evidence(column.name).items() if e in allowed}
     by_comment = {e: v for e, v in name_evidence(column.comment).items() if e in allowed}
     values = column.values
@@ -420,6 +421,29 @@ def classify_column(
             examples=tuple(examples),
         )
 
+    if column.dtype in ("integer", "float") and "CN_RESIDENT_ID" in allowed:
+        # Excel stores an ID typed as a number as a float: 15 significant digits survive, the
+        # check digit does not. Area code and birth date still single out a person.
+        lossy = [v for v in values if len(v) == 18 and v.isdigit() and cn_resident_id_shape(v)]
+        # Real IDs in a number column keep their check digits (the normal path below finds
+        # them); rounded ones fail it, except one in eleven by chance.
+        failing = sum(mod11_2_check(v[:17]) != v[17] for v in lossy)
+        if lossy and len(lossy) >= 0.5 * sampled and failing >= 0.5 * len(lossy):
+            name_w, name_word = by_name.get("CN_RESIDENT_ID", (0.0, ""))
+            comment_w, comment_word = by_comment.get("CN_RESIDENT_ID", (0.0, ""))
+            ratio = len(lossy) / sampled
+            parts = [f"name '{name_word}' suggests CN_RESIDENT_ID"] if name_w else []
+            parts += [f"comment '{comment_word}' suggests CN_RESIDENT_ID"] if comment_w else []
+            parts.append(
+                f"{len(lossy)}/{sampled} sampled values are resident IDs stored as numbers "
+                "(area and birth date valid, check digit lost)"
+            )
+            conf = _sigmoid(PRIOR + W_NAME * name_w + W_COMMENT * comment_w + W_VALUES * ratio * 0.9)
+            if conf >= min_confidence:
+                evidence = f"{'; '.join(parts)}; type {column.dtype}"
+                return [make("CN_RESIDENT_ID", conf, len(lossy), sampled, "values", evidence, lossy[:MAX_EXAMPLES])]
+    if column.dtype == "float":
+        return []  # amounts and measurements
     if column.dtype in ("date", "datetime"):
         # A date column is personal only as a birth date, and only its name can say so.
         weight = max(by_name.get("DATE_OF_BIRTH", (0.0, ""))[0], by_comment.get("DATE_OF_BIRTH", (0.0, ""))[0])

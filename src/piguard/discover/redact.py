@@ -9,19 +9,23 @@ temporary file beside OUT and renamed into place, so a failure leaves no partial
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
+import io
+import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from piguard.discover.analyzer import Analyzer
 from piguard.discover.classify import DEFAULT_MIN_CONFIDENCE, ColumnClassification, classify_table
 from piguard.discover.findings import Finding
 from piguard.discover.sources import DEFAULT_SAMPLE, sample_table_file, sniff_encoding
+from piguard.discover.sources.base import value_text
 from piguard.discover.sources.tables import EXCEL_SUFFIXES, TABULAR_SUFFIXES
 from piguard.errors import ConfigError, DiscoveryError, InputError, InterchangeError
 from piguard.ids import new_id
@@ -46,6 +50,8 @@ _KEEP_LAST_4 = frozenset(
 )
 _KEEP_FIRST_1 = frozenset({"PERSON", "CN_PLATE"})
 _DATE_SEPARATORS = frozenset(" -/:.年月日T")
+#: How one value is replaced (``None`` removes it).
+Change = Callable[[str], str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,64 +191,143 @@ def _redact_text_file(source: Path, temp: Path, *, analyzer: Analyzer, redactor:
     return stats
 
 
-def _header(path: Path) -> list[str]:
-    fmt = tabular.file_format(path)
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            return list(pq.read_schema(path).names)
-        except Exception:  # pyarrow raises several unrelated types for a bad file
-            raise InterchangeError("not a readable Parquet file", where=str(path)) from None
-    if fmt not in tabular.DELIMITERS:
-        return []
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    try:
-        with opener(path, "rt", encoding="utf-8", newline="") as handle:
-            first = next(csv.reader(handle, delimiter=tabular.DELIMITERS[fmt]), [])
-    except UnicodeDecodeError:
-        raise InputError(
-            "not UTF-8 text: tables are redacted in UTF-8 only; convert it first "
-            "(iconv -f GB18030 -t UTF-8)",
-            where=str(path),
-        ) from None
-    return [name.strip().lstrip("\ufeff") for name in first]
-
-
 def _redact_table(
     source: Path, temp: Path, *, analyzer: Analyzer, redactor: Redactor, sample: int, min_confidence: float
 ) -> RedactStats:
     stats = RedactStats()
     for table in sample_table_file(source, source=str(source), sample=sample):
         stats.columns.extend(classify_table(table, analyzer=analyzer, min_confidence=min_confidence))
-    plan: dict[str, Callable[[str], str | None]] = {}
+    whole: dict[str, Change] = {}
     for col in stats.columns:
         if col.kind == "values":
-            plan[col.column] = _whole(redactor, col.entity)
-        elif col.column not in plan:
-            plan[col.column] = _per_finding(redactor, analyzer, stats)
-    header = _header(source)
-
-    def rows() -> Iterator[dict[str, Any]]:
-        for row in tabular.read_rows(source):
-            stats.rows += 1
-            data = row.data
-            for column, change in plan.items():
-                stats.values_changed += _apply(data, column.split("."), change)
-            yield data
-
-    columns: list[str] = header
-    if tabular.file_format(source) in ("json", "jsonl"):
-        columns = []  # JSON rows keep their own keys and order
-    tabular.write_rows(temp, rows(), columns=columns)
+            whole[col.column] = _whole(redactor, col.entity)
+    # Every other value is redacted per finding, not only the columns the sample flagged: one
+    # phone number in row 2500 of a remarks column the sample missed must not stay in clear.
+    other = _per_finding(redactor, analyzer, stats)
+    fmt = tabular.file_format(source)
+    if fmt in tabular.DELIMITERS:
+        _redact_csv(source, temp, delimiter=tabular.DELIMITERS[fmt], whole=whole, other=other, stats=stats)
+    elif fmt == "parquet":
+        _redact_parquet(source, temp, whole=whole, other=other, stats=stats)
+    else:
+        _redact_json(source, temp, jsonl=fmt == "jsonl", whole=whole, other=other, stats=stats)
     return stats
 
 
-def _whole(redactor: Redactor, entity: str) -> Callable[[str], str | None]:
+def _open_binary(path: Path, mode: str) -> IO[bytes]:
+    return gzip.open(path, mode) if path.name.lower().endswith(".gz") else path.open(mode)  # type: ignore[return-value]
+
+
+def _redact_csv(
+    source: Path, temp: Path, *, delimiter: str, whole: dict[str, Change], other: Change, stats: RedactStats
+) -> None:
+    """CSV/TSV row by row: blank rows, header, BOM and line endings stay as they were."""
+    with _open_binary(source, "rb") as raw:
+        head = raw.read(65536)
+    bom = head.startswith(codecs.BOM_UTF8)
+    ending = "\r\n" if b"\r\n" in head.split(b"\n", 1)[0] + b"\n" else "\n"
+    try:
+        with (
+            _open_binary(source, "rb") as raw_in,
+            io.TextIOWrapper(raw_in, encoding="utf-8-sig", newline="") as fin,
+            _open_binary(temp, "wb") as raw_out,
+            io.TextIOWrapper(raw_out, encoding="utf-8-sig" if bom else "utf-8", newline="") as out,
+        ):
+            reader = csv.reader(fin, delimiter=delimiter)
+            writer = csv.writer(out, delimiter=delimiter, lineterminator=ending)
+            header = next(reader, None)
+            if header is None:
+                return
+            writer.writerow(header)
+            names = [name.strip() for name in header]
+            changes = [whole.get(name, other) for name in names]
+            for values in reader:
+                if values and len(values) != len(names):
+                    raise InputError(
+                        f"malformed file at line {reader.line_num}: expected {len(names)} columns, found {len(values)}",
+                        where=str(source),
+                    )
+                stats.rows += 1
+                row = []
+                for value, change in zip(values, changes, strict=False):
+                    new, count = _map_scalars(value, change) if value else (value, 0)
+                    stats.values_changed += count
+                    row.append("" if new is None else new)
+                writer.writerow(row)
+    except UnicodeDecodeError:
+        raise InputError(
+            "not UTF-8 text: tables are redacted in UTF-8 only; convert it first (iconv -f GB18030 -t UTF-8)",
+            where=str(source),
+        ) from None
+
+
+def _redact_json(
+    source: Path, temp: Path, *, jsonl: bool, whole: dict[str, Change], other: Change, stats: RedactStats
+) -> None:
+    """JSON array or JSONL: keys, their order, nulls and the types of untouched values kept."""
+    with _open_binary(temp, "wb") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as out:
+        items = []
+        for row in tabular.read_rows(source):
+            stats.rows += 1
+            data, count = _redact_value(row.data, "", whole, other)
+            stats.values_changed += count
+            if jsonl:
+                out.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
+            else:
+                items.append(data)
+        if not jsonl:
+            json.dump(items, out, ensure_ascii=False)
+
+
+def _redact_parquet(source: Path, temp: Path, *, whole: dict[str, Change], other: Change, stats: RedactStats) -> None:
+    """Parquet column by column: untouched columns keep their type, changed ones where they can."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(source)
+    except Exception:  # pyarrow raises several unrelated types for a bad file
+        raise InterchangeError("not a readable Parquet file", where=str(source)) from None
+    stats.rows = table.num_rows
+    arrays = []
+    for field_, column in zip(table.schema, table.columns, strict=True):
+        changed = 0
+        values = []
+        for value in column.to_pylist():
+            new, count = _redact_value(value, field_.name, whole, other)
+            changed += count
+            values.append(new)
+        stats.values_changed += changed
+        if not changed:
+            arrays.append(column)
+            continue
+        try:
+            # Removed values are nulls of the old type; masked numbers become text.
+            arrays.append(pa.array(values, type=field_.type))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+            arrays.append(pa.array(values))
+    pq.write_table(pa.table(arrays, names=table.column_names), temp)
+
+
+def _redact_value(value: Any, path: str, whole: dict[str, Change], other: Change) -> tuple[Any, int]:
+    """Redact a JSON value at a dotted path: whole columns by their entity, the rest per finding."""
+    if path in whole:
+        return _map_scalars(value, whole[path])
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        total = 0
+        for key, child in value.items():
+            out[key], count = _redact_value(child, f"{path}.{key}" if path else key, whole, other)
+            total += count
+        return out, total
+    return _map_scalars(value, other)
+
+
+def _whole(redactor: Redactor, entity: str) -> Change:
     return lambda value: redactor.value(value, entity)
 
 
-def _per_finding(redactor: Redactor, analyzer: Analyzer, stats: RedactStats) -> Callable[[str], str | None]:
+def _per_finding(redactor: Redactor, analyzer: Analyzer, stats: RedactStats) -> Change:
     def change(value: str) -> str | None:
         redacted, count = redact_text(value, analyzer=analyzer, redactor=redactor)
         stats.findings += count
@@ -251,27 +336,10 @@ def _per_finding(redactor: Redactor, analyzer: Analyzer, stats: RedactStats) -> 
     return change
 
 
-def _apply(data: dict[str, Any], path: list[str], change: Callable[[str], str | None]) -> int:
-    """Apply ``change`` to the value at a dotted path (nested JSON objects); returns changes."""
-    if path[0] not in data and len(path) > 1:
-        # A key that itself contains dots ("a.b") before nested ones.
-        joined = ".".join(path)
-        if joined in data:
-            path = [joined]
-    key = path[0]
-    if key not in data:
-        return 0
-    if len(path) > 1:
-        child = data[key]
-        return _apply(child, path[1:], change) if isinstance(child, dict) else 0
-    new, count = _map_scalars(data[key], change)
-    data[key] = new
-    return count
-
-
-def _map_scalars(value: Any, change: Callable[[str], str | None]) -> tuple[Any, int]:
-    if value is None:
-        return None, 0
+def _map_scalars(value: Any, change: Change) -> tuple[Any, int]:
+    """``change`` applied to every scalar inside ``value``; unchanged values keep their type."""
+    if value is None or isinstance(value, bool):
+        return value, 0  # a flag holds no personal information
     if isinstance(value, list):
         items = [_map_scalars(v, change) for v in value]
         return [v for v, _ in items], sum(c for _, c in items)
@@ -282,6 +350,9 @@ def _map_scalars(value: Any, change: Callable[[str], str | None]) -> tuple[Any, 
             out[k], count = _map_scalars(v, change)
             total += count
         return out, total
-    text = str(value)
+    # As the scan read it: 13812345678.0 (a phone number exported through a float) is digits.
+    text = value_text(value) if isinstance(value, float) else str(value)
+    if not text:
+        return value, 0
     new = change(text)
-    return new, int(new != text)
+    return (value, 0) if new == text else (new, 1)

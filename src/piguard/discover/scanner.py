@@ -182,9 +182,12 @@ def scan_paths(
     for item in items:
         if progress is not None and task is not None:
             progress.update(task, description=_short(item.source))
+        problems: list[str] = []
         try:
-            if is_table_file(item.path):
-                tables = sample_table_file(item.path, source=item.source, sample=sample)
+            if item.size == 0:
+                pass  # nothing to read: an empty export is not a malformed table
+            elif is_table_file(item.path):
+                tables = sample_table_file(item.path, source=item.source, sample=sample, problems=problems)
                 _classify(tables, analyzer=analyzer, min_confidence=min_confidence, result=result)
             else:
                 _scan_text_file(item, analyzer=analyzer, keep_values=keep_values, result=result)
@@ -194,6 +197,9 @@ def scan_paths(
         else:
             result.files_scanned += 1
             result.bytes_scanned += item.size
+        for problem in problems:
+            # Malformed lines were passed over, the rest of the file was scanned: each is an error.
+            _skip(result, Skipped(item.source, problem, error=True), on_skip)
         if progress is not None and task is not None:
             progress.advance(task, item.size)
     return result

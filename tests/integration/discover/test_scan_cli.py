@@ -255,6 +255,7 @@ def test_redact_pseudonym_key_from_installation_or_key_file(
     assert first.exit_code == 0, first.stderr
     key_file = tmp_path / "k.hex"
     key_file.write_text(os.urandom(32).hex())
+    key_file.chmod(0o600)  # a key readable by others is refused
     second = runner.invoke(
         app,
         [
@@ -277,6 +278,7 @@ def test_redact_pseudonym_key_from_installation_or_key_file(
     assert PHONE not in a
     weak = tmp_path / "weak.hex"
     weak.write_text("00" * 32)
+    weak.chmod(0o600)
     bad = runner.invoke(
         app, ["redact", str(src), str(tmp_path / "c.txt"), "--policy", "pseudonym", "--key-file", str(weak)]
     )
@@ -343,3 +345,166 @@ def test_sqlite_file_in_an_odd_folder_is_scanned_read_only(runner: CliRunner, tm
     assert result.exit_code == 0, result.stderr
     assert [c["entity"] for c in json.loads(result.stdout)["columns"]] == ["CN_MOBILE"]
     assert path.read_bytes() == before
+
+
+# --- Probes of sources, reports and redaction as a data-protection officer runs them ----------
+
+
+def test_jsonl_with_one_malformed_line_scans_the_other_lines(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "rows.jsonl"
+    lines = [json.dumps({"sfzh": ID, "lxdh": f"1381234{i:04d}"}) for i in range(30)]
+    lines.insert(14, '{"sfzh": "broken')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["scan", str(path), "--format", "json", "--no-progress", "--entities", IDENTIFIERS])
+    assert result.exit_code == 2
+    assert f"{path}: line 15 skipped: invalid JSON (" in " ".join(result.stderr.split())
+    report = json.loads(result.stdout)
+    columns = {c["column"]: c for c in report["columns"]}
+    assert (columns["sfzh"]["entity"], columns["sfzh"]["sampled"]) == ("CN_RESIDENT_ID", 30)
+    assert columns["lxdh"]["entity"] == "CN_MOBILE"
+    assert report["summary"]["files_scanned"] == 1
+    assert report["summary"]["skipped_errors"] == 1
+    assert report["skipped"] == [{"source": str(path), "reason": report["skipped"][0]["reason"], "error": True}]
+
+
+def test_directory_symlinks_and_empty_files_are_listed_not_errors(runner: CliRunner, tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    (root / "a").mkdir(parents=True)
+    os.symlink(root, root / "a" / "loop")
+    for name in ("empty.txt", "empty.csv", "empty.jsonl", "empty.json", "empty.parquet", "empty.xlsx"):
+        (root / name).write_bytes(b"")
+    (root / "a" / "notes.txt").write_text(f"电话{PHONE}\n", encoding="utf-8")
+    result = runner.invoke(app, ["scan", str(root), "--format", "json", "--no-progress", "--entities", IDENTIFIERS])
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["summary"]["files_scanned"] == 7
+    assert report["skipped"] == [
+        {"source": str(root / "a" / "loop"), "reason": "symbolic link to a directory (not followed)", "error": False}
+    ]
+    assert len(report["findings"]) == 1
+
+
+def _excel_ids(path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "死亡登记"
+    # A merged title over the header, as Chinese registers are laid out.
+    ws.append(["死亡患者登记表", None, None])
+    ws.merge_cells("A1:C1")
+    ws.append(["姓名", "身份证号", "联系电话"])
+    ids = [resident_id("310112", f"19{y}0314", "021") for y in range(30, 70)]
+    for i, number in enumerate([n for n in ids if not n.endswith("X")][:12]):
+        # Excel keeps 15 significant digits: an 18-digit ID typed as a number loses its last ones.
+        ws.append(["张三", float(number), 13812345600 + i])
+    wb.save(path)
+
+
+def test_excel_title_row_and_ids_stored_as_numbers(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "register.xlsx"
+    _excel_ids(path)
+    result = runner.invoke(app, ["scan", str(path), "--format", "json", "--no-progress", "--entities", IDENTIFIERS])
+    assert result.exit_code == 0, result.stderr
+    columns = {c["column"]: c for c in json.loads(result.stdout)["columns"]}
+    assert set(columns) == {"身份证号", "联系电话"}
+    assert columns["联系电话"]["matched"] == 12
+    ids = columns["身份证号"]
+    assert (ids["entity"], ids["kind"], ids["matched"], ids["sampled"]) == ("CN_RESIDENT_ID", "values", 12, 12)
+    assert ids["confidence"] >= 0.9
+    assert "stored as numbers" in ids["evidence"]
+
+
+def test_password_in_url_query_is_never_echoed_and_reason_is_given(runner: CliRunner) -> None:
+    url = "postgresql+psycopg://postgres@127.0.0.1:5432/no_such_db_piguard?password=hunter3&connect_timeout=5"
+    result = runner.invoke(app, ["scan", "--db", url, "--no-progress"])
+    assert result.exit_code == 2
+    assert "hunter3" not in result.output
+    assert "password=***" in result.stderr
+    assert 'database "no_such_db_piguard" does not exist' in result.stderr
+    assert "Traceback" not in result.output
+    refused = runner.invoke(app, ["scan", "--db", "postgresql+psycopg://u:secretpw@127.0.0.1:1/x", "--no-progress"])
+    assert "Connection refused" in refused.stderr
+    assert "secretpw" not in refused.output
+
+
+def test_redact_reads_every_row_not_only_the_sample(runner: CliRunner, tmp_path: Path) -> None:
+    src = tmp_path / "visits.csv"
+    rows = [f"{i},正常" for i in range(3000)]
+    rows[2500] = f"2500,家属电话{PHONE}"
+    src.write_text("id,note\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "o.csv"
+    result = runner.invoke(app, ["redact", str(src), str(out), "--entities", IDENTIFIERS])
+    assert result.exit_code == 0, result.stderr
+    text_out = out.read_text(encoding="utf-8")
+    assert PHONE not in text_out
+    assert "2500,家属电话*******5678" in text_out
+
+
+def test_redact_keeps_blank_csv_rows_and_json_types(runner: CliRunner, tmp_path: Path) -> None:
+    src = tmp_path / "d.csv"
+    src.write_text("lxdh,bz\n" + "".join(f"1381234{i:04d},无\n" for i in range(12)) + ",\n", encoding="utf-8")
+    out = tmp_path / "o.csv"
+    assert runner.invoke(app, ["redact", str(src), str(out), "--entities", IDENTIFIERS]).exit_code == 0
+    assert out.read_text(encoding="utf-8").splitlines()[1:] == [f"*******{i:04d},无" for i in range(12)] + [","]
+    src_j = tmp_path / "d.jsonl"
+    rows = [
+        {"lxdh": f"1381234{i:04d}", "note": f"电话{PHONE}" if i == 0 else i, "ok": True, "x": None} for i in range(12)
+    ]
+    src_j.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    out_j = tmp_path / "o.jsonl"
+    result = runner.invoke(app, ["redact", str(src_j), str(out_j), "--policy", "remove", "--entities", IDENTIFIERS])
+    assert result.exit_code == 0, result.stderr
+    got = [json.loads(line) for line in out_j.read_text(encoding="utf-8").splitlines()]
+    assert got[0] == {"lxdh": None, "note": "电话[CN_MOBILE]", "ok": True, "x": None}
+    assert got[5] == {"lxdh": None, "note": 5, "ok": True, "x": None}
+
+
+def test_redact_parquet_keeps_column_types(runner: CliRunner, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    src = tmp_path / "d.parquet"
+    phones = pa.array([13812345600 + i if i % 3 else None for i in range(30)], pa.int64())
+    pq.write_table(pa.table({"lxdh": phones, "n": pa.array(range(30), pa.int32()), "sfzh": [ID] * 30}), src)
+    for policy, phone_type in (("remove", pa.int64()), ("mask", pa.string())):
+        out = tmp_path / f"{policy}.parquet"
+        result = runner.invoke(app, ["redact", str(src), str(out), "--policy", policy, "--entities", IDENTIFIERS])
+        assert result.exit_code == 0, result.stderr
+        table = pq.read_table(out)
+        assert table.schema.field("n").type == pa.int32()
+        assert table.schema.field("lxdh").type == phone_type
+        assert table.schema.field("sfzh").type == pa.string()
+        assert table.num_rows == 30
+        assert table.column("lxdh").null_count == (30 if policy == "remove" else 10)
+
+
+def test_pseudonym_key_file_must_be_private_and_secret_is_not_used_directly(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+    import hmac
+
+    from piguard.keys import load_secret
+
+    src = tmp_path / "n.txt"
+    src.write_text(f"电话{PHONE}\n", encoding="utf-8")
+    key_file = tmp_path / "k.hex"
+    key_file.write_text(os.urandom(32).hex())
+    key_file.chmod(0o644)
+    args = ["redact", str(src), str(tmp_path / "o.txt"), "--policy", "pseudonym", "--entities", IDENTIFIERS]
+    shared = runner.invoke(app, [*args, "--key-file", str(key_file)])
+    assert shared.exit_code == 2
+    assert "readable by others: chmod 600 it" in shared.stderr
+    key_file.chmod(0o600)
+    assert runner.invoke(app, [*args, "--key-file", str(key_file)]).exit_code == 0
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("PIGUARD_DATA_DIR", str(data_dir))
+    settings = Settings(data_dir=data_dir)
+    ensure_secret(settings)
+    assert runner.invoke(app, args).exit_code == 0
+    direct = hmac.new(load_secret(settings), b"CN_MOBILE\x00" + PHONE.encode(), hashlib.sha256).hexdigest()[:16]
+    out = (tmp_path / "o.txt").read_text(encoding="utf-8")
+    assert out.startswith("电话CN_MOBILE_")
+    assert direct not in out

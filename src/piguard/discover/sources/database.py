@@ -14,13 +14,51 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, S
 from piguard.discover.sources.base import ColumnSample, Skipped, TableSample, value_text
 from piguard.errors import DiscoveryError, InputError
 
+# Query parameters that carry a secret (libpq and most drivers accept ``?password=``).
+_SECRET_PARAMS = frozenset({"password", "passwd", "pwd", "sslpassword", "sslkey_password", "token", "secret"})
+
 
 def display_url(url: str) -> str:
-    """The URL as reports show it: the password is never printed."""
+    """The URL as reports show it: the password is never printed, in the URL or its query."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
     except ArgumentError:
         return "<invalid database URL>"
+    hidden = {key: "***" for key in parsed.query if key.lower() in _SECRET_PARAMS}
+    shown = parsed.update_query_dict(hidden).render_as_string(hide_password=True)
+    return shown.replace("=%2A%2A%2A", "=***")  # the query is percent-encoded
+
+
+def _secrets(url: str) -> list[str]:
+    """The secrets in ``url`` (password, secret query values), to keep out of messages."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return []
+    found = [str(parsed.password)] if parsed.password else []
+    for key, value in parsed.query.items():
+        if key.lower() in _SECRET_PARAMS:
+            found.extend([value] if isinstance(value, str) else list(value))
+    return [secret for secret in found if secret]
+
+
+def connect_reason(exc: SQLAlchemyError, url: str) -> str:
+    """Why a connection failed, from the driver's first line ("database "x" does not exist").
+
+    The class name alone does not tell a wrong password from a wrong host. The driver's
+    connection message names the host, port, user or database, never a row; any secret of
+    the URL is blanked all the same.
+    """
+    orig = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    # psycopg: 'connection failed: connection to server at "h", port 5432 failed: FATAL:  <reason>'
+    reason = lines[0].rpartition(" failed: ")[2] if " failed: " in lines[0] else lines[0]
+    reason = " ".join(reason.removeprefix("FATAL:").split())
+    for secret in _secrets(url):
+        reason = reason.replace(secret, "***")
+    return f"{reason[:200]}; {type(exc).__name__}"
 
 
 def open_database(url: str) -> Engine:
@@ -59,7 +97,7 @@ def sample_database(url: str, *, tables: Sequence[str] | None = None, sample: in
             inspector = inspect(engine)
             names = list(tables) if tables else sorted(inspector.get_table_names())
         except SQLAlchemyError as exc:
-            raise DiscoveryError(f"cannot connect to {source} ({type(exc).__name__})") from None
+            raise DiscoveryError(f"cannot connect to {source} ({connect_reason(exc, url)})") from None
         for qualified in names:
             schema, _, name = qualified.rpartition(".")
             try:

@@ -8,6 +8,7 @@ encoding (UTF-8 or GB 18030, as for text files) and flattens nested JSON into co
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,10 @@ TABULAR_SUFFIXES = (
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 # Nested JSON deeper than this is kept as one JSON text column.
 _MAX_FLATTEN_DEPTH = 4
+# Leading rows of a sheet searched for its header (title rows above it are passed over).
+_HEADER_SEARCH_ROWS = 10
+# Malformed JSONL lines named one by one in the report; the rest are counted.
+_MAX_LINE_PROBLEMS = 10
 
 
 def is_table_file(path: Path) -> bool:
@@ -37,10 +42,12 @@ def is_table_file(path: Path) -> bool:
     return name.endswith(TABULAR_SUFFIXES) or name.endswith(EXCEL_SUFFIXES)
 
 
-def sample_table_file(path: Path, *, source: str, sample: int) -> list[TableSample]:
+def sample_table_file(path: Path, *, source: str, sample: int, problems: list[str] | None = None) -> list[TableSample]:
     """Row samples of the table(s) in ``path`` (one per sheet for Excel).
 
     Raises ``DiscoveryError`` naming the place and reason for malformed or unreadable files.
+    With ``problems``, a malformed JSONL line is noted there (``line 7 skipped: ...``) and
+    the other lines are still read; only a file without one readable line raises.
     """
     if path.name.lower().endswith(EXCEL_SUFFIXES):
         return list(_sample_excel(path, source=source, sample=sample))
@@ -49,8 +56,14 @@ def sample_table_file(path: Path, *, source: str, sample: int) -> list[TableSamp
     encoding = "utf-8"
     if fmt != "parquet" and not path.name.lower().endswith(".gz"):
         encoding = sniff_encoding(path)  # raises DiscoveryError for binary content
+    tolerant = problems is not None and fmt == "jsonl"
     try:
-        fast = tabular.sample_rows(path, size=sample, seed=SAMPLE_SEED, encoding=encoding)
+        try:
+            fast = tabular.sample_rows(path, size=sample, seed=SAMPLE_SEED, encoding=encoding)
+        except InterchangeError:
+            if not tolerant:
+                raise
+            fast = None  # a malformed line in a block sample: read every line, noting bad ones
         if fast is not None:
             sampled_rows, known_total = fast
             columns, sampled, _ = columns_from_rows(
@@ -61,12 +74,60 @@ def sample_table_file(path: Path, *, source: str, sample: int) -> list[TableSamp
                     source=source, table=path.name, columns=columns, rows_sampled=sampled, rows_total=known_total
                 )
             ]
-        rows = (_flatten(row.data) for row in tabular.read_rows(path, encoding=encoding))
+        if tolerant:
+            assert problems is not None
+            rows = (_flatten(data) for data in _jsonl_rows(path, encoding=encoding, problems=problems))
+        else:
+            rows = (_flatten(row.data) for row in tabular.read_rows(path, encoding=encoding))
         columns, sampled, total = columns_from_rows(rows, sample=sample, infer_types=infer)
     except InterchangeError as exc:
         # The reader's message already names file:line; we keep only the reason and place.
         raise DiscoveryError(_where(exc, path)) from None
     return [TableSample(source=source, table=path.name, columns=columns, rows_sampled=sampled, rows_total=total)]
+
+
+def _jsonl_rows(path: Path, *, encoding: str, problems: list[str]) -> Iterator[dict[str, Any]]:
+    """The objects of a JSONL file; a malformed line is noted in ``problems`` and passed over.
+
+    One bad line (a truncated write, a stray log message) must not hide every other record
+    from the scan. A file whose lines are all malformed is not JSONL: that is one error.
+    """
+    import gzip
+    import io
+    import json
+
+    good = bad_count = 0
+    bad: list[tuple[int, str]] = []  # the first few, named in the report
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as raw, io.TextIOWrapper(raw, encoding=encoding, newline="") as handle:
+        number = 0
+        try:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                    reason = None if isinstance(obj, dict) else "expected a JSON object"
+                except json.JSONDecodeError as exc:
+                    reason = f"invalid JSON ({exc.msg})"
+                if reason is None:
+                    good += 1
+                    yield obj
+                    continue
+                bad_count += 1
+                if len(bad) < _MAX_LINE_PROBLEMS:
+                    bad.append((number, reason))
+                elif not good:
+                    break  # not JSONL at all; the first bad line is the error
+        except UnicodeDecodeError as exc:
+            raise InterchangeError(f"not {encoding} text ({exc.reason})", where=f"{path}:{number + 1}") from None
+        except (OSError, EOFError) as exc:
+            raise InterchangeError(f"cannot read file ({type(exc).__name__})", where=str(path)) from None
+    if bad and not good:
+        raise InterchangeError(bad[0][1], where=f"{path}:{bad[0][0]}")
+    problems.extend(f"line {number} skipped: {reason}" for number, reason in bad)
+    if bad_count > len(bad):
+        problems.append(f"{bad_count - len(bad)} more malformed lines skipped")
 
 
 def _where(exc: InterchangeError, path: Path) -> str:
@@ -104,6 +165,25 @@ def _flatten(data: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[str
     return out
 
 
+def _title_rows(rows: list[tuple[Any, ...]]) -> int:
+    """How many rows above a sheet's header are titles (``死亡患者登记表`` merged over it).
+
+    A title or a merged group label fills fewer cells than the header below it, and both are
+    text; a data row holds numbers or dates, or is not fuller than the header.
+    """
+
+    def filled(row: tuple[Any, ...]) -> list[Any]:
+        return [cell for cell in row if cell is not None and str(cell).strip()]
+
+    skip = 0
+    while skip + 1 < len(rows):
+        this, below = filled(rows[skip]), filled(rows[skip + 1])
+        if not (len(this) < len(below) and all(isinstance(cell, str) for cell in (*this, *below))):
+            break
+        skip += 1
+    return skip
+
+
 def _sample_excel(path: Path, *, source: str, sample: int) -> Iterator[TableSample]:
     import zipfile
 
@@ -116,9 +196,12 @@ def _sample_excel(path: Path, *, source: str, sample: int) -> Iterator[TableSamp
     try:
         for sheet in workbook.worksheets:
             rows = sheet.iter_rows(values_only=True)
-            header_row = next(rows, None)
-            if header_row is None:
+            lead = list(islice(rows, _HEADER_SEARCH_ROWS))
+            if not lead:
                 continue
+            skip = _title_rows(lead)
+            header_row = lead[skip]
+            rows = chain(lead[skip + 1 :], rows)
             header = [
                 str(cell).strip() if cell is not None and str(cell).strip() else f"column_{i + 1}"
                 for i, cell in enumerate(header_row)

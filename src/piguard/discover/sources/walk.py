@@ -46,6 +46,10 @@ def _walk(root: Path, *, max_bytes: int) -> Iterator[FileItem | Skipped]:
         dirs.sort()
         yield from errors
         errors.clear()
+        for name in dirs:
+            if os.path.islink(os.path.join(folder, name)):
+                # Not followed (it may loop or leave the tree), but said: its files go unscanned.
+                yield Skipped(str(Path(folder) / name), "symbolic link to a directory (not followed)", error=False)
         for name in sorted(files):
             yield _item(Path(folder) / name, max_bytes=max_bytes)
     yield from errors

@@ -194,3 +194,13 @@ def test_several_numbers_in_one_cell_are_found(analyzer: Analyzer, sep: str) -> 
     ids = [f"{a}{sep}{b}" for a, b in zip(ELDERLY_IDS, reversed(ELDERLY_IDS), strict=True)]
     found = classify_column(ColumnSample("ids", values=ids), analyzer=analyzer, source="s", table="t")
     assert [(c.entity, c.sensitive, c.matched) for c in found] == [("CN_RESIDENT_ID", True, 8)]
+
+
+def test_resident_ids_rounded_by_excel_are_still_reported(analyzer: Analyzer) -> None:
+    rounded = [str(int(float(i))) for i in ELDERLY_IDS if not i.endswith("X")]
+    column = ColumnSample("证件", dtype="float", values=rounded)
+    [c] = classify_column(column, analyzer=analyzer, source="s", table="t")
+    assert (c.entity, c.kind, c.matched) == ("CN_RESIDENT_ID", "values", len(rounded))
+    assert "stored as numbers" in c.evidence
+    amounts = ColumnSample("fee", dtype="float", values=["12.5", "300", "7"])
+    assert classify_column(amounts, analyzer=analyzer, source="s", table="t") == []

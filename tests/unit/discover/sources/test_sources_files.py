@@ -57,6 +57,8 @@ def test_walk_does_not_follow_directory_symlinks(tmp_path: Path) -> None:
     os.symlink(tmp_path, tmp_path / "d" / "loop")
     files = [e for e in iter_files([tmp_path]) if isinstance(e, FileItem)]
     assert [f.path.name for f in files] == ["f.txt"]
+    skipped = [e for e in iter_files([tmp_path]) if isinstance(e, Skipped)]
+    assert skipped == [Skipped(str(tmp_path / "d" / "loop"), "symbolic link to a directory (not followed)", False)]
 
 
 def test_sniff_detects_binaries(tmp_path: Path) -> None:
@@ -228,3 +230,36 @@ def test_not_a_workbook(tmp_path: Path) -> None:
     path.write_text("hello")
     with pytest.raises(DiscoveryError, match=r"not a readable \.xlsx workbook"):
         sample_table_file(path, source="fake.xlsx", sample=10)
+
+
+def test_malformed_jsonl_lines_are_noted_and_the_rest_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "rows.jsonl"
+    lines = [json.dumps({"i": i}) for i in range(20)]
+    lines[3] = "[1, 2]"
+    lines[7] = '{"i": '
+    path.write_text("\n".join(lines) + "\n")
+    problems: list[str] = []
+    [table] = sample_table_file(path, source="rows.jsonl", sample=100, problems=problems)
+    assert table.rows_total == 18
+    assert problems == ["line 4 skipped: expected a JSON object", "line 8 skipped: invalid JSON (Expecting value)"]
+    with pytest.raises(DiscoveryError, match="malformed file at line 4: expected a JSON object"):
+        sample_table_file(path, source="rows.jsonl", sample=100)  # redaction must not lose lines
+    garbage = tmp_path / "garbage.jsonl"
+    garbage.write_text("not json\n" * 50)
+    with pytest.raises(DiscoveryError, match="malformed file at line 1: invalid JSON"):
+        sample_table_file(garbage, source="garbage.jsonl", sample=100, problems=[])
+
+
+def test_xlsx_title_rows_above_the_header_are_passed_over(tmp_path: Path) -> None:
+    path = tmp_path / "book.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append([None, None])
+    ws.append(["死亡患者登记表", None])
+    ws.append(["姓名", "联系电话"])
+    ws.append(["张三", 13812345678])
+    wb.save(path)
+    [table] = sample_table_file(path, source="book.xlsx", sample=10)
+    assert [c.name for c in table.columns] == ["姓名", "联系电话"]
+    assert table.rows_total == 1
