@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -219,6 +222,28 @@ def test_unreachable_database_exits_2(runner: CliRunner) -> None:
     assert result.exit_code == 2
     assert "cannot connect" in result.stderr
     assert "secretpw" not in result.stderr
+
+
+def test_a_server_that_never_answers_times_out(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A listener that accepts the connection and says nothing: without a connect timeout the
+    # scan would wait for as long as the operating system lets a silent TCP connection live.
+    from piguard.discover.sources import database
+
+    monkeypatch.setattr(database, "CONNECT_TIMEOUT_SECONDS", 1)
+    silent = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    threading.Thread(target=lambda: held.append(silent.accept()[0]), daemon=True).start()
+    port = silent.getsockname()[1]
+    started = time.monotonic()
+    try:
+        url = f"postgresql+psycopg://u@127.0.0.1:{port}/x"
+        result = runner.invoke(app, ["scan", "--db", url, "--entities", IDENTIFIERS])
+    finally:
+        for conn in held:
+            conn.close()
+        silent.close()
+    assert result.exit_code == 2 and "cannot connect" in result.stderr
+    assert time.monotonic() - started < 20
 
 
 def test_redact_csv_and_text(runner: CliRunner, inputs: Path, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, S
 from piguard.discover.sources.base import ColumnSample, Skipped, TableSample, value_text
 from piguard.errors import DiscoveryError, InputError
 
+CONNECT_TIMEOUT_SECONDS = 10
 # Query parameters that carry a secret (libpq and most drivers accept ``?password=``).
 _SECRET_PARAMS = frozenset({"password", "passwd", "pwd", "sslpassword", "sslkey_password", "token", "secret"})
 
@@ -78,8 +79,12 @@ def open_database(url: str) -> Engine:
             parsed = URL.create(
                 "sqlite", database=f"file:{quote(str(path.resolve()), safe='/')}", query={"mode": "ro", "uri": "true"}
             )
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        # An unreachable host would otherwise hang the scan until the operating system gives up.
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
     try:
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
     except (NoSuchModuleError, ArgumentError, ImportError) as exc:
         raise InputError(f"no database driver for this URL ({type(exc).__name__})", where="--db") from None
 
