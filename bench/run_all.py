@@ -42,6 +42,7 @@ BENCHES = (
     Bench("pi_eval", ("--no-presidio", "--limit", "300"), ()),
     Bench("pi_throughput", ("--no-presidio", "--mb", "1"), ()),
     Bench("pi_columns", ("--rows", "100000"), ("--rows", "1000000")),
+    Bench("pi_redact", ("--rows", "5000"), ("--rows", "100000")),
     Bench("simulate_city", ("--days", "1", "--out", "/tmp/piguard-bench-sim"), ("--days", "7")),
     Bench("detect_scale", ("--events", "1000000"), ("--events", "100000000")),
 )
