@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import hmac
@@ -121,3 +122,27 @@ def test_bad_requests_write_nothing(tmp_path: Path, analyzer: Analyzer) -> None:
     with pytest.raises(InputError, match=r"bad.csv: malformed file at line 3: expected 1 columns"):
         redact_file(bad, tmp_path / "out.csv", analyzer=analyzer, redactor=Redactor("mask"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "bad.csv"]
+
+
+def test_batched_analysis_redacts_exactly_as_one_value_at_a_time(tmp_path: Path, full_analyzer: Analyzer) -> None:
+    # Tables go to the name tagger in batches of rows; the result must not depend on the batch.
+    from piguard.discover import redact
+
+    notes = [
+        "家属张桂兰已到场，联系电话13912345678。",
+        "患者家住上海市闵行区莘庄镇莘松路380号，由救护车送达。",
+        "无特殊情况。",
+        "由王建国医生确认死亡。",
+        "Next of kin: Margaret O'Brien, 12 Harbour Road.",
+    ] * 130  # more than one batch, repeated values included
+    source = tmp_path / "notes.csv"
+    with source.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([["id", "beizhu"], *([i, n] for i, n in enumerate(notes))])
+    batched = tmp_path / "batched.csv"
+    redact_file(source, batched, analyzer=full_analyzer, redactor=Redactor("mask"))
+    one_by_one = [redact_text(n, analyzer=full_analyzer, redactor=Redactor("mask"))[0] for n in dict.fromkeys(notes)]
+    expected = dict(zip(dict.fromkeys(notes), one_by_one, strict=True))
+    with batched.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))[1:]
+    assert [row[1] for row in rows] == [expected[n] for n in notes]
+    assert len(notes) > redact._CHUNK_ROWS and "张**" in expected[notes[0]] and "5678" in expected[notes[0]]
