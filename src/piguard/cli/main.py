@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from piguard.cli import (
@@ -44,6 +46,12 @@ app.add_typer(records.canary_app, name="canary")
 app.add_typer(records.export_app, name="export")
 
 
+# Files piguard writes hold personal data (exports, reports, the database, keys): readable by
+# their owner only, whatever the shell's umask. Share one deliberately with chmod.
+PRIVATE_UMASK = 0o077
+
+
 def run() -> None:
     """Console-script entry point."""
+    os.umask(PRIVATE_UMASK)
     app()

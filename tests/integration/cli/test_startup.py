@@ -21,6 +21,8 @@ HELP_ARGS = (
     ["audit", "witness"],
     ["cases"],
     ["cases", "open"],
+    ["family"],
+    ["family", "answer"],
     ["inspections"],
     ["training"],
     ["canary"],
