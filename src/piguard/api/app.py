@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from piguard.api.errors import install_error_handlers
+from piguard.api.nul import RejectNul
 from piguard.api.routers import (
     audit,
     auth,
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = make_session_factory(engine)
     install_error_handlers(app)
+    app.add_middleware(RejectNul)  # PostgreSQL cannot store U+0000: a clear 422 instead of a 500
     app.include_router(auth.router, prefix="/api/v1/auth", tags=["auth"])
     app.include_router(me.router, prefix="/api/v1/me", tags=["me"])
     app.include_router(records.router, prefix="/api/v1", tags=["records"])

@@ -76,6 +76,9 @@ def login(
     terminal_id = _check_terminal(terminal_id)
     if len(username) > MAX_FIELD or len(password) > MAX_FIELD or len(totp_code) > MAX_FIELD:
         raise InputError(f"must be at most {MAX_FIELD} characters", where="username/password/totp")
+    if "\x00" in username:
+        # PostgreSQL cannot compare text containing U+0000 (a DataError, not a refusal); no username has one.
+        raise InputError("must not contain NUL characters (U+0000)", where="username")
     window = settings.login_lockout_seconds
 
     def refuse(account: Account | None, reason: str, error: AuthenticationError) -> LoginOutcome:
@@ -264,9 +267,6 @@ def change_password(
     now = now or utcnow()
     if principal.kind != "human" or principal.session_id is None:
         raise InputError("service accounts have no password", where="authorization")
-    passwords.check_password_rules(new_password, where="new_password")
-    if new_password == current_password:
-        raise InputError("must differ from the current password", where="new_password")
     account = session.scalars(
         select(Account).where(Account.id == principal.account_id).with_for_update()
     ).one()
@@ -280,6 +280,17 @@ def change_password(
             resource_type="account", resource_id=account.id,
         )
 
+    # "Every attempt is an update event": a new password refused by the rules is recorded too.
+    rule_error: InputError | None = None
+    try:
+        passwords.check_password_rules(new_password, where="new_password")
+    except InputError as exc:
+        rule_error = exc
+    if rule_error is None and new_password == current_password:
+        rule_error = InputError("must differ from the current password", where="new_password")
+    if rule_error is not None:
+        record("denied", f"password change refused: new password {rule_error.reason}")
+        return PasswordChange(error=rule_error)
     wait = throttle.wait_seconds(counter, now=now, window_seconds=window, backoff=True)
     if wait is not None:
         record("denied", "password change refused: locked or backing off after repeated failures")

@@ -10,6 +10,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from piguard.db.base import utcnow
+from piguard.identity import audit
 from piguard.identity.accounts import (
     MANDATORY_COURSE,
     create_account,
@@ -41,12 +43,37 @@ __all__ = [
     "list_sessions",
     "login",
     "logout",
+    "record_refusal",
     "record_token_misuse",
     "record_training",
     "revoke_api_key",
     "revoke_session",
     "training_valid_until",
 ]
+
+
+def record_refusal(
+    *,
+    session: Session,
+    principal: Principal,
+    action: str,
+    reason: str,
+    resource_type: str,
+    resource_id: str,
+    now: datetime | None = None,
+) -> None:
+    """Record a refused request of ``principal`` as a denied event; the door raises after the commit."""
+    audit.record(
+        session,
+        at=now or utcnow(),
+        action=action,
+        account=None,
+        actor=principal,
+        outcome="denied",
+        reason=reason,
+        resource_type=resource_type,
+        resource_id=resource_id,
+    )
 
 
 def revoke_session(*, session: Session, principal: Principal, session_id: str, now: datetime | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 from datetime import datetime
 from typing import NamedTuple
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from piguard.db.base import utcnow
 from piguard.db.prepared import Prepared
-from piguard.errors import AuthenticationError, TokenMisuseError
+from piguard.errors import AuthenticationError, InputError, TokenMisuseError
 from piguard.identity import audit, tokens
 from piguard.identity.accounts import training_valid_until
 from piguard.identity.models import Account, ApiKey, LoginSession
@@ -20,6 +21,21 @@ from piguard.records import service as records
 
 # One message for unknown, expired, revoked and malformed tokens and for disabled accounts.
 INVALID = "invalid or expired token"
+MISUSED = "token presented from a terminal it was not issued to"
+# The terminal ids a login accepts (auth.LoginRequest): 1-64 printable ASCII characters, no spaces.
+TERMINAL = re.compile(r"^[\x21-\x7e]{1,64}$")
+
+
+class EndedTokenError(TokenMisuseError):
+    """A real token of a revoked session or of a disabled account: refused as invalid, recorded.
+
+    The response says ``INVALID``, as for an unknown token; ``why`` is the ledger's reason (a
+    disabled insider still trying their token is evidence, like a copied one).
+    """
+
+    def __init__(self, why: str, *, account_id: str, session_id: str) -> None:
+        self.why = why
+        super().__init__(INVALID, account_id=account_id, session_id=session_id)
 
 
 class _TokenRow(NamedTuple):
@@ -107,22 +123,31 @@ def authenticate_token(
     digest = tokens.token_hash(token)
     if tokens.is_api_key(token):
         key = session.scalars(select(ApiKey).where(ApiKey.key_hash == digest)).first()
-        if key is None or key.revoked_at is not None:
+        if key is None:
             raise AuthenticationError(INVALID)
         account = session.get(Account, key.account_id)
-        if account is None or account.disabled or account.kind != "service":
+        if account is None or account.kind != "service":
             raise AuthenticationError(INVALID)
+        if account.disabled or key.revoked_at is not None:
+            why = "a disabled account" if account.disabled else "a revoked API key"
+            raise EndedTokenError(f"token of {why} presented", account_id=account.id, session_id=f"key:{key.id}")
         return principal_for(
             session,
             account,
             session_id=f"key:{key.id}",
-            terminal_id=terminal_id,
+            terminal_id=_key_terminal(terminal_id),
             source_ip=source_ip,
             scopes=tuple(key.scopes.split()),
         )
     found = _TOKEN_SESSION.rows(session, {"digest": digest})
     row = _TokenRow(*found[0]) if found else None
-    if row is None or row.revoked_at is not None or row.expires_at <= now or row.disabled:
+    if row is None:
+        raise AuthenticationError(INVALID)
+    if row.disabled or row.revoked_at is not None:
+        raise EndedTokenError(_ended(row), account_id=row.id, session_id=row.session_id)
+    if row.expires_at <= now:
+        # Not recorded: tokens expire every 15 minutes and clients retry with them, so each such
+        # event would be noise in the ledger and in detection's denial counts.
         raise AuthenticationError(INVALID)
     # The token only works on the terminal it was issued to: a copied token is useless elsewhere.
     if terminal_id is None or not hmac.compare_digest(terminal_id.strip().encode(), row.terminal_id.encode()):
@@ -130,6 +155,20 @@ def authenticate_token(
             "token is bound to another terminal (send X-Terminal-Id)", account_id=row.id, session_id=row.session_id
         )
     return principal_for(session, row, session_id=row.session_id, terminal_id=row.terminal_id, source_ip=source_ip)
+
+
+def _key_terminal(terminal_id: str | None) -> str | None:
+    # Optional for keys, but it goes into every event the key causes: held to the login rule.
+    terminal = terminal_id.strip() if terminal_id else None
+    if terminal is not None and not TERMINAL.fullmatch(terminal):
+        raise InputError("must be 1-64 printable ASCII characters without spaces", where="X-Terminal-Id")
+    return terminal or None
+
+
+def _ended(row: _TokenRow) -> str:
+    if row.disabled:
+        return "token of a disabled account presented"
+    return "token of a revoked session presented"
 
 
 def list_sessions(*, session: Session, principal: Principal, now: datetime | None = None) -> list[SessionInfo]:
@@ -160,7 +199,7 @@ def list_sessions(*, session: Session, principal: Principal, now: datetime | Non
 def record_token_misuse(
     *, session: Session, error: TokenMisuseError, terminal_id: str | None, source_ip: str | None
 ) -> None:
-    """Record a token presented from the wrong terminal as a denied login of its account."""
+    """Record a token presented from the wrong terminal, or after its session ended, as a denied login."""
     account = session.get(Account, error.account_id)
     audit.record(
         session,
@@ -168,7 +207,7 @@ def record_token_misuse(
         action="login",
         account=account,
         outcome="denied",
-        reason="token presented from a terminal it was not issued to",
+        reason=error.why if isinstance(error, EndedTokenError) else MISUSED,
         terminal_id=(terminal_id or "")[:64] or None,
         session_id=error.session_id,
         source_ip=source_ip,

@@ -282,3 +282,89 @@ def test_code_presentation_correction_and_breakglass_review(site: Site) -> None:
     assert reviewed.status_code == 200 and reviewed.json()["review_status"] == "justified"
     again = site.client.post(f"/api/v1/breakglass/{grant}/review", json=verdict, headers=officer)
     assert again.status_code == 409
+
+
+def test_nul_characters_are_a_422_naming_the_field_on_both_databases(site: Site) -> None:
+    """U+0000 cannot be stored by PostgreSQL (it was a 500 there): refused at the door, with the field."""
+    broker = site.token("broker")
+    report, call = site.ids["report"], site.ids["call"]
+    reason = "patient in arrest\x00 prior history needed"
+    cases: list[tuple[str, str, dict[str, str] | None, dict[str, Any] | None, str]] = [
+        ("GET", f"/api/v1/death-reports/{report}%00", {"purpose": "TREAT"}, None, "path"),
+        ("GET", "/api/v1/death-reports", {"purpose": "TREAT", "q": "李\x00"}, None, "query.q"),
+        ("GET", f"/api/v1/dispatches/{call}%00/display", None, None, "path"),
+        ("POST", "/api/v1/breakglass", None, {"report_id": report, "purpose": "BTG", "reason": reason}, "reason"),
+        ("POST", "/api/v1/breakglass", None, {"report_id": "a\x00", "purpose": "BTG", "reason": "x" * 25}, "report_id"),
+        ("POST", "/api/v1/breakglass/x%00/review", None, {"outcome": "justified", "note": "seen in ED"}, "path"),
+    ]
+    for method, url, params, body, name in cases:
+        before = site.events()
+        response = site.client.request(method, url, params=params, json=body, headers=broker)
+        assert response.status_code == 422, (url, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["errors"] == [{"field": name, "reason": "must not contain NUL characters (U+0000)"}]
+        assert "李" not in response.text and "arrest" not in response.text
+        assert site.events() == before  # refused before any route ran, like every other 422
+
+
+def test_an_escaped_backslash_before_u0000_is_text_not_nul(site: Site) -> None:
+    """The six characters ``\\u0000`` typed into a reason are ordinary text, not a NUL."""
+    response = site.client.post(
+        "/api/v1/breakglass",
+        content=b'{"report_id": "x", "purpose": "BTG", "reason": "typed \\\\u0000 in the reason field"}',
+        headers={**site.token("certifier"), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 404  # reached the flow: the report does not exist
+
+
+def test_unknown_fields_in_record_bodies_are_refused(site: Site) -> None:
+    """Extra fields are a 422 naming them (a client that believes ``hours`` extends a grant learns it does not)."""
+    doctor = site.token("certifier")
+    report = site.ids["report"]
+    grant = "/api/v1/breakglass/01ARZ3NDEKTSV4RRFFQ69G5FAV/review"
+    correction = {"field": "sex", "value": "male", "reason": "x" * 12}
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        ("/api/v1/breakglass", {"report_id": report, "purpose": "BTG", "reason": "x" * 25, "hours": 99}, "hours"),
+        ("/api/v1/death-reports/present-code", {"code": "AAAA-BBBB", "report_id": report}, "report_id"),
+        (f"/api/v1/death-reports/{report}/corrections", {**correction, "by": "x"}, "by"),
+        (grant, {"outcome": "justified", "note": "fine!", "as": "x"}, "as"),
+        ("/api/v1/handles/resolve", {"handle": "951234567890", "reveal": True}, "reveal"),
+    ]
+    for url, body, name in cases:
+        before = site.events()
+        response = site.client.post(url, json=body, headers=doctor)
+        assert response.status_code == 422, (url, response.text)
+        assert [e["field"] for e in response.json()["errors"]] == [name]
+        assert site.events() == before
+
+
+def test_refused_ledger_proof_is_recorded(site: Site) -> None:
+    """A physician asking for audit proofs is refused, and the refusal is one denied event."""
+    before = site.events()
+    response = site.client.get("/api/v1/audit/proofs/inclusion?index=0&size=1", headers=site.token("broker"))
+    assert response.status_code == 403
+    assert site.events() == before + 1
+    event = site.last_event()
+    assert (event.action, event.outcome, event.user_id) == ("read", "denied", site.ids["broker"])
+    assert event.resource_type == "ledger_proof"
+    before = site.events()
+    refused = site.client.get("/api/v1/audit/proofs/consistency?from=0&to=1", headers=site.token("broker"))
+    assert refused.status_code == 403
+    assert site.events() == before + 1 and site.last_event().outcome == "denied"
+
+
+def test_api_key_terminal_id_must_be_well_formed(site: Site) -> None:
+    """A key's X-Terminal-Id goes into every event it causes: 10,000 characters are refused, not stored."""
+    for terminal in ("t" * 10_000, "pbx\t1"):
+        before = site.events()
+        response = site.client.post(
+            "/api/v1/handles/resolve",
+            json={"handle": "951234567890"},
+            headers={"Authorization": f"Bearer {site.bridge_key}", "X-Terminal-Id": terminal},
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == "X-Terminal-Id"
+        assert site.events() == before
+    key_only = {"Authorization": f"Bearer {site.bridge_key}"}
+    fine = site.client.post("/api/v1/handles/resolve", json={"handle": "951234567890"}, headers=key_only)
+    assert fine.status_code == 404 and site.last_event().terminal_id is None  # optional for keys

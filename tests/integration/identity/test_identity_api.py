@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
+
 from piguard.identity import service as identity
+from piguard.identity.models import LoginSession
 from piguard.ledger import service as ledger
 from tests.integration.identity.conftest import Api
 
@@ -213,3 +217,116 @@ def test_racing_logins_with_one_code_succeed_once(api: Api) -> None:
         results = sorted(pool.map(go, range(2)))
     assert results == ["AuthenticationError", "ok"]
     assert api.events()[-1].reason == "one-time code already used (replay)"
+
+
+def test_nul_in_login_username_is_a_422_not_a_500(api: Api) -> None:
+    body = {"username": "wang\x00fang", "password": "whatever at all", "totp": "123456", "terminal_id": "ws-1"}
+    response = api.client.post("/api/v1/auth/login", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [{"field": "username", "reason": "must not contain NUL characters (U+0000)"}]
+
+
+def test_refused_account_disable_is_one_denied_event(api: Api) -> None:
+    """A nurse trying to disable a colleague, an unknown id, an admin disabling themself: each is recorded."""
+    nurse = token_of(api.login("li.na"))
+    admin = token_of(api.login("zhou.min"))
+    target = api.accounts["wang.fang"].account.id
+    own = api.accounts["zhou.min"].account.id
+    cases = (
+        (nurse, target, 403, api.accounts["li.na"].account.id),
+        (admin, "01ARZ3NDEKTSV4RRFFQ69G5FAV", 404, own),
+        (admin, own, 409, own),
+    )
+    for token, account_id, status, actor in cases:
+        before = api.event_count()
+        response = api.client.post(f"/api/v1/auth/accounts/{account_id}/disable", headers=bearer(token))
+        assert response.status_code == status, response.text
+        events = api.events()
+        assert len(events) == before + 1
+        event = events[-1]
+        assert (event.action, event.outcome, event.user_id) == ("update", "denied", actor)
+        assert (event.resource_type, event.resource_id) == ("account", account_id)
+        assert event.reason is not None and event.reason.startswith("account disable refused")
+    assert api.login("wang.fang").status_code == 200  # nothing was disabled
+
+
+def test_refused_session_revocation_is_one_denied_event(api: Api) -> None:
+    """Probing someone else's session id, or revoking an ended one, leaves a denied logout event."""
+    mine = token_of(api.login("wang.fang"))
+    theirs = token_of(api.login("li.na"))
+    their_id = api.client.get("/api/v1/me/sessions", headers=bearer(theirs)).json()["items"][0]["id"]
+    before = api.event_count()
+    assert api.client.delete(f"/api/v1/me/sessions/{their_id}", headers=bearer(mine)).status_code == 404
+    events = api.events()
+    assert len(events) == before + 1
+    assert (events[-1].action, events[-1].outcome) == ("logout", "denied")
+    assert events[-1].user_id == api.accounts["wang.fang"].account.id
+    assert (events[-1].resource_type, events[-1].resource_id) == ("login_session", their_id)
+    second = token_of(api.login("wang.fang", terminal="ws-102", offset=1))
+    first_id = api.client.get("/api/v1/me/sessions", headers=bearer(mine)).json()["items"][-1]["id"]
+    assert api.client.delete(f"/api/v1/me/sessions/{first_id}", headers=bearer(second, "ws-102")).status_code == 204
+    before = api.event_count()
+    again = api.client.delete(f"/api/v1/me/sessions/{first_id}", headers=bearer(second, "ws-102"))
+    assert again.status_code == 409
+    assert api.event_count() == before + 1 and api.events()[-1].outcome == "denied"
+
+
+def test_tokens_of_ended_sessions_and_disabled_accounts_are_recorded(api: Api) -> None:
+    """The token of a disabled insider (or a revoked session) is refused and leaves evidence; an
+    expired one, which clients present every 15 minutes in the normal course, leaves none."""
+    victim = token_of(api.login("wang.fang"))
+    admin = token_of(api.login("zhou.min"))
+    nurse = token_of(api.login("li.na"))
+    account = api.accounts["wang.fang"].account.id
+    assert api.client.post(f"/api/v1/auth/accounts/{account}/disable", headers=bearer(admin)).status_code == 200
+    assert api.client.post("/api/v1/auth/logout", headers=bearer(nurse)).status_code == 204
+    cases = (
+        (victim, account, "token of a disabled account presented"),
+        (nurse, api.accounts["li.na"].account.id, "token of a revoked session presented"),
+    )
+    for token, user_id, reason in cases:
+        before = api.event_count()
+        response = api.client.get("/api/v1/death-reports", params={"purpose": "TREAT"}, headers=bearer(token))
+        assert response.status_code == 401
+        assert response.json()["detail"] == "invalid or expired token"  # the same words as for an unknown token
+        events = api.events()
+        assert len(events) == before + 1
+        assert (events[-1].action, events[-1].outcome, events[-1].user_id) == ("login", "denied", user_id)
+        assert (events[-1].reason, events[-1].terminal_id) == (reason, "ws-101")
+    with api.session() as db, db.begin():
+        db.execute(update(LoginSession).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    before = api.event_count()
+    assert api.client.get("/api/v1/me", headers=bearer(admin)).status_code == 401
+    assert api.event_count() == before
+    before = api.event_count()
+    unknown = api.client.get("/api/v1/me", headers=bearer("pgt_" + "A" * 43))
+    assert unknown.status_code == 401 and unknown.json()["detail"] == "invalid or expired token"
+    assert api.event_count() == before  # no account to attribute it to
+
+
+def test_disabled_service_accounts_key_is_recorded(api: Api) -> None:
+    admin = token_of(api.login("zhou.min"))
+    with api.session() as db:
+        bridge = identity.get_account_by_username(session=db, username="svc-telephony").id
+    assert api.client.post(f"/api/v1/auth/accounts/{bridge}/disable", headers=bearer(admin)).status_code == 200
+    before = api.event_count()
+    response = api.client.get("/api/v1/me", headers={"Authorization": f"Bearer {api.bridge_key}"})
+    assert response.status_code == 401
+    assert api.event_count() == before + 1
+    event = api.events()[-1]
+    assert (event.user_id, event.outcome, event.reason) == (bridge, "denied", "token of a disabled account presented")
+    assert event.session_id is not None and event.session_id.startswith("key:")
+
+
+def test_refused_password_change_with_the_same_password_is_recorded(api: Api) -> None:
+    """Every password-change attempt is an ``update`` event, including one refused by the rules."""
+    token = token_of(api.login("li.na"))
+    body = {"current_password": "correct horse battery", "new_password": "correct horse battery"}
+    before = api.event_count()
+    response = api.client.post("/api/v1/me/password", headers=bearer(token), json=body)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "new_password", "reason": "must differ from the current password"}]
+    events = api.events()
+    assert len(events) == before + 1
+    assert (events[-1].action, events[-1].outcome, events[-1].resource_type) == ("update", "denied", "account")
+    assert "correct horse" not in events[-1].model_dump_json()

@@ -337,11 +337,13 @@ def test_change_password_revokes_other_sessions_and_counts_wrong_attempts(
     mine = attempt(session, id_settings, account, at=T0 + timedelta(seconds=30), terminal="ws-202")
     me = auth(session, mine.access_token, terminal="ws-202", at=T0 + timedelta(seconds=31))
     new = "a brand new passphrase"
+    short = identity.change_password(
+        session=session, settings=id_settings, principal=me, current_password=PASSWORD, new_password="short"
+    )
     with pytest.raises(InputError) as info:
-        identity.change_password(
-            session=session, settings=id_settings, principal=me, current_password=PASSWORD, new_password="short"
-        )
+        short.unwrap()  # raised after the commit: the refused attempt is an event too
     assert info.value.where == "new_password"
+    assert (events(session)[-1].outcome, events(session)[-1].resource_type) == ("denied", "account")
     wrong = identity.change_password(
         session=session, settings=id_settings, principal=me, current_password="not my password", new_password=new
     )
@@ -365,3 +367,13 @@ def test_change_password_revokes_other_sessions_and_counts_wrong_attempts(
     with pytest.raises(AuthenticationError):
         attempt(session, id_settings, account, at=T0 + timedelta(seconds=60))
     attempt(session, id_settings, account, at=T0 + timedelta(seconds=90), password=new)
+
+
+def test_nul_in_username_is_input_error_not_a_database_error(
+    session: Session, id_settings: Settings, make_account: MakeAccount
+) -> None:
+    """PostgreSQL cannot compare text with U+0000 (psycopg DataError); the service refuses it first."""
+    account = make_account("wang.fang")
+    with pytest.raises(InputError) as caught:
+        attempt(session, id_settings, account, at=T0, username="wang\x00fang")
+    assert caught.value.where == "username"

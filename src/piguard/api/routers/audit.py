@@ -11,10 +11,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from piguard.api.deps import PrincipalDep, SessionDep, SettingsDep
 from piguard.api.errors import problem
 from piguard.errors import AccessDenied, InputError, LedgerError, NotFoundError, ProofError
+from piguard.identity import service as identity
 from piguard.identity.schemas import Principal
 from piguard.ledger import service as ledger
 
@@ -62,9 +64,22 @@ def _integrity_failure(exc: LedgerError) -> JSONResponse:
     return problem(500, "Ledger integrity failure", f"{exc}; run 'piguard audit verify'")
 
 
-def _require_auditor(principal: Principal) -> None:
-    if principal.role not in PROOF_ROLES:
-        raise AccessDenied("ledger proofs are for privacy officers and administrators")
+def _require_auditor(session: Session, principal: Principal, proof: str) -> None:
+    if principal.role in PROOF_ROLES:
+        return
+    reason = "ledger proofs are for privacy officers and administrators"
+    # Every refusal is in the ledger, committed before the 403: proofs carry no personal data, but
+    # someone outside the privacy office asking for them is worth knowing about.
+    with session.begin():
+        identity.record_refusal(
+            session=session,
+            principal=principal,
+            action="read",
+            reason=reason,
+            resource_type="ledger_proof",
+            resource_id=proof,
+        )
+    raise AccessDenied(reason)
 
 
 @router.get("/checkpoint", response_model=CheckpointOut)
@@ -92,7 +107,7 @@ def inclusion_proof(
     session: SessionDep, principal: PrincipalDep, index: Size, size: Size
 ) -> InclusionProofOut | JSONResponse:
     """Inclusion proof of one entry (privacy officers and administrators)."""
-    _require_auditor(principal)
+    _require_auditor(session, principal, "inclusion")
     if index >= size:
         raise InputError("index must be below size", where="index")
     try:
@@ -118,7 +133,7 @@ def consistency_proof(
     size2: Annotated[int, Query(alias="to", ge=0, le=2**62)],
 ) -> ConsistencyProofOut | JSONResponse:
     """Consistency proof between two tree sizes (privacy officers and administrators)."""
-    _require_auditor(principal)
+    _require_auditor(session, principal, "consistency")
     if size1 > size2:
         raise InputError("'from' must not exceed 'to'", where="from")
     try:

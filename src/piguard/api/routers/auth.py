@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from piguard.api.deps import PrincipalDep, SessionDep, SettingsDep
-from piguard.errors import AccessDenied
+from piguard.errors import AccessDenied, ConflictError, NotFoundError
 from piguard.identity import service as identity
 
 router = APIRouter()
@@ -74,8 +74,24 @@ def logout(session: SessionDep, principal: PrincipalDep) -> Response:
 @router.post("/accounts/{account_id}/disable", response_model=DisableResponse)
 def disable_account(account_id: AccountId, session: SessionDep, principal: PrincipalDep) -> DisableResponse:
     """Disable an account and revoke its sessions and API keys (administrators only)."""
-    if principal.role != "admin":
-        raise AccessDenied("only administrators disable accounts")
+    refusal: AccessDenied | NotFoundError | ConflictError | None = None
     with session.begin():
-        revoked = identity.disable_account(session=session, account_id=account_id, actor=principal)
+        try:
+            if principal.role != "admin":
+                raise AccessDenied("only administrators disable accounts")
+            revoked = identity.disable_account(session=session, account_id=account_id, actor=principal)
+        except (AccessDenied, NotFoundError, ConflictError) as exc:
+            # An insider trying to lock a colleague out is evidence: the refusal (raised before any
+            # change was made) is recorded in this transaction and raised only after the commit.
+            refusal = exc
+            identity.record_refusal(
+                session=session,
+                principal=principal,
+                action="update",
+                reason=f"account disable refused: {exc}",
+                resource_type="account",
+                resource_id=account_id,
+            )
+    if refusal is not None:
+        raise refusal
     return DisableResponse(account_id=account_id, sessions_revoked=revoked)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
 from piguard.records import support_flows
@@ -17,6 +17,8 @@ router = APIRouter()
 
 class BreakGlassRequest(BaseModel):
     """What the clinician states before breaking the glass."""
+
+    model_config = ConfigDict(extra="forbid")
 
     report_id: str = Field(min_length=1, max_length=64)
     purpose: str = Field(min_length=2, max_length=16, description="BTG or ETREAT")
@@ -71,6 +73,8 @@ class ReviewItemOut(BaseModel):
 
 class ReviewIn(BaseModel):
     """The reviewer's verdict."""
+
+    model_config = ConfigDict(extra="forbid")
 
     outcome: Literal["justified", "unjustified"]
     note: str = Field(min_length=5, max_length=1000)

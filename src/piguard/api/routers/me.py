@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from piguard.api.deps import PrincipalDep, SessionDep, SettingsDep
+from piguard.errors import ConflictError, NotFoundError
 from piguard.identity import service as identity
 from piguard.identity.schemas import SessionInfo
 
@@ -83,9 +84,25 @@ def list_sessions(session: SessionDep, principal: PrincipalDep) -> SessionList:
 
 @router.delete("/sessions/{session_id}", status_code=204)
 def revoke_session(session_id: SessionId, session: SessionDep, principal: PrincipalDep) -> Response:
-    """Revoke one of your sessions (404 if it is not yours); recorded as a logout."""
+    """Revoke one of your sessions (404 if it is not yours); recorded as a logout, a refusal too."""
+    refusal: NotFoundError | ConflictError | None = None
     with session.begin():
-        identity.revoke_session(session=session, principal=principal, session_id=session_id)
+        try:
+            identity.revoke_session(session=session, principal=principal, session_id=session_id)
+        except (NotFoundError, ConflictError) as exc:
+            # Probing other people's session ids is evidence: recorded (nothing was changed before
+            # the check failed) and raised only after the commit.
+            refusal = exc
+            identity.record_refusal(
+                session=session,
+                principal=principal,
+                action="logout",
+                reason=f"session revocation refused: {exc}",
+                resource_type="login_session",
+                resource_id=session_id,
+            )
+    if refusal is not None:
+        raise refusal
     return Response(status_code=204)
 
 

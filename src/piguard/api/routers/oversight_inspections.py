@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
 from piguard.oversight.inspections import flows
@@ -61,6 +61,8 @@ class SpotCheckList(BaseModel):
 
 class ItemsIn(BaseModel):
     """Further rectification items for a recommendation."""
+
+    model_config = ConfigDict(extra="forbid")
 
     items: list[ItemIn]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
 from piguard.minimize.views import AmbulanceMdtView, CdcStatisticsView
@@ -35,6 +35,8 @@ class DispatchList(BaseModel):
 
 class ResolveRequest(BaseModel):
     """A virtual number to resolve (telephony bridge only)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     handle: str = Field(min_length=6, max_length=20, pattern=r"^[0-9]+$")
 
@@ -141,6 +143,8 @@ def resolve_handle(
 class PresentCode(BaseModel):
     """The one-time code the family hands over with its certificate part."""
 
+    model_config = ConfigDict(extra="forbid")
+
     code: str = Field(min_length=4, max_length=32)
 
 
@@ -152,6 +156,8 @@ class Presented(BaseModel):
 
 class Correction(BaseModel):
     """A correction by the certifier: field, new value and why."""
+
+    model_config = ConfigDict(extra="forbid")
 
     field: str = Field(min_length=1, max_length=64)
     value: str | None = Field(default=None, max_length=300)
