@@ -150,6 +150,11 @@ def trace_command(
         raise fail(str(exc), code=2) from None
     except PiguardError as exc:
         raise fail(str(exc), code=1) from None
+    if report.unknown_handles:
+        # Such a call still counts as a victim; only the handle cannot name its holder.
+        why = f"that is not in {handles} (never issued)" if handles else "but no --handles file was given"
+        typer.echo(f"warning: {report.unknown_handles} complaint(s) name a handle {why}; "
+                   "they are traced by record access only", err=True)
     if fmt == "json":
         _emit(trace_report_json(report), out)
         return

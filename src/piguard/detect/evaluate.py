@@ -28,8 +28,9 @@ from piguard.detect.load import connect, load_context, load_events
 from piguard.detect.pipeline import DetectionRun, Options, analyze
 from piguard.detect.trace import TraceOptions, trace_loaded
 from piguard.errors import InputError
-from piguard.interchange.labels import Label, read_complaints, read_labels, read_malicious_events
-from piguard.interchange.tabular import SUFFIXES
+from piguard.interchange.context import parse_row
+from piguard.interchange.labels import Label, read_complaints, read_malicious_events
+from piguard.interchange.tabular import SUFFIXES, read_rows
 
 # Fixed rules in the style of classic access monitors: no relationship context, no peers.
 RULES_SQL = """
@@ -108,7 +109,8 @@ def evaluate(
 ) -> dict[str, Any]:
     """Evaluate detection (and the rules baseline) on a labelled simulator output directory."""
     options = options or Options()
-    labels = list(read_labels(directory / "labels.csv"))
+    rows = [(row.where, parse_row(Label, row)) for row in read_rows(directory / "labels.csv")]
+    labels = [label for _, label in rows]
     malicious = defaultdict(set)
     for m in read_malicious_events(directory / "malicious_events.csv"):
         malicious[m.scenario].add(m.event_id)
@@ -118,9 +120,18 @@ def evaluate(
             load_events(con, [events or find_events(directory)])
             load_context(con, context or directory / "context")
             con.execute("ALTER TABLE events RENAME TO events_all")
+            _check_labelled_users(con, rows)
             return _evaluate_loaded(con, directory, labels, malicious, options, replay=replay)
         finally:
             con.close()
+
+
+def _check_labelled_users(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[str, Label]]) -> None:
+    """A label must name a user of the context or the events; otherwise it could only count as missed."""
+    known = {r[0] for r in con.execute("SELECT user_id FROM ctx_users UNION SELECT user_id FROM events_all").fetchall()}
+    for where, label in rows:
+        if label.user_id not in known:
+            raise InputError("field 'user_id': no such user in the context users table or the events", where=where)
 
 
 def _evaluate_loaded(con: duckdb.DuckDBPyConnection, directory: Path, labels: Sequence[Label],
@@ -132,7 +143,11 @@ def _evaluate_loaded(con: duckdb.DuckDBPyConnection, directory: Path, labels: Se
     days = (end - start).total_seconds() / 86400
     users_row = con.execute("SELECT count(DISTINCT user_id) FROM ctx_users").fetchall()[0]
     n_users = int(users_row[0]) if users_row else 0
-    insiders = {label.user_id: label for label in labels}
+    # A user can be labelled in several scenarios: each scenario counts them, and overall (budget,
+    # replay) they are one insider from their earliest malicious time.
+    insiders: dict[str, Label] = {}
+    for label in sorted(labels, key=lambda item: item.first_malicious_time):
+        insiders.setdefault(label.user_id, label)
     budget = _budget(n_users, days, len(insiders))
     con.execute("CREATE OR REPLACE TABLE events AS SELECT * FROM events_all")
     run, rules = _run(con, options)
@@ -149,29 +164,28 @@ def _evaluate_loaded(con: duckdb.DuckDBPyConnection, directory: Path, labels: Se
     }
     for name, scores in (("piguard", detector_scores), ("rules_baseline", rule_scores)):
         key = "piguard" if name == "piguard" else "rules"
-        result[name] = _score_system(scores, insiders, budget, detect_days[key], exposure, replay=replay)
+        result[name] = _score_system(scores, labels, budget, detect_days[key], exposure, replay=replay)
     complaints = directory / "complaints.csv"
     if complaints.exists():
         result["trace"] = _trace_summary(con, list(read_complaints(complaints)), labels)
     return result
 
 
-def _score_system(scores: dict[str, float], insiders: dict[str, Label], budget: int,
+def _score_system(scores: dict[str, float], labels: Sequence[Label], budget: int,
                   detected: dict[str, datetime], exposure: dict[str, list[datetime]],
                   *, replay: bool) -> dict[str, Any]:
     top = set(_ranking(scores)[:budget])
-    positives = set(insiders)
+    positives = {label.user_id for label in labels}
     hits = top & positives
-    scenarios: dict[str, list[str]] = defaultdict(list)
-    for user, label in insiders.items():
-        scenarios[label.scenario].append(user)
+    scenarios: dict[str, dict[str, Label]] = defaultdict(dict)
+    for label in sorted(labels, key=lambda item: item.first_malicious_time):
+        scenarios[label.scenario].setdefault(label.user_id, label)
     per: dict[str, Any] = {}
-    all_delays: list[float] = []
     for scenario, users in sorted(scenarios.items()):
         delays: list[float] = []
         exposed: list[int] = []
-        for user in users:
-            first = insiders[user].first_malicious_time.astimezone(UTC)
+        for user, label in users.items():
+            first = label.first_malicious_time.astimezone(UTC)
             when = detected.get(user)
             times = exposure.get(user, [])
             if when is not None:
@@ -179,7 +193,6 @@ def _score_system(scores: dict[str, float], insiders: dict[str, Label], budget: 
                 exposed.append(sum(1 for t in times if t <= when))
             else:
                 exposed.append(len(times))
-        all_delays.extend(delays)
         others = {u: v for u, v in scores.items() if u not in positives or u in users}
         per[scenario] = {
             "insiders": len(users), "recall": sum(1 for u in users if u in top) / len(users),
@@ -188,6 +201,11 @@ def _score_system(scores: dict[str, float], insiders: dict[str, Label], budget: 
             "median_days_to_detect": round(statistics.median(delays), 2) if delays else None,
             "malicious_records_before_first_alert": max(exposed) if exposed else 0,
         }
+    # Overall, each insider once, from their earliest malicious time in any scenario.
+    first_times = {user: min(s[user].first_malicious_time for s in scenarios.values() if user in s)
+                   for user in positives}
+    all_delays = [max((detected[user] - first).total_seconds() / 86400, 0.0)
+                  for user, first in first_times.items() if user in detected]
     return {
         "recall": round(len(hits) / len(positives), 4) if positives else None,
         "precision": round(len(hits) / max(len(top), 1), 4),

@@ -28,6 +28,7 @@ from piguard.errors import DetectionError, InputError, InterchangeError
 from piguard.interchange.context import ROW_TYPES, ContextTables, parse_row, table_path
 from piguard.interchange.events import AccessEvent, event_from_row
 from piguard.interchange.tabular import Row, file_format, read_rows
+from piguard.interchange.times import RFC3339_PATTERN
 
 # Columns of the normalised events table every feature query reads.
 EVENT_SCHEMA = pa.schema([
@@ -39,10 +40,10 @@ EVENT_SCHEMA = pa.schema([
     ("reason", pa.string()), ("query", pa.string()), ("result_count", pa.int64()),
     ("result_ids", pa.string()),
 ])
-_TIME_OFFSET = r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
 _TEXT = ("user_id", "role", "org_id", "terminal_id", "session_id", "source_ip", "action",
          "resource_type", "resource_id", "subject_id", "purpose", "reason", "query")
 _REQUIRED = ("event_id", "time", "user_id", "role", "org_id", "action")
+_INTEGERS = ("VARCHAR", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
 
 # Context columns: kind is str, time or bool; required ones must be present and non-empty.
 CONTEXT_COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
@@ -57,6 +58,11 @@ CONTEXT_COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
                       "valid_from": ("time", True), "valid_to": ("time", False)},
     "shifts": {"user_id": ("str", True), "start": ("time", True), "end": ("time", True)},
 }
+
+
+# Context windows (start column, end column): an end before the start is refused by the models.
+_WINDOWS = {"users": ("active_from", "active_to"), "relationships": ("valid_from", "valid_to"),
+            "shifts": ("start", "end")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +103,14 @@ def _scan(path: Path) -> str:
         delim = "\\t" if fmt == "tsv" else ","
         return f"read_csv('{quoted}', header=true, all_varchar=true, delim=E'{delim}', quote='\"', escape='\"')"
     # Known columns are declared, so DuckDB need not sample the file; unknown fields are ignored.
+    # Scalars stay JSON so that a number where the contract says string is seen (and refused by
+    # the exact reader) rather than turned into text.
     layout = "newline_delimited" if fmt == "jsonl" else "array"
     return f"read_json('{quoted}', format='{layout}', columns={_JSON_COLUMNS}, ignore_errors=false)"
 
 
 _JSON_COLUMNS = "{" + ", ".join(
-    f"'{name}': '{'VARCHAR[]' if name in ('fields', 'result_subject_ids') else 'VARCHAR'}'"
+    f"'{name}': '{'VARCHAR[]' if name in ('fields', 'result_subject_ids') else 'JSON'}'"
     for name in ("event_id", "time", "user_id", "role", "org_id", "terminal_id", "session_id", "source_ip",
                  "action", "resource_type", "resource_id", "subject_id", "fields", "purpose", "outcome",
                  "reason", "query", "result_count", "result_subject_ids")
@@ -118,17 +126,32 @@ def _text(col: str, present: dict[str, str]) -> str:
     """``col`` as trimmed text, NULL when absent or blank."""
     if col not in present:
         return "CAST(NULL AS VARCHAR)"
+    if present[col] == "JSON":
+        return f"NULLIF(trim(\"{col}\" ->> '$'), '')"
     return f"NULLIF(trim(CAST(\"{col}\" AS VARCHAR)), '')"
+
+
+def _typed(col: str, present: dict[str, str], json_types: tuple[str, ...] = ("VARCHAR",),
+           column_types: tuple[str, ...] = ("VARCHAR",)) -> str:
+    """True where ``col`` is absent, null, or of a type the exact reader takes as it is.
+
+    Anything else (a JSON number or a Parquet integer where the contract says string, a JSON
+    fraction for a count) is left to the exact reader, which accepts it or names the row.
+    """
+    if col not in present:
+        return "true"
+    if present[col] == "JSON":
+        return f"coalesce(json_type(\"{col}\"), 'NULL') IN ({', '.join(repr(t) for t in ('NULL', *json_types))})"
+    return "true" if present[col] in column_types else f"\"{col}\" IS NULL"
 
 
 def _list(col: str, present: dict[str, str]) -> str:
     """A list column as ``;a;b;`` (NULL when empty): JSON/Parquet lists or ``;``-joined text."""
     if col not in present:
         return "CAST(NULL AS VARCHAR)"
-    if present[col].endswith("[]"):
-        joined = f"array_to_string(list_filter(\"{col}\", lambda x: x IS NOT NULL AND x <> ''), ';')"
-    else:
-        joined = f"trim(CAST(\"{col}\" AS VARCHAR), '; ')"
+    # Items trimmed, empty ones dropped, as interchange.tabular.split_list reads them.
+    items = f"\"{col}\"" if present[col].endswith("[]") else f"string_split(CAST(\"{col}\" AS VARCHAR), ';')"
+    joined = f"array_to_string(list_filter(list_transform({items}, lambda x: trim(x)), lambda x: x <> ''), ';')"
     return f"CASE WHEN coalesce({joined}, '') = '' THEN NULL ELSE ';' || {joined} || ';' END"
 
 
@@ -136,9 +159,14 @@ def _time(expr: str) -> str:
     return f"CAST(TRY_CAST({expr} AS TIMESTAMPTZ) AS TIMESTAMP)"
 
 
-def _time_ok(expr: str) -> str:
+def _time_ok(expr: str, kind: str = "VARCHAR") -> str:
+    """``expr`` (the text of a column of type ``kind``) is absent or a time the exact reader accepts."""
+    if kind.startswith("TIMESTAMP WITH TIME ZONE"):
+        return "true"  # a Parquet timestamp with a zone is a point in time already
+    if kind not in ("VARCHAR", "JSON"):
+        return f"{expr} IS NULL"  # integers, naive timestamps, dates: the exact reader names them
     parses = f"TRY_CAST({expr} AS TIMESTAMPTZ) IS NOT NULL"
-    return f"({expr} IS NULL OR (regexp_matches({expr}, '{_TIME_OFFSET}') AND {parses}))"
+    return f"({expr} IS NULL OR (regexp_full_match({expr}, '{RFC3339_PATTERN}') AND {parses}))"
 
 
 def _events_select(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, str]:
@@ -160,10 +188,12 @@ def _events_select(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, str
         f"{_list('result_subject_ids', cols)} AS result_ids",
     ])
     required = " OR ".join(f"{_text(c, cols)} IS NULL" for c in _REQUIRED)
+    typed = " AND ".join(_typed(c, cols) for c in ("event_id", *_TEXT, "outcome"))
     bad = (
-        f"({required}) OR NOT {_time_ok(time)} "
+        f"({required}) OR NOT ({typed}) OR NOT {_time_ok(time, cols.get('time', 'VARCHAR'))} "
         f"OR coalesce({_text('outcome', cols)}, 'allowed') NOT IN ('allowed', 'denied') "
-        f"OR ({count} IS NOT NULL AND coalesce(TRY_CAST({count} AS BIGINT), -1) < 0)"
+        f"OR NOT {_typed('result_count', cols, ('UBIGINT', 'BIGINT', 'VARCHAR'), _INTEGERS)} "
+        f"OR ({count} IS NOT NULL AND NOT regexp_full_match({count}, '[0-9]+'))"
     )
     return f"SELECT {select}", f"coalesce({bad}, true)"
 
@@ -199,8 +229,10 @@ def load_events(
             # A single file becomes the events table itself (no second copy of every row).
             staged = "events" if len(paths) == 1 else "_staged"
             con.execute(f"CREATE OR REPLACE TABLE {staged} AS {select}, ({is_invalid}) AS _bad FROM {_scan(path)}")
-            problems = con.execute(f"SELECT count(*) FROM {staged} WHERE _bad").fetchall()[0]
-            fast_ok = int(problems[0]) == 0
+            problems, total = con.execute(f"SELECT count(*) FILTER (WHERE _bad), count(*) FROM {staged}").fetchall()[0]
+            # No rows at all may be an empty JSONL file or a file that is no events file (a
+            # zero-byte .json or .csv); the exact reader tells them apart, at no cost.
+            fast_ok = int(problems) == 0 and int(total) > 0
             if staged == "events":
                 if fast_ok:
                     con.execute("ALTER TABLE events DROP COLUMN _bad")
@@ -412,12 +444,15 @@ def _load_context_table(con: duckdb.DuckDBPyConnection, name: str, path: Path,
                 checks.append(f"{text} IS NULL")
             if kind == "time":
                 exprs.append(f"{_time(text)} AS \"{col}\"")
-                checks.append(f"NOT {_time_ok(text)}")
+                checks.append(f"NOT {_time_ok(text, cols.get(col, 'VARCHAR'))}")
             elif kind == "bool":
                 exprs.append(f"CASE WHEN lower({text}) IN ('1', 'true') THEN 1 ELSE 0 END AS \"{col}\"")
                 checks.append(f"coalesce(lower({text}), '0') NOT IN ('0', '1', 'true', 'false')")
             else:
                 exprs.append(f"{text} AS \"{col}\"")
+        if name in _WINDOWS:
+            start, end = _WINDOWS[name]
+            checks.append(f"{_time(_text(end, cols))} < {_time(_text(start, cols))}")
         if name == "orgs":
             checks.append(f"{_text('org_type', cols)} NOT IN ('hospital', 'emergency_center', 'cdc', 'police', "
                           "'funeral_home', 'civil_affairs', 'health_commission')")

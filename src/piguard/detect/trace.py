@@ -21,7 +21,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from scipy import stats
 
 from piguard.detect.load import connect, load_events
@@ -30,6 +30,7 @@ from piguard.interchange.alerts import Suspect, TraceReport
 from piguard.interchange.context import parse_row
 from piguard.interchange.labels import Complaint, read_complaints
 from piguard.interchange.tabular import read_rows
+from piguard.interchange.times import OptTime
 
 DEFAULT_WINDOW_DAYS = 30
 MAX_SUSPECTS = 25
@@ -44,7 +45,7 @@ class HandleRow(BaseModel):
     handle: str = Field(min_length=1, max_length=128)
     user_id: str = Field(min_length=1, max_length=128)
     subject_id: str | None = None
-    issued_at: AwareDatetime | None = None
+    issued_at: OptTime = None
 
 
 def read_handles(path: Path) -> list[HandleRow]:
@@ -127,8 +128,10 @@ SELECT count(DISTINCT r.subject_id) FROM reach r, span s WHERE r.ts >= s.lo AND 
     suspects.extend(_handle_holders(complaints, handles, victims_total))
     suspects = _canary_callers(con, complaints, options.canary_subjects, victims_total) + suspects
     suspects.sort(key=lambda s: (-s.score, s.p_value if s.p_value is not None else 0.0, s.kind, s.id))
+    issued = {h.handle for h in handles}
     return TraceReport(complaints=len(complaints), suspects=tuple(_dedupe(suspects)),
-                       canary_calls=sum(1 for c in complaints if c.subject_id in options.canary_subjects))
+                       canary_calls=sum(1 for c in complaints if c.subject_id in options.canary_subjects),
+                       unknown_handles=sum(1 for c in complaints if c.handle and c.handle not in issued))
 
 
 def _dedupe(suspects: list[Suspect]) -> list[Suspect]:

@@ -79,6 +79,8 @@ class TraceReport(_Doc):
     complaints: int = Field(ge=0)
     suspects: tuple[Suspect, ...] = ()
     canary_calls: int = Field(default=0, ge=0)
+    # Complaints naming a handle that no handles row matches: their handle names no one.
+    unknown_handles: int = Field(default=0, ge=0)
 
 
 def _record(model: BaseModel) -> dict[str, Any]:

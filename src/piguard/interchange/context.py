@@ -15,10 +15,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from piguard.errors import InterchangeError
 from piguard.interchange.tabular import SUFFIXES, Row, read_rows, write_rows
+from piguard.interchange.times import OptTime, Time
 
 ORG_TYPES = (
     "hospital", "emergency_center", "cdc", "police", "funeral_home", "civil_affairs",
@@ -34,10 +35,16 @@ def _blank_to_none(value: Any) -> Any:
     return None if value == "" else value
 
 
-# Times must carry an explicit offset (RFC 3339); blank CSV cells of optional fields mean absent.
-Time = AwareDatetime
-OptTime = Annotated[AwareDatetime | None, BeforeValidator(_blank_to_none)]
+# Times must be RFC 3339 with an explicit offset (interchange.times); blank CSV cells of
+# optional fields mean absent.
 OptStr = Annotated[str | None, BeforeValidator(_blank_to_none)]
+
+
+def _check_not_before(value: datetime | None, info: ValidationInfo, start: str) -> None:
+    # A window that ends before it starts explains nothing; accepting it would drop it silently.
+    begun = info.data.get(start)
+    if value is not None and isinstance(begun, datetime) and value < begun:
+        raise ValueError(f"is before {start}")
 
 
 class _ContextRow(BaseModel):
@@ -68,6 +75,11 @@ class UserRow(_ContextRow):
     active_from: Time
     active_to: OptTime = None
 
+    @field_validator("active_to")
+    @classmethod
+    def _ends_after_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        _check_not_before(value, info, "active_from")
+        return value
 
 
 class OrgRow(_ContextRow):
@@ -103,6 +115,11 @@ class RelationshipRow(_ContextRow):
     valid_from: Time
     valid_to: OptTime = None
 
+    @field_validator("valid_to")
+    @classmethod
+    def _ends_after_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        _check_not_before(value, info, "valid_from")
+        return value
 
 
 class ShiftRow(_ContextRow):
@@ -112,6 +129,11 @@ class ShiftRow(_ContextRow):
     start: Time
     end: Time
 
+    @field_validator("end")
+    @classmethod
+    def _ends_after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
+        _check_not_before(value, info, "start")
+        return value
 
 
 ROW_TYPES: dict[str, type[_ContextRow]] = {

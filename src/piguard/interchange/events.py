@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from piguard.errors import InterchangeError
 from piguard.interchange.tabular import Row, read_rows, split_list, write_rows
+from piguard.interchange.times import rfc3339
 
 ROLES = (
     "physician", "nurse", "emt", "dispatcher", "cdc_coder", "cdc_epidemiologist",
@@ -55,6 +56,11 @@ class AccessEvent(BaseModel):
     query: str | None = None
     result_count: int | None = Field(default=None, ge=0)
     result_subject_ids: tuple[str, ...] = ()
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _is_rfc3339(cls, value: Any) -> Any:
+        return rfc3339(value)
 
     @field_validator("time")
     @classmethod

@@ -11,10 +11,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from piguard.interchange.context import parse_row
 from piguard.interchange.tabular import read_rows, write_rows
+from piguard.interchange.times import Time
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -40,7 +41,7 @@ class Label(_LabelRow):
 
     user_id: str = Field(min_length=1, max_length=128)
     scenario: str = Field(min_length=1, max_length=64)
-    first_malicious_time: AwareDatetime
+    first_malicious_time: Time
 
 
 class MaliciousEvent(_LabelRow):
@@ -54,7 +55,7 @@ class Complaint(_LabelRow):
     """One unsolicited call a family reported; ``handle`` is the virtual number called, if any."""
 
     subject_id: str = Field(min_length=1, max_length=128)
-    call_time: AwareDatetime
+    call_time: Time
     caller: OptStr = None
     handle: OptStr = None
 

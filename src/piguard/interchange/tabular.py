@@ -59,6 +59,9 @@ def file_format(path: Path) -> str:
 
 
 def _open_text(path: Path, encoding: str = "utf-8") -> IO[str]:
+    # Windows tools start UTF-8 files with a byte order mark; JSON parsers refuse it as text.
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+        encoding = "utf-8-sig"
     if path.name.lower().endswith(".gz"):
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding=encoding, newline="")
     return path.open("r", encoding=encoding, newline="")
@@ -332,9 +335,9 @@ def split_list(value: Any) -> list[str]:
     """Read a list cell: a JSON/Parquet list, or a ``;``-separated CSV string."""
     if value is None or value == "":
         return []
-    if isinstance(value, list | tuple):
-        return [str(item) for item in value]
-    return [part for part in str(value).split(LIST_SEPARATOR) if part != ""]
+    # Items are trimmed and empty ones dropped (`a; b;;` is `a`, `b`), as the SQL fast path does.
+    items = value if isinstance(value, list | tuple) else str(value).split(LIST_SEPARATOR)
+    return [text for text in (str(item).strip() for item in items if item is not None) if text]
 
 
 @contextmanager

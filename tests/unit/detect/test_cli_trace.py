@@ -230,3 +230,66 @@ def test_evaluate_reports_recall_auc_time_to_detect_and_the_rules_baseline(tmp_p
         "detected_in_replay"] is None
     missing = CliRunner().invoke(app, ["evaluate", "--labels", str(tmp_path)])
     assert missing.exit_code == 2
+
+
+def test_trace_says_how_many_called_handles_it_could_not_name(case: Path) -> None:
+    complaints = case / "complaints.csv"
+    # One call on a number the system never issued; vh-777 is in handles.csv.
+    complaints.write_text(complaints.read_text() + "s00001,2025-03-10T08:00:00+08:00,,vh-999\n", encoding="utf-8")
+    args = ["trace", "--complaints", str(complaints), "--events", str(case / "events.csv"), "--format", "json"]
+    result = CliRunner().invoke(app, [*args, "--handles", str(case / "handles.csv")])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["unknown_handles"] == 1
+    assert "1 complaint(s)" in result.stderr and "never issued" in result.stderr
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["unknown_handles"] == 2
+    assert "2 complaint(s)" in result.stderr and "--handles" in result.stderr
+
+
+def _labelled(tmp_path: Path, labels: str) -> Path:
+    w = hospital_world(days=5, staff_per_org=5)
+    lab = tmp_path / "sim"
+    write_context(lab / "context", w.context())
+    write_events(lab / "events.jsonl", w.events)
+    (lab / "labels.csv").write_text("user_id,scenario,first_malicious_time\n" + labels, encoding="utf-8")
+    (lab / "malicious_events.csv").write_text("event_id,scenario\n", encoding="utf-8")
+    return lab
+
+
+def test_evaluate_names_a_labelled_user_that_does_not_exist(tmp_path: Path) -> None:
+    lab = _labelled(tmp_path, "h1-doc1,minhang_broker,2025-03-03T08:00:00+08:00\n"
+                              "ghost,minhang_broker,2025-03-03T08:00:00+08:00\n")
+    result = CliRunner().invoke(app, ["evaluate", "--labels", str(lab), "--no-replay"])
+    assert result.exit_code == 2
+    assert f"{lab / 'labels.csv'}:3" in result.stderr and "user_id" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_evaluate_counts_an_insider_in_every_scenario_labelled(tmp_path: Path) -> None:
+    lab = _labelled(tmp_path, "h1-doc1,minhang_broker,2025-03-03T08:00:00+08:00\n"
+                              "h1-doc1,neighbour,2025-03-04T08:00:00+08:00\n")
+    result = CliRunner().invoke(app, ["evaluate", "--labels", str(lab), "--no-replay"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["insiders"] == 1
+    assert set(report["piguard"]["per_scenario"]) == {"minhang_broker", "neighbour"}
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("time", "2025-03-03"),  # a date only was read as midnight UTC, silently
+    ("time", 1741000000),    # a Unix time was guessed to be seconds
+    ("user_id", 1234),       # a number where the contract says string
+])
+def test_detect_names_file_line_and_field_of_what_other_systems_send(case: Path, field: str,
+                                                                     value: object) -> None:
+    from piguard.interchange.events import read_events
+
+    rows = [e.to_record() for e in read_events(case / "events.csv")]
+    rows[4][field] = value
+    path = case / "events.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = CliRunner().invoke(app, ["detect", str(path), "--context", str(case / "context"), "--format", "json"])
+    assert result.exit_code == 2, result.output
+    assert f"{path}:5: field '{field}'" in result.stderr and "Traceback" not in result.output

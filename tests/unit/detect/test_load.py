@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -176,3 +176,110 @@ def test_several_files_are_loaded_together(world_files: tuple[Path, Path], tmp_p
     stats = load_events(con, [tmp_path / "a.csv", tmp_path / "b.parquet"])
     assert (stats.events_read, stats.exact_reads) == (len(events), 0)
     assert con.execute("SELECT count(DISTINCT event_id) FROM events").fetchall()[0][0] == len(events)
+
+
+_HEADER = "event_id,time,user_id,role,org_id,action,fields,result_count,result_subject_ids\n"
+_ROW = "a1,2025-03-01T08:00:00+08:00,u1,nurse,h1,search,death.cause,2,s1;s2\n"
+
+
+@pytest.mark.parametrize(("cell", "column", "value"), [
+    ("time", "time", "2025-03-01"),              # a date only once passed as midnight UTC
+    ("time", "time", "1740787200"),              # a Unix time is not RFC 3339
+    ("count", "result_count", "1.5"),            # once rounded to 2
+    ("count", "result_count", "1e3"),
+])
+def test_what_the_exact_reader_refuses_the_fast_path_refuses_too(tmp_path: Path, cell: str, column: str,
+                                                                 value: str) -> None:
+    path = tmp_path / "events.csv"
+    row = _ROW.replace("2025-03-01T08:00:00+08:00", value) if cell == "time" else _ROW.replace(",2,", f",{value},")
+    path.write_text(_HEADER + _ROW.replace("a1", "a0") + row, encoding="utf-8")
+    with pytest.raises(InterchangeError) as info:
+        load_events(connect(), [path])
+    assert info.value.where == f"{path}:3"
+    assert column in info.value.reason
+
+
+def test_an_offset_of_hours_only_is_read_alike_on_both_paths(tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    # PostgreSQL prints `+08`; the second row sends the file to the exact reader.
+    path.write_text(_HEADER + _ROW.replace("+08:00", "+08"), encoding="utf-8")
+    con = connect()
+    assert load_events(con, [path]).exact_reads == 0
+    path.write_text(_HEADER + _ROW.replace("+08:00", "+08") + _ROW.replace("a1", "a2").replace("+08:00", ""),
+                    encoding="utf-8")
+    with pytest.raises(InterchangeError) as info:
+        load_events(connect(), [path])
+    assert info.value.where == f"{path}:3"
+    assert con.execute("SELECT CAST(ts AS VARCHAR) FROM events").fetchall() == [("2025-03-01 00:00:00",)]
+
+
+def test_list_cells_mean_the_same_on_both_paths(tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text(_HEADER + "a1,2025-03-01T08:00:00+08:00,u1,nurse,h1,search, relative.phone ;;x;,2,s1; s2;;\n"
+                    "a2,2025-03-01T08:00:00+08:00,u1,nurse,h1,read,;,, \n", encoding="utf-8")
+    jsonl = tmp_path / "events.jsonl"
+    jsonl.write_text(json.dumps({"event_id": "a1", "time": "2025-03-01T08:00:00+08:00", "user_id": "u1",
+                                 "role": "nurse", "org_id": "h1", "action": "search",
+                                 "fields": [" relative.phone ", "", "x"], "result_subject_ids": ["s1", " s2", ""]})
+                     + "\n", encoding="utf-8")
+    for source in (path, jsonl):
+        con = connect()
+        assert load_events(con, [source]).exact_reads == 0
+        rows = dict(con.execute("SELECT event_id, fields || '|' || result_ids FROM events").fetchall())
+        assert rows["a1"] == ";relative.phone;x;|;s1;s2;"
+    assert rows.get("a2") is None
+
+
+@pytest.mark.parametrize("name", ["events.json", "events.csv"])
+def test_an_empty_file_that_is_not_valid_is_refused(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"")
+    with pytest.raises(InterchangeError) as info:
+        load_events(connect(), [path])
+    assert info.value.where is not None and info.value.where.startswith(str(path))
+
+
+def test_parquet_times_and_ids_of_another_type_are_named(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    base = {"event_id": ["a1"], "user_id": ["u1"], "role": ["nurse"], "org_id": ["h1"], "action": ["read"]}
+    pq.write_table(pa.table({**base, "time": pa.array([1740787200000], pa.int64())}), tmp_path / "ms.parquet")
+    with pytest.raises(InterchangeError, match="time") as info:
+        load_events(connect(), [tmp_path / "ms.parquet"])
+    assert info.value.where == f"{tmp_path / 'ms.parquet'}#row1"
+    times = pa.array([datetime(2025, 3, 1, tzinfo=UTC)], pa.timestamp("us", tz="UTC"))
+    pq.write_table(pa.table({**base, "time": times, "user_id": pa.array([7], pa.int64())}), tmp_path / "id.parquet")
+    with pytest.raises(InterchangeError, match="user_id"):
+        load_events(connect(), [tmp_path / "id.parquet"])
+    pq.write_table(pa.table({**base, "time": times}), tmp_path / "ok.parquet")
+    assert load_events(connect(), [tmp_path / "ok.parquet"]).exact_reads == 0
+
+
+def test_a_json_number_where_a_string_is_required_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    good = {"event_id": "a1", "time": "2025-03-01T08:00:00+08:00", "user_id": "u1", "role": "nurse",
+            "org_id": "h1", "action": "read"}
+    path.write_text(json.dumps(good) + "\n" + json.dumps({**good, "event_id": "a2", "user_id": 12345}) + "\n",
+                    encoding="utf-8")
+    with pytest.raises(InterchangeError, match="user_id") as info:
+        load_events(connect(), [path])
+    assert info.value.where == f"{path}:2"
+
+
+def test_context_dates_without_time_and_inverted_windows_are_refused(tmp_path: Path) -> None:
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "users.csv").write_text("user_id,role,org_id,district,active_from\n"
+                                   "u1,nurse,h1,310112,2025-03-01T08:00:00+08:00\n"
+                                   "u2,nurse,h1,310112,2025-03-01\n", encoding="utf-8")
+    with pytest.raises(InterchangeError, match="active_from") as info:
+        load_context(connect(), ctx)
+    assert info.value.where == f"{ctx / 'users.csv'}:3"
+    (ctx / "users.csv").write_text("user_id,role,org_id,district,active_from\n", encoding="utf-8")
+    (ctx / "relationships.csv").write_text(
+        "user_id,subject_id,kind,valid_from,valid_to\n"
+        "u1,s1,certifier,2025-03-02T08:00:00+08:00,2025-03-01T08:00:00+08:00\n", encoding="utf-8")
+    with pytest.raises(InterchangeError, match="valid_to") as info:
+        load_context(connect(), ctx)
+    assert info.value.where == f"{ctx / 'relationships.csv'}:2"

@@ -133,3 +133,41 @@ def test_bad_complaint_row_is_located(tmp_path: Path) -> None:
     assert info.value.where == f"{path}:2"
     assert "call_time" in info.value.reason
     assert "yesterday" not in str(info.value)  # never echo record data
+
+
+@pytest.mark.parametrize(("table", "header", "row", "field"), [
+    ("relationships", "user_id,subject_id,kind,valid_from,valid_to",
+     "u1,s1,certifier,2025-03-02T08:00:00+08:00,2025-03-01T08:00:00+08:00", "valid_to"),
+    ("shifts", "user_id,start,end", "u1,2025-03-01T20:00:00+08:00,2025-03-01T08:00:00+08:00", "end"),
+    ("users", "user_id,role,org_id,district,active_from,active_to",
+     "u2,nurse,h1,310112,2025-03-01T08:00:00+08:00,2025-02-01T08:00:00+08:00", "active_to"),
+])
+def test_a_window_that_ends_before_it_starts_is_named(tmp_path: Path, table: str, header: str, row: str,
+                                                      field: str) -> None:
+    (tmp_path / "users.csv").write_text("user_id,role,org_id,district,active_from\n"
+                                        "u1,nurse,h1,310112,2025-03-01T08:00:00+08:00\n", encoding="utf-8")
+    path = tmp_path / f"{table}.csv"
+    first = "u1,nurse,h1,310112,2025-03-01T08:00:00+08:00,\n" if table == "users" else ""
+    path.write_text(f"{header}\n{first}{row}\n", encoding="utf-8")
+    line = 3 if first else 2
+    with pytest.raises(InterchangeError) as info:
+        read_context(tmp_path)
+    assert info.value.where == f"{path}:{line}"
+    assert field in info.value.reason and "before" in info.value.reason
+
+
+@pytest.mark.parametrize("value", ["1741000000", "2025-03-01", "1741000000000"])
+def test_label_and_complaint_times_must_be_rfc3339(tmp_path: Path, value: str) -> None:
+    labels = tmp_path / "labels.csv"
+    labels.write_text(f"user_id,scenario,first_malicious_time\nu1,x,{value}\n", encoding="utf-8")
+    with pytest.raises(InterchangeError, match="first_malicious_time") as info:
+        list(read_labels(labels))
+    assert info.value.where == f"{labels}:2"
+    complaints = tmp_path / "complaints.csv"
+    complaints.write_text(f"subject_id,call_time\ns1,{value}\n", encoding="utf-8")
+    with pytest.raises(InterchangeError, match="call_time"):
+        list(read_complaints(complaints))
+    (tmp_path / "users.csv").write_text(f"user_id,role,org_id,district,active_from\nu1,nurse,h1,3101,{value}\n",
+                                        encoding="utf-8")
+    with pytest.raises(InterchangeError, match="active_from"):
+        read_context(tmp_path)
