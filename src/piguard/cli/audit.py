@@ -97,14 +97,30 @@ def checkpoint() -> None:
 
 
 @app.command("verify")
-def verify() -> None:
+def verify(
+    log_key: Annotated[
+        str | None,
+        typer.Option(
+            "--log-key",
+            help="The log's published verifier key (string or file): check the checkpoints against it, "
+            "not against the key file (which whoever controls the server can replace).",
+        ),
+    ] = None,
+) -> None:
     """Recompute the whole tree and check every stored node and checkpoint (exit 3 on tampering)."""
     from piguard.ledger import service
     from piguard.ledger.audit import verify_ledger
+    from piguard.ledger.checkpoint import parse_vkey
 
     with _errors():
         settings = load_settings()
-        verifier = service.log_verifier(settings)
+        if log_key is None:
+            verifier = service.log_verifier(settings)
+        else:
+            try:
+                verifier = parse_vkey(_vkey_arg(log_key) or "")
+            except LedgerError as exc:
+                raise type(exc)(f"--log-key: {exc}") from None
         report = _with_session(settings, lambda s: verify_ledger(session=s, verifier=verifier))
     console.print(
         f"ledger: {report.entries} entries stored, tree size {report.tree_size}, "
@@ -117,7 +133,10 @@ def verify() -> None:
         return
     first = report.first
     assert first is not None
-    where = f"entry {first.index}" if first.index is not None else "checkpoints"
+    if first.index is not None:
+        where = f"entry {first.index}"
+    else:  # findings about no entry concern the signed checkpoints or the head row
+        where = "checkpoints" if "checkpoint" in first.kind else "the ledger head"
     console.print(
         f"[bold red]TAMPERING DETECTED[/] ({len(report.findings)} findings); "
         f"first divergence at {where}: {first.kind}",
@@ -199,18 +218,26 @@ def verify_evidence(
 
     with _errors():
         summary = evidence.verify_evidence(bundle, trusted_vkey=_vkey_arg(log_key))
-    console.print(
-        f"verified: {summary.entries} events are in the log '{summary.origin}' "
-        f"(tree size {summary.tree_size}, key {summary.key_id})",
-        highlight=False,
+        bundled = (bundle / "log.vkey").read_text(encoding="utf-8").strip() if log_key is None else ""
+    what = (
+        f"{summary.entries} events are in the log '{summary.origin}' "
+        f"(tree size {summary.tree_size}, key {summary.key_id})"
     )
     if log_key is None:
+        # Anyone can sign a forged log with a key of their own and ship that key in the bundle:
+        # without the operator's published key the proofs only show the bundle is self-consistent.
+        console.print(f"consistent with the key in the bundle: {what}", highlight=False)
         console.print(
-            "note: the key was taken from the bundle; compare it with the operator's published key "
-            "or pass --log-key",
+            f"[bold red]NOT VERIFIED[/]: that key ({bundled}) came with the bundle; compare it with the "
+            "operator's published key, or pass it with --log-key",
             highlight=False,
         )
-
+    else:
+        console.print(f"verified: {what}", highlight=False)
+    if summary.entries == 0:
+        console.print("note: the bundle holds no events; it proves nothing about any event", highlight=False)
+    if summary.unchecked:
+        console.print(f"note: not part of the bundle and not checked: {', '.join(summary.unchecked)}", highlight=False)
 
 
 def _fetch(url: str, *, token: str | None = None, terminal: str | None = None) -> Any:

@@ -185,9 +185,18 @@ class _Recomputed:
         return None if hashes is None else fold(hashes)
 
 
-def _check_checkpoints(session: Session, verifier: Verifier, report: AuditReport) -> list[tuple[int, bytes]]:
+def _check_checkpoints(
+    session: Session, verifier: Verifier, report: AuditReport, recorded: int
+) -> list[tuple[int, bytes]]:
     trusted: list[tuple[int, bytes]] = []
-    for size, root, note in store.all_checkpoints(session):
+    stored = store.all_checkpoints(session)
+    if recorded and recorded not in {size for size, _, _ in stored}:
+        # The head notes the size of the last checkpoint it made: deleting signed checkpoints
+        # (to hide what they commit to) leaves the entries consistent, but not this.
+        report.add(
+            "deleted_checkpoint", None, f"the head records a signed checkpoint of size {recorded}, which is not stored"
+        )
+    for size, root, note in stored:
         report.checkpoints += 1
         try:
             signed = open_checkpoint(note, verifier)
@@ -247,7 +256,7 @@ def verify_ledger(*, session: Session, verifier: Verifier) -> AuditReport:
     except LedgerError as exc:
         report.add("rewritten_node", None, f"ledger head is corrupt: {exc}")
         head = None
-    trusted = _check_checkpoints(session, verifier, report)
+    trusted = _check_checkpoints(session, verifier, report, head.checkpoint_size if head else 0)
     sizes = [s for s, _ in trusted] + ([head.range.size] if head else [])
     tree = _Recomputed(session, sizes)
     _scan_entries(session, report, tree)
@@ -267,6 +276,10 @@ def verify_ledger(*, session: Session, verifier: Verifier) -> AuditReport:
         report.add("truncated_log", size, f"a signed checkpoint covers {signed_max} entries, {size} remain")
     history_ok = all(tree.root(s) == r for s, r in trusted if s <= size)
     bad_nodes = list(tree.bad)
+    if size < max(signed_max, head.range.size if head else 0):
+        # Stored nodes over the missing entries are what remains of them, not a rewrite of the
+        # entries that are left: the truncation is the finding.
+        bad_nodes = [(level, idx) for level, idx in bad_nodes if level < 0 or (idx + 1) << level <= size]
     if head is not None and head.range.size <= size:
         history_ok = history_ok and tree.root(head.range.size) == head.range.root()
         recomputed = tree.prefixes.get(head.range.size, [])

@@ -172,6 +172,13 @@ def _find(signatures: list[NoteSignature], verifier: Verifier) -> NoteSignature:
     for sig in signatures:
         if sig.name == verifier.name and sig.key_id == verifier.key_id:
             return sig
+    impostor = next((sig for sig in signatures if sig.name == verifier.name), None)
+    if impostor is not None:
+        # Same name, other key: the key was replaced (or the note forged); say so, with both ids.
+        raise SignatureError(
+            f"note is signed by a different key named '{verifier.name}' "
+            f"(key id {impostor.key_id.hex()}, expected {verifier.key_id.hex()})"
+        )
     raise SignatureError(f"note carries no signature by key '{verifier.name}'")
 
 

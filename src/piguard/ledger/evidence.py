@@ -35,6 +35,11 @@ FORMAT = "piguard-evidence/1"
 #: Entries whose proofs are built from one batched read of their nodes.
 BATCH = 1000
 FILES = ("manifest.json", "checkpoint.note", "log.vkey", "entries.jsonl", "README.md")
+#: Largest manifest, note or key file read: each is a few hundred bytes when exported.
+MAX_SMALL_FILE = 1 << 20
+#: Longest line of ``entries.jsonl``: an event and its proof are a few kilobytes (a search's
+#: subject list can make more); beyond this a line is not read into memory.
+MAX_LINE = 16 << 20
 
 README = """# piguard evidence bundle
 
@@ -74,6 +79,8 @@ class EvidenceSummary:
     root: bytes
     origin: str
     key_id: str
+    #: Files in the bundle folder that are not part of the format (nothing checked them).
+    unchecked: tuple[str, ...] = ()
 
 
 def _b64(value: bytes) -> str:
@@ -199,10 +206,25 @@ def _read(bundle: Path, name: str) -> str:
     path = bundle / name
     if not path.is_file():
         raise InputError("missing from the bundle", where=str(path))
+    if path.stat().st_size > MAX_SMALL_FILE:
+        raise InputError(f"larger than {MAX_SMALL_FILE} bytes: not a bundle file", where=str(path))
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text", where=str(path)) from None
+
+
+def _json(text: str | bytes, where: str) -> Any:
+    """Parse JSON; every way it can fail is an ``InputError`` naming ``where``."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON ({exc.msg})", where=where) from None
+    except (ValueError, RecursionError) as exc:
+        # Not JSONDecodeError, so not caught as one: integers beyond Python's digit limit and
+        # nesting beyond the recursion limit. Both are hostile input, not a crash.
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else "number too long"
+        raise InputError(f"invalid JSON ({reason})", where=where) from None
 
 
 def _field(record: dict[str, Any], name: str, kind: type, where: str) -> Any:
@@ -225,18 +247,20 @@ def _entries(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     if not path.is_file():
         raise InputError("missing from the bundle", where=str(path))
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
+        number = 0
+        # Bounded reads: a hostile bundle could hold one line of many gigabytes.
+        while raw := handle.readline(MAX_LINE + 1):
+            number += 1
             where = f"{path}:{number}"
+            if len(raw) > MAX_LINE:
+                raise InputError(f"line is longer than {MAX_LINE} bytes", where=where)
             if not raw.endswith(b"\n"):
                 raise InputError("last line is cut off (truncated bundle)", where=where)
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError:
                 raise InputError("not UTF-8 text", where=where) from None
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"invalid JSON ({exc.msg})", where=where) from None
+            record = _json(line, where)
             if not isinstance(record, dict):
                 raise InputError("expected a JSON object", where=where)
             yield where, record
@@ -245,10 +269,7 @@ def _entries(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 def _open(bundle: Path, trusted_vkey: str | None) -> tuple[dict[str, Any], SignedCheckpoint, Verifier]:
     if not bundle.is_dir():
         raise InputError("not an evidence bundle folder", where=str(bundle))
-    try:
-        manifest = json.loads(_read(bundle, "manifest.json"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON ({exc.msg})", where=str(bundle / "manifest.json")) from None
+    manifest = _json(_read(bundle, "manifest.json"), str(bundle / "manifest.json"))
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise InputError(f"not a {FORMAT} manifest", where=str(bundle / "manifest.json"))
     with _naming(bundle / "log.vkey"):
@@ -259,7 +280,9 @@ def _open(bundle: Path, trusted_vkey: str | None) -> tuple[dict[str, Any], Signe
         raise LedgerError("the bundle's log key is not the key you trust")
     with _naming(bundle / "checkpoint.note"):
         signed = open_checkpoint(_read(bundle, "checkpoint.note"), verifier)
-    if (manifest.get("tree_size"), manifest.get("root")) != (signed.tree_size, _b64(signed.root)):
+    size = manifest.get("tree_size")
+    # type() too: 30.0 and true compare equal to 30 and 1, but are not what export writes.
+    if type(size) is not int or (size, manifest.get("root")) != (signed.tree_size, _b64(signed.root)):
         raise InputError("tree size or root differ from the signed checkpoint", where=str(bundle / "manifest.json"))
     return manifest, signed, verifier
 
@@ -280,7 +303,10 @@ def verify_evidence(bundle: Path, *, trusted_vkey: str | None = None) -> Evidenc
     last = -1
     for where, record in _entries(bundle / "entries.jsonl"):
         index = _field(record, "index", int, where)
-        leaf = _field(record, "leaf", str, where).encode("utf-8")
+        try:
+            leaf = _field(record, "leaf", str, where).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate, escaped in the JSON as \ud800
+            raise InputError("field 'leaf' is not valid Unicode", where=where) from None
         proof_text = _field(record, "proof", list, where)
         if index <= last:
             raise InputError("entries are not in increasing index order", where=where)
@@ -298,9 +324,10 @@ def verify_evidence(bundle: Path, *, trusted_vkey: str | None = None) -> Evidenc
         except LedgerError as exc:
             raise LedgerError(f"{where}: entry {index} is not in the signed log ({exc})") from None
         count += 1
-    if manifest.get("entries") != count:
+    if type(manifest.get("entries")) is not int or manifest["entries"] != count:
         raise InputError(
             f"manifest lists {manifest.get('entries')} entries, the bundle holds {count} (truncated?)",
             where=str(bundle / "entries.jsonl"),
         )
-    return EvidenceSummary(count, signed.tree_size, signed.root, verifier.name, verifier.key_id.hex())
+    unchecked = tuple(sorted(path.name for path in bundle.iterdir() if path.name not in FILES))
+    return EvidenceSummary(count, signed.tree_size, signed.root, verifier.name, verifier.key_id.hex(), unchecked)

@@ -173,6 +173,8 @@ def _reader(session: Session) -> tree.NodeReader:
 
 
 def _check_size(session: Session, size: int) -> None:
+    if type(size) is not int or size < 0:  # a bool or float must not pass for a size
+        raise ProofError(f"tree size must be a non-negative integer, got {size!r}")
     current = count(session=session)
     if size > current:
         raise ProofError(f"tree size {size} is larger than the ledger ({current} entries)")
@@ -181,14 +183,20 @@ def _check_size(session: Session, size: int) -> None:
 def root(*, session: Session, size: int | None = None) -> bytes:
     """Root hash of the first ``size`` entries (default: all)."""
     head = store.read_head(session)
-    if size is None or size == head.range.size:
+    if size is None:
         return head.range.root()
     _check_size(session, size)
+    if size == head.range.size:
+        return head.range.root()
     return tree.root_at(size, _reader(session))
 
 
 def read_leaf_hash(*, session: Session, index: int) -> bytes:
     """The stored leaf hash of entry ``index``."""
+    current = count(session=session)
+    # An index beyond the log is a bad request, not a missing (tampered) row.
+    if type(index) is not int or not 0 <= index < current:
+        raise ProofError(f"index {index!r} is not an entry of the ledger ({current} entries)")
     return store.read_nodes(session, [(0, index)])[(0, index)]
 
 
@@ -254,8 +262,8 @@ def iter_entries(
         page = session.execute(stmt.where(table.c.idx > last).order_by(table.c.idx).limit(batch))
         rows = page.all()
         for idx, digest, data in rows:
-            raw = bytes(data)
-            yield Entry(index=int(idx), leaf_hash=bytes(digest), data=raw, event=_event(idx, raw))
+            raw = store.as_bytes(data)  # TEXT on SQLite after an edit with its text functions
+            yield Entry(index=int(idx), leaf_hash=store.as_bytes(digest), data=raw, event=_event(idx, raw))
         if len(rows) < batch:
             return
         last = int(rows[-1][0])

@@ -55,9 +55,26 @@ def _insert_ignore(session: Session | Connection, table: Table, values: dict[str
         session.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
 
 
+def as_bytes(value: Any) -> bytes:
+    """A BLOB column's value as bytes, whatever type SQLite kept (see ``_blob``)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    return str(value).encode("utf-8", "surrogateescape")  # what SQLite's CAST(... AS BLOB) gives
+
+
+def _blob(db: Session | Connection, column: str) -> str:
+    """Select a BLOB column so that it always comes back as bytes.
+
+    SQLite returns a value with the type it was stored with, and an edit with its text functions
+    (``replace()``, ``hex()``, a quoted literal in its shell) stores TEXT in a BLOB column: the
+    readers would crash on it instead of naming the tampered row. PostgreSQL's bytea is typed.
+    """
+    return f"CAST({column} AS BLOB)" if _dialect(db) == "sqlite" else column
+
+
 def _head_from_row(row: Any) -> Head:
     return Head(
-        range=CompactRange.from_bytes(int(row[0]), bytes(row[1])),
+        range=CompactRange.from_bytes(int(row[0]), as_bytes(row[1])),
         checkpoint_size=int(row[2]),
         checkpoint_time=None if row[3] is None else from_us(int(row[3])),
     )
@@ -176,11 +193,16 @@ def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield items[start : start + MAX_IN]
 
 
-_LEAVES_SQL = "SELECT 0 AS level, idx, leaf_hash FROM ledger_entries WHERE idx IN ({marks})"
+_LEAVES_SQL = "SELECT 0 AS level, idx, {hash} FROM ledger_entries WHERE idx IN ({{marks}})"
 _NODES_SQL = (
-    "SELECT n.level, n.idx, n.hash FROM ledger_nodes AS n JOIN "
-    "(VALUES {values}) AS v ON n.level = v.column1 AND n.idx = v.column2"
+    "SELECT n.level, n.idx, {hash} FROM ledger_nodes AS n JOIN "
+    "(VALUES {{values}}) AS v ON n.level = v.column1 AND n.idx = v.column2"
 )
+# Per dialect, built once (a proof is read in about 0.1 ms): SQLite casts the hashes (``_blob``).
+_PROOF_SQL = {
+    True: (_LEAVES_SQL.format(hash="CAST(leaf_hash AS BLOB)"), _NODES_SQL.format(hash="CAST(n.hash AS BLOB)")),
+    False: (_LEAVES_SQL.format(hash="leaf_hash"), _NODES_SQL.format(hash="n.hash")),
+}
 
 
 def read_nodes(session: Session, ids: Collection[NodeId]) -> Mapping[NodeId, bytes]:
@@ -194,23 +216,25 @@ def read_nodes(session: Session, ids: Collection[NodeId]) -> Mapping[NodeId, byt
     found: dict[NodeId, bytes] = {}
     leaves = sorted({idx for level, idx in ids if level == 0})
     inner = sorted({node for node in ids if node[0] > 0})
+    connection = connection_of(session)
+    leaves_sql, nodes_sql = _PROOF_SQL[connection.dialect.name == "sqlite"]
     if len(leaves) + len(inner) <= MAX_IN:  # a proof: one statement, one round trip
         parts, params = [], []
         if leaves:
-            parts.append(_LEAVES_SQL.format(marks=", ".join(["?"] * len(leaves))))
+            parts.append(leaves_sql.format(marks=", ".join(["?"] * len(leaves))))
             params.extend(leaves)
         if inner:
-            parts.append(_NODES_SQL.format(values=", ".join(["(?, ?)"] * len(inner))))
+            parts.append(nodes_sql.format(values=", ".join(["(?, ?)"] * len(inner))))
             params.extend(value for node in inner for value in node)
-        rows = _fetch(session, " UNION ALL ".join(parts), params) if parts else []
+        rows = _fetch(connection, " UNION ALL ".join(parts), params) if parts else []
         found.update({(int(lv), int(idx)): bytes(digest) for lv, idx, digest in rows})
     else:
         for chunk in _chunks(leaves):
-            rows = _fetch(session, _LEAVES_SQL.format(marks=", ".join(["?"] * len(chunk))), chunk)
+            rows = _fetch(connection, leaves_sql.format(marks=", ".join(["?"] * len(chunk))), chunk)
             found.update({(0, int(idx)): bytes(digest) for _, idx, digest in rows})
         for chunk in _chunks(inner):
-            sql = _NODES_SQL.format(values=", ".join(["(?, ?)"] * len(chunk)))
-            rows = _fetch(session, sql, [value for node in chunk for value in node])
+            sql = nodes_sql.format(values=", ".join(["(?, ?)"] * len(chunk)))
+            rows = _fetch(connection, sql, [value for node in chunk for value in node])
             found.update({(int(lv), int(idx)): bytes(digest) for lv, idx, digest in rows})
     missing = [node for node in ids if node not in found]
     if missing:
@@ -223,9 +247,10 @@ def read_nodes(session: Session, ids: Collection[NodeId]) -> Mapping[NodeId, byt
 def entries_at(session: Session, indexes: Sequence[int]) -> list[tuple[int, bytes, bytes]]:
     """Stored ``(idx, leaf_hash, data)`` of the given (sorted) indexes, in index order; unknown ones skipped."""
     rows: list[tuple[int, bytes, bytes]] = []
+    columns = f"idx, {_blob(session, 'leaf_hash')}, {_blob(session, 'data')}"
     for chunk in _chunks(indexes):
         marks = ", ".join(["?"] * len(chunk))
-        sql = f"SELECT idx, leaf_hash, data FROM ledger_entries WHERE idx IN ({marks}) ORDER BY idx"  # noqa: S608
+        sql = f"SELECT {columns} FROM ledger_entries WHERE idx IN ({marks}) ORDER BY idx"  # noqa: S608
         rows.extend((int(idx), bytes(digest), bytes(data)) for idx, digest, data in _fetch(session, sql, chunk))
     return rows
 
@@ -260,7 +285,7 @@ def all_checkpoints(session: Session) -> list[tuple[int, bytes, str]]:
     rows = session.execute(
         select(CHECKPOINTS.c.tree_size, CHECKPOINTS.c.root, CHECKPOINTS.c.note).order_by(CHECKPOINTS.c.tree_size)
     )
-    return [(int(row[0]), bytes(row[1]), str(row[2])) for row in rows]
+    return [(int(row[0]), as_bytes(row[1]), str(row[2])) for row in rows]
 
 
 def indexes_of(session: Session, event_ids: Collection[str], *, end: int) -> list[int]:
@@ -292,24 +317,26 @@ def _keyset_pages(session: Session, columns: str, page: int) -> Iterator[list[An
 
 def entry_pages(session: Session, *, page: int = 10_000) -> Iterator[list[tuple[int, bytes, bytes]]]:
     """Every stored entry as ``(idx, leaf_hash, data)``, in index order, ``page`` rows at a time."""
-    return _keyset_pages(session, "idx, leaf_hash, data", page)
+    return _keyset_pages(session, f"idx, {_blob(session, 'leaf_hash')}, {_blob(session, 'data')}", page)
 
 
 def leaf_hash_pages(session: Session, *, page: int = 50_000) -> Iterator[list[tuple[int, bytes]]]:
     """Every stored ``(idx, leaf_hash)`` in index order (no event data), ``page`` rows at a time."""
-    return _keyset_pages(session, "idx, leaf_hash", page)
+    return _keyset_pages(session, f"idx, {_blob(session, 'leaf_hash')}", page)
 
 
 def node_range(session: Session, level: int, start: int, end: int | None) -> list[tuple[int, bytes]]:
     """Stored ``(idx, hash)`` of one level with ``start <= idx < end`` (no bound if None), in order."""
+    columns = f"idx, {_blob(session, 'hash')}"
     if end is None:
-        sql = "SELECT idx, hash FROM ledger_nodes WHERE level = ? AND idx >= ? ORDER BY idx"
+        sql = f"SELECT {columns} FROM ledger_nodes WHERE level = ? AND idx >= ? ORDER BY idx"  # noqa: S608
         return _fetch(session, sql, (level, start))
-    sql = "SELECT idx, hash FROM ledger_nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx"
+    sql = f"SELECT {columns} FROM ledger_nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx"  # noqa: S608
     return _fetch(session, sql, (level, start, end))
 
 
 def nodes_outside(session: Session, low: int, high: int) -> list[tuple[int, int, bytes]]:
     """Stored ``(level, idx, hash)`` with level below ``low`` or above ``high`` (few by design)."""
-    sql = "SELECT level, idx, hash FROM ledger_nodes WHERE level < ? OR level > ? ORDER BY level, idx"
+    columns = f"level, idx, {_blob(session, 'hash')}"
+    sql = f"SELECT {columns} FROM ledger_nodes WHERE level < ? OR level > ? ORDER BY level, idx"  # noqa: S608
     return _fetch(session, sql, (low, high))

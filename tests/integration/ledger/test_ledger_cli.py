@@ -17,8 +17,15 @@ from piguard.config import Settings
 from piguard.db import Base, make_engine, make_session_factory
 from piguard.db.registry import load_all_models
 from piguard.interchange.events import read_events
-from piguard.ledger import service
-from piguard.ledger.checkpoint import parse_vkey, verifier_for, verify_cosignature
+from piguard.ledger import service, store
+from piguard.ledger.checkpoint import (
+    Checkpoint,
+    open_checkpoint,
+    parse_vkey,
+    sign_checkpoint,
+    verifier_for,
+    verify_cosignature,
+)
 from piguard.ledger.keys import ensure_signing_key, load_signing_key, new_private_key_pem
 from piguard.ledger.merkle import leaf_hash
 from piguard.ledger.witness import COSIGNED_NOTE
@@ -331,6 +338,48 @@ BUNDLE_DAMAGE: dict[str, tuple[Callable[[Path], object], int, str]] = {
         3,
         "entries.jsonl:3: entry 17 is not in the signed log",
     ),
+    "leaf with a lone surrogate": (
+        lambda b: _edit_line(b / "entries.jsonl", 1, lambda r: r.update(leaf=r["leaf"].replace("read", "\ud800"))),
+        2,
+        "entries.jsonl:2: field 'leaf' is not valid Unicode",
+    ),
+    "number too long for an integer": (
+        lambda b: (b / "entries.jsonl").write_text('{"index": ' + "9" * 5000 + "}\n"),
+        2,
+        "entries.jsonl:1: invalid JSON (",
+    ),
+    "deeply nested line": (
+        lambda b: (b / "entries.jsonl").write_text("[" * 100_000 + "]" * 100_000 + "\n"),
+        2,
+        "entries.jsonl:1: invalid JSON (",
+    ),
+    "huge line": (
+        lambda b: (b / "entries.jsonl").write_text('{"leaf": "' + "A" * 20_000_000 + '"}\n'),
+        2,
+        "entries.jsonl:1: line is longer than",
+    ),
+    "manifest number too long": (
+        lambda b: (b / "manifest.json").write_text('{"format": "piguard-evidence/1", "tree_size": ' + "9" * 5000 + "}"),
+        2,
+        "manifest.json: invalid JSON (",
+    ),
+    "manifest deeply nested": (
+        lambda b: (b / "manifest.json").write_text("[" * 100_000 + "]" * 100_000),
+        2,
+        "manifest.json: invalid JSON (",
+    ),
+    "manifest size as a float": (
+        lambda b: (b / "manifest.json").write_text(
+            (b / "manifest.json").read_text().replace('"tree_size": 30', '"tree_size": 30.0')
+        ),
+        2,
+        "manifest.json: tree size or root differ",
+    ),
+    "manifest too large": (
+        lambda b: (b / "manifest.json").write_text(" " * 2_000_000 + "{}"),
+        2,
+        "manifest.json: larger than",
+    ),
 }
 
 
@@ -374,3 +423,167 @@ def test_corrupt_database_rows_are_named_not_crashed_on(installed: Settings, tmp
     assert "ledger head is corrupt" in out
     assert "deleted_event" in out
     engine.dispose()
+
+
+def _tamper(settings: Settings, *statements: str, **params: object) -> None:
+    engine = make_engine(settings)
+    with engine.begin() as conn:
+        for sql in statements:
+            conn.execute(text(sql), params)
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("sql", "first"),
+    [
+        # SQLite's text functions return TEXT even on a BLOB column: what an edit in the sqlite3 shell stores.
+        ("UPDATE ledger_entries SET data = replace(data, 'read', 'reaD') WHERE idx = 12", "entry 12: modified_event"),
+        ("UPDATE ledger_entries SET leaf_hash = hex(leaf_hash) WHERE idx = 12", "entry 12: modified_event"),
+        ("UPDATE ledger_nodes SET hash = hex(hash) WHERE level = 2 AND idx = 1", "entry 4: rewritten_node"),
+        ("UPDATE ledger_checkpoints SET root = hex(root)", "checkpoints: bad_checkpoint_signature"),
+        ("UPDATE ledger_head SET frontier = hex(frontier)", "the ledger head: rewritten_node"),
+    ],
+)
+def test_verify_names_rows_edited_with_sql_text_functions(installed: Settings, sql: str, first: str) -> None:
+    _tamper(installed, sql)
+    code, out = run("verify")
+    assert code == 3, out
+    assert f"first divergence at {first}" in out
+
+
+def test_verify_names_a_head_that_claims_more_entries_than_stored(installed: Settings) -> None:
+    _tamper(installed, "UPDATE ledger_head SET size = 31")  # the frontier no longer fits the size
+    code, out = run("verify")
+    assert code == 3, out
+    assert "first divergence at the ledger head: rewritten_node" in out
+    assert "expected 160 for size 31" in out
+    _tamper(installed, "UPDATE ledger_head SET size = 46")  # as many frontier hashes as 30 has
+    code, out = run("verify")
+    assert code == 3, out
+    assert "first divergence at entry 30: truncated_log" in out
+    assert "the head records 46 entries, 30 are stored" in out
+
+
+def test_verify_of_a_log_cut_below_its_newest_checkpoint_names_the_cut(installed: Settings) -> None:
+    _tamper(installed, "DELETE FROM ledger_entries WHERE idx >= 20")  # nodes and head left as they were
+    code, out = run("verify")
+    assert code == 3, out
+    assert "first divergence at entry 20: truncated_log" in out
+    assert "a signed checkpoint covers 30 entries, 20 remain" in out
+    # The nodes over the deleted entries are what remains of them, not a rewrite of the rest.
+    assert "rewritten_node" not in out
+
+
+def test_verify_against_the_published_key_catches_a_replaced_key_file(installed: Settings, tmp_path: Path) -> None:
+    published = service.log_verifier(installed).vkey()
+    key_file = installed.ledger_key_path()
+    _new_key(key_file)
+    code, out = run("verify")
+    assert code == 3
+    assert "first divergence at checkpoints: bad_checkpoint_signature" in out
+    assert "signed by a different key named 'piguard.example/ledger'" in out
+    # The insider re-signs every stored checkpoint with the new key: only a pinned key can tell.
+    engine = make_engine(installed)
+    with make_session_factory(engine)() as session, session.begin():
+        for size, root, _ in store.all_checkpoints(session):
+            note = sign_checkpoint(
+                Checkpoint(origin=installed.ledger_origin, size=size, root=root), key=load_signing_key(installed)
+            ).note
+            sql = "UPDATE ledger_checkpoints SET note = :n WHERE tree_size = :s"
+            session.execute(text(sql), {"n": note, "s": size})
+    engine.dispose()
+    code, out = run("verify")
+    assert code == 0, out
+    pinned = tmp_path / "published.vkey"
+    pinned.write_text(published + "\n")
+    code, out = run("verify", "--log-key", str(pinned))
+    assert code == 3, out
+    assert "checkpoint of size 30: note is signed by a different key" in out
+    code, out = run("verify", "--log-key", "garbage")
+    assert code == 3
+    assert "--log-key: verifier key must be" in out
+
+
+def test_verify_with_the_published_key_needs_no_private_key(installed: Settings) -> None:
+    published = service.log_verifier(installed).vkey()
+    installed.ledger_key_path().unlink()
+    code, out = run("verify", "--log-key", published)
+    assert code == 0, out
+    assert "verified" in out
+
+
+def test_a_bundle_is_not_called_verified_without_a_trusted_key(installed: Settings, tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    code, out = run("export-evidence", "--out", str(bundle), "--user", "u3")
+    assert code == 0, out
+    published = service.log_verifier(installed).vkey()
+    # An attacker re-signs the checkpoint with a key of the same name and ships that key.
+    attacker = installed.model_copy(update={"ledger_key_file": _new_key(tmp_path / "attacker.pem")})
+    signed = open_checkpoint((bundle / "checkpoint.note").read_text(), service.log_verifier(installed))
+    (bundle / "checkpoint.note").write_text(sign_checkpoint(signed.checkpoint, key=load_signing_key(attacker)).note)
+    (bundle / "log.vkey").write_text(service.log_verifier(attacker).vkey() + "\n")
+    code, out = run("verify-evidence", str(bundle))
+    assert code == 0, out
+    assert "verified:" not in out
+    assert "NOT VERIFIED" in out
+    assert service.log_verifier(attacker).vkey() in out.replace("\n", "")
+    code, out = run("verify-evidence", str(bundle), "--log-key", published)
+    assert code == 3
+    assert "not the key you trust" in out
+
+
+def test_extra_files_and_empty_bundles_are_pointed_out(installed: Settings, tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    code, out = run("export-evidence", "--out", str(bundle), "--user", "nobody")
+    assert code == 0, out
+    (bundle / "notes.txt").write_text("added later")
+    code, out = run("verify-evidence", str(bundle), "--log-key", service.log_verifier(installed).vkey())
+    assert code == 0, out
+    assert "verified: 0 events" in out
+    assert "the bundle holds no events" in out
+    assert "not part of the bundle and not checked: notes.txt" in out.replace("\n", "")
+
+
+def test_verify_notices_the_newest_checkpoint_row_deleted(installed: Settings) -> None:
+    _tamper(installed, "DELETE FROM ledger_checkpoints")  # the entries alone still agree with each other
+    code, out = run("verify")
+    assert code == 3, out
+    assert "first divergence at checkpoints: deleted_checkpoint" in out
+    assert "the head records a signed checkpoint of size 30, which is not stored" in out
+
+
+def test_witness_refuses_a_larger_fork_even_with_the_forks_own_proof(installed: Settings, tmp_path: Path) -> None:
+    state, vkey = tmp_path / "witness", service.log_verifier(installed).vkey()
+    seen = tmp_path / "cp30.note"
+    seen.write_text(run("checkpoint")[1])
+    assert run("witness", "--checkpoint-file", str(seen), "--state", str(state), "--log-key", vkey)[0] == 0
+    # The operator forks: same key, 45 entries whose history differs at entry 7, and a proof
+    # from the fork's own size 30 that is internally sound.
+    fork = tmp_path / "fork.db"
+    fork_engine = make_engine(installed, url=f"sqlite:///{fork}")
+    Base.metadata.create_all(fork_engine)
+    with make_session_factory(fork_engine)() as session, session.begin():
+        service.bind_settings(session, installed)
+        events = [make_event(i if i != 7 else 1007) for i in range(45)]
+        service.append_many(session=session, events=events)
+        forked = service.checkpoint(session=session, settings=installed).note
+        proof = service.consistency_proof(session=session, size1=30, size2=45)
+    fork_engine.dispose()
+    (tmp_path / "fork.note").write_text(forked)
+    proof_file = tmp_path / "proof.json"
+    proof_file.write_text(json.dumps({"proof": [base64.b64encode(p).decode() for p in proof]}))
+    code, out = run(
+        "witness",
+        "--checkpoint-file",
+        str(tmp_path / "fork.note"),
+        "--state",
+        str(state),
+        "--consistency-file",
+        str(proof_file),
+        "--cosign-key",
+        str(_new_key(tmp_path / "witness.pem")),
+    )
+    assert code == 3, out
+    assert "split view: tree of 45 entries does not extend the 30 the witness saw" in out
+    assert not (state / COSIGNED_NOTE).exists()  # nothing cosigned
+    assert (state / "checkpoint.note").read_text() == seen.read_text()  # still remembers the honest 30

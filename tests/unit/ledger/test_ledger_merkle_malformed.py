@@ -12,7 +12,9 @@ from piguard.ledger.merkle import (
     CompactRange,
     consistency_proof,
     inclusion_proof,
+    inclusion_proofs,
     leaf_hash,
+    root_at,
     verify_consistency,
     verify_inclusion,
 )
@@ -126,3 +128,19 @@ def test_proof_builders_refuse_impossible_requests() -> None:
         inclusion_proof(6, 11, lambda ids: {})
     with pytest.raises(LedgerError, match="32 bytes"):
         CompactRange().append(b"short")
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, 2.0, True, "3", None])
+def test_proof_builders_refuse_sizes_and_indexes_that_are_not_natural_numbers(bad: Any) -> None:
+    with pytest.raises(ProofError, match="non-negative integer"):
+        inclusion_proof(bad, 11, _read)
+    with pytest.raises(ProofError, match="non-negative integer"):
+        inclusion_proof(0, bad, _read)
+    with pytest.raises(ProofError, match="non-negative integer"):
+        inclusion_proofs([0, bad], 11, _read)
+    with pytest.raises(ProofError, match="non-negative integer"):
+        consistency_proof(bad, 11, _read)
+    with pytest.raises(ProofError, match="non-negative integer"):
+        consistency_proof(0, bad, _read)
+    with pytest.raises(ProofError, match="non-negative integer"):
+        root_at(bad, _read)  # a negative size once gave the empty tree's root

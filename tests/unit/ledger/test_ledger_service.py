@@ -52,6 +52,19 @@ def test_proofs_from_storage_verify_against_stored_roots(session: Session) -> No
         service.inclusion_proof(session=session, index=37, size=37)
 
 
+@pytest.mark.parametrize("bad", [-1, 38, 2.5, True])
+def test_impossible_sizes_and_indexes_are_proof_errors(session: Session, bad: object) -> None:
+    service.append_many(session=session, events=[make_event(i) for i in range(37)])
+    with pytest.raises(ProofError):
+        service.root(session=session, size=bad)  # type: ignore[arg-type]
+    with pytest.raises(ProofError):
+        service.inclusion_proof(session=session, index=bad, size=37)  # type: ignore[arg-type]
+    with pytest.raises(ProofError):
+        service.consistency_proof(session=session, size1=bad, size2=37)  # type: ignore[arg-type]
+    with pytest.raises(ProofError):
+        service.read_leaf_hash(session=session, index=bad)  # type: ignore[arg-type]
+
+
 def test_checkpoints_are_made_every_n_entries_and_signed(keyed: Session) -> None:
     settings = service.settings_for(keyed)
     service.append_many(session=keyed, events=[make_event(i) for i in range(3)])

@@ -20,6 +20,13 @@ Span = tuple[int, int]
 NodeReader = Callable[[Collection[NodeId]], Mapping[NodeId, bytes]]
 
 
+def _check_natural(value: int, what: str) -> None:
+    # Callers outside the API (services, scripts) pass what they were given: a negative size once
+    # gave the empty tree's root, a float or a bool crashed or passed as an integer.
+    if type(value) is not int or value < 0:
+        raise ProofError(f"{what} must be a non-negative integer, got {value!r}")
+
+
 def _largest_power_below(n: int) -> int:
     """Largest power of two strictly smaller than ``n`` (``n`` >= 2)."""
     return 1 << ((n - 1).bit_length() - 1)
@@ -65,7 +72,9 @@ def inclusion_spans(index: int, size: int) -> list[Span]:
     Level by level up from the leaf: the sibling of the leaf's ancestor, cut at the tree's right
     edge; a sibling wholly beyond the edge does not exist (the ancestor is promoted as is).
     """
-    if not 0 <= index < size:
+    _check_natural(index, "index")
+    _check_natural(size, "tree size")
+    if index >= size:
         raise ProofError(f"index {index} is not below tree size {size}")
     spans: list[Span] = []
     level = 0
@@ -79,7 +88,9 @@ def inclusion_spans(index: int, size: int) -> list[Span]:
 
 def consistency_spans(size1: int, size2: int) -> list[Span]:
     """Leaf spans whose hashes form the RFC 9162 consistency proof (SUBPROOF)."""
-    if not 0 <= size1 <= size2:
+    _check_natural(size1, "size1")
+    _check_natural(size2, "size2")
+    if size1 > size2:
         raise ProofError(f"cannot prove size {size1} consistent with size {size2}")
     if size1 in (0, size2):
         return []
@@ -105,6 +116,7 @@ def nodes_for(spans: Iterable[Span]) -> set[NodeId]:
 
 def root_at(size: int, read: NodeReader) -> bytes:
     """Root of the first ``size`` leaves (one batched read)."""
+    _check_natural(size, "tree size")
     if size == 0:
         return EMPTY_ROOT
     ids = perfect_subtrees(0, size)
