@@ -97,6 +97,9 @@ def request(
     from piguard.oversight.family import flows
     from piguard.oversight.family.schemas import FamilyRequestIn
 
+    if (report is None) == (certificate is None):
+        raise fail("name the deceased's record with --certificate (the death certificate's number) or --report", code=2)
+
     def flow(session: Session, guard: Guard, principal: Principal) -> Outcome[FamilyRequestOut]:
         data = FamilyRequestIn.model_validate(
             {

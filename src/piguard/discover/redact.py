@@ -205,7 +205,7 @@ def _redact_table(
             whole[col.column] = _whole(redactor, col.entity)
     # Every other value is redacted per finding, not only the columns the sample flagged: one
     # phone number in row 2500 of a remarks column the sample missed must not stay in clear.
-    other = _per_finding(redactor, analyzer, stats)
+    other = _PerFinding(redactor, analyzer, stats)
     fmt = tabular.file_format(source)
     if fmt in tabular.DELIMITERS:
         _redact_csv(source, temp, delimiter=tabular.DELIMITERS[fmt], whole=whole, other=other, stats=stats)
@@ -360,10 +360,6 @@ class _PerFinding:
         redacted, count = redact_text(value, analyzer=self._analyzer, redactor=self._redactor, findings=findings)
         self._stats.findings += count
         return redacted
-
-
-def _per_finding(redactor: Redactor, analyzer: Analyzer, stats: RedactStats) -> _PerFinding:
-    return _PerFinding(redactor, analyzer, stats)
 
 
 def _map_scalars(value: Any, change: Change) -> tuple[Any, int]:

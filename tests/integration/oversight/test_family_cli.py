@@ -120,6 +120,8 @@ def test_refusals_and_bad_input_exit_with_their_codes(report_id: str, tmp_path: 
         ]
     )  # fmt: skip
     assert code == 2 and "relationship" in out
+    code, out = _run(["request", "--as", "sun.li", "--name", "王小明", "--relationship", "child", "--proof", "ID card"])
+    assert code == 2 and "--certificate" in out  # neither way of naming the record given
     code, out = _run(
         [
             "request", "--as", "sun.li", "--certificate", "DC000000000000", "--name", "王小明",
