@@ -16,7 +16,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,18 +67,21 @@ def _open_text(path: Path, encoding: str = "utf-8") -> IO[str]:
     return path.open("r", encoding=encoding, newline="")
 
 
-def read_rows(path: Path, *, encoding: str = "utf-8") -> Iterator[Row]:
+def read_rows(
+    path: Path, *, encoding: str = "utf-8", on_bad_line: Callable[[InterchangeError], None] | None = None
+) -> Iterator[Row]:
     """Yield the rows of a FORMATS.md file; raises ``InterchangeError`` naming file and line.
 
     ``encoding`` applies to text formats (FORMATS.md files are UTF-8; users' CSV exports may
-    be GB 18030).
+    be GB 18030). With ``on_bad_line``, a malformed JSONL line is handed to it and passed over
+    instead of ending the read (a scan must not lose every record to one truncated line).
     """
     fmt = file_format(path)
     if not path.exists():
         raise InterchangeError("file does not exist", where=str(path))
     try:
         if fmt == "jsonl":
-            yield from _read_jsonl(path, encoding)
+            yield from _read_jsonl(path, encoding, on_bad_line)
         elif fmt == "json":
             yield from _read_json(path, encoding)
         elif fmt in DELIMITERS:
@@ -102,13 +105,22 @@ def _jsonl_object(line: str | bytes, where: str) -> dict[str, Any]:
     return obj
 
 
-def _read_jsonl(path: Path, encoding: str = "utf-8") -> Iterator[Row]:
+def _read_jsonl(
+    path: Path, encoding: str = "utf-8", on_bad_line: Callable[[InterchangeError], None] | None = None
+) -> Iterator[Row]:
     with _open_text(path, encoding) as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             where = f"{path}:{number}"
-            yield Row(where, _jsonl_object(line, where))
+            try:
+                data = _jsonl_object(line, where)
+            except InterchangeError as exc:
+                if on_bad_line is None:
+                    raise
+                on_bad_line(exc)
+                continue
+            yield Row(where, data)
 
 
 def _read_json(path: Path, encoding: str = "utf-8") -> Iterator[Row]:

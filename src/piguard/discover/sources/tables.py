@@ -92,42 +92,24 @@ def _jsonl_rows(path: Path, *, encoding: str, problems: list[str]) -> Iterator[d
     One bad line (a truncated write, a stray log message) must not hide every other record
     from the scan. A file whose lines are all malformed is not JSONL: that is one error.
     """
-    import gzip
-    import io
-    import json
+    named: list[InterchangeError] = []  # the first few, named in the report; the rest counted
+    counts = {"bad": 0, "good": 0}
 
-    good = bad_count = 0
-    bad: list[tuple[int, str]] = []  # the first few, named in the report
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rb") as raw, io.TextIOWrapper(raw, encoding=encoding, newline="") as handle:
-        number = 0
-        try:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                    reason = None if isinstance(obj, dict) else "expected a JSON object"
-                except json.JSONDecodeError as exc:
-                    reason = f"invalid JSON ({exc.msg})"
-                if reason is None:
-                    good += 1
-                    yield obj
-                    continue
-                bad_count += 1
-                if len(bad) < _MAX_LINE_PROBLEMS:
-                    bad.append((number, reason))
-                elif not good:
-                    break  # not JSONL at all; the first bad line is the error
-        except UnicodeDecodeError as exc:
-            raise InterchangeError(f"not {encoding} text ({exc.reason})", where=f"{path}:{number + 1}") from None
-        except (OSError, EOFError) as exc:
-            raise InterchangeError(f"cannot read file ({type(exc).__name__})", where=str(path)) from None
-    if bad and not good:
-        raise InterchangeError(bad[0][1], where=f"{path}:{bad[0][0]}")
-    problems.extend(f"line {number} skipped: {reason}" for number, reason in bad)
-    if bad_count > len(bad):
-        problems.append(f"{bad_count - len(bad)} more malformed lines skipped")
+    def note(error: InterchangeError) -> None:
+        counts["bad"] += 1
+        if len(named) < _MAX_LINE_PROBLEMS:
+            named.append(error)
+
+    for row in tabular.read_rows(path, encoding=encoding, on_bad_line=note):
+        counts["good"] += 1
+        yield row.data
+    if named and not counts["good"]:
+        raise named[0]
+    for error in named:
+        line = (error.where or "").rpartition(":")[2]
+        problems.append(f"line {line} skipped: {error.reason}")
+    if counts["bad"] > len(named):
+        problems.append(f"{counts['bad'] - len(named)} more malformed lines skipped")
 
 
 def _where(exc: InterchangeError, path: Path) -> str:
