@@ -31,7 +31,6 @@ from piguard.identity.schemas import LoginResult, Principal
 # The same words for every refusal, so a response never tells which factor was wrong or whether
 # the username exists; the ledger event carries the precise reason.
 GENERIC_FAILURE = "invalid username, password or one-time code"
-MAX_TERMINAL_ID = 64
 MAX_FIELD = 256
 
 
@@ -53,10 +52,7 @@ class LoginOutcome:
 def _check_terminal(terminal_id: str | None) -> str:
     if terminal_id is None or not terminal_id.strip():
         raise InputError("a terminal id is required", where="terminal_id")
-    terminal_id = terminal_id.strip()
-    if len(terminal_id) > MAX_TERMINAL_ID or not terminal_id.isprintable():
-        raise InputError(f"must be at most {MAX_TERMINAL_ID} printable characters", where="terminal_id")
-    return terminal_id
+    return tokens.check_terminal_id(terminal_id, where="terminal_id")
 
 
 def login(

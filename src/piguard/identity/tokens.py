@@ -6,7 +6,13 @@ import hashlib
 import re
 import secrets
 
+from piguard.errors import InputError
+
 ACCESS_PREFIX = "pgt_"
+# A workstation or vehicle terminal id: tokens are bound to it and every access event carries it,
+# so it is held to one rule wherever it comes in (login, API key header, command line).
+TERMINAL_ID_PATTERN = r"^[\x21-\x7e]{1,64}$"
+_TERMINAL_ID = re.compile(TERMINAL_ID_PATTERN)
 API_KEY_PREFIX = "pgk_"
 # 32 random bytes: a stolen database yields only SHA-256 digests of 256-bit values, which cannot be
 # inverted or guessed, so a keyed hash would add nothing here.
@@ -37,3 +43,11 @@ def is_api_key(token: str) -> bool:
 def token_hash(token: str) -> bytes:
     """The stored form of a token or key: its SHA-256 digest."""
     return hashlib.sha256(token.encode("ascii")).digest()
+
+
+def check_terminal_id(value: str, *, where: str) -> str:
+    """``value`` stripped, if it is 1-64 printable ASCII characters without spaces; else ``InputError``."""
+    value = value.strip()
+    if not _TERMINAL_ID.fullmatch(value):
+        raise InputError("must be 1-64 printable ASCII characters without spaces", where=where)
+    return value

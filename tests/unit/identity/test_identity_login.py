@@ -377,3 +377,17 @@ def test_nul_in_username_is_input_error_not_a_database_error(
     with pytest.raises(InputError) as caught:
         attempt(session, id_settings, account, at=T0, username="wang\x00fang")
     assert caught.value.where == "username"
+
+
+def test_one_terminal_id_rule_for_logins_keys_and_the_api() -> None:
+    # The same rule wherever a terminal id comes in: it is bound into tokens and every event.
+    from piguard.api.routers.auth import LoginRequest
+    from piguard.identity.tokens import check_terminal_id
+
+    assert check_terminal_id("  ws-101 ", where="terminal_id") == "ws-101"
+    for bad in ("", "my pc", "终端1", "x" * 65, "a\tb"):
+        with pytest.raises(InputError, match="printable ASCII") as caught:
+            check_terminal_id(bad, where="terminal_id")
+        assert caught.value.where == "terminal_id"
+        with pytest.raises(ValueError, match="terminal_id"):
+            LoginRequest.model_validate({"username": "u", "password": "p", "totp": "123456", "terminal_id": bad})

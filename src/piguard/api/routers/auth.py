@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from piguard.api.deps import PrincipalDep, SessionDep, SettingsDep
 from piguard.errors import AccessDenied, ConflictError, NotFoundError
 from piguard.identity import service as identity
+from piguard.identity import tokens
 
 router = APIRouter()
 
@@ -23,7 +24,7 @@ class LoginRequest(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=128)
     totp: str = Field(pattern=r"^[0-9]{6}$", description="6-digit RFC 6238 code")
-    terminal_id: str = Field(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")
+    terminal_id: str = Field(min_length=1, max_length=64, pattern=tokens.TERMINAL_ID_PATTERN)
 
 
 class TokenResponse(BaseModel):
