@@ -318,7 +318,7 @@ def witness(
     ] = None,
     witness_name: Annotated[str, typer.Option("--witness-name", help="Witness key name.")] = "witness",
 ) -> None:
-    """Accept a new checkpoint only if it extends the last one seen (exit 3 on rollback/split view)."""
+    """Accept a new checkpoint only if it extends the last one seen (exit 3 if not shown to)."""
     from piguard.ledger import witness as witnessing
 
     with _errors():

@@ -27,7 +27,11 @@ class RollbackError(LedgerError):
 
 
 class SplitViewError(LedgerError):
-    """The log presented a tree that does not extend the one the witness has seen."""
+    """The log signed two different trees of the same size."""
+
+
+class UnprovenExtensionError(LedgerError):
+    """The consistency proof does not show that the new tree extends the one the witness has seen."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +102,12 @@ def observe(
                     root2=new.root,
                 )
             except ProofError as exc:
-                raise SplitViewError(
-                    f"split view: tree of {new.tree_size} entries does not extend the "
-                    f"{old.tree_size} the witness saw ({exc})"
+                # A bad proof alone does not prove a fork (the proof may be damaged), but the
+                # checkpoint cannot be accepted either: say both, and fail like a verification.
+                raise UnprovenExtensionError(
+                    f"not accepted: the consistency proof does not show that the tree of {new.tree_size} "
+                    f"entries extends the {old.tree_size} the witness saw ({exc}); the log either changed "
+                    "its history (a split view) or served a wrong proof"
                 ) from None
     _atomic_write(state / STATE_KEY, verifier.vkey() + "\n")
     _atomic_write(state / STATE_NOTE, note)

@@ -225,6 +225,40 @@ def test_witness_accepts_extensions_and_rejects_rollback_and_split_view(installe
     assert "signature" in out
 
 
+def test_witness_refuses_a_proof_that_does_not_verify_and_keeps_its_state(installed: Settings, tmp_path: Path) -> None:
+    state, vkey = tmp_path / "witness", service.log_verifier(installed).vkey()
+    first, second = tmp_path / "cp30.note", tmp_path / "cp45.note"
+    first.write_text(run("checkpoint")[1])
+    assert run("witness", "--checkpoint-file", str(first), "--state", str(state), "--log-key", vkey)[0] == 0
+    append(installed, range(30, 45))
+    second.write_text(run("checkpoint")[1])
+    engine = make_engine(installed)
+    with make_session_factory(engine)() as session:
+        proof = service.consistency_proof(session=session, size1=30, size2=45)
+    engine.dispose()
+
+    def proof_file(hashes: list[bytes]) -> str:
+        path = tmp_path / "proof.json"
+        path.write_text(json.dumps({"proof": [base64.b64encode(h).decode() for h in hashes]}))
+        return str(path)
+
+    damaged = [proof[0][:-1] + bytes([proof[0][-1] ^ 1]), *proof[1:]]
+    for bad in (damaged, proof[:-1]):
+        code, out = run(
+            "witness", "--checkpoint-file", str(second), "--state", str(state), "--consistency-file", proof_file(bad)
+        )
+        assert code == 3, out
+        # It cannot tell a fork from a damaged proof, so it claims neither alone.
+        assert "not accepted" in out
+        assert "wrong proof" in out
+        assert open_checkpoint((state / "checkpoint.note").read_text(), parse_vkey(vkey)).tree_size == 30
+    code, out = run(
+        "witness", "--checkpoint-file", str(second), "--state", str(state), "--consistency-file", proof_file(proof)
+    )
+    assert code == 0, out
+    assert "extends 30" in out
+
+
 def test_clear_errors_without_key_or_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PIGUARD_DATA_DIR", str(tmp_path / "empty"))
     code, out = run("pubkey")
@@ -584,6 +618,6 @@ def test_witness_refuses_a_larger_fork_even_with_the_forks_own_proof(installed: 
         str(_new_key(tmp_path / "witness.pem")),
     )
     assert code == 3, out
-    assert "split view: tree of 45 entries does not extend the 30 the witness saw" in out
+    assert "does not show that the tree of 45 entries extends the 30 the witness saw" in out
     assert not (state / COSIGNED_NOTE).exists()  # nothing cosigned
     assert (state / "checkpoint.note").read_text() == seen.read_text()  # still remembers the honest 30
