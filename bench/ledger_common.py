@@ -32,6 +32,7 @@ TABLES = [
     models.LedgerNode.__table__,
     models.LedgerHead.__table__,
     models.LedgerCheckpoint.__table__,
+    models.LedgerKeyRotation.__table__,
 ]
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from piguard.config import Settings
+    from piguard.ledger.checkpoint import Verifier
+    from piguard.ledger.rotation import StoredRotation
 
 app = typer.Typer(help="Tamper-evident audit ledger: verify, prove, export, witness.", no_args_is_help=True)
 
@@ -94,6 +96,79 @@ def checkpoint() -> None:
     with _errors():
         signed = _with_session(load_settings(), lambda s: service.checkpoint(session=s))
         typer.echo(signed.note, nl=False)
+
+
+@app.command("rotate-key")
+def rotate_key(
+    finish: Annotated[
+        bool, typer.Option("--finish", help="Only complete (or undo) a rotation that was interrupted.")
+    ] = False,
+) -> None:
+    """Retire the checkpoint signing key for a new one; the old key endorses the new one."""
+    from piguard.ledger import rotation
+
+    with _errors():
+        settings = load_settings()
+        settled = _with_session(settings, lambda s: rotation.finish_interrupted(session=s, settings=settings))
+        if settled is not None:
+            done = "completed" if settled else "undone (it had not committed)"
+            console.print(f"an interrupted key rotation was {done}", highlight=False)
+        if finish:
+            return
+        try:
+            made = _with_session(settings, lambda s: rotation.rotate(session=s, settings=settings))
+        except BaseException:
+            rotation.discard_pending(settings)
+            raise
+        rotation.replace_key_file(settings)
+    console.print(f"rotated at tree size {made.tree_size}", highlight=False)
+    console.print(f"retired key: {made.old.vkey()}", highlight=False, soft_wrap=True)
+    console.print(f"new key:     {made.new.vkey()}", highlight=False, soft_wrap=True)
+    console.print(
+        "publish the new key beside the old one; witnesses and verifiers that pinned the old key "
+        "follow the rotation ('piguard audit keys')",
+        highlight=False,
+    )
+
+
+@app.command("keys")
+def keys(
+    log_key: Annotated[
+        str | None,
+        typer.Option("--log-key", help="A key you trust (string or file): check the history from it."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The rotations as JSON, for witnesses and auditors.")] = False,
+) -> None:
+    """The signing keys of the log's history, each with the tree sizes it signs (exit 3 if broken)."""
+    from piguard.ledger import rotation
+
+    with _errors():
+        settings = load_settings()
+        trusted = None if log_key is None else _trusted_key(log_key)
+        stored = _with_session(settings, rotation.stored_rotations)
+        history = rotation.periods(stored, trusted or _first_key(stored, settings))
+    if as_json:
+        typer.echo(json.dumps(rotation.published(stored), indent=2))
+        return
+    for period in history:
+        end = "now" if period.last is None else str(period.last)
+        console.print(f"{period.verifier.vkey()}  sizes {period.first}..{end}", highlight=False, soft_wrap=True)
+
+
+def _first_key(stored: list[StoredRotation], settings: Settings) -> Verifier:
+    from piguard.ledger import service
+    from piguard.ledger.checkpoint import parse_vkey
+
+    return parse_vkey(stored[0].old_vkey) if stored else service.log_verifier(settings)
+
+
+def _trusted_key(log_key: str) -> Verifier:
+    from piguard.ledger.checkpoint import parse_vkey
+
+    try:
+        return parse_vkey(_vkey_arg(log_key) or "")
+    except LedgerError as exc:
+        raise type(exc)(f"--log-key: {exc}") from None
 
 
 @app.command("verify")
@@ -317,6 +392,10 @@ def witness(
         Path | None, typer.Option("--cosign-key", help="Witness Ed25519 PEM key: add a cosignature.")
     ] = None,
     witness_name: Annotated[str, typer.Option("--witness-name", help="Witness key name.")] = "witness",
+    rotations_file: Annotated[
+        Path | None,
+        typer.Option("--rotations-file", help="The log's key rotations ('piguard audit keys --json')."),
+    ] = None,
 ) -> None:
     """Accept a new checkpoint only if it extends the last one seen (exit 3 if not shown to)."""
     from piguard.ledger import witness as witnessing
@@ -331,18 +410,29 @@ def witness(
             note = _read_note_file(checkpoint_file)
         verifier = witnessing.log_key(state, _vkey_arg(log_key))
         from piguard.ledger.checkpoint import open_checkpoint
+        from piguard.ledger.rotation import from_published
 
-        new = open_checkpoint(note, verifier)
+        base = None if checkpoint_url is None else checkpoint_url.rsplit("/checkpoint", 1)[0]
+        rotations = None
+        if rotations_file is not None:
+            rotations = from_published(_json_file(rotations_file), str(rotations_file))
+        try:
+            open_checkpoint(note, verifier)
+        except LedgerError:
+            # Not the pinned key: the log may have rotated it; the chain must start from ours.
+            if rotations is None and base is not None:
+                url = f"{base}/key-rotations"
+                rotations = from_published(_fetch(url), url)
+        new, _ = witnessing.open_new(note, verifier, rotations)
         old = witnessing.last_seen(state, verifier)
         proof: list[bytes] | None = None
         if old is not None and new.tree_size > old.tree_size:
             if consistency_file is not None:
                 proof = _proof_from(_json_file(consistency_file), str(consistency_file))
-            elif checkpoint_url is not None:
-                base = checkpoint_url.rsplit("/checkpoint", 1)[0]
+            elif base is not None:
                 url = f"{base}/proofs/consistency?from={old.tree_size}&to={new.tree_size}"
                 proof = _proof_from(_fetch(url, token=token, terminal=terminal), url)
-        seen = witnessing.observe(state=state, note=note, verifier=verifier, proof=proof)
+        seen = witnessing.observe(state=state, note=note, verifier=verifier, proof=proof, rotations=rotations)
         if cosign_key is not None:
             from cryptography.hazmat.primitives import serialization
             from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -357,3 +447,5 @@ def witness(
             typer.echo(cosigned, nl=False)
     before = "first checkpoint seen" if seen.previous_size is None else f"extends {seen.previous_size}"
     console.print(f"consistent: tree size {seen.size} ({before})", highlight=False)
+    if seen.rotated_to is not None:
+        console.print(f"the log rotated its key; now pinned: {seen.rotated_to.vkey()}", highlight=False, soft_wrap=True)

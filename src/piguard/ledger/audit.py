@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session
 
 from piguard.errors import LedgerError
 from piguard.ledger import store
-from piguard.ledger.checkpoint import Verifier, open_checkpoint
+from piguard.ledger.checkpoint import Verifier
 from piguard.ledger.forensics import diagnose
 from piguard.ledger.merkle import EMPTY_ROOT, HASH_SIZE, CompactRange, NodeId, fold, perfect_subtrees
+from piguard.ledger.rotation import KeyPeriod, chain, open_in_history, periods, stored_rotations
 
 PAGE = 10_000
 #: Leaves per chunk: 2**16 (2 MiB of leaf hashes, as much again for the levels above them).
@@ -185,10 +186,25 @@ class _Recomputed:
         return None if hashes is None else fold(hashes)
 
 
+def _key_history(
+    session: Session, verifier: Verifier, report: AuditReport
+) -> tuple[list[KeyPeriod], list[tuple[int, bytes]]]:
+    """The keys that sign each size, and the rotation checkpoints (signed trees too)."""
+    rotations = stored_rotations(session)
+    try:
+        history = periods(rotations, verifier)
+        links = chain(rotations)
+    except LedgerError as exc:
+        # Without a sound chain only the trusted key itself vouches for anything.
+        report.add("bad_key_rotation", None, str(exc))
+        return [KeyPeriod(verifier=verifier, first=0, last=None)], []
+    return history, [(link.tree_size, link.root) for link in links]
+
+
 def _check_checkpoints(
     session: Session, verifier: Verifier, report: AuditReport, recorded: int
 ) -> list[tuple[int, bytes]]:
-    trusted: list[tuple[int, bytes]] = []
+    history, trusted = _key_history(session, verifier, report)
     stored = store.all_checkpoints(session)
     if recorded and recorded not in {size for size, _, _ in stored}:
         # The head notes the size of the last checkpoint it made: deleting signed checkpoints
@@ -199,19 +215,19 @@ def _check_checkpoints(
     for size, root, note in stored:
         report.checkpoints += 1
         try:
-            signed = open_checkpoint(note, verifier)
+            signed = open_in_history(note, history)
         except LedgerError as exc:
             report.add("bad_checkpoint_signature", None, f"checkpoint of size {size}: {exc}")
             continue
-        if signed.tree_size != size or signed.root != root:
+        if signed.size != size or signed.root != root:
             report.add(
                 "bad_checkpoint_signature",
                 None,
                 f"checkpoint row of size {size} does not match the note it stores",
             )
             continue
-        trusted.append((signed.tree_size, signed.root))
-    return trusted
+        trusted.append((signed.size, signed.root))
+    return sorted(set(trusted))
 
 
 def _scan_entries(session: Session, report: AuditReport, tree: _Recomputed) -> None:

@@ -7,6 +7,8 @@ A bundle is a directory a third party can check with no database and no trust in
 - ``log.vkey``        the log's verifier key (``name+keyid+base64``); pin it out of band
 - ``entries.jsonl``   one object per event: ``index``, ``leaf`` (the exact canonical JSON),
                       ``leaf_hash`` and ``proof`` (base64 RFC 9162 inclusion proof)
+- ``key-rotations.json`` (only if the log has rotated its key) the rotation notes, each signed
+                      by the retired and the new key, that lead from an earlier key to ``log.vkey``
 - ``README.md``       how to verify with any RFC 9162 implementation
 """
 
@@ -27,7 +29,7 @@ from piguard.config import Settings
 from piguard.db.base import utcnow
 from piguard.errors import InputError, LedgerError
 from piguard.interchange.events import AccessEvent
-from piguard.ledger import service, store
+from piguard.ledger import rotation, service, store
 from piguard.ledger.checkpoint import SignedCheckpoint, Verifier, open_checkpoint, parse_vkey
 from piguard.ledger.merkle import leaf_hash, verify_inclusion
 
@@ -35,6 +37,7 @@ FORMAT = "piguard-evidence/1"
 #: Entries whose proofs are built from one batched read of their nodes.
 BATCH = 1000
 FILES = ("manifest.json", "checkpoint.note", "log.vkey", "entries.jsonl", "README.md")
+ROTATIONS = "key-rotations.json"  # present only when the log has rotated its key
 #: Largest manifest, note or key file read: each is a few hundred bytes when exported.
 MAX_SMALL_FILE = 1 << 20
 #: Longest line of ``entries.jsonl``: an event and its proof are a few kilobytes (a search's
@@ -54,7 +57,13 @@ in `checkpoint.note`.
 2. `checkpoint.note` is a C2SP signed note: the text before the blank line is the
    checkpoint (origin, tree size, base64 root hash); the line after it is
    `— <name> base64(4-byte key id || Ed25519 signature of the checkpoint text)`.
-   Check the signature with the public key.
+   Check the signature with the public key (a checkpoint made when the log rotated its key
+   carries two signature lines; either key's verifies).
+   If the key you hold is an earlier key of the log, `key-rotations.json` leads from it to
+   `log.vkey`: each rotation's `note` is a checkpoint with the extra line
+   `piguard-key-rotation <new key>`, signed by the retired key (`old_key`) and by the new one.
+   Check both signatures on each, in order, starting from your key; a key signs only
+   checkpoints up to the tree size of the rotation that retired it.
 3. For each line of `entries.jsonl`: the leaf bytes are the UTF-8 encoding of `leaf` (RFC 8785
    canonical JSON of the access event). Its leaf hash is SHA-256(0x00 || leaf). With the
    base64 `proof` hashes, recompute the root (RFC 9162 section 2.1.3.2, node hash
@@ -160,6 +169,10 @@ def export_evidence(
     _write_text(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     _write_text(out / "checkpoint.note", signed.note)
     _write_text(out / "log.vkey", verifier.vkey() + "\n")
+    rotations = rotation.stored_rotations(session)
+    if rotations:
+        # Lets whoever pinned an earlier key follow the log's key rotations to log.vkey.
+        _write_text(out / ROTATIONS, json.dumps(rotation.published(rotations), indent=2) + "\n")
     _write_text(out / "README.md", README)
     return EvidenceSummary(count, signed.tree_size, signed.root, verifier.name, verifier.key_id.hex())
 
@@ -275,16 +288,36 @@ def _open(bundle: Path, trusted_vkey: str | None) -> tuple[dict[str, Any], Signe
     with _naming(bundle / "log.vkey"):
         bundled = parse_vkey(_read(bundle, "log.vkey"))
     with _naming("--log-key"):
-        verifier = bundled if trusted_vkey is None else parse_vkey(trusted_vkey)
-    if verifier != bundled:
-        raise LedgerError("the bundle's log key is not the key you trust")
-    with _naming(bundle / "checkpoint.note"):
-        signed = open_checkpoint(_read(bundle, "checkpoint.note"), verifier)
+        trusted = bundled if trusted_vkey is None else parse_vkey(trusted_vkey)
+    note = _read(bundle, "checkpoint.note")
+    if trusted == bundled:
+        with _naming(bundle / "checkpoint.note"):
+            signed = open_checkpoint(note, trusted)
+    else:
+        signed = _open_rotated(bundle, note, trusted, bundled)
+    verifier = bundled
     size = manifest.get("tree_size")
     # type() too: 30.0 and true compare equal to 30 and 1, but are not what export writes.
     if type(size) is not int or (size, manifest.get("root")) != (signed.tree_size, _b64(signed.root)):
         raise InputError("tree size or root differ from the signed checkpoint", where=str(bundle / "manifest.json"))
     return manifest, signed, verifier
+
+
+def _open_rotated(bundle: Path, note: str, trusted: Verifier, bundled: Verifier) -> SignedCheckpoint:
+    """Open the checkpoint with a later key the trusted one endorsed through the log's rotations."""
+    path = bundle / ROTATIONS
+    if not path.is_file():
+        raise LedgerError("the bundle's log key is not the key you trust (and the bundle records no key rotation)")
+    rotations = rotation.from_published(_json(_read(bundle, ROTATIONS), str(path)), str(path))
+    with _naming(path):
+        history = rotation.periods(rotations, trusted)
+    start = next(period.first for period in history if period.verifier == trusted)
+    later = [period for period in history if period.first >= start]
+    if bundled not in [period.verifier for period in later]:
+        raise LedgerError("the bundle's log key is not the key you trust, nor one it endorsed by rotation")
+    with _naming(bundle / "checkpoint.note"):
+        checkpoint = rotation.open_in_history(note, later)
+    return SignedCheckpoint(checkpoint=checkpoint, note=note)
 
 
 @contextmanager
@@ -329,5 +362,5 @@ def verify_evidence(bundle: Path, *, trusted_vkey: str | None = None) -> Evidenc
             f"manifest lists {manifest.get('entries')} entries, the bundle holds {count} (truncated?)",
             where=str(bundle / "entries.jsonl"),
         )
-    unchecked = tuple(sorted(path.name for path in bundle.iterdir() if path.name not in FILES))
+    unchecked = tuple(sorted(path.name for path in bundle.iterdir() if path.name not in (*FILES, ROTATIONS)))
     return EvidenceSummary(count, signed.tree_size, signed.root, verifier.name, verifier.key_id.hex(), unchecked)

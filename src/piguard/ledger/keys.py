@@ -44,11 +44,20 @@ def _load(path: Path, mtime_ns: int, size: int) -> Ed25519PrivateKey:
     return key
 
 
+def pending_key_path(settings: Settings) -> Path:
+    """Where a key rotation keeps the new key until its transaction has committed."""
+    path = settings.ledger_key_path()
+    return path.with_name(path.name + ".next")
+
+
 def load_signing_key(settings: Settings) -> Ed25519PrivateKey:
     """The checkpoint signing key; refuses a missing, world-readable or malformed file."""
     path = settings.ledger_key_path()
     if not path.exists():
         raise ConfigError(f"ledger key file {path} is missing: run 'piguard init'")
+    if pending_key_path(settings).exists():
+        # Mid-rotation the old key may no longer sign new sizes: sign nothing until it is settled.
+        raise ConfigError("a ledger key rotation is unfinished: run 'piguard audit rotate-key --finish'")
     stat = path.stat()
     if stat.st_mode & 0o077:
         raise ConfigError(f"ledger key file {path} is readable by others: chmod 600 it")

@@ -70,3 +70,16 @@ class LedgerCheckpoint(Base):
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column()
+
+
+class LedgerKeyRotation(Base):
+    """A signing-key rotation: the key retired, the key brought in, and the note both signed."""
+
+    __tablename__ = "ledger_key_rotations"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tree_size: Mapped[int] = mapped_column(BigInteger)
+    old_vkey: Mapped[str] = mapped_column(Text)
+    new_vkey: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column()

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from piguard.errors import InputError, LedgerError, ProofError
 from piguard.ledger.checkpoint import SignedCheckpoint, Verifier, cosign, open_checkpoint, parse_vkey
 from piguard.ledger.merkle import verify_consistency
+from piguard.ledger.rotation import KeyPeriod, StoredRotation, open_in_history, periods
 
 STATE_NOTE = "checkpoint.note"
 STATE_KEY = "log.vkey"
@@ -41,6 +42,7 @@ class Observation:
     previous_size: int | None
     size: int
     note: str
+    rotated_to: Verifier | None = None
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -74,15 +76,36 @@ def last_seen(state: Path, verifier: Verifier) -> SignedCheckpoint | None:
     return open_checkpoint(path.read_text(encoding="utf-8"), verifier)
 
 
+def open_new(note: str, pinned: Verifier, rotations: list[StoredRotation] | None) -> tuple[SignedCheckpoint, Verifier]:
+    """Open a checkpoint with the pinned key or, through the log's key rotations, a key it endorsed.
+
+    Returns the checkpoint and the key to pin from now on (the last key of the rotation chain).
+    """
+    try:
+        return open_checkpoint(note, pinned), pinned
+    except LedgerError:
+        if not rotations:
+            raise
+    history = periods(rotations, pinned)  # every link signed by both keys, starting from ours
+    checkpoint = open_in_history(note, [period for period in history if period.first >= _start(history, pinned)])
+    return SignedCheckpoint(checkpoint=checkpoint, note=note), history[-1].verifier
+
+
+def _start(history: list[KeyPeriod], pinned: Verifier) -> int:
+    # A witness trusts keys from its own on: a key retired before it was pinned is not its concern.
+    return next(period.first for period in history if period.verifier == pinned)
+
+
 def observe(
     *,
     state: Path,
     note: str,
     verifier: Verifier,
     proof: list[bytes] | None,
+    rotations: list[StoredRotation] | None = None,
 ) -> Observation:
     """Check a new checkpoint against the remembered one; remember it when consistent."""
-    new = open_checkpoint(note, verifier)
+    new, current = open_new(note, verifier, rotations)
     state.mkdir(parents=True, exist_ok=True, mode=0o700)
     old = last_seen(state, verifier)
     if old is not None:
@@ -109,9 +132,14 @@ def observe(
                     f"entries extends the {old.tree_size} the witness saw ({exc}); the log either changed "
                     "its history (a split view) or served a wrong proof"
                 ) from None
-    _atomic_write(state / STATE_KEY, verifier.vkey() + "\n")
+    _atomic_write(state / STATE_KEY, current.vkey() + "\n")
     _atomic_write(state / STATE_NOTE, note)
-    return Observation(previous_size=old.tree_size if old else None, size=new.tree_size, note=note)
+    return Observation(
+        previous_size=old.tree_size if old else None,
+        size=new.tree_size,
+        note=note,
+        rotated_to=None if current == verifier else current,
+    )
 
 
 def cosign_observed(*, state: Path, note: str, name: str, key: Ed25519PrivateKey, timestamp: int | None = None) -> str:
