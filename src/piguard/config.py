@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = Field(default=900, gt=0)
     breakglass_minutes: int = Field(default=60, gt=0, le=240)
     mdt_grace_minutes: int = Field(default=30, ge=0, le=240)
+    max_request_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        le=64 * 1_048_576,
+        description="Largest request body accepted (bytes); larger ones are refused with 413 before any route runs.",
+    )
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to ``sqlite:///DATA_DIR/piguard.db``."""

@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from piguard.api.errors import install_error_handlers
+from piguard.api.bodylimit import LimitBody
+from piguard.api.errors import ContainErrors, install_error_handlers
+from piguard.api.headers import SecurityHeaders
 from piguard.api.nul import RejectNul
 from piguard.api.routers import (
     audit,
@@ -54,7 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = make_session_factory(engine)
     install_error_handlers(app)
+    # The last one added runs first: headers on every response, then unexpected errors contained,
+    # then the size limit (before the NUL check, which holds the whole body in memory).
     app.add_middleware(RejectNul)  # PostgreSQL cannot store U+0000: a clear 422 instead of a 500
+    app.add_middleware(LimitBody, max_bytes=settings.max_request_bytes)
+    app.add_middleware(ContainErrors)
+    app.add_middleware(SecurityHeaders)
     app.include_router(auth.router, prefix="/api/v1/auth", tags=["auth"])
     app.include_router(me.router, prefix="/api/v1/me", tags=["me"])
     app.include_router(records.router, prefix="/api/v1", tags=["records"])

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Mapping
+from types import TracebackType
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from piguard.errors import (
     AccessDenied,
@@ -24,29 +28,90 @@ from piguard.errors import (
 
 log = logging.getLogger("piguard.api")
 PROBLEM = "application/problem+json"
+# RFC 9110 section 11.6.1: a 401 names the scheme to authenticate with.
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="piguard"'}
+# A field name is echoed only when it looks like one: unknown keys of a JSON body are the
+# caller's text, and the body may be record data.
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
 
 
-def problem(status: int, title: str, detail: str | None = None, **extra: object) -> JSONResponse:
+def problem(
+    status: int, title: str, detail: str | None = None, *, headers: Mapping[str, str] | None = None, **extra: object
+) -> JSONResponse:
     """A problem+json response."""
     body: dict[str, object] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
     body.update(extra)
-    headers = {}
+    all_headers = dict(headers or {})
     if "retry_after" in extra:
-        headers["Retry-After"] = str(extra["retry_after"])
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+        all_headers["Retry-After"] = str(extra["retry_after"])
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=all_headers)
+
+
+def _loc_part(part: object) -> str:
+    text = str(part)
+    return text if isinstance(part, int) or _NAME.fullmatch(text) else "?"
 
 
 def _field_error(err: Any) -> dict[str, str]:
     """One validation error as field and reason (never the submitted value, which may be record data)."""
-    loc = [str(part) for part in err["loc"]]
+    loc = [_loc_part(part) for part in err["loc"]]
     if err.get("type") == "json_invalid":
         # loc is ("body", character offset): say where the JSON broke, not a bare number.
         detail = (err.get("ctx") or {}).get("error")
         at = f" at character {loc[1]}" if len(loc) > 1 else ""
         return {"field": "body", "reason": f"invalid JSON{at}" + (f": {detail}" if detail else "")}
     return {"field": ".".join(part for part in loc if part != "body") or "body", "reason": str(err["msg"])}
+
+
+def _origin(exc: BaseException) -> str:
+    """Where an exception was raised (innermost piguard frame, else innermost frame): module and line."""
+    found = "?"
+    tb: TracebackType | None = exc.__traceback__
+    while tb is not None:
+        module = str(tb.tb_frame.f_globals.get("__name__", "?"))
+        if module.startswith("piguard") or found == "?":
+            found = f"{module}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
+
+
+def log_unexpected(exc: BaseException) -> None:
+    """Log an unexpected error by type and place only: its message may carry record data or SQL parameters."""
+    log.error("unexpected error %s at %s", type(exc).__name__, _origin(exc))
+
+
+class ContainErrors:
+    """ASGI middleware: an unexpected exception becomes a generic 500 problem and stops here.
+
+    Starlette's outermost error middleware re-raises every exception after answering, and the
+    server then logs it with its traceback and message (an SQL error's message includes its
+    parameters, i.e. record data). Caught here, only the type and place are logged.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app; on an exception it did not handle, log it safely and answer 500 if still possible."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            log_unexpected(exc)
+            if not started:
+                await problem(500, "Internal error")(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -59,7 +124,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail))
+        # Keeps the exception's headers: ``Allow`` on a 405 lists the methods the path accepts.
+        return problem(exc.status_code, str(exc.detail), headers=exc.headers)
 
     @app.exception_handler(PiguardError)
     async def _domain(_: Request, exc: PiguardError) -> JSONResponse:
@@ -70,18 +136,18 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, AccountLockedError):
             return problem(429, "Too many failed logins", str(exc), retry_after=exc.retry_after)
         if isinstance(exc, AuthenticationError):
-            return problem(401, "Not authenticated", str(exc))
+            return problem(401, "Not authenticated", str(exc), headers=CHALLENGE)
         if isinstance(exc, AccessDenied):
             return problem(403, "Forbidden", exc.reason, policy_ids=list(exc.policy_ids))
         if isinstance(exc, NotFoundError):
             return problem(404, "Not found")
         if isinstance(exc, ConflictError):
             return problem(409, "Conflict", str(exc))
-        log.error("unhandled domain error %s", type(exc).__name__)
+        log.error("unhandled domain error %s at %s", type(exc).__name__, _origin(exc))
         return problem(500, "Internal error")
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        # Only the type is logged: messages may carry record data.
-        log.error("unexpected error %s", type(exc).__name__)
+        # The last resort, for errors outside ContainErrors (in the outermost middleware).
+        log_unexpected(exc)
         return problem(500, "Internal error")

@@ -57,6 +57,10 @@ def _body_field(body: bytes) -> str | None:
         return None  # the common case: one scan of the bytes, no second parse
     try:
         return _json_field(json.loads(body))
+    except RecursionError:
+        # Nested too deep to walk (no piguard body nests beyond a few levels), and it does hold an
+        # escaped NUL: refused like any other, rather than a 500.
+        return "body"
     except ValueError:
         return None  # not JSON: the route's own parsing reports it
 
@@ -84,7 +88,7 @@ class RejectNul:
                 more = message.get("more_body", False)
             body = b"".join(chunks)
             field = _body_field(body)
-            receive = _replay(body, receive)
+            receive = replay(body, receive)
         if field is None:
             await self.app(scope, receive, send)
             return
@@ -92,15 +96,15 @@ class RejectNul:
         await response(scope, receive, send)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
     """A ``receive`` that hands the already-read body to the app once, then defers to the server."""
     sent = False
 
-    async def replay() -> Message:
+    async def replayed() -> Message:
         nonlocal sent
         if sent:
             return await receive()
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 
-    return replay
+    return replayed

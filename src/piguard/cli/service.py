@@ -32,13 +32,14 @@ def serve(
     """Run the HTTP API (refuses to start with missing or placeholder secrets)."""
     import uvicorn
 
+    from piguard.api.accesslog import log_config
     from piguard.api.app import create_app
 
     try:
         app = create_app(load_settings())
     except ConfigError as exc:
         raise fail(str(exc), code=2) from None
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_config())
 
 
 def register(app: typer.Typer) -> None:

@@ -90,7 +90,7 @@ def project(
         return _funeral(record)
     if context == "privacy_review":
         return _review(record)
-    raise UnknownContextError(f"unknown display context {context!r} for a death report", where="context")
+    raise UnknownContextError("unknown display context for a death report", where="context")
 
 
 def disclosed_fields(view: BaseModel) -> list[str]:

@@ -23,6 +23,7 @@ from piguard.db.registry import load_all_models
 from piguard.identity import service as identity
 from piguard.identity import totp
 from piguard.keys import ensure_secret, load_secret
+from piguard.ledger import rotation
 from piguard.ledger import service as ledger
 from piguard.ledger.checkpoint import open_checkpoint, parse_vkey
 from piguard.ledger.keys import ensure_signing_key
@@ -204,6 +205,18 @@ def test_witness_follows_the_published_checkpoint_over_http(
     assert code == 0, out
     assert "consistent" in out
     assert "extends" in out
+    # The log rotates its key: the witness finds the rotation the key it pinned endorsed.
+    assert api.client.get("/api/v1/audit/key-rotations").json() == []
+    with make_session_factory(api.engine)() as db, db.begin():
+        made = rotation.rotate(session=db, settings=api.settings)
+    rotation.replace_key_file(api.settings)
+    published = api.client.get("/api/v1/audit/key-rotations").json()
+    assert [(r["old_key"], r["new_key"]) for r in published] == [(vkey, made.new.vkey())]
+    api.append(range(5, 9), checkpoint=True)
+    code, out = witness("--token", token, "--terminal-id", "ws-7")
+    assert code == 0, out
+    assert "the log rotated its key; now pinned" in out
+    assert (tmp_path / "witness" / "log.vkey").read_text().strip() == made.new.vkey()
 
 
 def test_corrupt_ledger_rows_give_a_clear_problem_not_a_crash(api: Api) -> None:

@@ -154,7 +154,7 @@ def test_invalid_transition_is_409_with_the_reason_and_recorded(site: Site) -> N
     last = site.last_event()
     assert last.outcome == "denied" and last.resource_id == case["id"] and last.resource_type == "case"
     assert site.client.get(f"{BASE}/{case['id']}", headers=site.h("officer")).json()["state"] == "open"
-    assert site.client.get(f"{BASE}/nope", headers=site.h("officer")).status_code == 404
+    assert site.client.get(f"{BASE}/01ARZ3NDEKTSV4RRFFQ69G5FAV", headers=site.h("officer")).status_code == 404
 
 
 def test_other_roles_get_403_with_the_reason(site: Site) -> None:

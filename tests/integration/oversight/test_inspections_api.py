@@ -195,7 +195,8 @@ def test_bad_input_is_422_naming_the_field(site: Site) -> None:
         headers=site.h("inspector"),
     )
     assert size.status_code == 422 and size.json()["errors"][0]["field"] == "size"
-    assert site.client.get(f"{BASE}/rectifications/nope", headers=site.h("inspector")).status_code == 404
+    unknown = f"{BASE}/rectifications/01ARZ3NDEKTSV4RRFFQ69G5FAV"  # well-formed, not on record
+    assert site.client.get(unknown, headers=site.h("inspector")).status_code == 404
 
 
 def test_overdue_items_reach_the_health_commission(site: Site) -> None:

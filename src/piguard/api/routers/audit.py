@@ -18,6 +18,7 @@ from piguard.api.errors import problem
 from piguard.errors import AccessDenied, InputError, LedgerError, NotFoundError, ProofError
 from piguard.identity import service as identity
 from piguard.identity.schemas import Principal
+from piguard.ledger import rotation
 from piguard.ledger import service as ledger
 
 router = APIRouter()
@@ -100,6 +101,27 @@ def get_checkpoint(session: SessionDep, settings: SettingsDep) -> CheckpointOut 
         note=signed.note,
         log_key=ledger.log_verifier(settings).vkey(),
     )
+
+
+class KeyRotationOut(BaseModel):
+    """A rotation of the log's signing key: the note both keys signed (see ``piguard audit keys``)."""
+
+    tree_size: int
+    old_key: str
+    new_key: str
+    note: str
+
+
+@router.get("/key-rotations", response_model=list[KeyRotationOut])
+def key_rotations(session: SessionDep) -> list[KeyRotationOut] | JSONResponse:
+    """The log's signing-key rotations, oldest first (public: keys, sizes and signatures only)."""
+    try:
+        with session.begin():
+            stored = rotation.stored_rotations(session)
+        published = rotation.published(stored)  # each link verified: a broken chain is not served
+    except LedgerError as exc:
+        return _integrity_failure(exc)
+    return [KeyRotationOut.model_validate(item) for item in published]
 
 
 @router.get("/proofs/inclusion", response_model=InclusionProofOut)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from piguard.api.deps import PrincipalDep, SessionDep, SettingsDep
+from piguard.api.ids import PathId
 from piguard.errors import AccessDenied, ConflictError, NotFoundError
 from piguard.identity import service as identity
 from piguard.identity import tokens
@@ -42,9 +42,6 @@ class DisableResponse(BaseModel):
     sessions_revoked: int
 
 
-AccountId = Annotated[str, Path(min_length=26, max_length=26, pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
-
-
 @router.post("/login", response_model=TokenResponse)
 def login(body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep) -> TokenResponse:
     """Log in with password and TOTP; 401 on bad credentials, 429 while locked out."""
@@ -73,7 +70,7 @@ def logout(session: SessionDep, principal: PrincipalDep) -> Response:
 
 
 @router.post("/accounts/{account_id}/disable", response_model=DisableResponse)
-def disable_account(account_id: AccountId, session: SessionDep, principal: PrincipalDep) -> DisableResponse:
+def disable_account(account_id: PathId, session: SessionDep, principal: PrincipalDep) -> DisableResponse:
     """Disable an account and revoke its sessions and API keys (administrators only)."""
     refusal: AccessDenied | NotFoundError | ConflictError | None = None
     with session.begin():

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
+from piguard.api.ids import PathId
 from piguard.records import support_flows
 
 router = APIRouter()
@@ -90,7 +91,7 @@ def pending(session: SessionDep, guard: GuardDep, principal: PrincipalDep) -> li
 
 @router.post("/breakglass/{grant_id}/review", response_model=ReviewItemOut)
 def review(
-    grant_id: str, body: ReviewIn, session: SessionDep, guard: GuardDep, principal: PrincipalDep
+    grant_id: PathId, body: ReviewIn, session: SessionDep, guard: GuardDep, principal: PrincipalDep
 ) -> ReviewItemOut:
     """Record whether an emergency access was justified."""
     with session.begin():

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from piguard.api.deps import PrincipalDep, SessionDep, SettingsDep
+from piguard.api.ids import PathId
 from piguard.errors import ConflictError, NotFoundError
 from piguard.identity import service as identity
 from piguard.identity.schemas import SessionInfo
 
 router = APIRouter()
-
-SessionId = Annotated[str, Path(min_length=26, max_length=26, pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
 
 
 class Me(BaseModel):
@@ -83,7 +81,7 @@ def list_sessions(session: SessionDep, principal: PrincipalDep) -> SessionList:
 
 
 @router.delete("/sessions/{session_id}", status_code=204)
-def revoke_session(session_id: SessionId, session: SessionDep, principal: PrincipalDep) -> Response:
+def revoke_session(session_id: PathId, session: SessionDep, principal: PrincipalDep) -> Response:
     """Revoke one of your sessions (404 if it is not yours); recorded as a logout, a refusal too."""
     refusal: NotFoundError | ConflictError | None = None
     with session.begin():

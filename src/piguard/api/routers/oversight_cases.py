@@ -12,11 +12,12 @@ import zipfile
 from pathlib import Path as FsPath
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
+from piguard.api.ids import PathId
 from piguard.oversight.cases import flows
 from piguard.oversight.cases import service as cases
 from piguard.oversight.cases.schemas import (
@@ -35,8 +36,8 @@ from piguard.oversight.cases.schemas import (
 )
 
 router = APIRouter()
-CaseId = Annotated[str, Path(min_length=1, max_length=26)]
-DispositionId = Annotated[str, Path(min_length=1, max_length=26)]
+CaseId = PathId
+DispositionId = PathId
 
 
 class CaseList(BaseModel):

@@ -12,15 +12,16 @@ import zipfile
 from pathlib import Path as FsPath
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
+from piguard.api.ids import PathId
 from piguard.oversight.family import flows, render
 from piguard.oversight.family.schemas import DisclosureAccount, FamilyRequestIn, FamilyRequestOut, RefusalIn, State
 
 router = APIRouter()
-RequestId = Annotated[str, Path(min_length=1, max_length=26)]
+RequestId = PathId
 
 
 class FamilyRequestList(BaseModel):
@@ -109,7 +110,6 @@ def issued_account(
         media_type=media,
         headers={
             "Content-Disposition": f'attachment; filename="account-{request_id}.{format}"',
-            "Cache-Control": "no-store",
         },
     )
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
+from piguard.api.ids import PathId
 from piguard.oversight.inspections import flows
 from piguard.oversight.inspections.schemas import (
     CloseIn,
@@ -33,7 +34,7 @@ from piguard.oversight.inspections.schemas import (
 )
 
 router = APIRouter()
-Id = Annotated[str, Path(min_length=1, max_length=26)]
+Id = PathId
 OrgQuery = Annotated[str | None, Query(max_length=26)]
 Status = Literal["open", "awaiting_review", "rejected", "overdue", "verified"]
 

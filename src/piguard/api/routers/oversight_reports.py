@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Response
 
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
+from piguard.api.ids import OrgOrCity
 from piguard.oversight.reports import flows
 
 router = APIRouter()
@@ -21,7 +22,7 @@ router = APIRouter()
     responses={200: {"content": {"text/html": {}, "application/pdf": {}}, "description": "The report."}},
 )
 def monthly_report(
-    org_id: Annotated[str, Path(min_length=1, max_length=26, description="Organisation id, or 'city'.")],
+    org_id: OrgOrCity,
     month: Annotated[str, Path(min_length=7, max_length=7, description="YYYY-MM")],
     session: SessionDep,
     guard: GuardDep,
@@ -43,5 +44,5 @@ def monthly_report(
     return Response(
         content=report.content,
         media_type=report.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{report.filename}"', "Cache-Control": "no-store"},
+        headers={"Content-Disposition": f'attachment; filename="{report.filename}"'},
     )

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
+from piguard.api.ids import PathId
 from piguard.oversight.training import flows, service
 from piguard.oversight.training.schemas import (
     AttestationOut,
@@ -104,7 +105,7 @@ def my_status(session: SessionDep, guard: GuardDep, principal: PrincipalDep) -> 
 
 @router.get(f"{PREFIX}/status/{{account_id}}", response_model=TrainingStatus)
 def status(
-    account_id: Annotated[str, Path(min_length=1, max_length=26)],
+    account_id: PathId,
     session: SessionDep,
     guard: GuardDep,
     principal: PrincipalDep,
@@ -117,7 +118,7 @@ def status(
 
 @router.get(f"{PREFIX}/reminders/{{org_id}}", response_model=ReminderList)
 def reminders(
-    org_id: Annotated[str, Path(min_length=1, max_length=26)],
+    org_id: PathId,
     session: SessionDep,
     guard: GuardDep,
     principal: PrincipalDep,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
+from piguard.api.ids import PathId
 from piguard.minimize.views import AmbulanceMdtView, CdcStatisticsView
 from piguard.records import dispatch_flows, flows, support_flows, workflow_flows
 
@@ -76,7 +77,7 @@ def _default_context(role: str) -> str:
 
 @router.get("/death-reports/{report_id}")
 def read_death_report(
-    report_id: Annotated[str, Path(max_length=64)],
+    report_id: PathId,
     session: SessionDep,
     guard: GuardDep,
     principal: PrincipalDep,
@@ -104,7 +105,7 @@ def list_dispatches(
 
 @router.get("/dispatches/{dispatch_id}/display", response_model=AmbulanceMdtView)
 def dispatch_display(
-    dispatch_id: str, session: SessionDep, guard: GuardDep, principal: PrincipalDep, purpose: Purpose = "TREAT"
+    dispatch_id: PathId, session: SessionDep, guard: GuardDep, principal: PrincipalDep, purpose: Purpose = "TREAT"
 ) -> AmbulanceMdtView:
     """The MDT display of one call (assigned crew, open call or grace period only)."""
     with session.begin():
@@ -174,7 +175,7 @@ def present_code(body: PresentCode, session: SessionDep, guard: GuardDep, princi
 
 @router.post("/death-reports/{report_id}/corrections", status_code=204)
 def correct(
-    report_id: Annotated[str, Path(max_length=64)],
+    report_id: PathId,
     body: Correction,
     session: SessionDep,
     guard: GuardDep,

@@ -1,0 +1,46 @@
+"""`piguard serve`'s access log names the path, never the query string (search terms are names)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_the_served_access_log_drops_query_strings(tmp_path: Path) -> None:
+    env = {**os.environ, "PIGUARD_DATA_DIR": str(tmp_path / "data")}
+    subprocess.run([sys.executable, "-m", "piguard", "init"], env=env, check=True, capture_output=True)
+    port = _free_port()
+    log = tmp_path / "server.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "piguard", "serve", "--port", str(port)], env=env, stdout=out, stderr=out
+        )
+        try:
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+                for _ in range(150):
+                    try:
+                        client.get("/api/v1/audit/checkpoint")
+                        break
+                    except httpx.TransportError:
+                        time.sleep(0.1)
+                response = client.get("/api/v1/death-reports", params={"q": "李秀英", "purpose": "TREAT"})
+                assert response.status_code == 401
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    text = log.read_text(encoding="utf-8", errors="replace")
+    assert "GET /api/v1/death-reports?… HTTP/1.1" in text
+    assert "GET /api/v1/audit/checkpoint HTTP/1.1" in text
+    assert "%E6%9D%8E" not in text and "李秀英" not in text and "purpose=" not in text
