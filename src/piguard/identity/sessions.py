@@ -19,7 +19,9 @@ from piguard.identity.schemas import Principal, SessionInfo
 from piguard.records import service as records
 
 # One message for unknown, expired, revoked and malformed tokens and for disabled accounts.
-INVALID = "invalid or expired token"
+# One answer for every refused token: a live token sent from the wrong terminal must not be told
+# apart from a dead one, or a stolen token's holder learns it is worth guessing terminal ids for.
+INVALID = "invalid or expired token, or not sent with the X-Terminal-Id it was issued to"
 MISUSED = "token presented from a terminal it was not issued to"
 
 
@@ -148,9 +150,7 @@ def authenticate_token(
         raise AuthenticationError(INVALID)
     # The token only works on the terminal it was issued to: a copied token is useless elsewhere.
     if terminal_id is None or not hmac.compare_digest(terminal_id.strip().encode(), row.terminal_id.encode()):
-        raise TokenMisuseError(
-            "token is bound to another terminal (send X-Terminal-Id)", account_id=row.id, session_id=row.session_id
-        )
+        raise TokenMisuseError(INVALID, account_id=row.id, session_id=row.session_id)
     return principal_for(session, row, session_id=row.session_id, terminal_id=row.terminal_id, source_ip=source_ip)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import update
 
 from piguard.identity import service as identity
 from piguard.identity.models import LoginSession
+from piguard.identity.sessions import INVALID
 from piguard.ledger import service as ledger
 from tests.integration.identity.conftest import Api
 
@@ -63,10 +64,13 @@ def test_every_login_attempt_leaves_exactly_one_committed_event(api: Api) -> Non
 
 def test_wrong_or_missing_terminal_is_401(api: Api) -> None:
     token = token_of(api.login("wang.fang"))
-    assert api.client.get("/api/v1/me", headers=bearer(token, "ws-999")).status_code == 401
+    wrong = api.client.get("/api/v1/me", headers=bearer(token, "ws-999"))
     missing = api.client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
-    assert missing.status_code == 401
-    assert "terminal" in missing.json()["detail"]
+    unknown = api.client.get("/api/v1/me", headers=bearer("pgt_" + "A" * 43, "ws-999"))
+    # A live token on the wrong terminal is answered like a dead one: no liveness oracle.
+    assert [r.status_code for r in (wrong, missing, unknown)] == [401, 401, 401]
+    assert wrong.json()["detail"] == missing.json()["detail"] == unknown.json()["detail"] == INVALID
+    assert "X-Terminal-Id" in INVALID
     assert api.client.get("/api/v1/me", headers={"X-Terminal-Id": "ws-101"}).status_code == 401
 
 
@@ -288,7 +292,7 @@ def test_tokens_of_ended_sessions_and_disabled_accounts_are_recorded(api: Api) -
         before = api.event_count()
         response = api.client.get("/api/v1/death-reports", params={"purpose": "TREAT"}, headers=bearer(token))
         assert response.status_code == 401
-        assert response.json()["detail"] == "invalid or expired token"  # the same words as for an unknown token
+        assert response.json()["detail"] == INVALID  # the same words as for an unknown token
         events = api.events()
         assert len(events) == before + 1
         assert (events[-1].action, events[-1].outcome, events[-1].user_id) == ("login", "denied", user_id)
@@ -300,7 +304,7 @@ def test_tokens_of_ended_sessions_and_disabled_accounts_are_recorded(api: Api) -
     assert api.event_count() == before
     before = api.event_count()
     unknown = api.client.get("/api/v1/me", headers=bearer("pgt_" + "A" * 43))
-    assert unknown.status_code == 401 and unknown.json()["detail"] == "invalid or expired token"
+    assert unknown.status_code == 401 and unknown.json()["detail"] == INVALID
     assert api.event_count() == before  # no account to attribute it to
 
 
