@@ -27,6 +27,10 @@ _TOKENS = re.compile(r"[^ ]+").finditer
 # country and check digits), and the most tokens of a space-joined region split into identifiers.
 _MAX_GROUPS = 9
 _MAX_WINDOW_TOKENS = 64
+# What follows a card number on one line (`6222 0212 3456 7890 128 12/27 CVV 123`): an expiry
+# date (MM/YY, MM/YYYY) and the security code, after its label or after the expiry.
+_EXPIRY = re.compile(r"(?:0[1-9]|1[0-2])/(?:\d\d|20\d\d)").fullmatch
+_SECURITY_CODE_LABELS = frozenset({"CVV", "CVV2", "CVC", "CVC2", "CVN", "CVN2", "CID", "CSC", "CAV2"})
 
 
 def _fold(text: str) -> str:
@@ -199,6 +203,9 @@ class Analyzer:
                 if text[s].isascii() and text[s].isalpha():
                     i += 1  # a code or label ("I21.9", "ICD:I10"), never a group of a number
                     continue
+                if tiles and _card_extra(text, tokens, i):
+                    i += 1  # a card's expiry date or security code, after the card
+                    continue
                 return  # digits no identifier starts at: leave the region as it was
             i = next((k for k in range(i, n) if tokens[k][0] >= tile.end), n)
             if tile.end < tokens[i - 1][1]:
@@ -217,6 +224,19 @@ class Analyzer:
                 if entity in self._wanted and score > best.get(entity, -1.0):
                     best[entity] = score
         return sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _card_extra(text: str, tokens: Sequence[tuple[int, int]], i: int) -> bool:
+    """Whether token ``i`` is an expiry date (12/27) or a 3-4 digit security code after one or
+    after its label (CVV 123): written after a card, never a group of another number."""
+    s, e = tokens[i]
+    token = text[s:e]
+    if _EXPIRY(token) is not None:
+        return True
+    if not (token.isdigit() and 3 <= len(token) <= 4 and i > 0):
+        return False
+    before = text[tokens[i - 1][0] : tokens[i - 1][1]]
+    return _EXPIRY(before) is not None or before.rstrip(":").upper() in _SECURITY_CODE_LABELS
 
 
 def resolve_overlaps(findings: Iterable[Finding]) -> list[Finding]:

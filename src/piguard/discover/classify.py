@@ -23,7 +23,14 @@ from dataclasses import dataclass, field
 from piguard.discover.analyzer import Analyzer
 from piguard.discover.categories import category_of, is_sensitive
 from piguard.discover.findings import Finding
-from piguard.discover.recognizers.validators import cn_resident_id_shape, mod11_2_check
+from piguard.discover.recognizers.generic.identifiers import card_issuer_prefix_ok
+from piguard.discover.recognizers.validators import (
+    cn_area_code_ok,
+    cn_mobile_prefix_ok,
+    cn_resident_id,
+    cn_resident_id_shape,
+    mod11_2_check,
+)
 from piguard.discover.sources.base import ColumnSample, TableSample
 from piguard.errors import InputError
 from piguard.minimize.operators import to_month
@@ -232,6 +239,66 @@ _PERSON_QUALIFIERS = frozenset(
     }
 )
 _COMPACT_MIN = 5
+
+# Integers a spreadsheet stored as floating-point numbers and wrote back damaged: in scientific
+# notation (Excel's "General" format shows 6 significant digits: 3.10112E+17) or with the
+# digits after the 15th replaced (Excel keeps 15 significant digits: 310112195603211000).
+_SCIENTIFIC = re.compile(r"([1-9])(?:\.(\d+))?[eE]\+?(\d{1,2})")
+_SPREADSHEET_DIGITS = 15
+#: Identifiers a spreadsheet damages when they were typed as numbers, by length in digits.
+SPREADSHEET_DAMAGED: dict[str, tuple[int, ...]] = {
+    "CN_RESIDENT_ID": (15, 18),
+    "BANK_CARD": tuple(range(13, 20)),
+    "CN_MOBILE": (11,),
+}
+# Log-odds that damaged values add to a column's name when their kept digits start like the
+# entity (an area code, a card issuer, a mobile prefix): they cannot be validated, so they
+# weigh much less than valid values (W_VALUES) and a name is required.
+W_DAMAGED = 1.2
+_KEPT_PREFIX = {
+    "CN_RESIDENT_ID": "a valid area code",
+    "BANK_CARD": "a card issuer prefix",
+    "CN_MOBILE": "an allocated mobile prefix",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SpreadsheetNumber:
+    """An integer damaged by a spreadsheet: its length in digits and the leading digits kept."""
+
+    digits: int
+    kept: str
+    scientific: bool
+
+
+def spreadsheet_number(value: str, *, numeric: bool) -> SpreadsheetNumber | None:
+    """``value`` read as an integer of nine digits or more that a spreadsheet damaged, or None.
+
+    ``3.10112E+17`` (and Python's ``6.228480012345678e+18`` of a float cell) is scientific
+    notation; a digit string longer than 15 digits lost the digits after the 15th, which are
+    zeros in text (``310112195603211000``) and anything in a ``numeric`` (float) column.
+    """
+    m = _SCIENTIFIC.fullmatch(value)
+    if m is not None:
+        kept = m.group(1) + (m.group(2) or "")
+        digits = int(m.group(3)) + 1
+        if digits < max(9, len(kept)):
+            return None  # a small or fractional number, not a damaged identifier
+        return SpreadsheetNumber(digits, kept[:_SPREADSHEET_DIGITS], scientific=True)
+    lost = value[_SPREADSHEET_DIGITS:]
+    if lost and value.isdigit() and (numeric or lost.strip("0") == ""):
+        return SpreadsheetNumber(len(value), value[:_SPREADSHEET_DIGITS], scientific=False)
+    return None
+
+
+def _kept_prefix_ok(entity: str, kept: str) -> bool:
+    """Whether the digits a spreadsheet kept start as ``entity`` starts."""
+    if entity == "CN_RESIDENT_ID":
+        # The 7th digit (the birth century, 1 or 2) never rounds the area code up.
+        return cn_area_code_ok(kept[:6])
+    if entity == "CN_MOBILE":
+        return len(kept) >= 3 and cn_mobile_prefix_ok(kept[:3])
+    return len(kept) >= 2 and card_issuer_prefix_ok(kept)
 _TOKEN_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
@@ -421,27 +488,44 @@ def classify_column(
             examples=tuple(examples),
         )
 
-    if column.dtype in ("integer", "float") and "CN_RESIDENT_ID" in allowed:
+    numeric = column.dtype in ("integer", "float")
+    if (numeric or column.dtype == "text") and "CN_RESIDENT_ID" in allowed:
         # Excel stores an ID typed as a number as a float: 15 significant digits survive, the
-        # check digit does not. Area code and birth date still single out a person.
-        lossy = [v for v in values if len(v) == 18 and v.isdigit() and cn_resident_id_shape(v)]
+        # check digit does not. Area code and birth date still single out a person. Written
+        # to CSV, the lost digits are zeros (310112195603211000).
+        lossy = [
+            v
+            for v in values
+            if len(v) == 18 and v.isdigit() and (numeric or v.endswith("000")) and cn_resident_id_shape(v)
+        ]
         # Real IDs in a number column keep their check digits (the normal path below finds
         # them); rounded ones fail it, except one in eleven by chance.
         failing = sum(mod11_2_check(v[:17]) != v[17] for v in lossy)
-        if lossy and len(lossy) >= 0.5 * sampled and failing >= 0.5 * len(lossy):
+        # IDs ending in X stay text beside them (a spreadsheet cannot make them numbers).
+        rounded = set(lossy)
+        valid = [v for v in values if v not in rounded and cn_resident_id(v) is not None] if lossy else []
+        enough = len(lossy) >= len(valid) and len(lossy) + len(valid) >= 0.5 * sampled
+        if lossy and enough and failing >= 0.5 * len(lossy):
             name_w, name_word = by_name.get("CN_RESIDENT_ID", (0.0, ""))
             comment_w, comment_word = by_comment.get("CN_RESIDENT_ID", (0.0, ""))
-            ratio = len(lossy) / sampled
+            ratio = (len(lossy) + len(valid)) / sampled
             parts = [f"name '{name_word}' suggests CN_RESIDENT_ID"] if name_w else []
             parts += [f"comment '{comment_word}' suggests CN_RESIDENT_ID"] if comment_w else []
             parts.append(
-                f"{len(lossy)}/{sampled} sampled values are resident IDs stored as numbers "
-                "(area and birth date valid, check digit lost)"
+                f"{len(lossy)}/{sampled} sampled values are resident IDs stored as numbers by a "
+                "spreadsheet (area and birth date valid, digits after the 15th and check digit lost)"
             )
+            if valid:
+                parts.append(f"{len(valid)}/{sampled} sampled values are CN_RESIDENT_ID")
             conf = _sigmoid(PRIOR + W_NAME * name_w + W_COMMENT * comment_w + W_VALUES * ratio * 0.9)
             if conf >= min_confidence:
                 evidence = f"{'; '.join(parts)}; type {column.dtype}"
-                return [make("CN_RESIDENT_ID", conf, len(lossy), sampled, "values", evidence, lossy[:MAX_EXAMPLES])]
+                examples = [*valid, *lossy][:MAX_EXAMPLES]
+                return [make("CN_RESIDENT_ID", conf, len(lossy) + len(valid), sampled, "values", evidence, examples)]
+    if column.dtype in ("integer", "float", "text"):
+        damaged = _spreadsheet_damaged(column, analyzer, by_name, by_comment, allowed, make)
+        if damaged is not None and damaged.confidence >= min_confidence:
+            return [damaged]
     if column.dtype == "float":
         return []  # amounts and measurements
     if column.dtype in ("date", "datetime"):
@@ -496,6 +580,8 @@ def classify_column(
             best = (logit, entity, "; ".join(parts), out_of)
     if best is not None and _sigmoid(best[0]) >= min_confidence:
         logit, entity, evidence, out_of = best
+        if entity in SPREADSHEET_DAMAGED and tally.whole[entity] < sampled:
+            evidence += _damage_note(values, analyzer, numeric=column.dtype in ("integer", "float"))
         main = make(
             entity,
             _sigmoid(logit),
@@ -509,6 +595,91 @@ def classify_column(
         # column classified as phones): report those too, or a sensitive entity would be hidden.
         return [main, *_inside(tally, make, allowed, skip=entity)]
     return _inside(tally, make, allowed, skip=None)
+
+
+def _damage_note(values: list[str], analyzer: Analyzer, *, numeric: bool) -> str:
+    """``; N values look like numbers mangled by a spreadsheet ...`` when some are, else ``""``."""
+    damaged = [
+        n
+        for v in values
+        if (n := spreadsheet_number(v, numeric=numeric)) is not None
+        and (n.scientific or not analyzer.validate_value(v))
+    ]
+    if not damaged:
+        return ""
+    how = sorted({"scientific notation" if n.scientific else "digits after the 15th lost" for n in damaged})
+    return (
+        f"; {len(damaged)}/{len(values)} sampled values look like numbers mangled by a spreadsheet "
+        f"({', '.join(how)}) and cannot be validated"
+    )
+
+
+def _spreadsheet_damaged(
+    column: ColumnSample,
+    analyzer: Analyzer,
+    by_name: dict[str, tuple[float, str]],
+    by_comment: dict[str, tuple[float, str]],
+    allowed: set[str],
+    make: Callable[..., ColumnClassification],
+) -> ColumnClassification | None:
+    """A column its name calls an identifier whose values a spreadsheet damaged, or None.
+
+    ``身份证号`` full of ``3.10112E+17``: the IDs cannot be validated any more (precision is
+    lost), but the column still holds them, and the damaged values still name the person to
+    whoever has the other digits. Reported from the name, with a lower confidence than valid
+    values would give, and evidence saying why.
+    """
+    candidates = [e for e in SPREADSHEET_DAMAGED if e in allowed and (e in by_name or e in by_comment)]
+    values = column.values
+    if not candidates or not values:
+        return None
+    numeric = column.dtype in ("integer", "float")
+    damaged: list[tuple[str, SpreadsheetNumber]] = []
+    intact: list[str] = []
+    for value in values:
+        number = spreadsheet_number(value, numeric=numeric)
+        # A digit string that still validates was not damaged (an exact int64 column).
+        if number is not None and (number.scientific or not analyzer.validate_value(value)):
+            damaged.append((value, number))
+        else:
+            intact.append(value)
+    if len(damaged) < 0.5 * len(values):
+        return None
+    # IDs ending in X stay text (a spreadsheet cannot make them numbers) and still validate.
+    valid = [(v, dict(analyzer.validate_value(v))) for v in intact]
+    best: tuple[float, ColumnClassification] | None = None
+    for entity in candidates:
+        fitting = [(v, n) for v, n in damaged if n.digits in SPREADSHEET_DAMAGED[entity]]
+        if len(fitting) < 0.5 * len(values):
+            continue
+        passed = [(v, scores[entity]) for v, scores in valid if entity in scores]
+        name_w, name_word = by_name.get(entity, (0.0, ""))
+        comment_w, comment_word = by_comment.get(entity, (0.0, ""))
+        plausible = sum(_kept_prefix_ok(entity, n.kept) for _, n in fitting)
+        logit = PRIOR + W_NAME * name_w + W_COMMENT * comment_w + W_DAMAGED * plausible / len(values)
+        logit += W_VALUES * sum(score for _, score in passed) / len(values)
+        parts = [f"name '{name_word}' suggests {entity}"] if name_w else []
+        parts += [f"comment '{comment_word}' suggests {entity}"] if comment_w else []
+        how = sorted({"scientific notation" if n.scientific else "digits after the 15th lost" for _, n in fitting})
+        parts.append(
+            f"{len(fitting)}/{len(values)} sampled values look like numbers mangled by a spreadsheet "
+            f"({', '.join(how)}): precision lost, they cannot be validated"
+        )
+        parts.append(f"{plausible} start with {_KEPT_PREFIX[entity]}")
+        if passed:
+            parts.append(f"{len(passed)}/{len(values)} sampled values are {entity}")
+        found = make(
+            entity,
+            _sigmoid(logit),
+            len(fitting) + len(passed),
+            len(values),
+            "values",
+            f"{'; '.join(parts)}; type {column.dtype}",
+            [v for v, _ in (*passed, *fitting)][:MAX_EXAMPLES],
+        )
+        if best is None or logit > best[0]:
+            best = (logit, found)
+    return None if best is None else best[1]
 
 
 def _inside(

@@ -20,10 +20,13 @@ from piguard.discover.scanner import ScanResult
 
 REPORT_VERSION = "1"
 TABLE_ROW_LIMIT = 500
+# Malformed rows named per file in the terminal table (JSON and HTML name up to ten).
+SKIPPED_LINES_SHOWN = 3
 
 
 def to_json(result: ScanResult, *, show_values: bool = False) -> dict[str, Any]:
-    """The report as FORMATS.md section 7 JSON (plus ``summary`` and ``skipped``)."""
+    """The report as FORMATS.md section 7 JSON (plus ``summary``, ``skipped`` and
+    ``skipped_rows``: malformed rows passed over per file, the first few by line)."""
     findings = []
     for f in result.findings:
         item: dict[str, Any] = {
@@ -64,6 +67,15 @@ def to_json(result: ScanResult, *, show_values: bool = False) -> dict[str, Any]:
         "findings": findings,
         "columns": columns,
         "skipped": [{"source": s.source, "reason": s.reason, "error": s.error} for s in result.skipped],
+        "skipped_rows": [
+            {
+                "source": r.source,
+                "table": r.table,
+                "rows": r.count,
+                "lines": [{"line": line, "reason": reason} for line, reason in r.lines],
+            }
+            for r in result.skipped_rows
+        ],
         "summary": summary(result),
     }
 
@@ -91,6 +103,7 @@ def summary(result: ScanResult) -> dict[str, Any]:
         "sensitive": sum(f.sensitive for f in result.findings) + sum(c.sensitive for c in result.columns),
         "skipped": len(result.skipped),
         "skipped_errors": len(result.errors),
+        "rows_skipped": result.rows_skipped,
         "by_category": dict(by_category.most_common()),
         "by_entity": dict(by_entity.most_common()),
         "by_source": dict(by_source.most_common()),
@@ -152,13 +165,26 @@ def render_table(result: ScanResult, console: Console, *, show_values: bool = Fa
         for s in result.skipped:
             table.add_row(s.source, s.reason)
         console.print(table)
+    if result.skipped_rows:
+        table = Table(title="Skipped rows", title_justify="left")
+        table.add_column("source", overflow="fold")
+        table.add_column("rows", overflow="fold")
+        table.add_column("first lines", overflow="fold")
+        for r in result.skipped_rows:
+            lines = "; ".join(f"line {line}: {reason}" for line, reason in r.lines[:SKIPPED_LINES_SHOWN])
+            more = r.count - min(len(r.lines), SKIPPED_LINES_SHOWN)
+            table.add_row(r.source, str(r.count), lines + (f"; … {more} more" if more > 0 else ""))
+        console.print(table)
     totals = summary(result)
+    rows = totals["rows_skipped"]
     console.print(
         f"Scanned {totals['files_scanned']} files ({totals['lines_scanned']} lines, "
         f"{totals['tables_scanned']} tables): {totals['findings']} findings in text, "
         f"{totals['columns']} PI columns, {totals['sensitive']} sensitive; "
-        f"skipped {totals['skipped']} ({totals['skipped_errors']} unreadable or malformed).",
+        f"skipped {totals['skipped']} ({totals['skipped_errors']} unreadable or malformed)"
+        + (f"; {rows} malformed rows passed over in {len(result.skipped_rows)} files." if rows else "."),
         highlight=False,
+        soft_wrap=True,  # one line, as scripts grep it
     )
 
 

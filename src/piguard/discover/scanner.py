@@ -1,7 +1,9 @@
 """The scan: walk the inputs, analyse text line by line, sample and classify table columns.
 
 A source that cannot be read is recorded as ``Skipped`` (with the file and the reason) and
-the scan goes on with the others; only a failure of the scan itself raises.
+the scan goes on with the others; only a failure of the scan itself raises. A malformed row
+of a CSV/TSV/JSONL file is passed over and counted in ``skipped_rows`` (the rest of the file
+is scanned): the scan still ran successfully.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from piguard.discover.sources import (
     DEFAULT_MAX_BYTES,
     DEFAULT_SAMPLE,
     FileItem,
+    RowProblems,
     Skipped,
+    SkippedRows,
     TableSample,
     is_table_file,
     iter_files,
@@ -31,6 +35,7 @@ from piguard.discover.sources import (
 )
 from piguard.errors import DiscoveryError, InputError
 
+#: Called for each skipped input, and for each named malformed row passed over (``error`` False).
 SkipHook = Callable[[Skipped], None]
 #: Lines of a text file analysed together.
 LINE_BATCH = 256
@@ -59,6 +64,8 @@ class ScanResult:
     findings: list[TextFinding] = field(default_factory=list)
     columns: list[ColumnClassification] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    #: Malformed rows passed over, per table file that had any.
+    skipped_rows: list[SkippedRows] = field(default_factory=list)
     files_scanned: int = 0
     lines_scanned: int = 0
     tables_scanned: int = 0
@@ -71,6 +78,11 @@ class ScanResult:
         return [s for s in self.skipped if s.error]
 
     @property
+    def rows_skipped(self) -> int:
+        """Malformed rows passed over in all table files."""
+        return sum(entry.count for entry in self.skipped_rows)
+
+    @property
     def found_anything(self) -> bool:
         """Whether any finding or PI column was reported."""
         return bool(self.findings or self.columns)
@@ -80,6 +92,7 @@ class ScanResult:
         self.findings.extend(other.findings)
         self.columns.extend(other.columns)
         self.skipped.extend(other.skipped)
+        self.skipped_rows.extend(other.skipped_rows)
         self.files_scanned += other.files_scanned
         self.lines_scanned += other.lines_scanned
         self.tables_scanned += other.tables_scanned
@@ -128,19 +141,26 @@ def _batch_findings(
             )
 
 
-def _scan_text_file(item: FileItem, *, analyzer: Analyzer, keep_values: bool, result: ScanResult) -> None:
-    encoding = sniff_encoding(item.path)
+def _scan_text_file(
+    item: FileItem, *, analyzer: Analyzer, keep_values: bool, result: ScanResult
+) -> SkippedRows | None:
+    """Analyse a text file line by line; the undecodable lines passed over, if any."""
+    encoding = sniff_encoding(item.path, tolerant=True)
     counted = [0]
+    problems = RowProblems()
 
     def lines() -> Iterator[tuple[int, str]]:
-        for number, line in iter_lines(item.path, encoding=encoding):
+        for number, line in iter_lines(item.path, encoding=encoding, problems=problems):
             counted[0] = number
             yield number, line
 
-    # Only a file read to the end counts: a decoding error half-way skips the whole file.
+    # Only a file read to the end counts: one that is mostly not text is skipped whole.
     found = list(analyze_lines(lines(), source=item.source, analyzer=analyzer, keep_values=keep_values))
     result.findings.extend(found)
     result.lines_scanned += counted[0]
+    if not problems.count:
+        return None
+    return SkippedRows(item.source, item.path.name, problems.count, tuple(problems.named))
 
 
 def _classify(
@@ -182,24 +202,25 @@ def scan_paths(
     for item in items:
         if progress is not None and task is not None:
             progress.update(task, description=_short(item.source))
-        problems: list[str] = []
+        tables: list[TableSample] = []
+        text_skipped: SkippedRows | None = None
         try:
             if item.size == 0:
                 pass  # nothing to read: an empty export is not a malformed table
             elif is_table_file(item.path):
-                tables = sample_table_file(item.path, source=item.source, sample=sample, problems=problems)
+                tables = sample_table_file(item.path, source=item.source, sample=sample, tolerant=True)
                 _classify(tables, analyzer=analyzer, min_confidence=min_confidence, result=result)
             else:
-                _scan_text_file(item, analyzer=analyzer, keep_values=keep_values, result=result)
+                text_skipped = _scan_text_file(item, analyzer=analyzer, keep_values=keep_values, result=result)
         except (DiscoveryError, InputError) as exc:
             binary = str(exc).startswith("binary")
             _skip(result, Skipped(item.source, str(exc), error=not binary), on_skip)
         else:
             result.files_scanned += 1
             result.bytes_scanned += item.size
-        for problem in problems:
-            # Malformed lines were passed over, the rest of the file was scanned: each is an error.
-            _skip(result, Skipped(item.source, problem, error=True), on_skip)
+        for rows in (text_skipped, *(table.skipped_rows for table in tables)):
+            if rows is not None:
+                _skip_rows(result, rows, on_skip)
         if progress is not None and task is not None:
             progress.advance(task, item.size)
     return result
@@ -230,6 +251,17 @@ def _skip(result: ScanResult, entry: Skipped, hook: SkipHook | None) -> None:
     result.skipped.append(entry)
     if hook is not None:
         hook(entry)
+
+
+def _skip_rows(result: ScanResult, entry: SkippedRows, hook: SkipHook | None) -> None:
+    """Malformed rows were passed over and the rest of the file scanned: listed, not an error."""
+    result.skipped_rows.append(entry)
+    if hook is None:
+        return
+    for line, reason in entry.lines:
+        hook(Skipped(entry.source, f"line {line} skipped: {reason}", error=False))
+    if entry.count > len(entry.lines):
+        hook(Skipped(entry.source, f"{entry.count - len(entry.lines)} more malformed rows skipped", error=False))
 
 
 def _short(source: str, width: int = 40) -> str:

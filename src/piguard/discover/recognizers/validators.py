@@ -21,8 +21,10 @@ from stdnum.cn import uscc as std_uscc
 __all__ = [
     "VALIDATORS",
     "area_codes",
+    "cn_area_code_ok",
     "cn_landline",
     "cn_mobile",
+    "cn_mobile_prefix_ok",
     "cn_resident_id",
     "cn_resident_id_shape",
     "email",
@@ -87,6 +89,11 @@ def _area_ok(code6: str) -> bool:
     # Some IDs were issued with a prefecture-level code ("xx01xx" city districts or "xxxx00")
     # that the tables list only at the prefecture level.
     return code6[:4] + "00" in codes and code6[4:] in ("00", "01")
+
+
+def cn_area_code_ok(code6: str) -> bool:
+    """Whether six digits are a GB/T 2260 area code valid at any time since 1980 (an ID's start)."""
+    return len(code6) == 6 and _area_ok(code6)
 
 
 def cn_resident_id_shape(digits: str) -> bool:
@@ -154,6 +161,11 @@ _MOBILE_PREFIXES = frozenset(
     + [f"18{d}" for d in range(10)]
     + ["190", "191", "192", "193", "195", "196", "197", "198", "199"]
 )
+
+
+def cn_mobile_prefix_ok(prefix3: str) -> bool:
+    """Whether three digits are an allocated mainland mobile prefix (138, 199...)."""
+    return prefix3 in _MOBILE_PREFIXES
 
 
 def cn_mobile(value: str) -> str | None:

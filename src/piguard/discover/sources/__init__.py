@@ -6,7 +6,9 @@ from piguard.discover.sources.base import (
     DEFAULT_SAMPLE,
     ColumnSample,
     Reservoir,
+    RowProblems,
     Skipped,
+    SkippedRows,
     TableSample,
 )
 from piguard.discover.sources.database import display_url, sample_database
@@ -20,7 +22,9 @@ __all__ = [
     "ColumnSample",
     "FileItem",
     "Reservoir",
+    "RowProblems",
     "Skipped",
+    "SkippedRows",
     "TableSample",
     "display_url",
     "is_table_file",

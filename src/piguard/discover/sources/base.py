@@ -9,6 +9,8 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
+from piguard.errors import DiscoveryError
+
 T = TypeVar("T")
 
 DEFAULT_SAMPLE = 1000
@@ -29,6 +31,45 @@ class ColumnSample:
     values: list[str] = field(default_factory=list)
 
 
+#: Malformed rows named (line and reason) in a report; the rest are counted.
+MAX_NAMED_ROWS = 10
+
+
+@dataclass(slots=True)
+class RowProblems:
+    """Malformed rows passed over in one file: how many, and the first few (line, reason)."""
+
+    count: int = 0
+    named: list[tuple[int, str]] = field(default_factory=list)
+
+    def note(self, line: int, reason: str) -> None:
+        """Count one malformed row (the 1-based physical line where it starts)."""
+        self.count += 1
+        if len(self.named) < MAX_NAMED_ROWS:
+            self.named.append((line, reason))
+
+    def error_if_most(self, good: int) -> DiscoveryError | None:
+        """The error for a file that is not what it claims: no good row, or fewer good rows
+        than malformed ones (``malformed file at line 3: reason; 50 of 60 rows malformed``);
+        None when the malformed rows are the exception."""
+        if not self.count or self.count <= good:
+            return None
+        line, reason = self.named[0]
+        more = f"; {self.count} of {good + self.count} rows malformed" if self.count > 1 else ""
+        return DiscoveryError(f"malformed file at line {line}: {reason}{more}")
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedRows:
+    """Malformed rows of one table file that were passed over while the rest was scanned:
+    how many, and the first few as (1-based line, reason)."""
+
+    source: str
+    table: str
+    count: int
+    lines: tuple[tuple[int, str], ...]
+
+
 @dataclass(slots=True)
 class TableSample:
     """A row sample of one table: the columns in table order."""
@@ -38,6 +79,8 @@ class TableSample:
     columns: list[ColumnSample]
     rows_sampled: int
     rows_total: int | None
+    #: Malformed rows passed over (a scan of a CSV/TSV/JSONL file); None when there were none.
+    skipped_rows: SkippedRows | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +154,12 @@ def value_dtype(value: Any) -> str:
     return "unknown"
 
 
+# Floats that are integers below this are written as digits (an ID or a card number typed
+# into a spreadsheet cell), larger ones in scientific notation.
+_MAX_DIGITS_FLOAT = 1e20
+_EXACT_FLOAT = 2.0**53
+
+
 def value_text(value: Any) -> str | None:
     """A sampled value as text for the validators; None for empty or binary values."""
     if value is None or isinstance(value, bytes | bytearray | memoryview):
@@ -119,9 +168,14 @@ def value_text(value: Any) -> str | None:
         return "true" if value else "false"
     if isinstance(value, datetime | date | time):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e18:
+    if isinstance(value, float) and value.is_integer() and abs(value) < _MAX_DIGITS_FLOAT:
         # Spreadsheets store phone numbers as floats; 13812345678.0 must read as digits.
-        return str(int(value))
+        if abs(value) < _EXACT_FLOAT:
+            return str(int(value))
+        # Beyond 2**53 a float's last digits are binary noise, and a spreadsheet kept only 15
+        # significant digits anyway: write them as it shows them (310112195603211000).
+        mantissa, _, exponent = f"{value:.14e}".partition("e")
+        return mantissa.replace(".", "") + "0" * (int(exponent) - 14)
     text = str(value).strip()
     return text or None
 

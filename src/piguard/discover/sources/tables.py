@@ -2,7 +2,9 @@
 
 ``interchange.tabular`` is the project's one reader of these formats; this module only picks
 how to read (a block sample of a large file, or every row into the reservoir), the text
-encoding (UTF-8 or GB 18030, as for text files) and flattens nested JSON into columns.
+encoding (UTF-8 or GB 18030, as for text files) and flattens nested JSON into columns. A scan
+(``tolerant=True``) reads a CSV/TSV/JSONL file that is not block-sampled with ``rows``
+instead, which passes over malformed rows and says which.
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
-from piguard.discover.sources.base import SAMPLE_SEED, TableSample, columns_from_rows
+from piguard.discover.sources.base import SAMPLE_SEED, RowProblems, SkippedRows, TableSample, columns_from_rows
+from piguard.discover.sources.rows import (
+    csv_rows,
+    jsonl_rows,
+    sniff_delimiter,
+    table_encoding,
+    unique_names,
+)
 from piguard.discover.sources.text import sniff_encoding
 from piguard.errors import DiscoveryError, InterchangeError
 from piguard.interchange import tabular
@@ -32,8 +41,6 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 _MAX_FLATTEN_DEPTH = 4
 # Leading rows of a sheet searched for its header (title rows above it are passed over).
 _HEADER_SEARCH_ROWS = 10
-# Malformed JSONL lines named one by one in the report; the rest are counted.
-_MAX_LINE_PROBLEMS = 10
 
 
 def is_table_file(path: Path) -> bool:
@@ -42,28 +49,25 @@ def is_table_file(path: Path) -> bool:
     return name.endswith(TABULAR_SUFFIXES) or name.endswith(EXCEL_SUFFIXES)
 
 
-def sample_table_file(path: Path, *, source: str, sample: int, problems: list[str] | None = None) -> list[TableSample]:
+def sample_table_file(path: Path, *, source: str, sample: int, tolerant: bool = False) -> list[TableSample]:
     """Row samples of the table(s) in ``path`` (one per sheet for Excel).
 
     Raises ``DiscoveryError`` naming the place and reason for malformed or unreadable files.
-    With ``problems``, a malformed JSONL line is noted there (``line 7 skipped: ...``) and
-    the other lines are still read; only a file without one readable line raises.
+    With ``tolerant`` (a scan), a malformed CSV/TSV row or JSONL line is passed over and
+    counted in the sample's ``skipped_rows``; only a file that is not such a table (no header,
+    no readable row, more malformed rows than good ones) raises.
     """
     if path.name.lower().endswith(EXCEL_SUFFIXES):
         return list(_sample_excel(path, source=source, sample=sample))
     fmt = tabular.file_format(path)
     infer = fmt in ("json", "jsonl", "parquet")
+    if tolerant and fmt in ("csv", "tsv", "jsonl"):
+        return [_sample_tolerant(path, fmt, source=source, sample=sample)]
     encoding = "utf-8"
     if fmt != "parquet" and not path.name.lower().endswith(".gz"):
         encoding = sniff_encoding(path)  # raises DiscoveryError for binary content
-    tolerant = problems is not None and fmt == "jsonl"
     try:
-        try:
-            fast = tabular.sample_rows(path, size=sample, seed=SAMPLE_SEED, encoding=encoding)
-        except InterchangeError:
-            if not tolerant:
-                raise
-            fast = None  # a malformed line in a block sample: read every line, noting bad ones
+        fast = tabular.sample_rows(path, size=sample, seed=SAMPLE_SEED, encoding=encoding)
         if fast is not None:
             sampled_rows, known_total = fast
             columns, sampled, _ = columns_from_rows(
@@ -74,11 +78,7 @@ def sample_table_file(path: Path, *, source: str, sample: int, problems: list[st
                     source=source, table=path.name, columns=columns, rows_sampled=sampled, rows_total=known_total
                 )
             ]
-        if tolerant:
-            assert problems is not None
-            rows = (_flatten(data) for data in _jsonl_rows(path, encoding=encoding, problems=problems))
-        else:
-            rows = (_flatten(row.data) for row in tabular.read_rows(path, encoding=encoding))
+        rows = (_flatten(row.data) for row in tabular.read_rows(path, encoding=encoding))
         columns, sampled, total = columns_from_rows(rows, sample=sample, infer_types=infer)
     except InterchangeError as exc:
         # The reader's message already names file:line; we keep only the reason and place.
@@ -86,30 +86,50 @@ def sample_table_file(path: Path, *, source: str, sample: int, problems: list[st
     return [TableSample(source=source, table=path.name, columns=columns, rows_sampled=sampled, rows_total=total)]
 
 
-def _jsonl_rows(path: Path, *, encoding: str, problems: list[str]) -> Iterator[dict[str, Any]]:
-    """The objects of a JSONL file; a malformed line is noted in ``problems`` and passed over.
+def _sample_tolerant(path: Path, fmt: str, *, source: str, sample: int) -> TableSample:
+    """A CSV/TSV/JSONL sample that passes over malformed rows (a scan of users' exports).
 
-    One bad line (a truncated write, a stray log message) must not hide every other record
-    from the scan. A file whose lines are all malformed is not JSONL: that is one error.
+    A large file is sampled by blocks when its sampled lines parse (lines that do not are
+    passed over there: they cannot be told from pieces of multi-line records, and are not
+    counted); otherwise every line is read, decoded on its own (UTF-8, else GB 18030).
     """
-    named: list[InterchangeError] = []  # the first few, named in the report; the rest counted
-    counts = {"bad": 0, "good": 0}
-
-    def note(error: InterchangeError) -> None:
-        counts["bad"] += 1
-        if len(named) < _MAX_LINE_PROBLEMS:
-            named.append(error)
-
-    for row in tabular.read_rows(path, encoding=encoding, on_bad_line=note):
-        counts["good"] += 1
-        yield row.data
-    if named and not counts["good"]:
-        raise named[0]
-    for error in named:
-        line = (error.where or "").rpartition(":")[2]
-        problems.append(f"line {line} skipped: {error.reason}")
-    if counts["bad"] > len(named):
-        problems.append(f"{counts['bad'] - len(named)} more malformed lines skipped")
+    encoding = table_encoding(path)  # raises DiscoveryError for binary content
+    infer = fmt == "jsonl"
+    delimiter = tabular.DELIMITERS.get(fmt, ",")
+    if fmt == "csv":
+        delimiter = sniff_delimiter(path, encoding=encoding, default=delimiter)
+    fast = None
+    # Two-byte text cannot be cut at random byte offsets; the block sampler knows "," only.
+    if encoding != "utf-16" and delimiter == tabular.DELIMITERS.get(fmt, ","):
+        try:
+            fast = tabular.sample_rows(path, size=sample, seed=SAMPLE_SEED, encoding=encoding)
+        except InterchangeError:
+            fast = None  # a malformed line in a block sample: read every line, noting bad ones
+    if fast is not None:
+        sampled_rows, known_total = fast
+        columns, sampled, _ = columns_from_rows(
+            (_flatten(r.data) for r in sampled_rows), sample=sample, infer_types=infer
+        )
+        return TableSample(
+            source=source, table=path.name, columns=columns, rows_sampled=sampled, rows_total=known_total
+        )
+    problems = RowProblems()
+    if fmt == "jsonl":
+        rows: Iterator[dict[str, Any]] = jsonl_rows(path, encoding=encoding, problems=problems)
+    else:
+        rows = csv_rows(path, delimiter=delimiter, encoding=encoding, problems=problems)
+    columns, sampled, total = columns_from_rows((_flatten(r) for r in rows), sample=sample, infer_types=infer)
+    skipped = None
+    if problems.count:
+        skipped = SkippedRows(source=source, table=path.name, count=problems.count, lines=tuple(problems.named))
+    return TableSample(
+        source=source,
+        table=path.name,
+        columns=columns,
+        rows_sampled=sampled,
+        rows_total=total,
+        skipped_rows=skipped,
+    )
 
 
 def _where(exc: InterchangeError, path: Path) -> str:
@@ -184,10 +204,8 @@ def _sample_excel(path: Path, *, source: str, sample: int) -> Iterator[TableSamp
             skip = _title_rows(lead)
             header_row = lead[skip]
             rows = chain(lead[skip + 1 :], rows)
-            header = [
-                str(cell).strip() if cell is not None and str(cell).strip() else f"column_{i + 1}"
-                for i, cell in enumerate(header_row)
-            ]
+            # Two columns with one name (电话, 电话) must stay two: names are made unique.
+            header = unique_names(["" if cell is None else str(cell) for cell in header_row])
             dicts = (
                 {name: value for name, value in zip(header, values, strict=False) if value is not None}
                 for values in rows

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from piguard.discover.sources.base import RowProblems
 from piguard.errors import DiscoveryError
 
 SNIFF_BYTES = 8192
@@ -53,10 +55,41 @@ BINARY_SUFFIXES = frozenset(
     }
 )
 _CONTROL = frozenset(range(0, 32)) - {9, 10, 12, 13, 27}
+# Bytes a decoder could not read, kept as lone surrogates by errors="surrogateescape".
+_ESCAPED = re.compile("[\udc80-\udcff]").search
 
 
-def sniff_encoding(path: Path) -> str:
-    """The encoding to read ``path`` with; raises ``DiscoveryError`` if it looks binary."""
+def vote_encoding(head: bytes) -> str | None:
+    """``utf-8`` or ``gb18030``, whichever decodes more of the lines of ``head`` (lines are
+    decoded one by one: a row pasted from another system is the row's problem), or None when
+    most lines are neither."""
+    lines = head.split(b"\n")
+    if len(head) == SNIFF_BYTES and len(lines) > 1:
+        lines.pop()  # cut at the sniff boundary
+    votes = {"utf-8": 0, "gb18030": 0, "none": 0}
+    for raw in lines:
+        if raw.isascii():
+            continue
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                raw.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            votes[encoding] += 1
+            break
+        else:
+            votes["none"] += 1
+    if votes["none"] > votes["utf-8"] + votes["gb18030"]:
+        return None
+    return "gb18030" if votes["gb18030"] > votes["utf-8"] else "utf-8"
+
+
+def sniff_encoding(path: Path, *, tolerant: bool = False) -> str:
+    """The encoding to read ``path`` with; raises ``DiscoveryError`` if it looks binary.
+
+    With ``tolerant`` (a scan, which reads lines one by one), a head that is neither UTF-8
+    nor GB 18030 as a whole is judged line by line (``vote_encoding``).
+    """
     if path.suffix.lower() in BINARY_SUFFIXES:
         raise DiscoveryError(f"binary file type ({path.suffix.lower()})")
     try:
@@ -79,16 +112,51 @@ def sniff_encoding(path: Path) -> str:
         except UnicodeDecodeError:
             continue
         return encoding
-    raise DiscoveryError("not text: neither UTF-8 nor GB 18030")
+    voted = vote_encoding(head) if tolerant else None
+    if voted is None:
+        raise DiscoveryError("not text: neither UTF-8 nor GB 18030")
+    return voted
 
 
-def iter_lines(path: Path, *, encoding: str) -> Iterator[tuple[int, str]]:
-    """Yield (1-based line number, line without its line ending)."""
+def iter_lines(path: Path, *, encoding: str, problems: RowProblems | None = None) -> Iterator[tuple[int, str]]:
+    """Yield (1-based line number, line without its line ending).
+
+    Without ``problems`` a byte sequence that is not ``encoding`` ends the read with
+    ``DiscoveryError``. With it (a scan), such a line is decoded with the other encoding
+    (UTF-8 or GB 18030: a line pasted from another system) or, failing that, noted in
+    ``problems`` and passed over; only a file with fewer good lines than bad raises, when the
+    reading ends. A newline byte is never part of a multi-byte character in either encoding,
+    so an undecodable byte never spreads past its line.
+    """
+    if problems is None:
+        try:
+            with path.open("r", encoding=encoding, errors="strict", newline="") as handle:
+                for number, line in enumerate(handle, start=1):
+                    yield number, line.rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            raise DiscoveryError(f"not valid {encoding} text ({exc.reason})") from None
+        except OSError as exc:
+            raise DiscoveryError(f"cannot read file ({exc.strerror or type(exc).__name__})") from None
+        return
+    other = "gb18030" if encoding.startswith("utf-8") else "utf-8"
+    errors = "strict" if encoding == "utf-16" else "surrogateescape"
+    good = 0
     try:
-        with path.open("r", encoding=encoding, errors="strict", newline="") as handle:
+        with path.open("r", encoding=encoding, errors=errors, newline="") as handle:
             for number, line in enumerate(handle, start=1):
+                if not line.isascii() and _ESCAPED(line) is not None:
+                    raw = line.encode(encoding.removesuffix("-sig"), "surrogateescape")
+                    try:
+                        line = raw.decode(other)
+                    except UnicodeDecodeError:
+                        problems.note(number, "not UTF-8 or GB 18030 text")
+                        continue
+                good += 1
                 yield number, line.rstrip("\r\n")
     except UnicodeDecodeError as exc:
         raise DiscoveryError(f"not valid {encoding} text ({exc.reason})") from None
     except OSError as exc:
         raise DiscoveryError(f"cannot read file ({exc.strerror or type(exc).__name__})") from None
+    error = problems.error_if_most(good)
+    if error is not None:
+        raise error

@@ -238,16 +238,21 @@ def test_malformed_jsonl_lines_are_noted_and_the_rest_is_read(tmp_path: Path) ->
     lines[3] = "[1, 2]"
     lines[7] = '{"i": '
     path.write_text("\n".join(lines) + "\n")
-    problems: list[str] = []
-    [table] = sample_table_file(path, source="rows.jsonl", sample=100, problems=problems)
+    [table] = sample_table_file(path, source="rows.jsonl", sample=100, tolerant=True)
     assert table.rows_total == 18
-    assert problems == ["line 4 skipped: expected a JSON object", "line 8 skipped: invalid JSON (Expecting value)"]
+    assert table.skipped_rows is not None
+    assert (table.skipped_rows.source, table.skipped_rows.table, table.skipped_rows.count) == (
+        "rows.jsonl",
+        "rows.jsonl",
+        2,
+    )
+    assert table.skipped_rows.lines == ((4, "expected a JSON object"), (8, "invalid JSON (Expecting value)"))
     with pytest.raises(DiscoveryError, match="malformed file at line 4: expected a JSON object"):
         sample_table_file(path, source="rows.jsonl", sample=100)  # redaction must not lose lines
     garbage = tmp_path / "garbage.jsonl"
     garbage.write_text("not json\n" * 50)
-    with pytest.raises(DiscoveryError, match="malformed file at line 1: invalid JSON"):
-        sample_table_file(garbage, source="garbage.jsonl", sample=100, problems=[])
+    with pytest.raises(DiscoveryError, match=r"malformed file at line 1: invalid JSON .*; 50 of 50 rows malformed"):
+        sample_table_file(garbage, source="garbage.jsonl", sample=100, tolerant=True)
 
 
 def test_xlsx_title_rows_above_the_header_are_passed_over(tmp_path: Path) -> None:

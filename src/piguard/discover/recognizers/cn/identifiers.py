@@ -21,14 +21,30 @@ __all__ = ["cn_recognizers"]
 
 _B, _A = ASCII_BEFORE, ASCII_AFTER
 # Digits may be followed by "X" in IDs, so an ID is not allowed to touch more digits/letters.
-_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领"
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _PLATE_LETTER = "A-HJ-NP-Z"
 # Written between the issuing letter and the serial: a space (also the ideographic one) or a
 # middle dot as on the physical plate (沪A·12345; the katakana and hyphenation-point look-alikes
 # too). "-", "·" and "•" are region characters; the others end a region, so the serial's region
 # starts after them and the plate recognizer looks back for the head (see _plate_head).
 _PLATE_SEPARATORS = " \u3000·•・‧"
-_PLATE_SUFFIXES = "挂学警港澳"
+# Trailer, driving-school (coach), police, Hong Kong, Macao and consulate plates end in a class
+# character after four serial characters (沪A·1234挂, 粤Z·1234港, 沪A·1234领).
+_PLATE_SUFFIXES = "挂学警港澳领"
+# A class character that starts a word with the next one is that word, not a plate's end:
+# "沪A1234学生", "京A1234警察", "粤B1234领取" (a code followed by a verb or noun).
+_SUFFIX_WORDS = {
+    "挂": "号失靠钩账职",
+    "学": "生校习院员历期号费位科会",
+    "警": "察告报示方情官务号",
+    "港": "口澳币股元务",
+    "澳": "门洲大",
+    "领": "取导用先域袖料队事款证",
+}
+# Embassy plates: 使 then the embassy's three-digit number and a three-digit serial (使014·578).
+_EMBASSY = "使"
+# 使 ending a word is not a plate's head: 行使, 即使, 大使, 致使 ... followed by a number.
+_EMBASSY_WORD_STARTS = "行即致促大假迫驱特公天出指纵"
 
 ID_CONTEXT = ("身份证", "证件号", "公民身份", "身份号", "id card", "resident id", "sfz", "sfzh")
 MOBILE_CONTEXT = ("手机", "电话", "联系", "致电", "mobile", "phone", "tel", "sjh", "lxdh")
@@ -147,6 +163,11 @@ def cn_recognizers() -> list[PatternRecognizer]:
                     f"[A-HJ-NP-Z0-9]{{4}}[A-HJ-NP-Z0-9{_PLATE_SUFFIXES}]" + _A,
                     0.85,
                 ),
+                PatternSpec(
+                    "cn_plate_embassy",
+                    f"{_EMBASSY}[{_PLATE_SEPARATORS}\\-]?\\d{{3}}[{_PLATE_SEPARATORS}\\-]?\\d{{3}}" + _A,
+                    0.7,
+                ),
             ],
             validator=_plate_ok,
             validator_name="plate",
@@ -190,29 +211,60 @@ def cn_recognizers() -> list[PatternRecognizer]:
 
 class _PlateRecognizer(PatternRecognizer):
     """Plates whose region starts at the letter (沪A12345, 沪A-12345) or, after a space or a
-    middle dot that ends a region, at the serial (沪A 12345, 沪A D12345, 沪A・12345)."""
+    middle dot that ends a region, at the serial (沪A 12345, 沪A D12345, 沪A・12345); embassy
+    plates (使014·578) start at the digits after 使."""
 
-    noise_head_ends = _PLATE_SEPARATORS
+    # 使 too: the digits after it are a short number, which alone is noise (使014578).
+    noise_head_ends = _PLATE_SEPARATORS + _EMBASSY
 
     def scan_region(self, text: str, region: Region, out: list[Finding]) -> None:
         """Scan from the province character: one before the region, or a whole head before it."""
         start, end = region.start, region.end
         # A trailer, school, police or Hong Kong/Macao plate ends in a Chinese character
         # (沪A1234挂), which is not a region character: read one more.
-        if end < len(text) and text[end] in _PLATE_SUFFIXES:
+        if _class_suffix_at(text, end):
             end += 1
         head = _plate_head(text, start)
         if head >= 0:
             self._scan(text, head, end, out)
         elif region.text[0] >= "A":  # not a digit: the region may start at the issuing letter
             self._scan(text, max(0, start - self.margin), end, out)
+        else:
+            embassy = _embassy_head(text, start)
+            if embassy >= 0:
+                self._scan(text, embassy, end, out)
 
     def scan_noise(self, text: str, start: int, value: str, out: list[Finding]) -> None:
-        """A five-digit serial (noise on its own) after a spaced head: 沪A 12345."""
-        if len(value) == 5:
+        """A short serial (noise on its own) after a spaced head: 沪A 12345, 沪A 1234挂, or the
+        digits of an embassy plate (使014578, 使 014 578)."""
+        if len(value) == 5 or (len(value) == 4 and _class_suffix_at(text, start + 4)):
             head = _plate_head(text, start)
             if head >= 0:
-                self._scan(text, head, start + 5, out)
+                self._scan(text, head, start + len(value) + (len(value) == 4), out)
+        elif len(value) in (3, 6):
+            head = _embassy_head(text, start)
+            if head >= 0:
+                # Three digits may be followed by the other three after a separator.
+                self._scan(text, head, min(len(text), start + 7 if len(value) == 3 else start + 6), out)
+
+
+def _class_suffix_at(text: str, i: int) -> bool:
+    """Whether a plate's class character (挂, 学, 警...) ends the plate at ``i``: not the start
+    of a word such as 学生 or 警察."""
+    if i >= len(text) or text[i] not in _PLATE_SUFFIXES:
+        return False
+    return i + 1 >= len(text) or text[i + 1] not in _SUFFIX_WORDS[text[i]]
+
+
+def _embassy_head(text: str, start: int) -> int:
+    """Where 使 (with an optional separator) stands right before ``start``, or -1."""
+    if start >= 1 and text[start - 1] == _EMBASSY:
+        head = start - 1
+    elif start >= 2 and text[start - 2] == _EMBASSY and text[start - 1] in _PLATE_SEPARATORS:
+        head = start - 2
+    else:
+        return -1
+    return -1 if head and text[head - 1] in _EMBASSY_WORD_STARTS else head
 
 
 def _plate_head(text: str, start: int) -> int:

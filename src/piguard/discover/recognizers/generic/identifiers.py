@@ -19,13 +19,15 @@ from piguard.discover.recognizers.validators import (
     us_ssn,
 )
 
-__all__ = ["generic_recognizers"]
+__all__ = ["card_issuer_prefix_ok", "generic_recognizers"]
 
 _B, _A = ASCII_BEFORE, ASCII_AFTER
 
 CARD_CONTEXT = (
     "银行卡", "卡号", "账号", "帐号", "储蓄卡", "信用卡", "借记卡", "开户", "card", "visa",
     "mastercard", "amex", "account", "credit", "debit",
+    # An expiry date or a security code written after the number is only ever a card's.
+    "有效期", "安全码", "cvv", "cvc", "valid thru",
 )
 # Words about a card itself, for 12-digit Maestro numbers ("account" is too often a bank
 # account number of the same length). " cc " is the abbreviation, not "acc"/"cc:" of mail.
@@ -45,6 +47,11 @@ _IIN = re.compile(
 
 
 _NON_DIGIT = re.compile(r"\D")
+
+
+def card_issuer_prefix_ok(digits: str) -> bool:
+    """Whether the leading digits of a card number are a card scheme's issuer prefix (IIN)."""
+    return _IIN.match(digits) is not None
 
 
 def _card(value: str) -> str | None:
