@@ -231,17 +231,21 @@ def export(
     subject: SubjectOpt = None,
 ) -> None:
     """Export ledger events in the FORMATS.md access-event format."""
-    from piguard.interchange.events import write_events
+    from piguard.interchange.events import EVENT_COLUMNS
+    from piguard.interchange.tabular import write_rows
     from piguard.ledger import service
 
     with _errors():
         start, end = _time(time_from, "--from"), _time(time_to, "--to")
 
         def work(session: Session) -> int:
-            events = service.iter_events(
+            entries = service.iter_entries(
                 session=session, user_id=user, subject_id=subject, time_from=start, time_to=end
             )
-            return write_events(out, events)
+            # Each row is the leaf's own object (every entry is still checked to be a valid event):
+            # re-reading it through today's model could drop or normalise a value the hashed leaf
+            # holds, and the export must be exactly what the log committed to.
+            return write_rows(out, (json.loads(entry.data) for entry in entries), columns=EVENT_COLUMNS)
 
         count = _with_session(load_settings(), work)
     console.print(f"wrote {count} events to {out}", highlight=False)

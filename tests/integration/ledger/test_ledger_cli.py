@@ -57,6 +57,14 @@ def append(settings: Settings, numbers: range) -> None:
     engine.dispose()
 
 
+def append_events(settings: Settings, events: list[Any]) -> None:
+    engine = make_engine(settings)
+    with make_session_factory(engine)() as session, session.begin():
+        service.bind_settings(session, settings)
+        service.append_many(session=session, events=events)
+    engine.dispose()
+
+
 def run(*args: str) -> tuple[int, str]:
     result = runner.invoke(app, ["audit", *args])
     # Rich wraps long lines at the terminal width; join them back for the assertions.
@@ -111,6 +119,24 @@ def test_export_with_time_window(installed: Settings, tmp_path: Path) -> None:
     code, out = run("export", "--out", str(window), "--from", "yesterday")
     assert code == 2
     assert "--from" in out
+
+
+def test_export_rows_are_the_committed_leaves_exactly(installed: Settings, tmp_path: Path) -> None:
+    import rfc8785
+
+    # A leaf an earlier build wrote with a value today's model would normalise away ("" reason).
+    older = make_event(30).model_copy(update={"reason": "", "query": "  "})
+    append_events(installed, [older])
+    out_file = tmp_path / "events.jsonl"
+    assert run("export", "--out", str(out_file))[0] == 0
+    exported = [json.loads(line) for line in out_file.read_text(encoding="utf-8").splitlines()]
+    engine = make_engine(installed)
+    with make_session_factory(engine)() as session:
+        leaves = [entry.data for entry in service.iter_entries(session=session)]
+    engine.dispose()
+    assert len(exported) == len(leaves) == 31
+    assert [rfc8785.dumps(row) for row in exported] == leaves
+    assert exported[-1]["reason"] == "" and exported[-1]["query"] == "  "
 
 
 def test_evidence_bundle_round_trip_and_tampering(installed: Settings, tmp_path: Path) -> None:
