@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
-from typer.testing import CliRunner
 
-from piguard.cli.main import app
 from piguard.config import Settings
 from piguard.db import Base, make_engine, make_session_factory
-from piguard.db.registry import load_all_models
 from piguard.interchange.events import read_events
 from piguard.ledger import service, store
 from piguard.ledger.checkpoint import (
@@ -29,49 +26,8 @@ from piguard.ledger.checkpoint import (
 from piguard.ledger.keys import ensure_signing_key, load_signing_key, new_private_key_pem
 from piguard.ledger.merkle import leaf_hash
 from piguard.ledger.witness import COSIGNED_NOTE
+from tests.integration.ledger.audit_cli import append, append_events, run
 from tests.unit.ledger.ledger_factories import make_event
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """An installation with a key, the schema and 30 committed events (checkpoint every 8)."""
-    monkeypatch.setenv("PIGUARD_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("PIGUARD_CHECKPOINT_EVERY_ENTRIES", "8")
-    settings = Settings()
-    ensure_signing_key(settings)
-    load_all_models()
-    engine = make_engine(settings)
-    Base.metadata.create_all(engine)
-    append(settings, range(30))
-    yield settings
-    engine.dispose()
-
-
-def append(settings: Settings, numbers: range) -> None:
-    engine = make_engine(settings)
-    with make_session_factory(engine)() as session, session.begin():
-        service.bind_settings(session, settings)
-        service.append_many(session=session, events=[make_event(i) for i in numbers])
-    engine.dispose()
-
-
-def append_events(settings: Settings, events: list[Any]) -> None:
-    engine = make_engine(settings)
-    with make_session_factory(engine)() as session, session.begin():
-        service.bind_settings(session, settings)
-        service.append_many(session=session, events=events)
-    engine.dispose()
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["audit", *args])
-    # Rich wraps long lines at the terminal width; join them back for the assertions.
-    output = result.output.replace("\n", "") if result.exit_code else result.output
-    assert "Traceback" not in output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, output
 
 
 def test_pubkey_and_checkpoint(installed: Settings) -> None:

@@ -10,50 +10,15 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, text
-from typer.testing import CliRunner
 
-from piguard.cli.main import app
 from piguard.config import Settings
-from piguard.db import Base, make_engine, make_session_factory
-from piguard.db.registry import load_all_models
+from piguard.db import make_engine, make_session_factory
 from piguard.ledger import rotation, service, store
 from piguard.ledger.audit import verify_ledger
 from piguard.ledger.checkpoint import Checkpoint, parse_vkey, sign_checkpoint
 from piguard.ledger.keys import ensure_signing_key, load_signing_key, pending_key_path
+from tests.integration.ledger.audit_cli import append, run
 from tests.unit.ledger.ledger_factories import make_event
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """An installation with a key, the schema and 30 committed events (checkpoint every 8)."""
-    monkeypatch.setenv("PIGUARD_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("PIGUARD_CHECKPOINT_EVERY_ENTRIES", "8")
-    settings = Settings()
-    ensure_signing_key(settings)
-    load_all_models()
-    engine = make_engine(settings)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    append(settings, range(30))
-    return settings
-
-
-def append(settings: Settings, numbers: range) -> None:
-    engine = make_engine(settings)
-    with make_session_factory(engine)() as session, session.begin():
-        service.bind_settings(session, settings)
-        service.append_many(session=session, events=[make_event(i) for i in numbers])
-    engine.dispose()
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["audit", *args])
-    output = result.output.replace("\n", "") if result.exit_code else result.output
-    assert "Traceback" not in output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, output
 
 
 def _pem(settings: Settings) -> bytes:
