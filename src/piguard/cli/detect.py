@@ -42,7 +42,8 @@ def _emit(text: str, out: Path | None) -> None:
 
 
 def detect_command(
-    events: Annotated[list[Path], typer.Argument(help="Event files (FORMATS.md §1: .jsonl, .csv, .parquet, .gz).")],
+    events: Annotated[list[Path], typer.Argument(help="Event files (FORMATS.md §1: .jsonl, .csv, .parquet, .gz), "
+                                                 "or directories of them.")],
     context: Annotated[Path, typer.Option("--context", help="Directory of context tables (FORMATS.md §2).")],
     fmt: Annotated[str, typer.Option("--format", help="json, table or html.")] = "table",
     out: Annotated[Path | None, typer.Option("--out", help="Write the report here instead of stdout.")] = None,
@@ -82,9 +83,10 @@ def detect_command(
         raise fail(str(exc), code=1) from None
     except OSError as exc:
         raise fail(f"cannot write to the data directory ({exc.strerror})", code=1) from None
-    if run.report.events_invalid:
-        typer.echo(f"warning: {run.report.events_invalid} invalid event row(s) quarantined in {quarantine}",
-                   err=True)
+    _announce(run.report.events_invalid, run.report.events_duplicate, quarantine)
+    if run.report.users_unknown:
+        typer.echo(f"note: {run.report.users_unknown} user(s) with events have no row in the users table; "
+                   "their events were analysed with the role and organisation the events give", err=True)
     if fmt == "json":
         _emit(alert_report_json(run.report), out)
     elif fmt == "html":
@@ -95,12 +97,33 @@ def detect_command(
         _alerts_table(run.report, out)
 
 
+def _announce(invalid: int, duplicates: int, quarantine: Path | None) -> None:
+    """Quarantined rows are never dropped silently: say how many, and where they are."""
+    if invalid:
+        repeated = f", {duplicates} of them repeating an earlier event_id" if duplicates else ""
+        typer.echo(f"warning: {invalid} invalid event row(s) quarantined in {quarantine}{repeated}", err=True)
+
+
+def _accounting(report: object) -> str:
+    """``3550 rows read: 3540 analysed, 10 quarantined`` (and those before --since)."""
+    from piguard.interchange.alerts import AlertReport
+
+    assert isinstance(report, AlertReport)
+    parts = [f"{report.events_read} analysed"]
+    if report.events_invalid:
+        parts.append(f"{report.events_invalid} quarantined")
+    if report.events_before_since:
+        parts.append(f"{report.events_before_since} before --since")
+    return f"{report.input_rows} rows read: {', '.join(parts)}"
+
+
 def _alerts_table(report: object, out: Path | None) -> None:
     from piguard.interchange.alerts import AlertReport
 
     assert isinstance(report, AlertReport)
     table = Table(title=f"{len(report.alerts)} alert(s) from {report.events_read} events; "
-                        f"{report.explained_fraction:.1%} of accesses explained")
+                        f"{report.explained_fraction:.1%} of accesses explained",
+                  caption=_accounting(report))
     for column in ("#", "user", "score", "severity", "from", "to", "reasons"):
         table.add_column(column)
     for i, a in enumerate(report.alerts, start=1):
@@ -117,7 +140,7 @@ def _alerts_table(report: object, out: Path | None) -> None:
 
 def trace_command(
     complaints: Annotated[Path, typer.Option("--complaints", help="complaints.csv (FORMATS.md §4).")],
-    events: Annotated[list[Path], typer.Option("--events", help="Event files (repeatable).")],
+    events: Annotated[list[Path], typer.Option("--events", help="Event files or directories (repeatable).")],
     context: Annotated[Path | None, typer.Option("--context", help="Context directory (checked, optional).")] = None,
     handles: Annotated[Path | None, typer.Option("--handles", help="handles.csv: handle,user_id,subject_id,"
                                                  "issued_at.")] = None,
@@ -125,6 +148,7 @@ def trace_command(
     fmt: Annotated[str, typer.Option("--format", help="json or table.")] = "table",
     out: Annotated[Path | None, typer.Option("--out", help="Write the result here.")] = None,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Quarantine invalid rows and go on.")] = False,
+    quarantine: Annotated[Path | None, typer.Option("--quarantine", help="Where skipped rows go.")] = None,
 ) -> None:
     """Rank users, terminals and handle holders as the source of leaked contacts (FORMATS.md §6)."""
     from piguard.detect.trace import TraceOptions, load_complaints, read_handles, trace
@@ -136,6 +160,8 @@ def trace_command(
     if window_days <= 0:
         raise fail("--window-days must be at least 1", code=2)
     state = load_settings().data_dir / "detect"
+    if skip_invalid and quarantine is None:
+        quarantine = state / f"trace-quarantine-{datetime.now().strftime('%Y%m%dT%H%M%S')}.jsonl"
     try:
         canaries: frozenset[str] = frozenset()
         if context is not None:
@@ -144,12 +170,15 @@ def trace_command(
             complaints=load_complaints(complaints), events=list(events),
             handles=read_handles(handles) if handles else (),
             options=TraceOptions(window_days=window_days, canary_subjects=canaries), skip_invalid=skip_invalid,
-            quarantine=state / "trace-quarantine.jsonl" if skip_invalid else None,
+            quarantine=quarantine if skip_invalid else None,
         )
     except InputError as exc:
         raise fail(str(exc), code=2) from None
     except PiguardError as exc:
         raise fail(str(exc), code=1) from None
+    except OSError as exc:
+        raise fail(f"cannot write to the data directory ({exc.strerror})", code=1) from None
+    _announce(report.events_invalid, 0, quarantine)
     if report.unknown_handles:
         # Such a call still counts as a victim; only the handle cannot name its holder.
         why = f"that is not in {handles} (never issued)" if handles else "but no --handles file was given"
@@ -161,7 +190,9 @@ def trace_command(
     if report.canary_calls:
         typer.echo(f"ALERT (high): {report.canary_calls} call(s) reached canary records; "
                    "whoever opened them is listed with score 1", err=True)
-    table = Table(title=f"Leak tracing over {report.complaints} complaint(s)")
+    table = Table(title=f"Leak tracing over {report.complaints} complaint(s)",
+                  caption=f"{report.input_rows} event rows read: {report.events_read} traced"
+                          + (f", {report.events_invalid} quarantined" if report.events_invalid else ""))
     for column in ("#", "kind", "id", "victims", "expected", "p-value", "score"):
         table.add_column(column)
     for i, s in enumerate(report.suspects, start=1):

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
-from piguard.detect.load import connect, load_context, load_context_objects, load_event_objects, load_events
+from piguard.detect.load import (
+    LoadStats,
+    connect,
+    load_context,
+    load_context_objects,
+    load_event_objects,
+    load_events,
+)
 from piguard.detect.pipeline import DetectionRun, Options, analyze
 from piguard.interchange.alerts import AlertReport
 from piguard.interchange.context import ContextTables
@@ -33,22 +40,24 @@ def run_detection(
         try:
             if isinstance(events, Path):
                 events = [events]
-            invalid = 0
             if isinstance(events, Sequence) and all(isinstance(e, Path) for e in events):
                 stats = load_events(con, [Path(e) for e in events], since=since,
                                     skip_invalid=skip_invalid, quarantine=quarantine)
-                invalid = stats.events_invalid
             else:
-                load_event_objects(con, events)  # type: ignore[arg-type]
+                given = load_event_objects(con, events)  # type: ignore[arg-type]
+                before = 0
                 if since is not None:
-                    from datetime import UTC
-
-                    con.execute("DELETE FROM events WHERE ts < ?", [since.astimezone(UTC).replace(tzinfo=None)])
+                    cutoff = [since.astimezone(UTC).replace(tzinfo=None)]
+                    row = con.execute("SELECT count(*) FROM events WHERE ts < ?", cutoff).fetchall()[0]
+                    before = int(row[0]) if row else 0
+                    con.execute("DELETE FROM events WHERE ts < ?", cutoff)
+                stats = LoadStats(events_read=given - before, events_invalid=0, quarantine=None,
+                                  input_rows=given, events_before_since=before)
             if isinstance(context, Path):
                 load_context(con, context)
             else:
                 load_context_objects(con, context)
-            return analyze(con, options=options, events_invalid=invalid)
+            return analyze(con, options=options, load=stats)
         finally:
             con.close()
 

@@ -249,12 +249,22 @@ SELECT user_id, terminal_id, ts AS p_start, next_ts AS p_end FROM (
   FROM events WHERE action IN ('login', 'logout') AND terminal_id IS NOT NULL AND outcome = 'allowed') t
 WHERE action = 'login' AND next_action = 'logout' AND next_ts <= ts + {PRESENCE_MAX}
 """),
+    # Every (UTC) day a shift with its grace touches, so that the flag can join on the day: a
+    # 24-hour duty from 07:30+08:00 touches three UTC days. Shifts of up to two days are covered
+    # (days are added with constant intervals, which both engines' SQL shares).
     ("shift_days", f"""
-SELECT user_id, CAST(shift_start - {SHIFT_GRACE} AS DATE) AS day, shift_start, shift_end FROM p_shifts
-UNION
-SELECT user_id, CAST(shift_end + {SHIFT_GRACE} AS DATE) AS day, shift_start, shift_end FROM p_shifts
-UNION
-SELECT user_id, CAST(shift_start AS DATE) AS day, shift_start, shift_end FROM p_shifts
+SELECT user_id, day, shift_start, shift_end FROM (
+  SELECT user_id, CAST(shift_start - {SHIFT_GRACE} AS DATE) AS day, shift_start, shift_end FROM p_shifts
+  UNION
+  SELECT user_id, CAST(shift_start - {SHIFT_GRACE} + INTERVAL 1 DAYS AS DATE) AS day, shift_start, shift_end
+  FROM p_shifts
+  UNION
+  SELECT user_id, CAST(shift_start - {SHIFT_GRACE} + INTERVAL 2 DAYS AS DATE) AS day, shift_start, shift_end
+  FROM p_shifts
+  UNION
+  SELECT user_id, CAST(shift_end + {SHIFT_GRACE} AS DATE) AS day, shift_start, shift_end FROM p_shifts
+) d
+WHERE day <= CAST(shift_end + {SHIFT_GRACE} AS DATE)
 """),
     # Distinct records per user per day: this run's accesses plus earlier runs' history.
     ("user_days", """

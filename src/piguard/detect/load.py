@@ -4,9 +4,13 @@ Fast path: DuckDB reads the files itself (out-of-core, vectorised) and checks ev
 with SQL. If any row fails those checks, or DuckDB cannot parse the file, the project's one
 reader (``interchange``) re-reads it so the error names the exact file, line and reason;
 with ``skip_invalid`` the bad rows go to a quarantine file and are counted, never dropped
-silently. Everything downstream sees normalised tables: times as UTC ``TIMESTAMP``, list
-columns as ``;``-joined strings with bounding separators (``;a;b;``) so that membership is a
-plain ``LIKE`` every SQL engine understands.
+silently. Both paths accept and normalise exactly alike (text trimmed of the same white
+space, the same limits), so which one read a file never changes a result. An ``event_id``
+repeated across the input is refused (or quarantined) at its later rows; every input row is
+either loaded or quarantined, and ``LoadStats`` says how many. Everything downstream sees
+normalised tables: times as UTC ``TIMESTAMP``, list columns as ``;``-joined strings with
+bounding separators (``;a;b;``) so that membership is a plain ``LIKE`` every SQL engine
+understands.
 """
 
 # ruff: noqa: S608  (SQL is assembled from constants and quote-escaped file paths)
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,11 +27,14 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from annotated_types import MaxLen
+from pydantic import BaseModel
 
 from piguard.errors import DetectionError, InputError, InterchangeError
-from piguard.interchange.context import ROW_TYPES, ContextTables, parse_row, table_path
-from piguard.interchange.events import AccessEvent, event_from_row
-from piguard.interchange.tabular import Row, file_format, read_rows
+from piguard.interchange.context import FALSE_WORDS, ROW_TYPES, TRUE_WORDS, ContextTables, parse_row, table_path
+from piguard.interchange.events import MAX_COUNT, AccessEvent, event_from_row
+from piguard.interchange.fhir import audit_event_entries, audit_event_to_access_event
+from piguard.interchange.tabular import SUFFIXES, WHITESPACE, Row, csv_header, file_format, read_rows
 from piguard.interchange.times import RFC3339_PATTERN
 
 # Columns of the normalised events table every feature query reads.
@@ -43,6 +50,26 @@ EVENT_SCHEMA = pa.schema([
 _TEXT = ("user_id", "role", "org_id", "terminal_id", "session_id", "source_ip", "action",
          "resource_type", "resource_id", "subject_id", "purpose", "reason", "query")
 _REQUIRED = ("event_id", "time", "user_id", "role", "org_id", "action")
+# Text is trimmed as the exact reader trims it (tabular.WHITESPACE): DuckDB's trim() keeps tabs,
+# line breaks, U+0085 and U+2028/9, and trim(x, characters) costs ten times one regular expression.
+_WS_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in WHITESPACE) + "]"
+_TRIM_PATTERN = f"^{_WS_CLASS}+|{_WS_CLASS}+$"
+# Times with no UTC equivalent in years 1-9999 are refused on both paths (times.in_utc_range).
+_TIME_RANGE = "TIMESTAMPTZ '0001-01-01 00:00:00+00' AND TIMESTAMPTZ '9999-12-31 23:59:59.999999+00'"
+
+
+def _trim(expr: str) -> str:
+    """``expr`` without leading and trailing ``WHITESPACE``, as ``str.strip(WHITESPACE)`` gives it."""
+    return f"regexp_replace({expr}, '{_TRIM_PATTERN}', '', 'g')"
+
+
+def _max_lengths(model: type[BaseModel]) -> dict[str, int]:
+    """The ``max_length`` of each text field of ``model``: the fast path checks the same limits."""
+    return {name: meta.max_length for name, info in model.model_fields.items()
+            for meta in info.metadata if isinstance(meta, MaxLen)}
+
+
+_EVENT_MAX_LENGTHS = _max_lengths(AccessEvent)
 _INTEGERS = ("VARCHAR", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
 
 # Context columns: kind is str, time or bool; required ones must be present and non-empty.
@@ -67,12 +94,16 @@ _WINDOWS = {"users": ("active_from", "active_to"), "relationships": ("valid_from
 
 @dataclass(frozen=True, slots=True)
 class LoadStats:
-    """What loading the events did."""
+    """What loading the events did: ``input_rows = events_read + events_invalid + events_before_since``."""
 
-    events_read: int
-    events_invalid: int
+    events_read: int  # rows analysed
+    events_invalid: int  # rows quarantined (duplicates included)
     quarantine: Path | None
     exact_reads: int = 0  # files DuckDB could not take directly, re-read row by row
+    input_rows: int = 0  # every row of every input file
+    events_before_since: int = 0  # valid rows earlier than ``since``, left out of this run
+    duplicates: int = 0  # of ``events_invalid``: later copies of an event_id already read
+    files: tuple[Path, ...] = ()  # the files read (directories expanded)
 
 
 def connect(
@@ -101,6 +132,8 @@ def _scan(path: Path) -> str:
         return f"read_parquet('{quoted}')"
     if fmt in ("csv", "tsv"):
         delim = "\\t" if fmt == "tsv" else ","
+        # A line over DuckDB's limit (2 MiB: a huge query or result list) is read by the exact
+        # reader; raising the limit costs every CSV file more than the rare long line saves.
         return f"read_csv('{quoted}', header=true, all_varchar=true, delim=E'{delim}', quote='\"', escape='\"')"
     # Known columns are declared, so DuckDB need not sample the file; unknown fields are ignored.
     # Scalars stay JSON so that a number where the contract says string is seen (and refused by
@@ -123,12 +156,27 @@ def _columns(con: duckdb.DuckDBPyConnection, scan: str) -> dict[str, str]:
 
 
 def _text(col: str, present: dict[str, str]) -> str:
-    """``col`` as trimmed text, NULL when absent or blank."""
-    if col not in present:
-        return "CAST(NULL AS VARCHAR)"
-    if present[col] == "JSON":
-        return f"NULLIF(trim(\"{col}\" ->> '$'), '')"
-    return f"NULLIF(trim(CAST(\"{col}\" AS VARCHAR)), '')"
+    """``col`` as trimmed text, NULL when absent or blank (computed once in :func:`_prepared`)."""
+    return f"\"_t_{col}\"" if col in present else "CAST(NULL AS VARCHAR)"
+
+
+def _prepared(scan: str, present: dict[str, str], texts: Iterable[str], lists: Iterable[str] = ()) -> str:
+    """``scan`` plus each text column trimmed (``_t_<col>``) and each list column joined (``_l_<col>``).
+
+    Computed once per row here: the checks and the normalising select refer to them many times.
+    """
+    parts = []
+    for col in texts:
+        if col in present:
+            value = f"\"{col}\" ->> '$'" if present[col] == "JSON" else f"CAST(\"{col}\" AS VARCHAR)"
+            parts.append(f"NULLIF({_trim(value)}, '') AS \"_t_{col}\"")
+    for col in lists:
+        if col in present:
+            # Items trimmed, empty ones dropped, as interchange.tabular.split_list reads them.
+            items = f"\"{col}\"" if present[col].endswith("[]") else f"string_split(CAST(\"{col}\" AS VARCHAR), ';')"
+            parts.append(f"array_to_string(list_filter(list_transform({items}, lambda x: {_trim('x')}), "
+                         f"lambda x: x <> ''), ';') AS \"_l_{col}\"")
+    return f"(SELECT *, {', '.join(parts)} FROM {scan})" if parts else scan
 
 
 def _typed(col: str, present: dict[str, str], json_types: tuple[str, ...] = ("VARCHAR",),
@@ -149,10 +197,16 @@ def _list(col: str, present: dict[str, str]) -> str:
     """A list column as ``;a;b;`` (NULL when empty): JSON/Parquet lists or ``;``-joined text."""
     if col not in present:
         return "CAST(NULL AS VARCHAR)"
-    # Items trimmed, empty ones dropped, as interchange.tabular.split_list reads them.
-    items = f"\"{col}\"" if present[col].endswith("[]") else f"string_split(CAST(\"{col}\" AS VARCHAR), ';')"
-    joined = f"array_to_string(list_filter(list_transform({items}, lambda x: trim(x)), lambda x: x <> ''), ';')"
+    joined = f"\"_l_{col}\""
     return f"CASE WHEN coalesce({joined}, '') = '' THEN NULL ELSE ';' || {joined} || ';' END"
+
+
+def _list_ok(col: str, present: dict[str, str]) -> str:
+    """A JSON list column holds strings: a nested list or object (read by DuckDB as its JSON text)
+    is left to the exact reader, which refuses it; an item that merely starts so is accepted there."""
+    if present.get(col) != "VARCHAR[]":
+        return "true"
+    return f"NOT coalesce(list_bool_or(list_transform(\"{col}\", lambda x: x[1] IN ('[', '{{'))), false)"
 
 
 def _time(expr: str) -> str:
@@ -165,14 +219,16 @@ def _time_ok(expr: str, kind: str = "VARCHAR") -> str:
         return "true"  # a Parquet timestamp with a zone is a point in time already
     if kind not in ("VARCHAR", "JSON"):
         return f"{expr} IS NULL"  # integers, naive timestamps, dates: the exact reader names them
-    parses = f"TRY_CAST({expr} AS TIMESTAMPTZ) IS NOT NULL"
-    return f"({expr} IS NULL OR (regexp_full_match({expr}, '{RFC3339_PATTERN}') AND {parses}))"
+    parses = f"TRY_CAST({expr} AS TIMESTAMPTZ) BETWEEN {_TIME_RANGE}"
+    return f"({expr} IS NULL OR (regexp_full_match({expr}, '{RFC3339_PATTERN}') AND coalesce({parses}, false)))"
 
 
-def _events_select(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, str]:
-    """(normalising select list, per-row "is invalid" expression) for one events file."""
+def _events_select(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, str, str]:
+    """(normalising select list, per-row "is invalid" expression, source) for one events file."""
     scan = _scan(path)
     cols = _columns(con, scan)
+    source = _prepared(scan, cols, ("event_id", "time", *_TEXT, "outcome", "result_count"),
+                       ("fields", "result_subject_ids"))
     time = _text("time", cols)
     count = "CAST(NULL AS VARCHAR)" if "result_count" not in cols else _text("result_count", cols)
     select = ", ".join([
@@ -189,13 +245,50 @@ def _events_select(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, str
     ])
     required = " OR ".join(f"{_text(c, cols)} IS NULL" for c in _REQUIRED)
     typed = " AND ".join(_typed(c, cols) for c in ("event_id", *_TEXT, "outcome"))
+    too_long = " OR ".join(f"length({_text(c, cols)}) > {n}" for c, n in _EVENT_MAX_LENGTHS.items() if c in cols)
+    lists = " AND ".join(_list_ok(c, cols) for c in ("fields", "result_subject_ids"))
     bad = (
         f"({required}) OR NOT ({typed}) OR NOT {_time_ok(time, cols.get('time', 'VARCHAR'))} "
         f"OR coalesce({_text('outcome', cols)}, 'allowed') NOT IN ('allowed', 'denied') "
         f"OR NOT {_typed('result_count', cols, ('UBIGINT', 'BIGINT', 'VARCHAR'), _INTEGERS)} "
-        f"OR ({count} IS NOT NULL AND NOT regexp_full_match({count}, '[0-9]+'))"
+        f"OR ({count} IS NOT NULL AND NOT (regexp_full_match({count}, '[0-9]+') "
+        f"AND coalesce(TRY_CAST({count} AS HUGEINT) <= {MAX_COUNT}, false))) "
+        f"OR NOT ({lists})" + (f" OR {too_long}" if too_long else "")
     )
-    return f"SELECT {select}", f"coalesce({bad}, true)"
+    return f"SELECT {select}", f"coalesce({bad}, true)", source
+
+
+def event_files(paths: Sequence[Path]) -> list[Path]:
+    """The event files ``paths`` name: files as given, directories as the files they hold.
+
+    A directory contributes its files with a FORMATS.md suffix, sorted by name (not
+    recursively); hidden files and ``_``-prefixed markers (``_SUCCESS``) are passed over. Any
+    other file there is refused by name rather than left out unread, and so is a file named twice.
+    """
+    if not paths:
+        raise InputError("no events file given")
+    files: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise InterchangeError("file does not exist", where=str(path))
+        if not path.is_dir():
+            files.append(path)
+            continue
+        found = sorted(p for p in path.iterdir() if not p.name.startswith((".", "_")))
+        for inner in found:
+            if inner.is_dir():
+                raise InterchangeError("sub-directories are not read; name them as arguments", where=str(inner))
+            file_format(inner)  # refuses, by name, a file of another type
+        if not found:
+            raise InterchangeError(f"no event files ({', '.join(SUFFIXES)}) in this directory", where=str(path))
+        files.extend(found)
+    seen: dict[Path, Path] = {}
+    for path in files:
+        key = path.resolve()
+        if key in seen:
+            raise InterchangeError(f"given more than once (also as {seen[key]})", where=str(path))
+        seen[key] = path
+    return files
 
 
 def load_events(
@@ -206,60 +299,76 @@ def load_events(
     skip_invalid: bool = False,
     quarantine: Path | None = None,
 ) -> LoadStats:
-    """Create table ``events`` from ``paths``; invalid rows raise, or are quarantined if asked."""
-    if not paths:
-        raise InputError("no events file given")
-    con.execute(f"CREATE OR REPLACE TABLE events ({_ddl(EVENT_SCHEMA)})")
-    invalid = exact = 0
-    quarantined: list[dict[str, Any]] = []
-    for path in paths:
-        if not path.exists():
-            raise InterchangeError("file does not exist", where=str(path))
-        if path.name.lower().endswith(".fhir.json"):
-            # FHIR R4 AuditEvent bundles go through the documented mapping (interchange.fhir).
-            from piguard.interchange.fhir import read_fhir_bundle
+    """Create table ``events`` from ``paths`` (files or directories of them); invalid rows
+    raise, or are quarantined if asked.
 
-            _insert(con, list(read_fhir_bundle(path)))
-            continue
+    An ``event_id`` read before is invalid too: the first valid row with that id (files in
+    the order given, rows in file order) is kept, later ones are named or quarantined.
+    """
+    files = event_files(paths)
+    con.execute(f"CREATE OR REPLACE TABLE events ({_ddl(EVENT_SCHEMA)})")
+    exact = rows = 0
+    quarantined: list[dict[str, Any]] = []
+    for path in files:
         fast_ok = False
-        try:
-            # One scan: rows land in a staging table with their validity; bad rows send the
-            # whole file to the exact reader.
-            select, is_invalid = _events_select(con, path)
-            # A single file becomes the events table itself (no second copy of every row).
-            staged = "events" if len(paths) == 1 else "_staged"
-            con.execute(f"CREATE OR REPLACE TABLE {staged} AS {select}, ({is_invalid}) AS _bad FROM {_scan(path)}")
-            problems, total = con.execute(f"SELECT count(*) FILTER (WHERE _bad), count(*) FROM {staged}").fetchall()[0]
-            # No rows at all may be an empty JSONL file or a file that is no events file (a
-            # zero-byte .json or .csv); the exact reader tells them apart, at no cost.
-            fast_ok = int(problems) == 0 and int(total) > 0
-            if staged == "events":
-                if fast_ok:
-                    con.execute("ALTER TABLE events DROP COLUMN _bad")
-                else:
+        if not _is_fhir(path):
+            try:
+                fast_ok, total = _load_events_fast(con, path, single=len(files) == 1)
+                rows += total if fast_ok else 0
+            except duckdb.Error:
+                # DuckDB could not parse it; the exact reader below names the row.
+                if len(files) == 1:
                     con.execute(f"CREATE OR REPLACE TABLE events ({_ddl(EVENT_SCHEMA)})")
-            else:
-                if fast_ok:
-                    con.execute(f"INSERT INTO events SELECT {', '.join(EVENT_SCHEMA.names)} FROM _staged")
-                con.execute("DROP TABLE _staged")
-        except duckdb.Error:
-            # DuckDB could not parse it; the exact reader below names the row.
-            fast_ok = False
-            if len(paths) == 1:
-                con.execute(f"CREATE OR REPLACE TABLE events ({_ddl(EVENT_SCHEMA)})")
         if not fast_ok:
             exact += 1
-            rejected = _load_events_exactly(con, path, skip_invalid=skip_invalid)
-            invalid += len(rejected)
+            read, rejected = _load_events_exactly(con, path, skip_invalid=skip_invalid)
+            rows += read
             quarantined.extend(rejected)
-    _check_unique(con, paths)
+    duplicates = _resolve_duplicates(con, files, skip_invalid=skip_invalid)
+    quarantined.extend(duplicates)
+    loaded = _count(con, "SELECT count(*) FROM events")
+    if loaded + len(quarantined) != rows:
+        # Every input row is either loaded or quarantined; anything else is a bug, not a result.
+        raise DetectionError(f"{rows} event rows read but {loaded} loaded and {len(quarantined)} quarantined")
+    before = 0
     if since is not None:
         cutoff = since.astimezone(UTC).replace(tzinfo=None)
+        before = _count(con, "SELECT count(*) FROM events WHERE ts < ?", [cutoff])
         con.execute("DELETE FROM events WHERE ts < ?", [cutoff])
-    row = con.execute("SELECT count(*) FROM events").fetchall()[0]
     written = _write_quarantine(quarantine, quarantined) if quarantined else None
-    return LoadStats(events_read=int(row[0]) if row else 0, events_invalid=invalid, quarantine=written,
-                     exact_reads=exact)
+    return LoadStats(events_read=loaded - before, events_invalid=len(quarantined), quarantine=written,
+                     exact_reads=exact, input_rows=rows, events_before_since=before,
+                     duplicates=len(duplicates), files=tuple(files))
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> int:
+    row = con.execute(sql, params or []).fetchall()[0]
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _load_events_fast(con: duckdb.DuckDBPyConnection, path: Path, *, single: bool) -> tuple[bool, int]:
+    """DuckDB reads and checks ``path`` in one scan; (every row valid, rows) -- else nothing is kept."""
+    if file_format(path) in ("csv", "tsv"):
+        csv_header(path)  # a repeated column name is refused as the exact reader refuses it
+    select, is_invalid, source = _events_select(con, path)
+    # Rows land in a staging table with their validity; bad rows send the whole file to the
+    # exact reader. A single file becomes the events table itself (no second copy of every row).
+    staged = "events" if single else "_staged"
+    con.execute(f"CREATE OR REPLACE TABLE {staged} AS {select}, ({is_invalid}) AS _bad FROM {source}")
+    problems, total = con.execute(f"SELECT count(*) FILTER (WHERE _bad), count(*) FROM {staged}").fetchall()[0]
+    # No rows at all may be an empty JSONL file or a file that is no events file (a zero-byte
+    # .json or .csv); the exact reader tells them apart, at no cost.
+    ok = int(problems) == 0 and int(total) > 0
+    if staged == "events":
+        if ok:
+            con.execute("ALTER TABLE events DROP COLUMN _bad")
+        else:
+            con.execute(f"CREATE OR REPLACE TABLE events ({_ddl(EVENT_SCHEMA)})")
+    else:
+        if ok:
+            con.execute(f"INSERT INTO events SELECT {', '.join(EVENT_SCHEMA.names)} FROM _staged")
+        con.execute("DROP TABLE _staged")
+    return ok, int(total)
 
 
 def _ddl(schema: pa.Schema) -> str:
@@ -267,86 +376,96 @@ def _ddl(schema: pa.Schema) -> str:
     return ", ".join(f"{f.name} {kinds[f.type]}" for f in schema)
 
 
-def _check_unique(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> None:
-    row = con.execute("SELECT count(*) - count(DISTINCT event_id) FROM events").fetchall()[0]
-    if row and int(row[0]) > 0:
-        # Duplicated ids would make evidence ambiguous; name the first repeat exactly.
-        seen: set[str] = set()
-        for path in paths:
-            for where, event_id in _ids(path):
-                if event_id in seen:
-                    raise InterchangeError("field 'event_id': duplicate of an earlier event", where=where)
-                seen.add(event_id)
-        raise InterchangeError("duplicate event ids across the input files")
+def _is_fhir(path: Path) -> bool:
+    return path.name.lower().endswith(".fhir.json")
 
 
-def _ids(path: Path) -> Iterator[tuple[str, str]]:
-    if path.name.lower().endswith(".fhir.json"):
-        from piguard.interchange.fhir import read_fhir_bundle
-
-        for number, event in enumerate(read_fhir_bundle(path)):
-            yield f"{path}#event[{number}]", event.event_id
-        return
-    for raw in read_rows(path):
-        yield raw.where, str(raw.data.get("event_id", "")).strip()
+def _from_fhir(row: Row) -> AccessEvent:
+    return audit_event_to_access_event(row.data["resource"], where=row.where, fallback_id=row.data.get("fullUrl"))
 
 
-def _load_events_exactly(con: duckdb.DuckDBPyConnection, path: Path, *, skip_invalid: bool) -> list[dict[str, Any]]:
-    """Validate row by row with the interchange reader; returns the quarantined rows."""
+def _event_rows(
+    path: Path, on_bad_line: Callable[[InterchangeError], None] | None = None
+) -> tuple[Iterator[Row], Callable[[Row], AccessEvent]]:
+    """The rows of one events file and how each becomes an event (FHIR entries are mapped)."""
+    if _is_fhir(path):
+        entries = (Row(where, {"resource": resource, "fullUrl": url})
+                   for where, resource, url in audit_event_entries(path))
+        return entries, _from_fhir
+    return read_rows(path, on_bad_line=on_bad_line), event_from_row
+
+
+def _resolve_duplicates(con: duckdb.DuckDBPyConnection, files: Sequence[Path], *,
+                        skip_invalid: bool) -> list[dict[str, Any]]:
+    """Keep the first valid row of each repeated ``event_id``; name (or return) the later ones.
+
+    Duplicated ids would make evidence ambiguous. Only when the loaded table has repeats are
+    the files read again, row by row, to find which copy came first and where each is.
+    """
+    if _count(con, "SELECT count(*) - count(DISTINCT event_id) FROM events") == 0:
+        return []
+    repeated = {str(r[0]) for r in con.execute(
+        "SELECT event_id FROM events GROUP BY event_id HAVING count(*) > 1").fetchall()}
+    first: dict[str, tuple[str, AccessEvent]] = {}
+    later: list[dict[str, Any]] = []
+    for path in files:
+        rows, parse = _event_rows(path, on_bad_line=lambda _exc: None)  # bad lines: quarantined already
+        for raw in rows:
+            raw_id = raw.data.get("resource", {}).get("id") if _is_fhir(path) else raw.data.get("event_id")
+            if isinstance(raw_id, str) and raw_id.strip(WHITESPACE) not in repeated:
+                continue
+            try:
+                event = parse(raw)
+            except InterchangeError:
+                continue  # an invalid row: named or quarantined by the first read
+            if event.event_id not in repeated:
+                continue
+            if event.event_id not in first:
+                first[event.event_id] = (raw.where, event)
+                continue
+            reason = f"field 'event_id': duplicate of the event at {first[event.event_id][0]}"
+            if not skip_invalid:
+                raise InterchangeError(reason, where=raw.where)
+            later.append({"where": raw.where, "reason": reason, "row": _jsonable(raw.data)})
+    if len(first) != len(repeated):
+        raise DetectionError("duplicate event ids could not be traced back to their rows")
+    con.register("_repeated", pa.table({"event_id": pa.array(sorted(repeated), pa.string())}))
+    con.execute("DELETE FROM events WHERE event_id IN (SELECT event_id FROM _repeated)")
+    con.unregister("_repeated")
+    _insert(con, [event for _, event in first.values()])
+    return later
+
+
+def _load_events_exactly(con: duckdb.DuckDBPyConnection, path: Path, *,
+                         skip_invalid: bool) -> tuple[int, list[dict[str, Any]]]:
+    """Validate row by row with the interchange reader; (rows read, the quarantined ones).
+
+    With ``skip_invalid`` a malformed JSONL line or a CSV row with the wrong number of cells
+    is quarantined (place and reason; it has no fields to keep) and reading goes on; a file
+    that cannot be read at all (a broken JSON array, an unreadable Parquet file) still stops.
+    """
     bad: list[dict[str, Any]] = []
+
+    def structural(exc: InterchangeError) -> None:
+        bad.append({"where": exc.where, "reason": exc.reason})
+
+    rows, parse = _event_rows(path, on_bad_line=structural if skip_invalid else None)
     batch: list[AccessEvent] = []
-    rows = read_rows(path)
-    while True:
+    good = 0
+    for raw in rows:
         try:
-            raw = next(rows)
-        except StopIteration:
-            break
-        except InterchangeError as exc:
-            # A structural error (bad JSON line, wrong column count) ends a CSV/JSON array read;
-            # JSONL readers continue line by line, so only JSONL can skip it.
-            if not skip_invalid or file_format(path) != "jsonl":
-                raise
-            bad.append({"where": exc.where, "reason": exc.reason})
-            rows = _resume_jsonl(path, exc.where)
-            continue
-        try:
-            batch.append(event_from_row(raw))
+            batch.append(parse(raw))
         except InterchangeError as exc:
             if not skip_invalid:
                 raise
             bad.append({"where": exc.where, "reason": exc.reason, "row": _jsonable(raw.data)})
             continue
+        good += 1
         if len(batch) >= 50_000:
             _insert(con, batch)
             batch = []
     _insert(con, batch)
-    return bad
-
-
-def _resume_jsonl(path: Path, where: str | None) -> Iterator[Row]:
-    """Rows after the malformed line ``where``; later malformed lines are raised the same way.
-
-    ``interchange.tabular`` stops at a malformed JSONL line, which is right for every other
-    caller; quarantining must go on, so the remaining lines are parsed here with the same
-    messages (one object per line, as FORMATS.md §1 defines JSONL).
-    """
-    import gzip
-    import io
-
-    skip = int(str(where).rsplit(":", 1)[-1]) if where else 0
-    raw = gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")  # noqa: SIM115 (closed by the with below)
-    with raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle:
-        for number, line in enumerate(handle, start=1):
-            if number <= skip or not line.strip():
-                continue
-            here = f"{path}:{number}"
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InterchangeError(f"invalid JSON ({exc.msg})", where=here) from None
-            if not isinstance(obj, dict):
-                raise InterchangeError("expected a JSON object", where=here)
-            yield Row(here, obj)
+    return good + len(bad), bad
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
@@ -426,6 +545,10 @@ def load_context(con: duckdb.DuckDBPyConnection, directory: Path) -> frozenset[s
     return frozenset(present)
 
 
+def _words(words: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{w}'" for w in words) + ")"
+
+
 def _context_ddl(spec: dict[str, tuple[str, bool]]) -> str:
     kinds = {"str": "VARCHAR", "time": "TIMESTAMP", "bool": "INTEGER"}
     return ", ".join(f"\"{col}\" {kinds[kind]}" for col, (kind, _) in spec.items())
@@ -433,11 +556,16 @@ def _context_ddl(spec: dict[str, tuple[str, bool]]) -> str:
 
 def _load_context_table(con: duckdb.DuckDBPyConnection, name: str, path: Path,
                         spec: dict[str, tuple[str, bool]]) -> None:
+    model = ROW_TYPES[name]
+    if file_format(path) in ("csv", "tsv"):
+        csv_header(path)  # a repeated column name is refused as the exact reader refuses it
     try:
         scan = _scan(path)
         cols = _columns(con, scan)
+        source = _prepared(scan, cols, spec)
         exprs: list[str] = []
         checks: list[str] = []
+        lengths = _max_lengths(model)
         for col, (kind, required) in spec.items():
             text = _text(col, cols)
             if required:
@@ -446,23 +574,27 @@ def _load_context_table(con: duckdb.DuckDBPyConnection, name: str, path: Path,
                 exprs.append(f"{_time(text)} AS \"{col}\"")
                 checks.append(f"NOT {_time_ok(text, cols.get(col, 'VARCHAR'))}")
             elif kind == "bool":
-                exprs.append(f"CASE WHEN lower({text}) IN ('1', 'true') THEN 1 ELSE 0 END AS \"{col}\"")
-                checks.append(f"coalesce(lower({text}), '0') NOT IN ('0', '1', 'true', 'false')")
+                # The words SubjectRow accepts (interchange.context); blank or absent is false.
+                exprs.append(f"CASE WHEN lower({text}) IN {_words(TRUE_WORDS)} THEN 1 ELSE 0 END AS \"{col}\"")
+                checks.append(f"coalesce(lower({text}), '0') NOT IN {_words(TRUE_WORDS + FALSE_WORDS)}")
             else:
                 exprs.append(f"{text} AS \"{col}\"")
+                # A number where the contract says text is the exact reader's to name.
+                checks.append(f"NOT {_typed(col, cols)}")
+                if col in lengths:
+                    checks.append(f"length({text}) > {lengths[col]}")
         if name in _WINDOWS:
             start, end = _WINDOWS[name]
             checks.append(f"{_time(_text(end, cols))} < {_time(_text(start, cols))}")
         if name == "orgs":
             checks.append(f"{_text('org_type', cols)} NOT IN ('hospital', 'emergency_center', 'cdc', 'police', "
                           "'funeral_home', 'civil_affairs', 'health_commission')")
-        row = con.execute(f"SELECT count(*) FROM {scan} WHERE {' OR '.join(checks)}").fetchall()[0]
+        row = con.execute(f"SELECT count(*) FROM {source} WHERE {' OR '.join(checks)}").fetchall()[0]
         if row is not None and int(row[0]) == 0:
-            con.execute(f"CREATE OR REPLACE TABLE ctx_{name} AS SELECT {', '.join(exprs)} FROM {scan}")
+            con.execute(f"CREATE OR REPLACE TABLE ctx_{name} AS SELECT {', '.join(exprs)} FROM {source}")
             return
     except duckdb.Error:
         pass  # fall through to the exact reader, which names the file, line and field
-    model = ROW_TYPES[name]
     # The exact reader raises on the first bad row, naming file, line and field; if it accepts
     # everything (an unusual but valid time form DuckDB rejected), its rows are used.
     _insert_context(con, name, [parse_row(model, raw).to_record() for raw in read_rows(path)])

@@ -20,6 +20,7 @@ from piguard.detect import features
 from piguard.detect.detectors import Detector, Finding, default_detectors
 from piguard.detect.engines.base import Engine
 from piguard.detect.engines.duckdb import DuckDBEngine
+from piguard.detect.load import LoadStats
 from piguard.detect.notice import notice_text
 from piguard.detect.prepare import export_inputs, prepare
 from piguard.detect.score import (
@@ -82,13 +83,20 @@ def make_engine(con: duckdb.DuckDBPyConnection, options: Options, workdir: Path)
 
 
 def analyze(
-    con: duckdb.DuckDBPyConnection, *, options: Options, events_invalid: int = 0,
+    con: duckdb.DuckDBPyConnection, *, options: Options, load: LoadStats | None = None,
 ) -> DetectionRun:
-    """Run every detector over table ``events`` (and the context tables) in ``con``."""
+    """Run every detector over table ``events`` (and the context tables) in ``con``.
+
+    ``load`` is how the events were read (quarantined rows, ``--since``), for the report's
+    account of every input row; without it every row of ``events`` is the input.
+    """
     detectors = default_detectors(options.detectors)
     prepare(con, history=options.history)
     row = con.execute("SELECT count(*) FROM events").fetchall()[0]
     events_read = int(row[0]) if row else 0
+    row = con.execute("SELECT count(DISTINCT user_id) FROM events "
+                      "WHERE user_id NOT IN (SELECT user_id FROM p_users)").fetchall()[0]
+    users_unknown = int(row[0]) if row else 0
     with tempfile.TemporaryDirectory(prefix="piguard-detect-") as tmp:
         engine = make_engine(con, options, Path(tmp))
         try:
@@ -108,7 +116,11 @@ def analyze(
     fraction = float(explained["n_explained"] or 0) / n_acc if n_acc else 1.0
     run.report = run.report.model_copy(update={
         "events_read": events_read, "explained_fraction": round(fraction, 6), "engine": options.engine,
-        "events_invalid": events_invalid,
+        "events_invalid": load.events_invalid if load else 0,
+        "input_rows": load.input_rows if load else events_read,
+        "events_before_since": load.events_before_since if load else 0,
+        "events_duplicate": load.duplicates if load else 0,
+        "users_unknown": users_unknown,
     })
     return run
 

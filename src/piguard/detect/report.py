@@ -26,7 +26,8 @@ svg text{font-size:10px;fill:#555}
 <p class="meta">Generated {{ report.generated_at.isoformat() }} by the {{ report.engine }} engine from
 {{ report.events_read }} events; {{ "%.1f"|format(report.explained_fraction * 100) }}% of record accesses
 explained by a relationship; {{ report.alerts|length }} alert(s){% if report.events_invalid %};
-{{ report.events_invalid }} invalid events quarantined{% endif %}.</p>
+{{ report.events_invalid }} invalid events quarantined{% endif %}{% if report.events_before_since %};
+{{ report.events_before_since }} events before --since{% endif %} ({{ report.input_rows }} rows read).</p>
 {% for a in report.alerts %}
 <div class="alert {{ a.severity }}">
 <h2>{{ loop.index }}. {{ a.user_id }}

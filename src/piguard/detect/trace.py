@@ -79,8 +79,10 @@ def trace(
     with tempfile.TemporaryDirectory(prefix="piguard-trace-") as spill:
         con = connect(temp_dir=Path(spill))
         try:
-            load_events(con, list(events), skip_invalid=skip_invalid, quarantine=quarantine)
-            return trace_loaded(con, complaints=complaints, handles=handles, options=options)
+            stats = load_events(con, list(events), skip_invalid=skip_invalid, quarantine=quarantine)
+            report = trace_loaded(con, complaints=complaints, handles=handles, options=options)
+            return report.model_copy(update={"events_read": stats.events_read, "events_invalid": stats.events_invalid,
+                                             "input_rows": stats.input_rows})
         finally:
             con.close()
 

@@ -52,8 +52,17 @@ class AlertReport(_Doc):
     events_read: int = Field(ge=0)
     explained_fraction: float = Field(ge=0.0, le=1.0)
     alerts: tuple[Alert, ...] = ()
+    # Every input row is accounted for: input_rows = events_read (analysed) + events_invalid
+    # (quarantined with --skip-invalid; events_duplicate of them repeat an event_id) +
+    # events_before_since (left to the baselines by --since).
     events_invalid: int = Field(default=0, ge=0)
     users_scored: int = Field(default=0, ge=0)
+    input_rows: int = Field(default=0, ge=0)
+    events_before_since: int = Field(default=0, ge=0)
+    events_duplicate: int = Field(default=0, ge=0)
+    # Users with events but no row in the context's users table: analysed all the same (their
+    # role and organisation from the events), but nothing the users table says explains them.
+    users_unknown: int = Field(default=0, ge=0)
 
 
 SuspectKind = Literal["user", "terminal", "handle_holder"]
@@ -81,6 +90,10 @@ class TraceReport(_Doc):
     canary_calls: int = Field(default=0, ge=0)
     # Complaints naming a handle that no handles row matches: their handle names no one.
     unknown_handles: int = Field(default=0, ge=0)
+    # The events traced over: input_rows = events_read + events_invalid (quarantined).
+    events_read: int = Field(default=0, ge=0)
+    events_invalid: int = Field(default=0, ge=0)
+    input_rows: int = Field(default=0, ge=0)
 
 
 def _record(model: BaseModel) -> dict[str, Any]:

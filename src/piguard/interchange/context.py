@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from piguard.errors import InterchangeError
-from piguard.interchange.tabular import SUFFIXES, Row, read_rows, write_rows
+from piguard.interchange.tabular import SUFFIXES, WHITESPACE, Row, read_rows, write_rows
 from piguard.interchange.times import OptTime, Time
 
 ORG_TYPES = (
@@ -29,10 +29,32 @@ RELATIONSHIP_KINDS = (
     "certifier", "attending", "crew", "coder", "registrar", "funeral", "investigator",
 )
 TABLES = ("users", "orgs", "subjects", "relationships", "shifts")
+# How a flag cell (``is_canary``) may be written, in any case; blank or absent is false.
+TRUE_WORDS = ("1", "true", "yes")
+FALSE_WORDS = ("0", "false", "no")
 
 
 def _blank_to_none(value: Any) -> Any:
-    return None if value == "" else value
+    return None if isinstance(value, str) and not value.strip(WHITESPACE) else value
+
+
+def _flag(value: Any) -> Any:
+    """A boolean cell: ``1``/``true``/``yes`` or ``0``/``false``/``no`` (any case), blank is false.
+
+    The loader's SQL fast path accepts exactly these words; a JSON/Parquet boolean or the
+    integers 0 and 1 are taken as they are.
+    """
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip(WHITESPACE).lower()
+        if word in TRUE_WORDS:
+            return True
+        if not word or word in FALSE_WORDS:
+            return False
+    raise ValueError(f"must be one of {'/'.join(TRUE_WORDS)} or {'/'.join(FALSE_WORDS)} (or empty)")
 
 
 # Times must be RFC 3339 with an explicit offset (interchange.times); blank CSV cells of
@@ -93,6 +115,12 @@ class OrgRow(_ContextRow):
     district: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=256)
 
+    @field_validator("org_type", mode="before")
+    @classmethod
+    def _trimmed(cls, value: Any) -> Any:
+        # Text fields are trimmed; a choice among names is too (the SQL fast path trims all).
+        return value.strip(WHITESPACE) if isinstance(value, str) else value
+
 
 class SubjectRow(_ContextRow):
     """One person records are about; ``death_time`` is None while alive."""
@@ -102,8 +130,7 @@ class SubjectRow(_ContextRow):
     district: str = Field(min_length=1, max_length=64)
     compound: OptStr = None
     surname: OptStr = None
-    is_canary: bool = False
-
+    is_canary: Annotated[bool, BeforeValidator(_flag)] = False
 
 
 class RelationshipRow(_ContextRow):

@@ -11,8 +11,8 @@ import rfc8785
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from piguard.errors import InterchangeError
-from piguard.interchange.tabular import Row, read_rows, split_list, write_rows
-from piguard.interchange.times import rfc3339
+from piguard.interchange.tabular import WHITESPACE, Row, read_rows, split_list, write_rows
+from piguard.interchange.times import in_utc_range, rfc3339
 
 ROLES = (
     "physician", "nurse", "emt", "dispatcher", "cdc_coder", "cdc_epidemiologist",
@@ -28,6 +28,10 @@ EVENT_COLUMNS = (
     "reason", "query", "result_count", "result_subject_ids",
 )
 LIST_COLUMNS = ("fields", "result_subject_ids")
+OPTIONAL_TEXT = ("terminal_id", "session_id", "source_ip", "resource_type", "resource_id", "subject_id",
+                 "purpose", "reason", "query")
+# The largest count an integer column of every engine holds (a larger one is refused, not wrapped).
+MAX_COUNT = 2**63 - 1
 
 
 class AccessEvent(BaseModel):
@@ -54,7 +58,7 @@ class AccessEvent(BaseModel):
     outcome: Literal["allowed", "denied"] = "allowed"
     reason: str | None = None
     query: str | None = None
-    result_count: int | None = Field(default=None, ge=0)
+    result_count: int | None = Field(default=None, ge=0, le=MAX_COUNT)
     result_subject_ids: tuple[str, ...] = ()
 
     @field_validator("time", mode="before")
@@ -67,7 +71,23 @@ class AccessEvent(BaseModel):
     def _needs_offset(cls, value: datetime) -> datetime:
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("time must carry an explicit UTC offset (RFC 3339)")
+        in_utc_range(value)
         return value
+
+    @field_validator(*OPTIONAL_TEXT, mode="before")
+    @classmethod
+    def _blank_is_absent(cls, value: Any) -> Any:
+        # A JSON "" (or spaces) is an absent value, as an empty CSV cell is; stored as None on
+        # both reading paths, so that e.g. an empty subject_id is no subject.
+        return None if isinstance(value, str) and not value.strip(WHITESPACE) else value
+
+    @field_validator("outcome", mode="before")
+    @classmethod
+    def _default_outcome(cls, value: Any) -> Any:
+        # Absent, null or blank is the contract's default; any other value must be one of the two.
+        if value is None or (isinstance(value, str) and not value.strip(WHITESPACE)):
+            return "allowed"
+        return value.strip(WHITESPACE) if isinstance(value, str) else value
 
     @field_validator("fields", "result_subject_ids", mode="before")
     @classmethod

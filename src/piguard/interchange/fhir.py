@@ -126,6 +126,16 @@ def audit_event_to_access_event(resource: dict[str, Any], *, where: str, fallbac
 
 def read_fhir_bundle(path: Path) -> Iterator[AccessEvent]:
     """Read a FHIR R4 Bundle (JSON) and yield its AuditEvents as access events."""
+    for where, resource, full_url in audit_event_entries(path):
+        yield audit_event_to_access_event(resource, where=where, fallback_id=full_url)
+
+
+def audit_event_entries(path: Path) -> Iterator[tuple[str, dict[str, Any], str | None]]:
+    """``(where, resource, fullUrl)`` of every AuditEvent entry of a bundle, not yet mapped.
+
+    A caller that quarantines bad events maps each one itself; other entries (Patient, ...)
+    are not events and are passed over.
+    """
     try:
         bundle = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -137,5 +147,5 @@ def read_fhir_bundle(path: Path) -> Iterator[AccessEvent]:
     for index, entry in enumerate(bundle.get("entry", []) or []):
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if isinstance(resource, dict) and resource.get("resourceType") == "AuditEvent":
-            yield audit_event_to_access_event(resource, where=f"{path}#entry[{index}]",
-                                              fallback_id=entry.get("fullUrl"))
+            full_url = entry.get("fullUrl")
+            yield f"{path}#entry[{index}]", resource, str(full_url) if full_url else None

@@ -25,6 +25,16 @@ from typing import IO, Any, cast
 from piguard.errors import InterchangeError
 
 LIST_SEPARATOR = ";"
+# What a reader trims from a cell: the Unicode White_Space characters, exactly the set pydantic's
+# ``str_strip_whitespace`` strips (Python's ``str.strip()`` also strips the C0 separators
+# U+001C-U+001F, which pydantic keeps). The loader's SQL fast path trims the same set.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# Python's csv module refuses cells over 128 KiB by default; a search's query or a list of
+# thousands of result ids is longer, and is a valid cell.
+_CSV_FIELD_LIMIT = 2**31 - 1
 SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".csv", ".csv.gz", ".tsv", ".tsv.gz", ".parquet")
 # TSV (tab-separated, otherwise as CSV) is read and written for PI discovery and redaction.
 DELIMITERS = {"csv": ",", "tsv": "\t"}
@@ -73,8 +83,9 @@ def read_rows(
     """Yield the rows of a FORMATS.md file; raises ``InterchangeError`` naming file and line.
 
     ``encoding`` applies to text formats (FORMATS.md files are UTF-8; users' CSV exports may
-    be GB 18030). With ``on_bad_line``, a malformed JSONL line is handed to it and passed over
-    instead of ending the read (a scan must not lose every record to one truncated line).
+    be GB 18030). With ``on_bad_line``, a malformed JSONL line, or a CSV/TSV row with the
+    wrong number of cells, is handed to it and passed over instead of ending the read (a scan
+    must not lose every record to one truncated line).
     """
     fmt = file_format(path)
     if not path.exists():
@@ -85,14 +96,48 @@ def read_rows(
         elif fmt == "json":
             yield from _read_json(path, encoding)
         elif fmt in DELIMITERS:
-            yield from _read_csv(path, delimiter=DELIMITERS[fmt], encoding=encoding)
+            yield from _read_csv(path, delimiter=DELIMITERS[fmt], encoding=encoding, on_bad_line=on_bad_line)
         else:
             yield from _read_parquet(path)
     except UnicodeDecodeError as exc:
-        name = "UTF-8" if encoding.startswith("utf-8") else encoding
-        raise InterchangeError(f"not {name} text ({exc.reason} at byte {exc.start})", where=str(path)) from None
+        name = "UTF-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+        found = _undecodable_line(path, encoding)
+        if found is None:
+            raise InterchangeError(f"not {name} text ({exc.reason})", where=str(path)) from None
+        line, offset = found
+        raise InterchangeError(f"not {name} text ({exc.reason} at byte {offset} of the file)",
+                               where=f"{path}:{line}") from None
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise InterchangeError(f"cannot read file: {exc}", where=str(path)) from None
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    if path.name.lower().endswith(".gz"):
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return path.open("rb")
+
+
+def _undecodable_line(path: Path, encoding: str) -> tuple[int, int] | None:
+    """(line, byte offset in the file) of the first byte that ``encoding`` cannot decode.
+
+    A decoding error is raised for a whole buffered chunk, far from the line that holds it;
+    this second pass, line by line, names the line (a line break is never part of a UTF-8 or
+    GB 18030 character). None if the file decodes line by line after all.
+    """
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+        encoding = "utf-8-sig"
+    offset = 0
+    try:
+        with _open_binary(path) as raw:
+            for number, line in enumerate(raw, start=1):
+                try:
+                    line.decode(encoding if number == 1 else encoding.replace("-sig", ""))
+                except UnicodeDecodeError as exc:
+                    return number, offset + exc.start
+                offset += len(line)
+    except (OSError, EOFError):
+        return None
+    return None
 
 
 def _jsonl_object(line: str | bytes, where: str) -> dict[str, Any]:
@@ -156,18 +201,60 @@ def _csv_record(header: list[str], values: list[str], where: str) -> dict[str, A
     return {k: v for k, v in zip(header, values, strict=True) if v != ""}
 
 
-def _read_csv(path: Path, *, delimiter: str = ",", encoding: str = "utf-8") -> Iterator[Row]:
+def _read_csv(
+    path: Path, *, delimiter: str = ",", encoding: str = "utf-8",
+    on_bad_line: Callable[[InterchangeError], None] | None = None,
+) -> Iterator[Row]:
+    csv.field_size_limit(_CSV_FIELD_LIMIT)
     with _open_text(path, encoding) as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         try:
             header = _csv_header(next(reader), path)
         except StopIteration:
             raise InterchangeError("empty file: a header row is required", where=str(path)) from None
-        for values in reader:
+        except csv.Error as exc:
+            raise InterchangeError(f"malformed CSV ({exc})", where=f"{path}:1") from None
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                # The reader cannot go on past this point; the place is where it stopped.
+                raise InterchangeError(f"malformed CSV ({exc})", where=f"{path}:{reader.line_num}") from None
             where = f"{path}:{reader.line_num}"
-            record = _csv_record(header, values, where)
+            try:
+                record = _csv_record(header, values, where)
+            except InterchangeError as exc:
+                if on_bad_line is None:
+                    raise
+                on_bad_line(exc)
+                continue
             if record is not None:
                 yield Row(where, record)
+
+
+def csv_header(path: Path, *, encoding: str = "utf-8") -> list[str]:
+    """The column names of a CSV/TSV file as ``read_rows`` reads them (duplicates refused).
+
+    Only the first line is read and decoded, so a bad byte further on is left to the reader
+    that reaches it (and names its line).
+    """
+    csv.field_size_limit(_CSV_FIELD_LIMIT)
+    utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+    try:
+        with _open_binary(path) as raw:
+            first = raw.readline()
+        text = first.decode("utf-8-sig" if utf8 else encoding)
+    except UnicodeDecodeError as exc:
+        raise InterchangeError(f"not {'UTF-8' if utf8 else encoding} text ({exc.reason})", where=f"{path}:1") from None
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise InterchangeError(f"cannot read file: {exc}", where=str(path)) from None
+    try:
+        values = next(csv.reader([text], delimiter=DELIMITERS[file_format(path)]), None)
+    except csv.Error as exc:
+        raise InterchangeError(f"malformed CSV ({exc})", where=f"{path}:1") from None
+    return [] if values is None else _csv_header(values, path)
 
 
 def _open_parquet(path: Path) -> Any:
@@ -344,12 +431,20 @@ def csv_cell(value: Any) -> str:
 
 
 def split_list(value: Any) -> list[str]:
-    """Read a list cell: a JSON/Parquet list, or a ``;``-separated CSV string."""
+    """Read a list cell: a JSON/Parquet list, or a ``;``-separated CSV string.
+
+    Items are trimmed (``WHITESPACE``) and empty ones dropped (`a; b;;` is `a`, `b`), as the
+    SQL fast path does. An object, or a list holding lists or objects, is not a list of
+    names: ``ValueError``.
+    """
     if value is None or value == "":
         return []
-    # Items are trimmed and empty ones dropped (`a; b;;` is `a`, `b`), as the SQL fast path does.
+    if isinstance(value, dict):
+        raise ValueError("must be a list of strings, or one string of items separated by ';'")
     items = value if isinstance(value, list | tuple) else str(value).split(LIST_SEPARATOR)
-    return [text for text in (str(item).strip() for item in items if item is not None) if text]
+    if any(isinstance(item, dict | list | tuple) for item in items):
+        raise ValueError("list items must be strings, not lists or objects")
+    return [text for text in (str(item).strip(WHITESPACE) for item in items if item is not None) if text]
 
 
 @contextmanager
