@@ -229,6 +229,8 @@ def redact(
         highlight=False,
         soft_wrap=True,
     )
+    for note in stats.notes:  # e.g. a Parquet column that became text; never a value
+        err_console.print(f"note: {note}", highlight=False, soft_wrap=True)
 
 
 #: HKDF info of the pseudonym key derived from the installation secret.

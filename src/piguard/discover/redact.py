@@ -2,9 +2,12 @@
 
 Text is redacted per finding. Tables are column-aware: the columns are classified on a
 sample first; a column that *is* an entity is transformed whole (every value, also the
-ones a validator would miss, such as a mistyped phone number); a free-text column is
-redacted per finding; other columns pass through untouched. Output is written to a
-temporary file beside OUT and renamed into place, so a failure leaves no partial file.
+ones a validator would miss, such as a mistyped phone number); every other value is
+redacted per finding. Files are read and written as streams (CSV/TSV and JSONL line by
+line, a JSON array item by item, Parquet by record batches), in the input's encoding
+(UTF-8 with or without BOM, GB 18030, UTF-16) and line endings; a row or line left
+unchanged is written back as it was read. Output goes to a private (0600) temporary file
+beside OUT, renamed into place on success: a failure leaves no partial file.
 """
 
 from __future__ import annotations
@@ -15,22 +18,40 @@ import gzip
 import io
 import json
 import os
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 
 from piguard.discover.analyzer import Analyzer
 from piguard.discover.classify import DEFAULT_MIN_CONFIDENCE, ColumnClassification, classify_table
 from piguard.discover.findings import Finding
-from piguard.discover.sources import DEFAULT_SAMPLE, sample_table_file, sniff_encoding
+from piguard.discover.sources import DEFAULT_SAMPLE, TableSample, sample_table_file, sniff_encoding
 from piguard.discover.sources.base import value_text
+from piguard.discover.sources.rows import (
+    Line,
+    Record,
+    RecordRole,
+    csv_records,
+    decoded_lines,
+    json_array_items,
+    read_head,
+    sniff_delimiter,
+    table_encoding,
+    text_codec,
+)
 from piguard.discover.sources.tables import EXCEL_SUFFIXES, TABULAR_SUFFIXES
 from piguard.errors import ConfigError, DiscoveryError, InputError, InterchangeError
-from piguard.ids import new_id
 from piguard.interchange import tabular
 from piguard.minimize.operators import hash_value, mask, mask_email, pseudonymize
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+T = TypeVar("T")
 
 POLICIES = ("mask", "hash", "pseudonym", "remove")
 _LINE_BATCH = 256
@@ -113,12 +134,21 @@ def redact_text(
 
 @dataclass(slots=True)
 class RedactStats:
-    """What a redaction changed."""
+    """What a redaction changed.
+
+    ``rows`` counts data rows (CSV rows, JSON objects, Parquet rows) or text lines; ``notes``
+    says what the copy does differently from the input (a Parquet column retyped, a header
+    row that held personal information), never with a value from the file.
+    """
 
     rows: int = 0
     findings: int = 0
     values_changed: int = 0
     columns: list[ColumnClassification] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def _restart(self) -> None:
+        self.rows = self.findings = self.values_changed = 0
 
 
 def redact_file(
@@ -130,7 +160,11 @@ def redact_file(
     sample: int = DEFAULT_SAMPLE,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
 ) -> RedactStats:
-    """Redact ``source`` into ``target`` (same format); raises ``InputError`` for bad input."""
+    """Redact ``source`` into ``target`` (same format); raises ``InputError`` for bad input.
+
+    ``target`` appears only when the whole file was redacted (mode 0600); on any failure
+    nothing is left beside it.
+    """
     if not source.is_file():
         raise InputError("no such file", where=str(source))
     if target.exists() and target.resolve() == source.resolve():
@@ -142,14 +176,26 @@ def redact_file(
     if tabular_input and _format(source) != _format(target):
         raise InputError(f"output must have the input's format ({_format(source)})", where=str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".piguard-tmp-{new_id()}-{target.name}")
+    # mkstemp: private (0600) whatever the umask, in OUT's folder so the rename is atomic.
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".piguard-tmp", dir=target.parent)
+    temp = Path(temp_name)
     try:
-        if tabular_input:
-            stats = _redact_table(
-                source, temp, analyzer=analyzer, redactor=redactor, sample=sample, min_confidence=min_confidence
-            )
-        else:
-            stats = _redact_text_file(source, temp, analyzer=analyzer, redactor=redactor)
+        with os.fdopen(fd, "wb") as raw:
+            if source.stat().st_size == 0 and _format(source) != "parquet":
+                stats = RedactStats()  # an empty export: an empty copy
+            elif tabular_input:
+                stats = _redact_table(
+                    source,
+                    raw,
+                    temp,
+                    zipped=target.name.lower().endswith(".gz"),
+                    analyzer=analyzer,
+                    redactor=redactor,
+                    sample=sample,
+                    min_confidence=min_confidence,
+                )
+            else:
+                stats = _redact_text_file(source, raw, analyzer=analyzer, redactor=redactor)
         os.replace(temp, target)
     except DiscoveryError as exc:
         raise InputError(str(exc), where=str(source)) from None
@@ -167,158 +213,553 @@ def _format(path: Path) -> str:
         return "text"
 
 
-def _redact_text_file(source: Path, temp: Path, *, analyzer: Analyzer, redactor: Redactor) -> RedactStats:
+def _batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _ending(text: str) -> str:
+    """The line ending at the end of ``text`` (CRLF, LF or none)."""
+    return text[len(text.rstrip("\r\n")) :]
+
+
+class _TextOut:
+    """Writes text in the input's encoding: its BOM (UTF-8 or UTF-16, either byte order) first,
+    then UTF-8 or GB 18030 as the input's lines are (``text_codec``)."""
+
+    def __init__(self, raw: IO[bytes], *, encoding: str, head: bytes) -> None:
+        self._raw = raw
+        if encoding == "utf-16":
+            big = head.startswith(codecs.BOM_UTF16_BE)
+            raw.write(codecs.BOM_UTF16_BE if big else codecs.BOM_UTF16_LE)
+            self.codec = "utf-16-be" if big else "utf-16-le"
+        elif encoding == "utf-8-sig":
+            raw.write(codecs.BOM_UTF8)
+            self.codec = "utf-8"
+        else:
+            self.codec = encoding
+
+    def write(self, text: str) -> None:
+        self._raw.write(text.encode(self.codec))
+
+
+def _text_out(source: Path, raw: IO[bytes], encoding: str) -> _TextOut:
+    return _TextOut(raw, encoding=text_codec(source, encoding), head=read_head(source))
+
+
+def _line_error(line: Line) -> DiscoveryError:
+    return DiscoveryError(f"malformed file at line {line.number}: {line.reason}")
+
+
+def _redact_text_file(source: Path, raw: IO[bytes], *, analyzer: Analyzer, redactor: Redactor) -> RedactStats:
+    """Line by line, each line's ending kept; a line that is neither UTF-8 nor GB 18030 stops it."""
     stats = RedactStats()
-    encoding = sniff_encoding(source)
-    try:
-        with (
-            source.open("r", encoding=encoding, newline="") as fin,
-            temp.open("w", encoding=encoding, newline="") as out,
-        ):
-            while True:
-                # Batches of lines: the PERSON tagger runs them together.
-                lines = list(islice(fin, _LINE_BATCH))
-                if not lines:
-                    break
-                # Keep each line's own ending: CRLF stays CRLF, a missing final newline stays so.
-                bodies = [line.rstrip("\r\n") for line in lines]
-                for line, body, found in zip(lines, bodies, analyzer.analyze_many(bodies), strict=True):
-                    redacted, count = redact_text(body, analyzer=analyzer, redactor=redactor, findings=found)
-                    stats.rows += 1
-                    stats.findings += count
-                    stats.values_changed += count
-                    out.write(redacted + line[len(body) :])
-    except UnicodeDecodeError as exc:
-        raise DiscoveryError(f"not valid {encoding} text ({exc.reason})") from None
+    encoding = sniff_encoding(source, tolerant=True)  # raises DiscoveryError for binary files
+    out = _text_out(source, raw, encoding)
+    lines = decoded_lines(source, encoding, nul_ok=True, prefer=_prefer(out.codec))
+    for batch in _batched(lines, _LINE_BATCH):
+        # Batches of lines: the PERSON tagger runs them together.
+        bodies = []
+        for line in batch:
+            if line.text is None:
+                raise _line_error(line)
+            bodies.append(line.text.rstrip("\r\n"))
+        for line, body, found in zip(batch, bodies, analyzer.analyze_many(bodies), strict=True):
+            assert line.text is not None
+            redacted, count = redact_text(body, analyzer=analyzer, redactor=redactor, findings=found)
+            stats.rows += 1
+            stats.findings += count
+            stats.values_changed += count
+            out.write(redacted + line.text[len(body) :] if count else line.text)
     return stats
+
+
+def _prefer(codec: str) -> str:
+    """Which of UTF-8 and GB 18030 lines are decoded with first: the one they are written in."""
+    return "gb18030" if codec == "gb18030" else "utf-8"
 
 
 def _redact_table(
-    source: Path, temp: Path, *, analyzer: Analyzer, redactor: Redactor, sample: int, min_confidence: float
+    source: Path,
+    raw: IO[bytes],
+    temp: Path,
+    *,
+    zipped: bool,
+    analyzer: Analyzer,
+    redactor: Redactor,
+    sample: int,
+    min_confidence: float,
 ) -> RedactStats:
     stats = RedactStats()
-    for table in sample_table_file(source, source=str(source), sample=sample):
-        stats.columns.extend(classify_table(table, analyzer=analyzer, min_confidence=min_confidence))
-    whole: dict[str, Change] = {}
-    for col in stats.columns:
-        if col.kind == "values":
-            whole[col.column] = _whole(redactor, col.entity)
-    # Every other value is redacted per finding, not only the columns the sample flagged: one
-    # phone number in row 2500 of a remarks column the sample missed must not stay in clear.
-    other = _PerFinding(redactor, analyzer, stats)
     fmt = tabular.file_format(source)
-    if fmt in tabular.DELIMITERS:
-        _redact_csv(source, temp, delimiter=tabular.DELIMITERS[fmt], whole=whole, other=other, stats=stats)
-    elif fmt == "parquet":
-        _redact_parquet(source, temp, whole=whole, other=other, stats=stats)
-    else:
-        _redact_json(source, temp, jsonl=fmt == "jsonl", whole=whole, other=other, stats=stats)
+    other = _PerFinding(redactor, analyzer, stats)
+    if fmt == "parquet":
+        raw.close()  # pyarrow writes the file by its path
+        tables = sample_table_file(source, source=str(source), sample=sample)
+        whole = _classify(tables, stats, redactor, analyzer=analyzer, min_confidence=min_confidence)
+        _redact_parquet(source, temp, whole=whole, other=other, stats=stats, removes=redactor.policy == "remove")
+        return stats
+    with _compressed(raw, zipped) as stream:
+        if fmt in tabular.DELIMITERS:
+            # The column names as the redaction reads them; the sample must name columns alike.
+            encoding = table_encoding(source)
+            delimiter = tabular.DELIMITERS[fmt]
+            if fmt == "csv":
+                delimiter = sniff_delimiter(source, encoding=encoding, default=delimiter)
+            out = _text_out(source, stream, encoding)
+            names, records = csv_records(source, delimiter=delimiter, encoding=encoding, prefer=_prefer(out.codec))
+            tables = sample_table_file(source, source=str(source), sample=sample, tolerant=True)
+            if not {c.name for t in tables for c in t.columns} <= set(names):
+                # A block sample takes the first line for the header: this file has title rows.
+                tables = sample_table_file(source, source=str(source), sample=sample, tolerant=True, full=True)
+            whole = _classify(tables, stats, redactor, analyzer=analyzer, min_confidence=min_confidence)
+            _redact_csv(records, names, out, delimiter=delimiter, whole=whole, other=other, stats=stats)
+            return stats
+        tables = sample_table_file(source, source=str(source), sample=sample, tolerant=fmt == "jsonl")
+        whole = _classify(tables, stats, redactor, analyzer=analyzer, min_confidence=min_confidence)
+        if fmt == "jsonl":
+            _redact_jsonl(source, stream, whole=whole, other=other, stats=stats)
+        else:
+            _redact_json(source, stream, whole=whole, other=other, stats=stats)
     return stats
 
 
-def _open_binary(path: Path, mode: str) -> IO[bytes]:
-    return gzip.open(path, mode) if path.name.lower().endswith(".gz") else path.open(mode)  # type: ignore[return-value]
+def _classify(
+    tables: list[TableSample], stats: RedactStats, redactor: Redactor, *, analyzer: Analyzer, min_confidence: float
+) -> dict[str, Change]:
+    """The columns transformed whole, by name; every other value is redacted per finding (not
+    only in the columns the sample flagged: one phone number in row 2500 of a remarks column
+    the sample missed must not stay in clear)."""
+    for table in tables:
+        stats.columns.extend(classify_table(table, analyzer=analyzer, min_confidence=min_confidence))
+    return {col.column: _whole(redactor, col.entity) for col in stats.columns if col.kind == "values"}
+
+
+def _compressed(raw: IO[bytes], zipped: bool) -> IO[bytes]:
+    """``raw``, gzip-compressed when OUT is named ``.gz`` (no file name or time in the header)."""
+    if zipped:
+        return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="wb", filename="", mtime=0))
+    return raw
 
 
 def _redact_csv(
-    source: Path, temp: Path, *, delimiter: str, whole: dict[str, Change], other: _PerFinding, stats: RedactStats
+    records: Iterable[tuple[RecordRole, Record]],
+    names: list[str],
+    out: _TextOut,
+    *,
+    delimiter: str,
+    whole: dict[str, Change],
+    other: _PerFinding,
+    stats: RedactStats,
 ) -> None:
-    """CSV/TSV row by row: blank rows, header, BOM and line endings stay as they were."""
-    with _open_binary(source, "rb") as raw:
-        head = raw.read(65536)
-    bom = head.startswith(codecs.BOM_UTF8)
-    ending = "\r\n" if b"\r\n" in head.split(b"\n", 1)[0] + b"\n" else "\n"
-    try:
-        with (
-            _open_binary(source, "rb") as raw_in,
-            io.TextIOWrapper(raw_in, encoding="utf-8-sig", newline="") as fin,
-            _open_binary(temp, "wb") as raw_out,
-            io.TextIOWrapper(raw_out, encoding="utf-8-sig" if bom else "utf-8", newline="") as out,
-        ):
-            reader = csv.reader(fin, delimiter=delimiter)
-            writer = csv.writer(out, delimiter=delimiter, lineterminator=ending)
-            header = next(reader, None)
-            if header is None:
-                return
-            writer.writerow(header)
-            names = [name.strip() for name in header]
-            changes = [whole.get(name, other) for name in names]
-            numbered = ((reader.line_num, values) for values in reader)
-            while chunk := list(islice(numbered, _CHUNK_ROWS)):
-                # One batch for the name tagger: the values no whole-column rule covers.
-                other.prefetch(v for _, values in chunk for v, c in zip(values, changes, strict=False) if c is other)
-                for line, values in chunk:
-                    if values and len(values) != len(names):
-                        raise InputError(
-                            f"malformed file at line {line}: expected {len(names)} columns, found {len(values)}",
-                            where=str(source),
-                        )
-                    stats.rows += 1
-                    row = []
-                    for value, change in zip(values, changes, strict=False):
-                        new, count = _map_scalars(value, change) if value else (value, 0)
-                        stats.values_changed += count
-                        row.append("" if new is None else new)
-                    writer.writerow(row)
-    except UnicodeDecodeError:
-        raise InputError(
-            "not UTF-8 text: tables are redacted in UTF-8 only; convert it first (iconv -f GB18030 -t UTF-8)",
-            where=str(source),
-        ) from None
+    """CSV/TSV record by record: a record without PI is written back as it was read (quotes,
+    line endings, title rows and blank lines included); a changed one is written with the
+    file's delimiter, quoting as the header is quoted (every field, or only where needed)."""
+    changes = [whole.get(name, other) for name in names]
+    buffer = io.StringIO()
+    writer: Any = None
+    renamed: dict[str, str] = {}
+    for chunk in _batched(records, _CHUNK_ROWS):
+        # One batch for the name tagger: the values no whole-column rule covers.
+        other.prefetch(
+            value
+            for role, record in chunk
+            for i, value in enumerate(record.fields)
+            if role != "row" or (i < len(changes) and changes[i] is other)
+        )
+        for role, record in chunk:
+            if role == "blank":
+                out.write(record.text)
+                continue
+            if writer is None or role == "header":
+                writer = _csv_writer(buffer, delimiter, quote_all=role == "header" and _quoted_all(record, delimiter))
+            # Title rows and the header are redacted per finding too: a "header" holding a
+            # phone number is the first row of a file without one.
+            cell_changes: list[Change] = changes if role == "row" else [other] * len(record.fields)
+            fields = list(record.fields)
+            changed = 0
+            for i, value in enumerate(record.fields):
+                if i < len(cell_changes) and value.strip():
+                    new = cell_changes[i](value)
+                    if new != value:
+                        fields[i] = "" if new is None else new
+                        changed += 1
+            if role == "row":
+                stats.rows += 1
+            elif role == "header" and changed:
+                renamed = {n: f for n, f, old in zip(names, fields, record.fields, strict=False) if f != old}
+            stats.values_changed += changed
+            if not changed:
+                out.write(record.text)
+                continue
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerow(fields)
+            out.write(_written(buffer) + _ending(record.lines[-1].text or ""))
+    if renamed:
+        # The summary names columns: a name that was personal information is shown redacted.
+        stats.columns = [replace(c, column=renamed.get(c.column, c.column)) for c in stats.columns]
+        stats.notes.append("the header row held personal information (redacted): the file may have no header row")
+
+
+def _csv_writer(buffer: io.StringIO, delimiter: str, *, quote_all: bool) -> Any:
+    """A writer of one record into ``buffer``, ending ``_TERMINATOR`` (the record's own line
+    ending replaces it): csv quotes a field that holds a character of its line terminator, so
+    it must hold both CR and LF, or a multi-line cell would be written unquoted."""
+    if quote_all:
+        return csv.writer(buffer, delimiter=delimiter, quoting=csv.QUOTE_ALL, lineterminator=_TERMINATOR)
+    return csv.writer(buffer, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator=_TERMINATOR)
+
+
+_TERMINATOR = "\r\n"
+
+
+def _written(buffer: io.StringIO) -> str:
+    """The record in ``buffer``, without the writer's line terminator."""
+    return buffer.getvalue()[: -len(_TERMINATOR)]
+
+
+def _quoted_all(record: Record, delimiter: str) -> bool:
+    """Whether the header quotes every name, as exports that quote every field write it."""
+    buffer = io.StringIO()
+    _csv_writer(buffer, delimiter, quote_all=True).writerow(record.fields)
+    return bool(record.fields) and record.text.rstrip("\r\n") == _written(buffer)
+
+
+def _redact_jsonl(
+    source: Path, raw: IO[bytes], *, whole: dict[str, Change], other: _PerFinding, stats: RedactStats
+) -> None:
+    """JSONL line by line: an unchanged line is written back as it was; a changed one keeps its
+    keys, their order, nulls and the types of untouched values, and the line's spacing style."""
+    encoding = table_encoding(source)
+    out = _text_out(source, raw, encoding)
+    for batch in _batched(decoded_lines(source, encoding, prefer=_prefer(out.codec)), _CHUNK_ROWS):
+        parsed: list[tuple[str, dict[str, Any] | None]] = []
+        for line in batch:
+            if line.text is None:
+                raise _line_error(line)
+            obj = None
+            if line.text.strip():
+                try:
+                    obj = json.loads(line.text)
+                except json.JSONDecodeError as exc:
+                    raise DiscoveryError(f"malformed file at line {line.number}: invalid JSON ({exc.msg})") from None
+                if not isinstance(obj, dict):
+                    raise DiscoveryError(f"malformed file at line {line.number}: expected a JSON object")
+            parsed.append((line.text, obj))
+        other.prefetch(t for _, obj in parsed if obj is not None for t in _texts(obj, "", whole))
+        for text, obj in parsed:
+            if obj is None:
+                out.write(text)
+                continue
+            stats.rows += 1
+            data, count = _redact_value(obj, "", whole, other)
+            stats.values_changed += count
+            if not count:
+                out.write(text)
+                continue
+            spaced = '": ' in text or '", ' in text
+            out.write(
+                json.dumps(
+                    data,
+                    ensure_ascii=text.isascii() and "\\u" in text,
+                    separators=(", ", ": ") if spaced else (",", ":"),
+                )
+                + _ending(text)
+            )
+
+
+# "[", a line ending and the indentation of the first item: a pretty-printed array.
+_PRETTY = re.compile(r"\A\ufeff?\s*\[(\r?\n)([ \t]+)[{\[]")
 
 
 def _redact_json(
-    source: Path, temp: Path, *, jsonl: bool, whole: dict[str, Change], other: Change, stats: RedactStats
+    source: Path, raw: IO[bytes], *, whole: dict[str, Change], other: _PerFinding, stats: RedactStats
 ) -> None:
-    """JSON array or JSONL: keys, their order, nulls and the types of untouched values kept."""
-    with _open_binary(temp, "wb") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as out:
-        items = []
-        for row in tabular.read_rows(source):
+    """A JSON array item by item (never held whole), written compact or indented as the input."""
+    encoding = text_codec(source, sniff_encoding(source))
+    head = read_head(source)
+    out = _TextOut(raw, encoding=encoding, head=head)
+    pretty = _PRETTY.match(head.decode(out.codec, errors="ignore"))
+    newline, indent = (pretty.group(1), pretty.group(2)) if pretty else ("", "")
+    ascii_only = head.isascii() and b"\\u" in head
+    out.write("[")
+    first = True
+    for batch in _batched(json_array_items(source, encoding=encoding), _CHUNK_ROWS):
+        other.prefetch(t for item in batch for t in _texts(item, "", whole))
+        for item in batch:
             stats.rows += 1
-            data, count = _redact_value(row.data, "", whole, other)
+            data, count = _redact_value(item, "", whole, other)
             stats.values_changed += count
-            if jsonl:
-                out.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
+            if pretty:
+                text = json.dumps(data, ensure_ascii=ascii_only, indent=indent).replace("\n", newline + indent)
+                out.write(("" if first else ",") + newline + indent + text)
             else:
-                items.append(data)
-        if not jsonl:
-            json.dump(items, out, ensure_ascii=False)
+                out.write(("" if first else ", ") + json.dumps(data, ensure_ascii=ascii_only))
+            first = False
+    out.write((newline if pretty and not first else "") + "]" + _ending(_tail(source, out.codec)))
+
+
+def _tail(path: Path, codec: str) -> str:
+    """The last characters of a file (for its final line ending)."""
+    with path.open("rb") as handle:
+        handle.seek(max(0, path.stat().st_size - 4))
+        return handle.read().decode(codec, errors="ignore")
+
+
+# Rows per Parquet record batch, and the output held back to keep a row group whole.
+_PARQUET_BATCH_ROWS = 8192
+_MAX_BUFFERED_BYTES = 64 * 1024 * 1024
+
+
+class _RetypeError(Exception):
+    """A column got a redacted value its type cannot hold: it must be written as text."""
+
+    def __init__(self, column: str) -> None:
+        super().__init__(column)
+        self.column = column
 
 
 def _redact_parquet(
-    source: Path, temp: Path, *, whole: dict[str, Change], other: _PerFinding, stats: RedactStats
+    source: Path, temp: Path, *, whole: dict[str, Change], other: _PerFinding, stats: RedactStats, removes: bool
 ) -> None:
-    """Parquet column by column: untouched columns keep their type, changed ones where they can."""
-    import pyarrow as pa
+    """Parquet by record batches, never the whole file: schema (types, metadata, field order),
+    row groups (up to 64 MiB each, held back until complete), compression and format version
+    kept. A column whose values are replaced by text (masked, hashed, pseudonymised) is
+    written as text; removed values are nulls of the old type. When an unflagged column of
+    numbers turns out to hold PI (a phone number as an int), it is made text and the file is
+    written again."""
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(source)
-    except Exception:  # pyarrow raises several unrelated types for a bad file
-        raise InterchangeError("not a readable Parquet file", where=str(source)) from None
-    stats.rows = table.num_rows
+        parquet = pq.ParquetFile(source)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise DiscoveryError(f"not a readable Parquet file ({type(exc).__name__})") from None
+    schema = parquet.schema_arrow
+    retyped: dict[str, pa.DataType] = {}
+    for field_ in schema:
+        new_type = _retype(field_.type, field_.name, whole, removes)
+        if not new_type.equals(field_.type):
+            retyped[field_.name] = new_type
+    while True:
+        try:
+            _write_parquet(parquet, temp, retyped, whole=whole, other=other, stats=stats, removes=removes)
+            break
+        except _RetypeError as exc:
+            retyped[exc.column] = _stringify(schema.field(exc.column).type)
+            stats._restart()
+    for field_ in schema:
+        if field_.name in retyped and _shown(retyped[field_.name]) != _shown(field_.type):
+            stats.notes.append(
+                f"Parquet column {field_.name} was {field_.type}, is now {retyped[field_.name]}: "
+                "its redacted values are text"
+            )
+
+
+def _write_parquet(
+    parquet: Any,
+    temp: Path,
+    retyped: dict[str, pa.DataType],
+    *,
+    whole: dict[str, Change],
+    other: _PerFinding,
+    stats: RedactStats,
+    removes: bool,
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = parquet.schema_arrow
+    meta = parquet.metadata
+    fields = []
+    for field_ in schema:
+        if field_.name in retyped or (removes and field_.name in whole):
+            # Removed values are nulls; a retyped column may hold them (its struct fields do).
+            new_type = retyped.get(field_.name, field_.type)
+            field_ = pa.field(field_.name, new_type, nullable=True, metadata=field_.metadata)
+        fields.append(field_)
+    metadata = dict(schema.metadata or {})
+    if retyped:
+        metadata.pop(b"pandas", None)  # it records the old types
+    out_schema = pa.schema(fields, metadata=metadata or None)
+    options: dict[str, Any] = {"version": meta.format_version}
+    if meta.num_row_groups and meta.row_group(0).num_columns:
+        group = meta.row_group(0)
+        used = {group.column(i).compression for i in range(group.num_columns)}
+        if len(used) == 1:
+            options["compression"] = _PARQUET_CODECS.get(used.pop(), "snappy")
+    try:
+        writer = pq.ParquetWriter(str(temp), out_schema, **options)
+    except (ValueError, pa.ArrowException):
+        writer = pq.ParquetWriter(str(temp), out_schema)
+    with writer:
+        for group in range(meta.num_row_groups):
+            pending: list[pa.RecordBatch] = []
+            size = 0
+            for batch in _batches(parquet, group):
+                out = _redact_batch(batch, out_schema, retyped, whole=whole, other=other, stats=stats)
+                pending.append(out)
+                size += out.nbytes
+                if size >= _MAX_BUFFERED_BYTES:
+                    _flush(writer, pending, out_schema)
+                    pending, size = [], 0
+            _flush(writer, pending, out_schema)
+
+
+def _shown(arrow_type: Any) -> str:
+    """A type as the note shows it; a field only made nullable (for removed values) is no change."""
+    return str(arrow_type).replace(" not null", "")
+
+
+_PARQUET_CODECS = {
+    "UNCOMPRESSED": "none",
+    "SNAPPY": "snappy",
+    "GZIP": "gzip",
+    "BROTLI": "brotli",
+    "ZSTD": "zstd",
+    "LZ4": "lz4",
+    "LZ4_RAW": "lz4",
+}
+
+
+def _batches(parquet: Any, group: int) -> Iterator[Any]:
+    try:
+        yield from parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS, row_groups=[group], use_threads=False)
+    except Exception as exc:  # corrupt pages surface as several pyarrow types
+        raise DiscoveryError(f"not a readable Parquet file ({type(exc).__name__} in row group {group})") from None
+
+
+def _flush(writer: Any, pending: list[Any], schema: Any) -> None:
+    """One row group of the batches held back (the input's row group, unless it was split)."""
+    import pyarrow as pa
+
+    if pending:
+        table = pa.Table.from_batches(pending, schema=schema)
+        writer.write_table(table, row_group_size=max(1, table.num_rows))
+
+
+def _redact_batch(
+    batch: Any,
+    schema: Any,
+    retyped: dict[str, pa.DataType],
+    *,
+    whole: dict[str, Change],
+    other: _PerFinding,
+    stats: RedactStats,
+) -> Any:
+    import pyarrow as pa
+
+    stats.rows += batch.num_rows
     arrays = []
-    for field_, column in zip(table.schema, table.columns, strict=True):
-        changed = 0
-        values = []
-        column_values = column.to_pylist()
-        for start in range(0, len(column_values), _CHUNK_ROWS):
-            if field_.name not in whole:
-                other.prefetch(v for v in column_values[start : start + _CHUNK_ROWS] if isinstance(v, str))
-            for value in column_values[start : start + _CHUNK_ROWS]:
-                new, count = _redact_value(value, field_.name, whole, other)
-                changed += count
-                values.append(new)
-        stats.values_changed += changed
-        if not changed:
+    for field_, column in zip(schema, batch.columns, strict=True):
+        name = field_.name
+        if name not in whole and name not in retyped and not _may_hold_pi(column.type):
             arrays.append(column)
             continue
-        try:
-            # Removed values are nulls of the old type; masked numbers become text.
-            arrays.append(pa.array(values, type=field_.type))
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
-            arrays.append(pa.array(values))
-    pq.write_table(pa.table(arrays, names=table.column_names), temp)
+        values = column.to_pylist()
+        new_values: list[Any] = []
+        changed = 0
+        for start in range(0, len(values), _CHUNK_ROWS):
+            chunk = values[start : start + _CHUNK_ROWS]
+            if name not in whole:
+                other.prefetch(t for v in chunk for t in _texts(v, name, whole))
+            for value in chunk:
+                new, count = _redact_value(value, name, whole, other)
+                changed += count
+                new_values.append(new)
+        stats.values_changed += changed
+        if name in retyped:
+            arrays.append(pa.array([_fit(v, field_.type) for v in new_values], type=field_.type))
+        elif not changed:
+            arrays.append(column)
+        else:
+            try:
+                arrays.append(pa.array(new_values, type=field_.type))
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+                raise _RetypeError(name) from None  # (the message would quote a value)
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _may_hold_pi(arrow_type: Any) -> bool:
+    """Whether values of this type are analysed: not flags, bytes or nulls."""
+    import pyarrow as pa
+
+    types = pa.types
+    return not (
+        types.is_boolean(arrow_type)
+        or types.is_null(arrow_type)
+        or types.is_binary(arrow_type)
+        or types.is_large_binary(arrow_type)
+        or types.is_fixed_size_binary(arrow_type)
+    )
+
+
+def _is_text_type(arrow_type: Any) -> bool:
+    import pyarrow as pa
+
+    types = pa.types
+    if types.is_dictionary(arrow_type):
+        return _is_text_type(arrow_type.value_type)
+    return bool(types.is_string(arrow_type) or types.is_large_string(arrow_type) or types.is_string_view(arrow_type))
+
+
+def _stringify(arrow_type: Any) -> Any:
+    """``arrow_type`` with every value that can be redacted as text (flags, bytes and nulls
+    stay; lists, structs and maps keep their shape)."""
+    import pyarrow as pa
+
+    types = pa.types
+    if _is_text_type(arrow_type) or not _may_hold_pi(arrow_type):
+        return arrow_type
+    if types.is_dictionary(arrow_type):
+        return _stringify(arrow_type.value_type)
+    if types.is_struct(arrow_type):
+        return pa.struct(
+            [pa.field(f.name, _stringify(f.type), nullable=True, metadata=f.metadata) for f in arrow_type]
+        )
+    if types.is_map(arrow_type):
+        return pa.map_(arrow_type.key_type, _stringify(arrow_type.item_type))
+    if types.is_large_list(arrow_type):
+        return pa.large_list(_stringify(arrow_type.value_type))
+    if types.is_list(arrow_type) or types.is_fixed_size_list(arrow_type):
+        return pa.list_(_stringify(arrow_type.value_type))
+    return pa.string()
+
+
+def _retype(arrow_type: Any, path: str, whole: dict[str, Change], removes: bool) -> Any:
+    """The type a column (or struct field) at ``path`` is written with: text where it is
+    transformed whole (nulls of its own type when values are removed), else its own."""
+    import pyarrow as pa
+
+    if path in whole:
+        return arrow_type if removes else _stringify(arrow_type)
+    if pa.types.is_struct(arrow_type):
+        children = []
+        for f in arrow_type:
+            child = f"{path}.{f.name}"
+            nullable = f.nullable or any(w == child or w.startswith(child + ".") for w in whole)
+            children.append(pa.field(f.name, _retype(f.type, child, whole, removes), nullable, f.metadata))
+        return pa.struct(children)
+    return arrow_type
+
+
+def _fit(value: Any, arrow_type: Any) -> Any:
+    """``value`` shaped for ``arrow_type`` (from ``_stringify``): scalars where it holds text as text."""
+    import pyarrow as pa
+
+    types = pa.types
+    if value is None:
+        return None
+    if _is_text_type(arrow_type):
+        return value if isinstance(value, str) else _scalar_text(value)
+    if types.is_struct(arrow_type) and isinstance(value, dict):
+        return {f.name: _fit(value.get(f.name), f.type) for f in arrow_type}
+    if types.is_map(arrow_type) and isinstance(value, list):
+        return [(k, _fit(v, arrow_type.item_type)) for k, v in value]
+    if (types.is_list(arrow_type) or types.is_large_list(arrow_type)) and isinstance(value, list):
+        return [_fit(v, arrow_type.value_type) for v in value]
+    return value
 
 
 def _redact_value(value: Any, path: str, whole: dict[str, Change], other: Change) -> tuple[Any, int]:
@@ -333,6 +774,33 @@ def _redact_value(value: Any, path: str, whole: dict[str, Change], other: Change
             total += count
         return out, total
     return _map_scalars(value, other)
+
+
+def _texts(value: Any, path: str, whole: dict[str, Change]) -> Iterator[str]:
+    """The texts ``_redact_value`` analyses per finding in ``value`` (to analyse them in a batch)."""
+    if path in whole:
+        return
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _texts(child, f"{path}.{key}" if path else key, whole)
+    else:
+        yield from _scalar_texts(value)
+
+
+def _scalar_texts(value: Any) -> Iterator[str]:
+    """The texts ``_map_scalars`` hands to its change: every scalar inside ``value``."""
+    if isinstance(value, tuple) and len(value) == 2:
+        yield from _scalar_texts(value[1])  # a map entry: its key is kept
+    elif isinstance(value, list):
+        for item in value:
+            yield from _scalar_texts(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _scalar_texts(item)
+    else:
+        text = _scalar_text(value)
+        if text:
+            yield text
 
 
 def _whole(redactor: Redactor, entity: str) -> Change:
@@ -352,7 +820,7 @@ class _PerFinding:
 
     def prefetch(self, texts: Iterable[str]) -> None:
         """Analyse the distinct ``texts`` together (replacing the previous batch)."""
-        distinct = list(dict.fromkeys(t for t in texts if t))
+        distinct = list(dict.fromkeys(t for t in texts if t and t.strip()))
         self._found = dict(zip(distinct, self._analyzer.analyze_many(distinct), strict=True))
 
     def __call__(self, value: str) -> str | None:
@@ -362,10 +830,20 @@ class _PerFinding:
         return redacted
 
 
+def _scalar_text(value: Any) -> str | None:
+    """A scalar as the scan reads it (13812345678.0, a phone number exported through a float,
+    is digits); None for what holds no text to redact: nulls, flags, bytes."""
+    if value is None or isinstance(value, bool | bytes | bytearray | memoryview):
+        return None
+    return value_text(value) if isinstance(value, float) else str(value)
+
+
 def _map_scalars(value: Any, change: Change) -> tuple[Any, int]:
     """``change`` applied to every scalar inside ``value``; unchanged values keep their type."""
-    if value is None or isinstance(value, bool):
-        return value, 0  # a flag holds no personal information
+    if isinstance(value, tuple) and len(value) == 2:
+        # A (key, value) entry of a Parquet map: the key names the value and is kept.
+        new, count = _map_scalars(value[1], change)
+        return (value[0], new), count
     if isinstance(value, list):
         items = [_map_scalars(v, change) for v in value]
         return [v for v, _ in items], sum(c for _, c in items)
@@ -376,9 +854,8 @@ def _map_scalars(value: Any, change: Change) -> tuple[Any, int]:
             out[k], count = _map_scalars(v, change)
             total += count
         return out, total
-    # As the scan read it: 13812345678.0 (a phone number exported through a float) is digits.
-    text = value_text(value) if isinstance(value, float) else str(value)
+    text = value if type(value) is str else _scalar_text(value)
     if not text:
-        return value, 0
+        return value, 0  # a null, a flag or bytes hold no personal information to redact
     new = change(text)
     return (value, 0) if new == text else (new, 1)

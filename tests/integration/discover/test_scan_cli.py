@@ -334,16 +334,15 @@ def test_config_errors_name_file_line_and_reason_without_wrapping(runner: CliRun
     assert "none.yaml: cannot read custom rules (no such file or directory)" in missing.output
 
 
-def test_gb18030_csv_is_scanned_and_redaction_refuses_it_clearly(runner: CliRunner, tmp_path: Path) -> None:
+def test_gb18030_csv_is_scanned_and_redacted_in_gb18030(runner: CliRunner, tmp_path: Path) -> None:
     path = tmp_path / "gbk.csv"
     path.write_bytes(f"姓名,联系电话\n张三,{PHONE}\n".encode("gb18030"))
     scanned = runner.invoke(app, ["scan", str(path), "--format", "json", "--no-progress"])
     assert scanned.exit_code == 0, scanned.output
     assert {c["column"] for c in json.loads(scanned.stdout)["columns"]} == {"姓名", "联系电话"}
-    refused = runner.invoke(app, ["redact", str(path), str(tmp_path / "out.csv")])
-    assert refused.exit_code == 2
-    assert "not UTF-8 text: tables are redacted in UTF-8 only" in refused.stderr
-    assert "Traceback" not in refused.output
+    redacted = runner.invoke(app, ["redact", str(path), str(tmp_path / "out.csv")])
+    assert redacted.exit_code == 0, redacted.output
+    assert (tmp_path / "out.csv").read_bytes() == "姓名,联系电话\n张*,*******5678\n".encode("gb18030")
 
 
 def test_missing_sqlite_file_is_an_error_and_is_not_created(runner: CliRunner, tmp_path: Path) -> None:

@@ -13,6 +13,11 @@ and reading starts again at the line after it.
 
 A file that is not a table at all is still one error (``DiscoveryError``): no header, no
 readable row, or more malformed rows than good ones.
+
+Redaction reads with the same rules but strictly (``csv_records(strict=True)``): it must
+write every row back, so the first malformed row ends the reading with its line and reason,
+and every record comes back in file order (title rows, the header, blank lines) with the
+lines it was read from and how each was decoded, so that the copy keeps them.
 """
 
 from __future__ import annotations
@@ -27,13 +32,27 @@ from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any, Literal, cast
 
 from piguard.discover.sources.base import RowProblems
 from piguard.discover.sources.text import SNIFF_BYTES, vote_encoding
 from piguard.errors import DiscoveryError
 
-__all__ = ["csv_rows", "jsonl_rows", "sniff_delimiter", "table_encoding", "unique_names"]
+__all__ = [
+    "MAX_JSON_ITEM_CHARS",
+    "Line",
+    "Record",
+    "csv_records",
+    "csv_rows",
+    "decoded_lines",
+    "json_array_items",
+    "jsonl_rows",
+    "read_head",
+    "sniff_delimiter",
+    "table_encoding",
+    "text_codec",
+    "unique_names",
+]
 
 # A quoted field longer than this many lines is a quote that was never closed.
 MAX_RECORD_LINES = 500
@@ -48,10 +67,14 @@ _NOT_TEXT = "not UTF-8 or GB 18030 text"
 
 
 @dataclass(slots=True)
-class _Line:
+class Line:
+    """One physical line, its line ending kept, and how it was decoded (``codec``: ``ascii``,
+    ``utf-8``, ``gb18030`` or ``utf-16``); ``text`` is None when it could not be (``reason``)."""
+
     number: int
-    text: str | None  # None: the line could not be read (``reason`` says why)
+    text: str | None
     reason: str = ""
+    codec: str = ""
 
 
 def _open_binary(path: Path) -> IO[bytes]:
@@ -60,7 +83,8 @@ def _open_binary(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
-def _read_head(path: Path) -> bytes:
+def read_head(path: Path) -> bytes:
+    """The first bytes of ``path`` (decompressed for ``.gz``), as the encoding is judged on."""
     try:
         with _open_binary(path) as handle:
             return handle.read(SNIFF_BYTES)
@@ -68,21 +92,49 @@ def _read_head(path: Path) -> bytes:
         raise DiscoveryError(f"cannot read file ({getattr(exc, 'strerror', None) or exc})") from None
 
 
-def _decode(raw: bytes) -> tuple[str | None, str]:
-    """A line as text (UTF-8, else GB 18030), or None and why not."""
+_OTHER = {"utf-8": "gb18030", "gb18030": "utf-8"}
+
+
+def _decode(raw: bytes, *, nul_ok: bool = False, prefer: str = "utf-8") -> tuple[str | None, str, str]:
+    """A line as text (``prefer``, else the other of UTF-8 and GB 18030) and the codec that
+    read it, or None and why not."""
     if raw.isascii():
-        text = raw.decode("ascii")
+        text, codec = raw.decode("ascii"), "ascii"
     else:
         try:
-            text = raw.decode("utf-8")
+            text, codec = raw.decode(prefer), prefer
         except UnicodeDecodeError:
             try:
-                text = raw.decode("gb18030")
+                codec = _OTHER[prefer]
+                text = raw.decode(codec)
             except UnicodeDecodeError:
-                return None, _NOT_TEXT
-    if "\x00" in text:
-        return None, "NUL byte in the row"
-    return text, ""
+                return None, _NOT_TEXT, ""
+    if not nul_ok and "\x00" in text:
+        return None, "NUL byte in the row", codec
+    return text, "", codec
+
+
+def text_codec(path: Path, encoding: str) -> str:
+    """The encoding a copy of ``path`` is written in: ``encoding`` as judged on the head
+    (``table_encoding`` or ``sniff_encoding``), unless that head is ASCII and says nothing:
+    then the first lines that are not ASCII decide (UTF-8 or GB 18030), wherever they are."""
+    if encoding not in _OTHER or not read_head(path).isascii():
+        return encoding
+    try:
+        with _open_binary(path) as handle:
+            while chunk := handle.read(1 << 20):
+                found = _NON_ASCII.search(chunk)
+                if found is None:
+                    continue
+                start = chunk.rfind(b"\n", 0, found.start()) + 1
+                window = chunk[start:] + handle.read(SNIFF_BYTES)
+                return vote_encoding(window[:SNIFF_BYTES]) or encoding
+    except (OSError, EOFError) as exc:
+        raise DiscoveryError(f"cannot read file ({getattr(exc, 'strerror', None) or exc})") from None
+    return encoding
+
+
+_NON_ASCII = re.compile(b"[\x80-\xff]")
 
 
 def table_encoding(path: Path) -> str:
@@ -94,7 +146,7 @@ def table_encoding(path: Path) -> str:
     for text that is neither UTF-8 nor GB 18030 in most of its first lines; a few bad bytes
     or NULs in one row are the row's problem, not the file's.
     """
-    head = _read_head(path)
+    head = read_head(path)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     if head.startswith(codecs.BOM_UTF8):
@@ -109,21 +161,31 @@ def table_encoding(path: Path) -> str:
     return voted
 
 
-def _lines(path: Path, encoding: str) -> Iterator[_Line]:
-    """The physical lines of ``path`` (line endings kept), each decoded on its own."""
+def decoded_lines(path: Path, encoding: str, *, nul_ok: bool = False, prefer: str = "utf-8") -> Iterator[Line]:
+    """The physical lines of ``path`` (line endings kept, a UTF-8 BOM dropped), each decoded on
+    its own: ``prefer`` (UTF-8 unless said), else the other of UTF-8 and GB 18030 (``encoding``
+    matters only for ``utf-16``, read as one text stream). A line holding a NUL byte is
+    unreadable unless ``nul_ok`` (plain text).
+
+    A copy that is written back in the file's encoding reads with ``prefer`` set to it: a
+    short GBK line can also be valid UTF-8 (other characters), and read so it would not be
+    written back as it was."""
     try:
         if encoding == "utf-16":
             # Two bytes a character: lines cannot be cut as bytes. Read as one text stream.
             with io.TextIOWrapper(_open_binary(path), encoding="utf-16", newline="") as stream:
                 for number, line in enumerate(stream, start=1):
-                    yield _Line(number, line) if "\x00" not in line else _Line(number, None, "NUL byte in the row")
+                    if not nul_ok and "\x00" in line:
+                        yield Line(number, None, "NUL byte in the row")
+                    else:
+                        yield Line(number, line, codec="utf-16")
             return
         with _open_binary(path) as handle:
             for number, raw in enumerate(handle, start=1):
                 if number == 1 and raw.startswith(codecs.BOM_UTF8):
                     raw = raw[len(codecs.BOM_UTF8) :]
-                text, reason = _decode(raw)
-                yield _Line(number, text, reason)
+                text, reason, codec = _decode(raw, nul_ok=nul_ok, prefer=prefer)
+                yield Line(number, text, reason, codec)
     except UnicodeDecodeError as exc:
         raise DiscoveryError(f"not valid UTF-16 text ({exc.reason})") from None
     except (OSError, EOFError) as exc:
@@ -134,6 +196,7 @@ def _lines(path: Path, encoding: str) -> Iterator[_Line]:
 # comma, and its "Unicode text" export (UTF-16, often renamed .csv) is tab-separated.
 _DELIMITERS = (",", "\t", ";")
 _SNIFF_LINES = 20
+_QUOTED = re.compile(r'"(?:[^"]|"")*"')
 
 
 def sniff_delimiter(path: Path, *, encoding: str, default: str) -> str:
@@ -141,10 +204,11 @@ def sniff_delimiter(path: Path, *, encoding: str, default: str) -> str:
     another (tab, semicolon) as often in the first line as in most lines, as a table's rows
     and header do (Excel pads a title row with delimiters too)."""
     counts: dict[str, list[int]] = {d: [] for d in _DELIMITERS}
-    for line in _lines(path, encoding):
+    for line in decoded_lines(path, encoding):
         if line.text is not None and line.text.strip():
+            text = _QUOTED.sub("", line.text)  # a delimiter inside a quoted field is data
             for d in _DELIMITERS:
-                counts[d].append(line.text.count(d))
+                counts[d].append(text.count(d))
         if len(counts[default]) >= _SNIFF_LINES or line.number > 4 * _SNIFF_LINES:
             break
     if not counts[default] or any(counts[default]):
@@ -187,30 +251,62 @@ def _open_quote(text: str, delimiter: str, inside: bool) -> int | None:
     return opened if inside else None
 
 
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One CSV record: its first and last physical line numbers, its fields, and the lines it
+    was read from (a quoted field may span lines); a blank line has ``blank`` set."""
+
+    first: int
+    last: int
+    fields: list[str]
+    lines: tuple[Line, ...]
+    blank: bool = False
+
+    @property
+    def text(self) -> str:
+        """The record as it stood in the file, line endings included."""
+        return "".join(line.text or "" for line in self.lines)
+
+
+def _trimmed(fields: list[str], width: int) -> int:
+    """How many cells a record has once trailing empty cells beyond ``width`` are dropped."""
+    n = len(fields)
+    while n > width and not fields[n - 1].strip():
+        n -= 1
+    return n
+
+
 class _Records:
     """CSV records assembled from decoded lines, with bad lines noted and passed over.
 
     With ``width`` (the header's), a record must have that many fields; lines up to
-    ``start_after`` (the header's last line) are not read again.
+    ``start_after`` (the header's last line) are not read again. ``strict`` (redaction) reads
+    as Python's csv module does: a record over several lines is taken when it has every
+    column, without the scan's guess that it is a quote left open. ``keep_blank`` returns
+    blank lines too, as records with ``blank`` set.
     """
 
     def __init__(
         self,
-        lines: Iterator[_Line],
+        lines: Iterator[Line],
         delimiter: str,
         problems: RowProblems,
         *,
         width: int | None = None,
         start_after: int = 0,
+        strict: bool = False,
+        keep_blank: bool = False,
     ) -> None:
         self._lines = lines
-        self._pushed: deque[_Line] = deque()
+        self._pushed: deque[Line] = deque()
         self._delimiter = delimiter
         self.problems = problems
         self.width = width
         self._start_after = start_after
+        self._strict = strict
+        self._keep_blank = keep_blank
 
-    def _next_line(self) -> _Line | None:
+    def _next_line(self) -> Line | None:
         if self._pushed:
             return self._pushed.popleft()
         line = next(self._lines, None)
@@ -222,26 +318,25 @@ class _Records:
         """Whether a record fits the header: no more cells than it has columns, once trailing
         empty cells are dropped (Excel pads rows with delimiters); a shorter row is read with
         its missing trailing cells empty, as csv.DictReader and pandas read it."""
-        if self.width is None:
-            return True
-        while len(fields) > self.width and not fields[-1].strip():
-            fields.pop()
-        return len(fields) <= self.width
+        return self.width is None or _trimmed(fields, self.width) <= self.width
 
     def _multiline_ok(self, first: str, fields: list[str]) -> bool:
         """Whether a record over several lines is one row with a multi-line cell, not a quote
-        left open that a later quote happened to close: it has every column, and its first
-        line does not go on, after the opening quote, with a whole row's delimiters."""
+        left open that a later quote happened to close: it has every column, and (unless
+        ``strict``) its first line does not go on, after the opening quote, with a whole row's
+        delimiters."""
         if self.width is None:
             return True
-        if len(fields) != self.width:
+        if len(fields) < self.width or _trimmed(fields, self.width) != self.width:
             return False
+        if self._strict:
+            return True
         opened = _open_quote(first, self._delimiter, False)
         rest = first[opened + 1 :] if opened is not None else ""
         return self.width < 2 or rest.count(self._delimiter) < self.width - 1
 
-    def next(self) -> tuple[int, int, list[str]] | None:
-        """The next record that fits (its first and last line numbers, its fields), or None."""
+    def next(self) -> Record | None:
+        """The next record that fits, or None at the end."""
         delimiter = self._delimiter
         while (first := self._next_line()) is not None:
             if first.text is None:
@@ -260,14 +355,16 @@ class _Records:
                 open_quote = _open_quote(line.text, delimiter, True) is not None
             fields = _parse([line.text for line in record if line.text is not None], delimiter)
             if fields is not None and not any(f.strip() for f in fields):
+                if self._keep_blank:
+                    return Record(first.number, record[-1].number, fields, tuple(record), blank=True)
                 continue  # a blank line
             if (
                 fields is not None
                 and not open_quote
-                and self.fits(fields)  # (drops trailing empty cells first)
+                and self.fits(fields)
                 and (len(record) == 1 or self._multiline_ok(first.text, fields))
             ):
-                return first.number, record[-1].number, fields
+                return Record(first.number, record[-1].number, fields, tuple(record))
             if len(record) > 1 or open_quote:
                 # A quote opened in the first line and not closed where the row ends: that
                 # line is malformed, and the lines it swallowed are read again as rows.
@@ -276,7 +373,8 @@ class _Records:
             elif fields is None:
                 self.problems.note(first.number, "not a CSV row")
             else:
-                self.problems.note(first.number, f"expected {self.width} columns, found {len(fields)}")
+                found = _trimmed(fields, self.width or len(fields))
+                self.problems.note(first.number, f"expected {self.width} columns, found {found}")
         return None
 
 
@@ -334,34 +432,86 @@ def csv_rows(path: Path, *, delimiter: str, encoding: str, problems: RowProblems
     stand above it. Raises ``DiscoveryError`` (when the reading ends) for a file that is not a
     table: no header, a malformed line above it, or more malformed rows than good ones.
     """
-    # Find the header first (a few records, any width), then read every row against it.
-    scout = _Records(_lines(path, encoding), delimiter, RowProblems())
-    lead: list[tuple[int, int, list[str]]] = []
-    while len(lead) < _HEADER_SEARCH_ROWS and (record := scout.next()) is not None:
+    header, lead, skip = _find_header(path, delimiter=delimiter, encoding=encoding)
+    header_last = lead[skip].last
+    records = _Records(decoded_lines(path, encoding), delimiter, problems, width=len(header), start_after=header_last)
+    good = 0
+    while (record := records.next()) is not None:
+        good += 1
+        yield {name: value for name, value in zip(header, record.fields, strict=False) if value != ""}
+    error = problems.error_if_most(good)
+    if error is not None:
+        raise error
+
+
+def _find_header(
+    path: Path, *, delimiter: str, encoding: str, prefer: str = "utf-8"
+) -> tuple[list[str], list[Record], int]:
+    """The column names, the leading records read to find them (blank lines included) and the
+    index of the header among them; raises ``DiscoveryError`` for no header or a malformed
+    line above it."""
+    # A few records of any width; title rows above the header are passed over.
+    scout = _Records(decoded_lines(path, encoding, prefer=prefer), delimiter, RowProblems(), keep_blank=True)
+    lead: list[Record] = []
+    filled: list[int] = []  # indexes of the records that are not blank lines
+    while len(filled) < _HEADER_SEARCH_ROWS and (record := scout.next()) is not None:
+        if not record.blank:
+            filled.append(len(lead))
         lead.append(record)
     first_bad = scout.problems.named[0] if scout.problems.named else None
-    if not lead:
+    if not filled:
         if first_bad is not None:
             raise DiscoveryError(f"malformed file at line {first_bad[0]}: {first_bad[1]}")
         raise DiscoveryError("empty file: a header row is required")
     skip = 0
-    while skip + 1 < len(lead) and _is_title(lead[skip][2], lead[skip + 1][2]):
+    while skip + 1 < len(filled) and _is_title(lead[filled[skip]].fields, lead[filled[skip + 1]].fields):
         skip += 1
-    header_first, header_last, header_fields = lead[skip]
-    if first_bad is not None and first_bad[0] < header_first:
+    header = lead[filled[skip]]
+    if first_bad is not None and first_bad[0] < header.first:
         # Data read under a wrong header would be misnamed: the top of the file must be sound.
         raise DiscoveryError(f"malformed file at line {first_bad[0]}: {first_bad[1]} (above the header row)")
     # Unnamed columns are kept (``column_N``): Excel writes a trailing delimiter for a column
     # that holds data under no header.
-    header = unique_names(header_fields)
-    records = _Records(_lines(path, encoding), delimiter, problems, width=len(header), start_after=header_last)
-    good = 0
-    while (record := records.next()) is not None:
-        good += 1
-        yield {name: value for name, value in zip(header, record[2], strict=False) if value != ""}
-    error = problems.error_if_most(good)
-    if error is not None:
-        raise error
+    return unique_names(header.fields), lead[: filled[skip] + 1], filled[skip]
+
+
+class _Strict(RowProblems):
+    """Problems that end the reading at the first one (redaction)."""
+
+    def note(self, line: int, reason: str) -> None:
+        raise DiscoveryError(f"malformed file at line {line}: {reason}")
+
+
+RecordRole = Literal["title", "header", "row", "blank"]
+
+
+def csv_records(
+    path: Path, *, delimiter: str, encoding: str, prefer: str = "utf-8"
+) -> tuple[list[str], Iterator[tuple[RecordRole, Record]]]:
+    """Every record of a CSV/TSV file in file order, for a copy that keeps them all: the
+    column names, and (role, record) pairs: title rows above the header, the header, rows and
+    blank lines. Strict: the first malformed row or undecodable line raises ``DiscoveryError``
+    (``malformed file at line 7: expected 4 columns, found 5``); rows are read as by
+    ``csv_rows`` otherwise (title rows, short rows, trailing empty cells, UTF-8 or GB 18030
+    lines, the one named ``prefer`` tried first)."""
+    header, lead, index = _find_header(path, delimiter=delimiter, encoding=encoding, prefer=prefer)
+
+    def records() -> Iterator[tuple[RecordRole, Record]]:
+        for i, lead_record in enumerate(lead):
+            yield ("blank" if lead_record.blank else "title" if i < index else "header"), lead_record
+        rest = _Records(
+            decoded_lines(path, encoding, prefer=prefer),
+            delimiter,
+            _Strict(),
+            width=len(header),
+            start_after=lead[index].last,
+            strict=True,
+            keep_blank=True,
+        )
+        while (record := rest.next()) is not None:
+            yield ("blank" if record.blank else "row"), record
+
+    return header, records()
 
 
 def jsonl_rows(path: Path, *, encoding: str, problems: RowProblems) -> Iterator[dict[str, Any]]:
@@ -370,7 +520,7 @@ def jsonl_rows(path: Path, *, encoding: str, problems: RowProblems) -> Iterator[
     Raises ``DiscoveryError`` (when the reading ends) if fewer lines were objects than not.
     """
     good = 0
-    for line in _lines(path, encoding):
+    for line in decoded_lines(path, encoding):
         if line.text is None:
             problems.note(line.number, line.reason)
             continue
@@ -389,3 +539,104 @@ def jsonl_rows(path: Path, *, encoding: str, problems: RowProblems) -> Iterator[
     error = problems.error_if_most(good)
     if error is not None:
         raise error
+
+
+#: One item of a JSON array larger than this (in characters) is refused: items are read one
+#: at a time, so this bounds the memory a JSON array takes, whatever its length.
+MAX_JSON_ITEM_CHARS = 64 * 1024 * 1024
+_JSON_READ_CHARS = 1 << 16
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+# An item cut where the buffer ends fails within this many characters of the end (a number,
+# a literal, an escape), or as a string left open; any other failure is invalid JSON.
+_JSON_CUT_MARGIN = 16
+
+
+def json_array_items(
+    path: Path, *, encoding: str, max_item_chars: int = MAX_JSON_ITEM_CHARS
+) -> Iterator[dict[str, Any]]:
+    """The objects of a JSON array, read one item at a time (never the whole file at once).
+
+    Raises ``DiscoveryError``: ``malformed file at line 3: invalid JSON (…)``, ``expected a
+    JSON array of objects``, ``malformed file at item 4: expected a JSON object``, or an item
+    larger than ``MAX_JSON_ITEM_CHARS``.
+    """
+    decoder = json.JSONDecoder()
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+        encoding = "utf-8-sig"  # Windows tools start UTF-8 files with a byte order mark
+    try:
+        with io.TextIOWrapper(_open_binary(path), encoding=encoding, newline="") as stream:
+            buffer, pos, lines_before, eof = "", 0, 0, False
+
+            def more() -> bool:
+                """Read on (keeping ``buffer[pos:]``); False at the end of the file."""
+                nonlocal buffer, pos, lines_before, eof
+                if eof:
+                    return False
+                lines_before += buffer.count("\n", 0, pos)
+                kept = buffer[pos:]
+                chunk = stream.read(max(_JSON_READ_CHARS, len(kept)))  # doubling: linear overall
+                eof = not chunk
+                buffer, pos = kept + chunk, 0
+                return not eof
+
+            def skip_space() -> str:
+                """The next character that is not white space ('' at the end)."""
+                nonlocal pos
+                while True:
+                    match = _JSON_SPACE.match(buffer, pos)
+                    pos = match.end() if match else pos
+                    if pos < len(buffer):
+                        return buffer[pos]
+                    if not more():
+                        return ""
+
+            def invalid(message: str, at: int) -> DiscoveryError:
+                line = lines_before + buffer.count("\n", 0, at) + 1
+                return DiscoveryError(f"malformed file at line {line}: invalid JSON ({message})")
+
+            if skip_space() != "[":
+                if pos >= len(buffer) and not buffer:
+                    raise DiscoveryError("expected a JSON array of objects (the file is empty)")
+                raise DiscoveryError("expected a JSON array of objects")
+            pos += 1
+            index = 0
+            while True:
+                char = skip_space()
+                if char == "]" and index == 0:
+                    pos += 1
+                    break
+                if index:
+                    if char == "]":
+                        pos += 1
+                        break
+                    if char != ",":
+                        raise invalid("Expecting ',' delimiter" if char else "Expecting ']'", pos)
+                    pos += 1
+                    skip_space()
+                too_large = DiscoveryError(
+                    f"malformed file at item {index}: item larger than {max_item_chars} "
+                    "characters (convert the file to JSONL, one object per line)"
+                )
+                while True:
+                    try:
+                        item, end = decoder.raw_decode(buffer, pos)
+                        break
+                    except json.JSONDecodeError as exc:
+                        cut = exc.pos >= len(buffer) - _JSON_CUT_MARGIN or exc.msg.startswith("Unterminated string")
+                        if len(buffer) - pos > max_item_chars:
+                            raise too_large from None
+                        if not cut or not more():
+                            raise invalid(exc.msg, exc.pos) from None
+                if end - pos > max_item_chars:
+                    raise too_large
+                if not isinstance(item, dict):
+                    raise DiscoveryError(f"malformed file at item {index}: expected a JSON object")
+                pos = end
+                yield item
+                index += 1
+            if skip_space():
+                raise invalid("Extra data", pos)
+    except UnicodeDecodeError as exc:
+        raise DiscoveryError(f"not {encoding} text ({exc.reason})") from None
+    except (OSError, EOFError) as exc:
+        raise DiscoveryError(f"cannot read file ({getattr(exc, 'strerror', None) or exc})") from None

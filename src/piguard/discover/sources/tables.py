@@ -17,6 +17,7 @@ from typing import Any
 from piguard.discover.sources.base import SAMPLE_SEED, RowProblems, SkippedRows, TableSample, columns_from_rows
 from piguard.discover.sources.rows import (
     csv_rows,
+    json_array_items,
     jsonl_rows,
     sniff_delimiter,
     table_encoding,
@@ -49,23 +50,32 @@ def is_table_file(path: Path) -> bool:
     return name.endswith(TABULAR_SUFFIXES) or name.endswith(EXCEL_SUFFIXES)
 
 
-def sample_table_file(path: Path, *, source: str, sample: int, tolerant: bool = False) -> list[TableSample]:
+def sample_table_file(
+    path: Path, *, source: str, sample: int, tolerant: bool = False, full: bool = False
+) -> list[TableSample]:
     """Row samples of the table(s) in ``path`` (one per sheet for Excel).
 
     Raises ``DiscoveryError`` naming the place and reason for malformed or unreadable files.
     With ``tolerant`` (a scan), a malformed CSV/TSV row or JSONL line is passed over and
     counted in the sample's ``skipped_rows``; only a file that is not such a table (no header,
-    no readable row, more malformed rows than good ones) raises.
+    no readable row, more malformed rows than good ones) raises. With ``full`` (and
+    ``tolerant``), a large CSV/TSV/JSONL file is read in full rather than sampled by blocks.
+    A JSON array is read one item at a time.
     """
     if path.name.lower().endswith(EXCEL_SUFFIXES):
         return list(_sample_excel(path, source=source, sample=sample))
     fmt = tabular.file_format(path)
     infer = fmt in ("json", "jsonl", "parquet")
     if tolerant and fmt in ("csv", "tsv", "jsonl"):
-        return [_sample_tolerant(path, fmt, source=source, sample=sample)]
+        return [_sample_tolerant(path, fmt, source=source, sample=sample, full=full)]
     encoding = "utf-8"
     if fmt != "parquet" and not path.name.lower().endswith(".gz"):
         encoding = sniff_encoding(path)  # raises DiscoveryError for binary content
+    if fmt == "json":
+        # Item by item: a JSON array is never held whole (``json_array_items`` bounds an item).
+        items = (_flatten(item) for item in json_array_items(path, encoding=encoding))
+        columns, sampled, total = columns_from_rows(items, sample=sample, infer_types=True)
+        return [TableSample(source=source, table=path.name, columns=columns, rows_sampled=sampled, rows_total=total)]
     try:
         fast = tabular.sample_rows(path, size=sample, seed=SAMPLE_SEED, encoding=encoding)
         if fast is not None:
@@ -86,7 +96,7 @@ def sample_table_file(path: Path, *, source: str, sample: int, tolerant: bool = 
     return [TableSample(source=source, table=path.name, columns=columns, rows_sampled=sampled, rows_total=total)]
 
 
-def _sample_tolerant(path: Path, fmt: str, *, source: str, sample: int) -> TableSample:
+def _sample_tolerant(path: Path, fmt: str, *, source: str, sample: int, full: bool = False) -> TableSample:
     """A CSV/TSV/JSONL sample that passes over malformed rows (a scan of users' exports).
 
     A large file is sampled by blocks when its sampled lines parse (lines that do not are
@@ -100,7 +110,7 @@ def _sample_tolerant(path: Path, fmt: str, *, source: str, sample: int) -> Table
         delimiter = sniff_delimiter(path, encoding=encoding, default=delimiter)
     fast = None
     # Two-byte text cannot be cut at random byte offsets; the block sampler knows "," only.
-    if encoding != "utf-16" and delimiter == tabular.DELIMITERS.get(fmt, ","):
+    if not full and encoding != "utf-16" and delimiter == tabular.DELIMITERS.get(fmt, ","):
         try:
             fast = tabular.sample_rows(path, size=sample, seed=SAMPLE_SEED, encoding=encoding)
         except InterchangeError:

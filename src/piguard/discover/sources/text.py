@@ -97,14 +97,15 @@ def sniff_encoding(path: Path, *, tolerant: bool = False) -> str:
             head = handle.read(SNIFF_BYTES)
     except OSError as exc:
         raise DiscoveryError(f"cannot read file ({exc.strerror or type(exc).__name__})") from None
+    # UTF-16 text is half NUL bytes: its byte order mark is looked at before any NUL.
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
     if b"\x00" in head:
         raise DiscoveryError("binary content (NUL bytes)")
     if head and sum(byte in _CONTROL for byte in head) / len(head) > 0.05:
         raise DiscoveryError("binary content (control characters)")
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
     for encoding in ("utf-8", "gb18030"):
         try:
             # A multi-byte character may be cut at the sniff boundary: decode incrementally.
