@@ -231,7 +231,7 @@ def export(
     subject: SubjectOpt = None,
 ) -> None:
     """Export ledger events in the FORMATS.md access-event format."""
-    from piguard.interchange.events import EVENT_COLUMNS
+    from piguard.interchange.events import EVENT_COLUMNS, INT_COLUMNS, LIST_COLUMNS
     from piguard.interchange.tabular import write_rows
     from piguard.ledger import service
 
@@ -245,7 +245,10 @@ def export(
             # Each row is the leaf's own object (every entry is still checked to be a valid event):
             # re-reading it through today's model could drop or normalise a value the hashed leaf
             # holds, and the export must be exactly what the log committed to.
-            return write_rows(out, (json.loads(entry.data) for entry in entries), columns=EVENT_COLUMNS)
+            leaves = (json.loads(entry.data) for entry in entries)
+            return write_rows(
+                out, leaves, columns=EVENT_COLUMNS, list_columns=LIST_COLUMNS, int_columns=INT_COLUMNS
+            )
 
         count = _with_session(load_settings(), work)
     console.print(f"wrote {count} events to {out}", highlight=False)

@@ -33,12 +33,21 @@ def _since(value: str | None) -> datetime | None:
     return parsed
 
 
+def _check_out(out: Path | None) -> None:
+    """Refuse an unusable --out before the run, not after minutes of work (bad usage: exit 2)."""
+    if out is not None and out.is_dir():
+        raise fail(f"--out: {out} is a directory; give a file name", code=2)
+
+
 def _emit(text: str, out: Path | None) -> None:
     if out is None:
         typer.echo(text)
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text + ("\n" if not text.endswith("\n") else ""), encoding="utf-8")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + ("\n" if not text.endswith("\n") else ""), encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write {out} ({exc.strerror or type(exc).__name__})", code=1) from None
 
 
 def detect_command(
@@ -73,6 +82,7 @@ def detect_command(
         quarantine = state / f"quarantine-{datetime.now().strftime('%Y%m%dT%H%M%S')}.jsonl"
     options = Options(engine=engine, min_score=min_score, history=state / "history.parquet",
                       spark_master=spark_master, timelines=fmt == "html")
+    _check_out(out)
     try:
         state.mkdir(parents=True, exist_ok=True)
         run = run_detection(list(events), context, options=options, since=start,
@@ -132,10 +142,13 @@ def _alerts_table(report: object, out: Path | None) -> None:
     if out is None:
         console.print(table)
     else:
-        with out.open("w", encoding="utf-8") as handle:
-            from rich.console import Console
+        from rich.console import Console
 
-            Console(file=handle, width=160).print(table)
+        try:
+            with out.open("w", encoding="utf-8") as handle:
+                Console(file=handle, width=160).print(table)
+        except OSError as exc:
+            raise fail(f"cannot write {out} ({exc.strerror or type(exc).__name__})", code=1) from None
 
 
 def trace_command(
@@ -162,6 +175,7 @@ def trace_command(
     state = load_settings().data_dir / "detect"
     if skip_invalid and quarantine is None:
         quarantine = state / f"trace-quarantine-{datetime.now().strftime('%Y%m%dT%H%M%S')}.jsonl"
+    _check_out(out)
     try:
         canaries: frozenset[str] = frozenset()
         if context is not None:
@@ -217,6 +231,7 @@ def evaluate_command(
 
     if not (labels / "labels.csv").exists():
         raise fail(f"{labels}: labels.csv not found", code=2)
+    _check_out(out)
     try:
         result = evaluate(labels, events=events, context=context, options=Options(engine=engine),
                           replay=not no_replay)

@@ -134,7 +134,11 @@ def _scan(path: Path) -> str:
         delim = "\\t" if fmt == "tsv" else ","
         # A line over DuckDB's limit (2 MiB: a huge query or result list) is read by the exact
         # reader; raising the limit costs every CSV file more than the rare long line saves.
-        return f"read_csv('{quoted}', header=true, all_varchar=true, delim=E'{delim}', quote='\"', escape='\"')"
+        # strict_mode: an unterminated quote must not swallow the rest of the file into one cell.
+        return (
+            f"read_csv('{quoted}', header=true, all_varchar=true, delim=E'{delim}', quote='\"', escape='\"', "
+            "strict_mode=true)"
+        )
     # Known columns are declared, so DuckDB need not sample the file; unknown fields are ignored.
     # Scalars stay JSON so that a number where the contract says string is seen (and refused by
     # the exact reader) rather than turned into text.

@@ -205,11 +205,13 @@ def table_path(directory: Path, name: str) -> Path | None:
         raise InterchangeError(
             f"unknown context table '{name}'; expected one of {', '.join(TABLES)}"
         )
-    candidates = (directory / f"{name}{suffix}" for suffix in SUFFIXES)
-    found = [path for path in candidates if path.exists()]
+    # Extensions in any case (`users.CSV`), as event files are read: exporters differ.
+    wanted = {f"{name}{suffix}" for suffix in SUFFIXES}
+    found = sorted(path for path in directory.iterdir() if path.name.lower() in wanted) if directory.is_dir() else []
     if len(found) > 1:
         raise InterchangeError(
-            f"table '{name}' is present in more than one format", where=str(directory)
+            f"table '{name}' is present in more than one file ({', '.join(p.name for p in found)})",
+            where=str(directory),
         )
     return found[0] if found else None
 

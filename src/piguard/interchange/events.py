@@ -28,6 +28,7 @@ EVENT_COLUMNS = (
     "reason", "query", "result_count", "result_subject_ids",
 )
 LIST_COLUMNS = ("fields", "result_subject_ids")
+INT_COLUMNS = ("result_count",)
 OPTIONAL_TEXT = ("terminal_id", "session_id", "source_ip", "resource_type", "resource_id", "subject_id",
                  "purpose", "reason", "query")
 # The largest count an integer column of every engine holds (a larger one is refused, not wrapped).
@@ -131,4 +132,7 @@ def read_events(path: Path) -> Iterator[AccessEvent]:
 
 def write_events(path: Path, events: Iterable[AccessEvent]) -> int:
     """Write events in the format named by the file extension; returns the count."""
-    return write_rows(path, (event.to_record() for event in events), columns=EVENT_COLUMNS)
+    return write_rows(
+        path, (event.to_record() for event in events), columns=EVENT_COLUMNS, list_columns=LIST_COLUMNS,
+        int_columns=INT_COLUMNS,
+    )

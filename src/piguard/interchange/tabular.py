@@ -16,7 +16,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -207,7 +207,8 @@ def _read_csv(
 ) -> Iterator[Row]:
     csv.field_size_limit(_CSV_FIELD_LIMIT)
     with _open_text(path, encoding) as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
+        # strict: a quote left open must be an error, not a cell that swallows the rest of the file.
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
         try:
             header = _csv_header(next(reader), path)
         except StopIteration:
@@ -215,11 +216,17 @@ def _read_csv(
         except csv.Error as exc:
             raise InterchangeError(f"malformed CSV ({exc})", where=f"{path}:1") from None
         while True:
+            start = reader.line_num + 1
             try:
                 values = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
+                if str(exc) == "unexpected end of data":
+                    # Named where the open quote's record began: that is the line to look at.
+                    raise InterchangeError(
+                        "a quoted cell is never closed (it runs to the end of the file)", where=f"{path}:{start}"
+                    ) from None
                 # The reader cannot go on past this point; the place is where it stopped.
                 raise InterchangeError(f"malformed CSV ({exc})", where=f"{path}:{reader.line_num}") from None
             where = f"{path}:{reader.line_num}"
@@ -469,11 +476,22 @@ def _atomic_binary(path: Path) -> Iterator[IO[bytes]]:
         raise
 
 
-def write_rows(path: Path, rows: Iterable[dict[str, Any]], *, columns: Sequence[str]) -> int:
-    """Write rows to ``path`` in the format its extension names (atomically); returns the number written."""
+def write_rows(
+    path: Path,
+    rows: Iterable[dict[str, Any]],
+    *,
+    columns: Sequence[str],
+    list_columns: Collection[str] = (),
+    int_columns: Collection[str] = (),
+) -> int:
+    """Write rows to ``path`` in the format its extension names (atomically); returns the number written.
+
+    ``list_columns`` and ``int_columns`` give Parquet their types whatever the rows hold; any
+    other column is typed from its values, and text when it holds none.
+    """
     fmt = file_format(path)
     if fmt == "parquet":
-        return _write_parquet(path, rows, columns)
+        return _write_parquet(path, rows, columns, list_columns=list_columns, int_columns=int_columns)
     count = 0
     with _atomic_binary(path) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle:
         if fmt in DELIMITERS:
@@ -498,12 +516,33 @@ def _compact(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if v is not None}
 
 
-def _write_parquet(path: Path, rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> int:
+def _write_parquet(
+    path: Path,
+    rows: Iterable[dict[str, Any]],
+    columns: Sequence[str],
+    *,
+    list_columns: Collection[str],
+    int_columns: Collection[str],
+) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     items = [{name: row.get(name) for name in columns} for row in rows]
-    table = pa.Table.from_pylist(items) if items else pa.table({name: pa.array([], pa.string()) for name in columns})
+    arrays = []
+    for name in columns:
+        values = [item[name] for item in items]
+        if name in list_columns:
+            kind = pa.list_(pa.string())
+        elif name in int_columns:
+            kind = pa.int64()
+        elif all(value is None for value in values):
+            # Without a type an all-empty column is Parquet's "Null" type, which other readers
+            # (Spark) take as int: an optional text field must stay text whatever the rows hold.
+            kind = pa.string()
+        else:
+            kind = None
+        arrays.append(pa.array(values, type=kind))
+    table = pa.table(dict(zip(columns, arrays, strict=True)))
     with _atomic_binary(path) as raw:
         pq.write_table(table, raw)
     return len(items)

@@ -26,6 +26,9 @@ RFC3339_PATTERN = (
     r"([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)"
 )
 _RFC3339 = re.compile(RFC3339_PATTERN)
+# RFC 3339 allows a leap second (`23:59:60Z`), which no datetime type here can hold.
+_LEAP_SECOND = re.compile(RFC3339_PATTERN.replace(r"(:[0-5][0-9](\.[0-9]+)?)?", r":60(\.[0-9]+)?"))
+LEAP_MESSAGE = "is a leap second (:60), which cannot be represented; write it as :59.999999"
 _HOURS_ONLY = re.compile(r"[+-][0-9]{2}")
 MESSAGE = "must be an RFC 3339 time with an explicit UTC offset (e.g. 2025-03-01T08:15:00+08:00)"
 
@@ -36,6 +39,8 @@ def rfc3339(value: Any) -> Any:
         return value
     if isinstance(value, str) and _RFC3339.fullmatch(text := value.strip(WHITESPACE)):
         return text + ":00" if _HOURS_ONLY.fullmatch(text[-3:]) else text
+    if isinstance(value, str) and _LEAP_SECOND.fullmatch(value.strip(WHITESPACE)):
+        raise ValueError(LEAP_MESSAGE)
     raise ValueError(MESSAGE)
 
 

@@ -106,8 +106,14 @@ def test_unknown_org_type_is_rejected(tmp_path: Path) -> None:
 def test_table_in_two_formats_is_ambiguous(tmp_path: Path) -> None:
     write_context(tmp_path, ContextTables(users=_tables().users), fmt="csv")
     write_context(tmp_path, ContextTables(users=_tables().users), fmt="parquet")
-    with pytest.raises(InterchangeError, match="more than one format"):
+    with pytest.raises(InterchangeError, match=r"more than one file \(users\.csv, users\.parquet\)"):
         read_context(tmp_path)
+
+
+def test_table_file_extensions_are_read_in_any_case(tmp_path: Path) -> None:
+    write_context(tmp_path, ContextTables(users=_tables().users), fmt="csv")
+    (tmp_path / "users.csv").rename(tmp_path / "users.CSV")
+    assert read_context(tmp_path).users == _tables().users
 
 
 def test_labels_malicious_and_complaints_round_trip(tmp_path: Path) -> None:
