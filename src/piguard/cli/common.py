@@ -20,10 +20,18 @@ err_console = Console(stderr=True)
 
 
 def load_settings() -> Settings:
-    """Settings from the environment."""
+    """Settings from the environment; a bad value is a one-line error naming the variable (exit 2)."""
+    from pydantic import ValidationError
+
     from piguard.config import Settings
 
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "PIGUARD_" + "_".join(str(part) for part in first["loc"]).upper()
+        # The message names the rule, never the value (it could be a secret or a path).
+        raise fail(f"configuration: {name}: {first['msg']}", code=2) from None
 
 
 @contextmanager

@@ -1,0 +1,28 @@
+"""A bad setting in the environment is a one-line error naming the variable, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from piguard.cli.main import app
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "rule"),
+    [
+        ("PIGUARD_MAX_REQUEST_BYTES", "100", "greater than or equal to 1024"),
+        ("PIGUARD_TOKEN_LIFETIME_SECONDS", "7200", "less than or equal to 3600"),
+        ("PIGUARD_CHECKPOINT_EVERY_ENTRIES", "abc", "valid integer"),
+    ],
+)
+@pytest.mark.parametrize("command", [["audit", "pubkey"], ["serve"], ["users", "list"]])
+def test_a_bad_setting_names_the_variable_and_exits_2(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, rule: str, command: list[str]
+) -> None:
+    monkeypatch.setenv(variable, value)
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 2
+    assert f"configuration: {variable}: " in result.stderr and rule in result.stderr
+    assert "Traceback" not in result.output and "ValidationError" not in result.output
+    assert value not in result.stderr.replace(rule, "")  # the value itself is not echoed
