@@ -72,11 +72,15 @@ def check_output(out: Path) -> None:
     """Refuse an output directory that holds files, or whose parent cannot be written."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError("output directory exists and is not empty", where=str(out))
-    parent = out.resolve().parent
-    if not parent.is_dir():
-        raise InputError("parent directory does not exist", where=str(parent))
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError("directory is not writable", where=str(parent))
+    # Missing parent folders are created (`--out runs/demo` in a fresh checkout); the nearest
+    # one that exists must be a writable folder.
+    nearest = out.resolve().parent
+    while not nearest.exists():
+        nearest = nearest.parent
+    if not nearest.is_dir():
+        raise InputError("is a file, not a directory, so the output cannot be made under it", where=str(nearest))
+    if not os.access(nearest, os.W_OK | os.X_OK):
+        raise InputError("directory is not writable", where=str(nearest))
 
 
 def validate_request(*, out: Path, seed: int, scale: str, days: int | None, fmt: str) -> int:
@@ -106,6 +110,7 @@ def simulate(
     if tmp.exists():
         shutil.rmtree(tmp)
     try:
+        tmp.parent.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
     except OSError as exc:
         raise InputError(f"cannot create the output directory ({exc.strerror})", where=str(out)) from None

@@ -54,7 +54,15 @@ def test_unwritable_location_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("x", encoding="utf-8")
     result = runner.invoke(app, ["simulate", "--out", str(blocker / "run"), "--days", "1"])
     assert result.exit_code == 2
-    assert "parent directory does not exist" in result.output
+    assert "is a file, not a directory" in result.output
+
+
+def test_missing_parent_folders_are_created(tmp_path: Path) -> None:
+    out = tmp_path / "runs" / "demo"
+    result = runner.invoke(app, ["simulate", "--out", str(out), "--days", "1"])
+    assert result.exit_code == 0, result.output
+    assert (out / "manifest.json").is_file()
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == ["demo"]  # no partial folder left
 
 
 def test_interrupted_run_leaves_nothing(tmp_path: Path) -> None:
