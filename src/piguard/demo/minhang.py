@@ -155,7 +155,7 @@ def replay(session: Session, ctx: Context) -> list[Check]:
 
 
 def _family_request(session: Session, ctx: Context, report_id: str, *, refused_by: str) -> Check:
-    """A son asks who saw his father's record (PIPL Art. 49): the account shows the refused lookup."""
+    """A child asks who saw their parent's record (PIPL Art. 49): the account shows the refused lookup."""
     commission = next(o.org_id for o in ctx.city.organisations if o.org_type == "health_commission")
     registrar, answerer = (ctx.who(i) for i in ctx.loaded.staff_of(commission, "privacy_officer")[:2])
     made = family.register(
