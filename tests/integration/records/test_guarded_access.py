@@ -202,6 +202,25 @@ def test_breakglass_one_record_one_hour_flagged(session: Session, world: World) 
     ).allowed  # one hour only
 
 
+def test_an_emt_cannot_break_the_glass_into_a_death_report(session: Session, world: World) -> None:
+    # Crews see the calls they are sent to, never certificates: the Minhang ambulance pattern.
+    before = ledger.count(session=session)
+    refused = support_flows.request_breakglass(
+        session=session,
+        guard=world.guard,
+        principal=world.people["emt"],
+        report_id=world.report_b,
+        purpose="ETREAT",
+        reason="emt needs the prior certificate now please",
+    )
+    assert not refused.allowed
+    assert ledger.count(session=session) == before + 1
+    assert (events(session)[-1].action, events(session)[-1].outcome) == ("breakglass", "denied")
+    assert not flows.read_report(
+        session=session, guard=world.guard, principal=world.people["emt"], report_id=world.report_b, purpose="ETREAT"
+    ).allowed
+
+
 def test_training_gate_and_bad_purpose_are_recorded_denials(session: Session, world: World) -> None:
     lapsed = world.people["certifier"].model_copy(update={"training_valid_until": NOW - timedelta(days=1)})
     gated = flows.read_report(
