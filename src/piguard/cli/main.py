@@ -14,6 +14,7 @@ from piguard.cli import (
     detect,
     family,
     inspections,
+    orgs,
     records,
     report,
     scan,
@@ -36,6 +37,7 @@ simulate.register(app)
 detect.register(app)
 report.register(app)
 app.add_typer(db.app, name="db")
+app.add_typer(orgs.app, name="orgs")
 app.add_typer(users.app, name="users")
 app.add_typer(cases.app, name="cases")
 app.add_typer(family.app, name="family")

@@ -22,10 +22,11 @@ app = typer.Typer(help="Personal accounts, service accounts and their credential
 
 
 @contextmanager
-def _transaction() -> Iterator[tuple[Session, bytes]]:
+def _transaction(*, bad_input: int = 1) -> Iterator[tuple[Session, bytes]]:
     """One committed transaction with the installation's secret; every failure becomes a clean error."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from piguard.errors import InputError
     from piguard.keys import load_secret
     from piguard.ledger.service import bind_settings
 
@@ -36,6 +37,8 @@ def _transaction() -> Iterator[tuple[Session, bytes]]:
             bind_settings(session, settings)
             with session.begin():
                 yield session, secret
+    except InputError as exc:
+        raise fail(str(exc), code=bad_input) from None
     except PiguardError as exc:
         raise fail(str(exc)) from None
     except SQLAlchemyError as exc:
@@ -138,16 +141,31 @@ def training(
     course: Annotated[str, typer.Option("--course")] = MANDATORY_COURSE,
     completed: Annotated[datetime | None, typer.Option("--completed", help="Completion time (UTC).")] = None,
 ) -> None:
-    """Record a passed training course (valid for one year)."""
+    """Record a passed course (the pass mark and date rules of 'piguard training complete')."""
+    from piguard.errors import InputError, NotFoundError
     from piguard.identity import audit
     from piguard.identity import service as identity
     from piguard.identity.schemas import Principal
+    from piguard.oversight.training import service as courses
 
-    at = completed.replace(tzinfo=UTC) if completed else datetime.now(UTC)
-    with _transaction() as (session, _):
+    now = datetime.now(UTC)
+    at = completed.replace(tzinfo=UTC) if completed else now
+    # The course's pass mark and the one date rule, with exit 2 for bad input: as `training complete`.
+    with _transaction(bad_input=2) as (session, _):
         account = identity.get_account_by_username(session=session, username=username)
+        try:
+            known = courses.get_course(session=session, code=course)
+        except NotFoundError as exc:
+            raise InputError(str(exc), where="course") from None
+        valid_until = courses.completion_valid_until(course=known, completed_at=at, at=now)
         done = identity.record_training(
-            session=session, account_id=account.id, course_code=course, score=score, completed_at=at
+            session=session,
+            account_id=account.id,
+            course_code=known.code,
+            score=score,
+            completed_at=at,
+            valid_until=valid_until,
+            pass_mark=known.pass_mark,
         )
         # Every change to training records is in the ledger; here the server's operator makes it.
         operator = Principal(
@@ -155,7 +173,7 @@ def training(
         )
         audit.record(
             session,
-            at=datetime.now(UTC),
+            at=now,
             action="create",
             account=None,
             actor=operator,

@@ -1,11 +1,98 @@
-"""Record snapshots handed to the minimiser (pure data; never serialised to a client as-is)."""
+"""Record snapshots handed to the minimiser (pure data; never serialised to a client as-is),
+and the rules a report's entered fields follow (``ReportFields``: opening and correcting alike)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+import re
+from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
+
+from piguard.errors import InputError
+
+
+def _text(limit: int | None) -> Any:
+    # Surrounding whitespace stripped; an empty string is not a value (None clears an optional field).
+    return StringConstraints(strip_whitespace=True, min_length=1, max_length=limit)
+
+
+def _iso_date(value: object) -> object:
+    # Lax pydantic would also read "1700000000" (or an int) as a Unix time: only dates and YYYY-MM-DD.
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
+        return value.strip()
+    raise ValueError("must be a date as YYYY-MM-DD")
+
+
+def _not_future(value: date) -> date:
+    # A day of slack: "today" in Shanghai is tomorrow on a UTC server for eight hours a day.
+    if value > date.today() + timedelta(days=1):
+        raise ValueError("must not be in the future")
+    return value
+
+
+ResidentId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^(?:[0-9]{17}[0-9Xx]|[0-9]{15})$"),
+    AfterValidator(str.upper),
+]
+BirthDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_not_future)]
+
+
+class ReportFields(BaseModel):
+    """The rules for a report's entered fields, shared by opening a report and correcting one.
+
+    Lengths are the ``death_reports`` column sizes; a field without ``None`` in its type is
+    NOT NULL. ``check_report_field`` validates one field against its rule here.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, _text(100)]
+    sex: Literal["male", "female", "unknown"]
+    id_number: ResidentId | None = None  # GB 11643: 18 characters (last may be X) or 15 digits
+    birth_date: BirthDate | None = None
+    household_address: Annotated[str, _text(300)] | None = None
+    usual_address: Annotated[str, _text(300)] | None = None
+    place_of_death: Literal["hospital", "home", "en_route", "care_home", "other"]
+    place_detail: Annotated[str, _text(300)] | None = None
+    part2: Annotated[str, _text(None)] | None = None  # a Text column: no length limit
+    manner: Literal["natural", "accident", "suicide", "homicide", "pending", "undetermined"] = "natural"
+
+
+@cache
+def _field_adapter(field: str) -> TypeAdapter[Any]:
+    info = ReportFields.model_fields[field]
+    annotation: Any = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    return TypeAdapter(annotation)
+
+
+def check_report_field(field: str, value: object, *, where: str | None = None) -> Any:
+    """``value`` as ``ReportFields.<field>`` accepts it (dates parsed, text stripped), else InputError.
+
+    ``where`` names the input in the error (default: the field); the reason names the field and
+    the rule, never the value.
+    """
+    try:
+        return _field_adapter(field).validate_python(value)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False, include_context=False)[0]
+        rule = "must not be null" if value is None else str(first["msg"]).removeprefix("Value error, ")
+        if first["type"] == "string_pattern_mismatch" and field == "id_number":
+            rule = "must be a resident ID number: 18 characters (the last may be X) or 15 digits"
+        raise InputError(f"{field}: {rule}", where=where or field) from None
 
 
 class RelativeRecord(BaseModel):

@@ -7,10 +7,11 @@ later accepts as that person's need to know; nothing else does.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, get_args
 
 from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -19,6 +20,7 @@ from piguard.db.base import utcnow
 from piguard.db.locking import get_for_update
 from piguard.db.prepared import Prepared
 from piguard.errors import ConflictError, InputError, NotFoundError
+from piguard.identity.tokens import check_terminal_id
 from piguard.records.models import (
     CertificatePart,
     DeathReport,
@@ -29,11 +31,15 @@ from piguard.records.models import (
     TaskRelationship,
     Vehicle,
 )
-from piguard.records.schemas import DispatchRecord, RelativeRecord, ReportRecord
+from piguard.records.schemas import DispatchRecord, RelativeRecord, ReportFields, ReportRecord, check_report_field
 
 ORG_TYPES = ("hospital", "emergency_center", "cdc", "police", "funeral_home", "civil_affairs", "health_commission")
-PLACES = ("hospital", "home", "en_route", "care_home", "other")
-MANNERS = ("natural", "accident", "suicide", "homicide", "pending", "undetermined")
+ORG_LEVELS = ("district", "municipal")
+ORG_NAME_MAX = 200  # Organisation.name
+CALL_SIGN_MAX = 32  # Vehicle.call_sign
+_ADCODE = re.compile(r"[0-9]{6}")
+PLACES: tuple[str, ...] = get_args(ReportFields.model_fields["place_of_death"].annotation)
+MANNERS: tuple[str, ...] = get_args(ReportFields.model_fields["manner"].annotation)
 PART_ROLE = {"police": "police_registrar", "funeral": "funeral_clerk"}
 PART_RELATIONSHIP = {"police": "registrar", "funeral": "funeral"}
 DISPATCH_FLOW = ("assigned", "en_route", "on_scene", "closed")
@@ -41,6 +47,8 @@ CERTIFIER_WINDOW = timedelta(days=90)  # corrections weeks later are legitimate
 CODER_WINDOW = timedelta(days=30)
 PRESENTED_WINDOW = timedelta(days=30)
 CODE_LIFETIME = timedelta(days=60)
+# The fields a certifier may correct, each validated by its rule in ``ReportFields`` (an
+# explicit list: anything else, the status, the cause of death, the institution, is not a correction).
 CORRECTABLE = (
     "name",
     "sex",
@@ -52,16 +60,51 @@ CORRECTABLE = (
     "manner",
     "place_detail",
 )
+CORRECTION_REASON_MAX = 500  # ReportCorrection.reason
+
+
+def _clean_text(value: str, *, where: str, limit: int) -> str:
+    """``value`` with runs of whitespace made one space; InputError when empty, too long or unprintable."""
+    cleaned = " ".join(value.split())
+    if not cleaned:
+        raise InputError("must not be empty", where=where)
+    if len(cleaned) > limit:
+        raise InputError(f"must be at most {limit} characters", where=where)
+    if not cleaned.isprintable():
+        raise InputError("must be printable text", where=where)
+    return cleaned
+
+
+def _check_district(district: str) -> str:
+    """``district`` stripped, if it is a 6-digit GB/T 2260 adcode; else InputError."""
+    district = district.strip()
+    if not _ADCODE.fullmatch(district):
+        raise InputError("must be a 6-digit GB/T 2260 adcode, e.g. 310112", where="district")
+    return district
+
+
+def _check_org_type(org_type: str) -> str:
+    """``org_type`` if it is one of ``ORG_TYPES``; else InputError."""
+    if org_type not in ORG_TYPES:
+        raise InputError(f"unknown organisation type; expected one of {', '.join(ORG_TYPES)}", where="org_type")
+    return org_type
 
 
 def create_organisation(
     *, session: Session, name: str, org_type: str, district: str, level: str = "district", beds: int | None = None
 ) -> Organisation:
-    """Register an organisation in a jurisdiction."""
-    if org_type not in ORG_TYPES:
-        raise InputError(f"unknown organisation type; expected one of {', '.join(ORG_TYPES)}", where="org_type")
-    if not (district.isdigit() and len(district) == 6):
-        raise InputError("district must be a 6-digit GB/T 2260 adcode", where="district")
+    """Register an organisation in a jurisdiction; its name must be new in the district."""
+    name = _clean_text(name, where="name", limit=ORG_NAME_MAX)
+    _check_org_type(org_type)
+    district = _check_district(district)
+    if level not in ORG_LEVELS:
+        raise InputError(f"unknown level; expected one of {', '.join(ORG_LEVELS)}", where="level")
+    if beds is not None and beds < 0:
+        raise InputError("must not be negative", where="beds")
+    # No unique constraint in the schema: names are compared here, case and spacing aside.
+    for other in session.scalars(select(Organisation.name).where(Organisation.district == district)):
+        if " ".join(other.split()).casefold() == name.casefold():
+            raise InputError(f"'{other}' already exists in district {district}", where="name")
     org = Organisation(name=name, org_type=org_type, district=district, level=level, beds=beds)
     session.add(org)
     session.flush()
@@ -90,20 +133,40 @@ def org_jurisdiction(*, session: Session, org_id: str) -> tuple[str, str]:
     return str(district), str(level)
 
 
-def list_organisations(*, session: Session, org_type: str | None = None) -> Sequence[Organisation]:
-    """All organisations, optionally of one type."""
-    query = select(Organisation).order_by(Organisation.name)
-    if org_type:
-        query = query.where(Organisation.org_type == org_type)
+def list_organisations(
+    *, session: Session, org_type: str | None = None, district: str | None = None
+) -> Sequence[Organisation]:
+    """All organisations by name, optionally of one type and in one district."""
+    query = select(Organisation).order_by(Organisation.name, Organisation.id)
+    if org_type is not None:
+        query = query.where(Organisation.org_type == _check_org_type(org_type))
+    if district is not None:
+        query = query.where(Organisation.district == _check_district(district))
     return session.scalars(query).all()
 
 
 def create_vehicle(*, session: Session, org_id: str, call_sign: str, terminal_id: str) -> Vehicle:
-    """Register an ambulance and its MDT."""
+    """Register an ambulance and its MDT with an emergency centre; a terminal id belongs to one vehicle."""
+    org = session.get(Organisation, org_id)
+    if org is None:
+        raise InputError("no such organisation", where="org_id")
+    if org.org_type != "emergency_center":
+        raise InputError(f"vehicles belong to an emergency_center, not a {org.org_type}", where="org_id")
+    call_sign = _clean_text(call_sign, where="call_sign", limit=CALL_SIGN_MAX)
+    terminal_id = check_terminal_id(terminal_id, where="terminal_id")
+    if session.scalar(select(Vehicle.id).where(Vehicle.terminal_id == terminal_id)) is not None:
+        raise InputError("already registered to another vehicle", where="terminal_id")
     vehicle = Vehicle(org_id=org_id, call_sign=call_sign, terminal_id=terminal_id)
     session.add(vehicle)
     session.flush()
     return vehicle
+
+
+def list_vehicles(*, session: Session, org_id: str) -> Sequence[Vehicle]:
+    """An organisation's vehicles by call sign (NotFoundError for an unknown organisation)."""
+    get_organisation(session=session, org_id=org_id)
+    query = select(Vehicle).where(Vehicle.org_id == org_id).order_by(Vehicle.call_sign, Vehicle.terminal_id)
+    return session.scalars(query).all()
 
 
 def add_relationship(
@@ -182,22 +245,20 @@ def create_report(
     relatives: Sequence[dict[str, Any]] = (),
     **details: Any,
 ) -> DeathReport:
-    """Open a draft report; identity and cause fields validated, relatives attached."""
-    if place_of_death not in PLACES:
-        raise InputError(f"place_of_death must be one of {', '.join(PLACES)}", where="place_of_death")
-    if sex not in ("male", "female", "unknown"):
-        raise InputError("sex must be male, female or unknown", where="sex")
+    """Open a draft report; identity and cause fields validated (``ReportFields``), relatives attached."""
     if death_time.tzinfo is None:
         raise InputError("death_time needs a UTC offset", where="death_time")
     if not part1:
         raise InputError("Part I needs at least line (a)", where="part1")
-    manner = details.get("manner", "natural")
-    if manner not in MANNERS:
-        raise InputError(f"manner must be one of {', '.join(MANNERS)}", where="manner")
     allowed = {c.key for c in DeathReport.__table__.columns} - {"id", "status", "version"}
     unknown = set(details) - allowed
     if unknown:
         raise InputError(f"unknown report field(s): {', '.join(sorted(unknown))}", where="report")
+    entered = {"name": name, "sex": sex, "place_of_death": place_of_death, "manner": "natural", **details}
+    ruled = ReportFields.model_fields
+    checked = {key: check_report_field(key, value) for key, value in entered.items() if key in ruled}
+    name, sex, place_of_death = checked.pop("name"), checked.pop("sex"), checked.pop("place_of_death")
+    details.update(checked)
     report = DeathReport(
         hospital_org_id=hospital_org_id,
         subject_id=subject_id,
@@ -366,14 +427,21 @@ def present_code(*, session: Session, code: str, account_id: str, role: str, org
 def correct_report(
     *, session: Session, report_id: str, account_id: str, field: str, value: str | None, reason: str, at: datetime
 ) -> DeathReport:
-    """Correct one field with a reason; the old value is kept in the correction history."""
+    """Correct one field with a reason; the old value is kept in the correction history.
+
+    The new value follows the rule the field has when a report is opened (``ReportFields``);
+    an InputError names ``value`` and the field, and nothing is written.
+    """
     if field not in CORRECTABLE:
         raise InputError(f"field cannot be corrected; correctable: {', '.join(CORRECTABLE)}", where="field")
-    if len(reason.strip()) < 10:
+    reason = reason.strip()
+    if len(reason) < 10:
         raise InputError("a correction needs a reason of at least 10 characters", where="reason")
+    if len(reason) > CORRECTION_REASON_MAX:
+        raise InputError(f"must be at most {CORRECTION_REASON_MAX} characters", where="reason")
+    new = check_report_field(field, value, where="value")
     report = _report(session, report_id, lock=True)
     old = getattr(report, field)
-    new: Any = date.fromisoformat(value) if field == "birth_date" and value else value
     session.add(
         ReportCorrection(
             report_id=report.id,
@@ -381,8 +449,8 @@ def correct_report(
             at=at,
             field=field,
             old_value=None if old is None else str(old),
-            new_value=value,
-            reason=reason.strip(),
+            new_value=None if new is None else str(new),
+            reason=reason,
         )
     )
     setattr(report, field, new)

@@ -15,6 +15,8 @@ HEAVY = ("sqlalchemy", "numpy", "pyarrow", "duckdb", "jieba", "cedarpy")
 # Every command group and top-level command, each asked for its help in the same interpreter.
 HELP_ARGS = (
     [],
+    ["orgs"],
+    ["orgs", "add"],
     ["users"],
     ["users", "training"],
     ["audit"],

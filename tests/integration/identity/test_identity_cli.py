@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -88,9 +89,11 @@ def test_service_account_key_and_training(cli: Cli) -> None:
     assert code == 0, out
     assert re.search(r"pgk_[A-Za-z0-9_-]{43}", out)
     cli.run("users", "add", "li.na", "--name", "Li Na", "--role", "nurse", "--org", cli.org_id)
-    code, out = cli.run("users", "training", "li.na", "--score", "92", "--completed", "2025-03-01T08:00:00")
+    # A completion from a month ago: one older than a year would be lapsed already, and is refused.
+    completed = (datetime.now(UTC) - timedelta(days=30)).replace(hour=8, minute=0, second=0, microsecond=0)
+    code, out = cli.run("users", "training", "li.na", "--score", "92", "--completed", f"{completed:%Y-%m-%dT%H:%M:%S}")
     assert code == 0, out
-    assert "privacy-basics valid until 2026-03-01" in out
+    assert f"privacy-basics valid until {completed + timedelta(days=365):%Y-%m-%d}" in out
     engine = make_engine(cli.settings)
     with make_session_factory(engine)() as db:
         account = identity.get_account_by_username(session=db, username="li.na")

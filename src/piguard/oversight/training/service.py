@@ -113,20 +113,28 @@ def add_course(*, session: Session, principal: Principal, at: datetime, data: Co
     return _course_out(row)
 
 
-def record_completion(*, session: Session, principal: Principal, at: datetime, data: CompletionIn) -> CompletionOut:
-    """Record a passed course; valid for the course's validity period from the completion date."""
-    course = get_course(session=session, code=data.course_code)
-    identity.get_account(session=session, account_id=data.account_id)  # NotFoundError for unknown accounts
-    if data.completed_at.tzinfo is None:
+def completion_valid_until(*, course: CourseOut, completed_at: datetime, at: datetime) -> datetime:
+    """When a completion dated ``completed_at`` lapses, if it may be recorded at ``at``; else InputError."""
+    # The one date rule for completions, `piguard training complete` and the operator's
+    # `piguard users training` alike: not in the future, not so old it would be lapsed already.
+    if completed_at.tzinfo is None:
         raise InputError("must carry a UTC offset", where="completed_at")
-    if data.completed_at > at:
+    if completed_at > at:
         raise InputError("lies in the future: a completion is recorded after it happened", where="completed_at")
-    valid_until = data.completed_at + timedelta(days=course.validity_days)
+    valid_until = completed_at + timedelta(days=course.validity_days)
     if valid_until <= at:
         raise InputError(
             f"older than the course's validity ({course.validity_days} days): it would be lapsed already",
             where="completed_at",
         )
+    return valid_until
+
+
+def record_completion(*, session: Session, principal: Principal, at: datetime, data: CompletionIn) -> CompletionOut:
+    """Record a passed course; valid for the course's validity period from the completion date."""
+    course = get_course(session=session, code=data.course_code)
+    identity.get_account(session=session, account_id=data.account_id)  # NotFoundError for unknown accounts
+    valid_until = completion_valid_until(course=course, completed_at=data.completed_at, at=at)
     done = identity.record_training(
         session=session,
         account_id=data.account_id,
