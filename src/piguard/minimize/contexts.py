@@ -258,6 +258,7 @@ def _review(record: ReportRecord) -> PrivacyReviewView:
 
 def _mdt(record: DispatchRecord, handles: HandleIssuer) -> AmbulanceMdtView:
     return AmbulanceMdtView(
+        dispatch_id=record.id,
         incident_id=record.incident_no,
         status=record.status,
         priority=record.priority,

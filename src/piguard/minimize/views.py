@@ -72,6 +72,7 @@ class AmbulanceMdtView(_View):
     """``ambulance_mdt``: what a crew needs on the vehicle screen, and nothing else."""
 
     context: Literal["ambulance_mdt"] = "ambulance_mdt"
+    dispatch_id: str  # the call's opaque id (a ULID, no personal data): what /dispatches/{id}/display takes
     incident_id: str
     status: str
     priority: str

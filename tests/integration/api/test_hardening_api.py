@@ -71,14 +71,14 @@ def test_responses_with_personal_or_audit_data_are_never_cached(site: Site) -> N
     doctor, broker, officer = site.token("certifier"), site.token("broker"), site.token("officer")
     emt = site.token("emt", terminal="mdt-1")
     report, call = site.ids["report"], site.ids["call"]
-    handle = site.client.get(f"/api/v1/dispatches/{call}/display", headers=emt).json()["caller_handle"]
+    handle = site.client.get(f"/api/v1/dispatches/{call}/display?purpose=TREAT", headers=emt).json()["caller_handle"]
     bridge = {"Authorization": f"Bearer {site.bridge_key}", "X-Terminal-Id": "pbx-1"}
     short_reason = {"report_id": report, "purpose": "BTG", "reason": "now"}
     cases: list[tuple[str, str, dict[str, str], dict[str, Any] | None, int]] = [
         ("GET", f"/api/v1/death-reports/{report}?purpose=TREAT", doctor, None, 200),
         ("GET", "/api/v1/death-reports?purpose=TREAT", doctor, None, 200),
-        ("GET", "/api/v1/dispatches", emt, None, 200),
-        ("GET", f"/api/v1/dispatches/{call}/display", emt, None, 200),
+        ("GET", "/api/v1/dispatches?purpose=TREAT", emt, None, 200),
+        ("GET", f"/api/v1/dispatches/{call}/display?purpose=TREAT", emt, None, 200),
         ("POST", "/api/v1/handles/resolve", bridge, {"handle": handle}, 200),
         ("GET", "/api/v1/breakglass/pending", officer, None, 200),
         ("GET", "/api/v1/me", doctor, None, 200),
@@ -302,7 +302,7 @@ def test_every_path_id_is_a_ulid_in_the_openapi_schema(site: Site) -> None:
 MALFORMED_ON_EVERY_ROUTER: list[tuple[str, str, str, dict[str, Any] | None, str]] = [
     # records
     ("GET", "/api/v1/death-reports/nope?purpose=TREAT", "certifier", None, "report_id"),
-    ("GET", "/api/v1/dispatches/nope/display", "emt", None, "dispatch_id"),
+    ("GET", "/api/v1/dispatches/nope/display?purpose=TREAT", "emt", None, "dispatch_id"),
     (
         "POST",
         f"/api/v1/death-reports/{UNKNOWN.lower()}/corrections",

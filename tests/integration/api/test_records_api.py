@@ -71,9 +71,11 @@ def test_bad_input_statuses(site: Site) -> None:
 
 def test_mdt_and_bridge(site: Site) -> None:
     headers = site.token("emt", terminal="mdt-1")
-    listed = site.client.get("/api/v1/dispatches", headers=headers).json()
+    listed = site.client.get("/api/v1/dispatches", params={"purpose": "TREAT"}, headers=headers).json()
     assert listed["count"] == 1 and listed["context"] == "ambulance_mdt"
-    display = site.client.get(f"/api/v1/dispatches/{site.ids['call']}/display", headers=headers)
+    display = site.client.get(
+        f"/api/v1/dispatches/{site.ids['call']}/display", params={"purpose": "TREAT"}, headers=headers
+    )
     assert display.status_code == 200
     handle = display.json()["caller_handle"]
     assert "13787654321" not in display.text and display.json()["age_band"] == "60-69"

@@ -32,6 +32,7 @@ ROLES = (
 )
 KINDS = ("certifier", "attending", "crew", "coder", "registrar", "funeral", "investigator")
 MDT_FIELDS = {
+    "dispatch_id",
     "incident_id",
     "status",
     "priority",

@@ -195,7 +195,9 @@ def test_mdt_shows_handle_and_age_band_only() -> None:
     assert body["caller_handle"].startswith("95") and PHONE not in json.dumps(body)
     assert body["age_band"] == "80-89"
     assert "patient_age" not in body and "relatives" not in body
+    assert body["dispatch_id"] == "d1"  # the opaque id, so the list can open the display
     assert set(disclosed_fields(view)) == {
+        "dispatch_id",
         "incident_id",
         "status",
         "priority",

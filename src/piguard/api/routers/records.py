@@ -4,18 +4,29 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
 from piguard.api.ids import PathId
+from piguard.api.purpose import refuse_repeated
 from piguard.minimize.views import AmbulanceMdtView, CdcStatisticsView
 from piguard.records import dispatch_flows, flows, support_flows, workflow_flows
 
 router = APIRouter()
 
-Purpose = Annotated[str | None, Query(max_length=16, description="HL7 v3 ActReason purpose of use, e.g. TREAT")]
-Context = Annotated[str | None, Query(max_length=32, description="Display context (defaults to the role's screen)")]
+Purpose = Annotated[
+    str | None,
+    Query(
+        max_length=16,
+        description="HL7 v3 ActReason purpose of use, e.g. TREAT. Required, once: missing, unknown or repeated is a 400"
+        " (recorded as a denied access).",
+    ),
+]
+Context = Annotated[
+    str | None,
+    Query(max_length=32, description="Display context (defaults to the role's screen); repeated is a 400."),
+]
 
 
 class ReportList(BaseModel):
@@ -51,6 +62,7 @@ class ResolveResponse(BaseModel):
 
 @router.get("/death-reports", response_model=ReportList)
 def search_death_reports(
+    request: Request,
     session: SessionDep,
     guard: GuardDep,
     principal: PrincipalDep,
@@ -60,6 +72,15 @@ def search_death_reports(
     context: Context = None,
 ) -> ReportList:
     """Search the reports you have a task relationship with."""
+    refuse_repeated(
+        request,
+        session=session,
+        guard=guard,
+        principal=principal,
+        action="search",
+        resource_type="death_report",
+        names=("purpose", "context"),
+    )
     with session.begin():
         outcome = flows.search_reports(
             session=session, guard=guard, principal=principal, q=q, district=district, purpose=purpose, context=context
@@ -78,6 +99,7 @@ def _default_context(role: str) -> str:
 @router.get("/death-reports/{report_id}")
 def read_death_report(
     report_id: PathId,
+    request: Request,
     session: SessionDep,
     guard: GuardDep,
     principal: PrincipalDep,
@@ -85,6 +107,16 @@ def read_death_report(
     context: Context = None,
 ) -> dict[str, Any]:
     """One report, projected onto your display context (top-level ``context`` names it)."""
+    refuse_repeated(
+        request,
+        session=session,
+        guard=guard,
+        principal=principal,
+        action="read",
+        resource_type="death_report",
+        resource_id=report_id,
+        names=("purpose", "context"),
+    )
     with session.begin():
         outcome = flows.read_report(
             session=session, guard=guard, principal=principal, report_id=report_id, purpose=purpose, context=context
@@ -94,9 +126,18 @@ def read_death_report(
 
 @router.get("/dispatches", response_model=DispatchList)
 def list_dispatches(
-    session: SessionDep, guard: GuardDep, principal: PrincipalDep, purpose: Purpose = "TREAT"
+    request: Request, session: SessionDep, guard: GuardDep, principal: PrincipalDep, purpose: Purpose = None
 ) -> DispatchList:
-    """Calls you may see now: your crew's assigned calls, or your centre's open calls."""
+    """Calls you may see now: your crew's assigned calls, or your centre's open calls (``dispatch_id`` opens one)."""
+    refuse_repeated(
+        request,
+        session=session,
+        guard=guard,
+        principal=principal,
+        action="search",
+        resource_type="dispatch",
+        query="assigned",  # as the flow records the list
+    )
     with session.begin():
         outcome = dispatch_flows.list_visible(session=session, guard=guard, principal=principal, purpose=purpose)
     views = outcome.unwrap()
@@ -105,9 +146,23 @@ def list_dispatches(
 
 @router.get("/dispatches/{dispatch_id}/display", response_model=AmbulanceMdtView)
 def dispatch_display(
-    dispatch_id: PathId, session: SessionDep, guard: GuardDep, principal: PrincipalDep, purpose: Purpose = "TREAT"
+    dispatch_id: PathId,
+    request: Request,
+    session: SessionDep,
+    guard: GuardDep,
+    principal: PrincipalDep,
+    purpose: Purpose = None,
 ) -> AmbulanceMdtView:
     """The MDT display of one call (assigned crew, open call or grace period only)."""
+    refuse_repeated(
+        request,
+        session=session,
+        guard=guard,
+        principal=principal,
+        action="read",
+        resource_type="dispatch",
+        resource_id=dispatch_id,
+    )
     with session.begin():
         outcome = dispatch_flows.display(
             session=session, guard=guard, principal=principal, dispatch_id=dispatch_id, purpose=purpose
@@ -117,6 +172,7 @@ def dispatch_display(
 
 @router.get("/statistics/deaths", response_model=CdcStatisticsView)
 def death_statistics(
+    request: Request,
     session: SessionDep,
     guard: GuardDep,
     principal: PrincipalDep,
@@ -124,6 +180,15 @@ def death_statistics(
     district: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
 ) -> CdcStatisticsView:
     """City-wide deaths as aggregates only; cells under 5 are suppressed."""
+    refuse_repeated(
+        request,
+        session=session,
+        guard=guard,
+        principal=principal,
+        action="read",
+        resource_type="statistics",
+        query=f"district={district}" if district else None,
+    )
     with session.begin():
         outcome = support_flows.statistics(
             session=session, guard=guard, principal=principal, purpose=purpose, district=district
