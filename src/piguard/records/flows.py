@@ -114,6 +114,10 @@ def search_reports(
         for rec in found
     ]
     decisions = guard.engine.decide_many(requests)
+    if decisions and not any(decision.allowed for decision in decisions):
+        # Every record found is refused (a purpose or screen the role may not use, lapsed
+        # training): that is a refusal, recorded as one, not an empty "allowed" search.
+        return refuse(session, principal, draft, denied(decisions[0]), at, decisions[0])
     views: list[BaseModel] = []
     fields: set[str] = set()
     policy_ids: set[str] = set()

@@ -6,12 +6,15 @@ import json
 from datetime import timedelta
 
 import pytest
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from piguard.errors import AccessDenied, ConflictError, NotFoundError, UnknownPurposeError
+from piguard.identity.schemas import Principal
 from piguard.ledger import service as ledger
 from piguard.records import dispatch_flows, flows, support_flows, workflow_flows
 from piguard.records import service as records
+from piguard.records.guard import Guarded
 from tests.integration.records.conftest import CALLER_PHONE, NOW, RELATIVE_PHONE, World
 
 
@@ -61,6 +64,26 @@ def test_search_returns_only_task_related_reports(session: Session, world: World
         session=session, guard=world.guard, principal=world.people["colleague"], q="李", district=None, purpose="TREAT"
     ).unwrap()
     assert nothing == []
+
+
+def test_a_search_whose_every_record_is_refused_is_a_recorded_refusal(session: Session, world: World) -> None:
+    broker = world.people["broker"]
+
+    def search(principal: Principal, **kwargs: str) -> Guarded[list[BaseModel]]:
+        return flows.search_reports(
+            session=session, guard=world.guard, principal=principal, q=None, district="310112", **kwargs
+        )
+
+    for refused in (
+        search(broker, purpose="HMARKT"),  # a purpose the role may not use
+        search(broker, purpose="TREAT", context="cdc_coding"),  # a screen the role may not use
+        search(broker.model_copy(update={"training_valid_until": NOW - timedelta(days=1)}), purpose="TREAT"),
+    ):
+        assert not refused.allowed
+        last = events(session)[-1]
+        assert (last.action, last.outcome, last.result_count) == ("search", "denied", None)
+        assert last.reason
+    assert search(broker, purpose="TREAT").allowed  # the same search, allowed, still works
 
 
 def test_coder_sees_causes_without_identity_or_contacts(session: Session, world: World) -> None:
