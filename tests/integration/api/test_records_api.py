@@ -104,6 +104,25 @@ def test_breakglass_and_statistics(site: Site) -> None:
     )
 
 
+def test_every_refused_breakglass_is_recorded(site: Site) -> None:
+    headers = site.token("broker")
+    for body, status in (
+        ({"purpose": "BTG", "reason": "too short"}, 422),  # under 20 characters
+        ({"purpose": "BTG", "reason": " " * 25}, 422),  # blank
+        ({"purpose": "SELL", "reason": "patient in arrest, prior history needed"}, 400),  # unknown purpose
+        ({"purpose": "TREAT", "reason": "patient in arrest, prior history needed"}, 422),  # not an emergency purpose
+    ):
+        before = site.events()
+        refused = site.client.post(
+            "/api/v1/breakglass", json={"report_id": site.ids["report"], **body}, headers=headers
+        )
+        assert refused.status_code == status, refused.text
+        assert site.events() == before + 1  # "always recorded", refusals too
+        last = site.last_event()
+        assert (last.action, last.outcome, last.resource_id) == ("breakglass", "denied", site.ids["report"])
+        assert "prior history" not in refused.text and "too short" not in refused.text  # the reason is not echoed
+
+
 def test_public_checkpoint_and_openapi(site: Site) -> None:
     assert site.client.get("/openapi.json").status_code == 200
     checkpoint = site.client.get("/api/v1/audit/checkpoint")
