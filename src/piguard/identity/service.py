@@ -76,6 +76,30 @@ def record_refusal(
     )
 
 
+def record_access(
+    *,
+    session: Session,
+    principal: Principal,
+    action: str,
+    reason: str,
+    resource_type: str,
+    resource_id: str,
+    now: datetime | None = None,
+) -> None:
+    """Record an allowed request of ``principal`` that discloses no record content (e.g. a ledger proof)."""
+    audit.record(
+        session,
+        at=now or utcnow(),
+        action=action,
+        account=None,
+        actor=principal,
+        outcome="allowed",
+        reason=reason,
+        resource_type=resource_type,
+        resource_id=resource_id,
+    )
+
+
 def revoke_session(*, session: Session, principal: Principal, session_id: str, now: datetime | None = None) -> None:
     """Revoke one of your own sessions (NotFoundError for anyone else's); recorded as a logout."""
     end_session(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +74,13 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
                 password=PASSWORD,
                 demo=True,
             )
+            identity.record_training(
+                    session=db,
+                    account_id=accounts[name].account.id,
+                    course_code="privacy-basics",
+                    score=95,
+                    completed_at=datetime.now(UTC) - timedelta(days=1),
+                )
     client = TestClient(create_app(settings))
     headers = {}
     with client:
@@ -156,6 +163,34 @@ def test_proofs_need_privacy_officer_or_admin(api: Api) -> None:
         api.client.get("/api/v1/audit/proofs/consistency?from=7&to=25", headers=api.headers["wang.fang"]).status_code
         == 403
     )
+
+
+def test_proof_requests_are_recorded_and_gated_by_training(api: Api) -> None:
+    api.append(range(3))
+    url = "/api/v1/audit/proofs/inclusion?index=0&size=2"
+    with make_session_factory(api.engine)() as db:
+        before = ledger.count(session=db)
+    assert api.client.get(url, headers=api.headers["po.chen"]).status_code == 200
+    with make_session_factory(api.engine)() as db:
+        assert ledger.count(session=db) == before + 1  # an allowed proof is an event too
+    with make_session_factory(api.engine)() as db:
+        last = list(ledger.iter_events(session=db))[-1]
+        officer = identity.get_account_by_username(session=db, username="po.chen")
+    assert (last.action, last.outcome, last.resource_type) == ("read", "allowed", "ledger_proof")
+    with api.engine.begin() as conn:  # the officer's training is gone: the gate closes
+        conn.execute(text("DELETE FROM training_completions WHERE account_id = :a"), {"a": officer.id})
+    refused = api.client.get(url, headers=api.headers["po.chen"])
+    assert refused.status_code == 403 and "training" in refused.json()["detail"]
+    with make_session_factory(api.engine)() as db, db.begin():
+        last = list(ledger.iter_events(session=db))[-1]
+        identity.record_training(  # restored for the module's other tests
+            session=db,
+            account_id=officer.id,
+            course_code="privacy-basics",
+            score=95,
+            completed_at=datetime.now(UTC) - timedelta(days=1),
+        )
+    assert (last.outcome, last.resource_type) == ("denied", "ledger_proof")
 
 
 @pytest.mark.parametrize(

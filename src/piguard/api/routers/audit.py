@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from piguard.api.deps import PrincipalDep, SessionDep, SettingsDep
 from piguard.api.errors import problem
+from piguard.db.base import utcnow
 from piguard.errors import AccessDenied, InputError, LedgerError, NotFoundError, ProofError
 from piguard.identity import service as identity
 from piguard.identity.schemas import Principal
@@ -66,21 +67,42 @@ def _integrity_failure(exc: LedgerError) -> JSONResponse:
 
 
 def _require_auditor(session: Session, principal: Principal, proof: str) -> None:
-    if principal.role in PROOF_ROLES:
-        return
-    reason = "ledger proofs are for privacy officers and administrators"
-    # Every refusal is in the ledger, committed before the 403: proofs carry no personal data, but
-    # someone outside the privacy office asking for them is worth knowing about.
+    """Admit privacy officers and administrators with valid training; every request is recorded."""
+    now = utcnow()
+    lapsed = principal.kind == "human" and (
+        principal.training_valid_until is None or principal.training_valid_until <= now
+    )
+    if principal.role not in PROOF_ROLES:
+        reason = "ledger proofs are for privacy officers and administrators"
+    elif lapsed:
+        reason = "training-gate: mandatory privacy training has lapsed"  # as for every other request
+    else:
+        reason = ""
+    # Proofs carry no personal data, but who asks for them (and who is refused) is worth knowing:
+    # each request is an event, committed before the answer.
     with session.begin():
-        identity.record_refusal(
-            session=session,
-            principal=principal,
-            action="read",
-            reason=reason,
-            resource_type="ledger_proof",
-            resource_id=proof,
-        )
-    raise AccessDenied(reason)
+        if reason:
+            identity.record_refusal(
+                session=session,
+                principal=principal,
+                action="read",
+                reason=reason,
+                resource_type="ledger_proof",
+                resource_id=proof,
+                now=now,
+            )
+        else:
+            identity.record_access(
+                session=session,
+                principal=principal,
+                action="read",
+                reason="ledger proof for the privacy office",
+                resource_type="ledger_proof",
+                resource_id=proof,
+                now=now,
+            )
+    if reason:
+        raise AccessDenied(reason)
 
 
 @router.get("/checkpoint", response_model=CheckpointOut)
