@@ -38,17 +38,14 @@ def _transaction() -> Iterator[Session]:
 
 
 def _record(session: Session, *, org_id: str, resource_type: str, resource_id: str, reason: str) -> None:
-    """Append the operator's registration to the ledger, as ``users disable`` and ``users training`` do."""
+    """Append the operator's registration to the ledger, as ``users add`` and ``users training`` do."""
     from piguard.identity import audit
-    from piguard.identity.schemas import Principal
 
-    operator = Principal(account_id=audit.LOCAL_OPERATOR, username=audit.LOCAL_OPERATOR, role="admin", org_id=org_id)
-    audit.record(
+    audit.record_operator_change(
         session,
         at=datetime.now(UTC),
+        org_id=org_id,
         action="create",
-        account=None,
-        actor=operator,
         reason=reason,
         resource_type=resource_type,
         resource_id=resource_id,

@@ -56,6 +56,7 @@ def add(
     service: Annotated[bool, typer.Option("--service", help="A service account (API keys only).")] = False,
 ) -> None:
     """Create an account; prints the initial password and TOTP URI once."""
+    from piguard.identity import audit
     from piguard.identity import service as identity
 
     with _transaction() as (session, secret):
@@ -68,6 +69,16 @@ def add(
             org_id=org,
             department=department,
             kind="service" if service else "human",
+        )
+        # Who may log in is an access decision too: the operator's change is in the ledger.
+        audit.record_operator_change(
+            session,
+            at=datetime.now(UTC),
+            org_id=created.account.org_id,
+            action="create",
+            reason=f"account created by the operator: role {created.account.role}",
+            resource_type="account",
+            resource_id=created.account.id,
         )
     account = created.account
     console.print(f"created [bold]{account.username}[/] ({account.role}) id {account.id}", highlight=False)
@@ -125,11 +136,21 @@ def api_key(
     scope: Annotated[list[str], typer.Option("--scope", help="e.g. handles:resolve (repeatable).")],
 ) -> None:
     """Issue a scoped API key for a service account; prints it once."""
+    from piguard.identity import audit
     from piguard.identity import service as identity
 
     with _transaction() as (session, _):
         account = identity.get_account_by_username(session=session, username=username)
         key = identity.create_api_key(session=session, account_id=account.id, scopes=scope)
+        audit.record_operator_change(
+            session,
+            at=datetime.now(UTC),
+            org_id=account.org_id,
+            action="create",
+            reason=f"API key issued by the operator: scopes {' '.join(sorted(scope))}",
+            resource_type="api_key",
+            resource_id=account.id,
+        )
     console.print("Shown once; store it in the integration's secret store:", style="yellow")
     console.print(f"  {key}", highlight=False)
 
@@ -145,7 +166,6 @@ def training(
     from piguard.errors import InputError, NotFoundError
     from piguard.identity import audit
     from piguard.identity import service as identity
-    from piguard.identity.schemas import Principal
     from piguard.oversight.training import service as courses
 
     now = datetime.now(UTC)
@@ -168,15 +188,11 @@ def training(
             pass_mark=known.pass_mark,
         )
         # Every change to training records is in the ledger; here the server's operator makes it.
-        operator = Principal(
-            account_id=audit.LOCAL_OPERATOR, username=audit.LOCAL_OPERATOR, role="admin", org_id=account.org_id
-        )
-        audit.record(
+        audit.record_operator_change(
             session,
             at=now,
+            org_id=account.org_id,
             action="create",
-            account=None,
-            actor=operator,
             reason=f"completion recorded by the operator: {course}, score {score}, account {account.id}",
             resource_type="training_completion",
             resource_id=done.id,

@@ -66,3 +66,27 @@ def record(
     )
     ledger.append(session=session, event=event)
     return event
+
+
+def record_operator_change(
+    session: Session,
+    *,
+    at: datetime,
+    org_id: str,
+    action: str,
+    reason: str,
+    resource_type: str,
+    resource_id: str,
+) -> AccessEvent:
+    """Append a change the server's operator made from the command line (no personal login there)."""
+    operator = Principal(account_id=LOCAL_OPERATOR, username=LOCAL_OPERATOR, role="admin", org_id=org_id)
+    return record(
+        session,
+        at=at,
+        action=action,
+        account=None,
+        actor=operator,
+        reason=reason,
+        resource_type=resource_type,
+        resource_id=resource_id,
+    )

@@ -126,3 +126,24 @@ def test_missing_secret_is_a_clean_error(cli: Cli) -> None:
     assert code == 1
     assert "piguard init" in out
     assert "Traceback" not in out
+
+
+def test_accounts_and_api_keys_made_by_the_operator_are_in_the_ledger(cli: Cli) -> None:
+    assert cli.run("users", "add", "li.na", "--name", "Li Na", "--role", "nurse", "--org", cli.org_id)[0] == 0
+    code, out = cli.run(
+        "users", "add", "svc-bridge", "--name", "Bridge", "--role", "service", "--org", cli.org_id, "--service"
+    )
+    assert code == 0, out
+    assert cli.run("users", "api-key", "svc-bridge", "--scope", "handles:resolve")[0] == 0
+    engine = make_engine(cli.settings)
+    with make_session_factory(engine)() as db:
+        made = [e for e in ledger.iter_events(session=db) if e.user_id == "local-operator"]
+        nurse = identity.get_account_by_username(session=db, username="li.na")
+    engine.dispose()
+    assert [(e.action, e.resource_type, e.outcome) for e in made] == [
+        ("create", "account", "allowed"),
+        ("create", "account", "allowed"),
+        ("create", "api_key", "allowed"),
+    ]
+    assert made[0].resource_id == nurse.id and made[0].org_id == cli.org_id
+    assert "Li Na" not in made[0].model_dump_json() and "li.na" not in made[0].model_dump_json()
