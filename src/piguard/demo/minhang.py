@@ -73,7 +73,9 @@ def replay(session: Session, ctx: Context) -> list[Check]:
         )
         run_dispatch(session, ctx, fresh, close=False)
     dispatch_id, crew_id = ctx.log.open_dispatches[-1]
-    mdt = dispatch_flows.display(session=session, guard=guard, principal=ctx.who(crew_id), dispatch_id=dispatch_id)
+    mdt = dispatch_flows.display(
+        session=session, guard=guard, principal=ctx.who(crew_id), dispatch_id=dispatch_id, purpose="ETREAT"
+    )
     body = mdt.value.model_dump() if mdt.value else {}
     minimal = mdt.allowed and "relatives" not in body and str(body.get("caller_handle", "")).startswith("95")
     checks.append(

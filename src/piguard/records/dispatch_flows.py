@@ -67,7 +67,7 @@ def _view(
 
 
 def display(
-    *, session: Session, guard: Guard, principal: Principal, dispatch_id: str, purpose: str | None = "TREAT"
+    *, session: Session, guard: Guard, principal: Principal, dispatch_id: str, purpose: str | None
 ) -> Guarded[AmbulanceMdtView]:
     """The MDT display of one call, for its assigned crew while open (plus grace)."""
     at = guard.clock()
@@ -89,7 +89,7 @@ def display(
 
 
 def list_visible(
-    *, session: Session, guard: Guard, principal: Principal, purpose: str | None = "TREAT", context: str | None = None
+    *, session: Session, guard: Guard, principal: Principal, purpose: str | None, context: str | None = None
 ) -> Guarded[list[AmbulanceMdtView]]:
     """The calls the caller may see now: a crew's assigned calls, or a dispatcher's open calls."""
     at = guard.clock()

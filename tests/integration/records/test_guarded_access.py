@@ -141,7 +141,7 @@ def test_police_and_funeral_only_after_the_familys_code(session: Session, world:
 def test_mdt_during_call_then_dark_after_close(session: Session, world: World) -> None:
     emt = world.people["emt"]
     view = dispatch_flows.display(
-        session=session, guard=world.guard, principal=emt, dispatch_id=world.dispatch
+        session=session, guard=world.guard, principal=emt, dispatch_id=world.dispatch, purpose="ETREAT"
     ).unwrap()
     body = view.model_dump()
     assert body["age_band"] == "80-89" and CALLER_PHONE not in json.dumps(body)
@@ -152,15 +152,23 @@ def test_mdt_during_call_then_dark_after_close(session: Session, world: World) -
         == CALLER_PHONE
     )
     assert events(session)[-1].action == "resolve_handle"
-    listed = dispatch_flows.list_visible(session=session, guard=world.guard, principal=emt).unwrap()
+    listed = dispatch_flows.list_visible(session=session, guard=world.guard, principal=emt, purpose="ETREAT").unwrap()
     assert [v.incident_id for v in listed] == [body["incident_id"]]
     dispatch_flows.close_call(session=session, guard=world.guard, dispatch_id=world.dispatch)
     grace = world.guard.settings.mdt_grace_minutes
     assert dispatch_flows.display(
-        session=session, guard=world.at(NOW + timedelta(minutes=grace - 1)), principal=emt, dispatch_id=world.dispatch
+        session=session,
+        guard=world.at(NOW + timedelta(minutes=grace - 1)),
+        principal=emt,
+        dispatch_id=world.dispatch,
+        purpose="ETREAT",
     ).allowed
     late = dispatch_flows.display(
-        session=session, guard=world.at(NOW + timedelta(minutes=grace + 1)), principal=emt, dispatch_id=world.dispatch
+        session=session,
+        guard=world.at(NOW + timedelta(minutes=grace + 1)),
+        principal=emt,
+        dispatch_id=world.dispatch,
+        purpose="ETREAT",
     )
     assert not late.allowed
     with pytest.raises(NotFoundError):  # the caller's virtual number went dark at close
