@@ -10,7 +10,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, get_args
 
 from sqlalchemy import Select, bindparam, func, or_, select
@@ -258,6 +258,7 @@ def create_report(
     ruled = ReportFields.model_fields
     checked = {key: check_report_field(key, value) for key, value in entered.items() if key in ruled}
     name, sex, place_of_death = checked.pop("name"), checked.pop("sex"), checked.pop("place_of_death")
+    _born_before_death(checked.get("birth_date"), death_time, where="birth_date")
     details.update(checked)
     report = DeathReport(
         hospital_org_id=hospital_org_id,
@@ -424,6 +425,12 @@ def present_code(*, session: Session, code: str, account_id: str, role: str, org
     return report
 
 
+def _born_before_death(birth: object, death_time: datetime, *, where: str) -> None:
+    """Refuse a birth date after the death (a day's slack: the death is in UTC, the date local)."""
+    if isinstance(birth, date) and birth > (death_time + timedelta(days=1)).date():
+        raise InputError("birth_date: lies after the date of death", where=where)
+
+
 def correct_report(
     *, session: Session, report_id: str, account_id: str, field: str, value: str | None, reason: str, at: datetime
 ) -> DeathReport:
@@ -441,6 +448,8 @@ def correct_report(
         raise InputError(f"must be at most {CORRECTION_REASON_MAX} characters", where="reason")
     new = check_report_field(field, value, where="value")
     report = _report(session, report_id, lock=True)
+    if field == "birth_date":
+        _born_before_death(new, report.death_time, where="value")
     old = getattr(report, field)
     session.add(
         ReportCorrection(

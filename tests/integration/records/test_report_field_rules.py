@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from piguard.ledger import service as ledger
 from piguard.records import service as records
 from piguard.records import workflow_flows
 from piguard.records.models import DeathReport
-from tests.integration.records.conftest import World, report_data
+from tests.integration.records.conftest import NOW, World, report_data
 
 BAD: list[tuple[str, Any]] = [
     ("sex", "banana"),
@@ -22,6 +23,7 @@ BAD: list[tuple[str, Any]] = [
     ("name", None),
     ("birth_date", "yesterday"),
     ("place_detail", "路" * 301),
+    ("birth_date", (NOW - timedelta(days=2)).date().isoformat()),  # after the death (NOW - 5 days)
 ]
 
 
