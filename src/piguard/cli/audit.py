@@ -301,6 +301,12 @@ def verify_evidence(
     with _errors():
         summary = evidence.verify_evidence(bundle, trusted_vkey=_vkey_arg(log_key))
         bundled = (bundle / "log.vkey").read_text(encoding="utf-8").strip() if log_key is None else ""
+        history = None
+        if "case.json" in summary.unchecked:
+            # An investigation's bundle: its history must match the events just verified.
+            from piguard.oversight.cases.service import verify_history
+
+            history = verify_history(bundle)
     what = (
         f"{summary.entries} events are in the log '{summary.origin}' "
         f"(tree size {summary.tree_size}, key {summary.key_id})"
@@ -316,10 +322,13 @@ def verify_evidence(
         )
     else:
         console.print(f"verified: {what}", highlight=False)
+    if history is not None:
+        console.print(f"case history: all {history} entries of case.json match their ledger events", highlight=False)
     if summary.entries == 0:
         console.print("note: the bundle holds no events; it proves nothing about any event", highlight=False)
-    if summary.unchecked:
-        console.print(f"note: not part of the bundle and not checked: {', '.join(summary.unchecked)}", highlight=False)
+    unchecked = [name for name in summary.unchecked if history is None or name != "case.json"]
+    if unchecked:
+        console.print(f"note: not part of the bundle and not checked: {', '.join(unchecked)}", highlight=False)
 
 
 def _fetch(url: str, *, token: str | None = None, terminal: str | None = None) -> Any:

@@ -127,6 +127,14 @@ def test_case_lifecycle_from_the_command_line(data_dir: Path, tmp_path: Path) ->
     assert "history entries" in exported
     verified = runner.invoke(app, ["audit", "verify-evidence", str(out)])
     assert verified.exit_code == 0, verified.output
+    assert "case history: all" in verified.output and "not checked: case.json" not in verified.output
+    case_file = out / "case.json"
+    history = json.loads(case_file.read_text(encoding="utf-8"))
+    history["history"][0]["reason"] = "a softer account of what happened"
+    case_file.write_text(json.dumps(history), encoding="utf-8")
+    edited = runner.invoke(app, ["audit", "verify-evidence", str(out)])
+    assert edited.exit_code == 3, edited.output  # a history rewritten after export is tampering
+    assert "does not match its ledger event" in edited.output
 
 
 def test_refusals_and_bad_input(data_dir: Path) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from piguard.config import Settings
-from piguard.errors import AccessDenied, ConflictError, InputError, LedgerError
+from piguard.errors import AccessDenied, ConflictError, InputError, LedgerError, TamperError
 from piguard.identity import service as identity
 from piguard.identity.schemas import Principal
 from piguard.interchange.events import AccessEvent
@@ -396,7 +396,7 @@ def test_case_bundle_holds_its_events_and_cited_ones_and_verifies(office: Office
     # A history rewritten after export no longer matches the signed log.
     case_file = out / service.CASE_FILE
     case_file.write_text(case_file.read_text(encoding="utf-8").replace("notes of the interview", "notes, edited"))
-    with pytest.raises(InputError, match="does not match its ledger event"):
+    with pytest.raises(TamperError, match="does not match its ledger event"):
         service.verify_history(out)
     # A tampered leaf fails the ledger's own verification.
     entries = out / "entries.jsonl"

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from piguard.config import Settings
 from piguard.db.locking import get_for_update
-from piguard.errors import ConflictError, InputError, NotFoundError
+from piguard.errors import ConflictError, InputError, NotFoundError, TamperError
 from piguard.identity.models import Account
 from piguard.identity.schemas import Principal
 from piguard.ledger import evidence
@@ -610,5 +610,6 @@ def verify_history(bundle: Path) -> int:
     for entry in case.history:
         digest = entry_digest(entry_content(case.id, entry))
         if digest != entry.digest or f"sha256={digest}" not in reasons.get(entry.ledger_event_id, ""):
-            raise InputError(f"history entry {entry.seq} does not match its ledger event", where=CASE_FILE)
+            # Tampering, not bad input: the verified events say otherwise.
+            raise TamperError(f"{CASE_FILE}: history entry {entry.seq} does not match its ledger event")
     return len(case.history)
