@@ -103,6 +103,8 @@ def _decode(raw: bytes, *, nul_ok: bool = False, prefer: str = "utf-8") -> tuple
     else:
         try:
             text, codec = raw.decode(prefer), prefer
+            if prefer == "gb18030":
+                text, codec = _pasted_utf8(raw, text)
         except UnicodeDecodeError:
             try:
                 codec = _OTHER[prefer]
@@ -112,6 +114,25 @@ def _decode(raw: bytes, *, nul_ok: bool = False, prefer: str = "utf-8") -> tuple
     if not nul_ok and "\x00" in text:
         return None, "NUL byte in the row", codec
     return text, "", codec
+
+
+def _uncommon(text: str) -> int:
+    """Characters outside GB 2312 (the common set): few in real text, many in mojibake."""
+    return text.encode("gb2312", errors="replace").count(b"?") - text.count("?")
+
+
+def _pasted_utf8(raw: bytes, as_gb: str) -> tuple[str, str]:
+    """A GB 18030 file's line that is valid UTF-8 too: the reading with fewer uncommon characters.
+
+    UTF-8 Chinese read as GB 18030 is a run of rare characters (`王芳` becomes `鐜嬭姵`); a
+    short GBK line read as UTF-8 is common Cyrillic or Greek (`小` becomes `С`), a tie that the
+    file's own encoding wins. Only GB 18030 files pay for this: UTF-8 rarely decodes there.
+    """
+    try:
+        as_utf8 = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return as_gb, "gb18030"
+    return (as_utf8, "utf-8") if _uncommon(as_utf8) < _uncommon(as_gb) else (as_gb, "gb18030")
 
 
 def text_codec(path: Path, encoding: str) -> str:
@@ -161,15 +182,18 @@ def table_encoding(path: Path) -> str:
     return voted
 
 
-def decoded_lines(path: Path, encoding: str, *, nul_ok: bool = False, prefer: str = "utf-8") -> Iterator[Line]:
+def decoded_lines(
+    path: Path, encoding: str, *, nul_ok: bool = False, prefer: str | None = None
+) -> Iterator[Line]:
     """The physical lines of ``path`` (line endings kept, a UTF-8 BOM dropped), each decoded on
-    its own: ``prefer`` (UTF-8 unless said), else the other of UTF-8 and GB 18030 (``encoding``
-    matters only for ``utf-16``, read as one text stream). A line holding a NUL byte is
-    unreadable unless ``nul_ok`` (plain text).
+    its own: ``prefer`` (by default the file's own ``encoding`` when that is UTF-8 or GB 18030),
+    else the other of the two (``utf-16`` is read as one text stream). A line holding a NUL
+    byte is unreadable unless ``nul_ok`` (plain text).
 
-    A copy that is written back in the file's encoding reads with ``prefer`` set to it: a
-    short GBK line can also be valid UTF-8 (other characters), and read so it would not be
-    written back as it was."""
+    The file's encoding goes first because a short GBK line can also be valid UTF-8 (other
+    characters: `小` would read as `С`); a line pasted from the other system falls back."""
+    if prefer is None:
+        prefer = encoding if encoding in _OTHER else "utf-8"
     try:
         if encoding == "utf-16":
             # Two bytes a character: lines cannot be cut as bytes. Read as one text stream.

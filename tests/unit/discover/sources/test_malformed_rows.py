@@ -9,6 +9,7 @@ import pytest
 from pi_testvalues import resident_id
 
 from piguard.discover.sources import RowProblems, TableSample, iter_lines, sample_table_file, sniff_encoding
+from piguard.discover.sources.rows import decoded_lines, table_encoding
 from piguard.errors import DiscoveryError
 
 IDS = [resident_id("310112", f"19{30 + i}0314", "021") for i in range(40)]
@@ -231,3 +232,12 @@ def test_group_labels_above_the_header_but_never_a_data_row_as_header(tmp_path: 
     table = _scan(unnamed)
     assert [c.name for c in table.columns] == ["姓名", "身份证号", "column_3", "column_4"]
     assert table.rows_total == 40
+
+
+def test_a_gb18030_file_reads_its_short_lines_as_gb18030(tmp_path: Path) -> None:
+    # b"\xd0\xa1" is 小 in GB 18030 and also valid UTF-8 (С): the file's own encoding goes first.
+    path = tmp_path / "names.csv"
+    path.write_bytes("姓名,备注\n小,无\n".encode("gb18030") + "王芳,pasted from a UTF-8 system\n".encode())
+    assert table_encoding(path) == "gb18030"
+    texts = [line.text for line in decoded_lines(path, "gb18030")]
+    assert texts == ["姓名,备注\n", "小,无\n", "王芳,pasted from a UTF-8 system\n"]
