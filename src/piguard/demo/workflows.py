@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -82,7 +83,9 @@ def _orgs(city: City, org_type: str, district: str) -> list[str]:
 
 def _report_data(death: Death) -> dict[str, Any]:
     return {
-        "subject_id": death.subject_id,
+        # The simulator numbers its people (s0000001, ...); ids in the service are opaque and
+        # shaped like the canaries' (records/canaries.py), so a decoy cannot be told by its id.
+        "subject_id": "s" + secrets.token_hex(8),
         "name": death.full_name,
         "sex": SEX.get(death.sex, "unknown"),
         "id_number": death.resident_id,
