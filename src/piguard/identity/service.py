@@ -7,6 +7,7 @@ The implementation is split by concern: ``accounts`` (creation, disabling, API k
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
@@ -52,6 +53,31 @@ __all__ = [
 ]
 
 
+def record_request(
+    *,
+    session: Session,
+    principal: Principal,
+    action: str,
+    reason: str,
+    resource_type: str,
+    resource_id: str,
+    outcome: Literal["allowed", "denied"],
+    now: datetime | None = None,
+) -> None:
+    """Record a request of ``principal`` that discloses no record content (a refusal, a ledger proof)."""
+    audit.record(
+        session,
+        at=now or utcnow(),
+        action=action,
+        account=None,
+        actor=principal,
+        outcome=outcome,
+        reason=reason,
+        resource_type=resource_type,
+        resource_id=resource_id,
+    )
+
+
 def record_refusal(
     *,
     session: Session,
@@ -63,40 +89,15 @@ def record_refusal(
     now: datetime | None = None,
 ) -> None:
     """Record a refused request of ``principal`` as a denied event; the door raises after the commit."""
-    audit.record(
-        session,
-        at=now or utcnow(),
+    record_request(
+        session=session,
+        principal=principal,
         action=action,
-        account=None,
-        actor=principal,
+        reason=reason,
+        resource_type=resource_type,
+        resource_id=resource_id,
         outcome="denied",
-        reason=reason,
-        resource_type=resource_type,
-        resource_id=resource_id,
-    )
-
-
-def record_access(
-    *,
-    session: Session,
-    principal: Principal,
-    action: str,
-    reason: str,
-    resource_type: str,
-    resource_id: str,
-    now: datetime | None = None,
-) -> None:
-    """Record an allowed request of ``principal`` that discloses no record content (e.g. a ledger proof)."""
-    audit.record(
-        session,
-        at=now or utcnow(),
-        action=action,
-        account=None,
-        actor=principal,
-        outcome="allowed",
-        reason=reason,
-        resource_type=resource_type,
-        resource_id=resource_id,
+        now=now,
     )
 
 

@@ -81,26 +81,16 @@ def _require_auditor(session: Session, principal: Principal, proof: str) -> None
     # Proofs carry no personal data, but who asks for them (and who is refused) is worth knowing:
     # each request is an event, committed before the answer.
     with session.begin():
-        if reason:
-            identity.record_refusal(
-                session=session,
-                principal=principal,
-                action="read",
-                reason=reason,
-                resource_type="ledger_proof",
-                resource_id=proof,
-                now=now,
-            )
-        else:
-            identity.record_access(
-                session=session,
-                principal=principal,
-                action="read",
-                reason="ledger proof for the privacy office",
-                resource_type="ledger_proof",
-                resource_id=proof,
-                now=now,
-            )
+        identity.record_request(
+            session=session,
+            principal=principal,
+            action="read",
+            reason=reason or "ledger proof for the privacy office",
+            resource_type="ledger_proof",
+            resource_id=proof,
+            outcome="denied" if reason else "allowed",
+            now=now,
+        )
     if reason:
         raise AccessDenied(reason)
 
