@@ -1,7 +1,8 @@
 """Guarded read vs unguarded read, policy decision latency, and HTTP guarded reads per second.
 
-Run: .venv/bin/python bench/guarded_read.py [--seconds 5]
-Everything runs against an SQLite file in a temporary data directory; the baseline (an
+Run: .venv/bin/python bench/guarded_read.py [--seconds 5] [--database-url URL]
+Everything runs against an SQLite file in a temporary data directory (or, with
+``--database-url``, an empty PostgreSQL database, as in production); the baseline (an
 unguarded read of the same record from the same database, in its own transaction) is measured
 in the same run so the ratio holds on a noisy machine.
 """
@@ -37,9 +38,9 @@ from piguard.records.guard import Guard
 PASSWORD = "bench password 123"  # noqa: S105 - a throwaway account in a temporary database
 
 
-def setup(data_dir: Path) -> tuple[Settings, Principal, str, str, str]:
+def setup(data_dir: Path, database_url: str | None = None) -> tuple[Settings, Principal, str, str, str]:
     """A database with one hospital, one physician (with training) and one certified report."""
-    settings = Settings(data_dir=data_dir)
+    settings = Settings(data_dir=data_dir, database_url=database_url)
     ensure_secret(settings)
     ensure_signing_key(settings)
     migrate.upgrade(settings)
@@ -186,6 +187,8 @@ def http(settings: Settings, username: str, totp_secret: str, report_id: str, se
     """Guarded reads over HTTP against `piguard serve` on loopback (one client, keep-alive)."""
     port = _free_port()
     env = {**os.environ, "PIGUARD_DATA_DIR": str(settings.data_dir)}
+    if settings.database_url:
+        env["PIGUARD_DATABASE_URL"] = settings.database_url
     server = subprocess.Popen(
         [sys.executable, "-m", "piguard", "serve", "--port", str(port)],
         env=env,
@@ -225,9 +228,12 @@ def main() -> None:
     """Run all three measurements and print a markdown table."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--database-url", default=None, help="an EMPTY database to fill, e.g. postgresql+psycopg://postgres@127.0.0.1/bench"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        settings, principal, report_id, username, secret = setup(Path(tmp))
+        settings, principal, report_id, username, secret = setup(Path(tmp), args.database_url)
         local = in_process(settings, principal, report_id, args.seconds)
         decision = decision_latency()
         remote = http(settings, username, secret, report_id, args.seconds)
