@@ -229,7 +229,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument(
-        "--database-url", default=None, help="an EMPTY database to fill, e.g. postgresql+psycopg://postgres@127.0.0.1/bench"
+        "--database-url",
+        default=None,
+        help="an EMPTY database to fill, e.g. postgresql+psycopg://postgres@127.0.0.1/bench",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
