@@ -19,6 +19,8 @@ def write_private(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())  # a key must be on disk before anything is encrypted or signed with it
 
 
 def ensure_secret(settings: Settings) -> bool:
@@ -30,11 +32,25 @@ def ensure_secret(settings: Settings) -> bool:
     return True
 
 
+def pending_secret_path(settings: Settings) -> Path:
+    """Where a secret rotation keeps the new secret until the re-encrypted seeds have committed."""
+    path = settings.secret_key_path()
+    return path.with_name(path.name + ".next")
+
+
 def load_secret(settings: Settings) -> bytes:
     """The HMAC secret; refuses a missing, world-readable, short or placeholder secret."""
     path = settings.secret_key_path()
     if not path.exists():
         raise ConfigError(f"secret key file {path} is missing: run 'piguard init'")
+    if pending_secret_path(settings).exists():
+        # Mid-rotation the database may already hold seeds encrypted under the new secret.
+        raise ConfigError("a secret rotation is unfinished: run 'piguard rotate-secret --finish'")
+    return read_secret_file(path)
+
+
+def read_secret_file(path: Path) -> bytes:
+    """Read and check one secret file: private, hex, long enough, not a placeholder."""
     if path.stat().st_mode & 0o077:
         raise ConfigError(f"secret key file {path} is readable by others: chmod 600 it")
     raw = path.read_bytes().strip()

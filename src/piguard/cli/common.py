@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from sqlalchemy.orm import Session, sessionmaker
 
     from piguard.config import Settings
 
@@ -51,6 +51,20 @@ def db_session(settings: Settings) -> Iterator[Session]:
         with factory() as session:
             bind_settings(session, settings)
             yield session
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def db_session_factory(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """A session factory whose engine is disposed afterwards, for commands that run several transactions."""
+    from piguard.db import make_engine, make_session_factory
+    from piguard.db.registry import load_all_models
+
+    load_all_models()
+    engine = make_engine(settings)
+    try:
+        yield make_session_factory(engine)
     finally:
         engine.dispose()
 

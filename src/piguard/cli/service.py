@@ -1,4 +1,4 @@
-"""``piguard init`` and ``piguard serve``."""
+"""``piguard init``, ``piguard serve`` and ``piguard rotate-secret``."""
 
 from __future__ import annotations
 
@@ -42,7 +42,41 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_config())
 
 
+def rotate_secret(
+    finish: bool = typer.Option(False, "--finish", help="Settle a rotation that was interrupted."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+) -> None:
+    """Replace the installation secret: re-encrypt every TOTP seed, then swap the key file.
+
+    Stop every `piguard serve` first: a running service keeps the old secret in memory.
+    """
+    from piguard.cli.common import db_session_factory
+    from piguard.identity.secret_rotation import finish_rotation
+    from piguard.identity.secret_rotation import rotate_secret as rotate
+
+    settings = load_settings()
+    if not finish and not yes:
+        typer.confirm(
+            "Rotate the installation secret? Stop every running service first; pseudonyms made from now on "
+            "will not match earlier ones",
+            abort=True,
+        )
+    try:
+        with db_session_factory(settings) as sessions:
+            done = (
+                finish_rotation(settings=settings, sessions=sessions)
+                if finish
+                else rotate(settings=settings, sessions=sessions)
+            )
+    except ConfigError as exc:
+        raise fail(str(exc), code=2) from None
+    console.print(f"secret {done.outcome}: {done.seeds} TOTP seeds under the secret in force", highlight=False)
+    if done.outcome != "rolled back":
+        console.print("Back up the new key file now; restart the services.", style="yellow")
+
+
 def register(app: typer.Typer) -> None:
-    """Add init and serve to the main app."""
+    """Add init, serve and rotate-secret to the main app."""
     app.command("init")(init)
     app.command("serve")(serve)
+    app.command("rotate-secret")(rotate_secret)

@@ -1,0 +1,130 @@
+"""Rotating the installation secret: every TOTP seed re-encrypted in one transaction, then the key file swapped.
+
+The secret decrypts the TOTP seeds and keys the pseudonyms; an operator replaces it when it may
+have been copied (a departed administrator, a leaked backup). The new secret is written to
+``secret.key.next`` and synced before the database changes, so a crash at any point leaves either
+the old state (the ``.next`` file is discarded) or a re-encrypted database whose key is on disk;
+``finish_rotation`` tells the two apart by trying both keys on the stored seeds.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from piguard.config import Settings
+from piguard.errors import ConfigError
+from piguard.identity import audit, totp
+from piguard.identity.models import Account
+from piguard.keys import MIN_SECRET_BYTES, load_secret, pending_secret_path, read_secret_file, write_private
+from piguard.ledger import service as ledger
+
+#: The ledger's ``org_id`` for changes that concern the whole installation, not one organisation.
+INSTALLATION = "installation"
+
+
+@dataclass(frozen=True, slots=True)
+class RotationResult:
+    """What a rotation (or its completion) did."""
+
+    outcome: Literal["rotated", "completed", "rolled back"]
+    seeds: int  # TOTP seeds now encrypted under the secret in force
+
+
+def _sync_directory(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _swap_in(settings: Settings) -> None:
+    """Make the pending secret the installation's secret (atomic rename, then the folder synced)."""
+    current = settings.secret_key_path()
+    os.replace(pending_secret_path(settings), current)
+    _sync_directory(current.parent)
+
+
+def _seeded(session: Session) -> list[Account]:
+    return list(session.scalars(select(Account).where(Account.totp_secret_enc.is_not(None)).order_by(Account.id)))
+
+
+def rotate_secret(
+    *, settings: Settings, sessions: sessionmaker[Session], now: datetime | None = None
+) -> RotationResult:
+    """Generate a new secret, re-encrypt every TOTP seed under it, record the change, swap the files."""
+    old = load_secret(settings)  # refuses while an earlier rotation is unfinished
+    new_hex = secrets.token_hex(MIN_SECRET_BYTES)
+    pending = pending_secret_path(settings)
+    write_private(pending, new_hex.encode())
+    new = bytes.fromhex(new_hex)
+    try:
+        with sessions() as session, session.begin():
+            ledger.bind_settings(session, settings)
+            accounts = _seeded(session)
+            for account in accounts:
+                assert account.totp_secret_enc is not None
+                seed = totp.decrypt_secret(account.totp_secret_enc, app_secret=old, account_id=account.id)
+                account.totp_secret_enc = totp.encrypt_secret(seed, app_secret=new, account_id=account.id)
+            audit.record_operator_change(
+                session,
+                at=now or datetime.now(UTC),
+                org_id=INSTALLATION,
+                action="update",
+                reason=f"installation secret rotated by the operator: {len(accounts)} TOTP seeds re-encrypted",
+                resource_type="installation_secret",
+                resource_id="secret.key",
+            )
+    except BaseException:
+        pending.unlink(missing_ok=True)  # nothing was committed: the old secret stays in force
+        raise
+    try:
+        _swap_in(settings)
+    except OSError as exc:
+        raise ConfigError(
+            f"the seeds are re-encrypted but the key file could not be replaced ({exc.strerror or exc}): "
+            "run 'piguard rotate-secret --finish'"
+        ) from None
+    return RotationResult(outcome="rotated", seeds=len(accounts))
+
+
+def _decrypts(account: Account, key: bytes) -> bool:
+    assert account.totp_secret_enc is not None
+    try:
+        totp.decrypt_secret(account.totp_secret_enc, app_secret=key, account_id=account.id)
+    except ConfigError:
+        return False
+    return True
+
+
+def finish_rotation(*, settings: Settings, sessions: sessionmaker[Session]) -> RotationResult:
+    """Settle an interrupted rotation: keep the key the stored seeds decrypt with, discard the other."""
+    pending = pending_secret_path(settings)
+    if not pending.exists():
+        raise ConfigError("no secret rotation is pending")
+    new = read_secret_file(pending)
+    old = read_secret_file(settings.secret_key_path())
+    with sessions() as session, session.begin():
+        accounts = _seeded(session)
+        under_new = sum(_decrypts(account, new) for account in accounts)
+        under_old = sum(_decrypts(account, old) for account in accounts)
+    if under_new == len(accounts):
+        _swap_in(settings)  # the database committed the new secret (or holds no seeds at all)
+        return RotationResult(outcome="completed", seeds=len(accounts))
+    if under_old == len(accounts):
+        pending.unlink()
+        _sync_directory(pending.parent)
+        return RotationResult(outcome="rolled back", seeds=len(accounts))
+    raise ConfigError(
+        f"of {len(accounts)} stored TOTP seeds, {under_new} decrypt with the pending secret and {under_old} "
+        "with the current one: an account was created or re-enrolled by a process still holding the old "
+        "secret; keep both key files and restore from backup or re-enrol those accounts"
+    )
