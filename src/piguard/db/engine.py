@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from piguard.config import Settings
@@ -20,6 +20,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _begin_before_savepoint(connection: Connection, _name: str | None) -> None:
+    # Python's sqlite3 driver (legacy transaction control) sends BEGIN only before its first
+    # INSERT/UPDATE/DELETE. A SAVEPOINT issued before that starts the transaction itself, and
+    # releasing it then COMMITS everything so far: a workflow's change would be durable before
+    # its ledger event, and a later failure could not roll it back. A plain BEGIN first makes the
+    # savepoint nest inside the real transaction; locking stays as it was (deferred, as SQLite's
+    # own implicit begin).
+    driver = connection.connection.dbapi_connection
+    if driver is not None and not driver.in_transaction:
+        driver.execute("BEGIN")
+
+
 def make_engine(settings: Settings, *, url: str | None = None) -> Engine:
     """Create the engine for the configured database (SQLite file by default)."""
     target = url or settings.resolved_database_url()
@@ -28,6 +40,7 @@ def make_engine(settings: Settings, *, url: str | None = None) -> Engine:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = create_engine(target, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "savepoint", _begin_before_savepoint)
         return engine
     return create_engine(target, pool_pre_ping=True)
 
