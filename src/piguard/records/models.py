@@ -10,21 +10,36 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from piguard.db.base import Base, IdMixin, utcnow
+
+
+def org_name_key(name: str) -> str:
+    """An organisation name as compared for uniqueness: runs of whitespace made one space, casefolded."""
+    return " ".join(name.split()).casefold()
 
 
 class Organisation(IdMixin, Base):
     """An institution in a jurisdiction: hospital, emergency centre, CDC, police, funeral home, ..."""
 
     __tablename__ = "organisations"
+    # Names are unique in a district, case and spacing aside: enforced by the database, so two
+    # operators registering the same name at the same moment cannot both succeed.
+    __table_args__ = (UniqueConstraint("district", "name_key", name="uq_organisations_district_name_key"),)
 
     name: Mapped[str] = mapped_column(String(200))
+    # ``org_name_key(name)``, kept by ``_name_changed``; casefolding may lengthen a name (ß -> ss).
+    name_key: Mapped[str] = mapped_column(String(600))
     org_type: Mapped[str] = mapped_column(String(32), index=True)
     district: Mapped[str] = mapped_column(String(12), index=True)  # GB/T 2260 adcode, e.g. 310112
     level: Mapped[str] = mapped_column(String(16), default="district")  # district | municipal
     beds: Mapped[int | None] = mapped_column(Integer, default=None)
+
+    @validates("name")
+    def _name_changed(self, _key: str, name: str) -> str:
+        self.name_key = org_name_key(name)
+        return name
 
 
 class Vehicle(IdMixin, Base):

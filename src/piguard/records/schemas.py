@@ -19,7 +19,10 @@ from pydantic import (
     ValidationError,
 )
 
+from piguard import resident_id
 from piguard.errors import InputError
+
+EARLIEST_BIRTH = date(1850, 1, 1)  # older birth dates in an ID number are typing errors
 
 
 def _text(limit: int | None) -> Any:
@@ -43,10 +46,25 @@ def _not_future(value: date) -> date:
     return value
 
 
+def _valid_resident_id(value: str) -> str:
+    # The shape is checked before (the pattern); the area prefix is not (see piguard.resident_id).
+    if len(value) == 18 and resident_id.check_character(value[:17]) != value[17]:
+        raise ValueError("check character does not match")
+    born = resident_id.birth_date_in(value)
+    if born is None:
+        raise ValueError("the birth date in the number is not a calendar date")
+    if born < EARLIEST_BIRTH:
+        raise ValueError(f"the birth date in the number is before {EARLIEST_BIRTH.year}")
+    if born > date.today() + timedelta(days=1):
+        raise ValueError("the birth date in the number is in the future")
+    return value
+
+
 ResidentId = Annotated[
     str,
     StringConstraints(strip_whitespace=True, pattern=r"^(?:[0-9]{17}[0-9Xx]|[0-9]{15})$"),
     AfterValidator(str.upper),
+    AfterValidator(_valid_resident_id),
 ]
 BirthDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_not_future)]
 
@@ -62,7 +80,9 @@ class ReportFields(BaseModel):
 
     name: Annotated[str, _text(100)]
     sex: Literal["male", "female", "unknown"]
-    id_number: ResidentId | None = None  # GB 11643: 18 characters (last may be X) or 15 digits
+    # GB 11643: 18 characters with a matching MOD 11-2 check character (may be X), or 15 digits;
+    # either way a real birth date from 1850 on (``identity_rule`` checks it against the report).
+    id_number: ResidentId | None = None
     birth_date: BirthDate | None = None
     household_address: Annotated[str, _text(300)] | None = None
     usual_address: Annotated[str, _text(300)] | None = None
@@ -93,6 +113,34 @@ def check_report_field(field: str, value: object, *, where: str | None = None) -
         if first["type"] == "string_pattern_mismatch" and field == "id_number":
             rule = "must be a resident ID number: 18 characters (the last may be X) or 15 digits"
         raise InputError(f"{field}: {rule}", where=where or field) from None
+
+
+def _birth_in_number(id_number: str, birth_date: date | None) -> date | None:
+    # A 15-digit number has no century: the report's birth date gives it when the rest agrees.
+    if len(id_number) == 15 and birth_date is not None and birth_date.strftime("%y%m%d") == id_number[6:12]:
+        return birth_date
+    return resident_id.birth_date_in(id_number)
+
+
+def identity_rule(
+    field: Literal["id_number", "birth_date"], *, id_number: str | None, birth_date: date | None, death_time: datetime
+) -> str | None:
+    """Why ``field`` does not fit the report's other identity field and its death, or None if it does.
+
+    Both values as ``ReportFields`` accepts them (checked alone already). A birth date may not lie
+    after the death (a day's slack: the death is in UTC, the date local), and the ID number's birth
+    date must be ``birth_date`` when both are given. The reason never holds a value.
+    """
+    latest = (death_time + timedelta(days=1)).date()
+    in_number = _birth_in_number(id_number, birth_date) if id_number else None
+    disagree = in_number is not None and birth_date is not None and in_number != birth_date
+    if field == "birth_date":
+        if birth_date is not None and birth_date > latest:
+            return "lies after the date of death"
+        return "does not agree with the birth date in id_number" if disagree else None
+    if in_number is not None and in_number > latest:
+        return "the birth date in the number lies after the date of death"
+    return "the birth date in the number does not agree with birth_date" if disagree else None
 
 
 class RelativeRecord(BaseModel):

@@ -10,10 +10,12 @@ import hashlib
 import re
 import secrets
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
-from typing import Any, get_args
+from datetime import datetime, timedelta
+from typing import Any, Literal, get_args
 
 from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from piguard.db.base import utcnow
@@ -30,8 +32,16 @@ from piguard.records.models import (
     ReportCorrection,
     TaskRelationship,
     Vehicle,
+    org_name_key,
 )
-from piguard.records.schemas import DispatchRecord, RelativeRecord, ReportFields, ReportRecord, check_report_field
+from piguard.records.schemas import (
+    DispatchRecord,
+    RelativeRecord,
+    ReportFields,
+    ReportRecord,
+    check_report_field,
+    identity_rule,
+)
 
 ORG_TYPES = ("hospital", "emergency_center", "cdc", "police", "funeral_home", "civil_affairs", "health_commission")
 ORG_LEVELS = ("district", "municipal")
@@ -61,6 +71,9 @@ CORRECTABLE = (
     "place_detail",
 )
 CORRECTION_REASON_MAX = 500  # ReportCorrection.reason
+# Checked together against each other and the death; on opening a disagreement is put on the
+# birth date (a typo in the number's date digits fails its check character first).
+IDENTITY_FIELDS: tuple[Literal["birth_date", "id_number"], ...] = ("birth_date", "id_number")
 
 
 def _clean_text(value: str, *, where: str, limit: int) -> str:
@@ -101,13 +114,24 @@ def create_organisation(
         raise InputError(f"unknown level; expected one of {', '.join(ORG_LEVELS)}", where="level")
     if beds is not None and beds < 0:
         raise InputError("must not be negative", where="beds")
-    # No unique constraint in the schema: names are compared here, case and spacing aside.
-    for other in session.scalars(select(Organisation.name).where(Organisation.district == district)):
-        if " ".join(other.split()).casefold() == name.casefold():
-            raise InputError(f"'{other}' already exists in district {district}", where="name")
-    org = Organisation(name=name, org_type=org_type, district=district, level=level, beds=beds)
-    session.add(org)
-    session.flush()
+    # The database's unique (district, name_key) decides, also between two creators at the same
+    # moment. Insert-if-absent instead of catching an IntegrityError: no statement fails, so the
+    # caller's transaction stays usable (PostgreSQL aborts it on an error) and no savepoint is
+    # needed (pysqlite would commit a savepoint opened before the transaction's first write).
+    key = org_name_key(name)
+    values = {"name": name, "name_key": key, "org_type": org_type, "district": district, "level": level, "beds": beds}
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(Organisation)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=[Organisation.district, Organisation.name_key])
+        .returning(Organisation)
+    )
+    org = session.scalars(statement).one_or_none()
+    if org is None:
+        same = (Organisation.district == district) & (Organisation.name_key == key)
+        other = session.scalar(select(Organisation.name).where(same)) or name
+        raise InputError(f"'{other}' already exists in district {district}", where="name")
     return org
 
 
@@ -258,7 +282,12 @@ def create_report(
     ruled = ReportFields.model_fields
     checked = {key: check_report_field(key, value) for key, value in entered.items() if key in ruled}
     name, sex, place_of_death = checked.pop("name"), checked.pop("sex"), checked.pop("place_of_death")
-    _born_before_death(checked.get("birth_date"), death_time, where="birth_date")
+    for field in IDENTITY_FIELDS:
+        rule = identity_rule(
+            field, id_number=checked.get("id_number"), birth_date=checked.get("birth_date"), death_time=death_time
+        )
+        if rule is not None:
+            raise InputError(f"{field}: {rule}", where=field)
     details.update(checked)
     report = DeathReport(
         hospital_org_id=hospital_org_id,
@@ -425,12 +454,6 @@ def present_code(*, session: Session, code: str, account_id: str, role: str, org
     return report
 
 
-def _born_before_death(birth: object, death_time: datetime, *, where: str) -> None:
-    """Refuse a birth date after the death (a day's slack: the death is in UTC, the date local)."""
-    if isinstance(birth, date) and birth > (death_time + timedelta(days=1)).date():
-        raise InputError("birth_date: lies after the date of death", where=where)
-
-
 def correct_report(
     *, session: Session, report_id: str, account_id: str, field: str, value: str | None, reason: str, at: datetime
 ) -> DeathReport:
@@ -448,8 +471,17 @@ def correct_report(
         raise InputError(f"must be at most {CORRECTION_REASON_MAX} characters", where="reason")
     new = check_report_field(field, value, where="value")
     report = _report(session, report_id, lock=True)
-    if field == "birth_date":
-        _born_before_death(new, report.death_time, where="value")
+    identity_field = next((name for name in IDENTITY_FIELDS if name == field), None)
+    if identity_field is not None:
+        # The combination after the correction: the other field as stored, this one as corrected.
+        rule = identity_rule(
+            identity_field,
+            id_number=new if field == "id_number" else report.id_number,
+            birth_date=new if field == "birth_date" else report.birth_date,
+            death_time=report.death_time,
+        )
+        if rule is not None:
+            raise InputError(f"{field}: {rule}", where="value")
     old = getattr(report, field)
     session.add(
         ReportCorrection(

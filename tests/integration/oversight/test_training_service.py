@@ -84,7 +84,7 @@ def town(session: Session, tmp_path_factory: pytest.TempPathFactory) -> Town:
         subject_id="subj-1",
         name="李秀英",
         sex="female",
-        id_number="310112194503070024",
+        id_number="310112194503070046",
         death_time=NOW - timedelta(days=2),
         place_of_death="hospital",
         district="310112",

@@ -59,7 +59,7 @@ def report_data(subject: str, name: str) -> dict[str, object]:
         "subject_id": subject,
         "name": name,
         "sex": "female",
-        "id_number": "310112194503070024",
+        "id_number": "310112194503070046",
         "death_time": NOW - timedelta(days=5),
         "place_of_death": "hospital",
         "district": "310112",

@@ -35,7 +35,7 @@ def test_certifier_reads_own_report_through_handles(session: Session, world: Wor
     assert view["context"] == "hospital_certifier"
     assert RELATIVE_PHONE not in json.dumps(view)
     assert view["relatives"][0]["phone_handle"].startswith("95")
-    assert view["deceased"]["id_number_masked"].endswith("0024") and "3101121945" not in json.dumps(view)
+    assert view["deceased"]["id_number_masked"].endswith("0046") and "3101121945" not in json.dumps(view)
     assert ledger.count(session=session) == before + 1
     event = events(session)[-1]
     assert event.outcome == "allowed" and event.action == "read" and event.subject_id == "subj-a"

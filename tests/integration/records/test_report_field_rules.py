@@ -24,6 +24,9 @@ BAD: list[tuple[str, Any]] = [
     ("birth_date", "yesterday"),
     ("place_detail", "路" * 301),
     ("birth_date", (NOW - timedelta(days=2)).date().isoformat()),  # after the death (NOW - 5 days)
+    ("id_number", "310112194503070041"),  # the world's number with a wrong check character
+    ("id_number", "310112202503080049"),  # born after the death
+    ("birth_date", "1950-01-01"),  # the world's number says 1945-03-07
 ]
 
 

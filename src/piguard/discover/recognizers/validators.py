@@ -18,6 +18,8 @@ import phonenumbers
 from stdnum import iban as std_iban
 from stdnum.cn import uscc as std_uscc
 
+from piguard import resident_id
+
 __all__ = [
     "VALIDATORS",
     "area_codes",
@@ -39,8 +41,6 @@ __all__ = [
 ]
 
 _DIGITS_ONLY = re.compile(r"[\s\-.()]")
-_MOD11_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_MOD11_CHECK = "10X98765432"
 # Oldest living cohort plus the 1984-85 first issue to people born in the 19th century.
 _MIN_BIRTH = dt.date(1880, 1, 1)
 
@@ -58,8 +58,7 @@ def _compact(value: str) -> str:
 
 def mod11_2_check(first17: str) -> str:
     """The ISO 7064 MOD 11-2 check character of the first 17 digits of a resident ID."""
-    total = sum(int(d) * w for d, w in zip(first17, _MOD11_WEIGHTS, strict=True))
-    return _MOD11_CHECK[total % 11]
+    return resident_id.check_character(first17)
 
 
 _today_cache: list[tuple[float, dt.date]] = []
@@ -75,11 +74,8 @@ def _today() -> dt.date:
 
 def plausible_birth_date(yyyymmdd: str, *, today: dt.date | None = None) -> bool:
     """Whether ``yyyymmdd`` is a real calendar date between 1880 and today."""
-    try:
-        born = dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
-    except ValueError:
-        return False
-    return _MIN_BIRTH <= born <= (today or _today())
+    born = resident_id.parse_yyyymmdd(yyyymmdd)
+    return born is not None and _MIN_BIRTH <= born <= (today or _today())
 
 
 def _area_ok(code6: str) -> bool:
