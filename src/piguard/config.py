@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,6 +34,34 @@ class Settings(BaseSettings):
         le=64 * 1_048_576,
         description="Largest request body accepted (bytes); larger ones are refused with 413 before any route runs.",
     )
+
+    # Record-disclosing requests per account (docs/operations.md, "Disclosure rate limit").
+    disclosure_limit_enabled: bool = Field(
+        default=True, description="Limit how fast one account may pull records (429 with Retry-After beyond)."
+    )
+    disclosure_burst: int = Field(default=30, ge=1, le=10_000, description="Requests a person may make at once.")
+    disclosure_per_minute: int = Field(
+        default=12, ge=1, le=6_000, description="Sustained rate at which a person's burst allowance refills."
+    )
+    disclosure_per_hour: int = Field(
+        default=480, ge=1, le=360_000, description="A person's hourly allowance (refilled continuously)."
+    )
+    service_disclosure_burst: int = Field(
+        default=120, ge=1, le=100_000, description="Requests a service account (telephony bridge) may make at once."
+    )
+    service_disclosure_per_minute: int = Field(default=120, ge=1, le=60_000)
+    service_disclosure_per_hour: int = Field(default=3_600, ge=1, le=3_600_000)
+
+    @field_validator("disclosure_per_hour", "service_disclosure_per_hour")
+    @classmethod
+    def _hour_holds_the_burst(cls, value: int, info: ValidationInfo) -> int:
+        burst_field = info.field_name.removesuffix("per_hour") + "burst" if info.field_name else ""
+        burst = info.data.get(burst_field)
+        if burst is not None and value < burst:
+            raise ValueError(
+                f"must be at least PIGUARD_{burst_field.upper()} ({burst}), or the burst can never be used"
+            )
+        return value
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to ``sqlite:///DATA_DIR/piguard.db``."""

@@ -88,6 +88,15 @@ class AccessDenied(PiguardError):  # noqa: N818 - a decision, not a malfunction
         super().__init__(reason)
 
 
+class DisclosureLimitError(PiguardError):
+    """Too many record-disclosing requests from one account; retry after ``retry_after`` seconds (HTTP 429)."""
+
+    def __init__(self, reason: str, *, retry_after: int) -> None:
+        self.reason = reason
+        self.retry_after = retry_after
+        super().__init__(reason)
+
+
 class ConflictError(PiguardError):
     """The requested state change is not allowed in the current state."""
 

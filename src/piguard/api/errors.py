@@ -19,6 +19,7 @@ from piguard.errors import (
     AccountLockedError,
     AuthenticationError,
     ConflictError,
+    DisclosureLimitError,
     InputError,
     NotFoundError,
     PiguardError,
@@ -133,6 +134,8 @@ def install_error_handlers(app: FastAPI) -> None:
             return problem(400, "Bad request", str(exc))
         if isinstance(exc, InputError):
             return problem(422, "Invalid input", exc.reason, errors=[{"field": exc.where, "reason": exc.reason}])
+        if isinstance(exc, DisclosureLimitError):
+            return problem(429, "Too many requests", exc.reason, retry_after=exc.retry_after)
         if isinstance(exc, AccountLockedError):
             return problem(429, "Too many failed logins", str(exc), retry_after=exc.retry_after)
         if isinstance(exc, AuthenticationError):

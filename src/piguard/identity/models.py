@@ -1,4 +1,4 @@
-"""Identity tables: accounts, login sessions, login throttles, API keys, training completions."""
+"""Identity tables: accounts, login sessions, login throttles, disclosure allowances, API keys, training."""
 
 from __future__ import annotations
 
@@ -68,6 +68,22 @@ class LoginThrottle(Base):
     window_start: Mapped[datetime] = mapped_column(default=utcnow)
     last_failure_at: Mapped[datetime | None] = mapped_column(default=None)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DisclosureAllowance(Base):
+    """How much of its record-disclosure allowance one account has used (see ``identity.allowance``).
+
+    Two token buckets in one row, each kept as the time (milliseconds since the epoch) at which
+    the bucket would be full again if nothing more were taken: ``burst_full_ms`` for the
+    burst-and-per-minute bucket, ``hour_full_ms`` for the per-hour bucket.
+    """
+
+    __tablename__ = "disclosure_allowances"
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    burst_full_ms: Mapped[int] = mapped_column(BigInteger)
+    hour_full_ms: Mapped[int] = mapped_column(BigInteger)
+    last_refused: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ApiKey(IdMixin, Base):

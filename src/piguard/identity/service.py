@@ -11,8 +11,9 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
+from piguard.config import Settings
 from piguard.db.base import utcnow
-from piguard.identity import audit
+from piguard.identity import allowance, audit
 from piguard.identity.accounts import (
     MANDATORY_COURSE,
     create_account,
@@ -37,6 +38,7 @@ __all__ = [
     "change_password",
     "create_account",
     "create_api_key",
+    "describe_disclosure_allowance",
     "disable_account",
     "get_account",
     "get_account_by_username",
@@ -49,6 +51,7 @@ __all__ = [
     "record_training",
     "revoke_api_key",
     "revoke_session",
+    "take_disclosure_allowance",
     "training_valid_until",
 ]
 
@@ -99,6 +102,22 @@ def record_refusal(
         outcome="denied",
         now=now,
     )
+
+
+def take_disclosure_allowance(
+    *, session: Session, settings: Settings, principal: Principal, now: datetime
+) -> int | None:
+    """Count one record-disclosing request of ``principal``: None within its allowance, else seconds to wait."""
+    limit = allowance.allowance_for(settings, kind=principal.kind)
+    if limit is None:
+        return None
+    return allowance.take(session=session, account_id=principal.account_id, allowance=limit, at=now)
+
+
+def describe_disclosure_allowance(*, settings: Settings, kind: str) -> str:
+    """The allowance of a ``human`` or ``service`` account in words (for refusal reasons)."""
+    limit = allowance.allowance_for(settings, kind=kind)
+    return limit.describe() if limit is not None else "unlimited"
 
 
 def revoke_session(*, session: Session, principal: Principal, session_id: str, now: datetime | None = None) -> None:

@@ -1,4 +1,8 @@
-"""Death reports, dispatches (MDT), statistics and contact handles: thin doors over the guarded flows."""
+"""Death reports, dispatches (MDT), statistics and contact handles: thin doors over the guarded flows.
+
+Routes that disclose record content run their flow through ``ratelimit.limited`` (the account's
+disclosure allowance); statistics (aggregates only) and corrections do not count.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
 from piguard.api.ids import PathId
 from piguard.api.purpose import refuse_repeated
+from piguard.api.ratelimit import declared_purpose, limited
 from piguard.minimize.views import AmbulanceMdtView, CdcStatisticsView
 from piguard.records import dispatch_flows, flows, support_flows, workflow_flows
+from piguard.records.guard import EventDraft
 
 router = APIRouter()
 
@@ -81,9 +87,23 @@ def search_death_reports(
         resource_type="death_report",
         names=("purpose", "context"),
     )
+    query = ";".join(f"{k}={v}" for k, v in (("q", q), ("district", district)) if v) or None
+    draft = EventDraft(action="search", resource_type="death_report", purpose=declared_purpose(purpose), query=query)
     with session.begin():
-        outcome = flows.search_reports(
-            session=session, guard=guard, principal=principal, q=q, district=district, purpose=purpose, context=context
+        outcome = limited(
+            session=session,
+            guard=guard,
+            principal=principal,
+            draft=draft,
+            flow=lambda: flows.search_reports(
+                session=session,
+                guard=guard,
+                principal=principal,
+                q=q,
+                district=district,
+                purpose=purpose,
+                context=context,
+            ),
         )
     views = outcome.unwrap()
     name = views[0].model_dump()["context"] if views else (context or _default_context(principal.role))
@@ -117,9 +137,23 @@ def read_death_report(
         resource_id=report_id,
         names=("purpose", "context"),
     )
+    draft = EventDraft(
+        action="read", resource_type="death_report", resource_id=report_id, purpose=declared_purpose(purpose)
+    )
     with session.begin():
-        outcome = flows.read_report(
-            session=session, guard=guard, principal=principal, report_id=report_id, purpose=purpose, context=context
+        outcome = limited(
+            session=session,
+            guard=guard,
+            principal=principal,
+            draft=draft,
+            flow=lambda: flows.read_report(
+                session=session,
+                guard=guard,
+                principal=principal,
+                report_id=report_id,
+                purpose=purpose,
+                context=context,
+            ),
         )
     return outcome.unwrap().model_dump(mode="json")
 
@@ -138,8 +172,17 @@ def list_dispatches(
         resource_type="dispatch",
         query="assigned",  # as the flow records the list
     )
+    draft = EventDraft(action="search", resource_type="dispatch", purpose=declared_purpose(purpose), query="assigned")
     with session.begin():
-        outcome = dispatch_flows.list_visible(session=session, guard=guard, principal=principal, purpose=purpose)
+        outcome = limited(
+            session=session,
+            guard=guard,
+            principal=principal,
+            draft=draft,
+            flow=lambda: dispatch_flows.list_visible(
+                session=session, guard=guard, principal=principal, purpose=purpose
+            ),
+        )
     views = outcome.unwrap()
     return DispatchList(count=len(views), items=views)
 
@@ -163,9 +206,18 @@ def dispatch_display(
         resource_type="dispatch",
         resource_id=dispatch_id,
     )
+    draft = EventDraft(
+        action="read", resource_type="dispatch", resource_id=dispatch_id, purpose=declared_purpose(purpose)
+    )
     with session.begin():
-        outcome = dispatch_flows.display(
-            session=session, guard=guard, principal=principal, dispatch_id=dispatch_id, purpose=purpose
+        outcome = limited(
+            session=session,
+            guard=guard,
+            principal=principal,
+            draft=draft,
+            flow=lambda: dispatch_flows.display(
+                session=session, guard=guard, principal=principal, dispatch_id=dispatch_id, purpose=purpose
+            ),
         )
     return outcome.unwrap()
 
@@ -201,8 +253,17 @@ def resolve_handle(
     body: ResolveRequest, session: SessionDep, guard: GuardDep, principal: PrincipalDep
 ) -> ResolveResponse:
     """Telephony bridge only: the real number behind a live virtual number."""
+    draft = EventDraft(action="resolve_handle", resource_type="contact", purpose="TREAT")
     with session.begin():
-        outcome = support_flows.resolve_handle(session=session, guard=guard, principal=principal, handle=body.handle)
+        outcome = limited(
+            session=session,
+            guard=guard,
+            principal=principal,
+            draft=draft,
+            flow=lambda: support_flows.resolve_handle(
+                session=session, guard=guard, principal=principal, handle=body.handle
+            ),
+        )
     return ResolveResponse(handle=body.handle, number=outcome.unwrap())
 
 
@@ -233,8 +294,17 @@ class Correction(BaseModel):
 @router.post("/death-reports/present-code", response_model=Presented)
 def present_code(body: PresentCode, session: SessionDep, guard: GuardDep, principal: PrincipalDep) -> Presented:
     """A police registrar or funeral clerk records the family's code; only then can they read their part."""
+    # A presented code opens a report to the caller, so presentations count like reads.
+    purpose = "LEGAL" if principal.role == "police_registrar" else "FAMRQT"  # as the flow records it
+    draft = EventDraft(action="update", resource_type="death_report", purpose=purpose)
     with session.begin():
-        outcome = workflow_flows.present_code(session=session, guard=guard, principal=principal, code=body.code)
+        outcome = limited(
+            session=session,
+            guard=guard,
+            principal=principal,
+            draft=draft,
+            flow=lambda: workflow_flows.present_code(session=session, guard=guard, principal=principal, code=body.code),
+        )
     return Presented(report_id=outcome.unwrap().id)
 
 

@@ -1,0 +1,123 @@
+"""Per-account allowance of record-disclosing requests: a burst, a per-minute and a per-hour rate.
+
+Two token buckets (GCRA, the "generic cell rate algorithm") kept in one row per account:
+
+* the burst bucket holds ``burst`` requests and regains one every ``60 / per_minute`` seconds;
+* the hour bucket holds ``per_hour`` requests and regains one every ``3600 / per_hour`` seconds.
+
+A request is allowed when both buckets hold at least one request, and then takes one from each.
+Each bucket is stored as the moment it would be full again if nothing more were taken, so a
+single ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` decides and counts at once (SQLite and
+PostgreSQL alike). It runs in the request's own transaction: on PostgreSQL the row stays locked
+until that transaction ends, so concurrent requests of one account, from any number of
+processes, are counted one after the other; a request that fails and rolls back takes nothing.
+A refused request takes nothing either: waiting ``Retry-After`` seconds is always enough.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, BindParameter, Table, and_, bindparam, case, not_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from piguard.config import Settings
+from piguard.db.prepared import Prepared, connection_of
+from piguard.identity.models import DisclosureAllowance
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """How many record-disclosing requests an account may make: at once, per minute, per hour."""
+
+    burst: int
+    per_minute: int
+    per_hour: int
+
+    def describe(self) -> str:
+        """The allowance in words, for refusal reasons and logs."""
+        return f"{self.burst} at once, {self.per_minute} a minute, {self.per_hour} an hour"
+
+
+def allowance_for(settings: Settings, *, kind: str) -> Allowance | None:
+    """The configured allowance of a ``human`` or ``service`` account, or None when limiting is off."""
+    if not settings.disclosure_limit_enabled:
+        return None
+    if kind == "service":
+        return Allowance(
+            settings.service_disclosure_burst,
+            settings.service_disclosure_per_minute,
+            settings.service_disclosure_per_hour,
+        )
+    return Allowance(settings.disclosure_burst, settings.disclosure_per_minute, settings.disclosure_per_hour)
+
+
+def _statement(dialect: str) -> Any:
+    table: Table = DisclosureAllowance.__table__  # type: ignore[assignment]
+    burst, hour = table.c.burst_full_ms, table.c.hour_full_ms
+    now: BindParameter[int] = bindparam("now", type_=BigInteger)
+    # Both buckets hold a request when neither is more than (capacity - 1) intervals from full.
+    fits = and_(burst <= bindparam("burst_limit"), hour <= bindparam("hour_limit"))
+
+    def taken(column: Any, interval: str) -> Any:
+        # max(column, now) + interval, spelled portably (GREATEST in PostgreSQL, MAX in SQLite).
+        return case((column > now, column), else_=now) + bindparam(interval)
+
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(table)
+        .values(
+            account_id=bindparam("account_id"),
+            burst_full_ms=bindparam("burst_first"),
+            hour_full_ms=bindparam("hour_first"),
+            last_refused=False,
+        )
+        .on_conflict_do_update(
+            index_elements=[table.c.account_id],
+            # Every right-hand side reads the row as it was before this update.
+            set_={
+                "burst_full_ms": case((fits, taken(burst, "burst_interval")), else_=burst),
+                "hour_full_ms": case((fits, taken(hour, "hour_interval")), else_=hour),
+                "last_refused": not_(fits),
+            },
+        )
+        .returning(table.c.burst_full_ms, table.c.hour_full_ms, table.c.last_refused)
+    )
+
+
+_TAKE = {dialect: Prepared(_statement(dialect)) for dialect in ("postgresql", "sqlite")}
+
+
+def epoch_ms(at: datetime) -> int:
+    """Milliseconds since the Unix epoch (``at`` must be timezone-aware)."""
+    return math.floor(at.timestamp() * 1000)
+
+
+def take(*, session: Session, account_id: str, allowance: Allowance, at: datetime) -> int | None:
+    """Take one request from the account's allowance: None if it fits, else seconds until one does."""
+    now = epoch_ms(at)
+    burst_interval = max(1, round(60_000 / allowance.per_minute))
+    hour_interval = max(1, round(3_600_000 / allowance.per_hour))
+    burst_slack = (allowance.burst - 1) * burst_interval
+    hour_slack = (allowance.per_hour - 1) * hour_interval
+    params = {
+        "account_id": account_id,
+        "now": now,
+        "burst_first": now + burst_interval,
+        "hour_first": now + hour_interval,
+        "burst_limit": now + burst_slack,
+        "hour_limit": now + hour_slack,
+        "burst_interval": burst_interval,
+        "hour_interval": hour_interval,
+    }
+    dialect = connection_of(session).dialect.name
+    ((burst_full, hour_full, refused),) = _TAKE[dialect].rows(session, params)
+    if not refused:
+        return None
+    wait_ms = max(int(burst_full) - burst_slack, int(hour_full) - hour_slack) - now
+    return max(1, math.ceil(wait_ms / 1000))
