@@ -1,4 +1,4 @@
-"""``piguard family``: close relatives' requests for the account of accesses (PIPL Art. 49).
+"""``piguard family``: close relatives' requests (PIPL Art. 49) for the account of accesses or a copy.
 
 Every command runs as ``--as USERNAME`` (a privacy officer) through the same policy, request
 rules and ledger as the API. Exit codes: 0 done, 2 bad input or unknown name, 4 refused, 1
@@ -23,11 +23,12 @@ if TYPE_CHECKING:
 
     from piguard.identity.schemas import Principal
     from piguard.oversight.common import Outcome
-    from piguard.oversight.family.schemas import DisclosureAccount, FamilyRequestOut
+    from piguard.oversight.family.schemas import FamilyDocument, FamilyRequestOut
     from piguard.records.guard import Guard
 
 app = typer.Typer(
-    help="Close relatives' requests (PIPL Art. 49): register, answer with the account of accesses, refuse.",
+    help="Close relatives' requests (PIPL Art. 49): register, answer with the account of accesses or a copy "
+    "of the deceased's data, refuse.",
     no_args_is_help=True,
 )
 As = Annotated[str, typer.Option("--as", help="Username of the privacy officer acting.")]
@@ -55,20 +56,21 @@ def _check_output(fmt: str, lang: str) -> None:
         raise fail(f"--lang: unknown language; one of {', '.join(LANGUAGES)}", code=2)
 
 
-def _save(account: DisclosureAccount, out: Path, fmt: str, lang: str) -> None:
+def _save(document: FamilyDocument, out: Path, fmt: str, lang: str) -> None:
     from piguard.oversight.family import render
 
     with _errors():
-        _write(out, render.render(account, fmt, lang))
+        _write(out, render.render(document, fmt, lang))
 
 
 def _table(items: list[FamilyRequestOut]) -> Table:
     table = Table(title=f"{len(items)} request(s)")
-    for column in ("id", "state", "requester", "relationship", "report", "received", "due", "overdue"):
+    for column in ("id", "kind", "state", "requester", "relationship", "report", "received", "due", "overdue"):
         table.add_column(column, no_wrap=column == "id", min_width=26 if column == "id" else None)
     for item in items:
         table.add_row(
             item.id,
+            item.kind,
             item.state,
             item.requester_name,
             item.relationship,
@@ -92,6 +94,12 @@ def request(
     certificate: Annotated[
         str | None, typer.Option("--certificate", help="Or the number on the family's death certificate.")
     ] = None,
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind", help="disclosures (the account of who accessed the record) or copy (of the deceased's data)."
+        ),
+    ] = "disclosures",
 ) -> None:
     """Register a request after checking the relative's identity and relationship in person."""
     from piguard.oversight.family import flows
@@ -108,12 +116,14 @@ def request(
                 "requester_name": name,
                 "relationship": relationship,
                 "proof": proof,
+                "kind": kind,
             }
         )
         return flows.register(session=session, guard=guard, principal=principal, data=data)
 
     made = _run(actor, flow)
-    console.print(f"registered request [bold]{made.id}[/]; answer due {made.due_at.date()}", highlight=False)
+    what = " (copy of the deceased's data)" if made.kind == "copy" else ""
+    console.print(f"registered request [bold]{made.id}[/]{what}; answer due {made.due_at.date()}", highlight=False)
 
 
 @app.command("list")
@@ -148,21 +158,25 @@ def show(request_id: RequestArg, actor: As) -> None:
 def answer(
     request_id: RequestArg,
     actor: As,
-    out: Annotated[Path, typer.Option("--out", help="Where to write the account.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the account or the copy.")],
     fmt: Format = "html",
     lang: Lang = "zh",
 ) -> None:
-    """Answer with the account of every recorded access; the answer is kept as issued."""
+    """Answer by the request's kind (the account of every recorded access, or the copy); kept as issued."""
     from piguard.oversight.family import flows
+    from piguard.oversight.family.schemas import FamilyCopy
 
     _check_output(fmt, lang)
     if not out.parent.is_dir():  # checked first: an answer is final once issued
         raise fail(f"{out.parent}: no such folder", code=2)
-    account = _run(actor, lambda s, g, p: flows.answer(session=s, guard=g, principal=p, request_id=request_id))
-    _save(account, out, fmt, lang)
+    document = _run(actor, lambda s, g, p: flows.answer(session=s, guard=g, principal=p, request_id=request_id))
+    _save(document, out, fmt, lang)
+    if isinstance(document, FamilyCopy):
+        console.print(f"answered: copy of the deceased's data issued; written to {out}", highlight=False)
+        return
     console.print(
-        f"answered: {account.accesses} access(es), {account.denied} refused attempt(s), "
-        f"{len(account.by_organisation)} organisation(s); written to {out}",
+        f"answered: {document.accesses} access(es), {document.denied} refused attempt(s), "
+        f"{len(document.by_organisation)} organisation(s); written to {out}",
         highlight=False,
     )
 
@@ -200,13 +214,30 @@ def account(
     console.print(f"written to {out}", highlight=False)
 
 
+@app.command("copy")
+def copy(
+    request_id: RequestArg,
+    actor: As,
+    out: Annotated[Path, typer.Option("--out", help="Where to write the copy.")],
+    fmt: Format = "html",
+    lang: Lang = "zh",
+) -> None:
+    """Write an answered copy request's copy again, exactly as issued (in either language)."""
+    from piguard.oversight.family import flows
+
+    _check_output(fmt, lang)
+    issued = _run(actor, lambda s, g, p: flows.issued_copy(session=s, guard=g, principal=p, request_id=request_id))
+    _save(issued, out, fmt, lang)
+    console.print(f"written to {out}", highlight=False)
+
+
 @app.command("evidence")
 def evidence(
     request_id: RequestArg,
     actor: As,
     out: Annotated[Path, typer.Option("--out", help="Empty or new folder for the bundle.")],
 ) -> None:
-    """Export the account's lines as an evidence bundle with inclusion proofs (for a court or prosecutor)."""
+    """Export the account's lines (or a copy request's own events) as an evidence bundle with inclusion proofs."""
     from piguard.oversight.family import flows
 
     summary = _run(

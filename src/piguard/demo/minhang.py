@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from piguard.demo.workflows import Context, run_dispatch
 from piguard.oversight.family import flows as family
-from piguard.oversight.family.schemas import FamilyRequestIn
+from piguard.oversight.family.schemas import DisclosureAccount, FamilyRequestIn
 from piguard.records import dispatch_flows, flows, support_flows
 from piguard.simulate.city import Dispatch
 
@@ -178,7 +178,7 @@ def _family_request(session: Session, ctx: Context, report_id: str, *, refused_b
         if made.value is not None
         else None
     )
-    account = answer.value if answer is not None else None
+    account = answer.value if answer is not None and isinstance(answer.value, DisclosureAccount) else None
     refused = [line for line in account.lines if line.outcome == "denied"] if account else []
     shown = account is not None and bool(refused) and refused_by not in account.model_dump_json()
     detail = (

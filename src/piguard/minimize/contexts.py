@@ -2,6 +2,11 @@
 
 ``project`` builds the context's read model from a stored record. Contacts never leave as
 numbers: the ``HandleIssuer`` turns each into a virtual number bound to the viewer.
+
+``family_copy`` is not a screen: it is the copy of a deceased person's data issued to a close
+relative (PIPL Art. 49), built only by ``project_family_copy`` from the relatives' request flow.
+It is deliberately absent from ``REPORT_CONTEXTS``, so no ``?context=`` on the staff read path
+can select it.
 """
 
 from __future__ import annotations
@@ -20,7 +25,10 @@ from piguard.minimize.views import (
     CauseLine,
     CdcCodingView,
     CertifierDeceased,
+    CopyCertificate,
+    CopyDeceased,
     DeathDetails,
+    FamilyCopyView,
     FuneralDeceased,
     FuneralPermitView,
     HospitalCertifierView,
@@ -36,7 +44,8 @@ from piguard.records.schemas import DispatchRecord, ReportRecord
 REPORT_CONTEXTS = ("hospital_certifier", "cdc_coding", "police_household", "funeral_permit", "privacy_review")
 DISPATCH_CONTEXTS = ("ambulance_mdt",)
 AGGREGATE_CONTEXTS = ("cdc_statistics",)
-CONTEXTS = REPORT_CONTEXTS + DISPATCH_CONTEXTS + AGGREGATE_CONTEXTS
+DOCUMENT_CONTEXTS = ("family_copy",)  # documents issued to people outside, never a staff screen
+CONTEXTS = REPORT_CONTEXTS + DISPATCH_CONTEXTS + AGGREGATE_CONTEXTS + DOCUMENT_CONTEXTS
 
 # The screen each role works on when it reads a death report.
 ROLE_REPORT_CONTEXT = {
@@ -91,6 +100,26 @@ def project(
     if context == "privacy_review":
         return _review(record)
     raise UnknownContextError("unknown display context for a death report", where="context")
+
+
+def project_family_copy(record: ReportRecord, *, institution: str) -> FamilyCopyView:
+    """The copy of the deceased's own data for a close relative: no relatives, staff or free-text notes."""
+    return FamilyCopyView(
+        report_id=record.id,
+        deceased=CopyDeceased(
+            name=record.name,
+            sex=record.sex,
+            id_number=record.id_number,
+            birth_date=record.birth_date,
+            ethnicity=record.ethnicity,
+            marital_status=record.marital_status,
+            occupation=record.occupation,
+            household_address=record.household_address,
+            usual_address=record.usual_address,
+        ),
+        death=_death(record),
+        certificate=CopyCertificate(number=record.certificate_no, status=record.status, institution=institution),
+    )
 
 
 def disclosed_fields(view: BaseModel) -> list[str]:

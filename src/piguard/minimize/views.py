@@ -178,6 +178,38 @@ class PrivacyReviewView(_View):
     relatives: list[ReviewRelative]
 
 
+class CopyDeceased(_View):
+    """The deceased's identity in full, as on the family's own certificate (ID number not masked)."""
+
+    name: str
+    sex: str
+    id_number: str | None
+    birth_date: date | None
+    ethnicity: str | None
+    marital_status: str | None
+    occupation: str | None
+    household_address: str | None
+    usual_address: str | None
+
+
+class CopyCertificate(_View):
+    """The certificate: its number and status, and the institution that certified the death (by name)."""
+
+    number: str | None
+    status: str
+    institution: str
+
+
+class FamilyCopyView(_View):
+    """``family_copy``: the deceased's own data for a close relative (PIPL Art. 49); no third parties, no staff."""
+
+    context: Literal["family_copy"] = "family_copy"
+    report_id: str
+    deceased: CopyDeceased
+    death: DeathDetails
+    certificate: CopyCertificate
+
+
 class StatisticsCell(_View):
     """One aggregate cell; counts under the threshold are suppressed (None)."""
 

@@ -30,7 +30,7 @@ ACTIONS = (
     "read_case", "manage_case",
     "read_inspection", "manage_inspection", "submit_evidence",
     "read_training", "manage_training", "attest_training", "read_report",
-    "read_family_request", "manage_family_request",
+    "read_family_request", "manage_family_request", "issue_family_copy",
 )  # fmt: skip
 MEMO_SIZE = 65_536  # remembered decisions per engine (a few MB)
 _ANNOTATION = re.compile(r'@(id|reason)\("([^"]*)"\)')

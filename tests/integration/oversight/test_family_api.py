@@ -1,5 +1,5 @@
 """Close relatives' requests over HTTP on SQLite and PostgreSQL: roles, 422s naming the field, the
-account as JSON and HTML, finality, and the evidence bundle."""
+account and the copy as JSON and HTML, finality, and the evidence bundle."""
 
 from __future__ import annotations
 
@@ -72,6 +72,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             )
             for who, username, role, org in (
                 ("officer", "sun.li", "privacy_officer", office.id),
+                ("second", "zhou.min", "privacy_officer", office.id),
                 ("physician", "wang.fang", "physician", hospital.id),
             ):
                 site.add_person(
@@ -212,3 +213,58 @@ def test_two_officers_answering_at_once_cannot_both_issue_an_answer(site: Site) 
         row = check.get(FamilyRequest, made["id"])
         assert row is not None and row.answer is not None
         assert json.loads(row.answer) == json.loads(issued[0])  # A's answer stands
+
+
+def test_a_copy_request_answers_with_the_copy_and_serves_it_again(site: Site, tmp_path: Path) -> None:
+    made = site.register(kind="copy")
+    assert made.status_code == 201, made.text
+    request_id = made.json()["id"]
+    shown = site.client.get(f"{BASE}/{request_id}", headers=site.h("officer")).json()
+    assert (shown["kind"], shown["state"]) == ("copy", "received")
+    assert site.client.post(f"{BASE}/{request_id}/answer", headers=site.h("physician")).status_code == 403
+    # Four eyes: the officer who registered a copy request does not issue the copy.
+    same = site.client.post(f"{BASE}/{request_id}/answer", headers=site.h("officer"))
+    assert same.status_code == 409 and "four eyes" in same.json()["detail"]
+    answered = site.client.post(f"{BASE}/{request_id}/answer", headers=site.h("second"))
+    assert answered.status_code == 200, answered.text
+    copy = answered.json()
+    assert copy["format"] == "piguard-family-copy/1" and copy["request_id"] == request_id
+    assert set(copy["record"]) == {"context", "report_id", "deceased", "death", "certificate"}
+    record = copy["record"]
+    assert record["deceased"]["name"] == "李秀英" and record["certificate"]["institution"] == "闵行区中心医院"
+    assert PHONE not in answered.text and "王小明" not in json.dumps(record, ensure_ascii=False)
+    assert site.ids["physician"] not in answered.text
+    kept = site.client.get(f"{BASE}/{request_id}/copy", params={"format": "json"}, headers=site.h("officer"))
+    assert kept.status_code == 200 and kept.json() == copy
+    page = site.client.get(f"{BASE}/{request_id}/copy", headers=site.h("officer"))
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "个人信息副本" in page.text and "急性心肌梗死" in page.text and PHONE not in page.text
+    assert 'filename="copy-' in page.headers["content-disposition"]
+    english = site.client.get(f"{BASE}/{request_id}/copy", params={"lang": "en"}, headers=site.h("officer"))
+    assert "Copy of the personal information" in english.text and PHONE not in english.text
+    # A copy request has no account of accesses, and an account request no copy: 409 saying which it is.
+    account = site.client.get(f"{BASE}/{request_id}/account", headers=site.h("officer"))
+    assert account.status_code == 409 and "copy" in account.json()["detail"]
+    other = site.register().json()
+    assert site.client.post(f"{BASE}/{other['id']}/answer", headers=site.h("officer")).status_code == 200
+    no_copy = site.client.get(f"{BASE}/{other['id']}/copy", headers=site.h("officer"))
+    assert no_copy.status_code == 409 and "account of accesses" in no_copy.json()["detail"]
+    assert site.client.get(f"{BASE}/{request_id}/copy", headers=site.h("physician")).status_code == 403
+    again = site.client.post(f"{BASE}/{request_id}/answer", headers=site.h("officer"))
+    assert again.status_code == 409 and "final" in again.json()["detail"]
+    bundle = site.client.get(f"{BASE}/{request_id}/evidence", headers=site.h("officer"))
+    assert bundle.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(bundle.content)) as archive:
+        archive.extractall(tmp_path)
+    assert evidence.verify_evidence(tmp_path / f"family-request-{request_id}").entries >= 2
+
+
+def test_a_request_asks_for_the_account_unless_it_says_copy(site: Site) -> None:
+    def field_of(response: Any) -> str:
+        assert response.status_code == 422, response.text
+        return str(response.json()["errors"][0]["field"])
+
+    assert field_of(site.register(kind="photocopy")) == "kind"
+    assert field_of(site.register(kind=None)) == "kind"
+    made = site.register()
+    assert made.status_code == 201 and made.json()["kind"] == "disclosures"

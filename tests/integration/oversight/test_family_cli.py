@@ -32,7 +32,12 @@ def report_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     with make_session_factory(engine)() as db, db.begin():
         hc = records.create_organisation(session=db, name="Commission", org_type="health_commission", district="310112")
         hosp = records.create_organisation(session=db, name="Hospital", org_type="hospital", district="310112")
-        for username, role, org in (("sun.li", "privacy_officer", hc.id), ("chen.jie", "physician", hosp.id)):
+        people = (
+            ("sun.li", "privacy_officer", hc.id),
+            ("zhou.min", "privacy_officer", hc.id),
+            ("chen.jie", "physician", hosp.id),
+        )
+        for username, role, org in people:
             made = identity.create_account(
                 session=db,
                 secret=load_secret(settings),
@@ -131,3 +136,40 @@ def test_refusals_and_bad_input_exit_with_their_codes(report_id: str, tmp_path: 
     assert code == 2 and "not found" in out
     code, out = _run(["answer", "01JZZZZZZZZZZZZZZZZZZZZZZZ", "--as", "sun.li", "--out", str(tmp_path / "x.html")])
     assert code == 2 and "not found" in out
+
+
+def test_a_copy_request_from_the_command_line(report_id: str, tmp_path: Path) -> None:
+    code, out = _run(
+        [
+            "request", "--as", "sun.li", "--report", report_id, "--name", "王小明",
+            "--relationship", "child", "--proof", "ID card; household register", "--kind", "copy",
+        ]
+    )  # fmt: skip
+    assert code == 0 and "copy" in out, out
+    found = re.search(r"registered request (\w+)", out)
+    assert found is not None
+    request_id = found.group(1)
+    code, out = _run(["show", request_id, "--as", "sun.li"])
+    assert code == 0 and "copy" in out, out
+    page = tmp_path / "copy.html"
+    code, out = _run(["answer", request_id, "--as", "sun.li", "--out", str(page)])
+    assert code != 0 and "four eyes" in out, out
+    code, out = _run(["answer", request_id, "--as", "zhou.min", "--out", str(page)])
+    assert code == 0 and "copy" in out, out
+    assert "个人信息副本" in page.read_text(encoding="utf-8") and stat.S_IMODE(page.stat().st_mode) == 0o600
+    kept = tmp_path / "copy.json"
+    code, out = _run(["copy", request_id, "--as", "sun.li", "--out", str(kept), "--format", "json"])
+    assert code == 0, out
+    copy = json.loads(kept.read_text(encoding="utf-8"))
+    assert copy["format"] == "piguard-family-copy/1" and copy["record"]["deceased"]["name"] == "李秀英"
+    code, out = _run(["account", request_id, "--as", "sun.li", "--out", str(tmp_path / "x.html")])
+    assert code == 4 and "copy" in out, out
+    code, out = _run(["copy", request_id, "--as", "chen.jie", "--out", str(tmp_path / "y.html")])
+    assert code == 4 and "refused" in out, out
+    code, out = _run(
+        [
+            "request", "--as", "sun.li", "--report", report_id, "--name", "王小明",
+            "--relationship", "child", "--proof", "ID card", "--kind", "photocopy",
+        ]
+    )  # fmt: skip
+    assert code == 2 and "kind" in out, out

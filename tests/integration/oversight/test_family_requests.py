@@ -91,6 +91,7 @@ def family(session: Session, tmp_path: Path) -> Family:
     for who, username, role, org in (
         ("officer", "sun.li", "privacy_officer", "hc"),
         ("second", "zhou.min", "privacy_officer", "hc"),
+        ("third", "qian.yu", "privacy_officer", "hc"),
         ("certifier", "wang.fang", "physician", "a"),
         ("broker", "chen.jie", "physician", "b"),
     ):

@@ -40,6 +40,18 @@ def test_refusal_states_its_ground_and_answers_are_final() -> None:
             rules.check_open(state)
 
 
+def test_a_request_asks_for_the_account_or_a_copy_and_gets_that_document() -> None:
+    assert rules.check_kind("disclosures") == "disclosures" and rules.check_kind("copy") == "copy"
+    with pytest.raises(InputError, match="disclosures, copy") as caught:
+        rules.check_kind("photocopy")
+    assert caught.value.where == "kind"
+    rules.check_document("copy", "copy")
+    with pytest.raises(ConflictError, match="asked for the copy of the deceased's data; it has no account"):
+        rules.check_document("copy", "disclosures")
+    with pytest.raises(ConflictError, match="asked for the account of accesses; it has no copy"):
+        rules.check_document("disclosures", "copy")
+
+
 def test_an_officer_who_read_the_record_is_in_conflict() -> None:
     rules.check_not_involved("officer-1", {"physician-7"})
     with pytest.raises(ConflictError, match="another privacy officer"):
@@ -89,20 +101,25 @@ def test_every_term_the_page_can_show_has_a_chinese_wording() -> None:
     from piguard.oversight.family.models import RELATIONSHIPS
     from piguard.oversight.family.wording import term
     from piguard.policy.purposes import PURPOSES
-    from piguard.records.service import ORG_TYPES
+    from piguard.records.service import MANNERS, ORG_TYPES, PLACES
 
     vocabularies = {
         "role": [*ROLES, "service"],
         "purpose": list(PURPOSES),
         "org_type": [*ORG_TYPES, "unknown"],
         "kind": sorted({kind for _, kind in disclosures.GROUPS} | {disclosures.OTHER}),
-        "record": [*disclosures.RECORDS.values(), "search results", "record", "this request"],
+        "record": [*disclosures.RECORDS.values(), "search results", "record", "this request", disclosures.COPY_RECORD],
         "case_state": list(CASE_STATES),
         "relationship": list(RELATIONSHIPS),
         "outcome": ["allowed", "denied"],
         # FORMATS.md actions that concern a record (login and logout name no subject).
         "action": ["read", "search", "export", "print", "create", "update", "breakglass", "resolve_handle"],
         "review": ["awaiting review", "reviewed: justified", "reviewed: unjustified"],
+        # The copy's page: the record's coded values.
+        "sex": ["male", "female", "unknown"],
+        "place": list(PLACES),
+        "manner": list(MANNERS),
+        "report_status": ["draft", "certified", "reported", "coded"],
     }
     untranslated = [
         (kind, value) for kind, values in vocabularies.items() for value in values if term("zh", kind, value) == value

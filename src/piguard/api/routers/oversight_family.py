@@ -1,7 +1,8 @@
 """Close relatives' requests over HTTP (PIPL Art. 49): thin doors over ``piguard.oversight.family.flows``.
 
 Every route opens one transaction; a refusal (policy or request rules) is recorded in the ledger
-and committed before it is returned as problem+json.
+and committed before it is returned as problem+json. A request's issued document is fetched from
+``/account`` (the account of accesses) or ``/copy`` (the copy of the deceased's data), by its kind.
 """
 
 from __future__ import annotations
@@ -13,15 +14,26 @@ from pathlib import Path as FsPath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
 from piguard.api.ids import PathId
 from piguard.oversight.family import flows, render
-from piguard.oversight.family.schemas import DisclosureAccount, FamilyRequestIn, FamilyRequestOut, RefusalIn, State
+from piguard.oversight.family.schemas import (
+    DisclosureAccount,
+    FamilyCopy,
+    FamilyDocument,
+    FamilyRequestIn,
+    FamilyRequestOut,
+    RefusalIn,
+    State,
+)
 
 router = APIRouter()
 RequestId = PathId
+Answer = Annotated[DisclosureAccount | FamilyCopy, Field(discriminator="format")]
+DocFormat = Annotated[Literal["html", "json"], Query()]
+DocLang = Annotated[Literal["zh", "en"], Query(description="Language of the HTML page.")]
 
 
 class FamilyRequestList(BaseModel):
@@ -67,9 +79,9 @@ def get_request(
     return outcome.unwrap()
 
 
-@router.post("/family-requests/{request_id}/answer", response_model=DisclosureAccount)
-def answer(request_id: RequestId, session: SessionDep, guard: GuardDep, principal: PrincipalDep) -> DisclosureAccount:
-    """Answer with the account of every recorded access to the deceased's data (final once issued)."""
+@router.post("/family-requests/{request_id}/answer", response_model=Answer)
+def answer(request_id: RequestId, session: SessionDep, guard: GuardDep, principal: PrincipalDep) -> FamilyDocument:
+    """Answer by the request's kind: the account of every recorded access, or the copy (final once issued)."""
     with session.begin():
         outcome = flows.answer(session=session, guard=guard, principal=principal, request_id=request_id)
     return outcome.unwrap()
@@ -87,6 +99,15 @@ def refuse(
     return outcome.unwrap()
 
 
+def _document(document: FamilyDocument, name: str, fmt: str, lang: str) -> Response:
+    media = "application/json" if fmt == "json" else "text/html; charset=utf-8"
+    return Response(
+        content=render.render(document, fmt, lang),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+    )
+
+
 @router.get(
     "/family-requests/{request_id}/account",
     response_class=Response,
@@ -97,26 +118,37 @@ def issued_account(
     session: SessionDep,
     guard: GuardDep,
     principal: PrincipalDep,
-    format: Annotated[Literal["html", "json"], Query()] = "html",
-    lang: Annotated[Literal["zh", "en"], Query(description="Language of the HTML page.")] = "zh",
+    format: DocFormat = "html",
+    lang: DocLang = "zh",
 ) -> Response:
-    """The answer exactly as issued, as the family's HTML page (Chinese or English) or its canonical JSON."""
+    """The account exactly as issued, as the family's HTML page (Chinese or English) or its canonical JSON."""
     with session.begin():
         outcome = flows.issued_account(session=session, guard=guard, principal=principal, request_id=request_id)
-    account = outcome.unwrap()
-    media = "application/json" if format == "json" else "text/html; charset=utf-8"
-    return Response(
-        content=render.render(account, format, lang),
-        media_type=media,
-        headers={
-            "Content-Disposition": f'attachment; filename="account-{request_id}.{format}"',
-        },
-    )
+    return _document(outcome.unwrap(), f"account-{request_id}", format, lang)
+
+
+@router.get(
+    "/family-requests/{request_id}/copy",
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}, "application/json": {}}, "description": "The issued copy."}},
+)
+def issued_copy(
+    request_id: RequestId,
+    session: SessionDep,
+    guard: GuardDep,
+    principal: PrincipalDep,
+    format: DocFormat = "html",
+    lang: DocLang = "zh",
+) -> Response:
+    """The copy of the deceased's data exactly as issued, as the family's HTML page or its canonical JSON."""
+    with session.begin():
+        outcome = flows.issued_copy(session=session, guard=guard, principal=principal, request_id=request_id)
+    return _document(outcome.unwrap(), f"copy-{request_id}", format, lang)
 
 
 @router.get("/family-requests/{request_id}/evidence", response_class=Response)
 def evidence(request_id: RequestId, session: SessionDep, guard: GuardDep, principal: PrincipalDep) -> Response:
-    """The account's lines as an evidence bundle (zip; verify with ``piguard audit verify-evidence``)."""
+    """The account's lines, or a copy request's own events, as an evidence bundle (zip; ``verify-evidence``)."""
     with tempfile.TemporaryDirectory(prefix="piguard-family-") as tmp:
         out = FsPath(tmp) / "bundle"
         with session.begin():

@@ -78,6 +78,8 @@ GROUPS = (
     ("case.", "investigation records"),
     ("family_request.", "relatives' requests"),
 )
+# A copy issued (or printed again) for a relative: the event's fields are the record's own (``deceased.name``, ...).
+COPY_RECORD = "a copy of the record for a relative"
 CONTACT_GROUPS = frozenset({"relatives' real phone number", "relatives' phone (virtual number)"})
 OTHER = "record status"
 
@@ -144,6 +146,17 @@ def concerning_events(session: Session, scope: Scope, *, end: int) -> list[tuple
     ]
 
 
+def readers_of(events: Iterable[AccessEvent]) -> set[str]:
+    """The accounts that accessed, or tried to access, the record itself (report, ambulance call, phones)."""
+    return {event.user_id for event in events if event.resource_type in ("death_report", "dispatch", "contact")}
+
+
+def record_readers(session: Session, report_id: str) -> set[str]:
+    """The accounts whose accesses to the deceased's record are in the ledger so far (conflict of interest)."""
+    _, scope = scope_of(session, report_id)
+    return readers_of(event for _, event in concerning_events(session, scope, end=ledger.count(session=session)))
+
+
 def build_account(
     *, session: Session, settings: Settings, request: FamilyRequest, until: datetime
 ) -> tuple[DisclosureAccount, set[str]]:
@@ -168,9 +181,7 @@ def build_account(
         .where(CaseSubject.report_id == report.id)
         .order_by(OversightCase.opened_at)
     ).all()
-    record_readers = {
-        event.user_id for _, event in events if event.resource_type in ("death_report", "dispatch", "contact")
-    }
+    record_readers = readers_of(event for _, event in events)
     account = DisclosureAccount(
         request_id=request.id,
         report_id=report.id,
@@ -230,6 +241,8 @@ def _line(
         record = "search results"
     elif event.resource_type == "family_request" and event.resource_id == request_id:
         record = "this request"
+    elif event.resource_type == "family_request" and _copies_record(event.fields):
+        record = COPY_RECORD
     else:
         record = RECORDS.get(event.resource_type or "", "record")
     return AccountLine(
@@ -248,6 +261,10 @@ def _line(
         ledger_index=index,
         event_id=event.event_id,
     )
+
+
+def _copies_record(fields: Iterable[str]) -> bool:
+    return any(name.startswith("deceased.") for name in fields)
 
 
 def _emergency(

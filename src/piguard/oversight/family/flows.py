@@ -1,7 +1,9 @@
 """Guarded flows for relatives' requests: the policy decides, the service acts, the ledger records.
 
 Each flow asks Cedar (``read_family_request``/``manage_family_request`` on a ``FamilyRequest``,
-purpose ``FAMRQT``) first. A refusal, by the policy or by the request rules, is recorded as a
+purpose ``FAMRQT``) first; answering a copy request and printing the copy again is
+``issue_family_copy`` in the ``family_copy`` display context, since the copy discloses the record's
+contents. A refusal, by the policy or by the request rules, is recorded as a
 denied access event about the deceased and returned; the door commits, then raises it. Changes
 run in a savepoint so a refused change leaves nothing behind but its denied event.
 """
@@ -19,14 +21,21 @@ from piguard.errors import NotFoundError, PiguardError
 from piguard.identity.schemas import Principal
 from piguard.ledger.evidence import EvidenceSummary
 from piguard.oversight.common import Outcome
-from piguard.oversight.family import disclosures, rules, service
+from piguard.oversight.family import copies, disclosures, rules, service
 from piguard.oversight.family.models import FamilyRequest
-from piguard.oversight.family.schemas import DisclosureAccount, FamilyRequestIn, FamilyRequestOut
+from piguard.oversight.family.schemas import (
+    DisclosureAccount,
+    FamilyCopy,
+    FamilyDocument,
+    FamilyRequestIn,
+    FamilyRequestOut,
+)
 from piguard.policy.pdp import AccessRequest, Decision, ResourceRef
 from piguard.records.guard import EventDraft, Guard, Guarded, denied, record_event, refuse, subject_of
 
 T = TypeVar("T")
 CONTEXT = "oversight"
+COPY_ACTION = "issue_family_copy"
 
 
 def _subject(session: Session, request_id: str | None) -> str | None:
@@ -35,6 +44,12 @@ def _subject(session: Session, request_id: str | None) -> str | None:
         return None
     row = session.get(FamilyRequest, request_id)
     return row.subject_id if row is not None else None
+
+
+def _kind(session: Session, request_id: str) -> str:
+    """What a request asks for (an unknown request: as for the account; the work reports it)."""
+    row = session.get(FamilyRequest, request_id)
+    return row.kind if row is not None else "disclosures"
 
 
 def _guarded(
@@ -47,6 +62,7 @@ def _guarded(
     draft: EventDraft,
     work: Callable[[datetime], T],
     record_read: bool,
+    context: str = CONTEXT,
 ) -> Outcome[T]:
     at = guard.clock()
     draft.purpose = rules.PURPOSE
@@ -56,7 +72,7 @@ def _guarded(
             action=action,
             resource=ResourceRef("FamilyRequest", request_id or "new"),
             purpose=rules.PURPOSE,
-            display_context=CONTEXT,
+            display_context=context,
         )
     )
     if draft.subject_id is None:
@@ -147,20 +163,22 @@ def get_request(*, session: Session, guard: Guard, principal: Principal, request
     )
 
 
-def answer(*, session: Session, guard: Guard, principal: Principal, request_id: str) -> Outcome[DisclosureAccount]:
-    """Answer with the account of disclosures; the request is then closed and the answer final."""
+def answer(*, session: Session, guard: Guard, principal: Principal, request_id: str) -> Outcome[FamilyDocument]:
+    """Answer with the account of disclosures or the copy; the request is then closed and the answer final."""
     draft = EventDraft(action="export", resource_type=service.RESOURCE, resource_id=request_id[:64])
+    copy = _kind(session, request_id) == "copy"
     return _guarded(
         session,
         guard,
         principal,
-        action="manage_family_request",
+        action=COPY_ACTION if copy else "manage_family_request",
         request_id=request_id,
         draft=draft,
         work=lambda at: service.answer(
             session=session, settings=guard.settings, principal=principal, at=at, request_id=request_id
         ),
         record_read=False,
+        context=copies.CONTEXT if copy else CONTEXT,
     )
 
 
@@ -205,10 +223,32 @@ def issued_account(
     )
 
 
+def issued_copy(*, session: Session, guard: Guard, principal: Principal, request_id: str) -> Outcome[FamilyCopy]:
+    """The copy exactly as issued (to print it again); recorded with the fields it discloses."""
+    draft = EventDraft(action="read", resource_type=service.RESOURCE, resource_id=request_id[:64])
+
+    def work(_at: datetime) -> FamilyCopy:
+        copy = service.issued_copy(session=session, request_id=request_id)
+        draft.fields = copies.fields_of(copy)
+        return copy
+
+    return _guarded(
+        session,
+        guard,
+        principal,
+        action=COPY_ACTION,
+        request_id=request_id,
+        draft=draft,
+        work=work,
+        record_read=True,
+        context=copies.CONTEXT,
+    )
+
+
 def export_evidence(
     *, session: Session, guard: Guard, principal: Principal, request_id: str, out: Path
 ) -> Outcome[EvidenceSummary]:
-    """An evidence bundle of the answer's lines, with inclusion proofs (for a court or a prosecutor)."""
+    """An evidence bundle with inclusion proofs: the account's lines, or a copy request's own events."""
     draft = EventDraft(action="export", resource_type=service.RESOURCE, resource_id=request_id[:64])
     return _guarded(
         session,

@@ -1,10 +1,11 @@
-"""A close relative's request for the account of disclosures of a deceased person's record.
+"""A close relative's request about a deceased person's record: the account of accesses, or a copy.
 
 PIPL Article 49 lets the close relatives of a deceased person exercise the rights of access and
 copy over the deceased's personal information for their own lawful, legitimate interests,
 unless the deceased arranged otherwise. A request is registered by a privacy officer who
-checked the requester's identity and relationship in person, then answered with the account of
-every access recorded in the ledger, or refused with the reason.
+checked the requester's identity and relationship in person, then answered according to its
+kind (the account of every access recorded in the ledger, or a copy of the deceased's personal
+information the system holds), or refused with the reason.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from piguard.db.base import Base, IdMixin
 
 STATES = ("received", "answered", "refused")
+# What is asked for: the account of accesses (who saw the record) or a copy of the deceased's data.
+KINDS = ("disclosures", "copy")
 # Civil Code Article 1045: spouse, parents, children, siblings, grandparents, grandchildren.
 RELATIONSHIPS = ("spouse", "parent", "child", "sibling", "grandparent", "grandchild")
 
@@ -30,6 +33,8 @@ class FamilyRequest(IdMixin, Base):
     subject_id: Mapped[str] = mapped_column(String(64), index=True)
     requester_name: Mapped[str] = mapped_column(String(100))
     relationship: Mapped[str] = mapped_column(String(16))  # see RELATIONSHIPS
+    # See KINDS; requests registered before copies existed asked for the account.
+    kind: Mapped[str] = mapped_column(String(16), default="disclosures", server_default="disclosures")
     # What the officer checked (documents seen), never the documents' numbers.
     proof: Mapped[str] = mapped_column(String(300))
     received_by: Mapped[str] = mapped_column(String(26))

@@ -1,5 +1,5 @@
 """The account as the family receives it: one self-contained HTML page with a chart (Chinese by
-default, or English), or JSON.
+default, or English), or JSON. ``render`` also serves the copy (its page is ``copy_page``).
 
 Same account, same bytes: the chart is drawn with the reports' fixed settings and the page
 carries no generation time other than the account's own ``until``.
@@ -7,10 +7,9 @@ carries no generation time other than the account's own ``until``.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
-from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
-from functools import partial
+from datetime import date, datetime, timedelta
 
 import jinja2
 import matplotlib.pyplot as plt
@@ -19,22 +18,14 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from piguard.errors import InputError
-from piguard.oversight.family.schemas import DisclosureAccount
+from piguard.oversight.family import copy_page
+from piguard.oversight.family.page import BEIJING as BEIJING  # re-exported: the family's time zone
+from piguard.oversight.family.page import STYLE, clock, table
+from piguard.oversight.family.schemas import DisclosureAccount, FamilyCopy, FamilyDocument
 from piguard.oversight.family.wording import LANGUAGES, staff, term
 from piguard.oversight.reports import charts
-from piguard.oversight.reports.render import html_table
 
 FORMATS = ("html", "json")
-# China has one time zone and no daylight saving: the family's page shows Beijing time.
-BEIJING = timezone(timedelta(hours=8), "CST")
-
-_STYLE = """<style>
-body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#1a202c}
-table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #cbd5e0;padding:.2rem .5rem;text-align:left}
-td.n{text-align:right}.kpi{display:flex;gap:1rem;flex-wrap:wrap}.kpi div{border:1px solid #cbd5e0;padding:.5rem 1rem}
-.kpi b{display:block;font-size:1.6rem}figure{margin:0}code{word-break:break-all}
-.access{color:#2b6cb0}.refused{color:#c53030}
-</style>"""
 _ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
 _TEMPLATES = {
     "en": _ENV.from_string(
@@ -117,16 +108,9 @@ that log, verifiable without trusting piguard. Request id <code>{{ a.request_id 
 }
 
 
-def _clock(lang: str) -> Callable[[datetime], datetime]:
-    """Times as the page shows them: Beijing time on the Chinese page, as recorded on the English one."""
-    if lang == "zh":
-        return lambda moment: moment.astimezone(BEIJING)
-    return lambda moment: moment
-
-
 def daily(account: DisclosureAccount, lang: str = "en") -> Figure:
     """Accesses and refused attempts per day (in the page's time), from the first to the last recorded one."""
-    local = _clock(lang)
+    local = clock(lang)
     allowed: Counter[date] = Counter()
     refused: Counter[date] = Counter()
     for line in account.lines:
@@ -159,7 +143,7 @@ def html(account: DisclosureAccount, lang: str = "zh") -> bytes:
         raise InputError(f"unknown language; one of {', '.join(LANGUAGES)}", where="lang")
     with charts.style():
         chart = charts.svg(daily(account, lang))
-    local = _clock(lang)
+    local = clock(lang)
 
     def when(moment: datetime) -> str:
         return local(moment).isoformat(timespec="seconds")
@@ -168,9 +152,9 @@ def html(account: DisclosureAccount, lang: str = "zh") -> bytes:
         a=account,
         when=when,
         day=lambda moment: local(moment).date().isoformat(),
-        style=_STYLE,
+        style=STYLE,
         chart=chart,
-        table=partial(html_table, empty="无" if lang == "zh" else "none"),
+        table=table(lang),
         relationship=term(lang, "relationship", account.relationship),
         organisations=[
             (o.organisation, term(lang, "org_type", o.organisation_type), o.allowed, o.denied)
@@ -208,13 +192,15 @@ def html(account: DisclosureAccount, lang: str = "zh") -> bytes:
     return text.encode("utf-8")
 
 
-def as_json(account: DisclosureAccount) -> bytes:
-    """The account as canonical JSON (RFC 8785), the bytes whose SHA-256 the request keeps."""
-    return bytes(rfc8785.dumps(account.model_dump(mode="json")))
+def as_json(document: FamilyDocument) -> bytes:
+    """The account or copy as canonical JSON (RFC 8785), the bytes whose SHA-256 the request keeps."""
+    return bytes(rfc8785.dumps(document.model_dump(mode="json")))
 
 
-def render(account: DisclosureAccount, fmt: str, lang: str = "zh") -> bytes:
-    """The account in one of ``FORMATS`` (the HTML page in ``lang``; the JSON has no language)."""
+def render(document: FamilyDocument, fmt: str, lang: str = "zh") -> bytes:
+    """The account or copy in one of ``FORMATS`` (the HTML page in ``lang``; the JSON has no language)."""
     if fmt == "json":
-        return as_json(account)
-    return html(account, lang)
+        return as_json(document)
+    if isinstance(document, FamilyCopy):
+        return copy_page.html(document, lang, sha256=hashlib.sha256(as_json(document)).hexdigest())
+    return html(document, lang)

@@ -1,16 +1,18 @@
-"""The rules of a relative's request, as pure functions: who may ask, deadlines, refusals."""
+"""The rules of a relative's request, as pure functions: who may ask, what for, deadlines, refusals."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from piguard.errors import ConflictError, InputError
-from piguard.oversight.family.models import RELATIONSHIPS
+from piguard.oversight.family.models import KINDS, RELATIONSHIPS
 
 # GB/T 35273-2020 §8.7: answer a data subject's request within 30 days.
 ANSWER_DAYS = 30
 MIN_REFUSAL_CHARS = 20
 PURPOSE = "FAMRQT"
+# The issued document of each kind of request, as the family and the doors call it.
+DOCUMENTS = {"disclosures": "account of accesses", "copy": "copy of the deceased's data"}
 
 
 def due_date(received_at: datetime) -> datetime:
@@ -26,6 +28,21 @@ def check_relationship(relationship: str) -> str:
             where="relationship",
         )
     return relationship
+
+
+def check_kind(kind: str) -> str:
+    """What is asked for: the account of accesses (``disclosures``) or a ``copy`` of the deceased's data."""
+    if kind not in KINDS:
+        raise InputError(f"unknown kind of request; one of {', '.join(KINDS)}", where="kind")
+    return kind
+
+
+def check_document(kind: str, wanted: str) -> None:
+    """A request's answer is fetched as the document of its kind (an account is no copy, and back)."""
+    if kind != wanted:
+        raise ConflictError(
+            f"the request asked for the {DOCUMENTS.get(kind, kind)}; it has no {DOCUMENTS.get(wanted, wanted)}"
+        )
 
 
 def require_refusal_reason(reason: str | None) -> str:
@@ -46,6 +63,12 @@ def check_not_involved(actor_id: str, accessors: set[str]) -> None:
     """An officer whose own accesses are in the account does not answer it (conflict of interest)."""
     if actor_id in accessors:
         raise ConflictError("you accessed this record yourself; another privacy officer must answer this request")
+
+
+def check_four_eyes(kind: str, registered_by: str, actor_id: str) -> None:
+    """A copy discloses the whole record: the officer who registered the request does not also issue it."""
+    if kind == "copy" and registered_by == actor_id:
+        raise ConflictError("you registered this copy request; another privacy officer must answer it (four eyes)")
 
 
 def is_overdue(state: str, due_at: datetime, now: datetime) -> bool:

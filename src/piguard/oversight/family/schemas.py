@@ -1,4 +1,9 @@
-"""Requests and answers over the API and the command line; the answer is the family's document."""
+"""Requests and answers over the API and the command line; the answer is the family's document.
+
+A request asks for the account of accesses (``kind="disclosures"``, the default) or for a copy of
+the deceased's personal information (``kind="copy"``); the answer is a ``DisclosureAccount`` or a
+``FamilyCopy``, told apart by their ``format``.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from piguard.minimize.views import FamilyCopyView
+
 Relationship = Literal["spouse", "parent", "child", "sibling", "grandparent", "grandchild"]
 State = Literal["received", "answered", "refused"]
+Kind = Literal["disclosures", "copy"]
 ACCOUNT_FORMAT = "piguard-family-account/1"
+COPY_FORMAT = "piguard-family-copy/1"
 
 
 class FamilyRequestIn(BaseModel):
@@ -30,6 +39,10 @@ class FamilyRequestIn(BaseModel):
     proof: str = Field(
         min_length=5, max_length=300, description="What was checked, e.g. 'ID card; household register'; no numbers."
     )
+    kind: Kind = Field(
+        default="disclosures",
+        description="'disclosures': the account of who accessed the record; 'copy': a copy of the deceased's data.",
+    )
 
     @field_validator("certificate_no")
     @classmethod
@@ -49,6 +62,7 @@ class FamilyRequestOut(BaseModel):
     report_id: str
     requester_name: str
     relationship: str
+    kind: Kind
     proof: str
     received_by: str
     received_at: datetime
@@ -143,3 +157,17 @@ class DisclosureAccount(BaseModel):
     investigations: list[InvestigationNote]
     lines: list[AccountLine]
     ledger: LedgerAnchor
+
+
+class FamilyCopy(BaseModel):
+    """A copy of the deceased's personal information, issued to a close relative (PIPL Art. 49)."""
+
+    format: Literal["piguard-family-copy/1"] = "piguard-family-copy/1"
+    request_id: str
+    requester_name: str
+    relationship: str
+    issued_at: datetime = Field(description="When the copy was issued: the record as the system held it then.")
+    record: FamilyCopyView
+
+
+FamilyDocument = DisclosureAccount | FamilyCopy

@@ -1,8 +1,10 @@
-"""Relatives' requests: register, list, answer with the account of disclosures, refuse.
+"""Relatives' requests: register, list, answer (with the account of disclosures or a copy), refuse.
 
 Every step is an access event about the deceased (``subject_id``), so the answer itself shows the
-request's registration, and a later account shows the earlier answers. The ledger holds no free
-text: the refusal's reason stays in the request row.
+request's registration, and a later account shows the earlier answers and the copies issued. The
+ledger holds no free text: the refusal's reason stays in the request row. A copy's event lists the
+fields it disclosed and carries the SHA-256 of the copy as kept, so the log itself says which
+document was handed over.
 """
 
 from __future__ import annotations
@@ -21,16 +23,30 @@ from piguard.db.locking import get_for_update
 from piguard.errors import ConflictError, NotFoundError
 from piguard.identity.schemas import Principal
 from piguard.ledger import evidence
-from piguard.oversight.family import disclosures, rules
+from piguard.ledger import service as ledger
+from piguard.oversight.family import copies, disclosures, rules
 from piguard.oversight.family.models import FamilyRequest
-from piguard.oversight.family.schemas import DisclosureAccount, FamilyRequestIn, FamilyRequestOut
+from piguard.oversight.family.schemas import (
+    DisclosureAccount,
+    FamilyCopy,
+    FamilyDocument,
+    FamilyRequestIn,
+    FamilyRequestOut,
+)
 from piguard.records.guard import EventDraft, record_event
 
 RESOURCE = "family_request"
 
 
 def _record(
-    session: Session, principal: Principal, request: FamilyRequest, *, action: str, fields: list[str], at: datetime
+    session: Session,
+    principal: Principal,
+    request: FamilyRequest,
+    *,
+    action: str,
+    fields: list[str],
+    at: datetime,
+    note: str = "",
 ) -> None:
     draft = EventDraft(
         action=action,
@@ -40,7 +56,7 @@ def _record(
         purpose=rules.PURPOSE,
         fields=fields,
     )
-    record_event(session, principal, draft, at=at, outcome="allowed", reason=f"family request {request.state}")
+    record_event(session, principal, draft, at=at, outcome="allowed", reason=f"family request {request.state}{note}")
 
 
 def out(request: FamilyRequest, *, now: datetime) -> FamilyRequestOut:
@@ -73,6 +89,7 @@ def register(*, session: Session, principal: Principal, at: datetime, data: Fami
         subject_id=report.subject_id,
         requester_name=data.requester_name,
         relationship=rules.check_relationship(data.relationship),
+        kind=rules.check_kind(data.kind),
         proof=data.proof,
         received_by=principal.account_id,
         received_at=at,
@@ -99,21 +116,29 @@ def list_requests(
 
 def answer(
     *, session: Session, settings: Settings, principal: Principal, at: datetime, request_id: str
-) -> DisclosureAccount:
-    """Build the account, keep it exactly as issued (canonical JSON, SHA-256) and close the request."""
+) -> FamilyDocument:
+    """Build the account or the copy, keep it exactly as issued (canonical JSON, SHA-256), close the request."""
     request = _claim(session, request_id)
     rules.check_open(request.state)
-    account, readers = disclosures.build_account(session=session, settings=settings, request=request, until=at)
+    rules.check_four_eyes(request.kind, request.received_by, principal.account_id)
+    document: FamilyDocument
+    if request.kind == "copy":
+        document, readers = copies.build_copy(session=session, request=request, at=at)
+        fields = copies.fields_of(document)
+    else:
+        document, readers = disclosures.build_account(session=session, settings=settings, request=request, until=at)
+        fields = ["audit.disclosures"]
     rules.check_not_involved(principal.account_id, readers)
-    text = rfc8785.dumps(account.model_dump(mode="json")).decode("utf-8")
+    text = rfc8785.dumps(document.model_dump(mode="json")).decode("utf-8")
     request.answer = text
     request.answer_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
     request.state = "answered"
     request.decided_by = principal.account_id
     request.decided_at = at
     session.flush()
-    _record(session, principal, request, action="export", fields=["audit.disclosures"], at=at)
-    return account
+    note = f"; sha256={request.answer_sha256}" if request.kind == "copy" else ""
+    _record(session, principal, request, action="export", fields=fields, at=at, note=note)
+    return document
 
 
 def refuse(*, session: Session, principal: Principal, at: datetime, request_id: str, reason: str) -> FamilyRequest:
@@ -129,21 +154,47 @@ def refuse(*, session: Session, principal: Principal, at: datetime, request_id: 
     return request
 
 
-def issued_account(*, session: Session, request_id: str) -> DisclosureAccount:
-    """The answer exactly as it was issued (its SHA-256 checked against the stored one)."""
-    request = get(session, request_id)
+def _kept(request: FamilyRequest) -> str:
+    """The stored answer, checked against its SHA-256 (a changed answer is refused, not served)."""
     if request.answer is None or request.answer_sha256 is None:
         raise ConflictError(f"the request is {request.state} and has no answer")
     if hashlib.sha256(request.answer.encode("utf-8")).hexdigest() != request.answer_sha256:
         raise ConflictError("the stored answer does not match its SHA-256: it was changed after issue")
-    return DisclosureAccount.model_validate_json(request.answer)
+    return request.answer
+
+
+def issued_account(*, session: Session, request_id: str) -> DisclosureAccount:
+    """The account exactly as it was issued (its SHA-256 checked against the stored one)."""
+    request = get(session, request_id)
+    rules.check_document(request.kind, "disclosures")
+    return DisclosureAccount.model_validate_json(_kept(request))
+
+
+def issued_copy(*, session: Session, request_id: str) -> FamilyCopy:
+    """The copy exactly as it was issued (its SHA-256 checked against the stored one)."""
+    request = get(session, request_id)
+    rules.check_document(request.kind, "copy")
+    return FamilyCopy.model_validate_json(_kept(request))
+
+
+def request_event_ids(session: Session, request: FamilyRequest) -> list[str]:
+    """The ledger events of the request itself: registered, answered, printed again, refused attempts."""
+    entries = ledger.iter_entries(session=session, subject_id=request.subject_id, time_from=request.received_at)
+    return [
+        entry.event.event_id
+        for entry in entries
+        if entry.event.resource_type == RESOURCE and entry.event.resource_id == request.id
+    ]
 
 
 def export_evidence(
     *, session: Session, settings: Settings, request_id: str, out_dir: Path
 ) -> evidence.EvidenceSummary:
-    """An evidence bundle (events with inclusion proofs) of the lines of an issued answer."""
-    account = issued_account(session=session, request_id=request_id)
-    return evidence.export_evidence(
-        session=session, out=out_dir, settings=settings, event_ids=[line.event_id for line in account.lines]
-    )
+    """An evidence bundle (events with inclusion proofs): an account's lines, or a copy request's own events."""
+    request = get(session, request_id)
+    if request.kind == "copy":
+        issued_copy(session=session, request_id=request_id)  # answered, and kept as issued
+        event_ids = request_event_ids(session, request)
+    else:
+        event_ids = [line.event_id for line in issued_account(session=session, request_id=request_id).lines]
+    return evidence.export_evidence(session=session, out=out_dir, settings=settings, event_ids=event_ids)

@@ -51,6 +51,7 @@ _ZH: dict[str, dict[str, str]] = {
         "investigation": "调查",
         "search results": "检索结果",
         "record": "记录",
+        "a copy of the record for a relative": "向家属提供的个人信息副本",
     },
     "kind": {
         "identity": "身份信息",
@@ -92,6 +93,28 @@ _ZH: dict[str, dict[str, str]] = {
         "substantiated": "查证属实",
         "unsubstantiated": "查无实据",
         "closed": "已结案",
+    },
+    "sex": {"male": "男", "female": "女", "unknown": "未知"},
+    "place": {
+        "hospital": "医疗卫生机构",
+        "home": "家中",
+        "en_route": "送医途中",
+        "care_home": "养老服务机构",
+        "other": "其他场所",
+    },
+    "manner": {
+        "natural": "自然死亡（疾病）",
+        "accident": "意外",
+        "suicide": "自杀",
+        "homicide": "他杀",
+        "pending": "待定（调查中）",
+        "undetermined": "无法确定",
+    },
+    "report_status": {
+        "draft": "草稿（尚未签发）",
+        "certified": "已签发",
+        "reported": "已签发并报告疾控中心",
+        "coded": "已签发，根本死因已编码",
     },
     "relationship": {
         "spouse": "配偶",
