@@ -289,6 +289,10 @@ def create_report(
         if rule is not None:
             raise InputError(f"{field}: {rule}", where=field)
     details.update(checked)
+    # One person dies once: a second report about the same subject is refused by name, before the
+    # unique key would fail the flush (a driver error, and on PostgreSQL an aborted transaction).
+    if session.scalar(select(DeathReport.id).where(DeathReport.subject_id == subject_id)) is not None:
+        raise InputError("a death report about this subject already exists", where="subject_id")
     report = DeathReport(
         hospital_org_id=hospital_org_id,
         subject_id=subject_id,

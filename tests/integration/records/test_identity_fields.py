@@ -130,3 +130,13 @@ def test_a_correction_checks_the_combination_after_it(session: Session, world: W
     _refused(session, world, "birth_date", "1945-03-07", "birth_date: does not agree with the birth date in id_number")
     report = _correct(session, world, "birth_date", "1946-01-01")
     assert (report.id_number, str(report.birth_date)) == (other, "1946-01-01")
+
+
+def test_a_second_report_about_the_same_subject_is_refused_by_name(session: Session, world: World) -> None:
+    assert open_report(session, world, subject="subj-twice").error is None
+    before = counts(session)
+    again = open_report(session, world, subject="subj-twice")
+    assert isinstance(again.error, InputError) and again.error.where == "subject_id"
+    assert "already exists" in again.error.reason and "subj-twice" not in str(again.error)
+    reports, relatives, corrections, events = counts(session)
+    assert (reports, relatives, corrections, events) == (*before[:3], before[3] + 1)
