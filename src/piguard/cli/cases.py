@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from piguard.cli.acting import account_id as _account_id
@@ -391,3 +392,26 @@ def export(
     )
     if bundle.missing:
         console.print(f"{len(bundle.missing)} cited event id(s) are not in this ledger", highlight=False)
+
+
+@app.command("check")
+def check(case_id: CaseArg, actor: As) -> None:
+    """Compare the case's rows in the database with the digests in the ledger; exit 1 on any mismatch."""
+    from piguard.oversight.cases import flows
+
+    result = _run(actor, lambda s, g, p: flows.check_case(session=s, guard=g, principal=p, case_id=case_id))
+    for problem in result.problems:
+        console.print(f"[red]{escape(problem)}[/]", highlight=False)
+    if result.problems:
+        raise typer.Exit(1)
+    console.print(
+        f"case {result.case_id}: all {result.entries} history entries, and the subjects, evidence and "
+        "dispositions they created, match their ledger events",
+        highlight=False,
+    )
+    if result.legacy:
+        console.print(
+            f"note: {result.legacy} entries predate content binding (digest version 1): only the entry itself, "
+            "not the row it created, is bound by the ledger",
+            highlight=False,
+        )

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from piguard.errors import AccessDenied, PiguardError
@@ -37,6 +38,10 @@ def _run(
     """Check the role, do the work, record one event (denied on any refusal)."""
     at = guard.clock()
     draft = EventDraft(action=action, resource_type=resource_type, resource_id=resource_id, purpose=purpose)
+    if resource_type == "death_report" and resource_id is not None:
+        # The person the data is about (FORMATS §1), also on steps whose work returns no report
+        # (certificate prints), so "everyone who read it" and a family's account find the event.
+        draft.subject_id = session.scalar(select(DeathReport.subject_id).where(DeathReport.id == resource_id))
     if principal.role not in roles:
         return refuse(session, principal, draft, AccessDenied(f"{step} is done by {' or '.join(roles)}"), at)
     try:

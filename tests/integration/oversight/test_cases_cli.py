@@ -166,3 +166,28 @@ def test_refusals_and_bad_input(data_dir: Path) -> None:
         ],
     )  # fmt: skip
     assert bad_date.exit_code == 2 and "--date" in bad_date.output
+
+
+def test_cases_check_finds_rows_changed_behind_the_applications_back(data_dir: Path, tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from piguard.oversight.cases.models import CaseEvidence
+
+    opened = _ok(
+        ["open", "--as", "sun.li", "--title", "Complaint", "--assignee", "sun.li", "--subject", "subj-1",
+         "--reason", "a family was cold-called"]
+    )  # fmt: skip
+    found = re.search(r"opened case (\S+) ", opened)
+    assert found, opened
+    case_id = found.group(1)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("signed notes", encoding="utf-8")
+    _ok(["evidence", case_id, "--as", "sun.li", "--kind", "document", "--file", str(notes), "--reason", "signed notes"])
+    assert "match their ledger events" in _ok(["check", case_id, "--as", "zhou.min"])
+    engine = make_engine(Settings(data_dir=data_dir))
+    with engine.begin() as conn:
+        conn.execute(update(CaseEvidence).where(CaseEvidence.case_id == case_id).values(sha256="b" * 64))
+    engine.dispose()
+    changed = runner.invoke(app, ["cases", "check", case_id, "--as", "zhou.min"])
+    assert changed.exit_code == 1, changed.output
+    assert "evidence_added" in changed.output

@@ -282,3 +282,16 @@ def test_statistics_suppress_small_cells(session: Session, world: World) -> None
     assert not support_flows.statistics(
         session=session, guard=world.guard, principal=world.people["broker"], purpose="PUBHLTH"
     ).allowed
+
+
+def test_a_certificate_print_names_the_deceased(session: Session, world: World) -> None:
+    # FORMATS §1: subject_id is the person the data is about, on prints too (and on refused ones).
+    printed = workflow_flows.issue_parts(
+        session=session, guard=world.guard, principal=world.people["certifier"], report_id=world.report_b
+    )
+    assert printed.event is not None and printed.event.action == "print"
+    assert printed.event.subject_id == "subj-b" and printed.event.resource_id == world.report_b
+    refused = workflow_flows.issue_parts(
+        session=session, guard=world.guard, principal=world.people["police"], report_id=world.report_b
+    )
+    assert refused.event is not None and refused.event.outcome == "denied" and refused.event.subject_id == "subj-b"

@@ -11,13 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.orm import Session
 
-from piguard.errors import PiguardError
+from piguard.errors import AccessDenied, PiguardError
+from piguard.identity.models import Account
 from piguard.identity.schemas import Principal
-from piguard.oversight.cases import rules, service
+from piguard.identity.sessions import principal_for
+from piguard.oversight import scope
+from piguard.oversight.cases import integrity, jurisdiction, rules, service
 from piguard.oversight.cases.models import CaseEvidence, Disposition, DispositionDecision, OversightCase
 from piguard.oversight.cases.schemas import CaseDetail, CaseOpen, CaseOut, DispositionIn, EvidenceIn
 from piguard.oversight.common import Outcome
@@ -28,16 +31,40 @@ T = TypeVar("T")
 CONTEXT = "oversight"
 
 
-def _decide(session: Session, guard: Guard, principal: Principal, action: str, case_id: str, at: datetime) -> Decision:
+def _decide(
+    session: Session,
+    guard: Guard,
+    principal: Principal,
+    action: str,
+    case_id: str,
+    at: datetime,
+    attrs: dict[str, Any] | None = None,
+) -> Decision:
+    """The policy's decision on ``action`` on a case, with the case's jurisdiction as its attributes."""
     return guard.engine.decide(
         AccessRequest(
             subject=subject_of(session=session, principal=principal, at=at),
             action=action,
-            resource=ResourceRef("Case", case_id),
+            resource=ResourceRef("Case", case_id, jurisdiction.of_case(session, case_id) if attrs is None else attrs),
             purpose=service.PURPOSE,
             display_context=CONTEXT,
+            relationships=scope.relations(session=session, principal=principal),
         )
     )
+
+
+def _assignee_in_scope(session: Session, guard: Guard, assignee_id: str, attrs: dict[str, Any], at: datetime) -> None:
+    """The investigator, who will read the case's records, must be within the case's jurisdiction too."""
+    account = session.get(Account, assignee_id)
+    if account is None:
+        return  # the work reports it
+    rules.check_assignee(account.role, account.disabled)
+    assignee = principal_for(session, account, session_id=None, terminal_id=None, source_ip=None)
+    decision = _decide(session, guard, assignee, "manage_case", "assignee", at, attrs)
+    if not decision.allowed:
+        raise AccessDenied(
+            "the assignee's jurisdiction does not cover the records of this case", policy_ids=("jurisdiction",)
+        )
 
 
 def _not_involved(session: Session, principal: Principal, case_id: str | None) -> None:
@@ -64,15 +91,25 @@ def _change(
     case_id: str | None,
     draft: EventDraft,
     work: Callable[[datetime], T],
+    attrs: dict[str, Any] | None = None,
+    assignee_id: str | None = None,
 ) -> Outcome[T]:
-    """Run one change under the ``manage_case`` policy, in a savepoint; refusals are recorded."""
+    """Run one change under the ``manage_case`` policy, in a savepoint; refusals are recorded.
+
+    ``attrs``: the case's jurisdiction after the change (when it adds records, or for a new case);
+    ``assignee_id``: the investigator the change gives the records to, who must be within it too.
+    """
     at = guard.clock()
     draft.purpose = service.PURPOSE
-    decision = _decide(session, guard, principal, "manage_case", case_id or "new", at)
+    if attrs is None and case_id is not None:
+        attrs = jurisdiction.of_case(session, case_id)
+    decision = _decide(session, guard, principal, "manage_case", case_id or "new", at, attrs)
     if not decision.allowed:
         return Outcome(None, _refused(session, principal, draft, denied(decision), at, decision), decision)
     try:
         _not_involved(session, principal, case_id)
+        if assignee_id is not None and attrs is not None:
+            _assignee_in_scope(session, guard, assignee_id, attrs, at)
         with session.begin_nested():
             value = work(at)
     except PiguardError as exc:
@@ -89,8 +126,12 @@ def _read(
     draft: EventDraft,
     work: Callable[[], T],
     count: Callable[[T], int] | None = None,
+    keep: Callable[[CaseOut], bool] | None = None,
 ) -> Outcome[T]:
-    """Run one read under the ``read_case`` policy and record it (allowed or denied)."""
+    """Run one read under the ``read_case`` policy and record it (allowed or denied).
+
+    ``keep``: for a list, which cases the principal may see (their jurisdiction).
+    """
     at = guard.clock()
     draft.purpose = service.PURPOSE
     decision = _decide(session, guard, principal, "read_case", case_id or "all", at)
@@ -99,6 +140,8 @@ def _read(
     try:
         _not_involved(session, principal, case_id)
         value = work()
+        if keep is not None and isinstance(value, list):
+            value = cast(T, [case for case in value if keep(case)])
     except PiguardError as exc:
         return Outcome(None, _refused(session, principal, draft, exc, at, decision), decision)
     if count is not None:
@@ -115,7 +158,10 @@ def open_case(*, session: Session, guard: Guard, principal: Principal, data: Cas
         case = service.open_case(session=session, principal=principal, at=at, data=data)
         return service.detail(session=session, case_id=case.id)
 
-    return _change(session, guard, principal, case_id=None, draft=draft, work=work)
+    attrs = jurisdiction.of_new_case(session, principal=principal, data=data)
+    return _change(
+        session, guard, principal, case_id=None, draft=draft, work=work, attrs=attrs, assignee_id=data.assignee_id
+    )
 
 
 def list_cases(
@@ -146,6 +192,7 @@ def list_cases(
             hide_suspect=principal.account_id,
         ),
         count=len,
+        keep=lambda case: _decide(session, guard, principal, "read_case", case.id, guard.clock()).allowed,
     )
 
 
@@ -189,7 +236,7 @@ def assign(
         )
         return service.detail(session=session, case_id=case_id)
 
-    return _change(session, guard, principal, case_id=case_id, draft=draft, work=work)
+    return _change(session, guard, principal, case_id=case_id, draft=draft, work=work, assignee_id=assignee_id)
 
 
 def add_subjects(
@@ -204,7 +251,12 @@ def add_subjects(
         )
         return service.detail(session=session, case_id=case_id)
 
-    return _change(session, guard, principal, case_id=case_id, draft=draft, work=work)
+    attrs = jurisdiction.of_case(session, case_id, more=subjects)
+    case = session.get(OversightCase, case_id)
+    assignee = case.assignee_id if case is not None else None
+    return _change(
+        session, guard, principal, case_id=case_id, draft=draft, work=work, attrs=attrs, assignee_id=assignee
+    )
 
 
 def attach_evidence(
@@ -299,4 +351,19 @@ def export_case(
         draft=draft,
         work=lambda: service.export_bundle(session=session, settings=guard.settings, case_id=case_id, out=out),
         count=lambda bundle: bundle.summary.entries,
+    )
+
+
+def check_case(
+    *, session: Session, guard: Guard, principal: Principal, case_id: str
+) -> Outcome[integrity.CaseCheck]:
+    """Compare a case's rows (history, subjects, evidence, dispositions) with the digests in the ledger."""
+    draft = EventDraft(action="read", resource_type="case", resource_id=case_id[:64], query="check")
+    return _read(
+        session,
+        guard,
+        principal,
+        case_id=case_id,
+        draft=draft,
+        work=lambda: service.check_stored(session=session, case_id=case_id),
     )

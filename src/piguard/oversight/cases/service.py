@@ -8,15 +8,13 @@ Policy checks happen in ``flows``; this module enforces the case rules.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import rfc8785
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -26,7 +24,8 @@ from piguard.errors import ConflictError, InputError, NotFoundError, TamperError
 from piguard.identity.models import Account
 from piguard.identity.schemas import Principal
 from piguard.ledger import evidence
-from piguard.oversight.cases import rules
+from piguard.ledger import service as ledger
+from piguard.oversight.cases import integrity, rules
 from piguard.oversight.cases.models import (
     CaseEvent,
     CaseEvidence,
@@ -62,22 +61,12 @@ def relationship_creator(case_id: str) -> str:
 
 def entry_digest(entry: dict[str, Any]) -> str:
     """SHA-256 (hex) of a history entry's RFC 8785 canonical JSON."""
-    return hashlib.sha256(rfc8785.dumps(entry)).hexdigest()
+    return integrity.digest(entry)
 
 
-def entry_content(case_id: str, row: CaseEvent | EventOut) -> dict[str, Any]:
-    """The digested content of a history entry (everything but the ledger link and the digest)."""
-    return {
-        "case_id": case_id,
-        "seq": row.seq,
-        "kind": row.kind,
-        "from_state": row.from_state,
-        "to_state": row.to_state,
-        "reason": row.reason,
-        "ref_id": row.ref_id,
-        "actor_id": row.actor_id,
-        "at": row.at.astimezone(UTC).isoformat(),
-    }
+def entry_content(case_id: str, row: CaseEvent | EventOut, bound: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The digested content of a history entry and of what it created (digest version 2)."""
+    return integrity.entry_content(case_id, row, bound)
 
 
 def _append(
@@ -94,6 +83,7 @@ def _append(
     to_state: str | None = None,
     ref_id: str | None = None,
     subject_id: str | None = None,
+    bound: dict[str, Any] | None = None,
 ) -> CaseEvent:
     last = session.execute(
         select(CaseEvent.seq, CaseEvent.at).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq.desc()).limit(1)
@@ -111,7 +101,7 @@ def _append(
         actor_id=principal.account_id,
         at=at,
     )
-    row.digest = entry_digest(entry_content(case.id, row))
+    row.digest = entry_digest(entry_content(case.id, row, bound))
     step = f" {from_state}->{to_state}" if to_state else ""
     # The ledger holds no free text: the reason stays in the history, the ledger its digest.
     draft = EventDraft(
@@ -219,6 +209,7 @@ def _add_subjects(
             reason=f"record {report_id} concerns this case",
             ref_id=report_id,
             subject_id=subject_id,
+            bound=integrity.subject_content(row),
         )
         added += 1
     return added
@@ -251,6 +242,7 @@ def _attach(
         action="create",
         resource_type="case_evidence",
         ref_id=row.id,
+        bound=integrity.evidence_content(row),
     )
     return row
 
@@ -293,6 +285,7 @@ def open_case(*, session: Session, principal: Principal, at: datetime, data: Cas
         action="create",
         to_state="open",
         ref_id=case.source_ref,
+        bound=integrity.opened_content(case),
     )
     _append(
         session,
@@ -441,6 +434,7 @@ def propose_disposition(
         action="create",
         resource_type="disposition",
         ref_id=row.id,
+        bound=integrity.proposal_content(row),
     )
     return row
 
@@ -486,6 +480,9 @@ def decide_disposition(
         reason=reason,
         resource_type="disposition",
         ref_id=proposal.id,
+        bound=integrity.decision_content(
+            disposition_id=proposal.id, decision=decision, decided_by=row.decided_by, decided_at=at, reason=reason
+        ),
     )
     return row
 
@@ -594,9 +591,10 @@ def export_bundle(*, session: Session, settings: Settings, case_id: str, out: Pa
 
 
 def verify_history(bundle: Path) -> int:
-    """Check that every history entry of ``case.json`` is in the bundle's (verified) ledger events.
+    """Check ``case.json`` (history, subjects, evidence, dispositions) against the bundle's verified events.
 
-    Run after ``evidence.verify_evidence``; returns the number of entries checked.
+    Run after ``evidence.verify_evidence``; returns the number of entries checked, or raises
+    ``TamperError`` naming what does not match (see ``integrity``).
     """
     try:
         case = CaseDetail.model_validate_json((bundle / CASE_FILE).read_text(encoding="utf-8"))
@@ -606,10 +604,22 @@ def verify_history(bundle: Path) -> int:
     with (bundle / "entries.jsonl").open(encoding="utf-8") as handle:
         for line in handle:
             leaf = json.loads(json.loads(line)["leaf"])
-            reasons[leaf["event_id"]] = leaf.get("reason", "")
-    for entry in case.history:
-        digest = entry_digest(entry_content(case.id, entry))
-        if digest != entry.digest or f"sha256={digest}" not in reasons.get(entry.ledger_event_id, ""):
-            # Tampering, not bad input: the verified events say otherwise.
-            raise TamperError(f"{CASE_FILE}: history entry {entry.seq} does not match its ledger event")
-    return len(case.history)
+            reasons[leaf["event_id"]] = leaf.get("reason") or ""
+    result = integrity.check_case(case, reasons)
+    if result.problems:
+        # Tampering, not bad input: the verified events say otherwise.
+        raise TamperError(f"{CASE_FILE}: " + "; ".join(result.problems))
+    return result.entries
+
+
+def check_stored(*, session: Session, case_id: str) -> integrity.CaseCheck:
+    """Check a case's rows in the database (history, subjects, evidence, dispositions) against the ledger."""
+    case = detail(session=session, case_id=case_id)
+    wanted = {entry.ledger_event_id for entry in case.history}
+    reasons: dict[str, str] = {}
+    if case.history:
+        since = min(entry.at for entry in case.history)
+        for event in ledger.iter_events(session=session, time_from=since):
+            if event.event_id in wanted:
+                reasons[event.event_id] = event.reason or ""
+    return integrity.check_case(case, reasons)

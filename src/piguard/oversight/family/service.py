@@ -10,8 +10,9 @@ document was handed over.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import rfc8785
@@ -36,6 +37,7 @@ from piguard.oversight.family.schemas import (
 from piguard.records.guard import EventDraft, record_event
 
 RESOURCE = "family_request"
+_SHA256 = re.compile(r"sha256=([0-9a-f]{64})")
 
 
 def _record(
@@ -136,7 +138,8 @@ def answer(
     request.decided_by = principal.account_id
     request.decided_at = at
     session.flush()
-    note = f"; sha256={request.answer_sha256}" if request.kind == "copy" else ""
+    # Every kind: the signed log itself says which document was handed over.
+    note = f"; sha256={request.answer_sha256}"
     _record(session, principal, request, action="export", fields=fields, at=at, note=note)
     return document
 
@@ -154,12 +157,45 @@ def refuse(*, session: Session, principal: Principal, at: datetime, request_id: 
     return request
 
 
-def _kept(request: FamilyRequest) -> str:
-    """The stored answer, checked against its SHA-256 (a changed answer is refused, not served)."""
+def _answered_event(session: Session, request: FamilyRequest) -> str | None:
+    """The reason of the ledger event that recorded the answer (None if there is no such event)."""
+    if request.decided_at is None:
+        return None
+    entries = ledger.iter_entries(
+        session=session,
+        subject_id=request.subject_id,
+        time_from=request.decided_at,
+        time_to=request.decided_at + timedelta(milliseconds=1),
+    )
+    for entry in entries:
+        event = entry.event
+        if (
+            event.resource_type == RESOURCE
+            and event.resource_id == request.id
+            and event.action == "export"
+            and event.outcome == "allowed"
+        ):
+            return event.reason or ""
+    return None
+
+
+def _kept(session: Session, request: FamilyRequest) -> str:
+    """The stored answer, checked against its row's SHA-256 and the one in its ledger event.
+
+    A changed answer is refused, not served. Answers issued before the ledger event carried the
+    digest (accounts of accesses, until 2026-12) are checked against the row only.
+    """
     if request.answer is None or request.answer_sha256 is None:
         raise ConflictError(f"the request is {request.state} and has no answer")
-    if hashlib.sha256(request.answer.encode("utf-8")).hexdigest() != request.answer_sha256:
+    digest = hashlib.sha256(request.answer.encode("utf-8")).hexdigest()
+    if digest != request.answer_sha256:
         raise ConflictError("the stored answer does not match its SHA-256: it was changed after issue")
+    reason = _answered_event(session, request)
+    if reason is None:
+        raise ConflictError("the ledger holds no event recording this answer: it cannot be served as issued")
+    found = _SHA256.search(reason)
+    if found is not None and found.group(1) != digest:
+        raise ConflictError("the stored answer does not match the SHA-256 in its ledger event: it was changed")
     return request.answer
 
 
@@ -167,14 +203,14 @@ def issued_account(*, session: Session, request_id: str) -> DisclosureAccount:
     """The account exactly as it was issued (its SHA-256 checked against the stored one)."""
     request = get(session, request_id)
     rules.check_document(request.kind, "disclosures")
-    return DisclosureAccount.model_validate_json(_kept(request))
+    return DisclosureAccount.model_validate_json(_kept(session, request))
 
 
 def issued_copy(*, session: Session, request_id: str) -> FamilyCopy:
     """The copy exactly as it was issued (its SHA-256 checked against the stored one)."""
     request = get(session, request_id)
     rules.check_document(request.kind, "copy")
-    return FamilyCopy.model_validate_json(_kept(request))
+    return FamilyCopy.model_validate_json(_kept(session, request))
 
 
 def request_event_ids(session: Session, request: FamilyRequest) -> list[str]:

@@ -201,3 +201,12 @@ def check_close(*, closed: bool, items: int, without_finding: int, unsatisfactor
             f"{unsatisfactory} item(s) are unsatisfactory: schedule a re-inspection; "
             "a check is closed only as satisfactory"
         )
+
+
+def check_finding_not_own(*, actor_id: str, item_type: str, ref_id: str, readers: set[str]) -> None:
+    """Nobody records a finding on their own account, their own reads, or a record they read themselves."""
+    if ref_id == actor_id or (item_type == "death_report" and actor_id in readers):
+        raise AccessDenied(
+            "conflict of interest: this item concerns your own accesses; another inspector must record its finding",
+            policy_ids=("conflict-of-interest",),
+        )

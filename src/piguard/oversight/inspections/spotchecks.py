@@ -118,6 +118,21 @@ def _events_about(session: Session, subjects: set[str], *, since: datetime, unti
         last = int(rows[-1][0])
 
 
+def _report_read(event: AccessEvent, report_of: dict[str, str]) -> str | None:
+    """The sampled report a read-like event is about: by its subject, or by the report itself.
+
+    Older ledgers recorded certificate prints with the report as resource and no subject; they
+    count too.
+    """
+    if event.action not in READ_ACTIONS:
+        return None
+    if event.subject_id in report_of:
+        return report_of[event.subject_id]
+    if event.subject_id is None and event.resource_type == "death_report" and event.resource_id in report_of.values():
+        return event.resource_id
+    return None
+
+
 def _readers(
     session: Session, report_ids: Sequence[str], *, as_of: datetime
 ) -> dict[str, list[tuple[str, dict[str, Any]]]]:
@@ -146,8 +161,9 @@ def _readers(
         entry["last"] = stamp
 
     for event in _events_about(session, set(report_of), since=since, until=as_of):
-        if event.action in READ_ACTIONS and event.subject_id in report_of:
-            note(report_of[event.subject_id], event, "allowed" if event.outcome == "allowed" else "denied")
+        report = _report_read(event, report_of)
+        if report is not None:
+            note(report, event, "allowed" if event.outcome == "allowed" else "denied")
         elif event.action == "search" and event.outcome == "allowed":
             for subject in event.result_subject_ids:
                 if subject in report_of:
@@ -341,6 +357,10 @@ def record_finding(
     item = next((i for i in state.items if i.id == data.item_id), None)
     if item is None:
         raise InputError("no such item in this spot check", where="item_id")
+    readers = {i.ref_id for i in state.items if i.item_type == "reader" and i.parent_ref == item.ref_id}
+    rules.check_finding_not_own(
+        actor_id=principal.account_id, item_type=item.item_type, ref_id=item.ref_id, readers=readers
+    )
     round_ = state.round
     if data.corrects_id is not None:
         corrected = next((f for f in state.standing if f.id == data.corrects_id), None)
