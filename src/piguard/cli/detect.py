@@ -63,10 +63,14 @@ def detect_command(
     quarantine: Annotated[Path | None, typer.Option("--quarantine", help="Where skipped rows go.")] = None,
     min_score: Annotated[float, typer.Option("--min-score", help="Lowest score that raises an alert.")] = 0.2,
     spark_master: Annotated[str | None, typer.Option("--spark-master", help="Spark master URL.")] = None,
+    zone: Annotated[str | None, typer.Option("--timezone", help="Show times to people (notices, HTML, table) "
+                                             "in this offset or zone (+08:00, Asia/Shanghai); default: the "
+                                             "events' own offset. JSON times are unchanged.")] = None,
 ) -> None:
     """Find insiders misusing their access: ranked alerts with reasons (FORMATS.md §5)."""
     from piguard.detect import Options, run_detection
     from piguard.detect.report import render_html
+    from piguard.detect.zones import parse_zone
     from piguard.interchange.alerts import alert_report_json
 
     if fmt not in FORMATS:
@@ -76,12 +80,16 @@ def detect_command(
     if not 0.0 <= min_score <= 1.0:
         raise fail("--min-score must be between 0 and 1", code=2)
     start = _since(since)
+    try:
+        chosen = parse_zone(zone) if zone is not None else None
+    except InputError as exc:
+        raise fail(str(exc), code=2) from None
     settings = load_settings()
     state = settings.data_dir / "detect"
     if skip_invalid and quarantine is None:
         quarantine = state / f"quarantine-{datetime.now().strftime('%Y%m%dT%H%M%S')}.jsonl"
     options = Options(engine=engine, min_score=min_score, history=state / "history.parquet",
-                      spark_master=spark_master, timelines=fmt == "html")
+                      spark_master=spark_master, timelines=fmt == "html", timezone=chosen)
     _check_out(out)
     try:
         state.mkdir(parents=True, exist_ok=True)
@@ -94,6 +102,7 @@ def detect_command(
     except OSError as exc:
         raise fail(f"cannot write to the data directory ({exc.strerror})", code=1) from None
     _announce(run.report.events_invalid, run.report.events_duplicate, quarantine)
+    _note_run(run)
     if run.report.users_unknown:
         typer.echo(f"note: {run.report.users_unknown} user(s) with events have no row in the users table; "
                    "their events were analysed with the role and organisation the events give", err=True)
@@ -104,7 +113,23 @@ def detect_command(
         if out is None:
             typer.echo("wrote alerts.html")
     else:
-        _alerts_table(run.report, out)
+        _alerts_table(run, out)
+
+
+def _note_run(run: object) -> None:
+    """Say on stderr what the report's numbers rest on: empty files, service actions, nothing to explain."""
+    from piguard.detect.pipeline import DetectionRun
+
+    assert isinstance(run, DetectionRun)
+    for path in run.empty_files:
+        typer.echo(f"warning: {path}: no event rows in this file", err=True)
+    for action, n in run.service_actions.items():
+        typer.echo(f"note: {n} event(s) of piguard's own action '{action}' (not in FORMATS.md §1) were read "
+                   "and analysed", err=True)
+    if run.record_accesses == 0:
+        why = " (all before --since)" if run.report.events_before_since else ""
+        typer.echo(f"warning: no record accesses to analyse{why}; nothing was explained and nothing was found",
+                   err=True)
 
 
 def _announce(invalid: int, duplicates: int, quarantine: Path | None) -> None:
@@ -127,18 +152,21 @@ def _accounting(report: object) -> str:
     return f"{report.input_rows} rows read: {', '.join(parts)}"
 
 
-def _alerts_table(report: object, out: Path | None) -> None:
-    from piguard.interchange.alerts import AlertReport
+def _alerts_table(run: object, out: Path | None) -> None:
+    from piguard.detect.pipeline import DetectionRun
 
-    assert isinstance(report, AlertReport)
-    table = Table(title=f"{len(report.alerts)} alert(s) from {report.events_read} events; "
-                        f"{report.explained_fraction:.1%} of accesses explained",
-                  caption=_accounting(report))
+    assert isinstance(run, DetectionRun)
+    report, tz = run.report, run.display.tz
+    explained = (f"{report.explained_fraction:.1%} of {run.record_accesses} record accesses explained"
+                 if run.record_accesses else "no record accesses to explain")
+    table = Table(title=f"{len(report.alerts)} alert(s) from {report.events_read} events; {explained}",
+                  caption=f"{_accounting(report)}; dates in {run.display.label}")
     for column in ("#", "user", "score", "severity", "from", "to", "reasons"):
         table.add_column(column)
     for i, a in enumerate(report.alerts, start=1):
-        table.add_row(str(i), a.user_id, f"{a.score:.3f}", a.severity, a.first_event_time.date().isoformat(),
-                      a.last_event_time.date().isoformat(), ", ".join(r.detector for r in a.reasons))
+        table.add_row(str(i), a.user_id, f"{a.score:.3f}", a.severity,
+                      a.first_event_time.astimezone(tz).date().isoformat(),
+                      a.last_event_time.astimezone(tz).date().isoformat(), ", ".join(r.detector for r in a.reasons))
     if out is None:
         console.print(table)
     else:
@@ -198,12 +226,12 @@ def trace_command(
         why = f"that is not in {handles} (never issued)" if handles else "but no --handles file was given"
         typer.echo(f"warning: {report.unknown_handles} complaint(s) name a handle {why}; "
                    "they are traced by record access only", err=True)
+    if report.canary_calls:  # in every format: a called canary is a certain leak
+        typer.echo(f"ALERT (high): {report.canary_calls} call(s) reached canary records; "
+                   "whoever opened them is listed with score 1", err=True)
     if fmt == "json":
         _emit(trace_report_json(report), out)
         return
-    if report.canary_calls:
-        typer.echo(f"ALERT (high): {report.canary_calls} call(s) reached canary records; "
-                   "whoever opened them is listed with score 1", err=True)
     table = Table(title=f"Leak tracing over {report.complaints} complaint(s)",
                   caption=f"{report.input_rows} event rows read: {report.events_read} traced"
                           + (f", {report.events_invalid} quarantined" if report.events_invalid else ""))

@@ -25,12 +25,25 @@ export_app = typer.Typer(
 def _canary_table(rows: Sequence[Canary]) -> Table:
     table = Table(title="Canary records (privacy officers only)")
     for column in ("report id", "subject id", "hospital", "district", "planted"):
-        table.add_column(column)
+        # Ids are what the other commands and the context take: never cropped, whatever the width.
+        ids = column in ("report id", "subject id", "hospital")
+        longest = max((len(_canary_cells(r)[column]) for r in rows), default=0)
+        table.add_column(column, no_wrap=ids, min_width=longest if ids else None)
     for row in rows:
-        table.add_row(
-            row.report_id, row.subject_id, row.hospital_id, row.district, row.planted_at.isoformat(timespec="minutes")
-        )
+        table.add_row(*_canary_cells(row).values())
     return table
+
+
+def _canary_cells(row: Canary) -> dict[str, str]:
+    return {"report id": row.report_id, "subject id": row.subject_id, "hospital": row.hospital_id,
+            "district": row.district, "planted": row.planted_at.isoformat(timespec="minutes")}
+
+
+def _canary_json(rows: Sequence[Canary]) -> str:
+    import json
+
+    return json.dumps([{"report_id": r.report_id, "subject_id": r.subject_id, "hospital_id": r.hospital_id,
+                        "district": r.district, "planted_at": r.planted_at.isoformat()} for r in rows], indent=2)
 
 
 @canary_app.command("plant")
@@ -54,12 +67,17 @@ def plant(count: int = typer.Option(..., "--count", min=1, max=1000, help="How m
 
 
 @canary_app.command("list")
-def list_canaries() -> None:
+def list_canaries(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (whole ids, for scripts) instead of a table."),
+) -> None:
     """List the planted canaries."""
     from piguard.records import canaries
 
     with db_session(load_settings()) as session, session.begin():
         rows = canaries.listing(session=session)
+    if as_json:
+        typer.echo(_canary_json(rows))
+        return
     console.print(_canary_table(rows))
 
 

@@ -52,7 +52,7 @@ def run_detection(
                     before = int(row[0]) if row else 0
                     con.execute("DELETE FROM events WHERE ts < ?", cutoff)
                 stats = LoadStats(events_read=given - before, events_invalid=0, quarantine=None,
-                                  input_rows=given, events_before_since=before)
+                                  input_rows=given, events_before_since=before, since=since)
             if isinstance(context, Path):
                 load_context(con, context)
             else:

@@ -40,7 +40,8 @@ LEFT JOIN users_cur u ON u.user_id = e.user_id
 LEFT JOIN p_orgs o ON o.org_id = e.org_id
 WHERE e.outcome = 'allowed' AND (
      (e.subject_id IS NOT NULL AND s.district IS NOT NULL AND o.district IS NOT NULL AND s.district <> o.district)
-  OR (e.subject_id IS NOT NULL AND extract(hour FROM e.ts) >= 12)
+  OR (e.subject_id IS NOT NULL AND (extract(hour FROM e.ts + to_minutes(coalesce(e.utc_offset, 0))) >= 20
+                                 OR extract(hour FROM e.ts + to_minutes(coalesce(e.utc_offset, 0))) < 8))
   OR (u.home_compound IS NOT NULL AND s.compound = u.home_compound)
   OR (u.surname IS NOT NULL AND s.surname = u.surname)
   OR (e.action IN ('export', 'print') AND coalesce(e.result_count, 0) >= 20)
@@ -48,7 +49,7 @@ WHERE e.outcome = 'allowed' AND (
   OR coalesce(s.is_canary, 0) = 1)
 GROUP BY e.user_id
 """
-# Night in the reference city (UTC+8) is 20:00-08:00 local, i.e. 12:00-24:00 UTC.
+# Night is 20:00-08:00 in the offset each event carried (local time where it happened).
 MAX_REPLAYS = 60
 
 
@@ -154,7 +155,8 @@ def _evaluate_loaded(con: duckdb.DuckDBPyConnection, directory: Path, labels: Se
     all_users = {r[0] for r in con.execute("SELECT DISTINCT user_id FROM ctx_users").fetchall()}
     detector_scores = {u: run.user_surprisal.get(u, 0.0) for u in all_users}
     rule_scores = {u: rules.get(u, 0.0) for u in all_users}
-    exposure = _malicious_records(con, malicious)
+    exposure = {"listed": _malicious_records(con, malicious),
+                "opened": _malicious_records(con, malicious, listed=False)}
     detect_days: dict[str, dict[str, datetime]] = {"piguard": {}, "rules": {}}
     if replay and insiders:
         detect_days = _replay(con, insiders, n_users, start, end, options)
@@ -172,7 +174,7 @@ def _evaluate_loaded(con: duckdb.DuckDBPyConnection, directory: Path, labels: Se
 
 
 def _score_system(scores: dict[str, float], labels: Sequence[Label], budget: int,
-                  detected: dict[str, datetime], exposure: dict[str, list[datetime]],
+                  detected: dict[str, datetime], exposure: dict[str, dict[str, list[datetime]]],
                   *, replay: bool) -> dict[str, Any]:
     top = set(_ranking(scores)[:budget])
     positives = {label.user_id for label in labels}
@@ -183,23 +185,25 @@ def _score_system(scores: dict[str, float], labels: Sequence[Label], budget: int
     per: dict[str, Any] = {}
     for scenario, users in sorted(scenarios.items()):
         delays: list[float] = []
-        exposed: list[int] = []
+        exposed: dict[str, list[int]] = {kind: [] for kind in exposure}
         for user, label in users.items():
             first = label.first_malicious_time.astimezone(UTC)
             when = detected.get(user)
-            times = exposure.get(user, [])
             if when is not None:
                 delays.append(max((when - first).total_seconds() / 86400, 0.0))
-                exposed.append(sum(1 for t in times if t <= when))
-            else:
-                exposed.append(len(times))
+            for kind, by_user in exposure.items():
+                times = by_user.get(user, [])
+                exposed[kind].append(sum(1 for t in times if when is None or t <= when))
         others = {u: v for u, v in scores.items() if u not in positives or u in users}
         per[scenario] = {
             "insiders": len(users), "recall": sum(1 for u in users if u in top) / len(users),
             "roc_auc": round(roc_auc(others, set(users)), 4),
             "detected_in_replay": len(delays) if replay else None,
             "median_days_to_detect": round(statistics.median(delays), 2) if delays else None,
-            "malicious_records_before_first_alert": max(exposed) if exposed else 0,
+            # Records listed by a search or export count (each once); "opened" counts as before
+            # the issue 6 audit (an event's own record, a search or export as one record).
+            "malicious_records_before_first_alert": max(exposed["listed"], default=0),
+            "malicious_records_opened_before_first_alert": max(exposed["opened"], default=0),
         }
     # Overall, each insider once, from their earliest malicious time in any scenario.
     first_times = {user: min(s[user].first_malicious_time for s in scenarios.values() if user in s)
@@ -215,19 +219,39 @@ def _score_system(scores: dict[str, float], labels: Sequence[Label], budget: int
     }
 
 
-def _malicious_records(con: duckdb.DuckDBPyConnection, malicious: dict[str, set[str]]) -> dict[str, list[datetime]]:
-    """Per user, the time each malicious record was first exposed (distinct subjects)."""
+# The records a malicious event exposed: the one it opened, and every one a search or export
+# listed (``result_ids``); an event naming neither counts as one record of its own.
+_EXPOSED_SQL = """
+SELECT user_id, record, min(ts) AS first_ts FROM (
+  SELECT e.user_id, e.ts, e.subject_id AS record FROM events_all e JOIN _mal m ON m.event_id = e.event_id
+  WHERE e.subject_id IS NOT NULL
+  UNION ALL
+  SELECT e.user_id, e.ts, unnest(string_split(e.result_ids, ';')) AS record
+  FROM events_all e JOIN _mal m ON m.event_id = e.event_id
+  WHERE e.result_ids IS NOT NULL AND {listed}
+  UNION ALL
+  SELECT e.user_id, e.ts, e.event_id AS record FROM events_all e JOIN _mal m ON m.event_id = e.event_id
+  WHERE e.subject_id IS NULL AND (e.result_ids IS NULL OR NOT {listed})
+) x
+WHERE record <> ''
+GROUP BY user_id, record
+"""
+
+
+def _malicious_records(con: duckdb.DuckDBPyConnection, malicious: dict[str, set[str]], *,
+                       listed: bool = True) -> dict[str, list[datetime]]:
+    """Per user, the time each malicious record was first exposed (distinct records).
+
+    With ``listed`` a search's or export's results count, each record once; without, as before
+    the issue 6 audit: the record an event opened, a search or export counting as one.
+    """
     ids = sorted({e for ids in malicious.values() for e in ids})
     if not ids:
         return {}
     import pyarrow as pa
 
     con.register("_mal", pa.table({"event_id": ids}))
-    rows = con.execute("""
-SELECT e.user_id, coalesce(e.subject_id, e.event_id) AS record, min(e.ts) AS first_ts
-FROM events_all e JOIN _mal m ON m.event_id = e.event_id
-GROUP BY e.user_id, coalesce(e.subject_id, e.event_id)
-""").fetchall()
+    rows = con.execute(_EXPOSED_SQL.format(listed="true" if listed else "false")).fetchall()
     con.unregister("_mal")
     out: dict[str, list[datetime]] = defaultdict(list)
     for user, _, ts in rows:

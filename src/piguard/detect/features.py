@@ -166,11 +166,12 @@ WHERE action IN ('export', 'print') AND outcome = 'allowed'
   AND coalesce(resource_type, '') <> 'statistics'
   AND coalesce(result_count, 0) >= {BULK_EXPORT_ROWS}
 """,
-    # Three ways to see one account in two places: use of a terminal while the account is
+    # Four ways to see one account in two places: use of a terminal while the account is
     # logged in on another (a login there not yet followed by its logout); a session on one
     # terminal inside the span of the account's session on another terminal (the shorter,
-    # intruding one is flagged); and, for logs without session ids, consecutive events on
-    # different terminals within 2 minutes.
+    # intruding one is flagged); piguard's own ``concurrent_session`` event (written at a login
+    # while the account has live sessions on other terminals); and, for logs without session
+    # ids, consecutive events on different terminals within 2 minutes.
     "concurrent_sessions": f"""
 SELECT e.user_id, e.event_id, e.ts, e.subject_id
 FROM events e
@@ -184,6 +185,9 @@ WHERE EXISTS (SELECT 1 FROM sessions b
               WHERE b.user_id = a.user_id AND b.terminal_id <> a.terminal_id
                 AND b.s_start <= a.s_start AND b.s_end >= a.s_end
                 AND NOT (b.s_start = a.s_start AND b.s_end = a.s_end))
+UNION
+SELECT user_id, event_id, ts, subject_id FROM events
+WHERE action = 'concurrent_session' AND outcome = 'allowed'
 UNION
 SELECT user_id, event_id, ts, subject_id FROM (
   SELECT user_id, event_id, ts, subject_id, terminal_id, session_id,
@@ -217,8 +221,17 @@ WHERE (b.action = 'breakglass' OR b.purpose = 'BTG') AND b.outcome = 'allowed'
       AND r.valid_from <= b.ts + {BREAKGLASS_FOLLOWUP}
       AND (r.valid_to IS NULL OR r.valid_to >= b.ts - {RELATIONSHIP_GRACE}))
 """,
+    # Any access to a decoy: opened (refused attempts too), or listed among a search's or
+    # export's results. ``detail`` says which (``read``, ``read:denied``, ``search:results``).
     "canary_access": """
-SELECT user_id, event_id, ts, subject_id FROM acc WHERE is_canary = 1
+SELECT user_id, event_id, ts, subject_id,
+       concat(action, CASE WHEN outcome = 'denied' THEN ':denied' ELSE '' END) AS detail
+FROM acc WHERE is_canary = 1
+UNION ALL
+SELECT r.user_id, r.event_id, r.ts, r.subject_id, concat(r.action, ':results') AS detail
+FROM event_results r JOIN p_subjects s ON s.subject_id = r.subject_id
+WHERE s.is_canary = 1
+  AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = r.event_id AND e.subject_id = r.subject_id)
 """,
     "volume_spike": """
 SELECT a.user_id, a.event_id, a.ts, a.subject_id
@@ -304,13 +317,18 @@ WHERE s.n_days >= 5
 )
 
 
+# Flag queries that return a fifth column, ``detail`` (how the event touched the record).
+WITH_DETAIL = frozenset({"canary_access"})
+
+
 def flags_sql(detectors: Sequence[tuple[str, str]]) -> str:
-    """Every detector's flagged events in one table: ``detector, user_id, event_id, ts, subject_id``.
+    """Every detector's flagged events in one table: ``detector, user_id, event_id, ts, subject_id, detail``.
 
     One statement rather than one per detector: an engine with a per-job cost (Spark) then
     computes all flags in one job, and aggregates and evidence are two more.
     """
-    parts = [f"SELECT '{name}' AS detector, user_id, event_id, ts, subject_id FROM ({sql}) f{i}"
+    parts = [f"SELECT '{name}' AS detector, user_id, event_id, ts, subject_id, "
+             f"{'detail' if name in WITH_DETAIL else 'CAST(NULL AS STRING) AS detail'} FROM ({sql}) f{i}"
              for i, (name, sql) in enumerate(detectors)]
     return "\nUNION ALL\n".join(parts)
 
@@ -327,9 +345,9 @@ FROM {flags} GROUP BY detector, user_id
 def evidence_sql(flags: str, *, per_user: int = EVIDENCE_PER_USER) -> str:
     """The earliest ``per_user`` flagged events of each detector and user (evidence for the reasons)."""
     return f"""
-SELECT detector, user_id, event_id, CAST(ts AS STRING) AS ts, subject_id FROM (
-  SELECT detector, user_id, event_id, ts, subject_id,
-         row_number() OVER (PARTITION BY detector, user_id ORDER BY ts, event_id) AS rn
+SELECT detector, user_id, event_id, CAST(ts AS STRING) AS ts, subject_id, detail FROM (
+  SELECT detector, user_id, event_id, ts, subject_id, detail,
+         row_number() OVER (PARTITION BY detector, user_id ORDER BY ts, event_id, subject_id) AS rn
   FROM {flags}) t
 WHERE rn <= {per_user}
 """

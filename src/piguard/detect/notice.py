@@ -8,7 +8,9 @@ record data, so it can be sent by ordinary e-mail or shown at the next login.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, tzinfo
 
+from piguard.detect.canary import canary_kind
 from piguard.detect.detectors.base import Finding
 
 _WHAT = {
@@ -29,14 +31,33 @@ _WHAT = {
 }
 
 
-def notice_text(*, user_id: str, findings: Sequence[Finding]) -> str:
-    """The warning notice for ``user_id`` (no record data: kinds, counts and dates only)."""
+# A canary touched in different ways: opened, a refused attempt, listed in results.
+_CANARY = {
+    "opened": "opened records that no work task leads to",
+    "refused": "tried to open records that no work task leads to",
+    "results": "ran searches or exports whose results included records that no work task leads to",
+}
+
+
+def _what(finding: Finding) -> str:
+    if finding.detector != "canary_access" or not finding.evidence:
+        return _WHAT.get(finding.detector, finding.detector)
+    kinds = {canary_kind(e.detail) for e in finding.evidence}
+    return ", and ".join(_CANARY[k] for k in ("opened", "refused", "results") if k in kinds)
+
+
+def notice_text(*, user_id: str, findings: Sequence[Finding], tz: tzinfo = UTC) -> str:
+    """The warning notice for ``user_id`` (no record data: kinds, counts and dates only).
+
+    Dates are the user's calendar dates: in ``tz``, the offset the events carried (an access
+    at 04:48+08:00 on 1 January is on 1 January, not on 31 December as in UTC).
+    """
     if not findings:
         return ""
-    first = min(f.first_ts for f in findings).date().isoformat()
-    last = max(f.last_ts for f in findings).date().isoformat()
+    first = min(f.first_ts for f in findings).astimezone(tz).date().isoformat()
+    last = max(f.last_ts for f in findings).astimezone(tz).date().isoformat()
     period = f"on {first}" if first == last else f"between {first} and {last}"
-    items = "; ".join(_WHAT.get(f.detector, f.detector) for f in findings[:4])
+    items = "; ".join(_what(f) for f in findings[:4])
     return (
         f"To account {user_id}: the access monitor noted that {period} you {items}. "
         "Records may be opened only for a task assigned to you, and every access is logged and "

@@ -8,7 +8,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from piguard.detect import features
-from piguard.detect.detectors import Detector, Finding, default_detectors
+from piguard.detect.detectors import Detector, Evidence, Finding, default_detectors
 from piguard.detect.engines.base import Engine
 from piguard.detect.engines.duckdb import DuckDBEngine
 from piguard.detect.load import LoadStats
@@ -33,9 +33,11 @@ from piguard.detect.score import (
     surprisal,
     tail_p,
 )
+from piguard.detect.zones import Display, display_zone
 from piguard.errors import InputError
 from piguard.ids import new_id
 from piguard.interchange.alerts import Alert, AlertReport, Reason
+from piguard.interchange.events import SERVICE_ACTIONS
 
 # A finding is listed as a reason when it is at least this unlikely among peers.
 REASON_P = 0.01
@@ -53,6 +55,8 @@ class Options:
     history: Path | None = None
     spark_master: str | None = None
     timelines: bool = False
+    # Zone of the times shown to people (notices, HTML, table); None: the events' own offset.
+    timezone: tzinfo | None = None
 
 
 @dataclass(slots=True)
@@ -63,6 +67,13 @@ class DetectionRun:
     user_surprisal: dict[str, float]
     findings: dict[str, list[Finding]] = field(default_factory=dict)
     timelines: dict[str, list[tuple[datetime, int]]] = field(default_factory=dict)
+    display: Display = field(default_factory=lambda: Display(UTC, "UTC"))
+    # Events of piguard's own actions beyond FORMATS.md section 1, by action (accepted, and said so).
+    service_actions: dict[str, int] = field(default_factory=dict)
+    # Accesses to a record (what ``explained_fraction`` is a fraction of; 0: nothing to explain).
+    record_accesses: int = 0
+    # Input files without a single row (the others had rows): said on stderr, not a failure.
+    empty_files: tuple[Path, ...] = ()
 
 
 def _ts(value: Any) -> datetime:
@@ -91,7 +102,11 @@ def analyze(
     account of every input row; without it every row of ``events`` is the input.
     """
     detectors = default_detectors(options.detectors)
-    prepare(con, history=options.history)
+    prepare(con, history=options.history, since=load.since if load else None)
+    display = display_zone(con, options.timezone)
+    service_actions = {str(r[0]): int(r[1]) for r in con.execute(
+        "SELECT action, count(*) FROM events WHERE action IN "
+        f"({', '.join(repr(a) for a in SERVICE_ACTIONS)}) GROUP BY action").fetchall()}
     row = con.execute("SELECT count(*) FROM events").fetchall()[0]
     events_read = int(row[0]) if row else 0
     row = con.execute("SELECT count(DISTINCT user_id) FROM events "
@@ -105,7 +120,9 @@ def analyze(
             explained = engine.fetch(features.EXPLAINED_SQL)[0]
             groups = {r["user_id"]: (r["role"], r["org_id"]) for r in engine.fetch(features.GROUPS_SQL)}
             findings = _findings(engine, detectors, groups)
-            run = _assemble(findings, groups, options, detectors)
+            run = _assemble(findings, groups, options, detectors, display.tz)
+            run.display = display
+            run.service_actions = service_actions
             if options.timelines and run.report.alerts:
                 run.timelines = _timelines(engine, [a.user_id for a in run.report.alerts])
             if options.history is not None:
@@ -113,6 +130,8 @@ def analyze(
         finally:
             engine.close()
     n_acc = int(explained["n"] or 0)
+    run.record_accesses = n_acc
+    run.empty_files = load.empty_files if load else ()
     fraction = float(explained["n_explained"] or 0) / n_acc if n_acc else 1.0
     run.report = run.report.model_copy(update={
         "events_read": events_read, "explained_fraction": round(fraction, 6), "engine": options.engine,
@@ -151,20 +170,29 @@ def _findings(engine: Engine, detectors: Sequence[Detector],
                 continue
             peer = baseline.for_user(user)
             p_value = 0.0 if det.always_high else tail_p(count, peer)
-            rows = sorted(evidence.get((det.name, user), []), key=lambda e: (str(e["ts"]), str(e["event_id"])))
+            rows = sorted(evidence.get((det.name, user), []),
+                          key=lambda e: (str(e["ts"]), str(e["event_id"]), str(e["subject_id"])))
+            found = tuple(Evidence(event_id=str(e["event_id"]), subject_id=e["subject_id"], detail=e["detail"])
+                          for e in rows)
+            # An event flagged for two records (a search listing two canaries) is one piece of evidence.
+            by_event: dict[str, dict[str, Any]] = {}
+            for e in rows:
+                by_event.setdefault(str(e["event_id"]), e)
+            first_rows = list(by_event.values())
             by_user[user].append(Finding(
                 detector=det.name, user_id=user, count=count, expected=peer.mean, p_value=p_value,
                 first_ts=_ts(r["first_ts"]), last_ts=_ts(r["last_ts"]),
-                event_ids=tuple(str(e["event_id"]) for e in rows),
+                event_ids=tuple(str(e["event_id"]) for e in first_rows),
                 subject_ids=tuple(dict.fromkeys(str(e["subject_id"]) for e in rows if e["subject_id"])),
-                text=det.explain(count=count, expected=peer.mean),
-                event_times=tuple(_ts(e["ts"]) for e in rows),
+                text=det.describe(count=count, expected=peer.mean, evidence=found),
+                event_times=tuple(_ts(e["ts"]) for e in first_rows),
+                evidence=found,
             ))
     return by_user
 
 
 def _assemble(findings: dict[str, list[Finding]], groups: dict[str, tuple[str, str]],
-              options: Options, detectors: Sequence[Detector]) -> DetectionRun:
+              options: Options, detectors: Sequence[Detector], tz: tzinfo) -> DetectionRun:
     high = {d.name for d in detectors if d.always_high}
     order = {d.name: i for i, d in enumerate(detectors)}
     surprisals: dict[str, float] = {}
@@ -189,7 +217,7 @@ def _assemble(findings: dict[str, list[Finding]], groups: dict[str, tuple[str, s
             severity=severity(score, always_high=is_high),
             first_event_time=min(f.first_ts for f in shown), last_event_time=max(f.last_ts for f in shown),
             subject_ids=subjects, reasons=reasons,
-            notice=notice_text(user_id=user, findings=shown),
+            notice=notice_text(user_id=user, findings=shown, tz=tz),
         )
         alerts.append((score, surprisals[user], alert))
     alerts.sort(key=lambda item: (-item[0], -item[1], item[2].user_id))

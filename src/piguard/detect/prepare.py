@@ -9,6 +9,7 @@ functions are the part of SQL where DuckDB and Spark disagree.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import duckdb
@@ -31,8 +32,21 @@ _PREPARE = (
 )
 
 
-def prepare(con: duckdb.DuckDBPyConnection, *, history: Path | None = None) -> None:
-    """Create the ``p_*`` tables, ``event_results`` and ``history_days`` in ``con``."""
+def partial_day(since: datetime | None) -> date | None:
+    """The (UTC) day a ``--since`` cuts in two, if it does: the run covers only its end."""
+    if since is None:
+        return None
+    at = since.astimezone(UTC)
+    return None if at.time() == time(0) else at.date()
+
+
+def prepare(con: duckdb.DuckDBPyConnection, *, history: Path | None = None, since: datetime | None = None) -> None:
+    """Create the ``p_*`` tables, ``event_results`` and ``history_days`` in ``con``.
+
+    ``history_days`` is the stored baseline without the days this run recomputes: every (UTC)
+    day with events in this run, except a day ``since`` cuts in two, whose stored count stays
+    (``user_days`` keeps the larger of it and this run's partial count).
+    """
     for name, sql in _PREPARE:
         con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
     if history is not None and history.exists():
@@ -40,8 +54,13 @@ def prepare(con: duckdb.DuckDBPyConnection, *, history: Path | None = None) -> N
             "CREATE OR REPLACE TABLE history_days AS SELECT user_id, CAST(day AS DATE) AS day, "
             f"CAST(n_subjects AS BIGINT) AS n_subjects FROM read_parquet('{_q(history)}')"
         )
-        # History of days this run covers again is recomputed from this run's events.
-        con.execute("DELETE FROM history_days WHERE day >= (SELECT CAST(min(ts) AS DATE) FROM events)")
+        # Only the days this run covers are recomputed from its events; earlier and later days
+        # (a run over an older or shorter file) keep their stored counts.
+        cut = partial_day(since)
+        con.execute(
+            "DELETE FROM history_days WHERE day IN (SELECT DISTINCT CAST(ts AS DATE) FROM events) "
+            "AND (CAST(? AS DATE) IS NULL OR day <> CAST(? AS DATE))", [cut, cut],
+        )
     else:
         con.execute("CREATE OR REPLACE TABLE history_days (user_id VARCHAR, day DATE, n_subjects BIGINT)")
 

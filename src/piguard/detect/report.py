@@ -7,11 +7,13 @@ archived with a case. Jinja2 autoescaping protects against hostile ids in the in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
+from html import escape
 
 from jinja2 import Environment, select_autoescape
 
 from piguard.detect.pipeline import DetectionRun
+from piguard.detect.zones import zone_label
 
 _TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>piguard alerts</title>
@@ -23,16 +25,21 @@ body{font-family:system-ui,sans-serif;margin:2em;max-width:70em;color:#222}
 svg text{font-size:10px;fill:#555}
 </style></head><body>
 <h1>piguard alerts</h1>
-<p class="meta">Generated {{ report.generated_at.isoformat() }} by the {{ report.engine }} engine from
-{{ report.events_read }} events; {{ "%.1f"|format(report.explained_fraction * 100) }}% of record accesses
-explained by a relationship; {{ report.alerts|length }} alert(s){% if report.events_invalid %};
+<p class="meta">Generated {{ report.generated_at.astimezone(tz).isoformat(timespec="seconds") }} by the
+{{ report.engine }} engine from {{ report.events_read }} events; {% if accesses -%}
+{{ "%.1f"|format(report.explained_fraction * 100) }}% of {{ accesses }} record accesses explained by a
+relationship{% else %}no record accesses to explain{% endif %};
+{{ report.alerts|length }} alert(s){% if report.events_invalid %};
 {{ report.events_invalid }} invalid events quarantined{% endif %}{% if report.events_before_since %};
-{{ report.events_before_since }} events before --since{% endif %} ({{ report.input_rows }} rows read).</p>
+{{ report.events_before_since }} events before --since{% endif %} ({{ report.input_rows }} rows read).
+{% for action, n in service_actions.items() %}{{ n }} event(s) of piguard's own action {{ action }} (not in
+FORMATS.md §1) were read. {% endfor %}Times are shown in {{ zone }}.</p>
 {% for a in report.alerts %}
 <div class="alert {{ a.severity }}">
 <h2>{{ loop.index }}. {{ a.user_id }}
 <span class="meta">score {{ "%.3f"|format(a.score) }}, {{ a.severity }}</span></h2>
-<p class="meta">{{ a.first_event_time.isoformat() }} to {{ a.last_event_time.isoformat() }};
+<p class="meta">{{ a.first_event_time.astimezone(tz).isoformat(timespec="minutes") }} to
+{{ a.last_event_time.astimezone(tz).isoformat(timespec="minutes") }};
 {{ a.subject_ids|length }} record(s) involved</p>
 <ul>{% for r in a.reasons %}<li><b>{{ r.detector }}</b>: {{ r.text }}
 <span class="meta">(evidence: {{ r.event_ids|length }} event(s), first {{ r.event_ids[:3]|join(", ") }})</span></li>
@@ -54,11 +61,16 @@ class _Mark:
     colour: str
 
 
-def timeline_svg(points: list[tuple[datetime, int]], flagged: list[datetime]) -> str:
-    """An SVG strip chart: the user's accesses per day (grey explained, blue unexplained), red flags."""
+def timeline_svg(points: list[tuple[datetime, int]], flagged: list[datetime], tz: tzinfo = UTC) -> str:
+    """An SVG strip chart: the user's accesses per day (grey explained, blue unexplained), red flags.
+
+    Days and hours of day are those of ``tz`` (the events' own offset), as the user lived them.
+    """
     if not points and not flagged:
         return ""
-    times = [t for t, _ in points] + flagged
+    times = [t.astimezone(tz) for t, _ in points] + [t.astimezone(tz) for t in flagged]
+    points = [(t.astimezone(tz), explained) for t, explained in points]
+    flagged = [t.astimezone(tz) for t in flagged]
     lo, hi = min(times), max(times)
     span = max((hi - lo).total_seconds(), 3600.0)
 
@@ -76,7 +88,9 @@ def timeline_svg(points: list[tuple[datetime, int]], flagged: list[datetime]) ->
             f'<text x="{PAD}" y="{HEIGHT - 4}">{lo.date().isoformat()}</text>'
             f'<text x="{WIDTH - PAD - 60}" y="{HEIGHT - 4}">{hi.date().isoformat()}</text>'
             '<text x="2" y="14">00h</text><text x="2" y="98">24h</text>')
-    title = "<title>Accesses over time (x) by time of day (y): grey explained, blue unexplained, red flagged</title>"
+    zone = escape(zone_label(tz))
+    title = (f"<title>Accesses over time (x) by time of day in {zone} (y): grey explained, blue unexplained, "
+             "red flagged</title>")
     return f'<svg width="{WIDTH}" height="{HEIGHT}" role="img">{title}{axis}{circles}</svg>'
 
 
@@ -85,6 +99,9 @@ def render_html(run: DetectionRun) -> str:
     charts: dict[str, str] = {}
     for alert in run.report.alerts:
         flagged = sorted({t for f in run.findings.get(alert.user_id, []) for t in f.event_times})
-        charts[alert.user_id] = timeline_svg(run.timelines.get(alert.user_id, []), flagged)
+        charts[alert.user_id] = timeline_svg(run.timelines.get(alert.user_id, []), flagged, run.display.tz)
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    return env.from_string(_TEMPLATE).render(report=run.report, charts=charts)
+    return env.from_string(_TEMPLATE).render(
+        report=run.report, charts=charts, tz=run.display.tz, zone=run.display.label,
+        accesses=run.record_accesses, service_actions=run.service_actions,
+    )

@@ -18,10 +18,16 @@ ROLES = (
     "physician", "nurse", "emt", "dispatcher", "cdc_coder", "cdc_epidemiologist",
     "police_registrar", "funeral_clerk", "privacy_officer", "admin", "service",
 )
+# FORMATS.md section 1's actions.
 ACTIONS = (
     "read", "search", "export", "print", "create", "update", "login", "logout",
     "breakglass", "resolve_handle",
 )
+# Actions piguard's own service writes beyond FORMATS.md section 1: ``concurrent_session``
+# (identity.login: a login while the account has live sessions on other terminals). Accepted
+# from any source, as the ledger export is one; every other value is refused.
+SERVICE_ACTIONS = ("concurrent_session",)
+ACCEPTED_ACTIONS = ACTIONS + SERVICE_ACTIONS
 EVENT_COLUMNS = (
     "event_id", "time", "user_id", "role", "org_id", "terminal_id", "session_id", "source_ip",
     "action", "resource_type", "resource_id", "subject_id", "fields", "purpose", "outcome",
@@ -48,8 +54,9 @@ class AccessEvent(BaseModel):
     terminal_id: str | None = None
     session_id: str | None = None
     source_ip: str | None = None
-    # Other systems add actions and roles of their own (e.g. concurrent_session), so these are
-    # validated as non-empty strings; ROLES/ACTIONS list the vocabulary piguard itself writes.
+    # Roles are validated as non-empty strings (other systems have roles of their own). An
+    # action must be one detection knows (ACCEPTED_ACTIONS): an unknown one would pass every
+    # detector unseen, so it is refused rather than silently left unmonitored.
     action: str = Field(min_length=1, max_length=64)
     resource_type: str | None = None
     resource_id: str | None = None
@@ -74,6 +81,16 @@ class AccessEvent(BaseModel):
             raise ValueError("time must carry an explicit UTC offset (RFC 3339)")
         in_utc_range(value)
         return value
+
+    @field_validator("action")
+    @classmethod
+    def _known_action(cls, value: str) -> str:
+        if value in ACCEPTED_ACTIONS:
+            return value
+        # The value itself is not repeated: messages never carry input values.
+        hint = " (actions are lower case; it is not changed silently)" if value.lower() in ACCEPTED_ACTIONS else ""
+        raise ValueError(f"unknown action{hint}; expected one of {', '.join(ACTIONS)} (FORMATS.md section 1) "
+                         f"or piguard's own {', '.join(SERVICE_ACTIONS)}")
 
     @field_validator(*OPTIONAL_TEXT, mode="before")
     @classmethod

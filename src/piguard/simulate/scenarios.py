@@ -125,12 +125,16 @@ def _clinicians(w: World, district: str | None = None) -> np.ndarray:
     return np.flatnonzero(mask)
 
 
-def _fresh_elsewhere(c: Ctx, user: int, t: int, within: int) -> np.ndarray:
+def _fresh_elsewhere(c: Ctx, user: int, t: int, within: int, *, listed: bool = False) -> np.ndarray:
     d = c.d
     own = int(c.w.org[user])
     # "Elsewhere" is another institution's report (the certifier's hospital), as the context
     # and the policy see it, not the place of death: a home death belongs to its certifier's.
-    mask = (d.t <= t - 600) & (d.t >= t - within) & ~d.canary & (d.institution != own)
+    # A listing (a search's results) shows the canaries that match like any other record: they
+    # are indistinguishable on screen; a record picked without a listing is a real one.
+    mask = (d.t <= t - 600) & (d.t >= t - within) & (d.institution != own)
+    if not listed:
+        mask &= ~d.canary
     return np.flatnonzero(mask)
 
 
@@ -156,7 +160,7 @@ def minhang_broker(c: Ctx) -> None:
             if window is None or c.rng.random() > 0.5:
                 continue
             t = int(c.rng.integers(window[0], window[1]))
-            victims = _fresh_elsewhere(c, user, t, 6 * HOUR)
+            victims = _fresh_elsewhere(c, user, t, 6 * HOUR, listed=True)
             if not len(victims):
                 continue
             chosen = c.rng.choice(victims, size=min(len(victims), int(c.rng.integers(1, 4))),
@@ -238,7 +242,8 @@ def bulk_export(c: Ctx) -> None:
             if window is None or done >= 4:
                 continue
             t = int(c.rng.integers(window[0], window[1]))
-            found = np.flatnonzero((c.d.t < t) & (c.d.t > t - 7 * DAY) & ~c.d.canary)
+            # The export lists every death of the week, canaries included (they match the filter).
+            found = np.flatnonzero((c.d.t < t) & (c.d.t > t - 7 * DAY))
             if not len(found):
                 continue
             done += 1

@@ -39,15 +39,26 @@ def test_duckdb_and_spark_give_the_same_alerts(monkeypatch: pytest.MonkeyPatch) 
                 terminal="t-lobby")
         w.event("h1-doc0", base + timedelta(hours=k), action="export", result_count=80, resource_type="death_report")
     w.event("h2-doc3", base + timedelta(hours=8), action="logout", terminal="t-ward")
-    duck = run_detection(w.events, w.context()).report
-    spark = run_detection(w.events, w.context(), options=Options(engine="spark")).report
+    # A decoy among a search's results, and piguard's own concurrent_session event.
+    w.subjects.append(SubjectRow(subject_id="canary2", death_time=T0, district="310104", is_canary=True))
+    w.event("h1-doc2", base + timedelta(hours=2), action="search", query="q", result_count=2,
+            result_subject_ids=(fresh_subjects(w)[1].subject_id, "canary2"))
+    w.event("h1-doc1", base + timedelta(hours=3), action="concurrent_session", terminal="t-x")
+    duck_run = run_detection(w.events, w.context())
+    spark_run = run_detection(w.events, w.context(), options=Options(engine="spark"))
+    duck, spark = duck_run.report, spark_run.report
+    # Findings below the alert threshold agree too (piguard's own concurrent_session event here).
+    for run in (duck_run, spark_run):
+        assert [(f.detector, f.event_ids) for f in run.findings["h1-doc1"]] == [
+            (f.detector, f.event_ids) for f in duck_run.findings["h1-doc1"]]
+        assert "concurrent_sessions" in {f.detector for f in run.findings["h1-doc1"]}
 
     def summary(report):  # type: ignore[no-untyped-def]
         return [(a.user_id, a.score, a.severity, [(r.detector, r.text, r.event_ids) for r in a.reasons],
                  a.subject_ids, a.first_event_time, a.last_event_time) for a in report.alerts]
 
     assert summary(duck) == summary(spark)
-    assert {a.user_id for a in duck.alerts} >= {"h1-doc3", "h2-doc2", "h2-doc1", "h1-doc4", "h2-doc3"}
+    assert {a.user_id for a in duck.alerts} >= {"h1-doc3", "h2-doc2", "h2-doc1", "h1-doc4", "h2-doc3", "h1-doc2"}
     fired = {r.detector for a in duck.alerts for r in a.reasons}
     assert fired >= {"canary_access", "unexplained_fresh_deaths", "contact_elsewhere", "concurrent_sessions",
                      "search_enumeration", "bulk_export"}

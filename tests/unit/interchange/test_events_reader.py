@@ -91,3 +91,27 @@ def test_json_list_items_are_trimmed_and_empty_items_dropped(tmp_path: Path) -> 
     path.write_text(json.dumps({**GOOD, "result_subject_ids": [" s1", "", "s2 "]}) + "\n", encoding="utf-8")
     (event,) = read_events(path)
     assert event.result_subject_ids == ("s1", "s2")
+
+
+@pytest.mark.parametrize("action", ["view", "READ", "Read", "sell", "break-glass"])
+def test_an_action_outside_formats_section_1_is_refused_by_name(tmp_path: Path, action: str) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        json.dumps(GOOD) + "\n" + json.dumps({**GOOD, "event_id": "a2", "action": action}) + "\n", encoding="utf-8"
+    )
+    with pytest.raises(InterchangeError) as info:
+        list(read_events(path))
+    assert info.value.where == f"{path}:2"
+    assert info.value.reason.startswith("field 'action': ") and action not in info.value.reason
+
+
+def test_the_services_own_concurrent_session_action_is_read(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    from piguard.interchange.events import AccessEvent
+
+    path = tmp_path / "events.jsonl"
+    path.write_text(json.dumps({**GOOD, "action": " concurrent_session "}) + "\n", encoding="utf-8")
+    assert [e.action for e in read_events(path)] == ["concurrent_session"]
+    with pytest.raises(ValidationError):  # the ledger cannot be given one either
+        AccessEvent.model_validate({**GOOD, "action": "view"})

@@ -167,3 +167,20 @@ def test_parse_scenarios() -> None:
     assert parse_scenarios("canary_hit, mdt_harvest,canary_hit") == ("canary_hit", "mdt_harvest")
     with pytest.raises(InputError, match="unknown scenario 'nope'"):
         parse_scenarios("canary_hit,nope")
+
+
+def test_listings_show_the_canaries_that_match_their_filter(demo_run: Run) -> None:
+    # A bulk export lists every death of the week before it, and a broker's search every fresh
+    # death elsewhere: canaries match those filters like any other record and are listed, so
+    # that detection can see a canary among the results (issue 6 audit). Every listed canary
+    # is in a labelled (malicious) event: no innocent listing shows one.
+    canaries = {s.subject_id: s for s in demo_run.context.subjects if s.is_canary}
+    exports = [e for e in demo_run.malicious_of("bulk_export") if e.action == "export"]
+    assert exports
+    for e in exports:
+        due = {sid for sid, s in canaries.items()
+               if s.death_time is not None and e.time - timedelta(days=7) < s.death_time < e.time}
+        assert due <= set(e.result_subject_ids), e.event_id
+    for e in demo_run.events:
+        if set(e.result_subject_ids) & set(canaries):
+            assert e.event_id in demo_run.malicious, e.event_id

@@ -13,7 +13,7 @@ from piguard.detect.detectors.access import (
     UnexplainedAccess,
     VolumeSpike,
 )
-from piguard.detect.detectors.base import Detector, Finding
+from piguard.detect.detectors.base import Detector, Evidence, Finding
 from piguard.detect.detectors.behaviour import (
     BreakGlassNoFollowUp,
     BulkExport,
@@ -41,4 +41,4 @@ def default_detectors(names: tuple[str, ...] | None = None) -> tuple[Detector, .
     return tuple(known[n] for n in names)
 
 
-__all__ = ["Detector", "Finding", "default_detectors"]
+__all__ = ["Detector", "Evidence", "Finding", "default_detectors"]

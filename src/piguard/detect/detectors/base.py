@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Literal
@@ -9,6 +10,15 @@ from typing import ClassVar, Literal
 from piguard.detect.features import FLAGS
 
 Metric = Literal["subjects", "events"]
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One flagged event as a detector saw it: id, action and how the record was touched."""
+
+    event_id: str
+    subject_id: str | None
+    detail: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +36,9 @@ class Finding:
     subject_ids: tuple[str, ...]
     text: str
     event_times: tuple[datetime, ...] = ()
+    # The evidence rows; ``detail`` (detectors in ``features.WITH_DETAIL``) says how the event
+    # touched the record, e.g. ``read``, ``read:denied``, ``search:results``.
+    evidence: tuple[Evidence, ...] = ()
 
 
 class Detector:
@@ -53,6 +66,11 @@ class Detector:
     def explain(self, *, count: int, expected: float) -> str:
         """A plain-language reason a privacy officer can act on (no record data)."""
         raise NotImplementedError
+
+    def describe(self, *, count: int, expected: float, evidence: Sequence[Evidence]) -> str:
+        """The reason, given the evidence rows too (detectors with a ``detail`` column use them)."""
+        del evidence
+        return self.explain(count=count, expected=expected)
 
 
 def peers_phrase(expected: float) -> str:

@@ -1,0 +1,41 @@
+"""``piguard canary list`` gives whole ids, in a narrow table and as JSON (piped output included)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from piguard.cli import common
+from piguard.cli.main import app
+from piguard.config import Settings
+from piguard.db import make_engine, make_session_factory
+from piguard.records import canaries
+from piguard.records import service as records
+
+runner = CliRunner()
+
+
+def test_canary_list_never_crops_ids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIGUARD_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("PIGUARD_DATABASE_URL", raising=False)
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    factory = make_session_factory(make_engine(Settings(data_dir=tmp_path / "data")))
+    with factory() as db, db.begin():
+        records.create_organisation(session=db, name="Hospital", org_type="hospital", district="310112")
+    assert runner.invoke(app, ["canary", "plant", "--count", "2"]).exit_code == 0
+    with factory() as db, db.begin():
+        planted = canaries.listing(session=db)
+    listed = runner.invoke(app, ["canary", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    rows = json.loads(listed.output)
+    assert [(r["report_id"], r["subject_id"], r["hospital_id"]) for r in rows] == [
+        (c.report_id, c.subject_id, c.hospital_id) for c in planted
+    ]
+    monkeypatch.setattr(common.console, "width", 60)  # a narrow terminal, or a pipe
+    table = runner.invoke(app, ["canary", "list"])
+    assert table.exit_code == 0, table.output
+    for c in planted:
+        assert c.report_id in table.output and c.subject_id in table.output
