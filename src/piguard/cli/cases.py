@@ -40,15 +40,18 @@ Reason = Annotated[str, typer.Option("--reason", help="Why (at least 10 characte
 CaseArg = Annotated[str, typer.Argument(help="Case id.")]
 
 
-def _user_id(session: Session, name: str) -> str:
-    """An account id from a username; anything else is taken as a user id (e.g. from another system's log)."""
+def _user_id(session: Session, name: str, option: str) -> str:
+    """The account id of a username or an account id; anything else is bad input naming ``option``."""
     from piguard.errors import InputError, NotFoundError
     from piguard.identity import service as identity
+    from piguard.identity.models import Account
 
     try:
         return identity.get_account_by_username(session=session, username=name).id
     except (NotFoundError, InputError):
-        return name
+        if session.get(Account, name) is not None:
+            return name
+    raise InputError("no account with this username or id", where=option)
 
 
 def _load_alert(path: Path, alert_id: str | None) -> dict[str, Any]:
@@ -137,6 +140,14 @@ def _show(case: CaseDetail) -> None:
     console.print(history)
 
 
+def _resolved_alert(session: Session, alert: dict[str, Any]) -> dict[str, Any]:
+    """The alert with its ``user_id`` as an account id (the file may name the account by username)."""
+    user = alert.get("user_id")
+    if not isinstance(user, str) or not user:
+        return alert
+    return {**alert, "user_id": _user_id(session, user, "--alert (user_id)")}
+
+
 @app.command("open")
 def open_(
     actor: As,
@@ -161,12 +172,12 @@ def open_(
                 "title": title,
                 "source": source,
                 "source_ref": ref,
-                "suspect_user_id": _user_id(session, suspect) if suspect else None,
+                "suspect_user_id": _user_id(session, suspect, "--suspect") if suspect else None,
                 "org_id": org,
                 "assignee_id": _account_id(session, assignee),
                 "subjects": subject or [],
                 "reason": reason,
-                "alert": _load_alert(alert, alert_id) if alert else None,
+                "alert": _resolved_alert(session, _load_alert(alert, alert_id)) if alert else None,
             }
         )
         return flows.open_case(session=session, guard=guard, principal=principal, data=data)
@@ -336,7 +347,7 @@ def propose(
         item = DispositionIn.model_validate(
             {
                 "kind": kind,
-                "target_user_id": _user_id(session, target),
+                "target_user_id": _user_id(session, target, "--target"),
                 "effective_date": when,
                 "authority": authority,
                 "detail": detail,

@@ -132,9 +132,12 @@ def list_(
     state: Annotated[str | None, typer.Option("--state", help="received, answered or refused.")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only unanswered requests past their due date.")] = False,
 ) -> None:
-    """List requests, oldest due first."""
+    """List requests within your jurisdiction, oldest due first."""
     from piguard.oversight.family import flows
+    from piguard.oversight.family.models import STATES
 
+    if state is not None and state not in STATES:
+        raise fail(f"--state: unknown state; one of {', '.join(STATES)}", code=2)
     items = _run(
         actor, lambda s, g, p: flows.list_requests(session=s, guard=g, principal=p, state=state, overdue=overdue)
     )

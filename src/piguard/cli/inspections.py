@@ -158,13 +158,24 @@ def recommend(
     description: Annotated[str | None, typer.Option("--description", help="Item: what must be rectified.")] = None,
     file: Annotated[Path | None, typer.Option("--file", help="JSON of the whole recommendation with items.")] = None,
 ) -> None:
-    """Record a recommendation and create its rectification items."""
+    """Record a recommendation and create its rectification items (at least one: --owner ..., or --file)."""
+    from piguard.errors import InputError
     from piguard.oversight.inspections import flows
     from piguard.oversight.inspections.schemas import RecommendationIn
+
+    if file is None and owner is None:
+        # There is no command to add items later: a recommendation without any would never be followed up.
+        raise fail(
+            "--owner: a recommendation creates rectification items; name the owner organisation "
+            "(with --responsible, --deadline and --evidence), or give --file with its items",
+            code=2,
+        )
 
     def flow(session: Session, guard: Guard, principal: Principal) -> Outcome[Any]:
         if file is not None:
             body = json.loads(file.read_text(encoding="utf-8"))
+            if not isinstance(body, dict) or not body.get("items"):
+                raise InputError("the recommendation in the file has no rectification items", where=f"{file} (items)")
         else:
             body = {
                 "source": source,
@@ -175,7 +186,7 @@ def recommend(
                 "org_id": org,
                 "items": [],
             }
-            if owner or responsible or deadline:
+            if owner:
                 body["items"].append(
                     {
                         "description": description or text,

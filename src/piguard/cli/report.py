@@ -52,6 +52,6 @@ def report(
     console.print(
         f"wrote {target} ({len(result.content)} bytes): {d.accesses} accesses, {d.denials} denials, "
         f"{d.breakglass} break-glass, {d.cases_opened} cases opened, {len(d.overdue)} overdue items, "
-        f"training {100 * d.training_share:.1f}%",
+        f"training {d.training_coverage}",
         highlight=False,
     )

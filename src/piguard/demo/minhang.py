@@ -158,8 +158,18 @@ def replay(session: Session, ctx: Context) -> list[Check]:
 
 def _family_request(session: Session, ctx: Context, report_id: str, *, refused_by: str) -> Check:
     """A child asks who saw their parent's record (PIPL Art. 49): the account shows the refused lookup."""
-    commission = next(o.org_id for o in ctx.city.organisations if o.org_type == "health_commission")
-    registrar, answerer = (ctx.who(i) for i in ctx.loaded.staff_of(commission, "privacy_officer")[:2])
+    # The privacy office of a health commission whose jurisdiction covers the record's hospital.
+    orgs = {o.org_id: o for o in ctx.city.organisations}
+    district = orgs[ctx.log.report_hospital[report_id]].district
+    covering = [
+        o.org_id
+        for o in ctx.city.organisations
+        if o.org_type == "health_commission" and (o.level == "municipal" or o.district == district)
+    ]
+    officers = next(
+        staff for staff in (ctx.loaded.staff_of(org, "privacy_officer") for org in covering) if len(staff) >= 2
+    )
+    registrar, answerer = (ctx.who(i) for i in officers[:2])
     made = family.register(
         session=session,
         guard=ctx.guard(ctx.now + timedelta(minutes=5)),

@@ -309,7 +309,7 @@ def test_only_privacy_officers_and_admins_manage_cases(office: Office) -> None:
             reason="the family was cold-called by a funeral parlour",
         ),
     )
-    assert isinstance(to_physician.error, InputError) and to_physician.error.where == "assignee"
+    assert isinstance(to_physician.error, InputError) and to_physician.error.where == "assignee_id"
 
 
 def test_reassignment_moves_the_investigator_access(office: Office) -> None:
@@ -476,5 +476,8 @@ def test_nobody_acts_on_a_case_about_themselves(office: Office) -> None:
         assignee_id=suspect.account_id,
         reason="handing it to the suspect",
     )
-    assert isinstance(handed.error, InputError) and handed.error.where == "assignee_id"
+    # A conflict of interest like the others: 403, recorded as denied.
+    assert isinstance(handed.error, AccessDenied) and handed.error.policy_ids == ("conflict-of-interest",)
+    last = list(ledger.iter_events(session=office.session))[-1]
+    assert last.outcome == "denied" and last.user_id == office.people["admin"].account_id
     assert service.detail(session=office.session, case_id=case_id).state == "open"

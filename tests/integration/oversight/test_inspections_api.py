@@ -3,6 +3,7 @@ own-evidence refusal, overdue items for the health commission, spot checks to cl
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,16 +30,22 @@ BASE = "/api/v1/oversight"
 DOC = "cd" * 32
 
 
+REFERENCES = itertools.count(7)
+
+
 @dataclass
 class Site(ApiSite):
     """The app over a committed database, its people and a hospital's death reports."""
 
     terminal: ClassVar[str] = "ws-7"
 
-    def recommend(self, who: str = "inspector", *, deadline: datetime | None = None, **item: Any) -> Any:
+    def recommend(
+        self, who: str = "inspector", *, deadline: datetime | None = None, reference_no: str | None = None, **item: Any
+    ) -> Any:
         body = {
             "source": "internal_audit",
-            "reference_no": "AUD-2025-07",
+            # One recommendation per reference number of an authority.
+            "reference_no": reference_no or f"AUD-2025-{next(REFERENCES):03d}",
             "issuing_authority": "Internal audit office",
             "issued_on": datetime.now(UTC).date().isoformat(),
             "text": "Ambulance terminals show relatives' phone numbers.",

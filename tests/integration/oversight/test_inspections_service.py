@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from piguard.config import Settings
@@ -24,7 +24,12 @@ from piguard.ledger import service as ledger
 from piguard.ledger.keys import ensure_signing_key
 from piguard.oversight.common import local_principal
 from piguard.oversight.inspections import flows, journal
-from piguard.oversight.inspections.models import RectificationEvidence, RectificationItem, SpotCheckItem
+from piguard.oversight.inspections.models import (
+    Recommendation,
+    RectificationEvidence,
+    RectificationItem,
+    SpotCheckItem,
+)
 from piguard.oversight.inspections.schemas import (
     CorrectionIn,
     EvidenceIn,
@@ -129,10 +134,12 @@ def world(session: Session, tmp_path: Path) -> World:
 
 def _recommend(world: World, *, who: str = "inspector", deadline: timedelta = timedelta(days=30), **item: Any) -> Any:
     assert world.guard.now is not None
+    # One recommendation per reference number: the first of a test is 3号, the next 4号, ...
+    number = 3 + (world.session.scalar(select(func.count()).select_from(Recommendation)) or 0)
     data = RecommendationIn.model_validate(
         {
             "source": "procuratorial_recommendation",
-            "reference_no": "闵检建〔2025〕3号",
+            "reference_no": f"闵检建〔2025〕{number}号",
             "issuing_authority": "闵行区人民检察院",
             "issued_on": world.guard.now.date() - timedelta(days=1),
             "text": "Restrict cross-hospital queries of death reports and audit them monthly.",
@@ -491,7 +498,7 @@ def test_account_sample_and_empty_population(world: World) -> None:
     empty = flows.create_spot_check(
         session=world.session,
         guard=world.guard,
-        principal=world.people["inspector"],
+        principal=world.people["second"],  # hospital B is outside the district commission's jurisdiction
         data=SpotCheckIn(title="hospital B", org_id=world.orgs["b"], size=5),
     )
     with pytest.raises(InputError, match="population is empty"):

@@ -16,12 +16,15 @@ ALLOWED = {
     ("investigating", "unsubstantiated"),
     ("substantiated", "closed"),
     ("unsubstantiated", "closed"),
+    # A finding is reopened for more investigation (then found again), until the case is closed.
+    ("substantiated", "investigating"),
+    ("unsubstantiated", "investigating"),
 }
 
 
 @pytest.mark.parametrize("current", STATES)
 @pytest.mark.parametrize("target", STATES)
-def test_only_the_forward_transitions_are_allowed(current: str, target: str) -> None:
+def test_only_the_transitions_of_the_state_machine_are_allowed(current: str, target: str) -> None:
     if (current, target) in ALLOWED:
         rules.check_transition(current, target)
     else:
@@ -39,7 +42,12 @@ def test_refusals_say_why() -> None:
     with pytest.raises(ConflictError, match="history is final"):
         rules.check_transition("closed", "open")
     with pytest.raises(ConflictError, match="cannot go back"):
-        rules.check_transition("substantiated", "investigating")
+        rules.check_transition("investigating", "open")
+    # The advice given for changing a finding is itself allowed.
+    with pytest.raises(ConflictError, match="move it to investigating first"):
+        rules.check_transition("substantiated", "unsubstantiated")
+    rules.check_transition("substantiated", "investigating")
+    rules.check_transition("investigating", "unsubstantiated")
     with pytest.raises(ConflictError, match="already open"):
         rules.check_transition("open", "open")
     with pytest.raises(InputError) as bad:
@@ -115,3 +123,23 @@ def test_assignee_and_sources() -> None:
     with pytest.raises(InputError) as unhashed:
         rules.check_evidence(kind="document", sha256=None)
     assert unhashed.value.where == "sha256"
+
+
+def test_a_finding_with_dispositions_resting_on_it_is_not_reopened() -> None:
+    rules.check_reopen(pending=0, approved=0)
+    with pytest.raises(ConflictError, match="approved disposition"):
+        rules.check_reopen(pending=0, approved=1)
+    with pytest.raises(ConflictError, match="decide them first"):
+        rules.check_reopen(pending=2, approved=0)
+
+
+def test_the_suspect_is_never_the_investigator() -> None:
+    rules.check_assignee_not_suspect(assignee_id="a", suspect_id=None)
+    rules.check_assignee_not_suspect(assignee_id="a", suspect_id="b")
+    with pytest.raises(AccessDenied) as refused:
+        rules.check_assignee_not_suspect(assignee_id="a", suspect_id="a")
+    assert refused.value.policy_ids == ("conflict-of-interest",)
+    for role, disabled in (("physician", False), ("privacy_officer", True)):
+        with pytest.raises(InputError) as bad:
+            rules.check_assignee(role, disabled)
+        assert bad.value.where == "assignee_id"

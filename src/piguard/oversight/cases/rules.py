@@ -15,8 +15,9 @@ MANAGERS = ("privacy_officer", "admin")
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "open": ("investigating",),
     "investigating": ("substantiated", "unsubstantiated"),
-    "substantiated": ("closed",),
-    "unsubstantiated": ("closed",),
+    # A finding can be reopened (back to investigating, with the reason) until the case is closed.
+    "substantiated": ("investigating", "closed"),
+    "unsubstantiated": ("investigating", "closed"),
     "closed": (),
 }
 #: States in which the assigned investigator may read the records the case concerns.
@@ -61,6 +62,16 @@ def check_close(pending_dispositions: int) -> None:
         )
 
 
+def check_reopen(*, pending: int, approved: int) -> None:
+    """A finding is reopened only while no disposition awaits a decision or stands approved on it."""
+    if approved:
+        raise ConflictError(
+            f"{approved} approved disposition(s) rest on this finding: it is not reopened; record a correction instead"
+        )
+    if pending:
+        raise ConflictError(f"{pending} proposed disposition(s) await approval or rejection; decide them first")
+
+
 def check_can_change(state: str, what: str) -> None:
     """Subjects, assignment and evidence change only while the case is not closed (subjects: only while active)."""
     if state == "closed":
@@ -72,9 +83,9 @@ def check_can_change(state: str, what: str) -> None:
 def check_assignee(role: str, disabled: bool) -> None:
     """Cases are assigned to active privacy officers (the investigator-read policy requires the role)."""
     if disabled:
-        raise InputError("the assignee's account is disabled", where="assignee")
+        raise InputError("the assignee's account is disabled", where="assignee_id")
     if role != "privacy_officer":
-        raise InputError("cases are assigned to a privacy officer", where="assignee")
+        raise InputError("cases are assigned to a privacy officer", where="assignee_id")
 
 
 def check_proposal(state: str, kind: str, effective: date, opened: date) -> None:
@@ -125,4 +136,12 @@ def check_not_involved(*, actor_id: str, suspect_id: str | None, what: str = "th
     if suspect_id is not None and actor_id == suspect_id:
         raise AccessDenied(
             f"conflict of interest: you are the person under investigation in {what}", policy_ids=(CONFLICT,)
+        )
+
+
+def check_assignee_not_suspect(*, assignee_id: str, suspect_id: str | None) -> None:
+    """The person under investigation is never its investigator (a conflict of interest, like acting on it)."""
+    if suspect_id is not None and assignee_id == suspect_id:
+        raise AccessDenied(
+            "conflict of interest: the person under investigation cannot investigate the case", policy_ids=(CONFLICT,)
         )

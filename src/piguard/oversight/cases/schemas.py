@@ -109,7 +109,7 @@ class EvidenceIn(_In):
 class CorrectionIn(_In):
     """A correction of an earlier history entry (the entry itself is never edited)."""
 
-    corrects_seq: int = Field(ge=1, description="number of the history entry being corrected")
+    corrects_seq: int = Field(ge=1, le=2**31 - 1, description="number of the history entry being corrected")
     reason: str = Reason
 
 

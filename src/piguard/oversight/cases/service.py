@@ -141,6 +141,28 @@ def _assignee(session: Session, account_id: str) -> Account:
     return account
 
 
+def _existing_account(session: Session, account_id: str, *, where: str) -> Account:
+    """The account with this id (a user named here must exist: unknown ids are not stored)."""
+    account = session.get(Account, account_id)
+    if account is None:
+        raise InputError("no such account", where=where)
+    return account
+
+
+def _known_identifiers(session: Session, identifiers: Sequence[str]) -> int:
+    """How many distinct identifiers are a report id or a deceased's subject id here."""
+    wanted = sorted(set(identifiers))
+    if not wanted:
+        return 0
+    rows = session.execute(
+        select(DeathReport.id, DeathReport.subject_id).where(
+            or_(DeathReport.id.in_(wanted), DeathReport.subject_id.in_(wanted))
+        )
+    ).all()
+    seen = {str(value) for row in rows for value in row}
+    return sum(1 for identifier in wanted if identifier in seen)
+
+
 def _resolve_subjects(session: Session, identifiers: Sequence[str], *, strict: bool) -> list[tuple[str, str]]:
     """(report id, subject id) of each identifier, a report id or a deceased's subject id."""
     found: list[tuple[str, str]] = []
@@ -252,16 +274,25 @@ def open_case(*, session: Session, principal: Principal, at: datetime, data: Cas
     rules.check_source(source=data.source, source_ref=data.source_ref, has_alert=data.alert is not None)
     assignee = _assignee(session, data.assignee_id)
     suspect = data.suspect_user_id or (data.alert.user_id if data.alert else None)
+    if suspect is not None:
+        where = "suspect_user_id" if data.suspect_user_id else "alert.user_id"
+        suspect = _existing_account(session, suspect, where=where).id
     org_id = data.org_id
     if org_id is None and suspect is not None:
         account = session.get(Account, suspect)
         org_id = account.org_id if account is not None else None
     rules.check_not_involved(actor_id=principal.account_id, suspect_id=suspect)
-    if suspect is not None and suspect == assignee.id:
-        raise InputError("the person under investigation cannot investigate the case", where="assignee_id")
+    rules.check_assignee_not_suspect(assignee_id=assignee.id, suspect_id=suspect)
     found = _resolve_subjects(session, data.subjects, strict=True)
     if data.alert is not None:
-        found += [s for s in _resolve_subjects(session, data.alert.subject_ids, strict=False) if s not in found]
+        from_alert = _resolve_subjects(session, data.alert.subject_ids, strict=False)
+        unknown = len(set(data.alert.subject_ids)) - _known_identifiers(session, data.alert.subject_ids)
+        if unknown:
+            raise InputError(
+                f"{unknown} of the alert's {len(set(data.alert.subject_ids))} subject ids name no death report here",
+                where="alert.subject_ids",
+            )
+        found += [s for s in from_alert if s not in found]
     case = OversightCase(
         title=data.title,
         source=data.source,
@@ -322,8 +353,7 @@ def assign(
     case = _case(session, case_id, lock=True)
     rules.check_can_change(case.state, "assignment")
     assignee = _assignee(session, assignee_id)
-    if assignee.id == case.suspect_user_id:
-        raise InputError("the person under investigation cannot investigate the case", where="assignee_id")
+    rules.check_assignee_not_suspect(assignee_id=assignee.id, suspect_id=case.suspect_user_id)
     if assignee.id == case.assignee_id:
         raise InputError("the case is already assigned to this account", where="assignee_id")
     _end_access(session, case_id=case.id, at=at)
@@ -357,18 +387,36 @@ def _pending(session: Session, case_id: str) -> int:
     )
 
 
+def _approved(session: Session, case_id: str) -> int:
+    approved = select(DispositionDecision.disposition_id).where(DispositionDecision.decision == "approved")
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Disposition)
+            .where(Disposition.case_id == case_id, Disposition.id.in_(approved))
+        )
+        or 0
+    )
+
+
 def transition(
     *, session: Session, principal: Principal, at: datetime, case_id: str, to_state: str, reason: str
 ) -> OversightCase:
-    """Move the case along open -> investigating -> substantiated | unsubstantiated -> closed."""
+    """Move the case along open -> investigating -> substantiated | unsubstantiated -> closed (or reopen a finding)."""
     case = _case(session, case_id, lock=True)
     text = rules.require_reason(reason)
     rules.check_transition(case.state, to_state)
     if to_state == "closed":
         rules.check_close(_pending(session, case.id))
+    reopened = to_state in rules.ACTIVE and case.state not in rules.ACTIVE
+    if reopened:
+        rules.check_reopen(pending=_pending(session, case.id), approved=_approved(session, case.id))
     previous = case.state
     if to_state not in rules.ACTIVE:
         _end_access(session, case_id=case.id, at=at)
+    elif reopened:  # the investigator reads the case's records again
+        for subject in session.scalars(select(CaseSubject).where(CaseSubject.case_id == case.id)):
+            _grant(session, case=case, report_id=subject.report_id, subject_id=subject.subject_id, at=at)
     case.state = to_state
     if to_state == "closed":
         case.closed_at = at
@@ -411,6 +459,7 @@ def propose_disposition(
     """Propose a disposition on a substantiated case; it takes effect once someone else approves it."""
     case = _case(session, case_id, lock=True)
     rules.check_proposal(case.state, item.kind, item.effective_date, case.opened_at.date())
+    _existing_account(session, item.target_user_id, where="target_user_id")
     row = Disposition(
         case_id=case.id,
         kind=item.kind,

@@ -13,15 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from piguard.errors import NotFoundError, PiguardError
+from piguard.errors import AccessDenied, NotFoundError, PiguardError
 from piguard.identity.schemas import Principal
 from piguard.ledger.evidence import EvidenceSummary
+from piguard.oversight import scope
 from piguard.oversight.common import Outcome
-from piguard.oversight.family import copies, disclosures, rules, service
+from piguard.oversight.family import copies, disclosures, jurisdiction, rules, service
 from piguard.oversight.family.models import FamilyRequest
 from piguard.oversight.family.schemas import (
     DisclosureAccount,
@@ -52,6 +53,36 @@ def _kind(session: Session, request_id: str) -> str:
     return row.kind if row is not None else "disclosures"
 
 
+def _decide(
+    session: Session,
+    guard: Guard,
+    principal: Principal,
+    action: str,
+    request_id: str,
+    attrs: dict[str, Any],
+    context: str,
+    at: datetime,
+) -> Decision:
+    """The policy's decision on ``action`` on a request, with its jurisdiction as its attributes."""
+    return guard.engine.decide(
+        AccessRequest(
+            subject=subject_of(session=session, principal=principal, at=at),
+            action=action,
+            resource=ResourceRef("FamilyRequest", request_id, attrs),
+            purpose=rules.PURPOSE,
+            display_context=context,
+            relationships=scope.relations(session=session, principal=principal),
+        )
+    )
+
+
+def _refusal(decision: Decision, principal: Principal) -> AccessDenied:
+    """Why: a forbid (the training gate) says it itself; an officer is outside the record's jurisdiction."""
+    if not decision.policy_ids and principal.role == "privacy_officer" and principal.kind == "human":
+        return AccessDenied("the record's institution is outside your jurisdiction", policy_ids=("jurisdiction",))
+    return denied(decision)
+
+
 def _guarded(
     session: Session,
     guard: Guard,
@@ -63,22 +94,18 @@ def _guarded(
     work: Callable[[datetime], T],
     record_read: bool,
     context: str = CONTEXT,
+    attrs: dict[str, Any] | None = None,
 ) -> Outcome[T]:
+    """Run ``work`` if the policy allows ``action`` on the request (``attrs``: a new request's jurisdiction)."""
     at = guard.clock()
     draft.purpose = rules.PURPOSE
-    decision: Decision = guard.engine.decide(
-        AccessRequest(
-            subject=subject_of(session=session, principal=principal, at=at),
-            action=action,
-            resource=ResourceRef("FamilyRequest", request_id or "new"),
-            purpose=rules.PURPOSE,
-            display_context=context,
-        )
-    )
+    if attrs is None:
+        attrs = jurisdiction.of_request(session, request_id)
+    decision = _decide(session, guard, principal, action, request_id or "new", attrs, context, at)
     if draft.subject_id is None:
         draft.subject_id = _subject(session, request_id)
     if not decision.allowed:
-        refused: Guarded[None] = refuse(session, principal, draft, denied(decision), at, decision)
+        refused: Guarded[None] = refuse(session, principal, draft, _refusal(decision, principal), at, decision)
         return Outcome(None, refused.error, decision)
     try:
         with session.begin_nested():
@@ -115,6 +142,7 @@ def register(
         draft=draft,
         work=work,
         record_read=False,
+        attrs=jurisdiction.of_new_request(session, report_id=data.report_id, certificate_no=data.certificate_no),
     )
 
 
@@ -127,12 +155,18 @@ def list_requests(
     overdue: bool = False,
     limit: int = 100,
 ) -> Outcome[list[FamilyRequestOut]]:
-    """Requests, oldest due first; optionally by state or only the overdue ones."""
+    """Requests within the officer's jurisdiction, oldest due first; optionally by state or only the overdue ones."""
     query = ";".join(part for part in (f"state={state}" if state else "", "overdue" if overdue else "") if part)
     draft = EventDraft(action="search", resource_type=service.RESOURCE, query=query or None)
 
     def work(at: datetime) -> list[FamilyRequestOut]:
-        rows = service.list_requests(session=session, state=state, overdue_at=at if overdue else None, limit=limit)
+        rows = []
+        for row in service.list_requests(session=session, state=state, overdue_at=at if overdue else None):
+            attrs = jurisdiction.of_report(session, row.report_id)
+            if _decide(session, guard, principal, "read_family_request", row.id, attrs, CONTEXT, at).allowed:
+                rows.append(row)
+                if len(rows) == limit:
+                    break
         draft.result_count = len(rows)
         return [service.out(row, now=at) for row in rows]
 

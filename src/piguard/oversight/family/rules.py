@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from piguard.errors import ConflictError, InputError
@@ -13,6 +14,24 @@ MIN_REFUSAL_CHARS = 20
 PURPOSE = "FAMRQT"
 # The issued document of each kind of request, as the family and the doors call it.
 DOCUMENTS = {"disclosures": "account of accesses", "copy": "copy of the deceased's data"}
+
+
+# Six or more digits in a row (single spaces between them allowed): a document's number, never a description.
+# Dates (2025-03-01) do not match.
+_NUMBER = re.compile(r"\d(?: ?\d){5,}")
+PROOF_RULE = "describe the documents checked (e.g. 'ID card; household register'), never their numbers"
+
+
+def has_number(text: str) -> bool:
+    """Whether ``text`` holds something like a document's number (six or more digits in a row)."""
+    return _NUMBER.search(text) is not None
+
+
+def check_proof(proof: str) -> str:
+    """What the officer checked, without any document's number (the text is never echoed back)."""
+    if has_number(proof):
+        raise InputError(PROOF_RULE, where="proof")
+    return proof
 
 
 def due_date(received_at: datetime) -> datetime:

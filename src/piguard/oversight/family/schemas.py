@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from piguard.minimize.views import FamilyCopyView
+from piguard.oversight.family import rules
 
 Relationship = Literal["spouse", "parent", "child", "sibling", "grandparent", "grandchild"]
 State = Literal["received", "answered", "refused"]
@@ -43,6 +44,14 @@ class FamilyRequestIn(BaseModel):
         default="disclosures",
         description="'disclosures': the account of who accessed the record; 'copy': a copy of the deceased's data.",
     )
+
+    @field_validator("proof")
+    @classmethod
+    def _no_numbers(cls, value: str) -> str:
+        # The message never quotes the text: it may hold an ID number.
+        if rules.has_number(value):
+            raise ValueError(rules.PROOF_RULE)
+        return value
 
     @field_validator("certificate_no")
     @classmethod

@@ -92,7 +92,7 @@ def register(*, session: Session, principal: Principal, at: datetime, data: Fami
         requester_name=data.requester_name,
         relationship=rules.check_relationship(data.relationship),
         kind=rules.check_kind(data.kind),
-        proof=data.proof,
+        proof=rules.check_proof(data.proof),
         received_by=principal.account_id,
         received_at=at,
         due_at=rules.due_date(at),
@@ -105,7 +105,7 @@ def register(*, session: Session, principal: Principal, at: datetime, data: Fami
 
 
 def list_requests(
-    *, session: Session, state: str | None = None, overdue_at: datetime | None = None, limit: int = 100
+    *, session: Session, state: str | None = None, overdue_at: datetime | None = None, limit: int | None = None
 ) -> Sequence[FamilyRequest]:
     """Requests, oldest due first; with ``overdue_at``, only those unanswered past their due date."""
     stmt = select(FamilyRequest).order_by(FamilyRequest.due_at, FamilyRequest.id).limit(limit)

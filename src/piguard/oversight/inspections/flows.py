@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.orm import Session
 
 from piguard.errors import AccessDenied, PiguardError
 from piguard.identity.schemas import Principal
+from piguard.oversight import scope
 from piguard.oversight.common import Outcome
-from piguard.oversight.inspections import service, spotchecks
+from piguard.oversight.inspections import jurisdiction, service, spotchecks
 from piguard.oversight.inspections.journal import PURPOSE
 from piguard.oversight.inspections.schemas import (
     CorrectionIn,
@@ -56,12 +57,18 @@ def _decide(
     resource_id: str,
     relationships: frozenset[str],
     at: datetime,
+    attrs: dict[str, Any] | None = None,
 ) -> Decision:
+    """The policy's decision; a spot check carries its jurisdiction (``attrs``, else the stored check's)."""
+    if resource_type == "spot_check":
+        if attrs is None:
+            attrs = jurisdiction.of_check(session, resource_id)
+        relationships = relationships | scope.relations(session=session, principal=principal)
     return guard.engine.decide(
         AccessRequest(
             subject=subject_of(session=session, principal=principal, at=at),
             action=action,
-            resource=ResourceRef(_TYPES[resource_type], resource_id),
+            resource=ResourceRef(_TYPES[resource_type], resource_id, attrs or {}),
             purpose=PURPOSE,
             display_context=CONTEXT,
             relationships=relationships,
@@ -69,9 +76,11 @@ def _decide(
     )
 
 
-def _refusal(decision: Decision, action: str) -> AccessDenied:
+def _refusal(decision: Decision, action: str, principal: Principal, resource_type: str) -> AccessDenied:
     if decision.policy_ids:  # a forbid (the training gate) says why itself
         return denied(decision)
+    if resource_type == "spot_check" and principal.role in ("privacy_officer", "admin"):
+        return AccessDenied("the spot check's organisation is outside your jurisdiction", policy_ids=("jurisdiction",))
     if action == "submit_evidence":
         reason = "only the item's responsible person may submit evidence for it"
     elif action == "manage_inspection":
@@ -97,8 +106,12 @@ def _change(
     draft: EventDraft,
     work: Callable[[datetime], T],
     relationships: frozenset[str] = frozenset(),
+    attrs: dict[str, Any] | None = None,
 ) -> Outcome[T]:
-    """Run one change under the policy, in a savepoint; refusals are recorded as denied events."""
+    """Run one change under the policy, in a savepoint; refusals are recorded as denied events.
+
+    ``attrs``: a new spot check's jurisdiction (a stored one's is looked up).
+    """
     at = guard.clock()
     draft.purpose = PURPOSE
     assert draft.resource_type is not None
@@ -111,9 +124,11 @@ def _change(
         resource_id=draft.resource_id or "new",
         relationships=relationships,
         at=at,
+        attrs=attrs,
     )
     if not decision.allowed:
-        return Outcome(None, _refused(session, principal, draft, _refusal(decision, action), at, decision), decision)
+        refusal = _refusal(decision, action, principal, draft.resource_type)
+        return Outcome(None, _refused(session, principal, draft, refusal, at, decision), decision)
     try:
         with session.begin_nested():
             value = work(at)
@@ -131,8 +146,12 @@ def _read(
     work: Callable[[datetime], T],
     relationships: frozenset[str] = frozenset(),
     count: Callable[[T], int] | None = None,
+    keep: Callable[[Any], bool] | None = None,
 ) -> Outcome[T]:
-    """Run one read under ``read_inspection`` and record it (allowed or denied)."""
+    """Run one read under ``read_inspection`` and record it (allowed or denied).
+
+    ``keep``: for a list, which entries the principal may see (their jurisdiction).
+    """
     at = guard.clock()
     draft.purpose = PURPOSE
     assert draft.resource_type is not None
@@ -147,11 +166,12 @@ def _read(
         at=at,
     )
     if not decision.allowed:
-        return Outcome(
-            None, _refused(session, principal, draft, _refusal(decision, "read_inspection"), at, decision), decision
-        )
+        refusal = _refusal(decision, "read_inspection", principal, draft.resource_type)
+        return Outcome(None, _refused(session, principal, draft, refusal, at, decision), decision)
     try:
         value = work(at)
+        if keep is not None and isinstance(value, list):
+            value = cast(T, [entry for entry in value if keep(entry)])
     except PiguardError as exc:
         return Outcome(None, _refused(session, principal, draft, exc, at, decision), decision)
     if count is not None:
@@ -381,20 +401,37 @@ def create_spot_check(
         return spotchecks.detail(session=session, check_id=check.id)
 
     draft = EventDraft(action="create", resource_type="spot_check")
-    return _change(session, guard, principal, action="manage_inspection", draft=draft, work=work)
+    attrs = jurisdiction.of_org(session, data.org_id)
+    return _change(session, guard, principal, action="manage_inspection", draft=draft, work=work, attrs=attrs)
 
 
 def list_spot_checks(
     *, session: Session, guard: Guard, principal: Principal, org_id: str | None = None, status: str | None = None
 ) -> Outcome[list[SpotCheckOut]]:
-    """Spot checks, newest first (inspectors)."""
+    """Spot checks within the inspector's jurisdiction, newest first."""
     draft = EventDraft(action="search", resource_type="spot_check", query=f"org={org_id}" if org_id else None)
+
+    def keep(check: SpotCheckOut) -> bool:
+        attrs = jurisdiction.of_org(session, check.org_id)
+        return _decide(
+            session,
+            guard,
+            principal,
+            action="read_inspection",
+            resource_type="spot_check",
+            resource_id=check.id,
+            relationships=frozenset(),
+            at=guard.clock(),
+            attrs=attrs,
+        ).allowed
+
     return _read(
         session,
         guard,
         principal,
         draft=draft,
         count=len,
+        keep=keep,
         work=lambda _: spotchecks.list_checks(session=session, org_id=org_id, status=status),
     )
 

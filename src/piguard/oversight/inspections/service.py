@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from piguard.errors import InputError, NotFoundError
+from piguard.errors import ConflictError, InputError, NotFoundError
 from piguard.identity.models import Account
 from piguard.identity.schemas import Principal
 from piguard.oversight.inspections import rules
@@ -111,6 +111,23 @@ def _responsible(session: Session, account_id: str, *, owner_org_id: str, where:
     return account
 
 
+def _check_reference_free(
+    session: Session, reference_no: str, authority: str, *, other_than: str | None = None
+) -> None:
+    """One recommendation per reference number of an issuing authority (as corrected): a second is refused."""
+    columns = (Recommendation.id, Recommendation.reference_no, Recommendation.issuing_authority)
+    rows = session.execute(select(*columns)).all()
+    current = effective_fields(session, "recommendation", [row[0] for row in rows])
+    for row_id, stored_ref, stored_authority in rows:
+        fields = current.get(row_id, {})
+        same = (fields.get("reference_no", stored_ref), fields.get("issuing_authority", stored_authority))
+        if row_id != other_than and same == (reference_no, authority):
+            raise ConflictError(
+                f"reference_no: recommendation {row_id} of this issuing authority already has this reference "
+                "number; add items to it instead"
+            )
+
+
 # --- changes ------------------------------------------------------------------------------------
 
 
@@ -140,6 +157,8 @@ def create_recommendation(
         what="created",
     )
     add_items(session=session, principal=principal, at=at, recommendation_id=row.id, items=data.items)
+    # After the items' own checks, so bad input is reported first (the flow's savepoint undoes the rows).
+    _check_reference_free(session, data.reference_no, data.issuing_authority, other_than=row.id)
     return row
 
 
@@ -301,6 +320,10 @@ def correct(
     old = fields.get(data.field, text_value(getattr(target, data.field)))
     if old == value:
         raise InputError("the value is unchanged", where="value")
+    if isinstance(target, Recommendation) and data.field in ("reference_no", "issuing_authority"):
+        now = {key: fields.get(key, text_value(getattr(target, key))) for key in ("reference_no", "issuing_authority")}
+        now[data.field] = value
+        _check_reference_free(session, now["reference_no"], now["issuing_authority"], other_than=target.id)
     row = InspectionCorrection(
         target_type=target_type, target_id=target.id, field=data.field, old_value=old, new_value=value, reason=reason
     )

@@ -102,10 +102,11 @@ def training(data: MonthlyData) -> Figure:
     """Share of staff with valid mandatory training, per organisation."""
     rows = data.training_by_org or [(data.title, data.trained, data.staff)]
     fig, ax = plt.subplots(figsize=(7.5, max(1.6, 0.28 * len(rows) + 0.9)))
-    shares = [100.0 * t / s if s else 100.0 for _, t, s in rows]
+    # An organisation with no staff has no share: no bar, and "no staff" in its label.
+    shares = [100.0 * t / s if s else 0.0 for _, t, s in rows]
     positions = list(range(len(rows)))
     ax.barh(positions, shares, color=[ACCESS if v >= 95 else DENIED for v in shares])
-    ax.set_yticks(positions, [name[:40] for name, _, _ in rows])
+    ax.set_yticks(positions, [name[:40] + ("" if s else " (no staff)") for name, _, s in rows])
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("% of staff with valid mandatory training")

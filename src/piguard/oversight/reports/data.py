@@ -93,8 +93,18 @@ class MonthlyData:
 
     @property
     def training_share(self) -> float:
-        """Share of staff with valid mandatory training at the end of the month."""
+        """Share of staff with valid mandatory training at the end of the month (1.0 with no staff)."""
         return self.trained / self.staff if self.staff else 1.0
+
+    @property
+    def training_coverage(self) -> str:
+        """Training coverage as printed: ``"97.5% (39/40)"``, or ``"no staff"`` when there is nobody to train."""
+        return coverage_text(self.trained, self.staff)
+
+
+def coverage_text(trained: int, staff: int) -> str:
+    """``"97.5% (39/40)"``, or ``"no staff"`` (a share of nobody is not 100%)."""
+    return f"{100 * trained / staff:.1f}% ({trained}/{staff})" if staff else "no staff"
 
 
 def _events(session: Session, org_id: str | None, start: datetime, end: datetime) -> dict[str, object]:

@@ -38,7 +38,7 @@ oversight records before the end of the period.</p>
 <div><b>{{ d.accesses }}</b>accesses</div><div><b>{{ d.denials }}</b>denials</div>
 <div><b>{{ d.breakglass }}</b>break-glass uses</div><div><b>{{ d.alerts }}</b>alerts</div>
 <div><b>{{ d.cases_opened }}</b>cases opened</div><div><b>{{ d.overdue|length }}</b>overdue rectification items</div>
-<div><b>{{ "%.1f"|format(100 * d.training_share) }}%</b>staff with valid training ({{ d.trained }}/{{ d.staff }})</div>
+<div><b>{{ d.training_coverage }}</b>staff with valid training</div>
 </section>
 <h2>Accesses and denials</h2>
 <figure>{{ svgs[0]|safe }}</figure><figure>{{ svgs[1]|safe }}</figure>
@@ -117,7 +117,7 @@ def _summary_lines(data: MonthlyData) -> list[str]:
         f"Cases opened        {data.cases_opened:>8}",
         f"Cases closed        {data.cases_closed:>8}",
         f"Overdue items       {len(data.overdue):>8}",
-        f"Training coverage   {100 * data.training_share:>7.1f}%  ({data.trained}/{data.staff})",
+        f"Training coverage   {data.training_coverage:>8}",
     ]
 
     def section(title: str, rows: list[tuple[object, ...]]) -> None:
