@@ -71,6 +71,91 @@ def _time(value: str | None, option: str) -> datetime | None:
     return parsed
 
 
+def _window(time_from: str | None, time_to: str | None) -> tuple[datetime | None, datetime | None]:
+    """``--from`` and ``--to`` parsed; a window that ends before it starts is an error, not 0 events."""
+    start, end = _time(time_from, "--from"), _time(time_to, "--to")
+    if start is not None and end is not None and start > end:
+        raise InputError("is later than --to: the window selects nothing", where="--from")
+    return start, end
+
+
+def _described(user: str | None, subject: str | None, start: datetime | None, end: datetime | None) -> str:
+    """The selection as one line (the ``query`` of the operator's export event)."""
+    parts = [
+        f"{name}={value if isinstance(value, str) else value.isoformat()}"
+        for name, value in (("user", user), ("subject", subject), ("from", start), ("to", end))
+        if value is not None
+    ]
+    return " ".join(parts) or "all events"
+
+
+def _record_export(session: Session, *, what: str, selection: str, count: int, subject: str | None) -> None:
+    """Record the operator's export in the ledger: disclosing access history is an access too."""
+    from piguard.db.base import utcnow
+    from piguard.identity.audit import LOCAL_OPERATOR
+    from piguard.identity.secret_rotation import INSTALLATION
+    from piguard.ids import new_id
+    from piguard.interchange.events import AccessEvent
+    from piguard.ledger import service
+
+    event = AccessEvent(
+        event_id=new_id(),
+        time=utcnow(),
+        user_id=LOCAL_OPERATOR,
+        role="admin",
+        org_id=INSTALLATION,
+        action="export",
+        resource_type="ledger",
+        subject_id=subject,
+        query=selection,
+        result_count=count,
+        reason=f"{what} by the operator on the server's command line",
+    )
+    service.append(session=session, event=event)
+
+
+@contextmanager
+def _removed_on_failure(out: Path, names: tuple[str, ...] = ()) -> Iterator[None]:
+    """Leave nothing behind if the export fails: no disclosure without its ledger event.
+
+    ``names``: the files of a bundle folder (the folder is removed too if this export made it).
+    """
+    made = not out.exists()
+    before = None if made or not out.is_file() else out.stat().st_mtime_ns
+    try:
+        yield
+    except BaseException:
+        if not names:
+            if out.is_file() and (made or out.stat().st_mtime_ns != before):  # written by this export
+                out.unlink()
+        elif out.is_dir():
+            for name in names:
+                (out / name).unlink(missing_ok=True)
+            if made and not any(out.iterdir()):
+                out.rmdir()
+        raise
+
+
+def _log_key(value: str) -> Verifier:
+    """The key ``--log-key`` gives (a verifier key, or a file holding one); exit 2 naming what is wrong."""
+    from piguard.ledger.checkpoint import parse_vkey
+
+    path = Path(value)
+    if path.is_file():
+        try:
+            text, where = path.read_text(encoding="utf-8").strip(), f"--log-key file {path}"
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read the key file ({type(exc).__name__})", where=f"--log-key {path}") from None
+    elif "+" not in value:  # every verifier key is name+keyid+base64key
+        raise InputError(f"no such file: {value} (and not a verifier key name+keyid+base64key)", where="--log-key")
+    else:
+        text, where = value.strip(), "--log-key"
+    try:
+        return parse_vkey(text)
+    except LedgerError as exc:
+        raise InputError(str(exc), where=where) from None
+
+
 def _with_session(settings: Settings, work: Callable[[Session], Any]) -> Any:
     from piguard.ledger import service
 
@@ -144,7 +229,7 @@ def keys(
 
     with _errors():
         settings = load_settings()
-        trusted = None if log_key is None else _trusted_key(log_key)
+        trusted = None if log_key is None else _log_key(log_key)
         stored = _with_session(settings, rotation.stored_rotations)
         history = rotation.periods(stored, trusted or _first_key(stored, settings))
     if as_json:
@@ -162,15 +247,6 @@ def _first_key(stored: list[StoredRotation], settings: Settings) -> Verifier:
     return parse_vkey(stored[0].old_vkey) if stored else service.log_verifier(settings)
 
 
-def _trusted_key(log_key: str) -> Verifier:
-    from piguard.ledger.checkpoint import parse_vkey
-
-    try:
-        return parse_vkey(_vkey_arg(log_key) or "")
-    except LedgerError as exc:
-        raise type(exc)(f"--log-key: {exc}") from None
-
-
 @app.command("verify")
 def verify(
     log_key: Annotated[
@@ -185,17 +261,10 @@ def verify(
     """Recompute the whole tree and check every stored node and checkpoint (exit 3 on tampering)."""
     from piguard.ledger import service
     from piguard.ledger.audit import verify_ledger
-    from piguard.ledger.checkpoint import parse_vkey
 
     with _errors():
         settings = load_settings()
-        if log_key is None:
-            verifier = service.log_verifier(settings)
-        else:
-            try:
-                verifier = parse_vkey(_vkey_arg(log_key) or "")
-            except LedgerError as exc:
-                raise type(exc)(f"--log-key: {exc}") from None
+        verifier = service.log_verifier(settings) if log_key is None else _log_key(log_key)
         report = _with_session(settings, lambda s: verify_ledger(session=s, verifier=verifier))
     console.print(
         f"ledger: {report.entries} entries stored, tree size {report.tree_size}, "
@@ -236,7 +305,7 @@ def export(
     from piguard.ledger import service
 
     with _errors():
-        start, end = _time(time_from, "--from"), _time(time_to, "--to")
+        start, end = _window(time_from, time_to)
 
         def work(session: Session) -> int:
             entries = service.iter_entries(
@@ -246,11 +315,18 @@ def export(
             # re-reading it through today's model could drop or normalise a value the hashed leaf
             # holds, and the export must be exactly what the log committed to.
             leaves = (json.loads(entry.data) for entry in entries)
-            return write_rows(
+            count = write_rows(
                 out, leaves, columns=EVENT_COLUMNS, list_columns=LIST_COLUMNS, int_columns=INT_COLUMNS
             )
+            # After the rows are read: the file holds the log as it was; this event comes next.
+            _record_export(
+                session, what="ledger export", selection=_described(user, subject, start, end), count=count,
+                subject=subject,
+            )
+            return count
 
-        count = _with_session(load_settings(), work)
+        with _removed_on_failure(out):
+            count = _with_session(load_settings(), work)
     console.print(f"wrote {count} events to {out}", highlight=False)
 
 
@@ -267,25 +343,27 @@ def export_evidence(
 
     with _errors():
         settings = load_settings()
-        start, end = _time(time_from, "--from"), _time(time_to, "--to")
-        summary = _with_session(
-            settings,
-            lambda s: evidence.export_evidence(
-                session=s, out=out, settings=settings, user_id=user, subject_id=subject,
+        start, end = _window(time_from, time_to)
+
+        def work(session: Session) -> evidence.EvidenceSummary:
+            made = evidence.export_evidence(
+                session=session, out=out, settings=settings, user_id=user, subject_id=subject,
                 time_from=start, time_to=end,
-            ),
-        )
+            )
+            _record_export(
+                session, what=f"evidence bundle (tree size {made.tree_size})",
+                selection=_described(user, subject, start, end), count=made.entries, subject=subject,
+            )
+            return made
+
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise InputError("output folder exists and is not empty", where=str(out))
+        with _removed_on_failure(out, (*evidence.FILES, evidence.ROTATIONS)):
+            summary = _with_session(settings, work)
     console.print(
         f"wrote {summary.entries} events with proofs to {out} (tree size {summary.tree_size})",
         highlight=False,
     )
-
-
-def _vkey_arg(value: str | None) -> str | None:
-    if value is None:
-        return None
-    path = Path(value)
-    return path.read_text(encoding="utf-8").strip() if path.is_file() else value
 
 
 @app.command("verify-evidence")
@@ -299,7 +377,8 @@ def verify_evidence(
     from piguard.ledger import evidence
 
     with _errors():
-        summary = evidence.verify_evidence(bundle, trusted_vkey=_vkey_arg(log_key))
+        trusted = None if log_key is None else _log_key(log_key).vkey()
+        summary = evidence.verify_evidence(bundle, trusted_vkey=trusted)
         bundled = (bundle / "log.vkey").read_text(encoding="utf-8").strip() if log_key is None else ""
         history = None
         if "case.json" in summary.unchecked:
@@ -322,6 +401,8 @@ def verify_evidence(
         )
     else:
         console.print(f"verified: {what}", highlight=False)
+    if summary.selection is not None:
+        console.print(f"selection: {summary.selection.describe()} (every event matches it)", highlight=False)
     if history is not None:
         console.print(f"case history: all {history} entries of case.json match their ledger events", highlight=False)
     if summary.entries == 0:
@@ -344,11 +425,23 @@ def _fetch(url: str, *, token: str | None = None, terminal: str | None = None) -
     except httpx.HTTPError as exc:
         raise InputError(f"cannot fetch ({type(exc).__name__})", where=url) from None
     if response.status_code != 200:
-        raise InputError(f"server answered HTTP {response.status_code}", where=url)
+        raise InputError(f"server answered HTTP {response.status_code}{_problem(response)}", where=url)
     try:
         return response.json()
     except ValueError:
         raise InputError("response is not JSON", where=url) from None
+
+
+def _problem(response: Any) -> str:
+    """The ``title`` and ``detail`` of an RFC 9457 problem answer, if it is one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    said = [str(body[key]) for key in ("title", "detail") if isinstance(body.get(key), str | int)]
+    return f" ({': '.join(said)})" if said else ""
 
 
 def _note_from(data: Any, where: str) -> str:
@@ -424,9 +517,11 @@ def witness(
         else:
             assert checkpoint_file is not None
             note = _read_note_file(checkpoint_file)
-        verifier = witnessing.log_key(state, _vkey_arg(log_key))
-        from piguard.ledger.checkpoint import open_checkpoint
+        verifier = witnessing.log_key(state, None if log_key is None else _log_key(log_key).vkey())
+        from piguard.ledger.checkpoint import naming, open_checkpoint
         from piguard.ledger.rotation import from_published
+
+        source = checkpoint_url or str(checkpoint_file)
 
         base = None if checkpoint_url is None else checkpoint_url.rsplit("/checkpoint", 1)[0]
         rotations = None
@@ -439,7 +534,8 @@ def witness(
             if rotations is None and base is not None:
                 url = f"{base}/key-rotations"
                 rotations = from_published(_fetch(url), url)
-        new, _ = witnessing.open_new(note, verifier, rotations)
+        with naming(source):
+            new, _ = witnessing.open_new(note, verifier, rotations)
         old = witnessing.last_seen(state, verifier)
         proof: list[bytes] | None = None
         if old is not None and new.tree_size > old.tree_size:
@@ -448,7 +544,8 @@ def witness(
             elif base is not None:
                 url = f"{base}/proofs/consistency?from={old.tree_size}&to={new.tree_size}"
                 proof = _proof_from(_fetch(url, token=token, terminal=terminal), url)
-        seen = witnessing.observe(state=state, note=note, verifier=verifier, proof=proof, rotations=rotations)
+        with naming(source):
+            seen = witnessing.observe(state=state, note=note, verifier=verifier, proof=proof, rotations=rotations)
         if cosign_key is not None:
             from cryptography.hazmat.primitives import serialization
             from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey

@@ -1,7 +1,8 @@
 """``piguard audit verify``: recompute the whole tree from the stored leaves and check everything.
 
-Checks every leaf hash against its event, gapless indexes, every stored interior node, the
-head's frontier, and every stored checkpoint's signature and root. The signed checkpoints are
+Checks every leaf hash against its event, each entry's copied selection columns against its
+event, gapless indexes, every stored interior node, the head's frontier, and every stored
+checkpoint's signature and root. The signed checkpoints are
 the ground truth: storage can be rewritten by whoever controls the database, signatures cannot.
 
 One streaming pass: entries are read in keyset pages straight from the driver, hashed, and
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from piguard.errors import LedgerError
-from piguard.ledger import store
+from piguard.ledger import columns, store
 from piguard.ledger.checkpoint import Verifier
 from piguard.ledger.forensics import diagnose
 from piguard.ledger.merkle import EMPTY_ROOT, HASH_SIZE, CompactRange, NodeId, fold, perfect_subtrees
@@ -34,6 +35,9 @@ PAGE = 10_000
 CHUNK_LEVEL = 16
 MAX_PER_KIND = 20
 ROW_KINDS = frozenset({"modified_event", "deleted_event"})
+ALTERED = "was altered"
+MISSING = "is missing"
+EXTRA = "is stored but is not part of the tree"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,8 @@ class _Recomputed:
         self.wanted = sorted(set(sizes))
         self.prefixes: dict[int, list[bytes]] = {0: []} if 0 in self.wanted else {}
         self.bad: list[NodeId] = []
+        #: Why each bad node is bad: "was altered", "is missing" or "is stored but not part of the tree".
+        self.why: dict[NodeId, str] = {}
         self.size = 0
 
     def add(self, digests: bytes) -> None:
@@ -128,9 +134,16 @@ class _Recomputed:
             (lv, idx): bytes(digest) for lv, idx, digest in store.nodes_outside(self.session, 1, self.chunk_level - 1)
         }
         for node, digest in stored.items():
-            if self.upper_nodes.get(node) != digest:
-                self.bad.append(node)
-        self.bad.extend(node for node in self.upper_nodes if node not in stored)
+            mine = self.upper_nodes.get(node)
+            if mine != digest:
+                self._bad(node, ALTERED if mine is not None else EXTRA)
+        for node in self.upper_nodes:
+            if node not in stored:
+                self._bad(node, MISSING)
+
+    def _bad(self, node: NodeId, why: str) -> None:
+        self.bad.append(node)
+        self.why[node] = why
 
     def _chunk(self, leaves: bytes, *, last: bool) -> None:
         count = len(leaves) // HASH_SIZE
@@ -164,9 +177,11 @@ class _Recomputed:
             return
         stored = {int(idx): bytes(digest) for idx, digest in rows}
         for offset in range(count):
-            if stored.pop(start + offset, None) != expected[HASH_SIZE * offset : HASH_SIZE * (offset + 1)]:
-                self.bad.append((level, start + offset))
-        self.bad.extend((level, idx) for idx in stored)  # beyond the recomputed tree
+            found = stored.pop(start + offset, None)
+            if found != expected[HASH_SIZE * offset : HASH_SIZE * (offset + 1)]:
+                self._bad((level, start + offset), MISSING if found is None else ALTERED)
+        for idx in stored:  # beyond the recomputed tree
+            self._bad((level, idx), EXTRA)
 
     def _capture(self, begin: int, end: int, levels: list[bytes]) -> None:
         """Perfect-subtree hashes of every wanted size in ``(begin, end]``, inside one chunk.
@@ -231,24 +246,37 @@ def _check_checkpoints(
 
 
 def _scan_entries(session: Session, report: AuditReport, tree: _Recomputed) -> None:
-    """Recompute every leaf hash into ``tree``; record modified rows and index gaps."""
+    """Recompute every leaf hash into ``tree``; record modified rows, index gaps and edited columns."""
     sha = hashlib.sha256
+    agrees = columns.agrees
     expected = 0
     for rows in store.entry_pages(session, page=PAGE):
-        digests = [sha(b"\x00" + data).digest() for _, _, data in rows]
+        digests = [sha(b"\x00" + row[2]).digest() for row in rows]
         first, last = int(rows[0][0]), int(rows[-1][0])
         clean = (
             first == expected
             and last - first == len(rows) - 1  # unique and ordered, so no gap inside the page
-            and b"".join(digests) == b"".join([stored for _, stored, _ in rows])
+            and b"".join(digests) == b"".join([row[1] for row in rows])
         )
+        modified: set[int] = set()
         if not clean:
-            for (idx, stored, _), digest in zip(rows, digests, strict=True):
+            for (idx, stored, *_), digest in zip(rows, digests, strict=True):
                 if idx > expected:
-                    report.add("deleted_event", expected, f"entries {expected}..{idx - 1} are missing")
+                    report.add("deleted_event", expected, f"{_span(expected, idx - 1)} missing")
                 expected = idx + 1
                 if digest != bytes(stored):
+                    modified.add(idx)
                     report.add("modified_event", idx, f"entry {idx} no longer matches its leaf hash")
+        # The copied columns selections use: a row whose own leaf is intact must agree with it.
+        for idx, _, data, *values in [r for r in rows if not agrees(r[2], r[3], r[4], r[5], r[6])]:
+            edited = [] if idx in modified else columns.differing(data, *values)
+            if edited:
+                report.add(
+                    "altered_columns",
+                    idx,
+                    f"entry {idx}: its copied {', '.join(edited)} column(s) differ from the event in its leaf "
+                    "(selections by them would miss the entry or attribute it to someone else)",
+                )
         expected = last + 1
         report.entries += len(rows)
         tree.add(b"".join(digests))
@@ -264,44 +292,75 @@ def _level1(session: Session) -> dict[int, bytes]:
     return {int(idx): bytes(digest) for idx, digest in store.node_range(session, 1, 0, None)}
 
 
+def _span(first: int, last: int) -> str:
+    return f"entry {first} is" if first == last else f"entries {first}..{last} are"
+
+
+def _read_head(session: Session, report: AuditReport) -> store.Head | None:
+    """The head row, or None (and a finding) if it is missing while entries exist, or unreadable."""
+    try:
+        return store.read_head(session)
+    except store.MissingHeadError as exc:
+        report.add("deleted_head", None, str(exc))
+    except LedgerError as exc:
+        report.add("corrupt_head", None, f"ledger head is corrupt: {exc}")
+    return None
+
+
+def _frontier_mismatches(head: store.Head, tree: _Recomputed) -> list[NodeId]:
+    """The head's frontier hashes that differ from the tree recomputed from the stored entries."""
+    recomputed = tree.prefixes.get(head.range.size, [])
+    return [
+        node
+        for node, digest, mine in zip(head.range.ids(), head.range.hashes, recomputed, strict=True)
+        if digest != mine
+    ]
+
+
 def verify_ledger(*, session: Session, verifier: Verifier) -> AuditReport:
     """Verify the whole ledger; the report names every kind of tampering found."""
     report = AuditReport()
-    try:
-        head = store.read_head(session)
-    except LedgerError as exc:
-        report.add("rewritten_node", None, f"ledger head is corrupt: {exc}")
-        head = None
+    head = _read_head(session, report)
     trusted = _check_checkpoints(session, verifier, report, head.checkpoint_size if head else 0)
     sizes = [s for s, _ in trusted] + ([head.range.size] if head else [])
     tree = _Recomputed(session, sizes)
     _scan_entries(session, report, tree)
     size = tree.size
+    head_size = head.range.size if head else size
     report.root = tree.root(size) or EMPTY_ROOT
-    report.tree_size = head.range.size if head else size
-    if head is not None and head.range.size > size:
-        report.add("truncated_log", size, f"the head records {head.range.size} entries, {size} are stored")
-    if head is not None and head.range.size < size:
+    report.tree_size = head_size
+    if head_size > size:
+        report.add("truncated_log", size, f"the head records {head_size} entries, {size} are stored")
+    if head_size < size:
         report.add(
             "inserted_event",
-            head.range.size,
-            f"{size - head.range.size} entries lie beyond the head ({head.range.size} entries)",
+            head_size,
+            f"{_span(head_size, size - 1)} stored beyond the head ({head_size} entries): not part of the tree",
         )
     signed_max = max((s for s, _ in trusted), default=0)
     if signed_max > size:
         report.add("truncated_log", size, f"a signed checkpoint covers {signed_max} entries, {size} remain")
     history_ok = all(tree.root(s) == r for s, r in trusted if s <= size)
+    # Stored nodes over entries that are missing, or over entries beyond the head, are not a
+    # rewrite of the tree that is left: the truncation or the extra entries are the finding.
     bad_nodes = list(tree.bad)
-    if size < max(signed_max, head.range.size if head else 0):
-        # Stored nodes over the missing entries are what remains of them, not a rewrite of the
-        # entries that are left: the truncation is the finding.
+    if size < max(signed_max, head_size):
         bad_nodes = [(level, idx) for level, idx in bad_nodes if level < 0 or (idx + 1) << level <= size]
-    if head is not None and head.range.size <= size:
-        history_ok = history_ok and tree.root(head.range.size) == head.range.root()
-        recomputed = tree.prefixes.get(head.range.size, [])
-        for node, digest, mine in zip(head.range.ids(), head.range.hashes, recomputed, strict=True):
-            if digest != mine:
-                bad_nodes.append(node)
+    elif size > head_size:  # nodes over the extra entries were never stored: not missing ones
+        bad_nodes = [n for n in bad_nodes if tree.why[n] != MISSING or (n[1] + 1) << n[0] <= head_size]
+    frontier = _frontier_mismatches(head, tree) if head is not None and head_size <= size else []
+    if frontier and history_ok and not bad_nodes:
+        # The entries, the stored nodes and every signed checkpoint agree: only the head is wrong.
+        for level, idx in frontier:
+            report.add(
+                "corrupt_head",
+                None,
+                f"the head's frontier hash for tree node (level {level}, index {idx}) differs from the tree "
+                "recomputed from the stored entries, which match every stored node and signed checkpoint",
+            )
+        frontier = []
+    bad_nodes.extend(frontier)
+    history_ok = history_ok and not frontier
     if any(f.kind in ROW_KINDS for f in report.findings):
         return report  # rows that contradict their own hashes explain every later mismatch
     if history_ok:
@@ -309,7 +368,7 @@ def verify_ledger(*, session: Session, verifier: Verifier) -> AuditReport:
             report.add(
                 "rewritten_node",
                 _first_leaf((level, idx)),
-                f"stored tree node (level {level}, index {idx}) was altered; "
+                f"stored tree node (level {level}, index {idx}) {tree.why.get((level, idx), ALTERED)}; "
                 "the entries still match every signed checkpoint",
             )
         return report

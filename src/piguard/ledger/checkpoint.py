@@ -13,7 +13,10 @@ import binascii
 import hashlib
 import re
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -91,6 +94,15 @@ class Verifier:
         return f"{self.name}+{self.key_id.hex()}+{encoded}"
 
 
+@contextmanager
+def naming(where: Path | str) -> Iterator[None]:
+    """Prefix a ledger error (bad key, bad note) with the file, URL or option it came from."""
+    try:
+        yield
+    except LedgerError as exc:
+        raise type(exc)(f"{where}: {exc}") from None
+
+
 def key_id(name: str, public_key: bytes, kind: int = ED25519) -> bytes:
     """First four bytes of SHA-256(name || 0x0A || type || public key)."""
     return hashlib.sha256(name.encode() + b"\n" + bytes([kind]) + public_key).digest()[:4]
@@ -146,8 +158,17 @@ def parse_note(text: str) -> tuple[str, list[NoteSignature]]:
         raise SignatureError("note is too large")
     if any(ch < " " and ch != "\n" for ch in text):
         raise SignatureError("note contains control characters")
+    if not text.endswith("\n"):
+        raise SignatureError("the note's last line does not end in a newline (every signature line must)")
+    if text.endswith("\n\n"):
+        # C2SP signed-note: the text is separated from the signatures by the *last* empty line, so
+        # a trailing empty line would leave no signature lines at all; it is not tolerated.
+        raise SignatureError(
+            "the note ends with an empty line: a C2SP signed note ends with the newline of its last "
+            "signature line (remove the extra newline)"
+        )
     split = text.rfind("\n\n")
-    if split < 0 or not text.endswith("\n"):
+    if split < 0:
         raise SignatureError("note has no signature block (blank line then signature lines)")
     body, block = text[: split + 1], text[split + 2 :]
     signatures: list[NoteSignature] = []

@@ -17,7 +17,6 @@ from __future__ import annotations
 import binascii
 import json
 from collections.abc import Collection, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +29,8 @@ from piguard.db.base import utcnow
 from piguard.errors import InputError, LedgerError
 from piguard.interchange.events import AccessEvent
 from piguard.ledger import rotation, service, store
-from piguard.ledger.checkpoint import SignedCheckpoint, Verifier, open_checkpoint, parse_vkey
+from piguard.ledger.checkpoint import SignedCheckpoint, Verifier, naming, open_checkpoint, parse_vkey
+from piguard.ledger.manifest import StatedSelection, stated_selection
 from piguard.ledger.merkle import leaf_hash, verify_inclusion
 
 FORMAT = "piguard-evidence/1"
@@ -53,29 +53,39 @@ in `checkpoint.note`.
 ## Check it
 
 1. Obtain the log's public key from its operator through a channel you trust, and compare
-   it with `log.vkey` (format `name+keyid+base64(0x01 || Ed25519 public key)`).
-2. `checkpoint.note` is a C2SP signed note: the text before the blank line is the
-   checkpoint (origin, tree size, base64 root hash); the line after it is
-   `— <name> base64(4-byte key id || Ed25519 signature of the checkpoint text)`.
-   Check the signature with the public key (a checkpoint made when the log rotated its key
-   carries two signature lines; either key's verifies).
+   it with `log.vkey`: `name+keyid+base64(0x01 || 32-byte Ed25519 public key)`. The key id
+   (8 hex digits) is the first 4 bytes of SHA-256(name || 0x0A || 0x01 || public key), as the
+   C2SP signed-note spec recommends for Ed25519 keys; recompute it to check the string.
+2. `checkpoint.note` is a C2SP signed note. Its text is everything before the blank line:
+   three lines (origin, tree size in decimal, base64 root hash), each ending in a newline.
+   The signed bytes are exactly that text, UTF-8, including the newline that ends the root
+   line and excluding the blank line. After the blank line each signature line is
+   `— <name> base64(4-byte key id || 64-byte Ed25519 signature)` (an em dash, U+2014).
+   Check the signature whose name and key id match the key with the public key (a checkpoint
+   made when the log rotated its key carries two signature lines; either key's verifies).
    If the key you hold is an earlier key of the log, `key-rotations.json` leads from it to
    `log.vkey`: each rotation's `note` is a checkpoint with the extra line
    `piguard-key-rotation <new key>`, signed by the retired key (`old_key`) and by the new one.
    Check both signatures on each, in order, starting from your key; a key signs only
    checkpoints up to the tree size of the rotation that retired it.
 3. For each line of `entries.jsonl`: the leaf bytes are the UTF-8 encoding of `leaf` (RFC 8785
-   canonical JSON of the access event). Its leaf hash is SHA-256(0x00 || leaf). With the
-   base64 `proof` hashes, recompute the root (RFC 9162 section 2.1.3.2, node hash
-   SHA-256(0x01 || left || right)) for leaf `index` in a tree of `tree_size` leaves and
-   compare it with the root in the checkpoint. Any RFC 9162 / RFC 6962 library does this,
-   e.g. transparency-dev/merkle `proof.VerifyInclusion` (Go).
-4. `manifest.json` states how many entries were exported and how they were selected.
+   canonical JSON of the access event). Its leaf hash is SHA-256(0x00 || leaf bytes), the RFC
+   9162 section 2.1.1 leaf hash, and must equal the base64 `leaf_hash`. `index` is the leaf's
+   position in the log, counted from 0. With the base64 `proof` hashes, recompute the root
+   (RFC 9162 section 2.1.3.2, node hash SHA-256(0x01 || left || right)) for leaf `index` in a
+   tree of `tree_size` leaves and compare it with the root in the checkpoint. Any RFC 9162 /
+   RFC 6962 library does this, e.g. transparency-dev/merkle `proof.VerifyInclusion` (Go).
+4. `manifest.json` states how many entries were exported and how they were selected
+   (`selection`: user, subject, and a time window `from` inclusive, `to` exclusive). Check that
+   every event matches it and that the count is right.
 
-Or run: `piguard audit verify-evidence <this folder> --log-key '<vkey>'` (no database needed).
+Or run: `piguard audit verify-evidence <this folder> --log-key '<vkey>'` (no database needed):
+it does all of the above and prints the selection.
 
-Events hold the names of the fields that were disclosed, never their values. The bundle proves
-that each event is in the log; it does not prove that no other event matches the selection.
+Events name the fields that were disclosed (e.g. `relative.phone`), not their contents. A search
+event also keeps the text the user searched for (`query`) and the subjects it returned: that is
+the evidence of who looked for whom. The bundle proves that each event is in the log; it does
+not prove that no other event matches the selection (the manifest is not signed).
 """
 
 
@@ -90,6 +100,8 @@ class EvidenceSummary:
     key_id: str
     #: Files in the bundle folder that are not part of the format (nothing checked them).
     unchecked: tuple[str, ...] = ()
+    #: How the manifest says the events were selected (every event was checked against it).
+    selection: StatedSelection | None = None
 
 
 def _b64(value: bytes) -> str:
@@ -118,6 +130,8 @@ def export_evidence(
     """
     if out.exists() and any(out.iterdir()):
         raise InputError("output folder exists and is not empty", where=str(out))
+    if time_from is not None and time_to is not None and time_from > time_to:
+        raise InputError("'from' is later than 'to': the window selects nothing", where="from")
     signed = service.checkpoint(session=session, settings=settings)
     verifier = service.log_verifier(settings)
     out.mkdir(parents=True, exist_ok=True)
@@ -240,10 +254,13 @@ def _json(text: str | bytes, where: str) -> Any:
         raise InputError(f"invalid JSON ({reason})", where=where) from None
 
 
+_KINDS: dict[type, str] = {int: "an integer", str: "a string", list: "a list"}
+
+
 def _field(record: dict[str, Any], name: str, kind: type, where: str) -> Any:
     value = record.get(name)
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise InputError(f"field '{name}' is missing or not a {kind.__name__}", where=where)
+        raise InputError(f"field '{name}' is missing or not {_KINDS.get(kind, kind.__name__)}", where=where)
     return value
 
 
@@ -285,21 +302,26 @@ def _open(bundle: Path, trusted_vkey: str | None) -> tuple[dict[str, Any], Signe
     manifest = _json(_read(bundle, "manifest.json"), str(bundle / "manifest.json"))
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise InputError(f"not a {FORMAT} manifest", where=str(bundle / "manifest.json"))
-    with _naming(bundle / "log.vkey"):
+    with naming(bundle / "log.vkey"):
         bundled = parse_vkey(_read(bundle, "log.vkey"))
-    with _naming("--log-key"):
+    try:
         trusted = bundled if trusted_vkey is None else parse_vkey(trusted_vkey)
+    except LedgerError as exc:  # a malformed key given: bad input, not a failed verification
+        raise InputError(str(exc), where="--log-key") from None
     note = _read(bundle, "checkpoint.note")
     if trusted == bundled:
-        with _naming(bundle / "checkpoint.note"):
+        with naming(bundle / "checkpoint.note"):
             signed = open_checkpoint(note, trusted)
     else:
         signed = _open_rotated(bundle, note, trusted, bundled)
     verifier = bundled
     size = manifest.get("tree_size")
+    where = str(bundle / "manifest.json")
     # type() too: 30.0 and true compare equal to 30 and 1, but are not what export writes.
-    if type(size) is not int or (size, manifest.get("root")) != (signed.tree_size, _b64(signed.root)):
-        raise InputError("tree size or root differ from the signed checkpoint", where=str(bundle / "manifest.json"))
+    if type(size) is not int or not isinstance(manifest.get("root"), str):
+        raise InputError("tree size or root missing or of the wrong type", where=where)
+    if (size, manifest.get("root")) != (signed.tree_size, _b64(signed.root)):
+        raise LedgerError(f"{where}: tree size or root differ from the signed checkpoint")
     return manifest, signed, verifier
 
 
@@ -309,29 +331,21 @@ def _open_rotated(bundle: Path, note: str, trusted: Verifier, bundled: Verifier)
     if not path.is_file():
         raise LedgerError("the bundle's log key is not the key you trust (and the bundle records no key rotation)")
     rotations = rotation.from_published(_json(_read(bundle, ROTATIONS), str(path)), str(path))
-    with _naming(path):
+    with naming(path):
         history = rotation.periods(rotations, trusted)
     start = next(period.first for period in history if period.verifier == trusted)
     later = [period for period in history if period.first >= start]
     if bundled not in [period.verifier for period in later]:
         raise LedgerError("the bundle's log key is not the key you trust, nor one it endorsed by rotation")
-    with _naming(bundle / "checkpoint.note"):
+    with naming(bundle / "checkpoint.note"):
         checkpoint = rotation.open_in_history(note, later)
     return SignedCheckpoint(checkpoint=checkpoint, note=note)
-
-
-@contextmanager
-def _naming(where: Path | str) -> Iterator[None]:
-    """Prefix a ledger error (bad key, bad note) with the file or option it came from."""
-    try:
-        yield
-    except LedgerError as exc:
-        raise type(exc)(f"{where}: {exc}") from None
 
 
 def verify_evidence(bundle: Path, *, trusted_vkey: str | None = None) -> EvidenceSummary:
     """Verify every proof of a bundle against its signed checkpoint; raises on any problem."""
     manifest, signed, verifier = _open(bundle, trusted_vkey)
+    selection = stated_selection(manifest, str(bundle / "manifest.json"))
     count = 0
     last = -1
     for where, record in _entries(bundle / "entries.jsonl"):
@@ -342,13 +356,14 @@ def verify_evidence(bundle: Path, *, trusted_vkey: str | None = None) -> Evidenc
             raise InputError("field 'leaf' is not valid Unicode", where=where) from None
         proof_text = _field(record, "proof", list, where)
         if index <= last:
-            raise InputError("entries are not in increasing index order", where=where)
+            # Export writes each entry once, in index order: a line was moved or copied.
+            raise LedgerError(f"{where}: entries are not in increasing index order (an entry was moved or repeated)")
         last = index
         digest = leaf_hash(leaf)
         if _decode(_field(record, "leaf_hash", str, where), where, "leaf_hash") != digest:
             raise LedgerError(f"{where}: leaf_hash does not match the leaf")
         try:
-            AccessEvent.model_validate_json(leaf)
+            event = AccessEvent.model_validate_json(leaf)
         except ValueError:
             raise InputError("leaf is not a valid access event", where=where) from None
         proof = [_decode(p, where, "proof element") if isinstance(p, str) else b"" for p in proof_text]
@@ -356,11 +371,16 @@ def verify_evidence(bundle: Path, *, trusted_vkey: str | None = None) -> Evidenc
             verify_inclusion(leaf_hash=digest, index=index, size=signed.tree_size, proof=proof, root=signed.root)
         except LedgerError as exc:
             raise LedgerError(f"{where}: entry {index} is not in the signed log ({exc})") from None
+        selection.check(event, index=index, where=where)
         count += 1
-    if type(manifest.get("entries")) is not int or manifest["entries"] != count:
-        raise InputError(
-            f"manifest lists {manifest.get('entries')} entries, the bundle holds {count} (truncated?)",
-            where=str(bundle / "entries.jsonl"),
+    if type(manifest.get("entries")) is not int:
+        raise InputError("'entries' is missing or not a count", where=str(bundle / "manifest.json"))
+    if manifest["entries"] != count:
+        raise LedgerError(
+            f"{bundle / 'entries.jsonl'}: manifest lists {manifest['entries']} entries, the bundle holds {count} "
+            "(entries were removed or added)"
         )
     unchecked = tuple(sorted(path.name for path in bundle.iterdir() if path.name not in (*FILES, ROTATIONS)))
-    return EvidenceSummary(count, signed.tree_size, signed.root, verifier.name, verifier.key_id.hex(), unchecked)
+    return EvidenceSummary(
+        count, signed.tree_size, signed.root, verifier.name, verifier.key_id.hex(), unchecked, selection
+    )

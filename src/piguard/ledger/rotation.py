@@ -42,6 +42,7 @@ from piguard.ledger.checkpoint import (
     verifier_for,
     verify_note,
 )
+from piguard.ledger.extension import check_extends
 from piguard.ledger.keys import load_signing_key, new_private_key_pem, pending_key_path
 from piguard.ledger.models import LedgerCheckpoint, LedgerKeyRotation
 
@@ -225,6 +226,7 @@ def rotate(*, session: Session, settings: Settings) -> KeyRotation:
     if rotations and chain(rotations)[-1].new != old:
         raise LedgerError("the signing key file is not the key the last rotation brought in")
     head = store.lock_head(session)
+    check_extends(session, head, old)  # never endorse a new key over a forked or rolled-back tree
     pending = pending_key_path(settings)
     write_private(pending, new_private_key_pem())
     new_key = serialization.load_pem_private_key(pending.read_bytes(), password=None)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from piguard.config import Settings
@@ -21,18 +21,19 @@ from piguard.db.base import utcnow
 from piguard.db.prepared import connection_of
 from piguard.errors import ConfigError, ProofError, TamperError
 from piguard.interchange.events import AccessEvent
-from piguard.ledger import store
+from piguard.ledger import extension, selection, store
 from piguard.ledger.canonical import canonical_event
 from piguard.ledger.checkpoint import (
     Checkpoint,
     SignedCheckpoint,
     Verifier,
+    naming,
     open_checkpoint,
     sign_checkpoint,
     verifier_for,
 )
 from piguard.ledger.keys import load_signing_key
-from piguard.ledger.merkle import NodeId, leaf_hash, tree
+from piguard.ledger.merkle import CompactRange, NodeId, leaf_hash, tree
 
 log = logging.getLogger("piguard.ledger")
 #: Key of ``Session.info`` under which a door may place its ``Settings`` (else: environment).
@@ -85,6 +86,7 @@ def append_many(*, session: Session, events: Iterable[AccessEvent]) -> list[Rece
     connection = connection_of(session)
     head = store.lock_head(connection)
     tree_range = head.range
+    loaded = CompactRange(size=tree_range.size, hashes=list(tree_range.hashes))  # as stored, for the check
     rows: list[tuple[Any, ...]] = []
     nodes: list[tuple[NodeId, bytes]] = []
     receipts: list[Receipt] = []
@@ -97,9 +99,16 @@ def append_many(*, session: Session, events: Iterable[AccessEvent]) -> list[Rece
         receipts.append(Receipt(index=index, leaf_hash=digest, tree_size=index + 1))
     if not rows:
         return receipts
-    store.insert_entries(connection, rows)
+    try:
+        store.insert_entries(connection, rows)
+    except IntegrityError:
+        # Appends hold the head lock, so a taken index means the head is behind the stored entries.
+        raise TamperError(
+            f"entries from index {rows[0][0]} are already stored: the ledger head ({rows[0][0]} entries) is behind "
+            "the stored entries; run 'piguard audit verify'"
+        ) from None
     store.insert_nodes(connection, nodes)
-    made = _maybe_checkpoint(session, head)
+    made = _maybe_checkpoint(session, head, loaded)
     if made is None:
         store.save_head(connection, tree_range)
     return receipts
@@ -115,20 +124,28 @@ def _due(head: store.Head, settings: Settings) -> bool:
     return (utcnow() - head.checkpoint_time).total_seconds() >= settings.checkpoint_every_seconds
 
 
-def _maybe_checkpoint(session: Session, head: store.Head) -> SignedCheckpoint | None:
+def _maybe_checkpoint(session: Session, head: store.Head, loaded: CompactRange) -> SignedCheckpoint | None:
     settings = settings_for(session)
     if not _due(head, settings):
         return None
     try:
-        return _make_checkpoint(session, head, settings)
+        return _make_checkpoint(session, head, settings, loaded=loaded)
     except ConfigError as exc:
         # Recording the disclosure matters more than the periodic checkpoint; say so loudly.
         log.warning("ledger checkpoint skipped: %s", exc)
         return None
+    except TamperError as exc:
+        # The head no longer extends the signed history: appending to it would acknowledge entries
+        # whose inclusion no honest checkpoint can prove. Refuse the append (the disclosure fails).
+        log.error("ledger append refused: %s", exc)
+        raise
 
 
-def _make_checkpoint(session: Session, head: store.Head, settings: Settings) -> SignedCheckpoint:
+def _make_checkpoint(
+    session: Session, head: store.Head, settings: Settings, *, loaded: CompactRange | None = None
+) -> SignedCheckpoint:
     key = load_signing_key(settings)
+    extension.check_extends(session, head, verifier_for(settings.ledger_origin, key), loaded=loaded)
     body = Checkpoint(origin=settings.ledger_origin, size=head.range.size, root=head.range.root())
     signed = sign_checkpoint(body, key=key)
     now = utcnow()
@@ -143,7 +160,8 @@ def checkpoint(*, session: Session, settings: Settings | None = None) -> SignedC
     head = store.lock_head(session)
     stored = store.checkpoint_note(session, head.range.size)
     if stored is not None:
-        return open_checkpoint(stored, log_verifier(settings))
+        with naming(f"stored checkpoint of size {head.range.size}"):
+            return open_checkpoint(stored, log_verifier(settings))
     return _make_checkpoint(session, head, settings)
 
 
@@ -157,7 +175,8 @@ def latest_checkpoint(*, session: Session, settings: Settings | None = None) -> 
     note = store.checkpoint_note(session)
     if note is None:
         return None
-    return open_checkpoint(note, log_verifier(settings or settings_for(session)))
+    with naming("latest stored checkpoint"):
+        return open_checkpoint(note, log_verifier(settings or settings_for(session)))
 
 
 def count(*, session: Session) -> int:
@@ -240,41 +259,47 @@ def iter_entries(
     """Stored entries in index order, optionally selected (``time_to`` is exclusive).
 
     With ``or_no_subject``, entries naming no subject are kept too (searches, prints, dispatch
-    reads): the caller then tells from the event whether it concerns ``subject_id``.
+    reads): the caller then tells from the event whether it concerns ``subject_id``. Every entry
+    read is checked (leaf hash, copied columns against the leaf) and a selection also reads the
+    entries whose columns were edited away from it: either raises ``TamperError`` (see
+    ``ledger.selection``).
     """
+    wanted = selection.Selection(
+        user_id=user_id, subject_id=subject_id, time_from=time_from, time_to=time_to, or_no_subject=or_no_subject
+    )
+    stmt = selection.statement(session, wanted, start=start, end=end)
     table = store.ENTRIES
-    stmt = select(table.c.idx, table.c.leaf_hash, table.c.data).where(table.c.idx >= start)
-    if end is not None:
-        stmt = stmt.where(table.c.idx < end)
-    if user_id is not None:
-        stmt = stmt.where(table.c.user_id == user_id)
-    if subject_id is not None and or_no_subject:
-        stmt = stmt.where(or_(table.c.subject_id == subject_id, table.c.subject_id.is_(None)))
-    elif subject_id is not None:
-        stmt = stmt.where(table.c.subject_id == subject_id)
-    if time_from is not None:
-        stmt = stmt.where(table.c.time_us >= time_us(time_from))
-    if time_to is not None:
-        stmt = stmt.where(table.c.time_us < time_us(time_to))
     last = start - 1
     while True:
         # Keyset pagination: bounded memory, and no server-side cursor needed on either backend.
-        page = session.execute(stmt.where(table.c.idx > last).order_by(table.c.idx).limit(batch))
-        rows = page.all()
-        for idx, digest, data in rows:
-            raw = store.as_bytes(data)  # TEXT on SQLite after an edit with its text functions
-            yield Entry(index=int(idx), leaf_hash=store.as_bytes(digest), data=raw, event=_event(idx, raw))
+        try:
+            rows = session.execute(stmt.where(table.c.idx > last).order_by(table.c.idx).limit(batch)).all()
+        except DataError:
+            # PostgreSQL could not read a leaf's time as one (a date such as February 30th): no
+            # event was ever appended with it, so the leaf was edited.
+            raise TamperError("a stored event's time is not a valid time; run 'piguard audit verify'") from None
+        for idx, digest, data, *values in rows:
+            entry = _checked(int(idx), store.as_bytes(digest), store.as_bytes(data), values)
+            if wanted.matches(user_id=values[2], subject_id=values[3], time_us=values[1]):
+                yield entry
         if len(rows) < batch:
             return
         last = int(rows[-1][0])
+
+
+def _checked(idx: int, digest: bytes, data: bytes, values: Sequence[Any]) -> Entry:
+    """The entry, once its event, leaf hash and copied columns are checked (``TamperError`` if not)."""
+    event = _event(idx, data)  # TEXT on SQLite after an edit with its text functions: as_bytes
+    selection.check_row(idx, digest, data, (values[0], values[1], values[2], values[3]))
+    return Entry(index=idx, leaf_hash=digest, data=data, event=event)
 
 
 def entries_at(*, session: Session, indexes: Iterable[int], batch: int = 1000) -> Iterator[Entry]:
     """The stored entries of the given indexes, in index order (batched reads; absent ones skipped)."""
     wanted = sorted(set(indexes))
     for start in range(0, len(wanted), batch):
-        for idx, digest, data in store.entries_at(session, wanted[start : start + batch]):
-            yield Entry(index=idx, leaf_hash=digest, data=data, event=_event(idx, data))
+        for idx, digest, data, *values in store.entries_at(session, wanted[start : start + batch]):
+            yield _checked(idx, digest, data, values)
 
 
 def iter_events(

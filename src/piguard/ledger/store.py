@@ -118,20 +118,53 @@ def _fetch(session: Session | Connection, sql: str, params: Sequence[Any]) -> li
     return driver_rows(connection, _driver_sql(connection, sql), tuple(params))
 
 
+class MissingHeadError(TamperError):
+    """The head row is gone although entries or checkpoints are stored: the tree is not empty."""
+
+
+def _missing_head(session: Session | Connection, *, what: str = "row is missing") -> MissingHeadError | None:
+    """The error to raise for an absent (or emptied) head row, or None if the ledger really is empty."""
+    entries = _fetch(session, "SELECT count(*) FROM ledger_entries", ())[0][0]
+    # A checkpoint of the empty tree (signed before the first append) commits to nothing.
+    signed = _fetch(session, "SELECT count(*) FROM ledger_checkpoints WHERE tree_size > 0", ())[0][0]
+    if not entries and not signed:
+        return None
+    return MissingHeadError(
+        f"the ledger head {what}, but {entries} entries and {signed} signed checkpoints are stored: "
+        "the tree is not empty; run 'piguard audit verify'"
+    )
+
+
 def lock_head(session: Session | Connection) -> Head:
-    """Lock the head row for the rest of the caller's transaction and return it."""
+    """Lock the head row for the rest of the caller's transaction and return it.
+
+    The first append of an empty ledger creates the row; a missing row in a ledger that holds
+    entries is ``MissingHeadError`` (an empty head there would fork the log from size 0).
+    """
     rows = _fetch(session, _LOCK, ())
-    if not rows:
+    found = bool(rows)
+    if not found:
+        # A concurrent first append may create the row meanwhile: insert-or-ignore, then lock what is there.
         _insert_ignore(session, HEAD, {"id": HEAD_ID, "size": 0, "frontier": b"", "checkpoint_size": 0})
         rows = _fetch(session, _LOCK, ())
-    return _head_from_row(rows[0])
+    head = _head_from_row(rows[0])
+    if head.range.size == 0:  # only ever before the first append: one count, then never again
+        missing = _missing_head(session, what="records an empty tree" if found else "row is missing")
+        if missing is not None:
+            raise missing  # the caller's transaction fails: an empty row it inserted is not kept
+    return head
 
 
 def read_head(session: Session) -> Head:
     """The head as committed (no lock); an empty tree if nothing was ever appended."""
     rows = _fetch(session, _READ_HEAD, ())
     if not rows:
-        return Head(range=CompactRange(), checkpoint_size=0, checkpoint_time=None)
+        missing = _missing_head(session)
+        if missing is None:
+            return Head(range=CompactRange(), checkpoint_size=0, checkpoint_time=None)
+        rows = _fetch(session, _READ_HEAD, ())  # the first append may have committed in between
+        if not rows:
+            raise missing
     return _head_from_row(rows[0])
 
 
@@ -244,15 +277,23 @@ def read_nodes(session: Session, ids: Collection[NodeId]) -> Mapping[NodeId, byt
     return found
 
 
-def entries_at(session: Session, indexes: Sequence[int]) -> list[tuple[int, bytes, bytes]]:
-    """Stored ``(idx, leaf_hash, data)`` of the given (sorted) indexes, in index order; unknown ones skipped."""
-    rows: list[tuple[int, bytes, bytes]] = []
-    columns = f"idx, {_blob(session, 'leaf_hash')}, {_blob(session, 'data')}"
+def entries_at(session: Session, indexes: Sequence[int]) -> list[tuple[Any, ...]]:
+    """Stored ``(idx, leaf_hash, data, event_id, time_us, user_id, subject_id)`` of the given (sorted)
+    indexes, in index order; unknown ones skipped."""
+    rows: list[tuple[Any, ...]] = []
+    columns = f"idx, {_blob(session, 'leaf_hash')}, {_blob(session, 'data')}, event_id, time_us, user_id, subject_id"
     for chunk in _chunks(indexes):
         marks = ", ".join(["?"] * len(chunk))
         sql = f"SELECT {columns} FROM ledger_entries WHERE idx IN ({marks}) ORDER BY idx"  # noqa: S608
-        rows.extend((int(idx), bytes(digest), bytes(data)) for idx, digest, data in _fetch(session, sql, chunk))
+        for idx, digest, data, *values in _fetch(session, sql, chunk):
+            rows.append((int(idx), bytes(digest), bytes(data), *values))
     return rows
+
+
+def leaf_hashes(session: Session, start: int, end: int) -> list[tuple[int, bytes]]:
+    """Stored ``(idx, leaf_hash)`` with ``start <= idx < end``, in index order."""
+    sql = f"SELECT idx, {_blob(session, 'leaf_hash')} FROM ledger_entries WHERE idx >= ? AND idx < ? ORDER BY idx"  # noqa: S608
+    return [(int(idx), bytes(digest)) for idx, digest in _fetch(session, sql, (start, end))]
 
 
 def entry_count(session: Session) -> int:
@@ -315,9 +356,11 @@ def _keyset_pages(session: Session, columns: str, page: int) -> Iterator[list[An
         last = rows[-1][0]
 
 
-def entry_pages(session: Session, *, page: int = 10_000) -> Iterator[list[tuple[int, bytes, bytes]]]:
-    """Every stored entry as ``(idx, leaf_hash, data)``, in index order, ``page`` rows at a time."""
-    return _keyset_pages(session, f"idx, {_blob(session, 'leaf_hash')}, {_blob(session, 'data')}", page)
+def entry_pages(session: Session, *, page: int = 10_000) -> Iterator[list[tuple[Any, ...]]]:
+    """Every stored entry as ``(idx, leaf_hash, data, event_id, time_us, user_id, subject_id)``, in
+    index order, ``page`` rows at a time."""
+    columns = f"idx, {_blob(session, 'leaf_hash')}, {_blob(session, 'data')}, event_id, time_us, user_id, subject_id"
+    return _keyset_pages(session, columns, page)
 
 
 def leaf_hash_pages(session: Session, *, page: int = 50_000) -> Iterator[list[tuple[int, bytes]]]:

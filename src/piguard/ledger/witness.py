@@ -14,7 +14,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from piguard.errors import InputError, LedgerError, ProofError
-from piguard.ledger.checkpoint import SignedCheckpoint, Verifier, cosign, open_checkpoint, parse_vkey
+from piguard.ledger.checkpoint import SignedCheckpoint, Verifier, cosign, naming, open_checkpoint, parse_vkey
 from piguard.ledger.merkle import verify_consistency
 from piguard.ledger.rotation import KeyPeriod, StoredRotation, open_in_history, periods
 
@@ -57,14 +57,20 @@ def _atomic_write(path: Path, text: str) -> None:
 def log_key(state: Path, given: str | None) -> Verifier:
     """The pinned log key: given now (and then pinned) or remembered from an earlier run."""
     pinned_path = state / STATE_KEY
-    pinned = parse_vkey(pinned_path.read_text()) if pinned_path.exists() else None
+    pinned = None
+    if pinned_path.exists():
+        with naming(pinned_path):
+            pinned = parse_vkey(pinned_path.read_text(encoding="utf-8"))
     if given is None:
         if pinned is None:
             raise InputError("first run: give the log's verifier key (--log-key)", where=str(state))
         return pinned
-    verifier = parse_vkey(given)
+    try:
+        verifier = parse_vkey(given)
+    except LedgerError as exc:
+        raise InputError(str(exc), where="--log-key") from None
     if pinned is not None and verifier != pinned:
-        raise LedgerError("the given log key differs from the key this witness has pinned")
+        raise LedgerError(f"the given log key differs from the key this witness has pinned in {pinned_path}")
     return verifier
 
 
@@ -73,7 +79,8 @@ def last_seen(state: Path, verifier: Verifier) -> SignedCheckpoint | None:
     path = state / STATE_NOTE
     if not path.exists():
         return None
-    return open_checkpoint(path.read_text(encoding="utf-8"), verifier)
+    with naming(path):
+        return open_checkpoint(path.read_text(encoding="utf-8"), verifier)
 
 
 def open_new(note: str, pinned: Verifier, rotations: list[StoredRotation] | None) -> tuple[SignedCheckpoint, Verifier]:

@@ -89,9 +89,12 @@ def test_export_rows_are_the_committed_leaves_exactly(installed: Settings, tmp_p
     engine = make_engine(installed)
     with make_session_factory(engine)() as session:
         leaves = [entry.data for entry in service.iter_entries(session=session)]
+        recorded = [entry.event for entry in service.iter_entries(session=session)][-1]
     engine.dispose()
-    assert len(exported) == len(leaves) == 31
-    assert [rfc8785.dumps(row) for row in exported] == leaves
+    # The file holds the log as it was; the operator's export is the next entry.
+    assert (len(exported), len(leaves)) == (31, 32)
+    assert [rfc8785.dumps(row) for row in exported] == leaves[:31]
+    assert (recorded.user_id, recorded.action, recorded.result_count) == ("local-operator", "export", 31)
     assert exported[-1]["reason"] == "" and exported[-1]["query"] == "  "
 
 
@@ -111,7 +114,7 @@ def test_evidence_bundle_round_trip_and_tampering(installed: Settings, tmp_path:
     assert "truncated" in out
     (bundle / "entries.jsonl").write_text("".join(lines[:-1]))
     code, out = run("verify-evidence", str(bundle))
-    assert code == 2
+    assert code == 3  # a whole entry removed: tampered, not unreadable
     assert "manifest lists 4 entries" in out
     forged = json.loads(lines[1])
     forged["leaf"] = forged["leaf"].replace('"read"', '"print"')
@@ -277,7 +280,7 @@ BUNDLE_DAMAGE: dict[str, tuple[Callable[[Path], object], int, str]] = {
         lambda b: (b / "manifest.json").write_text(
             (b / "manifest.json").read_text().replace('"tree_size": 30', '"tree_size": 29')
         ),
-        2,
+        3,
         "manifest.json: tree size or root differ",
     ),
     "note malformed": (
@@ -296,7 +299,7 @@ BUNDLE_DAMAGE: dict[str, tuple[Callable[[Path], object], int, str]] = {
     "entries not utf-8": (lambda b: (b / "entries.jsonl").write_bytes(b"\xff\n"), 2, "not UTF-8"),
     "entries empty": (
         lambda b: (b / "entries.jsonl").write_text(""),
-        2,
+        3,
         "manifest lists 4 entries, the bundle holds 0",
     ),
     "line not json": (lambda b: (b / "entries.jsonl").write_text("{nope}\n"), 2, "entries.jsonl:1: invalid JSON"),
@@ -316,7 +319,7 @@ BUNDLE_DAMAGE: dict[str, tuple[Callable[[Path], object], int, str]] = {
         lambda b: (b / "entries.jsonl").write_text(
             "".join(reversed((b / "entries.jsonl").read_text().splitlines(keepends=True)))
         ),
-        2,
+        3,
         "increasing index order",
     ),
     "proof not base64": (
@@ -389,7 +392,7 @@ BUNDLE_DAMAGE: dict[str, tuple[Callable[[Path], object], int, str]] = {
             (b / "manifest.json").read_text().replace('"tree_size": 30', '"tree_size": 30.0')
         ),
         2,
-        "manifest.json: tree size or root differ",
+        "manifest.json: tree size or root missing or of the wrong type",
     ),
     "manifest too large": (
         lambda b: (b / "manifest.json").write_text(" " * 2_000_000 + "{}"),
@@ -457,7 +460,7 @@ def _tamper(settings: Settings, *statements: str, **params: object) -> None:
         ("UPDATE ledger_entries SET leaf_hash = hex(leaf_hash) WHERE idx = 12", "entry 12: modified_event"),
         ("UPDATE ledger_nodes SET hash = hex(hash) WHERE level = 2 AND idx = 1", "entry 4: rewritten_node"),
         ("UPDATE ledger_checkpoints SET root = hex(root)", "checkpoints: bad_checkpoint_signature"),
-        ("UPDATE ledger_head SET frontier = hex(frontier)", "the ledger head: rewritten_node"),
+        ("UPDATE ledger_head SET frontier = hex(frontier)", "the ledger head: corrupt_head"),
     ],
 )
 def test_verify_names_rows_edited_with_sql_text_functions(installed: Settings, sql: str, first: str) -> None:
@@ -471,7 +474,7 @@ def test_verify_names_a_head_that_claims_more_entries_than_stored(installed: Set
     _tamper(installed, "UPDATE ledger_head SET size = 31")  # the frontier no longer fits the size
     code, out = run("verify")
     assert code == 3, out
-    assert "first divergence at the ledger head: rewritten_node" in out
+    assert "first divergence at the ledger head: corrupt_head" in out
     assert "expected 160 for size 31" in out
     _tamper(installed, "UPDATE ledger_head SET size = 46")  # as many frontier hashes as 30 has
     code, out = run("verify")
@@ -515,9 +518,16 @@ def test_verify_against_the_published_key_catches_a_replaced_key_file(installed:
     code, out = run("verify", "--log-key", str(pinned))
     assert code == 3, out
     assert "checkpoint of size 30: note is signed by a different key" in out
-    code, out = run("verify", "--log-key", "garbage")
-    assert code == 3
-    assert "--log-key: verifier key must be" in out
+    for bad, said in (
+        ("garbage", "--log-key: no such file: garbage"),
+        ("/nonexistent/key", "--log-key: no such file: /nonexistent/key"),
+        ("name+abcd+AAAA", "--log-key: verifier key"),
+    ):
+        code, out = run("verify", "--log-key", bad)
+        assert (code, said in out) == (2, True), out
+    pinned.write_text("not a key\n")
+    code, out = run("verify", "--log-key", str(pinned))
+    assert (code, f"--log-key file {pinned}: verifier key must be" in out) == (2, True), out
 
 
 def test_verify_with_the_published_key_needs_no_private_key(installed: Settings) -> None:

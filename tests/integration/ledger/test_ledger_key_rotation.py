@@ -13,6 +13,7 @@ from sqlalchemy import Engine, text
 
 from piguard.config import Settings
 from piguard.db import make_engine, make_session_factory
+from piguard.db.base import utcnow
 from piguard.ledger import rotation, service, store
 from piguard.ledger.audit import verify_ledger
 from piguard.ledger.checkpoint import Checkpoint, parse_vkey, sign_checkpoint
@@ -66,7 +67,20 @@ def test_a_checkpoint_signed_again_by_a_replacement_key_is_still_caught_after_a_
     # A stranger's key in the key file, without a rotation the old key signed: not in the chain.
     installed.ledger_key_path().unlink()
     ensure_signing_key(installed)
-    append(installed, range(30, 40))
+    append(installed, range(30, 40))  # appends go on; the stranger's key signs no checkpoint
+    code, out = run("checkpoint")
+    assert code == 2
+    assert "did not sign the latest stored checkpoint" in out
+    engine = make_engine(installed)
+    with make_session_factory(engine)() as session, session.begin():
+        assert [size for size, _, _ in store.all_checkpoints(session)][-1] == 30
+        # A checkpoint the stranger's key signs anyway, written straight into the table.
+        stranger = sign_checkpoint(
+            Checkpoint(origin=installed.ledger_origin, size=40, root=service.root(session=session)),
+            key=load_signing_key(installed),
+        )
+        store.insert_checkpoint(session, tree_size=40, root=stranger.root, note=stranger.note, created_at=utcnow())
+    engine.dispose()
     code, out = run("verify", "--log-key", first)
     assert code == 3
     assert "bad_checkpoint_signature" in out
