@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from piguard.errors import AccessDenied
+from sqlalchemy import update
+
+from piguard.errors import AccessDenied, TamperError
 from piguard.ids import new_id
 from piguard.interchange.events import AccessEvent
 from piguard.ledger import service as ledger
+from piguard.ledger.models import LedgerEntry
 from piguard.oversight.inspections import flows
 from piguard.oversight.inspections.schemas import FindingIn
 from tests.integration.oversight.test_inspections_service import World, _read_events, _spot_check
@@ -69,3 +72,18 @@ def test_no_finding_on_ones_own_reads(world: World) -> None:
         data=FindingIn(item_id=own.id, outcome="satisfactory", note="reads explained by the investigation"),
     )
     assert done.error is None
+
+
+def test_a_read_whose_subject_column_was_edited_is_not_hidden_from_the_check(world: World) -> None:
+    owner = world.people["owner"]
+    _read_events(world, world.reports, reader=owner)
+    # An insider with database access moves their reads to someone else in the copied column
+    # (the Merkle leaf still names the deceased): the check must not silently lose them.
+    world.session.execute(
+        update(LedgerEntry)
+        .where(LedgerEntry.user_id == owner.account_id)
+        .values(subject_id="subj-elsewhere")
+        .execution_options(synchronize_session=False)
+    )
+    refused = _spot_check(world, size=3)
+    assert isinstance(refused.error, TamperError)

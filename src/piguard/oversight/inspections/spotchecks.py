@@ -22,7 +22,6 @@ from piguard.identity.models import Account
 from piguard.identity.schemas import Principal
 from piguard.interchange.events import AccessEvent
 from piguard.ledger import service as ledger
-from piguard.ledger.models import LedgerEntry
 from piguard.oversight.inspections import rules, sampling
 from piguard.oversight.inspections.journal import write
 from piguard.oversight.inspections.models import SpotCheck, SpotCheckEvent, SpotCheckFinding, SpotCheckItem
@@ -39,7 +38,6 @@ from piguard.oversight.inspections.schemas import (
 from piguard.records.models import DeathReport, Organisation
 
 READ_ACTIONS = ("read", "print", "export", "resolve_handle")
-PAGE = 5000
 READ_MARGIN = timedelta(days=1)  # clock skew between the recording systems and the death time
 
 
@@ -94,28 +92,14 @@ def population(*, session: Session, criteria: dict[str, Any]) -> list[str]:
 def _events_about(session: Session, subjects: set[str], *, since: datetime, until: datetime) -> Iterator[AccessEvent]:
     """Ledger events in [since, until) about these subjects, or about no single subject (searches), in order.
 
-    Read from the ledger's entries table: the time index and the stored subject column select in
-    SQL, so only candidate events are decoded (the service's reader decodes every event in range).
+    Read through the ledger's checked reader: every entry's leaf hash and copied columns are
+    verified and a selection also returns entries whose columns were edited away, so editing an
+    entry's subject or time column can neither hide a read from the check nor add one.
     """
-    table = LedgerEntry.__table__.c
-    query = (
-        select(table.idx, table.data)
-        .where(
-            table.time_us >= ledger.time_us(since),
-            table.time_us < ledger.time_us(until),
-            or_(table.subject_id.in_(sorted(subjects)), table.subject_id.is_(None)),
-        )
-        .order_by(table.idx)
-    )
-    last = -1
-    while True:
-        # Keyset pages: bounded memory on either backend.
-        rows = session.execute(query.where(table.idx > last).limit(PAGE)).all()
-        for _, data in rows:
-            yield AccessEvent.model_validate_json(bytes(data))
-        if len(rows) < PAGE:
-            return
-        last = int(rows[-1][0])
+    for entry in ledger.iter_entries(session=session, time_from=since, time_to=until):
+        event = entry.event
+        if event.subject_id is None or event.subject_id in subjects:
+            yield event
 
 
 def _report_read(event: AccessEvent, report_of: dict[str, str]) -> str | None:
