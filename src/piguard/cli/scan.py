@@ -87,6 +87,7 @@ def scan(
         from piguard.discover.sources import Skipped
 
         analyzer = Analyzer(entities=_split(entities), custom_rules=custom_rules)
+        _print_warnings(analyzer.warnings)
         result = ScanResult()
         bar = Progress(
             TextColumn("{task.description}"),
@@ -151,7 +152,8 @@ def scan(
         # DiscoveryError here means a whole source (a database) could not be read at all.
         raise fail(str(exc), code=2 if isinstance(exc, DiscoveryError) else 1) from None
     except OSError as exc:
-        raise fail(f"cannot write report ({exc.strerror or type(exc).__name__})", code=1) from None
+        place = out or exc.filename or "to stdout"
+        raise fail(f"cannot write report {place} ({exc.strerror or type(exc).__name__})", code=1) from None
     except Exception as exc:  # the door never shows a traceback (it could hold record data)
         raise fail(f"internal error ({type(exc).__name__}); please report it", code=1) from None
     if result.errors:
@@ -163,6 +165,12 @@ def scan(
         raise typer.Exit(2)
     if fail_on_findings and result.found_anything:
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def _print_warnings(warnings: list[str]) -> None:
+    """Print what the custom rules hold that is valid but cannot work (one line each)."""
+    for warning in warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
 
 
 def _open_out(out: Path) -> IO[str]:
@@ -209,6 +217,7 @@ def redact(
                 soft_wrap=True,
             )
         analyzer = Analyzer(entities=_split(entities), custom_rules=custom_rules)
+        _print_warnings(analyzer.warnings)
         stats = redact_file(source, target, analyzer=analyzer, redactor=Redactor(policy.value, key=key), sample=sample)
     except (InputError, ConfigError) as exc:
         raise fail(str(exc), code=2) from None

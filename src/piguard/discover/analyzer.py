@@ -55,10 +55,12 @@ class Analyzer:
         min_score: float = DEFAULT_MIN_SCORE,
     ) -> None:
         custom: list[Recognizer] = []
+        #: What the custom rules file holds that is valid but cannot work (for the CLI to print).
+        self.warnings: list[str] = []
         if custom_rules is not None:
             from piguard.discover.recognizers.custom import load_custom_rules
 
-            custom = list(load_custom_rules(custom_rules))
+            custom = list(load_custom_rules(custom_rules, warnings=self.warnings))
         custom_entities = {e for rec in custom for e in rec.entities}
         if entities is None:
             wanted = set(ALL_ENTITIES) | custom_entities

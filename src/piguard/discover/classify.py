@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from piguard.discover.analyzer import Analyzer
 from piguard.discover.categories import category_of, is_sensitive
 from piguard.discover.findings import Finding
+from piguard.discover.names import KEY, prepare_table
 from piguard.discover.recognizers.generic.identifiers import card_issuer_prefix_ok
 from piguard.discover.recognizers.validators import (
     cn_area_code_ok,
@@ -75,6 +76,11 @@ VALIDATED = frozenset(
     }
 )
 _PHONES = {"CN_MOBILE": 0.9, "CN_LANDLINE": 0.8, "PHONE": 0.5}
+#: Share of random numbers of the right length that an entity's validator accepts (Luhn: 1 in
+#: 10). Found inside the values of a column no name claims, without a context word raising a
+#: score, an entity is reported only when at least three times this share of values hold it.
+CHANCE_RATE = {"BANK_CARD": 0.1}
+_CHANCE_SCORE = 0.6
 
 # Chinese name/comment fragments, matched as substrings. Longer fragments win over shorter.
 ZH_LEXICON: dict[str, dict[str, float]] = {
@@ -315,7 +321,9 @@ class ColumnClassification:
     confidence: float
     matched: int
     sampled: int
-    kind: str  # "values": the whole column is this entity; "free_text": found inside values
+    # "values": the whole column is this entity; "free_text": found inside values; "key": JSON
+    # keys at this place (``contacts.<key>``) hold it
+    kind: str
     evidence: str
     examples: tuple[str, ...] = field(default=(), repr=False)
 
@@ -372,6 +380,47 @@ def name_evidence(text: str | None) -> dict[str, tuple[float, str]]:
             for entity, weight in weights.items():
                 offer(entity, 0.9 * weight, key)
     return found
+
+
+# Column names of version and build numbers (1.2.3.4 looks like an IPv4 address).
+_VERSION_WORDS = frozenset({"version", "ver", "build", "release", "revision", "firmware", "bbh"})
+_VERSION_ZH = ("版本", "构建", "固件")
+
+
+# Column names of order, waybill and tracking numbers (16-19 digits, 1 in 10 passes Luhn).
+_ORDER_WORDS = frozenset({"order", "orderno", "orderid", "waybill", "tracking", "shipment", "ddh", "ydh"})
+_ORDER_ZH = ("订单", "运单", "快递", "物流单", "单号")
+
+
+def is_version_name(text: str | None) -> bool:
+    """Whether a column name or comment says it holds versions (``app_version``, ``软件版本``)."""
+    if not text:
+        return False
+    tokens = name_tokens(text)
+    return (
+        any(t in _VERSION_WORDS for t in tokens)
+        or "version" in "".join(tokens)
+        or any(word in text for word in _VERSION_ZH)
+    )
+
+
+def is_order_name(text: str | None) -> bool:
+    """Whether a column name or comment says it holds order or waybill numbers (``order_no``, ``运单号``)."""
+    if not text:
+        return False
+    tokens = name_tokens(text)
+    return any(t in _ORDER_WORDS for t in tokens) or any(word in text for word in _ORDER_ZH)
+
+
+def negated_by_name(text: str | None) -> frozenset[str]:
+    """Entities a column name or comment rules out unless it also names them: IP addresses in
+    a version column, bank cards in an order or waybill number column."""
+    out: set[str] = set()
+    if is_version_name(text):
+        out.add("IP_ADDRESS")
+    if is_order_name(text):
+        out.add("BANK_CARD")
+    return frozenset(out)
 
 
 def _is_date(value: str) -> bool:
@@ -461,6 +510,8 @@ def classify_column(
         return []  # flags and blobs do not hold the identifiers we look for
     by_name = {e: v for e, v in name_evidence(column.name).items() if e in allowed}
     by_comment = {e: v for e, v in name_evidence(column.comment).items() if e in allowed}
+    # 1.2.3.4 under "version" is a version, 4111111111111111 under "order_no" an order number.
+    allowed -= (negated_by_name(column.name) | negated_by_name(column.comment)) - set(by_name) - set(by_comment)
     values = column.values
     sampled = len(values)
 
@@ -547,6 +598,7 @@ def classify_column(
         ]
 
     tally = _tally(values, analyzer, claimed=bool(by_name or by_comment))
+    claimed = frozenset(by_name) | frozenset(by_comment)
     sampled = tally.sampled
     if "DATE_OF_BIRTH" in by_name or "DATE_OF_BIRTH" in by_comment:
         dates = [v for v in values if _is_date(v)]
@@ -593,8 +645,8 @@ def classify_column(
         )
         # Text values may hold other PI besides the column's own ("ID:… TEL:…" in a remarks
         # column classified as phones): report those too, or a sensitive entity would be hidden.
-        return [main, *_inside(tally, make, allowed, skip=entity)]
-    return _inside(tally, make, allowed, skip=None)
+        return [main, *_inside(tally, make, allowed, skip=entity, claimed=claimed)]
+    return _inside(tally, make, allowed, skip=None, claimed=claimed)
 
 
 def _damage_note(values: list[str], analyzer: Analyzer, *, numeric: bool) -> str:
@@ -682,8 +734,23 @@ def _spreadsheet_damaged(
     return None if best is None else best[1]
 
 
+def _by_chance(entity: str, count: int, out_of: int, mean: float, claimed: frozenset[str]) -> bool:
+    """Whether values holding ``entity`` are no more than random numbers would give: no name
+    claims it, no context word raised a score, and fewer than three times its chance rate
+    (order numbers passing Luhn one time in ten)."""
+    rate = CHANCE_RATE.get(entity)
+    if rate is None or entity in claimed or not out_of:
+        return False
+    return count / out_of < 3 * rate and mean <= _CHANCE_SCORE
+
+
 def _inside(
-    tally: _Tally, make: Callable[..., ColumnClassification], allowed: set[str], *, skip: str | None
+    tally: _Tally,
+    make: Callable[..., ColumnClassification],
+    allowed: set[str],
+    *,
+    skip: str | None,
+    claimed: frozenset[str] = frozenset(),
 ) -> list[ColumnClassification]:
     """Entities found inside text values (free text), most frequent first; ``skip`` left out."""
     sampled = tally.sampled
@@ -693,6 +760,8 @@ def _inside(
             continue
         mean = tally.inside_score[entity] / count
         out_of = tally.denominator(entity)
+        if _by_chance(entity, count, out_of, mean, claimed):
+            continue
         found.append(
             make(
                 entity,
@@ -710,8 +779,30 @@ def _inside(
 def classify_table(
     table: TableSample, *, analyzer: Analyzer, min_confidence: float = DEFAULT_MIN_CONFIDENCE
 ) -> list[ColumnClassification]:
-    """Classify every column of a sampled table, in column order."""
-    out: list[ColumnClassification] = []
+    """Classify every column of a sampled table, in column order.
+
+    Names that are data are read as data first (``names.prepare_table``, which changes
+    ``table``): JSON keys holding personal information are reported as ``kind = "key"``
+    entries of their masked path (``contacts.<key>``), a header row holding it is read as the
+    first data row.
+    """
+    out: list[ColumnClassification] = [
+        ColumnClassification(
+            source=table.source,
+            table=table.table,
+            column=key.column,
+            entity=key.entity,
+            category=category_of(key.entity),
+            sensitive=is_sensitive(key.entity),
+            confidence=round(key.score, 3),
+            matched=key.matched,
+            sampled=key.keys,
+            kind="key",
+            evidence=f"found in {key.matched}/{key.keys} distinct keys at this place (keys are shown as {KEY})",
+            examples=key.examples,
+        )
+        for key in prepare_table(table, analyzer)
+    ]
     for column in table.columns:
         out.extend(
             classify_column(

@@ -27,8 +27,15 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 
 from piguard.discover.analyzer import Analyzer
-from piguard.discover.classify import DEFAULT_MIN_CONFIDENCE, ColumnClassification, classify_table
+from piguard.discover.classify import (
+    DEFAULT_MIN_CONFIDENCE,
+    ColumnClassification,
+    classify_table,
+    name_evidence,
+    negated_by_name,
+)
 from piguard.discover.findings import Finding
+from piguard.discover.names import KEY
 from piguard.discover.sources import DEFAULT_SAMPLE, TableSample, sample_table_file, sniff_encoding
 from piguard.discover.sources.base import value_text
 from piguard.discover.sources.rows import (
@@ -73,6 +80,8 @@ _KEEP_FIRST_1 = frozenset({"PERSON", "CN_PLATE"})
 _DATE_SEPARATORS = frozenset(" -/:.年月日T")
 # Rows analysed together by the name tagger while redacting a table.
 _CHUNK_ROWS = 256
+# Distinct keys whose findings are remembered while redacting one file.
+_MAX_KEYS_CACHED = 65_536
 #: How one value is replaced (``None`` removes it).
 Change = Callable[[str], str | None]
 
@@ -175,7 +184,9 @@ def redact_file(
     tabular_input = name.endswith(TABULAR_SUFFIXES)
     if tabular_input and _format(source) != _format(target):
         raise InputError(f"output must have the input's format ({_format(source)})", where=str(target))
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.parent.is_dir():
+        # As --out elsewhere: a mistyped folder is an error, not a new folder tree.
+        raise InputError("no such folder", where=str(target.parent))
     # mkstemp: private (0600) whatever the umask, in OUT's folder so the rename is atomic.
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".piguard-tmp", dir=target.parent)
     temp = Path(temp_name)
@@ -299,6 +310,7 @@ def _redact_table(
         tables = sample_table_file(source, source=str(source), sample=sample)
         whole = _classify(tables, stats, redactor, analyzer=analyzer, min_confidence=min_confidence)
         _redact_parquet(source, temp, whole=whole, other=other, stats=stats, removes=redactor.policy == "remove")
+        stats.notes.extend(other.notes())
         return stats
     with _compressed(raw, zipped) as stream:
         if fmt in tabular.DELIMITERS:
@@ -314,7 +326,16 @@ def _redact_table(
                 # A block sample takes the first line for the header: this file has title rows.
                 tables = sample_table_file(source, source=str(source), sample=sample, tolerant=True, full=True)
             whole = _classify(tables, stats, redactor, analyzer=analyzer, min_confidence=min_confidence)
-            _redact_csv(records, names, out, delimiter=delimiter, whole=whole, other=other, stats=stats)
+            headerless = any(t.headerless for t in tables)
+            if headerless:
+                # The first row is data (it held PI): its cells are column_1, column_2... as the
+                # scan names them, and are transformed like the rows below.
+                whole = {name: whole[f"column_{i + 1}"] for i, name in enumerate(names) if f"column_{i + 1}" in whole}
+                stats.notes.extend(n for t in tables for n in t.notes)
+            _redact_csv(
+                records, names, out, delimiter=delimiter, whole=whole, other=other, stats=stats, headerless=headerless
+            )
+            stats.notes.extend(other.notes())
             return stats
         tables = sample_table_file(source, source=str(source), sample=sample, tolerant=fmt == "jsonl")
         whole = _classify(tables, stats, redactor, analyzer=analyzer, min_confidence=min_confidence)
@@ -322,6 +343,7 @@ def _redact_table(
             _redact_jsonl(source, stream, whole=whole, other=other, stats=stats)
         else:
             _redact_json(source, stream, whole=whole, other=other, stats=stats)
+    stats.notes.extend(other.notes())
     return stats
 
 
@@ -352,11 +374,13 @@ def _redact_csv(
     whole: dict[str, Change],
     other: _PerFinding,
     stats: RedactStats,
+    headerless: bool = False,
 ) -> None:
     """CSV/TSV record by record: a record without PI is written back as it was read (quotes,
     line endings, title rows and blank lines included); a changed one is written with the
     file's delimiter, quoting as the header is quoted (every field, or only where needed)."""
-    changes = [whole.get(name, other) for name in names]
+    changes = [whole.get(name) or other.for_column(name) for name in names]
+    per_finding = [name not in whole for name in names]
     buffer = io.StringIO()
     writer: Any = None
     renamed: dict[str, str] = {}
@@ -366,7 +390,7 @@ def _redact_csv(
             value
             for role, record in chunk
             for i, value in enumerate(record.fields)
-            if role != "row" or (i < len(changes) and changes[i] is other)
+            if not _is_row(role, headerless) or (i < len(changes) and per_finding[i])
         )
         for role, record in chunk:
             if role == "blank":
@@ -376,7 +400,8 @@ def _redact_csv(
                 writer = _csv_writer(buffer, delimiter, quote_all=role == "header" and _quoted_all(record, delimiter))
             # Title rows and the header are redacted per finding too: a "header" holding a
             # phone number is the first row of a file without one.
-            cell_changes: list[Change] = changes if role == "row" else [other] * len(record.fields)
+            row = _is_row(role, headerless)
+            cell_changes: list[Change] = changes if row else [other] * len(record.fields)
             fields = list(record.fields)
             changed = 0
             for i, value in enumerate(record.fields):
@@ -385,7 +410,7 @@ def _redact_csv(
                     if new != value:
                         fields[i] = "" if new is None else new
                         changed += 1
-            if role == "row":
+            if row:
                 stats.rows += 1
             elif role == "header" and changed:
                 renamed = {n: f for n, f, old in zip(names, fields, record.fields, strict=False) if f != old}
@@ -401,6 +426,11 @@ def _redact_csv(
         # The summary names columns: a name that was personal information is shown redacted.
         stats.columns = [replace(c, column=renamed.get(c.column, c.column)) for c in stats.columns]
         stats.notes.append("the header row held personal information (redacted): the file may have no header row")
+
+
+def _is_row(role: RecordRole, headerless: bool) -> bool:
+    """Whether a CSV record is a data row: the "header" of a file without one is."""
+    return role == "row" or (headerless and role == "header")
 
 
 def _csv_writer(buffer: io.StringIO, delimiter: str, *, quote_all: bool) -> Any:
@@ -547,8 +577,12 @@ def _redact_parquet(
             _write_parquet(parquet, temp, retyped, whole=whole, other=other, stats=stats, removes=removes)
             break
         except _RetypeError as exc:
-            retyped[exc.column] = _stringify(schema.field(exc.column).type)
+            as_text = _stringify(schema.field(exc.column).type)
+            if exc.column in retyped and retyped[exc.column].equals(as_text):
+                raise DiscoveryError(f"Parquet column {exc.column}: its redacted values fit no type") from None
+            retyped[exc.column] = as_text
             stats._restart()
+            other.keys_changed = other.key_clashes = 0
     for field_ in schema:
         if field_.name in retyped and _shown(retyped[field_.name]) != _shown(field_.type):
             stats.notes.append(
@@ -719,7 +753,8 @@ def _stringify(arrow_type: Any) -> Any:
             [pa.field(f.name, _stringify(f.type), nullable=True, metadata=f.metadata) for f in arrow_type]
         )
     if types.is_map(arrow_type):
-        return pa.map_(arrow_type.key_type, _stringify(arrow_type.item_type))
+        # Keys can hold personal information too: a redacted key is text.
+        return pa.map_(_stringify(arrow_type.key_type), _stringify(arrow_type.item_type))
     if types.is_large_list(arrow_type):
         return pa.large_list(_stringify(arrow_type.value_type))
     if types.is_list(arrow_type) or types.is_fixed_size_list(arrow_type):
@@ -756,51 +791,89 @@ def _fit(value: Any, arrow_type: Any) -> Any:
     if types.is_struct(arrow_type) and isinstance(value, dict):
         return {f.name: _fit(value.get(f.name), f.type) for f in arrow_type}
     if types.is_map(arrow_type) and isinstance(value, list):
-        return [(k, _fit(v, arrow_type.item_type)) for k, v in value]
+        return [(_fit(k, arrow_type.key_type), _fit(v, arrow_type.item_type)) for k, v in value]
     if (types.is_list(arrow_type) or types.is_large_list(arrow_type)) and isinstance(value, list):
         return [_fit(v, arrow_type.value_type) for v in value]
     return value
 
 
-def _redact_value(value: Any, path: str, whole: dict[str, Change], other: Change) -> tuple[Any, int]:
-    """Redact a JSON value at a dotted path: whole columns by their entity, the rest per finding."""
+def _redact_value(value: Any, path: str, whole: dict[str, Change], other: _PerFinding) -> tuple[Any, int]:
+    """Redact a JSON value at a dotted path: whole columns by their entity, the rest per finding.
+
+    Keys are redacted finding by finding too (a key holding personal information is
+    ``<key>`` in the path, as the scan names the column); a changed key counts as a value."""
     if path in whole:
-        return _map_scalars(value, whole[path])
+        return _map_scalars(value, whole[path], other)
     if isinstance(value, dict):
-        out: dict[str, Any] = {}
+        renamed: list[tuple[Any, Any]] = []
+        children: list[Any] = []
         total = 0
         for key, child in value.items():
-            out[key], count = _redact_value(child, f"{path}.{key}" if path else key, whole, other)
-            total += count
-        return out, total
-    return _map_scalars(value, other)
+            new_key, personal = other.key(key)
+            segment = KEY if personal else key
+            new_child, count = _redact_value(child, f"{path}.{segment}" if path else segment, whole, other)
+            renamed.append((key, new_key))
+            children.append(new_child)
+            total += count + (new_key != key)
+        return dict(zip(other.distinct(renamed), children, strict=True)), total
+    return _map_scalars(value, other.for_column(path), other)
 
 
 def _texts(value: Any, path: str, whole: dict[str, Change]) -> Iterator[str]:
     """The texts ``_redact_value`` analyses per finding in ``value`` (to analyse them in a batch)."""
     if path in whole:
+        yield from _scalar_texts(value, values=False)
         return
     if isinstance(value, dict):
         for key, child in value.items():
+            yield key
             yield from _texts(child, f"{path}.{key}" if path else key, whole)
     else:
         yield from _scalar_texts(value)
 
 
-def _scalar_texts(value: Any) -> Iterator[str]:
-    """The texts ``_map_scalars`` hands to its change: every scalar inside ``value``."""
-    if isinstance(value, tuple) and len(value) == 2:
-        yield from _scalar_texts(value[1])  # a map entry: its key is kept
+def _scalar_texts(value: Any, *, values: bool = True) -> Iterator[str]:
+    """The texts ``_map_scalars`` analyses: the keys inside ``value``, and its scalars if ``values``."""
+    if _is_map(value):
+        for key, item in value:
+            yield from _scalar_texts(key)
+            yield from _scalar_texts(item, values=values)
     elif isinstance(value, list):
         for item in value:
-            yield from _scalar_texts(item)
+            yield from _scalar_texts(item, values=values)
     elif isinstance(value, dict):
-        for item in value.values():
-            yield from _scalar_texts(item)
-    else:
+        for key, item in value.items():
+            yield key
+            yield from _scalar_texts(item, values=values)
+    elif values:
         text = _scalar_text(value)
         if text:
             yield text
+
+
+def _is_map(value: Any) -> bool:
+    """Whether ``value`` is a Parquet map as pyarrow gives it: a list of (key, value) pairs."""
+    return isinstance(value, list) and bool(value) and all(isinstance(v, tuple) and len(v) == 2 for v in value)
+
+
+def distinct_keys(renamed: list[tuple[Any, Any]]) -> tuple[list[Any], int]:
+    """The keys of one object or map after redaction, from ``(old, new)`` pairs in order, and how
+    many clashed: a redacted key equal to another key (two phone numbers masked alike,
+    ``[CN_MOBILE]`` twice) gets `` #2``, `` #3``… so that no entry is lost."""
+    taken = {old for old, new in renamed if new == old}
+    out: list[Any] = []
+    clashes = 0
+    for old, new in renamed:
+        if new != old:
+            candidate, n = new, 1
+            while candidate in taken:
+                n += 1
+                candidate = f"{new} #{n}"
+            clashes += n > 1
+            new = candidate
+            taken.add(new)
+        out.append(new)
+    return out, clashes
 
 
 def _whole(redactor: Redactor, entity: str) -> Change:
@@ -817,6 +890,49 @@ class _PerFinding:
     def __init__(self, redactor: Redactor, analyzer: Analyzer, stats: RedactStats) -> None:
         self._redactor, self._analyzer, self._stats = redactor, analyzer, stats
         self._found: dict[str, list[Finding]] = {}
+        # Findings of keys (the same few keys recur in every row), bounded.
+        self._keys: dict[str, list[Finding]] = {}
+        self.keys_changed = 0
+        self.key_clashes = 0
+
+    def key(self, key: Any) -> tuple[Any, bool]:
+        """A JSON or map key redacted finding by finding (as free text); whether it held PI."""
+        text = key if isinstance(key, str) else _scalar_text(key)
+        if not text or not text.strip():
+            return key, False
+        findings = self._found.get(text)
+        if findings is None:
+            findings = self._keys.get(text)
+        if findings is None:
+            findings = self._analyzer.analyze(text)
+            if len(self._keys) < _MAX_KEYS_CACHED:
+                self._keys[text] = findings
+        if not findings:
+            return key, False
+        redacted, count = redact_text(text, analyzer=self._analyzer, redactor=self._redactor, findings=findings)
+        self._stats.findings += count
+        self.keys_changed += 1
+        return redacted, True
+
+    def distinct(self, renamed: list[tuple[Any, Any]]) -> list[Any]:
+        """``distinct_keys`` of one object or map, counting the clashes for the summary."""
+        if all(old == new for old, new in renamed):
+            return [old for old, _ in renamed]
+        keys, clashes = distinct_keys(renamed)
+        self.key_clashes += clashes
+        return keys
+
+    def notes(self) -> list[str]:
+        """What the summary says about keys (counts only, never a key)."""
+        out = []
+        if self.keys_changed:
+            out.append(f"{self.keys_changed} JSON or map keys held personal information and were redacted")
+        if self.key_clashes:
+            out.append(
+                f"{self.key_clashes} redacted keys would have been equal to another key of the same "
+                "object: they were numbered (' #2', ' #3', ...) so that no entry is lost"
+            )
+        return out
 
     def prefetch(self, texts: Iterable[str]) -> None:
         """Analyse the distinct ``texts`` together (replacing the previous batch)."""
@@ -824,7 +940,23 @@ class _PerFinding:
         self._found = dict(zip(distinct, self._analyzer.analyze_many(distinct), strict=True))
 
     def __call__(self, value: str) -> str | None:
+        return self._redact(value, frozenset())
+
+    def for_column(self, name: str) -> Change:
+        """The per-finding change for values of column ``name``: a version or build column
+        (``app_version``, ``软件版本``) holds no IP addresses, whatever 1.2.3.4 looks like, and
+        an order or waybill number column (``order_no``, ``运单号``) no bank cards."""
+        skip = negated_by_name(name) - set(name_evidence(name))
+        if skip:
+            return lambda value: self._redact(value, skip)
+        return self
+
+    def _redact(self, value: str, skip: frozenset[str]) -> str | None:
         findings = self._found.get(value)
+        if findings is None:
+            findings = self._analyzer.analyze(value)
+        if skip:
+            findings = [f for f in findings if f.entity not in skip]
         redacted, count = redact_text(value, analyzer=self._analyzer, redactor=self._redactor, findings=findings)
         self._stats.findings += count
         return redacted
@@ -838,22 +970,35 @@ def _scalar_text(value: Any) -> str | None:
     return value_text(value) if isinstance(value, float) else str(value)
 
 
-def _map_scalars(value: Any, change: Change) -> tuple[Any, int]:
-    """``change`` applied to every scalar inside ``value``; unchanged values keep their type."""
-    if isinstance(value, tuple) and len(value) == 2:
-        # A (key, value) entry of a Parquet map: the key names the value and is kept.
-        new, count = _map_scalars(value[1], change)
-        return (value[0], new), count
+def _map_scalars(value: Any, change: Change, keys: _PerFinding) -> tuple[Any, int]:
+    """``change`` applied to every scalar inside ``value``, ``keys`` to the keys of its objects
+    and maps (finding by finding, whatever ``change`` is); unchanged values keep their type."""
+    if _is_map(value):
+        # The (key, value) entries of a Parquet map: keys can be personal information too.
+        renamed: list[tuple[Any, Any]] = []
+        items: list[Any] = []
+        total = 0
+        for k, v in value:
+            new_key, _ = keys.key(k)
+            new, count = _map_scalars(v, change, keys)
+            renamed.append((k, new_key))
+            items.append(new)
+            total += count + (new_key != k)
+        return list(zip(keys.distinct(renamed), items, strict=True)), total
     if isinstance(value, list):
-        items = [_map_scalars(v, change) for v in value]
-        return [v for v, _ in items], sum(c for _, c in items)
+        pairs = [_map_scalars(v, change, keys) for v in value]
+        return [v for v, _ in pairs], sum(c for _, c in pairs)
     if isinstance(value, dict):
-        out: dict[str, Any] = {}
+        renamed = []
+        children = []
         total = 0
         for k, v in value.items():
-            out[k], count = _map_scalars(v, change)
-            total += count
-        return out, total
+            new_key, _ = keys.key(k)
+            new, count = _map_scalars(v, change, keys)
+            renamed.append((k, new_key))
+            children.append(new)
+            total += count + (new_key != k)
+        return dict(zip(keys.distinct(renamed), children, strict=True)), total
     text = value if type(value) is str else _scalar_text(value)
     if not text:
         return value, 0  # a null, a flag or bytes hold no personal information to redact

@@ -76,6 +76,7 @@ def to_json(result: ScanResult, *, show_values: bool = False) -> dict[str, Any]:
             }
             for r in result.skipped_rows
         ],
+        "notes": [{"source": n.source, "table": n.table, "note": n.note} for n in result.notes],
         "summary": summary(result),
     }
 
@@ -89,10 +90,14 @@ def summary(result: ScanResult) -> dict[str, Any]:
         by_category[f.category] += 1
         by_entity[f.entity] += 1
         by_source[f.source] += 1
+    by_table: Counter[tuple[str, str]] = Counter()
     for c in result.columns:
         by_category[c.category] += 1
         by_entity[c.entity] += 1
-        by_source[f"{c.source} {c.table}" if c.table != c.source else c.source] += 1
+        # By the source alone (a file or a database URL): "source table" joined by a space
+        # could not be told apart from a path with a space; tables are listed in by_table.
+        by_source[c.source] += 1
+        by_table[(c.source, c.table)] += 1
     return {
         "files_scanned": result.files_scanned,
         "lines_scanned": result.lines_scanned,
@@ -107,6 +112,9 @@ def summary(result: ScanResult) -> dict[str, Any]:
         "by_category": dict(by_category.most_common()),
         "by_entity": dict(by_entity.most_common()),
         "by_source": dict(by_source.most_common()),
+        "by_table": [
+            {"source": source, "table": table, "columns": count} for (source, table), count in by_table.most_common()
+        ],
     }
 
 
@@ -174,6 +182,13 @@ def render_table(result: ScanResult, console: Console, *, show_values: bool = Fa
             lines = "; ".join(f"line {line}: {reason}" for line, reason in r.lines[:SKIPPED_LINES_SHOWN])
             more = r.count - min(len(r.lines), SKIPPED_LINES_SHOWN)
             table.add_row(r.source, str(r.count), lines + (f"; … {more} more" if more > 0 else ""))
+        console.print(table)
+    if result.notes:
+        table = Table(title="Notes", title_justify="left")
+        for name in ("source", "table", "note"):
+            table.add_column(name, overflow="fold")
+        for n in result.notes:
+            table.add_row(n.source, n.table, n.note)
         console.print(table)
     totals = summary(result)
     rows = totals["rows_skipped"]

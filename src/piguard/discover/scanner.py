@@ -9,7 +9,7 @@ is scanned): the scan still ran successfully.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -57,6 +57,15 @@ class TextFinding:
     value: str | None = field(default=None, repr=False)
 
 
+@dataclass(frozen=True, slots=True)
+class TableNote:
+    """Something the report says about one table (a header row read as data); never a value."""
+
+    source: str
+    table: str
+    note: str
+
+
 @dataclass(slots=True)
 class ScanResult:
     """Everything a scan found and everything it could not read."""
@@ -66,6 +75,8 @@ class ScanResult:
     skipped: list[Skipped] = field(default_factory=list)
     #: Malformed rows passed over, per table file that had any.
     skipped_rows: list[SkippedRows] = field(default_factory=list)
+    #: Notes on tables read differently from their look (a header row that held PI).
+    notes: list[TableNote] = field(default_factory=list)
     files_scanned: int = 0
     lines_scanned: int = 0
     tables_scanned: int = 0
@@ -93,6 +104,7 @@ class ScanResult:
         self.columns.extend(other.columns)
         self.skipped.extend(other.skipped)
         self.skipped_rows.extend(other.skipped_rows)
+        self.notes.extend(other.notes)
         self.files_scanned += other.files_scanned
         self.lines_scanned += other.lines_scanned
         self.tables_scanned += other.tables_scanned
@@ -172,7 +184,15 @@ def _classify(
 ) -> None:
     for table in tables:
         result.columns.extend(classify_table(table, analyzer=analyzer, min_confidence=min_confidence))
+        result.notes.extend(TableNote(table.source, table.table, note) for note in table.notes)
         result.tables_scanned += 1
+
+
+def _scan_titles(tables: Sequence[TableSample], *, analyzer: Analyzer, keep_values: bool, result: ScanResult) -> None:
+    """Title rows above a CSV header (``患者张建国…就诊记录,,,``) analysed as free text."""
+    for table in tables:
+        for f in analyze_lines(table.titles, source=table.source, analyzer=analyzer, keep_values=keep_values):
+            result.findings.append(replace(f, explanation=f"title row above the header; {f.explanation}"))
 
 
 def scan_paths(
@@ -210,6 +230,7 @@ def scan_paths(
             elif is_table_file(item.path):
                 tables = sample_table_file(item.path, source=item.source, sample=sample, tolerant=True)
                 _classify(tables, analyzer=analyzer, min_confidence=min_confidence, result=result)
+                _scan_titles(tables, analyzer=analyzer, keep_values=keep_values, result=result)
             else:
                 text_skipped = _scan_text_file(item, analyzer=analyzer, keep_values=keep_values, result=result)
         except (DiscoveryError, InputError) as exc:

@@ -49,6 +49,7 @@ def test_hospital_export_in_gb18030_is_redacted_in_place_of_format(runner: CliRu
     src = tmp_path / "死亡登记.csv"
     _hospital_export(src)
     out = tmp_path / "out" / "死亡登记.masked.csv"
+    out.parent.mkdir()
     result = runner.invoke(app, ["redact", str(src), str(out), "--entities", IDENTIFIERS])
     assert result.exit_code == 0, result.output
     summary = " ".join(result.stderr.split())

@@ -254,6 +254,7 @@ class PatternRecognizer(Recognizer):
         margin: int = 0,
         required_any: Sequence[str] = (),
         in_digit_runs: bool = True,
+        context_beats_negative: bool = False,
     ) -> None:
         self.name = name
         self.entity = entity
@@ -272,6 +273,8 @@ class PatternRecognizer(Recognizer):
         self.margin = margin
         self.required_any = tuple(required_any)
         self.in_digit_runs = in_digit_runs
+        # A context word near the match outweighs a negative one ("订单…银行卡号6222…").
+        self.context_beats_negative = context_beats_negative
         self._compiled = [(p, re.compile(p.regex, p.flags)) for p in self.patterns]
         # All patterns in one alternation (named g0, g1...): one scan per region instead of
         # one per pattern. At one position the earlier pattern wins, so specs are ordered
@@ -346,15 +349,17 @@ class PatternRecognizer(Recognizer):
             reason = self._check(value)
             if reason is None:
                 continue
-            if self.negative_context and find_context(
-                text, start, end, self.negative_context, before=12, after=4
+            word = find_context(text, start, end, self.context)
+            if (
+                self.negative_context
+                and not (self.context_beats_negative and word is not None)
+                and find_context(text, start, end, self.negative_context, before=12, after=4)
             ):
                 continue
             score = spec.score
             explanation = f"pattern {spec.name}"
             if self.validator is not None:
                 explanation += f" + {reason}"
-            word = find_context(text, start, end, self.context)
             if word is not None:
                 if self.context_score > score:
                     score = self.context_score

@@ -29,6 +29,8 @@ class ColumnSample:
     dtype: str = "text"
     comment: str | None = None
     values: list[str] = field(default_factory=list)
+    #: The JSON keys the name was made of (``("relative", "phone")`` for ``relative.phone``).
+    path: tuple[str, ...] | None = None
 
 
 #: Malformed rows named (line and reason) in a report; the rest are counted.
@@ -81,6 +83,17 @@ class TableSample:
     rows_total: int | None
     #: Malformed rows passed over (a scan of a CSV/TSV/JSONL file); None when there were none.
     skipped_rows: SkippedRows | None = None
+    #: Where the column names come from: ``header`` (a CSV/TSV header or a sheet's first row,
+    #: which may be a data row), ``keys`` (JSON keys, which may be data) or ``schema``.
+    names: str = "schema"
+    #: The header row's cells as written (a ``header`` table read in full), else None.
+    header: tuple[str, ...] | None = None
+    #: Title rows above a CSV header, as (1-based line, text): scanned as free text.
+    titles: tuple[tuple[int, str], ...] = ()
+    #: The "header" held personal information: it was read as the first data row.
+    headerless: bool = False
+    #: What the report should say about the table (never a value from it).
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,16 +30,17 @@ import json
 import re
 from collections import Counter, deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal, cast
 
 from piguard.discover.sources.base import RowProblems
-from piguard.discover.sources.text import SNIFF_BYTES, vote_encoding
+from piguard.discover.sources.text import SNIFF_BYTES, bomless_utf16, vote_encoding
 from piguard.errors import DiscoveryError
 
 __all__ = [
     "MAX_JSON_ITEM_CHARS",
+    "CsvHead",
     "Line",
     "Record",
     "csv_records",
@@ -173,6 +174,9 @@ def table_encoding(path: Path) -> str:
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head and head.count(0) / len(head) > _MAX_NUL_SHARE:
+        utf16 = bomless_utf16(head)
+        if utf16 is not None:
+            return utf16
         raise DiscoveryError("binary content (NUL bytes)")
     if head and sum(byte in _CONTROL for byte in head) / len(head) > _MAX_CONTROL_SHARE:
         raise DiscoveryError("binary content (control characters)")
@@ -195,14 +199,14 @@ def decoded_lines(
     if prefer is None:
         prefer = encoding if encoding in _OTHER else "utf-8"
     try:
-        if encoding == "utf-16":
+        if encoding.startswith("utf-16"):
             # Two bytes a character: lines cannot be cut as bytes. Read as one text stream.
-            with io.TextIOWrapper(_open_binary(path), encoding="utf-16", newline="") as stream:
+            with io.TextIOWrapper(_open_binary(path), encoding=encoding, newline="") as stream:
                 for number, line in enumerate(stream, start=1):
                     if not nul_ok and "\x00" in line:
                         yield Line(number, None, "NUL byte in the row")
                     else:
-                        yield Line(number, line, codec="utf-16")
+                        yield Line(number, line, codec=encoding)
             return
         with _open_binary(path) as handle:
             for number, raw in enumerate(handle, start=1):
@@ -449,14 +453,29 @@ def unique_names(fields: list[str]) -> list[str]:
     return out
 
 
-def csv_rows(path: Path, *, delimiter: str, encoding: str, problems: RowProblems) -> Iterator[dict[str, str]]:
+@dataclass(slots=True)
+class CsvHead:
+    """What ``csv_rows`` read above the rows: the header's cells as written, and the title
+    rows above it as (1-based line, the line's text without its ending)."""
+
+    fields: list[str] = field(default_factory=list)
+    titles: list[tuple[int, str]] = field(default_factory=list)
+
+
+def csv_rows(
+    path: Path, *, delimiter: str, encoding: str, problems: RowProblems, head: CsvHead | None = None
+) -> Iterator[dict[str, str]]:
     """The rows of a CSV/TSV file as dicts without empty cells; malformed rows noted and passed over.
 
     ``encoding`` is ``table_encoding(path)``. The header is the first record, unless title rows
-    stand above it. Raises ``DiscoveryError`` (when the reading ends) for a file that is not a
-    table: no header, a malformed line above it, or more malformed rows than good ones.
+    stand above it; ``head``, if given, receives the header's cells and the title rows. Raises
+    ``DiscoveryError`` (when the reading ends) for a file that is not a table: no header, a
+    malformed line above it, or more malformed rows than good ones.
     """
     header, lead, skip = _find_header(path, delimiter=delimiter, encoding=encoding)
+    if head is not None:
+        head.fields = list(lead[skip].fields)
+        head.titles = [(r.first, r.text.rstrip("\r\n")) for r in lead[:skip] if not r.blank]
     header_last = lead[skip].last
     records = _Records(decoded_lines(path, encoding), delimiter, problems, width=len(header), start_after=header_last)
     good = 0

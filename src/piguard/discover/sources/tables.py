@@ -14,8 +14,16 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
-from piguard.discover.sources.base import SAMPLE_SEED, RowProblems, SkippedRows, TableSample, columns_from_rows
+from piguard.discover.sources.base import (
+    SAMPLE_SEED,
+    ColumnSample,
+    RowProblems,
+    SkippedRows,
+    TableSample,
+    columns_from_rows,
+)
 from piguard.discover.sources.rows import (
+    CsvHead,
     csv_rows,
     json_array_items,
     jsonl_rows,
@@ -71,29 +79,54 @@ def sample_table_file(
     encoding = "utf-8"
     if fmt != "parquet" and not path.name.lower().endswith(".gz"):
         encoding = sniff_encoding(path)  # raises DiscoveryError for binary content
+    paths: _Paths = {}
     if fmt == "json":
         # Item by item: a JSON array is never held whole (``json_array_items`` bounds an item).
-        items = (_flatten(item) for item in json_array_items(path, encoding=encoding))
+        items = (_flatten(item, paths=paths) for item in json_array_items(path, encoding=encoding))
         columns, sampled, total = columns_from_rows(items, sample=sample, infer_types=True)
-        return [TableSample(source=source, table=path.name, columns=columns, rows_sampled=sampled, rows_total=total)]
+        return [
+            TableSample(
+                source=source,
+                table=path.name,
+                columns=_with_paths(columns, paths),
+                rows_sampled=sampled,
+                rows_total=total,
+                names="keys",
+            )
+        ]
+    names = _NAMES.get(fmt, "schema")
     try:
         fast = tabular.sample_rows(path, size=sample, seed=SAMPLE_SEED, encoding=encoding)
         if fast is not None:
             sampled_rows, known_total = fast
             columns, sampled, _ = columns_from_rows(
-                (_flatten(r.data) for r in sampled_rows), sample=sample, infer_types=infer
+                (_flatten(r.data, paths=paths) for r in sampled_rows), sample=sample, infer_types=infer
             )
             return [
                 TableSample(
-                    source=source, table=path.name, columns=columns, rows_sampled=sampled, rows_total=known_total
+                    source=source,
+                    table=path.name,
+                    columns=_with_paths(columns, paths),
+                    rows_sampled=sampled,
+                    rows_total=known_total,
+                    names=names,
                 )
             ]
-        rows = (_flatten(row.data) for row in tabular.read_rows(path, encoding=encoding))
+        rows = (_flatten(row.data, paths=paths) for row in tabular.read_rows(path, encoding=encoding))
         columns, sampled, total = columns_from_rows(rows, sample=sample, infer_types=infer)
     except InterchangeError as exc:
         # The reader's message already names file:line; we keep only the reason and place.
         raise DiscoveryError(_where(exc, path)) from None
-    return [TableSample(source=source, table=path.name, columns=columns, rows_sampled=sampled, rows_total=total)]
+    return [
+        TableSample(
+            source=source,
+            table=path.name,
+            columns=_with_paths(columns, paths),
+            rows_sampled=sampled,
+            rows_total=total,
+            names=names,
+        )
+    ]
 
 
 def _sample_tolerant(path: Path, fmt: str, *, source: str, sample: int, full: bool = False) -> TableSample:
@@ -110,35 +143,48 @@ def _sample_tolerant(path: Path, fmt: str, *, source: str, sample: int, full: bo
         delimiter = sniff_delimiter(path, encoding=encoding, default=delimiter)
     fast = None
     # Two-byte text cannot be cut at random byte offsets; the block sampler knows "," only.
-    if not full and encoding != "utf-16" and delimiter == tabular.DELIMITERS.get(fmt, ","):
+    if not full and not encoding.startswith("utf-16") and delimiter == tabular.DELIMITERS.get(fmt, ","):
         try:
             fast = tabular.sample_rows(path, size=sample, seed=SAMPLE_SEED, encoding=encoding)
         except InterchangeError:
             fast = None  # a malformed line in a block sample: read every line, noting bad ones
+    paths: _Paths = {}
+    names = _NAMES[fmt]
     if fast is not None:
         sampled_rows, known_total = fast
         columns, sampled, _ = columns_from_rows(
-            (_flatten(r.data) for r in sampled_rows), sample=sample, infer_types=infer
+            (_flatten(r.data, paths=paths) for r in sampled_rows), sample=sample, infer_types=infer
         )
         return TableSample(
-            source=source, table=path.name, columns=columns, rows_sampled=sampled, rows_total=known_total
+            source=source,
+            table=path.name,
+            columns=_with_paths(columns, paths),
+            rows_sampled=sampled,
+            rows_total=known_total,
+            names=names,
         )
     problems = RowProblems()
+    head = CsvHead()
     if fmt == "jsonl":
         rows: Iterator[dict[str, Any]] = jsonl_rows(path, encoding=encoding, problems=problems)
     else:
-        rows = csv_rows(path, delimiter=delimiter, encoding=encoding, problems=problems)
-    columns, sampled, total = columns_from_rows((_flatten(r) for r in rows), sample=sample, infer_types=infer)
+        rows = csv_rows(path, delimiter=delimiter, encoding=encoding, problems=problems, head=head)
+    columns, sampled, total = columns_from_rows(
+        (_flatten(r, paths=paths) for r in rows), sample=sample, infer_types=infer
+    )
     skipped = None
     if problems.count:
         skipped = SkippedRows(source=source, table=path.name, count=problems.count, lines=tuple(problems.named))
     return TableSample(
         source=source,
         table=path.name,
-        columns=columns,
+        columns=_with_paths(columns, paths),
         rows_sampled=sampled,
         rows_total=total,
         skipped_rows=skipped,
+        names=names,
+        header=tuple(head.fields) if fmt != "jsonl" else None,
+        titles=tuple(head.titles),
     )
 
 
@@ -159,14 +205,28 @@ def _where(exc: InterchangeError, path: Path) -> str:
     return f"malformed file{place}: {exc.reason}"
 
 
-def _flatten(data: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[str, Any]:
-    """Nested JSON objects become dotted columns (``relative.phone``)."""
+#: Where a table's column names come from, by file format (see ``TableSample.names``).
+_NAMES = {"csv": "header", "tsv": "header", "json": "keys", "jsonl": "keys"}
+#: Column name -> the JSON keys it was made of; bounded like the column list of a sample.
+_Paths = dict[str, tuple[str, ...]]
+_MAX_PATHS = 8192
+
+
+def _flatten(
+    data: dict[str, Any], prefix: str = "", depth: int = 0, *, paths: _Paths | None = None, keys: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Nested JSON objects become dotted columns (``relative.phone``); ``paths`` records the
+    keys each name was made of (a key may hold a dot, or personal information)."""
     out: dict[str, Any] = {}
     for key, value in data.items():
         name = f"{prefix}{key}"
+        where = (*keys, str(key))
         if isinstance(value, dict) and depth < _MAX_FLATTEN_DEPTH:
-            out.update(_flatten(value, f"{name}.", depth + 1))
-        elif isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
+            out.update(_flatten(value, f"{name}.", depth + 1, paths=paths, keys=where))
+            continue
+        if paths is not None and name not in paths and len(paths) < _MAX_PATHS:
+            paths[name] = where
+        if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
             out[name] = "; ".join(str(v) for v in value if v is not None) or None
         elif isinstance(value, dict | list):
             import json
@@ -175,6 +235,13 @@ def _flatten(data: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[str
         else:
             out[name] = value
     return out
+
+
+def _with_paths(columns: list[ColumnSample], paths: _Paths) -> list[ColumnSample]:
+    """``columns`` with the JSON keys of their names filled in (where known)."""
+    for column in columns:
+        column.path = paths.get(column.name)
+    return columns
 
 
 def _title_rows(rows: list[tuple[Any, ...]]) -> int:
@@ -215,7 +282,8 @@ def _sample_excel(path: Path, *, source: str, sample: int) -> Iterator[TableSamp
             header_row = lead[skip]
             rows = chain(lead[skip + 1 :], rows)
             # Two columns with one name (电话, 电话) must stay two: names are made unique.
-            header = unique_names(["" if cell is None else str(cell) for cell in header_row])
+            cells = ["" if cell is None else str(cell) for cell in header_row]
+            header = unique_names(cells)
             dicts = (
                 {name: value for name, value in zip(header, values, strict=False) if value is not None}
                 for values in rows
@@ -227,6 +295,8 @@ def _sample_excel(path: Path, *, source: str, sample: int) -> Iterator[TableSamp
                 columns=columns,
                 rows_sampled=sampled,
                 rows_total=total,
+                names="header",
+                header=tuple(cells),
             )
     finally:
         workbook.close()

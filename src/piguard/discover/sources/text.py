@@ -84,6 +84,30 @@ def vote_encoding(head: bytes) -> str | None:
     return "gb18030" if votes["gb18030"] > votes["utf-8"] else "utf-8"
 
 
+# BOM-less UTF-16 (Windows' "Unicode" without its mark): in text that is partly ASCII (digits,
+# delimiters, line breaks) one byte of each pair is NUL, always the same one of the two.
+_UTF16_NUL_SHARE = 0.2
+_UTF16_OTHER_NUL_SHARE = 0.02
+# Fewest ASCII characters (pairs with a NUL) that make a head UTF-16 text rather than bytes.
+_UTF16_MIN_ASCII = 8
+
+
+def bomless_utf16(head: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` when ``head`` is UTF-16 text without a byte order mark
+    (NULs in one byte position of the pairs only, and it decodes), else None."""
+    pairs = len(head) // 2
+    odd, even = head[1::2].count(0), head[0::2].count(0)
+    for nul, other, codec in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if nul >= max(_UTF16_MIN_ASCII, _UTF16_NUL_SHARE * pairs) and other <= _UTF16_OTHER_NUL_SHARE * pairs:
+            try:
+                text = codecs.getincrementaldecoder(codec)().decode(head[: 2 * pairs], final=False)
+            except UnicodeDecodeError:
+                return None
+            control = sum(ord(ch) in _CONTROL for ch in text)
+            return codec if control <= 0.05 * max(len(text), 1) else None
+    return None
+
+
 def sniff_encoding(path: Path, *, tolerant: bool = False) -> str:
     """The encoding to read ``path`` with; raises ``DiscoveryError`` if it looks binary.
 
@@ -101,6 +125,9 @@ def sniff_encoding(path: Path, *, tolerant: bool = False) -> str:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     if b"\x00" in head:
+        utf16 = bomless_utf16(head)
+        if utf16 is not None:
+            return utf16
         raise DiscoveryError("binary content (NUL bytes)")
     if head and sum(byte in _CONTROL for byte in head) / len(head) > 0.05:
         raise DiscoveryError("binary content (control characters)")
@@ -140,7 +167,7 @@ def iter_lines(path: Path, *, encoding: str, problems: RowProblems | None = None
             raise DiscoveryError(f"cannot read file ({exc.strerror or type(exc).__name__})") from None
         return
     other = "gb18030" if encoding.startswith("utf-8") else "utf-8"
-    errors = "strict" if encoding == "utf-16" else "surrogateescape"
+    errors = "strict" if encoding.startswith("utf-16") else "surrogateescape"
     good = 0
     try:
         with path.open("r", encoding=encoding, errors=errors, newline="") as handle:

@@ -18,6 +18,7 @@ import pytest
 from pi_testvalues import resident_id
 
 from piguard.discover.analyzer import Analyzer
+from piguard.discover.names import HEADERLESS_NOTE
 from piguard.discover.redact import Redactor, RedactStats, redact_file
 from piguard.discover.sources.rows import json_array_items
 from piguard.errors import DiscoveryError, InputError
@@ -166,6 +167,7 @@ def test_a_failure_keeps_the_previous_output_and_other_formats_stop_alike(tmp_pa
 def test_output_is_private_whatever_the_umask(tmp_path: Path, analyzer: Analyzer) -> None:
     src = tmp_path / "d.csv"
     src.write_text("phone\n" + "\n".join(PHONES) + "\n", encoding="utf-8")
+    (tmp_path / "out").mkdir()
     previous = os.umask(0o022)
     try:
         _redact(src, tmp_path / "out" / "d.csv", analyzer)
@@ -199,7 +201,10 @@ def test_a_header_holding_pi_is_redacted_and_noted_without_the_value(tmp_path: P
     stats = _redact(src, tmp_path / "out.csv", analyzer)
     first = (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()[0]
     assert first == f"*******0000,{'*' * 14}{IDS[0][-4:]}"
-    assert stats.notes == ["the header row held personal information (redacted): the file may have no header row"]
+    # The first row is read as data (as the scan reads it): columns column_1, column_2.
+    assert stats.notes == [HEADERLESS_NOTE]
+    assert stats.rows == 30
+    assert {c.column for c in stats.columns if c.kind == "values"} == {"column_1", "column_2"}
     shown = " ".join(c.column for c in stats.columns)  # what the summary names
     assert PHONES[0] not in shown and IDS[0] not in shown
 

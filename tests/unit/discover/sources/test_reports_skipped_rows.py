@@ -29,7 +29,16 @@ def _scan(tmp_path: Path, analyzer: Analyzer, seen: list[Skipped] | None = None)
 
 def test_json_lists_skipped_rows_per_file_and_keeps_the_other_keys(tmp_path: Path, analyzer: Analyzer) -> None:
     report = to_json(_scan(tmp_path, analyzer))
-    assert list(report) == ["version", "generated_at", "findings", "columns", "skipped", "skipped_rows", "summary"]
+    assert list(report) == [
+        "version",
+        "generated_at",
+        "findings",
+        "columns",
+        "skipped",
+        "skipped_rows",
+        "notes",
+        "summary",
+    ]
     assert report["skipped"] == []
     csv_rows, text_rows = report["skipped_rows"]
     assert (csv_rows["source"], csv_rows["table"], csv_rows["rows"]) == (str(tmp_path / "deaths.csv"), "deaths.csv", 13)

@@ -208,6 +208,28 @@ def _split_name_list(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(start + a, start + b) for a, b in pairwise(cuts)]
 
 
+def _given_after_compound(text: str, start: int, end: int) -> int:
+    """The end of a name whose compound surname LAC tagged alone, after a cue word.
+
+    LAC reads a given name that is also a word as that word (欧阳|建国, "found a nation", after
+    ``联系人：``) and tags the surname alone. With a cue word before it (联系人, 姓名, 家属...),
+    the name goes on over the next one or two CJK characters that can be part of a given name
+    (not a function word such as 的, not the start of a title such as 先生).
+    """
+    if not find_context(text, start, end, CUES_BEFORE, before=6, after=0):
+        return end
+    stop = end
+    while (
+        stop < len(text)
+        and stop - end < 2
+        and _CJK.fullmatch(text[stop]) is not None
+        and text[stop] not in _NOT_GIVEN_CHARS
+        and _title_after(text, start, stop) is None
+    ):
+        stop += 1
+    return stop
+
+
 class ChinesePersonRecognizer(Recognizer):
     """PERSON in Chinese text.
 
@@ -251,6 +273,8 @@ class ChinesePersonRecognizer(Recognizer):
         for start, end, kind in _tagged_spans(tags):
             start, end = _clean_span(text, start, end)
             title = _title_after(text, start, end)
+            if title is None and text[start:end] in COMPOUND_SURNAMES:
+                end = _given_after_compound(text, start, end)
             if end - start == 1:
                 if text[start] in SINGLE_SURNAMES and title:
                     out.append(Finding("PERSON", start, end, 0.6, f"jieba LAC {kind}; surname + title {title}",

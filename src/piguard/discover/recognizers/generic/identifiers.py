@@ -37,6 +37,8 @@ MAESTRO_CONTEXT = (
 SSN_CONTEXT = ("ssn", "social security", "social-security", "ss#")
 IBAN_CONTEXT = ("iban", "bank", "account", "账户", "汇款")
 IP_NEGATIVE = ("version", "ver.", "版本", "build", "release")
+# Labels of order, waybill and tracking numbers: 16-19 digits of which 1 in 10 passes Luhn.
+CARD_NEGATIVE = ("订单", "运单", "快递", "单号", "物流", "order", "waybill", "tracking", "shipment")
 
 # Issuer prefixes (IIN) of the card schemes: UnionPay 62/81, Visa 4, Mastercard 51-55 and
 # 2221-2720, Maestro 50/56-58/6x, Amex 34/37, JCB 35 (and legacy 15-digit 2131/1800), Diners
@@ -46,6 +48,7 @@ _IIN = re.compile(
 )
 
 
+_MASTERCARD = re.compile(r"^(?:5[1-5]|2(?:22[1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720))")
 _NON_DIGIT = re.compile(r"\D")
 
 
@@ -67,6 +70,12 @@ def _card(value: str) -> str | None:
         return None  # only Diners Club uses 14 digits
     if n == 13 and not digits.startswith("4"):
         return None  # only old Visa cards use 13 digits
+    if digits[0] == "4" and n not in (13, 16, 19):
+        return None  # Visa: 13, 16 or 19 digits
+    if n != 16 and _MASTERCARD.match(digits) is not None:
+        return None  # Mastercard (51-55, 2221-2720): 16 digits only
+    if n != 15 and digits.startswith(("34", "37")):
+        return None  # American Express: 15 digits only
     if not luhn_ok(digits) or len(set(digits)) == 1:
         return None
     if n == 18 and cn_resident_id_shape(digits):
@@ -180,6 +189,8 @@ def generic_recognizers() -> list[PatternRecognizer]:
             validator_name="luhn",
             context=CARD_CONTEXT,
             context_score=0.95,
+            negative_context=CARD_NEGATIVE,
+            context_beats_negative=True,
             required_chars="0123456789",
         ),
         PatternRecognizer(
