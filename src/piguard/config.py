@@ -19,7 +19,7 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; default is an SQLite file in the data directory.",
     )
     token_lifetime_seconds: int = Field(default=900, gt=0, le=3600)
-    secret_key_file: Path | None = Field(default=None, description="HMAC secret for tokens and pseudonyms.")
+    secret_key_file: Path | None = Field(default=None, description="Installation secret: pseudonym key and TOTP seed encryption.")
     ledger_key_file: Path | None = Field(default=None, description="Ed25519 key that signs checkpoints.")
     ledger_origin: str = Field(default="piguard.example/ledger", description="Checkpoint origin line.")
     checkpoint_every_entries: int = Field(default=1000, gt=0)
@@ -35,7 +35,7 @@ class Settings(BaseSettings):
         description="Largest request body accepted (bytes); larger ones are refused with 413 before any route runs.",
     )
 
-    # Record-disclosing requests per account (docs/operations.md, "Disclosure rate limit").
+    # Record-disclosing requests per account (docs/identity.md, "Disclosure rate limit").
     disclosure_limit_enabled: bool = Field(
         default=True, description="Limit how fast one account may pull records (429 with Retry-After beyond)."
     )
