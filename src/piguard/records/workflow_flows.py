@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from piguard.errors import AccessDenied, PiguardError
 from piguard.identity.schemas import Principal
 from piguard.records import service as records
-from piguard.records.guard import EventDraft, Guard, Guarded, record_event, refuse
+from piguard.records.guard import EventDraft, Guard, Guarded, record_event, refuse, subject_of
 from piguard.records.models import DeathReport, Dispatch
 
 
@@ -35,7 +35,7 @@ def _run(
     purpose: str,
     work: Callable[[], Any],
 ) -> Guarded[Any]:
-    """Check the role, do the work, record one event (denied on any refusal)."""
+    """Check the role and the training gate, do the work, record one event (denied on any refusal)."""
     at = guard.clock()
     draft = EventDraft(action=action, resource_type=resource_type, resource_id=resource_id, purpose=purpose)
     if resource_type == "death_report" and resource_id is not None:
@@ -44,6 +44,11 @@ def _run(
         draft.subject_id = session.scalar(select(DeathReport.subject_id).where(DeathReport.id == resource_id))
     if principal.role not in roles:
         return refuse(session, principal, draft, AccessDenied(f"{step} is done by {' or '.join(roles)}"), at)
+    if not subject_of(session=session, principal=principal, at=at).training_ok:
+        # The policy's training gate, for steps decided here rather than by Cedar: a correction or
+        # a presented code touches personal data as much as a read does.
+        lapsed = AccessDenied("mandatory privacy training has lapsed", policy_ids=("training-gate",))
+        return refuse(session, principal, draft, lapsed, at)
     try:
         with session.begin_nested():  # a refused step leaves no partial change behind
             result = work()
