@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from piguard.errors import NotFoundError, PiguardError
 from piguard.identity.schemas import Principal
 from piguard.minimize.contexts import disclosed_fields, parse_context, project
-from piguard.policy.pdp import AccessRequest, ResourceRef
+from piguard.policy.pdp import AccessRequest, Decision, ResourceRef, Subject
 from piguard.policy.purposes import parse_purpose
 from piguard.records import service as records
 from piguard.records.guard import (
@@ -73,6 +73,38 @@ def read_report(
     return Guarded(value=view, event=event, decision=decision)
 
 
+# Every task relationship a death report can give, and every state it passes through.
+_REPORT_RELATIONSHIPS = frozenset({"certifier", "attending", "crew", "coder", "registrar", "funeral", "investigator"})
+_REPORT_STATES = ("draft", "certified", "reported", "coded")
+
+
+def _best_case(guard: Guard, subject: Subject, purpose: str, display: str) -> Decision:
+    """The decision for the most favourable report imaginable: own institution, every relationship.
+
+    If even that is refused, the role may not search in this screen for this purpose at all.
+    """
+    refused: Decision | None = None
+    for status in _REPORT_STATES:
+        resource = ResourceRef(
+            "DeathReport", "-", {"hospital": subject.org_id, "district": subject.district, "status": status}
+        )
+        decision = guard.engine.decide(
+            AccessRequest(
+                subject=subject,
+                action="search",
+                resource=resource,
+                purpose=purpose,
+                display_context=display,
+                relationships=_REPORT_RELATIONSHIPS,
+            )
+        )
+        if decision.allowed:
+            return decision
+        refused = refused or decision
+    assert refused is not None
+    return refused
+
+
 def search_reports(
     *,
     session: Session,
@@ -118,6 +150,12 @@ def search_reports(
         # Every record found is refused (a purpose or screen the role may not use, lapsed
         # training): that is a refusal, recorded as one, not an empty "allowed" search.
         return refuse(session, principal, draft, denied(decisions[0]), at, decisions[0])
+    if not decisions:
+        # Nothing matched: refuse all the same when no record the principal could hold would be
+        # allowed in this screen for this purpose, so a probe is a refusal whatever is stored.
+        probe = _best_case(guard, subject, draft.purpose, display)
+        if not probe.allowed:
+            return refuse(session, principal, draft, denied(probe), at, probe)
     views: list[BaseModel] = []
     fields: set[str] = set()
     policy_ids: set[str] = set()
