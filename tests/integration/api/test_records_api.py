@@ -190,7 +190,8 @@ def test_an_escaped_backslash_before_u0000_is_text_not_nul(site: Site) -> None:
     """The six characters ``\\u0000`` typed into a reason are ordinary text, not a NUL."""
     response = site.client.post(
         "/api/v1/breakglass",
-        content=b'{"report_id": "x", "purpose": "BTG", "reason": "typed \\\\u0000 in the reason field"}',
+        content=b'{"report_id": "01JZZZZZZZZZZZZZZZZZZZZZZZ", "purpose": "BTG", '
+        b'"reason": "typed \\\\u0000 in the reason field"}',
         headers={**site.token("certifier"), "Content-Type": "application/json"},
     )
     assert response.status_code == 404  # reached the flow: the report does not exist
@@ -248,3 +249,18 @@ def test_api_key_terminal_id_must_be_well_formed(site: Site) -> None:
     key_only = {"Authorization": f"Bearer {site.bridge_key}"}
     fine = site.client.post("/api/v1/handles/resolve", json={"handle": "951234567890"}, headers=key_only)
     assert fine.status_code == 404 and site.last_event().terminal_id is None  # optional for keys
+
+
+def test_a_breakglass_report_id_must_be_an_opaque_id(site: Site) -> None:
+    """Markup or any other text in ``report_id`` is a 422 and never reaches the ledger's resource id."""
+    headers = site.token("certifier")  # logged in first: the login is an event of its own
+    before = site.events()
+    response = site.client.post(
+        "/api/v1/breakglass",
+        json={"report_id": "<script>alert(1)</script>", "purpose": "BTG", "reason": "x" * 25},
+        headers=headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "report_id"
+    assert "script" not in response.text
+    assert site.events() == before

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
-from piguard.api.ids import PathId
+from piguard.api.ids import ULID_PATTERN, PathId
 from piguard.records import support_flows
 
 router = APIRouter()
@@ -24,7 +24,8 @@ class BreakGlassRequest(BaseModel):
     # Only the shape is checked here: the purpose and the reason's length are the service's rules,
     # so a refused break-glass (an unknown purpose, a reason under 20 characters) is recorded in
     # the ledger like every other attempt, not dropped as a validation error.
-    report_id: str = Field(min_length=1, max_length=64)
+    # An opaque id like every path id: anything else names no record and must not reach the ledger.
+    report_id: str = Field(pattern=ULID_PATTERN, description="Opaque id: a 26-character ULID.")
     purpose: str = Field(max_length=64, description="BTG or ETREAT")
     reason: str = Field(max_length=1000, description="Why, in at least 20 characters")
 
