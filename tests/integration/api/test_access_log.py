@@ -1,4 +1,4 @@
-"""`piguard serve`'s access log names the path, never the query string (search terms are names)."""
+"""`piguard serve`'s access log names route words and ids, never query strings or other path text."""
 
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ def test_the_served_access_log_drops_query_strings(tmp_path: Path) -> None:
                         time.sleep(0.1)
                 response = client.get("/api/v1/death-reports", params={"q": "李秀英", "purpose": "TREAT"})
                 assert response.status_code == 401
+                # A resident ID number or a name typed where an id belongs is record data too.
+                client.get("/api/v1/death-reports/310204195601156281")
+                client.get("/api/v1/death-reports/%E6%9D%8E%E7%A7%80%E8%8B%B1")
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -44,3 +47,4 @@ def test_the_served_access_log_drops_query_strings(tmp_path: Path) -> None:
     assert "GET /api/v1/death-reports?… HTTP/1.1" in text
     assert "GET /api/v1/audit/checkpoint HTTP/1.1" in text
     assert "%E6%9D%8E" not in text and "李秀英" not in text and "purpose=" not in text
+    assert "310204195601156281" not in text and text.count("GET /api/v1/death-reports/… HTTP/1.1") == 2
