@@ -8,9 +8,11 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from piguard.demo.workflows import Context, run_dispatch
+from piguard.identity.schemas import Principal
 from piguard.oversight.family import flows as family
 from piguard.oversight.family.schemas import DisclosureAccount, FamilyRequestIn
 from piguard.records import dispatch_flows, flows, support_flows
+from piguard.records import service as records
 from piguard.simulate.city import Dispatch
 
 
@@ -104,13 +106,12 @@ def replay(session: Session, ctx: Context) -> list[Check]:
         )
     )
 
-    coder_org = next(o.org_id for o in ctx.city.organisations if o.org_type == "cdc" and o.level == "district")
-    coder = ctx.who(ctx.loaded.staff_of(coder_org, "cdc_coder")[0])
+    coder, assigned = _assigned_coder(session, ctx)
     coded = flows.read_report(
         session=session,
         guard=guard,
         principal=coder,
-        report_id=foreign[0],
+        report_id=assigned,
         purpose="PUBHLTH",
         context="hospital_certifier",
     )
@@ -118,7 +119,7 @@ def replay(session: Session, ctx: Context) -> list[Check]:
         Check(
             "CDC coder asks for the certifier's screen (relatives' contacts)",
             coded.event.outcome,
-            not coded.allowed,
+            not coded.allowed and "hospital_certifier" in (coded.event.reason or ""),
             coded.event.reason or "",
         )
     )
@@ -156,6 +157,20 @@ def replay(session: Session, ctx: Context) -> list[Check]:
     return checks
 
 
+def _assigned_coder(session: Session, ctx: Context) -> tuple[Principal, str]:
+    """A CDC coder and a report assigned to them: the task relationship holds, so only the screen can refuse."""
+    for org in ctx.city.organisations:
+        if org.org_type != "cdc":
+            continue
+        for staff in ctx.loaded.staff_of(org.org_id, "cdc_coder"):
+            coder = ctx.who(staff)
+            live = records.related_ids_query(account_id=coder.account_id, resource_type="death_report", at=ctx.now)
+            report_id = session.scalar(live.limit(1))
+            if report_id is not None:
+                return coder, str(report_id)
+    raise RuntimeError("the demo city coded no report")
+
+
 def _family_request(session: Session, ctx: Context, report_id: str, *, refused_by: str) -> Check:
     """A child asks who saw their parent's record (PIPL Art. 49): the account shows the refused lookup."""
     # The privacy office of a health commission whose jurisdiction covers the record's hospital.
@@ -172,7 +187,7 @@ def _family_request(session: Session, ctx: Context, report_id: str, *, refused_b
     registrar, answerer = (ctx.who(i) for i in officers[:2])
     made = family.register(
         session=session,
-        guard=ctx.guard(ctx.now + timedelta(minutes=5)),
+        guard=ctx.guard(ctx.now + timedelta(seconds=1)),  # after the lookups, not in the future
         principal=registrar,
         data=FamilyRequestIn(
             report_id=report_id, requester_name="王小明", relationship="child", proof="ID card; household register"
@@ -181,7 +196,7 @@ def _family_request(session: Session, ctx: Context, report_id: str, *, refused_b
     answer = (
         family.answer(
             session=session,
-            guard=ctx.guard(ctx.now + timedelta(minutes=10)),
+            guard=ctx.guard(ctx.now + timedelta(seconds=2)),
             principal=answerer,
             request_id=made.value.id,
         )
