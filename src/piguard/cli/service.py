@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from piguard.cli.common import console, fail, load_settings
+from piguard.cli.common import console, err_console, fail, load_settings
 from piguard.errors import ConfigError
 
 
@@ -35,10 +35,14 @@ def serve(
     from piguard.api.accesslog import log_config
     from piguard.api.app import create_app
 
+    settings = load_settings()
     try:
-        app = create_app(load_settings())
+        app = create_app(settings)
     except ConfigError as exc:
         raise fail(str(exc), code=2) from None
+    if not settings.disclosure_limit_enabled:
+        # Meant for load tests only: say so wherever the service's output is kept.
+        err_console.print("warning: PIGUARD_DISCLOSURE_LIMIT_ENABLED=false: no per-account limit on record requests")
     uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_config())
 
 

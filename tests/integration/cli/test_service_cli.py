@@ -65,3 +65,18 @@ def test_serve_refuses_without_init(data_dir: Path) -> None:
     assert result.exit_code == 2
     assert "piguard init" in result.output
     assert "Traceback" not in result.output
+
+
+def test_serve_warns_when_the_disclosure_limit_is_off(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    served: list[object] = []
+    monkeypatch.setattr(uvicorn, "run", lambda application, **_: served.append(application))  # no real server
+    monkeypatch.setenv("PIGUARD_DISCLOSURE_LIMIT_ENABLED", "false")
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 0 and len(served) == 1
+    assert "PIGUARD_DISCLOSURE_LIMIT_ENABLED=false" in result.output
+    monkeypatch.delenv("PIGUARD_DISCLOSURE_LIMIT_ENABLED")
+    quiet = runner.invoke(app, ["serve"])
+    assert quiet.exit_code == 0 and "LIMIT_ENABLED" not in quiet.output
