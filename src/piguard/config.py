@@ -19,7 +19,9 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; default is an SQLite file in the data directory.",
     )
     token_lifetime_seconds: int = Field(default=900, gt=0, le=3600)
-    secret_key_file: Path | None = Field(default=None, description="Installation secret: pseudonym key and TOTP seed encryption.")
+    secret_key_file: Path | None = Field(
+        default=None, description="Installation secret: pseudonym key and TOTP seed encryption."
+    )
     ledger_key_file: Path | None = Field(default=None, description="Ed25519 key that signs checkpoints.")
     ledger_origin: str = Field(default="piguard.example/ledger", description="Checkpoint origin line.")
     checkpoint_every_entries: int = Field(default=1000, gt=0)

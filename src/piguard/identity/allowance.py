@@ -5,13 +5,16 @@ Two token buckets (GCRA, the "generic cell rate algorithm") kept in one row per 
 * the burst bucket holds ``burst`` requests and regains one every ``60 / per_minute`` seconds;
 * the hour bucket holds ``per_hour`` requests and regains one every ``3600 / per_hour`` seconds.
 
-A request is allowed when both buckets hold at least one request, and then takes one from each.
-Each bucket is stored as the moment it would be full again if nothing more were taken, so a
-single ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` decides and counts at once (SQLite and
-PostgreSQL alike). It runs in the request's own transaction: on PostgreSQL the row stays locked
-until that transaction ends, so concurrent requests of one account, from any number of
-processes, are counted one after the other; a request that fails and rolls back takes nothing.
-A refused request takes nothing either: waiting ``Retry-After`` seconds is always enough.
+A request is allowed when both buckets hold at least one request, and then takes one from each
+(:func:`take`). A request that returned several records is then charged for the others
+(:func:`charge`), unconditionally: the buckets may go into debt, and the account's next request
+waits until the debt is refilled. Each bucket is stored as the moment it would be full again if
+nothing more were taken, so a single ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` decides
+and counts at once (SQLite and PostgreSQL alike). It runs in the request's own transaction: on
+PostgreSQL the row stays locked until that transaction ends, so concurrent requests of one
+account, from any number of processes, are counted one after the other; a request that fails
+and rolls back takes nothing. A refused request takes nothing either: waiting ``Retry-After``
+seconds is always enough.
 """
 
 from __future__ import annotations
@@ -90,7 +93,55 @@ def _statement(dialect: str) -> Any:
     )
 
 
+def _charge_statement(dialect: str) -> Any:
+    table: Table = DisclosureAllowance.__table__  # type: ignore[assignment]
+    now: BindParameter[int] = bindparam("now", type_=BigInteger)
+
+    def charged(column: Any, cost: str) -> Any:
+        return case((column > now, column), else_=now) + bindparam(cost)
+
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(table)
+        .values(
+            account_id=bindparam("account_id"),
+            burst_full_ms=bindparam("burst_first"),
+            hour_full_ms=bindparam("hour_first"),
+            last_refused=False,
+        )
+        .on_conflict_do_update(
+            index_elements=[table.c.account_id],
+            set_={
+                "burst_full_ms": charged(table.c.burst_full_ms, "burst_cost"),
+                "hour_full_ms": charged(table.c.hour_full_ms, "hour_cost"),
+                "last_refused": False,
+            },
+        )
+        .returning(table.c.burst_full_ms, table.c.hour_full_ms)
+    )
+
+
 _TAKE = {dialect: Prepared(_statement(dialect)) for dialect in ("postgresql", "sqlite")}
+_CHARGE = {dialect: Prepared(_charge_statement(dialect)) for dialect in ("postgresql", "sqlite")}
+
+
+@dataclass(frozen=True, slots=True)
+class _Intervals:
+    burst: int  # ms per request regained by the burst bucket
+    hour: int  # ms per request regained by the hour bucket
+    burst_slack: int  # how far from full (ms) the burst bucket may be and still hold one request
+    hour_slack: int
+
+    @classmethod
+    def of(cls, allowance: Allowance) -> _Intervals:
+        burst = max(1, round(60_000 / allowance.per_minute))
+        hour = max(1, round(3_600_000 / allowance.per_hour))
+        return cls(burst, hour, (allowance.burst - 1) * burst, (allowance.per_hour - 1) * hour)
+
+    def wait(self, burst_full: int, hour_full: int, now: int) -> int | None:
+        """Whole seconds until both buckets hold one request again, or None if they do now."""
+        wait_ms = max(burst_full - self.burst_slack, hour_full - self.hour_slack) - now
+        return max(1, math.ceil(wait_ms / 1000)) if wait_ms > 0 else None
 
 
 def epoch_ms(at: datetime) -> int:
@@ -101,23 +152,38 @@ def epoch_ms(at: datetime) -> int:
 def take(*, session: Session, account_id: str, allowance: Allowance, at: datetime) -> int | None:
     """Take one request from the account's allowance: None if it fits, else seconds until one does."""
     now = epoch_ms(at)
-    burst_interval = max(1, round(60_000 / allowance.per_minute))
-    hour_interval = max(1, round(3_600_000 / allowance.per_hour))
-    burst_slack = (allowance.burst - 1) * burst_interval
-    hour_slack = (allowance.per_hour - 1) * hour_interval
+    step = _Intervals.of(allowance)
     params = {
         "account_id": account_id,
         "now": now,
-        "burst_first": now + burst_interval,
-        "hour_first": now + hour_interval,
-        "burst_limit": now + burst_slack,
-        "hour_limit": now + hour_slack,
-        "burst_interval": burst_interval,
-        "hour_interval": hour_interval,
+        "burst_first": now + step.burst,
+        "hour_first": now + step.hour,
+        "burst_limit": now + step.burst_slack,
+        "hour_limit": now + step.hour_slack,
+        "burst_interval": step.burst,
+        "hour_interval": step.hour,
     }
     dialect = connection_of(session).dialect.name
     ((burst_full, hour_full, refused),) = _TAKE[dialect].rows(session, params)
     if not refused:
         return None
-    wait_ms = max(int(burst_full) - burst_slack, int(hour_full) - hour_slack) - now
-    return max(1, math.ceil(wait_ms / 1000))
+    return step.wait(int(burst_full), int(hour_full), now) or 1
+
+
+def charge(*, session: Session, account_id: str, allowance: Allowance, at: datetime, requests: int) -> int | None:
+    """Take ``requests`` more from the account's allowance, into debt if need be: seconds until the next fits."""
+    if requests < 0:
+        raise ValueError("requests must not be negative")
+    now = epoch_ms(at)
+    step = _Intervals.of(allowance)
+    params = {
+        "account_id": account_id,
+        "now": now,
+        "burst_first": now + requests * step.burst,
+        "hour_first": now + requests * step.hour,
+        "burst_cost": requests * step.burst,
+        "hour_cost": requests * step.hour,
+    }
+    dialect = connection_of(session).dialect.name
+    ((burst_full, hour_full),) = _CHARGE[dialect].rows(session, params)
+    return step.wait(int(burst_full), int(hour_full), now)

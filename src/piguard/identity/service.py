@@ -36,6 +36,7 @@ __all__ = [
     "PasswordChange",
     "authenticate_token",
     "change_password",
+    "charge_disclosure_allowance",
     "create_account",
     "create_api_key",
     "describe_disclosure_allowance",
@@ -112,6 +113,18 @@ def take_disclosure_allowance(
     if limit is None:
         return None
     return allowance.take(session=session, account_id=principal.account_id, allowance=limit, at=now)
+
+
+def charge_disclosure_allowance(
+    *, session: Session, settings: Settings, principal: Principal, now: datetime, requests: int
+) -> int | None:
+    """Charge ``requests`` more to ``principal``'s allowance (into debt if need be): seconds until the next fits."""
+    limit = allowance.allowance_for(settings, kind=principal.kind)
+    if limit is None or requests <= 0:
+        return None
+    return allowance.charge(
+        session=session, account_id=principal.account_id, allowance=limit, at=now, requests=requests
+    )
 
 
 def describe_disclosure_allowance(*, settings: Settings, kind: str) -> str:

@@ -2,7 +2,9 @@
 
 The routes run under a small allowance (3 at once, 6 a minute, 20 an hour for people; 5 at
 once for service accounts) and a clock driven through the guard, as the flows' tests do: no
-sleeping. Every request, refused by the limit or not, leaves exactly one access event.
+sleeping. Every request, refused by the limit or not, leaves exactly one access event. Besides
+the site's people and records, the module adds a dispatcher of the emergency centre and five
+more reports certified by the site's certifier (named 张…), for searches that return several.
 """
 
 from __future__ import annotations
@@ -27,9 +29,12 @@ from piguard.api.deps import get_guard
 from piguard.config import Settings
 from piguard.db import make_session_factory
 from piguard.identity import allowance
+from piguard.identity import service as identity
 from piguard.identity.models import DisclosureAllowance
+from piguard.ledger import service as ledger
+from piguard.records import service as records
 from piguard.records.guard import Guard
-from tests.integration.api.conftest import RELATIVE_PHONE, Site
+from tests.integration.api.conftest import PASSWORD, RELATIVE_PHONE, Site
 
 TIGHT = {
     "disclosure_burst": 3,
@@ -40,6 +45,7 @@ TIGHT = {
     "service_disclosure_per_hour": 100,
 }
 PERSON_INTERVAL, PERSON_HOUR_INTERVAL = 10, 180
+MORE_REPORTS = 5  # certified by the site's certifier, found by q=张
 
 
 @dataclass
@@ -75,9 +81,53 @@ def _app_with(site: Site, **overrides: Any) -> FastAPI:
     return create_app(Settings(data_dir=base.data_dir, database_url=base.database_url, **overrides))
 
 
+def _add_dispatcher_and_reports(site: Site) -> None:
+    """A dispatcher of the emergency centre, and more reports of the certifier (for searches returning several)."""
+    app: FastAPI = site.client.app  # type: ignore[assignment]
+    state = app.state
+    now = datetime.now(UTC)
+    with make_session_factory(site.engine)() as db, db.begin():
+        ledger.bind_settings(db, state.settings)
+        made = identity.create_account(
+            session=db,
+            secret=state.secret,
+            username="zhou.min",
+            display_name="dispatcher",
+            role="dispatcher",
+            org_id=site.ids["org_ec"],
+            password=PASSWORD,
+            demo=True,
+        )
+        identity.record_training(
+            session=db,
+            account_id=made.account.id,
+            course_code="privacy-basics",
+            score=90,
+            completed_at=now - timedelta(days=10),
+        )
+        site.ids["dispatcher"], site.usernames["dispatcher"] = made.account.id, made.account.username
+        site.totp["dispatcher"] = made.totp_secret or ""
+        for n in range(MORE_REPORTS):
+            report = records.create_report(
+                session=db,
+                hospital_org_id=site.ids["org_a"],
+                subject_id=f"subj-z{n}",
+                name=f"张{n}",
+                sex="male",
+                death_time=now - timedelta(days=1),
+                place_of_death="hospital",
+                district="310112",
+                part1=[{"line": "a", "text": "肺炎", "icd10": "J18.9"}],
+            )
+            records.certify(
+                session=db, report_id=report.id, certifier_id=site.ids["certifier"], at=now - timedelta(hours=20)
+            )
+
+
 @pytest.fixture(scope="module")
 def tight(site: Site) -> Iterator[Limited]:
     """The site's database behind an app with the tight allowance; tokens from the site work here too."""
+    _add_dispatcher_and_reports(site)
     app = _app_with(site, **TIGHT)
     limited = Limited(site=site, client=TestClient(app), now=datetime.now(UTC) + timedelta(minutes=1))
 
@@ -86,7 +136,7 @@ def tight(site: Site) -> Iterator[Limited]:
         return Guard(engine=state.policy, settings=state.settings, secret=state.secret, now=limited.now)
 
     app.dependency_overrides[get_guard] = clocked
-    for who, terminal in (("certifier", "ws-1"), ("broker", "ws-1"), ("emt", "mdt-1")):
+    for who, terminal in (("certifier", "ws-1"), ("broker", "ws-1"), ("emt", "mdt-1"), ("dispatcher", "ws-1")):
         site.token(who, terminal)  # log in first, so that counting events counts only the requests
     with limited.client:
         yield limited
@@ -194,14 +244,14 @@ def _routes(api: Limited) -> dict[str, tuple[str, str, dict[str, Any]]]:
             "certifier",
             {"action": "read", "resource_type": "death_report", "resource_id": ids["report"], "purpose": None},
         ),
-        "dispatch list": (
+        "dispatch list": (  # the dispatcher's list holds the one open call: one request, one record
             "GET /api/v1/dispatches?purpose=ETREAT",
-            "emt",
+            "dispatcher",
             {"action": "search", "resource_type": "dispatch", "purpose": "ETREAT", "query": "assigned"},
         ),
         "dispatch display": (
             f"GET /api/v1/dispatches/{ids['call']}/display?purpose=TREAT",
-            "emt",
+            "dispatcher",
             {"action": "read", "resource_type": "dispatch", "resource_id": ids["call"], "purpose": "TREAT"},
         ),
         "present code": (
@@ -316,3 +366,93 @@ def test_every_request_leaves_one_event_and_the_limit_matches_two_token_buckets(
             assert response.status_code == 429 and "Retry-After" in response.headers
             assert event.outcome == "denied" and event.reason.startswith("rate limit: ")
             assert "李秀英" not in response.text and RELATIVE_PHONE not in response.text
+
+
+def _search(api: Limited, q: str, who: str = "certifier") -> Response:
+    return api.get("/api/v1/death-reports", who, purpose="TREAT", q=q)
+
+
+def test_a_search_is_charged_by_the_records_it_returns(api: Limited) -> None:
+    """Five records with a burst of three: the answer is whole, and the next request waits out the debt."""
+    response = _search(api, "张")
+    assert response.status_code == 200 and "Retry-After" not in response.headers
+    assert response.json()["count"] == MORE_REPORTS  # never cut short
+    event = api.site.last_event()
+    assert event.outcome == "allowed" and event.result_count == MORE_REPORTS
+    # 1 taken before the search, 4 charged after it: two in debt, so three intervals until one fits.
+    debt_wait = (MORE_REPORTS - TIGHT["disclosure_burst"] + 1) * PERSON_INTERVAL
+    before = api.site.events()
+    _assert_limited(api, api.read(), before, retry_after=debt_wait)
+    api.later(debt_wait - 1)
+    assert api.read().headers["Retry-After"] == "1"
+    api.later(1)  # Retry-After is enough
+    assert api.read().status_code == 200
+    assert api.read().status_code == 429
+
+
+def test_an_empty_or_refused_search_costs_one_request(api: Limited) -> None:
+    empty = _search(api, "无此人")
+    assert empty.status_code == 200 and empty.json()["count"] == 0
+    refused = api.get("/api/v1/death-reports", "certifier", purpose="SELL", q="张")
+    assert refused.status_code == 400
+    assert api.read().status_code == 200  # the third of the burst of three
+    before = api.site.events()
+    _assert_limited(api, api.read(), before, retry_after=PERSON_INTERVAL)
+
+
+def test_certificate_prefix_searches_are_stopped_after_about_the_burst(api: Limited) -> None:
+    """The auditor's pattern: q=DC0 … q=DCF back to back. Records returned before the first 429 stay near the burst."""
+    disclosed: set[str] = set()
+    largest = 0
+    statuses = []
+    for digit in "0123456789ABCDEF":
+        response = _search(api, f"DC{digit}")
+        statuses.append(response.status_code)
+        if response.status_code == 429:
+            break
+        items = response.json()["items"]
+        largest = max(largest, len(items))
+        disclosed.update(item["report_id"] for item in items)
+    # Each search costs at least one request: refused by the fourth at the latest, not after 16.
+    assert statuses[-1] == 429 and len(statuses) <= TIGHT["disclosure_burst"] + 1
+    # Every record costs one request: the burst, less one for the search that went into debt, plus that search.
+    assert len(disclosed) <= TIGHT["disclosure_burst"] - 1 + largest
+
+
+def test_a_crew_polling_its_own_open_call_for_three_hours_is_never_refused(api: Limited) -> None:
+    """The MDT refreshes the list and the display every 10 s (12 a minute, above the hourly 20 here)."""
+    display = f"/api/v1/dispatches/{api.site.ids['call']}/display"
+    statuses: set[int] = set()
+    for _ in range(3 * 360):
+        listed = api.get("/api/v1/dispatches", "emt", "mdt-1", purpose="ETREAT")
+        assert listed.json()["count"] == 1
+        statuses |= {listed.status_code, api.get(display, "emt", "mdt-1", purpose="ETREAT").status_code}
+        api.later(10)
+    assert statuses == {200}
+    assert api.site.last_event().outcome == "allowed"
+
+
+def test_a_crew_member_is_counted_for_calls_not_assigned_to_them(api: Limited) -> None:
+    """Probing other call ids counts; the crew's own call stays free."""
+    other = "/api/v1/dispatches/01ARZ3NDEKTSV4RRFFQ69G5FAV/display"  # no such call
+    for _ in range(TIGHT["disclosure_burst"]):
+        assert api.get(other, "emt", "mdt-1", purpose="TREAT").status_code == 404
+    before = api.site.events()
+    event = _assert_limited(api, api.get(other, "emt", "mdt-1", purpose="TREAT"), before, retry_after=PERSON_INTERVAL)
+    assert (event.action, event.resource_type) == ("read", "dispatch")
+    # The crew's own call is still shown while its allowance is spent.
+    own = api.get(f"/api/v1/dispatches/{api.site.ids['call']}/display", "emt", "mdt-1", purpose="ETREAT")
+    assert own.status_code == 200
+
+
+def test_a_dispatcher_polling_the_same_way_is_still_limited(api: Limited) -> None:
+    display = f"/api/v1/dispatches/{api.site.ids['call']}/display"
+    statuses = []
+    for _ in range(3 * 360):
+        statuses.append(api.get("/api/v1/dispatches", "dispatcher", purpose="ETREAT").status_code)
+        statuses.append(api.get(display, "dispatcher", purpose="ETREAT").status_code)
+        if 429 in statuses:
+            break
+        api.later(10)
+    assert statuses[-1] == 429 and set(statuses[:-1]) == {200}
+    assert len(statuses) < 3 * 360  # refused within minutes under 20 an hour

@@ -26,6 +26,13 @@ def _take(session: Session, account_id: str, seconds: float, limit: allowance.Al
     return allowance.take(session=session, account_id=account_id, allowance=limit, at=T0 + timedelta(seconds=seconds))
 
 
+def _charge(
+    session: Session, account_id: str, seconds: float, requests: int, limit: allowance.Allowance = SMALL
+) -> int | None:
+    at = T0 + timedelta(seconds=seconds)
+    return allowance.charge(session=session, account_id=account_id, allowance=limit, at=at, requests=requests)
+
+
 def test_burst_then_one_back_per_interval(session: Session, make_account: Callable[..., NewAccount]) -> None:
     me = make_account("wang.fang").account.id
     assert [_take(session, me, 0) for _ in range(5)] == [None, None, None, 10, 10]
@@ -89,9 +96,13 @@ def test_defaults_fit_a_coder_working_a_queue_and_stop_a_scraper(
     limit = allowance.allowance_for(defaults, kind="human")
     assert limit is not None
     coder, scraper = (make_account(name).account.id for name in ("li.coder", "chen.scraper"))
-    # A coder opening a report every 15 s and reloading the queue in between, for three hours.
-    seconds = [7.5 * i for i in range(3 * 480)]
-    assert all(_take(session, coder, t, limit) is None for t in seconds)
+    # A coder opening a report every 15 s, and every 5 minutes a search listing 10 still to code
+    # (charged 10: one before, nine after), for three hours: 6 a minute on average.
+    for t in range(0, 3 * 3600, 15):
+        assert _take(session, coder, t, limit) is None
+        if t % 300 == 0:
+            assert _take(session, coder, t, limit) is None
+            _charge(session, coder, t, 9, limit)
     # 300 reports in 10 minutes (one every 2 s): the burst and the per-minute rate stop it early.
     allowed = sum(_take(session, scraper, 2 * i, limit) is None for i in range(300))
     assert allowed < 300 * 0.6 and allowed >= limit.burst
@@ -141,3 +152,62 @@ def test_limit_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) ->
     loaded = Settings()
     assert (loaded.disclosure_per_minute, loaded.service_disclosure_burst) == (20, 200)
     assert loaded.disclosure_limit_enabled is False
+
+
+def test_a_charge_goes_into_debt_and_the_next_request_waits_it_out(
+    session: Session, make_account: Callable[..., NewAccount]
+) -> None:
+    me = make_account("wang.fang").account.id
+    assert _take(session, me, 0) is None
+    assert _charge(session, me, 0, 1) is None  # two of three used: one left
+    assert _charge(session, me, 0, 3) == 30  # two in debt: three intervals until one fits
+    assert _take(session, me, 29) == 1  # the refusal agrees, and takes nothing
+    assert _take(session, me, 30) is None
+    assert _take(session, me, 30) == 10
+
+
+def test_charging_nothing_changes_nothing_and_negative_is_an_error(
+    session: Session, make_account: Callable[..., NewAccount]
+) -> None:
+    me = make_account("wang.fang").account.id
+    assert _charge(session, me, 0, 0) is None  # also creates the row of an account never counted
+    assert [_take(session, me, 0) for _ in range(4)] == [None, None, None, 10]
+    with pytest.raises(ValueError, match="must not be negative"):
+        _charge(session, me, 0, -1)
+
+
+def test_a_charge_reaches_the_hour_bucket_too(session: Session, make_account: Callable[..., NewAccount]) -> None:
+    me = make_account("wang.fang").account.id
+    hourly = allowance.Allowance(burst=3, per_minute=60_000, per_hour=20)  # the burst refills at once
+    assert _take(session, me, 0, hourly) is None
+    assert _charge(session, me, 0, 21, hourly) == 3 * 180  # 22 of 20: two in debt, one back every 180 s
+    assert _take(session, me, 539, hourly) == 1
+    assert _take(session, me, 540, hourly) is None
+
+
+def test_defaults_stop_the_certificate_prefix_searches_after_about_the_burst(
+    session: Session, make_account: Callable[..., NewAccount]
+) -> None:
+    """The auditor's pattern: q=DC0 ... q=DCF, one a second, each returning 17 full reports (261 in 8 before)."""
+    limit = allowance.allowance_for(Settings(), kind="human")
+    assert limit is not None
+    me = make_account("chen.scraper").account.id
+    disclosed = 0
+    for second in range(16):
+        if _take(session, me, second, limit) is not None:
+            break
+        _charge(session, me, second, 16, limit)
+        disclosed += 17
+    assert limit.burst <= disclosed <= limit.burst + 17  # 34 records, against 261 before
+
+
+def test_defaults_let_a_certifier_list_a_ward_and_open_each(
+    session: Session, make_account: Callable[..., NewAccount]
+) -> None:
+    """A night shift's 12 deaths: one search listing them (12) and 12 reads, 10 s apart, all allowed."""
+    limit = allowance.allowance_for(Settings(), kind="human")
+    assert limit is not None
+    me = make_account("wang.fang").account.id
+    assert _take(session, me, 0, limit) is None
+    _charge(session, me, 0, 11, limit)
+    assert all(_take(session, me, 10 * (i + 1), limit) is None for i in range(12))

@@ -1,7 +1,9 @@
 """Death reports, dispatches (MDT), statistics and contact handles: thin doors over the guarded flows.
 
 Routes that disclose record content run their flow through ``ratelimit.limited`` (the account's
-disclosure allowance); statistics (aggregates only) and corrections do not count.
+disclosure allowance), and death-report searches through ``ratelimit.limited_search``
+(charged per record); an ambulance crew's own calls, statistics (aggregates only) and
+corrections do not count.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
 from piguard.api.ids import PathId
 from piguard.api.purpose import refuse_repeated
-from piguard.api.ratelimit import declared_purpose, limited
+from piguard.api.ratelimit import crew_own_call, declared_purpose, limited, limited_search
 from piguard.minimize.views import AmbulanceMdtView, CdcStatisticsView
 from piguard.records import dispatch_flows, flows, support_flows, workflow_flows
-from piguard.records.guard import EventDraft
+from piguard.records.guard import EventDraft, Guarded
 
 router = APIRouter()
 
@@ -90,7 +92,7 @@ def search_death_reports(
     query = ";".join(f"{k}={v}" for k, v in (("q", q), ("district", district)) if v) or None
     draft = EventDraft(action="search", resource_type="death_report", purpose=declared_purpose(purpose), query=query)
     with session.begin():
-        outcome = limited(
+        outcome = limited_search(
             session=session,
             guard=guard,
             principal=principal,
@@ -174,15 +176,16 @@ def list_dispatches(
     )
     draft = EventDraft(action="search", resource_type="dispatch", purpose=declared_purpose(purpose), query="assigned")
     with session.begin():
-        outcome = limited(
-            session=session,
-            guard=guard,
-            principal=principal,
-            draft=draft,
-            flow=lambda: dispatch_flows.list_visible(
-                session=session, guard=guard, principal=principal, purpose=purpose
-            ),
-        )
+
+        def flow() -> Guarded[list[AmbulanceMdtView]]:
+            return dispatch_flows.list_visible(session=session, guard=guard, principal=principal, purpose=purpose)
+
+        if crew_own_call(session=session, guard=guard, principal=principal, dispatch_id=None):
+            outcome = flow()  # a crew's own calls: not counted
+        else:
+            # One request however many open calls it lists: a centre's console takes no search text to
+            # walk with, and its calls show callers only as virtual numbers.
+            outcome = limited(session=session, guard=guard, principal=principal, draft=draft, flow=flow)
     views = outcome.unwrap()
     return DispatchList(count=len(views), items=views)
 
@@ -210,15 +213,16 @@ def dispatch_display(
         action="read", resource_type="dispatch", resource_id=dispatch_id, purpose=declared_purpose(purpose)
     )
     with session.begin():
-        outcome = limited(
-            session=session,
-            guard=guard,
-            principal=principal,
-            draft=draft,
-            flow=lambda: dispatch_flows.display(
+
+        def flow() -> Guarded[AmbulanceMdtView]:
+            return dispatch_flows.display(
                 session=session, guard=guard, principal=principal, dispatch_id=dispatch_id, purpose=purpose
-            ),
-        )
+            )
+
+        if crew_own_call(session=session, guard=guard, principal=principal, dispatch_id=dispatch_id):
+            outcome = flow()  # a call assigned to this crew member: not counted
+        else:
+            outcome = limited(session=session, guard=guard, principal=principal, draft=draft, flow=flow)
     return outcome.unwrap()
 
 
