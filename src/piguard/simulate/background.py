@@ -90,10 +90,11 @@ def _pool_table(slots: Slots, key: np.ndarray, which: str) -> tuple[np.ndarray, 
 
 
 def _team(table: tuple[np.ndarray, np.ndarray, np.ndarray], serial: np.ndarray, j: int) -> np.ndarray:
-    # Member j of each stay's team: a deterministic pick from the stay's ward pool.
+    # Member j of each stay's team: a deterministic pick from the stay's ward pool; members of
+    # one stay are consecutive in the pool, so distinct, and -1 when the pool has fewer than j+1.
     size, start, flat = table
-    pick = start + (serial * 7 + j * 13) % np.maximum(size, 1)
-    return np.where(size > 0, flat[np.where(size > 0, pick, len(flat) - 1)], -1)
+    pick = start + (serial * 7 + j) % np.maximum(size, 1)
+    return np.where(size > j, flat[np.where(size > j, pick, len(flat) - 1)], -1)
 
 
 @dataclass
@@ -145,6 +146,7 @@ def inpatients(
         fields=F_PATIENT,
         purpose=P["TREAT"],
         reason=W["policy:care-team"],
+        session=member.astype(np.int64) * 100_000 + day,  # a night shift's login was the evening before
     )
     new = (((day + slots.phase) % slots.los) == 0) | (day == 0)
     starting = np.flatnonzero(new)

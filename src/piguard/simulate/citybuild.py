@@ -27,7 +27,7 @@ from piguard.simulate.city import (
     Transfer,
     Vehicle,
 )
-from piguard.simulate.roster import Roster
+from piguard.simulate.roster import Roster, shift_on
 from piguard.simulate.scales import Scale
 
 # Hour-of-death weights (0..23): deaths cluster slightly in the early morning.
@@ -169,10 +169,11 @@ def staff(
                 maker.add(role=role, org=hospital, department=dept, roster=roster,
                           supervisor=role == "physician" and k < len(DEPARTMENTS))
     ems = next(o for o in orgs if o.org_type == "emergency_center")
-    for _d in dists:
+    # Offsets run on across districts so every phase of the 4-day rota is staffed.
+    for j, _d in enumerate(dists):
         for k in range(scale.dispatchers_per_district):
             maker.add(role="dispatcher", org=ems, department="调度科",
-                      roster=Roster("dispatch12", k % 4))
+                      roster=Roster("dispatch12", (j * scale.dispatchers_per_district + k) % 4))
     for vehicle in vehs:
         for phase in range(3):
             for _ in range(2):  # a 120 physician and a nurse/EMT use the MDT
@@ -241,6 +242,10 @@ def deaths(
     death_day = np.concatenate([np.repeat(day_index, per_day), rng.integers(0, days, n_canary)])
     hours = rng.choice(24, size=n, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
     seconds = death_day * 86400 + hours * 3600 + rng.integers(0, 3600, size=n)
+    # Subject ids follow the time of death, canaries included, so a planted record's id looks
+    # like its real neighbours' (they used to take the highest ids).
+    number = np.empty(n, np.int64)
+    number[np.lexsort((np.arange(n), seconds))] = np.arange(1, n + 1)
     male = rng.random(n) < 0.52
     # Age at death: most deaths in old age (Shanghai life expectancy about 84), some younger.
     old = rng.normal(82.0, 9.0, size=n)
@@ -284,6 +289,7 @@ def deaths(
     crews = crew_index(staff_list)
 
     out: list[Death] = []
+    hospital_staff: dict[str, list[Staff]] = {}
     dispatches: list[Dispatch] = []
     rel_pos = 0
     for i in range(n):
@@ -318,11 +324,14 @@ def deaths(
                 attending = tuple(dict.fromkeys(s.staff_id for s in pick_n + pick_u))
                 if transferred[i] and len(local) > 1:
                     moved_from = next(h.org_id for h in local if h.org_id != hospital.org_id)
-            certifier = doctors[i % len(doctors)].staff_id
+            certifier = _on_duty(doctors, i, death_time, start, _staff_of(
+                hospital_staff, team, hospital.org_id)).staff_id
         elif not canary:
             community = min(local, key=lambda h: h.beds)
             doctors = _working(team, community.org_id, "老年科", "physician", death_time)
-            certifier = doctors[i % len(doctors)].staff_id
+            # The family reaches the community hospital within hours; whoever is on duty then.
+            certifier = _on_duty(doctors, i, death_time + timedelta(hours=1), start, _staff_of(
+                hospital_staff, team, community.org_id)).staff_id
         needs_call = place == "en_route" or (place in ("home", "care_home")
                                               and (i * 7919) % 100 < DISPATCH_SHARE_HOME * 100)
         if not canary and needs_call:
@@ -331,7 +340,7 @@ def deaths(
                 male=bool(male[i]), district=district.adcode,
                 vehicles=vehicles_by_district[district.adcode] or list(vehs), crews=crews,
                 destination=hospital_id or "scene", caller=rel_phones[rel_pos],
-                subject_id=f"s{i + 1:07d}", start=start,
+                subject_id=f"s{number[i]:07d}", start=start,
             )
             dispatches.append(dispatch)
             dispatch_id = dispatch.dispatch_id
@@ -345,7 +354,7 @@ def deaths(
             relatives.append(Relative(name, kind, rel_phones[rel_pos + k], addresses[i]))
         rel_pos += int(n_rel[i])
         out.append(Death(
-            subject_id=f"s{i + 1:07d}", report_id=f"dr{i + 1:07d}", full_name=names[i],
+            subject_id=f"s{number[i]:07d}", report_id=f"dr{number[i]:07d}", full_name=names[i],
             surname=surnames[i], sex="M" if male[i] else "F",
             resident_id=people.resident_id_from(adcode=district.adcode, birth=birth,
                                                 sequence=int(id_seq[i])),
@@ -367,6 +376,48 @@ def deaths(
 def _picks(rng: np.random.Generator, table: tuple[tuple[str, float], ...], n: int) -> list[str]:
     p = np.array([share for _, share in table])
     return [table[k][0] for k in rng.choice(len(table), size=n, p=p / p.sum())]
+
+
+def _staff_of(cache: dict[str, list[Staff]], team: dict[tuple[str, str, str], list[Staff]],
+              org_id: str) -> list[Staff]:
+    # Every physician of a hospital who never transfers (cached per hospital).
+    if org_id not in cache:
+        cache[org_id] = [s for (org, _, r), group in team.items() if org == org_id and r == "physician"
+                         for s in group if s.transfer is None]
+    return cache[org_id]
+
+
+def _on_duty(doctors: list[Staff], i: int, when: datetime, start: datetime,
+             hospital: list[Staff]) -> Staff:
+    # The first of the department's ``doctors`` (rotating from ``i``), else of the hospital's
+    # physicians, on shift at ``when`` certifies a hospital death; when nobody is on duty, the
+    # one whose next shift starts first does.
+    offset = int((when - start).total_seconds())
+    candidates = [doctors[(i + k) % len(doctors)] for k in range(len(doctors))] + hospital
+    best, best_start = candidates[0], 2**62
+    for doctor in candidates:
+        begin = _shift_start(doctor, offset, start)
+        if begin <= offset:
+            return doctor
+        if begin < best_start:
+            best, best_start = doctor, begin
+    return best
+
+
+def _shift_start(doctor: Staff, offset: int, start: datetime) -> int:
+    # Start (seconds from ``start``) of the shift ``doctor`` works at ``offset`` (after the
+    # login settles), else of their next shift within a week; 2**62 when none.
+    day = offset // 86400
+    for shift_day in range(day - 1, day + 8):
+        found = shift_on(doctor.roster, day=shift_day, start=start.date())
+        if found is None or shift_day < 0:
+            continue
+        begin = shift_day * 86400 + found[0] * 60
+        if begin + 600 <= offset < begin + found[1] * 60:
+            return offset
+        if begin >= offset:
+            return begin
+    return 2**62
 
 
 def _working(

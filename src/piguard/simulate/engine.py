@@ -11,10 +11,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import sys
+import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -47,6 +51,7 @@ from piguard.simulate.workflows import (
     death_workflows,
     index_deaths,
     other_call_events,
+    schedule_reports,
 )
 from piguard.simulate.world import World, build_world, seconds
 
@@ -70,7 +75,9 @@ class RunStats:
 
 def check_output(out: Path) -> None:
     """Refuse an output directory that holds files, or whose parent cannot be written."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is a file, not a directory; choose a new directory", where=str(out))
+    if out.exists() and any(out.iterdir()):
         raise InputError("output directory exists and is not empty", where=str(out))
     # Missing parent folders are created (`--out runs/demo` in a fresh checkout); the nearest
     # one that exists must be a writable folder.
@@ -115,14 +122,36 @@ def simulate(
     except OSError as exc:
         raise InputError(f"cannot create the output directory ({exc.strerror})", where=str(out)) from None
     try:
-        manifest = _run(tmp, seed=seed, scale=scale, days=days, scenarios=scenarios, fmt=fmt, progress=progress)
-        if out.exists():
-            out.rmdir()
-        tmp.rename(out)
+        with _terminate_as_exit():
+            manifest = _run(tmp, seed=seed, scale=scale, days=days, scenarios=scenarios, fmt=fmt, progress=progress)
+            if out.exists():
+                out.rmdir()
+            tmp.rename(out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    for name in manifest["scenarios_without_labels"]:
+        sys.stderr.write(f"warning: scenario {name!r} produced no labelled insider in this run "
+                         "(too short a period or too small a city?)\n")
     return manifest
+
+
+@contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    # SIGTERM raises SystemExit like Ctrl-C raises KeyboardInterrupt, so the partial directory
+    # is removed; only the main thread can install a handler.
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _run(
@@ -138,6 +167,7 @@ def _run(
     city = build_city(seed=seed, scale=scale, days=days)
     w = build_world(city)
     d = index_deaths(w)
+    schedule_reports(np.random.default_rng(np.random.SeedSequence([seed, 30])), w, d)
     warm(w)
     slots = background.build_slots(np.random.default_rng([seed, 10]), w)
     outcome = run_scenarios(w, d, scenarios, seed=seed)
@@ -456,6 +486,8 @@ def _finish(
         "format": fmt,
         "counts": counts,
         "malicious_events_per_scenario": stats.per_scenario,
+        # Requested scenarios that found no victim or insider (e.g. too few days for them).
+        "scenarios_without_labels": [s for s in scenarios if s not in stats.per_scenario],
         "files": {
             "events": f"events.{fmt}",
             "context": "context/",

@@ -22,6 +22,8 @@ from piguard.simulate.columns import (
     F_CONTACT,
     F_DISPATCH,
     F_FULL,
+    F_NONE,
+    FIELDSETS,
     OTHER_CALL_BASE,
     A,
     Block,
@@ -79,6 +81,18 @@ class Ctx:
         start = day * DAY + found[0] * 60
         return start, start + found[1] * 60
 
+    def listing(self, query: str, found: np.ndarray, fields: int = F_NONE) -> int:
+        """Keep a search's or export's result list; returns its ``extra`` index.
+
+        When the listed ``fields`` include relatives' phones, every listed family counts as
+        touched by an insider (so no decoy complaint is drawn among them).
+        """
+        first = len(self.out.extras)
+        self.out.extras.append((query, len(found), tuple(self.w.death_ids[int(v)] for v in found)))
+        if "relative.phone" in FIELDSETS[fields]:
+            self.out.touched.update(int(v) for v in found)
+        return first
+
     def pick_users(self, candidates: np.ndarray, n: int) -> list[int]:
         """``n`` distinct candidates not used by another scenario."""
         pool = [int(c) for c in candidates if int(c) not in self.excluded]
@@ -132,6 +146,9 @@ def _fresh_elsewhere(c: Ctx, user: int, t: int, within: int, *, listed: bool = F
     # and the policy see it, not the place of death: a home death belongs to its certifier's.
     # A listing (a search's results) shows the canaries that match like any other record: they
     # are indistinguishable on screen; a record picked without a listing is a real one.
+    # Known gap (outside audit of issue 5): the report may not exist yet (``d.created``); making
+    # insiders wait for it cut the seed-1 brokers' victims from 25 to 11 and broke the trace
+    # target, so it needs a decision with detection's 6 h freshness window.
     mask = (d.t <= t - 600) & (d.t >= t - within) & (d.institution != own)
     if not listed:
         mask &= ~d.canary
@@ -165,9 +182,7 @@ def minhang_broker(c: Ctx) -> None:
                 continue
             chosen = c.rng.choice(victims, size=min(len(victims), int(c.rng.integers(1, 4))),
                                   replace=False)
-            first = len(c.out.extras)
-            c.out.extras.append(("died_within=6h", len(victims),
-                                 tuple(c.w.death_ids[int(v)] for v in victims)))
+            first = c.listing("died_within=6h", victims)
             c.event(t=t, user=user, action=A["search"], rtype=R["death_report"],
                     purpose=P["TREAT"], reason=W["policy:care-team"], extra=first)
             for k, victim in enumerate(chosen):
@@ -247,9 +262,7 @@ def bulk_export(c: Ctx) -> None:
             if not len(found):
                 continue
             done += 1
-            first = len(c.out.extras)
-            c.out.extras.append(("died_within=7d district=* fields=relatives",
-                                 len(found), tuple(w.death_ids[int(v)] for v in found)))
+            first = c.listing("died_within=7d district=* fields=relatives", found, F_FULL)
             c.event(t=t, user=user, action=A["export"], rtype=R["death_report"], fields=F_FULL,
                     purpose=P["PUBHLTH"], reason=W["policy:jurisdiction"], extra=first)
 
@@ -349,9 +362,8 @@ def canary_hit(c: Ctx) -> None:
             earliest = max(int(d.t[victim]) + HOUR, 0)
             latest = max(earliest + 1, w.city.days * DAY - HOUR)  # inside the period
             t = min(earliest + int(c.rng.integers(0, 5 * DAY)), latest)
-            first = len(c.out.extras)
-            c.out.extras.append((f"name_prefix={w.city.deaths[int(victim)].surname}", 1,
-                                 (w.death_ids[int(victim)],)))
+            first = c.listing(f"name_prefix={w.city.deaths[int(victim)].surname}",
+                              np.array([victim]))
             c.event(t=t, user=user, action=A["search"], rtype=R["death_report"],
                     purpose=P["TREAT"], reason=W["policy:care-team"], extra=first)
             _read_record(c, user, t + 90, int(victim), contact=False)

@@ -10,6 +10,12 @@ institution's" records by the certifier's hospital (the report's institution), n
 death, so their victims differ. Changed again (issue 6 audit): a broker's search and a bulk export
 list the canaries that match their filter like any other record (they are indistinguishable on
 screen); in this run one broker search lists 19 records instead of 18, nothing else differs.
+Changed again (outside audit of issue 5): stays admitted before the period keep their team,
+reports are read only after they are created (by legitimate users; the report's creation time
+is fixed before the scenarios run), death work and certifiers follow rosters and
+carry their shift's login session, subject ids follow the time of death (canaries included),
+living stays list distinct team members, dispatcher rotas cover every phase, the manifest lists
+scenarios without labels; nearly every event changes.
 """
 
 from __future__ import annotations
@@ -24,8 +30,8 @@ import pytest
 from piguard.simulate.engine import simulate
 
 GOLDEN = {
-    "jsonl": "e8a62865fa509948477865c1d557ceb229946cea616169a73c3fcb29b805ec3d",
-    "parquet": "d43bf05feca0fa90bc52aa4b48295cd4580bfe3172798f1018441c9677eadd00",
+    "jsonl": "9c6e516d8e481e13d3ad3b61ac4426c43af0a8ca081cb06bc69c661c215ebc77",
+    "parquet": "e8f0b53325d33652c82dca770f768587fe62add39295f58c0ee1025bcbc31fa2",
 }
 
 
