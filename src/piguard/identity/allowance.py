@@ -60,64 +60,57 @@ def allowance_for(settings: Settings, *, kind: str) -> Allowance | None:
     return Allowance(settings.disclosure_burst, settings.disclosure_per_minute, settings.disclosure_per_hour)
 
 
-def _statement(dialect: str) -> Any:
-    table: Table = DisclosureAllowance.__table__  # type: ignore[assignment]
-    burst, hour = table.c.burst_full_ms, table.c.hour_full_ms
+_TABLE: Table = DisclosureAllowance.__table__  # type: ignore[assignment]
+
+
+def _advanced(column: Any, amount: str) -> Any:
+    """max(column, now) + amount, spelled portably (GREATEST in PostgreSQL, MAX in SQLite)."""
     now: BindParameter[int] = bindparam("now", type_=BigInteger)
+    return case((column > now, column), else_=now) + bindparam(amount)
+
+
+def _upsert(dialect: str) -> Any:
+    """INSERT of a fresh account's row (``*_first`` parameters), to be completed with its ON CONFLICT."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(_TABLE).values(
+        account_id=bindparam("account_id"),
+        burst_full_ms=bindparam("burst_first"),
+        hour_full_ms=bindparam("hour_first"),
+        last_refused=False,
+    )
+
+
+def _statement(dialect: str) -> Any:
+    burst, hour = _TABLE.c.burst_full_ms, _TABLE.c.hour_full_ms
     # Both buckets hold a request when neither is more than (capacity - 1) intervals from full.
     fits = and_(burst <= bindparam("burst_limit"), hour <= bindparam("hour_limit"))
-
-    def taken(column: Any, interval: str) -> Any:
-        # max(column, now) + interval, spelled portably (GREATEST in PostgreSQL, MAX in SQLite).
-        return case((column > now, column), else_=now) + bindparam(interval)
-
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return (
-        insert(table)
-        .values(
-            account_id=bindparam("account_id"),
-            burst_full_ms=bindparam("burst_first"),
-            hour_full_ms=bindparam("hour_first"),
-            last_refused=False,
-        )
+        _upsert(dialect)
         .on_conflict_do_update(
-            index_elements=[table.c.account_id],
+            index_elements=[_TABLE.c.account_id],
             # Every right-hand side reads the row as it was before this update.
             set_={
-                "burst_full_ms": case((fits, taken(burst, "burst_interval")), else_=burst),
-                "hour_full_ms": case((fits, taken(hour, "hour_interval")), else_=hour),
+                "burst_full_ms": case((fits, _advanced(burst, "burst_interval")), else_=burst),
+                "hour_full_ms": case((fits, _advanced(hour, "hour_interval")), else_=hour),
                 "last_refused": not_(fits),
             },
         )
-        .returning(table.c.burst_full_ms, table.c.hour_full_ms, table.c.last_refused)
+        .returning(_TABLE.c.burst_full_ms, _TABLE.c.hour_full_ms, _TABLE.c.last_refused)
     )
 
 
 def _charge_statement(dialect: str) -> Any:
-    table: Table = DisclosureAllowance.__table__  # type: ignore[assignment]
-    now: BindParameter[int] = bindparam("now", type_=BigInteger)
-
-    def charged(column: Any, cost: str) -> Any:
-        return case((column > now, column), else_=now) + bindparam(cost)
-
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return (
-        insert(table)
-        .values(
-            account_id=bindparam("account_id"),
-            burst_full_ms=bindparam("burst_first"),
-            hour_full_ms=bindparam("hour_first"),
-            last_refused=False,
-        )
+        _upsert(dialect)
         .on_conflict_do_update(
-            index_elements=[table.c.account_id],
+            index_elements=[_TABLE.c.account_id],
             set_={
-                "burst_full_ms": charged(table.c.burst_full_ms, "burst_cost"),
-                "hour_full_ms": charged(table.c.hour_full_ms, "hour_cost"),
+                "burst_full_ms": _advanced(_TABLE.c.burst_full_ms, "burst_cost"),
+                "hour_full_ms": _advanced(_TABLE.c.hour_full_ms, "hour_cost"),
                 "last_refused": False,
             },
         )
-        .returning(table.c.burst_full_ms, table.c.hour_full_ms)
+        .returning(_TABLE.c.burst_full_ms, _TABLE.c.hour_full_ms)
     )
 
 
