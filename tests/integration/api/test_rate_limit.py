@@ -390,6 +390,15 @@ def test_a_search_is_charged_by_the_records_it_returns(api: Limited) -> None:
     assert api.read().status_code == 429
 
 
+def test_the_plain_worklist_costs_one_request_however_many_it_lists(api: Limited) -> None:
+    """No filter, no paging: the same newest tasks every time, so a refresh is one request, not one per record."""
+    for _ in range(TIGHT["disclosure_burst"]):
+        listed = api.get("/api/v1/death-reports", "certifier", purpose="TREAT")
+        assert listed.status_code == 200 and listed.json()["count"] >= MORE_REPORTS
+    before = api.site.events()
+    _assert_limited(api, api.read(), before, retry_after=PERSON_INTERVAL)
+
+
 def test_an_empty_or_refused_search_costs_one_request(api: Limited) -> None:
     empty = _search(api, "无此人")
     assert empty.status_code == 200 and empty.json()["count"] == 0

@@ -91,8 +91,12 @@ def search_death_reports(
     )
     query = ";".join(f"{k}={v}" for k, v in (("q", q), ("district", district)) if v) or None
     draft = EventDraft(action="search", resource_type="death_report", purpose=declared_purpose(purpose), query=query)
+    # A filter (q, district) can walk a caseload search by search, so each record returned is
+    # charged; the plain worklist returns the same newest 50 of one's own tasks every time (there
+    # is no paging to walk with), so refreshing it costs one request.
+    charged = limited_search if (q or district) else limited
     with session.begin():
-        outcome = limited_search(
+        outcome = charged(
             session=session,
             guard=guard,
             principal=principal,
