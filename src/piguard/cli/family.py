@@ -200,6 +200,22 @@ def refuse(
     console.print(f"request {item.id} refused", highlight=False)
 
 
+def _write_again(kind: str, request_id: str, actor: str, out: Path, fmt: str, lang: str) -> None:
+    """Write an issued ``account`` or ``copy`` again, exactly as issued."""
+    from piguard.oversight.family import flows
+
+    _check_output(fmt, lang)
+    issued: FamilyDocument
+    if kind == "copy":
+        issued = _run(actor, lambda s, g, p: flows.issued_copy(session=s, guard=g, principal=p, request_id=request_id))
+    else:
+        issued = _run(
+            actor, lambda s, g, p: flows.issued_account(session=s, guard=g, principal=p, request_id=request_id)
+        )
+    _save(issued, out, fmt, lang)
+    console.print(f"written to {out}", highlight=False)
+
+
 @app.command("account")
 def account(
     request_id: RequestArg,
@@ -209,12 +225,7 @@ def account(
     lang: Lang = "zh",
 ) -> None:
     """Write an answered request's account again, exactly as issued (in either language)."""
-    from piguard.oversight.family import flows
-
-    _check_output(fmt, lang)
-    issued = _run(actor, lambda s, g, p: flows.issued_account(session=s, guard=g, principal=p, request_id=request_id))
-    _save(issued, out, fmt, lang)
-    console.print(f"written to {out}", highlight=False)
+    _write_again("account", request_id, actor, out, fmt, lang)
 
 
 @app.command("copy")
@@ -226,12 +237,7 @@ def copy(
     lang: Lang = "zh",
 ) -> None:
     """Write an answered copy request's copy again, exactly as issued (in either language)."""
-    from piguard.oversight.family import flows
-
-    _check_output(fmt, lang)
-    issued = _run(actor, lambda s, g, p: flows.issued_copy(session=s, guard=g, principal=p, request_id=request_id))
-    _save(issued, out, fmt, lang)
-    console.print(f"written to {out}", highlight=False)
+    _write_again("copy", request_id, actor, out, fmt, lang)
 
 
 @app.command("evidence")

@@ -15,9 +15,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
 from piguard.api.ids import PathId
+from piguard.identity.schemas import Principal
 from piguard.oversight.family import flows, render
 from piguard.oversight.family.schemas import (
     DisclosureAccount,
@@ -28,6 +30,7 @@ from piguard.oversight.family.schemas import (
     RefusalIn,
     State,
 )
+from piguard.records.guard import Guard
 
 router = APIRouter()
 RequestId = PathId
@@ -99,6 +102,16 @@ def refuse(
     return outcome.unwrap()
 
 
+def _issued(
+    kind: str, request_id: str, session: Session, guard: Guard, principal: Principal, fmt: str, lang: str
+) -> Response:
+    """An issued ``account`` or ``copy`` served again, in one transaction (its read recorded)."""
+    reissue = flows.issued_copy if kind == "copy" else flows.issued_account
+    with session.begin():
+        outcome = reissue(session=session, guard=guard, principal=principal, request_id=request_id)
+    return _document(outcome.unwrap(), f"{kind}-{request_id}", fmt, lang)
+
+
 def _document(document: FamilyDocument, name: str, fmt: str, lang: str) -> Response:
     media = "application/json" if fmt == "json" else "text/html; charset=utf-8"
     return Response(
@@ -122,9 +135,7 @@ def issued_account(
     lang: DocLang = "zh",
 ) -> Response:
     """The account exactly as issued, as the family's HTML page (Chinese or English) or its canonical JSON."""
-    with session.begin():
-        outcome = flows.issued_account(session=session, guard=guard, principal=principal, request_id=request_id)
-    return _document(outcome.unwrap(), f"account-{request_id}", format, lang)
+    return _issued("account", request_id, session, guard, principal, format, lang)
 
 
 @router.get(
@@ -141,9 +152,7 @@ def issued_copy(
     lang: DocLang = "zh",
 ) -> Response:
     """The copy of the deceased's data exactly as issued, as the family's HTML page or its canonical JSON."""
-    with session.begin():
-        outcome = flows.issued_copy(session=session, guard=guard, principal=principal, request_id=request_id)
-    return _document(outcome.unwrap(), f"copy-{request_id}", format, lang)
+    return _issued("copy", request_id, session, guard, principal, format, lang)
 
 
 @router.get("/family-requests/{request_id}/evidence", response_class=Response)

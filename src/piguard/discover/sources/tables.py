@@ -80,10 +80,8 @@ def sample_table_file(
     if fmt != "parquet" and not path.name.lower().endswith(".gz"):
         encoding = sniff_encoding(path)  # raises DiscoveryError for binary content
     paths: _Paths = {}
-    if fmt == "json":
-        # Item by item: a JSON array is never held whole (``json_array_items`` bounds an item).
-        items = (_flatten(item, paths=paths) for item in json_array_items(path, encoding=encoding))
-        columns, sampled, total = columns_from_rows(items, sample=sample, infer_types=True)
+
+    def sampled_table(columns: Any, sampled: int, total: int | None, names: str) -> list[TableSample]:
         return [
             TableSample(
                 source=source,
@@ -91,9 +89,15 @@ def sample_table_file(
                 columns=_with_paths(columns, paths),
                 rows_sampled=sampled,
                 rows_total=total,
-                names="keys",
+                names=names,
             )
         ]
+
+    if fmt == "json":
+        # Item by item: a JSON array is never held whole (``json_array_items`` bounds an item).
+        items = (_flatten(item, paths=paths) for item in json_array_items(path, encoding=encoding))
+        columns, sampled, total = columns_from_rows(items, sample=sample, infer_types=True)
+        return sampled_table(columns, sampled, total, "keys")
     names = _NAMES.get(fmt, "schema")
     try:
         fast = tabular.sample_rows(path, size=sample, seed=SAMPLE_SEED, encoding=encoding)
@@ -102,31 +106,13 @@ def sample_table_file(
             columns, sampled, _ = columns_from_rows(
                 (_flatten(r.data, paths=paths) for r in sampled_rows), sample=sample, infer_types=infer
             )
-            return [
-                TableSample(
-                    source=source,
-                    table=path.name,
-                    columns=_with_paths(columns, paths),
-                    rows_sampled=sampled,
-                    rows_total=known_total,
-                    names=names,
-                )
-            ]
+            return sampled_table(columns, sampled, known_total, names)
         rows = (_flatten(row.data, paths=paths) for row in tabular.read_rows(path, encoding=encoding))
         columns, sampled, total = columns_from_rows(rows, sample=sample, infer_types=infer)
     except InterchangeError as exc:
         # The reader's message already names file:line; we keep only the reason and place.
         raise DiscoveryError(_where(exc, path)) from None
-    return [
-        TableSample(
-            source=source,
-            table=path.name,
-            columns=_with_paths(columns, paths),
-            rows_sampled=sampled,
-            rows_total=total,
-            names=names,
-        )
-    ]
+    return sampled_table(columns, sampled, total, names)
 
 
 def _sample_tolerant(path: Path, fmt: str, *, source: str, sample: int, full: bool = False) -> TableSample:
