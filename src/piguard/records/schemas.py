@@ -81,7 +81,7 @@ class ReportFields(BaseModel):
     name: Annotated[str, _text(100)]
     sex: Literal["male", "female", "unknown"]
     # GB 11643: 18 characters with a matching MOD 11-2 check character (may be X), or 15 digits;
-    # either way a real birth date from 1850 on (``identity_rule`` checks it against the report).
+    # either way a real birth date from 1850 on (``identity_rule`` checks it, and its sex digit, against the report).
     id_number: ResidentId | None = None
     birth_date: BirthDate | None = None
     household_address: Annotated[str, _text(300)] | None = None
@@ -122,15 +122,29 @@ def _birth_in_number(id_number: str, birth_date: date | None) -> date | None:
     return resident_id.birth_date_in(id_number)
 
 
-def identity_rule(
-    field: Literal["id_number", "birth_date"], *, id_number: str | None, birth_date: date | None, death_time: datetime
-) -> str | None:
-    """Why ``field`` does not fit the report's other identity field and its death, or None if it does.
+def _sex_in_number(id_number: str) -> str:
+    # GB 11643: the sequence code's last digit (17th of 18, 15th of 15) is odd for men, even for women.
+    return "male" if int(id_number[16 if len(id_number) == 18 else 14]) % 2 else "female"
 
-    Both values as ``ReportFields`` accepts them (checked alone already). A birth date may not lie
-    after the death (a day's slack: the death is in UTC, the date local), and the ID number's birth
-    date must be ``birth_date`` when both are given. The reason never holds a value.
+
+def identity_rule(
+    field: Literal["id_number", "birth_date", "sex"],
+    *,
+    id_number: str | None,
+    birth_date: date | None,
+    death_time: datetime,
+    sex: str | None = None,
+) -> str | None:
+    """Why ``field`` does not fit the report's other identity fields and its death, or None if it does.
+
+    Values as ``ReportFields`` accepts them (checked alone already). A birth date may not lie
+    after the death (a day's slack: the death is in UTC, the date local), the ID number's birth
+    date must be ``birth_date`` and its sex digit ``sex`` (unless unknown) when both are given.
+    The reason never holds a value.
     """
+    sex_disagrees = id_number is not None and sex in ("male", "female") and _sex_in_number(id_number) != sex
+    if field == "sex":
+        return "does not agree with the sex digit in id_number" if sex_disagrees else None
     latest = (death_time + timedelta(days=1)).date()
     in_number = _birth_in_number(id_number, birth_date) if id_number else None
     disagree = in_number is not None and birth_date is not None and in_number != birth_date
@@ -140,7 +154,9 @@ def identity_rule(
         return "does not agree with the birth date in id_number" if disagree else None
     if in_number is not None and in_number > latest:
         return "the birth date in the number lies after the date of death"
-    return "the birth date in the number does not agree with birth_date" if disagree else None
+    if disagree:
+        return "the birth date in the number does not agree with birth_date"
+    return "the sex digit in the number does not agree with sex" if sex_disagrees else None
 
 
 class RelativeRecord(BaseModel):

@@ -70,8 +70,8 @@ CORRECTABLE = (
 )
 CORRECTION_REASON_MAX = 500  # ReportCorrection.reason
 # Checked together against each other and the death; on opening a disagreement is put on the
-# birth date (a typo in the number's date digits fails its check character first).
-IDENTITY_FIELDS: tuple[Literal["birth_date", "id_number"], ...] = ("birth_date", "id_number")
+# birth date or the sex (a typo in the number's date or sex digit fails its check character first).
+IDENTITY_FIELDS: tuple[Literal["birth_date", "id_number", "sex"], ...] = ("birth_date", "sex", "id_number")
 
 
 def add_relationship(
@@ -165,7 +165,11 @@ def create_report(
     name, sex, place_of_death = checked.pop("name"), checked.pop("sex"), checked.pop("place_of_death")
     for field in IDENTITY_FIELDS:
         rule = identity_rule(
-            field, id_number=checked.get("id_number"), birth_date=checked.get("birth_date"), death_time=death_time
+            field,
+            id_number=checked.get("id_number"),
+            birth_date=checked.get("birth_date"),
+            death_time=death_time,
+            sex=sex,
         )
         if rule is not None:
             raise InputError(f"{field}: {rule}", where=field)
@@ -364,6 +368,7 @@ def correct_report(
             id_number=new if field == "id_number" else report.id_number,
             birth_date=new if field == "birth_date" else report.birth_date,
             death_time=report.death_time,
+            sex=new if field == "sex" else report.sex,
         )
         if rule is not None:
             raise InputError(f"{field}: {rule}", where="value")

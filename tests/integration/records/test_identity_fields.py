@@ -59,6 +59,9 @@ def open_report(session: Session, world: World, subject: str = "subj-identity", 
             "birth_date",
             "birth_date: does not agree with the birth date in id_number",
         ),
+        # The conftest's number ends its sequence code in 4 (even): a woman's.
+        ({"sex": "male"}, "sex", "sex: does not agree with the sex digit in id_number"),
+        ({"id_number": valid_id("19450307", "005")}, "sex", "sex: does not agree with the sex digit in id_number"),
     ],
 )
 def test_opening_a_report_with_a_bad_identity_is_refused_and_writes_nothing(
@@ -130,6 +133,17 @@ def test_a_correction_checks_the_combination_after_it(session: Session, world: W
     _refused(session, world, "birth_date", "1945-03-07", "birth_date: does not agree with the birth date in id_number")
     report = _correct(session, world, "birth_date", "1946-01-01")
     assert (report.id_number, str(report.birth_date)) == (other, "1946-01-01")
+
+
+def test_a_correction_of_sex_or_number_keeps_the_sex_digit_in_agreement(session: Session, world: World) -> None:
+    _refused(session, world, "sex", "male", "sex: does not agree with the sex digit in id_number")
+    man = valid_id("19450307", "005")
+    _refused(session, world, "id_number", man, "id_number: the sex digit in the number does not agree with sex")
+    # Unknown sex never disagrees; from there the number, then the sex, can be put right.
+    _correct(session, world, "sex", "unknown")
+    _correct(session, world, "id_number", man)
+    report = _correct(session, world, "sex", "male")
+    assert (report.id_number, report.sex) == (man, "male")
 
 
 def test_a_second_report_about_the_same_subject_is_refused_by_name(session: Session, world: World) -> None:

@@ -142,3 +142,25 @@ def test_discover_uses_the_same_check_and_keeps_its_own_bounds() -> None:
     assert not validators.plausible_birth_date("19500230") and not validators.plausible_birth_date("1950x101")
     assert validators.cn_resident_id(make_id("110103", "19280917")) is not None
     assert validators.cn_resident_id(wrong_check(make_id("110103", "19280917"))) is None
+
+
+@pytest.mark.parametrize(("seq", "sex"), [("123", "male"), ("124", "female"), ("009", "male"), ("000", "female")])
+def test_the_sex_digit_must_agree_with_sex(seq: str, sex: str) -> None:
+    # GB 11643: the sequence code's last digit is odd for men, even for women.
+    number = make_id("310112", "19450307", seq)
+    other = "female" if sex == "male" else "male"
+    assert identity_rule("sex", id_number=number, birth_date=None, death_time=DEATH, sex=sex) is None
+    assert identity_rule("id_number", id_number=number, birth_date=None, death_time=DEATH, sex=sex) is None
+    reason = identity_rule("sex", id_number=number, birth_date=None, death_time=DEATH, sex=other)
+    assert reason == "does not agree with the sex digit in id_number"
+    reason = identity_rule("id_number", id_number=number, birth_date=None, death_time=DEATH, sex=other)
+    assert reason == "the sex digit in the number does not agree with sex"
+    # "unknown" (a body not yet identified) and a missing number are no disagreement.
+    assert identity_rule("sex", id_number=number, birth_date=None, death_time=DEATH, sex="unknown") is None
+    assert identity_rule("sex", id_number=None, birth_date=None, death_time=DEATH, sex=other) is None
+
+
+def test_the_legacy_15_digit_number_carries_sex_in_its_last_digit() -> None:
+    legacy = "310112560321123"  # last digit 3: a man
+    assert identity_rule("sex", id_number=legacy, birth_date=None, death_time=DEATH, sex="male") is None
+    assert identity_rule("sex", id_number=legacy, birth_date=None, death_time=DEATH, sex="female") is not None
