@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from piguard.areas import is_area_code
 from piguard.db.prepared import Prepared
 from piguard.errors import InputError, NotFoundError
 from piguard.identity.tokens import check_terminal_id
@@ -37,11 +38,14 @@ def _clean_text(value: str, *, where: str, limit: int) -> str:
     return cleaned
 
 
-def _check_district(district: str) -> str:
+def check_district(district: str) -> str:
     """``district`` stripped, if it is a 6-digit GB/T 2260 adcode; else InputError."""
     district = district.strip()
     if not _ADCODE.fullmatch(district):
         raise InputError("must be a 6-digit GB/T 2260 adcode, e.g. 310112", where="district")
+    if not is_area_code(district):
+        # A typo would put the organisation (or report) in a jurisdiction nobody oversees.
+        raise InputError("is not a GB/T 2260 area code", where="district")
     return district
 
 
@@ -58,7 +62,7 @@ def create_organisation(
     """Register an organisation in a jurisdiction; its name must be new in the district."""
     name = _clean_text(name, where="name", limit=ORG_NAME_MAX)
     _check_org_type(org_type)
-    district = _check_district(district)
+    district = check_district(district)
     if level not in ORG_LEVELS:
         raise InputError(f"unknown level; expected one of {', '.join(ORG_LEVELS)}", where="level")
     if beds is not None and beds < 0:
@@ -114,7 +118,7 @@ def list_organisations(
     if org_type is not None:
         query = query.where(Organisation.org_type == _check_org_type(org_type))
     if district is not None:
-        query = query.where(Organisation.district == _check_district(district))
+        query = query.where(Organisation.district == check_district(district))
     return session.scalars(query).all()
 
 

@@ -31,6 +31,7 @@ from piguard.records.organisations import CALL_SIGN_MAX as CALL_SIGN_MAX
 from piguard.records.organisations import ORG_LEVELS as ORG_LEVELS
 from piguard.records.organisations import ORG_NAME_MAX as ORG_NAME_MAX
 from piguard.records.organisations import ORG_TYPES as ORG_TYPES
+from piguard.records.organisations import check_district
 from piguard.records.organisations import create_organisation as create_organisation
 from piguard.records.organisations import create_vehicle as create_vehicle
 from piguard.records.organisations import get_organisation as get_organisation
@@ -155,6 +156,7 @@ def create_report(
         raise InputError("death_time needs a UTC offset", where="death_time")
     if not part1:
         raise InputError("Part I needs at least line (a)", where="part1")
+    district = check_district(district)
     allowed = {c.key for c in DeathReport.__table__.columns} - {"id", "status", "version"}
     unknown = set(details) - allowed
     if unknown:

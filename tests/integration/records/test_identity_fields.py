@@ -62,6 +62,7 @@ def open_report(session: Session, world: World, subject: str = "subj-identity", 
         # The conftest's number ends its sequence code in 4 (even): a woman's.
         ({"sex": "male"}, "sex", "sex: does not agree with the sex digit in id_number"),
         ({"id_number": valid_id("19450307", "005")}, "sex", "sex: does not agree with the sex digit in id_number"),
+        ({"district": "310199"}, "district", "is not a GB/T 2260 area code"),
     ],
 )
 def test_opening_a_report_with_a_bad_identity_is_refused_and_writes_nothing(

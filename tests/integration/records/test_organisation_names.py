@@ -148,3 +148,14 @@ def test_migration_0004_stops_on_duplicates_naming_them_and_changes_nothing(at_0
     with engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("district", "reason"), [("310199", "is not a GB/T 2260 area code"), ("3101", "must be a 6-digit")]
+)
+def test_a_district_must_be_a_real_area_code(session: Session, district: str, reason: str) -> None:
+    before = session.scalar(select(func.count()).select_from(Organisation))
+    with pytest.raises(InputError) as refused:
+        records.create_organisation(session=session, name="Nowhere Hospital", org_type="hospital", district=district)
+    assert refused.value.where == "district" and refused.value.reason.startswith(reason)
+    assert session.scalar(select(func.count()).select_from(Organisation)) == before
