@@ -231,7 +231,7 @@ def build_city(
     vehicles = citybuild.vehicles(config, districts)
     staff = citybuild.staff(_rng(seed, 3), config, districts, orgs, vehicles, start=start, days=days)
     deaths, dispatches = citybuild.deaths(
-        _rng(seed, 4), config, districts, orgs, staff, vehicles, start=start, days=days
+        _rng(seed, 4), config, districts, orgs, staff, vehicles, start=start, days=days, life=_rng(seed, 5)
     )
     if config.name != "city":  # at city scale the engine streams these instead of holding them
         dispatches = dispatches + citybuild.other_dispatches(

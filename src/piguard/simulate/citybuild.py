@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from piguard.simulate import data, people
+from piguard.simulate import data, lifecourse, people
 from piguard.simulate.calls import Crews, crew_for, crew_index, day_calls, materialise
 from piguard.simulate.city import (
     DEPARTMENTS,
@@ -39,8 +39,7 @@ SEASONAL_AMPLITUDE = 0.18  # winter peak, summer trough (Shanghai monthly death 
 BEDS_SIGMA = 0.35  # spread of hospital sizes around the scale's median (lognormal)
 TRANSFER_SHARE = 0.02  # hospital clinicians who move to another hospital during the period
 TRANSFERRED_PATIENTS = 0.02  # hospital deaths of patients transferred in from another hospital
-DISPATCH_SHARE_HOME = 0.7
-_SAME_SURNAME = ("儿子", "女儿", "孙子", "孙女")  # home and care-home deaths for which 120 was called
+DISPATCH_SHARE_HOME = 0.7  # home and care-home deaths for which 120 was called
 
 
 def districts(rng: np.random.Generator, scale: Scale) -> tuple[District, ...]:
@@ -229,9 +228,13 @@ def _department_for(code: str) -> str:
 def deaths(
     rng: np.random.Generator, scale: Scale, dists: tuple[District, ...],
     orgs: tuple[Organisation, ...], staff_list: tuple[Staff, ...], vehs: tuple[Vehicle, ...],
-    *, start: datetime, days: int,
+    *, start: datetime, days: int, life: np.random.Generator,
 ) -> tuple[tuple[Death, ...], tuple[Dispatch, ...]]:
-    """Deaths over the period (with seasonality), their certifiers, relatives and dispatches."""
+    """Deaths over the period (with seasonality), their certifiers, relatives and dispatches.
+
+    ``life`` is the stream ``lifecourse`` uses to make ages, marital status, occupations and
+    next of kin agree with each other; ``rng`` alone decides everything the events depend on.
+    """
     day_index = np.arange(days)
     doy = np.array([(start + timedelta(days=int(d))).timetuple().tm_yday for d in day_index])
     seasonal = 1 + SEASONAL_AMPLITUDE * np.cos(2 * math.pi * (doy - 15) / 365.25)
@@ -254,6 +257,7 @@ def deaths(
     district_idx = rng.choice(len(dists), size=n, p=[d.population_share for d in dists])
     cause_p = np.array([row[0] for row in data.CAUSES])
     cause_idx = rng.choice(len(data.CAUSES), size=n, p=cause_p / cause_p.sum())
+    age_years = lifecourse.fit_ages(life, age_years, cause_idx)
     place_p = np.array([share for _, share in data.PLACES])
     place_idx = rng.choice(len(data.PLACES), size=n, p=place_p / place_p.sum())
     compound_pick = rng.integers(0, 10**9, size=n)
@@ -344,22 +348,27 @@ def deaths(
             )
             dispatches.append(dispatch)
             dispatch_id = dispatch.dispatch_id
+        age = float(age_years[i])
+        sex = "M" if male[i] else "F"
+        marital_status = lifecourse.marital_status(life, marital[i], age=age, sex=sex)
+        drawn = [
+            data.RELATIONSHIPS[(i + k) % len(data.RELATIONSHIPS)] if k else ("配偶" if i % 3 else "儿子")
+            for k in range(int(n_rel[i]))
+        ]
         relatives = []
-        for k in range(int(n_rel[i])):
-            kind = data.RELATIONSHIPS[(i + k) % len(data.RELATIONSHIPS)] if k else (
-                "配偶" if i % 3 else "儿子")
+        for k, kind in enumerate(lifecourse.next_of_kin(drawn, age=age, marital=marital_status)):
             name = rel_names[rel_pos + k]
-            if kind in _SAME_SURNAME and male[i]:  # children and grandchildren of a man
+            if lifecourse.shares_surname(kind, decedent_age=age, decedent_male=bool(male[i])):
                 name = surnames[i] + name[1:]
             relatives.append(Relative(name, kind, rel_phones[rel_pos + k], addresses[i]))
         rel_pos += int(n_rel[i])
         out.append(Death(
             subject_id=f"s{number[i]:07d}", report_id=f"dr{number[i]:07d}", full_name=names[i],
-            surname=surnames[i], sex="M" if male[i] else "F",
+            surname=surnames[i], sex=sex,
             resident_id=people.resident_id_from(adcode=district.adcode, birth=birth,
                                                 sequence=int(id_seq[i])),
-            birth_date=birth, ethnicity=ethnicity[i], marital_status=marital[i],
-            occupation=data.OCCUPATIONS[i % len(data.OCCUPATIONS)],
+            birth_date=birth, ethnicity=ethnicity[i], marital_status=marital_status,
+            occupation=lifecourse.occupation(data.OCCUPATIONS[i % len(data.OCCUPATIONS)], age=age, index=i),
             household_address=addresses[i], usual_address=addresses[i], district=district.adcode,
             compound=compounds[i], death_time=death_time, place_of_death=place,
             hospital_org_id=hospital_id, department=department, admission_time=admission,
