@@ -7,7 +7,7 @@ import re
 
 from ulid import ULID
 
-from piguard.ids import new_id
+from piguard.ids import encode, new_id
 
 ULID_TEXT = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
 
@@ -29,3 +29,11 @@ def test_an_id_carries_the_time_it_was_made() -> None:
     before = int(time.time() * 1000)
     made = ULID.from_str(new_id())
     assert before - 1 <= made.milliseconds <= int(time.time() * 1000) + 1
+
+
+def test_the_encoder_agrees_with_the_reference_implementation() -> None:
+    import random
+
+    values = [0, 1, 2**128 - 1, 2**127, (2**48 - 1) << 80] + [random.getrandbits(128) for _ in range(2000)]
+    for value in values:
+        assert encode(value) == str(ULID.from_bytes(value.to_bytes(16, "big")))
