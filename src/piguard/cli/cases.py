@@ -17,7 +17,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from piguard.cli.acting import account_id as _account_id
 from piguard.cli.acting import errors as _errors
 from piguard.cli.acting import run_as as _run
 from piguard.cli.common import console
@@ -52,6 +51,16 @@ def _user_id(session: Session, name: str, option: str) -> str:
         if session.get(Account, name) is not None:
             return name
     raise InputError("no account with this username or id", where=option)
+
+
+def _org_id(session: Session, org_id: str, option: str) -> str:
+    """An organisation id that exists; anything else is bad input naming ``option``."""
+    from piguard.errors import InputError
+    from piguard.records.models import Organisation
+
+    if session.get(Organisation, org_id) is None:
+        raise InputError("no organisation with this id", where=option)
+    return org_id
 
 
 def _load_alert(path: Path, alert_id: str | None) -> dict[str, Any]:
@@ -173,8 +182,8 @@ def open_(
                 "source": source,
                 "source_ref": ref,
                 "suspect_user_id": _user_id(session, suspect, "--suspect") if suspect else None,
-                "org_id": org,
-                "assignee_id": _account_id(session, assignee),
+                "org_id": _org_id(session, org, "--org") if org else None,
+                "assignee_id": _user_id(session, assignee, "--assignee"),
                 "subjects": subject or [],
                 "reason": reason,
                 "alert": _resolved_alert(session, _load_alert(alert, alert_id)) if alert else None,
@@ -196,12 +205,19 @@ def list_(
     org: Annotated[str | None, typer.Option("--org")] = None,
 ) -> None:
     """List cases, newest first."""
+    from piguard.errors import InputError
     from piguard.oversight.cases import flows
+    from piguard.oversight.cases.models import STATES
+
+    if state is not None and state not in STATES:
+        with _errors():
+            raise InputError(f"unknown state; expected one of {', '.join(STATES)}", where="--state")
 
     def flow(session: Session, guard: Guard, principal: Principal) -> Outcome[list[CaseOut]]:
-        who = _account_id(session, assignee) if assignee else None
+        who = _user_id(session, assignee, "--assignee") if assignee else None
+        where = _org_id(session, org, "--org") if org else None
         return flows.list_cases(
-            session=session, guard=guard, principal=principal, state=state, assignee_id=who, org_id=org
+            session=session, guard=guard, principal=principal, state=state, assignee_id=who, org_id=where
         )
 
     console.print(_summary(_run(actor, flow)))
@@ -250,7 +266,7 @@ def assign(
             guard=guard,
             principal=principal,
             case_id=case_id,
-            assignee_id=_account_id(session, to),
+            assignee_id=_user_id(session, to, "--to"),
             reason=reason,
         )
 

@@ -43,15 +43,30 @@ CheckArg = Annotated[str, typer.Argument(help="Spot check id.")]
 SHOWN_DETAIL = ("role", "allowed", "denied", "listed", "reads", "breakglass")
 
 
-def _account_id(session: Session, name: str) -> str:
-    """An account id from a username (or an id given as is)."""
-    from piguard.errors import NotFoundError
+def _account_id(session: Session, name: str | None, option: str) -> str:
+    """The account id of a username or an account id; anything else is bad input naming ``option``."""
+    from piguard.errors import InputError, NotFoundError
     from piguard.identity import service as identity
+    from piguard.identity.models import Account
 
+    if not name:
+        raise InputError("name the account (username or id)", where=option)
     try:
         return identity.get_account_by_username(session=session, username=name).id
-    except NotFoundError:
-        return name
+    except (NotFoundError, InputError):
+        if session.get(Account, name) is not None:
+            return name
+    raise InputError("no account with this username or id", where=option)
+
+
+def _org_id(session: Session, org_id: str | None, option: str) -> str | None:
+    """An organisation id that exists (or None when not given); an unknown one is bad input naming ``option``."""
+    from piguard.errors import InputError
+    from piguard.records.models import Organisation
+
+    if org_id is not None and session.get(Organisation, org_id) is None:
+        raise InputError("no organisation with this id", where=option)
+    return org_id
 
 
 def _deadline(value: str) -> datetime:
@@ -63,9 +78,11 @@ def _deadline(value: str) -> datetime:
             return datetime.combine(date.fromisoformat(value), time(23, 59, 59), tzinfo=UTC)
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise InputError("give YYYY-MM-DD or an ISO time with offset", where="deadline") from None
+        raise InputError("give YYYY-MM-DD or an ISO time with offset", where="--deadline") from None
     if parsed.tzinfo is None:
-        raise InputError("give the time with an explicit UTC offset, e.g. 2026-12-31T18:00:00+08:00", where="deadline")
+        raise InputError(
+            "give the time with an explicit UTC offset, e.g. 2026-12-31T18:00:00+08:00", where="--deadline"
+        )
     return parsed
 
 
@@ -183,15 +200,15 @@ def recommend(
                 "issuing_authority": authority,
                 "issued_on": issued_on,
                 "text": text,
-                "org_id": org,
+                "org_id": _org_id(session, org, "--org"),
                 "items": [],
             }
             if owner:
                 body["items"].append(
                     {
                         "description": description or text,
-                        "owner_org_id": owner,
-                        "responsible_id": _account_id(session, responsible or ""),
+                        "owner_org_id": _org_id(session, owner, "--owner"),
+                        "responsible_id": _account_id(session, responsible, "--responsible"),
                         "deadline": _deadline(deadline or "").isoformat(),
                         "required_evidence": evidence,
                     }
@@ -216,11 +233,16 @@ def items(
     responsible: Annotated[str | None, typer.Option("--responsible", help="Username or account id.")] = None,
 ) -> None:
     """List rectification items with their status now (or show one with its evidence)."""
+    from piguard.errors import InputError
     from piguard.oversight.inspections import flows
+    from piguard.oversight.inspections.models import ITEM_STATUSES
 
     if item_id is not None:
         _show_item(_run(username, lambda s, g, p: flows.get_item(session=s, guard=g, principal=p, item_id=item_id)))
         return
+    if status is not None and status not in ITEM_STATUSES:
+        with _errors():
+            raise InputError(f"unknown status; expected one of {', '.join(ITEM_STATUSES)}", where="--status")
     found = _run(
         username,
         lambda s, g, p: flows.list_items(
@@ -228,8 +250,8 @@ def items(
             guard=g,
             principal=p,
             status=status,
-            owner_org_id=owner,
-            responsible_id=_account_id(s, responsible) if responsible else None,
+            owner_org_id=_org_id(s, owner, "--owner"),
+            responsible_id=_account_id(s, responsible, "--responsible") if responsible else None,
         ),
     )
     console.print(_items_table(found, f"Rectification items ({len(found)})"))
@@ -245,7 +267,13 @@ def overdue(
 
     found = _run(
         username,
-        lambda s, g, p: flows.list_items(session=s, guard=g, principal=p, escalated_to=escalated_to, overdue_only=True),
+        lambda s, g, p: flows.list_items(
+            session=s,
+            guard=g,
+            principal=p,
+            escalated_to=_org_id(s, escalated_to, "--escalated-to"),
+            overdue_only=True,
+        ),
     )
     console.print(_items_table(found, f"Overdue rectification items ({len(found)})"))
 
@@ -381,7 +409,12 @@ def spot_check(
                 "include_readers": readers,
             }
         )
-    check = _run(username, lambda s, g, p: flows.create_spot_check(session=s, guard=g, principal=p, data=data))
+
+    def flow(session: Session, guard: Guard, principal: Principal) -> Outcome[SpotCheckDetail]:
+        _org_id(session, data.org_id, "--org")
+        return flows.create_spot_check(session=session, guard=guard, principal=principal, data=data)
+
+    check = _run(username, flow)
     _show_check(check)
 
 
@@ -428,7 +461,7 @@ def reinspect(
         try:
             when = date.fromisoformat(on)
         except ValueError:
-            raise InputError("give the date as YYYY-MM-DD", where="on") from None
+            raise InputError("give the date as YYYY-MM-DD", where="--on") from None
     check = _run(
         username,
         lambda s, g, p: flows.schedule_reinspection(

@@ -57,8 +57,10 @@ def test_administrators_run_spot_checks_in_their_jurisdiction_but_never_answer_r
     assert not _allowed("FamilyRequest", "manage_family_request", ("h1",), ("310112",), admin, body=False)
 
 
-def test_recommendations_and_items_are_not_scoped_by_jurisdiction() -> None:
+def test_recommendations_and_items_are_scoped_by_jurisdiction_too() -> None:
     officer = _officer("h1")
     for kind in ("Recommendation", "Rectification"):
-        request = AccessRequest(officer, "manage_inspection", ResourceRef(kind, "x"), "HOPERAT", "oversight")
-        assert ENGINE.decide(request).allowed
+        own = ResourceRef(kind, "x", {"orgs": ("h1",), "districts": ("310112",)})
+        other = ResourceRef(kind, "x", {"orgs": ("h2",), "districts": ("310112",)})
+        assert ENGINE.decide(AccessRequest(officer, "manage_inspection", own, "HOPERAT", "oversight")).allowed
+        assert not ENGINE.decide(AccessRequest(officer, "manage_inspection", other, "HOPERAT", "oversight")).allowed

@@ -73,7 +73,7 @@ def list_cases(
     org: Annotated[str | None, Query(max_length=26)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> CaseList:
-    """Cases, optionally by state, assignee and organisation."""
+    """Cases within the officer's jurisdiction, optionally by state, assignee and organisation."""
     with session.begin():
         outcome = flows.list_cases(
             session=session,

@@ -85,7 +85,7 @@ def create_recommendation(
 def list_recommendations(
     session: SessionDep, guard: GuardDep, principal: PrincipalDep, org: OrgQuery = None
 ) -> RecommendationList:
-    """Recommendations, optionally those concerning one organisation."""
+    """Recommendations within the inspector's jurisdiction, optionally those concerning one organisation."""
     with session.begin():
         outcome = flows.list_recommendations(session=session, guard=guard, principal=principal, org_id=org)
     found = outcome.unwrap()
@@ -148,7 +148,7 @@ def list_rectifications(
     responsible: Annotated[str | None, Query(max_length=26)] = None,
     escalated_to: OrgQuery = None,
 ) -> ItemList:
-    """Items with their status now (inspectors: all; a responsible person: their own)."""
+    """Items with their status now (inspectors: those within their jurisdiction; a responsible person: their own)."""
     with session.begin():
         outcome = flows.list_items(
             session=session,
@@ -275,7 +275,7 @@ def list_spot_checks(
     org: OrgQuery = None,
     status: Literal["scheduled", "in_progress", "reinspection_scheduled", "closed"] | None = None,
 ) -> SpotCheckList:
-    """Spot checks, optionally of one organisation or in one status."""
+    """Spot checks within the inspector's jurisdiction, optionally of one organisation or in one status."""
     with session.begin():
         outcome = flows.list_spot_checks(session=session, guard=guard, principal=principal, org_id=org, status=status)
     found = outcome.unwrap()

@@ -29,6 +29,7 @@ from piguard.records.guard import EventDraft, Guard, Guarded, denied, record_eve
 
 T = TypeVar("T")
 CONTEXT = "oversight"
+JURISDICTION = "jurisdiction"  # the policy id of a refusal outside the principal's jurisdiction
 
 
 def _decide(
@@ -53,6 +54,18 @@ def _decide(
     )
 
 
+def _refusal(decision: Decision, principal: Principal) -> AccessDenied:
+    """Why the policy refused: a forbid (the training gate) says it itself; an officer is outside the jurisdiction.
+
+    The case policies permit every human privacy officer and administrator within their
+    jurisdiction, so for them that is the only reason left. The refusal names no organisation,
+    district or record of the case.
+    """
+    if not decision.policy_ids and principal.role in rules.MANAGERS and principal.kind == "human":
+        return AccessDenied("the case concerns an organisation outside your jurisdiction", policy_ids=(JURISDICTION,))
+    return denied(decision)
+
+
 def _assignee_in_scope(session: Session, guard: Guard, assignee_id: str, attrs: dict[str, Any], at: datetime) -> None:
     """The investigator, who will read the case's records, must be within the case's jurisdiction too."""
     account = session.get(Account, assignee_id)
@@ -63,7 +76,7 @@ def _assignee_in_scope(session: Session, guard: Guard, assignee_id: str, attrs: 
     decision = _decide(session, guard, assignee, "manage_case", "assignee", at, attrs)
     if not decision.allowed:
         raise AccessDenied(
-            "the assignee's jurisdiction does not cover the records of this case", policy_ids=("jurisdiction",)
+            "the assignee's jurisdiction does not cover the records of this case", policy_ids=(JURISDICTION,)
         )
 
 
@@ -105,7 +118,7 @@ def _change(
         attrs = jurisdiction.of_case(session, case_id)
     decision = _decide(session, guard, principal, "manage_case", case_id or "new", at, attrs)
     if not decision.allowed:
-        return Outcome(None, _refused(session, principal, draft, denied(decision), at, decision), decision)
+        return Outcome(None, _refused(session, principal, draft, _refusal(decision, principal), at, decision), decision)
     try:
         _not_involved(session, principal, case_id)
         if assignee_id is not None and attrs is not None:
@@ -136,7 +149,7 @@ def _read(
     draft.purpose = service.PURPOSE
     decision = _decide(session, guard, principal, "read_case", case_id or "all", at)
     if not decision.allowed:
-        return Outcome(None, _refused(session, principal, draft, denied(decision), at, decision), decision)
+        return Outcome(None, _refused(session, principal, draft, _refusal(decision, principal), at, decision), decision)
     try:
         _not_involved(session, principal, case_id)
         value = work()
@@ -183,6 +196,8 @@ def list_cases(
         principal,
         case_id=None,
         draft=draft,
+        # The jurisdiction is a condition of the query, so the limit is spent on cases the principal
+        # may see; the policy then confirms each (``keep``).
         work=lambda: service.list_cases(
             session=session,
             state=state,
@@ -190,6 +205,7 @@ def list_cases(
             org_id=org_id,
             limit=limit,
             hide_suspect=principal.account_id,
+            within=scope.jurisdiction_orgs(session=session, principal=principal),
         ),
         count=len,
         keep=lambda case: _decide(session, guard, principal, "read_case", case.id, guard.clock()).allowed,
@@ -354,9 +370,7 @@ def export_case(
     )
 
 
-def check_case(
-    *, session: Session, guard: Guard, principal: Principal, case_id: str
-) -> Outcome[integrity.CaseCheck]:
+def check_case(*, session: Session, guard: Guard, principal: Principal, case_id: str) -> Outcome[integrity.CaseCheck]:
     """Compare a case's rows (history, subjects, evidence, dispositions) with the digests in the ledger."""
     draft = EventDraft(action="read", resource_type="case", resource_id=case_id[:64], query="check")
     return _read(

@@ -1,7 +1,8 @@
 """A case's jurisdiction as the policy sees it: the organisations and districts of what it concerns.
 
 The records the case concerns decide it (their certifying institutions); a case about no record
-is about the suspect's organisation, or else the opener's. See ``oversight/scope.py``.
+is about the suspect's organisation, or else the opener's. See ``oversight/scope.py``. ``within``
+states the same rule as a condition on the cases table, for lists.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from piguard.identity.models import Account
@@ -50,9 +51,27 @@ def of_case(session: Session, case_id: str, *, more: Sequence[str] = ()) -> dict
 def of_new_case(session: Session, *, principal: Principal, data: CaseOpen) -> dict[str, Any]:
     """The jurisdiction of a case about to be opened."""
     identifiers = list(data.subjects) + (list(data.alert.subject_ids) if data.alert else [])
-    org_id = data.org_id
+    # An organisation that does not exist counts as none here: opening the case reports it (422).
+    org_id = data.org_id if data.org_id and scope.districts_of(session, [data.org_id]) else None
     suspect = data.suspect_user_id or (data.alert.user_id if data.alert else None)
     if org_id is None and suspect is not None:
         account = session.get(Account, suspect)
         org_id = account.org_id if account is not None else None
     return _attrs(session, _reports(session, identifiers), org_id, principal.org_id)
+
+
+def within(orgs: Select[str]) -> ColumnElement[bool]:
+    """Cases wholly about ``orgs``: every record's institution, else the case's organisation, else the opener's."""
+    records = (
+        select(CaseSubject.id)
+        .join(DeathReport, DeathReport.id == CaseSubject.report_id)
+        .where(CaseSubject.case_id == OversightCase.id)
+    )
+    has_records = exists(records)
+    outside = exists(records.where(DeathReport.hospital_org_id.not_in(orgs)))
+    opener_org = select(Account.org_id).where(Account.id == OversightCase.opened_by).scalar_subquery()
+    return or_(
+        and_(has_records, ~outside),
+        and_(~has_records, OversightCase.org_id.is_not(None), OversightCase.org_id.in_(orgs)),
+        and_(~has_records, OversightCase.org_id.is_(None), opener_org.in_(orgs)),
+    )

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from piguard.config import Settings
@@ -25,7 +25,7 @@ from piguard.identity.models import Account
 from piguard.identity.schemas import Principal
 from piguard.ledger import evidence
 from piguard.ledger import service as ledger
-from piguard.oversight.cases import integrity, rules
+from piguard.oversight.cases import integrity, jurisdiction, rules
 from piguard.oversight.cases.models import (
     CaseEvent,
     CaseEvidence,
@@ -47,7 +47,7 @@ from piguard.oversight.cases.schemas import (
 )
 from piguard.records import service as records
 from piguard.records.guard import EventDraft, record_event
-from piguard.records.models import DeathReport, TaskRelationship
+from piguard.records.models import DeathReport, Organisation, TaskRelationship
 
 PURPOSE = "HOPERAT"  # managing an investigation is a healthcare-operations purpose of use
 RELATIONSHIP = "investigator"
@@ -278,6 +278,8 @@ def open_case(*, session: Session, principal: Principal, at: datetime, data: Cas
         where = "suspect_user_id" if data.suspect_user_id else "alert.user_id"
         suspect = _existing_account(session, suspect, where=where).id
     org_id = data.org_id
+    if org_id is not None and session.get(Organisation, org_id) is None:
+        raise InputError("no such organisation", where="org_id")
     if org_id is None and suspect is not None:
         account = session.get(Account, suspect)
         org_id = account.org_id if account is not None else None
@@ -544,9 +546,15 @@ def list_cases(
     org_id: str | None = None,
     limit: int = 100,
     hide_suspect: str | None = None,
+    within: Select[str] | None = None,
 ) -> list[CaseOut]:
-    """Cases, newest first, optionally by state, assignee and organisation (``hide_suspect``: not about them)."""
+    """Cases, newest first, optionally by state, assignee and organisation (``hide_suspect``: not about them).
+
+    ``within``: only cases wholly about these organisations (a jurisdiction), before the limit.
+    """
     stmt = select(OversightCase).order_by(OversightCase.opened_at.desc(), OversightCase.id).limit(limit)
+    if within is not None:
+        stmt = stmt.where(jurisdiction.within(within))
     if state is not None:
         stmt = stmt.where(OversightCase.state == state)
     if assignee_id is not None:

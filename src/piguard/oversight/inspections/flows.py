@@ -1,10 +1,12 @@
 """Guarded inspection flows: the policy decides, the services act, the ledger records.
 
 Each flow asks the Cedar policy (``read_inspection``, ``manage_inspection``, ``submit_evidence``
-on a ``Recommendation``, ``Rectification`` or ``SpotCheck``) before doing anything; the
-"responsible" relationship is set only for an item's responsible person. A refusal, by the
-policy or by the rules, is recorded as a denied access event and returned; the door commits and
-only then raises it. Changes run in a savepoint, so a refused change leaves only its denied event.
+on a ``Recommendation``, ``Rectification`` or ``SpotCheck``, with the work's jurisdiction: see
+``access``) before doing anything; the "responsible" relationship is set only for an item's
+responsible person. Lists keep to the principal's jurisdiction in their query, before their
+limit, and the policy confirms each row. A refusal, by the policy or by the rules, is recorded as
+a denied access event and returned; the door commits and only then raises it. Changes run in a
+savepoint, so a refused change leaves only its denied event.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy.orm import Session
 
-from piguard.errors import AccessDenied, PiguardError
+from piguard.errors import PiguardError
 from piguard.identity.schemas import Principal
 from piguard.oversight import scope
 from piguard.oversight.common import Outcome
-from piguard.oversight.inspections import jurisdiction, service, spotchecks
+from piguard.oversight.inspections import access, jurisdiction, service, spotchecks
 from piguard.oversight.inspections.journal import PURPOSE
 from piguard.oversight.inspections.schemas import (
     CorrectionIn,
@@ -37,57 +39,13 @@ from piguard.oversight.inspections.schemas import (
     SpotCheckIn,
     SpotCheckOut,
 )
-from piguard.policy.pdp import AccessRequest, Decision, ResourceRef
+from piguard.policy.pdp import Decision
 from piguard.records import service as records
-from piguard.records.guard import EventDraft, Guard, Guarded, denied, record_event, refuse, subject_of
+from piguard.records.guard import EventDraft, Guard, Guarded, record_event, refuse
 
 T = TypeVar("T")
-CONTEXT = "oversight"
-RESPONSIBLE = frozenset({"responsible"})
-_TYPES = {"recommendation": "Recommendation", "rectification": "Rectification", "spot_check": "SpotCheck"}
-
-
-def _decide(
-    session: Session,
-    guard: Guard,
-    principal: Principal,
-    *,
-    action: str,
-    resource_type: str,
-    resource_id: str,
-    relationships: frozenset[str],
-    at: datetime,
-    attrs: dict[str, Any] | None = None,
-) -> Decision:
-    """The policy's decision; a spot check carries its jurisdiction (``attrs``, else the stored check's)."""
-    if resource_type == "spot_check":
-        if attrs is None:
-            attrs = jurisdiction.of_check(session, resource_id)
-        relationships = relationships | scope.relations(session=session, principal=principal)
-    return guard.engine.decide(
-        AccessRequest(
-            subject=subject_of(session=session, principal=principal, at=at),
-            action=action,
-            resource=ResourceRef(_TYPES[resource_type], resource_id, attrs or {}),
-            purpose=PURPOSE,
-            display_context=CONTEXT,
-            relationships=relationships,
-        )
-    )
-
-
-def _refusal(decision: Decision, action: str, principal: Principal, resource_type: str) -> AccessDenied:
-    if decision.policy_ids:  # a forbid (the training gate) says why itself
-        return denied(decision)
-    if resource_type == "spot_check" and principal.role in ("privacy_officer", "admin"):
-        return AccessDenied("the spot check's organisation is outside your jurisdiction", policy_ids=("jurisdiction",))
-    if action == "submit_evidence":
-        reason = "only the item's responsible person may submit evidence for it"
-    elif action == "manage_inspection":
-        reason = "only inspectors (privacy officers and administrators) may do this"
-    else:
-        reason = "only inspectors and an item's responsible person may see inspection records"
-    return AccessDenied(reason, policy_ids=decision.policy_ids)
+E = TypeVar("E")
+RESPONSIBLE = access.RESPONSIBLE
 
 
 def _refused(
@@ -107,27 +65,30 @@ def _change(
     work: Callable[[datetime], T],
     relationships: frozenset[str] = frozenset(),
     attrs: dict[str, Any] | None = None,
+    decided_on: str | None = None,
 ) -> Outcome[T]:
     """Run one change under the policy, in a savepoint; refusals are recorded as denied events.
 
-    ``attrs``: a new spot check's jurisdiction (a stored one's is looked up).
+    ``attrs``: the jurisdiction the work will have (new work, or items added); a stored one's is
+    looked up. ``decided_on``: the kind of resource the policy decides on, when not the event's.
     """
     at = guard.clock()
     draft.purpose = PURPOSE
     assert draft.resource_type is not None
-    decision = _decide(
+    kind = decided_on or draft.resource_type
+    decision = access.decide(
         session,
         guard,
         principal,
         action=action,
-        resource_type=draft.resource_type,
+        resource_type=kind,
         resource_id=draft.resource_id or "new",
         relationships=relationships,
         at=at,
         attrs=attrs,
     )
     if not decision.allowed:
-        refusal = _refusal(decision, action, principal, draft.resource_type)
+        refusal = access.refusal(decision, action, principal, kind)
         return Outcome(None, _refused(session, principal, draft, refusal, at, decision), decision)
     try:
         with session.begin_nested():
@@ -146,16 +107,19 @@ def _read(
     work: Callable[[datetime], T],
     relationships: frozenset[str] = frozenset(),
     count: Callable[[T], int] | None = None,
-    keep: Callable[[Any], bool] | None = None,
+    keep: Callable[[list[Any], datetime], list[Any]] | None = None,
+    attrs: dict[str, Any] | None = None,
 ) -> Outcome[T]:
     """Run one read under ``read_inspection`` and record it (allowed or denied).
 
-    ``keep``: for a list, which entries the principal may see (their jurisdiction).
+    ``keep``: for a list, the entries the policy lets the principal see (their jurisdiction); the
+    list's query has already kept to it, so this only confirms. ``attrs``: a list's jurisdiction
+    (none: the question is whether the principal may read such work at all).
     """
     at = guard.clock()
     draft.purpose = PURPOSE
     assert draft.resource_type is not None
-    decision = _decide(
+    decision = access.decide(
         session,
         guard,
         principal,
@@ -164,14 +128,15 @@ def _read(
         resource_id=draft.resource_id or "all",
         relationships=relationships,
         at=at,
+        attrs=attrs,
     )
     if not decision.allowed:
-        refusal = _refusal(decision, "read_inspection", principal, draft.resource_type)
+        refusal = access.refusal(decision, "read_inspection", principal, draft.resource_type)
         return Outcome(None, _refused(session, principal, draft, refusal, at, decision), decision)
     try:
         value = work(at)
         if keep is not None and isinstance(value, list):
-            value = cast(T, [entry for entry in value if keep(entry)])
+            value = cast(T, keep(value, at))
     except PiguardError as exc:
         return Outcome(None, _refused(session, principal, draft, exc, at, decision), decision)
     if count is not None:
@@ -183,6 +148,23 @@ def _read(
 def _is_responsible(session: Session, principal: Principal, item_id: str) -> frozenset[str]:
     found = service.responsible_for(session=session, account_id=principal.account_id, item_id=item_id)
     return RESPONSIBLE if item_id in found else frozenset()
+
+
+def _visible(
+    session: Session,
+    guard: Guard,
+    principal: Principal,
+    resource_type: str,
+    found: list[E],
+    entries: list[tuple[str, dict[str, Any]]],
+    at: datetime,
+    relationships: frozenset[str] = frozenset(),
+) -> list[E]:
+    """The entries of a list the policy lets the principal read, in their order."""
+    allowed = access.visible(
+        session, guard, principal, resource_type=resource_type, entries=entries, relationships=relationships, at=at
+    )
+    return [entry for entry, (entry_id, _) in zip(found, entries, strict=True) if entry_id in allowed]
 
 
 # --- recommendations ----------------------------------------------------------------------------
@@ -198,7 +180,11 @@ def create_recommendation(
         return service.recommendation_detail(session=session, recommendation_id=row.id, at=at)
 
     draft = EventDraft(action="create", resource_type="recommendation")
-    return _change(session, guard, principal, action="manage_inspection", draft=draft, work=work)
+    # Decided on the jurisdiction it will have: its addressee and its items' owners (else the author's).
+    attrs = jurisdiction.of_new_recommendation(
+        session, author_org=principal.org_id, org_id=data.org_id, owners=[item.owner_org_id for item in data.items]
+    )
+    return _change(session, guard, principal, action="manage_inspection", draft=draft, work=work, attrs=attrs)
 
 
 def add_items(
@@ -211,21 +197,41 @@ def add_items(
         return service.recommendation_detail(session=session, recommendation_id=recommendation_id, at=at)
 
     draft = EventDraft(action="create", resource_type="rectification", resource_id=recommendation_id[:64])
-    return _change(session, guard, principal, action="manage_inspection", draft=draft, work=work)
+    # Decided on the recommendation as it will be: the new items' owners join its jurisdiction.
+    attrs = jurisdiction.of_recommendation(session, recommendation_id, more=[item.owner_org_id for item in items])
+    return _change(
+        session,
+        guard,
+        principal,
+        action="manage_inspection",
+        draft=draft,
+        work=work,
+        attrs=attrs,
+        decided_on="recommendation",
+    )
 
 
 def list_recommendations(
     *, session: Session, guard: Guard, principal: Principal, org_id: str | None = None
 ) -> Outcome[list[RecommendationOut]]:
-    """Recommendations, newest first (inspectors)."""
+    """Recommendations within the inspector's jurisdiction, newest first."""
     draft = EventDraft(action="search", resource_type="recommendation", query=f"org={org_id}" if org_id else None)
+    within = scope.jurisdiction_orgs(session=session, principal=principal)
+
+    def keep(found: list[RecommendationOut], at: datetime) -> list[RecommendationOut]:
+        attrs = jurisdiction.of_recommendations(session, found)
+        entries = [(rec.id, attrs[rec.id]) for rec in found]
+        return _visible(session, guard, principal, "recommendation", found, entries, at)
+
     return _read(
         session,
         guard,
         principal,
         draft=draft,
         count=len,
-        work=lambda at: service.list_recommendations(session=session, at=at, org_id=org_id),
+        keep=keep,
+        attrs=access.NO_SCOPE,
+        work=lambda at: service.list_recommendations(session=session, at=at, org_id=org_id, within=within),
     )
 
 
@@ -279,9 +285,16 @@ def list_items(
     The overdue listing of a health commission's inspector defaults to the items escalated to it.
     """
     at = guard.clock()
-    subject = subject_of(session=session, principal=principal, at=at)
-    inspector = guard.engine.decide(
-        AccessRequest(subject, "read_inspection", ResourceRef("Rectification", "all"), PURPOSE, CONTEXT)
+    inspector = access.decide(
+        session,
+        guard,
+        principal,
+        action="read_inspection",
+        resource_type="rectification",
+        resource_id="all",
+        relationships=frozenset(),
+        at=at,
+        attrs=access.NO_SCOPE,
     ).allowed
     if overdue_only:
         status = "overdue"
@@ -295,13 +308,24 @@ def list_items(
         if v
     )
     draft = EventDraft(action="search", resource_type="rectification", query=query or None)
+    # An inspector's items: those within their jurisdiction; a responsible person's: their own.
+    within = scope.jurisdiction_orgs(session=session, principal=principal) if inspector else None
+    relationships = RESPONSIBLE if own else frozenset()
+
+    def keep(found: list[ItemOut], now: datetime) -> list[ItemOut]:
+        districts = scope.districts_of(session, {item.owner_org_id for item in found})
+        entries = [(item.id, scope.attrs_of([item.owner_org_id], districts)) for item in found]
+        return _visible(session, guard, principal, "rectification", found, entries, now, relationships)
+
     return _read(
         session,
         guard,
         principal,
         draft=draft,
         count=len,
-        relationships=RESPONSIBLE if own else frozenset(),
+        relationships=relationships,
+        keep=keep,
+        attrs=access.NO_SCOPE,
         work=lambda now: service.list_items(
             session=session,
             at=now,
@@ -309,6 +333,7 @@ def list_items(
             owner_org_id=owner_org_id,
             responsible_id=principal.account_id if own else responsible_id,
             escalated_to=escalated_to,
+            within=within,
         ),
     )
 
@@ -410,20 +435,15 @@ def list_spot_checks(
 ) -> Outcome[list[SpotCheckOut]]:
     """Spot checks within the inspector's jurisdiction, newest first."""
     draft = EventDraft(action="search", resource_type="spot_check", query=f"org={org_id}" if org_id else None)
+    within = scope.jurisdiction_orgs(session=session, principal=principal)
 
-    def keep(check: SpotCheckOut) -> bool:
-        attrs = jurisdiction.of_org(session, check.org_id)
-        return _decide(
-            session,
-            guard,
-            principal,
-            action="read_inspection",
-            resource_type="spot_check",
-            resource_id=check.id,
-            relationships=frozenset(),
-            at=guard.clock(),
-            attrs=attrs,
-        ).allowed
+    def keep(found: list[SpotCheckOut], at: datetime) -> list[SpotCheckOut]:
+        districts = scope.districts_of(session, {check.org_id for check in found})
+        entries = [
+            (check.id, scope.attrs_of([check.org_id] if check.org_id in districts else [], districts))
+            for check in found
+        ]
+        return _visible(session, guard, principal, "spot_check", found, entries, at)
 
     return _read(
         session,
@@ -432,7 +452,8 @@ def list_spot_checks(
         draft=draft,
         count=len,
         keep=keep,
-        work=lambda _: spotchecks.list_checks(session=session, org_id=org_id, status=status),
+        attrs=access.NO_SCOPE,
+        work=lambda _: spotchecks.list_checks(session=session, org_id=org_id, status=status, within=within),
     )
 
 
@@ -498,7 +519,15 @@ def close_spot_check(
 def verify_entries(*, session: Session, guard: Guard, principal: Principal) -> Outcome[list[str]]:
     """Check every inspection entry against its digest and ledger event (inspectors); the problems found."""
     draft = EventDraft(action="read", resource_type="rectification", query="verify-entries")
-    return _read(session, guard, principal, draft=draft, work=lambda _: service.verify_entries(session=session))
+    # Every entry in the city: the problems found name tables and ids, never content.
+    return _read(
+        session,
+        guard,
+        principal,
+        draft=draft,
+        attrs=access.NO_SCOPE,
+        work=lambda _: service.verify_entries(session=session),
+    )
 
 
 # --- the command line ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from piguard.db.locking import get_for_update
@@ -22,7 +22,7 @@ from piguard.identity.models import Account
 from piguard.identity.schemas import Principal
 from piguard.interchange.events import AccessEvent
 from piguard.ledger import service as ledger
-from piguard.oversight.inspections import rules, sampling
+from piguard.oversight.inspections import jurisdiction, rules, sampling
 from piguard.oversight.inspections.journal import write
 from piguard.oversight.inspections.models import SpotCheck, SpotCheckEvent, SpotCheckFinding, SpotCheckItem
 from piguard.oversight.inspections.schemas import (
@@ -450,14 +450,35 @@ def _out(check: SpotCheck, state: _State) -> dict[str, Any]:
 
 
 def list_checks(
-    *, session: Session, org_id: str | None = None, status: str | None = None, limit: int = 200
+    *,
+    session: Session,
+    org_id: str | None = None,
+    status: str | None = None,
+    limit: int = 200,
+    within: Select[str] | None = None,
 ) -> list[SpotCheckOut]:
-    """Spot checks, newest first."""
-    query = select(SpotCheck).order_by(SpotCheck.created_at.desc(), SpotCheck.id.desc()).limit(limit)
+    """Up to ``limit`` spot checks, newest first, of these organisations (``within``) and in this status.
+
+    The jurisdiction is a condition of the query; the status is computed from each check's
+    entries, so the checks are read a page at a time until ``limit`` of them have it.
+    """
+    query = select(SpotCheck).order_by(SpotCheck.created_at.desc(), SpotCheck.id.desc())
     if org_id is not None:
         query = query.where(SpotCheck.org_id == org_id)
-    out = [SpotCheckOut.model_validate(_out(c, _state(session, c))) for c in session.scalars(query)]
-    return [c for c in out if status is None or c.status == status]
+    if within is not None:
+        query = query.where(jurisdiction.checks_within(within))
+    out: list[SpotCheckOut] = []
+    offset = 0
+    while len(out) < limit:
+        page = list(session.scalars(query.offset(offset).limit(limit)))
+        for check in page:
+            listed = SpotCheckOut.model_validate(_out(check, _state(session, check)))
+            if status is None or listed.status == status:
+                out.append(listed)
+        if len(page) < limit:
+            break
+        offset += limit
+    return out[:limit]
 
 
 def detail(*, session: Session, check_id: str) -> SpotCheckDetail:

@@ -11,12 +11,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from piguard.db.locking import get_for_update
 from piguard.errors import InputError, NotFoundError
-from piguard.oversight.inspections import rules
+from piguard.oversight.inspections import jurisdiction, rules
 from piguard.oversight.inspections.models import (
     ITEM_STATUSES,
     InspectionCorrection,
@@ -213,8 +213,13 @@ def list_items(
     recommendation_id: str | None = None,
     escalated_to: str | None = None,
     item_ids: Sequence[str] | None = None,
+    recommendation_ids: Sequence[str] | None = None,
+    within: Select[str] | None = None,
 ) -> list[ItemOut]:
-    """Items with their status at ``at``, oldest deadline first; filters combine."""
+    """Items with their status at ``at``, oldest deadline first; filters combine.
+
+    ``within``: only items owned by these organisations (a jurisdiction, ``scope.jurisdiction_orgs``).
+    """
     if status is not None and status not in ITEM_STATUSES:
         raise InputError(f"status must be one of {', '.join(ITEM_STATUSES)}", where="status")
     query = select(RectificationItem).order_by(RectificationItem.created_at, RectificationItem.seq)
@@ -222,6 +227,10 @@ def list_items(
         query = query.where(RectificationItem.owner_org_id == owner_org_id)
     if recommendation_id is not None:
         query = query.where(RectificationItem.recommendation_id == recommendation_id)
+    if recommendation_ids is not None:
+        query = query.where(RectificationItem.recommendation_id.in_(list(recommendation_ids)))
+    if within is not None:
+        query = query.where(jurisdiction.items_within(within))
     if item_ids is not None:
         query = query.where(RectificationItem.id.in_(list(item_ids)))
     items = list(session.scalars(query))
@@ -341,23 +350,28 @@ def list_recommendations(
     recommendation_ids: Sequence[str] | None = None,
     strict: bool = False,
     limit: int = 200,
+    within: Select[str] | None = None,
 ) -> list[RecommendationOut]:
-    """Recommendations, newest first, each with its items."""
+    """Recommendations, newest first, each with its items.
+
+    ``within``: only recommendations wholly about these organisations (filtered before the limit).
+    """
     query = select(Recommendation).order_by(Recommendation.created_at.desc(), Recommendation.id.desc()).limit(limit)
     if org_id is not None:
         owned = select(RectificationItem.recommendation_id).where(RectificationItem.owner_org_id == org_id)
         query = query.where(or_(Recommendation.org_id == org_id, Recommendation.id.in_(owned)))
     if recommendation_ids is not None:
         query = query.where(Recommendation.id.in_(list(recommendation_ids)))
+    if within is not None:
+        query = query.where(jurisdiction.recommendations_within(within))
     rows = list(session.scalars(query))
     if strict and not rows:
         raise NotFoundError("recommendation not found")
     ids = [row.id for row in rows]
     corrections = corrections_of(session, "recommendation", ids)
     items: dict[str, list[ItemOut]] = defaultdict(list)
-    for item in list_items(session=session, at=at) if rows else []:
-        if item.recommendation_id in ids:
-            items[item.recommendation_id].append(item)
+    for item in list_items(session=session, at=at, recommendation_ids=ids) if rows else []:
+        items[item.recommendation_id].append(item)
     out: list[RecommendationOut] = []
     for row in rows:
         fields = {c.field: c.new_value or "" for c in corrections.get(row.id, [])}
