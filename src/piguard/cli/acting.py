@@ -76,8 +76,27 @@ def run_as(username: str, flow: Callable[[Session, Guard, Principal], Outcome[T]
     raise AssertionError("unreachable")  # errors() re-raises every failure
 
 
-def account_id(session: Session, username: str) -> str:
-    """The account id of a username (unknown names are a NotFoundError)."""
+def account_id(session: Session, name: str | None, option: str) -> str:
+    """The account id of a username or an account id; a missing or unknown one is bad input naming ``option``."""
+    from piguard.errors import InputError, NotFoundError
     from piguard.identity import service as identity
+    from piguard.identity.models import Account
 
-    return identity.get_account_by_username(session=session, username=username).id
+    if not name:
+        raise InputError("name the account (username or id)", where=option)
+    try:
+        return identity.get_account_by_username(session=session, username=name).id
+    except (NotFoundError, InputError):
+        if session.get(Account, name) is not None:
+            return name
+    raise InputError("no account with this username or id", where=option)
+
+
+def org_id(session: Session, value: str | None, option: str) -> str | None:
+    """``value`` if it names an organisation (None when not given); an unknown one is bad input naming ``option``."""
+    from piguard.errors import InputError
+    from piguard.records.models import Organisation
+
+    if value is not None and session.get(Organisation, value) is None:
+        raise InputError("no organisation with this id", where=option)
+    return value

@@ -17,6 +17,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from piguard.cli.acting import account_id, org_id
 from piguard.cli.acting import errors as _errors
 from piguard.cli.acting import run_as as _run
 from piguard.cli.common import console
@@ -37,30 +38,6 @@ app = typer.Typer(
 As = Annotated[str, typer.Option("--as", help="Username of the privacy officer or administrator acting.")]
 Reason = Annotated[str, typer.Option("--reason", help="Why (at least 10 characters).")]
 CaseArg = Annotated[str, typer.Argument(help="Case id.")]
-
-
-def _user_id(session: Session, name: str, option: str) -> str:
-    """The account id of a username or an account id; anything else is bad input naming ``option``."""
-    from piguard.errors import InputError, NotFoundError
-    from piguard.identity import service as identity
-    from piguard.identity.models import Account
-
-    try:
-        return identity.get_account_by_username(session=session, username=name).id
-    except (NotFoundError, InputError):
-        if session.get(Account, name) is not None:
-            return name
-    raise InputError("no account with this username or id", where=option)
-
-
-def _org_id(session: Session, org_id: str, option: str) -> str:
-    """An organisation id that exists; anything else is bad input naming ``option``."""
-    from piguard.errors import InputError
-    from piguard.records.models import Organisation
-
-    if session.get(Organisation, org_id) is None:
-        raise InputError("no organisation with this id", where=option)
-    return org_id
 
 
 def _load_alert(path: Path, alert_id: str | None) -> dict[str, Any]:
@@ -154,7 +131,7 @@ def _resolved_alert(session: Session, alert: dict[str, Any]) -> dict[str, Any]:
     user = alert.get("user_id")
     if not isinstance(user, str) or not user:
         return alert
-    return {**alert, "user_id": _user_id(session, user, "--alert (user_id)")}
+    return {**alert, "user_id": account_id(session, user, "--alert (user_id)")}
 
 
 @app.command("open")
@@ -181,9 +158,9 @@ def open_(
                 "title": title,
                 "source": source,
                 "source_ref": ref,
-                "suspect_user_id": _user_id(session, suspect, "--suspect") if suspect else None,
-                "org_id": _org_id(session, org, "--org") if org else None,
-                "assignee_id": _user_id(session, assignee, "--assignee"),
+                "suspect_user_id": account_id(session, suspect, "--suspect") if suspect else None,
+                "org_id": org_id(session, org, "--org") if org else None,
+                "assignee_id": account_id(session, assignee, "--assignee"),
                 "subjects": subject or [],
                 "reason": reason,
                 "alert": _resolved_alert(session, _load_alert(alert, alert_id)) if alert else None,
@@ -214,8 +191,8 @@ def list_(
             raise InputError(f"unknown state; expected one of {', '.join(STATES)}", where="--state")
 
     def flow(session: Session, guard: Guard, principal: Principal) -> Outcome[list[CaseOut]]:
-        who = _user_id(session, assignee, "--assignee") if assignee else None
-        where = _org_id(session, org, "--org") if org else None
+        who = account_id(session, assignee, "--assignee") if assignee else None
+        where = org_id(session, org, "--org") if org else None
         return flows.list_cases(
             session=session, guard=guard, principal=principal, state=state, assignee_id=who, org_id=where
         )
@@ -266,7 +243,7 @@ def assign(
             guard=guard,
             principal=principal,
             case_id=case_id,
-            assignee_id=_user_id(session, to, "--to"),
+            assignee_id=account_id(session, to, "--to"),
             reason=reason,
         )
 
@@ -363,7 +340,7 @@ def propose(
         item = DispositionIn.model_validate(
             {
                 "kind": kind,
-                "target_user_id": _user_id(session, target, "--target"),
+                "target_user_id": account_id(session, target, "--target"),
                 "effective_date": when,
                 "authority": authority,
                 "detail": detail,

@@ -18,6 +18,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from piguard.cli.acting import account_id, org_id
 from piguard.cli.acting import errors as _errors
 from piguard.cli.acting import run_as as _run
 from piguard.cli.common import console, fail
@@ -41,32 +42,6 @@ Reason = Annotated[str, typer.Option("--reason", help="Why (at least 10 characte
 ItemArg = Annotated[str, typer.Argument(help="Rectification item id.")]
 CheckArg = Annotated[str, typer.Argument(help="Spot check id.")]
 SHOWN_DETAIL = ("role", "allowed", "denied", "listed", "reads", "breakglass")
-
-
-def _account_id(session: Session, name: str | None, option: str) -> str:
-    """The account id of a username or an account id; anything else is bad input naming ``option``."""
-    from piguard.errors import InputError, NotFoundError
-    from piguard.identity import service as identity
-    from piguard.identity.models import Account
-
-    if not name:
-        raise InputError("name the account (username or id)", where=option)
-    try:
-        return identity.get_account_by_username(session=session, username=name).id
-    except (NotFoundError, InputError):
-        if session.get(Account, name) is not None:
-            return name
-    raise InputError("no account with this username or id", where=option)
-
-
-def _org_id(session: Session, org_id: str | None, option: str) -> str | None:
-    """An organisation id that exists (or None when not given); an unknown one is bad input naming ``option``."""
-    from piguard.errors import InputError
-    from piguard.records.models import Organisation
-
-    if org_id is not None and session.get(Organisation, org_id) is None:
-        raise InputError("no organisation with this id", where=option)
-    return org_id
 
 
 def _deadline(value: str) -> datetime:
@@ -200,15 +175,15 @@ def recommend(
                 "issuing_authority": authority,
                 "issued_on": issued_on,
                 "text": text,
-                "org_id": _org_id(session, org, "--org"),
+                "org_id": org_id(session, org, "--org"),
                 "items": [],
             }
             if owner:
                 body["items"].append(
                     {
                         "description": description or text,
-                        "owner_org_id": _org_id(session, owner, "--owner"),
-                        "responsible_id": _account_id(session, responsible, "--responsible"),
+                        "owner_org_id": org_id(session, owner, "--owner"),
+                        "responsible_id": account_id(session, responsible, "--responsible"),
                         "deadline": _deadline(deadline or "").isoformat(),
                         "required_evidence": evidence,
                     }
@@ -250,8 +225,8 @@ def items(
             guard=g,
             principal=p,
             status=status,
-            owner_org_id=_org_id(s, owner, "--owner"),
-            responsible_id=_account_id(s, responsible, "--responsible") if responsible else None,
+            owner_org_id=org_id(s, owner, "--owner"),
+            responsible_id=account_id(s, responsible, "--responsible") if responsible else None,
         ),
     )
     console.print(_items_table(found, f"Rectification items ({len(found)})"))
@@ -271,7 +246,7 @@ def overdue(
             session=s,
             guard=g,
             principal=p,
-            escalated_to=_org_id(s, escalated_to, "--escalated-to"),
+            escalated_to=org_id(s, escalated_to, "--escalated-to"),
             overdue_only=True,
         ),
     )
@@ -411,7 +386,7 @@ def spot_check(
         )
 
     def flow(session: Session, guard: Guard, principal: Principal) -> Outcome[SpotCheckDetail]:
-        _org_id(session, data.org_id, "--org")
+        org_id(session, data.org_id, "--org")
         return flows.create_spot_check(session=session, guard=guard, principal=principal, data=data)
 
     check = _run(username, flow)

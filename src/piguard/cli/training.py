@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 from rich.table import Table
 
-from piguard.cli.acting import account_id as _account_id
-from piguard.cli.acting import errors, run_as
+from piguard.cli.acting import account_id, errors, run_as
 from piguard.cli.common import console
 
 if TYPE_CHECKING:
@@ -98,7 +97,8 @@ def complete(
     at = completed.replace(tzinfo=UTC) if completed and completed.tzinfo is None else completed or datetime.now(UTC)
 
     def flow(s: Session, g: Guard, p: Principal) -> Outcome[object]:
-        data = CompletionIn(account_id=_account_id(s, username), course_code=course, score=score, completed_at=at)
+        who = account_id(s, username, "USERNAME")
+        data = CompletionIn(account_id=who, course_code=course, score=score, completed_at=at)
         return flows.record_completion(session=s, guard=g, principal=p, data=data)  # type: ignore[return-value]
 
     done = run_as(as_, flow)
@@ -133,7 +133,7 @@ def status(
     from piguard.oversight.training import flows
 
     def flow(s: Session, g: Guard, p: Principal) -> Outcome[object]:
-        target = _account_id(s, username) if username else None
+        target = account_id(s, username, "USERNAME") if username else None
         return flows.status(session=s, guard=g, principal=p, account_id=target)  # type: ignore[return-value]
 
     from piguard.oversight.training.schemas import TrainingStatus

@@ -162,3 +162,13 @@ def test_report_from_the_command_line(data_dir: tuple[Path, dict[str, str]], tmp
     assert [(e.outcome, e.action) for e in exports] == [
         ("allowed", "export"), ("allowed", "export"), ("denied", "export"), ("allowed", "export"), ("denied", "export")
     ]  # fmt: skip
+
+
+def test_an_unknown_account_names_the_argument(data_dir: tuple[Path, dict[str, str]]) -> None:
+    for args in (
+        ["training", "complete", "no.such.person", "--as", "sun.li", "--course", "privacy-basics", "--score", "90"],
+        ["training", "status", "no.such.person", "--as", "sun.li"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert "USERNAME: no account with this username or id" in " ".join(result.output.split()), result.output
