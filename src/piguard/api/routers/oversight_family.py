@@ -2,7 +2,10 @@
 
 Every route opens one transaction; a refusal (policy or request rules) is recorded in the ledger
 and committed before it is returned as problem+json. A request's issued document is fetched from
-``/account`` (the account of accesses) or ``/copy`` (the copy of the deceased's data), by its kind.
+``/account`` (the account of accesses), ``/copy`` (the copy of the deceased's data) or ``/letter``
+(the answer to a correction or deletion request), by its kind. The certifier sees a correction
+request at ``/review``, decides its items at ``/decisions`` and finds the requests awaiting them at
+``/family-referrals`` (``correction_flows``).
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ from __future__ import annotations
 import io
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path as FsPath
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
@@ -20,13 +24,19 @@ from sqlalchemy.orm import Session
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
 from piguard.api.ids import PathId
 from piguard.identity.schemas import Principal
-from piguard.oversight.family import flows, render
+from piguard.oversight.common import Outcome
+from piguard.oversight.family import correction_flows, flows, render
 from piguard.oversight.family.schemas import (
+    CorrectionLetter,
+    CorrectionReview,
+    DecisionIn,
+    DeletionLetter,
     DisclosureAccount,
     FamilyCopy,
     FamilyDocument,
     FamilyRequestIn,
     FamilyRequestOut,
+    ItemOut,
     RefusalIn,
     State,
 )
@@ -34,7 +44,7 @@ from piguard.records.guard import Guard
 
 router = APIRouter()
 RequestId = PathId
-Answer = Annotated[DisclosureAccount | FamilyCopy, Field(discriminator="format")]
+Answer = Annotated[DisclosureAccount | FamilyCopy | CorrectionLetter | DeletionLetter, Field(discriminator="format")]
 DocFormat = Annotated[Literal["html", "json"], Query()]
 DocLang = Annotated[Literal["zh", "en"], Query(description="Language of the HTML page.")]
 
@@ -44,6 +54,13 @@ class FamilyRequestList(BaseModel):
 
     count: int
     items: list[FamilyRequestOut]
+
+
+class ReferralList(BaseModel):
+    """Correction requests awaiting the certifier's decision, oldest due first."""
+
+    count: int
+    items: list[CorrectionReview]
 
 
 @router.post("/family-requests", response_model=FamilyRequestOut, status_code=201)
@@ -105,11 +122,17 @@ def refuse(
 def _issued(
     kind: str, request_id: str, session: Session, guard: Guard, principal: Principal, fmt: str, lang: str
 ) -> Response:
-    """An issued ``account`` or ``copy`` served again, in one transaction (its read recorded)."""
-    reissue = flows.issued_copy if kind == "copy" else flows.issued_account
+    """An issued ``account``, ``copy`` or ``letter`` served again, in one transaction (its read recorded)."""
+    flows_by_kind: dict[str, Callable[..., Outcome[Any]]] = {
+        "copy": flows.issued_copy,
+        "letter": flows.issued_letter,
+        "account": flows.issued_account,
+    }
+    reissue = flows_by_kind[kind]
     with session.begin():
         outcome = reissue(session=session, guard=guard, principal=principal, request_id=request_id)
-    return _document(outcome.unwrap(), f"{kind}-{request_id}", fmt, lang)
+    document: FamilyDocument = outcome.unwrap()
+    return _document(document, f"{kind}-{request_id}", fmt, lang)
 
 
 def _document(document: FamilyDocument, name: str, fmt: str, lang: str) -> Response:
@@ -155,9 +178,61 @@ def issued_copy(
     return _issued("copy", request_id, session, guard, principal, format, lang)
 
 
+@router.get(
+    "/family-requests/{request_id}/letter",
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}, "application/json": {}}, "description": "The issued letter."}},
+)
+def issued_letter(
+    request_id: RequestId,
+    session: SessionDep,
+    guard: GuardDep,
+    principal: PrincipalDep,
+    format: DocFormat = "html",
+    lang: DocLang = "zh",
+) -> Response:
+    """The answer to a correction or deletion request exactly as issued, as the family's HTML page or its JSON."""
+    return _issued("letter", request_id, session, guard, principal, format, lang)
+
+
+@router.get("/family-referrals", response_model=ReferralList)
+def referrals(session: SessionDep, guard: GuardDep, principal: PrincipalDep) -> ReferralList:
+    """The certifier's correction requests awaiting their decision, oldest due first."""
+    with session.begin():
+        outcome = correction_flows.referrals(session=session, guard=guard, principal=principal)
+    items = outcome.unwrap()
+    return ReferralList(count=len(items), items=items)
+
+
+@router.get("/family-requests/{request_id}/review", response_model=CorrectionReview)
+def review(request_id: RequestId, session: SessionDep, guard: GuardDep, principal: PrincipalDep) -> CorrectionReview:
+    """A correction request as its certifier sees it: the items, not the requester's name or proof."""
+    with session.begin():
+        outcome = correction_flows.review(session=session, guard=guard, principal=principal, request_id=request_id)
+    return outcome.unwrap()
+
+
+@router.post("/family-requests/{request_id}/decisions", response_model=ItemOut)
+def decide(
+    request_id: RequestId, body: DecisionIn, session: SessionDep, guard: GuardDep, principal: PrincipalDep
+) -> ItemOut:
+    """The certifier corrects an item through the report's correction workflow, or declines it with the reason."""
+    with session.begin():
+        outcome = correction_flows.decide(
+            session=session,
+            guard=guard,
+            principal=principal,
+            request_id=request_id,
+            position=body.item,
+            correct=body.decision == "correct",
+            reason=body.reason,
+        )
+    return outcome.unwrap()
+
+
 @router.get("/family-requests/{request_id}/evidence", response_class=Response)
 def evidence(request_id: RequestId, session: SessionDep, guard: GuardDep, principal: PrincipalDep) -> Response:
-    """The account's lines, or a copy request's own events, as an evidence bundle (zip; ``verify-evidence``)."""
+    """The account's lines, or another request's own events, as an evidence bundle (zip; ``verify-evidence``)."""
     with tempfile.TemporaryDirectory(prefix="piguard-family-") as tmp:
         out = FsPath(tmp) / "bundle"
         with session.begin():

@@ -1,1 +1,1 @@
-"""Close relatives' requests for the account of who saw a deceased person's record (PIPL Art. 49)."""
+"""Close relatives' requests about a deceased person's record (PIPL Art. 49): account, copy, correction, deletion."""

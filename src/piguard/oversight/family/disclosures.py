@@ -77,6 +77,7 @@ GROUPS = (
     ("audit.", "access records"),
     ("case.", "investigation records"),
     ("family_request.", "relatives' requests"),
+    ("erasure.relatives", "relatives' contact details deleted"),  # a deletion request's answer
 )
 # A copy issued (or printed again) for a relative: the event's fields are the record's own (``deceased.name``, ...).
 COPY_RECORD = "a copy of the record for a relative"

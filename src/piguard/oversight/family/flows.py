@@ -1,9 +1,11 @@
 """Guarded flows for relatives' requests: the policy decides, the service acts, the ledger records.
 
 Each flow asks Cedar (``read_family_request``/``manage_family_request`` on a ``FamilyRequest``,
-purpose ``FAMRQT``) first; answering a copy request and printing the copy again is
-``issue_family_copy`` in the ``family_copy`` display context, since the copy discloses the record's
-contents. A refusal, by the policy or by the request rules, is recorded as a
+purpose ``FAMRQT``, display context ``oversight``) first; answering a copy request and printing
+the copy again is ``issue_family_copy`` in the ``family_copy`` display context, since the copy
+discloses the record's contents; answering a deletion request is ``manage_family_request`` in
+``family_erasure``, since it changes the record. The certifier's flows on a correction request
+are in ``correction_flows``. A refusal, by the policy or by the request rules, is recorded as a
 denied access event about the deceased and returned; the door commits, then raises it. Changes
 run in a savepoint so a refused change leaves nothing behind but its denied event.
 """
@@ -28,6 +30,7 @@ from piguard.oversight.family.schemas import (
     DisclosureAccount,
     FamilyCopy,
     FamilyDocument,
+    FamilyLetter,
     FamilyRequestIn,
     FamilyRequestOut,
 )
@@ -37,6 +40,8 @@ from piguard.records.guard import EventDraft, Guard, Guarded, denied, record_eve
 T = TypeVar("T")
 CONTEXT = "oversight"
 COPY_ACTION = "issue_family_copy"
+ERASURE_CONTEXT = "family_erasure"  # answering a deletion request: it changes the record
+OFFICER_CONTEXTS = (CONTEXT, "family_copy", ERASURE_CONTEXT)
 
 
 def _subject(session: Session, request_id: str | None) -> str | None:
@@ -62,8 +67,12 @@ def _decide(
     attrs: dict[str, Any],
     context: str,
     at: datetime,
+    relations: frozenset[str] | None = None,
 ) -> Decision:
-    """The policy's decision on ``action`` on a request, with its jurisdiction as its attributes."""
+    """The policy's decision on ``action`` on a request, with its jurisdiction as its attributes.
+
+    ``relations``: the principal's relationships as the policy sees them (default: oversight body or not).
+    """
     return guard.engine.decide(
         AccessRequest(
             subject=subject_of(session=session, principal=principal, at=at),
@@ -71,19 +80,23 @@ def _decide(
             resource=ResourceRef("FamilyRequest", request_id, attrs),
             purpose=rules.PURPOSE,
             display_context=context,
-            relationships=scope.relations(session=session, principal=principal),
+            relationships=scope.relations(session=session, principal=principal) if relations is None else relations,
         )
     )
 
 
-def _refusal(decision: Decision, principal: Principal) -> AccessDenied:
-    """Why: a forbid (the training gate) says it itself; an officer is outside the record's jurisdiction."""
-    if not decision.policy_ids and principal.role == "privacy_officer" and principal.kind == "human":
+def _refusal(decision: Decision, principal: Principal, context: str) -> AccessDenied:
+    """Why: a forbid (the training gate) says it itself; an officer is outside the record's jurisdiction.
+
+    Only in the officers' own contexts: an officer in the certifier's context is told the policy's reason.
+    """
+    officer = principal.role == "privacy_officer" and principal.kind == "human" and context in OFFICER_CONTEXTS
+    if not decision.policy_ids and officer:
         return AccessDenied("the record's institution is outside your jurisdiction", policy_ids=("jurisdiction",))
     return denied(decision)
 
 
-def _guarded(
+def guarded(
     session: Session,
     guard: Guard,
     principal: Principal,
@@ -95,17 +108,18 @@ def _guarded(
     record_read: bool,
     context: str = CONTEXT,
     attrs: dict[str, Any] | None = None,
+    relations: frozenset[str] | None = None,
 ) -> Outcome[T]:
     """Run ``work`` if the policy allows ``action`` on the request (``attrs``: a new request's jurisdiction)."""
     at = guard.clock()
     draft.purpose = rules.PURPOSE
     if attrs is None:
         attrs = jurisdiction.of_request(session, request_id)
-    decision = _decide(session, guard, principal, action, request_id or "new", attrs, context, at)
+    decision = _decide(session, guard, principal, action, request_id or "new", attrs, context, at, relations)
     if draft.subject_id is None:
         draft.subject_id = _subject(session, request_id)
     if not decision.allowed:
-        refused: Guarded[None] = refuse(session, principal, draft, _refusal(decision, principal), at, decision)
+        refused: Guarded[None] = refuse(session, principal, draft, _refusal(decision, principal, context), at, decision)
         return Outcome(None, refused.error, decision)
     try:
         with session.begin_nested():
@@ -133,7 +147,7 @@ def register(
     def work(at: datetime) -> FamilyRequestOut:
         return service.out(service.register(session=session, principal=principal, at=at, data=data), now=at)
 
-    return _guarded(
+    return guarded(
         session,
         guard,
         principal,
@@ -160,17 +174,34 @@ def list_requests(
     draft = EventDraft(action="search", resource_type=service.RESOURCE, query=query or None)
 
     def work(at: datetime) -> list[FamilyRequestOut]:
-        rows = []
-        for row in service.list_requests(session=session, state=state, overdue_at=at if overdue else None):
-            attrs = jurisdiction.of_report(session, row.report_id)
-            if _decide(session, guard, principal, "read_family_request", row.id, attrs, CONTEXT, at).allowed:
-                rows.append(row)
-                if len(rows) == limit:
-                    break
+        # The jurisdiction filters the query (before the limit); Cedar confirms the rows in one batch.
+        subject = subject_of(session=session, principal=principal, at=at)
+        relations = scope.relations(session=session, principal=principal)
+        found = service.list_requests(
+            session=session,
+            state=state,
+            overdue_at=at if overdue else None,
+            limit=limit,
+            within=jurisdiction.within(subject, relations),
+        )
+        decisions = guard.engine.decide_many(
+            [
+                AccessRequest(
+                    subject=subject,
+                    action="read_family_request",
+                    resource=ResourceRef("FamilyRequest", row.id, {"orgs": (org,), "districts": (district,)}),
+                    purpose=rules.PURPOSE,
+                    display_context=CONTEXT,
+                    relationships=relations,
+                )
+                for row, org, district in found
+            ]
+        )
+        rows = [row for (row, _, _), decision in zip(found, decisions, strict=True) if decision.allowed]
         draft.result_count = len(rows)
         return [service.out(row, now=at) for row in rows]
 
-    return _guarded(
+    return guarded(
         session,
         guard,
         principal,
@@ -185,7 +216,7 @@ def list_requests(
 def get_request(*, session: Session, guard: Guard, principal: Principal, request_id: str) -> Outcome[FamilyRequestOut]:
     """One request and where it stands."""
     draft = EventDraft(action="read", resource_type=service.RESOURCE, resource_id=request_id[:64])
-    return _guarded(
+    return guarded(
         session,
         guard,
         principal,
@@ -198,21 +229,29 @@ def get_request(*, session: Session, guard: Guard, principal: Principal, request
 
 
 def answer(*, session: Session, guard: Guard, principal: Principal, request_id: str) -> Outcome[FamilyDocument]:
-    """Answer with the account of disclosures or the copy; the request is then closed and the answer final."""
+    """Answer with the request's document (account, copy or letter); the request is then closed and the answer final.
+
+    Answering a deletion request deletes what may be deleted, so it is decided in its own display
+    context, ``family_erasure`` (policy ``family-deletion-answer``).
+    """
     draft = EventDraft(action="export", resource_type=service.RESOURCE, resource_id=request_id[:64])
-    copy = _kind(session, request_id) == "copy"
-    return _guarded(
+    kind = _kind(session, request_id)
+    action, context = {
+        "copy": (COPY_ACTION, copies.CONTEXT),
+        "deletion": ("manage_family_request", ERASURE_CONTEXT),
+    }.get(kind, ("manage_family_request", CONTEXT))
+    return guarded(
         session,
         guard,
         principal,
-        action=COPY_ACTION if copy else "manage_family_request",
+        action=action,
         request_id=request_id,
         draft=draft,
         work=lambda at: service.answer(
             session=session, settings=guard.settings, principal=principal, at=at, request_id=request_id
         ),
         record_read=False,
-        context=copies.CONTEXT if copy else CONTEXT,
+        context=context,
     )
 
 
@@ -226,7 +265,7 @@ def refuse_request(
         row = service.refuse(session=session, principal=principal, at=at, request_id=request_id, reason=reason)
         return service.out(row, now=at)
 
-    return _guarded(
+    return guarded(
         session,
         guard,
         principal,
@@ -245,7 +284,7 @@ def issued_account(
     draft = EventDraft(
         action="read", resource_type=service.RESOURCE, resource_id=request_id[:64], fields=["audit.disclosures"]
     )
-    return _guarded(
+    return guarded(
         session,
         guard,
         principal,
@@ -266,7 +305,7 @@ def issued_copy(*, session: Session, guard: Guard, principal: Principal, request
         draft.fields = copies.fields_of(copy)
         return copy
 
-    return _guarded(
+    return guarded(
         session,
         guard,
         principal,
@@ -279,12 +318,29 @@ def issued_copy(*, session: Session, guard: Guard, principal: Principal, request
     )
 
 
+def issued_letter(*, session: Session, guard: Guard, principal: Principal, request_id: str) -> Outcome[FamilyLetter]:
+    """A correction or deletion letter exactly as issued (to print it again)."""
+    draft = EventDraft(
+        action="read", resource_type=service.RESOURCE, resource_id=request_id[:64], fields=["family_request.letter"]
+    )
+    return guarded(
+        session,
+        guard,
+        principal,
+        action="read_family_request",
+        request_id=request_id,
+        draft=draft,
+        work=lambda _at: service.issued_letter(session=session, request_id=request_id),
+        record_read=True,
+    )
+
+
 def export_evidence(
     *, session: Session, guard: Guard, principal: Principal, request_id: str, out: Path
 ) -> Outcome[EvidenceSummary]:
     """An evidence bundle with inclusion proofs: the account's lines, or a copy request's own events."""
     draft = EventDraft(action="export", resource_type=service.RESOURCE, resource_id=request_id[:64])
-    return _guarded(
+    return guarded(
         session,
         guard,
         principal,

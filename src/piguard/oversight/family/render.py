@@ -1,5 +1,6 @@
 """The account as the family receives it: one self-contained HTML page with a chart (Chinese by
-default, or English), or JSON. ``render`` also serves the copy (its page is ``copy_page``).
+default, or English), or JSON. ``render`` also serves the copy (its page is ``copy_page``) and the
+correction and deletion letters (``letter_page``).
 
 Same account, same bytes: the chart is drawn with the reports' fixed settings and the page
 carries no generation time other than the account's own ``until``.
@@ -18,10 +19,16 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from piguard.errors import InputError
-from piguard.oversight.family import copy_page
+from piguard.oversight.family import copy_page, letter_page
 from piguard.oversight.family.page import BEIJING as BEIJING  # re-exported: the family's time zone
 from piguard.oversight.family.page import STYLE, clock, table
-from piguard.oversight.family.schemas import DisclosureAccount, FamilyCopy, FamilyDocument
+from piguard.oversight.family.schemas import (
+    CorrectionLetter,
+    DeletionLetter,
+    DisclosureAccount,
+    FamilyCopy,
+    FamilyDocument,
+)
 from piguard.oversight.family.wording import LANGUAGES, staff, term
 from piguard.oversight.reports import charts
 
@@ -203,4 +210,6 @@ def render(document: FamilyDocument, fmt: str, lang: str = "zh") -> bytes:
         return as_json(document)
     if isinstance(document, FamilyCopy):
         return copy_page.html(document, lang, sha256=hashlib.sha256(as_json(document)).hexdigest())
+    if isinstance(document, CorrectionLetter | DeletionLetter):
+        return letter_page.html(document, lang, sha256=hashlib.sha256(as_json(document)).hexdigest())
     return html(document, lang)

@@ -1,4 +1,4 @@
-"""Relatives' requests: register, list, answer (with the account of disclosures or a copy), refuse.
+"""Relatives' requests: register, list, answer (account, copy, or a correction or deletion letter), refuse.
 
 Every step is an access event about the deceased (``subject_id``), so the answer itself shows the
 request's registration, and a later account shows the earlier answers and the copies issued. The
@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import rfc8785
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session, selectinload
 
 from piguard.config import Settings
 from piguard.db.locking import get_for_update
@@ -25,16 +25,20 @@ from piguard.errors import ConflictError, NotFoundError
 from piguard.identity.schemas import Principal
 from piguard.ledger import evidence
 from piguard.ledger import service as ledger
-from piguard.oversight.family import copies, disclosures, rules
-from piguard.oversight.family.models import FamilyRequest
+from piguard.oversight.family import copies, corrections, deletions, disclosures, rules
+from piguard.oversight.family.models import FamilyRequest, FamilyRequestItem
 from piguard.oversight.family.schemas import (
+    CorrectionLetter,
+    DeletionLetter,
     DisclosureAccount,
     FamilyCopy,
     FamilyDocument,
+    FamilyLetter,
     FamilyRequestIn,
     FamilyRequestOut,
 )
 from piguard.records.guard import EventDraft, record_event
+from piguard.records.models import DeathReport, Organisation
 
 RESOURCE = "family_request"
 _SHA256 = re.compile(r"sha256=([0-9a-f]{64})")
@@ -84,8 +88,16 @@ def _claim(session: Session, request_id: str) -> FamilyRequest:
 
 
 def register(*, session: Session, principal: Principal, at: datetime, data: FamilyRequestIn) -> FamilyRequest:
-    """Register a request whose requester's identity and relationship the officer has checked."""
+    """Register a request whose requester's identity and relationship the officer has checked.
+
+    A correction request is referred to the report's certifier (``corrections.refer``).
+    """
     report = disclosures.find_report(session, report_id=data.report_id, certificate_no=data.certificate_no)
+    items: list[FamilyRequestItem] = []
+    if data.kind == "correction":
+        items = corrections.items_of(data.corrections or [])
+    elif data.kind == "deletion":
+        items = deletions.items_of(list(data.erase or []))
     request = FamilyRequest(
         report_id=report.id,
         subject_id=report.subject_id,
@@ -97,29 +109,54 @@ def register(*, session: Session, principal: Principal, at: datetime, data: Fami
         received_at=at,
         due_at=rules.due_date(at),
         state="received",
+        items=items,
     )
     session.add(request)
     session.flush()
+    if request.kind == "correction":
+        corrections.refer(session, request, report, at=at)
     _record(session, principal, request, action="create", fields=["family_request.registered"], at=at)
     return request
 
 
 def list_requests(
-    *, session: Session, state: str | None = None, overdue_at: datetime | None = None, limit: int | None = None
-) -> Sequence[FamilyRequest]:
-    """Requests, oldest due first; with ``overdue_at``, only those unanswered past their due date."""
-    stmt = select(FamilyRequest).order_by(FamilyRequest.due_at, FamilyRequest.id).limit(limit)
+    *,
+    session: Session,
+    state: str | None = None,
+    overdue_at: datetime | None = None,
+    limit: int | None = None,
+    within: ColumnElement[bool] | None = None,
+) -> Sequence[tuple[FamilyRequest, str, str]]:
+    """Requests with their record's institution and its district, oldest due first.
+
+    ``overdue_at``: only those unanswered past their due date; ``within``: a condition on the
+    institution (``Organisation``) that keeps only requests in a jurisdiction, applied before the limit.
+    """
+    stmt = (
+        select(FamilyRequest, DeathReport.hospital_org_id, Organisation.district)
+        .join(DeathReport, DeathReport.id == FamilyRequest.report_id)
+        .join(Organisation, Organisation.id == DeathReport.hospital_org_id)
+        .options(selectinload(FamilyRequest.items))
+        .order_by(FamilyRequest.due_at, FamilyRequest.id)
+        .limit(limit)
+    )
+    if within is not None:
+        stmt = stmt.where(within)
     if state is not None:
         stmt = stmt.where(FamilyRequest.state == state)
     if overdue_at is not None:
         stmt = stmt.where(FamilyRequest.state == "received", FamilyRequest.due_at < overdue_at)
-    return session.scalars(stmt).all()
+    return [(row, str(org), str(district)) for row, org, district in session.execute(stmt).all()]
 
 
 def answer(
     *, session: Session, settings: Settings, principal: Principal, at: datetime, request_id: str
 ) -> FamilyDocument:
-    """Build the account or the copy, keep it exactly as issued (canonical JSON, SHA-256), close the request."""
+    """Build the request's document, keep it exactly as issued (canonical JSON, SHA-256), close the request.
+
+    A deletion request's answer deletes what may be deleted (``deletions``) in the same transaction;
+    a correction request's, once the certifier decided every item, ends the certifier's referral.
+    """
     request = _claim(session, request_id)
     rules.check_open(request.state)
     rules.check_four_eyes(request.kind, request.received_by, principal.account_id)
@@ -127,6 +164,15 @@ def answer(
     if request.kind == "copy":
         document, readers = copies.build_copy(session=session, request=request, at=at)
         fields = copies.fields_of(document)
+    elif request.kind in rules.LETTER_KINDS:
+        # Checked before anything changes: an officer who read the record does not decide on it.
+        rules.check_not_involved(principal.account_id, disclosures.record_readers(session, request.report_id))
+        if request.kind == "deletion":
+            document = deletions.answer(session, principal, request, at=at)
+        else:
+            document = corrections.letter(session, request, at=at)
+            corrections.end_referral(session, request.id, at=at)
+        readers, fields = set(), [f"family_request.{request.kind}_letter"]
     else:
         document, readers = disclosures.build_account(session=session, settings=settings, request=request, until=at)
         fields = ["audit.disclosures"]
@@ -149,6 +195,9 @@ def refuse(*, session: Session, principal: Principal, at: datetime, request_id: 
     request = _claim(session, request_id)
     rules.check_open(request.state)
     request.refusal_reason = rules.require_refusal_reason(reason)
+    rules.check_refusable([(row.position, row.field) for row in request.items if row.outcome == "corrected"])
+    if request.kind == "correction":
+        corrections.end_referral(session, request.id, at=at)
     request.state = "refused"
     request.decided_by = principal.account_id
     request.decided_at = at
@@ -213,6 +262,30 @@ def issued_copy(*, session: Session, request_id: str) -> FamilyCopy:
     return FamilyCopy.model_validate_json(_kept(session, request))
 
 
+def issued_letter(*, session: Session, request_id: str) -> FamilyLetter:
+    """The correction or deletion letter exactly as it was issued (its SHA-256 checked against the stored one)."""
+    request = get(session, request_id)
+    rules.check_document(request.kind, "letter")
+    kept = _kept(session, request)
+    if request.kind == "deletion":
+        return DeletionLetter.model_validate_json(kept)
+    return CorrectionLetter.model_validate_json(kept)
+
+
+def claim_item(session: Session, request_id: str, position: int) -> tuple[FamilyRequest, FamilyRequestItem]:
+    """A correction request's pending item, read under the request's lock (one decision per item)."""
+    request = _claim(session, request_id)
+    return request, corrections.item(request, position)
+
+
+def record_decision(
+    session: Session, principal: Principal, request: FamilyRequest, row: FamilyRequestItem, *, at: datetime
+) -> None:
+    """The certifier's decision on an item, as an event about the deceased (no values, no reason text)."""
+    note = f"; item {row.position} {row.outcome}"
+    _record(session, principal, request, action="update", fields=[f"family_request.item.{row.field}"], at=at, note=note)
+
+
 def request_event_ids(session: Session, request: FamilyRequest) -> list[str]:
     """The ledger events of the request itself: registered, answered, printed again, refused attempts."""
     entries = ledger.iter_entries(session=session, subject_id=request.subject_id, time_from=request.received_at)
@@ -230,6 +303,9 @@ def export_evidence(
     request = get(session, request_id)
     if request.kind == "copy":
         issued_copy(session=session, request_id=request_id)  # answered, and kept as issued
+        event_ids = request_event_ids(session, request)
+    elif request.kind in rules.LETTER_KINDS:
+        issued_letter(session=session, request_id=request_id)
         event_ids = request_event_ids(session, request)
     else:
         event_ids = [line.event_id for line in issued_account(session=session, request_id=request_id).lines]

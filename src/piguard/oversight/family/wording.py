@@ -62,6 +62,7 @@ _ZH: dict[str, dict[str, str]] = {
         "relatives' phone (virtual number)": "家属电话（虚拟号码）",
         "caller's phone (virtual number)": "呼救人电话（虚拟号码）",
         "relatives' real phone number": "家属真实电话号码",
+        "relatives' contact details deleted": "删除家属联系方式",
         "death certificate": "死亡医学证明",
         "ambulance call details": "急救出车信息",
         "access records": "访问记录",
@@ -125,6 +126,54 @@ _ZH: dict[str, dict[str, str]] = {
         "grandchild": "孙子女、外孙子女",
     },
 }
+
+
+# The fields and targets of correction and deletion requests, as a letter names them.
+FIELDS_EN = {
+    "name": "name",
+    "sex": "sex",
+    "id_number": "ID number",
+    "birth_date": "date of birth",
+    "usual_address": "usual address",
+    "household_address": "household (hukou) address",
+    "part2": "Part II: other significant conditions",
+    "manner": "manner of death",
+    "place_detail": "place of death (detail)",
+    "report": "the death report (all the deceased's information on it)",
+    "relative_contacts": "the relatives' contact details on the report",
+    "relative.phone": "relatives' phone numbers",
+    "relative.address": "relatives' addresses",
+}
+_ZH["field"] = {
+    "name": "姓名",
+    "sex": "性别",
+    "id_number": "公民身份号码",
+    "birth_date": "出生日期",
+    "usual_address": "常住地址",
+    "household_address": "户籍地址",
+    "part2": "第二部分：其他重要疾病或情况",
+    "manner": "死亡方式",
+    "place_detail": "死亡地点（详细）",
+    "report": "死亡报告（其中逝者的全部信息）",
+    "relative_contacts": "死亡报告中的家属联系方式",
+    "relative.phone": "家属电话号码",
+    "relative.address": "家属地址",
+}
+_ZH["outcome_item"] = {
+    "pending": "待审核",
+    "corrected": "已更正",
+    "declined": "未更正",
+    "deleted": "已删除",
+    "kept": "未删除",
+    "not_held": "未持有，无可删除",
+}
+
+
+def field_label(lang: str, field: str) -> str:
+    """A request item's field or target as the letter names it in ``lang``."""
+    if lang == "zh":
+        return _ZH["field"].get(field, field)
+    return FIELDS_EN.get(field, field)
 
 
 def term(lang: str, kind: str, value: str | None) -> str:

@@ -1,0 +1,161 @@
+"""A relative's correction request (PIPL Art. 46, 49): items, the referral to the certifier, the letter.
+
+Each item names a field of the death report, the value the relative says is right and why. The
+request is referred to the report's certifier, the one person the report's correction workflow
+lets correct it: registering the request gives them a ``certifier`` task relationship to the
+report (``created_by = family_request:<id>``) until the request is answered or refused (also past
+its due date: the family is still owed the answer), so a request made after the certifier's own
+90-day window can still be decided by them. The certifier
+corrects an item through that workflow (history and reason kept, linked to the item) or declines
+it with a reason the family is told; the privacy office then answers with the letter.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from piguard.errors import ConflictError, NotFoundError
+from piguard.oversight.family import rules
+from piguard.oversight.family.models import FamilyRequest, FamilyRequestItem
+from piguard.oversight.family.schemas import CorrectionIn, CorrectionLetter, LetterItem
+from piguard.records import service as records
+from piguard.records.models import DeathReport, Organisation, ReportCorrection, TaskRelationship
+from piguard.records.schemas import check_report_field
+
+RELATIONSHIP = "certifier"
+
+
+def referral(request_id: str) -> str:
+    """The ``created_by`` of the certifier relationship a correction request creates."""
+    return f"family_request:{request_id}"
+
+
+def items_of(corrections: list[CorrectionIn]) -> list[FamilyRequestItem]:
+    """The request's items, each value checked by its field's rule (the error names ``corrections.N.value``)."""
+    made = []
+    for index, wanted in enumerate(corrections):
+        check_report_field(wanted.field, wanted.value, where=f"corrections.{index}.value")
+        made.append(
+            FamilyRequestItem(position=index + 1, field=wanted.field, value=wanted.value, grounds=wanted.reason)
+        )
+    return made
+
+
+def refer(session: Session, request: FamilyRequest, report: DeathReport, *, at: datetime) -> None:
+    """Give the report's certifier the task of deciding the request, until it is answered or refused."""
+    if report.certifier_id is None:
+        raise ConflictError(
+            "the report is not certified yet: its physician completes it before certifying, so there is no "
+            "correction to request"
+        )
+    records.add_relationship(
+        session=session,
+        account_id=report.certifier_id,
+        resource_type="death_report",
+        resource_id=report.id,
+        subject_id=report.subject_id,
+        kind=RELATIONSHIP,
+        valid_from=at,
+        valid_to=None,
+        created_by=referral(request.id),
+    )
+
+
+def end_referral(session: Session, request_id: str, *, at: datetime) -> None:
+    """The certifier's task ends with the request (answered or refused)."""
+    session.execute(
+        update(TaskRelationship)
+        .where(
+            TaskRelationship.created_by == referral(request_id),
+            TaskRelationship.kind == RELATIONSHIP,
+            TaskRelationship.valid_to.is_(None),
+        )
+        .values(valid_to=at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def item(request: FamilyRequest, position: int) -> FamilyRequestItem:
+    """Item ``position`` of a correction request, still to be decided."""
+    if request.kind != "correction":
+        raise ConflictError(f"the request asks for the {request.kind}; only a correction request has items to decide")
+    if request.state != "received":
+        raise ConflictError(f"the request is already {request.state}; its items are final")
+    found = next((row for row in request.items if row.position == position), None)
+    if found is None:
+        raise NotFoundError(f"the request has no item {position}")
+    if found.outcome != "pending":
+        raise ConflictError(f"item {position} ({found.field}) is already {found.outcome}; a decision is final")
+    return found
+
+
+def correction_ids(session: Session, report_id: str) -> set[str]:
+    """The ids of the report's corrections so far (to find the ones a workflow step made)."""
+    return set(session.scalars(select(ReportCorrection.id).where(ReportCorrection.report_id == report_id)))
+
+
+def decide(row: FamilyRequestItem, *, outcome: str, by: str, at: datetime, reason: str, made: list[str]) -> None:
+    """Record the certifier's decision on an item (and the corrections it made)."""
+    row.outcome = outcome
+    row.decided_by = by
+    row.decided_at = at
+    row.decision_reason = reason
+    row.correction_ids = made
+
+
+def letter(session: Session, request: FamilyRequest, *, at: datetime) -> CorrectionLetter:
+    """The answer: each field corrected, or declined with the certifier's reason (no values)."""
+    rules.check_items_decided([(row.position, row.field) for row in request.items if row.outcome == "pending"])
+    report = session.get(DeathReport, request.report_id)
+    if report is None:
+        raise NotFoundError("death report not found")
+    return CorrectionLetter(
+        request_id=request.id,
+        report_id=request.report_id,
+        deceased_name=report.name,
+        requester_name=request.requester_name,
+        relationship=request.relationship,
+        issued_at=at,
+        items=[
+            LetterItem(
+                position=row.position,
+                field=row.field,
+                outcome="corrected" if row.outcome == "corrected" else "declined",
+                reason=row.decision_reason if row.outcome == "declined" else None,
+                decided_at=row.decided_at,
+            )
+            for row in request.items
+        ],
+    )
+
+
+def referred(session: Session, *, account_id: str, at: datetime) -> list[tuple[FamilyRequest, str, str]]:
+    """Open correction requests with an undecided item about reports this account is the live certifier of.
+
+    With each, the record's institution and its district (the request's jurisdiction); oldest due first.
+    """
+    live = select(TaskRelationship.resource_id).where(
+        TaskRelationship.account_id == account_id,
+        TaskRelationship.resource_type == "death_report",
+        TaskRelationship.kind == RELATIONSHIP,
+        TaskRelationship.valid_from <= at,
+        or_(TaskRelationship.valid_to.is_(None), TaskRelationship.valid_to > at),
+    )
+    pending = select(FamilyRequestItem.request_id).where(FamilyRequestItem.outcome == "pending")
+    rows = session.execute(
+        select(FamilyRequest, DeathReport.hospital_org_id, Organisation.district)
+        .join(DeathReport, DeathReport.id == FamilyRequest.report_id)
+        .join(Organisation, Organisation.id == DeathReport.hospital_org_id)
+        .where(
+            FamilyRequest.kind == "correction",
+            FamilyRequest.state == "received",
+            FamilyRequest.report_id.in_(live),
+            FamilyRequest.id.in_(pending),
+        )
+        .options(selectinload(FamilyRequest.items))
+        .order_by(FamilyRequest.due_at, FamilyRequest.id)
+    ).all()
+    return [(row, str(org), str(district)) for row, org, district in rows]

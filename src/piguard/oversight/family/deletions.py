@@ -1,0 +1,128 @@
+"""A relative's deletion request (PIPL Art. 47, 49): what is deleted, what is kept and on what basis.
+
+The death report itself is never deleted: the law requires the certifying institution to keep
+the medical certificate and the CDC its death registration, so that item is answered with that
+basis (``rules.RETENTION_BASIS``; Art. 47 para. 2: storage and necessary security only). What can
+honestly be deleted is data whose purpose is achieved: the relatives' phone numbers and addresses
+on the report, which serve to reach the family until the certificate is handed over
+(``records.erasure``). They are kept, with the reason stated, while the report is uncertified,
+while a certificate part is still to be issued, or while an investigation concerning the record
+is open (they may be evidence of a leak: the Minhang insiders sold exactly these numbers).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from piguard.errors import NotFoundError
+from piguard.identity.schemas import Principal
+from piguard.oversight.cases.models import CaseSubject, OversightCase
+from piguard.oversight.family import rules
+from piguard.oversight.family.models import FamilyRequest, FamilyRequestItem
+from piguard.oversight.family.schemas import DeletedCount, DeletionLetter, LetterItem
+from piguard.records import erasure
+from piguard.records.guard import EventDraft, record_event
+from piguard.records.models import DeathReport
+
+# The ledger event of the deletion itself lists this field (no values; see disclosures.GROUPS). Not
+# ``relative.*``, ``*phone*`` or ``*contact*``: the leak tracer (detect/trace.py) takes those for a
+# screen that showed the numbers, and a deletion showed none.
+ERASED_FIELD = "erasure.relatives"
+OPEN_CASE = (
+    "an investigation concerning the record is open: the contact details may be evidence, so they are kept until "
+    "it is closed; ask again then"
+)
+
+
+def items_of(targets: list[str]) -> list[FamilyRequestItem]:
+    """The request's items, one per target named."""
+    return [FamilyRequestItem(position=index + 1, field=target) for index, target in enumerate(targets)]
+
+
+def _open_case(session: Session, report_id: str) -> bool:
+    found = session.scalar(
+        select(OversightCase.id)
+        .join(CaseSubject, CaseSubject.case_id == OversightCase.id)
+        .where(CaseSubject.report_id == report_id, OversightCase.state != "closed")
+        .limit(1)
+    )
+    return found is not None
+
+
+def _contacts(
+    session: Session,
+    principal: Principal,
+    request: FamilyRequest,
+    report: DeathReport,
+    row: FamilyRequestItem,
+    at: datetime,
+) -> list[DeletedCount]:
+    """Decide the relatives' contacts item: delete them if their purpose is achieved, else say why not."""
+    why = erasure.contacts_still_needed(session=session, report_id=report.id)
+    if why is None and _open_case(session, report.id):
+        why = OPEN_CASE
+    row.decided_by, row.decided_at = principal.account_id, at
+    if why is not None:
+        row.outcome, row.decision_reason = "kept", why
+        return []
+    made = erasure.erase_relative_contacts(
+        session=session,
+        report_id=report.id,
+        account_id=principal.account_id,
+        reason=f"deleted under PIPL Art. 47 on family request {request.id}: purpose achieved (certificate handed over)",
+        at=at,
+    )
+    row.correction_ids = [correction.id for correction in made]
+    if not made:
+        row.outcome = "not_held"
+        return []
+    row.outcome = "deleted"
+    draft = EventDraft(
+        action="update",
+        resource_type="death_report",
+        resource_id=report.id,
+        subject_id=report.subject_id,
+        purpose=rules.PURPOSE,
+        fields=[ERASED_FIELD],
+    )
+    record_event(session, principal, draft, at=at, outcome="allowed", reason=f"family_request:{request.id}:erasure")
+    counts = Counter(f"relative.{correction.field.rsplit('.', 1)[-1]}" for correction in made)
+    return [DeletedCount(field=name, count=counts[name]) for name in sorted(counts)]
+
+
+def answer(session: Session, principal: Principal, request: FamilyRequest, *, at: datetime) -> DeletionLetter:
+    """Decide every item (deleting what may be deleted) and write the letter."""
+    report = session.get(DeathReport, request.report_id)
+    if report is None:
+        raise NotFoundError("death report not found")
+    items: list[LetterItem] = []
+    for row in request.items:
+        deleted: list[DeletedCount] = []
+        if row.field == "relative_contacts":
+            deleted = _contacts(session, principal, request, report, row, at)
+        else:  # the report: kept by law
+            row.outcome, row.decision_reason = "kept", rules.RETENTION_BASIS
+            row.decided_by, row.decided_at = principal.account_id, at
+        items.append(
+            LetterItem(
+                position=row.position,
+                field=row.field,
+                outcome="deleted" if row.outcome == "deleted" else "not_held" if row.outcome == "not_held" else "kept",
+                reason=row.decision_reason,
+                decided_at=at,
+                deleted=deleted,
+            )
+        )
+    return DeletionLetter(
+        request_id=request.id,
+        report_id=request.report_id,
+        deceased_name=report.name,
+        requester_name=request.requester_name,
+        relationship=request.relationship,
+        issued_at=at,
+        items=items,
+    )
