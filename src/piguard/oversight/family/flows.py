@@ -182,7 +182,7 @@ def list_requests(
             state=state,
             overdue_at=at if overdue else None,
             limit=limit,
-            within=jurisdiction.within(subject, relations),
+            within=scope.jurisdiction_orgs(session=session, principal=principal),
         )
         decisions = guard.engine.decide_many(
             [

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import rfc8785
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from piguard.config import Settings
@@ -125,12 +125,13 @@ def list_requests(
     state: str | None = None,
     overdue_at: datetime | None = None,
     limit: int | None = None,
-    within: ColumnElement[bool] | None = None,
+    within: Select[str] | None = None,
 ) -> Sequence[tuple[FamilyRequest, str, str]]:
     """Requests with their record's institution and its district, oldest due first.
 
-    ``overdue_at``: only those unanswered past their due date; ``within``: a condition on the
-    institution (``Organisation``) that keeps only requests in a jurisdiction, applied before the limit.
+    ``overdue_at``: only those unanswered past their due date; ``within``: the ids of the
+    institutions in a jurisdiction (``scope.jurisdiction_orgs``; None: the whole city), applied
+    before the limit.
     """
     stmt = (
         select(FamilyRequest, DeathReport.hospital_org_id, Organisation.district)
@@ -141,7 +142,7 @@ def list_requests(
         .limit(limit)
     )
     if within is not None:
-        stmt = stmt.where(within)
+        stmt = stmt.where(DeathReport.hospital_org_id.in_(within))
     if state is not None:
         stmt = stmt.where(FamilyRequest.state == state)
     if overdue_at is not None:
