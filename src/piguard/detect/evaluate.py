@@ -8,8 +8,6 @@ for a rules-only baseline (fixed rules, no explanation by relationships, no peer
 statistics) so the gain is visible.
 """
 
-
-
 from __future__ import annotations
 
 import math
@@ -105,8 +103,12 @@ def _run(con: duckdb.DuckDBPyConnection, options: Options) -> tuple[DetectionRun
 
 
 def evaluate(
-    directory: Path, *, events: Path | None = None, context: Path | None = None,
-    options: Options | None = None, replay: bool = True,
+    directory: Path,
+    *,
+    events: Path | None = None,
+    context: Path | None = None,
+    options: Options | None = None,
+    replay: bool = True,
 ) -> dict[str, Any]:
     """Evaluate detection (and the rules baseline) on a labelled simulator output directory."""
     options = options or Options()
@@ -135,8 +137,15 @@ def _check_labelled_users(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[s
             raise InputError("field 'user_id': no such user in the context users table or the events", where=where)
 
 
-def _evaluate_loaded(con: duckdb.DuckDBPyConnection, directory: Path, labels: Sequence[Label],
-                     malicious: dict[str, set[str]], options: Options, *, replay: bool) -> dict[str, Any]:
+def _evaluate_loaded(
+    con: duckdb.DuckDBPyConnection,
+    directory: Path,
+    labels: Sequence[Label],
+    malicious: dict[str, set[str]],
+    options: Options,
+    *,
+    replay: bool,
+) -> dict[str, Any]:
     bounds = con.execute("SELECT min(ts), max(ts) FROM events_all").fetchall()[0]
     if not bounds or bounds[0] is None:
         raise InputError("no events to evaluate", where=str(directory))
@@ -155,14 +164,20 @@ def _evaluate_loaded(con: duckdb.DuckDBPyConnection, directory: Path, labels: Se
     all_users = {r[0] for r in con.execute("SELECT DISTINCT user_id FROM ctx_users").fetchall()}
     detector_scores = {u: run.user_surprisal.get(u, 0.0) for u in all_users}
     rule_scores = {u: rules.get(u, 0.0) for u in all_users}
-    exposure = {"listed": _malicious_records(con, malicious),
-                "opened": _malicious_records(con, malicious, listed=False)}
+    exposure = {
+        "listed": _malicious_records(con, malicious),
+        "opened": _malicious_records(con, malicious, listed=False),
+    }
     detect_days: dict[str, dict[str, datetime]] = {"piguard": {}, "rules": {}}
     if replay and insiders:
         detect_days = _replay(con, insiders, n_users, start, end, options)
     result: dict[str, Any] = {
-        "users": n_users, "insiders": len(insiders), "days": round(days, 2), "budget": budget,
-        "events": run.report.events_read, "explained_fraction": run.report.explained_fraction,
+        "users": n_users,
+        "insiders": len(insiders),
+        "days": round(days, 2),
+        "budget": budget,
+        "events": run.report.events_read,
+        "explained_fraction": run.report.explained_fraction,
     }
     for name, scores in (("piguard", detector_scores), ("rules_baseline", rule_scores)):
         key = "piguard" if name == "piguard" else "rules"
@@ -173,9 +188,15 @@ def _evaluate_loaded(con: duckdb.DuckDBPyConnection, directory: Path, labels: Se
     return result
 
 
-def _score_system(scores: dict[str, float], labels: Sequence[Label], budget: int,
-                  detected: dict[str, datetime], exposure: dict[str, dict[str, list[datetime]]],
-                  *, replay: bool) -> dict[str, Any]:
+def _score_system(
+    scores: dict[str, float],
+    labels: Sequence[Label],
+    budget: int,
+    detected: dict[str, datetime],
+    exposure: dict[str, dict[str, list[datetime]]],
+    *,
+    replay: bool,
+) -> dict[str, Any]:
     top = set(_ranking(scores)[:budget])
     positives = {label.user_id for label in labels}
     hits = top & positives
@@ -186,6 +207,7 @@ def _score_system(scores: dict[str, float], labels: Sequence[Label], budget: int
     for scenario, users in sorted(scenarios.items()):
         delays: list[float] = []
         exposed: dict[str, list[int]] = {kind: [] for kind in exposure}
+        unavoidable: list[int] = []
         for user, label in users.items():
             first = label.first_malicious_time.astimezone(UTC)
             when = detected.get(user)
@@ -194,9 +216,11 @@ def _score_system(scores: dict[str, float], labels: Sequence[Label], budget: int
             for kind, by_user in exposure.items():
                 times = by_user.get(user, [])
                 exposed[kind].append(sum(1 for t in times if when is None or t <= when))
+            unavoidable.append(_exposed_at_first(exposure.get("listed", {}).get(user, [])))
         others = {u: v for u, v in scores.items() if u not in positives or u in users}
         per[scenario] = {
-            "insiders": len(users), "recall": sum(1 for u in users if u in top) / len(users),
+            "insiders": len(users),
+            "recall": sum(1 for u in users if u in top) / len(users),
             "roc_auc": round(roc_auc(others, set(users)), 4),
             "detected_in_replay": len(delays) if replay else None,
             "median_days_to_detect": round(statistics.median(delays), 2) if delays else None,
@@ -204,12 +228,20 @@ def _score_system(scores: dict[str, float], labels: Sequence[Label], budget: int
             # the issue 6 audit (an event's own record, a search or export as one record).
             "malicious_records_before_first_alert": max(exposed["listed"], default=0),
             "malicious_records_opened_before_first_alert": max(exposed["opened"], default=0),
+            # What the first malicious event itself listed or opened (the most among the
+            # scenario's insiders): no alert raised on or after that event can come with fewer
+            # records exposed, so the count above cannot go below this whatever detection does.
+            "malicious_records_at_first_malicious_event": max(unavoidable, default=0),
         }
     # Overall, each insider once, from their earliest malicious time in any scenario.
-    first_times = {user: min(s[user].first_malicious_time for s in scenarios.values() if user in s)
-                   for user in positives}
-    all_delays = [max((detected[user] - first).total_seconds() / 86400, 0.0)
-                  for user, first in first_times.items() if user in detected]
+    first_times = {
+        user: min(s[user].first_malicious_time for s in scenarios.values() if user in s) for user in positives
+    }
+    all_delays = [
+        max((detected[user] - first).total_seconds() / 86400, 0.0)
+        for user, first in first_times.items()
+        if user in detected
+    ]
     return {
         "recall": round(len(hits) / len(positives), 4) if positives else None,
         "precision": round(len(hits) / max(len(top), 1), 4),
@@ -238,8 +270,17 @@ GROUP BY user_id, record
 """
 
 
-def _malicious_records(con: duckdb.DuckDBPyConnection, malicious: dict[str, set[str]], *,
-                       listed: bool = True) -> dict[str, list[datetime]]:
+def _exposed_at_first(times: Sequence[datetime]) -> int:
+    """How many records were exposed at the earliest of ``times`` (by the first malicious event)."""
+    if not times:
+        return 0
+    first = min(times)
+    return sum(1 for t in times if t == first)
+
+
+def _malicious_records(
+    con: duckdb.DuckDBPyConnection, malicious: dict[str, set[str]], *, listed: bool = True
+) -> dict[str, list[datetime]]:
     """Per user, the time each malicious record was first exposed (distinct records).
 
     With ``listed`` a search's or export's results count, each record once; without, as before
@@ -259,8 +300,14 @@ def _malicious_records(con: duckdb.DuckDBPyConnection, malicious: dict[str, set[
     return dict(out)
 
 
-def _replay(con: duckdb.DuckDBPyConnection, insiders: dict[str, Label], n_users: int,
-            start: datetime, end: datetime, options: Options) -> dict[str, dict[str, datetime]]:
+def _replay(
+    con: duckdb.DuckDBPyConnection,
+    insiders: dict[str, Label],
+    n_users: int,
+    start: datetime,
+    end: datetime,
+    options: Options,
+) -> dict[str, dict[str, datetime]]:
     """First end-of-day cutoff at which each insider is inside that prefix's budget."""
     first = min(label.first_malicious_time.astimezone(UTC) for label in insiders.values())
     day0 = first.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -270,8 +317,9 @@ def _replay(con: duckdb.DuckDBPyConnection, insiders: dict[str, Label], n_users:
     quiet = Options(engine=options.engine, detectors=options.detectors, min_score=1.1, prior=options.prior)
     for k in range(1, total_days + 1, step):
         cutoff = min(day0 + timedelta(days=k), end + timedelta(seconds=1))
-        con.execute("CREATE OR REPLACE TABLE events AS SELECT * FROM events_all WHERE ts < ?",
-                    [cutoff.replace(tzinfo=None)])
+        con.execute(
+            "CREATE OR REPLACE TABLE events AS SELECT * FROM events_all WHERE ts < ?", [cutoff.replace(tzinfo=None)]
+        )
         run, rules = _run(con, quiet)
         budget = _budget(n_users, (cutoff - start).total_seconds() / 86400, len(insiders))
         for key, scores in (("piguard", run.user_surprisal), ("rules", rules)):

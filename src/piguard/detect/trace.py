@@ -3,7 +3,8 @@
 For every user (and terminal) the number of victims accessed in a window before the call is
 compared with what their normal access volume would reach by chance: a hypergeometric tail
 (population = records anyone accessed in the period, successes = victims, draws = distinct
-records the suspect accessed), Bonferroni-corrected for the number of suspects tested.
+records the suspect accessed), Bonferroni-corrected for the number of suspects tested. Only
+accesses that could have shown the family's number count (``CONTACT``): the call needed it.
 Calls made to a virtual contact handle name the person the handle was issued to directly.
 """
 
@@ -35,6 +36,13 @@ from piguard.interchange.times import OptTime
 DEFAULT_WINDOW_DAYS = 30
 MAX_SUSPECTS = 25
 EVIDENCE = 50
+# A marketing call needs the family's number: an access can be a leak source only if its
+# screen showed relatives' contact details, or if the log does not say what it showed (no
+# ``fields``). A clinical or coding screen without them cannot have leaked the number.
+CONTACT = (
+    "(fields IS NULL OR fields LIKE '%;relative.%' OR fields LIKE '%phone%' "
+    "OR fields LIKE '%contact%' OR action = 'resolve_handle' OR resource_type = 'contact')"
+)
 
 
 class HandleRow(BaseModel):
@@ -81,38 +89,52 @@ def trace(
         try:
             stats = load_events(con, list(events), skip_invalid=skip_invalid, quarantine=quarantine)
             report = trace_loaded(con, complaints=complaints, handles=handles, options=options)
-            return report.model_copy(update={"events_read": stats.events_read, "events_invalid": stats.events_invalid,
-                                             "input_rows": stats.input_rows})
+            return report.model_copy(
+                update={
+                    "events_read": stats.events_read,
+                    "events_invalid": stats.events_invalid,
+                    "input_rows": stats.input_rows,
+                }
+            )
         finally:
             con.close()
 
 
 def trace_loaded(
-    con: duckdb.DuckDBPyConnection, *, complaints: Sequence[Complaint],
-    handles: Sequence[HandleRow] = (), options: TraceOptions | None = None,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    complaints: Sequence[Complaint],
+    handles: Sequence[HandleRow] = (),
+    options: TraceOptions | None = None,
 ) -> TraceReport:
     """Trace over the ``events`` table already loaded in ``con``."""
     options = options or TraceOptions()
     if not complaints:
         return TraceReport(complaints=0, suspects=())
-    calls = pa.table({
-        "subject_id": [c.subject_id for c in complaints],
-        "call_ts": pa.array([c.call_time.astimezone(UTC).replace(tzinfo=None) for c in complaints],
-                            pa.timestamp("us")),
-    })
+    calls = pa.table(
+        {
+            "subject_id": [c.subject_id for c in complaints],
+            "call_ts": pa.array(
+                [c.call_time.astimezone(UTC).replace(tzinfo=None) for c in complaints], pa.timestamp("us")
+            ),
+        }
+    )
     con.register("_calls", calls)
     window = f"INTERVAL {int(options.window_days)} DAYS"
-    con.execute("CREATE OR REPLACE TEMP TABLE calls AS SELECT subject_id, min(call_ts) AS call_ts "
-                "FROM _calls GROUP BY subject_id")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE calls AS SELECT subject_id, min(call_ts) AS call_ts "
+        "FROM _calls GROUP BY subject_id"
+    )
     con.unregister("_calls")
-    # Every record a person reached: opened directly, or delivered by an export or print.
-    con.execute("""
+    # Every record whose relatives' contact details a person could have passed on: opened
+    # directly, or delivered by an export or print, on a screen that showed them (see CONTACT).
+    con.execute(f"""
 CREATE OR REPLACE TEMP TABLE reach AS
 SELECT event_id, ts, user_id, terminal_id, subject_id FROM events
-WHERE subject_id IS NOT NULL AND outcome = 'allowed'
+WHERE subject_id IS NOT NULL AND outcome = 'allowed' AND {CONTACT}
 UNION ALL
 SELECT event_id, ts, user_id, terminal_id, unnest(string_split(result_ids, ';')) AS subject_id FROM events
-WHERE result_ids IS NOT NULL AND outcome = 'allowed' AND action IN ('export', 'print')
+WHERE result_ids IS NOT NULL AND outcome = 'allowed' AND action IN ('export', 'print') AND {CONTACT}
 """)
     con.execute(f"""
 CREATE OR REPLACE TEMP TABLE span AS
@@ -125,15 +147,27 @@ SELECT count(DISTINCT r.subject_id) FROM reach r, span s WHERE r.ts >= s.lo AND 
     population = max(int(row[0]) if row else 0, victims_total)
     suspects: list[Suspect] = []
     for kind, column in (("user", "user_id"), ("terminal", "terminal_id")):
-        suspects.extend(_rank(con, kind=kind, column=column, window=window,
-                              population=population, victims_total=victims_total, options=options))
+        suspects.extend(
+            _rank(
+                con,
+                kind=kind,
+                column=column,
+                window=window,
+                population=population,
+                victims_total=victims_total,
+                options=options,
+            )
+        )
     suspects.extend(_handle_holders(complaints, handles, victims_total))
     suspects = _canary_callers(con, complaints, options.canary_subjects, victims_total) + suspects
     suspects.sort(key=lambda s: (-s.score, s.p_value if s.p_value is not None else 0.0, s.kind, s.id))
     issued = {h.handle for h in handles}
-    return TraceReport(complaints=len(complaints), suspects=tuple(_dedupe(suspects)),
-                       canary_calls=sum(1 for c in complaints if c.subject_id in options.canary_subjects),
-                       unknown_handles=sum(1 for c in complaints if c.handle and c.handle not in issued))
+    return TraceReport(
+        complaints=len(complaints),
+        suspects=tuple(_dedupe(suspects)),
+        canary_calls=sum(1 for c in complaints if c.subject_id in options.canary_subjects),
+        unknown_handles=sum(1 for c in complaints if c.handle and c.handle not in issued),
+    )
 
 
 def _dedupe(suspects: list[Suspect]) -> list[Suspect]:
@@ -146,8 +180,9 @@ def _dedupe(suspects: list[Suspect]) -> list[Suspect]:
     return out
 
 
-def _canary_callers(con: duckdb.DuckDBPyConnection, complaints: Sequence[Complaint],
-                    canaries: frozenset[str], victims_total: int) -> list[Suspect]:
+def _canary_callers(
+    con: duckdb.DuckDBPyConnection, complaints: Sequence[Complaint], canaries: frozenset[str], victims_total: int
+) -> list[Suspect]:
     """Users who opened a canary record that later received a call: certain leak sources."""
     called = sorted({c.subject_id for c in complaints if c.subject_id in canaries})
     if not called:
@@ -158,16 +193,36 @@ SELECT r.user_id, count(DISTINCT r.subject_id) AS k, list(r.event_id ORDER BY r.
 FROM reach r JOIN _canary c ON c.subject_id = r.subject_id GROUP BY r.user_id
 """).fetchall()
     con.unregister("_canary")
-    return [Suspect(kind="user", id=str(user), victims_accessed=int(k), victims_total=victims_total,
-                    p_value=0.0, score=1.0, event_ids=tuple(ids[:EVIDENCE])) for user, k, ids in rows]
+    return [
+        Suspect(
+            kind="user",
+            id=str(user),
+            victims_accessed=int(k),
+            victims_total=victims_total,
+            p_value=0.0,
+            score=1.0,
+            event_ids=tuple(ids[:EVIDENCE]),
+        )
+        for user, k, ids in rows
+    ]
 
 
-def _rank(con: duckdb.DuckDBPyConnection, *, kind: str, column: str, window: str, population: int,
-          victims_total: int, options: TraceOptions) -> list[Suspect]:
-    volumes = dict(con.execute(f"""
+def _rank(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    kind: str,
+    column: str,
+    window: str,
+    population: int,
+    victims_total: int,
+    options: TraceOptions,
+) -> list[Suspect]:
+    volumes = dict(
+        con.execute(f"""
 SELECT r.{column}, count(DISTINCT r.subject_id) FROM reach r, span s
 WHERE r.ts >= s.lo AND r.ts <= s.hi AND r.{column} IS NOT NULL GROUP BY r.{column}
-""").fetchall())
+""").fetchall()
+    )
     hits = con.execute(f"""
 SELECT r.{column} AS who, r.subject_id, r.event_id, r.ts FROM reach r
 JOIN calls c ON c.subject_id = r.subject_id
@@ -188,9 +243,18 @@ ORDER BY r.ts
         expected = n * victims_total / population if population else 0.0
         p_value = float(stats.hypergeom.sf(k - 1, population, victims_total, n))
         corrected = min(1.0, p_value * tested)
-        out.append(Suspect(kind=kind, id=str(who), victims_accessed=k, victims_total=victims_total,
-                           expected=round(expected, 4), p_value=_sig(p_value), score=round(1.0 - corrected, 6),
-                           event_ids=tuple(evidence[who])))
+        out.append(
+            Suspect(
+                kind=kind,
+                id=str(who),
+                victims_accessed=k,
+                victims_total=victims_total,
+                expected=round(expected, 4),
+                p_value=_sig(p_value),
+                score=round(1.0 - corrected, 6),
+                event_ids=tuple(evidence[who]),
+            )
+        )
     out.sort(key=lambda s: (-s.score, s.p_value or 0.0))
     return out[: options.max_suspects]
 
@@ -199,8 +263,7 @@ def _sig(value: float) -> float:
     return float(f"{value:.4g}")
 
 
-def _handle_holders(complaints: Sequence[Complaint], handles: Sequence[HandleRow],
-                    victims_total: int) -> list[Suspect]:
+def _handle_holders(complaints: Sequence[Complaint], handles: Sequence[HandleRow], victims_total: int) -> list[Suspect]:
     holder = {h.handle: h.user_id for h in handles}
     called: dict[str, set[str]] = defaultdict(set)
     victims: dict[str, set[str]] = defaultdict(set)
@@ -209,8 +272,14 @@ def _handle_holders(complaints: Sequence[Complaint], handles: Sequence[HandleRow
             called[holder[c.handle]].add(c.handle)
             victims[holder[c.handle]].add(c.subject_id)
     return [
-        Suspect(kind="handle_holder", id=user, victims_accessed=len(victims[user]), victims_total=victims_total,
-                handles=tuple(sorted(hs)), score=1.0)
+        Suspect(
+            kind="handle_holder",
+            id=user,
+            victims_accessed=len(victims[user]),
+            victims_total=victims_total,
+            handles=tuple(sorted(hs)),
+            score=1.0,
+        )
         for user, hs in called.items()
     ]
 
