@@ -47,6 +47,7 @@ from piguard.simulate.scales import get_scale
 from piguard.simulate.scenarios import SCENARIOS, run_scenarios
 from piguard.simulate.workflows import (
     DAY,
+    HOUR,
     call_events,
     death_workflows,
     index_deaths,
@@ -387,7 +388,9 @@ def _death_calls(w: World) -> dict[int, dict[str, np.ndarray]]:
 
 
 def _deaths_by_district(w: World, d: Any, day: int) -> dict[str, list[str]]:
-    found = np.flatnonzero((d.t >= (day - 1) * DAY) & (d.t < day * DAY) & ~d.canary)
+    # Yesterday's deaths whose report exists when the coders search (from 09:00).
+    written = d.created <= day * DAY + 9 * HOUR
+    found = np.flatnonzero((d.t >= (day - 1) * DAY) & (d.t < day * DAY) & ~d.canary & written)
     out: dict[str, list[str]] = {}
     for k in found:
         out.setdefault(w.city.deaths[int(k)].district, []).append(w.death_ids[int(k)])

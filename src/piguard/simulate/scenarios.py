@@ -145,11 +145,10 @@ def _fresh_elsewhere(c: Ctx, user: int, t: int, within: int, *, listed: bool = F
     # "Elsewhere" is another institution's report (the certifier's hospital), as the context
     # and the policy see it, not the place of death: a home death belongs to its certifier's.
     # A listing (a search's results) shows the canaries that match like any other record: they
-    # are indistinguishable on screen; a record picked without a listing is a real one.
-    # Known gap (outside audit of issue 5): the report may not exist yet (``d.created``); making
-    # insiders wait for it cut the seed-1 brokers' victims from 25 to 11 and broke the trace
-    # target, so it needs a decision with detection's 6 h freshness window.
-    mask = (d.t <= t - 600) & (d.t >= t - within) & (d.institution != own)
+    # are indistinguishable on screen; a record picked without a listing is a real one. Either
+    # way only a report that exists can be found or opened (``d.created``; a canary's exists from
+    # the death on): searches used to list deaths whose report was still unwritten.
+    mask = (d.t <= t - 600) & (d.t >= t - within) & (d.institution != own) & (d.created <= t)
     if not listed:
         mask &= ~d.canary
     return np.flatnonzero(mask)
@@ -258,7 +257,7 @@ def bulk_export(c: Ctx) -> None:
                 continue
             t = int(c.rng.integers(window[0], window[1]))
             # The export lists every death of the week, canaries included (they match the filter).
-            found = np.flatnonzero((c.d.t < t) & (c.d.t > t - 7 * DAY))
+            found = np.flatnonzero((c.d.t < t) & (c.d.t > t - 7 * DAY) & (c.d.created <= t))
             if not len(found):
                 continue
             done += 1

@@ -15,7 +15,10 @@ reports are read only after they are created (by legitimate users; the report's 
 is fixed before the scenarios run), death work and certifiers follow rosters and
 carry their shift's login session, subject ids follow the time of death (canaries included),
 living stays list distinct team members, dispatcher rotas cover every phase, the manifest lists
-scenarios without labels; nearly every event changes.
+scenarios without labels; nearly every event changes. Changed again (issue 6, 2026-11-29):
+searches, exports and insiders' reads find only reports that exist (a broker's 6-hour search,
+the bulk export's week and the coders' daily search used to list deaths whose report was still
+unwritten); listings are shorter and the insiders' victims differ.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ import pytest
 from piguard.simulate.engine import simulate
 
 GOLDEN = {
-    "jsonl": "9c6e516d8e481e13d3ad3b61ac4426c43af0a8ca081cb06bc69c661c215ebc77",
-    "parquet": "e8f0b53325d33652c82dca770f768587fe62add39295f58c0ee1025bcbc31fa2",
+    "jsonl": "7598cd81b0b85a358a7ae93b368482c95644b1a2029763530f312a3c4f83ba17",
+    "parquet": "675f6054b1d1e926f317fc025fa402a04dae1ae97ff0eb350ffbfb9f25cfd3db",
 }
 
 

@@ -184,3 +184,26 @@ def test_listings_show_the_canaries_that_match_their_filter(demo_run: Run) -> No
     for e in demo_run.events:
         if set(e.result_subject_ids) & set(canaries):
             assert e.event_id in demo_run.malicious, e.event_id
+
+
+def test_a_search_or_read_finds_only_reports_that_exist(demo_run: Run) -> None:
+    # A report exists from its `create` event on (a canary's from the death on): every record a
+    # search or export lists, and every report read, was written by then. Searches used to list
+    # deaths whose report was still unwritten, which inflated what the broker exposed.
+    canaries = {s.subject_id for s in demo_run.context.subjects if s.is_canary}
+    written = {
+        e.subject_id: e.time
+        for e in sorted(demo_run.events, key=lambda e: e.time, reverse=True)
+        if e.action == "create" and e.resource_type == "death_report" and e.subject_id
+    }
+    for e in demo_run.events:
+        if e.outcome != "allowed":
+            continue
+        if e.action in ("search", "export") and e.resource_type == "death_report":
+            listed = [s for s in e.result_subject_ids if s not in canaries]
+        elif e.action == "read" and e.resource_type == "death_report" and e.subject_id not in canaries:
+            listed = [e.subject_id] if e.subject_id else []
+        else:
+            continue
+        early = [s for s in listed if s not in written or written[s] > e.time]
+        assert not early, (e.event_id, demo_run.malicious.get(e.event_id), early[:3])
