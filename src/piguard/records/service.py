@@ -72,6 +72,9 @@ CORRECTABLE = (
 CORRECTION_REASON_MAX = 500  # ReportCorrection.reason
 # Checked together against each other and the death; on opening a disagreement is put on the
 # birth date or the sex (a typo in the number's date or sex digit fails its check character first).
+# Corrections that change what the underlying cause was selected from: a coded report goes back
+# to the CDC's coding queue.
+RECODE_AFTER = ("part2", "manner")
 IDENTITY_FIELDS: tuple[Literal["birth_date", "id_number", "sex"], ...] = ("birth_date", "sex", "id_number")
 
 
@@ -388,7 +391,30 @@ def correct_report(
     )
     setattr(report, field, new)
     report.version += 1
+    if field in RECODE_AFTER and report.status == "coded" and new != old:
+        _return_for_coding(session, report, account_id=account_id, field=field, at=at)
     return report
+
+
+def _return_for_coding(session: Session, report: DeathReport, *, account_id: str, field: str, at: datetime) -> None:
+    # The underlying cause was selected from the statement as it was: an external cause follows
+    # the manner of death, and Part II conditions take part in the selection rules. A stale code
+    # would be counted in the statistics, so it is withdrawn (kept in the history) and the report
+    # goes back to the CDC's coding queue.
+    session.add(
+        ReportCorrection(
+            report_id=report.id,
+            account_id=account_id,
+            at=at,
+            field="underlying_icd10",
+            old_value=report.underlying_icd10,
+            new_value=None,
+            reason=f"withdrawn for re-coding: {field} was corrected",
+        )
+    )
+    report.underlying_icd10 = None
+    report.coded_at = None
+    report.status = "reported"
 
 
 def _report_row_statement() -> Any:
