@@ -8,7 +8,17 @@ from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
 from piguard.discover.findings import Finding
-from piguard.discover.recognizers.base import DIGITS_TABLE, NOISE, REGION, Recognizer, Region, split_joined
+from piguard.discover.recognizers.base import (
+    DIGITS_TABLE,
+    GLUE_MIN_DIGITS,
+    NOISE,
+    REGION,
+    Recognizer,
+    Region,
+    glue_view,
+    may_split,
+    split_joined,
+)
 from piguard.discover.recognizers.registry import ALL_ENTITIES, build_recognizers
 from piguard.errors import InputError
 
@@ -81,12 +91,9 @@ class Analyzer:
         ]
         self._region_recs = [r for r in self._recognizers if r.uses_regions]
         self._text_recs = [r for r in self._recognizers if not r.uses_regions]
-        self._region_pairs = [
-            (getattr(r, "gate", None) or r.region_gate, r.scan_region) for r in self._region_recs
-        ]
+        self._region_pairs = [(getattr(r, "gate", None) or r.region_gate, r.scan_region) for r in self._region_recs]
         self._digit_pairs = [
-            pair for pair, r in zip(self._region_pairs, self._region_recs, strict=True)
-            if r.in_digit_runs
+            pair for pair, r in zip(self._region_pairs, self._region_recs, strict=True) if r.in_digit_runs
         ]
         self._noise_head_ends = "".join(r.noise_head_ends for r in self._region_recs)
         self._noise_scans = [r.scan_noise for r in self._region_recs if r.noise_head_ends]
@@ -131,15 +138,18 @@ class Analyzer:
                             scan_noise(text, start, value, candidates)
                     continue
                 digits = len(value) - len(value.translate(DIGITS_TABLE))
-                if digits >= 14 and (" " in value or "/" in value):
+                if digits >= 14 and may_split(value, digits):
                     pieces = split_joined(value, digits)
-                    if len(pieces) > 1:  # several whole numbers joined by spaces or slashes
+                    if len(pieces) > 1:  # several whole numbers joined by spaces, slashes or labels
                         for offset, piece in pieces:
                             self._scan_region(text, m.start() + offset, piece, candidates, windows=True)
                         continue
                 start, end = m.span()
                 first = len(candidates)
-                region = Region(start, end, value, digits)
+                # A glued label (TEL13812345678): recognizers match in a view without it. Only
+                # numbers of seven digits or more are identifiers a label is glued to.
+                view = glue_view(text, start, value) if len(value) > digits >= GLUE_MIN_DIGITS else None
+                region = Region(start, end, value, digits, view)
                 pairs = self._digit_pairs if digits == len(value) else self._region_pairs
                 for gate, scan in pairs:
                     if gate(region):
@@ -162,7 +172,8 @@ class Analyzer:
             return
         first = len(candidates)
         digits = len(value) - len(value.translate(DIGITS_TABLE))
-        region = Region(start, start + len(value), value, digits)
+        view = glue_view(text, start, value) if len(value) > digits >= GLUE_MIN_DIGITS else None
+        region = Region(start, start + len(value), value, digits, view)
         for gate, scan in self._digit_pairs if digits == len(value) else self._region_pairs:
             if gate(region):
                 scan(text, region, candidates)

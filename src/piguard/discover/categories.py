@@ -43,6 +43,8 @@ ENTITY_CATEGORY: dict[str, str] = {
     "PERSON": "personal_basic",
     "ADDRESS": "personal_basic",
     "DATE_OF_BIRTH": "personal_basic",
+    # An age under 14 (text), or an age or birth-date column that puts people under 14.
+    "MINOR_UNDER_14": "minors",
     # A unified social credit code identifies an organisation, or a sole trader; it is not
     # PI of a natural person in most records, so it counts as a basic identifier only.
     "CN_USCC": "personal_basic",

@@ -14,12 +14,14 @@ found inside them (``kind = "free_text"``) and redacted per finding.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from piguard.discover import minors
 from piguard.discover.analyzer import Analyzer
 from piguard.discover.categories import category_of, is_sensitive
 from piguard.discover.findings import Finding
@@ -305,6 +307,8 @@ def _kept_prefix_ok(entity: str, kept: str) -> bool:
     if entity == "CN_MOBILE":
         return len(kept) >= 3 and cn_mobile_prefix_ok(kept[:3])
     return len(kept) >= 2 and card_issuer_prefix_ok(kept)
+
+
 _TOKEN_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
@@ -502,9 +506,57 @@ def classify_column(
     source: str,
     table: str,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    reference_date: dt.date | None = None,
 ) -> list[ColumnClassification]:
     """The entities of one column: a ``values`` entry (with ``free_text`` entries for other PI inside
-    text values), or ``free_text`` entries, or none."""
+    text values), or ``free_text`` entries, or none; and a ``MINOR_UNDER_14`` ``values`` entry
+    after them for an age or birth-date column that puts people under 14 on ``reference_date``
+    (default: today; see ``piguard.discover.minors``)."""
+    found = _classify_column(column, analyzer=analyzer, source=source, table=table, min_confidence=min_confidence)
+    if minors.MINOR_ENTITY in analyzer.entities:
+        minor = _minor_entry(column, source=source, table=table, reference=reference_date or dt.date.today())
+        if minor is not None and minor.confidence >= min_confidence:
+            found.append(minor)
+    return found
+
+
+def _minor_entry(column: ColumnSample, *, source: str, table: str, reference: dt.date) -> ColumnClassification | None:
+    """The ``MINOR_UNDER_14`` entry of an age or birth-date column holding people under 14, or None."""
+    if column.dtype in ("boolean", "binary"):
+        return None
+    dob = max(
+        (name_evidence(text).get("DATE_OF_BIRTH", (0.0, "")) for text in (column.name, column.comment)),
+        key=lambda weight_word: weight_word[0],
+    )
+    found = minors.minor_column(column, dob_word=dob[1] or None, dob_weight=dob[0], reference=reference)
+    if found is None:
+        return None
+    # As for any entity: the name makes it likely, values that read as ages or dates certain.
+    confidence = _sigmoid(PRIOR + W_NAME * found.weight + W_VALUES * found.share * 0.9)
+    return ColumnClassification(
+        source=source,
+        table=table,
+        column=column.name,
+        entity=minors.MINOR_ENTITY,
+        category=category_of(minors.MINOR_ENTITY),
+        sensitive=is_sensitive(minors.MINOR_ENTITY),
+        confidence=round(confidence, 3),
+        matched=found.matched,
+        sampled=found.sampled,
+        kind="values",
+        evidence=f"{found.evidence}; type {column.dtype}",
+        examples=found.examples,
+    )
+
+
+def _classify_column(
+    column: ColumnSample,
+    *,
+    analyzer: Analyzer,
+    source: str,
+    table: str,
+    min_confidence: float,
+) -> list[ColumnClassification]:
     allowed = set(analyzer.entities)
     if column.dtype in ("boolean", "binary"):
         return []  # flags and blobs do not hold the identifiers we look for
@@ -777,9 +829,14 @@ def _inside(
 
 
 def classify_table(
-    table: TableSample, *, analyzer: Analyzer, min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    table: TableSample,
+    *,
+    analyzer: Analyzer,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    reference_date: dt.date | None = None,
 ) -> list[ColumnClassification]:
-    """Classify every column of a sampled table, in column order.
+    """Classify every column of a sampled table, in column order (birth dates are aged on
+    ``reference_date``, default today).
 
     Names that are data are read as data first (``names.prepare_table``, which changes
     ``table``): JSON keys holding personal information are reported as ``kind = "key"``
@@ -806,7 +863,12 @@ def classify_table(
     for column in table.columns:
         out.extend(
             classify_column(
-                column, analyzer=analyzer, source=table.source, table=table.table, min_confidence=min_confidence
+                column,
+                analyzer=analyzer,
+                source=table.source,
+                table=table.table,
+                min_confidence=min_confidence,
+                reference_date=reference_date,
             )
         )
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from rich.progress import Progress, TaskID
@@ -153,9 +153,7 @@ def _batch_findings(
             )
 
 
-def _scan_text_file(
-    item: FileItem, *, analyzer: Analyzer, keep_values: bool, result: ScanResult
-) -> SkippedRows | None:
+def _scan_text_file(item: FileItem, *, analyzer: Analyzer, keep_values: bool, result: ScanResult) -> SkippedRows | None:
     """Analyse a text file line by line; the undecodable lines passed over, if any."""
     encoding = sniff_encoding(item.path, tolerant=True)
     counted = [0]
@@ -181,9 +179,12 @@ def _classify(
     analyzer: Analyzer,
     min_confidence: float,
     result: ScanResult,
+    reference_date: date | None = None,
 ) -> None:
     for table in tables:
-        result.columns.extend(classify_table(table, analyzer=analyzer, min_confidence=min_confidence))
+        result.columns.extend(
+            classify_table(table, analyzer=analyzer, min_confidence=min_confidence, reference_date=reference_date)
+        )
         result.notes.extend(TableNote(table.source, table.table, note) for note in table.notes)
         result.tables_scanned += 1
 
@@ -205,8 +206,10 @@ def scan_paths(
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     progress: Progress | None = None,
     on_skip: SkipHook | None = None,
+    reference_date: date | None = None,
 ) -> ScanResult:
-    """Scan files and directories: text line by line, tables by sampled column classification."""
+    """Scan files and directories: text line by line, tables by sampled column classification
+    (birth dates are aged on ``reference_date``, by default the day of the scan)."""
     if sample < 1:
         raise InputError("sample size must be at least 1", where="--sample")
     result = ScanResult()
@@ -229,7 +232,13 @@ def scan_paths(
                 pass  # nothing to read: an empty export is not a malformed table
             elif is_table_file(item.path):
                 tables = sample_table_file(item.path, source=item.source, sample=sample, tolerant=True)
-                _classify(tables, analyzer=analyzer, min_confidence=min_confidence, result=result)
+                _classify(
+                    tables,
+                    analyzer=analyzer,
+                    min_confidence=min_confidence,
+                    result=result,
+                    reference_date=reference_date,
+                )
                 _scan_titles(tables, analyzer=analyzer, keep_values=keep_values, result=result)
             else:
                 text_skipped = _scan_text_file(item, analyzer=analyzer, keep_values=keep_values, result=result)
@@ -255,8 +264,10 @@ def scan_database(
     sample: int = DEFAULT_SAMPLE,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     on_skip: SkipHook | None = None,
+    reference_date: date | None = None,
 ) -> ScanResult:
-    """Sample and classify database tables; raises ``DiscoveryError`` if it cannot connect."""
+    """Sample and classify database tables (birth dates aged on ``reference_date``, by default
+    the day of the scan); raises ``DiscoveryError`` if it cannot connect."""
     if sample < 1:
         raise InputError("sample size must be at least 1", where="--sample")
     result = ScanResult()
@@ -264,7 +275,9 @@ def scan_database(
         if isinstance(entry, Skipped):
             _skip(result, entry, on_skip)
         else:
-            _classify([entry], analyzer=analyzer, min_confidence=min_confidence, result=result)
+            _classify(
+                [entry], analyzer=analyzer, min_confidence=min_confidence, result=result, reference_date=reference_date
+            )
     return result
 
 

@@ -2,7 +2,9 @@
 
 Boundaries are ASCII-aware on purpose: Python's ``\\b`` treats Chinese characters as word
 characters, so ``身份证号310112...`` would have no boundary before the digits. We only
-require that an identifier is not glued to further ASCII letters/digits.
+require that an identifier is not glued to further ASCII letters/digits, with one exception:
+a label written glued to its number (``TEL13812345678``, ``ID31011219...``, see
+``GLUED_LABELS``) ends where the digits begin.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from piguard.discover.findings import Finding
 __all__ = [
     "ASCII_AFTER",
     "ASCII_BEFORE",
+    "DIGITS_AFTER",
     "DIGITS_TABLE",
+    "GLUED_LABELS",
+    "GLUE_MIN_DIGITS",
     "NOISE",
     "REGION",
     "PatternRecognizer",
@@ -28,11 +33,140 @@ __all__ = [
     "Validator",
     "find_context",
     "find_regions",
+    "glue_view",
+    "glued_tail_ok",
+    "labelled_before",
+    "may_split",
+    "split_joined",
 ]
 
 #: Not preceded / followed by an ASCII letter or digit (CJK characters are fine neighbours).
 ASCII_BEFORE = r"(?<![0-9A-Za-z])"
 ASCII_AFTER = r"(?![0-9A-Za-z])"
+
+#: Labels written glued to the number they label (``TEL13812345678``, ``Mobile13912345678``,
+#: ``ID31011219...X``, ``SFZ…``, ``NO13812345678``, ``MobileNo…``), compared case-insensitively.
+#: A run of ASCII letters that is exactly one of them, not the end of a longer word
+#: (``PID``, ``UUID``, ``VIDEO``, ``PIANO`` are not labels), ends at the digits after it. None
+#: is made only of hex digits a-f, so no hash, UUID or hex dump holds one.
+GLUED_LABELS: tuple[str, ...] = (
+    "tel",
+    "telno",
+    "phone",
+    "phoneno",
+    "mobile",
+    "mobileno",
+    "mob",
+    "mobno",
+    "cell",
+    "cellphone",
+    "fax",
+    "sjh",
+    "sjhm",
+    "lxdh",
+    "id",
+    "idno",
+    "idcard",
+    "sfz",
+    "sfzh",
+    "sfzhm",
+    "zjhm",
+    "no",
+    "card",
+    "cardno",
+    "acct",
+    "acctno",
+    "ssn",
+)
+# Labels of the next field, glued after a number: "TEL13812345678FAX0211234567".
+_NEXT_LABELS = (*GLUED_LABELS, "email", "mail", "name", "addr", "address")
+
+
+_LABELS = "|".join(sorted(GLUED_LABELS, key=len, reverse=True))
+_NEXT = "|".join(sorted(_NEXT_LABELS, key=len, reverse=True))
+_LABEL_SET = frozenset(GLUED_LABELS)
+_NEXT_SET = frozenset(_NEXT_LABELS)
+# Every label has a letter beyond a-f: a region without one (a hex id, a hash) holds none.
+_NON_HEX_LETTER = re.compile("[g-zG-Z]").search
+_ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_LETTER_BEFORE_NUMBER = re.compile("[A-Za-z](?=[0-9+(（])")
+_DIGIT_BEFORE_LETTER = re.compile("[0-9](?=[A-Za-z])")
+#: Fewest digits of a number a label may be glued to (PHONE's shortest): shorter regions get
+#: no ``glue_view``.
+GLUE_MIN_DIGITS = 7
+#: The end of a number that may be followed by letters: recognizers using it check the
+#: letters with ``glued_tail_ok``.
+DIGITS_AFTER = r"(?![0-9])"
+_LABEL_AT = re.compile(rf"(?i:{_NEXT})(?![A-Za-z])").match
+
+
+def glue_view(text: str, start: int, value: str) -> str | None:
+    """``text`` with a space for the letter of a glued label that touches a number in the region
+    ``value`` at ``start`` (``TEL13812345678FAX…`` reads ``TE 13812345678 AX…``), or None when
+    the region has no glued label.
+
+    Recognizers match in this view, so that their ordinary ASCII boundaries hold at a glued
+    label, and read context words and labels in ``text`` itself. A view is made only for the
+    rare regions that hold a label; a boundary in the patterns themselves would cost every
+    region (a lookbehind of alternatives at each position).
+    """
+    if _NON_HEX_LETTER(value) is None:
+        return None
+    cuts = []
+    for m in _LETTER_BEFORE_NUMBER.finditer(value):
+        end = m.end()
+        begin = end - 1
+        while begin and value[begin - 1] in _ASCII_LETTERS:
+            begin -= 1
+        if value[begin:end].lower() in _LABEL_SET:  # the whole letter run is a label
+            cuts.append(start + end - 1)
+    for m in _DIGIT_BEFORE_LETTER.finditer(value):
+        begin = end = m.end()
+        while end < len(value) and value[end] in _ASCII_LETTERS:
+            end += 1
+        if value[begin:end].lower() in _NEXT_SET:
+            cuts.append(start + begin)
+    if not cuts:
+        return None
+    view = text
+    for i in sorted(set(cuts)):
+        view = view[:i] + " " + view[i + 1 :]
+    return view
+
+
+# What may stand between a label and its value: "手机号：", "Tel. ", "ID#", "sfzh=".
+_LABEL_SEPARATORS = " \t:：#＃=.．-"
+_LABEL_REACH = 16
+
+
+def glued_tail_ok(text: str, start: int, end: int, labels: Sequence[str]) -> bool:
+    """Whether the number ``text[start:end]`` ends at ``end`` although ASCII letters follow it.
+
+    Letters glued after digits usually continue a code (a hash, a serial, ``15000000000ns``),
+    so they end the number only when they are the next field's label (``…5678FAX…``) or when
+    the number is labelled right before it by one of ``labels`` or ``GLUED_LABELS``
+    (``手机号:13812345678abc``, ``TEL13812345678abc``): then the label says what the digits are.
+    """
+    if end >= len(text) or text[end] not in _ASCII_LETTERS:
+        return True
+    if _LABEL_AT(text, end) is not None:
+        return True
+    return labelled_before(text, start, labels)
+
+
+def labelled_before(text: str, start: int, labels: Sequence[str]) -> bool:
+    """Whether a label (one of ``labels``, lower case, or ``GLUED_LABELS``) ends right before
+    ``start``, separated by nothing but ``:``, ``#``, ``=``, ``.``, ``-`` or spaces."""
+    head = text[max(0, start - _LABEL_REACH) : start].rstrip(_LABEL_SEPARATORS).lower()
+    for stem in {head, head.removesuffix("号码").removesuffix("号")}:
+        for label in (*labels, *GLUED_LABELS):
+            if stem.endswith(label):
+                before = stem[-len(label) - 1 : -len(label)]
+                # An English label is a whole word: "hotel" does not end in the label "tel".
+                if not (label.isascii() and before.isascii() and before.isalpha()):
+                    return True
+    return False
+
 
 #: A validator gets the matched text and returns a score adjustment reason, or None to reject.
 Validator = Callable[[str], str | None]
@@ -46,9 +180,7 @@ Validator = Callable[[str], str | None]
 _C = r"[0-9A-Za-z_@.+\-()（）:/·•#%]"
 _C_NO_DIGIT = r"[A-Za-z_.+\-()（）:/·•#%]"
 # Possessive quantifiers: a word without a digit fails without backtracking.
-REGION = re.compile(
-    rf"{_C_NO_DIGIT}*+[0-9@]{_C}*+(?:[ \-](?=[0-9(（+]|[A-Z](?![a-z])){_C}++)*"
-)
+REGION = re.compile(rf"{_C_NO_DIGIT}*+[0-9@]{_C}*+(?:[ \-](?=[0-9(（+]|[A-Z](?![a-z])){_C}++)*")
 # Regions no identifier can be: short numbers, dates and times, amounts, dotted versions
 # (but not phone numbers written with dots, 555.867.5309 or 0412.345.678: nine digits or more).
 NOISE = re.compile(
@@ -67,6 +199,8 @@ class Region:
     end: int
     text: str
     digits: int
+    #: The analysed text with glued labels cut off (``glue_view``), to match in; None: the text.
+    view: str | None = None
 
 
 _TOKEN = re.compile(r"[^ /]+")
@@ -76,14 +210,45 @@ _SEVEN_DIGITS = re.compile(r"(?:[0-9][\-.]?){6}[0-9]")
 _WHOLE_NUMBER_DIGITS = 7
 
 
+# A glued label between two numbers (TEL13812345678FAX02112345678): the second starts there.
+# (A digit first, and the cut one after it: a pattern that starts with a character class is
+# searched fast.)
+_GLUED_SPLIT = re.compile(rf"[0-9](?=(?i:{_LABELS})[:#.\-]?[0-9+(])")
+
+
+def may_split(value: str, digits: int) -> bool:
+    """Cheap test: whether ``split_joined`` could cut a region of ``digits`` digits."""
+    if digits < 2 * _WHOLE_NUMBER_DIGITS:
+        return False
+    if " " in value or "/" in value:
+        return True
+    return digits != len(value) and _NON_HEX_LETTER(value) is not None and _GLUED_SPLIT.search(value) is not None
+
+
 def split_joined(value: str, digits: int) -> list[tuple[int, str]]:
-    """The pieces of a region that holds several whole numbers joined by a space or slash.
+    """The pieces of a region that holds several whole numbers joined by a space, a slash or a
+    glued label.
 
     "11010519491231002X 13812345678" and "13812345678/13912345678" are two identifiers each,
     but one region of both is too long for any recognizer's gate. A space or slash splits only
     where both neighbouring tokens have 7 digits or more, so grouped numbers (138 1234 5678,
-    6222 0212 3456 7890 003, GB82 WEST 1234 ...) stay whole. Returns (offset, text) pieces.
+    6222 0212 3456 7890 003, GB82 WEST 1234 ...) stay whole. A glued label after a digit
+    starts a new piece (TEL13812345678|FAX02112345678). Returns (offset, text) pieces.
     """
+    if not may_split(value, digits):
+        return [(0, value)]
+    cuts = [m.end() for m in _GLUED_SPLIT.finditer(value)] if digits != len(value) else []
+    bounds = [0, *cuts, len(value)]
+    pieces: list[tuple[int, str]] = []
+    for begin, end in itertools.pairwise(bounds):
+        piece = value[begin:end]
+        count = len(piece) - len(piece.translate(DIGITS_TABLE))
+        pieces.extend((begin + offset, text) for offset, text in _split_spaced(piece, count))
+    return pieces
+
+
+def _split_spaced(value: str, digits: int) -> list[tuple[int, str]]:
+    """``split_joined`` at spaces and slashes only."""
     if digits < 2 * _WHOLE_NUMBER_DIGITS or (" " not in value and "/" not in value):
         return [(0, value)]
     if len(_SEVEN_DIGITS.findall(value)) < 2:
@@ -109,7 +274,9 @@ def find_regions(text: str) -> list[Region]:
         for offset, value in split_joined(whole, digits):
             if noise(value) is None:
                 start = m.start() + offset
-                out.append(Region(start, start + len(value), value, len(value) - len(value.translate(DIGITS_TABLE))))
+                digits_in = len(value) - len(value.translate(DIGITS_TABLE))
+                view = glue_view(text, start, value) if len(value) > digits_in >= GLUE_MIN_DIGITS else None
+                out.append(Region(start, start + len(value), value, digits_in, view))
     return out
 
 
@@ -177,9 +344,7 @@ class Recognizer(ABC):
     #: "12345". Only a noise region right after one of them is passed to ``scan_noise``.
     noise_head_ends: str = ""
 
-    def analyze_regions(
-        self, text: str, regions: Sequence[Region], entities: frozenset[str]
-    ) -> list[Finding]:
+    def analyze_regions(self, text: str, regions: Sequence[Region], entities: frozenset[str]) -> list[Finding]:
         """Findings inside ``regions`` only; by default the whole text is analysed."""
         del regions
         return self.analyze(text, entities)
@@ -255,6 +420,7 @@ class PatternRecognizer(Recognizer):
         required_any: Sequence[str] = (),
         in_digit_runs: bool = True,
         context_beats_negative: bool = False,
+        glued_tail: bool = False,
     ) -> None:
         self.name = name
         self.entity = entity
@@ -275,6 +441,8 @@ class PatternRecognizer(Recognizer):
         self.in_digit_runs = in_digit_runs
         # A context word near the match outweighs a negative one ("订单…银行卡号6222…").
         self.context_beats_negative = context_beats_negative
+        # Patterns end in DIGITS_AFTER: letters glued after a match are checked in code.
+        self.glued_tail = glued_tail
         self._compiled = [(p, re.compile(p.regex, p.flags)) for p in self.patterns]
         # All patterns in one alternation (named g0, g1...): one scan per region instead of
         # one per pattern. At one position the earlier pattern wins, so specs are ordered
@@ -282,9 +450,7 @@ class PatternRecognizer(Recognizer):
         flags = 0
         for p in self.patterns:
             flags |= p.flags
-        self._combined = re.compile(
-            "|".join(f"(?P<g{i}>{p.regex})" for i, p in enumerate(self.patterns)), flags
-        )
+        self._combined = re.compile("|".join(f"(?P<g{i}>{p.regex})" for i, p in enumerate(self.patterns)), flags)
 
     @property
     def compiled(self) -> list[tuple[PatternSpec, re.Pattern[str]]]:
@@ -317,9 +483,7 @@ class PatternRecognizer(Recognizer):
         self._scan(text, 0, len(text), out)
         return out
 
-    def analyze_regions(
-        self, text: str, regions: Sequence[Region], entities: frozenset[str]
-    ) -> list[Finding]:
+    def analyze_regions(self, text: str, regions: Sequence[Region], entities: frozenset[str]) -> list[Finding]:
         """Like ``analyze``, only inside the regions the gate accepts."""
         if self.gate is None:
             return self.analyze(text, entities)
@@ -338,13 +502,25 @@ class PatternRecognizer(Recognizer):
 
     def scan_region(self, text: str, region: Region, out: list[Finding]) -> None:
         """Append the findings inside one region (plus ``margin`` characters before it)."""
-        self._scan(text, max(0, region.start - self.margin), region.end, out)
+        # Only the recognizers of labelled numbers read the view: an IBAN starts with its country
+        # (NO93 8601 …), which may look like a label.
+        view = region.view if self.glued_tail else None
+        self._scan(text, max(0, region.start - self.margin), region.end, out, view)
 
-    def _scan(self, text: str, pos: int, endpos: int, out: list[Finding]) -> None:
+    def _scan(self, text: str, pos: int, endpos: int, out: list[Finding], view: str | None = None) -> None:
+        # Matched in ``view`` (glued labels cut off) when there is one; everything else reads
+        # ``text``: the offsets are the same.
         patterns = self.patterns
-        for m in self._combined.finditer(text, pos, endpos):
+        for m in self._combined.finditer(view or text, pos, endpos):
             spec = patterns[int((m.lastgroup or "g0")[1:])]
             start, end = m.span()
+            if (
+                self.glued_tail
+                and end < len(text)
+                and text[end] in _ASCII_LETTERS
+                and not glued_tail_ok(text, start, end, self.context)
+            ):
+                continue
             value = text[start:end]
             reason = self._check(value)
             if reason is None:
@@ -364,6 +540,11 @@ class PatternRecognizer(Recognizer):
                 if self.context_score > score:
                     score = self.context_score
                 explanation += f"; context {word}"
+            if self.glued_tail:
+                if start and text[start - 1] in _ASCII_LETTERS:
+                    explanation += "; label glued before it"
+                if end < len(text) and text[end] in _ASCII_LETTERS:
+                    explanation += "; letters glued after it"
             if score < self.min_score:
                 continue
             out.append(Finding(self.entity, start, end, round(score, 3), explanation, self.name))

@@ -24,7 +24,7 @@ IDENTIFIER_ENTITIES: tuple[str, ...] = (
     "IBAN",
     "US_SSN",
 )
-CONTEXTUAL_ENTITIES: tuple[str, ...] = ("DATE_OF_BIRTH", "MEDICAL")
+CONTEXTUAL_ENTITIES: tuple[str, ...] = ("DATE_OF_BIRTH", "MEDICAL", "MINOR_UNDER_14")
 NLP_ENTITIES: tuple[str, ...] = ("PERSON", "ADDRESS")
 ALL_ENTITIES: tuple[str, ...] = IDENTIFIER_ENTITIES + CONTEXTUAL_ENTITIES + NLP_ENTITIES
 
@@ -40,6 +40,7 @@ def build_recognizers(entities: Collection[str]) -> list[Recognizer]:
         PhoneRecognizer,
     )
     from piguard.discover.recognizers.generic.identifiers import generic_recognizers
+    from piguard.discover.recognizers.generic.minors import MinorRecognizer
 
     candidates: list[Recognizer] = [
         *cn_recognizers(),
@@ -47,6 +48,7 @@ def build_recognizers(entities: Collection[str]) -> list[Recognizer]:
         PhoneRecognizer(),
         DateOfBirthRecognizer(),
         MedicalRecognizer(),
+        MinorRecognizer(),
     ]
     if wanted.intersection(NLP_ENTITIES):
         from piguard.discover.recognizers.nlp import nlp_recognizers

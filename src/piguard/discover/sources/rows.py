@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import IO, Any, Literal, cast
 
 from piguard.discover.sources.base import RowProblems
-from piguard.discover.sources.text import SNIFF_BYTES, bomless_utf16, vote_encoding
+from piguard.discover.sources.text import SNIFF_BYTES, bomless_utf16, chinese_utf16, utf8_head, vote_encoding
 from piguard.errors import DiscoveryError
 
 __all__ = [
@@ -178,6 +178,11 @@ def table_encoding(path: Path) -> str:
         if utf16 is not None:
             return utf16
         raise DiscoveryError("binary content (NUL bytes)")
+    if not head.isascii() and not utf8_head(head):
+        # Chinese cells in UTF-16 have few NULs or none (see ``chinese_utf16``).
+        utf16 = chinese_utf16(head)
+        if utf16 is not None:
+            return utf16
     if head and sum(byte in _CONTROL for byte in head) / len(head) > _MAX_CONTROL_SHARE:
         raise DiscoveryError("binary content (control characters)")
     voted = vote_encoding(head)
@@ -186,9 +191,7 @@ def table_encoding(path: Path) -> str:
     return voted
 
 
-def decoded_lines(
-    path: Path, encoding: str, *, nul_ok: bool = False, prefer: str | None = None
-) -> Iterator[Line]:
+def decoded_lines(path: Path, encoding: str, *, nul_ok: bool = False, prefer: str | None = None) -> Iterator[Line]:
     """The physical lines of ``path`` (line endings kept, a UTF-8 BOM dropped), each decoded on
     its own: ``prefer`` (by default the file's own ``encoding`` when that is UTF-8 or GB 18030),
     else the other of the two (``utf-16`` is read as one text stream). A line holding a NUL

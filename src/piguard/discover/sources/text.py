@@ -90,11 +90,29 @@ _UTF16_NUL_SHARE = 0.2
 _UTF16_OTHER_NUL_SHARE = 0.02
 # Fewest ASCII characters (pairs with a NUL) that make a head UTF-16 text rather than bytes.
 _UTF16_MIN_ASCII = 8
+# Text that is almost all Chinese has next to no NUL bytes in UTF-16 (一 is 00 4E, a line
+# break 0A 00): it is told by what it decodes to instead. Ideographs must be at least this
+# share of the characters, nearly all of them common ones (GB 2312 or Big5), and nearly
+# nothing else may fall outside the characters such text is written with.
+_CJK_MIN_SHARE = 0.3
+_CJK_MAX_UNCOMMON = 0.1
+_CJK_MAX_OTHER = 0.02
+_CJK_MIN_CHARS = 4
+_IDEOGRAPHS = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+# What else Chinese text is written with: ASCII text and white space, Latin-1 signs (·, ×, °),
+# general punctuation and symbols (“”, …, ①, ■, ★), CJK punctuation, kana, full-width forms
+# and emoji. C0 control characters (NUL included), private-use and unassigned code points
+# are not: binaries decode to them.
+_WRITTEN = re.compile(
+    "[\t\n\r\f\x1b\x20-\x7e\xa0-\xff\u2000-\u27bf\u3000-\u30ff\u3200-\u33ff"
+    "\ufe30-\ufe4f\uff00-\uffef\U0001f000-\U0001faff]"
+)
 
 
 def bomless_utf16(head: bytes) -> str | None:
-    """``utf-16-le`` or ``utf-16-be`` when ``head`` is UTF-16 text without a byte order mark
-    (NULs in one byte position of the pairs only, and it decodes), else None."""
+    """``utf-16-le`` or ``utf-16-be`` when ``head`` is UTF-16 text without a byte order mark,
+    else None: either partly ASCII (NULs in one byte position of the pairs only, and it
+    decodes) or almost all Chinese (``chinese_utf16``)."""
     pairs = len(head) // 2
     odd, even = head[1::2].count(0), head[0::2].count(0)
     for nul, other, codec in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
@@ -102,10 +120,55 @@ def bomless_utf16(head: bytes) -> str | None:
             try:
                 text = codecs.getincrementaldecoder(codec)().decode(head[: 2 * pairs], final=False)
             except UnicodeDecodeError:
-                return None
+                break
             control = sum(ord(ch) in _CONTROL for ch in text)
-            return codec if control <= 0.05 * max(len(text), 1) else None
+            if control <= 0.05 * max(len(text), 1):
+                return codec
+            break
+    return chinese_utf16(head)
+
+
+def chinese_utf16(head: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` when ``head`` decodes to text that is mostly common Chinese
+    characters, else None.
+
+    Binaries do not pass: compressed data (ZIP, PNG, gzip) holds unpaired surrogates and fails
+    to decode, headers (SQLite, ZIP, PNG) decode to control characters, and ASCII or Latin-1
+    bytes read two at a time (a PDF's head) give ideographs, but a third of them rare ones.
+    """
+    pairs = len(head) // 2
+    if pairs < _CJK_MIN_CHARS:
+        return None
+    for codec in ("utf-16-le", "utf-16-be"):
+        try:
+            text = codecs.getincrementaldecoder(codec)().decode(head[: 2 * pairs], final=False)
+        except UnicodeDecodeError:
+            continue
+        ideographs = "".join(_IDEOGRAPHS.findall(text))
+        if not text or len(ideographs) < max(_CJK_MIN_SHARE * len(text), _CJK_MIN_CHARS):
+            continue
+        other = len(text) - len(ideographs) - len(_WRITTEN.findall(text))
+        if other > _CJK_MAX_OTHER * len(text):
+            continue
+        # Simplified text is GB 2312, traditional text Big5, nearly character for character.
+        uncommon = min(_uncommon(ideographs, "gb2312"), _uncommon(ideographs, "big5"))
+        if uncommon <= _CJK_MAX_UNCOMMON * len(ideographs):
+            return codec
     return None
+
+
+def _uncommon(ideographs: str, charset: str) -> int:
+    """How many of ``ideographs`` (no "?" among them) ``charset`` cannot encode."""
+    return ideographs.encode(charset, errors="replace").count(b"?")
+
+
+def utf8_head(head: bytes) -> bool:
+    """Whether ``head`` is UTF-8 (a character cut at its end allowed)."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def sniff_encoding(path: Path, *, tolerant: bool = False) -> str:
@@ -129,6 +192,11 @@ def sniff_encoding(path: Path, *, tolerant: bool = False) -> str:
         if utf16 is not None:
             return utf16
         raise DiscoveryError("binary content (NUL bytes)")
+    if not head.isascii() and not utf8_head(head):
+        # Chinese in UTF-16 has few NULs or none, and one byte in ten of it is a control byte.
+        utf16 = chinese_utf16(head)
+        if utf16 is not None:
+            return utf16
     if head and sum(byte in _CONTROL for byte in head) / len(head) > 0.05:
         raise DiscoveryError("binary content (control characters)")
     if head.startswith(codecs.BOM_UTF8):

@@ -16,10 +16,25 @@ from piguard.errors import InputError
 from .helpers import found, luhn_complete, resident_id
 
 CANONICAL = [
-    "CN_RESIDENT_ID", "CN_MOBILE", "CN_LANDLINE", "BANK_CARD", "CN_USCC",
-    "CN_PLATE", "CN_PASSPORT", "CN_TRAVEL_PERMIT", "EMAIL", "IP_ADDRESS",
-    "URL", "PHONE", "IBAN", "US_SSN", "PERSON",
-    "ADDRESS", "DATE_OF_BIRTH", "MEDICAL",
+    "CN_RESIDENT_ID",
+    "CN_MOBILE",
+    "CN_LANDLINE",
+    "BANK_CARD",
+    "CN_USCC",
+    "CN_PLATE",
+    "CN_PASSPORT",
+    "CN_TRAVEL_PERMIT",
+    "EMAIL",
+    "IP_ADDRESS",
+    "URL",
+    "PHONE",
+    "IBAN",
+    "US_SSN",
+    "PERSON",
+    "ADDRESS",
+    "DATE_OF_BIRTH",
+    "MEDICAL",
+    "MINOR_UNDER_14",
 ]
 _IDENTIFIERS = Analyzer(entities=[e for e in CANONICAL if e not in ("PERSON", "ADDRESS")])
 
@@ -33,6 +48,7 @@ def test_categories_follow_pipl() -> None:
     assert category_of("CN_RESIDENT_ID") == "identity_document"
     assert is_sensitive("CN_RESIDENT_ID") and is_sensitive("BANK_CARD")
     assert is_sensitive("MEDICAL") and is_sensitive("CN_PLATE")
+    assert category_of("MINOR_UNDER_14") == "minors" and is_sensitive("MINOR_UNDER_14")
     assert not is_sensitive("CN_MOBILE") and not is_sensitive("EMAIL")
     assert category_of("CN_MOBILE") == "contact"
     assert category_of("SOMETHING_NEW") == "personal_basic"
@@ -123,17 +139,20 @@ def test_many_findings_in_one_long_text() -> None:
     ("text", "expected"),
     [
         # A capitalised word between two numbers ends the first one's region: each is found.
-        ("ID 11010519491231002X Phone 13812345678",
-         [("CN_RESIDENT_ID", "11010519491231002X"), ("CN_MOBILE", "13812345678")]),
+        (
+            "ID 11010519491231002X Phone 13812345678",
+            [("CN_RESIDENT_ID", "11010519491231002X"), ("CN_MOBILE", "13812345678")],
+        ),
         ("card 4111 1111 1111 1111 Tel 555 0142", [("BANK_CARD", "4111 1111 1111 1111"), ("PHONE", "555 0142")]),
         # An upper-case bank code inside an IBAN does not.
         ("IBAN GB82 WEST 1234 5698 7654 32", [("IBAN", "GB82 WEST 1234 5698 7654 32")]),
         # Whole numbers joined by a space or slash are split; grouped digits are not.
         ("Tel:13812345678/13912345678", [("CN_MOBILE", "13812345678"), ("CN_MOBILE", "13912345678")]),
-        ("11010519491231002X 13812345678",
-         [("CN_RESIDENT_ID", "11010519491231002X"), ("CN_MOBILE", "13812345678")]),
-        ("ID:11010519491231002X TEL:13812345678",
-         [("CN_RESIDENT_ID", "11010519491231002X"), ("CN_MOBILE", "13812345678")]),
+        ("11010519491231002X 13812345678", [("CN_RESIDENT_ID", "11010519491231002X"), ("CN_MOBILE", "13812345678")]),
+        (
+            "ID:11010519491231002X TEL:13812345678",
+            [("CN_RESIDENT_ID", "11010519491231002X"), ("CN_MOBILE", "13812345678")],
+        ),
         ("+86 138 1234 5678", [("CN_MOBILE", "+86 138 1234 5678")]),
     ],
 )

@@ -126,7 +126,7 @@ def test_bad_requests_write_nothing(tmp_path: Path, analyzer: Analyzer) -> None:
 
 def test_batched_analysis_redacts_exactly_as_one_value_at_a_time(tmp_path: Path, full_analyzer: Analyzer) -> None:
     # Tables go to the name tagger in batches of rows; the result must not depend on the batch.
-    from piguard.discover import redact
+    from piguard.discover.redact.common import CHUNK_ROWS
 
     notes = [
         "家属张桂兰已到场，联系电话13912345678。",
@@ -145,4 +145,4 @@ def test_batched_analysis_redacts_exactly_as_one_value_at_a_time(tmp_path: Path,
     with batched.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))[1:]
     assert [row[1] for row in rows] == [expected[n] for n in notes]
-    assert len(notes) > redact._CHUNK_ROWS and "张**" in expected[notes[0]] and "5678" in expected[notes[0]]
+    assert len(notes) > CHUNK_ROWS and "张**" in expected[notes[0]] and "5678" in expected[notes[0]]

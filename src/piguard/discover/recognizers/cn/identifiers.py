@@ -6,6 +6,7 @@ from piguard.discover.findings import Finding
 from piguard.discover.recognizers.base import (
     ASCII_AFTER,
     ASCII_BEFORE,
+    DIGITS_AFTER,
     PatternRecognizer,
     PatternSpec,
     Region,
@@ -20,6 +21,10 @@ from piguard.discover.recognizers.validators import (
 __all__ = ["cn_recognizers"]
 
 _B, _A = ASCII_BEFORE, ASCII_AFTER
+# Resident IDs, mobiles and landlines may have a label glued before them (TEL13812345678: they
+# are matched in the region's ``glue_view``) and, when labelled, letters glued after them
+# (手机号:13812345678abc): their patterns end in _T and ``glued_tail_ok`` decides.
+_T = DIGITS_AFTER
 # Digits may be followed by "X" in IDs, so an ID is not allowed to touch more digits/letters.
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _PLATE_LETTER = "A-HJ-NP-Z"
@@ -63,10 +68,10 @@ def cn_recognizers() -> list[PatternRecognizer]:
             gate=lambda r: 15 <= r.digits <= 18,
             entity="CN_RESIDENT_ID",
             patterns=[
-                PatternSpec("cn_id_18", _B + r"[1-8]\d{5}(?:18|19|20)\d{9}[\dXx]" + _A, 0.95),
-                PatternSpec("cn_id_15", _B + r"[1-8]\d{14}" + _A, 0.5),
+                PatternSpec("cn_id_18", _B + r"[1-8]\d{5}(?:18|19|20)\d{9}[\dXx]" + _T, 0.95),
+                PatternSpec("cn_id_15", _B + r"[1-8]\d{14}" + _T, 0.5),
                 # Written in its three parts (area, birth date, sequence and check digit).
-                PatternSpec("cn_id_18_grouped", _B + r"[1-8]\d{5}[ \-](?:18|19|20)\d{6}[ \-]\d{3}[\dXx]" + _A, 0.9),
+                PatternSpec("cn_id_18_grouped", _B + r"[1-8]\d{5}[ \-](?:18|19|20)\d{6}[ \-]\d{3}[\dXx]" + _T, 0.9),
             ],
             validator=cn_resident_id,
             context=ID_CONTEXT,
@@ -75,25 +80,27 @@ def cn_recognizers() -> list[PatternRecognizer]:
             # numbers) that the legacy form needs a context word to be reported.
             min_score=0.55,
             required_chars="0123456789",
+            glued_tail=True,
         ),
         PatternRecognizer(
             name="cn_mobile",
             gate=lambda r: 11 <= r.digits <= 15,
             entity="CN_MOBILE",
             patterns=[
-                PatternSpec("cn_mobile_11", _B + r"1[3-9]\d{9}" + _A, 0.85),
+                PatternSpec("cn_mobile_11", _B + r"1[3-9]\d{9}" + _T, 0.85),
                 PatternSpec(
                     "cn_mobile_intl",
-                    r"(?:\+|(?<![0-9A-Za-z])00)86[\s\-]?1[3-9]\d(?:[\s\-]?\d{4}){2}" + _A,
+                    rf"(?:\+|{_B}00)86[\s\-]?1[3-9]\d(?:[\s\-]?\d{{4}}){{2}}" + _T,
                     0.9,
                 ),
-                PatternSpec("cn_mobile_86", _B + r"86[\s\-]1[3-9]\d(?:[\s\-]?\d{4}){2}" + _A, 0.85),
-                PatternSpec("cn_mobile_spaced", _B + r"1[3-9]\d(?:[\s\-]\d{4}){2}" + _A, 0.8),
+                PatternSpec("cn_mobile_86", _B + r"86[\s\-]1[3-9]\d(?:[\s\-]?\d{4}){2}" + _T, 0.85),
+                PatternSpec("cn_mobile_spaced", _B + r"1[3-9]\d(?:[\s\-]\d{4}){2}" + _T, 0.8),
             ],
             validator=cn_mobile,
             context=MOBILE_CONTEXT,
             context_score=0.97,
             required_chars="1",
+            glued_tail=True,
         ),
         PatternRecognizer(
             name="cn_landline",
@@ -107,7 +114,7 @@ def cn_recognizers() -> list[PatternRecognizer]:
                     # code ("+91 319 4875749" is Indian, not area code 0319).
                     _B + r"(?<![+)])(?<!\+\d[\s\-])(?<!\+\d\d[\s\-])(?<!\+\d\d\d[\s\-])"
                     r"(?:\+86[\s\-]?\(0?[1-9]\d{1,2}\)\s?|(?:\+86[\s\-]?|86-)?"
-                    r"(?:0?[1-9]\d{1,2}[\s\-]|\(0[1-9]\d{1,2}\)\s?|（0[1-9]\d{1,2}）))[2-9]\d{6,7}(?:-\d{1,5})?" + _A,
+                    r"(?:0?[1-9]\d{1,2}[\s\-]|\(0[1-9]\d{1,2}\)\s?|（0[1-9]\d{1,2}）))[2-9]\d{6,7}(?:-\d{1,5})?" + _T,
                     0.8,
                 ),
                 # The subscriber number in two groups (021-5555 0123, (021) 5555-0123), only after
@@ -117,16 +124,20 @@ def cn_recognizers() -> list[PatternRecognizer]:
                     "cn_landline_grouped",
                     _B + r"(?<![+)])(?:\+86[\s\-]?(?:0?[1-9]\d{1,2}[\s\-]|\(0?[1-9]\d{1,2}\)\s?)|(?:86-)?"
                     r"(?:0[1-9]\d{1,2}[\s\-]|\(0[1-9]\d{1,2}\)\s?|（0[1-9]\d{1,2}）))"
-                    r"[2-9]\d{2,3}[ \-]\d{4}(?:-\d{1,5})?" + _A,
+                    r"[2-9]\d{2,3}[ \-]\d{4}(?:-\d{1,5})?" + _T,
                     0.8,
                 ),
-                PatternSpec("cn_landline_compact", _B + r"0[1-9]\d{9,10}" + _A, 0.5),
+                PatternSpec("cn_landline_compact", _B + r"0[1-9]\d{9,10}" + _T, 0.5),
+                # The international form written without separators, as in a tel: URI
+                # (tel:+862164381234); a mobile (+86 1…) never has a 1 or 0 after +86 here.
+                PatternSpec("cn_landline_intl_compact", r"\+86(?:10|2\d|[3-9]\d{2})[2-9]\d{6,7}" + _T, 0.8),
             ],
             validator=cn_landline,
             context=LANDLINE_CONTEXT,
             context_score=0.95,
             min_score=0.55,
             required_chars="0",
+            glued_tail=True,
         ),
         PatternRecognizer(
             name="cn_uscc",

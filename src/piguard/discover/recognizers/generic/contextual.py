@@ -32,9 +32,7 @@ _PHONE_CANDIDATE = re.compile(
     r"(?:\(\d{1,5}\)[\s.\-/]?)?\d[\d\s.\-/]{3,15}\d(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![0-9A-Za-z])"
 )
 # A year 1800-2099 and a month first: "0049-30-1234567" is a phone, not the year 49.
-_DATE_LIKE = re.compile(
-    r"^(?:1[89]|20)\d\d[-./](?:0?[1-9]|1[0-2])[-./]\d{1,2}|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$"
-)
+_DATE_LIKE = re.compile(r"^(?:1[89]|20)\d\d[-./](?:0?[1-9]|1[0-2])[-./]\d{1,2}|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
 _REGIONS = ("US", "GB")
 _SEPARATORS = re.compile(r"[\s.\-()]")
 _AMOUNT = re.compile(
@@ -53,9 +51,22 @@ _LABEL_WORDS = frozenset({"phone", "tel", "call", "mobile", "cell", "fax", "cont
 # Weaker English cues, enough for digits written in groups (never for a bare digit run):
 # what people say about a number they message or ring ("not answering at", "text me on").
 _GROUPED_CUES = (
-    "answering", "message me", "message us", "messages to", "messaging", "whatsapp", "text me",
-    "text us", "voicemail", "reach", "ring me", "ring us", "my number", "your number",
-    "dial", "sms",
+    "answering",
+    "message me",
+    "message us",
+    "messages to",
+    "messaging",
+    "whatsapp",
+    "text me",
+    "text us",
+    "voicemail",
+    "reach",
+    "ring me",
+    "ring us",
+    "my number",
+    "your number",
+    "dial",
+    "sms",
 )
 # Contact-block type tags: "Office: 555 0142", "Ph. 555 0142", "555 0142 office", "555 0142-Office".
 _TAGS = r"(?:office|desk|home|work|direct|landline|hotline|helpline|ph|mob)"
@@ -188,8 +199,7 @@ class PhoneRecognizer(Recognizer):
         compact = _SEPARATORS.sub("", value)
         if compact.startswith("00"):
             compact = "+" + compact[2:]
-        if compact.startswith("+86") or (len(compact) == 11 and compact[0] == "1"
-                                         and compact[1] in "3456789"):
+        if compact.startswith("+86") or (len(compact) == 11 and compact[0] == "1" and compact[1] in "3456789"):
             return None  # mainland numbers belong to CN_MOBILE / CN_LANDLINE
         for region in (None,) if compact.startswith("+") else _REGIONS:
             if region == "GB" and not compact.startswith("0"):
@@ -215,16 +225,14 @@ class PhoneRecognizer(Recognizer):
         self._scan(text, 0, len(text), out)
         return out
 
-    def analyze_regions(
-        self, text: str, regions: Sequence[Region], entities: frozenset[str]
-    ) -> list[Finding]:
+    def analyze_regions(self, text: str, regions: Sequence[Region], entities: frozenset[str]) -> list[Finding]:
         """Like ``analyze``, only inside identifier regions with 7 to 20 digits."""
         if "PHONE" not in entities:
             return []
         out: list[Finding] = []
         for region in regions:
             if self.region_gate(region):
-                self._scan(text, region.start, region.end, out)
+                self._scan(text, region.start, region.end, out, region.view)
         return out
 
     def region_gate(self, region: Region) -> bool:
@@ -235,10 +243,12 @@ class PhoneRecognizer(Recognizer):
 
     def scan_region(self, text: str, region: Region, out: list[Finding]) -> None:
         """Append the phone numbers inside one region."""
-        self._scan(text, region.start, region.end, out)
+        self._scan(text, region.start, region.end, out, region.view)
 
-    def _scan(self, text: str, pos: int, endpos: int, out: list[Finding]) -> None:
-        for cand in _PHONE_CANDIDATE.finditer(text, pos, endpos):
+    def _scan(self, text: str, pos: int, endpos: int, out: list[Finding], view: str | None = None) -> None:
+        # Candidates are found in ``view`` (glued labels cut off: Tel+44…) when there is one;
+        # labels, context and validation read ``text``: the offsets are the same.
+        for cand in _PHONE_CANDIDATE.finditer(view or text, pos, endpos):
             value = cand.group()
             s, e = cand.start(), cand.end()
             bare = value.isdigit()
@@ -326,21 +336,47 @@ class PhoneRecognizer(Recognizer):
 
 
 DOB_CONTEXT = (
-    "出生", "生日", "生于", "出生日期", "出生年月", "诞辰", "dob", "d.o.b", "date of birth",
-    "birth", "born", "birthday",
+    "出生",
+    "生日",
+    "生于",
+    "出生日期",
+    "出生年月",
+    "诞辰",
+    "dob",
+    "d.o.b",
+    "date of birth",
+    "birth",
+    "born",
+    "birthday",
 )
 # Dates of other events in the same records: a date labelled or followed by one of these is
 # not a birth date even with 出生 nearby (出生日期：… 死亡日期：…, 出生地：… 死亡日期：…).
 _OTHER_EVENTS = (
-    "死亡", "去世", "逝世", "病故", "死于", "入院", "出院", "就诊", "填报", "报告", "签发",
-    "died", "death", "admitted", "discharged", "expired",
+    "死亡",
+    "去世",
+    "逝世",
+    "病故",
+    "死于",
+    "入院",
+    "出院",
+    "就诊",
+    "填报",
+    "报告",
+    "签发",
+    "died",
+    "death",
+    "admitted",
+    "discharged",
+    "expired",
 )
 _MONTHS = (
     "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     "sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 )
-_MONTH_NUM = {m[:3]: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+_MONTH_NUM = {
+    m[:3]: i
+    for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)
+}
 _DATES = re.compile(
     _B + r"(?:(?P<y1>(?:18|19|20)\d{2})\s*[年/\-.]\s*(?P<m1>\d{1,2})\s*[月/\-.]\s*(?P<d1>\d{1,2})"
     r"(?:\s*[日号])?"
@@ -412,16 +448,38 @@ class DateOfBirthRecognizer(Recognizer):
                 continue
             out.append(
                 Finding(
-                    "DATE_OF_BIRTH", m.start(), m.end(), 0.85,
-                    f"pattern date + real calendar date; context {word}", self.name,
+                    "DATE_OF_BIRTH",
+                    m.start(),
+                    m.end(),
+                    0.85,
+                    f"pattern date + real calendar date; context {word}",
+                    self.name,
                 )
             )
         return out
 
 
 MEDICAL_CONTEXT = (
-    "icd", "诊断", "死因", "死亡原因", "根本死因", "直接死因", "病因", "疾病", "编码", "患有", "患",
-    "死于", "病史", "既往", "diagnos", "dx", "cause of death", "died of", "suffer", "history of",
+    "icd",
+    "诊断",
+    "死因",
+    "死亡原因",
+    "根本死因",
+    "直接死因",
+    "病因",
+    "疾病",
+    "编码",
+    "患有",
+    "患",
+    "死于",
+    "病史",
+    "既往",
+    "diagnos",
+    "dx",
+    "cause of death",
+    "died of",
+    "suffer",
+    "history of",
 )
 # Causes of death and chronic conditions most often written on death reports and notes.
 _CN_TERMS = (  # noqa: SIM905 - one readable block
@@ -444,7 +502,9 @@ _EN_TERMS = (
 _ICD = re.compile(_B + r"[A-TV-Z]\d{2}(?:\.\d{1,4})?(?![0-9A-Za-z])")
 _TERMS = re.compile(
     "|".join(sorted(map(re.escape, _CN_TERMS), key=len, reverse=True))
-    + r"|(?<![A-Za-z])(?:" + _EN_TERMS + r")(?![A-Za-z])",
+    + r"|(?<![A-Za-z])(?:"
+    + _EN_TERMS
+    + r")(?![A-Za-z])",
     re.IGNORECASE,
 )
 
@@ -464,10 +524,7 @@ class MedicalRecognizer(Recognizer):
             word = find_context(text, m.start(), m.end(), MEDICAL_CONTEXT)
             if word is None:
                 continue  # "A12" alone is far more often a room, part or grid reference
-            out.append(
-                Finding("MEDICAL", m.start(), m.end(), 0.85,
-                        f"pattern icd10; context {word}", self.name)
-            )
+            out.append(Finding("MEDICAL", m.start(), m.end(), 0.85, f"pattern icd10; context {word}", self.name))
         for m in _TERMS.finditer(text):
             word = find_context(text, m.start(), m.end(), MEDICAL_CONTEXT)
             score, explanation = 0.6, "dictionary disease/cause-of-death phrase"

@@ -7,6 +7,7 @@ import re
 from piguard.discover.recognizers.base import (
     ASCII_AFTER,
     ASCII_BEFORE,
+    DIGITS_AFTER,
     PatternRecognizer,
     PatternSpec,
 )
@@ -22,17 +23,48 @@ from piguard.discover.recognizers.validators import (
 __all__ = ["card_issuer_prefix_ok", "generic_recognizers"]
 
 _B, _A = ASCII_BEFORE, ASCII_AFTER
+# Card numbers may have a label glued before them (CARD6222…: matched in the region's
+# ``glue_view``) and, when labelled, letters glued after them (卡号6222…abc): their patterns
+# end in _T and ``glued_tail_ok`` decides.
+_T = DIGITS_AFTER
 
 CARD_CONTEXT = (
-    "银行卡", "卡号", "账号", "帐号", "储蓄卡", "信用卡", "借记卡", "开户", "card", "visa",
-    "mastercard", "amex", "account", "credit", "debit",
+    "银行卡",
+    "卡号",
+    "账号",
+    "帐号",
+    "储蓄卡",
+    "信用卡",
+    "借记卡",
+    "开户",
+    "card",
+    "visa",
+    "mastercard",
+    "amex",
+    "account",
+    "credit",
+    "debit",
     # An expiry date or a security code written after the number is only ever a card's.
-    "有效期", "安全码", "cvv", "cvc", "valid thru",
+    "有效期",
+    "安全码",
+    "cvv",
+    "cvc",
+    "valid thru",
 )
 # Words about a card itself, for 12-digit Maestro numbers ("account" is too often a bank
 # account number of the same length). " cc " is the abbreviation, not "acc"/"cc:" of mail.
 MAESTRO_CONTEXT = (
-    "card", "maestro", "credit", "debit", " cc ", " cc#", "卡号", "银行卡", "借记卡", "储蓄卡", "信用卡",
+    "card",
+    "maestro",
+    "credit",
+    "debit",
+    " cc ",
+    " cc#",
+    "卡号",
+    "银行卡",
+    "借记卡",
+    "储蓄卡",
+    "信用卡",
 )
 SSN_CONTEXT = ("ssn", "social security", "social-security", "ss#")
 IBAN_CONTEXT = ("iban", "bank", "account", "账户", "汇款")
@@ -43,9 +75,7 @@ CARD_NEGATIVE = ("订单", "运单", "快递", "单号", "物流", "order", "way
 # Issuer prefixes (IIN) of the card schemes: UnionPay 62/81, Visa 4, Mastercard 51-55 and
 # 2221-2720, Maestro 50/56-58/6x, Amex 34/37, JCB 35 (and legacy 15-digit 2131/1800), Diners
 # 30/36/38, Discover 6011/64/65, RuPay 60; 9 for domestic debit schemes.
-_IIN = re.compile(
-    r"^(?:62|81|4|5[0-8]|2(?:22[1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720)|3[0-9]|6|9|2131|1800)"
-)
+_IIN = re.compile(r"^(?:62|81|4|5[0-8]|2(?:22[1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720)|3[0-9]|6|9|2131|1800)")
 
 
 _MASTERCARD = re.compile(r"^(?:5[1-5]|2(?:22[1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720))")
@@ -180,10 +210,10 @@ def generic_recognizers() -> list[PatternRecognizer]:
             gate=lambda r: 12 <= r.digits <= 19,
             entity="BANK_CARD",
             patterns=[
-                PatternSpec("card_13_19", _B + r"[1-9]\d{12,18}" + _A, 0.6),
-                PatternSpec("card_diners", _B + r"3[068]\d{2}[ \-]\d{6}[ \-]\d{4}" + _A, 0.75),
-                PatternSpec("card_grouped", _B + r"[1-9]\d{3}(?:[ \-]\d{4}){2,3}(?:[ \-]\d{1,3})?" + _A, 0.75),
-                PatternSpec("card_amex", _B + r"3[47]\d{2}[ \-]\d{6}[ \-]\d{5}" + _A, 0.75),
+                PatternSpec("card_13_19", _B + r"[1-9]\d{12,18}" + _T, 0.6),
+                PatternSpec("card_diners", _B + r"3[068]\d{2}[ \-]\d{6}[ \-]\d{4}" + _T, 0.75),
+                PatternSpec("card_grouped", _B + r"[1-9]\d{3}(?:[ \-]\d{4}){2,3}(?:[ \-]\d{1,3})?" + _T, 0.75),
+                PatternSpec("card_amex", _B + r"3[47]\d{2}[ \-]\d{6}[ \-]\d{5}" + _T, 0.75),
             ],
             validator=_card,
             validator_name="luhn",
@@ -192,6 +222,7 @@ def generic_recognizers() -> list[PatternRecognizer]:
             negative_context=CARD_NEGATIVE,
             context_beats_negative=True,
             required_chars="0123456789",
+            glued_tail=True,
         ),
         PatternRecognizer(
             # Twelve digits pass Luhn with a Maestro prefix once in ~25 random numbers, so
@@ -217,9 +248,7 @@ def generic_recognizers() -> list[PatternRecognizer]:
             entity="IBAN",
             patterns=[
                 PatternSpec("iban_compact", _B + r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}" + _A, 0.9),
-                PatternSpec(
-                    "iban_grouped", _B + r"[A-Z]{2}\d{2}(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?" + _A, 0.9
-                ),
+                PatternSpec("iban_grouped", _B + r"[A-Z]{2}\d{2}(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?" + _A, 0.9),
             ],
             validator=iban,
             context=IBAN_CONTEXT,

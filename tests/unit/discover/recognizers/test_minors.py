@@ -1,0 +1,166 @@
+"""MINOR_UNDER_14 in text: ages under 14 stated as a person's, and words that name a child."""
+
+from __future__ import annotations
+
+import pytest
+
+from piguard.discover.analyzer import Analyzer
+from piguard.discover.categories import category_of, is_sensitive
+from piguard.discover.recognizers.generic.minors import cn_number, parse_age
+
+from .helpers import found
+
+
+@pytest.fixture(scope="module")
+def minors() -> Analyzer:
+    return Analyzer(entities=["MINOR_UNDER_14"])
+
+
+def spans(analyzer: Analyzer, text: str) -> list[str]:
+    return [value for _, value in found(analyzer, text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Death reports, case notes and forms.
+        ("死者王某某，男，8岁，因溺水经抢救无效死亡。", ["8岁"]),
+        ("姓名：李小明 性别：男 年龄：8岁 住址：闵行区", ["8岁"]),
+        ("年龄:7", ["7"]),
+        ("一名8岁男童在河边玩耍时落水。", ["8岁", "男童"]),
+        ("患儿，女，3个月大，因发热入院。", ["患儿", "3个月大"]),
+        ("出生3天的女婴", ["3天", "女婴"]),
+        ("孩子今年十三岁，上初一。", ["十三岁"]),
+        ("13岁半的学生", ["13岁半"]),
+        ("5月龄婴儿，混合喂养", ["5月龄", "婴儿"]),
+        ("患儿家属已到场签字", ["患儿"]),
+        ("新生儿，出生体重3.2kg", ["新生儿"]),
+    ],
+)
+def test_chinese_ages_under_14(minors: Analyzer, text: str, expected: list[str]) -> None:
+    assert spans(minors, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Patient aged 7 was admitted with fever.", ["7"]),
+        ("Name: Tom Lee, Age: 7, Sex: M", ["7"]),
+        ("age 10 months", ["10 months"]),
+        ("A 7-year-old boy was struck by a car.", ["7-year-old"]),
+        ("The seven-year-old girl survived.", ["seven-year-old"]),
+        ("an 18-month-old", ["18-month-old"]),
+        ("My son is 7 years old.", ["7 years old"]),
+        ("A child, 6, and her mother were injured.", ["6"]),
+        ("survived by her son (7) and daughter (4)", ["7", "4"]),
+        ("7 yo M presents with cough x3 days", ["7 yo"]),
+    ],
+)
+def test_english_ages_under_14(minors: Analyzer, text: str, expected: list[str]) -> None:
+    assert spans(minors, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Adults and the 14-year boundary.
+        "死者张某，男，82岁，因心肌梗死死亡。",
+        "年龄：14岁",
+        "享年八十二岁",
+        "Patient aged 45.",
+        "a 14-year-old girl",
+        # Limits and ranges are about groups, not a person.
+        "8岁以下儿童免票，14周岁以下需家长陪同。",
+        "适用于3-12岁儿童",
+        "3岁起可以报名",
+        "children aged 7-12",
+        "children aged 7 and under",
+        "between 5 and 7 years old",
+        "under 5 years old",
+        # Durations, things, departments and products.
+        "服刑18个月，缓刑3天",
+        "my car is 7 years old",
+        "a 10-year-old bond",
+        "whisky aged 12 years in oak",
+        "wine aged 12 years",
+        "新生儿科值班医生",
+        "婴儿车一辆",
+        "男童装八折",
+        "page 7, stage 3 cancer, usage 5",
+        "one son, 3 daughters",
+        # A bare age without a person word is under the default threshold.
+        "他8岁那年搬到上海。",
+    ],
+)
+def test_not_a_child(minors: Analyzer, text: str) -> None:
+    assert found(minors, text) == []
+
+
+def test_a_bare_age_is_found_below_the_default_threshold() -> None:
+    low = Analyzer(entities=["MINOR_UNDER_14"], min_score=0.4)
+    [finding] = low.analyze("他8岁那年搬到上海。")
+    assert finding.score < 0.5 and "without a person word" in finding.explanation
+
+
+def test_scores_and_explanations(minors: Analyzer) -> None:
+    by_span = {f"{f.start}:{f.end}": f for f in minors.analyze("8岁男童")}
+    assert by_span["0:2"].score == 0.95 and "child noun" in by_span["0:2"].explanation
+    [labelled] = minors.analyze("年龄：8岁")
+    assert labelled.score == 0.9 and "age label" in labelled.explanation
+    assert category_of(labelled.entity) == "minors" and is_sensitive(labelled.entity)
+
+
+def test_minors_do_not_hide_other_entities() -> None:
+    analyzer = Analyzer(entities=["MINOR_UNDER_14", "CN_MOBILE", "MEDICAL"])
+    text = "患儿，男，8岁，诊断肺炎，家长电话13812345678"
+    assert found(analyzer, text) == [
+        ("MINOR_UNDER_14", "患儿"),
+        ("MINOR_UNDER_14", "8岁"),
+        ("MEDICAL", "肺炎"),
+        ("CN_MOBILE", "13812345678"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("八", 8),
+        ("十", 10),
+        ("十三", 13),
+        ("二十", 20),
+        ("二十三", 23),
+        ("两", 2),
+        ("零", 0),
+        ("一百", None),
+        ("三三", None),
+    ],
+)
+def test_chinese_numerals(text: str, number: int | None) -> None:
+    assert cn_number(text) == number
+
+
+@pytest.mark.parametrize(
+    ("cell", "years"),
+    [
+        ("8", 8.0),
+        ("8岁", 8.0),
+        ("13周岁", 13.0),
+        ("八岁", 8.0),
+        ("3个月", 0.25),
+        ("6m", 0.5),
+        ("8 years", 8.0),
+        ("8 years old", 8.0),
+        ("8.5", 8.5),
+        ("45", 45.0),
+        ("abc", None),
+        ("200", None),
+        ("8-12", None),
+    ],
+)
+def test_age_cells(cell: str, years: float | None) -> None:
+    assert parse_age(cell) == years
+
+
+def test_age_cells_in_the_column_unit() -> None:
+    assert parse_age("6", unit="月") == 0.5
+    assert parse_age("20", unit="天") == pytest.approx(20 / 365)
