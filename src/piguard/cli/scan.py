@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Annotated
@@ -74,6 +75,14 @@ def scan(
         Path | None, typer.Option("--custom-rules", help="YAML file of custom recognizers.")
     ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar.")] = True,
+    reference_date: Annotated[
+        datetime | None,
+        typer.Option(
+            "--reference-date",
+            formats=["%Y-%m-%d"],
+            help="Age birth dates on this day (YYYY-MM-DD) for minors' data; default: today.",
+        ),
+    ] = None,
 ) -> None:
     """Find personal information in files, directories and database tables."""
     if not paths and not db:
@@ -117,6 +126,7 @@ def scan(
                         min_confidence=min_confidence,
                         progress=bar,
                         on_skip=on_skip,
+                        reference_date=reference_date.date() if reference_date else None,
                     )
                 )
             if db:
@@ -128,6 +138,7 @@ def scan(
                         sample=sample,
                         min_confidence=min_confidence,
                         on_skip=on_skip,
+                        reference_date=reference_date.date() if reference_date else None,
                     )
                 )
         if fmt is ReportFormat.json:
@@ -202,6 +213,14 @@ def redact(
     custom_rules: Annotated[
         Path | None, typer.Option("--custom-rules", help="YAML file of custom recognizers.")
     ] = None,
+    reference_date: Annotated[
+        datetime | None,
+        typer.Option(
+            "--reference-date",
+            formats=["%Y-%m-%d"],
+            help="Age birth dates on this day (YYYY-MM-DD) for minors' data; default: today.",
+        ),
+    ] = None,
 ) -> None:
     """Mask personal information in a file, keeping its format (column-aware for tables)."""
     try:
@@ -218,7 +237,14 @@ def redact(
             )
         analyzer = Analyzer(entities=_split(entities), custom_rules=custom_rules)
         _print_warnings(analyzer.warnings)
-        stats = redact_file(source, target, analyzer=analyzer, redactor=Redactor(policy.value, key=key), sample=sample)
+        stats = redact_file(
+            source,
+            target,
+            analyzer=analyzer,
+            redactor=Redactor(policy.value, key=key),
+            sample=sample,
+            reference_date=reference_date.date() if reference_date else None,
+        )
     except (InputError, ConfigError) as exc:
         raise fail(str(exc), code=2) from None
     except PiguardError as exc:
@@ -227,9 +253,14 @@ def redact(
         raise fail(f"cannot write {target} ({exc.strerror or type(exc).__name__})", code=1) from None
     except Exception as exc:  # the door never shows a traceback (it could hold record data)
         raise fail(f"internal error ({type(exc).__name__}); please report it", code=1) from None
-    whole = ", ".join(f"{c.column} ({c.entity})" for c in stats.columns if c.kind == "values")
+    # One entry per column: a birth-date column of children is listed by its first entity only.
+    first_entity: dict[str, str] = {}
+    for change in stats.columns:
+        if change.kind == "values":
+            first_entity.setdefault(change.column, change.entity)
+    whole = ", ".join(f"{column} ({entity})" for column, entity in first_entity.items())
     # A column transformed whole is not also redacted per finding (its other PI goes with it).
-    whole_columns = {c.column for c in stats.columns if c.kind == "values"}
+    whole_columns = set(first_entity)
     free = ", ".join(sorted({c.column for c in stats.columns if c.kind == "free_text"} - whole_columns))
     err_console.print(
         f"redacted {stats.rows} rows/lines, {stats.values_changed} values changed"

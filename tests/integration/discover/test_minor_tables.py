@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
@@ -74,3 +75,25 @@ def test_cli_json_report_counts_minors_as_sensitive(deaths: tuple[str, str]) -> 
     assert {c["column"] for c in minors} == {"nl", "csrq"}
     assert all(c["category"] == "minors" and c["sensitive"] and c["kind"] == "values" for c in minors)
     assert report["summary"]["by_category"]["minors"] == 2
+
+
+def test_cli_reference_date_ages_birth_dates_and_bad_dates_are_refused(deaths: tuple[str, str]) -> None:
+    url, table = deaths
+    later = (dt.date.today() + dt.timedelta(days=366 * 10)).isoformat()
+    base = ["scan", "--db", url, "--tables", table, "--format", "json", "--entities", ENTITIES, "--no-progress"]
+    result = CliRunner().invoke(app, [*base, "--reference-date", later])
+    assert result.exit_code == 0, result.stderr
+    minors = {c["column"] for c in json.loads(result.stdout)["columns"] if c["entity"] == "MINOR_UNDER_14"}
+    assert minors == {"nl"}  # stated ages stay as recorded; the birth dates are of teenagers by then
+    bad = CliRunner().invoke(app, [*base, "--reference-date", "2025-13-01"])
+    assert bad.exit_code == 2 and "--reference-date" in bad.output
+
+
+def test_cli_redact_lists_a_column_once(tmp_path: Path) -> None:
+    src = tmp_path / "register.csv"
+    born = dt.date.today().replace(day=1)
+    rows = [f"{i},{born.replace(year=born.year - (5 if i == 3 else 70))}" for i in range(30)]
+    src.write_text("id,csrq\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["redact", str(src), str(tmp_path / "out.csv")])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("csrq (") == 1, result.stderr
