@@ -164,3 +164,21 @@ def test_age_cells(cell: str, years: float | None) -> None:
 def test_age_cells_in_the_column_unit() -> None:
     assert parse_age("6", unit="月") == 0.5
     assert parse_age("20", unit="天") == pytest.approx(20 / 365)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Statistics and news speak of babies in general: nobody's data.
+        ("全市新生儿数量下降", []),
+        ("据统计，婴儿死亡率下降", []),
+        ("新生儿男女比例为1.1", []),
+        ("新生儿体检率达到98%", []),
+        # One child's record says so nearby.
+        ("新生儿，男，出生3天，黄疸", ["新生儿"]),
+        ("患者为新生儿，母亲姓王", ["新生儿"]),
+        ("婴儿，女，5个月", ["婴儿"]),
+    ],
+)
+def test_words_for_babies_in_general_are_not_a_childs_data(minors: Analyzer, text: str, expected: list[str]) -> None:
+    assert spans(minors, text) == expected

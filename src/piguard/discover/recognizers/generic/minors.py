@@ -184,6 +184,14 @@ _CN_PERSON_CONTEXT = (
 )
 # Ages in months or days with 大 or 龄 are only said of infants: 3个月大, 5月龄, 20天大.
 _INFANT_UNITS = frozenset({"个月大", "个多月大", "月龄", "天大", "日龄"})
+# Words for babies that statistics and news also use collectively: one child's record says so
+# nearby (a sex, an age in days or months, a birth, a parent, a name, a patient or the deceased).
+_COLLECTIVE = frozenset({"婴儿", "新生儿"})
+_INDIVIDUAL_SPAN = 16
+_CN_INDIVIDUAL = re.compile(
+    r"(?:^|[，,:：;；\s])[男女](?:性)?(?:$|[，,。;；\s])|性别|出生|[0-9一二三四五六七八九十]+\s*(?:天|日龄|个月|月龄)"
+    r"|母亲|父亲|之子|之女|姓名|患者|死者|病人|某某|某[男女]"
+)
 # Words that only ever name a child; not as the start of a thing (婴儿车, 新生儿科).
 _CN_CHILD_WORDS = re.compile(r"患儿|男童|女童|男婴|女婴|新生儿|婴儿(?![车床用奶服装房室游])")
 _CN_WORD_NOT_PERSON = re.compile(r"[科期室房病装服鞋]|护理|筛查|用品|疾病|医院|重症")
@@ -339,8 +347,14 @@ class MinorRecognizer(Recognizer):
         for m in _CN_CHILD_WORDS.finditer(text):
             if _CN_WORD_NOT_PERSON.match(text, m.end()):
                 continue  # 新生儿科, 婴儿期, 新生儿筛查: a department, a period, a programme
-            score = 0.8 if m.group() == "患儿" else 0.7
-            self._add(out, m.start(), m.end(), score, f"word {m.group()} names a child")
+            word = m.group()
+            near = text[max(0, m.start() - _INDIVIDUAL_SPAN) : m.end() + _INDIVIDUAL_SPAN]
+            if word in _COLLECTIVE and _CN_INDIVIDUAL.search(near) is None:
+                # 婴儿死亡率, 全市新生儿数量: babies in general, not one child's data.
+                self._add(out, m.start(), m.end(), 0.45, f"word {word} without a person word")
+                continue
+            score = 0.8 if word == "患儿" else 0.7
+            self._add(out, m.start(), m.end(), score, f"word {word} names a child")
 
     def _english(self, text: str, lower: str, out: list[Finding]) -> None:
         # Each pattern runs only when its word is in the line (a scan per pattern is the cost).
