@@ -352,7 +352,7 @@ DecisionReason = Annotated[str, typer.Option("--reason", help="Why (a declined i
 
 @app.command("correct")
 def correct_item(request_id: RequestArg, position: ItemArg, actor: As, reason: DecisionReason) -> None:
-    """As the certifier: correct the item's field as asked, through the report's correction workflow."""
+    """As the certifier: correct the item's field (only that field) as asked, through the records correction service."""
     _decide(request_id, position, actor, True, reason)
 
 

@@ -81,10 +81,10 @@ def test_the_certifier_corrects_through_the_workflow_and_the_letter_names_fields
     referral = _referral(session, request_id)
     assert (referral.account_id, referral.kind, referral.resource_id) == (
         people["certifier"].account_id,
-        "certifier",
+        "family_correction",
         family.report,
     )
-    assert referral.valid_to is None  # until the request is answered or refused, also past its due date
+    assert referral.valid_to == row.due_at  # until the due date at most; ended earlier with the answer
     # The certifier sees the items, not who asked or what the officer checked.
     review = correction_flows.review(
         session=session, guard=family.at(70), principal=people["certifier"], request_id=request_id
@@ -227,7 +227,8 @@ def test_a_correction_the_workflow_refuses_leaves_nothing_behind_and_a_pair_is_c
     )
     events = len(_events(session))
     failed = _decide(family, request_id, 1, correct=True, reason="as the family's documents show")
-    assert isinstance(failed.error, InputError) and failed.error.where == "value" and "birth" in str(failed.error)
+    assert isinstance(failed.error, InputError) and failed.error.where == "item"
+    assert "item 1 (id_number)" in str(failed.error) and "birth" in str(failed.error)
     session.refresh(report)
     assert report.id_number is None and report.version == 1
     assert not session.scalars(select(ReportCorrection.id).where(ReportCorrection.report_id == family.report)).all()
@@ -235,18 +236,11 @@ def test_a_correction_the_workflow_refuses_leaves_nothing_behind_and_a_pair_is_c
         select(FamilyRequestItem).where(FamilyRequestItem.request_id == request_id, FamilyRequestItem.position == 1)
     ).one()
     assert (item.outcome, item.decided_by, item.correction_ids) == ("pending", None, [])
-    added = _events(session)[events:]  # only the refusal: the workflow's own denied event went with the savepoint
+    added = _events(session)[events:]  # only the refusal: nothing of the correction is left behind
     assert [(e.outcome, e.resource_type, e.resource_id) for e in added] == [("denied", "family_request", request_id)]
-    # Each item of the pair fails against the other as stored (the workflow corrects one field at a
-    # time): the certifier, whom the request made the report's certifier again, clears the birth date
-    # through the report's own correction route first, as docs/access-policy.md describes.
-    cleared = workflow_flows.correct_report(
-        session=session, guard=family.at(95), principal=family.people["certifier"], report_id=family.report,
-        field="birth_date", value=None, reason=f"family request {request_id}: to correct the ID number and birth date",
-    )  # fmt: skip
-    assert cleared.allowed
-    _decide(family, request_id, 1, correct=True, reason="as the family's documents show", seconds=100).unwrap()
-    _decide(family, request_id, 2, correct=True, reason="as the family's documents show", seconds=105).unwrap()
+    # In the order that agrees with the number as stored (blank), the pair is corrected item by item.
+    _decide(family, request_id, 2, correct=True, reason="as the family's documents show", seconds=100).unwrap()
+    _decide(family, request_id, 1, correct=True, reason="as the family's documents show", seconds=105).unwrap()
     session.refresh(report)
     assert (report.id_number, report.birth_date) == (number, date(1950, 1, 1))
 
@@ -301,7 +295,7 @@ def test_a_refused_request_ends_the_certifiers_task(family: Family) -> None:
     ).unwrap()
     assert _referral(session, request_id).valid_to == family.at(80).now
     late = _decide(family, request_id, 1, correct=True, reason="as the family's documents show", seconds=90)
-    assert isinstance(late.error, ConflictError)
+    assert isinstance(late.error, AccessDenied)  # the referral ended; their own certifier relationship does not count
 
 
 def test_the_request_lets_the_certifier_correct_after_their_own_window_and_only_until_answered(family: Family) -> None:

@@ -176,11 +176,13 @@ def test_a_correction_request_is_decided_by_the_certifier_and_answered_with_a_le
         json={"item": 2, "decision": "correct", "reason": "on reflection"},
         headers=site.h("physician"),
     )
-    assert late.status_code == 409
+    assert late.status_code == 403  # the referral ended with the answer
     bundle = site.client.get(f"{BASE}/{rid}/evidence", headers=site.h("officer"))
     with zipfile.ZipFile(io.BytesIO(bundle.content)) as archive:
         entries = archive.read(f"family-request-{rid}/entries.jsonl").decode().splitlines()
-    assert len(entries) >= 4 and all(rid in line for line in entries)  # registered, two decisions, the answer, ...
+    # registered, two decisions, the answer, ... and the correction the request made (its reason cites it)
+    assert len(entries) >= 5 and all(rid in line for line in entries)
+    assert any("report.name" in line and "workflow:correct_report" in line for line in entries)
 
 
 def test_bad_correction_input_is_422_naming_the_field(site: Site) -> None:

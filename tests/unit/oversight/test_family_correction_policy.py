@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from piguard.oversight.family import rules
@@ -34,7 +36,7 @@ def _person(role: str, org: str = "h1", district: str = "310112", trained: bool 
     return Subject(account_id=f"{role}-{org}", role=role, org_id=org, district=district, training_ok=trained)
 
 
-CERTIFIER = frozenset({"certifier"})
+CERTIFIER = frozenset({"family_correction"})  # the referral a correction request creates
 
 
 @pytest.mark.parametrize("action", ["read_family_request", "manage_family_request"])
@@ -42,6 +44,8 @@ def test_only_the_records_certifier_in_its_institution_decides_a_correction(acti
     physician = _person("physician")
     assert _allowed(physician, action, "family_correction", CERTIFIER)
     assert not _allowed(physician, action, "family_correction", frozenset({"attending"}))  # not the certifier
+    # The ordinary certifier relationship is not a referral: only the request's own opens it.
+    assert not _allowed(physician, action, "family_correction", frozenset({"certifier"}))
     assert not _allowed(physician, action, "family_correction", CERTIFIER, {"orgs": ("h2",), "districts": ("310112",)})
     assert not _allowed(physician, action, "oversight", CERTIFIER)  # not the office's screen
     assert not _allowed(_person("nurse"), action, "family_correction", CERTIFIER)
@@ -73,3 +77,20 @@ def test_the_fields_a_relative_may_ask_to_correct_are_the_workflows_and_the_rest
     assert "their own personal information" in rules.correctable("relative.3.phone")
     assert "reissue" in rules.correctable("ethnicity")
     assert rules.correctable("nonsense").startswith("unknown field; a relative may ask to correct: name, ")
+
+
+@pytest.mark.parametrize("action", ["read", "search"])
+def test_the_referral_opens_no_record(action: str) -> None:
+    """No record-read or search policy accepts the referral: it opens the request's items, not the report."""
+    for context, purpose in (("hospital_certifier", "TREAT"), ("hospital_certifier", "HOPERAT")):
+        request = AccessRequest(
+            subject=_person("physician"),
+            action=action,
+            resource=ResourceRef("DeathReport", "d1", {"hospital": "h1", "district": "310112", "status": "certified"}),
+            purpose=purpose,
+            display_context=context,
+            relationships=CERTIFIER,
+        )
+        assert not ENGINE.decide(request).allowed
+        certified = dataclasses.replace(request, relationships=frozenset({"certifier"}))
+        assert ENGINE.decide(certified).allowed  # the same request as the certifier is allowed: the test can fail

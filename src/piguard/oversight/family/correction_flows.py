@@ -1,13 +1,15 @@
 """The certifier's side of a relative's correction request: see it, correct or decline each item, list them.
 
 The certifier acts in the display context ``family_correction`` (policies ``family-correction-review``
-and ``family-correction-decide``): a physician holding a live ``certifier`` relationship to the
-request's death report, in the report's own institution. They see the items (field, value asked
-for, the relative's reason), not the requester's name or the documents the officer checked. A
-correction is made through the report's own correction workflow
-(``records.workflow_flows.correct_report``: the certifier only, reason and old value kept, its own
-ledger event), linked to the item; the item's decision is a second event about the deceased. A
-refused step leaves nothing behind but its denied event.
+and ``family-correction-decide``): a physician holding this request's live ``family_correction``
+referral (``corrections.refer``), in the report's own institution. They see the items (field,
+value asked for, the relative's reason), not the requester's name or the documents the officer
+checked, and never the record itself. Correcting an item changes only that item's field to the
+value asked for, through the records correction service (``records.service.correct_report``: the
+field's rule, the identity checks, reason and old value kept), recorded as the workflow step it is
+(an ``update`` event on the death report, reason ``workflow:correct_report;family_request:<id>:item:<n>``)
+and linked to the item; the item's decision is a second event about the deceased. A refused step
+leaves nothing behind but its denied event.
 """
 
 from __future__ import annotations
@@ -22,27 +24,27 @@ from piguard.oversight import scope
 from piguard.oversight.common import Outcome
 from piguard.oversight.family import corrections, rules, service
 from piguard.oversight.family.flows import guarded
-from piguard.oversight.family.models import FamilyRequest
+from piguard.oversight.family.models import FamilyRequest, FamilyRequestItem
 from piguard.oversight.family.schemas import CorrectionReview, ItemOut
 from piguard.policy.pdp import AccessRequest, ResourceRef
 from piguard.records import service as records
-from piguard.records import workflow_flows
-from piguard.records.guard import EventDraft, Guard, subject_of
+from piguard.records.guard import EventDraft, Guard, record_event, subject_of
 
 CONTEXT = "family_correction"
 MIN_CORRECTION_REASON = 10
 MAX_REASON = 400
+WORKFLOW_STEP = "correct_report"  # the report's correction step, as records.workflow_flows names it
 
 
 def _relations(session: Session, principal: Principal, request_id: str, at: datetime) -> frozenset[str]:
-    """The principal's live relationships to the request's death report (the certifier's, for one)."""
-    row = session.get(FamilyRequest, request_id)
-    if row is None:
-        return frozenset()
-    kinds = records.relationships_for(
-        session=session, account_id=principal.account_id, resource_type="death_report", resource_id=row.report_id, at=at
-    )
-    return kinds | scope.relations(session=session, principal=principal)
+    """``family_correction`` when the principal holds this request's live referral, with their oversight relations.
+
+    Only the referral counts: the certifier's own ``certifier`` relationship to the record, or a
+    referral for another request, does not open this one.
+    """
+    held = corrections.holds_referral(session, account_id=principal.account_id, request_id=request_id, at=at)
+    own = frozenset({corrections.RELATIONSHIP}) if held else frozenset()
+    return own | scope.relations(session=session, principal=principal)
 
 
 def review_of(request: FamilyRequest) -> CorrectionReview:
@@ -80,13 +82,47 @@ def review(*, session: Session, guard: Guard, principal: Principal, request_id: 
     )
 
 
-def _reason(reason: str, minimum: int) -> str:
+def _reason(reason: str, minimum: int, *, told: bool = False) -> str:
+    """The decision's reason; one ``told`` to the family holds no phone, ID or document number."""
     text = reason.strip()
     if len(text) < minimum:
         raise InputError(f"state the reason in at least {minimum} characters", where="reason")
     if len(text) > MAX_REASON:
         raise InputError(f"must be at most {MAX_REASON} characters", where="reason")
-    return text
+    return rules.check_no_number(text, where="reason") if told else text
+
+
+def _correct(
+    session: Session, principal: Principal, request: FamilyRequest, row: FamilyRequestItem, text: str, at: datetime
+) -> list[str]:
+    """Correct the item's field (and nothing else) to the value asked for; the ids of the corrections made.
+
+    A value the field's rule or the identity checks refuse is 422 naming the item, not ``value``.
+    """
+    before = corrections.correction_ids(session, request.report_id)
+    try:
+        report = records.correct_report(
+            session=session,
+            report_id=request.report_id,
+            account_id=principal.account_id,
+            field=row.field,
+            value=row.value,
+            reason=f"family request {request.id} item {row.position}: {text}",
+            at=at,
+        )
+    except InputError as exc:
+        raise InputError(f"item {row.position} ({row.field}) cannot be corrected: {exc.reason}", where="item") from exc
+    draft = EventDraft(
+        action="update",
+        resource_type="death_report",
+        resource_id=report.id,
+        subject_id=report.subject_id,
+        purpose=rules.PURPOSE,
+        fields=[f"report.{row.field}"],
+    )
+    reason = f"workflow:{WORKFLOW_STEP};{corrections.referral(request.id)}:item:{row.position}"
+    record_event(session, principal, draft, at=at, outcome="allowed", reason=reason)
+    return sorted(corrections.correction_ids(session, request.report_id) - before)
 
 
 def decide(
@@ -106,22 +142,10 @@ def decide(
         request, row = service.claim_item(session, request_id, position)
         if correct:
             text = _reason(reason, MIN_CORRECTION_REASON)
-            before = corrections.correction_ids(session, request.report_id)
-            made = workflow_flows.correct_report(
-                session=session,
-                guard=guard,
-                principal=principal,
-                report_id=request.report_id,
-                field=row.field,
-                value=row.value,
-                reason=f"family request {request.id} item {position}: {text}",
-            )
-            if made.error is not None:
-                raise made.error  # its savepoint, and so its denied event, go with ours; ours is recorded
-            ids = sorted(corrections.correction_ids(session, request.report_id) - before)
+            ids = _correct(session, principal, request, row, text, at)
             corrections.decide(row, outcome="corrected", by=principal.account_id, at=at, reason=text, made=ids)
         else:
-            text = _reason(reason, rules.MIN_DECISION_CHARS)
+            text = _reason(reason, rules.MIN_DECISION_CHARS, told=True)
             corrections.decide(row, outcome="declined", by=principal.account_id, at=at, reason=text, made=[])
         session.flush()
         service.record_decision(session, principal, request, row, at=at)

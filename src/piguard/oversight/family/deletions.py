@@ -8,6 +8,11 @@ on the report, which serve to reach the family until the certificate is handed o
 (``records.erasure``). They are kept, with the reason stated, while the report is uncertified,
 while a certificate part is still to be issued, or while an investigation concerning the record
 is open (they may be evidence of a leak: the Minhang insiders sold exactly these numbers).
+
+What the deletion does not reach is said in the letter (``remains``): the ambulance call that
+led to the report is the emergency centre's record (another controller, its own retention) and
+may hold the caller's number; the access log keeps the text staff typed into searches (it cannot
+be changed); backups keep the values until discarded.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from piguard.oversight.family.models import FamilyRequest, FamilyRequestItem
 from piguard.oversight.family.schemas import DeletedCount, DeletionLetter, LetterItem
 from piguard.records import erasure
 from piguard.records.guard import EventDraft, record_event
-from piguard.records.models import DeathReport
+from piguard.records.models import DeathReport, Dispatch
 
 # The ledger event of the deletion itself lists this field (no values; see disclosures.GROUPS). Not
 # ``relative.*``, ``*phone*`` or ``*contact*``: the leak tracer (detect/trace.py) takes those for a
@@ -36,6 +41,13 @@ OPEN_CASE = (
     "an investigation concerning the record is open: the contact details may be evidence, so they are kept until "
     "it is closed; ask again then"
 )
+
+ALREADY_DELETED = "the relatives' contact details were already deleted from the report on an earlier request"
+NEVER_HELD = "the report holds no phone number or address of a relative"
+# What a deletion of the contacts does not reach, as the letter names it (``DeletionLetter.remains``).
+REMAINS_CALL = "emergency_call"  # the linked ambulance call's caller number, held by the emergency centre
+REMAINS_SEARCHES = "search_text"  # text staff typed into searches, kept in the access log
+REMAINS_BACKUPS = "backups"
 
 
 def items_of(targets: list[str]) -> list[FamilyRequestItem]:
@@ -51,6 +63,32 @@ def _open_case(session: Session, report_id: str) -> bool:
         .limit(1)
     )
     return found is not None
+
+
+def _deleted_before(session: Session, request: FamilyRequest) -> bool:
+    """Whether an earlier request about the same report deleted the relatives' contact details."""
+    found = session.scalar(
+        select(FamilyRequestItem.id)
+        .join(FamilyRequest, FamilyRequest.id == FamilyRequestItem.request_id)
+        .where(
+            FamilyRequest.report_id == request.report_id,
+            FamilyRequest.id != request.id,
+            FamilyRequestItem.field == "relative_contacts",
+            FamilyRequestItem.outcome == "deleted",
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def remains(session: Session, report: DeathReport) -> list[str]:
+    """What still holds contact numbers after the deletion, and who holds it (codes the letter explains)."""
+    held = [REMAINS_SEARCHES, REMAINS_BACKUPS]
+    if report.dispatch_id is not None:
+        caller = session.scalar(select(Dispatch.caller_phone).where(Dispatch.id == report.dispatch_id))
+        if caller:
+            held.insert(0, REMAINS_CALL)
+    return held
 
 
 def _contacts(
@@ -79,6 +117,7 @@ def _contacts(
     row.correction_ids = [correction.id for correction in made]
     if not made:
         row.outcome = "not_held"
+        row.decision_reason = ALREADY_DELETED if _deleted_before(session, request) else NEVER_HELD
         return []
     row.outcome = "deleted"
     draft = EventDraft(
@@ -117,7 +156,9 @@ def answer(session: Session, principal: Principal, request: FamilyRequest, *, at
                 deleted=deleted,
             )
         )
+    deleted_any = any(row.outcome == "deleted" for row in request.items)
     return DeletionLetter(
+        remains=remains(session, report) if deleted_any else [],
         request_id=request.id,
         report_id=request.report_id,
         deceased_name=report.name,

@@ -85,14 +85,27 @@ def _decide(
     )
 
 
-def _refusal(decision: Decision, principal: Principal, context: str) -> AccessDenied:
-    """Why: a forbid (the training gate) says it itself; an officer is outside the record's jurisdiction.
+def _refusal(
+    session: Session,
+    guard: Guard,
+    principal: Principal,
+    decision: Decision,
+    call: tuple[str, str, str, datetime, frozenset[str] | None],
+) -> AccessDenied:
+    """Why: a forbid (the training gate) says it itself; jurisdiction is named only when it is the reason.
 
-    Only in the officers' own contexts: an officer in the certifier's context is told the policy's reason.
+    An officer in the officers' own contexts who is refused by no forbid is asked again as for a
+    request of their own institution and district: allowed then, the record's jurisdiction was the
+    reason; refused then too, it was something else (a deployment's narrower policy), and the
+    policy's own reason is given. ``call``: the action, request id, context, time and relations.
     """
+    action, request_id, context, at, relations = call
     officer = principal.role == "privacy_officer" and principal.kind == "human" and context in OFFICER_CONTEXTS
     if not decision.policy_ids and officer:
-        return AccessDenied("the record's institution is outside your jurisdiction", policy_ids=("jurisdiction",))
+        own = {"orgs": (principal.org_id,), "districts": (principal.district or "",)}
+        probe = _decide(session, guard, principal, action, request_id, own, context, at, relations)
+        if probe.allowed:
+            return AccessDenied("the record's institution is outside your jurisdiction", policy_ids=("jurisdiction",))
     return denied(decision)
 
 
@@ -119,7 +132,8 @@ def guarded(
     if draft.subject_id is None:
         draft.subject_id = _subject(session, request_id)
     if not decision.allowed:
-        refused: Guarded[None] = refuse(session, principal, draft, _refusal(decision, principal, context), at, decision)
+        why = _refusal(session, guard, principal, decision, (action, request_id or "new", context, at, relations))
+        refused: Guarded[None] = refuse(session, principal, draft, why, at, decision)
         return Outcome(None, refused.error, decision)
     try:
         with session.begin_nested():

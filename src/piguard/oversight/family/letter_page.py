@@ -30,6 +30,11 @@ _REASONS_ZH = {
     deletions.OPEN_CASE: "涉及该记录的调查尚未结束，联系方式可能是证据，暂予保存；调查结束后可再次申请删除。",
     erasure.NOT_CERTIFIED: "死亡报告尚未签发，仍需联系家属办理死亡医学证明；签发并交付后可再次申请删除。",
     erasure.NOT_HANDED_OVER: "死亡医学证明各联尚未全部交付家属，仍需联系家属；交付后可再次申请删除。",
+    deletions.ALREADY_DELETED: "此前的申请已将死亡报告中的家属联系方式删除，现已无可删除的内容。",
+    deletions.NEVER_HELD: "死亡报告中没有家属的电话号码或地址。",
+    rules.LAPSED: (
+        "出具死亡医学证明的医师未在答复期限内审核该项，因此未予更正；您可再次申请、请出具机构复核，或向卫生健康委员会投诉。"
+    ),
 }
 _HEAD = """<!doctype html>
 <html lang="{{ html_lang }}"><head><meta charset="utf-8">
@@ -78,11 +83,20 @@ was not corrected, you may ask the certifying institution to review it, or compl
 Personal Information Protection Law, for personal information about {{ l.deceased_name }} to be deleted. This is
 the answer, as of {{ when(l.issued_at) }} (times with their UTC offset, as recorded).</p>
 {{ table(["item", "what", "result", "reason or detail"], rows) }}
-{% if deleted %}<p>Deleted values are gone from the record and from its correction history, which says
-only that, when and why they were deleted; virtual numbers that staff had been given for the relatives no
+{% if deleted %}<p>The deleted values are gone from the death report and from its correction history, which
+says only that, when and why they were deleted; virtual numbers that staff had been given for the relatives no
 longer connect. The relatives' names and relationships stay on the report: the certificate records who the
-informant was. Backups taken before the deletion still hold the deleted values until the institution discards
-them on its backup schedule.</p>{% endif %}
+informant was.</p>
+<p>What this deletion does not reach:</p>
+<ul>
+{% if "emergency_call" in remains %}<li>The ambulance call that preceded the death is recorded by the emergency
+centre, which keeps its call records under its own rules; that record may hold the number the call was made from.
+This request does not change it: ask the emergency centre.</li>
+{% endif %}{% if "search_text" in remains %}<li>The access log keeps, unchanged, any text staff typed into a
+search (for example a phone number they looked up); it cannot be altered, so that nobody can hide an access.</li>
+{% endif %}{% if "backups" in remains %}<li>Backups taken before the deletion still hold the deleted values until
+the institution discards them on its backup schedule.</li>
+{% endif %}</ul>{% endif %}
 """
         + _FOOT_EN
     ),
@@ -92,9 +106,16 @@ them on its backup schedule.</p>{% endif %}
 您根据《中华人民共和国个人信息保护法》第四十七条、第四十九条，申请删除与{{ l.deceased_name }}有关的个人信息。
 截至{{ when(l.issued_at) }}（北京时间）答复如下。</p>
 {{ table(["序号", "申请删除的内容", "结果", "理由或说明"], rows) }}
-{% if deleted %}<p>已删除的内容已从记录及其更正记录中清除，更正记录仅载明删除的时间和理由；
-此前为工作人员生成的家属虚拟号码已停止接通。家属姓名及与逝者的关系仍保留在报告中，死亡医学证明须载明报告人。
-删除前形成的备份仍含有已删除的内容，直至机构按备份保存期限销毁。</p>{% endif %}
+{% if deleted %}<p>已删除的内容已从死亡报告及其更正记录中清除，更正记录仅载明删除的时间和理由；
+此前为工作人员生成的家属虚拟号码已停止接通。家属姓名及与逝者的关系仍保留在报告中，死亡医学证明须载明报告人。</p>
+<p>本次删除不涉及以下内容：</p>
+<ul>
+{% if "emergency_call" in remains %}<li>死亡前的急救呼叫由急救中心记录，并按其自身规定保存，其中可能含有呼救电话号码；
+本申请不改变该记录，如需删除请向急救中心提出。</li>
+{% endif %}{% if "search_text" in remains %}<li>访问日志按原样保存工作人员在检索时输入的文字（例如所查询的电话号码）；
+该日志不可更改，以免任何人隐瞒访问行为。</li>
+{% endif %}{% if "backups" in remains %}<li>删除前形成的备份仍含有已删除的内容，直至机构按备份保存期限销毁。</li>
+{% endif %}</ul>{% endif %}
 """
         + _FOOT_ZH
     ),
@@ -144,5 +165,7 @@ def html(letter: CorrectionLetter | DeletionLetter, lang: str = "zh", *, sha256:
         relationship=term(lang, "relationship", letter.relationship),
         rows=rows,
         deleted=any(item.outcome == "deleted" for item in letter.items),
+        # Letters issued before ``remains`` existed said only that backups keep the values.
+        remains=(letter.remains or [deletions.REMAINS_BACKUPS]) if isinstance(letter, DeletionLetter) else [],
     )
     return text.encode("utf-8")

@@ -200,8 +200,13 @@ def html(account: DisclosureAccount, lang: str = "zh") -> bytes:
 
 
 def as_json(document: FamilyDocument) -> bytes:
-    """The account or copy as canonical JSON (RFC 8785), the bytes whose SHA-256 the request keeps."""
-    return bytes(rfc8785.dumps(document.model_dump(mode="json")))
+    """The account or copy as canonical JSON (RFC 8785), the bytes whose SHA-256 the request keeps.
+
+    A deletion letter with nothing in ``remains`` leaves the key out, so letters issued before it
+    existed print again byte for byte.
+    """
+    empty = isinstance(document, DeletionLetter) and not document.remains
+    return bytes(rfc8785.dumps(document.model_dump(mode="json", exclude={"remains"} if empty else None)))
 
 
 def render(document: FamilyDocument, fmt: str, lang: str = "zh") -> bytes:

@@ -43,6 +43,11 @@ _NOT_IN_WORKFLOW = (
     "the report's correction workflow does not correct this field; ask the certifying institution to reissue "
     "the certificate"
 )
+# Set from the address when the report is opened; correcting an address does not change them.
+_DERIVED = (
+    "set from the address when the report was opened; correcting the address does not change it, and it is not "
+    "corrected on request: ask the certifying institution to reissue the certificate"
+)
 # Fields (as the report and the copy name them) that are never corrected this way, with the reason.
 NEVER_CORRECTED: dict[str, str] = {
     "part1": _CAUSE,
@@ -56,8 +61,8 @@ NEVER_CORRECTED: dict[str, str] = {
     "institution": _WORKFLOW,
     "certifier_id": _WORKFLOW,
     "subject_id": _WORKFLOW,
-    "district": "derived from the addresses: correct the address instead",
-    "compound": "derived from the addresses: correct the address instead",
+    "district": _DERIVED,
+    "compound": _DERIVED,
     "death_time": _NOT_IN_WORKFLOW,
     "place_of_death": _NOT_IN_WORKFLOW,
     "ethnicity": _NOT_IN_WORKFLOW,
@@ -65,6 +70,11 @@ NEVER_CORRECTED: dict[str, str] = {
     "occupation": _NOT_IN_WORKFLOW,
     "relatives": "the relatives' details are their own personal information: each relative asks for their own",
 }
+# An item the certifier did not decide by the due date (their referral ends then): told to the family.
+LAPSED = (
+    "the certifying physician did not decide this item by the due date, so it was not corrected; you may ask again, "
+    "ask the certifying institution to review it, or complain to the health commission"
+)
 # What a deletion request may name: the deceased's data on the report, or the relatives' contact details.
 ERASE_TARGETS = ("report", "relative_contacts")
 # Why the report itself is kept (PIPL Art. 47 para. 2); shown to the family in the letter.
@@ -86,6 +96,19 @@ PROOF_RULE = "describe the documents checked (e.g. 'ID card; household register'
 def has_number(text: str) -> bool:
     """Whether ``text`` holds something like a document's number (six or more digits in a row)."""
     return _NUMBER.search(text) is not None
+
+
+NUMBER_RULE = (
+    "must not hold a number of six or more digits (a phone, ID or document number): the text is shown in the "
+    "family's letter and to the certifier"
+)
+
+
+def check_no_number(text: str, where: str) -> str:
+    """Free text told to others (a relative's or a certifier's reason) without a phone, ID or document number."""
+    if has_number(text):
+        raise InputError(NUMBER_RULE, where=where)
+    return text
 
 
 def check_proof(proof: str) -> str:
@@ -178,11 +201,19 @@ def check_items_decided(pending: list[tuple[int, str]]) -> None:
         raise ConflictError(f"the certifier has not decided {named} yet; answer once every item is decided")
 
 
-def check_refusable(corrected: list[tuple[int, str]]) -> None:
-    """A request whose items already changed the record is answered, so the family is told, not refused."""
-    if corrected:
-        named = ", ".join(f"item {position} ({field})" for position, field in corrected)
-        raise ConflictError(f"{named} already corrected the record: answer the request so the family is told")
+def check_refusable(decided: list[tuple[int, str, str]]) -> None:
+    """A request with a decided item (corrected or declined) is answered, so the family is told, not refused."""
+    if decided:
+        named = ", ".join(f"item {position} ({field}) {outcome}" for position, field, outcome in decided)
+        raise ConflictError(
+            f"the certifier already decided {named}: answer the request so the family is told what was decided"
+        )
+
+
+def check_answerable(pending: list[tuple[int, str]], *, due_at: datetime, now: datetime) -> None:
+    """A correction request is answered once every item is decided, or once its due date has passed."""
+    if now <= due_at:
+        check_items_decided(pending)
 
 
 def is_overdue(state: str, due_at: datetime, now: datetime) -> bool:

@@ -37,7 +37,11 @@ class CorrectionIn(BaseModel):
     value: str | None = Field(
         default=None, max_length=300, description="What it should read (null: it should be blank)."
     )
-    reason: str = Field(min_length=10, max_length=500, description="Why the relative says it is wrong.")
+    reason: str = Field(
+        min_length=10,
+        max_length=500,
+        description="Why the relative says it is wrong; no phone, ID or document numbers.",
+    )
 
     @field_validator("field")
     @classmethod
@@ -45,6 +49,14 @@ class CorrectionIn(BaseModel):
         why = rules.correctable(value)
         if why:
             raise ValueError(why)
+        return value
+
+    @field_validator("reason")
+    @classmethod
+    def _no_numbers(cls, value: str) -> str:
+        # Shown to the certifier; the message never quotes the text.
+        if rules.has_number(value):
+            raise ValueError(rules.NUMBER_RULE)
         return value
 
 
@@ -320,6 +332,11 @@ class DeletionLetter(_Letter):
     """The answer to a deletion request (PIPL Art. 47, 49): what was deleted, what is kept and on what basis."""
 
     format: Literal["piguard-family-deletion/1"] = "piguard-family-deletion/1"
+    remains: list[Literal["emergency_call", "search_text", "backups"]] = Field(
+        default_factory=list,
+        description="What the deletion did not reach: 'emergency_call' (the ambulance call's caller number, the "
+        "emergency centre's record), 'search_text' (text staff typed into searches, in the access log), 'backups'.",
+    )
 
 
 FamilyLetter = CorrectionLetter | DeletionLetter

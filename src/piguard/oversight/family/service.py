@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import rfc8785
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -23,9 +22,10 @@ from piguard.config import Settings
 from piguard.db.locking import get_for_update
 from piguard.errors import ConflictError, NotFoundError
 from piguard.identity.schemas import Principal
+from piguard.interchange.events import AccessEvent
 from piguard.ledger import evidence
 from piguard.ledger import service as ledger
-from piguard.oversight.family import copies, corrections, deletions, disclosures, rules
+from piguard.oversight.family import copies, corrections, deletions, disclosures, render, rules
 from piguard.oversight.family.models import FamilyRequest, FamilyRequestItem
 from piguard.oversight.family.schemas import (
     CorrectionLetter,
@@ -41,6 +41,12 @@ from piguard.records.guard import EventDraft, record_event
 from piguard.records.models import DeathReport, Organisation
 
 RESOURCE = "family_request"
+# Neutral on purpose: the officer is not told the record is a decoy (canaries stay secret from insiders).
+CANARY_REFUSAL = (
+    "no relative's request can be registered about this record; the attempt is recorded for the privacy office, "
+    "which will contact the requester"
+)
+_SAME_MOMENT = timedelta(milliseconds=1)  # the ledger keeps event times to the millisecond
 _SHA256 = re.compile(r"sha256=([0-9a-f]{64})")
 
 
@@ -93,6 +99,11 @@ def register(*, session: Session, principal: Principal, at: datetime, data: Fami
     A correction request is referred to the report's certifier (``corrections.refer``).
     """
     report = disclosures.find_report(session, report_id=data.report_id, certificate_no=data.certificate_no)
+    if report.is_canary:
+        # A decoy has no family: whoever brings its details learned them from a leak. Refused before
+        # anything is written or referred (a referral would put the decoy in a physician's worklist);
+        # the refusal is the officer's denied event about the decoy, which detection reports.
+        raise ConflictError(CANARY_REFUSAL)
     items: list[FamilyRequestItem] = []
     if data.kind == "correction":
         items = corrections.items_of(data.corrections or [])
@@ -171,14 +182,14 @@ def answer(
         if request.kind == "deletion":
             document = deletions.answer(session, principal, request, at=at)
         else:
-            document = corrections.letter(session, request, at=at)
+            document = corrections.letter(session, request, by=principal.account_id, at=at)
             corrections.end_referral(session, request.id, at=at)
         readers, fields = set(), [f"family_request.{request.kind}_letter"]
     else:
         document, readers = disclosures.build_account(session=session, settings=settings, request=request, until=at)
         fields = ["audit.disclosures"]
     rules.check_not_involved(principal.account_id, readers)
-    text = rfc8785.dumps(document.model_dump(mode="json")).decode("utf-8")
+    text = render.as_json(document).decode("utf-8")
     request.answer = text
     request.answer_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
     request.state = "answered"
@@ -196,7 +207,7 @@ def refuse(*, session: Session, principal: Principal, at: datetime, request_id: 
     request = _claim(session, request_id)
     rules.check_open(request.state)
     request.refusal_reason = rules.require_refusal_reason(reason)
-    rules.check_refusable([(row.position, row.field) for row in request.items if row.outcome == "corrected"])
+    rules.check_refusable([(row.position, row.field, row.outcome) for row in request.items if row.outcome != "pending"])
     if request.kind == "correction":
         corrections.end_referral(session, request.id, at=at)
     request.state = "refused"
@@ -287,13 +298,46 @@ def record_decision(
     _record(session, principal, request, action="update", fields=[f"family_request.item.{row.field}"], at=at, note=note)
 
 
+def _made_by_request(request: FamilyRequest, event: AccessEvent) -> bool:
+    """An event on the death report that the request made: it cites the request, or it is an item's correction.
+
+    Corrections made before their events cited the request are matched by who made them and when
+    (the item's decision and its correction share the moment) and the field.
+    """
+    if event.resource_type != "death_report" or event.resource_id != request.report_id or event.outcome != "allowed":
+        return False
+    if cites(request.id, event.reason):
+        return True
+    return any(
+        row.outcome == "corrected"
+        and event.user_id == row.decided_by
+        and row.decided_at is not None
+        and abs(event.time - row.decided_at) < _SAME_MOMENT
+        and f"report.{row.field}" in event.fields
+        for row in request.items
+    )
+
+
+def cites(request_id: str, reason: str | None) -> bool:
+    """Whether an event's reason names the request (``family_request:<id>``, followed by ``:`` or its end)."""
+    marker = f"family_request:{request_id}"
+    text = reason or ""
+    at = text.find(marker)
+    return at >= 0 and text[at + len(marker) : at + len(marker) + 1] in ("", ":", ";")
+
+
 def request_event_ids(session: Session, request: FamilyRequest) -> list[str]:
-    """The ledger events of the request itself: registered, answered, printed again, refused attempts."""
+    """The request's ledger events (registered, answered, printed again, refused attempts) and its changes.
+
+    The changes are the death-report updates the request made: each corrected item's
+    ``workflow:correct_report`` update, a deletion's ``erasure.relatives`` update.
+    """
     entries = ledger.iter_entries(session=session, subject_id=request.subject_id, time_from=request.received_at)
     return [
         entry.event.event_id
         for entry in entries
-        if entry.event.resource_type == RESOURCE and entry.event.resource_id == request.id
+        if (entry.event.resource_type == RESOURCE and entry.event.resource_id == request.id)
+        or (request.kind in rules.LETTER_KINDS and _made_by_request(request, entry.event))
     ]
 
 
