@@ -84,6 +84,10 @@ def _items_table(items: Sequence[ItemOut], title: str) -> Table:
 def _show_item(item: ItemDetail) -> None:
     console.print(_items_table([item], f"Rectification item {item.id}"))
     console.print(f"required evidence: {escape(item.required_evidence)}", highlight=False)
+    if item.managed_by != "organisation":
+        # Issued from outside the owner organisation: say who extends, corrects and verifies it.
+        body = f"the issuing body {item.issuer_org_id}" if item.issuer_org_id else "an oversight body with jurisdiction"
+        console.print(f"followed up by {body} (deadlines, corrections, verdicts)", highlight=False)
     table = Table(title="Evidence")
     for column in ("evidence", "submitted by", "at", "sha256 / reference", "verdict", "reason"):
         table.add_column(column, no_wrap=column == "evidence", min_width=26 if column == "evidence" else None)
@@ -139,7 +143,14 @@ def recommend(
     authority: Annotated[str | None, typer.Option("--authority", help="Issuing authority.")] = None,
     issued_on: Annotated[str | None, typer.Option("--issued-on", help="YYYY-MM-DD.")] = None,
     text: Annotated[str | None, typer.Option("--text", help="The recommendation's text.")] = None,
-    source: Annotated[str, typer.Option("--source")] = "procuratorial_recommendation",
+    source: Annotated[
+        str,
+        typer.Option(
+            "--source",
+            help="procuratorial_recommendation, internal_audit, health_commission_inspection, external_audit or "
+            "other; only an organisation's own internal_audit is recorded and followed up by the organisation itself.",
+        ),
+    ] = "procuratorial_recommendation",
     org: Annotated[str | None, typer.Option("--org", help="Organisation it is addressed to.")] = None,
     owner: Annotated[str | None, typer.Option("--owner", help="Item: owner organisation id.")] = None,
     responsible: Annotated[str | None, typer.Option("--responsible", help="Item: username or account id.")] = None,
@@ -192,7 +203,9 @@ def recommend(
         return flows.create_recommendation(session=session, guard=guard, principal=principal, data=data)
 
     made = _run(username, flow)
-    console.print(f"recommendation {made.id} ({made.reference_no}) recorded", highlight=False)
+    console.print(
+        f"recommendation {made.id} ({made.reference_no}) recorded, managed by {made.managed_by}", highlight=False
+    )
     if made.items:
         console.print(_items_table(made.items, "Rectification items"))
 

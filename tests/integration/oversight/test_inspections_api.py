@@ -132,7 +132,8 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 
 
 def test_follow_up_over_http_with_own_evidence_refused(site: Site) -> None:
-    made = site.recommend(responsible_id=site.ids["hospital_po"])
+    # The hospital's own audit, recorded by its officer, who is also the item's responsible person.
+    made = site.recommend("hospital_po", responsible_id=site.ids["hospital_po"])
     assert made.status_code == 201, made.text
     item = made.json()["items"][0]
     assert item["status"] == "open" and item["overdue"] is False

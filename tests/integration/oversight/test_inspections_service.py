@@ -132,13 +132,20 @@ def world(session: Session, tmp_path: Path) -> World:
     return World(session, guard, people, orgs, reports)
 
 
-def _recommend(world: World, *, who: str = "inspector", deadline: timedelta = timedelta(days=30), **item: Any) -> Any:
+def _recommend(
+    world: World,
+    *,
+    who: str = "inspector",
+    deadline: timedelta = timedelta(days=30),
+    source: str = "procuratorial_recommendation",
+    **item: Any,
+) -> Any:
     assert world.guard.now is not None
     # One recommendation per reference number: the first of a test is 3号, the next 4号, ...
     number = 3 + (world.session.scalar(select(func.count()).select_from(Recommendation)) or 0)
     data = RecommendationIn.model_validate(
         {
-            "source": "procuratorial_recommendation",
+            "source": source,
             "reference_no": f"闵检建〔2025〕{number}号",
             "issuing_authority": "闵行区人民检察院",
             "issued_on": world.guard.now.date() - timedelta(days=1),
@@ -237,8 +244,11 @@ def test_only_inspectors_create_and_only_the_responsible_person_submits(world: W
 
 
 def test_submitter_and_owner_cannot_verify_their_own_evidence(world: World) -> None:
-    # A hospital privacy officer is an inspector, and here also the item's responsible person.
-    item_id = _item(world, responsible_id=world.people["hospital_po"].account_id)
+    # A hospital privacy officer is an inspector, and here also the item's responsible person (of the
+    # hospital's own audit: one issued by an oversight body it could not decide anyway).
+    item_id = _item(
+        world, who="hospital_po", source="internal_audit", responsible_id=world.people["hospital_po"].account_id
+    )
     detail = _submit(world, item_id, who="hospital_po").unwrap()
     evidence_id = detail.evidence[0].id
     with pytest.raises(AccessDenied) as caught:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from piguard.oversight.inspections.issuer import ORGANISATION
 from piguard.oversight.inspections.jurisdiction import recommendation_orgs
 from piguard.policy.pdp import AccessRequest, PolicyEngine, ResourceRef, Subject
 
@@ -28,7 +29,8 @@ def _allowed(
     request = AccessRequest(
         subject=who,
         action=action,
-        resource=ResourceRef(kind, "r1", {"orgs": orgs, "districts": districts}),
+        # The organisation's own audit: the jurisdiction rules alone (see test_recommendation_issuer_policy).
+        resource=ResourceRef(kind, "r1", {"orgs": orgs, "districts": districts, **ORGANISATION.attrs()}),
         purpose="HOPERAT",
         display_context="oversight",
         relationships=frozenset(relations),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from piguard.oversight.inspections.issuer import ORGANISATION
 from piguard.policy.pdp import AccessRequest, PolicyEngine, ResourceRef, Subject
 
 ENGINE = PolicyEngine.load()
@@ -60,7 +61,8 @@ def test_administrators_run_spot_checks_in_their_jurisdiction_but_never_answer_r
 def test_recommendations_and_items_are_scoped_by_jurisdiction_too() -> None:
     officer = _officer("h1")
     for kind in ("Recommendation", "Rectification"):
-        own = ResourceRef(kind, "x", {"orgs": ("h1",), "districts": ("310112",)})
-        other = ResourceRef(kind, "x", {"orgs": ("h2",), "districts": ("310112",)})
+        internal = ORGANISATION.attrs()  # the organisation's own audit
+        own = ResourceRef(kind, "x", {"orgs": ("h1",), "districts": ("310112",), **internal})
+        other = ResourceRef(kind, "x", {"orgs": ("h2",), "districts": ("310112",), **internal})
         assert ENGINE.decide(AccessRequest(officer, "manage_inspection", own, "HOPERAT", "oversight")).allowed
         assert not ENGINE.decide(AccessRequest(officer, "manage_inspection", other, "HOPERAT", "oversight")).allowed

@@ -2,7 +2,10 @@
 
 Every decision on a ``Recommendation``, ``Rectification`` or ``SpotCheck`` carries the
 organisations and districts the work is about (``jurisdiction``) and the principal's
-``oversight_body`` relationship (``scope.relations``); ``visible`` asks about a list's rows at once.
+``oversight_body`` relationship (``scope.relations``); one on a recommendation or item also who
+manages its follow-up (``issuer``: ``managed_by``, ``issuer``, ``issuer_level``) and whether the
+request only names an item's responsible person (``assigning``). ``visible`` asks about a list's
+rows at once.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from sqlalchemy.orm import Session
 from piguard.errors import AccessDenied
 from piguard.identity.schemas import Principal
 from piguard.oversight import scope
-from piguard.oversight.inspections import jurisdiction
+from piguard.oversight.inspections import issuer, jurisdiction
 from piguard.oversight.inspections.journal import PURPOSE
 from piguard.oversight.inspections.rules import INSPECTORS
 from piguard.policy.pdp import AccessRequest, Decision, ResourceRef, Subject
@@ -25,8 +28,9 @@ from piguard.records.guard import Guard, denied, subject_of
 CONTEXT = "oversight"
 RESPONSIBLE = frozenset({"responsible"})
 TYPES = {"recommendation": "Recommendation", "rectification": "Rectification", "spot_check": "SpotCheck"}
-NO_SCOPE: dict[str, Any] = scope.attrs_of([], {})  # asking whether one may do this to such work at all
 JURISDICTION = "jurisdiction"  # the policy id a refusal outside the jurisdiction carries
+ISSUING_BODY = "issuing-body"  # the policy id a refusal for work managed by its issuing body carries
+FOLLOW_UP = ("recommendation", "rectification")  # the work whose follow-up has a manager (``issuer``)
 # Why an inspector is refused: names the kind of work, never its content or its organisations.
 _OUTSIDE = {
     "recommendation": "the recommendation concerns an organisation outside your jurisdiction",
@@ -35,13 +39,43 @@ _OUTSIDE = {
 }
 
 
-def attrs_of(session: Session, resource_type: str, resource_id: str) -> dict[str, Any]:
-    """The jurisdiction of stored work (unknown work: none; the work then reports it)."""
+# Why an inspector who may read the work is refused a change to it: names the kind of manager,
+# never the work's content or organisations, and what the principal may still do.
+_MANAGED = {
+    "issuer": (
+        "the recommendation was issued by an oversight body: only that body's officers (or, over a "
+        "district body, the municipal level's) may correct it, add items, extend deadlines or decide evidence"
+    ),
+    "oversight": (
+        "the recommendation comes from outside the organisation (its source is not internal_audit): "
+        "only an oversight body (health commission or CDC) with jurisdiction may record or correct it, "
+        "add items, extend deadlines or decide evidence"
+    ),
+}
+_AUDITED = "your organisation still reads it, assigns the responsible person and submits the evidence"
+_BESIDE = "you may read it"
+
+
+def no_scope(resource_type: str) -> dict[str, Any]:
+    """The attributes of "such work" in general (no organisations): for asking whether one may read it at all."""
+    attrs = scope.attrs_of([], {})
+    return attrs | issuer.ORGANISATION.attrs() if resource_type in FOLLOW_UP else attrs
+
+
+def with_issuer(attrs: dict[str, Any], manager: issuer.Issuer, *, assigning: bool = False) -> dict[str, Any]:
+    """A recommendation's or item's jurisdiction with who manages its follow-up."""
+    return attrs | manager.attrs(assigning=assigning)
+
+
+def attrs_of(session: Session, resource_type: str, resource_id: str, *, assigning: bool = False) -> dict[str, Any]:
+    """The jurisdiction (and manager) of stored work (unknown work: none; the work then reports it)."""
     if resource_type == "spot_check":
         return jurisdiction.of_check(session, resource_id)
     if resource_type == "rectification":
-        return jurisdiction.of_item(session, resource_id)
-    return jurisdiction.of_recommendation(session, resource_id)
+        found = jurisdiction.of_item(session, resource_id)
+        return with_issuer(found, issuer.of_item(session, resource_id), assigning=assigning)
+    found = jurisdiction.of_recommendation(session, resource_id)
+    return with_issuer(found, issuer.of_recommendation(session, resource_id))
 
 
 def _request(
@@ -111,14 +145,33 @@ def visible(
     return {rid for (rid, _), decision in zip(entries, decisions, strict=True) if decision.allowed}
 
 
-def refusal(decision: Decision, action: str, principal: Principal, resource_type: str) -> AccessDenied:
-    """Why the policy refused, in words: the training gate, the jurisdiction, or who may do it at all."""
+def refusal(
+    decision: Decision,
+    action: str,
+    principal: Principal,
+    resource_type: str,
+    *,
+    attrs: dict[str, Any] | None = None,
+    readable: bool = False,
+) -> AccessDenied:
+    """Why the policy refused, in words: the training gate, the issuing body, the jurisdiction, or who may at all.
+
+    ``readable``: the principal may read this very work (so a refused change to work managed by its
+    issuing body or by oversight is refused for that, not for the jurisdiction).
+    """
     if decision.policy_ids:  # a forbid (the training gate) says why itself
         return denied(decision)
     inspector = principal.role in INSPECTORS and principal.kind == "human"
+    managed_by = (attrs or {}).get("managed_by", "organisation")
+    if inspector and action == "manage_inspection" and readable and managed_by in _MANAGED:
+        # Within the jurisdiction (it may read the work), yet not allowed to change it: the work is
+        # managed by the body that issued it, or by oversight.
+        audited = principal.org_id in (attrs or {}).get("orgs", ())
+        still = _AUDITED if audited else _BESIDE
+        return AccessDenied(f"{_MANAGED[managed_by]}; {still}", policy_ids=(ISSUING_BODY,))
     if inspector and action in ("read_inspection", "manage_inspection"):
-        # The inspection policies permit every human inspector within their jurisdiction: outside it
-        # is the only reason left.
+        # The inspection policies permit every human inspector within their jurisdiction (the
+        # manager of issued work aside, above): outside it is the only reason left.
         return AccessDenied(_OUTSIDE[resource_type], policy_ids=(JURISDICTION,))
     if action == "submit_evidence":
         reason = "only the item's responsible person, at its owner organisation, may submit evidence for it"
@@ -127,3 +180,37 @@ def refusal(decision: Decision, action: str, principal: Principal, resource_type
     else:
         reason = "only inspectors and an item's responsible person may see inspection records"
     return AccessDenied(reason, policy_ids=decision.policy_ids)
+
+
+def explain(
+    session: Session,
+    guard: Guard,
+    principal: Principal,
+    decision: Decision,
+    *,
+    action: str,
+    resource_type: str,
+    resource_id: str,
+    relationships: frozenset[str],
+    at: datetime,
+    attrs: dict[str, Any],
+) -> AccessDenied:
+    """The refusal for ``decision`` on this work; a refused change asks the policy whether the work is readable.
+
+    Reading is decided on the same attributes: an inspector who may read a recommendation but not
+    change it is refused because of who manages it, not because of the jurisdiction.
+    """
+    readable = False
+    if action == "manage_inspection" and not decision.policy_ids and attrs.get("managed_by") in _MANAGED:
+        readable = decide(
+            session,
+            guard,
+            principal,
+            action="read_inspection",
+            resource_type=resource_type,
+            resource_id=resource_id,
+            relationships=relationships,
+            at=at,
+            attrs=attrs,
+        ).allowed
+    return refusal(decision, action, principal, resource_type, attrs=attrs, readable=readable)

@@ -1,12 +1,13 @@
 """Guarded inspection flows: the policy decides, the services act, the ledger records.
 
 Each flow asks the Cedar policy (``read_inspection``, ``manage_inspection``, ``submit_evidence``
-on a ``Recommendation``, ``Rectification`` or ``SpotCheck``, with the work's jurisdiction: see
-``access``) before doing anything; the "responsible" relationship is set only for an item's
-responsible person. Lists keep to the principal's jurisdiction in their query, before their
-limit, and the policy confirms each row. A refusal, by the policy or by the rules, is recorded as
-a denied access event and returned; the door commits and only then raises it. Changes run in a
-savepoint, so a refused change leaves only its denied event.
+on a ``Recommendation``, ``Rectification`` or ``SpotCheck``, with the work's jurisdiction and, for a
+recommendation or item, who manages its follow-up: see ``access`` and ``issuer``) before doing
+anything; the "responsible" relationship is set only for an item's responsible person. Lists
+keep to the principal's jurisdiction in their query, before their limit, and the policy confirms
+each row. A refusal, by the policy or by the rules, is recorded as a denied access event and
+returned; the door commits and only then raises it. Changes run in a savepoint, so a refused
+change leaves only its denied event.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from piguard.errors import PiguardError
 from piguard.identity.schemas import Principal
 from piguard.oversight import scope
 from piguard.oversight.common import Outcome
-from piguard.oversight.inspections import access, jurisdiction, service, spotchecks
+from piguard.oversight.inspections import access, issuer, jurisdiction, service, spotchecks
 from piguard.oversight.inspections.journal import PURPOSE
 from piguard.oversight.inspections.schemas import (
     CorrectionIn,
@@ -66,29 +67,25 @@ def _change(
     relationships: frozenset[str] = frozenset(),
     attrs: dict[str, Any] | None = None,
     decided_on: str | None = None,
+    assigning: bool = False,
 ) -> Outcome[T]:
     """Run one change under the policy, in a savepoint; refusals are recorded as denied events.
 
-    ``attrs``: the jurisdiction the work will have (new work, or items added); a stored one's is
-    looked up. ``decided_on``: the kind of resource the policy decides on, when not the event's.
+    ``attrs``: the jurisdiction (and manager) the work will have (new work, or items added); a
+    stored one's is looked up. ``decided_on``: the kind of resource the policy decides on, when not
+    the event's. ``assigning``: the change only names an item's responsible person.
     """
     at = guard.clock()
     draft.purpose = PURPOSE
     assert draft.resource_type is not None
     kind = decided_on or draft.resource_type
-    decision = access.decide(
-        session,
-        guard,
-        principal,
-        action=action,
-        resource_type=kind,
-        resource_id=draft.resource_id or "new",
-        relationships=relationships,
-        at=at,
-        attrs=attrs,
-    )
+    resource_id = draft.resource_id or "new"
+    if attrs is None:
+        attrs = access.attrs_of(session, kind, resource_id, assigning=assigning)
+    asked: dict[str, Any] = {"resource_type": kind, "resource_id": resource_id, "relationships": relationships}
+    decision = access.decide(session, guard, principal, action=action, at=at, attrs=attrs, **asked)
     if not decision.allowed:
-        refusal = access.refusal(decision, action, principal, kind)
+        refusal = access.explain(session, guard, principal, decision, action=action, at=at, attrs=attrs, **asked)
         return Outcome(None, _refused(session, principal, draft, refusal, at, decision), decision)
     try:
         with session.begin_nested():
@@ -180,9 +177,13 @@ def create_recommendation(
         return service.recommendation_detail(session=session, recommendation_id=row.id, at=at)
 
     draft = EventDraft(action="create", resource_type="recommendation")
-    # Decided on the jurisdiction it will have: its addressee and its items' owners (else the author's).
-    attrs = jurisdiction.of_new_recommendation(
-        session, author_org=principal.org_id, org_id=data.org_id, owners=[item.owner_org_id for item in data.items]
+    # Decided on the jurisdiction it will have: its addressee and its items' owners (else the author's),
+    # and on who will manage it: recorded by an oversight body, that body; from an outside source, oversight.
+    attrs = access.with_issuer(
+        jurisdiction.of_new_recommendation(
+            session, author_org=principal.org_id, org_id=data.org_id, owners=[item.owner_org_id for item in data.items]
+        ),
+        issuer.for_new(session, author_org=principal.org_id, source=data.source),
     )
     return _change(session, guard, principal, action="manage_inspection", draft=draft, work=work, attrs=attrs)
 
@@ -197,8 +198,12 @@ def add_items(
         return service.recommendation_detail(session=session, recommendation_id=recommendation_id, at=at)
 
     draft = EventDraft(action="create", resource_type="rectification", resource_id=recommendation_id[:64])
-    # Decided on the recommendation as it will be: the new items' owners join its jurisdiction.
-    attrs = jurisdiction.of_recommendation(session, recommendation_id, more=[item.owner_org_id for item in items])
+    # Decided on the recommendation as it will be: the new items' owners join its jurisdiction; its
+    # manager stays the one it has (items of an issued recommendation are the issuing body's to add).
+    attrs = access.with_issuer(
+        jurisdiction.of_recommendation(session, recommendation_id, more=[item.owner_org_id for item in items]),
+        issuer.of_recommendation(session, recommendation_id),
+    )
     return _change(
         session,
         guard,
@@ -220,7 +225,8 @@ def list_recommendations(
 
     def keep(found: list[RecommendationOut], at: datetime) -> list[RecommendationOut]:
         attrs = jurisdiction.of_recommendations(session, found)
-        entries = [(rec.id, attrs[rec.id]) for rec in found]
+        managers = issuer.of_recommendations(session, [rec.id for rec in found])
+        entries = [(rec.id, access.with_issuer(attrs[rec.id], managers[rec.id])) for rec in found]
         return _visible(session, guard, principal, "recommendation", found, entries, at)
 
     return _read(
@@ -230,7 +236,7 @@ def list_recommendations(
         draft=draft,
         count=len,
         keep=keep,
-        attrs=access.NO_SCOPE,
+        attrs=access.no_scope("recommendation"),
         work=lambda at: service.list_recommendations(session=session, at=at, org_id=org_id, within=within),
     )
 
@@ -263,7 +269,9 @@ def correct(
         return service.item_detail(session=session, item_id=target_id, at=at)
 
     draft = EventDraft(action="update", resource_type=target_type, resource_id=target_id[:64])
-    return _change(session, guard, principal, action="manage_inspection", draft=draft, work=work)
+    # Naming an item's responsible person is the owner organisation's to do, whoever manages the item.
+    assigning = target_type == "rectification" and data.field == "responsible_id"
+    return _change(session, guard, principal, action="manage_inspection", draft=draft, work=work, assigning=assigning)
 
 
 # --- rectification items ------------------------------------------------------------------------
@@ -294,7 +302,7 @@ def list_items(
         resource_id="all",
         relationships=frozenset(),
         at=at,
-        attrs=access.NO_SCOPE,
+        attrs=access.no_scope("rectification"),
     ).allowed
     if overdue_only:
         status = "overdue"
@@ -314,7 +322,14 @@ def list_items(
 
     def keep(found: list[ItemOut], now: datetime) -> list[ItemOut]:
         districts = scope.districts_of(session, {item.owner_org_id for item in found})
-        entries = [(item.id, scope.attrs_of([item.owner_org_id], districts)) for item in found]
+        managers = issuer.of_recommendations(session, {item.recommendation_id for item in found})
+        entries = [
+            (
+                item.id,
+                access.with_issuer(scope.attrs_of([item.owner_org_id], districts), managers[item.recommendation_id]),
+            )
+            for item in found
+        ]
         return _visible(session, guard, principal, "rectification", found, entries, now, relationships)
 
     return _read(
@@ -325,7 +340,7 @@ def list_items(
         count=len,
         relationships=relationships,
         keep=keep,
-        attrs=access.NO_SCOPE,
+        attrs=access.no_scope("rectification"),
         work=lambda now: service.list_items(
             session=session,
             at=now,
@@ -452,7 +467,7 @@ def list_spot_checks(
         draft=draft,
         count=len,
         keep=keep,
-        attrs=access.NO_SCOPE,
+        attrs=access.no_scope("spot_check"),
         work=lambda _: spotchecks.list_checks(session=session, org_id=org_id, status=status, within=within),
     )
 
@@ -525,7 +540,7 @@ def verify_entries(*, session: Session, guard: Guard, principal: Principal) -> O
         guard,
         principal,
         draft=draft,
-        attrs=access.NO_SCOPE,
+        attrs=access.no_scope("rectification"),
         work=lambda _: service.verify_entries(session=session),
     )
 

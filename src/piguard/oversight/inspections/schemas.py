@@ -202,6 +202,10 @@ class ItemOut(BaseModel):
     pending_evidence: int
     # Health commissions whose jurisdiction covers the owner: an overdue item is escalated to them.
     escalated_to: list[str]
+    # Who follows the item up (its recommendation's manager, ``issuer.py``): organisation | issuer |
+    # oversight; for ``issuer``, the oversight body that issued it.
+    managed_by: str
+    issuer_org_id: str | None
     created_at: datetime
     as_of: datetime
 
@@ -226,6 +230,10 @@ class RecommendationOut(BaseModel):
     issued_on: date
     text: str
     org_id: str | None
+    # Who follows it up (``issuer.py``): organisation | issuer | oversight; for ``issuer``, the
+    # oversight body that recorded it (only its officers, or the municipal level's, change it).
+    managed_by: str
+    issuer_org_id: str | None
     created_by: str
     created_at: datetime
     items: list[ItemOut]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from piguard.db.locking import get_for_update
 from piguard.errors import InputError, NotFoundError
-from piguard.oversight.inspections import jurisdiction, rules
+from piguard.oversight.inspections import issuer, jurisdiction, rules
 from piguard.oversight.inspections.models import (
     ITEM_STATUSES,
     InspectionCorrection,
@@ -176,6 +176,7 @@ def _item_out(
     deadline: datetime,
     states: list[rules.EvidenceState],
     escalated: list[str],
+    manager: issuer.Issuer,
     at: datetime,
 ) -> dict[str, object]:
     status = rules.item_status(deadline=deadline, now=at, evidence=states)
@@ -198,6 +199,8 @@ def _item_out(
         "evidence_count": len(states),
         "pending_evidence": sum(1 for s in states if s.decision is None),
         "escalated_to": escalated if overdue else [],
+        "managed_by": manager.managed_by,
+        "issuer_org_id": manager.org_id or None,
         "created_at": item.created_at,
         "as_of": at,
     }
@@ -242,6 +245,7 @@ def list_items(
     deadlines = current_deadlines(session, items)
     states = evidence_states(session, ids)
     references = _references(session, {item.recommendation_id for item in items})
+    managers = issuer.of_recommendations(session, {item.recommendation_id for item in items})
     escalation = escalation_targets(session=session, org_ids={item.owner_org_id for item in items})
     out = [
         ItemOut.model_validate(
@@ -252,6 +256,7 @@ def list_items(
                 deadline=deadlines[item.id],
                 states=states[item.id],
                 escalated=escalation.get(item.owner_org_id, []),
+                manager=managers.get(item.recommendation_id, issuer.ORGANISATION),
                 at=at,
             )
         )
@@ -369,12 +374,14 @@ def list_recommendations(
         raise NotFoundError("recommendation not found")
     ids = [row.id for row in rows]
     corrections = corrections_of(session, "recommendation", ids)
+    managers = issuer.of_recommendations(session, ids)
     items: dict[str, list[ItemOut]] = defaultdict(list)
     for item in list_items(session=session, at=at, recommendation_ids=ids) if rows else []:
         items[item.recommendation_id].append(item)
     out: list[RecommendationOut] = []
     for row in rows:
         fields = {c.field: c.new_value or "" for c in corrections.get(row.id, [])}
+        manager = managers.get(row.id, issuer.ORGANISATION)
         out.append(
             RecommendationOut(
                 id=row.id,
@@ -384,6 +391,8 @@ def list_recommendations(
                 issued_on=date.fromisoformat(fields["issued_on"]) if "issued_on" in fields else row.issued_on,
                 text=fields.get("text", row.text),
                 org_id=row.org_id,
+                managed_by=manager.managed_by,
+                issuer_org_id=manager.org_id or None,
                 created_by=row.created_by,
                 created_at=row.created_at,
                 items=sorted(items.get(row.id, []), key=lambda i: i.seq),
