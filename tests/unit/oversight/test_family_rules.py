@@ -34,6 +34,10 @@ def test_refusal_states_its_ground_and_answers_are_final() -> None:
     assert rules.require_refusal_reason("  the deceased's written instruction forbids it ") == (
         "the deceased's written instruction forbids it"
     )
+    # The family is told the ground: no phone, ID or document number in it.
+    with pytest.raises(InputError, match="six or more digits") as refused:
+        rules.require_refusal_reason("the requester's phone 138 1234 5678 did not answer our calls")
+    assert refused.value.where == "reason"
     rules.check_open("received")
     for state in ("answered", "refused"):
         with pytest.raises(ConflictError, match="final"):

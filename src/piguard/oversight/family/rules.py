@@ -155,6 +155,7 @@ def require_refusal_reason(reason: str | None) -> str:
     text = (reason or "").strip()
     if len(text) < MIN_REFUSAL_CHARS:
         raise InputError(f"state the ground for refusal in at least {MIN_REFUSAL_CHARS} characters", where="reason")
+    check_no_number(text, "reason")  # the family is told the ground
     return text
 
 
