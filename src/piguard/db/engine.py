@@ -24,12 +24,14 @@ def _begin_before_savepoint(connection: Connection, _name: str | None) -> None:
     # Python's sqlite3 driver (legacy transaction control) sends BEGIN only before its first
     # INSERT/UPDATE/DELETE. A SAVEPOINT issued before that starts the transaction itself, and
     # releasing it then COMMITS everything so far: a workflow's change would be durable before
-    # its ledger event, and a later failure could not roll it back. A plain BEGIN first makes the
-    # savepoint nest inside the real transaction; locking stays as it was (deferred, as SQLite's
-    # own implicit begin).
+    # its ledger event, and a later failure could not roll it back. So a BEGIN goes first, and an
+    # IMMEDIATE one: the reads inside the savepoint would otherwise hold a snapshot that SQLite
+    # cannot upgrade to a write once another request has committed ("database is locked" at
+    # once, busy_timeout notwithstanding). Every such transaction writes (at least its access
+    # event), so taking the write lock up front, waiting up to busy_timeout, costs no concurrency.
     driver = connection.connection.dbapi_connection
     if driver is not None and not driver.in_transaction:
-        driver.execute("BEGIN")
+        driver.execute("BEGIN IMMEDIATE")
 
 
 def make_engine(settings: Settings, *, url: str | None = None) -> Engine:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -31,6 +33,36 @@ def test_a_released_savepoint_is_rolled_back_with_its_transaction(tmp_path: Path
         request_that_fails_after_its_change()
     with sessions() as db:
         assert db.execute(text("SELECT count(*) FROM organisations")).scalar_one() == 0
+    engine.dispose()
+
+
+def test_concurrent_requests_that_read_then_write_in_a_savepoint_all_succeed(tmp_path: Path) -> None:
+    # Each reads inside its savepoint, waits, then writes: with a deferred BEGIN the snapshot
+    # of the losers could not be upgraded once the first had committed ("database is locked" at
+    # once, which the server answered with 500s); BEGIN IMMEDIATE makes them wait their turn.
+    settings = Settings(data_dir=tmp_path)
+    migrate.upgrade(settings)
+    engine = make_engine(settings)
+    sessions = make_session_factory(engine)
+    failures: list[str] = []
+
+    def request(k: int) -> None:
+        try:
+            with sessions() as db, db.begin(), db.begin_nested():
+                db.execute(text("SELECT count(*) FROM organisations")).scalar_one()
+                time.sleep(0.05)
+                records.create_organisation(session=db, name=f"Hospital {k}", org_type="hospital", district="310112")
+        except Exception as exc:  # any failure is the finding
+            failures.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=request, args=(k,)) for k in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with sessions() as db:
+        assert db.execute(text("SELECT count(*) FROM organisations")).scalar_one() == 6
     engine.dispose()
 
 
