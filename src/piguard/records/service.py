@@ -415,6 +415,36 @@ def _return_for_coding(session: Session, report: DeathReport, *, account_id: str
     report.underlying_icd10 = None
     report.coded_at = None
     report.status = "reported"
+    # Back in the queue means a coder can code it: the last assigned coder gets it again when
+    # their assignment has run out (corrections come up to 90 days after certifying, or later
+    # through a relative's request, while an assignment lasts 30 days).
+    coder = session.scalar(
+        select(TaskRelationship.account_id)
+        .where(
+            TaskRelationship.resource_type == "death_report",
+            TaskRelationship.resource_id == report.id,
+            TaskRelationship.kind == "coder",
+        )
+        .order_by(TaskRelationship.valid_from.desc())
+        .limit(1)
+    )
+    live = (
+        relationships_for(session=session, account_id=coder, resource_type="death_report", resource_id=report.id, at=at)
+        if coder is not None
+        else set()
+    )
+    if coder is not None and "coder" not in live:
+        add_relationship(
+            session=session,
+            account_id=coder,
+            resource_type="death_report",
+            resource_id=report.id,
+            subject_id=report.subject_id,
+            kind="coder",
+            valid_from=at,
+            valid_to=at + CODER_WINDOW,
+            created_by="recoding_after_correction",
+        )
 
 
 def _report_row_statement() -> Any:

@@ -58,3 +58,28 @@ def test_other_corrections_and_unchanged_values_keep_the_code(session: Session, 
     _correct(session, world, "manner", report.manner)  # the same value: nothing to re-select
     report = session.get(DeathReport, world.report_a)
     assert report is not None and (report.status, report.underlying_icd10) == ("coded", "I21.9")
+
+
+def test_after_the_coders_window_the_coder_is_given_the_report_again(session: Session, world: World) -> None:
+    _coded(session, world)
+    # Reported four days before NOW: the 30-day assignment has run out 40 days on.
+    later = NOW + timedelta(days=40)
+    assert "coder" not in records.relationships_for(
+        session=session, account_id="acc-coder", resource_type="death_report", resource_id=world.report_a, at=later
+    )
+    records.correct_report(
+        session=session,
+        report_id=world.report_a,
+        account_id="acc-cert",
+        field="manner",
+        value="accident",
+        reason="the police investigation found a fall",
+        at=later,
+    )
+    assert "coder" in records.relationships_for(
+        session=session, account_id="acc-coder", resource_type="death_report", resource_id=world.report_a, at=later
+    )
+    recoded = records.code_underlying_cause(
+        session=session, report_id=world.report_a, coder_id="acc-coder", icd10="W19", at=later + timedelta(days=1)
+    )
+    assert (recoded.status, recoded.underlying_icd10) == ("coded", "W19")
