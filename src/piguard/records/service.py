@@ -111,12 +111,20 @@ def _valid_at(at: datetime) -> Any:
     )
 
 
+# Tasks about a request concerning the record, not about the record itself (a relative's
+# correction request referred to the certifier: oversight/family/corrections.py). No record
+# screen, search or workflow counts them, so they neither open the record nor make it a search
+# candidate whose refusal would tell its holder that it matched.
+REQUEST_TASK_KINDS = ("family_correction",)
+
+
 def relationship_kinds_query(*, account_id: Any, resource_type: Any, resource_id: Any, at: Any) -> Select[Any]:
     """The kinds of live relationship an account holds to a record, as a query (to combine with others)."""
     return select(TaskRelationship.kind).where(
         TaskRelationship.account_id == account_id,
         TaskRelationship.resource_type == resource_type,
         TaskRelationship.resource_id == resource_id,
+        *(TaskRelationship.kind != kind for kind in REQUEST_TASK_KINDS),  # plain binds: compiled once
         _valid_at(at),
     )
 
@@ -136,6 +144,7 @@ def related_ids_query(*, account_id: str, resource_type: str, at: datetime) -> S
     return select(TaskRelationship.resource_id).where(
         TaskRelationship.account_id == account_id,
         TaskRelationship.resource_type == resource_type,
+        *(TaskRelationship.kind != kind for kind in REQUEST_TASK_KINDS),  # plain binds: compiled once
         _valid_at(at),
     )
 

@@ -83,3 +83,27 @@ def test_after_the_coders_window_the_coder_is_given_the_report_again(session: Se
         session=session, report_id=world.report_a, coder_id="acc-coder", icd10="W19", at=later + timedelta(days=1)
     )
     assert (recoded.status, recoded.underlying_icd10) == ("coded", "W19")
+
+
+def test_a_request_task_neither_opens_the_record_nor_makes_it_a_search_candidate(
+    session: Session, world: World
+) -> None:
+    # A relative's correction request refers the certifier with a `family_correction` task; it
+    # concerns the request, so the record screens and searches do not count it.
+    records.add_relationship(
+        session=session,
+        account_id="acc-coll",
+        resource_type="death_report",
+        resource_id=world.report_a,
+        subject_id="subj-a",
+        kind="family_correction",
+        valid_from=NOW - timedelta(days=1),
+        valid_to=None,
+        created_by="family_request:01JTEST0000000000000000000",
+    )
+    kinds = records.relationships_for(
+        session=session, account_id="acc-coll", resource_type="death_report", resource_id=world.report_a, at=NOW
+    )
+    assert "family_correction" not in kinds
+    candidates = records.related_ids_query(account_id="acc-coll", resource_type="death_report", at=NOW)
+    assert world.report_a not in set(session.scalars(candidates))
