@@ -507,28 +507,41 @@ def classify_column(
     table: str,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     reference_date: dt.date | None = None,
+    every_age_column: bool = False,
 ) -> list[ColumnClassification]:
     """The entities of one column: a ``values`` entry (with ``free_text`` entries for other PI inside
     text values), or ``free_text`` entries, or none; and a ``MINOR_UNDER_14`` ``values`` entry
     after them for an age or birth-date column that puts people under 14 on ``reference_date``
-    (default: today; see ``piguard.discover.minors``)."""
+    (default: today; see ``piguard.discover.minors``), or with ``every_age_column`` (redaction)
+    for any age or birth-date column of people."""
     found = _classify_column(column, analyzer=analyzer, source=source, table=table, min_confidence=min_confidence)
     if minors.MINOR_ENTITY in analyzer.entities:
-        minor = _minor_entry(column, source=source, table=table, reference=reference_date or dt.date.today())
+        minor = _minor_entry(
+            column,
+            source=source,
+            table=table,
+            reference=reference_date or dt.date.today(),
+            every_person=every_age_column,
+        )
         if minor is not None and minor.confidence >= min_confidence:
             found.append(minor)
     return found
 
 
-def _minor_entry(column: ColumnSample, *, source: str, table: str, reference: dt.date) -> ColumnClassification | None:
-    """The ``MINOR_UNDER_14`` entry of an age or birth-date column holding people under 14, or None."""
+def _minor_entry(
+    column: ColumnSample, *, source: str, table: str, reference: dt.date, every_person: bool
+) -> ColumnClassification | None:
+    """The ``MINOR_UNDER_14`` entry of an age or birth-date column holding people under 14 (with
+    ``every_person``: of any age or birth-date column of people), or None."""
     if column.dtype in ("boolean", "binary"):
         return None
     dob = max(
         (name_evidence(text).get("DATE_OF_BIRTH", (0.0, "")) for text in (column.name, column.comment)),
         key=lambda weight_word: weight_word[0],
     )
-    found = minors.minor_column(column, dob_word=dob[1] or None, dob_weight=dob[0], reference=reference)
+    found = minors.minor_column(
+        column, dob_word=dob[1] or None, dob_weight=dob[0], reference=reference, every_person=every_person
+    )
     if found is None:
         return None
     # As for any entity: the name makes it likely, values that read as ages or dates certain.
@@ -834,9 +847,10 @@ def classify_table(
     analyzer: Analyzer,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     reference_date: dt.date | None = None,
+    every_age_column: bool = False,
 ) -> list[ColumnClassification]:
     """Classify every column of a sampled table, in column order (birth dates are aged on
-    ``reference_date``, default today).
+    ``reference_date``, default today; ``every_age_column``: see ``classify_column``).
 
     Names that are data are read as data first (``names.prepare_table``, which changes
     ``table``): JSON keys holding personal information are reported as ``kind = "key"``
@@ -869,6 +883,7 @@ def classify_table(
                 table=table.table,
                 min_confidence=min_confidence,
                 reference_date=reference_date,
+                every_age_column=every_age_column,
             )
         )
     return out

@@ -11,7 +11,15 @@ reproduced later passes a fixed ``reference_date``.
 
 The name must say age or birth date, and most values must read as ages (0-130, with an
 optional unit: ``8``, ``8岁``, ``3个月``, ``8 years``) or as dates: a column of small numbers
-is not ages by itself. Age groups and limits (``age_group``, ``年龄段``, ``min_age``) are not.
+is not ages by itself. Age groups, limits and statistics (``age_group``, ``年龄段``, ``min_age``,
+``最小年龄``, ``avg_age``, ``平均年龄``) are not, nor the age of a thing (``vehicle_age``,
+``cookie_age``, ``pg_age``): a word in the name other than the age word and its unit that
+names a group, a limit, a statistic or a thing says it is not the age of the person of the row.
+
+Redaction asks for every age or birth-date column of people (``every_person``), a child in the
+sample or not: a child's age in row 90,000 of a column sampled on 1,000 rows must not stay in
+clear, and masking only the values that read as a child's would tell who the children are, so
+the whole column is masked.
 """
 
 from __future__ import annotations
@@ -36,7 +44,31 @@ _AGE_ZH: dict[str, str | None] = {
     "享年": None,
     "年纪": None,
 }
-_NOT_AGE_ZH = ("年龄段", "年龄组", "年龄范围", "年龄分组", "年龄层", "年龄限制")
+# Not a person's age: groups, statistics (平均年龄, 年龄中位数) and limits or rules (最小年龄,
+# 年龄下限, 年龄要求, 入学年龄, 适用年龄).
+_NOT_AGE_ZH = (
+    "年龄段",
+    "年龄组",
+    "年龄范围",
+    "年龄分组",
+    "年龄层",
+    "年龄限制",
+    "平均",
+    "中位",
+    "均值",
+    "最小",
+    "最大",
+    "最低",
+    "最高",
+    "下限",
+    "上限",
+    "要求",
+    "入学",
+    "入园",
+    "适用",
+    "建议",
+    "推荐",
+)
 # English words (whole tokens of the name) and pinyin initials (年龄, 实际年龄, 死亡年龄:
 # ambiguous, hence the lower weight).
 _AGE_EN = {"age": 1.0, "ages": 1.0, "nl": 0.6, "sjnl": 0.6, "swnl": 0.6}
@@ -62,6 +94,70 @@ _NOT_AGE_EN = frozenset(
         "check",
         "verified",
         "flag",
+        # Statistics over people, not one person's age.
+        "avg",
+        "average",
+        "mean",
+        "median",
+        "mode",
+        "std",
+        "sd",
+        "total",
+        "sum",
+        "count",
+        # Limits and rules.
+        "recommended",
+        "required",
+        "requirement",
+        "suggested",
+        "allowed",
+        "legal",
+        "threshold",
+        "cutoff",
+        # The age of a thing: vehicles, buildings, plants, devices and software objects, data.
+        "vehicle",
+        "car",
+        "building",
+        "house",
+        "property",
+        "tree",
+        "plant",
+        "device",
+        "machine",
+        "equipment",
+        "asset",
+        "battery",
+        "app",
+        "cookie",
+        "cache",
+        "ttl",
+        "session",
+        "token",
+        "password",
+        "key",
+        "cert",
+        "certificate",
+        "account",
+        "data",
+        "file",
+        "record",
+        "log",
+        "message",
+        "pg",
+        "db",
+        "index",
+        "snapshot",
+        "backup",
+        "build",
+        "release",
+        "version",
+        "stock",
+        "inventory",
+        "loan",
+        "debt",
+        "invoice",
+        "node",
+        "server",
     }
 )
 _UNIT_EN = {
@@ -146,10 +242,14 @@ def under_age(born: dt.date, reference: dt.date) -> bool:
 
 
 def minor_column(
-    column: ColumnSample, *, dob_word: str | None, dob_weight: float, reference: dt.date
+    column: ColumnSample, *, dob_word: str | None, dob_weight: float, reference: dt.date, every_person: bool = False
 ) -> MinorColumn | None:
     """How ``column`` holds minors' data, or None: an age column with an age under 14, or a
-    birth-date column (``dob_word`` named it so) with a date under 14 years before ``reference``."""
+    birth-date column (``dob_word`` named it so) with a date under 14 years before ``reference``.
+
+    With ``every_person`` (redaction), any age or birth-date column of people counts, with no
+    minor in the sample too (``matched`` 0): a sample cannot show that no value of the column
+    is a child's, and masking only the children's values would single them out."""
     values = column.values
     if not values or column.dtype in ("boolean", "binary"):
         return None
@@ -161,7 +261,7 @@ def minor_column(
         if len(read) < _MIN_AGE_SHARE * len(values):
             return None
         minors = [v for v, a in read if a < MINOR_AGE]
-        if not minors:
+        if not minors and not every_person:
             return None
         in_unit = f" in {unit}" if unit else ""
         evidence = (
@@ -178,7 +278,7 @@ def minor_column(
     if len(read_dates) < _MIN_DATE_SHARE * len(values):
         return None
     minors = [v for v, d in read_dates if under_age(d, reference)]
-    if not minors:
+    if not minors and not every_person:
         return None
     evidence = (
         f"name '{dob_word}' says birth dates; {len(minors)}/{len(values)} sampled birth dates are under "

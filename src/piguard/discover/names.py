@@ -9,6 +9,10 @@ row. Before its columns are classified, ``prepare_table`` analyses the names as 
   are merged into one, and the keys themselves are reported (``KeyFinding``) without a value;
 * a header (``names == "header"``) with a cell holding personal information is read as the
   first data row: the columns become ``column_1``, ``column_2``… and a note says so.
+
+A name is a column name first: a word that names a child (``患儿姓名``, ``患儿年龄``,
+``newborn_weight``) says what the column holds, it is nobody's data, so ``name_findings``
+leaves it out of both decisions (and of the redaction of headers and keys).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 
 from piguard.discover.analyzer import Analyzer
 from piguard.discover.findings import Finding
+from piguard.discover.recognizers.generic.minors import MINOR_ENTITY, is_child_word
 from piguard.discover.sources.base import ColumnSample, TableSample, merge_dtype
 from piguard.discover.sources.rows import unique_names
 
@@ -44,6 +49,11 @@ class KeyFinding:
     examples: tuple[str, ...]
 
 
+def name_findings(name: str, findings: list[Finding]) -> list[Finding]:
+    """The findings of a column name or key that are data in it: a word naming a child is not."""
+    return [f for f in findings if not (f.entity == MINOR_ENTITY and is_child_word(name[f.start : f.end]))]
+
+
 def masked_path(path: tuple[str, ...], personal: Container[str]) -> str:
     """The dotted column name of ``path`` with each key holding personal information as ``<key>``."""
     return ".".join(KEY if key in personal else key for key in path)
@@ -62,7 +72,7 @@ def prepare_table(table: TableSample, analyzer: Analyzer) -> list[KeyFinding]:
 def _analysed(analyzer: Analyzer, texts: list[str]) -> dict[str, list[Finding]]:
     """Findings of each distinct non-blank text."""
     distinct = list(dict.fromkeys(t for t in texts if t.strip()))
-    return dict(zip(distinct, analyzer.analyze_many(distinct), strict=True))
+    return {t: name_findings(t, hits) for t, hits in zip(distinct, analyzer.analyze_many(distinct), strict=True)}
 
 
 def _headerless(table: TableSample, analyzer: Analyzer) -> None:

@@ -127,3 +127,11 @@ def test_jsonl_log_with_nested_objects_and_parquet_with_nulls(runner: CliRunner,
     assert rows[1] == {"patient_id": 1, "sfzh": f"{'*' * 14}{IDS[1][-4:]}", "lxdh": "*******0001", "note": None}
     assert redacted.schema_arrow.field("lxdh").type == pa.string()  # a masked number is text
     assert "note:" in result.output and "lxdh" in result.output  # and the summary says so
+
+
+def test_a_directory_is_named_as_one(runner: CliRunner, tmp_path: Path) -> None:
+    # Audit (low): "no such file" for a folder that exists misled the reader.
+    result = runner.invoke(app, ["redact", str(tmp_path), str(tmp_path / "o.csv")])
+    assert result.exit_code != 0
+    assert "is a directory" in result.output and "no such file" not in result.output
+    assert not (tmp_path / "o.csv").exists()

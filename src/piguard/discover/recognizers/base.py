@@ -61,6 +61,7 @@ GLUED_LABELS: tuple[str, ...] = (
     "cell",
     "cellphone",
     "fax",
+    "telfax",
     "sjh",
     "sjhm",
     "lxdh",
@@ -98,6 +99,8 @@ GLUE_MIN_DIGITS = 7
 #: letters with ``glued_tail_ok``.
 DIGITS_AFTER = r"(?![0-9])"
 _LABEL_AT = re.compile(rf"(?i:{_NEXT})(?![A-Za-z])").match
+# Hex letters glued after digits up to the end of the token: the rest of a hex id or digest.
+_HEX_TAIL = re.compile(r"[A-Fa-f][0-9A-Fa-f]*(?![0-9A-Za-z])").match
 
 
 def glue_view(text: str, start: int, value: str) -> str | None:
@@ -151,15 +154,22 @@ def glued_tail_ok(text: str, start: int, end: int, labels: Sequence[str]) -> boo
         return True
     if _LABEL_AT(text, end) is not None:
         return True
+    if _HEX_TAIL(text, end) is not None:
+        # The digits and the letters read as one hex token (trace_id=13812345678abcdef, a
+        # request or message id): only a label of this very entity (手机号, TEL) says the
+        # digits are a number of their own; a generic one (id, no, …_id) labels the token.
+        return labelled_before(text, start, labels, generic=False)
     return labelled_before(text, start, labels)
 
 
-def labelled_before(text: str, start: int, labels: Sequence[str]) -> bool:
-    """Whether a label (one of ``labels``, lower case, or ``GLUED_LABELS``) ends right before
-    ``start``, separated by nothing but ``:``, ``#``, ``=``, ``.``, ``-`` or spaces."""
+def labelled_before(text: str, start: int, labels: Sequence[str], *, generic: bool = True) -> bool:
+    """Whether a label (one of ``labels``, lower case, or with ``generic`` one of
+    ``GLUED_LABELS``) ends right before ``start``, separated by nothing but ``:``, ``#``, ``=``,
+    ``.``, ``-`` or spaces."""
     head = text[max(0, start - _LABEL_REACH) : start].rstrip(_LABEL_SEPARATORS).lower()
+    candidates = (*labels, *GLUED_LABELS) if generic else tuple(labels)
     for stem in {head, head.removesuffix("号码").removesuffix("号")}:
-        for label in (*labels, *GLUED_LABELS):
+        for label in candidates:
             if stem.endswith(label):
                 before = stem[-len(label) - 1 : -len(label)]
                 # An English label is a whole word: "hotel" does not end in the label "tel".
@@ -211,9 +221,11 @@ _WHOLE_NUMBER_DIGITS = 7
 
 
 # A glued label between two numbers (TEL13812345678FAX02112345678): the second starts there.
+# The first may end in the check character X of a resident ID (ID31011219500307001XTEL…): an X
+# only after 17 digits, any other letter before the label is part of the label's word.
 # (A digit first, and the cut one after it: a pattern that starts with a character class is
 # searched fast.)
-_GLUED_SPLIT = re.compile(rf"[0-9](?=(?i:{_LABELS})[:#.\-]?[0-9+(])")
+_GLUED_SPLIT = re.compile(rf"(?:[0-9]|(?<=[0-9]{{17}})[Xx])(?=(?i:{_LABELS})[:#.\-]?[0-9+(])")
 
 
 def may_split(value: str, digits: int) -> bool:

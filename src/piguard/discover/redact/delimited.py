@@ -53,7 +53,9 @@ def redact_csv(
             # Title rows and the header are redacted per finding too: a "header" holding a
             # phone number is the first row of a file without one.
             row = _is_row(role, headerless)
-            cell_changes: list[Change] = changes if row else [other] * len(record.fields)
+            # A header cell is a column name (a child word in it is no finding); a title row is text.
+            names_change: Change = other.name if role == "header" else other
+            cell_changes: list[Change] = changes if row else [names_change] * len(record.fields)
             fields = list(record.fields)
             changed = 0
             for i, value in enumerate(record.fields):

@@ -10,7 +10,7 @@ from piguard.discover.findings import Finding
 from piguard.errors import ConfigError, InputError
 from piguard.minimize.operators import hash_value, mask, mask_email, pseudonymize
 
-__all__ = ["POLICIES", "Change", "Redactor", "mask_value", "redact_text", "whole_change"]
+__all__ = ["MINOR_MASK", "POLICIES", "Change", "Redactor", "mask_value", "redact_text", "whole_change"]
 
 POLICIES = ("mask", "hash", "pseudonym", "remove")
 _KEEP_LAST_4 = frozenset(
@@ -29,6 +29,10 @@ _KEEP_LAST_4 = frozenset(
 )
 _KEEP_FIRST_1 = frozenset({"PERSON", "CN_PLATE"})
 _DATE_SEPARATORS = frozenset(" -/:.年月日T")
+# A minor's age (and any value of a minors' age column) is masked to one width: a mask as long
+# as the value would tell 8 from 87.
+_MINOR_ENTITY = "MINOR_UNDER_14"
+MINOR_MASK = "***"
 #: How one value is replaced (``None`` removes it).
 Change = Callable[[str], str | None]
 
@@ -64,9 +68,12 @@ class Redactor:
 
 
 def mask_value(value: str, entity: str) -> str:
-    """The ``mask`` policy for one entity: keep the last 4 of identifiers, a name's surname."""
+    """The ``mask`` policy for one entity: keep the last 4 of identifiers, a name's surname; a
+    minor's age is ``MINOR_MASK`` whatever its length."""
     if entity == "EMAIL":
         return mask_email(value)
+    if entity == _MINOR_ENTITY:
+        return MINOR_MASK
     if entity in _KEEP_LAST_4:
         return mask(value, keep_last=4)
     if entity in _KEEP_FIRST_1:

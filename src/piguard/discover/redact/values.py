@@ -8,7 +8,7 @@ from typing import Any
 from piguard.discover.analyzer import Analyzer
 from piguard.discover.classify import name_evidence, negated_by_name
 from piguard.discover.findings import Finding
-from piguard.discover.names import KEY
+from piguard.discover.names import KEY, name_findings
 from piguard.discover.redact.common import RedactStats
 from piguard.discover.redact.policy import Change, Redactor, redact_text
 from piguard.discover.sources.base import value_text
@@ -115,21 +115,30 @@ class PerFinding:
 
     def key(self, key: Any) -> tuple[Any, bool]:
         """A JSON or map key redacted finding by finding (as free text); whether it held PI."""
+        redacted, personal = self._name(key)
+        self.keys_changed += personal
+        return redacted, personal
+
+    def name(self, value: str) -> str | None:
+        """A header cell redacted finding by finding, read as a column name (``name_findings``)."""
+        redacted, _ = self._name(value)
+        return str(redacted)
+
+    def _name(self, key: Any) -> tuple[Any, bool]:
+        """A key or column name redacted (a word naming a child is no finding in it); whether it held PI."""
         text = key if isinstance(key, str) else scalar_text(key)
         if not text or not text.strip():
             return key, False
-        findings = self._found.get(text)
+        findings = self._keys.get(text)
         if findings is None:
-            findings = self._keys.get(text)
-        if findings is None:
-            findings = self._analyzer.analyze(text)
+            found = self._found.get(text)
+            findings = name_findings(text, self._analyzer.analyze(text) if found is None else found)
             if len(self._keys) < _MAX_KEYS_CACHED:
                 self._keys[text] = findings
         if not findings:
             return key, False
         redacted, count = redact_text(text, analyzer=self._analyzer, redactor=self._redactor, findings=findings)
         self._stats.findings += count
-        self.keys_changed += 1
         return redacted, True
 
     def distinct(self, renamed: list[tuple[Any, Any]]) -> list[Any]:

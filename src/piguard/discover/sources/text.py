@@ -116,16 +116,34 @@ def bomless_utf16(head: bytes) -> str | None:
     pairs = len(head) // 2
     odd, even = head[1::2].count(0), head[0::2].count(0)
     for nul, other, codec in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
-        if nul >= max(_UTF16_MIN_ASCII, _UTF16_NUL_SHARE * pairs) and other <= _UTF16_OTHER_NUL_SHARE * pairs:
+        if nul >= max(_UTF16_MIN_ASCII, _UTF16_NUL_SHARE * pairs):
             try:
                 text = codecs.getincrementaldecoder(codec)().decode(head[: 2 * pairs], final=False)
             except UnicodeDecodeError:
                 break
-            control = sum(ord(ch) in _CONTROL for ch in text)
-            if control <= 0.05 * max(len(text), 1):
+            if other <= _UTF16_OTHER_NUL_SHARE * pairs:
+                control = sum(ord(ch) in _CONTROL for ch in text)
+                if control <= 0.05 * max(len(text), 1):
+                    return codec
+            elif _written_text(text):
+                # NULs in the other byte too: Chinese characters whose code unit holds a zero
+                # byte (一 U+4E00, 开 U+5F00, 最, 需, 退 ...), or a binary. The decoded text
+                # tells: a binary decodes to NULs, controls and rare characters.
                 return codec
             break
     return chinese_utf16(head)
+
+
+def _written_text(text: str) -> bool:
+    """Whether ``text`` is made of what text is written with (``_WRITTEN``) and ideographs,
+    nearly all of them common ones."""
+    if not text:
+        return False
+    ideographs = "".join(_IDEOGRAPHS.findall(text))
+    other = len(text) - len(ideographs) - len(_WRITTEN.findall(text))
+    if other > _CJK_MAX_OTHER * len(text):
+        return False
+    return min(_uncommon(ideographs, "gb2312"), _uncommon(ideographs, "big5")) <= _CJK_MAX_UNCOMMON * len(ideographs)
 
 
 def chinese_utf16(head: bytes) -> str | None:

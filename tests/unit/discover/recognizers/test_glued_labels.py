@@ -190,3 +190,71 @@ def test_no_label_is_a_hex_word() -> None:
     # A label made of a-f only could be read out of any hash ("cafe", "dead", "bad").
     assert all(not set(label) <= set("abcdef") for label in GLUED_LABELS)
     assert all(label == label.lower() and label.isalpha() for label in GLUED_LABELS)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A resident ID ending in its check character X, then the next field's label (audit H1).
+        (
+            "ID31011219500307001XTEL13987654321",
+            [("CN_RESIDENT_ID", "31011219500307001X"), ("CN_MOBILE", "13987654321")],
+        ),
+        ("31011219500307001XTEL13812345678", [("CN_RESIDENT_ID", "31011219500307001X"), ("CN_MOBILE", MOBILE)]),
+        ("31011219500307001XMOBILE13812345678", [("CN_RESIDENT_ID", "31011219500307001X"), ("CN_MOBILE", MOBILE)]),
+        ("31011219500307001Xtel13812345678", [("CN_RESIDENT_ID", "31011219500307001X"), ("CN_MOBILE", MOBILE)]),
+        ("31011219500307001XFAX02164381234", [("CN_RESIDENT_ID", "31011219500307001X"), ("CN_LANDLINE", LANDLINE)]),
+        (f"ID{ID_X}CARD{CARD}", [("CN_RESIDENT_ID", ID_X), ("BANK_CARD", CARD)]),
+        (
+            "姓名张三ID11010519491231002XTEL13812345678地址北京",
+            [("CN_RESIDENT_ID", "11010519491231002X"), ("CN_MOBILE", MOBILE)],
+        ),
+        (
+            "证件号码ID31011219500307001XTEL13987654321",
+            [("CN_RESIDENT_ID", "31011219500307001X"), ("CN_MOBILE", "13987654321")],
+        ),
+    ],
+)
+def test_an_id_ending_in_x_before_a_glued_label(ids: Analyzer, text: str, expected: list[tuple[str, str]]) -> None:
+    assert found(ids, text) == expected
+
+
+def test_an_x_not_after_an_id_is_no_cut(ids: Analyzer) -> None:
+    # Only the 18th character of a resident ID may be X: "1234567XTEL…" is one code, not cut.
+    assert found(ids, "REF1234567XTEL13812345678") == []
+    assert found(ids, "AX13812345678") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A generic label (id, no, ..._id) before digits glued to hex letters labels a hex id
+        # (audit M8).
+        "trace_id=13812345678abcdef",
+        "request_id=13812345678abcdef0123",
+        "id=13812345678abcdef",
+        "session_id: 13812345678f3e2a1b",
+        "X-Request-ID: 13812345678e4b9",
+        "msg_id=13912345678ab91cd",
+        "no=13812345678abc",
+        f"id={ID}abcdef",
+    ],
+)
+def test_a_generic_label_before_a_hex_token(ids: Analyzer, text: str) -> None:
+    assert found(ids, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("SSN536221234", [("US_SSN", "536221234")]),
+        ("SSN536-22-1234", [("US_SSN", "536-22-1234")]),
+        ("TelFax13812345678", [("CN_MOBILE", MOBILE)]),
+        # A fax number is a landline like a TEL one.
+        ("FAX02164381234", [("CN_LANDLINE", LANDLINE)]),
+        ("TEL02164381234", [("CN_LANDLINE", LANDLINE)]),
+        ("传真：02164381234", [("CN_LANDLINE", LANDLINE)]),
+    ],
+)
+def test_more_glued_labels(ids: Analyzer, text: str, expected: list[tuple[str, str]]) -> None:
+    assert found(ids, text) == expected

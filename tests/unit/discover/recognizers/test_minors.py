@@ -182,3 +182,78 @@ def test_age_cells_in_the_column_unit() -> None:
 )
 def test_words_for_babies_in_general_are_not_a_childs_data(minors: Analyzer, text: str, expected: list[str]) -> None:
     assert spans(minors, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # HTTP headers, cookies and configuration: "age" of a cache, a cookie, a log (audit M2).
+        "Cache-Control: no-cache, no-store, max-age=0, must-revalidate",
+        "Strict-Transport-Security: max-age=0",
+        "set-cookie: sid=; Max-Age=0; Path=/",
+        "Age: 0",
+        "HTTP/1.1 200 OK Age: 12 Via: 1.1 varnish",
+        "min_age=6",
+        "session.max_age = 12",
+        "retention max age 7 days",
+        "Age: 7 days (log rotation)",
+        "age=7 in the config file",
+        "Level 3 Age 7 Monster",
+        # Ranges and limits after an age label (audit M3).
+        "适用年龄：3-6岁",
+        "适用年龄：3-12岁",
+        "年龄：3~12岁",
+        "年龄：3至12岁",
+        "纳入患儿年龄5岁至12岁",
+        "建议年龄：8岁+",
+        # Statistics, literature and children in general (audit M4).
+        "2023年全市出生人口8.2万人，新生儿数量同比下降。",
+        "6岁儿童入学率达到99.9%。",
+        "小学生平均年龄9岁。",
+        "平均年龄为8.3岁的儿童。",
+        "本组患儿男32例，女28例，年龄1-13岁，中位年龄6岁。",
+        "Mean age 8.4 years (SD 2.1).",
+        "mean age 6.2 years",
+        "median age 9 years",
+        "新生儿黄疸一般在出生后2-3天出现。",
+        "本研究纳入6-12岁哮喘患儿120例。",
+        "患儿平均年龄（7.2±3.1）岁。",
+        "7岁孩子的家长都会遇到这个问题。",
+        "如何教育3岁的孩子？",
+        "5岁宝宝应该会什么？",
+        "男孩一般在11岁进入青春期。",
+        "A typical 8-year-old child needs 10 hours of sleep.",
+        "Children aged 7 were more likely to be admitted.",
+        # Things.
+        "Windows 10 turns 9 years old.",
+        "Version 7 is 2 years old.",
+        "A 6-month-old startup.",
+        "This 3-month-old iPhone is like new.",
+        "The file is 3 days old.",
+        "女童连衣裙130码",
+    ],
+)
+def test_groups_things_and_configuration_are_not_a_child(minors: Analyzer, text: str) -> None:
+    assert found(minors, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # One child, with the same words nearby that the negatives above use otherwise.
+        ("A 7-year-old boy was struck by a car and died despite all efforts.", ["7-year-old"]),
+        ("An 18-month-old was found unresponsive in the bath.", ["18-month-old"]),
+        ("The deceased was 7 years old.", ["7 years old"]),
+        ("She was 9 years old.", ["9 years old"]),
+        ("Patient age: 7", ["7"]),
+        ("patient_age=7", ["7"]),
+        ("Age: 7 years", ["7 years"]),
+        ("at age 6 he moved", ["6"]),
+        ("her age 7", ["7"]),
+        ("患儿，男，8岁，一般情况差，心率120次/分。", ["患儿", "8岁"]),
+        ("患儿一般情况可，体温38.5℃。", ["患儿"]),
+        ("年龄：8", ["8"]),
+    ],
+)
+def test_one_child_is_still_found(minors: Analyzer, text: str, expected: list[str]) -> None:
+    assert spans(minors, text) == expected

@@ -177,3 +177,30 @@ def test_binaries_are_not_taken_for_chinese_utf16(tmp_path: Path, analyzer: Anal
 )
 def test_other_text_is_not_chinese_utf16(data: bytes) -> None:
     assert chinese_utf16(data[:8192]) is None
+
+
+# Characters whose UTF-16 code unit holds a zero byte: 一 U+4E00, 开 U+5F00, 最 U+6700,
+# 需 U+9700, 退 U+9000, 言 U+8A00, 销 U+9500 (audit M7).
+ZERO_BYTE_LINE = "2024-07-12 10:00:00 INFO dispatch id=0 caller=13812340000 action=开单 result=一次通过\n"
+ZERO_BYTE_WORDS = "2024-07-12 10:00:01 WARN 最需退言销 caller=13812340000 一开\n"
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("line", [ZERO_BYTE_LINE, ZERO_BYTE_WORDS], ids=["dispatch", "words"])
+def test_ascii_and_chinese_with_zero_bytes_is_text(tmp_path: Path, analyzer: Analyzer, codec: str, line: str) -> None:
+    path = tmp_path / "app_le.log"
+    path.write_bytes((line * 300).encode(codec))
+    assert sniff_encoding(path, tolerant=True) == codec
+    result = scan_paths([path], analyzer=analyzer)
+    assert result.skipped == []
+    assert len(result.findings) == 300 and {f.entity for f in result.findings} == {"CN_MOBILE"}
+    out = tmp_path / "out.log"
+    redact_file(path, out, analyzer=analyzer, redactor=Redactor("mask"))
+    assert "13812340000" not in out.read_bytes().decode(codec)
+
+
+def test_nuls_in_both_bytes_of_a_binary_are_still_binary() -> None:
+    # Records of little-endian integers: NULs in both positions, decoding to controls and rare code points.
+    data = b"".join(struct.pack("<IIH", i, i * 7, 65) + b"ab" for i in range(800))
+    assert bomless_utf16(data[:8192]) is None
+    assert bomless_utf16(bytes(range(256)) * 16) is None

@@ -53,7 +53,7 @@ _EMBASSY_WORD_STARTS = "行即致促大假迫驱特公天出指纵"
 
 ID_CONTEXT = ("身份证", "证件号", "公民身份", "身份号", "id card", "resident id", "sfz", "sfzh")
 MOBILE_CONTEXT = ("手机", "电话", "联系", "致电", "mobile", "phone", "tel", "sjh", "lxdh")
-LANDLINE_CONTEXT = ("电话", "座机", "固话", "联系", "办公", "tel", "phone", "lxdh")
+LANDLINE_CONTEXT = ("电话", "座机", "固话", "联系", "办公", "传真", "tel", "phone", "fax", "lxdh")
 USCC_CONTEXT = ("信用代码", "统一社会信用", "税号", "纳税人识别", "uscc", "credit code")
 PLATE_CONTEXT = ("车牌", "号牌", "车辆", "牌照", "plate", "救护车")
 PASSPORT_CONTEXT = ("护照", "passport")

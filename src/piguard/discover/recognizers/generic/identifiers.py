@@ -274,14 +274,16 @@ def generic_recognizers() -> list[PatternRecognizer]:
             gate=lambda r: r.digits == 9,
             entity="US_SSN",
             patterns=[
-                PatternSpec("ssn_dashed", _B + r"\d{3}-\d{2}-\d{4}" + _A, 0.75),
-                PatternSpec("ssn_spaced", _B + r"\d{3} \d{2} \d{4}" + _A, 0.5),
-                PatternSpec("ssn_compact", _B + r"\d{9}" + _A, 0.2),
+                PatternSpec("ssn_dashed", _B + r"\d{3}-\d{2}-\d{4}" + _T, 0.75),
+                PatternSpec("ssn_spaced", _B + r"\d{3} \d{2} \d{4}" + _T, 0.5),
+                PatternSpec("ssn_compact", _B + r"\d{9}" + _T, 0.2),
             ],
             validator=us_ssn,
             context=SSN_CONTEXT,
             context_score=0.95,
             min_score=0.55,
             required_chars="0123456789",
+            # SSN536221234: the label glued before the number (see ``glue_view``).
+            glued_tail=True,
         ),
     ]

@@ -16,7 +16,7 @@ import re
 from piguard.discover.findings import Finding
 from piguard.discover.recognizers.base import Recognizer, find_context
 
-__all__ = ["MINOR_AGE", "MINOR_ENTITY", "MinorRecognizer", "cn_number", "parse_age"]
+__all__ = ["MINOR_AGE", "MINOR_ENTITY", "MinorRecognizer", "cn_number", "is_child_word", "parse_age"]
 
 MINOR_ENTITY = "MINOR_UNDER_14"
 #: PIPL Art. 28: the personal information of a minor under 14 is sensitive.
@@ -143,14 +143,31 @@ def parse_age(value: str, *, unit: str | None = None) -> float | None:
 # count only with 大 or 龄 (3个月大, 月龄), a child noun after them, or an age label before.
 _CN_AGE = re.compile(rf"(?<![\d.])(?P<num>{_NUM})\s*(?P<unit>周岁|岁半?|个多?月大?|月龄|天大?|日龄)")
 _CN_LABEL = re.compile(r"(?:年龄|年纪|岁数|实足年龄|享年|终年|年仅|年方|现年|今年)\s*[:：]?\s*$")
-# An age label with a bare number after it (a form: "年龄：8").
-_CN_LABEL_BARE = re.compile(r"(?:年龄|年纪|岁数|实足年龄)\s*[:：]\s*(?P<num>\d{1,3})(?![\d.岁月个天周])")
+# An age label with a bare number after it (a form: "年龄：8"), not the start of a range ("年龄：3-6岁").
+_CN_LABEL_BARE = re.compile(
+    r"(?:年龄|年纪|岁数|实足年龄)\s*[:：]\s*(?P<num>\d{1,3})(?![\d.岁月个天周]|\s*(?:[-~～—－+]|至|到))"
+)
 _CN_CHILD_AFTER = re.compile(
     r"\s*的?(?:男童|女童|男孩|女孩|儿童|患儿|孩子|小孩|宝宝|男婴|女婴|婴儿|幼儿|儿子|女儿|孙子|孙女|外孙|学生|小学生)"
 )
 # Ranges and limits are about a group, not a person: 3-12岁, 3至12岁, 8岁以下, 14周岁以上.
-_CN_RANGE_BEFORE = re.compile(rf"{_NUM}\s*(?:[-~～—－]|至|到)\s*$")
-_CN_RANGE_AFTER = re.compile(r"\s*(?:以下|以上|以内|及以下|及以上|[-~～—－]\s*\d|至|到|起|之间)")
+# The first end may carry its unit (5岁至12岁); "8岁+" is a lower limit.
+_CN_RANGE_BEFORE = re.compile(rf"{_NUM}\s*(?:周岁|岁|个月|月|天)?\s*(?:[-~～—－]|至|到)\s*$")
+_CN_RANGE_AFTER = re.compile(r"\s*(?:以下|以上|以内|及以下|及以上|[-~～—－]\s*\d|至|到|起|之间|[+＋])")
+# A label that makes the age a rule for a group: 适用年龄, 建议年龄, 最小年龄, 入学年龄.
+_CN_LIMIT_LABEL = re.compile(
+    r"(?:适用|建议|推荐|要求|最小|最大|最低|最高|入学|入园|法定|平均|中位)\s*(?:年龄|年纪)\s*[:：为]?\s*$"
+)
+# What makes a clause about a group, a population or children in general rather than one
+# child: statistics (counts of cases, rates, means, medians), a population, and generic or
+# habitual statements and questions (一般, 通常, 如何, 应该, 都会). A record of one child is
+# written without them; "一般情况" is the clinical "general condition", "心率" a heart rate.
+_CN_GROUP = re.compile(
+    r"\d+\s*例|万人|人口|数量|(?<![心频])率|比例|平均|中位|均值|均数|±|统计|纳入|本组|研究|调查"
+    r"|一般(?!情况)|通常|往往|普遍|大多|多数|大部分|都会|每个|每名|每位|所有|如何|怎么|怎样|为什么|什么|应该|应当|哪些"
+    r"|家长们|[?？]"
+)
+_CN_CLAUSE = re.compile(r"[，,。；;！!？?\n]")
 _CN_PERSON_CONTEXT = (
     "患者",
     "死者",
@@ -194,7 +211,18 @@ _CN_INDIVIDUAL = re.compile(
 )
 # Words that only ever name a child; not as the start of a thing (婴儿车, 新生儿科).
 _CN_CHILD_WORDS = re.compile(r"患儿|男童|女童|男婴|女婴|新生儿|婴儿(?![车床用奶服装房室游])")
-_CN_WORD_NOT_PERSON = re.compile(r"[科期室房病装服鞋]|护理|筛查|用品|疾病|医院|重症")
+_CN_WORD_NOT_PERSON = re.compile(r"[科期室房病装服鞋衣裙裤袜帽]|护理|筛查|用品|疾病|医院|重症|连衣裙|奶粉|玩具")
+_EN_CHILD_WORDS = frozenset(
+    {"child", "children", "boy", "girl", "son", "daughter", "kid", "baby", "infant", "toddler", "newborn", "neonate"}
+)
+
+
+def is_child_word(text: str) -> bool:
+    """Whether ``text`` is only a word that names a child (``患儿``, ``新生儿``, ``infant``): in a
+    column name or a JSON key it says what the column is about, not whose data the name is."""
+    text = text.strip()
+    return _CN_CHILD_WORDS.fullmatch(text) is not None or text.lower() in _EN_CHILD_WORDS
+
 
 _EN_NUM = rf"(?:\d{{1,2}}(?:\.\d)?|{'|'.join(_EN_NUMBERS)})"
 _EN_LABELLED = re.compile(
@@ -282,6 +310,37 @@ _EN_PERSONS = (
     "she",
     "who",
 )
+# "age" is a person's age after nothing, a field separator, a possessive or a preposition ("Age:",
+# "her age", "at age 7") or after a person word ("patient_age", "child age"); any other word
+# before it says whose or what age it is (max-age, min_age, mean age, cache age, Level 3 Age).
+_EN_AGE_OPENERS = frozenset(
+    {"at", "by", "of", "the", "his", "her", "their", "its", "whose", "my", "your", "our", "and", "with", "from", "to"}
+)
+_EN_WORD_BEFORE = re.compile(r"([A-Za-z]+|\d+)[\s_.\-]*$")
+# Lines of HTTP, cookies, caches and configuration use "age" for durations and limits.
+_EN_CONFIG = re.compile(
+    r"https?\b|cache|cookie|header|\bvia\b|config|setting|session|\bttl\b|retention|rotation|expir|\blog\b"
+    r"|server|proxy|token",
+    re.IGNORECASE,
+)
+# Fields of a person's record near an "age" field: it is a form about a person.
+_EN_FORM = re.compile(
+    r"\b(?:name|sex|gender|dob|born|birth|patient|pt|deceased|decedent|victim|child|boy|girl|infant|baby|male"
+    r"|female|mother|father|parent|guardian|student|pupil|son|daughter|he|she)\b",
+    re.IGNORECASE,
+)
+# What makes an English statement about children in general or a group: "A typical 8-year-old
+# child needs…", "the average age", "usually", a population or a cohort.
+_EN_GENERIC = re.compile(
+    r"\b(?:typical(?:ly)?|average|median|usually|generally|normally|population|cohort)\b", re.IGNORECASE
+)
+# A plural person noun right before "aged": a group ("Children aged 7 were more likely…").
+_EN_GROUP_BEFORE = re.compile(
+    r"\b(?:children|kids|boys|girls|patients|students|pupils|infants|babies|toddlers|people|subjects|participants)"
+    r"\s*,?\s*$",
+    re.IGNORECASE,
+)
+_EN_SENTENCE = re.compile(r"[.;!?\n]\s")
 _EN_RANGE_AFTER = re.compile(
     r"\s*(?:[-–~]|to|and\s+(?:under|over|up|older|younger)|or\s+(?:under|older|younger|over)|\+)", re.IGNORECASE
 )
@@ -323,8 +382,10 @@ class MinorRecognizer(Recognizer):
             number, unit = _number(m.group("num")), m.group("unit")
             if number is None or _years(number, unit) >= MINOR_AGE:
                 continue
-            if _CN_RANGE_BEFORE.search(text, max(0, start - 8), start) or _CN_RANGE_AFTER.match(text, end):
+            if _CN_RANGE_BEFORE.search(text, max(0, start - 10), start) or _CN_RANGE_AFTER.match(text, end):
                 continue
+            if _CN_LIMIT_LABEL.search(text, max(0, start - 10), start) or _group_clause(text, start, end):
+                continue  # a rule or a statistic for a group, or children in general
             labelled = _CN_LABEL.search(text, max(0, start - 8), start) is not None
             child = _CN_CHILD_AFTER.match(text, end) is not None
             duration = unit in ("个月", "个多月", "天")
@@ -342,12 +403,18 @@ class MinorRecognizer(Recognizer):
                 score, why = 0.45, "age under 14 without a person word"
             self._add(out, start, end, score, why)
         for m in _CN_LABEL_BARE.finditer(text):
-            if int(m.group("num")) < MINOR_AGE:
+            if int(m.group("num")) >= MINOR_AGE or _CN_LIMIT_LABEL.search(text, max(0, m.start() - 4), m.start("num")):
+                continue
+            if not _group_clause(text, m.start(), m.end()):
                 self._add(out, m.start("num"), m.end("num"), 0.85, "age under 14 after an age label")
         for m in _CN_CHILD_WORDS.finditer(text):
             if _CN_WORD_NOT_PERSON.match(text, m.end()):
                 continue  # 新生儿科, 婴儿期, 新生儿筛查: a department, a period, a programme
             word = m.group()
+            if _group_clause(text, m.start(), m.end()):
+                # 本组患儿32例, 新生儿数量下降, 新生儿黄疸一般在…: children as a group or in general.
+                self._add(out, m.start(), m.end(), 0.45, f"word {word} about a group or children in general")
+                continue
             near = text[max(0, m.start() - _INDIVIDUAL_SPAN) : m.end() + _INDIVIDUAL_SPAN]
             if word in _COLLECTIVE and _CN_INDIVIDUAL.search(near) is None:
                 # 婴儿死亡率, 全市新生儿数量: babies in general, not one child's data.
@@ -379,10 +446,22 @@ class MinorRecognizer(Recognizer):
                 continue
             if _EN_RANGE_AFTER.match(text, m.end()) or _EN_AGED_THING.match(text, m.end()):
                 continue
-            if _thing_before(text, m.start()):
+            if _thing_before(text, m.start()) or _en_generic(text, m.start(), m.end()):
                 continue
-            score = 0.85 if m.group("label").lower() == "aged" else 0.9
-            self._add(out, m.start("num"), m.end(), score, f"age under 14 after '{m.group('label').lower()}'")
+            label = m.group("label").lower()
+            if label == "aged" and _EN_GROUP_BEFORE.search(text, max(0, m.start() - 16), m.start()):
+                continue
+            if label == "age":
+                # A label "age" is a person's only as a field or a person's word (not max-age=0,
+                # an HTTP Age header or a config's age=7): a person or form context, or the
+                # unit of an age, must say so.
+                opener = _en_age_opener(text, m.start())
+                if opener is None or _EN_CONFIG.search(text):
+                    continue
+                if opener == "field" and not (m.group("unit") or _EN_FORM.search(text)):
+                    continue
+            score = 0.85 if label == "aged" else 0.9
+            self._add(out, m.start("num"), m.end(), score, f"age under 14 after '{label}'")
 
     def _year_old(self, text: str, out: list[Finding]) -> None:
         for m in _EN_YEAR_OLD.finditer(text):
@@ -392,9 +471,11 @@ class MinorRecognizer(Recognizer):
             start, end = m.span()
             if _EN_RANGE_BEFORE.search(text, max(0, start - 12), start) or _EN_THING_AFTER.match(text, end):
                 continue
-            if _thing_before(text, start):
+            if _thing_before(text, start) or _en_generic(text, start, end):
                 continue
             person = _EN_PERSON_AFTER.match(text, end) is not None
+            if not person and not _en_said_of_a_person(text, start, end, m.group()):
+                continue
             self._add(
                 out,
                 start,
@@ -404,9 +485,73 @@ class MinorRecognizer(Recognizer):
             )
 
 
+def _group_clause(text: str, start: int, end: int) -> bool:
+    """Whether the clause of ``text[start:end]`` (between commas and sentence ends) speaks of
+    a group, a population or children in general (``_CN_GROUP``)."""
+    before = text[max(0, start - 40) : start]
+    cuts = list(_CN_CLAUSE.finditer(before))
+    begin = max(0, start - 40) + (cuts[-1].end() if cuts else 0)
+    after = _CN_CLAUSE.search(text, end, end + 40)
+    # The clause's closing mark counts: a question is not a record.
+    stop = after.end() if after is not None else min(len(text), end + 40)
+    return _CN_GROUP.search(text, begin, stop) is not None
+
+
 def _glued_before(text: str, start: int) -> bool:
     """Whether a letter, digit or dot stands right before ``start``."""
     return start > 0 and (text[start - 1].isascii() and (text[start - 1].isalnum() or text[start - 1] == "."))
+
+
+_EN_POSSESSIVES = frozenset({"his", "her", "their", "whose", "my", "your", "our"})
+_EN_PERSON_MODIFIERS = frozenset({"pt", "deceased", "decedent", "victim", "infant", "toddler", "person", "child"})
+
+
+def _en_age_opener(text: str, start: int) -> str | None:
+    """What stands before the label "age" at ``start``: ``"person"`` (a person word or a
+    possessive: "patient_age", "her age"), ``"field"`` (nothing, a field separator or a
+    preposition: "Age:", "at age"), or None (any other word: max-age, mean age, Level 3 Age)."""
+    head = text[max(0, start - 24) : start]
+    if not head.strip() or head.rstrip()[-1:] in ",;:|([{\"'\t":
+        return "field"  # the start of the text or of a field
+    m = _EN_WORD_BEFORE.search(head)
+    if m is None:
+        return "field"
+    word = m.group(1).lower()
+    if word in _EN_POSSESSIVES or word in _EN_PERSON_MODIFIERS or word in _EN_PERSONS:
+        return "person"
+    return "field" if word in _EN_AGE_OPENERS else None
+
+
+def _en_generic(text: str, start: int, end: int) -> bool:
+    """Whether the sentence around ``text[start:end]`` speaks of children in general or a group."""
+    cuts = list(_EN_SENTENCE.finditer(text, max(0, start - 80), start))
+    begin = cuts[-1].end() if cuts else max(0, start - 80)
+    after = _EN_SENTENCE.search(text, end, end + 80)
+    stop = after.start() if after is not None else min(len(text), end + 80)
+    return _EN_GENERIC.search(text, begin, stop) is not None
+
+
+# A word after "N-year-old" that shows it is used as a noun (a person: "an 18-month-old was
+# found", "a 7-year-old died"): a function word, a verb in the past, or nothing.
+_EN_NOMINAL_AFTER = re.compile(
+    r"\s*(?:$|[.,;:!?)\]—–-]|(?:is|was|were|has|had|who|and|with|from|in|at|on|of|to|after|before|when|while"
+    r"|whose|died|[a-z]+ed)\b)",
+    re.IGNORECASE,
+)
+_EN_SUBJECT_PERSONS = frozenset({*("he", "she", "i", "we", "they", "deceased", "decedent", "victim", "infant")})
+
+
+def _en_said_of_a_person(text: str, start: int, end: int, matched: str) -> bool:
+    """Whether an "N years old" without a person noun after it is said of a person.
+
+    Attributive ("a 6-month-old startup") it is said of the noun after it; used as a noun
+    ("an 18-month-old was found") it names a person. Predicative ("… is 9 years old") it is
+    said of the subject, which must be a person word (son, she, the deceased)."""
+    if "-old" in matched.lower():
+        return _EN_NOMINAL_AFTER.match(text, end) is not None
+    head = re.split(r"[.;:!?\n]", text[max(0, start - 40) : start])[-1].lower()
+    words = re.findall(r"[a-z]+", head)
+    return any(w in _EN_PERSONS or w.removesuffix("s") in _EN_PERSONS or w in _EN_SUBJECT_PERSONS for w in words)
 
 
 def _thing_before(text: str, start: int) -> bool:
