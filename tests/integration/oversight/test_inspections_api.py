@@ -46,7 +46,7 @@ class Site(ApiSite):
             "source": "internal_audit",
             # One recommendation per reference number of an authority.
             "reference_no": reference_no or f"AUD-2025-{next(REFERENCES):03d}",
-            "issuing_authority": "Internal audit office",
+            "issuing_authority": "Hospital internal audit office",  # an internal audit names its organisation
             "issued_on": datetime.now(UTC).date().isoformat(),
             "text": "Ambulance terminals show relatives' phone numbers.",
             "items": [

@@ -147,7 +147,8 @@ def _recommend(
         {
             "source": source,
             "reference_no": f"闵检建〔2025〕{number}号",
-            "issuing_authority": "闵行区人民检察院",
+            # An internal audit names the audited organisation (hospital "a") as its authority.
+            "issuing_authority": "a internal audit office" if source == "internal_audit" else "闵行区人民检察院",
             "issued_on": world.guard.now.date() - timedelta(days=1),
             "text": "Restrict cross-hospital queries of death reports and audit them monthly.",
             "items": [

@@ -15,7 +15,7 @@ runner = CliRunner()
 
 def test_recommend_needs_an_owner_for_its_items(site: dict[str, str]) -> None:
     today = datetime.now(UTC).date().isoformat()
-    base = ["inspections", "recommend", "--as", "sun.li", "--ref", "AUD-1", "--authority", "Internal audit"]
+    base = ["inspections", "recommend", "--as", "sun.li", "--ref", "AUD-1", "--authority", "Hospital internal audit"]
     base += ["--issued-on", today, "--text", "Restrict cross-hospital queries", "--source", "internal_audit"]
     bare = runner.invoke(app, base)
     assert bare.exit_code == 2 and "--owner" in bare.output, bare.output

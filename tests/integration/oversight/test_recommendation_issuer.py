@@ -34,7 +34,8 @@ def _record(world: World, who: str, *, source: str = "procuratorial_recommendati
     data = RecommendationIn(
         source=source,
         reference_no=reference,
-        issuing_authority="浦东新区人民检察院",
+        # An internal audit names the audited organisation (hospital "a") as its authority.
+        issuing_authority="a internal audit office" if source == "internal_audit" else "浦东新区人民检察院",
         issued_on=world.guard.now.date(),
         text="Establish a traceable follow-up inspection mechanism for death-information access.",
         org_id=world.orgs["a"],

@@ -128,7 +128,8 @@ def test_the_hospital_records_its_own_audit_but_not_a_procuratorial_recommendati
     assert code == 4 and "comes from outside the organisation" in output, output
     deadline = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
     code, output = _run(
-        "recommend", "--as", "wang.po", "--source", "internal_audit", "--ref", "AUD-1", "--authority", "Audit office",
+        "recommend", "--as", "wang.po", "--source", "internal_audit", "--ref", "AUD-1",
+        "--authority", "Hospital audit office",
         "--issued-on", datetime.now(UTC).date().isoformat(), "--text", "Shared logins",
         "--owner", site["hosp"], "--responsible", "chen.jie", "--deadline", deadline, "--evidence", "Account list",
     )  # fmt: skip

@@ -20,6 +20,7 @@ from piguard.oversight.common import local_principal
 from piguard.oversight.inspections import flows
 from piguard.oversight.inspections.models import Recommendation
 from piguard.oversight.inspections.schemas import CorrectionIn, ExtensionIn, ItemIn, RecommendationIn, ReviewIn
+from piguard.records import service as records
 from piguard.records.guard import Guard
 from tests.integration.oversight.test_inspections_service import PASSWORD, World, _recommend, _submit
 from tests.integration.oversight.test_inspections_service import world as world  # the fixture
@@ -80,7 +81,7 @@ def _recommendation(world: World, who: Principal, *, org_id: str | None, items: 
     data = RecommendationIn(
         source="internal_audit",
         reference_no=f"内审〔2025〕{number}号",
-        issuing_authority="Internal audit",
+        issuing_authority=f"{records.get_organisation(session=world.session, org_id=who.org_id).name} internal audit",
         issued_on=world.guard.now.date(),
         text="Shared logins in the records office.",
         org_id=org_id,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from piguard.oversight.inspections.issuer import ORGANISATION, OVERSIGHT, Issuer, classify
+from piguard.oversight.inspections.issuer import ORGANISATION, OVERSIGHT, Issuer, classify, settled_source
 from piguard.policy.pdp import AccessRequest, PolicyEngine, ResourceRef, Subject
 from piguard.records.models import Organisation
 
@@ -45,8 +45,8 @@ def _allowed(kind: str, action: str, who: Subject, attrs: dict[str, Any], *relat
     return ENGINE.decide(request).allowed
 
 
-def _work(manager: Issuer, *, assigning: bool = False) -> dict[str, Any]:
-    return H1 | manager.attrs(assigning=assigning)
+def _work(manager: Issuer, *, assigning: bool = False, adding_items: bool = False) -> dict[str, Any]:
+    return H1 | manager.attrs(assigning=assigning, adding_items=adding_items)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -131,3 +131,23 @@ def test_who_manages_follows_the_recorder_and_the_source() -> None:
         assert classify(source=source, recorder=_org("hospital")) == OVERSIGHT
         assert classify(source=source, recorder=None) == OVERSIGHT
     assert classify(source="internal_audit", recorder=_org("hospital")) == ORGANISATION
+
+
+def test_items_are_added_to_the_organisations_own_audit_only_by_its_officers() -> None:
+    # An oversight body's items there would be the organisation's to extend and verify: it records its own.
+    adding = _work(ORGANISATION, adding_items=True)
+    assert _allowed("Recommendation", "manage_inspection", HOSPITAL_PO, adding)
+    for body in (DISTRICT_HC, DISTRICT_CDC, CITY_HC):
+        assert not _allowed("Recommendation", "manage_inspection", body, adding)
+        assert _allowed("Recommendation", "manage_inspection", body, _work(ORGANISATION))  # other changes: yes
+    # Items of issued or outside work stay with their managers, as any other change.
+    assert _allowed("Recommendation", "manage_inspection", DISTRICT_HC, _work(BY_DISTRICT, adding_items=True))
+    assert not _allowed("Recommendation", "manage_inspection", HOSPITAL_PO, _work(OVERSIGHT, adding_items=True))
+
+
+def test_once_outside_a_source_stays_outside() -> None:
+    assert settled_source(["internal_audit"]) == "internal_audit"
+    assert settled_source(["internal_audit", "procuratorial_recommendation"]) == "procuratorial_recommendation"
+    # Handed back before the rule: still classified by the outside source it had.
+    assert settled_source(["internal_audit", "procuratorial_recommendation", "internal_audit"]) != "internal_audit"
+    assert settled_source(["external_audit", "internal_audit", "other", "internal_audit"]) == "other"

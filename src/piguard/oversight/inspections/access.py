@@ -3,8 +3,9 @@
 Every decision on a ``Recommendation``, ``Rectification`` or ``SpotCheck`` carries the
 organisations and districts the work is about (``jurisdiction``) and the principal's
 ``oversight_body`` relationship (``scope.relations``); one on a recommendation or item also who
-manages its follow-up (``issuer``: ``managed_by``, ``issuer``, ``issuer_level``) and whether the
-request only names an item's responsible person (``assigning``). ``visible`` asks about a list's
+manages its follow-up (``issuer``: ``managed_by``, ``issuer``, ``issuer_level``), whether the
+request only names an item's responsible person (``assigning``) and whether it adds items
+(``adding_items``). ``visible`` asks about a list's
 rows at once.
 """
 
@@ -52,6 +53,11 @@ _MANAGED = {
         "add items, extend deadlines or decide evidence"
     ),
 }
+# Why an oversight body is refused items on an organisation's own audit: they would be the organisation's to follow up.
+_OWN_AUDIT = (
+    "the recommendation is the organisation's own audit: only its officers add items to it, and it follows "
+    "them up; to require rectification yourself, record your own recommendation (your body then manages it)"
+)
 _AUDITED = "your organisation still reads it, assigns the responsible person and submits the evidence"
 _BESIDE = "you may read it"
 
@@ -62,9 +68,11 @@ def no_scope(resource_type: str) -> dict[str, Any]:
     return attrs | issuer.ORGANISATION.attrs() if resource_type in FOLLOW_UP else attrs
 
 
-def with_issuer(attrs: dict[str, Any], manager: issuer.Issuer, *, assigning: bool = False) -> dict[str, Any]:
-    """A recommendation's or item's jurisdiction with who manages its follow-up."""
-    return attrs | manager.attrs(assigning=assigning)
+def with_issuer(
+    attrs: dict[str, Any], manager: issuer.Issuer, *, assigning: bool = False, adding_items: bool = False
+) -> dict[str, Any]:
+    """A recommendation's or item's jurisdiction with who manages its follow-up (and what the change is)."""
+    return attrs | manager.attrs(assigning=assigning, adding_items=adding_items)
 
 
 def attrs_of(session: Session, resource_type: str, resource_id: str, *, assigning: bool = False) -> dict[str, Any]:
@@ -145,6 +153,11 @@ def visible(
     return {rid for (rid, _), decision in zip(entries, decisions, strict=True) if decision.allowed}
 
 
+def _own_audit_items(attrs: dict[str, Any]) -> bool:
+    """Whether the change adds items to an organisation's own audit (refused to anyone beside its officers)."""
+    return attrs.get("managed_by") == "organisation" and bool(attrs.get("adding_items"))
+
+
 def refusal(
     decision: Decision,
     action: str,
@@ -163,6 +176,8 @@ def refusal(
         return denied(decision)
     inspector = principal.role in INSPECTORS and principal.kind == "human"
     managed_by = (attrs or {}).get("managed_by", "organisation")
+    if inspector and action == "manage_inspection" and readable and _own_audit_items(attrs or {}):
+        return AccessDenied(_OWN_AUDIT, policy_ids=(ISSUING_BODY,))
     if inspector and action == "manage_inspection" and readable and managed_by in _MANAGED:
         # Within the jurisdiction (it may read the work), yet not allowed to change it: the work is
         # managed by the body that issued it, or by oversight.
@@ -201,7 +216,8 @@ def explain(
     change it is refused because of who manages it, not because of the jurisdiction.
     """
     readable = False
-    if action == "manage_inspection" and not decision.policy_ids and attrs.get("managed_by") in _MANAGED:
+    managed = attrs.get("managed_by") in _MANAGED or _own_audit_items(attrs)
+    if action == "manage_inspection" and not decision.policy_ids and managed:
         readable = decide(
             session,
             guard,

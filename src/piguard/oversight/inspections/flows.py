@@ -6,19 +6,23 @@ recommendation or item, who manages its follow-up: see ``access`` and ``issuer``
 anything; the "responsible" relationship is set only for an item's responsible person. Lists
 keep to the principal's jurisdiction in their query, before their limit, and the policy confirms
 each row. A refusal, by the policy or by the rules, is recorded as a denied access event and
-returned; the door commits and only then raises it. Changes run in a savepoint, so a refused
+returned; the door commits and only then raises it. The event's reason starts with the ids of what
+refused (``<ids>: <reason>``, as ``records.guard.refuse`` writes it): the policy's or the refusal's
+own (``issuing-body``, ``jurisdiction``, ``own-evidence``), ``inspection-rules`` for any other
+refusal by the inspection rules, never the policy that permitted the request. Changes run in a savepoint, so a refused
 change leaves only its denied event.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, TypeVar, cast
 
 from sqlalchemy.orm import Session
 
-from piguard.errors import PiguardError
+from piguard.errors import AccessDenied, PiguardError
 from piguard.identity.schemas import Principal
 from piguard.oversight import scope
 from piguard.oversight.common import Outcome
@@ -47,12 +51,25 @@ from piguard.records.guard import EventDraft, Guard, Guarded, record_event, refu
 T = TypeVar("T")
 E = TypeVar("E")
 RESPONSIBLE = access.RESPONSIBLE
+RULES = "inspection-rules"  # the id of a refusal by the inspection rules (bad input, a conflict, not found)
+
+
+def refusing_ids(error: PiguardError, decision: Decision) -> tuple[str, ...]:
+    """The ids of what refused: the refusal's own, else the inspection rules' when the policy had permitted (pure).
+
+    A default deny names no policy (as for record reads); a permitting policy is never named.
+    """
+    if isinstance(error, AccessDenied):
+        return error.policy_ids
+    return (RULES,) if decision.allowed else decision.policy_ids
 
 
 def _refused(
     session: Session, principal: Principal, draft: EventDraft, error: PiguardError, at: datetime, decision: Decision
 ) -> PiguardError:
-    refused: Guarded[None] = refuse(session, principal, draft, error, at, decision)
+    # ``refuse`` prefixes the reason with the decision's ids: give it those of the refusal instead.
+    refusing = replace(decision, allowed=False, policy_ids=refusing_ids(error, decision))
+    refused: Guarded[None] = refuse(session, principal, draft, error, at, refusing)
     return refused.error or error
 
 
@@ -199,10 +216,12 @@ def add_items(
 
     draft = EventDraft(action="create", resource_type="rectification", resource_id=recommendation_id[:64])
     # Decided on the recommendation as it will be: the new items' owners join its jurisdiction; its
-    # manager stays the one it has (items of an issued recommendation are the issuing body's to add).
+    # manager stays the one it has (items of an issued recommendation are the issuing body's to add;
+    # those of an organisation's own audit its own officers': ``adding_items``).
     attrs = access.with_issuer(
         jurisdiction.of_recommendation(session, recommendation_id, more=[item.owner_org_id for item in items]),
         issuer.of_recommendation(session, recommendation_id),
+        adding_items=True,
     )
     return _change(
         session,

@@ -10,12 +10,16 @@ is managed by the organisation (``organisation``: the jurisdiction rules alone).
 
 Derived from stored columns, never from the request: the recorder is the account that created
 the recommendation (accounts never change organisation) and the source is its latest corrected
-value. The policy receives the result as resource attributes (``attrs``).
+value, except that a recommendation whose source was ever outside stays outside (``settled_source``):
+the source is never corrected back to ``internal_audit`` (``service.correct``), and one handed back
+before that rule is classified by the outside source it had. An oversight body's correction of the
+source does not make it the issuer: it corrected the record, it did not issue it. The policy
+receives the result as resource attributes (``attrs``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -38,13 +42,17 @@ class Issuer:
     org_id: str = ""
     level: str = ""
 
-    def attrs(self, *, assigning: bool = False) -> dict[str, str | bool]:
-        """The resource attributes the policy tests (``assigning``: the request only names a responsible person)."""
+    def attrs(self, *, assigning: bool = False, adding_items: bool = False) -> dict[str, str | bool]:
+        """The resource attributes the policy tests.
+
+        ``assigning``: the request only names a responsible person; ``adding_items``: it adds items.
+        """
         return {
             "managed_by": self.managed_by,
             "issuer": self.org_id,
             "issuer_level": self.level,
             "assigning": assigning,
+            "adding_items": adding_items,
         }
 
 
@@ -52,11 +60,25 @@ ORGANISATION = Issuer("organisation")  # also unknown work: its flow reports it 
 OVERSIGHT = Issuer("oversight")
 
 
+def is_outside(source: str) -> bool:
+    """Whether a source is outside the audited organisation (anything but its own audit)."""
+    return source not in INTERNAL_SOURCES
+
+
+def settled_source(history: Sequence[str]) -> str:
+    """The source to classify by, from the recorded one and its corrections in order (pure).
+
+    The latest outside one if any was ever outside (once outside, never handed back), else the latest.
+    """
+    outside = [source for source in history if is_outside(source)]
+    return outside[-1] if outside else history[-1]
+
+
 def classify(*, source: str, recorder: Organisation | None) -> Issuer:
     """The manager of a recommendation with this (current) source recorded at ``recorder`` (pure)."""
     if recorder is not None and recorder.org_type in OVERSIGHT_BODIES:
         return Issuer("issuer", recorder.id, recorder.level)
-    if source not in INTERNAL_SOURCES:
+    if is_outside(source):
         return OVERSIGHT
     return ORGANISATION
 
@@ -66,8 +88,8 @@ def for_new(session: Session, *, author_org: str, source: str) -> Issuer:
     return classify(source=source, recorder=session.get(Organisation, author_org))
 
 
-def _sources(session: Session, ids: list[str]) -> dict[str, str]:
-    """Per recommendation, its source as last corrected (a correction can move it in or out of the organisation)."""
+def _corrections(session: Session, ids: list[str]) -> dict[str, list[str]]:
+    """Per recommendation, the sources its corrections set, in order."""
     rows = session.execute(
         select(InspectionCorrection.target_id, InspectionCorrection.new_value)
         .where(
@@ -77,7 +99,20 @@ def _sources(session: Session, ids: list[str]) -> dict[str, str]:
         )
         .order_by(InspectionCorrection.created_at, InspectionCorrection.id)
     )
-    return {target: value or "" for target, value in rows}
+    found: dict[str, list[str]] = {}
+    for target, value in rows:
+        found.setdefault(target, []).append(value or "")
+    return found
+
+
+def sources_of(session: Session, recommendation_ids: Iterable[str]) -> dict[str, str]:
+    """The source each of these stored recommendations is classified by (``settled_source``)."""
+    ids = sorted(set(recommendation_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(Recommendation.id, Recommendation.source).where(Recommendation.id.in_(ids)))
+    corrected = _corrections(session, ids)
+    return {rec_id: settled_source([source, *corrected.get(rec_id, [])]) for rec_id, source in rows}
 
 
 def of_recommendations(session: Session, recommendation_ids: Iterable[str]) -> dict[str, Issuer]:
@@ -90,11 +125,14 @@ def of_recommendations(session: Session, recommendation_ids: Iterable[str]) -> d
         .outerjoin(Account, Account.id == Recommendation.created_by)
         .where(Recommendation.id.in_(ids))
     ).all()
-    corrected = _sources(session, ids)
+    corrected = _corrections(session, ids)
     wanted = {org_id for _, _, org_id in rows if org_id}
     orgs = {org.id: org for org in session.scalars(select(Organisation).where(Organisation.id.in_(wanted)))}
     return {
-        rec_id: classify(source=corrected.get(rec_id, source), recorder=orgs.get(org_id) if org_id else None)
+        rec_id: classify(
+            source=settled_source([source, *corrected.get(rec_id, [])]),
+            recorder=orgs.get(org_id) if org_id else None,
+        )
         for rec_id, source, org_id in rows
     }
 

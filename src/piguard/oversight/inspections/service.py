@@ -8,7 +8,7 @@ policy checks happen in ``flows``, the follow-up rules here and in ``rules``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from piguard.errors import ConflictError, InputError, NotFoundError
 from piguard.identity.models import Account
 from piguard.identity.schemas import Principal
-from piguard.oversight.inspections import rules
+from piguard.oversight.inspections import issuer, rules
 from piguard.oversight.inspections.journal import write
 from piguard.oversight.inspections.models import (
     InspectionCorrection,
@@ -50,7 +50,7 @@ from piguard.oversight.inspections.views import (
     reviews_by_evidence,
     text_value,
 )
-from piguard.records.models import Organisation
+from piguard.records.models import Organisation, org_name_key
 
 # The read side lives in ``views``; its functions are part of this service's interface too
 # (the monthly report calls ``list_items``).
@@ -111,21 +111,76 @@ def _responsible(session: Session, account_id: str, *, owner_org_id: str, where:
     return account
 
 
+# Who follows up a recommendation that already has a reference number, for a 409 that does not
+# suggest adding items to work the requester does not manage.
+_FOLLOWED_BY = {
+    "organisation": "the audited organisation (its own audit)",
+    "issuer": "the oversight body that recorded it",
+    "oversight": "oversight (it came from outside the organisation)",
+}
+
+
 def _check_reference_free(
-    session: Session, reference_no: str, authority: str, *, other_than: str | None = None
+    session: Session,
+    reference_no: str,
+    authority: str,
+    *,
+    source: str,
+    manager: issuer.Issuer,
+    other_than: str | None = None,
 ) -> None:
-    """One recommendation per reference number of an issuing authority (as corrected): a second is refused."""
+    """One recommendation per reference number of an issuing authority and kind of source (as corrected).
+
+    An organisation's own audit and a recommendation from outside it never share a number space, so
+    an internal audit can neither pre-empt an outside reference nor be pre-empted. The 409 suggests
+    adding items only to a recommendation managed as the new one would be.
+    """
     columns = (Recommendation.id, Recommendation.reference_no, Recommendation.issuing_authority)
-    rows = session.execute(select(*columns)).all()
+    rows = session.execute(select(*columns).where(Recommendation.id != (other_than or ""))).all()
     current = effective_fields(session, "recommendation", [row[0] for row in rows])
+    kinds = issuer.sources_of(session, [row[0] for row in rows])
+    outside = issuer.is_outside(source)
     for row_id, stored_ref, stored_authority in rows:
         fields = current.get(row_id, {})
         same = (fields.get("reference_no", stored_ref), fields.get("issuing_authority", stored_authority))
-        if row_id != other_than and same == (reference_no, authority):
-            raise ConflictError(
-                f"reference_no: recommendation {row_id} of this issuing authority already has this reference "
-                "number; add items to it instead"
+        if same != (reference_no, authority) or issuer.is_outside(kinds[row_id]) != outside:
+            continue
+        existing = issuer.of_recommendation(session, row_id)
+        if existing == manager:
+            advice = "add items to it instead"
+        else:
+            advice = (
+                f"it is followed up by {_FOLLOWED_BY[existing.managed_by]}, not as this one would be: "
+                "check the reference number and issuing authority"
             )
+        raise ConflictError(
+            f"reference_no: recommendation {row_id} of this issuing authority already has this reference number; "
+            + advice
+        )
+
+
+def _check_own_authority(session: Session, authority: str, org_ids: Iterable[str | None]) -> None:
+    """An internal audit is the audited organisation's own: its issuing authority names that organisation.
+
+    ``org_ids``: the recorder's organisation, the addressee and the items' owners. So an internal
+    audit cannot claim another authority's (a procuratorate's) reference number.
+    """
+    wanted = {org_id for org_id in org_ids if org_id}
+    names: Iterable[str] = (
+        session.scalars(select(Organisation.name_key).where(Organisation.id.in_(wanted))) if wanted else ()
+    )
+    if not any(name and name in org_name_key(authority) for name in names):
+        raise InputError(
+            "an internal_audit is the organisation's own audit: its issuing authority names the audited "
+            "organisation (e.g. '<organisation name> internal audit office'); record another authority's "
+            "recommendation with its own source",
+            where="issuing_authority",
+        )
+
+
+def _recorder_org(session: Session, account_id: str) -> str | None:
+    account = session.get(Account, account_id)
+    return account.org_id if account is not None else None
 
 
 # --- changes ------------------------------------------------------------------------------------
@@ -158,7 +213,13 @@ def create_recommendation(
     )
     add_items(session=session, principal=principal, at=at, recommendation_id=row.id, items=data.items)
     # After the items' own checks, so bad input is reported first (the flow's savepoint undoes the rows).
-    _check_reference_free(session, data.reference_no, data.issuing_authority, other_than=row.id)
+    if not issuer.is_outside(data.source):
+        owners = [item.owner_org_id for item in data.items]
+        _check_own_authority(session, data.issuing_authority, [principal.org_id, data.org_id, *owners])
+    manager = issuer.for_new(session, author_org=principal.org_id, source=data.source)
+    _check_reference_free(
+        session, data.reference_no, data.issuing_authority, source=data.source, manager=manager, other_than=row.id
+    )
     return row
 
 
@@ -309,6 +370,13 @@ def correct(
     value = data.value
     if data.field == "source":
         rules.check_source(value)
+        if not issuer.is_outside(value):
+            # Handing an outside recommendation back to the audited organisation is how it escaped its issuer.
+            raise ConflictError(
+                "source: a recommendation from outside the organisation is never corrected back to "
+                "internal_audit: that would hand its follow-up to the audited organisation; if it was "
+                "recorded in error, correct its text and let its manager close its items"
+            )
     elif data.field == "issued_on":
         try:
             rules.check_issued_on(date.fromisoformat(value), today=at.date())
@@ -320,10 +388,8 @@ def correct(
     old = fields.get(data.field, text_value(getattr(target, data.field)))
     if old == value:
         raise InputError("the value is unchanged", where="value")
-    if isinstance(target, Recommendation) and data.field in ("reference_no", "issuing_authority"):
-        now = {key: fields.get(key, text_value(getattr(target, key))) for key in ("reference_no", "issuing_authority")}
-        now[data.field] = value
-        _check_reference_free(session, now["reference_no"], now["issuing_authority"], other_than=target.id)
+    if isinstance(target, Recommendation) and data.field in ("source", "reference_no", "issuing_authority"):
+        _check_recommendation_keys(session, target, fields, data.field, value)
     row = InspectionCorrection(
         target_type=target_type, target_id=target.id, field=data.field, old_value=old, new_value=value, reason=reason
     )
@@ -336,6 +402,30 @@ def correct(
         resource_type=target_type,
         resource_id=target.id,
         what=f"corrected_{data.field}",
+    )
+
+
+def _check_recommendation_keys(
+    session: Session, target: Recommendation, fields: dict[str, str], field: str, value: str
+) -> None:
+    """A corrected source, reference number or authority keeps the reference unique and an internal audit's own."""
+    keys = ("source", "reference_no", "issuing_authority")
+    now = {key: fields.get(key, text_value(getattr(target, key))) for key in keys}
+    now[field] = value
+    source = issuer.sources_of(session, [target.id])[target.id] if field != "source" else value
+    if field == "issuing_authority" and not issuer.is_outside(source):
+        owners = session.scalars(
+            select(RectificationItem.owner_org_id).where(RectificationItem.recommendation_id == target.id)
+        )
+        _check_own_authority(session, value, [_recorder_org(session, target.created_by), target.org_id, *owners])
+    recorder = session.get(Organisation, _recorder_org(session, target.created_by) or "")
+    _check_reference_free(
+        session,
+        now["reference_no"],
+        now["issuing_authority"],
+        source=source,
+        manager=issuer.classify(source=source, recorder=recorder),
+        other_than=target.id,
     )
 
 
