@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from piguard.db.locking import get_for_update
@@ -39,6 +39,16 @@ def contacts_still_needed(*, session: Session, report_id: str) -> str | None:
     if not issued >= HANDED_OVER:
         return NOT_HANDED_OVER
     return None
+
+
+def contacts_held(*, session: Session, report_id: str) -> bool:
+    """Whether any relative on the report still has a phone number or an address (something to delete)."""
+    found = session.scalar(
+        select(Relative.id)
+        .where(Relative.report_id == report_id, or_(Relative.phone.is_not(None), Relative.address.is_not(None)))
+        .limit(1)
+    )
+    return found is not None
 
 
 def erase_relative_contacts(

@@ -140,8 +140,10 @@ def decide(
 
     def work(at: datetime) -> ItemOut:
         request, row = service.claim_item(session, request_id, position)
+        corrections.check_decider(session, principal.account_id, request.report_id)
         if correct:
             text = _reason(reason, MIN_CORRECTION_REASON)
+            corrections.check_not_corrected_elsewhere(session, request, row)
             ids = _correct(session, principal, request, row, text, at)
             corrections.decide(row, outcome="corrected", by=principal.account_id, at=at, reason=text, made=ids)
         else:

@@ -10,7 +10,9 @@ detection sees it by its own kind. The certifier corrects an item (only that ite
 the records correction service: history and reason kept, linked to the item) or declines it with a
 reason the family is told; the privacy office then answers with the letter. A certifier who is
 disabled, has left the record's institution or is the suspect of an open case concerning the
-record is not referred to (409).
+record is not referred to (409), and one who has become such a suspect since decides no item
+(``check_decider``). A field corrected on an open, unanswered request is not corrected again on
+another (``check_not_corrected_elsewhere``): the first request's letter would be false.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NoReturn
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import literal, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from piguard.db.locking import get_for_update
 from piguard.errors import ConflictError, InputError, NotFoundError
 from piguard.identity.models import Account
 from piguard.oversight.cases.models import CaseSubject, OversightCase
@@ -151,6 +154,49 @@ def item(request: FamilyRequest, position: int) -> FamilyRequestItem:
     return found
 
 
+def check_decider(session: Session, account_id: str, report_id: str) -> None:
+    """A certifier who has become the suspect of an open case concerning the record decides no item (409).
+
+    Checked at every decision, not only at the referral: a case may be opened after registration.
+    """
+    if _suspect_of_open_case(session, account_id, report_id):
+        raise ConflictError(
+            "you are the suspect of an open investigation concerning this record, so you may not decide its "
+            "items: the privacy office refuses the request with that ground, or answers it once it has expired"
+        )
+
+
+def check_not_corrected_elsewhere(session: Session, request: FamilyRequest, row: FamilyRequestItem) -> None:
+    """Refuse to correct a field that another open, unanswered request already corrected (409 naming its item).
+
+    Correcting it again would make that request's letter false (``_check_still_corrected``), and a
+    request with a decided item cannot be refused: it would be stuck. That request is answered
+    first; then this item may be decided. The report is locked first, so two certifiers' decisions
+    on the same report are taken one after the other.
+    """
+    get_for_update(session, DeathReport, request.report_id)
+    other = session.execute(
+        select(FamilyRequestItem.request_id, FamilyRequestItem.position)
+        .join(FamilyRequest, FamilyRequest.id == FamilyRequestItem.request_id)
+        .where(
+            FamilyRequest.report_id == request.report_id,
+            FamilyRequest.id != request.id,
+            FamilyRequest.kind == "correction",
+            FamilyRequest.state == "received",
+            FamilyRequestItem.field == row.field,
+            FamilyRequestItem.outcome == "corrected",
+        )
+        .order_by(FamilyRequest.received_at, FamilyRequest.id)
+        .limit(1)
+    ).first()
+    if other is not None:
+        raise ConflictError(
+            f"request {other.request_id} item {other.position} ({row.field}) already corrected this field and is not "
+            "answered yet: correcting it again would make that letter false; the privacy office answers that "
+            f"request first, then item {row.position} can be decided (declining it is possible now)"
+        )
+
+
 def correction_ids(session: Session, report_id: str) -> set[str]:
     """The ids of the report's corrections so far (to find the ones a workflow step made)."""
     return set(session.scalars(select(ReportCorrection.id).where(ReportCorrection.report_id == report_id)))
@@ -222,16 +268,25 @@ def letter(session: Session, request: FamilyRequest, *, by: str, at: datetime) -
 
 
 def referred(session: Session, *, account_id: str, at: datetime) -> list[tuple[FamilyRequest, str, str]]:
-    """Open correction requests with an undecided item about reports this account is the live certifier of.
+    """Open correction requests with an undecided item whose own referral this account holds, live at ``at``.
 
-    With each, the record's institution and its district (the request's jurisdiction); oldest due first.
+    Each request is matched to its own referral (``created_by = family_request:<id>``), as
+    ``holds_referral`` opens it: a live referral for another request on the same report does not
+    list it. With each, the record's institution and its district (the request's jurisdiction);
+    oldest due first.
     """
-    live = select(TaskRelationship.resource_id).where(
-        TaskRelationship.account_id == account_id,
-        TaskRelationship.resource_type == "death_report",
-        TaskRelationship.kind == RELATIONSHIP,
-        TaskRelationship.valid_from <= at,
-        or_(TaskRelationship.valid_to.is_(None), TaskRelationship.valid_to > at),
+    live = (
+        select(TaskRelationship.id)
+        .where(
+            TaskRelationship.account_id == account_id,
+            TaskRelationship.resource_type == "death_report",
+            TaskRelationship.resource_id == FamilyRequest.report_id,
+            TaskRelationship.created_by == literal(referral("")).concat(FamilyRequest.id),
+            TaskRelationship.kind == RELATIONSHIP,
+            TaskRelationship.valid_from <= at,
+            or_(TaskRelationship.valid_to.is_(None), TaskRelationship.valid_to > at),
+        )
+        .exists()
     )
     pending = select(FamilyRequestItem.request_id).where(FamilyRequestItem.outcome == "pending")
     rows = session.execute(
@@ -241,7 +296,7 @@ def referred(session: Session, *, account_id: str, at: datetime) -> list[tuple[F
         .where(
             FamilyRequest.kind == "correction",
             FamilyRequest.state == "received",
-            FamilyRequest.report_id.in_(live),
+            live,
             FamilyRequest.id.in_(pending),
         )
         .options(selectinload(FamilyRequest.items))

@@ -99,11 +99,19 @@ def _contacts(
     row: FamilyRequestItem,
     at: datetime,
 ) -> list[DeletedCount]:
-    """Decide the relatives' contacts item: delete them if their purpose is achieved, else say why not."""
+    """Decide the relatives' contacts item: delete them if their purpose is achieved, else say why not.
+
+    Whether anything is held comes first: "kept" (an open case, parts not issued) would tell the
+    family something is held when an earlier request already deleted it, or there never was any.
+    """
+    row.decided_by, row.decided_at = principal.account_id, at
+    if not erasure.contacts_held(session=session, report_id=report.id):
+        row.outcome = "not_held"
+        row.decision_reason = ALREADY_DELETED if _deleted_before(session, request) else NEVER_HELD
+        return []
     why = erasure.contacts_still_needed(session=session, report_id=report.id)
     if why is None and _open_case(session, report.id):
         why = OPEN_CASE
-    row.decided_by, row.decided_at = principal.account_id, at
     if why is not None:
         row.outcome, row.decision_reason = "kept", why
         return []

@@ -56,9 +56,15 @@ _TEMPLATES = {
     ("correction", "en"): _ENV.from_string(
         _HEAD
         + """<p>{{ l.requester_name }} ({{ relationship }} of the deceased): you asked, under Articles 46 and 49 of the
-Personal Information Protection Law, for fields of the death report of {{ l.deceased_name }} to be corrected. The
-physician who certified the death reviewed each item. This is the answer, as of {{ when(l.issued_at) }} (times
-with their UTC offset, as recorded).</p>
+Personal Information Protection Law, for fields of the death report of {{ l.deceased_name }} to be corrected.
+{% if not lapsed %}The physician who certified the death reviewed each item.
+{%- elif not reviewed %}The physician who certified the death did not decide any item by the due date: every item
+expired undecided and was not corrected.
+{%- else %}The physician who certified the death reviewed {{ items_en(reviewed) }}.
+{{ items_en(lapsed)|capitalize }} expired undecided: the physician did not decide
+{{ "it" if lapsed|length == 1 else "them" }} by the due date, so {{ "it was" if lapsed|length == 1 else "they were" }}
+not corrected.{% endif %} This is the answer, as of
+{{ when(l.issued_at) }} (times with their UTC offset, as recorded).</p>
 {{ table(["item", "field", "result", "reason"], rows) }}
 <p>A corrected field now reads as you asked; the report keeps the earlier value in its correction history, as the
 law on medical records requires. You may ask for a copy of the record to see it as it now stands. Where a field
@@ -70,7 +76,11 @@ was not corrected, you may ask the certifying institution to review it, or compl
         _HEAD
         + """<p>{{ l.requester_name }}（逝者的{{ relationship }}）：
 您根据《中华人民共和国个人信息保护法》第四十六条、第四十九条，申请更正{{ l.deceased_name }}死亡报告中的信息。
-出具死亡医学证明的医师已逐项审核，截至{{ when(l.issued_at) }}（北京时间）答复如下。</p>
+{% if not lapsed %}出具死亡医学证明的医师已逐项审核，
+{%- elif not reviewed %}出具死亡医学证明的医师未在答复期限内审核任何一项，各项均逾期未审核，未予更正；
+{%- else %}出具死亡医学证明的医师已审核{{ items_zh(reviewed) }}；{{ items_zh(lapsed) }}逾期未审核
+{{- "（医师未在答复期限内作出决定），未予更正；" }}
+{%- endif %}截至{{ when(l.issued_at) }}（北京时间）答复如下。</p>
 {{ table(["序号", "项目", "结果", "理由"], rows) }}
 <p>已更正的项目现按您的申请记载；原记载内容依病历管理要求保留在更正记录中。您可申请获取个人信息副本，查看更正后的记录。
 对未予更正的项目，您可请出具机构复核，或向卫生健康委员会投诉。</p>
@@ -128,6 +138,31 @@ _TITLES = {
 }
 
 
+def expired(item: LetterItem) -> bool:
+    """Whether a correction item expired undecided (declined at the answer with ``rules.LAPSED``)."""
+    return item.outcome == "declined" and item.reason == rules.LAPSED
+
+
+def _items_en(positions: list[int]) -> str:
+    """'item 2', 'items 1 and 3', 'items 1, 2 and 4'."""
+    numbers = [str(n) for n in positions]
+    if len(numbers) == 1:
+        return f"item {numbers[0]}"
+    return f"items {', '.join(numbers[:-1])} and {numbers[-1]}"
+
+
+def _items_zh(positions: list[int]) -> str:
+    """'第2项', '第1、3项'."""
+    return f"第{'、'.join(str(n) for n in positions)}项"
+
+
+def _result(lang: str, item: LetterItem) -> str:
+    """The item's result column; an item that expired undecided says so rather than 'declined'."""
+    if expired(item):
+        return "逾期未审核" if lang == "zh" else "expired undecided"
+    return term(lang, "outcome_item", item.outcome)
+
+
 def _reason(lang: str, item: LetterItem) -> str:
     """Why, or what was deleted (field names and counts)."""
     if item.deleted:
@@ -151,9 +186,13 @@ def html(letter: CorrectionLetter | DeletionLetter, lang: str = "zh", *, sha256:
         return local(moment).isoformat(timespec="seconds")
 
     rows = [
-        (item.position, field_label(lang, item.field), term(lang, "outcome_item", item.outcome), _reason(lang, item))
+        (item.position, field_label(lang, item.field), _result(lang, item), _reason(lang, item))
         for item in letter.items
     ]
+    # Which items the certifier reviewed and which expired undecided: the letter never claims a review that did
+    # not happen (a deletion letter has no certifier: neither list is used).
+    lapsed = [item.position for item in letter.items if expired(item)]
+    reviewed = [item.position for item in letter.items if not expired(item)]
     text = _TEMPLATES[(kind, lang)].render(
         l=letter,
         html_lang="zh-CN" if lang == "zh" else "en",
@@ -164,6 +203,10 @@ def html(letter: CorrectionLetter | DeletionLetter, lang: str = "zh", *, sha256:
         table=table(lang),
         relationship=term(lang, "relationship", letter.relationship),
         rows=rows,
+        lapsed=lapsed,
+        reviewed=reviewed,
+        items_en=_items_en,
+        items_zh=_items_zh,
         deleted=any(item.outcome == "deleted" for item in letter.items),
         # Letters issued before ``remains`` existed said only that backups keep the values.
         remains=(letter.remains or [deletions.REMAINS_BACKUPS]) if isinstance(letter, DeletionLetter) else [],

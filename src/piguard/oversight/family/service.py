@@ -10,6 +10,7 @@ document was handed over.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -47,6 +48,8 @@ CANARY_REFUSAL = (
     "which will contact the requester"
 )
 _SAME_MOMENT = timedelta(milliseconds=1)  # the ledger keeps event times to the millisecond
+# Written into the evidence bundle of a request not answered (``verify-evidence`` lists it as not checked).
+STATUS_FILE = "request.json"
 _SHA256 = re.compile(r"sha256=([0-9a-f]{64})")
 
 
@@ -218,6 +221,16 @@ def refuse(*, session: Session, principal: Principal, at: datetime, request_id: 
     return request
 
 
+def _status(request: FamilyRequest) -> str:
+    """The bundle's ``request.json`` for a request not answered: its id, kind and state, and that it has no answer."""
+    note = (
+        f"the request is {request.state} and not answered: these are its own events and the changes it made to "
+        "the report so far; no document was issued"
+    )
+    status = {"request_id": request.id, "kind": request.kind, "state": request.state, "answered": False, "note": note}
+    return json.dumps(status, ensure_ascii=False, indent=2) + "\n"
+
+
 def _answered_event(session: Session, request: FamilyRequest) -> str | None:
     """The reason of the ledger event that recorded the answer (None if there is no such event)."""
     if request.decided_at is None:
@@ -344,8 +357,19 @@ def request_event_ids(session: Session, request: FamilyRequest) -> list[str]:
 def export_evidence(
     *, session: Session, settings: Settings, request_id: str, out_dir: Path
 ) -> evidence.EvidenceSummary:
-    """An evidence bundle (events with inclusion proofs): an account's lines, or a copy request's own events."""
+    """An evidence bundle (events with inclusion proofs): an account's lines, or another request's own events.
+
+    A request not answered (received or refused) has no document, but may already have changed the
+    report (a corrected item): its own events and the changes it made are exported, and the
+    bundle's ``request.json`` says that it is not answered (``STATUS_FILE``).
+    """
     request = get(session, request_id)
+    if request.state != "answered":
+        summary = evidence.export_evidence(
+            session=session, out=out_dir, settings=settings, event_ids=request_event_ids(session, request)
+        )
+        (out_dir / STATUS_FILE).write_text(_status(request), encoding="utf-8")
+        return summary
     if request.kind == "copy":
         issued_copy(session=session, request_id=request_id)  # answered, and kept as issued
         event_ids = request_event_ids(session, request)
