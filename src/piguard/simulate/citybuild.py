@@ -356,8 +356,12 @@ def deaths(
             for k in range(int(n_rel[i]))
         ]
         relatives = []
-        for k, kind in enumerate(lifecourse.next_of_kin(drawn, age=age, marital=marital_status)):
+        kin_male = [bool(rel_male[rel_pos + k]) for k in range(len(drawn))]
+        kinds = lifecourse.next_of_kin(drawn, age=age, marital=marital_status, male=kin_male)
+        for k, kind in enumerate(kinds):
             name = rel_names[rel_pos + k]
+            if lifecourse.spouse_is_misnamed(kind, relative_male=kin_male[k], decedent_male=bool(male[i])):
+                name = people.full_names(life, np.array([not male[i]]))[1][0]  # content only: own stream
             if lifecourse.shares_surname(kind, decedent_age=age, decedent_male=bool(male[i])):
                 name = surnames[i] + name[1:]
             relatives.append(Relative(name, kind, rel_phones[rel_pos + k], addresses[i]))

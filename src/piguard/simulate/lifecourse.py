@@ -34,6 +34,21 @@ _GRANDCHILDREN = ("孙子", "孙女")
 SAME_SURNAME_OF_MAN = ("儿子", "女儿", "孙子", "孙女")
 SAME_SURNAME_OF_CHILD = ("父亲", "祖父", "兄弟", "姐妹")
 CHILD_AGE = 18
+_WIDOWHOOD_FROM = 60.0
+_WIDOWED_AT_MOST = 0.85
+_OLD_SINGLE_KIN = ("侄子", "侄女", "兄弟", "姐妹")
+# (man, woman) kinds; a relative whose drawn name is of the other sex takes the counterpart.
+_PAIRS = (
+    ("儿子", "女儿"),
+    ("侄子", "侄女"),
+    ("女婿", "儿媳"),
+    ("孙子", "孙女"),
+    ("兄弟", "姐妹"),
+    ("父亲", "母亲"),
+    ("祖父", "祖母"),
+)
+_MALE_KINDS = frozenset(man for man, _ in _PAIRS)
+_COUNTERPART = {**dict(_PAIRS), **{woman: man for man, woman in _PAIRS}}
 
 
 def minimum_age(cause: tuple[float, str, tuple[data.CauseLine, ...], tuple[data.CauseLine, ...]]) -> float:
@@ -62,13 +77,17 @@ def fit_ages(life: np.random.Generator, ages: np.ndarray, causes: np.ndarray) ->
 
 
 def marital_status(life: np.random.Generator, drawn: str, *, age: float, sex: str) -> str:
-    """``drawn`` if the age allows it; below the marriage age never married, young people rarely widowed."""
+    """``drawn`` if the age allows it: below the marriage age never married, young people rarely
+    widowed; from 60 on widowhood grows with age, twice as fast for women (who outlive husbands)."""
     if age < MARRIAGE_AGE[sex]:
         return "未婚"
     if age < 30 and drawn != "已婚":
         return "未婚" if life.random() < 0.9 else "离婚"
     if age < 50 and drawn == "丧偶":
         return "已婚"
+    if age >= _WIDOWHOOD_FROM and drawn in ("已婚", "丧偶"):
+        share = min(_WIDOWED_AT_MOST, (age - _WIDOWHOOD_FROM) / 40.0) * (1.0 if sex == "F" else 0.5)
+        return "丧偶" if life.random() < share else "已婚"
     return drawn
 
 
@@ -85,21 +104,35 @@ def occupation(drawn: str, *, age: float, index: int) -> str:
     return drawn
 
 
-def next_of_kin(drawn: Sequence[str], *, age: float, marital: str) -> list[str]:
-    """The drawn relationships made possible: one spouse at most and only if married, children
-    only of adults, grandchildren only of the old; a child's kin are parents, siblings, grandparents."""
+def next_of_kin(drawn: Sequence[str], *, age: float, marital: str, male: Sequence[bool] | None = None) -> list[str]:
+    """The drawn relationships made possible: one spouse at most and only if married, children only
+    of adults who married, grandchildren only of the old; a child's kin are parents, siblings,
+    grandparents. With ``male`` (each relative's sex, as their name was drawn), a son is a man and a
+    daughter a woman: a kind of the other sex becomes its counterpart (儿子 -> 女儿)."""
     kin: list[str] = []
     for position, kind in enumerate(drawn):
         if age < CHILD_AGE:
             kind = _YOUNG_KIN[position % len(_YOUNG_KIN)]
         elif kind == "配偶" and (marital != "已婚" or "配偶" in kin):
-            kind = _DESCENDANTS[position % 2] if age >= 40 else _YOUNG_KIN[position % 4]
-        elif kind in _DESCENDANTS and age < 40:
-            kind = _YOUNG_KIN[position % 4]
+            kind = _DESCENDANTS[position % 2] if age >= 40 and marital != "未婚" else _other_kin(age, position)
+        elif kind in _DESCENDANTS and (age < 40 or marital == "未婚"):
+            kind = _other_kin(age, position)
         elif kind in _GRANDCHILDREN and age < 55:
             kind = _DESCENDANTS[position % 2]
+        if male is not None and kind in _COUNTERPART and (kind in _MALE_KINDS) != bool(male[position]):
+            kind = _COUNTERPART[kind]
         kin.append(kind)
     return kin
+
+
+def _other_kin(age: float, position: int) -> str:
+    # Without spouse or children: parents and siblings; from 60 on, siblings and their children.
+    return (_YOUNG_KIN if age < _WIDOWHOOD_FROM else _OLD_SINGLE_KIN)[position % 4]
+
+
+def spouse_is_misnamed(kind: str, *, relative_male: bool, decedent_male: bool) -> bool:
+    """Whether a spouse's drawn name is of the decedent's own sex (the caller names them anew)."""
+    return kind == "配偶" and relative_male == decedent_male
 
 
 def shares_surname(kind: str, *, decedent_age: float, decedent_male: bool) -> bool:

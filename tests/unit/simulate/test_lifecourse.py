@@ -87,3 +87,23 @@ def test_a_childs_father_and_a_mans_children_carry_the_surname() -> None:
     assert not lifecourse.shares_surname("母亲", decedent_age=9, decedent_male=True)
     assert lifecourse.shares_surname("女儿", decedent_age=70, decedent_male=True)
     assert not lifecourse.shares_surname("女儿", decedent_age=70, decedent_male=False)
+
+
+def test_a_relatives_kind_fits_their_sex_and_the_unmarried_have_no_children() -> None:
+    drawn = ["儿子", "儿子", "孙女", "兄弟"]
+    kinds = lifecourse.next_of_kin(drawn, age=80, marital="丧偶", male=[False, True, True, False])
+    assert kinds == ["女儿", "儿子", "孙子", "姐妹"]
+    single = lifecourse.next_of_kin(["配偶", "儿子", "女婿"], age=85, marital="未婚", male=[True, False, True])
+    assert not set(single) & {"配偶", "儿子", "女儿", "儿媳", "女婿", "孙子", "孙女"}
+    assert all(kind in ("侄子", "侄女", "兄弟", "姐妹") for kind in single)  # at 85, no parents either
+    assert lifecourse.spouse_is_misnamed("配偶", relative_male=True, decedent_male=True)
+    assert not lifecourse.spouse_is_misnamed("配偶", relative_male=False, decedent_male=True)
+
+
+def test_widowhood_grows_with_age_and_more_for_women(city: City) -> None:
+    def widowed(sex: str, low: int, high: int) -> float:
+        group = [d for d in city.deaths if d.sex == sex and low <= age_of(d) < high]
+        return sum(d.marital_status == "丧偶" for d in group) / len(group)
+
+    assert widowed("F", 60, 75) < widowed("F", 85, 110)
+    assert widowed("M", 85, 110) < widowed("F", 85, 110)
