@@ -81,8 +81,9 @@ def _orgs(city: City, org_type: str, district: str) -> list[str]:
     ]
 
 
-def _report_data(death: Death) -> dict[str, Any]:
+def _report_data(death: Death, dispatch_id: str | None = None) -> dict[str, Any]:
     return {
+        **({"dispatch_id": dispatch_id} if dispatch_id else {}),
         # The simulator numbers its people (s0000001, ...); ids in the service are opaque and
         # shaped like the canaries' (records/canaries.py), so a decoy cannot be told by its id.
         "subject_id": "s" + secrets.token_hex(8),
@@ -207,8 +208,12 @@ def run_dispatch(session: Session, ctx: Context, call: Dispatch, *, close: bool 
     return str(opened.id)
 
 
-def run_death(session: Session, ctx: Context, death: Death) -> None:
-    """Certify, report, code, issue the parts and let the family present them, each by its person."""
+def run_death(session: Session, ctx: Context, death: Death, *, dispatch_id: str | None = None) -> None:
+    """Certify, report, code, issue the parts and let the family present them, each by its person.
+
+    ``dispatch_id``: the 120 call that brought the death in, linked to the report (the crew's
+    screen then counts in the family's account, and a deletion names the call's caller number).
+    """
     hospital = death.hospital_org_id or _orgs(ctx.city, "hospital", death.district)[0]
     if death.is_canary:
         # A decoy: stored complete, but no workflow ever touches it (see records/canaries.py).
@@ -232,7 +237,10 @@ def run_death(session: Session, ctx: Context, death: Death) -> None:
     base = death.death_time
     report_id = ctx.log.note(
         workflow_flows.open_report(
-            session=session, guard=ctx.guard(base + timedelta(minutes=40)), principal=doctor, data=_report_data(death)
+            session=session,
+            guard=ctx.guard(base + timedelta(minutes=40)),
+            principal=doctor,
+            data=_report_data(death, dispatch_id),
         ),
         "open_report",
     )
@@ -394,7 +402,8 @@ def run_city(*, sessions: sessionmaker[Session], ctx: Context, tick: Callable[[]
             if kind == "call":
                 run_dispatch(session, ctx, case)
             else:
+                call_id = None
                 if case.dispatch_id and case.dispatch_id in by_dispatch and not case.is_canary:
-                    run_dispatch(session, ctx, by_dispatch[case.dispatch_id])
-                run_death(session, ctx, case)
+                    call_id = run_dispatch(session, ctx, by_dispatch[case.dispatch_id])
+                run_death(session, ctx, case, dispatch_id=call_id)
         tick()
