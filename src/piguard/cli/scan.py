@@ -42,6 +42,16 @@ class Policy(StrEnum):
     remove = "remove"
 
 
+ReferenceDate = Annotated[
+    datetime | None,
+    typer.Option(
+        "--reference-date",
+        formats=["%Y-%m-%d"],
+        help="Age birth dates on this day (YYYY-MM-DD) for minors' data; default: today.",
+    ),
+]
+
+
 def _split(values: list[str] | None) -> list[str] | None:
     """Options given repeatedly and/or comma-separated: ``--entities A,B --entities C``."""
     if not values:
@@ -75,14 +85,7 @@ def scan(
         Path | None, typer.Option("--custom-rules", help="YAML file of custom recognizers.")
     ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar.")] = True,
-    reference_date: Annotated[
-        datetime | None,
-        typer.Option(
-            "--reference-date",
-            formats=["%Y-%m-%d"],
-            help="Age birth dates on this day (YYYY-MM-DD) for minors' data; default: today.",
-        ),
-    ] = None,
+    reference_date: ReferenceDate = None,
 ) -> None:
     """Find personal information in files, directories and database tables."""
     if not paths and not db:
@@ -213,14 +216,7 @@ def redact(
     custom_rules: Annotated[
         Path | None, typer.Option("--custom-rules", help="YAML file of custom recognizers.")
     ] = None,
-    reference_date: Annotated[
-        datetime | None,
-        typer.Option(
-            "--reference-date",
-            formats=["%Y-%m-%d"],
-            help="Age birth dates on this day (YYYY-MM-DD) for minors' data; default: today.",
-        ),
-    ] = None,
+    reference_date: ReferenceDate = None,
 ) -> None:
     """Mask personal information in a file, keeping its format (column-aware for tables)."""
     try:

@@ -273,6 +273,11 @@ def report_to_cdc(*, session: Session, report_id: str, coder_id: str, at: dateti
         raise ConflictError(f"only a certified report can be reported (status is {report.status})")
     report.status = "reported"
     report.reported_at = at
+    _assign_coder(session, report, coder_id, at=at, created_by="coder_assignment")
+    return report
+
+
+def _assign_coder(session: Session, report: DeathReport, coder_id: str, *, at: datetime, created_by: str) -> None:
     add_relationship(
         session=session,
         account_id=coder_id,
@@ -282,9 +287,8 @@ def report_to_cdc(*, session: Session, report_id: str, coder_id: str, at: dateti
         kind="coder",
         valid_from=at,
         valid_to=at + CODER_WINDOW,
-        created_by="coder_assignment",
+        created_by=created_by,
     )
-    return report
 
 
 def code_underlying_cause(*, session: Session, report_id: str, coder_id: str, icd10: str, at: datetime) -> DeathReport:
@@ -443,17 +447,7 @@ def _return_for_coding(session: Session, report: DeathReport, *, account_id: str
         else set()
     )
     if coder is not None and "coder" not in live:
-        add_relationship(
-            session=session,
-            account_id=coder,
-            resource_type="death_report",
-            resource_id=report.id,
-            subject_id=report.subject_id,
-            kind="coder",
-            valid_from=at,
-            valid_to=at + CODER_WINDOW,
-            created_by="recoding_after_correction",
-        )
+        _assign_coder(session, report, coder, at=at, created_by="recoding_after_correction")
 
 
 def _report_row_statement() -> Any:
