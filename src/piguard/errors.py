@@ -24,6 +24,9 @@ Messages never contain record data; they name fields, files and lines.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 
 class PiguardError(Exception):
     """Base of every error piguard raises on purpose."""
@@ -123,3 +126,17 @@ class DiscoveryError(PiguardError):
 
 class DetectionError(PiguardError):
     """Misuse detection could not run."""
+
+
+# Pydantic prefixes the message of a validator's own ValueError or assert; a person reading the
+# error wants the rule itself.
+_PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def validation_reason(error: Mapping[str, Any]) -> str:
+    """The reason of one pydantic validation error (its ``msg``), without pydantic's own prefix."""
+    message = str(error.get("msg", "invalid"))
+    for prefix in _PYDANTIC_PREFIXES:
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message

@@ -25,6 +25,7 @@ from piguard.errors import (
     PiguardError,
     UnknownContextError,
     UnknownPurposeError,
+    validation_reason,
 )
 
 log = logging.getLogger("piguard.api")
@@ -63,7 +64,7 @@ def _field_error(err: Any) -> dict[str, str]:
         detail = (err.get("ctx") or {}).get("error")
         at = f" at character {loc[1]}" if len(loc) > 1 else ""
         return {"field": "body", "reason": f"invalid JSON{at}" + (f": {detail}" if detail else "")}
-    return {"field": ".".join(part for part in loc if part != "body") or "body", "reason": str(err["msg"])}
+    return {"field": ".".join(part for part in loc if part != "body") or "body", "reason": validation_reason(err)}
 
 
 def _origin(exc: BaseException) -> str:

@@ -32,7 +32,15 @@ def errors() -> Iterator[None]:
     from pydantic import ValidationError
     from sqlalchemy.exc import SQLAlchemyError
 
-    from piguard.errors import AccessDenied, AuthenticationError, ConflictError, InputError, NotFoundError, PiguardError
+    from piguard.errors import (
+        AccessDenied,
+        AuthenticationError,
+        ConflictError,
+        InputError,
+        NotFoundError,
+        PiguardError,
+        validation_reason,
+    )
 
     try:
         yield
@@ -41,7 +49,7 @@ def errors() -> Iterator[None]:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "input"
-        raise fail(f"{where}: {first['msg']}", code=2) from None
+        raise fail(f"{where}: {validation_reason(first)}", code=2) from None
     except (InputError, NotFoundError) as exc:
         raise fail(str(exc) or "not found", code=2) from None
     except (AccessDenied, ConflictError, AuthenticationError) as exc:

@@ -24,6 +24,7 @@ def load_settings() -> Settings:
     from pydantic import ValidationError
 
     from piguard.config import Settings
+    from piguard.errors import validation_reason
 
     try:
         return Settings()
@@ -31,7 +32,7 @@ def load_settings() -> Settings:
         first = exc.errors()[0]
         name = "PIGUARD_" + "_".join(str(part) for part in first["loc"]).upper()
         # The message names the rule, never the value (it could be a secret or a path).
-        raise fail(f"configuration: {name}: {first['msg']}", code=2) from None
+        raise fail(f"configuration: {name}: {validation_reason(first)}", code=2) from None
 
 
 @contextmanager

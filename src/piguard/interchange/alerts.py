@@ -13,7 +13,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from piguard.errors import InterchangeError
+from piguard.errors import InterchangeError, validation_reason
 
 Severity = Literal["low", "medium", "high"]
 
@@ -152,4 +152,4 @@ def _read(path: Path, model: type[M]) -> M:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "document"
-        raise InterchangeError(f"field '{field}': {first['msg']}", where=str(path)) from None
+        raise InterchangeError(f"field '{field}': {validation_reason(first)}", where=str(path)) from None

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from piguard.errors import InterchangeError
+from piguard.errors import InterchangeError, validation_reason
 from piguard.interchange.tabular import SUFFIXES, WHITESPACE, Row, read_rows, write_rows
 from piguard.interchange.times import OptTime, Time
 
@@ -184,7 +184,7 @@ def parse_row(model: type[M], row: Row) -> M:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = ".".join(str(part) for part in first["loc"]) or "row"
-        raise InterchangeError(f"field '{name}': {first['msg']}", where=row.where) from None
+        raise InterchangeError(f"field '{name}': {validation_reason(first)}", where=row.where) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from typing import Any, Literal
 import rfc8785
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from piguard.errors import InterchangeError
+from piguard.errors import InterchangeError, validation_reason
 from piguard.interchange.tabular import WHITESPACE, Row, read_rows, split_list, write_rows
 from piguard.interchange.times import in_utc_range, rfc3339
 
@@ -138,7 +138,7 @@ def event_from_row(row: Row) -> AccessEvent:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "row"
-        raise InterchangeError(f"field '{field}': {first['msg']}", where=row.where) from None
+        raise InterchangeError(f"field '{field}': {validation_reason(first)}", where=row.where) from None
 
 
 def read_events(path: Path) -> Iterator[AccessEvent]:

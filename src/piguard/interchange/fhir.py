@@ -35,14 +35,26 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from piguard.errors import InterchangeError
+from piguard.errors import InterchangeError, validation_reason
 from piguard.interchange.events import AccessEvent
 
 _ACTIONS = {"C": "create", "R": "read", "U": "update", "D": "update", "E": "read"}
-_SUBTYPES = {"search": "search", "search-type": "search", "search-system": "search", "export": "export",
-             "print": "print", "read": "read", "vread": "read", "create": "create", "update": "update",
-             "patch": "update", "login": "login", "logout": "logout", "break-glass": "breakglass",
-             "breakglass": "breakglass"}
+_SUBTYPES = {
+    "search": "search",
+    "search-type": "search",
+    "search-system": "search",
+    "export": "export",
+    "print": "print",
+    "read": "read",
+    "vread": "read",
+    "create": "create",
+    "update": "update",
+    "patch": "update",
+    "login": "login",
+    "logout": "logout",
+    "break-glass": "breakglass",
+    "breakglass": "breakglass",
+}
 
 
 def _first_code(concept: Any) -> str | None:
@@ -77,8 +89,12 @@ def audit_event_to_access_event(resource: dict[str, Any], *, where: str, fallbac
         raise InterchangeError("AuditEvent has no agent with requestor=true", where=where)
     org = next((r[1] for a in agents if (r := _ref_id(a.get("who"))) and r[0] == "Organization"), None)
     source = resource.get("source") or {}
-    org = org or (_ref_id(source.get("site")) or (None, None))[1] or source.get("site") or \
-        (_ref_id(source.get("observer")) or (None, None))[1]
+    org = (
+        org
+        or (_ref_id(source.get("site")) or (None, None))[1]
+        or source.get("site")
+        or (_ref_id(source.get("observer")) or (None, None))[1]
+    )
     roles = requestor.get("role") or []
     role = _first_code(roles[0]) if roles else None
     role = role or _first_code(requestor.get("type"))
@@ -108,12 +124,21 @@ def audit_event_to_access_event(resource: dict[str, Any], *, where: str, fallbac
     purposes = resource.get("purposeOfEvent") or []
     outcome = str(resource.get("outcome", "0"))
     record = {
-        "event_id": resource.get("id") or fallback_id, "time": resource.get("recorded"),
-        "user_id": _who(requestor), "role": role.lower() if role else None, "org_id": org,
-        "terminal_id": terminal, "session_id": session, "source_ip": source_ip, "action": action,
-        "resource_type": resource_type.lower() if resource_type else None, "resource_id": resource_id,
-        "subject_id": subject, "purpose": _first_code(purposes[0]) if purposes else None,
-        "outcome": "allowed" if outcome == "0" else "denied", "reason": resource.get("outcomeDesc"),
+        "event_id": resource.get("id") or fallback_id,
+        "time": resource.get("recorded"),
+        "user_id": _who(requestor),
+        "role": role.lower() if role else None,
+        "org_id": org,
+        "terminal_id": terminal,
+        "session_id": session,
+        "source_ip": source_ip,
+        "action": action,
+        "resource_type": resource_type.lower() if resource_type else None,
+        "resource_id": resource_id,
+        "subject_id": subject,
+        "purpose": _first_code(purposes[0]) if purposes else None,
+        "outcome": "allowed" if outcome == "0" else "denied",
+        "reason": resource.get("outcomeDesc"),
         "query": query,
     }
     try:
@@ -121,7 +146,8 @@ def audit_event_to_access_event(resource: dict[str, Any], *, where: str, fallbac
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "resource"
-        raise InterchangeError(f"field '{field}' (after FHIR mapping): {first['msg']}", where=where) from None
+        reason = validation_reason(first)
+        raise InterchangeError(f"field '{field}' (after FHIR mapping): {reason}", where=where) from None
 
 
 def read_fhir_bundle(path: Path) -> Iterator[AccessEvent]:

@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from piguard import resident_id
-from piguard.errors import InputError
+from piguard.errors import InputError, validation_reason
 
 EARLIEST_BIRTH = date(1850, 1, 1)  # older birth dates in an ID number are typing errors
 
@@ -109,7 +109,7 @@ def check_report_field(field: str, value: object, *, where: str | None = None) -
         return _field_adapter(field).validate_python(value)
     except ValidationError as exc:
         first = exc.errors(include_url=False, include_input=False, include_context=False)[0]
-        rule = "must not be null" if value is None else str(first["msg"]).removeprefix("Value error, ")
+        rule = "must not be null" if value is None else validation_reason(first)
         if first["type"] == "string_pattern_mismatch" and field == "id_number":
             rule = "must be a resident ID number: 18 characters (the last may be X) or 15 digits"
         raise InputError(f"{field}: {rule}", where=where or field) from None

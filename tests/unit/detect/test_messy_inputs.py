@@ -245,7 +245,7 @@ def test_a_bad_context_cell_is_named_by_file_line_and_field(tmp_path: Path, monk
             app, ["detect", str(tmp_path / "events.jsonl"), "--context", str(tmp_path / "context"), *extra]
         )
         assert result.exit_code == 2
-        assert f"{relationships}:4: field 'valid_to': Value error, is before valid_from" in result.stderr
+        assert f"{relationships}:4: field 'valid_to': is before valid_from" in result.stderr
     subjects = tmp_path / "context" / "subjects.csv"
     subjects.write_text("subject_id,death_time,district,is_canary\ns1,,310112,maybe\n", encoding="utf-8")
     relationships.unlink()
