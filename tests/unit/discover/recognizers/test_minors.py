@@ -257,3 +257,115 @@ def test_groups_things_and_configuration_are_not_a_child(minors: Analyzer, text:
 )
 def test_one_child_is_still_found(minors: Analyzer, text: str, expected: list[str]) -> None:
     assert spans(minors, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Death certificates and case notes (outside audit, recall).
+        ("张小明（8岁）", ["8岁"]),
+        ("张某（男，8岁）落水", ["8岁"]),
+        ("张小明，8周岁", ["8周岁"]),
+        ("张小明/男/8岁", ["8岁"]),
+        ("女/9岁", ["9岁"]),
+        ("年龄（岁）：8", ["8"]),
+        ("年龄(岁):8", ["8"]),
+        ("年龄（月）：20", ["20"]),
+        ("年龄=8", ["8"]),
+        ("年龄 8", ["8"]),
+        ("年龄：3月15天", ["3月15天"]),
+        ("出生仅3天即死亡", ["3天"]),
+        ("生后28天", ["28天"]),
+        ("儿童，约7岁，呼吸困难。", ["7岁"]),
+        ("宝宝2个月，呛奶后面色青紫。", ["2个月"]),
+        ("幼儿 2岁 误吞硬币", ["2岁"]),
+        ("伤者系一名初中生（13岁）。", ["13岁"]),
+    ],
+)
+def test_chinese_forms_of_one_child(minors: Analyzer, text: str, expected: list[str]) -> None:
+    assert spans(minors, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The same shapes for adults, groups, schedules and durations.
+        "张小明（38岁）",
+        "张小明，45周岁",
+        "张小明/男/45岁",
+        "男/女：3岁",
+        "男/女比例为1.1",
+        "年龄（岁）：45",
+        "年龄=30",
+        "平均年龄（岁）：8",
+        "最小年龄（岁）：3",
+        "适用年龄（3岁）",
+        "年龄 8 9 10 11",
+        "年龄 8-12",
+        "年龄：3月15日出生",
+        "宝宝3天没大便",
+        "孩子住院3个月",
+        "生后28天内接种",
+        "出生后3天内接种卡介苗",
+        "出生3天后复查",
+        "（8岁以下）免票",
+        "三年级，8岁以下",
+    ],
+)
+def test_chinese_forms_not_of_one_child(minors: Analyzer, text: str) -> None:
+    assert found(minors, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Decedent's age (last birthday): 11", ["11"]),
+        ("Age (years): 8", ["8"]),
+        ("Age Under 1 Year: 3 Months", ["3 Months"]),
+        ("Age under 1 day: 14 Hours", ["14 Hours"]),
+        ("Pt is 9 y.o. male", ["9 y.o."]),
+        ("Age/Sex: 8/M", ["8"]),
+        ("Sex/Age: F/6y", ["6"]),
+        ("He was only 9 when he died.", ["9"]),
+        ("The patient is 8.", ["8"]),
+        ("patient, 8, presented with seizure", ["8"]),
+        ("The infant was found unresponsive", ["infant"]),
+        ("Her baby died in the crib.", ["baby"]),
+        ("Baby Girl Smith, born 2024-06-01", ["Baby Girl Smith"]),
+    ],
+)
+def test_english_forms_of_one_child(minors: Analyzer, text: str, expected: list[str]) -> None:
+    assert spans(minors, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Age (years): 45",
+        "Age (mean): 8",
+        "Max-Age (seconds): 0",
+        "Age under 1 year: see item 24a",
+        "Cache age under 1 day: 14 hours",
+        "Age/Sex: 45/M",
+        "Sex/Age: F/62",
+        "He was 9 minutes late.",
+        "She was 2 of 5 finalists.",
+        "He was 9th in the race.",
+        "It was 9 when we left.",
+        "The score was 9.",
+        "The patient was 45.",
+        "Patient, 8 mg of morphine given",
+        "patients, 8, were enrolled",
+        "victim, 3 others injured",
+        "An infant needs 14 hours of sleep.",
+        "infant mortality rate fell",
+        "The infant formula was recalled.",
+        "Typically the infant was placed on its back.",
+        "A baby was born every 8 seconds.",
+        "The baby boomers retired.",
+        "Baby Girl Names for 2024",
+        "Baby Boy Clothes, 3 for $20",
+    ],
+)
+def test_english_forms_not_of_one_child(minors: Analyzer, text: str) -> None:
+    assert found(minors, text) == []

@@ -3,9 +3,12 @@ personal information of such a minor sensitive).
 
 Found: an age under 14 stated with a label (``年龄：8岁``, ``age: 7``, ``aged 7``), written as a
 person's age (``8岁男童``, ``患者，男，8岁``, ``7-year-old``, ``7 yo``, ``child, 6``), and the words
-that only name a child (``患儿``, ``男童``, ``女婴``, ``新生儿``). An age alone (``8岁``) with no
-label, person word or child noun near it is scored under the default threshold: ``8岁以下免票``
-and ``the 7 years old building`` are not about a person. Ranges and limits (``3-12岁``,
+that only name a child (``患儿``, ``男童``, ``女婴``, ``新生儿``, ``the infant was found``), and the
+forms of death certificates and case notes (``年龄（岁）：8``, ``年龄：3月15天``, ``张小明（8岁）``,
+``女/9岁``, ``生后28天``, ``Age Under 1 Year: 3 Months``, ``Age/Sex: 8/M``, ``Baby Girl Smith``).
+An age alone (``8岁``) with no label, person word or child noun near it is scored under the
+default threshold: ``8岁以下免票`` and ``the 7 years old building`` are not about a person.
+Ranges and limits (``3-12岁``,
 ``14岁以下``, ``under 14``) never are. ``parse_age`` reads a table cell as an age in years.
 """
 
@@ -15,6 +18,7 @@ import re
 
 from piguard.discover.findings import Finding
 from piguard.discover.recognizers.base import Recognizer, find_context
+from piguard.discover.recognizers.cn.surnames import COMPOUND_SURNAMES, SINGLE_SURNAMES
 
 __all__ = ["MINOR_AGE", "MINOR_ENTITY", "MinorRecognizer", "cn_number", "is_child_word", "parse_age"]
 
@@ -106,6 +110,14 @@ _PER_YEAR = {
     "day": 365.0,
     "days": 365.0,
     "d": 365.0,
+    "hour": 8766.0,
+    "hours": 8766.0,
+    "hr": 8766.0,
+    "hrs": 8766.0,
+    "minute": 525960.0,
+    "minutes": 525960.0,
+    "min": 525960.0,
+    "mins": 525960.0,
 }
 
 
@@ -142,10 +154,15 @@ def parse_age(value: str, *, unit: str | None = None) -> float | None:
 # Chinese: a number and an age unit. "个月" and "天" are durations too (服刑18个月), so they
 # count only with 大 or 龄 (3个月大, 月龄), a child noun after them, or an age label before.
 _CN_AGE = re.compile(rf"(?<![\d.])(?P<num>{_NUM})\s*(?P<unit>周岁|岁半?|个多?月大?|月龄|天大?|日龄)")
-_CN_LABEL = re.compile(r"(?:年龄|年纪|岁数|实足年龄|享年|终年|年仅|年方|现年|今年)\s*[:：]?\s*$")
-# An age label with a bare number after it (a form: "年龄：8"), not the start of a range ("年龄：3-6岁").
+_CN_LABEL = re.compile(r"(?:年龄|年纪|岁数|实足年龄|享年|终年|年仅|年方|现年|今年)\s*[:：=]?\s*$")
+# An age label with a bare number after it (a form: "年龄：8", "年龄（岁）：8", "年龄=8", "年龄 8"),
+# not the start of a range ("年龄：3-6岁") or a row of numbers ("年龄 8 9 10"). A unit in brackets
+# after the label is the number's unit; after a label "3月" is months (the death certificate's
+# infant age "3月15天"), where elsewhere it is March.
 _CN_LABEL_BARE = re.compile(
-    r"(?:年龄|年纪|岁数|实足年龄)\s*[:：]\s*(?P<num>\d{1,3})(?![\d.岁月个天周]|\s*(?:[-~～—－+]|至|到))"
+    r"(?:年龄|年纪|岁数|实足年龄)\s*(?:[（(]\s*(?P<lunit>周岁|岁|个?月|天|日)\s*[)）])?\s*(?:[:：=]|\s)\s*"
+    r"(?P<num>\d{1,3})(?:(?P<month>月)(?:\d{1,2}天)?)?"
+    r"(?![\d.岁月个天周龄份号日]|\s*(?:[-~～—－+]|至|到|\d))"
 )
 _CN_CHILD_AFTER = re.compile(
     r"\s*的?(?:男童|女童|男孩|女孩|儿童|患儿|孩子|小孩|宝宝|男婴|女婴|婴儿|幼儿|儿子|女儿|孙子|孙女|外孙|学生|小学生)"
@@ -156,7 +173,8 @@ _CN_RANGE_BEFORE = re.compile(rf"{_NUM}\s*(?:周岁|岁|个月|月|天)?\s*(?:[-
 _CN_RANGE_AFTER = re.compile(r"\s*(?:以下|以上|以内|及以下|及以上|[-~～—－]\s*\d|至|到|起|之间|[+＋])")
 # A label that makes the age a rule for a group: 适用年龄, 建议年龄, 最小年龄, 入学年龄.
 _CN_LIMIT_LABEL = re.compile(
-    r"(?:适用|建议|推荐|要求|最小|最大|最低|最高|入学|入园|法定|平均|中位)\s*(?:年龄|年纪)\s*[:：为]?\s*$"
+    r"(?:适用|建议|推荐|要求|最小|最大|最低|最高|入学|入园|法定|平均|中位)\s*(?:年龄|年纪)"
+    r"\s*(?:[（(][^）)]{1,4}[)）])?\s*[:：为=（(]?\s*$"
 )
 # What makes a clause about a group, a population or children in general rather than one
 # child: statistics (counts of cases, rates, means, medians), a population, and generic or
@@ -198,7 +216,29 @@ _CN_PERSON_CONTEXT = (
     "女婴",
     "婴儿",
     "新生儿",
+    "儿童",
+    "幼儿",
+    "初中生",
+    "中学生",
+    "伤者",
 )
+# What says, right before an age, whose it is. A child noun before an age in months or days
+# makes it the child's age (宝宝2个月, 患儿3天), unless a negation or a time word after it makes
+# it a duration (宝宝3天没大便, 3天内). 出生 with 仅/才 or the clinical 生后 before days or months is
+# an infant's age (出生仅3天, 生后28天); a bare 出生3天 is also a point in a schedule.
+_CN_CHILD_BEFORE = re.compile(r"(?:患儿|男童|女童|男婴|女婴|婴儿|新生儿|宝宝|幼儿|儿童)\s*(?:约|仅|才|已|刚满|满)?\s*$")
+_CN_BIRTH_BEFORE = re.compile(
+    r"(?:出生后?\s*(?:仅|才|只有?|刚|不到|不足)|(?<!出)生后\s*(?:仅|才|只有?|刚|不到|不足)?)\s*$"
+)
+_CN_DURATION_AFTER = re.compile(r"\s*(?:没|未|不|内|以来|后|前|起)")
+# A sex given as a field of its own right before the age: "张小明/男/8岁", "女/9岁" (not "男/女").
+_CN_SEX_FIELD = re.compile(r"(?<!\w)[男女]性?\s*[/／|]\s*$")
+# An age in brackets right after a name or person word is that person's: "张小明（8岁）",
+# "初中生（13岁）", "张某（男，8岁）". A name (a surname and one or two characters) alone in
+# its field right before the age: "张小明，8周岁".
+_CN_BRACKET_BEFORE = re.compile(r"[\u4e00-\u9fff][（(]\s*(?:[男女]性?\s*[，,、/]\s*)?$")
+_CN_BRACKET_AFTER = re.compile(r"\s*(?:[，,、]\s*[男女]性?\s*)?[)）]")
+_CN_NAME_BEFORE = re.compile(r"(?:^|[\s:：;；。，,、|/])(?P<name>[\u4e00-\u9fff]{2,4})\s*[，,/／]\s*$")
 # Ages in months or days with 大 or 龄 are only said of infants: 3个月大, 5月龄, 20天大.
 _INFANT_UNITS = frozenset({"个月大", "个多月大", "月龄", "天大", "日龄"})
 # Words for babies that statistics and news also use collectively: one child's record says so
@@ -225,9 +265,29 @@ def is_child_word(text: str) -> bool:
 
 
 _EN_NUM = rf"(?:\d{{1,2}}(?:\.\d)?|{'|'.join(_EN_NUMBERS)})"
+_EN_UNITS = r"years?|yrs?|y|months?|mos?|weeks?|wks?|days?|hours?|hrs?"
+# A qualifier in brackets after the label is a form's: the unit of the field ("Age (years): 8") or
+# which age it is ("Decedent's age (last birthday): 11").
 _EN_LABELLED = re.compile(
-    r"(?<![A-Za-z])(?P<label>age[d]?)(?:\s*[:=]\s*|\s+)(?P<num>\d{1,3}(?:\.\d)?)"
-    r"(?:\s*(?P<unit>years?|yrs?|y|months?|mos?|weeks?|wks?|days?)(?![A-Za-z]))?(?![\d.\-–])",
+    r"(?<![A-Za-z])(?P<label>age[d]?)"
+    rf"(?:\s*\((?:in\s+)?(?P<qual>(?P<qunit>{_EN_UNITS})|last\s+birthday|at\s+(?:last\s+birthday|death|time\s+of\s+death)"
+    r"|completed\s+years)\))?(?:\s*[:=]\s*|\s+)(?P<num>\d{1,3}(?:\.\d)?)"
+    rf"(?:\s*(?P<unit>{_EN_UNITS})(?![A-Za-z]))?(?![\d.\-–])",
+    re.IGNORECASE,
+)
+# A death certificate's age fields for infants ("Age Under 1 Year: 3 Months", "Under 1 Day: 14
+# Hours"): whatever the value, it is the age of a child under one.
+_EN_UNDER_ONE = re.compile(
+    r"(?<![A-Za-z])age\s*[-–(,]?\s*under\s+(?:1|one)\s+(?:year|day)\s*\)?\s*[:=]\s*"
+    r"(?P<value>\d{1,2}\s*(?:months?|mos?|weeks?|wks?|days?|hours?|hrs?|minutes?|mins?)(?![A-Za-z]))",
+    re.IGNORECASE,
+)
+# A clinical note's combined field: "Age/Sex: 8/M", "Sex/Age: F/8y".
+_EN_SEX = r"(?:m|f|male|female)"
+_EN_AGE_SEX = re.compile(
+    rf"(?<![A-Za-z])(?:age\s*/\s*(?:sex|gender)\s*[:=]?\s*(?P<num>\d{{1,3}})\s*(?P<unit>{_EN_UNITS}|yo|d|w|m)?\s*/\s*{_EN_SEX}"
+    rf"|(?:sex|gender)\s*/\s*age\s*[:=]?\s*{_EN_SEX}\s*/\s*(?P<num2>\d{{1,3}})\s*(?P<unit2>{_EN_UNITS}|yo|d|w|m)?)"
+    r"(?![A-Za-z\d])",
     re.IGNORECASE,
 )
 _EN_YEAR_OLD = re.compile(
@@ -238,7 +298,7 @@ _EN_YEAR_OLD = re.compile(
 _EN_YO = re.compile(r"(?P<num>\d{1,2})\s?(?:yo|y/o|y\.o\.?)(?![A-Za-z])", re.IGNORECASE)
 _EN_CHILD_COMMA = re.compile(
     r"(?<![A-Za-z])(?P<who>child|boy|girl|son|daughter|kid|baby|infant|toddler|pupil|grandson|granddaughter"
-    r"|nephew|niece)(?:\s*,\s*|\s*\(\s*)(?P<num>\d{1,2})(?:\s*\))?(?![\d.%]|\s+[A-Za-z])",
+    r"|nephew|niece|patient|pt|decedent|deceased|victim)(?:\s*,\s*|\s*\(\s*)(?P<num>\d{1,2})(?:\s*\))?(?![\d.%]|\s+[A-Za-z])",
     re.IGNORECASE,
 )
 _EN_PERSON_AFTER = re.compile(
@@ -347,7 +407,35 @@ _EN_RANGE_AFTER = re.compile(
 _EN_RANGE_BEFORE = re.compile(r"(?:under|over|below|above|between|from|to|[-–~]|\d\s*(?:and|or))\s*$", re.IGNORECASE)
 # Cheap tests before the patterns run (most lines hold none of these).
 _CN_HINTS = ("岁", "童", "婴", "龄", "患儿", "新生儿", "个月", "天")
-_EN_CHILD_WORD = re.compile(r"child|boy|girl|son|daughter|kid|baby|infant|toddler|pupil|nephew|niece")
+_EN_CHILD_WORD = re.compile(
+    r"child|boy|girl|son|daughter|kid|baby|infant|toddler|pupil|nephew|niece|newborn|neonate|patient|\bpt\b"
+    r"|decedent|deceased|victim"
+)
+# A person said to be an age: "He was only 9 when he died.", "The patient is 8." The number must
+# end the clause or be followed by "when" or "at the time"; any other word after it makes it a
+# count or a measure ("he was 9 minutes late", "she was 2 of 5").
+_EN_WAS_AGE = re.compile(
+    r"(?<![A-Za-z])(?P<who>he|she|boy|girl|child|son|daughter|kid|baby|infant|toddler|victim|deceased|decedent"
+    rf"|patient)\s+(?:is|was)\s+(?:only\s+|just\s+|barely\s+)?(?P<num>\d{{1,2}}|{'|'.join(_EN_NUMBERS)})"
+    r"(?=\s+(?:when|at\s+the\s+time|at\s+(?:his|her|the)\s+death)\b|\s*(?:[.;!?](?!\d)|,\s|$))",
+    re.IGNORECASE,
+)
+# One young child in a record of what happened to it: a determiner, the word, and a verb in the
+# past ("The infant was found unresponsive", "her baby died"); a generic statement is in the
+# present ("An infant needs…") and a thing follows the word ("infant formula", "baby monitor").
+_EN_ONE_INFANT = re.compile(
+    r"(?<![A-Za-z])(?:the|this|an?|her|his|their|our|my)\s+(?P<word>infant|newborn|neonate|toddler|baby)"
+    r"\s+(?:was|had|has\s+been|died|fell|[a-z]{3,}ed)(?![A-Za-z])",
+    re.IGNORECASE,
+)
+# A rate is a statistic about babies, not a record of one ("A baby was born every 8 seconds").
+_EN_RATE = re.compile(r"\b(?:every|per|each|rates?)\b", re.IGNORECASE)
+# A hospital's name for a newborn not yet named ("Baby Girl Smith"), on a line of a birth record.
+_EN_NEWBORN_NAME = re.compile(r"(?<![A-Za-z])(?:Baby|Infant)\s+(?:Girl|Boy)\s+[A-Z][A-Za-z'\-]+")
+_EN_BIRTH_RECORD = re.compile(
+    r"\b(?:born|dob|birth|mother|mrn|died|delivered|deceased|decedent)\b|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}",
+    re.IGNORECASE,
+)
 
 
 class MinorRecognizer(Recognizer):
@@ -361,7 +449,16 @@ class MinorRecognizer(Recognizer):
         if any(hint in text for hint in _CN_HINTS):
             return True
         lower = text.lower()
-        return "age" in lower or "old" in lower or "y/o" in lower or "yo" in lower or bool(_EN_CHILD_WORD.search(lower))
+        return (
+            "age" in lower
+            or "old" in lower
+            or "y/o" in lower
+            or "yo" in lower
+            or "y.o" in lower
+            or " was " in lower
+            or " is " in lower
+            or bool(_EN_CHILD_WORD.search(lower))
+        )
 
     def analyze(self, text: str, entities: frozenset[str]) -> list[Finding]:
         """Ages under 14 and child words, scored by how clearly they are a person's."""
@@ -388,25 +485,38 @@ class MinorRecognizer(Recognizer):
                 continue  # a rule or a statistic for a group, or children in general
             labelled = _CN_LABEL.search(text, max(0, start - 8), start) is not None
             child = _CN_CHILD_AFTER.match(text, end) is not None
+            child_before = _CN_CHILD_BEFORE.search(text, max(0, start - 8), start) is not None
+            born = _CN_BIRTH_BEFORE.search(text, max(0, start - 8), start) is not None
             duration = unit in ("个月", "个多月", "天")
-            if duration and not (labelled or child):
-                continue  # 18个月, 3天: a duration, unless an age label or a child noun says otherwise
+            # 18个月, 3天: a duration, unless an age label, a child noun or a birth says otherwise.
+            of_a_child = labelled or child or ((child_before or born) and not _CN_DURATION_AFTER.match(text, end))
+            if duration and not of_a_child:
+                continue
             if child:
                 score, why = 0.95, "age under 14 before a child noun"
             elif labelled:
                 score, why = 0.9, "age under 14 after an age label"
+            elif child_before:
+                score, why = 0.9, "age under 14 after a child noun"
+            elif born:
+                score, why = 0.85, "an infant's age after its birth"
             elif (word := find_context(text, start, end, _CN_PERSON_CONTEXT)) is not None:
                 score, why = 0.85, f"age under 14; context {word}"
+            elif (whose := _cn_whose(text, start, end)) is not None:
+                score, why = 0.8, f"age under 14 {whose}"
             elif unit in _INFANT_UNITS:
                 score, why = 0.8, f"an infant's age ({unit})"
             else:
                 score, why = 0.45, "age under 14 without a person word"
             self._add(out, start, end, score, why)
         for m in _CN_LABEL_BARE.finditer(text):
-            if int(m.group("num")) >= MINOR_AGE or _CN_LIMIT_LABEL.search(text, max(0, m.start() - 4), m.start("num")):
+            unit = m.group("month") or m.group("lunit")
+            if _years(int(m.group("num")), unit) >= MINOR_AGE:
+                continue
+            if _CN_LIMIT_LABEL.search(text, max(0, m.start() - 4), m.start("num")):
                 continue
             if not _group_clause(text, m.start(), m.end()):
-                self._add(out, m.start("num"), m.end("num"), 0.85, "age under 14 after an age label")
+                self._add(out, m.start("num"), m.end(), 0.85, "age under 14 after an age label")
         for m in _CN_CHILD_WORDS.finditer(text):
             if _CN_WORD_NOT_PERSON.match(text, m.end()):
                 continue  # 新生儿科, 婴儿期, 新生儿筛查: a department, a period, a programme
@@ -427,28 +537,60 @@ class MinorRecognizer(Recognizer):
         # Each pattern runs only when its word is in the line (a scan per pattern is the cost).
         if "age" in lower:
             self._labelled(text, out)
+            self._age_forms(text, out)
+        if " was " in lower or " is " in lower:
+            for m in _EN_WAS_AGE.finditer(text):
+                number = _number(m.group("num"))
+                if number is not None and number < MINOR_AGE and not _en_generic(text, m.start(), m.end()):
+                    self._add(out, m.start("num"), m.end("num"), 0.85, f"age under 14 of '{m.group('who').lower()}'")
         if "old" in lower:
             self._year_old(text, out)
         if "yo" in lower or "y/o" in lower or "y.o" in lower:
             for m in _EN_YO.finditer(text):
                 if int(m.group("num")) < MINOR_AGE and not _glued_before(text, m.start()):
                     self._add(out, m.start(), m.end(), 0.85, "age under 14 (yo)")
-        if ("," in text or "(" in text) and _EN_CHILD_WORD.search(lower):
+        if _EN_CHILD_WORD.search(lower):
+            self._child_words(text, out)
+
+    def _child_words(self, text: str, out: list[Finding]) -> None:
+        if "," in text or "(" in text:
             for m in _EN_CHILD_COMMA.finditer(text):
                 if int(m.group("num")) < MINOR_AGE:
                     who = m.group("who").lower()
                     self._add(out, m.start("num"), m.end("num"), 0.85, f"age under 14 after '{who}'")
+        for m in _EN_ONE_INFANT.finditer(text):
+            if not _en_generic(text, m.start(), m.end()) and not _en_sentence_has(text, m.start(), m.end(), _EN_RATE):
+                word = m.group("word").lower()
+                self._add(out, m.start("word"), m.end("word"), 0.7, f"word {word} names one child")
+        for m in _EN_NEWBORN_NAME.finditer(text):
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            line_end = text.find("\n", m.end())
+            line = text[line_start : len(text) if line_end < 0 else line_end]
+            if _EN_BIRTH_RECORD.search(line):
+                self._add(out, m.start(), m.end(), 0.85, "a newborn's name before it is named")
+
+    def _age_forms(self, text: str, out: list[Finding]) -> None:
+        for m in _EN_UNDER_ONE.finditer(text):
+            if not _EN_CONFIG.search(text):
+                self._add(out, m.start("value"), m.end("value"), 0.9, "an age under one year (form field)")
+        for m in _EN_AGE_SEX.finditer(text):
+            num, unit = (m.group("num"), m.group("unit")) if m.group("num") else (m.group("num2"), m.group("unit2"))
+            unit = {"yo": "y", "m": "mo"}.get((unit or "").lower(), unit)
+            if _years(float(num), unit) < MINOR_AGE:
+                group = "num" if m.group("num") else "num2"
+                self._add(out, m.start(group), m.end(group), 0.9, "age under 14 in an age/sex field")
 
     def _labelled(self, text: str, out: list[Finding]) -> None:
         for m in _EN_LABELLED.finditer(text):
             number = _number(m.group("num"))
-            if number is None or _years(number, m.group("unit")) >= MINOR_AGE:
+            if number is None or _years(number, m.group("unit") or m.group("qunit")) >= MINOR_AGE:
                 continue
             if _EN_RANGE_AFTER.match(text, m.end()) or _EN_AGED_THING.match(text, m.end()):
                 continue
             if _thing_before(text, m.start()) or _en_generic(text, m.start(), m.end()):
                 continue
             label = m.group("label").lower()
+            unit = m.group("unit") or m.group("qunit")
             if label == "aged" and _EN_GROUP_BEFORE.search(text, max(0, m.start() - 16), m.start()):
                 continue
             if label == "age":
@@ -458,7 +600,7 @@ class MinorRecognizer(Recognizer):
                 opener = _en_age_opener(text, m.start())
                 if opener is None or _EN_CONFIG.search(text):
                     continue
-                if opener == "field" and not (m.group("unit") or _EN_FORM.search(text)):
+                if opener == "field" and not (unit or m.group("qual") or _EN_FORM.search(text)):
                     continue
             score = 0.85 if label == "aged" else 0.9
             self._add(out, m.start("num"), m.end(), score, f"age under 14 after '{label}'")
@@ -497,6 +639,27 @@ def _group_clause(text: str, start: int, end: int) -> bool:
     return _CN_GROUP.search(text, begin, stop) is not None
 
 
+def _cn_whose(text: str, start: int, end: int) -> str | None:
+    """Why the age at ``text[start:end]`` is a person's by what stands right before it (a name
+    or person word with the age in brackets, a sex field, a name alone in its field), or None."""
+    head = max(0, start - 12)
+    if _CN_BRACKET_BEFORE.search(text, head, start) and _CN_BRACKET_AFTER.match(text, end):
+        return "in brackets after a name or person word"
+    if _CN_SEX_FIELD.search(text, head, start):
+        return "after a sex field"
+    m = _CN_NAME_BEFORE.search(text, head, start)
+    if m is not None and _is_cn_name(m.group("name")):
+        return "after a name"
+    return None
+
+
+def _is_cn_name(word: str) -> bool:
+    """Whether ``word`` has the shape of a Chinese name: a surname and one or two characters."""
+    if word[:2] in COMPOUND_SURNAMES:
+        return len(word) in (3, 4)
+    return word[0] in SINGLE_SURNAMES and len(word) in (2, 3)
+
+
 def _glued_before(text: str, start: int) -> bool:
     """Whether a letter, digit or dot stands right before ``start``."""
     return start > 0 and (text[start - 1].isascii() and (text[start - 1].isalnum() or text[start - 1] == "."))
@@ -510,7 +673,8 @@ def _en_age_opener(text: str, start: int) -> str | None:
     """What stands before the label "age" at ``start``: ``"person"`` (a person word or a
     possessive: "patient_age", "her age"), ``"field"`` (nothing, a field separator or a
     preposition: "Age:", "at age"), or None (any other word: max-age, mean age, Level 3 Age)."""
-    head = text[max(0, start - 24) : start]
+    # A possessive names whose age it is: "Decedent's age", "the patient's age".
+    head = re.sub(r"['’]s\s*$", " ", text[max(0, start - 24) : start])
     if not head.strip() or head.rstrip()[-1:] in ",;:|([{\"'\t":
         return "field"  # the start of the text or of a field
     m = _EN_WORD_BEFORE.search(head)
@@ -524,11 +688,16 @@ def _en_age_opener(text: str, start: int) -> str | None:
 
 def _en_generic(text: str, start: int, end: int) -> bool:
     """Whether the sentence around ``text[start:end]`` speaks of children in general or a group."""
+    return _en_sentence_has(text, start, end, _EN_GENERIC)
+
+
+def _en_sentence_has(text: str, start: int, end: int, pattern: re.Pattern[str]) -> bool:
+    """Whether ``pattern`` occurs in the sentence around ``text[start:end]``."""
     cuts = list(_EN_SENTENCE.finditer(text, max(0, start - 80), start))
     begin = cuts[-1].end() if cuts else max(0, start - 80)
     after = _EN_SENTENCE.search(text, end, end + 80)
     stop = after.start() if after is not None else min(len(text), end + 80)
-    return _EN_GENERIC.search(text, begin, stop) is not None
+    return pattern.search(text, begin, stop) is not None
 
 
 # A word after "N-year-old" that shows it is used as a noun (a person: "an 18-month-old was
