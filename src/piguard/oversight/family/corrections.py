@@ -27,7 +27,7 @@ from piguard.db.locking import get_for_update
 from piguard.errors import ConflictError, InputError, NotFoundError
 from piguard.identity.models import Account
 from piguard.oversight.cases.models import CaseSubject, OversightCase
-from piguard.oversight.family import rules
+from piguard.oversight.family import rules, siblings
 from piguard.oversight.family.models import FamilyRequest, FamilyRequestItem
 from piguard.oversight.family.schemas import CorrectionIn, CorrectionLetter, LetterItem
 from piguard.records import service as records
@@ -175,23 +175,12 @@ def check_not_corrected_elsewhere(session: Session, request: FamilyRequest, row:
     on the same report are taken one after the other.
     """
     get_for_update(session, DeathReport, request.report_id)
-    other = session.execute(
-        select(FamilyRequestItem.request_id, FamilyRequestItem.position)
-        .join(FamilyRequest, FamilyRequest.id == FamilyRequestItem.request_id)
-        .where(
-            FamilyRequest.report_id == request.report_id,
-            FamilyRequest.id != request.id,
-            FamilyRequest.kind == "correction",
-            FamilyRequest.state == "received",
-            FamilyRequestItem.field == row.field,
-            FamilyRequestItem.outcome == "corrected",
-        )
-        .order_by(FamilyRequest.received_at, FamilyRequest.id)
-        .limit(1)
-    ).first()
+    other = siblings.other_item(
+        session, request, field=row.field, outcome="corrected", kind="correction", unanswered=True
+    )
     if other is not None:
         raise ConflictError(
-            f"request {other.request_id} item {other.position} ({row.field}) already corrected this field and is not "
+            f"request {other[0]} item {other[1]} ({row.field}) already corrected this field and is not "
             "answered yet: correcting it again would make that letter false; the privacy office answers that "
             f"request first, then item {row.position} can be decided (declining it is possible now)"
         )

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from piguard.errors import NotFoundError
 from piguard.identity.schemas import Principal
 from piguard.oversight.cases.models import CaseSubject, OversightCase
-from piguard.oversight.family import rules
+from piguard.oversight.family import rules, siblings
 from piguard.oversight.family.models import FamilyRequest, FamilyRequestItem
 from piguard.oversight.family.schemas import DeletedCount, DeletionLetter, LetterItem
 from piguard.records import erasure
@@ -67,18 +67,7 @@ def _open_case(session: Session, report_id: str) -> bool:
 
 def _deleted_before(session: Session, request: FamilyRequest) -> bool:
     """Whether an earlier request about the same report deleted the relatives' contact details."""
-    found = session.scalar(
-        select(FamilyRequestItem.id)
-        .join(FamilyRequest, FamilyRequest.id == FamilyRequestItem.request_id)
-        .where(
-            FamilyRequest.report_id == request.report_id,
-            FamilyRequest.id != request.id,
-            FamilyRequestItem.field == "relative_contacts",
-            FamilyRequestItem.outcome == "deleted",
-        )
-        .limit(1)
-    )
-    return found is not None
+    return siblings.other_item(session, request, field="relative_contacts", outcome="deleted") is not None
 
 
 def remains(session: Session, report: DeathReport) -> list[str]:
