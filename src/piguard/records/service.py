@@ -510,8 +510,12 @@ def search_reports(
     if district:
         query = query.where(DeathReport.district == district)
     if q:
-        pattern = f"%{q.strip()}%"
-        query = query.where(or_(DeathReport.name.like(pattern), DeathReport.certificate_no.like(pattern)))
+        # The text is matched as typed: % and _ are not wildcards (they let a search probe by pattern).
+        text = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{text}%"
+        query = query.where(
+            or_(DeathReport.name.like(pattern, escape="\\"), DeathReport.certificate_no.like(pattern, escape="\\"))
+        )
     return [ReportRecord.model_validate(row) for row in session.scalars(query)]
 
 
