@@ -31,6 +31,13 @@ class LoadedCity:
         return self.by_org_role.get((org_id, role), [])
 
 
+def lapsed_physician(city: City) -> str | None:
+    """The staff id of the physician whose privacy training the demo lets lapse (the first hospital's second)."""
+    first = next((o.org_id for o in city.organisations if o.org_type == "hospital"), None)
+    doctors = [s.staff_id for s in city.staff if s.org_id == first and s.role == "physician"]
+    return doctors[1] if len(doctors) > 1 else None
+
+
 def _username(person: Staff) -> str:
     # One person, one account: the username carries the person's own staff number.
     return f"{person.role.replace('_', '-')}.{person.staff_id}"
@@ -56,6 +63,7 @@ def load_city(*, session: Session, secret: bytes, city: City, now: datetime) -> 
         )
         loaded.vehicles[vehicle.terminal_id] = row_v.id
     org_of = {org.org_id: org for org in city.organisations}
+    lapsed = lapsed_physician(city)
     for person in city.staff:
         org_id = loaded.orgs[person.org_id]
         password = generate_password()  # random per account, written once to demo-accounts.json
@@ -71,13 +79,16 @@ def load_city(*, session: Session, secret: bytes, city: City, now: datetime) -> 
             demo=True,
         )
         account_id = created.account.id
+        # One physician's training ran out yesterday (recorded, not pretended): the replay shows
+        # the training gate on them, and the month's report counts them as lapsed.
+        valid_until = now - timedelta(days=1) if person.staff_id == lapsed else now + timedelta(days=165)
         identity.record_training(
             session=session,
             account_id=account_id,
             course_code=TRAINING_COURSE,
-            completed_at=now - timedelta(days=200),
+            completed_at=valid_until - timedelta(days=365),
             score=92,
-            valid_until=now + timedelta(days=165),
+            valid_until=valid_until,
         )
         loaded.principals[person.staff_id] = Principal(
             account_id=account_id,
@@ -88,7 +99,7 @@ def load_city(*, session: Session, secret: bytes, city: City, now: datetime) -> 
             org_level=org_of[person.org_id].level,
             department=person.department,
             terminal_id=person.vehicle_terminal or f"ws-{person.staff_id}",
-            training_valid_until=now + timedelta(days=165),
+            training_valid_until=valid_until,
         )
         loaded.by_org_role.setdefault((person.org_id, person.role), []).append(person.staff_id)
         loaded.credentials.append(

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from piguard.demo.loader import lapsed_physician
 from piguard.demo.workflows import Context, run_dispatch
 from piguard.identity.schemas import Principal
 from piguard.oversight.family import flows as family
@@ -124,7 +125,8 @@ def replay(session: Session, ctx: Context) -> list[Check]:
         )
     )
 
-    lapsed = doctor.model_copy(update={"training_valid_until": ctx.now - timedelta(days=1)})
+    lapsed_id = lapsed_physician(ctx.city)
+    lapsed = ctx.who(lapsed_id) if lapsed_id is not None else doctor
     own_reports = [rid for rid, hosp in ctx.log.report_hospital.items() if hosp == own]
     gate = flows.read_report(session=session, guard=guard, principal=lapsed, report_id=own_reports[0], purpose="TREAT")
     checks.append(
