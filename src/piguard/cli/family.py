@@ -253,17 +253,9 @@ def _write_again(kind: str, request_id: str, actor: str, out: Path, fmt: str, la
     from piguard.oversight.family import flows
 
     _check_output(fmt, lang)
-    issued: FamilyDocument
-    if kind == "copy":
-        issued = _run(actor, lambda s, g, p: flows.issued_copy(session=s, guard=g, principal=p, request_id=request_id))
-    elif kind == "letter":
-        issued = _run(
-            actor, lambda s, g, p: flows.issued_letter(session=s, guard=g, principal=p, request_id=request_id)
-        )
-    else:
-        issued = _run(
-            actor, lambda s, g, p: flows.issued_account(session=s, guard=g, principal=p, request_id=request_id)
-        )
+    issued: FamilyDocument = _run(
+        actor, lambda s, g, p: flows.reissue(kind, session=s, guard=g, principal=p, request_id=request_id)
+    )
     _save(issued, out, fmt, lang)
     console.print(f"written to {out}", highlight=False)
 

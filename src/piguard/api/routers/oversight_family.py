@@ -13,9 +13,8 @@ from __future__ import annotations
 import io
 import tempfile
 import zipfile
-from collections.abc import Callable
 from pathlib import Path as FsPath
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
@@ -24,7 +23,6 @@ from sqlalchemy.orm import Session
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
 from piguard.api.ids import PathId
 from piguard.identity.schemas import Principal
-from piguard.oversight.common import Outcome
 from piguard.oversight.family import correction_flows, flows, render
 from piguard.oversight.family.schemas import (
     CorrectionLetter,
@@ -123,14 +121,8 @@ def _issued(
     kind: str, request_id: str, session: Session, guard: Guard, principal: Principal, fmt: str, lang: str
 ) -> Response:
     """An issued ``account``, ``copy`` or ``letter`` served again, in one transaction (its read recorded)."""
-    flows_by_kind: dict[str, Callable[..., Outcome[Any]]] = {
-        "copy": flows.issued_copy,
-        "letter": flows.issued_letter,
-        "account": flows.issued_account,
-    }
-    reissue = flows_by_kind[kind]
     with session.begin():
-        outcome = reissue(session=session, guard=guard, principal=principal, request_id=request_id)
+        outcome = flows.reissue(kind, session=session, guard=guard, principal=principal, request_id=request_id)
     document: FamilyDocument = outcome.unwrap()
     return _document(document, f"{kind}-{request_id}", fmt, lang)
 

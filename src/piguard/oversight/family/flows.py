@@ -349,6 +349,18 @@ def issued_letter(*, session: Session, guard: Guard, principal: Principal, reque
     )
 
 
+def reissue(
+    kind: str, *, session: Session, guard: Guard, principal: Principal, request_id: str
+) -> Outcome[FamilyDocument]:
+    """An issued ``account``, ``copy`` or ``letter`` exactly as issued (each door's "print it again")."""
+    by_kind: dict[str, Callable[..., Outcome[Any]]] = {
+        "account": issued_account,
+        "copy": issued_copy,
+        "letter": issued_letter,
+    }
+    return by_kind[kind](session=session, guard=guard, principal=principal, request_id=request_id)
+
+
 def export_evidence(
     *, session: Session, guard: Guard, principal: Principal, request_id: str, out: Path
 ) -> Outcome[EvidenceSummary]:
