@@ -25,10 +25,11 @@ from piguard.oversight.common import Outcome
 from piguard.oversight.family import corrections, rules, service
 from piguard.oversight.family.flows import guarded
 from piguard.oversight.family.models import FamilyRequest, FamilyRequestItem
+from piguard.oversight.family.report_events import record_report_change
 from piguard.oversight.family.schemas import CorrectionReview, ItemOut
 from piguard.policy.pdp import AccessRequest, ResourceRef
 from piguard.records import service as records
-from piguard.records.guard import EventDraft, Guard, record_event, subject_of
+from piguard.records.guard import EventDraft, Guard, subject_of
 
 CONTEXT = "family_correction"
 MIN_CORRECTION_REASON = 10
@@ -112,16 +113,8 @@ def _correct(
         )
     except InputError as exc:
         raise InputError(f"item {row.position} ({row.field}) cannot be corrected: {exc.reason}", where="item") from exc
-    draft = EventDraft(
-        action="update",
-        resource_type="death_report",
-        resource_id=report.id,
-        subject_id=report.subject_id,
-        purpose=rules.PURPOSE,
-        fields=[f"report.{row.field}"],
-    )
     reason = f"workflow:{WORKFLOW_STEP};{corrections.referral(request.id)}:item:{row.position}"
-    record_event(session, principal, draft, at=at, outcome="allowed", reason=reason)
+    record_report_change(session, principal, report, field=f"report.{row.field}", reason=reason, at=at)
     return sorted(corrections.correction_ids(session, request.report_id) - before)
 
 

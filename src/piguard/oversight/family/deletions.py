@@ -28,9 +28,9 @@ from piguard.identity.schemas import Principal
 from piguard.oversight.cases.models import CaseSubject, OversightCase
 from piguard.oversight.family import rules, siblings
 from piguard.oversight.family.models import FamilyRequest, FamilyRequestItem
+from piguard.oversight.family.report_events import record_report_change
 from piguard.oversight.family.schemas import DeletedCount, DeletionLetter, LetterItem
 from piguard.records import erasure
-from piguard.records.guard import EventDraft, record_event
 from piguard.records.models import DeathReport, Dispatch
 
 # The ledger event of the deletion itself lists this field (no values; see disclosures.GROUPS). Not
@@ -117,15 +117,8 @@ def _contacts(
         row.decision_reason = ALREADY_DELETED if _deleted_before(session, request) else NEVER_HELD
         return []
     row.outcome = "deleted"
-    draft = EventDraft(
-        action="update",
-        resource_type="death_report",
-        resource_id=report.id,
-        subject_id=report.subject_id,
-        purpose=rules.PURPOSE,
-        fields=[ERASED_FIELD],
-    )
-    record_event(session, principal, draft, at=at, outcome="allowed", reason=f"family_request:{request.id}:erasure")
+    reason = f"family_request:{request.id}:erasure"
+    record_report_change(session, principal, report, field=ERASED_FIELD, reason=reason, at=at)
     counts = Counter(f"relative.{correction.field.rsplit('.', 1)[-1]}" for correction in made)
     return [DeletedCount(field=name, count=counts[name]) for name in sorted(counts)]
 
