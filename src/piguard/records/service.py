@@ -115,7 +115,8 @@ def _valid_at(at: datetime) -> Any:
 # correction request referred to the certifier: oversight/family/corrections.py). No record
 # screen, search or workflow counts them, so they neither open the record nor make it a search
 # candidate whose refusal would tell its holder that it matched.
-REQUEST_TASK_KINDS = ("family_correction",)
+FAMILY_CORRECTION = "family_correction"
+REQUEST_TASK_KINDS = (FAMILY_CORRECTION,)
 
 
 def relationship_kinds_query(*, account_id: Any, resource_type: Any, resource_id: Any, at: Any) -> Select[Any]:

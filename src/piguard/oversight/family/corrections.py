@@ -34,7 +34,7 @@ from piguard.records import service as records
 from piguard.records.models import DeathReport, Organisation, ReportCorrection, TaskRelationship
 from piguard.records.schemas import check_report_field
 
-RELATIONSHIP = "family_correction"
+RELATIONSHIP = records.FAMILY_CORRECTION  # a request task: no record screen or search counts it
 # Requests registered before the dedicated kind gave an ordinary ``certifier`` relationship; they are ended too.
 LEGACY_RELATIONSHIP = "certifier"
 
