@@ -38,14 +38,22 @@ def _clean_text(value: str, *, where: str, limit: int) -> str:
     return cleaned
 
 
-def check_district(district: str) -> str:
-    """``district`` stripped, if it is a 6-digit GB/T 2260 adcode; else InputError."""
+def check_district(district: str, *, county: bool = False) -> str:
+    """``district`` stripped, if it is a 6-digit GB/T 2260 adcode (county level if asked); else InputError."""
     district = district.strip()
     if not _ADCODE.fullmatch(district):
         raise InputError("must be a 6-digit GB/T 2260 adcode, e.g. 310112", where="district")
     if not is_area_code(district):
         # A typo would put the organisation (or report) in a jurisdiction nobody oversees.
         raise InputError("is not a GB/T 2260 area code", where="district")
+    if county and district.endswith("00"):
+        # 310000 (Shanghai) or 310100 (its urban districts) is no district's jurisdiction: a
+        # district-level office or report there would be overseen by no district office.
+        raise InputError(
+            "is a province or prefecture code; a district-level organisation or a report needs a county-level "
+            "code, e.g. 310112",
+            where="district",
+        )
     return district
 
 
@@ -62,9 +70,9 @@ def create_organisation(
     """Register an organisation in a jurisdiction; its name must be new in the district."""
     name = _clean_text(name, where="name", limit=ORG_NAME_MAX)
     _check_org_type(org_type)
-    district = check_district(district)
     if level not in ORG_LEVELS:
         raise InputError(f"unknown level; expected one of {', '.join(ORG_LEVELS)}", where="level")
+    district = check_district(district, county=level == "district")
     if beds is not None and beds < 0:
         raise InputError("must not be negative", where="beds")
     # The database's unique (district, name_key) decides, also between two creators at the same

@@ -169,7 +169,7 @@ def create_report(
         raise InputError("death_time needs a UTC offset", where="death_time")
     if not part1:
         raise InputError("Part I needs at least line (a)", where="part1")
-    district = check_district(district)
+    district = check_district(district, county=True)
     allowed = {c.key for c in DeathReport.__table__.columns} - {"id", "status", "version"}
     unknown = set(details) - allowed
     if unknown:

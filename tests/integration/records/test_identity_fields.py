@@ -63,6 +63,7 @@ def open_report(session: Session, world: World, subject: str = "subj-identity", 
         ({"sex": "male"}, "sex", "sex: does not agree with the sex digit in id_number"),
         ({"id_number": valid_id("19450307", "005")}, "sex", "sex: does not agree with the sex digit in id_number"),
         ({"district": "310199"}, "district", "is not a GB/T 2260 area code"),
+        ({"district": "310100"}, "district", "is a province or prefecture code"),
     ],
 )
 def test_opening_a_report_with_a_bad_identity_is_refused_and_writes_nothing(

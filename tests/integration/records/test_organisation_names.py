@@ -151,7 +151,13 @@ def test_migration_0004_stops_on_duplicates_naming_them_and_changes_nothing(at_0
 
 
 @pytest.mark.parametrize(
-    ("district", "reason"), [("310199", "is not a GB/T 2260 area code"), ("3101", "must be a 6-digit")]
+    ("district", "reason"),
+    [
+        ("310199", "is not a GB/T 2260 area code"),
+        ("3101", "must be a 6-digit"),
+        ("310100", "is a province or prefecture code"),
+        ("310000", "is a province or prefecture code"),
+    ],
 )
 def test_a_district_must_be_a_real_area_code(session: Session, district: str, reason: str) -> None:
     before = session.scalar(select(func.count()).select_from(Organisation))
@@ -159,3 +165,10 @@ def test_a_district_must_be_a_real_area_code(session: Session, district: str, re
         records.create_organisation(session=session, name="Nowhere Hospital", org_type="hospital", district=district)
     assert refused.value.where == "district" and refused.value.reason.startswith(reason)
     assert session.scalar(select(func.count()).select_from(Organisation)) == before
+
+
+def test_a_municipal_organisation_may_sit_at_the_city_code(session: Session) -> None:
+    city = records.create_organisation(
+        session=session, name="City Commission", org_type="health_commission", district="310000", level="municipal"
+    )
+    assert city.district == "310000" and city.level == "municipal"
