@@ -24,17 +24,24 @@ from dataclasses import dataclass, field
 from piguard.discover import minors
 from piguard.discover.analyzer import Analyzer
 from piguard.discover.categories import category_of, is_sensitive
+from piguard.discover.column_names import name_evidence, negated_by_name
 from piguard.discover.findings import Finding
 from piguard.discover.names import KEY, prepare_table
-from piguard.discover.recognizers.generic.identifiers import card_issuer_prefix_ok
 from piguard.discover.recognizers.validators import (
-    cn_area_code_ok,
-    cn_mobile_prefix_ok,
     cn_resident_id,
     cn_resident_id_shape,
     mod11_2_check,
 )
 from piguard.discover.sources.base import ColumnSample, TableSample
+from piguard.discover.spreadsheet import (
+    KEPT_PREFIX,
+    SPREADSHEET_DAMAGED,
+    W_DAMAGED,
+    SpreadsheetNumber,
+    damage_note,
+    kept_prefix_ok,
+    spreadsheet_number,
+)
 from piguard.errors import InputError
 from piguard.minimize.operators import to_month
 
@@ -77,239 +84,11 @@ VALIDATED = frozenset(
         "US_SSN",
     }
 )
-_PHONES = {"CN_MOBILE": 0.9, "CN_LANDLINE": 0.8, "PHONE": 0.5}
 #: Share of random numbers of the right length that an entity's validator accepts (Luhn: 1 in
 #: 10). Found inside the values of a column no name claims, without a context word raising a
 #: score, an entity is reported only when at least three times this share of values hold it.
 CHANCE_RATE = {"BANK_CARD": 0.1}
 _CHANCE_SCORE = 0.6
-
-# Chinese name/comment fragments, matched as substrings. Longer fragments win over shorter.
-ZH_LEXICON: dict[str, dict[str, float]] = {
-    "身份证": {"CN_RESIDENT_ID": 1.0},
-    "身份号码": {"CN_RESIDENT_ID": 1.0},
-    "证件号": {"CN_RESIDENT_ID": 0.8, "CN_PASSPORT": 0.4, "CN_TRAVEL_PERMIT": 0.4},
-    "护照": {"CN_PASSPORT": 1.0},
-    "通行证": {"CN_TRAVEL_PERMIT": 1.0},
-    "台胞证": {"CN_TRAVEL_PERMIT": 1.0},
-    "手机": {"CN_MOBILE": 1.0, "PHONE": 0.4},
-    "电话": _PHONES,
-    "联系方式": _PHONES,
-    "座机": {"CN_LANDLINE": 1.0},
-    "固话": {"CN_LANDLINE": 1.0},
-    "固定电话": {"CN_LANDLINE": 1.0},
-    "邮箱": {"EMAIL": 1.0},
-    "电子邮件": {"EMAIL": 1.0},
-    "银行卡": {"BANK_CARD": 1.0},
-    "卡号": {"BANK_CARD": 0.8},
-    "账号": {"BANK_CARD": 0.6, "IBAN": 0.3},
-    "姓名": {"PERSON": 1.0},
-    "名字": {"PERSON": 0.9},
-    "联系人": {"PERSON": 0.8},
-    "患者": {"PERSON": 0.5},
-    "家属": {"PERSON": 0.5},
-    "死者": {"PERSON": 0.5},
-    "地址": {"ADDRESS": 1.0},
-    "住址": {"ADDRESS": 1.0},
-    "住所": {"ADDRESS": 0.9},
-    "居住地": {"ADDRESS": 0.8},
-    "户籍": {"ADDRESS": 0.6},
-    "出生日期": {"DATE_OF_BIRTH": 1.0},
-    "出生年月": {"DATE_OF_BIRTH": 1.0},
-    "生日": {"DATE_OF_BIRTH": 1.0},
-    "车牌": {"CN_PLATE": 1.0},
-    "信用代码": {"CN_USCC": 1.0},
-    "诊断": {"MEDICAL": 0.9},
-    "死因": {"MEDICAL": 0.9},
-    "死亡原因": {"MEDICAL": 0.9},
-    "疾病": {"MEDICAL": 0.9},
-    "病史": {"MEDICAL": 0.9},
-    "病情": {"MEDICAL": 0.8},
-    "主诉": {"MEDICAL": 0.7},
-    "网址": {"URL": 0.9},
-    "链接": {"URL": 0.7},
-}
-
-# English words and pinyin initials (lxdh = 联系电话), matched as whole tokens of the name.
-# Pinyin initials are ambiguous (xm is also 项目), hence their lower weights.
-EN_LEXICON: dict[str, dict[str, float]] = {
-    "idcard": {"CN_RESIDENT_ID": 1.0},
-    "idno": {"CN_RESIDENT_ID": 0.9},
-    "idnumber": {"CN_RESIDENT_ID": 0.9},
-    "nationalid": {"CN_RESIDENT_ID": 1.0},
-    "citizenid": {"CN_RESIDENT_ID": 1.0},
-    "identity": {"CN_RESIDENT_ID": 0.6},
-    "sfz": {"CN_RESIDENT_ID": 0.85},
-    "sfzh": {"CN_RESIDENT_ID": 0.9},
-    "sfzhm": {"CN_RESIDENT_ID": 0.9},
-    "zjhm": {"CN_RESIDENT_ID": 0.8},
-    "passport": {"CN_PASSPORT": 1.0},
-    "hzh": {"CN_PASSPORT": 0.6},
-    "phone": _PHONES,
-    "telephone": _PHONES,
-    "tel": _PHONES,
-    "phonenumber": _PHONES,
-    "mobile": {"CN_MOBILE": 1.0, "PHONE": 0.5},
-    "cellphone": {"CN_MOBILE": 1.0, "PHONE": 0.5},
-    "cell": {"CN_MOBILE": 0.6, "PHONE": 0.4},
-    "landline": {"CN_LANDLINE": 1.0},
-    "lxdh": _PHONES,
-    "lxfs": _PHONES,
-    "dh": {"CN_MOBILE": 0.5, "CN_LANDLINE": 0.5},
-    "sjh": {"CN_MOBILE": 0.85},
-    "sjhm": {"CN_MOBILE": 0.85},
-    "gddh": {"CN_LANDLINE": 0.85},
-    "email": {"EMAIL": 1.0},
-    "mail": {"EMAIL": 0.8},
-    "yx": {"EMAIL": 0.4},
-    "bankcard": {"BANK_CARD": 1.0},
-    "cardno": {"BANK_CARD": 0.8},
-    "cardnumber": {"BANK_CARD": 0.8},
-    "accountno": {"BANK_CARD": 0.6},
-    "yhkh": {"BANK_CARD": 0.85},
-    "iban": {"IBAN": 1.0},
-    "ssn": {"US_SSN": 1.0},
-    "name": {"PERSON": 0.9},
-    "fullname": {"PERSON": 1.0},
-    "firstname": {"PERSON": 1.0},
-    "lastname": {"PERSON": 1.0},
-    "surname": {"PERSON": 1.0},
-    "givenname": {"PERSON": 1.0},
-    "xm": {"PERSON": 0.5},
-    "hzxm": {"PERSON": 0.85},
-    "lxr": {"PERSON": 0.7},
-    "xingming": {"PERSON": 0.9},
-    "address": {"ADDRESS": 1.0},
-    "addr": {"ADDRESS": 0.9},
-    "street": {"ADDRESS": 0.7},
-    "dz": {"ADDRESS": 0.5},
-    "zz": {"ADDRESS": 0.5},
-    "jtzz": {"ADDRESS": 0.85},
-    "hjdz": {"ADDRESS": 0.85},
-    "xzz": {"ADDRESS": 0.8},
-    "zhuzhi": {"ADDRESS": 0.9},
-    "dob": {"DATE_OF_BIRTH": 1.0},
-    "birth": {"DATE_OF_BIRTH": 0.9},
-    "birthday": {"DATE_OF_BIRTH": 1.0},
-    "birthdate": {"DATE_OF_BIRTH": 1.0},
-    "dateofbirth": {"DATE_OF_BIRTH": 1.0},
-    "csrq": {"DATE_OF_BIRTH": 0.85},
-    "plate": {"CN_PLATE": 0.9},
-    "licenseplate": {"CN_PLATE": 1.0},
-    "cph": {"CN_PLATE": 0.7},
-    "uscc": {"CN_USCC": 1.0},
-    "creditcode": {"CN_USCC": 0.9},
-    "tyshxydm": {"CN_USCC": 0.9},
-    "diagnosis": {"MEDICAL": 0.9},
-    "icd": {"MEDICAL": 0.9},
-    "icd10": {"MEDICAL": 0.9},
-    "causeofdeath": {"MEDICAL": 1.0},
-    "disease": {"MEDICAL": 0.8},
-    "zd": {"MEDICAL": 0.4},
-    "gbsy": {"MEDICAL": 0.8},
-    "ip": {"IP_ADDRESS": 0.9},
-    "ipaddress": {"IP_ADDRESS": 1.0},
-    "ipaddr": {"IP_ADDRESS": 1.0},
-    "url": {"URL": 0.9},
-    "website": {"URL": 0.8},
-    "homepage": {"URL": 0.8},
-}
-# "name" next to these words is somebody's name; next to other words (org_name, file_name)
-# it is probably not.
-_PERSON_QUALIFIERS = frozenset(
-    {
-        "patient",
-        "person",
-        "contact",
-        "relative",
-        "deceased",
-        "customer",
-        "client",
-        "full",
-        "first",
-        "last",
-        "given",
-        "family",
-        "real",
-        "legal",
-        "mother",
-        "father",
-        "spouse",
-        "owner",
-        "holder",
-        "caller",
-        "doctor",
-        "physician",
-        "emergency",
-        "next",
-        "kin",
-        "of",
-    }
-)
-_COMPACT_MIN = 5
-
-# Integers a spreadsheet stored as floating-point numbers and wrote back damaged: in scientific
-# notation (Excel's "General" format shows 6 significant digits: 3.10112E+17) or with the
-# digits after the 15th replaced (Excel keeps 15 significant digits: 310112195603211000).
-_SCIENTIFIC = re.compile(r"([1-9])(?:\.(\d+))?[eE]\+?(\d{1,2})")
-_SPREADSHEET_DIGITS = 15
-#: Identifiers a spreadsheet damages when they were typed as numbers, by length in digits.
-SPREADSHEET_DAMAGED: dict[str, tuple[int, ...]] = {
-    "CN_RESIDENT_ID": (15, 18),
-    "BANK_CARD": tuple(range(13, 20)),
-    "CN_MOBILE": (11,),
-}
-# Log-odds that damaged values add to a column's name when their kept digits start like the
-# entity (an area code, a card issuer, a mobile prefix): they cannot be validated, so they
-# weigh much less than valid values (W_VALUES) and a name is required.
-W_DAMAGED = 1.2
-_KEPT_PREFIX = {
-    "CN_RESIDENT_ID": "a valid area code",
-    "BANK_CARD": "a card issuer prefix",
-    "CN_MOBILE": "an allocated mobile prefix",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class SpreadsheetNumber:
-    """An integer damaged by a spreadsheet: its length in digits and the leading digits kept."""
-
-    digits: int
-    kept: str
-    scientific: bool
-
-
-def spreadsheet_number(value: str, *, numeric: bool) -> SpreadsheetNumber | None:
-    """``value`` read as an integer of nine digits or more that a spreadsheet damaged, or None.
-
-    ``3.10112E+17`` (and Python's ``6.228480012345678e+18`` of a float cell) is scientific
-    notation; a digit string longer than 15 digits lost the digits after the 15th, which are
-    zeros in text (``310112195603211000``) and anything in a ``numeric`` (float) column.
-    """
-    m = _SCIENTIFIC.fullmatch(value)
-    if m is not None:
-        kept = m.group(1) + (m.group(2) or "")
-        digits = int(m.group(3)) + 1
-        if digits < max(9, len(kept)):
-            return None  # a small or fractional number, not a damaged identifier
-        return SpreadsheetNumber(digits, kept[:_SPREADSHEET_DIGITS], scientific=True)
-    lost = value[_SPREADSHEET_DIGITS:]
-    if lost and value.isdigit() and (numeric or lost.strip("0") == ""):
-        return SpreadsheetNumber(len(value), value[:_SPREADSHEET_DIGITS], scientific=False)
-    return None
-
-
-def _kept_prefix_ok(entity: str, kept: str) -> bool:
-    """Whether the digits a spreadsheet kept start as ``entity`` starts."""
-    if entity == "CN_RESIDENT_ID":
-        # The 7th digit (the birth century, 1 or 2) never rounds the area code up.
-        return cn_area_code_ok(kept[:6])
-    if entity == "CN_MOBILE":
-        return len(kept) >= 3 and cn_mobile_prefix_ok(kept[:3])
-    return len(kept) >= 2 and card_issuer_prefix_ok(kept)
-
-
-_TOKEN_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,82 +128,6 @@ class _Tally:
     def denominator(self, entity: str) -> int:
         """How many values could have shown ``entity``."""
         return self.sampled if entity in self.validated else self.examined
-
-
-def name_tokens(name: str) -> list[str]:
-    """Lower-case tokens of a column name: ``contactPhone_2`` -> ``contact, phone, 2``."""
-    return [token.lower() for token in _TOKEN_RE.findall(name)]
-
-
-def name_evidence(text: str | None) -> dict[str, tuple[float, str]]:
-    """Entities suggested by a column name or comment, with weight and the word that matched."""
-    if not text:
-        return {}
-    found: dict[str, tuple[float, str]] = {}
-
-    def offer(entity: str, weight: float, word: str) -> None:
-        if weight > found.get(entity, (0.0, ""))[0]:
-            found[entity] = (weight, word)
-
-    for fragment, weights in ZH_LEXICON.items():
-        if fragment in text:
-            for entity, weight in weights.items():
-                offer(entity, weight, fragment)
-    tokens = name_tokens(text)
-    compact = "".join(tokens)
-    for word in (*tokens, compact):
-        for entity, weight in EN_LEXICON.get(word, {}).items():
-            if entity == "PERSON" and word == "name" and len(tokens) > 1:
-                qualified = any(t in _PERSON_QUALIFIERS for t in tokens)
-                weight = 1.0 if qualified else 0.3
-            offer(entity, weight, word)
-    for key, weights in EN_LEXICON.items():
-        # Long words also count inside run-together names: deceasedidcard, relativephone.
-        if len(key) >= _COMPACT_MIN and key in compact and key not in tokens and key != compact:
-            for entity, weight in weights.items():
-                offer(entity, 0.9 * weight, key)
-    return found
-
-
-# Column names of version and build numbers (1.2.3.4 looks like an IPv4 address).
-_VERSION_WORDS = frozenset({"version", "ver", "build", "release", "revision", "firmware", "bbh"})
-_VERSION_ZH = ("版本", "构建", "固件")
-
-
-# Column names of order, waybill and tracking numbers (16-19 digits, 1 in 10 passes Luhn).
-_ORDER_WORDS = frozenset({"order", "orderno", "orderid", "waybill", "tracking", "shipment", "ddh", "ydh"})
-_ORDER_ZH = ("订单", "运单", "快递", "物流单", "单号")
-
-
-def is_version_name(text: str | None) -> bool:
-    """Whether a column name or comment says it holds versions (``app_version``, ``软件版本``)."""
-    if not text:
-        return False
-    tokens = name_tokens(text)
-    return (
-        any(t in _VERSION_WORDS for t in tokens)
-        or "version" in "".join(tokens)
-        or any(word in text for word in _VERSION_ZH)
-    )
-
-
-def is_order_name(text: str | None) -> bool:
-    """Whether a column name or comment says it holds order or waybill numbers (``order_no``, ``运单号``)."""
-    if not text:
-        return False
-    tokens = name_tokens(text)
-    return any(t in _ORDER_WORDS for t in tokens) or any(word in text for word in _ORDER_ZH)
-
-
-def negated_by_name(text: str | None) -> frozenset[str]:
-    """Entities a column name or comment rules out unless it also names them: IP addresses in
-    a version column, bank cards in an order or waybill number column."""
-    out: set[str] = set()
-    if is_version_name(text):
-        out.add("IP_ADDRESS")
-    if is_order_name(text):
-        out.add("BANK_CARD")
-    return frozenset(out)
 
 
 def _is_date(value: str) -> bool:
@@ -698,7 +401,7 @@ def _classify_column(
     if best is not None and _sigmoid(best[0]) >= min_confidence:
         logit, entity, evidence, out_of = best
         if entity in SPREADSHEET_DAMAGED and tally.whole[entity] < sampled:
-            evidence += _damage_note(values, analyzer, numeric=column.dtype in ("integer", "float"))
+            evidence += damage_note(values, analyzer, numeric=column.dtype in ("integer", "float"))
         main = make(
             entity,
             _sigmoid(logit),
@@ -712,23 +415,6 @@ def _classify_column(
         # column classified as phones): report those too, or a sensitive entity would be hidden.
         return [main, *_inside(tally, make, allowed, skip=entity, claimed=claimed)]
     return _inside(tally, make, allowed, skip=None, claimed=claimed)
-
-
-def _damage_note(values: list[str], analyzer: Analyzer, *, numeric: bool) -> str:
-    """``; N values look like numbers mangled by a spreadsheet ...`` when some are, else ``""``."""
-    damaged = [
-        n
-        for v in values
-        if (n := spreadsheet_number(v, numeric=numeric)) is not None
-        and (n.scientific or not analyzer.validate_value(v))
-    ]
-    if not damaged:
-        return ""
-    how = sorted({"scientific notation" if n.scientific else "digits after the 15th lost" for n in damaged})
-    return (
-        f"; {len(damaged)}/{len(values)} sampled values look like numbers mangled by a spreadsheet "
-        f"({', '.join(how)}) and cannot be validated"
-    )
 
 
 def _spreadsheet_damaged(
@@ -772,7 +458,7 @@ def _spreadsheet_damaged(
         passed = [(v, scores[entity]) for v, scores in valid if entity in scores]
         name_w, name_word = by_name.get(entity, (0.0, ""))
         comment_w, comment_word = by_comment.get(entity, (0.0, ""))
-        plausible = sum(_kept_prefix_ok(entity, n.kept) for _, n in fitting)
+        plausible = sum(kept_prefix_ok(entity, n.kept) for _, n in fitting)
         logit = PRIOR + W_NAME * name_w + W_COMMENT * comment_w + W_DAMAGED * plausible / len(values)
         logit += W_VALUES * sum(score for _, score in passed) / len(values)
         parts = [f"name '{name_word}' suggests {entity}"] if name_w else []
@@ -782,7 +468,7 @@ def _spreadsheet_damaged(
             f"{len(fitting)}/{len(values)} sampled values look like numbers mangled by a spreadsheet "
             f"({', '.join(how)}): precision lost, they cannot be validated"
         )
-        parts.append(f"{plausible} start with {_KEPT_PREFIX[entity]}")
+        parts.append(f"{plausible} start with {KEPT_PREFIX[entity]}")
         if passed:
             parts.append(f"{len(passed)}/{len(values)} sampled values are {entity}")
         found = make(

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from piguard.discover.analyzer import Analyzer
-from piguard.discover.classify import name_evidence, negated_by_name
+from piguard.discover.column_names import name_evidence, negated_by_name
 from piguard.discover.findings import Finding
 from piguard.discover.names import KEY, name_findings
 from piguard.discover.redact.common import RedactStats

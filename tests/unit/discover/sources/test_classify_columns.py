@@ -6,7 +6,8 @@ import pytest
 from pi_testvalues import luhn_card, resident_id
 
 from piguard.discover.analyzer import Analyzer
-from piguard.discover.classify import classify_column, classify_table, name_evidence
+from piguard.discover.classify import classify_column, classify_table
+from piguard.discover.column_names import name_evidence
 from piguard.discover.sources import ColumnSample, TableSample
 
 ELDERLY_IDS = [

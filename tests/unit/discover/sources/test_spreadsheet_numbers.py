@@ -6,9 +6,10 @@ import pytest
 from pi_testvalues import luhn_card, resident_id
 
 from piguard.discover.analyzer import Analyzer
-from piguard.discover.classify import ColumnClassification, classify_column, spreadsheet_number
+from piguard.discover.classify import ColumnClassification, classify_column
 from piguard.discover.sources import ColumnSample
 from piguard.discover.sources.base import value_text
+from piguard.discover.spreadsheet import spreadsheet_number
 
 AREAS = ("310112", "110105", "440301", "320102", "510107")
 IDS = [resident_id(AREAS[i % 5], f"19{30 + i}0{1 + i % 9}1{i % 10}", f"{i:03d}") for i in range(40)]

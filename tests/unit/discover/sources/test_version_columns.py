@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from piguard.discover.analyzer import Analyzer
-from piguard.discover.classify import is_version_name
+from piguard.discover.column_names import is_version_name
 from piguard.discover.redact import Redactor, redact_file
 from piguard.discover.scanner import scan_paths
 
