@@ -29,11 +29,14 @@ def test_the_served_access_log_drops_query_strings(tmp_path: Path) -> None:
         )
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-                for _ in range(150):
+                # Start-up imports the app and Cedar: seconds on a loaded 2-core machine.
+                deadline = time.monotonic() + 90
+                while True:
                     try:
                         client.get("/api/v1/audit/checkpoint")
                         break
                     except httpx.TransportError:
+                        assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
                         time.sleep(0.1)
                 response = client.get("/api/v1/death-reports", params={"q": "李秀英", "purpose": "TREAT"})
                 assert response.status_code == 401
