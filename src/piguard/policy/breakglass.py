@@ -53,6 +53,8 @@ def grant(
 
 
 MARKER = "__breakglass__"
+#: The policy that opens a record through a grant alone (policies/clinical.cedar).
+READ_POLICY = "breakglass-read"
 
 
 def active_query(*, account_id: Any, report_id: Any, at: Any) -> Select[Any]:
@@ -68,6 +70,21 @@ def active_query(*, account_id: Any, report_id: Any, at: Any) -> Select[Any]:
 def active(*, session: Session, account_id: str, report_id: str, at: datetime) -> bool:
     """Whether the account holds a live grant for this record."""
     return session.scalar(active_query(account_id=account_id, report_id=report_id, at=at)) is not None
+
+
+def live_until(*, session: Session, account_id: str, report_id: str, at: datetime) -> datetime | None:
+    """When the account's live grants for this record end (the latest), or None without one."""
+    return session.scalar(
+        select(BreakGlassGrant.expires_at)
+        .where(
+            BreakGlassGrant.account_id == account_id,
+            BreakGlassGrant.report_id == report_id,
+            BreakGlassGrant.granted_at <= at,
+            BreakGlassGrant.expires_at > at,
+        )
+        .order_by(BreakGlassGrant.expires_at.desc())
+        .limit(1)
+    )
 
 
 def pending_review(*, session: Session) -> Sequence[BreakGlassGrant]:

@@ -11,7 +11,7 @@ from piguard.identity.schemas import Principal
 from piguard.minimize import handles
 from piguard.minimize.contexts import disclosed_fields, parse_context, project
 from piguard.minimize.views import AmbulanceMdtView
-from piguard.policy.pdp import AccessRequest, ResourceRef
+from piguard.policy.pdp import AccessRequest, Decision, ResourceRef
 from piguard.policy.purposes import parse_purpose
 from piguard.records import service as records
 from piguard.records.guard import (
@@ -50,18 +50,40 @@ def _request(
     )
 
 
+def _no_number(*, target: str, phone: str | None) -> str | None:
+    """The handle issuer of a closed call: no virtual number."""
+    return None
+
+
+def _best_case(session: Session, guard: Guard, principal: Principal, purpose: str) -> Decision:
+    """The decision for the most favourable call imaginable: open, of the caller's centre, with them as crew."""
+    at = guard.clock()
+    return guard.engine.decide(
+        AccessRequest(
+            subject=subject_of(session=session, principal=principal, at=at),
+            action="search",
+            resource=ResourceRef(
+                "Dispatch", "-", {"org": principal.org_id, "district": "-", "open": True, "in_grace": False}
+            ),
+            purpose=purpose,
+            display_context="ambulance_mdt",
+            relationships=frozenset({"crew"}),
+        )
+    )
+
+
 def _view(
     session: Session, guard: Guard, principal: Principal, record: DispatchRecord, purpose: str
 ) -> AmbulanceMdtView:
     at = guard.clock()
-    expires = record.closed_at + _grace(guard) if record.closed_at else at + MDT_HANDLE_LIFETIME
-    view = project(
-        record,
-        context="ambulance_mdt",
-        viewer=principal,
-        handles=handle_issuer(session, principal, record, purpose, expires, at),
-        pseudonym_key=guard.secret,
+    # A closed call's caller is not reachable through the crew any more: in the grace period the
+    # display stays, without a virtual number (the ones issued went dark at close).
+    issuer = (
+        _no_number
+        if record.closed_at
+        else handle_issuer(session, principal, record, purpose, at + MDT_HANDLE_LIFETIME, at)
     )
+    view = project(record, context="ambulance_mdt", viewer=principal, handles=issuer, pseudonym_key=guard.secret)
     assert isinstance(view, AmbulanceMdtView)
     return view
 
@@ -107,6 +129,14 @@ def list_visible(
     decisions = guard.engine.decide_many(
         [_request(session, guard, principal, rec, "search", draft.purpose) for rec in found]
     )
+    # As for death-report searches: a purpose or role that no call could be shown for is a
+    # refusal, recorded as one, not an empty "allowed" list.
+    if decisions and not any(decision.allowed for decision in decisions):
+        return refuse(session, principal, draft, denied(decisions[0]), at, decisions[0])
+    if not decisions:
+        probe = _best_case(session, guard, principal, draft.purpose)
+        if not probe.allowed:
+            return refuse(session, principal, draft, denied(probe), at, probe)
     views: list[AmbulanceMdtView] = []
     fields: set[str] = set()
     policy_ids: set[str] = set()

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from piguard.errors import NotFoundError, PiguardError
 from piguard.identity.schemas import Principal
 from piguard.minimize.contexts import disclosed_fields, parse_context, project
+from piguard.policy import breakglass
 from piguard.policy.pdp import AccessRequest, Decision, ResourceRef, Subject
 from piguard.policy.purposes import parse_purpose
 from piguard.records import service as records
@@ -61,11 +62,16 @@ def read_report(
     decision = guard.engine.decide(request)
     if not decision.allowed:
         return refuse(session, principal, draft, denied(decision), at, decision)
+    expires = at + REPORT_HANDLE_LIFETIME
+    if set(decision.policy_ids) <= {breakglass.READ_POLICY}:
+        # Opened by a grant alone: the relatives' virtual numbers end with the grant, not 72 h later.
+        until = breakglass.live_until(session=session, account_id=principal.account_id, report_id=record.id, at=at)
+        expires = min(expires, until or at)
     view = project(
         record,
         context=display,
         viewer=principal,
-        handles=handle_issuer(session, principal, record, draft.purpose, at + REPORT_HANDLE_LIFETIME, at),
+        handles=handle_issuer(session, principal, record, draft.purpose, expires, at),
         pseudonym_key=guard.secret,
     )
     draft.fields = disclosed_fields(view)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from piguard.errors import AccessDenied, ConflictError, NotFoundError, UnknownPurposeError
 from piguard.identity.schemas import Principal
 from piguard.ledger import service as ledger
+from piguard.minimize import handles
 from piguard.records import dispatch_flows, flows, support_flows, workflow_flows
 from piguard.records import service as records
 from piguard.records.guard import Guarded
@@ -295,3 +296,69 @@ def test_a_certificate_print_names_the_deceased(session: Session, world: World) 
         session=session, guard=world.guard, principal=world.people["police"], report_id=world.report_b
     )
     assert refused.event is not None and refused.event.outcome == "denied" and refused.event.subject_id == "subj-b"
+
+
+def test_a_closed_call_in_its_grace_period_shows_no_virtual_number(session: Session, world: World) -> None:
+    emt = world.people["emt"]
+    dispatch_flows.close_call(session=session, guard=world.guard, dispatch_id=world.dispatch)
+    later = world.at(NOW + timedelta(minutes=5))
+    shown = dispatch_flows.display(
+        session=session, guard=later, principal=emt, dispatch_id=world.dispatch, purpose="ETREAT"
+    ).unwrap()
+    assert shown.caller_handle is None and "caller_handle" not in events(session)[-1].fields
+    listed = dispatch_flows.list_visible(session=session, guard=later, principal=emt, purpose="ETREAT").unwrap()
+    assert [view.caller_handle for view in listed] == [None]
+    live = handles.live_handles(
+        session=session, viewer_id=emt.account_id, resource_id=world.dispatch, purpose="ETREAT", at=later.clock()
+    )
+    assert live == {}  # nothing the bridge could resolve
+
+
+def test_a_break_glass_read_gives_virtual_numbers_that_end_with_the_grant(session: Session, world: World) -> None:
+    doctor, bridge = world.people["colleague"], world.people["bridge"]
+    support_flows.request_breakglass(
+        session=session,
+        guard=world.guard,
+        principal=doctor,
+        report_id=world.report_b,
+        purpose="BTG",
+        reason="patient arrived in arrest; need prior cardiac history now",
+    ).unwrap()
+    view = flows.read_report(
+        session=session, guard=world.guard, principal=doctor, report_id=world.report_b, purpose="BTG"
+    ).unwrap()
+    handle = view.model_dump()["relatives"][0]["phone_handle"]
+    during = world.at(NOW + timedelta(minutes=59))
+    assert support_flows.resolve_handle(session=session, guard=during, principal=bridge, handle=handle).unwrap()
+    after = world.at(NOW + timedelta(minutes=61))
+    with pytest.raises(NotFoundError):
+        support_flows.resolve_handle(session=session, guard=after, principal=bridge, handle=handle).unwrap()
+    # The certifier's own numbers (a relationship, not a grant) keep their usual lifetime.
+    own = flows.read_report(
+        session=session,
+        guard=world.guard,
+        principal=world.people["certifier"],
+        report_id=world.report_a,
+        purpose="TREAT",
+    ).unwrap()
+    kept = own.model_dump()["relatives"][0]["phone_handle"]
+    assert support_flows.resolve_handle(session=session, guard=after, principal=bridge, handle=kept).unwrap()
+
+
+@pytest.mark.parametrize(("who", "purpose"), [("emt", "HMARKT"), ("emt", "LEGAL"), ("police", "TREAT")])
+def test_a_call_list_for_a_purpose_or_role_no_call_allows_is_a_recorded_refusal(
+    session: Session, world: World, who: str, purpose: str
+) -> None:
+    outcome = dispatch_flows.list_visible(
+        session=session, guard=world.guard, principal=world.people[who], purpose=purpose
+    )
+    assert isinstance(outcome.error, AccessDenied)
+    last = events(session)[-1]
+    assert (last.action, last.resource_type, last.outcome) == ("search", "dispatch", "denied") and last.reason
+
+
+def test_a_crew_member_without_calls_gets_an_empty_allowed_list(session: Session, world: World) -> None:
+    idle = world.people["emt"].model_copy(update={"account_id": "acc-emt-idle"})
+    outcome = dispatch_flows.list_visible(session=session, guard=world.guard, principal=idle, purpose="TREAT")
+    assert outcome.error is None and outcome.value == []
+    assert events(session)[-1].outcome == "allowed"
