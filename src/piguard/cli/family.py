@@ -18,6 +18,7 @@ from rich.table import Table
 from piguard.cli.acting import errors as _errors
 from piguard.cli.acting import run_as as _run
 from piguard.cli.common import console, fail
+from piguard.localtime import beijing_date
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -85,8 +86,8 @@ def _table(items: list[FamilyRequestOut]) -> Table:
             item.requester_name,
             item.relationship,
             item.report_id,
-            item.received_at.date().isoformat(),
-            item.due_at.date().isoformat(),
+            beijing_date(item.received_at).isoformat(),
+            beijing_date(item.due_at).isoformat(),
             "yes" if item.overdue else "",
         )
     return table
@@ -152,7 +153,8 @@ def request(
         "correction": f" (correction of {len(made.items)} field(s), referred to the certifier)",
         "deletion": " (deletion)",
     }.get(made.kind, "")
-    console.print(f"registered request [bold]{made.id}[/]{what}; answer due {made.due_at.date()}", highlight=False)
+    due = beijing_date(made.due_at)
+    console.print(f"registered request [bold]{made.id}[/]{what}; answer due {due}", highlight=False)
 
 
 def _corrections(pairs: list[str], why: str | None) -> list[dict[str, str | None]]:
@@ -298,7 +300,7 @@ def letter(
 
 def _review_lines(review: CorrectionReview) -> list[str]:
     head = f"request {review.request_id} about report {review.report_id} ({review.relationship})"
-    head += f", due {review.due_at.date()}"
+    head += f", due {beijing_date(review.due_at)}"
     return [head, *(_item_line(entry) for entry in review.items)]
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from piguard.errors import UnknownContextError
 from piguard.identity.schemas import Principal
+from piguard.localtime import beijing_date
 from piguard.minimize.handles import HandleIssuer
 from piguard.minimize.operators import age_band, mask, pseudonymize
 from piguard.minimize.views import (
@@ -149,7 +150,8 @@ def _collect(value: Any, prefix: str, names: set[str]) -> None:
 def _age(birth: date | None, at: datetime) -> int | None:
     if birth is None:
         return None
-    years = at.year - birth.year - ((at.month, at.day) < (birth.month, birth.day))
+    day = beijing_date(at)  # the age on the date of death as the certificate gives it
+    years = day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
     return max(years, 0)
 
 
@@ -218,7 +220,7 @@ def _coding(record: ReportRecord, key: bytes) -> CdcCodingView:
         sex=record.sex,
         age_at_death=_age(record.birth_date, record.death_time),
         district=record.district,
-        death_date=record.death_time.date(),
+        death_date=beijing_date(record.death_time),
         place=record.place_of_death,
         cause_part1=_causes(record),
         cause_part2=record.part2,
@@ -238,7 +240,7 @@ def _police(record: ReportRecord) -> PoliceHouseholdView:
             birth_date=record.birth_date,
             household_address=record.household_address,
         ),
-        death_date=record.death_time.date(),
+        death_date=beijing_date(record.death_time),
     )
 
 
@@ -252,7 +254,7 @@ def _funeral(record: ReportRecord) -> FuneralPermitView:
             age_at_death=_age(record.birth_date, record.death_time),
             id_number_masked=_masked_id(record.id_number),
         ),
-        death_date=record.death_time.date(),
+        death_date=beijing_date(record.death_time),
     )
 
 

@@ -19,6 +19,7 @@ from piguard.db.base import utcnow
 from piguard.db.locking import get_for_update
 from piguard.db.prepared import Prepared
 from piguard.errors import ConflictError, InputError, NotFoundError
+from piguard.localtime import beijing_date
 from piguard.records.models import (
     CertificatePart,
     DeathReport,
@@ -642,7 +643,7 @@ def death_statistics(*, session: Session, district: str | None = None) -> list[t
     counts: dict[tuple[str, str, str], int] = {}
     for dist, when, icd, part1 in rows:
         code = icd or (part1[0].get("icd10") if part1 else None) or "?"
-        key = (dist, when.strftime("%Y-%m"), code[0].upper())
+        key = (dist, beijing_date(when).strftime("%Y-%m"), code[0].upper())
         counts[key] = counts.get(key, 0) + 1
     return sorted((d, m, c, n) for (d, m, c), n in counts.items())
 

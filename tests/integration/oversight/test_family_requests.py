@@ -21,6 +21,7 @@ from piguard.keys import ensure_secret, load_secret
 from piguard.ledger import evidence
 from piguard.ledger import service as ledger
 from piguard.ledger.keys import ensure_signing_key
+from piguard.localtime import BEIJING
 from piguard.oversight.cases import flows as case_flows
 from piguard.oversight.cases.schemas import CaseOpen
 from piguard.oversight.common import local_principal
@@ -216,7 +217,7 @@ def test_the_account_never_shows_staff_identities_or_the_relatives_number(family
     assert "staff 1" not in chinese and "physician" not in chinese
     # Beijing time on the family's page; the JSON keeps the times as recorded.
     first = account.lines[0].time
-    beijing = first.astimezone(render.BEIJING).isoformat(timespec="seconds")
+    beijing = first.astimezone(BEIJING).isoformat(timespec="seconds")
     assert beijing.endswith("+08:00") and beijing in chinese and "北京时间" in chinese
     assert render.html(account) == render.html(account)  # same account, same bytes
     with pytest.raises(InputError, match="language"):

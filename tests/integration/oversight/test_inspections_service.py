@@ -4,7 +4,7 @@ events with digests, and reproducible samples whose readers come from the ledger
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -138,6 +138,7 @@ def _recommend(
     who: str = "inspector",
     deadline: timedelta = timedelta(days=30),
     source: str = "procuratorial_recommendation",
+    issued_on: date | None = None,
     **item: Any,
 ) -> Any:
     assert world.guard.now is not None
@@ -149,7 +150,7 @@ def _recommend(
             "reference_no": f"闵检建〔2025〕{number}号",
             # An internal audit names the audited organisation (hospital "a") as its authority.
             "issuing_authority": "a internal audit office" if source == "internal_audit" else "闵行区人民检察院",
-            "issued_on": world.guard.now.date() - timedelta(days=1),
+            "issued_on": issued_on or world.guard.now.date() - timedelta(days=1),
             "text": "Restrict cross-hospital queries of death reports and audit them monthly.",
             "items": [
                 {
@@ -620,3 +621,14 @@ def test_entries_are_checked_against_their_digests_and_ledger_events(world: Worl
     assert len(found) == 1 and "oversight_rectification_evidence" in found[0] and "digest differs" in found[0]
     with pytest.raises(AccessDenied):
         flows.verify_entries(session=world.session, guard=world.guard, principal=world.people["owner"]).unwrap()
+
+
+def test_a_letter_dated_today_in_beijing_is_not_in_the_future(world: World) -> None:
+    # 23:30 UTC is 07:30 the next morning in Beijing: a letter dated that morning is today's.
+    assert world.guard.now is not None
+    moment = datetime.combine(world.guard.now.date(), datetime.min.time(), tzinfo=UTC) + timedelta(hours=23, minutes=30)
+    morning = replace(world, guard=replace(world.guard, now=moment))
+    made = _recommend(morning, issued_on=moment.date() + timedelta(days=1))
+    assert made.error is None, made.error
+    tomorrow = _recommend(morning, issued_on=moment.date() + timedelta(days=2))
+    assert isinstance(tomorrow.error, InputError) and tomorrow.error.where == "issued_on"

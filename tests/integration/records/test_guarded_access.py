@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import BaseModel
@@ -16,7 +16,7 @@ from piguard.minimize import handles
 from piguard.records import dispatch_flows, flows, support_flows, workflow_flows
 from piguard.records import service as records
 from piguard.records.guard import Guarded
-from tests.integration.records.conftest import CALLER_PHONE, NOW, RELATIVE_PHONE, World
+from tests.integration.records.conftest import CALLER_PHONE, NOW, RELATIVE_PHONE, World, report_data
 
 
 def events(session: Session) -> list:  # type: ignore[type-arg]
@@ -362,3 +362,12 @@ def test_a_crew_member_without_calls_gets_an_empty_allowed_list(session: Session
     outcome = dispatch_flows.list_visible(session=session, guard=world.guard, principal=idle, purpose="TREAT")
     assert outcome.error is None and outcome.value == []
     assert events(session)[-1].outcome == "allowed"
+
+
+def test_statistics_count_a_death_in_its_beijing_month(session: Session, world: World) -> None:
+    # 16:53 UTC on 30 September is 00:53 on 1 October in Beijing.
+    late = {**report_data("subj-oct", "周国强"), "death_time": datetime(2025, 9, 30, 16, 53, tzinfo=UTC)}
+    made = records.create_report(session=session, hospital_org_id=world.orgs["hosp_a"], **late)  # type: ignore[arg-type]
+    records.certify(session=session, report_id=made.id, certifier_id="acc-cert", at=NOW)
+    months = {month for _, month, _, _ in records.death_statistics(session=session, district="310112")}
+    assert "2025-10" in months and "2025-09" not in months

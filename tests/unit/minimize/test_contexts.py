@@ -220,3 +220,28 @@ def test_context_parsing() -> None:
         parse_context("everything", role="physician")
     with pytest.raises(UnknownContextError):
         project(dispatch(), context="hospital_certifier", viewer=VIEWER, handles=fake_handles, pseudonym_key=KEY)
+
+
+def test_a_death_after_four_in_the_afternoon_utc_is_dated_the_next_day_on_the_certificate_parts() -> None:
+    # 16:50 UTC on 29 November is 00:50 on 30 November in Beijing, the deceased's 80th birthday.
+    record = ReportRecord(
+        id="r1",
+        subject_id="s1",
+        status="coded",
+        certificate_no="DC123",
+        name="李秀英",
+        sex="female",
+        id_number=ID_NUMBER,
+        birth_date=date(1946, 11, 30),
+        district="310112",
+        death_time=datetime(2026, 11, 29, 16, 50, tzinfo=UTC),
+        place_of_death="home",
+        part1=[{"line": "a", "text": "急性心肌梗死", "icd10": "I21.9"}],
+        manner="natural",
+        hospital_org_id="h1",
+    )
+    for context in ("police_household", "funeral_permit", "cdc_coding"):
+        body = project(record, context=context, viewer=VIEWER, handles=fake_handles, pseudonym_key=KEY).model_dump()
+        assert body["death_date"] == date(2026, 11, 30), context
+    funeral = project(record, context="funeral_permit", viewer=VIEWER, handles=fake_handles, pseudonym_key=KEY)
+    assert funeral.model_dump()["deceased"]["age_at_death"] == 80

@@ -25,6 +25,7 @@ from piguard.identity.models import Account
 from piguard.identity.schemas import Principal
 from piguard.ledger import evidence
 from piguard.ledger import service as ledger
+from piguard.localtime import beijing_date
 from piguard.oversight.cases import integrity, jurisdiction, rules
 from piguard.oversight.cases.models import (
     CaseEvent,
@@ -460,7 +461,7 @@ def propose_disposition(
 ) -> Disposition:
     """Propose a disposition on a substantiated case; it takes effect once someone else approves it."""
     case = _case(session, case_id, lock=True)
-    rules.check_proposal(case.state, item.kind, item.effective_date, case.opened_at.date())
+    rules.check_proposal(case.state, item.kind, item.effective_date, beijing_date(case.opened_at))
     _existing_account(session, item.target_user_id, where="target_user_id")
     row = Disposition(
         case_id=case.id,

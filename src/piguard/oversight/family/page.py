@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from functools import partial
 
 from markupsafe import Markup
 
+from piguard.localtime import BEIJING
 from piguard.oversight.reports.render import html_table
-
-# China has one time zone and no daylight saving: the family's page shows Beijing time.
-BEIJING = timezone(timedelta(hours=8), "CST")
 
 STYLE = """<style>
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#1a202c}

@@ -20,7 +20,6 @@ from matplotlib.ticker import MaxNLocator
 
 from piguard.errors import InputError
 from piguard.oversight.family import copy_page, letter_page
-from piguard.oversight.family.page import BEIJING as BEIJING  # re-exported: the family's time zone
 from piguard.oversight.family.page import STYLE, clock, table
 from piguard.oversight.family.schemas import (
     CorrectionLetter,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from piguard.errors import ConflictError, InputError, NotFoundError
 from piguard.identity.models import Account
 from piguard.identity.schemas import Principal
+from piguard.localtime import beijing_date
 from piguard.oversight.inspections import issuer, rules
 from piguard.oversight.inspections.journal import write
 from piguard.oversight.inspections.models import (
@@ -191,7 +192,7 @@ def create_recommendation(
 ) -> Recommendation:
     """Record a recommendation and create its rectification items."""
     rules.check_source(data.source)
-    rules.check_issued_on(data.issued_on, today=at.date())
+    rules.check_issued_on(data.issued_on, today=beijing_date(at))
     if data.org_id is not None:
         _org(session, data.org_id, where="org_id")
     row = Recommendation(
@@ -379,7 +380,7 @@ def correct(
             )
     elif data.field == "issued_on":
         try:
-            rules.check_issued_on(date.fromisoformat(value), today=at.date())
+            rules.check_issued_on(date.fromisoformat(value), today=beijing_date(at))
         except ValueError:
             raise InputError("issued_on is a date, YYYY-MM-DD", where="value") from None
     elif data.field == "responsible_id" and isinstance(target, RectificationItem):

@@ -22,6 +22,7 @@ from piguard.identity.models import Account
 from piguard.identity.schemas import Principal
 from piguard.interchange.events import AccessEvent
 from piguard.ledger import service as ledger
+from piguard.localtime import beijing_date
 from piguard.oversight.inspections import jurisdiction, rules, sampling
 from piguard.oversight.inspections.journal import write
 from piguard.oversight.inspections.models import SpotCheck, SpotCheckEvent, SpotCheckFinding, SpotCheckItem
@@ -194,7 +195,7 @@ def _lines(
 
 def create(*, session: Session, principal: Principal, at: datetime, data: SpotCheckIn) -> SpotCheck:
     """Draw the sample (seeded, the seed recorded) and fix the check list."""
-    today = at.date()
+    today = beijing_date(at)  # dates are typed in Beijing time
     period = (data.period_from, data.period_to) if data.period_from and data.period_to else None
     rules.check_sample(size=data.size, kind=data.kind, period=period, today=today)
     if data.period_from is not None and data.period_from > today:
@@ -400,7 +401,7 @@ def schedule_reinspection(
     rules.check_reinspection(
         closed=state.closed, findings_this_round=len(state.this_round), unsatisfactory=state.unsatisfactory()
     )
-    rules.check_inspection_date(scheduled_for, today=at.date(), where="scheduled_for")
+    rules.check_inspection_date(scheduled_for, today=beijing_date(at), where="scheduled_for")
     return _event(
         session,
         principal,
