@@ -31,6 +31,10 @@ from typing import Any
 class PiguardError(Exception):
     """Base of every error piguard raises on purpose."""
 
+    #: What the ledger event records besides the message (the caller never sees it): a refusal
+    #: answered like another, so that it is no oracle, still says what it was in the audit trail.
+    ledger_note: str | None = None
+
 
 class ConfigError(PiguardError):
     """Configuration, keys or policies are unusable."""

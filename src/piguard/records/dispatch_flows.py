@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from piguard.errors import NotFoundError, PiguardError
+from piguard.errors import PiguardError
 from piguard.identity.schemas import Principal
 from piguard.minimize import handles
 from piguard.minimize.contexts import disclosed_fields, parse_context, project
@@ -23,6 +23,7 @@ from piguard.records.guard import (
     handle_issuer,
     record_event,
     refuse,
+    refuse_unknown,
     subject_of,
 )
 from piguard.records.schemas import DispatchRecord
@@ -100,7 +101,10 @@ def display(
         return refuse(session, principal, draft, exc, at)
     record = records.get_dispatch_record(session=session, dispatch_id=dispatch_id)
     if record is None:
-        return refuse(session, principal, draft, NotFoundError("dispatch not found"), at)
+        unknown = ResourceRef(
+            "Dispatch", dispatch_id[:64], {"org": "-", "district": "-", "open": True, "in_grace": False}
+        )
+        return refuse_unknown(session, guard, principal, draft, resource=unknown, display="ambulance_mdt", at=at)
     decision = guard.engine.decide(_request(session, guard, principal, record, "read", draft.purpose))
     if not decision.allowed:
         return refuse(session, principal, draft, denied(decision), at, decision)

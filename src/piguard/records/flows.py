@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from piguard.errors import NotFoundError, PiguardError
+from piguard.errors import PiguardError
 from piguard.identity.schemas import Principal
 from piguard.minimize.contexts import disclosed_fields, parse_context, project
 from piguard.policy import breakglass
@@ -21,6 +21,7 @@ from piguard.records.guard import (
     handle_issuer,
     record_event,
     refuse,
+    refuse_unknown,
     report_access_facts,
     subject_of,
 )
@@ -47,7 +48,8 @@ def read_report(
         display = "hospital_certifier"
     record = records.get_report_record(session=session, report_id=report_id)
     if record is None:
-        return refuse(session, principal, draft, NotFoundError("death report not found"), at)
+        unknown = ResourceRef("DeathReport", report_id[:64], {"hospital": "-", "district": "-", "status": "certified"})
+        return refuse_unknown(session, guard, principal, draft, resource=unknown, display=display, at=at)
     draft.subject_id = record.subject_id
     kinds, glass = report_access_facts(session=session, account_id=principal.account_id, report_id=record.id, at=at)
     request = AccessRequest(

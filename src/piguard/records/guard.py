@@ -17,14 +17,14 @@ from sqlalchemy.orm import Session
 from piguard.config import Settings
 from piguard.db.base import utcnow
 from piguard.db.prepared import Prepared
-from piguard.errors import AccessDenied, PiguardError
+from piguard.errors import AccessDenied, NotFoundError, PiguardError
 from piguard.identity.schemas import Principal
 from piguard.ids import new_id
 from piguard.interchange.events import AccessEvent
 from piguard.ledger import service as ledger
 from piguard.minimize import handles
 from piguard.policy import breakglass
-from piguard.policy.pdp import Decision, PolicyEngine, Subject
+from piguard.policy.pdp import AccessRequest, Decision, PolicyEngine, ResourceRef, Subject
 from piguard.records import service as records
 from piguard.records.schemas import DispatchRecord, ReportRecord
 
@@ -125,8 +125,40 @@ def refuse(
     reason = error.reason if isinstance(error, AccessDenied) else str(error)
     if decision is not None and decision.policy_ids:
         reason = f"{','.join(decision.policy_ids)}: {reason}"
+    if error.ledger_note:
+        reason = f"{reason} ({error.ledger_note})"
     event = record_event(session, principal, draft, at=at, outcome="denied", reason=reason)
     return Guarded(value=None, event=event, decision=decision, error=error)
+
+
+def refuse_unknown(
+    session: Session,
+    guard: Guard,
+    principal: Principal,
+    draft: EventDraft,
+    *,
+    resource: ResourceRef,
+    display: str,
+    at: datetime,
+) -> Guarded[T]:
+    """Refuse an id that names no record as a record without any relationship would be refused.
+
+    A 404 for a missing id and a 403 for an existing one would tell anyone which ids exist (ids
+    travel in exports, letters and handle registers). The ledger notes that there was no record.
+    """
+    decision = guard.engine.decide(
+        AccessRequest(
+            subject=subject_of(session=session, principal=principal, at=at),
+            action=draft.action,
+            resource=resource,
+            purpose=draft.purpose or "",
+            display_context=display,
+            relationships=frozenset(),
+        )
+    )
+    error: PiguardError = NotFoundError("not found") if decision.allowed else denied(decision)
+    error.ledger_note = "no such record"
+    return refuse(session, principal, draft, error, at, None if decision.allowed else decision)
 
 
 def subject_of(*, session: Session, principal: Principal, at: datetime) -> Subject:

@@ -342,7 +342,10 @@ def present_code(*, session: Session, code: str, account_id: str, role: str, org
     if part is None or part.expires_at <= at:
         raise NotFoundError("unknown or expired presentation code")
     if PART_ROLE[part.part] != role:
-        raise ConflictError(f"this code is for the {part.part} part, not for role {role}")
+        # Answered as an unknown code: a 409 would tell a clerk that another part's code is valid.
+        wrong = NotFoundError("unknown or expired presentation code")
+        wrong.ledger_note = f"a code for the {part.part} part presented by role {role}"
+        raise wrong
     if part.presented_at is not None:
         raise ConflictError("this code has already been presented")
     part.presented_at = at

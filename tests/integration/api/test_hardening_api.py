@@ -91,7 +91,8 @@ def test_responses_with_personal_or_audit_data_are_never_cached(site: Site) -> N
         ("GET", "/api/v1/me", {}, None, 401),
         ("GET", f"/api/v1/death-reports/{report}?purpose=TREAT", broker, None, 403),
         ("GET", "/api/v1/breakglass/pending", doctor, None, 403),
-        ("GET", f"/api/v1/death-reports/{UNKNOWN}?purpose=TREAT", doctor, None, 404),
+        # An unknown id is refused as an unrelated record is: no existence oracle.
+        ("GET", f"/api/v1/death-reports/{UNKNOWN}?purpose=TREAT", doctor, None, 403),
         ("GET", "/api/v1/nowhere", doctor, None, 404),
         ("DELETE", "/api/v1/me", doctor, None, 405),
         ("GET", "/api/v1/death-reports/nope?purpose=TREAT", doctor, None, 422),

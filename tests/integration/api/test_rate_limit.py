@@ -445,7 +445,7 @@ def test_a_crew_member_is_counted_for_calls_not_assigned_to_them(api: Limited) -
     """Probing other call ids counts; the crew's own call stays free."""
     other = "/api/v1/dispatches/01ARZ3NDEKTSV4RRFFQ69G5FAV/display"  # no such call
     for _ in range(TIGHT["disclosure_burst"]):
-        assert api.get(other, "emt", "mdt-1", purpose="TREAT").status_code == 404
+        assert api.get(other, "emt", "mdt-1", purpose="TREAT").status_code == 403
     before = api.site.events()
     event = _assert_limited(api, api.get(other, "emt", "mdt-1", purpose="TREAT"), before, retry_after=PERSON_INTERVAL)
     assert (event.action, event.resource_type) == ("read", "dispatch")

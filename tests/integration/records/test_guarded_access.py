@@ -9,7 +9,7 @@ import pytest
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from piguard.errors import AccessDenied, ConflictError, NotFoundError, UnknownPurposeError
+from piguard.errors import AccessDenied, NotFoundError, UnknownPurposeError
 from piguard.identity.schemas import Principal
 from piguard.ledger import service as ledger
 from piguard.minimize import handles
@@ -109,7 +109,7 @@ def test_police_and_funeral_only_after_the_familys_code(session: Session, world:
     assert not flows.read_report(
         session=session, guard=world.guard, principal=police, report_id=world.report_a, purpose="LEGAL"
     ).allowed
-    with pytest.raises(ConflictError):  # the funeral part's code does not open the police part
+    with pytest.raises(NotFoundError):  # the funeral part's code does not open the police part (nor says it is one)
         records.present_code(
             session=session,
             code=world.codes["funeral"],
@@ -272,7 +272,17 @@ def test_training_gate_and_bad_purpose_are_recorded_denials(session: Session, wo
     missing = flows.read_report(
         session=session, guard=world.guard, principal=world.people["certifier"], report_id="nope", purpose="TREAT"
     )
-    assert isinstance(missing.error, NotFoundError)
+    unrelated = flows.read_report(
+        session=session,
+        guard=world.guard,
+        principal=world.people["certifier"],
+        report_id=world.report_b,
+        purpose="TREAT",
+    )
+    # No existence oracle: an unknown id is answered exactly as a record without a relationship.
+    assert isinstance(missing.error, AccessDenied) and isinstance(unrelated.error, AccessDenied)
+    assert str(missing.error) == str(unrelated.error)
+    assert missing.event is not None and missing.event.reason.endswith("(no such record)")
 
 
 def test_statistics_suppress_small_cells(session: Session, world: World) -> None:
@@ -371,3 +381,30 @@ def test_statistics_count_a_death_in_its_beijing_month(session: Session, world: 
     records.certify(session=session, report_id=made.id, certifier_id="acc-cert", at=NOW)
     months = {month for _, month, _, _ in records.death_statistics(session=session, district="310112")}
     assert "2025-10" in months and "2025-09" not in months
+
+
+def test_an_unknown_call_id_is_refused_like_a_call_of_another_crew(session: Session, world: World) -> None:
+    emt = world.people["emt"].model_copy(update={"account_id": "acc-emt-other"})
+    missing = dispatch_flows.display(
+        session=session, guard=world.guard, principal=emt, dispatch_id="01ARZ3NDEKTSV4RRFFQ69G5FAV", purpose="TREAT"
+    )
+    other = dispatch_flows.display(
+        session=session, guard=world.guard, principal=emt, dispatch_id=world.dispatch, purpose="TREAT"
+    )
+    assert isinstance(missing.error, AccessDenied) and str(missing.error) == str(other.error)
+    assert missing.event is not None and "(no such record)" in missing.event.reason
+
+
+def test_another_parts_code_is_answered_as_an_unknown_code(session: Session, world: World) -> None:
+    clerk = world.people["clerk"]
+    wrong = workflow_flows.present_code(session=session, guard=world.guard, principal=clerk, code=world.codes["police"])
+    unknown = workflow_flows.present_code(session=session, guard=world.guard, principal=clerk, code="ZZZZZZZZZZ")
+    assert isinstance(wrong.error, NotFoundError) and str(wrong.error) == str(unknown.error)
+    assert (
+        wrong.event is not None and "a code for the police part presented by role funeral_clerk" in wrong.event.reason
+    )
+    # The police part's code still works for the registrar.
+    police = world.people["police"]
+    assert workflow_flows.present_code(
+        session=session, guard=world.guard, principal=police, code=world.codes["police"]
+    ).allowed
