@@ -320,6 +320,9 @@ def issue_parts(*, session: Session, report_id: str, at: datetime) -> dict[str, 
     report = _report(session, report_id, lock=True)
     if report.status == "draft":
         raise ConflictError("certificate parts are issued only after certification")
+    if session.scalar(select(CertificatePart.id).where(CertificatePart.report_id == report.id).limit(1)):
+        # Each part exists once (one code per part); a second issue would break on the unique key.
+        raise ConflictError("the certificate parts of this report were already issued")
     codes: dict[str, str] = {}
     for part in PART_ROLE:
         code = "-".join(secrets.token_hex(2).upper() for _ in range(3))

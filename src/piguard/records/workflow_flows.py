@@ -8,17 +8,18 @@ action ``create`` or ``update``) in the same transaction.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from piguard.errors import AccessDenied, PiguardError
+from piguard.errors import AccessDenied, InputError, NotFoundError, PiguardError
+from piguard.identity.models import Account
 from piguard.identity.schemas import Principal
 from piguard.records import service as records
 from piguard.records.guard import EventDraft, Guard, Guarded, record_event, refuse, subject_of
-from piguard.records.models import DeathReport, Dispatch
+from piguard.records.models import DeathReport, Dispatch, Organisation
 
 
 def _run(
@@ -79,13 +80,32 @@ def open_report(*, session: Session, guard: Guard, principal: Principal, data: d
     )
 
 
+def _check_own_institution(session: Session, principal: Principal, report_id: str, step: str) -> DeathReport | None:
+    """The report, if the principal's institution made it; AccessDenied for another institution's."""
+    report = session.get(DeathReport, report_id)
+    if report is not None and report.hospital_org_id != principal.org_id:
+        raise AccessDenied(f"a report's {step} is done by its own institution")
+    return report
+
+
+def _check_coder(session: Session, report: DeathReport | None, coder_id: str) -> None:
+    """The coder is an active CDC coder whose jurisdiction covers the report's district."""
+    found = session.execute(
+        select(Account.role, Account.disabled, Organisation.org_type, Organisation.district, Organisation.level)
+        .join(Organisation, Organisation.id == Account.org_id)
+        .where(Account.id == coder_id)
+    ).first()
+    if found is None or found.role != "cdc_coder" or found.disabled or found.org_type != "cdc":
+        raise InputError("is not an active CDC coder's account", where="coder_id")
+    if report is not None and found.level != "municipal" and found.district != report.district:
+        raise InputError("the coder's CDC does not cover the report's district", where="coder_id")
+
+
 def certify(*, session: Session, guard: Guard, principal: Principal, report_id: str) -> Guarded[Any]:
     """The physician certifies the death (draft -> certified)."""
 
     def work() -> DeathReport:
-        report = session.get(DeathReport, report_id)
-        if report is not None and report.hospital_org_id != principal.org_id:
-            raise AccessDenied("a report is certified by its own institution")
+        _check_own_institution(session, principal, report_id, "certification")
         return records.certify(
             session=session, report_id=report_id, certifier_id=principal.account_id, at=guard.clock()
         )
@@ -109,6 +129,12 @@ def report_to_cdc(
     *, session: Session, guard: Guard, principal: Principal, report_id: str, coder_id: str
 ) -> Guarded[Any]:
     """The institution submits the certified report to the CDC, which assigns a coder."""
+
+    def work() -> DeathReport:
+        report = _check_own_institution(session, principal, report_id, "submission to the CDC")
+        _check_coder(session, report, coder_id)
+        return records.report_to_cdc(session=session, report_id=report_id, coder_id=coder_id, at=guard.clock())
+
     return _run(
         session,
         guard,
@@ -120,7 +146,7 @@ def report_to_cdc(
         resource_id=report_id,
         purpose="PUBHLTH",
         fields=("report.status",),
-        work=lambda: records.report_to_cdc(session=session, report_id=report_id, coder_id=coder_id, at=guard.clock()),
+        work=work,
     )
 
 
@@ -145,6 +171,11 @@ def code_cause(*, session: Session, guard: Guard, principal: Principal, report_i
 
 def issue_parts(*, session: Session, guard: Guard, principal: Principal, report_id: str) -> Guarded[Any]:
     """The certifying institution hands the family its parts and their one-time codes."""
+
+    def work() -> dict[str, str]:
+        _check_own_institution(session, principal, report_id, "certificate parts")
+        return records.issue_parts(session=session, report_id=report_id, at=guard.clock())
+
     return _run(
         session,
         guard,
@@ -156,7 +187,7 @@ def issue_parts(*, session: Session, guard: Guard, principal: Principal, report_
         resource_id=report_id,
         purpose="FAMRQT",
         fields=("certificate.parts",),
-        work=lambda: records.issue_parts(session=session, report_id=report_id, at=guard.clock()),
+        work=work,
     )
 
 
@@ -216,6 +247,22 @@ def open_dispatch(
     )
 
 
+def _check_call_holder(session: Session, principal: Principal, dispatch_id: str, *, at: datetime) -> None:
+    """A call is moved on by its own crew or a dispatcher of its own centre (AccessDenied otherwise)."""
+    dispatch = session.get(Dispatch, dispatch_id)
+    if dispatch is None:
+        raise NotFoundError("dispatch not found")
+    if principal.role == "dispatcher":
+        if dispatch.org_id != principal.org_id:
+            raise AccessDenied("a call is moved on by a dispatcher of its own emergency centre")
+        return
+    kinds = records.relationships_for(
+        session=session, account_id=principal.account_id, resource_type="dispatch", resource_id=dispatch_id, at=at
+    )
+    if "crew" not in kinds:
+        raise AccessDenied("a call is moved on by its assigned crew")
+
+
 def advance_dispatch(
     *, session: Session, guard: Guard, principal: Principal, dispatch_id: str, status: str
 ) -> Guarded[Any]:
@@ -223,6 +270,7 @@ def advance_dispatch(
     from piguard.records import dispatch_flows
 
     def work() -> Any:
+        _check_call_holder(session, principal, dispatch_id, at=guard.clock())
         if status == "closed":
             dispatch_flows.close_call(session=session, guard=guard, dispatch_id=dispatch_id)
             return None

@@ -9,13 +9,14 @@ import pytest
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from piguard.errors import AccessDenied, NotFoundError, UnknownPurposeError
+from piguard.errors import AccessDenied, ConflictError, InputError, NotFoundError, UnknownPurposeError
 from piguard.identity.schemas import Principal
 from piguard.ledger import service as ledger
 from piguard.minimize import handles
 from piguard.records import dispatch_flows, flows, support_flows, workflow_flows
 from piguard.records import service as records
 from piguard.records.guard import Guarded
+from piguard.records.models import DeathReport
 from tests.integration.records.conftest import CALLER_PHONE, NOW, RELATIVE_PHONE, World, report_data
 
 
@@ -408,3 +409,43 @@ def test_another_parts_code_is_answered_as_an_unknown_code(session: Session, wor
     assert workflow_flows.present_code(
         session=session, guard=world.guard, principal=police, code=world.codes["police"]
     ).allowed
+
+
+def test_only_the_certifying_institution_issues_parts_and_only_once(session: Session, world: World) -> None:
+    stranger = workflow_flows.issue_parts(
+        session=session, guard=world.guard, principal=world.people["broker"], report_id=world.report_a
+    )
+    assert isinstance(stranger.error, AccessDenied) and "own institution" in str(stranger.error)
+    again = workflow_flows.issue_parts(
+        session=session, guard=world.guard, principal=world.people["certifier"], report_id=world.report_a
+    )
+    assert isinstance(again.error, ConflictError) and "already issued" in str(again.error)
+    assert again.event is not None and again.event.outcome == "denied"
+
+
+def test_only_the_certifying_institution_reports_to_a_coder_of_the_district(session: Session, world: World) -> None:
+    stranger = workflow_flows.report_to_cdc(
+        session=session, guard=world.guard, principal=world.people["certifier"], report_id=world.report_b,
+        coder_id="acc-coder",
+    )  # fmt: skip
+    assert isinstance(stranger.error, AccessDenied)
+    nobody = workflow_flows.report_to_cdc(
+        session=session, guard=world.guard, principal=world.people["broker"], report_id=world.report_b,
+        coder_id="acc-nobody",
+    )  # fmt: skip
+    assert isinstance(nobody.error, InputError) and nobody.error.where == "coder_id"
+    assert session.get(DeathReport, world.report_b).status == "certified"  # nothing changed
+
+
+def test_a_call_is_moved_on_only_by_its_crew_or_its_centres_dispatcher(session: Session, world: World) -> None:
+    other_emt = world.people["emt"].model_copy(update={"account_id": "acc-emt-other"})
+    other_centre = world.people["dispatcher"].model_copy(update={"org_id": world.orgs["hosp_b"]})
+    for who in (other_emt, other_centre):
+        refused = workflow_flows.advance_dispatch(
+            session=session, guard=world.guard, principal=who, dispatch_id=world.dispatch, status="en_route"
+        )
+        assert isinstance(refused.error, AccessDenied), who.account_id
+    moved = workflow_flows.advance_dispatch(
+        session=session, guard=world.guard, principal=world.people["emt"], dispatch_id=world.dispatch, status="en_route"
+    )
+    assert moved.error is None
