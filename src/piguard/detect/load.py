@@ -40,20 +40,47 @@ from piguard.interchange.tabular import SUFFIXES, WHITESPACE, Row, csv_header, f
 from piguard.interchange.times import RFC3339_PATTERN
 
 # Columns of the normalised events table every feature query reads.
-EVENT_SCHEMA = pa.schema([
-    ("event_id", pa.string()), ("ts", pa.timestamp("us")), ("user_id", pa.string()),
-    ("role", pa.string()), ("org_id", pa.string()), ("terminal_id", pa.string()),
-    ("session_id", pa.string()), ("source_ip", pa.string()), ("action", pa.string()),
-    ("resource_type", pa.string()), ("resource_id", pa.string()), ("subject_id", pa.string()),
-    ("fields", pa.string()), ("purpose", pa.string()), ("outcome", pa.string()),
-    ("reason", pa.string()), ("query", pa.string()), ("result_count", pa.int64()),
-    ("result_ids", pa.string()),
-    # The UTC offset the input time carried, in minutes (NULL when the input had none to give):
-    # features compare UTC times; reports show times to people in the events' own offset.
-    ("utc_offset", pa.int16()),
-])
-_TEXT = ("user_id", "role", "org_id", "terminal_id", "session_id", "source_ip", "action",
-         "resource_type", "resource_id", "subject_id", "purpose", "reason", "query")
+EVENT_SCHEMA = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("ts", pa.timestamp("us")),
+        ("user_id", pa.string()),
+        ("role", pa.string()),
+        ("org_id", pa.string()),
+        ("terminal_id", pa.string()),
+        ("session_id", pa.string()),
+        ("source_ip", pa.string()),
+        ("action", pa.string()),
+        ("resource_type", pa.string()),
+        ("resource_id", pa.string()),
+        ("subject_id", pa.string()),
+        ("fields", pa.string()),
+        ("purpose", pa.string()),
+        ("outcome", pa.string()),
+        ("reason", pa.string()),
+        ("query", pa.string()),
+        ("result_count", pa.int64()),
+        ("result_ids", pa.string()),
+        # The UTC offset the input time carried, in minutes (NULL when the input had none to give):
+        # features compare UTC times; reports show times to people in the events' own offset.
+        ("utc_offset", pa.int16()),
+    ]
+)
+_TEXT = (
+    "user_id",
+    "role",
+    "org_id",
+    "terminal_id",
+    "session_id",
+    "source_ip",
+    "action",
+    "resource_type",
+    "resource_id",
+    "subject_id",
+    "purpose",
+    "reason",
+    "query",
+)
 _REQUIRED = ("event_id", "time", "user_id", "role", "org_id", "action")
 # Text is trimmed as the exact reader trims it (tabular.WHITESPACE): DuckDB's trim() keeps tabs,
 # line breaks, U+0085 and U+2028/9, and trim(x, characters) costs ten times one regular expression.
@@ -70,8 +97,12 @@ def _trim(expr: str) -> str:
 
 def _max_lengths(model: type[BaseModel]) -> dict[str, int]:
     """The ``max_length`` of each text field of ``model``: the fast path checks the same limits."""
-    return {name: meta.max_length for name, info in model.model_fields.items()
-            for meta in info.metadata if isinstance(meta, MaxLen)}
+    return {
+        name: meta.max_length
+        for name, info in model.model_fields.items()
+        for meta in info.metadata
+        if isinstance(meta, MaxLen)
+    }
 
 
 _EVENT_MAX_LENGTHS = _max_lengths(AccessEvent)
@@ -81,22 +112,42 @@ _INTEGERS = ("VARCHAR", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", 
 
 # Context columns: kind is str, time or bool; required ones must be present and non-empty.
 CONTEXT_COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
-    "users": {"user_id": ("str", True), "role": ("str", True), "org_id": ("str", True),
-              "district": ("str", True), "home_compound": ("str", False),
-              "surname": ("str", False), "active_from": ("time", True), "active_to": ("time", False)},
-    "orgs": {"org_id": ("str", True), "org_type": ("str", True), "district": ("str", True),
-             "name": ("str", True)},
-    "subjects": {"subject_id": ("str", True), "death_time": ("time", False), "district": ("str", True),
-                 "compound": ("str", False), "surname": ("str", False), "is_canary": ("bool", False)},
-    "relationships": {"user_id": ("str", True), "subject_id": ("str", True), "kind": ("str", True),
-                      "valid_from": ("time", True), "valid_to": ("time", False)},
+    "users": {
+        "user_id": ("str", True),
+        "role": ("str", True),
+        "org_id": ("str", True),
+        "district": ("str", True),
+        "home_compound": ("str", False),
+        "surname": ("str", False),
+        "active_from": ("time", True),
+        "active_to": ("time", False),
+    },
+    "orgs": {"org_id": ("str", True), "org_type": ("str", True), "district": ("str", True), "name": ("str", True)},
+    "subjects": {
+        "subject_id": ("str", True),
+        "death_time": ("time", False),
+        "district": ("str", True),
+        "compound": ("str", False),
+        "surname": ("str", False),
+        "is_canary": ("bool", False),
+    },
+    "relationships": {
+        "user_id": ("str", True),
+        "subject_id": ("str", True),
+        "kind": ("str", True),
+        "valid_from": ("time", True),
+        "valid_to": ("time", False),
+    },
     "shifts": {"user_id": ("str", True), "start": ("time", True), "end": ("time", True)},
 }
 
 
 # Context windows (start column, end column): an end before the start is refused by the models.
-_WINDOWS = {"users": ("active_from", "active_to"), "relationships": ("valid_from", "valid_to"),
-            "shifts": ("start", "end")}
+_WINDOWS = {
+    "users": ("active_from", "active_to"),
+    "relationships": ("valid_from", "valid_to"),
+    "shifts": ("start", "end"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +166,7 @@ class LoadStats:
     empty_files: tuple[Path, ...] = ()  # files with no rows at all (among others that have some)
 
 
-def connect(
-    *, memory_limit: str | None = None, temp_dir: Path | None = None
-) -> duckdb.DuckDBPyConnection:
+def connect(*, memory_limit: str | None = None, temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection in UTC with a memory cap, spilling to ``temp_dir`` when it is reached."""
     con = duckdb.connect()
     con.execute("SET TimeZone='UTC'")
@@ -155,12 +204,34 @@ def _scan(path: Path) -> str:
     return f"read_json('{quoted}', format='{layout}', columns={_JSON_COLUMNS}, ignore_errors=false)"
 
 
-_JSON_COLUMNS = "{" + ", ".join(
-    f"'{name}': '{'VARCHAR[]' if name in ('fields', 'result_subject_ids') else 'JSON'}'"
-    for name in ("event_id", "time", "user_id", "role", "org_id", "terminal_id", "session_id", "source_ip",
-                 "action", "resource_type", "resource_id", "subject_id", "fields", "purpose", "outcome",
-                 "reason", "query", "result_count", "result_subject_ids")
-) + "}"
+_JSON_COLUMNS = (
+    "{"
+    + ", ".join(
+        f"'{name}': '{'VARCHAR[]' if name in ('fields', 'result_subject_ids') else 'JSON'}'"
+        for name in (
+            "event_id",
+            "time",
+            "user_id",
+            "role",
+            "org_id",
+            "terminal_id",
+            "session_id",
+            "source_ip",
+            "action",
+            "resource_type",
+            "resource_id",
+            "subject_id",
+            "fields",
+            "purpose",
+            "outcome",
+            "reason",
+            "query",
+            "result_count",
+            "result_subject_ids",
+        )
+    )
+    + "}"
+)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, scan: str) -> dict[str, str]:
@@ -168,32 +239,68 @@ def _columns(con: duckdb.DuckDBPyConnection, scan: str) -> dict[str, str]:
     return {str(row[0]): str(row[1]) for row in described}
 
 
+def _names_as_read(path: Path, present: dict[str, str], known: Iterable[str]) -> bool:
+    """DuckDB names every column that is, or looks like, a known one as the exact reader does.
+
+    DuckDB matches names without regard to case and renames a second ``User_Id`` column
+    (``user_id_1``), and it keeps a tab around a CSV header name that the exact reader strips:
+    the real column could then be passed over as absent. Such a file goes to the exact reader.
+    JSON columns are declared (``_JSON_COLUMNS``) and matched exactly, so they need no check.
+    """
+    fmt = file_format(path)
+    if fmt in ("csv", "tsv"):
+        names = csv_header(path)
+    elif fmt == "parquet":
+        names = list(pq.read_schema(path).names)
+    else:
+        return True
+    described = list(present)
+    if len(described) != len(names):
+        return False
+    lowered = {col.lower() for col in known}
+    return all(
+        ours == theirs
+        for ours, theirs in zip(described, names, strict=True)
+        if ours.strip(WHITESPACE).lower() in lowered or theirs.strip(WHITESPACE).lower() in lowered
+    )
+
+
 def _text(col: str, present: dict[str, str]) -> str:
     """``col`` as trimmed text, NULL when absent or blank (computed once in :func:`_prepared`)."""
-    return f"\"_t_{col}\"" if col in present else "CAST(NULL AS VARCHAR)"
+    return f'"_t_{col}"' if col in present else "CAST(NULL AS VARCHAR)"
 
 
 def _prepared(scan: str, present: dict[str, str], texts: Iterable[str], lists: Iterable[str] = ()) -> str:
-    """``scan`` plus each text column trimmed (``_t_<col>``) and each list column joined (``_l_<col>``).
+    """The known columns of ``scan``, each text one also trimmed (``_t_<col>``), each list one joined (``_l_<col>``).
 
     Computed once per row here: the checks and the normalising select refer to them many times.
+    Only known columns pass: an input column named ``_t_user_id`` must not stand in for the
+    trimmed ``user_id`` (FORMATS.md: unknown fields are ignored).
     """
+    texts, lists = tuple(texts), tuple(lists)
+    known = [f'"{col}"' for col in dict.fromkeys((*texts, *lists)) if col in present]
     parts = []
     for col in texts:
         if col in present:
-            value = f"\"{col}\" ->> '$'" if present[col] == "JSON" else f"CAST(\"{col}\" AS VARCHAR)"
+            value = f"\"{col}\" ->> '$'" if present[col] == "JSON" else f'CAST("{col}" AS VARCHAR)'
             parts.append(f"NULLIF({_trim(value)}, '') AS \"_t_{col}\"")
     for col in lists:
         if col in present:
             # Items trimmed, empty ones dropped, as interchange.tabular.split_list reads them.
-            items = f"\"{col}\"" if present[col].endswith("[]") else f"string_split(CAST(\"{col}\" AS VARCHAR), ';')"
-            parts.append(f"array_to_string(list_filter(list_transform({items}, lambda x: {_trim('x')}), "
-                         f"lambda x: x <> ''), ';') AS \"_l_{col}\"")
-    return f"(SELECT *, {', '.join(parts)} FROM {scan})" if parts else scan
+            items = f'"{col}"' if present[col].endswith("[]") else f"string_split(CAST(\"{col}\" AS VARCHAR), ';')"
+            parts.append(
+                f"array_to_string(list_filter(list_transform({items}, lambda x: {_trim('x')}), "
+                f"lambda x: x <> ''), ';') AS \"_l_{col}\""
+            )
+    return f"(SELECT {', '.join(known + parts)} FROM {scan})" if parts else f"(SELECT NULL AS _none FROM {scan})"
 
 
-def _typed(col: str, present: dict[str, str], json_types: tuple[str, ...] = ("VARCHAR",),
-           column_types: tuple[str, ...] = ("VARCHAR",)) -> str:
+def _typed(
+    col: str,
+    present: dict[str, str],
+    json_types: tuple[str, ...] = ("VARCHAR",),
+    column_types: tuple[str, ...] = ("VARCHAR",),
+) -> str:
     """True where ``col`` is absent, null, or of a type the exact reader takes as it is.
 
     Anything else (a JSON number or a Parquet integer where the contract says string, a JSON
@@ -203,14 +310,14 @@ def _typed(col: str, present: dict[str, str], json_types: tuple[str, ...] = ("VA
         return "true"
     if present[col] == "JSON":
         return f"coalesce(json_type(\"{col}\"), 'NULL') IN ({', '.join(repr(t) for t in ('NULL', *json_types))})"
-    return "true" if present[col] in column_types else f"\"{col}\" IS NULL"
+    return "true" if present[col] in column_types else f'"{col}" IS NULL'
 
 
 def _list(col: str, present: dict[str, str]) -> str:
     """A list column as ``;a;b;`` (NULL when empty): JSON/Parquet lists or ``;``-joined text."""
     if col not in present:
         return "CAST(NULL AS VARCHAR)"
-    joined = f"\"_l_{col}\""
+    joined = f'"_l_{col}"'
     return f"CASE WHEN coalesce({joined}, '') = '' THEN NULL ELSE ';' || {joined} || ';' END"
 
 
@@ -264,40 +371,51 @@ def _offset(path: Path, text: str, kind: str) -> str:
         if fixed is not None:
             return f"CAST({fixed} AS SMALLINT)"
         if zone:  # a named zone (Asia/Shanghai): its offset at each instant
-            return (f"CAST((epoch(timezone('{_sql_str(zone)}', \"time\")) - epoch(\"time\")) / 60 "
-                    "AS SMALLINT)")
+            return f'CAST((epoch(timezone(\'{_sql_str(zone)}\', "time")) - epoch("time")) / 60 AS SMALLINT)'
         return "CAST(NULL AS SMALLINT)"
     if kind not in ("VARCHAR", "JSON"):
         return "CAST(NULL AS SMALLINT)"
     mark = f"replace(regexp_extract({text}, '{_OFFSET_PATTERN}', 1), ':', '')"
-    return (f"CAST(CASE WHEN {mark} IN ('Z', 'z') THEN 0 WHEN {mark} = '' THEN NULL "
-            f"ELSE (CASE WHEN left({mark}, 1) = '-' THEN -1 ELSE 1 END) * "
-            f"(CAST(substr({mark}, 2, 2) AS INTEGER) * 60 "
-            f"+ CASE WHEN length({mark}) = 5 THEN CAST(substr({mark}, 4, 2) AS INTEGER) ELSE 0 END) END "
-            "AS SMALLINT)")
+    return (
+        f"CAST(CASE WHEN {mark} IN ('Z', 'z') THEN 0 WHEN {mark} = '' THEN NULL "
+        f"ELSE (CASE WHEN left({mark}, 1) = '-' THEN -1 ELSE 1 END) * "
+        f"(CAST(substr({mark}, 2, 2) AS INTEGER) * 60 "
+        f"+ CASE WHEN length({mark}) = 5 THEN CAST(substr({mark}, 4, 2) AS INTEGER) ELSE 0 END) END "
+        "AS SMALLINT)"
+    )
 
 
-def _events_select(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, str, str]:
-    """(normalising select list, per-row "is invalid" expression, source) for one events file."""
+_EVENT_TEXTS = ("event_id", "time", *_TEXT, "outcome", "result_count")
+_EVENT_LISTS = ("fields", "result_subject_ids")
+
+
+def _events_select(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, str, str] | None:
+    """(normalising select list, per-row "is invalid" expression, source) for one events file.
+
+    None when DuckDB names a column otherwise than the exact reader (``_names_as_read``).
+    """
     scan = _scan(path)
     cols = _columns(con, scan)
-    source = _prepared(scan, cols, ("event_id", "time", *_TEXT, "outcome", "result_count"),
-                       ("fields", "result_subject_ids"))
+    if not _names_as_read(path, cols, (*_EVENT_TEXTS, *_EVENT_LISTS)):
+        return None
+    source = _prepared(scan, cols, _EVENT_TEXTS, _EVENT_LISTS)
     time = _text("time", cols)
     count = "CAST(NULL AS VARCHAR)" if "result_count" not in cols else _text("result_count", cols)
-    select = ", ".join([
-        f"{_text('event_id', cols)} AS event_id",
-        f"{_time(time)} AS ts",
-        *(f"{_text(c, cols)} AS {c}" for c in _TEXT[:10]),
-        f"{_list('fields', cols)} AS fields",
-        f"{_text('purpose', cols)} AS purpose",
-        f"coalesce({_text('outcome', cols)}, 'allowed') AS outcome",
-        f"{_text('reason', cols)} AS reason",
-        f"{_text('query', cols)} AS query",
-        f"TRY_CAST({count} AS BIGINT) AS result_count",
-        f"{_list('result_subject_ids', cols)} AS result_ids",
-        f"{_offset(path, time, cols.get('time', 'VARCHAR'))} AS utc_offset",
-    ])
+    select = ", ".join(
+        [
+            f"{_text('event_id', cols)} AS event_id",
+            f"{_time(time)} AS ts",
+            *(f"{_text(c, cols)} AS {c}" for c in _TEXT[:10]),
+            f"{_list('fields', cols)} AS fields",
+            f"{_text('purpose', cols)} AS purpose",
+            f"coalesce({_text('outcome', cols)}, 'allowed') AS outcome",
+            f"{_text('reason', cols)} AS reason",
+            f"{_text('query', cols)} AS query",
+            f"TRY_CAST({count} AS BIGINT) AS result_count",
+            f"{_list('result_subject_ids', cols)} AS result_ids",
+            f"{_offset(path, time, cols.get('time', 'VARCHAR'))} AS utc_offset",
+        ]
+    )
     required = " OR ".join(f"{_text(c, cols)} IS NULL" for c in _REQUIRED)
     typed = " AND ".join(_typed(c, cols) for c in ("event_id", *_TEXT, "outcome"))
     too_long = " OR ".join(f"length({_text(c, cols)}) > {n}" for c, n in _EVENT_MAX_LENGTHS.items() if c in cols)
@@ -400,10 +518,18 @@ def load_events(
         before = _count(con, "SELECT count(*) FROM events WHERE ts < ?", [cutoff])
         con.execute("DELETE FROM events WHERE ts < ?", [cutoff])
     written = _write_quarantine(quarantine, quarantined) if quarantined else None
-    return LoadStats(events_read=loaded - before, events_invalid=len(quarantined), quarantine=written,
-                     exact_reads=exact, input_rows=rows, events_before_since=before,
-                     duplicates=len(duplicates), files=tuple(files), since=since,
-                     empty_files=tuple(empty))
+    return LoadStats(
+        events_read=loaded - before,
+        events_invalid=len(quarantined),
+        quarantine=written,
+        exact_reads=exact,
+        input_rows=rows,
+        events_before_since=before,
+        duplicates=len(duplicates),
+        files=tuple(files),
+        since=since,
+        empty_files=tuple(empty),
+    )
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> int:
@@ -415,7 +541,10 @@ def _load_events_fast(con: duckdb.DuckDBPyConnection, path: Path, *, single: boo
     """DuckDB reads and checks ``path`` in one scan; (every row valid, rows) -- else nothing is kept."""
     if file_format(path) in ("csv", "tsv"):
         csv_header(path)  # a repeated column name is refused as the exact reader refuses it
-    select, is_invalid, source = _events_select(con, path)
+    prepared = _events_select(con, path)
+    if prepared is None:
+        return False, 0
+    select, is_invalid, source = prepared
     # Rows land in a staging table with their validity; bad rows send the whole file to the
     # exact reader. A single file becomes the events table itself (no second copy of every row).
     staged = "events" if single else "_staged"
@@ -454,14 +583,16 @@ def _event_rows(
 ) -> tuple[Iterator[Row], Callable[[Row], AccessEvent]]:
     """The rows of one events file and how each becomes an event (FHIR entries are mapped)."""
     if _is_fhir(path):
-        entries = (Row(where, {"resource": resource, "fullUrl": url})
-                   for where, resource, url in audit_event_entries(path))
+        entries = (
+            Row(where, {"resource": resource, "fullUrl": url}) for where, resource, url in audit_event_entries(path)
+        )
         return entries, _from_fhir
     return read_rows(path, on_bad_line=on_bad_line), event_from_row
 
 
-def _resolve_duplicates(con: duckdb.DuckDBPyConnection, files: Sequence[Path], *,
-                        skip_invalid: bool) -> list[dict[str, Any]]:
+def _resolve_duplicates(
+    con: duckdb.DuckDBPyConnection, files: Sequence[Path], *, skip_invalid: bool
+) -> list[dict[str, Any]]:
     """Keep the first valid row of each repeated ``event_id``; name (or return) the later ones.
 
     Duplicated ids would make evidence ambiguous. Only when the loaded table has repeats are
@@ -469,8 +600,9 @@ def _resolve_duplicates(con: duckdb.DuckDBPyConnection, files: Sequence[Path], *
     """
     if _count(con, "SELECT count(*) - count(DISTINCT event_id) FROM events") == 0:
         return []
-    repeated = {str(r[0]) for r in con.execute(
-        "SELECT event_id FROM events GROUP BY event_id HAVING count(*) > 1").fetchall()}
+    repeated = {
+        str(r[0]) for r in con.execute("SELECT event_id FROM events GROUP BY event_id HAVING count(*) > 1").fetchall()
+    }
     first: dict[str, tuple[str, AccessEvent]] = {}
     later: list[dict[str, Any]] = []
     for path in files:
@@ -501,8 +633,9 @@ def _resolve_duplicates(con: duckdb.DuckDBPyConnection, files: Sequence[Path], *
     return later
 
 
-def _load_events_exactly(con: duckdb.DuckDBPyConnection, path: Path, *,
-                         skip_invalid: bool) -> tuple[int, list[dict[str, Any]]]:
+def _load_events_exactly(
+    con: duckdb.DuckDBPyConnection, path: Path, *, skip_invalid: bool
+) -> tuple[int, list[dict[str, Any]]]:
     """Validate row by row with the interchange reader; (rows read, the quarantined ones).
 
     With ``skip_invalid`` a malformed JSONL line or a CSV row with the wrong number of cells
@@ -603,8 +736,9 @@ def load_context(con: duckdb.DuckDBPyConnection, directory: Path) -> frozenset[s
         path = table_path(directory, name)
         if path is None:
             if name == "users":
-                raise InterchangeError("the users table is required (users.csv, users.parquet, ...)",
-                                       where=str(directory))
+                raise InterchangeError(
+                    "the users table is required (users.csv, users.parquet, ...)", where=str(directory)
+                )
             con.execute(f"CREATE OR REPLACE TABLE ctx_{name} ({_context_ddl(spec)})")
             continue
         present.add(name)
@@ -618,53 +752,71 @@ def _words(words: tuple[str, ...]) -> str:
 
 def _context_ddl(spec: dict[str, tuple[str, bool]]) -> str:
     kinds = {"str": "VARCHAR", "time": "TIMESTAMP", "bool": "INTEGER"}
-    return ", ".join(f"\"{col}\" {kinds[kind]}" for col, (kind, _) in spec.items())
+    return ", ".join(f'"{col}" {kinds[kind]}' for col, (kind, _) in spec.items())
 
 
-def _load_context_table(con: duckdb.DuckDBPyConnection, name: str, path: Path,
-                        spec: dict[str, tuple[str, bool]]) -> None:
-    model = ROW_TYPES[name]
+def _load_context_table(
+    con: duckdb.DuckDBPyConnection, name: str, path: Path, spec: dict[str, tuple[str, bool]]
+) -> None:
     if file_format(path) in ("csv", "tsv"):
         csv_header(path)  # a repeated column name is refused as the exact reader refuses it
     try:
-        scan = _scan(path)
-        cols = _columns(con, scan)
-        source = _prepared(scan, cols, spec)
-        exprs: list[str] = []
-        checks: list[str] = []
-        lengths = _max_lengths(model)
-        for col, (kind, required) in spec.items():
-            text = _text(col, cols)
-            if required:
-                checks.append(f"{text} IS NULL")
-            if kind == "time":
-                exprs.append(f"{_time(text)} AS \"{col}\"")
-                checks.append(f"NOT {_time_ok(text, cols.get(col, 'VARCHAR'))}")
-            elif kind == "bool":
-                # The words SubjectRow accepts (interchange.context); blank or absent is false.
-                exprs.append(f"CASE WHEN lower({text}) IN {_words(TRUE_WORDS)} THEN 1 ELSE 0 END AS \"{col}\"")
-                checks.append(f"coalesce(lower({text}), '0') NOT IN {_words(TRUE_WORDS + FALSE_WORDS)}")
-            else:
-                exprs.append(f"{text} AS \"{col}\"")
-                # A number where the contract says text is the exact reader's to name.
-                checks.append(f"NOT {_typed(col, cols)}")
-                if col in lengths:
-                    checks.append(f"length({text}) > {lengths[col]}")
-        if name in _WINDOWS:
-            start, end = _WINDOWS[name]
-            checks.append(f"{_time(_text(end, cols))} < {_time(_text(start, cols))}")
-        if name == "orgs":
-            checks.append(f"{_text('org_type', cols)} NOT IN ('hospital', 'emergency_center', 'cdc', 'police', "
-                          "'funeral_home', 'civil_affairs', 'health_commission')")
-        row = con.execute(f"SELECT count(*) FROM {source} WHERE {' OR '.join(checks)}").fetchall()[0]
-        if row is not None and int(row[0]) == 0:
-            con.execute(f"CREATE OR REPLACE TABLE ctx_{name} AS SELECT {', '.join(exprs)} FROM {source}")
+        if _load_context_fast(con, name, path, spec):
             return
     except duckdb.Error:
         pass  # fall through to the exact reader, which names the file, line and field
     # The exact reader raises on the first bad row, naming file, line and field; if it accepts
     # everything (an unusual but valid time form DuckDB rejected), its rows are used.
+    model = ROW_TYPES[name]
     _insert_context(con, name, [parse_row(model, raw).to_record() for raw in read_rows(path)])
+
+
+def _load_context_fast(
+    con: duckdb.DuckDBPyConnection, name: str, path: Path, spec: dict[str, tuple[str, bool]]
+) -> bool:
+    """DuckDB reads and checks one context table; False (nothing kept) leaves it to the exact reader."""
+    scan = _scan(path)
+    cols = _columns(con, scan)
+    if not _names_as_read(path, cols, spec):
+        return False
+    source = _prepared(scan, cols, spec)
+    exprs: list[str] = []
+    checks: list[str] = []
+    lengths = _max_lengths(ROW_TYPES[name])
+    for col, (kind, required) in spec.items():
+        text = _text(col, cols)
+        if required:
+            checks.append(f"{text} IS NULL")
+        if kind == "time":
+            exprs.append(f'{_time(text)} AS "{col}"')
+            checks.append(f"NOT {_time_ok(text, cols.get(col, 'VARCHAR'))}")
+        elif kind == "bool":
+            # The words SubjectRow accepts (interchange.context); blank or absent is false.
+            exprs.append(f'CASE WHEN lower({text}) IN {_words(TRUE_WORDS)} THEN 1 ELSE 0 END AS "{col}"')
+            checks.append(f"coalesce(lower({text}), '0') NOT IN {_words(TRUE_WORDS + FALSE_WORDS)}")
+        else:
+            exprs.append(f'{text} AS "{col}"')
+            # A number where the contract says text is the exact reader's to name.
+            checks.append(f"NOT {_typed(col, cols)}")
+            if col in lengths:
+                checks.append(f"length({text}) > {lengths[col]}")
+    if name in _WINDOWS:
+        start, end = _WINDOWS[name]
+        checks.append(f"{_time(_text(end, cols))} < {_time(_text(start, cols))}")
+    if name == "orgs":
+        checks.append(
+            f"{_text('org_type', cols)} NOT IN ('hospital', 'emergency_center', 'cdc', 'police', "
+            "'funeral_home', 'civil_affairs', 'health_commission')"
+        )
+    bad, total = con.execute(
+        f"SELECT count(*) FILTER (WHERE {' OR '.join(checks)}), count(*) FROM {source}"
+    ).fetchall()[0]
+    # No rows may be a header-only table or a 0-byte file (which DuckDB reads as one empty
+    # column): the exact reader tells them apart and refuses the latter, as ``trace`` does.
+    if int(bad) > 0 or int(total) == 0:
+        return False
+    con.execute(f"CREATE OR REPLACE TABLE ctx_{name} AS SELECT {', '.join(exprs)} FROM {source}")
+    return True
 
 
 def load_context_objects(con: duckdb.DuckDBPyConnection, tables: ContextTables) -> frozenset[str]:
@@ -683,10 +835,10 @@ def _insert_context(con: duckdb.DuckDBPyConnection, name: str, records: list[dic
         exprs = []
         for col, (kind, _) in spec.items():
             if kind == "time":
-                exprs.append(_time(f"CAST(\"{col}\" AS VARCHAR)"))
+                exprs.append(_time(f'CAST("{col}" AS VARCHAR)'))
             elif kind == "bool":
-                exprs.append(f"CAST(\"{col}\" AS INTEGER)")
+                exprs.append(f'CAST("{col}" AS INTEGER)')
             else:
-                exprs.append(f"CAST(\"{col}\" AS VARCHAR)")
+                exprs.append(f'CAST("{col}" AS VARCHAR)')
         con.execute(f"INSERT INTO ctx_{name} SELECT {', '.join(exprs)} FROM _ctx")
         con.unregister("_ctx")

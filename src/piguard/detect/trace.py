@@ -145,66 +145,41 @@ SELECT min(call_ts) - {window} AS lo, max(call_ts) AS hi FROM calls
 SELECT count(DISTINCT r.subject_id) FROM reach r, span s WHERE r.ts >= s.lo AND r.ts <= s.hi AND r.subject_id <> ''
 """).fetchall()[0]
     population = max(int(row[0]) if row else 0, victims_total)
+    # A call to a canary proves a leak: whoever reached it (as any victim is counted) is named.
+    called_canaries = frozenset(c.subject_id for c in complaints if c.subject_id in options.canary_subjects)
     suspects: list[Suspect] = []
+    certain: set[tuple[str, str]] = set()
     for kind, column in (("user", "user_id"), ("terminal", "terminal_id")):
-        suspects.extend(
-            _rank(
-                con,
-                kind=kind,
-                column=column,
-                window=window,
-                population=population,
-                victims_total=victims_total,
-                options=options,
-            )
+        ranked, named = _rank(
+            con,
+            kind=kind,
+            column=column,
+            window=window,
+            population=population,
+            victims_total=victims_total,
+            options=options,
+            canaries=called_canaries if kind == "user" else frozenset(),
         )
+        suspects.extend(ranked)
+        certain.update((kind, who) for who in named)
     suspects.extend(_handle_holders(complaints, handles, victims_total))
-    suspects = _canary_callers(con, complaints, options.canary_subjects, victims_total) + suspects
-    suspects.sort(key=lambda s: (-s.score, s.p_value if s.p_value is not None else 0.0, s.kind, s.id))
+    # Canary openers first (the proof), then by score and p-value.
+    suspects.sort(
+        key=lambda s: (
+            -s.score,
+            (s.kind, s.id) not in certain,
+            s.p_value if s.p_value is not None else 0.0,
+            s.kind,
+            s.id,
+        )
+    )
     issued = {h.handle for h in handles}
     return TraceReport(
         complaints=len(complaints),
-        suspects=tuple(_dedupe(suspects)),
+        suspects=tuple(suspects),
         canary_calls=sum(1 for c in complaints if c.subject_id in options.canary_subjects),
         unknown_handles=sum(1 for c in complaints if c.handle and c.handle not in issued),
     )
-
-
-def _dedupe(suspects: list[Suspect]) -> list[Suspect]:
-    seen: set[tuple[str, str]] = set()
-    out: list[Suspect] = []
-    for s in suspects:
-        if (s.kind, s.id) not in seen:
-            seen.add((s.kind, s.id))
-            out.append(s)
-    return out
-
-
-def _canary_callers(
-    con: duckdb.DuckDBPyConnection, complaints: Sequence[Complaint], canaries: frozenset[str], victims_total: int
-) -> list[Suspect]:
-    """Users who opened a canary record that later received a call: certain leak sources."""
-    called = sorted({c.subject_id for c in complaints if c.subject_id in canaries})
-    if not called:
-        return []
-    con.register("_canary", pa.table({"subject_id": called}))
-    rows = con.execute("""
-SELECT r.user_id, count(DISTINCT r.subject_id) AS k, list(r.event_id ORDER BY r.ts) AS ids
-FROM reach r JOIN _canary c ON c.subject_id = r.subject_id GROUP BY r.user_id
-""").fetchall()
-    con.unregister("_canary")
-    return [
-        Suspect(
-            kind="user",
-            id=str(user),
-            victims_accessed=int(k),
-            victims_total=victims_total,
-            p_value=0.0,
-            score=1.0,
-            event_ids=tuple(ids[:EVIDENCE]),
-        )
-        for user, k, ids in rows
-    ]
 
 
 def _rank(
@@ -216,7 +191,14 @@ def _rank(
     population: int,
     victims_total: int,
     options: TraceOptions,
-) -> list[Suspect]:
+    canaries: frozenset[str] = frozenset(),
+) -> tuple[list[Suspect], frozenset[str]]:
+    """Suspects of one kind, and those who reached a called canary (score 1, never cut off).
+
+    A canary opener keeps the statistics of all their victims (``victims_accessed``,
+    ``expected``, ``p_value``); the canary events lead their evidence. Every hit, canary or
+    not, is an access in the window before that family's first call.
+    """
     volumes = dict(
         con.execute(f"""
 SELECT r.{column}, count(DISTINCT r.subject_id) FROM reach r, span s
@@ -231,9 +213,12 @@ ORDER BY r.ts
 """).fetchall()
     victims: dict[str, set[str]] = defaultdict(set)
     evidence: dict[str, list[str]] = defaultdict(list)
+    proof: dict[str, list[str]] = {}  # events that reached a called canary
     for who, subject, event_id, _ in hits:
         victims[who].add(subject)
-        if len(evidence[who]) < EVIDENCE:
+        if subject in canaries:
+            proof.setdefault(who, []).append(event_id)
+        elif len(evidence[who]) < EVIDENCE:
             evidence[who].append(event_id)
     tested = max(len(volumes), 1)
     out: list[Suspect] = []
@@ -251,12 +236,14 @@ ORDER BY r.ts
                 victims_total=victims_total,
                 expected=round(expected, 4),
                 p_value=_sig(p_value),
-                score=round(1.0 - corrected, 6),
-                event_ids=tuple(evidence[who]),
+                score=1.0 if who in proof else round(1.0 - corrected, 6),
+                event_ids=tuple((proof.get(who, []) + evidence[who])[:EVIDENCE]),
             )
         )
-    out.sort(key=lambda s: (-s.score, s.p_value or 0.0))
-    return out[: options.max_suspects]
+    out.sort(key=lambda s: (s.id not in proof, -s.score, s.p_value or 0.0))
+    named = [s for s in out if s.id in proof]
+    others = [s for s in out if s.id not in proof]
+    return named + others[: max(options.max_suspects - len(named), 0)], frozenset(proof)
 
 
 def _sig(value: float) -> float:
@@ -264,13 +251,16 @@ def _sig(value: float) -> float:
 
 
 def _handle_holders(complaints: Sequence[Complaint], handles: Sequence[HandleRow], victims_total: int) -> list[Suspect]:
-    holder = {h.handle: h.user_id for h in handles}
+    """Holders of called handles: only a handle issued before the call can have been passed on."""
+    issued = {h.handle: h for h in handles}
     called: dict[str, set[str]] = defaultdict(set)
     victims: dict[str, set[str]] = defaultdict(set)
     for c in complaints:
-        if c.handle and c.handle in holder:
-            called[holder[c.handle]].add(c.handle)
-            victims[holder[c.handle]].add(c.subject_id)
+        row = issued.get(c.handle) if c.handle else None
+        if row is None or (row.issued_at is not None and row.issued_at > c.call_time):
+            continue
+        called[row.user_id].add(row.handle)
+        victims[row.user_id].add(c.subject_id)
     return [
         Suspect(
             kind="handle_holder",
