@@ -228,7 +228,7 @@ def trace_command(
                    "they are traced by record access only", err=True)
     if report.canary_calls:  # in every format: a called canary is a certain leak
         typer.echo(f"ALERT (high): {report.canary_calls} call(s) reached canary records; "
-                   "whoever opened them is listed with score 1", err=True)
+                   "whoever opened them before the call (within --window-days) is listed with score 1", err=True)
     if fmt == "json":
         _emit(trace_report_json(report), out)
         return

@@ -9,7 +9,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,6 +24,7 @@ from piguard.keys import ensure_secret, load_secret
 from piguard.ledger import evidence
 from piguard.ledger import service as ledger
 from piguard.ledger.keys import ensure_signing_key
+from piguard.localtime import beijing_date
 from piguard.oversight.cases import service as cases
 from piguard.records import service as records
 from tests.conftest import private_database_url
@@ -233,7 +234,7 @@ def test_four_eyes_disposition_and_verifiable_bundle(site: Site, tmp_path: Path)
         json={
             "kind": "warning",
             "target_user_id": site.ids["broker"],
-            "effective_date": date.today().isoformat(),
+            "effective_date": beijing_date(datetime.now(UTC)).isoformat(),
             "authority": "hospital B",
             "reason": "looked up records without need",
         },
@@ -245,7 +246,7 @@ def test_four_eyes_disposition_and_verifiable_bundle(site: Site, tmp_path: Path)
     proposal = {
         "kind": "referral_procuratorate",
         "target_user_id": site.ids["broker"],
-        "effective_date": date.today().isoformat(),
+        "effective_date": beijing_date(datetime.now(UTC)).isoformat(),
         "authority": "Minhang District Health Commission",
         "reason": "sold records of 14 deceased to a funeral business",
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from piguard.db import Base, make_engine, make_session_factory
 from piguard.db.registry import load_all_models
 from piguard.identity import service as identity
 from piguard.keys import load_secret
+from piguard.localtime import beijing_date
 from piguard.records import service as records
 
 runner = CliRunner()
@@ -104,7 +105,7 @@ def test_case_lifecycle_from_the_command_line(data_dir: Path, tmp_path: Path) ->
     proposed = _ok(
         [
             "propose", case_id, "--as", "sun.li", "--kind", "fine", "--target", "chen.jie",
-            "--date", date.today().isoformat(), "--authority", "Minhang District Health Commission",
+            "--date", beijing_date(datetime.now(UTC)).isoformat(), "--authority", "Minhang District Health Commission",
             "--detail", "CNY 5000", "--reason", "unauthorised lookups of 14 deceased",
         ]
     )  # fmt: skip

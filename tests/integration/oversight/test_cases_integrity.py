@@ -4,7 +4,7 @@ edited in an exported bundle or in the database, they no longer match (SQLite an
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy import update
 
 from piguard.errors import TamperError
 from piguard.ledger import evidence
+from piguard.localtime import beijing_date
 from piguard.oversight.cases import flows, integrity, service
 from piguard.oversight.cases.models import CaseEvidence, CaseSubject, Disposition
 from piguard.oversight.cases.schemas import DispositionIn, EvidenceIn
@@ -40,7 +41,7 @@ def _full_case(office: Office) -> str:
         item=DispositionIn(
             kind="referral_procuratorate",
             target_user_id=office.people["broker"].account_id,
-            effective_date=date.today(),
+            effective_date=beijing_date(datetime.now(UTC)),
             authority="Minhang District Health Commission",
             detail="sold relatives' numbers",
             reason="sold the relatives' phone numbers to a funeral broker",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from piguard.keys import ensure_secret, load_secret
 from piguard.ledger import evidence
 from piguard.ledger import service as ledger
 from piguard.ledger.keys import ensure_signing_key
+from piguard.localtime import beijing_date
 from piguard.oversight.cases import flows, service
 from piguard.oversight.cases.models import CaseEvent
 from piguard.oversight.cases.schemas import AlertIn, CaseOpen, DispositionIn, EvidenceIn
@@ -188,7 +189,7 @@ def test_lifecycle_scoped_read_four_eyes_and_ledger(office: Office) -> None:
         item=DispositionIn(
             kind="suspension_of_practice",
             target_user_id=office.people["broker"].account_id,
-            effective_date=date.today(),
+            effective_date=beijing_date(datetime.now(UTC)),
             authority="Minhang District Health Commission",
             detail="six months",
             reason="looked up 14 deaths at another hospital without a care relationship",

@@ -22,6 +22,7 @@ from piguard.interchange.events import AccessEvent
 from piguard.keys import ensure_secret, load_secret
 from piguard.ledger import service as ledger
 from piguard.ledger.keys import ensure_signing_key
+from piguard.localtime import beijing_date
 from piguard.oversight.common import local_principal
 from piguard.oversight.inspections import flows, journal
 from piguard.oversight.inspections.models import (
@@ -531,7 +532,7 @@ def test_findings_reinspection_until_closed_as_satisfactory(world: World) -> Non
     check = _spot_check(world, size=2, include_readers=False).unwrap()
     a, b = (i.id for i in check.items)
     assert world.guard.now is not None
-    today = world.guard.now.date()
+    today = beijing_date(world.guard.now)  # the date an inspector types
 
     def close() -> Any:
         return flows.close_spot_check(
