@@ -35,6 +35,8 @@ CHALLENGE = {"WWW-Authenticate": 'Bearer realm="piguard"'}
 # A field name is echoed only when it looks like one: unknown keys of a JSON body are the
 # caller's text, and the body may be record data.
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
+# FastAPI's detail when decoding the body raised something other than a JSONDecodeError.
+BODY_PARSE_ERROR = "There was an error parsing the body"
 
 
 def problem(
@@ -65,6 +67,17 @@ def _field_error(err: Any) -> dict[str, str]:
         at = f" at character {loc[1]}" if len(loc) > 1 else ""
         return {"field": "body", "reason": f"invalid JSON{at}" + (f": {detail}" if detail else "")}
     return {"field": ".".join(part for part in loc if part != "body") or "body", "reason": validation_reason(err)}
+
+
+def _unparsable_body(exc: StarletteHTTPException) -> JSONResponse:
+    """A body FastAPI could not decode as JSON at all: a 422 like any other invalid JSON, body not echoed.
+
+    ``json.loads`` raises ``RecursionError`` on deeply nested arrays or objects and a ``ValueError``
+    on bytes that are not UTF-8; FastAPI turns both into a bare 400 naming nothing.
+    """
+    nested = isinstance(exc.__cause__, RecursionError)
+    reason = "not valid JSON: nested too deeply" if nested else "not valid JSON"
+    return problem(422, "Invalid input", f"body: {reason}", errors=[{"field": "body", "reason": reason}])
 
 
 def _origin(exc: BaseException) -> str:
@@ -126,6 +139,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == BODY_PARSE_ERROR:
+            return _unparsable_body(exc)
         # Keeps the exception's headers: ``Allow`` on a 405 lists the methods the path accepts.
         return problem(exc.status_code, str(exc.detail), headers=exc.headers)
 

@@ -114,16 +114,20 @@ def request_breakglass(
     return Guarded(value=info, event=event, decision=decision)
 
 
+# Connecting a call to a relative or a caller: the one purpose a resolution is decided and recorded under.
+RESOLVE_PURPOSE = "TREAT"
+
+
 def resolve_handle(*, session: Session, guard: Guard, principal: Principal, handle: str) -> Guarded[str]:
     """The telephony bridge turns a live virtual number into the real one; every resolution is recorded."""
     at = guard.clock()
-    draft = EventDraft(action="resolve_handle", resource_type="contact", purpose="TREAT")
+    draft = EventDraft(action="resolve_handle", resource_type="contact", purpose=RESOLVE_PURPOSE)
     decision = guard.engine.decide(
         AccessRequest(
             subject=subject_of(session=session, principal=principal, at=at),
             action="resolve_handle",
             resource=ResourceRef("Handle", handle[:32] or "-"),
-            purpose="TREAT",
+            purpose=RESOLVE_PURPOSE,
             display_context="telephony",
         )
     )

@@ -11,9 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
 from piguard.api.ids import ULID_PATTERN, PathId
+from piguard.api.purpose import fixed_purpose
 from piguard.records import support_flows
 
 router = APIRouter()
+# Reviewing emergency accesses is healthcare operations (as ``support_flows`` records it); a
+# break-glass request declares its own purpose in its body.
+REVIEW_PURPOSE = fixed_purpose("HOPERAT", "breakglass_review")
 
 
 class BreakGlassRequest(BaseModel):
@@ -85,7 +89,7 @@ class ReviewIn(BaseModel):
     note: str = Field(min_length=5, max_length=1000)
 
 
-@router.get("/breakglass/pending", response_model=list[ReviewItemOut])
+@router.get("/breakglass/pending", response_model=list[ReviewItemOut], dependencies=[REVIEW_PURPOSE])
 def pending(session: SessionDep, guard: GuardDep, principal: PrincipalDep) -> list[ReviewItemOut]:
     """Grants awaiting review (privacy officers and administrators)."""
     with session.begin():
@@ -93,7 +97,7 @@ def pending(session: SessionDep, guard: GuardDep, principal: PrincipalDep) -> li
     return [ReviewItemOut(**asdict(item)) for item in outcome.unwrap()]
 
 
-@router.post("/breakglass/{grant_id}/review", response_model=ReviewItemOut)
+@router.post("/breakglass/{grant_id}/review", response_model=ReviewItemOut, dependencies=[REVIEW_PURPOSE])
 def review(
     grant_id: PathId, body: ReviewIn, session: SessionDep, guard: GuardDep, principal: PrincipalDep
 ) -> ReviewItemOut:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
 from piguard.api.ids import PathId
+from piguard.api.purpose import fixed_purpose
 from piguard.oversight.cases import flows
 from piguard.oversight.cases import service as cases
 from piguard.oversight.cases.schemas import (
@@ -35,7 +36,7 @@ from piguard.oversight.cases.schemas import (
     TransitionIn,
 )
 
-router = APIRouter()
+router = APIRouter(dependencies=[fixed_purpose(cases.PURPOSE, "case")])
 CaseId = PathId
 DispositionId = PathId
 

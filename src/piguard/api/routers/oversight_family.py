@@ -22,8 +22,10 @@ from sqlalchemy.orm import Session
 
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
 from piguard.api.ids import PathId
+from piguard.api.purpose import fixed_purpose
 from piguard.identity.schemas import Principal
-from piguard.oversight.family import correction_flows, flows, render
+from piguard.oversight.family import correction_flows, flows, render, rules
+from piguard.oversight.family import service as family_requests
 from piguard.oversight.family.schemas import (
     CorrectionLetter,
     CorrectionReview,
@@ -40,7 +42,7 @@ from piguard.oversight.family.schemas import (
 )
 from piguard.records.guard import Guard
 
-router = APIRouter()
+router = APIRouter(dependencies=[fixed_purpose(rules.PURPOSE, family_requests.RESOURCE)])
 RequestId = PathId
 Answer = Annotated[DisclosureAccount | FamilyCopy | CorrectionLetter | DeletionLetter, Field(discriminator="format")]
 DocFormat = Annotated[Literal["html", "json"], Query()]

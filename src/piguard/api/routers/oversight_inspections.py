@@ -13,7 +13,9 @@ from pydantic import BaseModel, ConfigDict
 
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
 from piguard.api.ids import PathId
+from piguard.api.purpose import fixed_purpose
 from piguard.oversight.inspections import flows
+from piguard.oversight.inspections.journal import PURPOSE
 from piguard.oversight.inspections.schemas import (
     CloseIn,
     CorrectionIn,
@@ -33,7 +35,9 @@ from piguard.oversight.inspections.schemas import (
     SpotCheckOut,
 )
 
-router = APIRouter()
+# Each route's records, by the path segment naming them (as the inspection flows record them).
+RESOURCES = {"recommendations": "recommendation", "rectifications": "rectification", "spot-checks": "spot_check"}
+router = APIRouter(dependencies=[fixed_purpose(PURPOSE, RESOURCES)])
 Id = PathId
 OrgQuery = Annotated[str | None, Query(max_length=26)]
 Status = Literal["open", "awaiting_review", "rejected", "overdue", "verified"]

@@ -11,9 +11,10 @@ from fastapi import APIRouter, Path, Query, Response
 
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
 from piguard.api.ids import OrgOrCity
+from piguard.api.purpose import fixed_purpose
 from piguard.oversight.reports import flows
 
-router = APIRouter()
+router = APIRouter(dependencies=[fixed_purpose(flows.PURPOSE, "privacy_report")])
 
 
 @router.get(

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
 from piguard.api.ids import PathId
+from piguard.api.purpose import fixed_purpose
 from piguard.oversight.training import flows, service
 from piguard.oversight.training.schemas import (
     AttestationOut,
@@ -25,7 +26,16 @@ from piguard.oversight.training.schemas import (
     TrainingStatus,
 )
 
-router = APIRouter()
+# Each route's records, by the path segment naming them (as the training flows record them).
+RESOURCES = {
+    "courses": "training_course",
+    "completions": "training_completion",
+    "attestations": "training_attestation",
+    "rules": "training_rules",
+    "status": "training_record",
+    "reminders": "training_record",
+}
+router = APIRouter(dependencies=[fixed_purpose(service.PURPOSE, RESOURCES)])
 PREFIX = "/training"
 
 

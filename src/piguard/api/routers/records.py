@@ -15,25 +15,29 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
 from piguard.api.ids import PathId
-from piguard.api.purpose import refuse_repeated
+from piguard.api.purpose import fixed_purpose, refuse_repeated
 from piguard.api.ratelimit import crew_own_call, declared_purpose, limited, limited_search
+from piguard.errors import UnknownContextError
+from piguard.identity.schemas import Principal
+from piguard.minimize.contexts import parse_context
 from piguard.minimize.views import AmbulanceMdtView, CdcStatisticsView
 from piguard.records import dispatch_flows, flows, support_flows, workflow_flows
-from piguard.records.guard import EventDraft, Guarded
+from piguard.records.guard import EventDraft, Guarded, refuse
 
 router = APIRouter()
 
+# No length limit here: a purpose or context of any length reaches the flow, which refuses an
+# unknown one with a 400 and records the refusal (the value itself is never recorded or echoed).
 Purpose = Annotated[
     str | None,
     Query(
-        max_length=16,
         description="HL7 v3 ActReason purpose of use, e.g. TREAT. Required, once: missing, unknown or repeated is a 400"
         " (recorded as a denied access).",
     ),
 ]
 Context = Annotated[
     str | None,
-    Query(max_length=32, description="Display context (defaults to the role's screen); repeated is a 400."),
+    Query(description="Display context (defaults to the role's screen); unknown or repeated is a 400 (recorded)."),
 ]
 
 
@@ -166,7 +170,12 @@ def read_death_report(
 
 @router.get("/dispatches", response_model=DispatchList)
 def list_dispatches(
-    request: Request, session: SessionDep, guard: GuardDep, principal: PrincipalDep, purpose: Purpose = None
+    request: Request,
+    session: SessionDep,
+    guard: GuardDep,
+    principal: PrincipalDep,
+    purpose: Purpose = None,
+    context: Context = None,
 ) -> DispatchList:
     """Calls you may see now: your crew's assigned calls, or your centre's open calls (``dispatch_id`` opens one)."""
     refuse_repeated(
@@ -177,12 +186,15 @@ def list_dispatches(
         action="search",
         resource_type="dispatch",
         query="assigned",  # as the flow records the list
+        names=("purpose", "context"),
     )
     draft = EventDraft(action="search", resource_type="dispatch", purpose=declared_purpose(purpose), query="assigned")
     with session.begin():
 
         def flow() -> Guarded[list[AmbulanceMdtView]]:
-            return dispatch_flows.list_visible(session=session, guard=guard, principal=principal, purpose=purpose)
+            return dispatch_flows.list_visible(
+                session=session, guard=guard, principal=principal, purpose=purpose, context=context
+            )
 
         if crew_own_call(session=session, guard=guard, principal=principal, dispatch_id=None):
             outcome = flow()  # a crew's own calls: not counted
@@ -202,6 +214,7 @@ def dispatch_display(
     guard: GuardDep,
     principal: PrincipalDep,
     purpose: Purpose = None,
+    context: Context = None,
 ) -> AmbulanceMdtView:
     """The MDT display of one call (assigned crew, open call or grace period only)."""
     refuse_repeated(
@@ -212,6 +225,7 @@ def dispatch_display(
         action="read",
         resource_type="dispatch",
         resource_id=dispatch_id,
+        names=("purpose", "context"),
     )
     draft = EventDraft(
         action="read", resource_type="dispatch", resource_id=dispatch_id, purpose=declared_purpose(purpose)
@@ -219,6 +233,13 @@ def dispatch_display(
     with session.begin():
 
         def flow() -> Guarded[AmbulanceMdtView]:
+            if context and draft.purpose is not None:
+                # A call has one screen; another context is refused as the list refuses it (a bad
+                # purpose is refused first, by the flow).
+                try:
+                    parse_context(context, role=principal.role, kind="dispatch")
+                except UnknownContextError as exc:
+                    return refuse(session, principal, draft, exc, guard.clock())
             return dispatch_flows.display(
                 session=session, guard=guard, principal=principal, dispatch_id=dispatch_id, purpose=purpose
             )
@@ -230,16 +251,27 @@ def dispatch_display(
     return outcome.unwrap()
 
 
+class StatisticsQuery(BaseModel):
+    """The statistics query: a filter the route does not implement is a 422 naming it, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: str | None = Field(
+        default=None, description="PUBHLTH. Required, once: missing, unknown or repeated is a 400 (recorded)."
+    )
+    district: str | None = Field(default=None, pattern=r"^[0-9]{6}$", description="One district's cells only.")
+
+
 @router.get("/statistics/deaths", response_model=CdcStatisticsView)
 def death_statistics(
     request: Request,
     session: SessionDep,
     guard: GuardDep,
     principal: PrincipalDep,
-    purpose: Purpose = None,
-    district: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
+    params: Annotated[StatisticsQuery, Query()],
 ) -> CdcStatisticsView:
     """City-wide deaths as aggregates only; cells under 5 are suppressed."""
+    district = params.district
     refuse_repeated(
         request,
         session=session,
@@ -251,17 +283,21 @@ def death_statistics(
     )
     with session.begin():
         outcome = support_flows.statistics(
-            session=session, guard=guard, principal=principal, purpose=purpose, district=district
+            session=session, guard=guard, principal=principal, purpose=params.purpose, district=district
         )
     return outcome.unwrap()
 
 
-@router.post("/handles/resolve", response_model=ResolveResponse)
+@router.post(
+    "/handles/resolve",
+    response_model=ResolveResponse,
+    dependencies=[fixed_purpose(support_flows.RESOLVE_PURPOSE, "contact", action="resolve_handle")],
+)
 def resolve_handle(
     body: ResolveRequest, session: SessionDep, guard: GuardDep, principal: PrincipalDep
 ) -> ResolveResponse:
     """Telephony bridge only: the real number behind a live virtual number."""
-    draft = EventDraft(action="resolve_handle", resource_type="contact", purpose="TREAT")
+    draft = EventDraft(action="resolve_handle", resource_type="contact", purpose=support_flows.RESOLVE_PURPOSE)
     with session.begin():
         outcome = limited(
             session=session,
@@ -299,12 +335,20 @@ class Correction(BaseModel):
     reason: str = Field(min_length=10, max_length=500)
 
 
-@router.post("/death-reports/present-code", response_model=Presented)
+def _presenting_purpose(principal: Principal) -> str:
+    """The purpose a code presentation acts under, as the flow records it."""
+    return "LEGAL" if principal.role == "police_registrar" else "FAMRQT"
+
+
+@router.post(
+    "/death-reports/present-code",
+    response_model=Presented,
+    dependencies=[fixed_purpose(_presenting_purpose, "death_report")],
+)
 def present_code(body: PresentCode, session: SessionDep, guard: GuardDep, principal: PrincipalDep) -> Presented:
     """A police registrar or funeral clerk records the family's code; only then can they read their part."""
     # A presented code opens a report to the caller, so presentations count like reads.
-    purpose = "LEGAL" if principal.role == "police_registrar" else "FAMRQT"  # as the flow records it
-    draft = EventDraft(action="update", resource_type="death_report", purpose=purpose)
+    draft = EventDraft(action="update", resource_type="death_report", purpose=_presenting_purpose(principal))
     with session.begin():
         outcome = limited(
             session=session,
@@ -316,7 +360,12 @@ def present_code(body: PresentCode, session: SessionDep, guard: GuardDep, princi
     return Presented(report_id=outcome.unwrap().id)
 
 
-@router.post("/death-reports/{report_id}/corrections", status_code=204)
+# A certifier's correction is healthcare operations (as ``workflow_flows.correct_report`` records it).
+@router.post(
+    "/death-reports/{report_id}/corrections",
+    status_code=204,
+    dependencies=[fixed_purpose("HOPERAT", "death_report")],
+)
 def correct(
     report_id: PathId,
     body: Correction,
