@@ -14,6 +14,8 @@ from piguard.errors import PiguardError
 
 # Heavy modules (SQLAlchemy, the record services) are imported inside the commands so `piguard --help` starts fast.
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from piguard.records.canaries import Canary
 
 canary_app = typer.Typer(help="Canary records: decoys whose every access is an alert.", no_args_is_help=True)
@@ -35,15 +37,31 @@ def _canary_table(rows: Sequence[Canary]) -> Table:
 
 
 def _canary_cells(row: Canary) -> dict[str, str]:
-    return {"report id": row.report_id, "subject id": row.subject_id, "hospital": row.hospital_id,
-            "district": row.district, "planted": row.planted_at.isoformat(timespec="minutes")}
+    return {
+        "report id": row.report_id,
+        "subject id": row.subject_id,
+        "hospital": row.hospital_id,
+        "district": row.district,
+        "planted": row.planted_at.isoformat(timespec="minutes"),
+    }
 
 
 def _canary_json(rows: Sequence[Canary]) -> str:
     import json
 
-    return json.dumps([{"report_id": r.report_id, "subject_id": r.subject_id, "hospital_id": r.hospital_id,
-                        "district": r.district, "planted_at": r.planted_at.isoformat()} for r in rows], indent=2)
+    return json.dumps(
+        [
+            {
+                "report_id": r.report_id,
+                "subject_id": r.subject_id,
+                "hospital_id": r.hospital_id,
+                "district": r.district,
+                "planted_at": r.planted_at.isoformat(),
+            }
+            for r in rows
+        ],
+        indent=2,
+    )
 
 
 @canary_app.command("plant")
@@ -81,24 +99,71 @@ def list_canaries(
     console.print(_canary_table(rows))
 
 
+def _record_export(session: Session, *, exported: str, selection: str, count: int) -> None:
+    """Record the operator's export in the ledger, as ``piguard audit export`` does: a disclosure is an access."""
+    from piguard.db.base import utcnow
+    from piguard.identity.audit import LOCAL_OPERATOR
+    from piguard.identity.secret_rotation import INSTALLATION
+    from piguard.ids import new_id
+    from piguard.interchange.events import AccessEvent
+    from piguard.ledger import service
+
+    # No acting account: the command runs on the server as its operator. The reason names the
+    # kind of export only; the rows themselves (names, compounds, subjects) never enter the event.
+    event = AccessEvent(
+        event_id=new_id(),
+        time=utcnow(),
+        user_id=LOCAL_OPERATOR,
+        role="admin",
+        org_id=INSTALLATION,
+        action="export",
+        resource_type=exported,
+        query=selection,
+        result_count=count,
+        reason=f"{exported} export by the operator on the server's command line",
+    )
+    service.append(session=session, event=event)
+
+
 @export_app.command("context")
 def export_context(
     out: Path = typer.Option(..., "--out", help="Directory for users/orgs/subjects/relationships tables."),
     fmt: str = typer.Option("csv", "--format", help="csv or parquet."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace the context tables (of any format) that --out already holds."
+    ),
 ) -> None:
-    """Write the context tables (FORMATS.md §2) of the service database, for piguard detect."""
-    from piguard.interchange.context import write_context
+    """Write the context tables (FORMATS.md §2) of the service database, for piguard detect.
+
+    All or nothing, and recorded in the ledger as an export. A directory that already holds
+    context tables is refused (exit 2) unless ``--overwrite``: tables of two exports read
+    together would mislead detection.
+    """
+    from piguard.cli.acting import errors
+    from piguard.interchange.context import context_files, replacing_context, write_tables
     from piguard.records.export import context_tables
 
     if fmt not in ("csv", "parquet"):
         raise fail("--format must be csv or parquet", code=2)
-    try:
-        with db_session(load_settings()) as session, session.begin():
-            tables = context_tables(session=session)
-        out.mkdir(parents=True, exist_ok=True)
-        counts = write_context(out, tables, fmt=fmt)
-    except (PiguardError, OSError) as exc:
-        raise fail(f"{out}: {exc}", code=2) from None
+    with errors():
+        found = context_files(out)
+        if found and not overwrite:
+            names = ", ".join(path.name for path in found)
+            raise fail(f"{out}: already holds context tables ({names}); pass --overwrite to replace them", code=2)
+        # Staged first, installed last: only after the export event is committed does the
+        # directory hold the tables; a failure anywhere leaves it as it was.
+        with (
+            replacing_context(out, overwrite=overwrite) as staging,
+            db_session(load_settings()) as session,
+            session.begin(),
+        ):
+            counts = write_tables(staging, context_tables(session=session), fmt=fmt)
+            _record_export(
+                session,
+                exported="context_tables",
+                selection=f"all rows of {', '.join(counts)} as {fmt}",
+                count=sum(counts.values()),
+            )
     console.print(", ".join(f"{name}: {n}" for name, n in counts.items()) + f" -> {out}")
 
 
@@ -106,13 +171,17 @@ def export_context(
 def export_handles(
     out: Path = typer.Option(..., "--out", help="handles.csv (or .jsonl/.parquet) for piguard trace."),
 ) -> None:
-    """Write the register of issued virtual numbers (handle, user_id, subject_id, issued_at, ...)."""
-    from piguard.interchange.tabular import write_rows
+    """Write the register of issued virtual numbers (handle, user_id, subject_id, issued_at, ...).
+
+    Recorded in the ledger as an export; the file appears only once that event is committed.
+    """
+    from piguard.cli.acting import errors
+    from piguard.interchange.tabular import file_format, replacing_file, write_rows
     from piguard.records.export import HANDLE_COLUMNS, handle_rows
 
-    try:
-        with db_session(load_settings()) as session, session.begin():
-            count = write_rows(out, list(handle_rows(session=session)), columns=HANDLE_COLUMNS)
-    except (PiguardError, OSError) as exc:
-        raise fail(f"{out}: {exc}", code=2) from None
+    with errors():
+        file_format(out)  # an unsupported extension is refused before anything is read
+        with replacing_file(out) as staged, db_session(load_settings()) as session, session.begin():
+            count = write_rows(staged, list(handle_rows(session=session)), columns=HANDLE_COLUMNS)
+            _record_export(session, exported="handle_register", selection="all issued handles", count=count)
     console.print(f"{count} handles -> {out}")

@@ -9,7 +9,11 @@ file, line and field. Large tables (subjects, relationships, shifts) can be stre
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,11 +26,22 @@ from piguard.interchange.tabular import SUFFIXES, WHITESPACE, Row, read_rows, wr
 from piguard.interchange.times import OptTime, Time
 
 ORG_TYPES = (
-    "hospital", "emergency_center", "cdc", "police", "funeral_home", "civil_affairs",
+    "hospital",
+    "emergency_center",
+    "cdc",
+    "police",
+    "funeral_home",
+    "civil_affairs",
     "health_commission",
 )
 RELATIONSHIP_KINDS = (
-    "certifier", "attending", "crew", "coder", "registrar", "funeral", "investigator",
+    "certifier",
+    "attending",
+    "crew",
+    "coder",
+    "registrar",
+    "funeral",
+    "investigator",
 )
 TABLES = ("users", "orgs", "subjects", "relationships", "shifts")
 # How a flag cell (``is_canary``) may be written, in any case; blank or absent is false.
@@ -109,7 +124,12 @@ class OrgRow(_ContextRow):
 
     org_id: str = Field(min_length=1, max_length=128)
     org_type: Literal[
-        "hospital", "emergency_center", "cdc", "police", "funeral_home", "civil_affairs",
+        "hospital",
+        "emergency_center",
+        "cdc",
+        "police",
+        "funeral_home",
+        "civil_affairs",
         "health_commission",
     ]
     district: str = Field(min_length=1, max_length=64)
@@ -170,9 +190,7 @@ ROW_TYPES: dict[str, type[_ContextRow]] = {
     "relationships": RelationshipRow,
     "shifts": ShiftRow,
 }
-COLUMNS: dict[str, tuple[str, ...]] = {
-    name: tuple(model.model_fields) for name, model in ROW_TYPES.items()
-}
+COLUMNS: dict[str, tuple[str, ...]] = {name: tuple(model.model_fields) for name, model in ROW_TYPES.items()}
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -202,9 +220,7 @@ class ContextTables:
 def table_path(directory: Path, name: str) -> Path | None:
     """The file holding table ``name`` in ``directory`` (any supported extension), or None."""
     if name not in ROW_TYPES:
-        raise InterchangeError(
-            f"unknown context table '{name}'; expected one of {', '.join(TABLES)}"
-        )
+        raise InterchangeError(f"unknown context table '{name}'; expected one of {', '.join(TABLES)}")
     # Extensions in any case (`users.CSV`), as event files are read: exporters differ.
     wanted = {f"{name}{suffix}" for suffix in SUFFIXES}
     found = sorted(path for path in directory.iterdir() if path.name.lower() in wanted) if directory.is_dir() else []
@@ -231,14 +247,16 @@ def read_context(directory: Path) -> ContextTables:
     if not directory.is_dir():
         raise InterchangeError("context directory does not exist", where=str(directory))
     if table_path(directory, "users") is None:
-        raise InterchangeError(
-            "the users table is required (users.csv, users.parquet, ...)", where=str(directory)
-        )
+        raise InterchangeError("the users table is required (users.csv, users.parquet, ...)", where=str(directory))
     loaded = {name: tuple(iter_table(directory, name)) for name in TABLES}
     present = frozenset(name for name in TABLES if table_path(directory, name) is not None)
     return ContextTables(
-        users=loaded["users"], orgs=loaded["orgs"], subjects=loaded["subjects"],
-        relationships=loaded["relationships"], shifts=loaded["shifts"], present=present,
+        users=loaded["users"],
+        orgs=loaded["orgs"],
+        subjects=loaded["subjects"],
+        relationships=loaded["relationships"],
+        shifts=loaded["shifts"],
+        present=present,
     )
 
 
@@ -249,11 +267,90 @@ def write_table(path: Path, rows: Iterable[_ContextRow], *, table: str) -> int:
     return write_rows(path, (row.to_record() for row in rows), columns=COLUMNS[table])
 
 
-def write_context(directory: Path, tables: ContextTables, *, fmt: str = "csv") -> dict[str, int]:
-    """Write every non-empty table (and always ``users``) as ``<table>.<fmt>``; returns counts."""
+def write_tables(directory: Path, tables: ContextTables, *, fmt: str = "csv") -> dict[str, int]:
+    """Write every non-empty table (and always ``users``) as ``<table>.<fmt>`` into ``directory`` as it is."""
     counts: dict[str, int] = {}
     for name in TABLES:
         rows: tuple[_ContextRow, ...] = getattr(tables, name)
         if rows or name == "users":
             counts[name] = write_table(directory / f"{name}.{fmt}", rows, table=name)
     return counts
+
+
+def write_context(
+    directory: Path, tables: ContextTables, *, fmt: str = "csv", overwrite: bool = False
+) -> dict[str, int]:
+    """Write a context directory all or nothing (see :func:`replacing_context`); returns the row counts."""
+    with replacing_context(directory, overwrite=overwrite) as staging:
+        return write_tables(staging, tables, fmt=fmt)
+
+
+def context_files(directory: Path) -> list[Path]:
+    """The entries of ``directory`` that :func:`read_context` would take as a table, in any format."""
+    if not directory.is_dir():
+        return []
+    wanted = {f"{name}{suffix}" for name in TABLES for suffix in SUFFIXES}
+    return sorted(path for path in directory.iterdir() if path.name.lower() in wanted)
+
+
+def _refuse_existing(directory: Path, *, overwrite: bool) -> list[Path]:
+    """The tables ``directory`` holds now; refused unless ``overwrite`` (two exports must not mix)."""
+    if directory.exists() and not directory.is_dir():
+        raise InterchangeError("exists and is not a directory", where=str(directory))
+    found = context_files(directory)
+    if found and not overwrite:
+        raise InterchangeError(
+            f"already holds context tables ({', '.join(p.name for p in found)}); they would be read "
+            "together with the new ones: remove them, or overwrite them",
+            where=str(directory),
+        )
+    return found
+
+
+@contextmanager
+def replacing_context(directory: Path, *, overwrite: bool = False) -> Iterator[Path]:
+    """An empty staging directory to write a context into; on success its files become ``directory``'s.
+
+    All or nothing: if the block fails, the staging directory is removed and ``directory`` is as
+    it was. A ``directory`` that already holds context tables is refused unless ``overwrite``,
+    which replaces every one of them, whatever its format, so that no table of an earlier export
+    (``users.csv`` beside a new ``users.parquet``, a ``shifts.csv`` the new one lacks) is read
+    with the new tables. Other files in ``directory`` are left alone.
+    """
+    _refuse_existing(directory, overwrite=overwrite)
+    # Staged on the same file system as the target (inside it when it exists: it may be a
+    # mount point), so that installing is a rename, never a copy that can stop half-way.
+    home = directory if directory.is_dir() else directory.parent
+    home.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".piguard-context-", suffix=".tmp", dir=home))
+    try:
+        yield staging
+        _install(staging, directory, overwrite=overwrite)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _install(staging: Path, directory: Path, *, overwrite: bool) -> None:
+    """Move the staged tables into ``directory``, replacing its tables; on failure put the old ones back."""
+    if not directory.exists():
+        os.rename(staging, directory)  # the directory appears whole, or not at all
+        return
+    old = _refuse_existing(directory, overwrite=overwrite)  # again: it may have changed meanwhile
+    aside = Path(tempfile.mkdtemp(prefix=".piguard-context-", suffix=".old", dir=directory))
+    moved_out: list[Path] = []
+    moved_in: list[Path] = []
+    try:
+        for path in old:
+            os.replace(path, aside / path.name)
+            moved_out.append(path)
+        for path in sorted(staging.iterdir()):
+            os.replace(path, directory / path.name)
+            moved_in.append(directory / path.name)
+    except BaseException:
+        for path in moved_in:
+            path.unlink(missing_ok=True)
+        for path in moved_out:
+            os.replace(aside / path.name, path)
+        aside.rmdir()  # left in place (holding the old tables) only if putting them back failed
+        raise
+    shutil.rmtree(aside)

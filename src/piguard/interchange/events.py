@@ -15,13 +15,30 @@ from piguard.interchange.tabular import WHITESPACE, Row, read_rows, split_list, 
 from piguard.interchange.times import in_utc_range, rfc3339
 
 ROLES = (
-    "physician", "nurse", "emt", "dispatcher", "cdc_coder", "cdc_epidemiologist",
-    "police_registrar", "funeral_clerk", "privacy_officer", "admin", "service",
+    "physician",
+    "nurse",
+    "emt",
+    "dispatcher",
+    "cdc_coder",
+    "cdc_epidemiologist",
+    "police_registrar",
+    "funeral_clerk",
+    "privacy_officer",
+    "admin",
+    "service",
 )
 # FORMATS.md section 1's actions.
 ACTIONS = (
-    "read", "search", "export", "print", "create", "update", "login", "logout",
-    "breakglass", "resolve_handle",
+    "read",
+    "search",
+    "export",
+    "print",
+    "create",
+    "update",
+    "login",
+    "logout",
+    "breakglass",
+    "resolve_handle",
 )
 # Actions piguard's own service writes beyond FORMATS.md section 1: ``concurrent_session``
 # (identity.login: a login while the account has live sessions on other terminals). Accepted
@@ -29,14 +46,39 @@ ACTIONS = (
 SERVICE_ACTIONS = ("concurrent_session",)
 ACCEPTED_ACTIONS = ACTIONS + SERVICE_ACTIONS
 EVENT_COLUMNS = (
-    "event_id", "time", "user_id", "role", "org_id", "terminal_id", "session_id", "source_ip",
-    "action", "resource_type", "resource_id", "subject_id", "fields", "purpose", "outcome",
-    "reason", "query", "result_count", "result_subject_ids",
+    "event_id",
+    "time",
+    "user_id",
+    "role",
+    "org_id",
+    "terminal_id",
+    "session_id",
+    "source_ip",
+    "action",
+    "resource_type",
+    "resource_id",
+    "subject_id",
+    "fields",
+    "purpose",
+    "outcome",
+    "reason",
+    "query",
+    "result_count",
+    "result_subject_ids",
 )
 LIST_COLUMNS = ("fields", "result_subject_ids")
 INT_COLUMNS = ("result_count",)
-OPTIONAL_TEXT = ("terminal_id", "session_id", "source_ip", "resource_type", "resource_id", "subject_id",
-                 "purpose", "reason", "query")
+OPTIONAL_TEXT = (
+    "terminal_id",
+    "session_id",
+    "source_ip",
+    "resource_type",
+    "resource_id",
+    "subject_id",
+    "purpose",
+    "reason",
+    "query",
+)
 # The largest count an integer column of every engine holds (a larger one is refused, not wrapped).
 MAX_COUNT = 2**63 - 1
 
@@ -89,8 +131,10 @@ class AccessEvent(BaseModel):
             return value
         # The value itself is not repeated: messages never carry input values.
         hint = " (actions are lower case; it is not changed silently)" if value.lower() in ACCEPTED_ACTIONS else ""
-        raise ValueError(f"unknown action{hint}; expected one of {', '.join(ACTIONS)} (FORMATS.md section 1) "
-                         f"or piguard's own {', '.join(SERVICE_ACTIONS)}")
+        raise ValueError(
+            f"unknown action{hint}; expected one of {', '.join(ACTIONS)} (FORMATS.md section 1) "
+            f"or piguard's own {', '.join(SERVICE_ACTIONS)}"
+        )
 
     @field_validator(*OPTIONAL_TEXT, mode="before")
     @classmethod
@@ -131,8 +175,31 @@ class AccessEvent(BaseModel):
         return rfc8785.dumps(self.to_record())
 
 
+def _wrong_json_type(data: dict[str, Any]) -> tuple[str, str] | None:
+    """(field, reason) for a JSON/Parquet value of a type FORMATS.md section 1 does not allow.
+
+    The model would coerce these (``true`` to 1, ``[1, 2]`` to ``"1"``, ``"2"``); a CSV cell
+    is text and never one of them. Checked here, on rows read from files, so that the events
+    the service builds itself do not pay for it.
+    """
+    if isinstance(data.get("result_count"), bool):
+        return "result_count", "must be an integer, not true or false"
+    for name in LIST_COLUMNS:
+        value = data.get(name)
+        if isinstance(value, list | tuple):
+            try:
+                # join refuses any item that is not a string, in C: half the cost of a generator per row.
+                "".join(value)
+            except TypeError:
+                return name, "list items must be strings (not numbers, booleans, null, lists or objects)"
+    return None
+
+
 def event_from_row(row: Row) -> AccessEvent:
     """Validate one input row as an access event; errors name the file, line and field."""
+    wrong = _wrong_json_type(row.data)
+    if wrong is not None:
+        raise InterchangeError(f"field '{wrong[0]}': {wrong[1]}", where=row.where)
     try:
         return AccessEvent.model_validate(row.data)
     except ValidationError as exc:
@@ -150,6 +217,9 @@ def read_events(path: Path) -> Iterator[AccessEvent]:
 def write_events(path: Path, events: Iterable[AccessEvent]) -> int:
     """Write events in the format named by the file extension; returns the count."""
     return write_rows(
-        path, (event.to_record() for event in events), columns=EVENT_COLUMNS, list_columns=LIST_COLUMNS,
+        path,
+        (event.to_record() for event in events),
+        columns=EVENT_COLUMNS,
+        list_columns=LIST_COLUMNS,
         int_columns=INT_COLUMNS,
     )

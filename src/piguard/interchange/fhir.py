@@ -37,6 +37,7 @@ from pydantic import ValidationError
 
 from piguard.errors import InterchangeError, validation_reason
 from piguard.interchange.events import AccessEvent
+from piguard.interchange.tabular import json_document
 
 _ACTIONS = {"C": "create", "R": "read", "U": "update", "D": "update", "E": "read"}
 _SUBTYPES = {
@@ -163,7 +164,7 @@ def audit_event_entries(path: Path) -> Iterator[tuple[str, dict[str, Any], str |
     are not events and are passed over.
     """
     try:
-        bundle = json.loads(path.read_text(encoding="utf-8"))
+        bundle = json_document(path.read_text(encoding="utf-8"), where=str(path))
     except OSError as exc:
         raise InterchangeError(f"cannot read file: {exc.strerror}", where=str(path)) from None
     except (json.JSONDecodeError, UnicodeDecodeError):

@@ -15,6 +15,7 @@ import gzip
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -63,9 +64,7 @@ def file_format(path: Path) -> str:
     ):
         if name.endswith(suffix):
             return fmt
-    raise InterchangeError(
-        f"unsupported file type; expected one of {', '.join(SUFFIXES)}", where=str(path)
-    )
+    raise InterchangeError(f"unsupported file type; expected one of {', '.join(SUFFIXES)}", where=str(path))
 
 
 def _open_text(path: Path, encoding: str = "utf-8") -> IO[str]:
@@ -105,8 +104,9 @@ def read_rows(
         if found is None:
             raise InterchangeError(f"not {name} text ({exc.reason})", where=str(path)) from None
         line, offset = found
-        raise InterchangeError(f"not {name} text ({exc.reason} at byte {offset} of the file)",
-                               where=f"{path}:{line}") from None
+        raise InterchangeError(
+            f"not {name} text ({exc.reason} at byte {offset} of the file)", where=f"{path}:{line}"
+        ) from None
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise InterchangeError(f"cannot read file: {exc}", where=str(path)) from None
 
@@ -140,11 +140,84 @@ def _undecodable_line(path: Path, encoding: str) -> tuple[int, int] | None:
     return None
 
 
+class _RepeatedKeyError(ValueError):
+    """A JSON object names ``key`` twice (raised while parsing; the readers say where)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json keeps the last of repeated keys silently: which value the sender meant is unknown.
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _RepeatedKeyError(key)
+            seen.add(key)
+    return obj
+
+
+# One decoder for every read: json.loads with a hook would build a new one per line.
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _repeated_key_reason(exc: _RepeatedKeyError) -> str:
+    # A key is a field name, not a value; a long one is cut so that the message stays one line.
+    key = exc.key if len(exc.key) <= 64 else exc.key[:61] + "..."
+    return f"key '{key}' appears more than once in one object (which value is meant is unknown)"
+
+
+def _after_space(text: str, position: int) -> int:
+    match = _JSON_SPACE.match(text, position)
+    return match.end() if match else position
+
+
+def _element_with_repeated_key(text: str) -> int | None:
+    """The index of the first top-level array element holding a repeated key (a second pass, on error only)."""
+    position = _after_space(text, 0)
+    if not text.startswith("[", position):
+        return None
+    position += 1
+    index = 0
+    try:
+        while True:
+            position = _after_space(text, position)
+            try:
+                _, position = _DECODER.raw_decode(text, position)
+            except _RepeatedKeyError:
+                return index
+            position = _after_space(text, position)
+            if not text.startswith(",", position):
+                return None
+            position += 1
+            index += 1
+    except json.JSONDecodeError:
+        return None
+
+
+def json_document(text: str, *, where: str) -> Any:
+    """Parse one JSON document as every reader here does: a key repeated in an object is refused.
+
+    ``json.JSONDecodeError`` passes through for the caller to word; a repeated key is an
+    ``InterchangeError`` naming it (and ``where``).
+    """
+    try:
+        return _DECODER.decode(text)
+    except _RepeatedKeyError as exc:
+        raise InterchangeError(_repeated_key_reason(exc), where=where) from None
+
+
 def _jsonl_object(line: str | bytes, where: str) -> dict[str, Any]:
     try:
-        obj = json.loads(line)
+        obj = _DECODER.decode(line if isinstance(line, str) else line.decode("utf-8"))
     except json.JSONDecodeError as exc:
         raise InterchangeError(f"invalid JSON ({exc.msg})", where=where) from None
+    except _RepeatedKeyError as exc:
+        raise InterchangeError(_repeated_key_reason(exc), where=where) from None
     if not isinstance(obj, dict):
         raise InterchangeError("expected a JSON object", where=where)
     return obj
@@ -170,12 +243,15 @@ def _read_jsonl(
 
 def _read_json(path: Path, encoding: str = "utf-8") -> Iterator[Row]:
     with _open_text(path, encoding) as handle:
-        try:
-            data = json.load(handle)
-        except json.JSONDecodeError as exc:
-            raise InterchangeError(
-                f"invalid JSON ({exc.msg})", where=f"{path}:{exc.lineno}"
-            ) from None
+        text = handle.read()
+    try:
+        data = _DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        raise InterchangeError(f"invalid JSON ({exc.msg})", where=f"{path}:{exc.lineno}") from None
+    except _RepeatedKeyError as exc:
+        index = _element_with_repeated_key(text)
+        where = str(path) if index is None else f"{path}[{index}]"
+        raise InterchangeError(_repeated_key_reason(exc), where=where) from None
     if not isinstance(data, list):
         raise InterchangeError("expected a JSON array of objects", where=str(path))
     for number, obj in enumerate(data, start=1):
@@ -202,7 +278,10 @@ def _csv_record(header: list[str], values: list[str], where: str) -> dict[str, A
 
 
 def _read_csv(
-    path: Path, *, delimiter: str = ",", encoding: str = "utf-8",
+    path: Path,
+    *,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
     on_bad_line: Callable[[InterchangeError], None] | None = None,
 ) -> Iterator[Row]:
     csv.field_size_limit(_CSV_FIELD_LIMIT)
@@ -229,7 +308,8 @@ def _read_csv(
                     ) from None
                 # The reader cannot go on past this point; the place is where it stopped.
                 raise InterchangeError(f"malformed CSV ({exc})", where=f"{path}:{reader.line_num}") from None
-            where = f"{path}:{reader.line_num}"
+            # A record whose quoted cell spans lines is named by its first line, where it starts.
+            where = f"{path}:{start}"
             try:
                 record = _csv_record(header, values, where)
             except InterchangeError as exc:
@@ -416,9 +496,7 @@ def _sample_parquet(path: Path, *, size: int, seed: int) -> tuple[list[Row], int
             try:
                 table = parquet.read_row_group(group).take(wanted)
             except Exception as exc:  # corrupt pages surface as several pyarrow types
-                raise InterchangeError(
-                    f"not a readable Parquet file ({type(exc).__name__})", where=str(path)
-                ) from None
+                raise InterchangeError(f"not a readable Parquet file ({type(exc).__name__})", where=str(path)) from None
             for number, record in zip(wanted, table.to_pylist(), strict=True):
                 rows.append(Row(f"{path}#row{first + number + 1}", {k: v for k, v in record.items() if v is not None}))
         first += count
@@ -452,6 +530,24 @@ def split_list(value: Any) -> list[str]:
     if any(isinstance(item, dict | list | tuple) for item in items):
         raise ValueError("list items must be strings, not lists or objects")
     return [text for text in (str(item).strip(WHITESPACE) for item in items if item is not None) if text]
+
+
+@contextmanager
+def replacing_file(path: Path) -> Iterator[Path]:
+    """A fresh path beside ``path``, with its extension, renamed over ``path`` only if the block succeeds.
+
+    For a write that must be followed by more work (recording it) before it counts: if that
+    fails, the staged file is removed and ``path`` is as it was.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, staged_name = tempfile.mkstemp(prefix=".piguard-", suffix=f".{path.name}", dir=path.parent)
+    os.close(fd)
+    staged = Path(staged_name)
+    try:
+        yield staged
+        os.replace(staged, path)
+    finally:
+        staged.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -577,10 +673,10 @@ class BatchWriter:
             stats = ["time"] if "time" in schema.names else False
             # Dictionary pages only where values repeat (dictionary-typed and list columns);
             # trying them on unique ids and times is wasted work that is then thrown away.
-            dictionary = [f.name for f in schema if pa.types.is_dictionary(f.type)
-                          or pa.types.is_list(f.type)]
-            self._parquet = pq.ParquetWriter(path, schema, compression="zstd",
-                                             write_statistics=stats, use_dictionary=dictionary)
+            dictionary = [f.name for f in schema if pa.types.is_dictionary(f.type) or pa.types.is_list(f.type)]
+            self._parquet = pq.ParquetWriter(
+                path, schema, compression="zstd", write_statistics=stats, use_dictionary=dictionary
+            )
         else:
             codec = "gzip" if path.name.lower().endswith(".gz") else None
             self._stream = pa.output_stream(str(path), compression=codec)
@@ -603,7 +699,8 @@ class BatchWriter:
             plain = _plain_columns(batch, join_lists=True)
             if self._csv is None:
                 self._csv = pacsv.CSVWriter(
-                    self._stream, plain.schema,
+                    self._stream,
+                    plain.schema,
                     write_options=pacsv.WriteOptions(quoting_style="needed"),
                 )
             self._csv.write(plain)
@@ -627,9 +724,7 @@ class BatchWriter:
         if self._stream is None:
             return
         if self.format == "csv" and self._csv is None:
-            self._stream.write(
-                (",".join(self.schema.names) + "\n").encode("utf-8")
-            )
+            self._stream.write((",".join(self.schema.names) + "\n").encode("utf-8"))
         if self._csv is not None:
             self._csv.close()
         self._stream.close()
@@ -649,8 +744,7 @@ def _plain_columns(batch: Any, *, join_lists: bool) -> Any:
         if pa.types.is_list(array.type):
             values = array.values
             if pa.types.is_dictionary(values.type):
-                array = pa.ListArray.from_arrays(array.offsets, values.dictionary_decode(),
-                                                 mask=array.is_null())
+                array = pa.ListArray.from_arrays(array.offsets, values.dictionary_decode(), mask=array.is_null())
             if join_lists:
                 if pc.any(pc.match_substring(array.flatten(), LIST_SEPARATOR)).as_py():
                     raise InterchangeError(f"list item contains '{LIST_SEPARATOR}': cannot write to CSV")

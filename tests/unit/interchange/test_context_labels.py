@@ -27,6 +27,7 @@ from piguard.interchange import (
     write_context,
     write_labels,
     write_malicious_events,
+    write_table,
 )
 
 TZ = timezone(timedelta(hours=8))
@@ -36,19 +37,24 @@ T0 = datetime(2025, 3, 1, 8, 15, tzinfo=TZ)
 def _tables() -> ContextTables:
     return ContextTables(
         users=(
-            UserRow(user_id="u1", role="physician", org_id="h1", district="310112",
-                    home_compound="310112-春华苑", surname="王", active_from=T0,
-                    active_to=T0 + timedelta(days=9)),
-            UserRow(user_id="u1", role="physician", org_id="h2", district="310104",
-                    active_from=T0 + timedelta(days=9)),
+            UserRow(
+                user_id="u1",
+                role="physician",
+                org_id="h1",
+                district="310112",
+                home_compound="310112-春华苑",
+                surname="王",
+                active_from=T0,
+                active_to=T0 + timedelta(days=9),
+            ),
+            UserRow(user_id="u1", role="physician", org_id="h2", district="310104", active_from=T0 + timedelta(days=9)),
         ),
         orgs=(OrgRow(org_id="h1", org_type="hospital", district="310112", name="闵行区中心医院"),),
         subjects=(
             SubjectRow(subject_id="s1", death_time=T0, district="310112", surname="李"),
             SubjectRow(subject_id="s2", district="310104", is_canary=True),
         ),
-        relationships=(RelationshipRow(user_id="u1", subject_id="s1", kind="certifier",
-                                       valid_from=T0),),
+        relationships=(RelationshipRow(user_id="u1", subject_id="s1", kind="certifier", valid_from=T0),),
         shifts=(ShiftRow(user_id="u1", start=T0, end=T0 + timedelta(hours=9)),),
     )
 
@@ -86,7 +92,9 @@ def test_time_without_offset_names_file_line_and_field(tmp_path: Path) -> None:
     (tmp_path / "users.csv").write_text(
         "user_id,role,org_id,district,active_from\n"
         "u1,nurse,h1,310112,2025-03-01T08:00:00+08:00\n"
-        "u2,nurse,h1,310112,2025-03-01T08:00:00\n", encoding="utf-8")
+        "u2,nurse,h1,310112,2025-03-01T08:00:00\n",
+        encoding="utf-8",
+    )
     with pytest.raises(InterchangeError) as info:
         read_context(tmp_path)
     assert info.value.where == f"{tmp_path / 'users.csv'}:3"
@@ -94,10 +102,8 @@ def test_time_without_offset_names_file_line_and_field(tmp_path: Path) -> None:
 
 
 def test_unknown_org_type_is_rejected(tmp_path: Path) -> None:
-    (tmp_path / "users.csv").write_text("user_id,role,org_id,district,active_from\n",
-                                        encoding="utf-8")
-    (tmp_path / "orgs.csv").write_text("org_id,org_type,district,name\nh1,bank,310112,X\n",
-                                       encoding="utf-8")
+    (tmp_path / "users.csv").write_text("user_id,role,org_id,district,active_from\n", encoding="utf-8")
+    (tmp_path / "orgs.csv").write_text("org_id,org_type,district,name\nh1,bank,310112,X\n", encoding="utf-8")
     with pytest.raises(InterchangeError, match="org_type") as info:
         read_context(tmp_path)
     assert info.value.where is not None and info.value.where.endswith("orgs.csv:2")
@@ -105,7 +111,8 @@ def test_unknown_org_type_is_rejected(tmp_path: Path) -> None:
 
 def test_table_in_two_formats_is_ambiguous(tmp_path: Path) -> None:
     write_context(tmp_path, ContextTables(users=_tables().users), fmt="csv")
-    write_context(tmp_path, ContextTables(users=_tables().users), fmt="parquet")
+    # Written beside it by hand: write_context itself refuses a directory that holds tables.
+    write_table(tmp_path / "users.parquet", _tables().users, table="users")
     with pytest.raises(InterchangeError, match=r"more than one file \(users\.csv, users\.parquet\)"):
         read_context(tmp_path)
 
@@ -119,8 +126,10 @@ def test_table_file_extensions_are_read_in_any_case(tmp_path: Path) -> None:
 def test_labels_malicious_and_complaints_round_trip(tmp_path: Path) -> None:
     labels = [Label(user_id="u1", scenario="minhang_broker", first_malicious_time=T0)]
     events = [MaliciousEvent(event_id="e1", scenario="minhang_broker")]
-    complaints = [Complaint(subject_id="s1", call_time=T0, caller="02112345678"),
-                  Complaint(subject_id="s2", call_time=T0, handle="17000000001")]
+    complaints = [
+        Complaint(subject_id="s1", call_time=T0, caller="02112345678"),
+        Complaint(subject_id="s2", call_time=T0, handle="17000000001"),
+    ]
     assert write_labels(tmp_path / "labels.csv", labels) == 1
     assert write_malicious_events(tmp_path / "malicious_events.csv", events) == 1
     assert write_complaints(tmp_path / "complaints.csv", complaints) == 2
@@ -141,17 +150,30 @@ def test_bad_complaint_row_is_located(tmp_path: Path) -> None:
     assert "yesterday" not in str(info.value)  # never echo record data
 
 
-@pytest.mark.parametrize(("table", "header", "row", "field"), [
-    ("relationships", "user_id,subject_id,kind,valid_from,valid_to",
-     "u1,s1,certifier,2025-03-02T08:00:00+08:00,2025-03-01T08:00:00+08:00", "valid_to"),
-    ("shifts", "user_id,start,end", "u1,2025-03-01T20:00:00+08:00,2025-03-01T08:00:00+08:00", "end"),
-    ("users", "user_id,role,org_id,district,active_from,active_to",
-     "u2,nurse,h1,310112,2025-03-01T08:00:00+08:00,2025-02-01T08:00:00+08:00", "active_to"),
-])
-def test_a_window_that_ends_before_it_starts_is_named(tmp_path: Path, table: str, header: str, row: str,
-                                                      field: str) -> None:
-    (tmp_path / "users.csv").write_text("user_id,role,org_id,district,active_from\n"
-                                        "u1,nurse,h1,310112,2025-03-01T08:00:00+08:00\n", encoding="utf-8")
+@pytest.mark.parametrize(
+    ("table", "header", "row", "field"),
+    [
+        (
+            "relationships",
+            "user_id,subject_id,kind,valid_from,valid_to",
+            "u1,s1,certifier,2025-03-02T08:00:00+08:00,2025-03-01T08:00:00+08:00",
+            "valid_to",
+        ),
+        ("shifts", "user_id,start,end", "u1,2025-03-01T20:00:00+08:00,2025-03-01T08:00:00+08:00", "end"),
+        (
+            "users",
+            "user_id,role,org_id,district,active_from,active_to",
+            "u2,nurse,h1,310112,2025-03-01T08:00:00+08:00,2025-02-01T08:00:00+08:00",
+            "active_to",
+        ),
+    ],
+)
+def test_a_window_that_ends_before_it_starts_is_named(
+    tmp_path: Path, table: str, header: str, row: str, field: str
+) -> None:
+    (tmp_path / "users.csv").write_text(
+        "user_id,role,org_id,district,active_from\nu1,nurse,h1,310112,2025-03-01T08:00:00+08:00\n", encoding="utf-8"
+    )
     path = tmp_path / f"{table}.csv"
     first = "u1,nurse,h1,310112,2025-03-01T08:00:00+08:00,\n" if table == "users" else ""
     path.write_text(f"{header}\n{first}{row}\n", encoding="utf-8")
@@ -173,7 +195,8 @@ def test_label_and_complaint_times_must_be_rfc3339(tmp_path: Path, value: str) -
     complaints.write_text(f"subject_id,call_time\ns1,{value}\n", encoding="utf-8")
     with pytest.raises(InterchangeError, match="call_time"):
         list(read_complaints(complaints))
-    (tmp_path / "users.csv").write_text(f"user_id,role,org_id,district,active_from\nu1,nurse,h1,3101,{value}\n",
-                                        encoding="utf-8")
+    (tmp_path / "users.csv").write_text(
+        f"user_id,role,org_id,district,active_from\nu1,nurse,h1,3101,{value}\n", encoding="utf-8"
+    )
     with pytest.raises(InterchangeError, match="active_from"):
         read_context(tmp_path)
