@@ -78,6 +78,11 @@ def plant(count: int = typer.Option(..., "--count", min=1, max=1000, help="How m
             for account in identity.list_accounts(session=session, role="physician", include_disabled=False):
                 certifiers.setdefault(account.org_id, []).append(account.id)
             planted = canaries.plant(session=session, count=count, now=utcnow(), certifiers=certifiers)
+            # Which records are decoys is what an insider would most like to know: planting and
+            # listing them are recorded (counts only, never the decoys' ids).
+            _record_export(
+                session, exported="canary_register", selection="planted", count=len(planted), action="create"
+            )
     except PiguardError as exc:
         raise fail(str(exc), code=2) from None
     console.print(_canary_table(planted))
@@ -93,14 +98,15 @@ def list_canaries(
 
     with db_session(load_settings()) as session, session.begin():
         rows = canaries.listing(session=session)
+        _record_export(session, exported="canary_register", selection="all canaries", count=len(rows), action="read")
     if as_json:
         typer.echo(_canary_json(rows))
         return
     console.print(_canary_table(rows))
 
 
-def _record_export(session: Session, *, exported: str, selection: str, count: int) -> None:
-    """Record the operator's export in the ledger, as ``piguard audit export`` does: a disclosure is an access."""
+def _record_export(session: Session, *, exported: str, selection: str, count: int, action: str = "export") -> None:
+    """Record the operator's export (or canary work) in the ledger, as ``piguard audit export`` does."""
     from piguard.db.base import utcnow
     from piguard.identity.audit import LOCAL_OPERATOR
     from piguard.identity.secret_rotation import INSTALLATION
@@ -116,11 +122,11 @@ def _record_export(session: Session, *, exported: str, selection: str, count: in
         user_id=LOCAL_OPERATOR,
         role="admin",
         org_id=INSTALLATION,
-        action="export",
+        action=action,
         resource_type=exported,
         query=selection,
         result_count=count,
-        reason=f"{exported} export by the operator on the server's command line",
+        reason=f"{exported} {action} by the operator on the server's command line",
     )
     service.append(session=session, event=event)
 
