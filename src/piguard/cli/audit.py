@@ -52,9 +52,7 @@ def _errors() -> Iterator[None]:
         raise fail(str(exc)) from None
     except SQLAlchemyError as exc:
         # The driver's message may quote SQL parameters (record data): show only the kind.
-        raise fail(
-            f"database error ({type(exc).__name__}); is the database migrated ('piguard init')?"
-        ) from None
+        raise fail(f"database error ({type(exc).__name__}); is the database migrated ('piguard init')?") from None
     except OSError as exc:
         raise fail(f"{exc.strerror or 'I/O error'}: {exc.filename or ''}", code=2) from None
 
@@ -265,7 +263,11 @@ def verify(
     with _errors():
         settings = load_settings()
         verifier = service.log_verifier(settings) if log_key is None else _log_key(log_key)
-        report = _with_session(settings, lambda s: verify_ledger(session=s, verifier=verifier))
+        report, warnings = _with_session(
+            settings, lambda s: (verify_ledger(session=s, verifier=verifier), _key_warnings(s, settings, verifier))
+        )
+    for warning in warnings:
+        console.print(f"[bold yellow]warning[/]: {warning}", highlight=False, soft_wrap=True)
     console.print(
         f"ledger: {report.entries} entries stored, tree size {report.tree_size}, "
         f"{report.checkpoints} signed checkpoints checked",
@@ -279,16 +281,61 @@ def verify(
     assert first is not None
     if first.index is not None:
         where = f"entry {first.index}"
-    else:  # findings about no entry concern the signed checkpoints or the head row
-        where = "checkpoints" if "checkpoint" in first.kind else "the ledger head"
+    elif first.kind == "rewritten_node":  # a stray node over entries that do not exist
+        where = "a stored tree node beyond the log"
+    elif "checkpoint" in first.kind:  # other findings about no entry: checkpoints, key history, head row
+        where = "checkpoints"
+    else:
+        where = "the key history" if first.kind == "bad_key_rotation" else "the ledger head"
     console.print(
-        f"[bold red]TAMPERING DETECTED[/] ({len(report.findings)} findings); "
-        f"first divergence at {where}: {first.kind}",
+        f"[bold red]TAMPERING DETECTED[/] ({len(report.findings)} findings); first divergence at {where}: {first.kind}",
         highlight=False,
     )
     for finding in sorted(report.findings, key=lambda f: (f.index is None, f.index or 0)):
         console.print(f"  {finding.kind}: {finding.detail}", highlight=False)
     raise typer.Exit(3)
+
+
+def _key_warnings(session: Session, settings: Settings, verifier: Verifier) -> list[str]:
+    """Why checking with ``verifier`` may not protect the present against a leaked retired key.
+
+    The rotation records live in the same database as the checkpoints: whoever can write to it
+    and holds a retired key can delete the rotation and re-sign later checkpoints with that key,
+    and a check trusting the retired key then passes. Only the current key (published at the
+    rotation) or a witness that followed the rotation shows it; say so when ``verifier`` is not it.
+    """
+    from piguard.ledger import rotation, service
+
+    given = verifier.key_id.hex()
+    advice = (
+        "verify with the current key, published at the last rotation ('piguard audit pubkey' on the server), "
+        "or compare with a witness that followed the rotation"
+    )
+    warnings: list[str] = []
+    try:
+        history = rotation.periods(rotation.stored_rotations(session), verifier)
+    except PiguardError:
+        history = []  # a broken or foreign chain: verify itself reports it
+    retired = next((p for p in history if p.verifier == verifier and p.last is not None), None)
+    if retired is not None:
+        warnings.append(
+            f"the key you verify with (key id {given}) was retired at tree size {retired.last}: the later history is "
+            "trusted only through the rotation record stored in the database, and whoever can write to the database "
+            "and holds a leaked copy of the retired key can delete that record and re-sign a rewritten history "
+            f"with it, which this check would pass; {advice}"
+        )
+    try:
+        current = service.public_verifier(settings)
+    except PiguardError:
+        return warnings  # no key file and no saved public key: nothing to compare with
+    latest = history[-1].verifier if history else verifier
+    if current != latest:
+        warnings.append(
+            f"the key you verify with (key id {given}) is not the server's current signing key "
+            f"(key id {current.key_id.hex()}), and no stored key rotation leads to it: either the key file was "
+            f"replaced, or a rotation record was deleted to hide a history re-signed with a retired key; {advice}"
+        )
+    return warnings
 
 
 @app.command("export")
@@ -315,12 +362,13 @@ def export(
             # re-reading it through today's model could drop or normalise a value the hashed leaf
             # holds, and the export must be exactly what the log committed to.
             leaves = (json.loads(entry.data) for entry in entries)
-            count = write_rows(
-                out, leaves, columns=EVENT_COLUMNS, list_columns=LIST_COLUMNS, int_columns=INT_COLUMNS
-            )
+            count = write_rows(out, leaves, columns=EVENT_COLUMNS, list_columns=LIST_COLUMNS, int_columns=INT_COLUMNS)
             # After the rows are read: the file holds the log as it was; this event comes next.
             _record_export(
-                session, what="ledger export", selection=_described(user, subject, start, end), count=count,
+                session,
+                what="ledger export",
+                selection=_described(user, subject, start, end),
+                count=count,
                 subject=subject,
             )
             return count
@@ -347,12 +395,20 @@ def export_evidence(
 
         def work(session: Session) -> evidence.EvidenceSummary:
             made = evidence.export_evidence(
-                session=session, out=out, settings=settings, user_id=user, subject_id=subject,
-                time_from=start, time_to=end,
+                session=session,
+                out=out,
+                settings=settings,
+                user_id=user,
+                subject_id=subject,
+                time_from=start,
+                time_to=end,
             )
             _record_export(
-                session, what=f"evidence bundle (tree size {made.tree_size})",
-                selection=_described(user, subject, start, end), count=made.entries, subject=subject,
+                session,
+                what=f"evidence bundle (tree size {made.tree_size})",
+                selection=_described(user, subject, start, end),
+                count=made.entries,
+                subject=subject,
             )
             return made
 
@@ -369,9 +425,7 @@ def export_evidence(
 @app.command("verify-evidence")
 def verify_evidence(
     bundle: Annotated[Path, typer.Argument(help="Evidence bundle folder.")],
-    log_key: Annotated[
-        str | None, typer.Option("--log-key", help="Trusted verifier key (string or file).")
-    ] = None,
+    log_key: Annotated[str | None, typer.Option("--log-key", help="Trusted verifier key (string or file).")] = None,
 ) -> None:
     """Verify an evidence bundle with no database (exit 3 if any proof fails)."""
     from piguard.ledger import evidence
@@ -545,7 +599,9 @@ def witness(
                 url = f"{base}/proofs/consistency?from={old.tree_size}&to={new.tree_size}"
                 proof = _proof_from(_fetch(url, token=token, terminal=terminal), url)
         with naming(source):
-            seen = witnessing.observe(state=state, note=note, verifier=verifier, proof=proof, rotations=rotations)
+            seen = witnessing.observe(
+                state=state, note=note, verifier=verifier, proof=proof, rotations=rotations, source=source
+            )
         if cosign_key is not None:
             from cryptography.hazmat.primitives import serialization
             from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -558,7 +614,12 @@ def witness(
                 raise InputError("not an Ed25519 private key", where=str(cosign_key))
             cosigned = witnessing.cosign_observed(state=state, note=note, name=witness_name, key=key)
             typer.echo(cosigned, nl=False)
-    before = "first checkpoint seen" if seen.previous_size is None else f"extends {seen.previous_size}"
+    if seen.previous_size is None:
+        before = "first checkpoint seen"
+    elif seen.previous_size == seen.size:
+        before = "unchanged since the last run"
+    else:
+        before = f"extends {seen.previous_size}"
     console.print(f"consistent: tree size {seen.size} ({before})", highlight=False)
     if seen.rotated_to is not None:
         console.print(f"the log rotated its key; now pinned: {seen.rotated_to.vkey()}", highlight=False, soft_wrap=True)

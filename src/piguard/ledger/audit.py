@@ -301,7 +301,14 @@ def _read_head(session: Session, report: AuditReport) -> store.Head | None:
     try:
         return store.read_head(session)
     except store.MissingHeadError as exc:
-        report.add("deleted_head", None, str(exc))
+        # Not the store's own advice ("run 'piguard audit verify'"): this is that run.
+        report.add(
+            "deleted_head",
+            None,
+            f"the ledger head row is missing, but {exc.entries} entries and {exc.signed} signed checkpoints are "
+            "stored: appends are refused until it is back; restore the ledger_head row (or the database) from "
+            "a backup, then run this check again",
+        )
     except LedgerError as exc:
         report.add("corrupt_head", None, f"ledger head is corrupt: {exc}")
     return None
@@ -365,12 +372,21 @@ def verify_ledger(*, session: Session, verifier: Verifier) -> AuditReport:
         return report  # rows that contradict their own hashes explain every later mismatch
     if history_ok:
         for level, idx in sorted(set(bad_nodes), key=lambda n: (_first_leaf(n), n[0]))[:MAX_PER_KIND]:
-            report.add(
-                "rewritten_node",
-                _first_leaf((level, idx)),
-                f"stored tree node (level {level}, index {idx}) {tree.why.get((level, idx), ALTERED)}; "
-                "the entries still match every signed checkpoint",
-            )
+            first = _first_leaf((level, idx))
+            if first < size:
+                report.add(
+                    "rewritten_node",
+                    first,
+                    f"stored tree node (level {level}, index {idx}) {tree.why.get((level, idx), ALTERED)}; "
+                    "the entries still match every signed checkpoint",
+                )
+            else:  # a stray row over entries that do not exist: name the node, not an entry
+                report.add(
+                    "rewritten_node",
+                    None,
+                    f"stored tree node (level {level}, index {idx}) {EXTRA}: it would cover entries from {first}, "
+                    f"beyond the {size} entries of the log; the entries still match every signed checkpoint",
+                )
         return report
     _classify(report, _all_leaves(session), _level1(session), bad_nodes, trusted, tree)
     return report

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import binascii
 import json
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +30,7 @@ from piguard.errors import InputError, LedgerError
 from piguard.interchange.events import AccessEvent
 from piguard.ledger import rotation, service, store
 from piguard.ledger.checkpoint import SignedCheckpoint, Verifier, naming, open_checkpoint, parse_vkey
-from piguard.ledger.manifest import StatedSelection, stated_selection
+from piguard.ledger.manifest import StatedSelection, named, stated_selection
 from piguard.ledger.merkle import leaf_hash, verify_inclusion
 
 FORMAT = "piguard-evidence/1"
@@ -38,11 +38,13 @@ FORMAT = "piguard-evidence/1"
 BATCH = 1000
 FILES = ("manifest.json", "checkpoint.note", "log.vkey", "entries.jsonl", "README.md")
 ROTATIONS = "key-rotations.json"  # present only when the log has rotated its key
-#: Largest manifest, note or key file read: each is a few hundred bytes when exported.
+#: Largest note, key or rotations file read: each is a few hundred bytes when exported.
 MAX_SMALL_FILE = 1 << 20
 #: Longest line of ``entries.jsonl``: an event and its proof are a few kilobytes (a search's
 #: subject list can make more); beyond this a line is not read into memory.
 MAX_LINE = 16 << 20
+#: Largest manifest: a selection by event id lists every id asked for (about 40 bytes each).
+MAX_MANIFEST = MAX_LINE
 
 README = """# piguard evidence bundle
 
@@ -77,7 +79,10 @@ in `checkpoint.note`.
    RFC 6962 library does this, e.g. transparency-dev/merkle `proof.VerifyInclusion` (Go).
 4. `manifest.json` states how many entries were exported and how they were selected
    (`selection`: user, subject, and a time window `from` inclusive, `to` exclusive). Check that
-   every event matches it and that the count is right.
+   every event matches it and that the count is right. A selection by event id lists the ids
+   asked for (`event_ids`) and those that were not in the log (`missing`): every id asked for
+   must be an event of `entries.jsonl` or listed as missing, and `origin` must be the
+   checkpoint's first line.
 
 Or run: `piguard audit verify-evidence <this folder> --log-key '<vkey>'` (no database needed):
 it does all of the above and prints the selection.
@@ -125,28 +130,36 @@ def export_evidence(
 ) -> EvidenceSummary:
     """Write a bundle for the selected events (signs a checkpoint of the current tree).
 
-    ``event_ids`` restricts the selection to those events (e.g. an investigation's own events
-    and the events it cites); ids not in the log are listed in the manifest as ``missing``.
+    ``event_ids`` selects those events instead (e.g. an investigation's own events and the
+    events it cites): the manifest lists the ids asked for, and as ``missing`` those not in the
+    log, so a recipient can tell that every id is accounted for.
     """
     if out.exists() and any(out.iterdir()):
         raise InputError("output folder exists and is not empty", where=str(out))
+    if event_ids is not None and (user_id, subject_id, time_from, time_to) != (None, None, None, None):
+        # An id in the log but outside the other criteria would be neither exported nor missing.
+        raise InputError("a selection by event id cannot also select by user, subject or time", where="event_ids")
     if time_from is not None and time_to is not None and time_from > time_to:
         raise InputError("'from' is later than 'to': the window selects nothing", where="from")
     signed = service.checkpoint(session=session, settings=settings)
     verifier = service.log_verifier(settings)
     out.mkdir(parents=True, exist_ok=True)
     count = 0
-    wanted = None if event_ids is None else set(event_ids)
+    asked = None if event_ids is None else list(dict.fromkeys(event_ids))  # caller's order, no repeats
+    wanted = None if asked is None else set(asked)
     found: set[str] = set()
-    selected = _selected(
-        session,
-        end=signed.tree_size,
-        user_id=user_id,
-        subject_id=subject_id,
-        time_from=time_from,
-        time_to=time_to,
-        event_ids=wanted,
-    )
+    if wanted is None:
+        selected = service.iter_entries(
+            session=session,
+            end=signed.tree_size,
+            user_id=user_id,
+            subject_id=subject_id,
+            time_from=time_from,
+            time_to=time_to,
+        )
+    else:  # only the rows of those events are read
+        indexes = store.indexes_of(session, wanted, end=signed.tree_size)
+        selected = service.entries_at(session=session, indexes=indexes)
     with (out / "entries.jsonl").open("w", encoding="utf-8") as handle:
         for batch in _batches(selected, BATCH):
             # One batched read per batch: the proofs' paths share every node towards the root.
@@ -176,7 +189,7 @@ def export_evidence(
             "subject_id": subject_id,
             "from": time_from.isoformat() if time_from else None,
             "to": time_to.isoformat() if time_to else None,
-            **({} if wanted is None else {"event_ids": len(wanted), "missing": sorted(wanted - found)}),
+            **({} if asked is None else {"event_ids": asked, "missing": [i for i in asked if i not in found]}),
         },
         "created_at": utcnow().isoformat(),
     }
@@ -191,33 +204,6 @@ def export_evidence(
     return EvidenceSummary(count, signed.tree_size, signed.root, verifier.name, verifier.key_id.hex())
 
 
-def _selected(
-    session: Session,
-    *,
-    end: int,
-    user_id: str | None,
-    subject_id: str | None,
-    time_from: datetime | None,
-    time_to: datetime | None,
-    event_ids: set[str] | None,
-) -> Iterator[service.Entry]:
-    """Entries of the selection in index order; by event id, only the rows of those events are read."""
-    if event_ids is None:
-        yield from service.iter_entries(
-            session=session, end=end, user_id=user_id, subject_id=subject_id, time_from=time_from, time_to=time_to
-        )
-        return
-    for entry in service.entries_at(session=session, indexes=store.indexes_of(session, event_ids, end=end)):
-        event = entry.event
-        if (
-            user_id in (None, event.user_id)
-            and subject_id in (None, event.subject_id)
-            and (time_from is None or event.time >= time_from)
-            and (time_to is None or event.time < time_to)
-        ):
-            yield entry
-
-
 def _batches(entries: Iterator[service.Entry], size: int) -> Iterator[list[service.Entry]]:
     batch: list[service.Entry] = []
     for entry in entries:
@@ -229,12 +215,12 @@ def _batches(entries: Iterator[service.Entry], size: int) -> Iterator[list[servi
         yield batch
 
 
-def _read(bundle: Path, name: str) -> str:
+def _read(bundle: Path, name: str, limit: int = MAX_SMALL_FILE) -> str:
     path = bundle / name
     if not path.is_file():
         raise InputError("missing from the bundle", where=str(path))
-    if path.stat().st_size > MAX_SMALL_FILE:
-        raise InputError(f"larger than {MAX_SMALL_FILE} bytes: not a bundle file", where=str(path))
+    if path.stat().st_size > limit:
+        raise InputError(f"larger than {limit} bytes: not a bundle file", where=str(path))
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -254,7 +240,15 @@ def _json(text: str | bytes, where: str) -> Any:
         raise InputError(f"invalid JSON ({reason})", where=where) from None
 
 
-_KINDS: dict[type, str] = {int: "an integer", str: "a string", list: "a list"}
+_KINDS: dict[type, str] = {
+    int: "an integer",
+    str: "a string",
+    list: "a list",
+    float: "a number",
+    bool: "a boolean",
+    dict: "an object",
+    type(None): "null",
+}
 
 
 def _field(record: dict[str, Any], name: str, kind: type, where: str) -> Any:
@@ -271,6 +265,13 @@ def _decode(value: str, where: str, what: str) -> bytes:
         return binascii.a2b_base64(value, strict_mode=True)
     except (binascii.Error, ValueError):
         raise InputError(f"{what} is not base64", where=where) from None
+
+
+def _proof_element(value: object, number: int, where: str) -> bytes:
+    if not isinstance(value, str):
+        kind = _KINDS.get(type(value), type(value).__name__)
+        raise InputError(f"field 'proof' element {number} is {kind}, not a base64 string", where=where)
+    return _decode(value, where, f"proof element {number}")
 
 
 def _entries(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -299,11 +300,11 @@ def _entries(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 def _open(bundle: Path, trusted_vkey: str | None) -> tuple[dict[str, Any], SignedCheckpoint, Verifier]:
     if not bundle.is_dir():
         raise InputError("not an evidence bundle folder", where=str(bundle))
-    manifest = _json(_read(bundle, "manifest.json"), str(bundle / "manifest.json"))
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise InputError(f"not a {FORMAT} manifest", where=str(bundle / "manifest.json"))
-    with naming(bundle / "log.vkey"):
+    manifest = _manifest(bundle)
+    try:
         bundled = parse_vkey(_read(bundle, "log.vkey"))
+    except LedgerError as exc:  # not a key at all: unreadable input, like a malformed --log-key
+        raise InputError(str(exc), where=str(bundle / "log.vkey")) from None
     try:
         trusted = bundled if trusted_vkey is None else parse_vkey(trusted_vkey)
     except LedgerError as exc:  # a malformed key given: bad input, not a failed verification
@@ -322,7 +323,22 @@ def _open(bundle: Path, trusted_vkey: str | None) -> tuple[dict[str, Any], Signe
         raise InputError("tree size or root missing or of the wrong type", where=where)
     if (size, manifest.get("root")) != (signed.tree_size, _b64(signed.root)):
         raise LedgerError(f"{where}: tree size or root differ from the signed checkpoint")
+    origin = manifest.get("origin")
+    if not isinstance(origin, str):
+        raise InputError("'origin' missing or not a string", where=where)
+    if origin != signed.checkpoint.origin:
+        raise LedgerError(
+            f"{where}: origin {origin!r} differs from the signed checkpoint's origin {signed.checkpoint.origin!r}"
+        )
     return manifest, signed, verifier
+
+
+def _manifest(bundle: Path) -> dict[str, Any]:
+    where = str(bundle / "manifest.json")
+    manifest = _json(_read(bundle, "manifest.json", MAX_MANIFEST), where)
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise InputError(f"not a {FORMAT} manifest", where=where)
+    return manifest
 
 
 def _open_rotated(bundle: Path, note: str, trusted: Verifier, bundled: Verifier) -> SignedCheckpoint:
@@ -348,6 +364,7 @@ def verify_evidence(bundle: Path, *, trusted_vkey: str | None = None) -> Evidenc
     selection = stated_selection(manifest, str(bundle / "manifest.json"))
     count = 0
     last = -1
+    found: set[str] = set()
     for where, record in _entries(bundle / "entries.jsonl"):
         index = _field(record, "index", int, where)
         try:
@@ -366,12 +383,13 @@ def verify_evidence(bundle: Path, *, trusted_vkey: str | None = None) -> Evidenc
             event = AccessEvent.model_validate_json(leaf)
         except ValueError:
             raise InputError("leaf is not a valid access event", where=where) from None
-        proof = [_decode(p, where, "proof element") if isinstance(p, str) else b"" for p in proof_text]
+        proof = [_proof_element(p, number, where) for number, p in enumerate(proof_text)]
         try:
             verify_inclusion(leaf_hash=digest, index=index, size=signed.tree_size, proof=proof, root=signed.root)
         except LedgerError as exc:
             raise LedgerError(f"{where}: entry {index} is not in the signed log ({exc})") from None
         selection.check(event, index=index, where=where)
+        found.add(event.event_id)
         count += 1
     if type(manifest.get("entries")) is not int:
         raise InputError("'entries' is missing or not a count", where=str(bundle / "manifest.json"))
@@ -380,7 +398,39 @@ def verify_evidence(bundle: Path, *, trusted_vkey: str | None = None) -> Evidenc
             f"{bundle / 'entries.jsonl'}: manifest lists {manifest['entries']} entries, the bundle holds {count} "
             "(entries were removed or added)"
         )
+    selection.check_accounted(found, where=str(bundle / "manifest.json"))
     unchecked = tuple(sorted(path.name for path in bundle.iterdir() if path.name not in (*FILES, ROTATIONS)))
     return EvidenceSummary(
         count, signed.tree_size, signed.root, verifier.name, verifier.key_id.hex(), unchecked, selection
     )
+
+
+def entry_event_ids(bundle: Path) -> set[str]:
+    """The event ids of a bundle's entries (read from each leaf; run after ``verify_evidence``)."""
+    ids: set[str] = set()
+    for where, record in _entries(bundle / "entries.jsonl"):
+        leaf = _json(_field(record, "leaf", str, where), f"{where}: leaf")
+        if not isinstance(leaf, dict) or not isinstance(leaf.get("event_id"), str):
+            raise InputError("leaf is not a valid access event", where=where)
+        ids.add(leaf["event_id"])
+    return ids
+
+
+def check_cited(bundle: Path, cited: Iterable[tuple[str, str]]) -> None:
+    """Refuse a bundle in which an event id that something cites is neither an entry nor listed as missing.
+
+    ``cited``: pairs of (event id, what cites it), e.g. ``("01J…", "case.json history entry 3")``:
+    the ledger events an investigation's ``case.json`` history and evidence name. Run after
+    ``verify_evidence``; raises ``LedgerError`` (a tampered bundle: entries were removed) naming
+    the ids and what cites them.
+    """
+    where = str(bundle / "manifest.json")
+    missing = stated_selection(_manifest(bundle), where).missing_ids
+    held = entry_event_ids(bundle)
+    gone = {event_id: what for event_id, what in cited if event_id not in held and event_id not in missing}
+    if gone:
+        said = named([f"{event_id} (cited by {what})" for event_id, what in gone.items()])
+        raise LedgerError(
+            f"{bundle}: {len(gone)} cited event id(s) are neither in entries.jsonl nor listed as missing in "
+            f"manifest.json: {said}; entries were removed from the bundle"
+        )

@@ -13,7 +13,8 @@ the stored entries; a deleted or shrunken head, a rolled-back one. So before any
    append path only up to the head as read, before this transaction's own leaves),
 
 and requires the result to be exactly the head's frontier. Any difference raises ``TamperError``;
-a signing key that did not sign the latest checkpoint raises ``ConfigError`` (nothing is signed).
+a signing key that did not sign the latest checkpoint raises ``ForeignKeyError``, a ``ConfigError``
+(nothing is signed).
 """
 
 from __future__ import annotations
@@ -28,22 +29,38 @@ from piguard.ledger.merkle import CompactRange, fold, perfect_subtrees
 _RUN_VERIFY = "run 'piguard audit verify'"
 
 
+class ForeignKeyError(ConfigError):
+    """The signing key did not sign the latest stored checkpoint: it is not this log's key."""
+
+    def __init__(self, key_id: str, signed_by: str) -> None:
+        self.key_id, self.signed_by = key_id, signed_by
+        super().__init__(
+            f"refusing to sign: the signing key (key id {key_id}) did not sign the latest stored checkpoint "
+            f"(signed by key id {signed_by}); it is not this log's key: restore the key file "
+            "(a new key must be brought in with 'piguard audit rotate-key')"
+        )
+
+
+def check_signed_by(note: str, verifier: Verifier) -> None:
+    """Raise ``ForeignKeyError`` if no signature line of ``note`` is by ``verifier``'s key.
+
+    A replaced or misplaced key file, not tampering: a configuration error, so the append path
+    skips the checkpoint as it does for a missing key and ``audit checkpoint`` exits 2. A note that
+    cannot be parsed raises ``SignatureError`` (tampering).
+    """
+    _, signatures = parse_note(note)
+    if not any(sig.name == verifier.name and sig.key_id == verifier.key_id for sig in signatures):
+        raise ForeignKeyError(verifier.key_id.hex(), ", ".join(sorted({sig.key_id.hex() for sig in signatures})))
+
+
 def _open_latest(note: str, verifier: Verifier) -> SignedCheckpoint:
     """The latest stored checkpoint, verified with the signing key's public half.
 
-    A note with no signature by this key means the key file is not the key of the log's history
-    (replaced, or restored from elsewhere): a configuration error, so the append path skips the
-    checkpoint as it does for a missing key. A bad or unreadable signature is tampering.
+    A note with no signature by this key is ``ForeignKeyError`` (see ``check_signed_by``); a bad
+    or unreadable signature is tampering.
     """
     try:
-        _, signatures = parse_note(note)
-        if not any(sig.name == verifier.name and sig.key_id == verifier.key_id for sig in signatures):
-            ids = ", ".join(sorted({sig.key_id.hex() for sig in signatures}))
-            raise ConfigError(
-                f"refusing to sign: the signing key (key id {verifier.key_id.hex()}) did not sign the latest stored "
-                f"checkpoint (signed by key id {ids}); it is not this log's key: restore the key file "
-                "(a new key must be brought in with 'piguard audit rotate-key')"
-            )
+        check_signed_by(note, verifier)
         return open_checkpoint(note, verifier)
     except LedgerError as exc:  # a malformed note or a signature that fails
         raise TamperError(

@@ -43,7 +43,7 @@ from piguard.ledger.checkpoint import (
     verify_note,
 )
 from piguard.ledger.extension import check_extends
-from piguard.ledger.keys import load_signing_key, new_private_key_pem, pending_key_path
+from piguard.ledger.keys import load_signing_key, new_private_key_pem, pending_key_path, save_public_key
 from piguard.ledger.models import LedgerCheckpoint, LedgerKeyRotation
 
 EXTENSION = "piguard-key-rotation "
@@ -256,6 +256,9 @@ def replace_key_file(settings: Settings) -> None:
     pending, path = pending_key_path(settings), settings.ledger_key_path()
     os.replace(pending, path)
     _sync_dir(path.parent)
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if isinstance(key, Ed25519PrivateKey):  # always: rotate wrote it; its public half goes beside it
+        save_public_key(settings, key)
 
 
 def discard_pending(settings: Settings) -> None:

@@ -32,7 +32,7 @@ from piguard.ledger.checkpoint import (
     sign_checkpoint,
     verifier_for,
 )
-from piguard.ledger.keys import load_signing_key
+from piguard.ledger.keys import load_public_key, load_signing_key
 from piguard.ledger.merkle import CompactRange, NodeId, leaf_hash, tree
 
 log = logging.getLogger("piguard.ledger")
@@ -160,8 +160,12 @@ def checkpoint(*, session: Session, settings: Settings | None = None) -> SignedC
     head = store.lock_head(session)
     stored = store.checkpoint_note(session, head.range.size)
     if stored is not None:
+        verifier = log_verifier(settings)
         with naming(f"stored checkpoint of size {head.range.size}"):
-            return open_checkpoint(stored, log_verifier(settings))
+            # A key file that did not sign it is the same configuration error as when there is
+            # something to sign (ForeignKeyError, exit 2), not a note that fails to verify.
+            extension.check_signed_by(stored, verifier)
+            return open_checkpoint(stored, verifier)
     return _make_checkpoint(session, head, settings)
 
 
@@ -170,13 +174,44 @@ def log_verifier(settings: Settings) -> Verifier:
     return verifier_for(settings.ledger_origin, load_signing_key(settings))
 
 
-def latest_checkpoint(*, session: Session, settings: Settings | None = None) -> SignedCheckpoint | None:
-    """The largest stored checkpoint, signature checked; None before the first one."""
+class KeyUnavailableError(ConfigError):
+    """Neither the signing key nor its saved public half can be loaded (the message names no path)."""
+
+
+def public_verifier(settings: Settings) -> Verifier:
+    """The log's verifier: from the signing key, else from the public key saved beside the key file.
+
+    Checking a stored checkpoint needs only the public key; it is saved whenever the key is
+    created, rotated in or loaded (``ledger.keys``), so a missing or unusable private key does not
+    stop the public checkpoint being checked and served. ``KeyUnavailableError`` if neither loads.
+    """
+    try:
+        return log_verifier(settings)
+    except ConfigError:
+        public = load_public_key(settings)
+        if public is None:
+            raise KeyUnavailableError(
+                "the ledger's signing key cannot be loaded and its public key was not saved beside it, "
+                "so the stored checkpoints cannot be checked"
+            ) from None
+        return Verifier(name=settings.ledger_origin, public_key=public)
+
+
+def latest_checkpoint(
+    *, session: Session, settings: Settings | None = None, verifier: Verifier | None = None
+) -> SignedCheckpoint | None:
+    """The largest stored checkpoint, signature checked; None before the first one.
+
+    ``verifier`` defaults to ``public_verifier``; a note it did not sign at all is
+    ``ForeignKeyError`` (a replaced key file), a signature that fails ``SignatureError``.
+    """
     note = store.checkpoint_note(session)
     if note is None:
         return None
+    verifier = verifier or public_verifier(settings or settings_for(session))
     with naming("latest stored checkpoint"):
-        return open_checkpoint(note, log_verifier(settings or settings_for(session)))
+        extension.check_signed_by(note, verifier)
+        return open_checkpoint(note, verifier)
 
 
 def count(*, session: Session) -> int:

@@ -121,6 +121,10 @@ def _fetch(session: Session | Connection, sql: str, params: Sequence[Any]) -> li
 class MissingHeadError(TamperError):
     """The head row is gone although entries or checkpoints are stored: the tree is not empty."""
 
+    def __init__(self, message: str, *, entries: int = 0, signed: int = 0) -> None:
+        super().__init__(message)
+        self.entries, self.signed = entries, signed
+
 
 def _missing_head(session: Session | Connection, *, what: str = "row is missing") -> MissingHeadError | None:
     """The error to raise for an absent (or emptied) head row, or None if the ledger really is empty."""
@@ -131,7 +135,9 @@ def _missing_head(session: Session | Connection, *, what: str = "row is missing"
         return None
     return MissingHeadError(
         f"the ledger head {what}, but {entries} entries and {signed} signed checkpoints are stored: "
-        "the tree is not empty; run 'piguard audit verify'"
+        "the tree is not empty; run 'piguard audit verify'",
+        entries=int(entries),
+        signed=int(signed),
     )
 
 

@@ -110,8 +110,12 @@ def observe(
     verifier: Verifier,
     proof: list[bytes] | None,
     rotations: list[StoredRotation] | None = None,
+    source: str | None = None,
 ) -> Observation:
-    """Check a new checkpoint against the remembered one; remember it when consistent."""
+    """Check a new checkpoint against the remembered one; remember it when consistent.
+
+    ``source``: the file or URL the note came from, named in what is refused.
+    """
     new, current = open_new(note, verifier, rotations)
     state.mkdir(parents=True, exist_ok=True, mode=0o700)
     old = last_seen(state, verifier)
@@ -122,7 +126,12 @@ def observe(
             raise SplitViewError(f"split view: two different trees of size {new.tree_size}")
         if new.tree_size > old.tree_size:
             if proof is None:
-                raise InputError("a consistency proof from the last seen size is needed")
+                raise InputError(
+                    f"the tree grew from {old.tree_size} entries (the checkpoint in {state / STATE_NOTE}) to "
+                    f"{new.tree_size}: a consistency proof from size {old.tree_size} to {new.tree_size} is needed "
+                    "(--consistency-file, or --checkpoint-url to fetch it)",
+                    where=source,
+                )
             try:
                 verify_consistency(
                     size1=old.tree_size,

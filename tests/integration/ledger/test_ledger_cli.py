@@ -294,7 +294,7 @@ BUNDLE_DAMAGE: dict[str, tuple[Callable[[Path], object], int, str]] = {
         "checkpoint.note: signature by",
     ),
     "note not utf-8": (lambda b: (b / "checkpoint.note").write_bytes(b"\xff\xfe"), 2, "not UTF-8"),
-    "key garbage": (lambda b: (b / "log.vkey").write_text("garbage"), 3, "log.vkey: verifier key must be"),
+    "key garbage": (lambda b: (b / "log.vkey").write_text("garbage"), 2, "log.vkey: verifier key must be"),
     "entries missing": (lambda b: (b / "entries.jsonl").unlink(), 2, "entries.jsonl: missing from the bundle"),
     "entries not utf-8": (lambda b: (b / "entries.jsonl").write_bytes(b"\xff\n"), 2, "not UTF-8"),
     "entries empty": (
@@ -325,7 +325,7 @@ BUNDLE_DAMAGE: dict[str, tuple[Callable[[Path], object], int, str]] = {
     "proof not base64": (
         lambda b: _edit_line(b / "entries.jsonl", 0, lambda r: r["proof"].__setitem__(0, "***")),
         2,
-        "proof element is not base64",
+        "proof element 0 is not base64",
     ),
     "proof element short": (
         lambda b: _edit_line(b / "entries.jsonl", 0, lambda r: r["proof"].__setitem__(0, "AAAA")),
@@ -334,8 +334,8 @@ BUNDLE_DAMAGE: dict[str, tuple[Callable[[Path], object], int, str]] = {
     ),
     "proof element not text": (
         lambda b: _edit_line(b / "entries.jsonl", 0, lambda r: r["proof"].__setitem__(0, 7)),
-        3,
-        "proof element 0 must be 32 bytes",
+        2,
+        "entries.jsonl:1: field 'proof' element 0 is an integer, not a base64 string",
     ),
     "proof cut short": (
         lambda b: _edit_line(b / "entries.jsonl", 0, lambda r: r["proof"].pop()),
@@ -395,7 +395,7 @@ BUNDLE_DAMAGE: dict[str, tuple[Callable[[Path], object], int, str]] = {
         "manifest.json: tree size or root missing or of the wrong type",
     ),
     "manifest too large": (
-        lambda b: (b / "manifest.json").write_text(" " * 2_000_000 + "{}"),
+        lambda b: (b / "manifest.json").write_text(" " * 17_000_000 + "{}"),
         2,
         "manifest.json: larger than",
     ),

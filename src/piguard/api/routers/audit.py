@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 from piguard.api.deps import PrincipalDep, SessionDep, SettingsDep
 from piguard.api.errors import problem
 from piguard.db.base import utcnow
-from piguard.errors import AccessDenied, InputError, LedgerError, NotFoundError, ProofError
+from piguard.errors import AccessDenied, ConfigError, InputError, LedgerError, NotFoundError, ProofError
 from piguard.identity import service as identity
 from piguard.identity.schemas import Principal
 from piguard.ledger import rotation
 from piguard.ledger import service as ledger
+from piguard.ledger.extension import ForeignKeyError
 
 router = APIRouter()
 PROOF_ROLES = frozenset({"privacy_officer", "admin"})
@@ -95,13 +96,36 @@ def _require_auditor(session: Session, principal: Principal, proof: str) -> None
         raise AccessDenied(reason)
 
 
+def _key_unavailable(exc: ConfigError) -> JSONResponse:
+    """The server cannot check its stored checkpoint: say why, without paths (the public may ask)."""
+    if isinstance(exc, ForeignKeyError):
+        detail = (
+            f"the server's ledger key (key id {exc.key_id}) did not sign the latest stored checkpoint "
+            f"(signed by key id {exc.signed_by}): the key file was replaced; the operator must restore it"
+        )
+    else:
+        detail = (
+            "the ledger's signing key is missing or unusable on the server and its public key was not saved, "
+            "so the stored checkpoint cannot be checked before it is served; the operator must restore the "
+            "key file ('piguard audit checkpoint' says what is wrong)"
+        )
+    return problem(503, "Ledger key unavailable", detail)
+
+
 @router.get("/checkpoint", response_model=CheckpointOut)
 def get_checkpoint(session: SessionDep, settings: SettingsDep) -> CheckpointOut | JSONResponse:
-    """The latest signed checkpoint of the audit ledger (public)."""
+    """The latest signed checkpoint of the audit ledger (public).
+
+    Only the public key is needed: with the private key missing, the note is checked with the
+    public key saved beside the key file (``ledger.keys``), else the answer is a 503 saying so.
+    """
     try:
+        verifier = ledger.public_verifier(settings)
         with session.begin():
             ledger.bind_settings(session, settings)
-            signed = ledger.latest_checkpoint(session=session, settings=settings)
+            signed = ledger.latest_checkpoint(session=session, verifier=verifier)
+    except ConfigError as exc:
+        return _key_unavailable(exc)
     except LedgerError as exc:
         return _integrity_failure(exc)
     if signed is None:
@@ -111,7 +135,7 @@ def get_checkpoint(session: SessionDep, settings: SettingsDep) -> CheckpointOut 
         tree_size=signed.tree_size,
         root=_b64(signed.root),
         note=signed.note,
-        log_key=ledger.log_verifier(settings).vkey(),
+        log_key=verifier.vkey(),
     )
 
 
