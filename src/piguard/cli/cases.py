@@ -55,6 +55,11 @@ def _load_alert(path: Path, alert_id: str | None) -> dict[str, Any]:
     return chosen[0]
 
 
+def _e(value: object) -> str:
+    """Stored or typed text as Rich prints it literally: ``[white on white]`` or ``[/]`` is not markup."""
+    return escape(str(value))
+
+
 def _summary(cases: list[CaseOut]) -> Table:
     table = Table(title=f"{len(cases)} case(s)")
     for column in ("id", "state", "title", "source", "suspect", "assignee", "opened"):
@@ -62,22 +67,23 @@ def _summary(cases: list[CaseOut]) -> Table:
         table.add_column(column, no_wrap=column == "id", min_width=26 if column == "id" else None)
     for case in cases:
         table.add_row(
-            case.id,
-            case.state,
-            case.title,
-            f"{case.source}:{case.source_ref}" if case.source_ref else case.source,
-            case.suspect_user_id or "",
-            case.assignee_id,
+            _e(case.id),
+            _e(case.state),
+            _e(case.title),
+            _e(f"{case.source}:{case.source_ref}" if case.source_ref else case.source),
+            _e(case.suspect_user_id or ""),
+            _e(case.assignee_id),
             case.opened_at.isoformat(timespec="seconds"),
         )
     return table
 
 
 def _show(case: CaseDetail) -> None:
-    console.print(f"[bold]{case.title}[/]  ({case.id})", highlight=False)
+    console.print(f"[bold]{_e(case.title)}[/]  ({_e(case.id)})", highlight=False)
     console.print(
-        f"state [bold]{case.state}[/]; source {case.source} {case.source_ref or ''}; "
-        f"suspect {case.suspect_user_id or '-'}; organisation {case.org_id or '-'}; investigator {case.assignee_id}",
+        f"state [bold]{_e(case.state)}[/]; source {_e(case.source)} {_e(case.source_ref or '')}; "
+        f"suspect {_e(case.suspect_user_id or '-')}; organisation {_e(case.org_id or '-')}; "
+        f"investigator {_e(case.assignee_id)}",
         highlight=False,
     )
     if case.subjects:
@@ -85,14 +91,18 @@ def _show(case: CaseDetail) -> None:
         for column in ("report id", "subject id", "added"):
             subjects.add_column(column)
         for subject in case.subjects:
-            subjects.add_row(subject.report_id, subject.subject_id, subject.added_at.isoformat(timespec="seconds"))
+            subjects.add_row(
+                _e(subject.report_id), _e(subject.subject_id), subject.added_at.isoformat(timespec="seconds")
+            )
         console.print(subjects)
     if case.evidence:
         items = Table(title="Evidence")
         for column in ("kind", "reference", "sha256", "cited events", "added by"):
             items.add_column(column)
         for item in case.evidence:
-            items.add_row(item.kind, item.reference, item.sha256 or "", str(len(item.event_ids)), item.added_by)
+            items.add_row(
+                _e(item.kind), _e(item.reference), _e(item.sha256 or ""), str(len(item.event_ids)), _e(item.added_by)
+            )
         console.print(items)
     if case.dispositions:
         rows = Table(title="Dispositions")
@@ -100,14 +110,14 @@ def _show(case: CaseDetail) -> None:
             rows.add_column(column)
         for d in case.dispositions:
             rows.add_row(
-                d.id,
-                d.kind,
-                d.target_user_id,
+                _e(d.id),
+                _e(d.kind),
+                _e(d.target_user_id),
                 d.effective_date.isoformat(),
-                d.authority,
-                d.status,
-                d.proposed_by,
-                d.decided_by or "",
+                _e(d.authority),
+                _e(d.status),
+                _e(d.proposed_by),
+                _e(d.decided_by or ""),
             )
         console.print(rows)
     history = Table(title="History (append-only; every entry is in the audit ledger)")
@@ -118,10 +128,10 @@ def _show(case: CaseDetail) -> None:
         history.add_row(
             str(entry.seq),
             entry.at.isoformat(timespec="seconds"),
-            step,
-            entry.actor_id,
-            entry.reason,
-            entry.ledger_event_id,
+            _e(step),
+            _e(entry.actor_id),
+            _e(entry.reason),
+            _e(entry.ledger_event_id),
         )
     console.print(history)
 
@@ -170,7 +180,7 @@ def open_(
 
     case = _run(actor, flow)
     console.print(
-        f"opened case [bold]{case.id}[/] ({len(case.subjects)} record(s), state {case.state})", highlight=False
+        f"opened case [bold]{_e(case.id)}[/] ({len(case.subjects)} record(s), state {_e(case.state)})", highlight=False
     )
 
 
@@ -224,7 +234,7 @@ def transition(
             session=s, guard=g, principal=p, case_id=case_id, to_state=to_state, reason=reason
         ),
     )
-    console.print(f"case {case.id} is now [bold]{case.state}[/]", highlight=False)
+    console.print(f"case {_e(case.id)} is now [bold]{_e(case.state)}[/]", highlight=False)
 
 
 @app.command("assign")
@@ -247,7 +257,7 @@ def assign(
             reason=reason,
         )
 
-    console.print(f"case {_run(actor, flow).id} assigned to {to}", highlight=False)
+    console.print(f"case {_e(_run(actor, flow).id)} assigned to {_e(to)}", highlight=False)
 
 
 @app.command("subjects")
@@ -266,7 +276,7 @@ def subjects(
             session=s, guard=g, principal=p, case_id=case_id, subjects=subject, reason=reason
         ),
     )
-    console.print(f"case {case.id} concerns {len(case.subjects)} record(s)", highlight=False)
+    console.print(f"case {_e(case.id)} concerns {len(case.subjects)} record(s)", highlight=False)
 
 
 @app.command("evidence")
@@ -310,7 +320,7 @@ def evidence(
     added = _run(
         actor, lambda s, g, p: flows.attach_evidence(session=s, guard=g, principal=p, case_id=case_id, item=item)
     )
-    console.print(f"attached {added.kind} {added.reference} ({added.id})", highlight=False)
+    console.print(f"attached {_e(added.kind)} {_e(added.reference)} ({_e(added.id)})", highlight=False)
 
 
 @app.command("propose")
@@ -350,7 +360,7 @@ def propose(
         return flows.propose_disposition(session=session, guard=guard, principal=principal, case_id=case_id, item=item)
 
     made = _run(actor, flow)
-    console.print(f"proposed {made.kind} ({made.id}); awaiting approval by another officer", highlight=False)
+    console.print(f"proposed {_e(made.kind)} ({_e(made.id)}); awaiting approval by another officer", highlight=False)
 
 
 @app.command("approve")
@@ -376,7 +386,7 @@ def approve(
             reason=reason,
         ),
     )
-    console.print(f"disposition {disposition_id} {decided.decision}", highlight=False)
+    console.print(f"disposition {_e(disposition_id)} {_e(decided.decision)}", highlight=False)
 
 
 @app.command("export")
@@ -390,8 +400,8 @@ def export(
 
     bundle = _run(actor, lambda s, g, p: flows.export_case(session=s, guard=g, principal=p, case_id=case_id, out=out))
     console.print(
-        f"wrote case {bundle.case_id}: {bundle.history} history entries, {bundle.summary.entries} ledger events "
-        f"with proofs (tree size {bundle.summary.tree_size}) to {out}",
+        f"wrote case {_e(bundle.case_id)}: {bundle.history} history entries, {bundle.summary.entries} ledger events "
+        f"with proofs (tree size {bundle.summary.tree_size}) to {_e(out)}",
         highlight=False,
     )
     if bundle.missing:
@@ -405,11 +415,11 @@ def check(case_id: CaseArg, actor: As) -> None:
 
     result = _run(actor, lambda s, g, p: flows.check_case(session=s, guard=g, principal=p, case_id=case_id))
     for problem in result.problems:
-        console.print(f"[red]{escape(problem)}[/]", highlight=False)
+        console.print(f"[red]{_e(problem)}[/]", highlight=False)
     if result.problems:
         raise typer.Exit(1)
     console.print(
-        f"case {result.case_id}: all {result.entries} history entries, and the subjects, evidence and "
+        f"case {_e(result.case_id)}: all {result.entries} history entries, and the subjects, evidence and "
         "dispositions they created, match their ledger events",
         highlight=False,
     )

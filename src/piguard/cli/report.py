@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from piguard.cli.common import console, fail
 
@@ -50,7 +51,7 @@ def report(
         raise fail(f"{exc.strerror or 'I/O error'}: {target}", code=2) from None
     d = result.data
     console.print(
-        f"wrote {target} ({len(result.content)} bytes): {d.accesses} accesses, {d.denials} denials, "
+        f"wrote {escape(str(target))} ({len(result.content)} bytes): {d.accesses} accesses, {d.denials} denials, "
         f"{d.breakglass} break-glass, {d.cases_opened} cases opened, {len(d.overdue)} overdue items, "
         f"training {d.training_coverage}",
         highlight=False,

@@ -10,12 +10,18 @@ and their linked rows are then checked only through the entry's ``ref_id``.
 The same check runs on a case read from the database (``piguard cases check``) and on the
 ``case.json`` of an exported bundle (``piguard audit verify-evidence``): either way the anchor is
 the digest in the ledger event, never the digest stored next to the entry.
+
+A deleted entry is found too: entries are numbered 1, 2, ... without gaps, and every ledger
+event recorded for the case (its ``resource_id`` and a reason of the ``ledger_reason`` form)
+must be an entry's. In a bundle, every event the history or the evidence cites must be in
+``entries.jsonl`` or listed as missing in ``manifest.json``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -26,6 +32,22 @@ from piguard.oversight.cases.schemas import CaseDetail, DispositionOut, EventOut
 
 DIGEST_VERSION = 2
 DECIDED = ("disposition_approved", "disposition_rejected")
+#: The reason of the ledger event of a history entry (see ``ledger_reason``).
+LEDGER_REASON = re.compile(r"case ([a-z_]+)(?: [A-Za-z_]+->[a-z_]+)? #([0-9]{1,10}); sha256=[0-9a-f]{64}", re.ASCII)
+#: Gaps and unrecorded events named in a problem before "and N more".
+SHOWN = 5
+
+
+def ledger_reason(*, kind: str, from_state: str | None, to_state: str | None, seq: int, digest: str) -> str:
+    """The reason of a history entry's ledger event: what it was, its number and its digest (no free text)."""
+    step = f" {from_state}->{to_state}" if to_state else ""
+    return f"case {kind}{step} #{seq}; sha256={digest}"
+
+
+def recorded_entry(reason: str | None) -> tuple[str, int] | None:
+    """(kind, number) of the history entry a ledger event's reason records, or None if it records none."""
+    found = LEDGER_REASON.fullmatch(reason or "")
+    return None if found is None else (found.group(1), int(found.group(2)))
 
 
 def _plain(value: Any) -> Any:
@@ -178,9 +200,74 @@ def _projection(case: CaseDetail, result: CaseCheck) -> None:
         result.problems.append("assignee is not the one the history assigned last")
 
 
-def check_case(case: CaseDetail, ledger_reasons: Mapping[str, str]) -> CaseCheck:
-    """Check each entry (and what it created) against the digest in its ledger event's reason."""
+def _shown(items: list[str]) -> str:
+    more = len(items) - SHOWN
+    return ", ".join(items[:SHOWN]) + (f" and {more} more" if more > 0 else "")
+
+
+def _numbering(case: CaseDetail, result: CaseCheck) -> None:
+    """Entries are numbered 1, 2, ... without gaps or repeats: a missing number is a deleted entry."""
+    numbers = [entry.seq for entry in case.history]
+    if not numbers:
+        result.problems.append("the case has no history entries (every case has at least its 'opened' entry)")
+        return
+    held = set(numbers)
+    gaps = [f"#{seq}" for seq in range(1, max(numbers) + 1) if seq not in held]
+    if gaps:
+        result.problems.append(
+            f"history entries are not numbered 1 to {max(numbers)} without gaps: {_shown(gaps)} missing "
+            "(entries were deleted)"
+        )
+    repeated = sorted({seq for seq in numbers if numbers.count(seq) > 1})
+    if repeated:
+        result.problems.append(f"history entries numbered more than once: {_shown([f'#{s}' for s in repeated])}")
+    if min(numbers) < 1:
+        result.problems.append("history entries are numbered from 1")
+
+
+def _unrecorded(case: CaseDetail, recorded: Mapping[str, tuple[str, int]], result: CaseCheck) -> None:
+    """Every ledger event recorded for the case is one of its history entries' events."""
+    own = {entry.ledger_event_id for entry in case.history}
+    orphans = sorted((seq, kind, event_id) for event_id, (kind, seq) in recorded.items() if event_id not in own)
+    for seq, kind, event_id in orphans[:SHOWN]:
+        result.problems.append(
+            f"ledger event {event_id} records history entry #{seq} ({kind}) of this case, "
+            "but the history has no entry with that event (it was deleted)"
+        )
+    if len(orphans) > SHOWN:
+        result.problems.append(f"and {len(orphans) - SHOWN} more ledger events of this case have no history entry")
+
+
+def _unaccounted(case: CaseDetail, accounted: Collection[str], result: CaseCheck) -> None:
+    """Every event an evidence item cites is in the bundle or listed as missing (history events: see above)."""
+    for item in case.evidence:
+        gone = [event_id for event_id in item.event_ids if event_id not in accounted]
+        if gone:
+            result.problems.append(
+                f"evidence {item.id} cites ledger event(s) {_shown(gone)} that are neither in entries.jsonl nor "
+                "listed as missing in manifest.json (entries were removed from the bundle)"
+            )
+
+
+def check_case(
+    case: CaseDetail,
+    ledger_reasons: Mapping[str, str],
+    *,
+    recorded: Mapping[str, tuple[str, int]] | None = None,
+    accounted: Collection[str] | None = None,
+) -> CaseCheck:
+    """Check each entry (and what it created) against the digest in its ledger event's reason.
+
+    ``recorded``: the ledger events recorded for this case (event id to the entry's kind and
+    number, see ``recorded_entry``), each of which must be an entry's. ``accounted``: in a bundle,
+    the event ids of ``entries.jsonl`` and those listed as missing, which every cited event must be.
+    """
     result = CaseCheck(case_id=case.id, entries=len(case.history))
+    _numbering(case, result)
+    if recorded is not None:
+        _unrecorded(case, recorded, result)
+    if accounted is not None:
+        _unaccounted(case, accounted, result)
     for entry in case.history:
         reason = ledger_reasons.get(entry.ledger_event_id)
         where = f"history entry {entry.seq} ({entry.kind})"

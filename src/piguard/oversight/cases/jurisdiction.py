@@ -2,7 +2,8 @@
 
 The records the case concerns decide it (their certifying institutions); a case about no record
 is about the suspect's organisation, or else the opener's. See ``oversight/scope.py``. ``within``
-states the same rule as a condition on the cases table, for lists.
+states the same rule as a condition on the cases table, for lists; ``concerning`` which cases are
+an organisation's (for ``?org=`` and its monthly report).
 """
 
 from __future__ import annotations
@@ -75,3 +76,18 @@ def within(orgs: Select[str]) -> ColumnElement[bool]:
         and_(~has_records, OversightCase.org_id.is_not(None), OversightCase.org_id.in_(orgs)),
         and_(~has_records, OversightCase.org_id.is_(None), opener_org.in_(orgs)),
     )
+
+
+def concerning(org_id: str) -> ColumnElement[bool]:
+    """Cases about an organisation: a record it certified, or the case's organisation or suspect is of it.
+
+    ``oversight_cases.org_id`` is set only from an ``org_id`` or a suspect given at opening, so
+    it alone would miss a case about the organisation's own records.
+    """
+    certified = exists(
+        select(CaseSubject.id)
+        .join(DeathReport, DeathReport.id == CaseSubject.report_id)
+        .where(CaseSubject.case_id == OversightCase.id, DeathReport.hospital_org_id == org_id)
+    )
+    suspect = exists(select(Account.id).where(Account.id == OversightCase.suspect_user_id, Account.org_id == org_id))
+    return or_(OversightCase.org_id == org_id, certified, suspect)

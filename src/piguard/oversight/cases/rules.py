@@ -11,6 +11,8 @@ from piguard.errors import AccessDenied, ConflictError, InputError
 from piguard.oversight.cases.models import DECISIONS, DISPOSITION_KINDS, STATES
 
 MIN_REASON_CHARS = 10
+#: As over HTTP (``schemas.Reason``) and the history's column: the CLI must not store more.
+MAX_REASON_CHARS = 1000
 MANAGERS = ("privacy_officer", "admin")
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "open": ("investigating",),
@@ -26,10 +28,12 @@ FOUR_EYES = "four-eyes"
 
 
 def require_reason(reason: str | None, *, where: str = "reason") -> str:
-    """A stated reason of at least ``MIN_REASON_CHARS`` characters, stripped."""
+    """A stated reason of ``MIN_REASON_CHARS`` to ``MAX_REASON_CHARS`` characters, stripped."""
     text = (reason or "").strip()
     if len(text) < MIN_REASON_CHARS:
         raise InputError(f"state a reason of at least {MIN_REASON_CHARS} characters", where=where)
+    if len(text) > MAX_REASON_CHARS:
+        raise InputError(f"a reason has at most {MAX_REASON_CHARS} characters", where=where)
     return text
 
 

@@ -7,9 +7,9 @@ case's history is the server's.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 State = Literal["open", "investigating", "substantiated", "unsubstantiated", "closed"]
 Source = Literal["alert", "complaint", "canary", "manual"]
@@ -28,6 +28,22 @@ Id = Field(min_length=1, max_length=128)
 SHA256 = r"^[0-9a-f]{64}$"
 
 
+def _printable_id(value: str) -> str:
+    # An id is copied into exports and matched against the ledger: no control or layout characters.
+    if not value.isprintable():
+        raise ValueError("an event id has no control, line-break or tab characters")
+    return value
+
+
+EVENT_ID_CHARS = 128  # the ledger's ``event_id`` column, and FORMATS.md section 1
+#: A ledger event id as FORMATS.md section 1 allows it: non-empty, printable, at most 128 characters.
+EventId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=EVENT_ID_CHARS),
+    AfterValidator(_printable_id),
+]
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -39,7 +55,7 @@ class AlertReasonIn(_In):
 
     detector: str = Field(default="", max_length=64)
     text: str = Field(default="", max_length=1000)
-    event_ids: list[str] = Field(default_factory=list, max_length=1000)
+    event_ids: list[EventId] = Field(default_factory=list, max_length=1000)
 
 
 class AlertIn(_In):
@@ -102,8 +118,18 @@ class EvidenceIn(_In):
     reference: str = Field(min_length=1, max_length=300, description="alert id, event id, bundle or document name")
     sha256: str | None = Field(default=None, pattern=SHA256, description="lower-case hex SHA-256 of the file")
     description: str | None = Field(default=None, max_length=500)
-    event_ids: list[str] = Field(default_factory=list, max_length=1000, description="ledger events it cites")
+    event_ids: list[EventId] = Field(default_factory=list, max_length=1000, description="ledger events it cites")
     reason: str = Reason
+
+    @field_validator("reference")
+    @classmethod
+    def _event_reference(cls, value: str, info: ValidationInfo) -> str:
+        # A ledger event is cited by its reference: it is an event id like those of ``event_ids``.
+        if info.data.get("kind") == "ledger_event":
+            if len(value) > EVENT_ID_CHARS:
+                raise ValueError(f"an event id has at most {EVENT_ID_CHARS} characters")
+            _printable_id(value)
+        return value
 
 
 class CorrectionIn(_In):

@@ -103,7 +103,6 @@ def _append(
         at=at,
     )
     row.digest = entry_digest(entry_content(case.id, row, bound))
-    step = f" {from_state}->{to_state}" if to_state else ""
     # The ledger holds no free text: the reason stays in the history, the ledger its digest.
     draft = EventDraft(
         action=action,
@@ -119,7 +118,9 @@ def _append(
         draft,
         at=at,
         outcome="allowed",
-        reason=f"case {kind}{step} #{row.seq}; sha256={row.digest}",
+        reason=integrity.ledger_reason(
+            kind=kind, from_state=from_state, to_state=to_state, seq=row.seq, digest=row.digest
+        ),
     )
     row.ledger_event_id = event.event_id
     session.add(row)
@@ -354,6 +355,7 @@ def assign(
 ) -> None:
     """Hand the case to another privacy officer: the old investigator's access ends, the new one's starts."""
     case = _case(session, case_id, lock=True)
+    text = rules.require_reason(reason)
     rules.check_can_change(case.state, "assignment")
     assignee = _assignee(session, assignee_id)
     rules.check_assignee_not_suspect(assignee_id=assignee.id, suspect_id=case.suspect_user_id)
@@ -363,7 +365,7 @@ def assign(
     case.assignee_id = assignee.id
     for subject in session.scalars(select(CaseSubject).where(CaseSubject.case_id == case.id)):
         _grant(session, case=case, report_id=subject.report_id, subject_id=subject.subject_id, at=at)
-    _append(session, case=case, principal=principal, at=at, kind="assigned", reason=reason, ref_id=assignee.id)
+    _append(session, case=case, principal=principal, at=at, kind="assigned", reason=text, ref_id=assignee.id)
 
 
 def add_subjects(
@@ -450,10 +452,11 @@ def correct(
 ) -> None:
     """Record a correction of an earlier history entry (which itself stays as it was)."""
     case = _case(session, case_id, lock=True)
+    text = rules.require_reason(reason)
     target = session.scalar(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.seq == corrects_seq))
     if target is None:
         raise InputError("no history entry with this number", where="corrects_seq")
-    _append(session, case=case, principal=principal, at=at, kind="correction", reason=reason, ref_id=str(corrects_seq))
+    _append(session, case=case, principal=principal, at=at, kind="correction", reason=text, ref_id=str(corrects_seq))
 
 
 def propose_disposition(
@@ -503,6 +506,7 @@ def decide_disposition(
 ) -> DispositionDecision:
     """Approve or reject a proposed disposition: never by the person who proposed it."""
     case = _case(session, case_id, lock=True)
+    text = rules.require_reason(reason)
     proposal = session.get(Disposition, disposition_id)
     if proposal is None or proposal.case_id != case.id:
         raise NotFoundError("disposition not found")
@@ -518,7 +522,7 @@ def decide_disposition(
         state=case.state,
     )
     row = DispositionDecision(
-        disposition_id=proposal.id, decision=decision, decided_by=principal.account_id, reason=reason
+        disposition_id=proposal.id, decision=decision, decided_by=principal.account_id, reason=text
     )
     row.decided_at = at
     session.add(row)
@@ -529,11 +533,11 @@ def decide_disposition(
         principal=principal,
         at=at,
         kind=f"disposition_{decision}",
-        reason=reason,
+        reason=text,
         resource_type="disposition",
         ref_id=proposal.id,
         bound=integrity.decision_content(
-            disposition_id=proposal.id, decision=decision, decided_by=row.decided_by, decided_at=at, reason=reason
+            disposition_id=proposal.id, decision=decision, decided_by=row.decided_by, decided_at=at, reason=text
         ),
     )
     return row
@@ -551,7 +555,9 @@ def list_cases(
 ) -> list[CaseOut]:
     """Cases, newest first, optionally by state, assignee and organisation (``hide_suspect``: not about them).
 
-    ``within``: only cases wholly about these organisations (a jurisdiction), before the limit.
+    ``org_id``: cases about that organisation (``jurisdiction.concerning``: its records, its
+    suspect or its ``org_id``). ``within``: only cases wholly about these organisations (a
+    jurisdiction), before the limit.
     """
     stmt = select(OversightCase).order_by(OversightCase.opened_at.desc(), OversightCase.id).limit(limit)
     if within is not None:
@@ -561,7 +567,7 @@ def list_cases(
     if assignee_id is not None:
         stmt = stmt.where(OversightCase.assignee_id == assignee_id)
     if org_id is not None:
-        stmt = stmt.where(OversightCase.org_id == org_id)
+        stmt = stmt.where(jurisdiction.concerning(org_id))
     if hide_suspect is not None:
         stmt = stmt.where(or_(OversightCase.suspect_user_id.is_(None), OversightCase.suspect_user_id != hide_suspect))
     return [CaseOut.model_validate(row) for row in session.scalars(stmt)]
@@ -648,22 +654,51 @@ def export_bundle(*, session: Session, settings: Settings, case_id: str, out: Pa
     return CaseBundle(case_id=case.id, summary=summary, history=len(case.history), missing=missing)
 
 
+def _recorded_entry(case_id: str, resource_id: str | None, outcome: str, reason: str | None) -> tuple[str, int] | None:
+    """(kind, number) of the history entry of this case an event records, or None (another event)."""
+    if resource_id != case_id or outcome != "allowed":
+        return None
+    return integrity.recorded_entry(reason)
+
+
+def _missing_ids(bundle: Path) -> set[str]:
+    """The event ids ``manifest.json`` lists as not in the log when the bundle was made."""
+    where = str(bundle / "manifest.json")
+    try:
+        manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise InputError("missing or not a manifest", where=where) from None
+    selection = manifest.get("selection") if isinstance(manifest, dict) else None
+    missing = selection.get("missing", []) if isinstance(selection, dict) else []
+    if not isinstance(missing, list) or not all(isinstance(item, str) for item in missing):
+        raise InputError("selection 'missing' must be a list of event ids", where=where)
+    return set(missing)
+
+
 def verify_history(bundle: Path) -> int:
     """Check ``case.json`` (history, subjects, evidence, dispositions) against the bundle's verified events.
 
     Run after ``evidence.verify_evidence``; returns the number of entries checked, or raises
-    ``TamperError`` naming what does not match (see ``integrity``).
+    ``TamperError`` naming what does not match (see ``integrity``): an edited entry or row, a gap
+    in the numbering, an event of the case with no entry, or a cited event the bundle does not
+    account for (removed entries).
     """
     try:
         case = CaseDetail.model_validate_json((bundle / CASE_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise InputError("missing or not a case history", where=str(bundle / CASE_FILE)) from None
     reasons: dict[str, str] = {}
+    recorded: dict[str, tuple[str, int]] = {}
     with (bundle / "entries.jsonl").open(encoding="utf-8") as handle:
         for line in handle:
             leaf = json.loads(json.loads(line)["leaf"])
-            reasons[leaf["event_id"]] = leaf.get("reason") or ""
-    result = integrity.check_case(case, reasons)
+            reason = leaf.get("reason") or ""
+            reasons[leaf["event_id"]] = reason
+            entry = _recorded_entry(case.id, leaf.get("resource_id"), leaf.get("outcome", "allowed"), reason)
+            if entry is not None:
+                recorded[leaf["event_id"]] = entry
+    accounted = set(reasons) | _missing_ids(bundle)
+    result = integrity.check_case(case, reasons, recorded=recorded, accounted=accounted)
     if result.problems:
         # Tampering, not bad input: the verified events say otherwise.
         raise TamperError(f"{CASE_FILE}: " + "; ".join(result.problems))
@@ -671,13 +706,21 @@ def verify_history(bundle: Path) -> int:
 
 
 def check_stored(*, session: Session, case_id: str) -> integrity.CaseCheck:
-    """Check a case's rows in the database (history, subjects, evidence, dispositions) against the ledger."""
+    """Check a case's rows in the database (history, subjects, evidence, dispositions) against the ledger.
+
+    Besides each entry's digest: the entries are numbered without gaps, and every ledger event
+    recorded for the case since it was opened is an entry's (a deleted entry leaves its event).
+    """
     case = detail(session=session, case_id=case_id)
     wanted = {entry.ledger_event_id for entry in case.history}
     reasons: dict[str, str] = {}
-    if case.history:
-        since = min(entry.at for entry in case.history)
-        for event in ledger.iter_events(session=session, time_from=since):
-            if event.event_id in wanted:
-                reasons[event.event_id] = event.reason or ""
-    return integrity.check_case(case, reasons)
+    recorded: dict[str, tuple[str, int]] = {}
+    # The case's first event is at its opening (``opened_at`` is bound by the ``opened`` entry).
+    since = min([case.opened_at, *(entry.at for entry in case.history)])
+    for event in ledger.iter_events(session=session, time_from=since):
+        if event.event_id in wanted:
+            reasons[event.event_id] = event.reason or ""
+        entry = _recorded_entry(case.id, event.resource_id, event.outcome, event.reason)
+        if entry is not None:
+            recorded[event.event_id] = entry
+    return integrity.check_case(case, reasons, recorded=recorded)

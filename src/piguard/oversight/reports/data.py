@@ -21,6 +21,7 @@ from piguard.errors import InputError
 from piguard.identity import service as identity
 from piguard.interchange.alerts import read_alert_report
 from piguard.ledger import service as ledger
+from piguard.oversight.cases import jurisdiction
 from piguard.oversight.cases.models import CaseEvent, Disposition, DispositionDecision, OversightCase
 from piguard.oversight.family.models import FamilyRequest
 from piguard.oversight.inspections import service as inspections
@@ -29,7 +30,10 @@ from piguard.records import service as records
 from piguard.records.models import DeathReport
 
 ACCESS_ACTIONS = frozenset({"read", "search", "export", "print", "resolve_handle"})
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# ASCII digits only: ``\d`` would take fullwidth or other scripts' digits and pass them on verbatim.
+MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+#: Years a report may be of: none before 2000 (no ledger), and the month after 9998-12 is representable.
+YEARS = range(2000, 9999)
 ITEM_STATUSES = ("open", "awaiting_review", "rejected", "overdue", "verified")
 TOP = 10
 
@@ -38,8 +42,10 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     """The first instant of the month and of the next one (UTC), from ``YYYY-MM``."""
     match = MONTH.fullmatch(month)
     if match is None:
-        raise InputError("must be YYYY-MM, e.g. 2025-03", where="month")
+        raise InputError("must be YYYY-MM (ASCII digits), e.g. 2025-03", where="month")
     year, number = int(match.group(1)), int(match.group(2))
+    if year not in YEARS:
+        raise InputError(f"the year must lie between {YEARS[0]} and {YEARS[-1]}", where="month")
     start = datetime(year, number, 1, tzinfo=UTC)
     end = datetime(year + (number == 12), number % 12 + 1, 1, tzinfo=UTC)
     return start, end
@@ -160,14 +166,15 @@ def _alerts(
         OversightCase.source == "alert", OversightCase.opened_at >= start, OversightCase.opened_at < end
     )
     if org_id is not None:
-        query = query.where(OversightCase.org_id == org_id)
+        query = query.where(jurisdiction.concerning(org_id))
     return "cases", len(session.scalars(query).all()), []
 
 
 def _cases(session: Session, org_id: str | None, start: datetime, end: datetime) -> dict[str, object]:
     query = select(OversightCase.id, OversightCase.opened_at).where(OversightCase.opened_at < end)
     if org_id is not None:
-        query = query.where(OversightCase.org_id == org_id)
+        # The organisation's cases: about its records, its staff, or naming it (not only ``org_id``).
+        query = query.where(jurisdiction.concerning(org_id))
     cases = {case_id: opened for case_id, opened in session.execute(query)}
     opened = sum(1 for at in cases.values() if at >= start)
     # The state at the end of the month is the last state change recorded before it.
@@ -195,7 +202,7 @@ def _cases(session: Session, org_id: str | None, start: datetime, end: datetime)
         )
     )
     if org_id is not None:
-        decided = decided.where(OversightCase.org_id == org_id)
+        decided = decided.where(jurisdiction.concerning(org_id))
     kinds.update(session.scalars(decided))
     return {
         "cases_opened": opened,

@@ -71,12 +71,15 @@ def monthly_report(
     """The monthly privacy report of one organisation (or the city, ``org_id`` None), recorded as an export."""
     at = guard.clock()
     scope = org_id or CITY
+    # A month or format that is not one is refused, and not copied into the ledger as it was typed.
+    label = month if report_data.MONTH.fullmatch(month) else "invalid"
+    shape = fmt if fmt in render.FORMATS else "invalid"
     draft = EventDraft(
         action="export",
         resource_type="privacy_report",
-        resource_id=f"{scope}:{month}"[:64],
+        resource_id=f"{scope}:{label}"[:64],
         purpose=PURPOSE,
-        query=f"org={scope} month={month} format={fmt}",
+        query=f"org={scope} month={label} format={shape}",
     )
     try:
         _check(org_id, month, fmt, at, session)
