@@ -67,7 +67,6 @@ def errors() -> Iterator[None]:
 def run_as(username: str, flow: Callable[[Session, Guard, Principal], Outcome[T]]) -> T:
     """Run one flow as the named account in one transaction; raise its refusal after the commit."""
     from piguard.keys import load_secret
-    from piguard.oversight.common import local_principal
     from piguard.policy.pdp import default_engine
     from piguard.records.guard import Guard
 
@@ -76,12 +75,23 @@ def run_as(username: str, flow: Callable[[Session, Guard, Principal], Outcome[T]
         secret = load_secret(settings)
         with db_session(settings) as session:
             with session.begin():
-                principal = local_principal(session=session, username=username)
+                principal = _acting(session, username)
             guard = Guard(engine=default_engine(), settings=settings, secret=secret)
             with session.begin():
                 outcome = flow(session, guard, principal)
             return outcome.unwrap()
     raise AssertionError("unreachable")  # errors() re-raises every failure
+
+
+def _acting(session: Session, username: str) -> Principal:
+    """The principal named by ``--as``; an unknown username is bad input naming the option."""
+    from piguard.errors import InputError, NotFoundError
+    from piguard.oversight.common import local_principal
+
+    try:
+        return local_principal(session=session, username=username)
+    except NotFoundError:
+        raise InputError("no account with this username", where="--as") from None
 
 
 def account_id(session: Session, name: str | None, option: str) -> str:

@@ -3,7 +3,8 @@
 Every command runs as ``--as USERNAME`` through the same policy, request rules and ledger as the
 API: a privacy officer, or for ``referrals``, ``review``, ``correct`` and ``decline`` the physician
 who certified the record. Exit codes: 0 done, 2 bad input or unknown name, 4 refused, 1
-otherwise. Written documents hold personal data and are created with mode 0600.
+otherwise. Written documents hold personal data and are created with mode 0600. Stored and typed
+text (names, reasons, paths) is printed escaped or without markup, never as Rich markup.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from piguard.cli.acting import errors as _errors
@@ -80,12 +82,12 @@ def _table(items: list[FamilyRequestOut]) -> Table:
         table.add_column(column, no_wrap=column == "id", min_width=26 if column == "id" else None)
     for item in items:
         table.add_row(
-            item.id,
-            item.kind,
-            item.state,
-            item.requester_name,
-            item.relationship,
-            item.report_id,
+            escape(item.id),
+            escape(item.kind),
+            escape(item.state),
+            escape(item.requester_name),
+            escape(item.relationship),
+            escape(item.report_id),
             beijing_date(item.received_at).isoformat(),
             beijing_date(item.due_at).isoformat(),
             "yes" if item.overdue else "",
@@ -154,7 +156,7 @@ def request(
         "deletion": " (deletion)",
     }.get(made.kind, "")
     due = beijing_date(made.due_at)
-    console.print(f"registered request [bold]{made.id}[/]{what}; answer due {due}", highlight=False)
+    console.print(f"registered request [bold]{escape(made.id)}[/]{escape(what)}; answer due {due}", highlight=False)
 
 
 def _corrections(pairs: list[str], why: str | None) -> list[dict[str, str | None]]:
@@ -221,15 +223,16 @@ def answer(
     document = _run(actor, lambda s, g, p: flows.answer(session=s, guard=g, principal=p, request_id=request_id))
     _save(document, out, fmt, lang)
     if isinstance(document, FamilyCopy):
-        console.print(f"answered: copy of the deceased's data issued; written to {out}", highlight=False)
+        console.print(f"answered: copy of the deceased's data issued; written to {out}", markup=False, highlight=False)
         return
     if isinstance(document, CorrectionLetter | DeletionLetter):
         done = ", ".join(f"item {i.position} {i.outcome}" for i in document.items)
-        console.print(f"answered: {done}; letter written to {out}", highlight=False)
+        console.print(f"answered: {done}; letter written to {out}", markup=False, highlight=False)
         return
     console.print(
         f"answered: {document.accesses} access(es), {document.denied} refused attempt(s), "
         f"{len(document.by_organisation)} organisation(s); written to {out}",
+        markup=False,
         highlight=False,
     )
 
@@ -247,7 +250,7 @@ def refuse(
         actor,
         lambda s, g, p: flows.refuse_request(session=s, guard=g, principal=p, request_id=request_id, reason=reason),
     )
-    console.print(f"request {item.id} refused", highlight=False)
+    console.print(f"request {item.id} refused", markup=False, highlight=False)
 
 
 def _write_again(kind: str, request_id: str, actor: str, out: Path, fmt: str, lang: str) -> None:
@@ -259,7 +262,7 @@ def _write_again(kind: str, request_id: str, actor: str, out: Path, fmt: str, la
         actor, lambda s, g, p: flows.reissue(kind, session=s, guard=g, principal=p, request_id=request_id)
     )
     _save(issued, out, fmt, lang)
-    console.print(f"written to {out}", highlight=False)
+    console.print(f"written to {out}", markup=False, highlight=False)
 
 
 @app.command("account")
@@ -368,4 +371,6 @@ def evidence(
     summary = _run(
         actor, lambda s, g, p: flows.export_evidence(session=s, guard=g, principal=p, request_id=request_id, out=out)
     )
-    console.print(f"{summary.entries} event(s) with proofs against tree size {summary.tree_size} in {out}")
+    console.print(
+        f"{summary.entries} event(s) with proofs against tree size {summary.tree_size} in {out}", markup=False
+    )

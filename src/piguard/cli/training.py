@@ -2,6 +2,7 @@
 
 Every command runs as ``--as USERNAME`` through the same policy and ledger as the API: a refusal
 is recorded, then reported. Exit codes: 0 done, 2 bad input or unknown name, 4 refused, 1 otherwise.
+Stored text (course titles and codes, usernames, names) is printed escaped, never as Rich markup.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from piguard.cli.acting import account_id, errors, run_as
+from piguard.cli.acting import account_id, errors, org_id, run_as
 from piguard.cli.common import console
 
 if TYPE_CHECKING:
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 
     from piguard.identity.schemas import Principal
     from piguard.oversight.common import Outcome
+    from piguard.oversight.training.schemas import Reminder
     from piguard.records.guard import Guard
 
 T = TypeVar("T")
@@ -47,7 +50,11 @@ def courses(as_: As, as_json: Json = False) -> None:
         table.add_column(column)
     for item in items:
         table.add_row(
-            item.code, item.title, "yes" if item.mandatory else "no", str(item.validity_days), str(item.pass_mark)
+            escape(item.code),
+            escape(item.title),
+            "yes" if item.mandatory else "no",
+            str(item.validity_days),
+            str(item.pass_mark),
         )
     console.print(table)
 
@@ -79,7 +86,7 @@ def add_course(
         )
     course = run_as(as_, lambda s, g, p: flows.add_course(session=s, guard=g, principal=p, data=data))
     kind = "mandatory" if course.mandatory else "optional"
-    console.print(f"added course {course.code} ({kind}, valid {course.validity_days} days)", highlight=False)
+    console.print(f"added course {escape(course.code)} ({kind}, valid {course.validity_days} days)", highlight=False)
 
 
 @app.command("complete")
@@ -102,7 +109,8 @@ def complete(
         return flows.record_completion(session=s, guard=g, principal=p, data=data)  # type: ignore[return-value]
 
     done = run_as(as_, flow)
-    console.print(f"{username}: {course} valid until {_day(getattr(done, 'valid_until', None))}", highlight=False)
+    until = _day(getattr(done, "valid_until", None))
+    console.print(f"{escape(username)}: {escape(course)} valid until {until}", highlight=False)
 
 
 @app.command("attest")
@@ -144,17 +152,18 @@ def status(
         console.print_json(result.model_dump_json())
         return
     verdict = "valid" if result.training_ok else "LAPSED (access blocked)"
-    console.print(f"{result.username}: training {verdict}, until {_day(result.valid_until)}", highlight=False)
+    console.print(f"{escape(result.username)}: training {verdict}, until {_day(result.valid_until)}", highlight=False)
     table = Table()
     for column in ("course", "state", "valid until", "days left"):
         table.add_column(column)
     for line in result.courses:
-        table.add_row(
-            line.course_code, line.state, _day(line.valid_until), "" if line.days_left is None else str(line.days_left)
-        )
+        left = "" if line.days_left is None else str(line.days_left)
+        table.add_row(escape(line.course_code), line.state, _day(line.valid_until), left)
     console.print(table)
     attested = (
-        f"version {result.attested_version} on {_day(result.attested_at)}" if result.attested_version else "never"
+        f"version {escape(result.attested_version)} on {_day(result.attested_at)}"
+        if result.attested_version
+        else "never"
     )
     console.print(f"rules attested: {attested}{'' if result.attestation_current else ' (not the current text)'}")
 
@@ -169,7 +178,11 @@ def reminders(
     """Staff of an organisation whose mandatory training lapses within --days (and lapsed ones)."""
     from piguard.oversight.training import flows
 
-    items = run_as(as_, lambda s, g, p: flows.reminders(session=s, guard=g, principal=p, org_id=org, days=days))
+    def flow(s: Session, g: Guard, p: Principal) -> Outcome[list[Reminder]]:
+        org_id(s, org, "--org")  # an unknown id is bad input naming the option
+        return flows.reminders(session=s, guard=g, principal=p, org_id=org, days=days)
+
+    items = run_as(as_, flow)
     if as_json:
         console.print_json(json.dumps([item.model_dump(mode="json") for item in items]))
         return
@@ -178,5 +191,6 @@ def reminders(
         table.add_column(column)
     for item in items:
         left = "" if item.days_left is None else str(item.days_left)
-        table.add_row(item.username, item.display_name, item.course_code, item.state, _day(item.valid_until), left)
+        names = (escape(item.username), escape(item.display_name), escape(item.course_code))
+        table.add_row(*names, item.state, _day(item.valid_until), left)
     console.print(table)

@@ -1,21 +1,30 @@
-"""Break-glass grants: emergency access to one record for one hour, always reviewed afterwards."""
+"""Break-glass grants: emergency access to one record for one hour, reviewed afterwards within a jurisdiction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, literal, select
+from sqlalchemy import Select, literal, or_, select
 from sqlalchemy.orm import Session
 
 from piguard.db.locking import get_for_update
-from piguard.errors import ConflictError, InputError, NotFoundError
+from piguard.errors import AccessDenied, ConflictError, InputError, NotFoundError
+from piguard.identity.models import Account
+from piguard.identity.schemas import Principal
+from piguard.oversight import scope
 from piguard.policy.models import BreakGlassGrant
+from piguard.policy.pdp import AccessRequest, ResourceRef, Subject
+from piguard.records.models import DeathReport
 
 MIN_REASON_CHARS = 20
 PURPOSES = ("BTG", "ETREAT")
 REVIEW_OUTCOMES = ("justified", "unjustified")
+#: The display context the review is decided in (policy ``breakglass-review``), and its purpose.
+REVIEW_CONTEXT = "breakglass_review"
+REVIEW_PURPOSE = "HOPERAT"
+#: The policy id of a refusal outside the reviewer's jurisdiction (as for cases and requests).
+JURISDICTION = "jurisdiction"
 
 
 def validate_request(*, purpose: str, reason: str) -> str:
@@ -87,11 +96,58 @@ def live_until(*, session: Session, account_id: str, report_id: str, at: datetim
     )
 
 
-def pending_review(*, session: Session) -> Sequence[BreakGlassGrant]:
-    """Grants nobody has reviewed yet, oldest first."""
-    return session.scalars(
-        select(BreakGlassGrant).where(BreakGlassGrant.review_status == "pending").order_by(BreakGlassGrant.granted_at)
-    ).all()
+def _concerned() -> Select[BreakGlassGrant, str, str]:
+    """Grants with the organisations they concern: the grantee's and the record's certifying institution."""
+    return (
+        select(BreakGlassGrant, Account.org_id, DeathReport.hospital_org_id)
+        .outerjoin(Account, Account.id == BreakGlassGrant.account_id)
+        .outerjoin(DeathReport, DeathReport.id == BreakGlassGrant.report_id)
+    )
+
+
+def reviewer_relations(*, session: Session, principal: Principal) -> frozenset[str]:
+    """The reviewer's relations as the review policy sees them (``oversight_body`` or none)."""
+    return scope.relations(session=session, principal=principal)
+
+
+def jurisdiction_of(*, session: Session, grant_id: str) -> dict[str, Any]:
+    """The policy attributes ``orgs`` and ``districts`` of a grant (an unknown grant: none)."""
+    row = session.execute(_concerned().where(BreakGlassGrant.id == grant_id)).first()
+    return scope.of_orgs(session, [row[1], row[2]] if row is not None else [])
+
+
+def pending_review(*, session: Session, principal: Principal) -> list[tuple[BreakGlassGrant, dict[str, Any]]]:
+    """Unreviewed grants within the reviewer's jurisdiction, oldest first, each with its policy attributes.
+
+    The query keeps the grants whose grantee's organisation or record's institution lies within
+    ``scope.jurisdiction_orgs`` (the policy's rule as SQL); the policy then confirms each row.
+    """
+    query = _concerned().where(BreakGlassGrant.review_status == "pending")
+    within = scope.jurisdiction_orgs(session=session, principal=principal)
+    if within is not None:
+        query = query.where(or_(Account.org_id.in_(within), DeathReport.hospital_org_id.in_(within)))
+    rows = session.execute(query.order_by(BreakGlassGrant.granted_at, BreakGlassGrant.id)).all()
+    districts = scope.districts_of(session, [org for _, grantee, record in rows for org in (grantee, record)])
+    return [(grant, scope.attrs_of([grantee, record], districts)) for grant, grantee, record in rows]
+
+
+def review_request(subject: Subject, relations: frozenset[str], grant_id: str, attrs: dict[str, Any]) -> AccessRequest:
+    """The policy question for reviewing one grant (with the reviewer's own organisation: reviewing at all)."""
+    return AccessRequest(
+        subject=subject,
+        action="read_audit",
+        resource=ResourceRef("AuditLog", grant_id, attrs),
+        purpose=REVIEW_PURPOSE,
+        display_context=REVIEW_CONTEXT,
+        relationships=relations,
+    )
+
+
+def outside_jurisdiction() -> AccessDenied:
+    """The refusal of a review outside the reviewer's jurisdiction (it names no organisation or record)."""
+    return AccessDenied(
+        "the break-glass grant concerns organisations outside your jurisdiction", policy_ids=(JURISDICTION,)
+    )
 
 
 def review(

@@ -171,26 +171,23 @@ class ReviewItem:
     review_status: str
 
 
-def _audit_request(session: Session, principal: Principal, at: datetime) -> AccessRequest:
-    return AccessRequest(
-        subject=subject_of(session=session, principal=principal, at=at),
-        action="read_audit",
-        resource=ResourceRef("AuditLog", "breakglass"),
-        purpose="HOPERAT",
-        display_context="audit",
-    )
-
-
 def pending_breakglass(*, session: Session, guard: Guard, principal: Principal) -> Guarded[list[ReviewItem]]:
-    """Break-glass grants awaiting review (privacy officers and administrators)."""
+    """Break-glass grants awaiting review within the reviewer's jurisdiction (privacy officers and administrators)."""
     at = guard.clock()
-    draft = EventDraft(action="read", resource_type="breakglass_review", purpose="HOPERAT")
-    decision = guard.engine.decide(_audit_request(session, principal, at))
+    draft = EventDraft(action="read", resource_type="breakglass_review", purpose=breakglass.REVIEW_PURPOSE)
+    subject = subject_of(session=session, principal=principal, at=at)
+    relations = breakglass.reviewer_relations(session=session, principal=principal)
+    own = {"orgs": (principal.org_id,), "districts": (subject.district,)}
+    decision = guard.engine.decide(breakglass.review_request(subject, relations, "pending", own))
     if not decision.allowed:
         return refuse(session, principal, draft, denied(decision), at, decision)
+    # The query keeps the grants within the jurisdiction; the policy confirms each one in one batch.
+    found = breakglass.pending_review(session=session, principal=principal)
+    verdicts = guard.engine.decide_many([breakglass.review_request(subject, relations, g.id, a) for g, a in found])
     items = [
         ReviewItem(g.id, g.account_id, g.report_id, g.purpose, g.reason, g.granted_at, g.review_status)
-        for g in breakglass.pending_review(session=session)
+        for (g, _), verdict in zip(found, verdicts, strict=True)
+        if verdict.allowed
     ]
     draft.result_count = len(items)
     draft.fields = ["breakglass.reason"]
@@ -201,12 +198,22 @@ def pending_breakglass(*, session: Session, guard: Guard, principal: Principal) 
 def review_breakglass(
     *, session: Session, guard: Guard, principal: Principal, grant_id: str, outcome: str, note: str
 ) -> Guarded[ReviewItem]:
-    """Mark a grant justified or unjustified; nobody reviews their own."""
+    """Mark a grant justified or unjustified, within the reviewer's jurisdiction; nobody reviews their own."""
     at = guard.clock()
-    draft = EventDraft(action="update", resource_type="breakglass_review", resource_id=grant_id[:64], purpose="HOPERAT")
-    decision = guard.engine.decide(_audit_request(session, principal, at))
+    draft = EventDraft(
+        action="update", resource_type="breakglass_review", resource_id=grant_id[:64], purpose=breakglass.REVIEW_PURPOSE
+    )
+    subject = subject_of(session=session, principal=principal, at=at)
+    relations = breakglass.reviewer_relations(session=session, principal=principal)
+    attrs = breakglass.jurisdiction_of(session=session, grant_id=grant_id)
+    decision = guard.engine.decide(breakglass.review_request(subject, relations, grant_id, attrs))
     if not decision.allowed:
-        return refuse(session, principal, draft, denied(decision), at, decision)
+        # No forbid refused, and they review grants of their own organisation: the jurisdiction is
+        # the reason (an unknown grant is refused the same way, so the refusal is no existence oracle).
+        own = {"orgs": (principal.org_id,), "districts": (subject.district,)}
+        reviewer = guard.engine.decide(breakglass.review_request(subject, relations, "own", own)).allowed
+        why = breakglass.outside_jurisdiction() if reviewer and not decision.policy_ids else denied(decision)
+        return refuse(session, principal, draft, why, at, decision)
     try:
         with session.begin_nested():
             row = breakglass.review(

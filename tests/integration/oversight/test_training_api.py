@@ -58,8 +58,14 @@ def build_site(backend: str, tmp_path_factory: pytest.TempPathFactory, prefix: s
         with make_session_factory(engine)() as db, db.begin():
             ledger.bind_settings(db, settings)
             site.orgs = {
-                key: records.create_organisation(session=db, name=f"org {key}", org_type=kind, district="310112").id
-                for key, kind in (("hosp", "hospital"), ("other", "hospital"), ("hc", "health_commission"))
+                key: records.create_organisation(
+                    session=db, name=f"org {key}", org_type=kind, district=district, level=level
+                ).id
+                for key, kind, district, level in (
+                    ("hosp", "hospital", "310112", "district"),
+                    ("other", "hospital", "310112", "district"),
+                    ("hc", "health_commission", "310000", "municipal"),  # the city's commission
+                )
             }
             for who, username, role, org in PEOPLE:
                 made = identity.create_account(
@@ -131,8 +137,12 @@ def test_training_over_http(site: Site) -> None:
     # The doctor reads the report they certified ...
     read = f"/api/v1/death-reports/{site.report}"
     assert client.get(read, params={"purpose": "TREAT"}, headers=h("doctor")).status_code == 200
-    # ... until a new mandatory course is added that they have not taken.
-    assert client.post(f"{BASE}/courses", json=course, headers=h("officer")).status_code == 201
+    # ... until a new mandatory course is added that they have not taken: by the municipal health
+    # commission only (a hospital's officer adds optional courses).
+    hospital = client.post(f"{BASE}/courses", json=course, headers=h("officer"))
+    assert hospital.status_code == 403 and hospital.json()["policy_ids"] == ["city-wide-course"]
+    assert client.get(read, params={"purpose": "TREAT"}, headers=h("doctor")).status_code == 200
+    assert client.post(f"{BASE}/courses", json=course, headers=h("commission")).status_code == 201
     assert site.last_event().resource_type == "training_course"
     gated = client.get(read, params={"purpose": "TREAT"}, headers=h("doctor"))
     assert gated.status_code == 403 and "training" in gated.text

@@ -33,7 +33,9 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, dic
     now = datetime.now(UTC)
     with make_session_factory(engine)() as db, db.begin():
         hosp = records.create_organisation(session=db, name="Hospital", org_type="hospital", district="310112")
-        hc = records.create_organisation(session=db, name="Commission", org_type="health_commission", district="310112")
+        hc = records.create_organisation(
+            session=db, name="Commission", org_type="health_commission", district="310000", level="municipal"
+        )
         for username, role, org, ago in (
             ("sun.li", "privacy_officer", hosp.id, 1),
             ("qian.hao", "privacy_officer", hc.id, 1),
@@ -90,9 +92,10 @@ def test_training_from_the_command_line(data_dir: tuple[Path, dict[str, str]]) -
     assert [(r["username"], r["state"], r["days_left"]) for r in reminded] == [("wang.fang", "expiring", 14)]
     _ok(["training", "complete", "wang.fang", "--as", "sun.li", "--course", "privacy-basics", "--score", "88"])
     assert json.loads(_ok(["training", "reminders", "--as", "sun.li", "--org", orgs["hosp"], "--json"])) == []
+    # A mandatory course is the municipal health commission's to add.
     _ok(
         [
-            "training", "add-course", "--as", "sun.li", "--code", "deceased-data", "--title", "The deceased's data",
+            "training", "add-course", "--as", "qian.hao", "--code", "deceased-data", "--title", "The deceased's data",
             "--validity-days", "180", "--mandatory",
         ]
     )  # fmt: skip
@@ -116,6 +119,7 @@ def test_training_from_the_command_line(data_dir: tuple[Path, dict[str, str]]) -
     engine = make_engine(Settings(data_dir=data))
     with make_session_factory(engine)() as db:
         officer = identity.get_account_by_username(session=db, username="sun.li").id
+        commission = identity.get_account_by_username(session=db, username="qian.hao").id
         doctor = identity.get_account_by_username(session=db, username="wang.fang").id
         changes = [
             (e.user_id, e.resource_type, e.outcome)
@@ -127,7 +131,7 @@ def test_training_from_the_command_line(data_dir: tuple[Path, dict[str, str]]) -
     assert changes == [
         (doctor, "training_course", "denied"),
         (officer, "training_completion", "allowed"),
-        (officer, "training_course", "allowed"),
+        (commission, "training_course", "allowed"),
         (doctor, "training_attestation", "allowed"),
         ("local-operator", "training_completion", "allowed"),
         (officer, "training_completion", "denied"),

@@ -48,8 +48,12 @@ def town(session: Session, tmp_path_factory: pytest.TempPathFactory) -> Town:
     ensure_signing_key(settings)
     ledger.bind_settings(session, settings)
     orgs = {
-        key: records.create_organisation(session=session, name=key, org_type=kind, district="310112").id
-        for key, kind in (("hosp", "hospital"), ("other", "hospital"), ("hc", "health_commission"))
+        key: records.create_organisation(session=session, name=key, org_type=kind, district=district, level=level).id
+        for key, kind, district, level in (
+            ("hosp", "hospital", "310112", "district"),
+            ("other", "hospital", "310112", "district"),
+            ("hc", "health_commission", "310000", "municipal"),  # the city's: it adds mandatory courses
+        )
     }
     ids = {}
     for key, username, role, org in (
@@ -114,8 +118,9 @@ def _read(session: Session, town: Town) -> bool:
 def test_a_new_mandatory_course_closes_the_gate_until_it_is_passed(session: Session, town: Town) -> None:
     assert _read(session, town)
     officer = town.who(session, "officer")
+    commission = town.who(session, "commission")
     before = ledger.count(session=session)
-    added = flows.add_course(session=session, guard=town.guard, principal=officer, data=_course()).unwrap()
+    added = flows.add_course(session=session, guard=town.guard, principal=commission, data=_course()).unwrap()
     assert added.mandatory and ledger.count(session=session) == before + 1
     event = list(ledger.iter_events(session=session))[-1]
     assert (event.action, event.resource_type, event.resource_id, event.outcome) == (
@@ -182,8 +187,9 @@ def test_refusals_are_recorded_and_leave_nothing_behind(session: Session, town: 
         data=CompletionIn(account_id=town.ids["nurse"], course_code="privacy-basics", score=60, completed_at=NOW),
     )
     assert isinstance(failed.error, InputError) and "pass mark" in str(failed.error)
-    flows.add_course(session=session, guard=town.guard, principal=officer, data=_course()).unwrap()
-    again = flows.add_course(session=session, guard=town.guard, principal=officer, data=_course())
+    commission = town.who(session, "commission")
+    flows.add_course(session=session, guard=town.guard, principal=commission, data=_course()).unwrap()
+    again = flows.add_course(session=session, guard=town.guard, principal=commission, data=_course())
     assert isinstance(again.error, ConflictError)
     # The health commission keeps every organisation's records; its officer needs the new mandatory
     # course first (recorded by the server's operator, as `piguard users training` does).
@@ -207,8 +213,8 @@ def test_refusals_are_recorded_and_leave_nothing_behind(session: Session, town: 
 
 
 def test_a_lapsed_person_still_sees_their_status_and_attests(session: Session, town: Town) -> None:
-    officer = town.who(session, "officer")
-    flows.add_course(session=session, guard=town.guard, principal=officer, data=_course()).unwrap()
+    commission = town.who(session, "commission")
+    flows.add_course(session=session, guard=town.guard, principal=commission, data=_course()).unwrap()
     doctor = town.who(session, "doctor")
     own = flows.status(session=session, guard=town.guard, principal=doctor).unwrap()
     assert not own.training_ok and own.valid_until is None
@@ -225,7 +231,8 @@ def test_a_lapsed_person_still_sees_their_status_and_attests(session: Session, t
 
 def test_reminders_list_the_organisation_s_expiring_training(session: Session, town: Town) -> None:
     officer = town.who(session, "officer")
-    flows.add_course(session=session, guard=town.guard, principal=officer, data=_course(days=120)).unwrap()
+    commission = town.who(session, "commission")
+    flows.add_course(session=session, guard=town.guard, principal=commission, data=_course(days=120)).unwrap()
     for key, ago in (("nurse", 100), ("doctor", 10)):
         flows.record_completion(
             session=session,
@@ -270,7 +277,7 @@ def test_a_course_can_require_the_rules_attestation(session: Session, town: Town
         code="deceased-data", title="Handling the deceased's data", mandatory=True, validity_days=180,
         requires_attestation=True,
     )  # fmt: skip
-    flows.add_course(session=session, guard=town.guard, principal=officer, data=course).unwrap()
+    flows.add_course(session=session, guard=town.guard, principal=town.who(session, "commission"), data=course).unwrap()
     flows.record_completion(
         session=session,
         guard=town.guard,
@@ -293,8 +300,8 @@ def test_a_course_can_require_the_rules_attestation(session: Session, town: Town
 
 
 def test_catalogue_rows_are_append_only(session: Session, town: Town) -> None:
-    officer = town.who(session, "officer")
-    flows.add_course(session=session, guard=town.guard, principal=officer, data=_course()).unwrap()
+    commission = town.who(session, "commission")
+    flows.add_course(session=session, guard=town.guard, principal=commission, data=_course()).unwrap()
     row = session.query(TrainingCourse).one()
     row.validity_days = 9999
     with pytest.raises(ConflictError):

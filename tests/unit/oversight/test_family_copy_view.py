@@ -102,6 +102,7 @@ def test_the_copy_discloses_exactly_its_fields_and_nobody_elses_data() -> None:
     assert disclosures.disclosed(disclosed_fields(view)) == [
         "addresses",
         "cause and circumstances of death",
+        "date and time of death",
         "death certificate",
         "identity",
         "identity number",

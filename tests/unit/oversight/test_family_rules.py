@@ -70,7 +70,10 @@ def test_field_names_become_what_a_family_understands() -> None:
         "relatives' phone (virtual number)",
     ]
     assert disclosures.disclosed(["contact.phone"]) == ["relatives' real phone number"]
-    assert disclosures.disclosed(["deceased.id_number_masked", "pickup_address"]) == ["addresses", "identity number"]
+    assert disclosures.disclosed(["deceased.id_number_masked", "pickup_address"]) == [
+        "addresses",
+        "identity number (masked, last 4)",
+    ]
     assert disclosures.disclosed(["something_new"]) == ["record status"]
     assert disclosures.disclosed([]) == []
 

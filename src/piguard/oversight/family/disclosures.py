@@ -57,16 +57,18 @@ GROUPS = (
     ("deceased.usual_address", "addresses"),
     ("pickup_address", "addresses"),
     ("access_notes", "addresses"),
+    ("deceased.id_number_masked", "identity number (masked, last 4)"),  # before its prefix below
     ("deceased.id_number", "identity number"),
     ("deceased.", "identity"),
     ("name", "identity"),
     ("sex", "identity"),
     ("age_", "identity"),
+    ("death.time", "date and time of death"),  # the certificate's time of death: not a cause
     ("death.", "cause and circumstances of death"),
     ("cause_", "cause and circumstances of death"),
     ("manner", "cause and circumstances of death"),
     ("place", "cause and circumstances of death"),
-    ("death_date", "cause and circumstances of death"),
+    ("death_date", "date of death"),  # the police's and funeral home's screens: the date alone
     ("certificate", "death certificate"),
     ("chief_complaint", "ambulance call details"),
     ("hazards", "ambulance call details"),

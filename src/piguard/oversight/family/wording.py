@@ -56,8 +56,11 @@ _ZH: dict[str, dict[str, str]] = {
     "kind": {
         "identity": "身份信息",
         "identity number": "身份证号",
+        "identity number (masked, last 4)": "身份证号（已遮蔽，仅后4位）",
         "addresses": "地址",
         "cause and circumstances of death": "死亡原因及情况",
+        "date of death": "死亡日期",
+        "date and time of death": "死亡时间",
         "relatives' names and relationship": "家属姓名及关系",
         "relatives' phone (virtual number)": "家属电话（虚拟号码）",
         "caller's phone (virtual number)": "呼救人电话（虚拟号码）",

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from piguard.errors import PiguardError
+from piguard.errors import AccessDenied, PiguardError
 from piguard.identity import service as identity
 from piguard.identity.schemas import Principal
 from piguard.oversight.common import Outcome
@@ -35,6 +35,8 @@ from piguard.records.guard import EventDraft, Guard, Guarded, denied, record_eve
 
 T = TypeVar("T")
 CONTEXT = "oversight"
+#: The policy id of the refusal of a mandatory course to anyone but the municipal health commission.
+CITY_WIDE = "city-wide-course"
 
 
 def relations(
@@ -102,8 +104,12 @@ def _guarded(
     work: Callable[[datetime], T],
     change: bool,
     count: Callable[[T], int] | None = None,
+    why: Callable[[Decision], PiguardError] = denied,
 ) -> Outcome[T]:
-    """Decide, then run ``work`` (a change in a savepoint; a read recorded as an allowed event)."""
+    """Decide, then run ``work`` (a change in a savepoint; a read recorded as an allowed event).
+
+    ``why``: the refusal to report when the policy says no (default: the policy's own reasons).
+    """
     at = guard.clock()
     draft.purpose = service.PURPOSE
     try:
@@ -112,7 +118,7 @@ def _guarded(
         return Outcome(None, _refused(session, principal, draft, exc, at, None))
     decision = _decide(session, guard, principal, action, resource, at, rel)
     if not decision.allowed:
-        return Outcome(None, _refused(session, principal, draft, denied(decision), at, decision), decision)
+        return Outcome(None, _refused(session, principal, draft, why(decision), at, decision), decision)
     try:
         if change:
             with session.begin_nested():
@@ -132,6 +138,28 @@ def _catalogue() -> tuple[ResourceRef, frozenset[str]]:
     return ResourceRef("TrainingCourse", "catalogue"), frozenset()
 
 
+def _new_course(session: Session, principal: Principal, data: CourseIn) -> tuple[ResourceRef, frozenset[str]]:
+    """A course about to be added, as the policy sees it: mandatory or not (city-wide either way)."""
+    rel = relations(session=session, principal=principal, org_id=None)
+    return ResourceRef("TrainingCourse", data.code, {"mandatory": data.mandatory}), rel
+
+
+def _mandatory_refused(
+    session: Session, guard: Guard, principal: Principal, data: CourseIn, decision: Decision
+) -> PiguardError:
+    """Why adding a mandatory course was refused: the municipal commission's decision, if an optional one would pass."""
+    if not data.mandatory or decision.policy_ids:  # a forbid (the training gate) says why itself
+        return denied(decision)
+    resource, rel = _new_course(session, principal, data.model_copy(update={"mandatory": False}))
+    if _decide(session, guard, principal, "manage_training", resource, guard.clock(), rel).allowed:
+        return AccessDenied(
+            "a mandatory course closes the training gate for everyone in the city: only the municipal health "
+            "commission adds one; add it as optional",
+            policy_ids=(CITY_WIDE,),
+        )
+    return denied(decision)
+
+
 def list_courses(*, session: Session, guard: Guard, principal: Principal) -> Outcome[list[CourseOut]]:
     """The course catalogue (any person)."""
     return _guarded(
@@ -148,16 +176,17 @@ def list_courses(*, session: Session, guard: Guard, principal: Principal) -> Out
 
 
 def add_course(*, session: Session, guard: Guard, principal: Principal, data: CourseIn) -> Outcome[CourseOut]:
-    """Add a course (privacy officers and administrators)."""
+    """Add a course: optional (privacy officers, administrators) or mandatory (the municipal commission)."""
     return _guarded(
         session,
         guard,
         principal,
         action="manage_training",
         draft=EventDraft(action="create", resource_type="training_course", resource_id=data.code),
-        target=_catalogue,
+        target=lambda: _new_course(session, principal, data),
         work=lambda at: service.add_course(session=session, principal=principal, at=at, data=data),
         change=True,
+        why=lambda decision: _mandatory_refused(session, guard, principal, data, decision),
     )
 
 

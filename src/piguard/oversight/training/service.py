@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from piguard.errors import ConflictError, InputError, NotFoundError
+from piguard.errors import AccessDenied, ConflictError, InputError, NotFoundError
 from piguard.identity import service as identity
 from piguard.identity import training as gate
-from piguard.identity.models import TrainingCompletion
+from piguard.identity.models import Account, TrainingCompletion
 from piguard.identity.schemas import AccountInfo, Principal, TrainingInfo
 from piguard.oversight.training.models import TrainingAttestation, TrainingCourse
 from piguard.oversight.training.rules import RULES_VERSION as RULES_VERSION  # re-exported
@@ -39,6 +39,7 @@ from piguard.records.guard import EventDraft, record_event
 
 PURPOSE = "HOPERAT"  # keeping staff training records is a healthcare-operations purpose of use
 REMINDER_DAYS = 30
+FOUR_EYES = "four-eyes"  # the policy id of the refusal to record one's own completion
 # The built-in mandatory course (identity's default): one year, pass mark 80.
 BUILTIN = CourseOut(
     code=gate.MANDATORY_COURSE,
@@ -131,7 +132,18 @@ def completion_valid_until(*, course: CourseOut, completed_at: datetime, at: dat
 
 
 def record_completion(*, session: Session, principal: Principal, at: datetime, data: CompletionIn) -> CompletionOut:
-    """Record a passed course; valid for the course's validity period from the completion date."""
+    """Record a passed course; valid for the course's validity period from the completion date.
+
+    Four eyes: nobody records their own completion (it opens their own training gate); another
+    officer or administrator of their organisation, the health commission, or the server's
+    operator (``piguard users training``) does.
+    """
+    if data.account_id == principal.account_id:
+        raise AccessDenied(
+            "four-eyes rule: nobody records their own training completion; another privacy officer or "
+            "administrator must record it",
+            policy_ids=(FOUR_EYES,),
+        )
     course = get_course(session=session, code=data.course_code)
     identity.get_account(session=session, account_id=data.account_id)  # NotFoundError for unknown accounts
     valid_until = completion_valid_until(course=course, completed_at=data.completed_at, at=at)
@@ -301,14 +313,34 @@ class Coverage:
         return self.trained / self.staff if self.staff else 1.0
 
 
+def _staff_at(session: Session, at: datetime, org_ids: Sequence[str] | None) -> list[tuple[str, str]]:
+    """(account id, organisation id) of the human staff at ``at``: created by then and not yet disabled.
+
+    Read from the accounts' own ``created_at`` and ``disabled_at``, so a past month's figure does not
+    change when an account is disabled later. An account disabled without a recorded time (none
+    is) counts as gone.
+    """
+    query = select(Account.id, Account.org_id).where(
+        Account.kind == "human",
+        Account.created_at <= at,
+        or_(Account.disabled_at > at, and_(Account.disabled_at.is_(None), Account.disabled.is_(False))),
+    )
+    if org_ids is not None:
+        query = query.where(Account.org_id.in_(list(org_ids)))
+    return [(account_id, org_id) for account_id, org_id in session.execute(query.order_by(Account.id))]
+
+
 def coverage(*, session: Session, at: datetime, org_ids: Sequence[str] | None = None) -> Coverage:
-    """Training coverage at ``at`` of the active human staff (of the given organisations, or all)."""
-    staff = [a for a in _staff(session, None) if (org_ids is None or a.org_id in org_ids) and a.created_at <= at]
-    expiries = gate.mandatory_expiries(session=session, account_ids=[a.id for a in staff], as_of=at)
+    """Training coverage at ``at`` of the human staff at that moment (of the given organisations, or all).
+
+    Completions count as the gate's batch reader counts them at ``at`` (completed by then).
+    """
+    staff = _staff_at(session, at, org_ids)
+    expiries = gate.mandatory_expiries(session=session, account_ids=[account_id for account_id, _ in staff], as_of=at)
     by_org: dict[str, list[int]] = {}
-    for account in staff:
-        until = gate.effective_until(expiries[account.id])
-        counts = by_org.setdefault(account.org_id, [0, 0])
+    for account_id, org_id in staff:
+        until = gate.effective_until(expiries[account_id])
+        counts = by_org.setdefault(org_id, [0, 0])
         counts[1] += 1
         if until is not None and until > at:
             counts[0] += 1
