@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from piguard.cli.common import console, err_console, fail, load_settings
 from piguard.errors import ConfigError
+
+if TYPE_CHECKING:
+    from piguard.config import Settings
 
 
 def init() -> None:
@@ -19,10 +24,31 @@ def init() -> None:
     made_secret = ensure_secret(settings)
     made_key = ensure_signing_key(settings)
     migrate.upgrade(settings)
+    secret_state = "new" if made_secret else _settle_secret(settings)
     console.print(f"data directory  {settings.data_dir.resolve()}")
-    console.print(f"secret          {settings.secret_key_path()} ({'new' if made_secret else 'kept'})")
+    console.print(f"secret          {settings.secret_key_path()} ({secret_state})", highlight=False, soft_wrap=True)
     console.print(f"ledger key      {settings.ledger_key_path()} ({'new' if made_key else 'kept'})")
     console.print("database        migrated to the newest schema")
+
+
+def _settle_secret(settings: Settings) -> str:
+    """Keep a usable secret; replace a placeholder or weak one nothing is encrypted under; else exit 2."""
+    from piguard.cli.common import db_session_factory
+    from piguard.identity.secret_rotation import replace_unusable_secret
+    from piguard.keys import ReplaceableSecretError, load_secret
+
+    try:
+        load_secret(settings)
+    except ReplaceableSecretError as problem:
+        try:
+            with db_session_factory(settings) as sessions:
+                replace_unusable_secret(settings=settings, sessions=sessions, problem=problem)
+        except ConfigError as exc:
+            raise fail(str(exc), code=2) from None
+        return f"replaced: it held {problem.what}; no TOTP seed was encrypted under it"
+    except ConfigError as exc:
+        raise fail(str(exc), code=2) from None
+    return "kept"
 
 
 def serve(

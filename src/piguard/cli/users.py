@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from piguard.cli.common import console, db_session, fail, load_settings
@@ -17,6 +19,13 @@ from piguard.identity.courses import MANDATORY_COURSE
 # SQLAlchemy and the identity services are imported inside the commands so `piguard --help` starts fast.
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+# What the other commands take (a username, an organisation id, an account id): never cropped,
+# whatever the terminal width; the other columns fold instead.
+_WHOLE = frozenset({"username", "organisation", "id"})
+_UNLIMITED = 10_000
+# Besides the columns kept whole (and every column's borders and padding), room for the others to fold into.
+_ROOM_TO_FOLD = 48
 
 app = typer.Typer(help="Personal accounts, service accounts and their credentials.", no_args_is_help=True)
 
@@ -59,13 +68,16 @@ def add(
     from piguard.identity import audit
     from piguard.identity import service as identity
 
+    if service and role != "service":
+        # A service account has role 'service' and no other (docs/identity.md): say so, never drop --role.
+        raise fail("--role: a service account (--service) has role 'service'", code=2)
     with _transaction() as (session, secret):
         created = identity.create_account(
             session=session,
             secret=secret,
             username=username,
             display_name=name,
-            role="service" if service else role,
+            role=role,
             org_id=org,
             department=department,
             kind="service" if service else "human",
@@ -84,9 +96,10 @@ def add(
     console.print(f"created [bold]{account.username}[/] ({account.role}) id {account.id}", highlight=False)
     if created.password is not None:
         console.print("Shown once; hand over in person, never by e-mail:", style="yellow")
-        console.print(f"  initial password: {created.password}", highlight=False)
-        console.print(f"  TOTP secret:      {created.totp_secret}", highlight=False)
-        console.print(f"  TOTP URI:         {created.totp_uri}", highlight=False)
+        # Never wrapped at the terminal width: these are copied (or piped) as they are.
+        console.print(f"  initial password: {created.password}", highlight=False, soft_wrap=True)
+        console.print(f"  TOTP secret:      {created.totp_secret}", highlight=False, soft_wrap=True)
+        console.print(f"  TOTP URI:         {created.totp_uri}", highlight=False, soft_wrap=True)
     else:
         console.print("service account: issue a key with 'piguard users api-key'", highlight=False)
 
@@ -98,15 +111,22 @@ def list_(
     active: Annotated[bool, typer.Option("--active", help="Hide disabled accounts.")] = False,
 ) -> None:
     """List accounts in a table."""
+    from piguard.errors import InputError, NotFoundError
     from piguard.identity import service as identity
+    from piguard.identity.models import ROLES
+    from piguard.records import service as records
 
-    with _transaction() as (session, _):
+    if role is not None and role not in ROLES:
+        raise fail(f"--role: unknown role; one of {', '.join(ROLES)}", code=2)
+    with _transaction(bad_input=2) as (session, _):
+        if org is not None:
+            try:
+                records.get_organisation(session=session, org_id=org)
+            except NotFoundError:
+                raise InputError("no such organisation ('piguard orgs list' shows them)", where="--org") from None
         accounts = identity.list_accounts(session=session, org_id=org, role=role, include_disabled=not active)
-    table = Table(title=f"{len(accounts)} account(s)")
-    for column in ("username", "name", "role", "kind", "organisation", "department", "status", "id"):
-        table.add_column(column)
-    for account in accounts:
-        table.add_row(
+    rows = [
+        (
             account.username,
             account.display_name,
             account.role,
@@ -116,7 +136,43 @@ def list_(
             "disabled" if account.disabled else "active",
             account.id,
         )
-    console.print(table)
+        for account in accounts
+    ]
+    table = Table(title=f"{len(accounts)} account(s)")
+    for index, column in enumerate(("username", "name", "role", "kind", "organisation", "department", "status", "id")):
+        if column in _WHOLE:
+            longest = max((len(row[index]) for row in rows), default=0)
+            table.add_column(column, no_wrap=True, min_width=max(longest, len(column)))
+        else:
+            table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    _print_uncropped(table)
+
+
+def _print_uncropped(table: Table) -> None:
+    """Print ``table`` wider than the terminal rather than crop a column kept whole.
+
+    Past the terminal's edge the terminal wraps the lines; a pipe or a file keeps them whole.
+    """
+    natural = Measurement.get(console, console.options.update_width(_UNLIMITED), table).maximum
+    if natural <= console.width:
+        console.print(table)
+        return
+    frame = 3 * len(table.columns) + 1
+    whole = sum(column.min_width or 0 for column in table.columns if column.no_wrap)
+    width = max(console.width, min(natural, frame + whole + _ROOM_TO_FOLD))
+    if width == console.width:
+        console.print(table)
+        return
+    wide = Console(
+        file=console.file,
+        width=width,
+        color_system=console.color_system,  # type: ignore[arg-type]
+        force_terminal=console.is_terminal,
+        no_color=console.no_color,
+    )
+    wide.print(table, crop=False)
 
 
 @app.command("disable")

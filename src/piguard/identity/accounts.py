@@ -26,21 +26,102 @@ SERVICE_PREFIX = "svc-"
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,63}$")
 SCOPE = re.compile(r"^[a-z][a-z_]*:[a-z][a-z_]*$")
 COURSE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
-# One person, one account: a username made only of these words (and digits or separators), or
-# containing a word that marks a pooled login, names a post or a group, not a person.
+# One person, one account: a username made only of these words (and digits or separators) names a
+# post or a group, not a person. Each may be written in the plural and run together
+# ("icunurse", "ward3nurses").
 GENERIC_WORDS = frozenset(
     {
-        "admin", "administrator", "root", "user", "account", "login", "default", "system", "operator",
-        "support", "info", "office", "desk", "reception", "ward", "station", "unit", "dept", "night",
-        "day", "shift", "er", "icu", "ambulance", "mdt", "car", "vehicle", "cdc", "hospital", "police",
-        "funeral", "home", "doctor", "dr", "physician", "nurse", "emt", "medic", "dispatch",
-        "dispatcher", "coder", "epi", "epidemiologist", "registrar", "clerk", "privacy", "officer",
-        "service", "staff", "all", "everyone",
+        "admin",
+        "administrator",
+        "root",
+        "user",
+        "account",
+        "login",
+        "default",
+        "system",
+        "operator",
+        "support",
+        "info",
+        "office",
+        "desk",
+        "reception",
+        "ward",
+        "station",
+        "unit",
+        "dept",
+        "night",
+        "day",
+        "shift",
+        "er",
+        "icu",
+        "ambulance",
+        "mdt",
+        "car",
+        "vehicle",
+        "cdc",
+        "hospital",
+        "police",
+        "funeral",
+        "home",
+        "doctor",
+        "dr",
+        "physician",
+        "nurse",
+        "emt",
+        "medic",
+        "dispatch",
+        "dispatcher",
+        "coder",
+        "epi",
+        "epidemiologist",
+        "registrar",
+        "clerk",
+        "privacy",
+        "officer",
+        "service",
+        "staff",
+        "all",
+        "everyone",
     }
 )
-POOLED_MARKERS = frozenset(
-    {"shared", "share", "common", "team", "group", "pool", "generic", "duty", "guest", "temp", "test"}
-)
+# Words that mark a pooled or throwaway login. None of these occurs inside a personal name, so a
+# username containing one anywhere is refused ("nightduty", "sharedlogin", "guestuser").
+POOLED_ANYWHERE = frozenset({"shared", "common", "team", "group", "generic", "duty", "guest"})
+# These do occur inside surnames (Shareef, Poole, Temple, Testa), so they are refused only as a
+# whole part of the name, or run together with role/post words of three letters or more
+# ("testuser", "nursepool", "temp.staff"); "li.poole" and "m.tester" are personal names.
+POOLED_PARTS = frozenset({"share", "pool", "temp", "test"})
+
+
+def _singulars(word: str) -> tuple[str, ...]:
+    """``word`` and what it would be without a plural ending."""
+    return (word, word.removesuffix("s"), word.removesuffix("es"))
+
+
+def _pieces(part: str, words: frozenset[str]) -> tuple[str, ...] | None:
+    """``part`` read as a run of ``words`` (each optionally plural), or None if it is not one."""
+    # From the end backwards: ``found[i]`` is a reading of ``part[i:]``, or None.
+    found: dict[int, tuple[str, ...] | None] = {len(part): ()}
+    for start in range(len(part) - 1, -1, -1):
+        found[start] = None
+        for end in range(len(part), start, -1):
+            rest = found[end]
+            word = next((w for w in _singulars(part[start:end]) if w in words), None)
+            if rest is not None and word is not None:
+                found[start] = (word, *rest)
+                break
+    return found[0]
+
+
+_POOLED_RUNS = frozenset(word for word in GENERIC_WORDS if len(word) >= 3) | POOLED_PARTS
+
+
+def _pooled(part: str) -> bool:
+    """Whether one part of a username marks a pooled or throwaway login."""
+    if any(word in part for word in POOLED_ANYWHERE):
+        return True
+    pieces = _pieces(part, _POOLED_RUNS)
+    return pieces is not None and any(piece in POOLED_PARTS for piece in pieces)
 
 
 def normalise_username(username: str) -> str:
@@ -60,10 +141,10 @@ def check_username(username: str, *, kind: str) -> None:
         return
     if username.startswith(SERVICE_PREFIX):
         raise InputError(f"'{SERVICE_PREFIX}' names are reserved for service accounts", where="username")
-    words = [word for word in re.split(r"[._\-0-9]+", username) if word]
-    if any(word in POOLED_MARKERS for word in words):
+    parts = [part for part in re.split(r"[._\-0-9]+", username) if part]
+    if any(_pooled(part) for part in parts):
         raise InputError("names a shared or temporary login; accounts are personal", where="username")
-    if all(word in GENERIC_WORDS for word in words):
+    if all(_pieces(part, GENERIC_WORDS) is not None for part in parts):
         raise InputError("names a role or post, not a person; accounts are personal", where="username")
 
 

@@ -79,26 +79,31 @@ def login(
 
     def refuse(account: Account | None, reason: str, error: AuthenticationError) -> LoginOutcome:
         audit.record(
-            session, at=now, action="login", account=account, outcome="denied", reason=reason,
-            terminal_id=terminal_id, source_ip=source_ip,
+            session,
+            at=now,
+            action="login",
+            account=account,
+            outcome="denied",
+            reason=reason,
+            terminal_id=terminal_id,
+            source_ip=source_ip,
         )
         return LoginOutcome(error=error)
 
-    source = throttle.load(session, throttle.source_key(source_ip), now=now) if source_ip else None
-    if source is not None:
-        wait = throttle.wait_seconds(source, now=now, window_seconds=window, backoff=False)
-        if wait is not None:
-            return refuse(None, "too many failed logins from this source address", AccountLockedError(wait))
-
+    source = throttle.load(session, throttle.source_key(source_ip, secret=secret), now=now) if source_ip else None
     name = normalise_username(username)
     # Locked so two logins racing with the same code cannot both pass the replay check.
     account = session.scalars(
-        select(Account)
-        .where(Account.username == name)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        select(Account).where(Account.username == name).with_for_update().execution_options(populate_existing=True)
     ).first()
-    key = throttle.account_key(account.id) if account else throttle.name_key(name)
+    if source is not None:
+        wait = throttle.wait_seconds(source, now=now, window_seconds=window, backoff=False)
+        if wait is not None:
+            # Recorded against the account tried (investigators need it); the answer is the same
+            # whether it exists or not.
+            return refuse(account, "too many failed logins from this source address", AccountLockedError(wait))
+
+    key = throttle.account_key(account.id) if account else throttle.name_key(name, secret=secret)
     counter = throttle.load(session, key, now=now)
     if account is not None:
         # SQLite takes its write lock only at the throttle insert above; re-read the account under
@@ -109,18 +114,17 @@ def login(
         return refuse(account, "locked or backing off after repeated failures", AccountLockedError(wait))
 
     def fail(reason: str) -> LoginOutcome:
-        locked = throttle.fail(
-            counter, now=now, max_failures=settings.login_max_failures, lockout_seconds=window
+        locked = throttle.fail(counter, now=now, max_failures=settings.login_max_failures, lockout_seconds=window)
+        source_locked = source is not None and throttle.fail(
+            source,
+            now=now,
+            max_failures=settings.login_max_failures * throttle.SOURCE_FACTOR,
+            lockout_seconds=window,
         )
-        if source is not None:
-            throttle.fail(
-                source,
-                now=now,
-                max_failures=settings.login_max_failures * throttle.SOURCE_FACTOR,
-                lockout_seconds=window,
-            )
-        error = AccountLockedError(window) if locked else AuthenticationError(GENERIC_FAILURE)
-        return refuse(account, reason + ("; now locked" if locked else ""), error)
+        reason += "; now locked" if locked else ""
+        reason += "; source address now locked" if source_locked else ""
+        error = AccountLockedError(window) if locked or source_locked else AuthenticationError(GENERIC_FAILURE)
+        return refuse(account, reason, error)
 
     usable = account is not None and account.kind == "human" and not account.disabled
     # Unknown, disabled and service accounts still pay for one Argon2id verification, so the
@@ -161,8 +165,14 @@ def login(
     session.add(row)
     session.flush()
     audit.record(
-        session, at=now, action="login", account=account, reason="password and TOTP verified",
-        session_id=row.id, terminal_id=terminal_id, source_ip=source_ip,
+        session,
+        at=now,
+        action="login",
+        account=account,
+        reason="password and TOTP verified",
+        session_id=row.id,
+        terminal_id=terminal_id,
+        source_ip=source_ip,
     )
     _record_concurrency(session, account=account, current=row, now=now)
     return LoginOutcome(result=LoginResult(access_token=token, expires_at=expires, session_id=row.id))
@@ -263,17 +273,23 @@ def change_password(
     now = now or utcnow()
     if principal.kind != "human" or principal.session_id is None:
         raise InputError("service accounts have no password", where="authorization")
-    account = session.scalars(
-        select(Account).where(Account.id == principal.account_id).with_for_update()
-    ).one()
+    account = session.scalars(select(Account).where(Account.id == principal.account_id).with_for_update()).one()
     counter = throttle.load(session, throttle.account_key(account.id), now=now)
     window = settings.login_lockout_seconds
 
     def record(outcome: Literal["allowed", "denied"], reason: str) -> None:
         audit.record(
-            session, at=now, action="update", account=account, outcome=outcome, reason=reason,
-            terminal_id=principal.terminal_id, session_id=principal.session_id, source_ip=principal.source_ip,
-            resource_type="account", resource_id=account.id,
+            session,
+            at=now,
+            action="update",
+            account=account,
+            outcome=outcome,
+            reason=reason,
+            terminal_id=principal.terminal_id,
+            session_id=principal.session_id,
+            source_ip=principal.source_ip,
+            resource_type="account",
+            resource_id=account.id,
         )
 
     # "Every attempt is an update event": a new password refused by the rules is recorded too.

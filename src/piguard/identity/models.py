@@ -10,8 +10,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from piguard.db.base import Base, IdMixin, utcnow
 
 ROLES = (
-    "physician", "nurse", "emt", "dispatcher", "cdc_coder", "cdc_epidemiologist",
-    "police_registrar", "funeral_clerk", "privacy_officer", "admin", "service",
+    "physician",
+    "nurse",
+    "emt",
+    "dispatcher",
+    "cdc_coder",
+    "cdc_epidemiologist",
+    "police_registrar",
+    "funeral_clerk",
+    "privacy_officer",
+    "admin",
+    "service",
 )
 
 
@@ -57,8 +66,9 @@ class LoginSession(IdMixin, Base):
 class LoginThrottle(Base):
     """Failure counter and lock for one account, unknown username or source address.
 
-    ``key`` is ``acct:<account id>``, or ``name:``/``ip:`` followed by a SHA-256 digest, so
-    attempted usernames and client addresses are not kept in clear.
+    ``key`` is ``acct:<account id>``, or ``name:``/``ip:`` followed by an HMAC-SHA-256 under a
+    subkey of the installation secret, so attempted usernames and client addresses are not kept
+    in clear nor can be found by hashing candidates.
     """
 
     __tablename__ = "login_throttles"

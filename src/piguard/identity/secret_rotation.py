@@ -23,7 +23,14 @@ from piguard.config import Settings
 from piguard.errors import ConfigError
 from piguard.identity import audit, totp
 from piguard.identity.models import Account
-from piguard.keys import MIN_SECRET_BYTES, load_secret, pending_secret_path, read_secret_file, write_private
+from piguard.keys import (
+    MIN_SECRET_BYTES,
+    ReplaceableSecretError,
+    load_secret,
+    pending_secret_path,
+    read_secret_file,
+    write_private,
+)
 from piguard.ledger import service as ledger
 
 #: The ledger's ``org_id`` for changes that concern the whole installation, not one organisation.
@@ -53,6 +60,13 @@ def _swap_in(settings: Settings) -> None:
     _sync_directory(current.parent)
 
 
+def _write_pending(settings: Settings) -> bytes:
+    """A fresh secret written (0600, synced) to the pending path; returns it."""
+    new_hex = secrets.token_hex(MIN_SECRET_BYTES)
+    write_private(pending_secret_path(settings), new_hex.encode())
+    return bytes.fromhex(new_hex)
+
+
 def _seeded(session: Session) -> list[Account]:
     return list(session.scalars(select(Account).where(Account.totp_secret_enc.is_not(None)).order_by(Account.id)))
 
@@ -61,11 +75,10 @@ def rotate_secret(
     *, settings: Settings, sessions: sessionmaker[Session], now: datetime | None = None
 ) -> RotationResult:
     """Generate a new secret, re-encrypt every TOTP seed under it, record the change, swap the files."""
-    old = load_secret(settings)  # refuses while an earlier rotation is unfinished
-    new_hex = secrets.token_hex(MIN_SECRET_BYTES)
+    # Refuses while an earlier rotation is unfinished; a weak secret is exactly what to rotate away.
+    old = load_secret(settings, allow_weak=True)
+    new = _write_pending(settings)
     pending = pending_secret_path(settings)
-    write_private(pending, new_hex.encode())
-    new = bytes.fromhex(new_hex)
     try:
         with sessions() as session, session.begin():
             ledger.bind_settings(session, settings)
@@ -111,11 +124,14 @@ def finish_rotation(*, settings: Settings, sessions: sessionmaker[Session]) -> R
     if not pending.exists():
         raise ConfigError("no secret rotation is pending")
     new = read_secret_file(pending)
-    old = read_secret_file(settings.secret_key_path())
+    try:
+        old: bytes | None = read_secret_file(settings.secret_key_path(), allow_weak=True)
+    except ReplaceableSecretError as placeholder:
+        old = placeholder.key  # None: a placeholder replaced by 'piguard init' decrypts nothing
     with sessions() as session, session.begin():
         accounts = _seeded(session)
         under_new = sum(_decrypts(account, new) for account in accounts)
-        under_old = sum(_decrypts(account, old) for account in accounts)
+        under_old = sum(_decrypts(account, old) for account in accounts) if old is not None else 0
     if under_new == len(accounts):
         _swap_in(settings)  # the database committed the new secret (or holds no seeds at all)
         return RotationResult(outcome="completed", seeds=len(accounts))
@@ -127,4 +143,51 @@ def finish_rotation(*, settings: Settings, sessions: sessionmaker[Session]) -> R
         f"of {len(accounts)} stored TOTP seeds, {under_new} decrypt with the pending secret and {under_old} "
         "with the current one: an account was created or re-enrolled by a process still holding the old "
         "secret; keep both key files and restore from backup or re-enrol those accounts"
+    )
+
+
+def replace_unusable_secret(
+    *, settings: Settings, sessions: sessionmaker[Session], problem: ReplaceableSecretError, now: datetime | None = None
+) -> None:
+    """Replace a placeholder or weak secret that no TOTP seed is encrypted under (``piguard init``).
+
+    When seeds are stored, a new secret would lock their accounts out, so nothing is changed and
+    the ConfigError says what to do instead: rotate a weak secret they decrypt with, or put back
+    the key file they were encrypted under. Crash-safe like a rotation (``--finish`` settles it).
+    """
+    pending = pending_secret_path(settings)
+    _write_pending(settings)
+    try:
+        with sessions() as session, session.begin():
+            ledger.bind_settings(session, settings)
+            accounts = _seeded(session)
+            if accounts:
+                raise _seeds_stored(problem, accounts)
+            audit.record_operator_change(
+                session,
+                at=now or datetime.now(UTC),
+                org_id=INSTALLATION,
+                action="update",
+                reason=f"installation secret replaced by the operator: the key file held {problem.what}",
+                resource_type="installation_secret",
+                resource_id="secret.key",
+            )
+    except BaseException:
+        pending.unlink(missing_ok=True)  # nothing was committed: the file stays as it was
+        raise
+    _swap_in(settings)
+
+
+def _seeds_stored(problem: ReplaceableSecretError, accounts: list[Account]) -> ConfigError:
+    """What to do instead of replacing an unusable secret while TOTP seeds are stored."""
+    count = len(accounts)
+    if problem.key is not None and all(_decrypts(account, problem.key) for account in accounts):
+        return ConfigError(
+            f"secret key file {problem.path} holds {problem.what} and {count} TOTP seeds are encrypted under it: "
+            "stop every 'piguard serve', then run 'piguard rotate-secret --yes' to replace it"
+        )
+    return ConfigError(
+        f"secret key file {problem.path} holds {problem.what}, but the database holds {count} TOTP seeds encrypted "
+        "under another secret: put back the key file from your backup of the keys folder (a new secret would lock "
+        "those accounts out)"
     )

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from piguard.db.base import utcnow
 from piguard.db.prepared import Prepared
-from piguard.errors import AuthenticationError, TokenMisuseError
+from piguard.errors import AuthenticationError, InputError, TokenMisuseError
 from piguard.identity import audit, tokens
 from piguard.identity.accounts import training_valid_until
 from piguard.identity.models import Account, ApiKey, LoginSession
@@ -23,6 +23,7 @@ from piguard.records import service as records
 # apart from a dead one, or a stolen token's holder learns it is worth guessing terminal ids for.
 INVALID = "invalid or expired token, or not sent with the X-Terminal-Id it was issued to"
 MISUSED = "token presented from a terminal it was not issued to"
+INVALID_TERMINAL_SENT = "the terminal id sent was invalid (not recorded)"
 
 
 class EndedTokenError(TokenMisuseError):
@@ -161,6 +162,16 @@ def _key_terminal(terminal_id: str | None) -> str | None:
     return tokens.check_terminal_id(terminal_id, where="X-Terminal-Id")
 
 
+def _recordable_terminal(terminal_id: str | None) -> str | None:
+    """The terminal id as the ledger may hold it (the one rule for terminal ids), or None."""
+    if terminal_id is None:
+        return None
+    try:
+        return tokens.check_terminal_id(terminal_id, where="X-Terminal-Id")
+    except InputError:
+        return None
+
+
 def _ended(row: _TokenRow) -> str:
     if row.disabled:
         return "token of a disabled account presented"
@@ -197,14 +208,19 @@ def record_token_misuse(
 ) -> None:
     """Record a token presented from the wrong terminal, or after its session ended, as a denied login."""
     account = session.get(Account, error.account_id)
+    reason = error.why if isinstance(error, EndedTokenError) else MISUSED
+    recorded = _recordable_terminal(terminal_id)
+    if terminal_id is not None and terminal_id.strip() and recorded is None:
+        # The raw header may carry control characters or escape sequences: never written.
+        reason += f"; {INVALID_TERMINAL_SENT}"
     audit.record(
         session,
         at=utcnow(),
         action="login",
         account=account,
         outcome="denied",
-        reason=error.why if isinstance(error, EndedTokenError) else MISUSED,
-        terminal_id=(terminal_id or "")[:64] or None,
+        reason=reason,
+        terminal_id=recorded,
         session_id=error.session_id,
         source_ip=source_ip,
     )

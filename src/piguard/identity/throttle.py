@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 from datetime import datetime, timedelta
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -19,6 +22,9 @@ MAX_BACKOFF_SECONDS = 60
 # A source address (a whole hospital may sit behind one NAT) gets this many times the per-account
 # allowance within the lockout window before it is locked out as well.
 SOURCE_FACTOR = 10
+# Attempted usernames and addresses are few enough to enumerate, so a plain digest of one could be
+# reversed; a keyed hash cannot be without the installation secret.
+_KEY_INFO = b"piguard/identity/login-throttle-key/v1"
 
 
 def account_key(account_id: str) -> str:
@@ -26,14 +32,23 @@ def account_key(account_id: str) -> str:
     return f"acct:{account_id}"
 
 
-def name_key(username: str) -> str:
-    """Throttle key of a username that names no account (hashed: it may be a mistyped password)."""
-    return "name:" + hashlib.sha256(username.encode()).hexdigest()
+def _hash_key(secret: bytes) -> bytes:
+    # A dedicated subkey of the installation secret, as for the TOTP seeds.
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_INFO).derive(secret)
 
 
-def source_key(source_ip: str) -> str:
-    """Throttle key of a client address (hashed: addresses are personal data)."""
-    return "ip:" + hashlib.sha256(source_ip.encode()).hexdigest()
+def _keyed(value: str, *, secret: bytes) -> str:
+    return hmac.new(_hash_key(secret), value.encode(), hashlib.sha256).hexdigest()
+
+
+def name_key(username: str, *, secret: bytes) -> str:
+    """Throttle key of a username that names no account (keyed hash: it may be a mistyped password)."""
+    return "name:" + _keyed(username, secret=secret)
+
+
+def source_key(source_ip: str, *, secret: bytes) -> str:
+    """Throttle key of a client address (keyed hash: addresses are personal data)."""
+    return "ip:" + _keyed(source_ip, secret=secret)
 
 
 def load(session: Session, key: str, *, now: datetime) -> LoginThrottle:
