@@ -29,7 +29,9 @@ def test_secret_generated_private_and_kept(tmp_path: Path) -> None:
     [
         (b"changeme", 0o600, "placeholder"),
         (b"0" * 64, 0o600, "placeholder"),
-        (b"0123456789abcdef", 0o600, "shorter"),
+        (b"9f3a1c7e5b2d8046", 0o600, "shorter"),
+        # Short and an obvious pattern: a placeholder, which 'piguard init' replaces.
+        (b"0123456789abcdef", 0o600, "placeholder"),
         (b"not hex at all, but long enough to pass the length", 0o600, "hex"),
         (b"a1" * 32, 0o644, "readable by others"),
     ],
