@@ -90,26 +90,18 @@ def _described(user: str | None, subject: str | None, start: datetime | None, en
 def _record_export(session: Session, *, what: str, selection: str, count: int, subject: str | None) -> None:
     """Record the operator's export in the ledger: disclosing access history is an access too."""
     from piguard.db.base import utcnow
-    from piguard.identity.audit import LOCAL_OPERATOR
-    from piguard.identity.secret_rotation import INSTALLATION
-    from piguard.ids import new_id
-    from piguard.interchange.events import AccessEvent
-    from piguard.ledger import service
+    from piguard.identity.audit import record_operator_disclosure
 
-    event = AccessEvent(
-        event_id=new_id(),
-        time=utcnow(),
-        user_id=LOCAL_OPERATOR,
-        role="admin",
-        org_id=INSTALLATION,
+    record_operator_disclosure(
+        session,
+        at=utcnow(),
         action="export",
         resource_type="ledger",
+        selection=selection,
+        count=count,
         subject_id=subject,
-        query=selection,
-        result_count=count,
         reason=f"{what} by the operator on the server's command line",
     )
-    service.append(session=session, event=event)
 
 
 @contextmanager

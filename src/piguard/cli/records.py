@@ -108,27 +108,19 @@ def list_canaries(
 def _record_export(session: Session, *, exported: str, selection: str, count: int, action: str = "export") -> None:
     """Record the operator's export (or canary work) in the ledger, as ``piguard audit export`` does."""
     from piguard.db.base import utcnow
-    from piguard.identity.audit import LOCAL_OPERATOR
-    from piguard.identity.secret_rotation import INSTALLATION
-    from piguard.ids import new_id
-    from piguard.interchange.events import AccessEvent
-    from piguard.ledger import service
+    from piguard.identity.audit import record_operator_disclosure
 
     # No acting account: the command runs on the server as its operator. The reason names the
     # kind of export only; the rows themselves (names, compounds, subjects) never enter the event.
-    event = AccessEvent(
-        event_id=new_id(),
-        time=utcnow(),
-        user_id=LOCAL_OPERATOR,
-        role="admin",
-        org_id=INSTALLATION,
+    record_operator_disclosure(
+        session,
+        at=utcnow(),
         action=action,
         resource_type=exported,
-        query=selection,
-        result_count=count,
+        selection=selection,
+        count=count,
         reason=f"{exported} {action} by the operator on the server's command line",
     )
-    service.append(session=session, event=event)
 
 
 @export_app.command("context")

@@ -34,7 +34,14 @@ from pydantic import BaseModel
 
 from piguard.errors import DetectionError, InputError, InterchangeError
 from piguard.interchange.context import FALSE_WORDS, ROW_TYPES, TRUE_WORDS, ContextTables, parse_row, table_path
-from piguard.interchange.events import ACCEPTED_ACTIONS, MAX_COUNT, AccessEvent, event_from_row
+from piguard.interchange.events import (
+    ACCEPTED_ACTIONS,
+    EVENT_COLUMNS,
+    LIST_COLUMNS,
+    MAX_COUNT,
+    AccessEvent,
+    event_from_row,
+)
 from piguard.interchange.fhir import audit_event_entries, audit_event_to_access_event
 from piguard.interchange.tabular import SUFFIXES, WHITESPACE, Row, csv_header, file_format, read_rows
 from piguard.interchange.times import RFC3339_PATTERN
@@ -205,32 +212,7 @@ def _scan(path: Path) -> str:
 
 
 _JSON_COLUMNS = (
-    "{"
-    + ", ".join(
-        f"'{name}': '{'VARCHAR[]' if name in ('fields', 'result_subject_ids') else 'JSON'}'"
-        for name in (
-            "event_id",
-            "time",
-            "user_id",
-            "role",
-            "org_id",
-            "terminal_id",
-            "session_id",
-            "source_ip",
-            "action",
-            "resource_type",
-            "resource_id",
-            "subject_id",
-            "fields",
-            "purpose",
-            "outcome",
-            "reason",
-            "query",
-            "result_count",
-            "result_subject_ids",
-        )
-    )
-    + "}"
+    "{" + ", ".join(f"'{name}': '{'VARCHAR[]' if name in LIST_COLUMNS else 'JSON'}'" for name in EVENT_COLUMNS) + "}"
 )
 
 

@@ -18,6 +18,8 @@ from piguard.ledger import service as ledger
 UNKNOWN = "unknown"
 # Changes made from the command line on the server itself, where no personal login exists.
 LOCAL_OPERATOR = "local-operator"
+#: The ledger's ``org_id`` for what concerns the whole installation, not one organisation.
+INSTALLATION = "installation"
 
 
 def record(
@@ -62,6 +64,35 @@ def record(
         resource_type=resource_type,
         resource_id=resource_id,
         outcome=outcome,
+        reason=reason,
+    )
+    ledger.append(session=session, event=event)
+    return event
+
+
+def record_operator_disclosure(
+    session: Session,
+    *,
+    at: datetime,
+    action: str,
+    resource_type: str,
+    selection: str,
+    count: int,
+    reason: str,
+    subject_id: str | None = None,
+) -> AccessEvent:
+    """Append an export or listing the server's operator ran from the command line (counts, no rows)."""
+    event = AccessEvent(
+        event_id=new_id(),
+        time=at,
+        user_id=LOCAL_OPERATOR,
+        role="admin",
+        org_id=INSTALLATION,
+        action=action,
+        resource_type=resource_type,
+        subject_id=subject_id,
+        query=selection,
+        result_count=count,
         reason=reason,
     )
     ledger.append(session=session, event=event)

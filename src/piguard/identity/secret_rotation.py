@@ -33,8 +33,7 @@ from piguard.keys import (
 )
 from piguard.ledger import service as ledger
 
-#: The ledger's ``org_id`` for changes that concern the whole installation, not one organisation.
-INSTALLATION = "installation"
+INSTALLATION = audit.INSTALLATION
 
 
 @dataclass(frozen=True, slots=True)
