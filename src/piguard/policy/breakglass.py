@@ -28,10 +28,10 @@ JURISDICTION = "jurisdiction"
 
 
 def validate_request(*, purpose: str, reason: str) -> str:
-    """Check purpose and reason; returns the reason stripped."""
+    """Check purpose and reason; returns the reason with its runs of whitespace made one space."""
     if purpose not in PURPOSES:
         raise InputError("break-glass purpose must be BTG or ETREAT", where="purpose")
-    text = reason.strip()
+    text = " ".join(reason.split())  # padding with spaces states no reason
     if len(text) < MIN_REASON_CHARS:
         raise InputError(f"state a reason of at least {MIN_REASON_CHARS} characters", where="reason")
     return text

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from piguard.errors import NotFoundError, PiguardError
+from piguard.errors import ConflictError, NotFoundError, PiguardError
 from piguard.identity.schemas import Principal
 from piguard.minimize import handles
 from piguard.minimize.views import CdcStatisticsView, StatisticsCell
@@ -92,6 +92,13 @@ def request_breakglass(
     )
     if not decision.allowed:
         return refuse(session, principal, draft, denied(decision), at, decision)
+    open_until = breakglass.live_until(session=session, account_id=principal.account_id, report_id=record.id, at=at)
+    if open_until is not None:
+        # One open grant per person and record: a second would only multiply the reviews.
+        until = open_until.isoformat(timespec="minutes")
+        return refuse(
+            session, principal, draft, ConflictError(f"a break-glass grant for this record is open until {until}"), at
+        )
     row = breakglass.grant(
         session=session,
         account_id=principal.account_id,

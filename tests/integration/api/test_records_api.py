@@ -141,7 +141,7 @@ def test_code_presentation_correction_and_breakglass_review(site: Site) -> None:
     wrong = site.client.post("/api/v1/death-reports/present-code", json={"code": "AAAA-BBBB-CCCC"}, headers=doctor)
     assert wrong.status_code == 403  # physicians do not present family codes
     broker = site.token("broker")
-    grant = site.client.post(
+    asked = site.client.post(
         "/api/v1/breakglass",
         json={
             "report_id": site.ids["report"],
@@ -149,8 +149,14 @@ def test_code_presentation_correction_and_breakglass_review(site: Site) -> None:
             "reason": "unconscious transfer, history needed now",
         },
         headers=broker,
-    ).json()["grant_id"]
+    )
     officer = site.token("officer")
+    if asked.status_code == 409:  # the module's earlier test left this person's grant open: one at a time
+        queue = site.client.get("/api/v1/breakglass/pending", headers=officer).json()
+        mine = [i for i in queue if (i["account_id"], i["report_id"]) == (site.ids["broker"], site.ids["report"])]
+        grant = mine[0]["grant_id"]
+    else:
+        grant = asked.json()["grant_id"]
     pending = site.client.get("/api/v1/breakglass/pending", headers=officer)
     assert pending.status_code == 200 and grant in {item["grant_id"] for item in pending.json()}
     assert site.client.get("/api/v1/breakglass/pending", headers=doctor).status_code == 403

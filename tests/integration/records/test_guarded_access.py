@@ -449,3 +449,27 @@ def test_a_call_is_moved_on_only_by_its_crew_or_its_centres_dispatcher(session: 
         session=session, guard=world.guard, principal=world.people["emt"], dispatch_id=world.dispatch, status="en_route"
     )
     assert moved.error is None
+
+
+def test_a_reason_padded_with_spaces_and_a_second_open_grant_are_refused(session: Session, world: World) -> None:
+    doctor = world.people["colleague"]
+    padded = support_flows.request_breakglass(
+        session=session, guard=world.guard, principal=doctor, report_id=world.report_b, purpose="BTG",
+        reason="a" + " " * 18 + "b",
+    )  # fmt: skip
+    assert isinstance(padded.error, InputError) and padded.error.where == "reason"
+    reason = "patient arrived in arrest; need prior cardiac history now"
+    first = support_flows.request_breakglass(
+        session=session, guard=world.guard, principal=doctor, report_id=world.report_b, purpose="BTG", reason=reason
+    )
+    assert first.error is None
+    second = support_flows.request_breakglass(
+        session=session, guard=world.at(NOW + timedelta(minutes=10)), principal=doctor, report_id=world.report_b,
+        purpose="BTG", reason=reason,
+    )  # fmt: skip
+    assert isinstance(second.error, ConflictError) and second.event is not None and second.event.outcome == "denied"
+    later = support_flows.request_breakglass(
+        session=session, guard=world.at(NOW + timedelta(minutes=61)), principal=doctor, report_id=world.report_b,
+        purpose="BTG", reason=reason,
+    )  # fmt: skip
+    assert later.error is None  # once the first has ended, a new grant may be asked for
