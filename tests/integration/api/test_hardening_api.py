@@ -233,13 +233,14 @@ def test_body_of_exactly_the_limit_is_accepted(site: Site) -> None:
     declared = site.client.post(
         "/api/v1/breakglass", content=data, headers={**broker, "Content-Type": "application/json"}
     )
-    assert declared.status_code == 201, declared.text
+    # The route ran either way: a grant, or the recorded refusal of a second open one (409).
+    assert declared.status_code in (201, 409), declared.text
     chunked = site.client.post(
         "/api/v1/breakglass",
         content=iter([data[:CHUNK], data[CHUNK:]]),
         headers={**broker, "Content-Type": "application/json"},
     )
-    assert chunked.status_code == 201, chunked.text
+    assert chunked.status_code == 409, chunked.text  # the grant just made is open
     assert site.events() == before + 2
 
 
