@@ -146,14 +146,20 @@ def city(session: Session, tmp_path_factory: pytest.TempPathFactory) -> City:
             valid_until=until,
         )
     hosp, other, doctor = orgs["hosp"], orgs["other"], ids["doctor"]
-    events = [_event(doctor, hosp, day(d)) for d in (1, 1, 2, 15, 31)]
+    # Months are Beijing months: 16:30 UTC on 28 February is already 1 March there.
+    events = [_event(doctor, hosp, at) for at in (datetime(2025, 2, 28, 16, 30, tzinfo=UTC), day(1), day(2), day(15))]
+    events += [_event(doctor, hosp, datetime(2025, 3, 31, 15, 59, tzinfo=UTC))]  # 23:59 on 31 March in Beijing
     events += [
         _event(doctor, hosp, day(3), outcome="denied", reason="training-gate: mandatory privacy training has lapsed")
     ]
     events += [_event(doctor, hosp, day(3, hour=11), outcome="denied", reason="no task relationship")]
     events += [_event(doctor, hosp, day(4), action="breakglass")]
     events += [_event("x", other, day(d)) for d in (5, 6, 7)]
-    events += [_event(doctor, hosp, datetime(2025, 2, 28, 23, 59, tzinfo=UTC)), _event(doctor, hosp, day(1, month=4))]
+    # Outside the month in Beijing: 23:59 on 28 February, 00:00 on 1 April.
+    events += [
+        _event(doctor, hosp, datetime(2025, 2, 28, 15, 59, tzinfo=UTC)),
+        _event(doctor, hosp, datetime(2025, 3, 31, 16, 0, tzinfo=UTC)),
+    ]
     ledger.append_many(session=session, events=sorted(events, key=lambda e: e.time))
     officer = ids["officer"]
     first = _case(

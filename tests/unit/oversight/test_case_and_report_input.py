@@ -3,12 +3,13 @@ has at most 1000 characters, and the event ids evidence cites look like event id
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 from pydantic import ValidationError
 
 from piguard.errors import InputError
+from piguard.localtime import BEIJING
 from piguard.oversight.cases import rules
 from piguard.oversight.cases.schemas import AlertIn, EvidenceIn
 from piguard.oversight.reports.data import month_bounds
@@ -24,8 +25,8 @@ def test_a_month_out_of_range_or_not_in_ascii_digits_is_bad_input_naming_month(m
 
 
 def test_the_months_at_the_ends_of_the_range_have_bounds() -> None:
-    assert month_bounds("2000-01") == (datetime(2000, 1, 1, tzinfo=UTC), datetime(2000, 2, 1, tzinfo=UTC))
-    assert month_bounds("9998-12") == (datetime(9998, 12, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
+    assert month_bounds("2000-01") == (datetime(2000, 1, 1, tzinfo=BEIJING), datetime(2000, 2, 1, tzinfo=BEIJING))
+    assert month_bounds("9998-12") == (datetime(9998, 12, 1, tzinfo=BEIJING), datetime(9999, 1, 1, tzinfo=BEIJING))
 
 
 def test_a_reason_has_at_most_1000_characters() -> None:

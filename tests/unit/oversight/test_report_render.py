@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 import pytest
 
 from piguard.errors import InputError
+from piguard.localtime import BEIJING
 from piguard.oversight.reports import render
 from piguard.oversight.reports.data import MonthlyData, OverdueItem, month_bounds
 
 
 def test_month_bounds() -> None:
-    assert month_bounds("2024-02") == (datetime(2024, 2, 1, tzinfo=UTC), datetime(2024, 3, 1, tzinfo=UTC))
-    assert month_bounds("2024-12")[1] == datetime(2025, 1, 1, tzinfo=UTC)
+    assert month_bounds("2024-02") == (datetime(2024, 2, 1, tzinfo=BEIJING), datetime(2024, 3, 1, tzinfo=BEIJING))
+    assert month_bounds("2024-12")[1] == datetime(2025, 1, 1, tzinfo=BEIJING)
     for bad in ("2024-13", "2024-1", "24-01", "2024-00", "march"):
         with pytest.raises(InputError) as caught:
             month_bounds(bad)

@@ -1,6 +1,7 @@
 """The numbers of a monthly privacy report, read from the ledger and the oversight tables.
 
-Everything is computed as of the end of the month (exclusive), from entries dated before it, so
+Months are Beijing calendar months, like the death statistics'. Everything is computed as of the
+end of the month (exclusive), from entries dated before it, so
 a report of a past month comes out the same however often and whenever it is generated.
 Accesses are allowed ``read``/``search``/``export``/``print``/``resolve_handle`` events;
 denials are denied events of any action; break-glass uses are allowed ``breakglass`` events.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from piguard.errors import InputError
 from piguard.identity import service as identity
 from piguard.interchange.alerts import read_alert_report
 from piguard.ledger import service as ledger
+from piguard.localtime import BEIJING
 from piguard.oversight.cases import jurisdiction
 from piguard.oversight.cases.models import CaseEvent, Disposition, DispositionDecision, OversightCase
 from piguard.oversight.family.models import FamilyRequest
@@ -39,15 +41,15 @@ TOP = 10
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:
-    """The first instant of the month and of the next one (UTC), from ``YYYY-MM``."""
+    """The first instant of the month and of the next one (Beijing time), from ``YYYY-MM``."""
     match = MONTH.fullmatch(month)
     if match is None:
         raise InputError("must be YYYY-MM (ASCII digits), e.g. 2025-03", where="month")
     year, number = int(match.group(1)), int(match.group(2))
     if year not in YEARS:
         raise InputError(f"the year must lie between {YEARS[0]} and {YEARS[-1]}", where="month")
-    start = datetime(year, number, 1, tzinfo=UTC)
-    end = datetime(year + (number == 12), number % 12 + 1, 1, tzinfo=UTC)
+    start = datetime(year, number, 1, tzinfo=BEIJING)
+    end = datetime(year + (number == 12), number % 12 + 1, 1, tzinfo=BEIJING)
     return start, end
 
 
@@ -123,7 +125,7 @@ def _events(session: Session, org_id: str | None, start: datetime, end: datetime
     for event in ledger.iter_events(session=session, time_from=start, time_to=end):
         if org_id is not None and event.org_id != org_id:
             continue
-        day = (event.time.astimezone(UTC) - start).days
+        day = (event.time - start).days
         counts = roles.setdefault(event.role, [0, 0])
         if event.outcome == "denied":
             denials += 1

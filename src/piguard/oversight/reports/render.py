@@ -32,8 +32,8 @@ td.n{text-align:right}.kpi{display:flex;gap:1rem;flex-wrap:wrap}.kpi div{border:
 .kpi b{display:block;font-size:1.6rem}figure{margin:0}
 </style></head><body>
 <h1>Monthly privacy report: {{ d.title }}, {{ d.month }}</h1>
-<p>Period {{ d.start.date() }} to {{ d.end.date() }} (exclusive), UTC. Figures as recorded in the ledger and the
-oversight records before the end of the period.</p>
+<p>Period {{ d.start.date() }} to {{ d.end.date() }} (exclusive), Beijing time (UTC+8). Figures as recorded in the
+ledger and the oversight records before the end of the period.</p>
 <section class="kpi">
 <div><b>{{ d.accesses }}</b>accesses</div><div><b>{{ d.denials }}</b>denials</div>
 <div><b>{{ d.breakglass }}</b>break-glass uses</div><div><b>{{ d.alerts }}</b>alerts</div>
@@ -108,7 +108,7 @@ def html(data: MonthlyData) -> bytes:
 def _summary_lines(data: MonthlyData) -> list[str]:
     lines = [
         f"Monthly privacy report: {data.title}, {data.month}",
-        f"Period {data.start.date()} to {data.end.date()} (exclusive), UTC",
+        f"Period {data.start.date()} to {data.end.date()} (exclusive), Beijing time (UTC+8)",
         "",
         f"Accesses            {data.accesses:>8}",
         f"Denials             {data.denials:>8}",
