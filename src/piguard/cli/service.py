@@ -21,6 +21,8 @@ def init() -> None:
 
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not settings.secret_key_path().exists():
+        _check_secret_may_be_created(settings)
     made_secret = ensure_secret(settings)
     made_key = ensure_signing_key(settings)
     migrate.upgrade(settings)
@@ -29,6 +31,18 @@ def init() -> None:
     console.print(f"secret          {settings.secret_key_path()} ({secret_state})", highlight=False, soft_wrap=True)
     console.print(f"ledger key      {settings.ledger_key_path()} ({'new' if made_key else 'kept'})")
     console.print("database        migrated to the newest schema")
+
+
+def _check_secret_may_be_created(settings: Settings) -> None:
+    """Exit 2 when a missing secret cannot be replaced because seeds are encrypted under it."""
+    from piguard.cli.common import db_session_factory
+    from piguard.identity.secret_rotation import check_secret_may_be_created
+
+    try:
+        with db_session_factory(settings) as sessions:
+            check_secret_may_be_created(settings=settings, sessions=sessions)
+    except ConfigError as exc:
+        raise fail(str(exc), code=2) from None
 
 
 def _settle_secret(settings: Settings) -> str:

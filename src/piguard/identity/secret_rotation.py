@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from piguard.config import Settings
@@ -143,6 +143,24 @@ def finish_rotation(*, settings: Settings, sessions: sessionmaker[Session]) -> R
         "with the current one: an account was created or re-enrolled by a process still holding the old "
         "secret; keep both key files and restore from backup or re-enrol those accounts"
     )
+
+
+def check_secret_may_be_created(*, settings: Settings, sessions: sessionmaker[Session]) -> None:
+    """Refuse to create a missing secret while TOTP seeds are stored (``piguard init``).
+
+    The seeds were encrypted under the lost key file: a new secret would lock every one of those
+    accounts out and change every pseudonym, so the operator must put the file back instead.
+    """
+    with sessions() as session:
+        if Account.__tablename__ not in inspect(session.connection()).get_table_names():
+            return  # a new database: nothing is encrypted yet
+        count = session.scalar(select(func.count()).select_from(Account).where(Account.totp_secret_enc.is_not(None)))
+    if count:
+        raise ConfigError(
+            f"secret key file {settings.secret_key_path()} is missing but {count} TOTP seeds in the database are "
+            "encrypted under a secret: restore the key file from backup (or point PIGUARD_SECRET_KEY_FILE at it); "
+            "a new secret would lock those accounts out"
+        )
 
 
 def replace_unusable_secret(

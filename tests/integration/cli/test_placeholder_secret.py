@@ -153,3 +153,26 @@ def test_a_replacement_interrupted_before_the_swap_is_completed_by_finish(
     assert finish.exit_code == 0, finish.output
     assert "completed" in finish.output
     assert len(load_secret(settings)) == 32
+
+
+def test_init_does_not_replace_a_lost_secret_that_seeds_are_encrypted_under(settings: Settings) -> None:
+    key = load_secret(settings)
+    seed = _seed_account(settings, key)
+    path = settings.secret_key_path()
+    path.rename(path.with_name("moved.key"))
+    result = runner.invoke(app, ["init"])
+    assert result.exit_code == 2
+    assert "is missing but 1 TOTP seeds in the database are encrypted under a secret" in result.output
+    assert "restore the key file" in result.output
+    assert not path.exists()  # nothing generated: the account is not locked out
+    path.with_name("moved.key").rename(path)
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    assert _seed_decrypts_with(settings, load_secret(settings), seed)
+
+
+def test_init_creates_a_missing_secret_when_nothing_is_encrypted(settings: Settings) -> None:
+    settings.secret_key_path().unlink()
+    result = runner.invoke(app, ["init"])
+    assert result.exit_code == 0, result.output
+    assert "(new)" in result.output
+    assert stat.S_IMODE(settings.secret_key_path().stat().st_mode) == 0o600
