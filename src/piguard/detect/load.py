@@ -212,7 +212,7 @@ def _scan(path: Path) -> str:
 
 
 _JSON_COLUMNS = (
-    "{" + ", ".join(f"'{name}': '{'VARCHAR[]' if name in LIST_COLUMNS else 'JSON'}'" for name in EVENT_COLUMNS) + "}"
+    "{" + ", ".join(f"'{name}': '{'JSON[]' if name in LIST_COLUMNS else 'JSON'}'" for name in EVENT_COLUMNS) + "}"
 )
 
 
@@ -269,7 +269,12 @@ def _prepared(scan: str, present: dict[str, str], texts: Iterable[str], lists: I
     for col in lists:
         if col in present:
             # Items trimmed, empty ones dropped, as interchange.tabular.split_list reads them.
-            items = f'"{col}"' if present[col].endswith("[]") else f"string_split(CAST(\"{col}\" AS VARCHAR), ';')"
+            if present[col] == "JSON[]":
+                items = f"list_transform(\"{col}\", lambda x: x ->> '$')"
+            elif present[col].endswith("[]"):
+                items = f'"{col}"'
+            else:
+                items = f"string_split(CAST(\"{col}\" AS VARCHAR), ';')"
             parts.append(
                 f"array_to_string(list_filter(list_transform({items}, lambda x: {_trim('x')}), "
                 f"lambda x: x <> ''), ';') AS \"_l_{col}\""
@@ -304,11 +309,19 @@ def _list(col: str, present: dict[str, str]) -> str:
 
 
 def _list_ok(col: str, present: dict[str, str]) -> str:
-    """A JSON list column holds strings: a nested list or object (read by DuckDB as its JSON text)
-    is left to the exact reader, which refuses it; an item that merely starts so is accepted there."""
-    if present.get(col) != "VARCHAR[]":
+    """A list column holds strings only; any other list is left to the exact reader, which names the row.
+
+    JSON lists are read as JSON items, so a number, boolean, list or object item is seen rather
+    than turned into text (a null item is dropped on both paths); a Parquet list of strings
+    passes, one of integers does not.
+    """
+    kind = present.get(col)
+    if kind == "JSON[]":
+        strings = "coalesce(json_type(x), 'NULL') IN ('VARCHAR', 'NULL')"
+        return f"coalesce(list_bool_and(list_transform(\"{col}\", lambda x: {strings})), true)"
+    if kind is None or kind == "VARCHAR[]" or not kind.endswith("[]"):
         return "true"
-    return f"NOT coalesce(list_bool_or(list_transform(\"{col}\", lambda x: x[1] IN ('[', '{{'))), false)"
+    return f'"{col}" IS NULL'
 
 
 def _time(expr: str) -> str:

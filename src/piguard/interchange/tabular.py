@@ -519,16 +519,19 @@ def split_list(value: Any) -> list[str]:
     """Read a list cell: a JSON/Parquet list, or a ``;``-separated CSV string.
 
     Items are trimmed (``WHITESPACE``) and empty ones dropped (`a; b;;` is `a`, `b`), as the
-    SQL fast path does. An object, or a list holding lists or objects, is not a list of
-    names: ``ValueError``.
+    SQL fast path does; a null item (a Parquet list's missing value) is dropped too. An object,
+    or a list holding anything but strings (numbers, booleans, lists, objects), is not a list of
+    names (FORMATS.md: a list of strings): ``ValueError``.
     """
     if value is None or value == "":
         return []
     if isinstance(value, dict):
         raise ValueError("must be a list of strings, or one string of items separated by ';'")
     items = value if isinstance(value, list | tuple) else str(value).split(LIST_SEPARATOR)
-    if any(isinstance(item, dict | list | tuple) for item in items):
-        raise ValueError("list items must be strings, not lists or objects")
+    strange = next((item for item in items if item is not None and not isinstance(item, str)), None)
+    if strange is not None:
+        kind = "lists or objects" if isinstance(strange, dict | list | tuple) else type(strange).__name__
+        raise ValueError(f"list items must be strings, not {kind}")
     return [text for text in (str(item).strip(WHITESPACE) for item in items if item is not None) if text]
 
 

@@ -401,9 +401,10 @@ def test_what_both_paths_accept_they_read_alike(tmp_path: Path, name: str, text:
 
 
 @pytest.mark.parametrize(("value", "refused"), [
-    ([["a"]], True), ({"a": 1}, True), (["a", None, 1], False),
+    ([["a"]], True), ({"a": 1}, True), (["a", None, 1], True), ([1, 2], True), (["a", True], True),
+    (["a", None, " 1 "], False),
 ])
-def test_a_list_of_lists_or_an_object_is_refused_on_both_paths(tmp_path: Path, value: object, refused: bool) -> None:
+def test_a_list_of_anything_but_strings_is_refused_on_both_paths(tmp_path: Path, value: object, refused: bool) -> None:
     path = tmp_path / "events.jsonl"
     path.write_text(json.dumps(_GOOD) + "\n" + json.dumps({**_GOOD, "event_id": "a2", "fields": value}) + "\n",
                     encoding="utf-8")
