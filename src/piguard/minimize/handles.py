@@ -156,3 +156,26 @@ def expire_for_resource(*, session: Session, resource_id: str, at: datetime) -> 
         .where(ContactHandle.resource_id == resource_id, ContactHandle.expires_at > at)
         .values(expires_at=at)
     )
+
+
+def expire_issued_between(
+    *, session: Session, viewer_id: str, resource_id: str, start: datetime, end: datetime, at: datetime
+) -> int:
+    """End now the viewer's live handles on a record that were issued in ``[start, end)`` and end by ``end``.
+
+    These are the numbers a break-glass grant alone gave (they end with it); numbers a task
+    relationship gave live longer and are kept. Returns how many were ended.
+    """
+    result = session.execute(
+        update(ContactHandle)
+        .where(
+            ContactHandle.viewer_id == viewer_id,
+            ContactHandle.resource_id == resource_id,
+            ContactHandle.issued_at >= start,
+            ContactHandle.issued_at < end,
+            ContactHandle.expires_at <= end,
+            ContactHandle.expires_at > at,
+        )
+        .values(expires_at=at)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

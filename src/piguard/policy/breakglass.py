@@ -73,6 +73,7 @@ def active_query(*, account_id: Any, report_id: Any, at: Any) -> Select[Any]:
         BreakGlassGrant.report_id == report_id,
         BreakGlassGrant.granted_at <= at,
         BreakGlassGrant.expires_at > at,
+        BreakGlassGrant.review_status != "unjustified",  # a review found it unjustified: it ends there
     )
 
 
@@ -90,6 +91,7 @@ def live_until(*, session: Session, account_id: str, report_id: str, at: datetim
             BreakGlassGrant.report_id == report_id,
             BreakGlassGrant.granted_at <= at,
             BreakGlassGrant.expires_at > at,
+            BreakGlassGrant.review_status != "unjustified",
         )
         .order_by(BreakGlassGrant.expires_at.desc())
         .limit(1)
@@ -153,7 +155,11 @@ def outside_jurisdiction() -> AccessDenied:
 def review(
     *, session: Session, grant_id: str, reviewer_id: str, outcome: str, note: str, at: datetime
 ) -> BreakGlassGrant:
-    """Record the review of a grant; the grantee cannot review their own."""
+    """Record the review of a grant; the grantee cannot review their own.
+
+    A grant found unjustified while it is still open ends at once (``active_query`` passes over
+    it); the caller ends the virtual numbers it gave.
+    """
     row = get_for_update(session, BreakGlassGrant, grant_id)  # one review, even if two reviewers click at once
     if row is None:
         raise NotFoundError("break-glass grant not found")

@@ -228,6 +228,16 @@ def review_breakglass(
             )
     except PiguardError as exc:
         return refuse(session, principal, draft, exc, at, decision)
+    if outcome == "unjustified" and row.expires_at > at:
+        # The grant ends with the finding, and so do the relatives' virtual numbers it gave.
+        handles.expire_issued_between(
+            session=session,
+            viewer_id=row.account_id,
+            resource_id=row.report_id,
+            start=row.granted_at,
+            end=row.expires_at,
+            at=at,
+        )
     draft.fields = ["breakglass.review_status"]
     event = record_event(session, principal, draft, at=at, outcome="allowed", reason=f"review:{outcome}")
     item = ReviewItem(row.id, row.account_id, row.report_id, row.purpose, row.reason, row.granted_at, row.review_status)

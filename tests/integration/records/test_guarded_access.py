@@ -356,6 +356,49 @@ def test_a_break_glass_read_gives_virtual_numbers_that_end_with_the_grant(sessio
     assert support_flows.resolve_handle(session=session, guard=after, principal=bridge, handle=kept).unwrap()
 
 
+def test_a_grant_found_unjustified_ends_at_once_with_its_virtual_numbers(session: Session, world: World) -> None:
+    doctor, bridge, officer = world.people["colleague"], world.people["bridge"], world.people["officer"]
+    reason = "patient arrived in arrest; need prior cardiac history now"
+    grant = support_flows.request_breakglass(
+        session=session, guard=world.guard, principal=doctor, report_id=world.report_b, purpose="BTG", reason=reason
+    ).unwrap()
+    view = flows.read_report(
+        session=session, guard=world.guard, principal=doctor, report_id=world.report_b, purpose="BTG"
+    ).unwrap()
+    handle = view.model_dump()["relatives"][0]["phone_handle"]
+    soon = world.at(NOW + timedelta(minutes=10))
+    reviewed = support_flows.review_breakglass(
+        session=session, guard=soon, principal=officer, grant_id=grant.grant_id, outcome="unjustified",
+        note="no patient of that name was brought in",
+    )  # fmt: skip
+    assert reviewed.error is None
+    later = world.at(NOW + timedelta(minutes=11))
+    with pytest.raises(NotFoundError):
+        support_flows.resolve_handle(session=session, guard=later, principal=bridge, handle=handle).unwrap()
+    refused = flows.read_report(session=session, guard=later, principal=doctor, report_id=world.report_b, purpose="BTG")
+    assert isinstance(refused.error, AccessDenied) and events(session)[-1].outcome == "denied"
+    # A new emergency is a new grant, reviewed in its turn.
+    again = support_flows.request_breakglass(
+        session=session, guard=later, principal=doctor, report_id=world.report_b, purpose="BTG", reason=reason
+    )
+    assert again.error is None
+
+
+def test_a_grant_found_justified_runs_its_hour(session: Session, world: World) -> None:
+    doctor, officer = world.people["colleague"], world.people["officer"]
+    reason = "patient arrived in arrest; need prior cardiac history now"
+    grant = support_flows.request_breakglass(
+        session=session, guard=world.guard, principal=doctor, report_id=world.report_b, purpose="BTG", reason=reason
+    ).unwrap()
+    soon = world.at(NOW + timedelta(minutes=10))
+    assert support_flows.review_breakglass(
+        session=session, guard=soon, principal=officer, grant_id=grant.grant_id, outcome="justified",
+        note="the arrest is in the ED record",
+    ).error is None  # fmt: skip
+    read = flows.read_report(session=session, guard=soon, principal=doctor, report_id=world.report_b, purpose="BTG")
+    assert read.error is None
+
+
 @pytest.mark.parametrize(("who", "purpose"), [("emt", "HMARKT"), ("emt", "LEGAL"), ("police", "TREAT")])
 def test_a_call_list_for_a_purpose_or_role_no_call_allows_is_a_recorded_refusal(
     session: Session, world: World, who: str, purpose: str
