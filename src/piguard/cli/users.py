@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
 
@@ -209,6 +210,51 @@ def api_key(
         )
     console.print("Shown once; store it in the integration's secret store:", style="yellow")
     console.print(f"  {key}", highlight=False)
+    console.print(
+        "List the account's keys (ids, scopes) with 'piguard users api-keys'; revoke one with 'revoke-api-key'."
+    )
+
+
+@app.command("api-keys")
+def api_keys(username: Annotated[str, typer.Argument(help="Service account ('svc-...').")]) -> None:
+    """List a service account's API keys: id, scopes, issued, revoked (never the keys themselves)."""
+    from piguard.identity import service as identity
+
+    with _transaction() as (session, _):
+        account = identity.get_account_by_username(session=session, username=username)
+        keys = identity.list_api_keys(session=session, account_id=account.id)
+    if not keys:
+        console.print(f"{escape(account.username)} has no API keys", highlight=False)
+        return
+    table = Table("key id", "scopes", "issued (UTC)", "revoked (UTC)")
+    for key in keys:
+        revoked = f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "-"
+        table.add_row(key.id, escape(key.scopes), f"{key.created_at:%Y-%m-%d %H:%M}", revoked)
+    _print_uncropped(table)
+
+
+@app.command("revoke-api-key")
+def revoke_api_key(
+    username: Annotated[str, typer.Argument(help="Service account the key belongs to.")],
+    key_id: Annotated[str, typer.Argument(help="The key's id, from 'piguard users api-keys'.")],
+) -> None:
+    """Revoke one API key of a service account at once (a leaked key); its other keys keep working."""
+    from piguard.identity import audit
+    from piguard.identity import service as identity
+
+    with _transaction() as (session, _):
+        account = identity.get_account_by_username(session=session, username=username)
+        key = identity.revoke_api_key_by_id(session=session, account_id=account.id, key_id=key_id)
+        audit.record_operator_change(
+            session,
+            at=datetime.now(UTC),
+            org_id=account.org_id,
+            action="update",
+            reason=f"API key {key.id} revoked by the operator",
+            resource_type="api_key",
+            resource_id=account.id,
+        )
+    console.print(f"revoked API key {key.id} of {escape(account.username)}", highlight=False)
 
 
 @app.command("training")

@@ -14,7 +14,7 @@ from piguard.db.base import utcnow
 from piguard.errors import ConflictError, InputError, NotFoundError
 from piguard.identity import audit, passwords, tokens, totp
 from piguard.identity.models import ROLES, Account, ApiKey, LoginSession, TrainingCompletion
-from piguard.identity.schemas import AccountInfo, NewAccount, Principal, TrainingInfo
+from piguard.identity.schemas import AccountInfo, ApiKeyInfo, NewAccount, Principal, TrainingInfo
 from piguard.identity.training import MANDATORY_COURSE, training_valid_until
 from piguard.records import service as records
 
@@ -330,6 +330,26 @@ def create_api_key(*, session: Session, account_id: str, scopes: Sequence[str], 
     session.add(row)
     session.flush()
     return key
+
+
+def list_api_keys(*, session: Session, account_id: str) -> list[ApiKeyInfo]:
+    """The account's API keys, oldest first, revoked ones included (ids and scopes only)."""
+    account_row(session=session, account_id=account_id)
+    rows = session.scalars(select(ApiKey).where(ApiKey.account_id == account_id).order_by(ApiKey.created_at, ApiKey.id))
+    return [ApiKeyInfo.model_validate(row) for row in rows]
+
+
+def revoke_api_key_by_id(*, session: Session, account_id: str, key_id: str, now: datetime | None = None) -> ApiKeyInfo:
+    """Revoke one of the account's API keys by its id (a leaked key, when the key itself is not at hand)."""
+    account_row(session=session, account_id=account_id)
+    row = session.scalar(select(ApiKey).where(ApiKey.id == key_id.strip(), ApiKey.account_id == account_id))
+    if row is None:
+        raise NotFoundError("this account has no API key with that id")
+    if row.revoked_at is not None:
+        raise ConflictError("this API key is already revoked")
+    row.revoked_at = now or utcnow()
+    session.flush()
+    return ApiKeyInfo.model_validate(row)
 
 
 def revoke_api_key(*, session: Session, key: str, now: datetime | None = None) -> None:

@@ -90,3 +90,15 @@ class TrainingInfo(BaseModel):
     completed_at: datetime
     score: int
     valid_until: datetime
+
+
+class ApiKeyInfo(BaseModel):
+    """An API key as shown to operators: its id and scopes, never the key or its digest."""
+
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+    id: str
+    account_id: str
+    scopes: str
+    created_at: datetime
+    revoked_at: datetime | None = None

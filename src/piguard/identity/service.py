@@ -22,8 +22,10 @@ from piguard.identity.accounts import (
     get_account,
     get_account_by_username,
     list_accounts,
+    list_api_keys,
     record_training,
     revoke_api_key,
+    revoke_api_key_by_id,
     training_valid_until,
 )
 from piguard.identity.login import LoginOutcome, PasswordChange, change_password, end_session, login, logout
@@ -44,6 +46,7 @@ __all__ = [
     "get_account",
     "get_account_by_username",
     "list_accounts",
+    "list_api_keys",
     "list_sessions",
     "login",
     "logout",
@@ -51,6 +54,7 @@ __all__ = [
     "record_token_misuse",
     "record_training",
     "revoke_api_key",
+    "revoke_api_key_by_id",
     "revoke_session",
     "take_disclosure_allowance",
     "training_valid_until",

@@ -15,6 +15,7 @@ from piguard.cli.main import app
 from piguard.config import Settings
 from piguard.db import Base, make_engine, make_session_factory
 from piguard.db.registry import load_all_models
+from piguard.errors import AuthenticationError
 from piguard.identity import service as identity
 from piguard.keys import ensure_secret
 from piguard.ledger import service as ledger
@@ -147,3 +148,37 @@ def test_accounts_and_api_keys_made_by_the_operator_are_in_the_ledger(cli: Cli) 
     ]
     assert made[0].resource_id == nurse.id and made[0].org_id == cli.org_id
     assert "Li Na" not in made[0].model_dump_json() and "li.na" not in made[0].model_dump_json()
+
+
+def test_one_api_key_is_listed_and_revoked_by_its_id_and_the_others_keep_working(cli: Cli) -> None:
+    assert (
+        cli.run("users", "add", "svc-bridge", "--name", "B", "--role", "service", "--org", cli.org_id, "--service")[0]
+        == 0
+    )
+    keys = [
+        re.search(r"pgk_\S+", cli.run("users", "api-key", "svc-bridge", "--scope", "handles:resolve")[1]) for _ in "ab"
+    ]
+    leaked, kept = (match.group(0) for match in keys if match is not None)
+    code, out = cli.run("users", "api-keys", "svc-bridge")
+    assert code == 0 and out.count("handles:resolve") == 2 and "pgk_" not in out
+    engine = make_engine(cli.settings)
+    with make_session_factory(engine)() as db:
+        account = identity.get_account_by_username(session=db, username="svc-bridge")
+        leaked_id = next(k.id for k in identity.list_api_keys(session=db, account_id=account.id))
+    code, out = cli.run("users", "revoke-api-key", "svc-bridge", leaked_id)
+    assert code == 0 and f"revoked API key {leaked_id}" in out
+    assert cli.run("users", "revoke-api-key", "svc-bridge", leaked_id)[1].count("already revoked") == 1
+    code, out = cli.run("users", "revoke-api-key", "svc-bridge", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
+    assert code == 1 and "no API key with that id" in out and "Traceback" not in out
+    with make_session_factory(engine)() as db:
+        ledger.bind_settings(db, cli.settings)
+        with pytest.raises(AuthenticationError):
+            identity.authenticate_token(session=db, secret=b"s" * 32, token=leaked, terminal_id=None, source_ip=None)
+        assert (
+            identity.authenticate_token(session=db, secret=b"s" * 32, token=kept, terminal_id=None, source_ip=None).kind
+            == "service"
+        )
+        revoked = [e for e in ledger.iter_events(session=db) if e.resource_type == "api_key" and e.action == "update"]
+    engine.dispose()
+    assert len(revoked) == 1 and leaked_id in (revoked[0].reason or "")
+    assert "revoked (UTC)" in cli.run("users", "api-keys", "svc-bridge")[1]
