@@ -288,6 +288,7 @@ def training(
             completed_at=at,
             valid_until=valid_until,
             pass_mark=known.pass_mark,
+            now=now,
         )
         # Every change to training records is in the ledger; here the server's operator makes it.
         audit.record_operator_change(

@@ -369,8 +369,12 @@ def record_training(
     completed_at: datetime,
     valid_until: datetime | None = None,
     pass_mark: int = PASS_MARK,
+    now: datetime | None = None,
 ) -> TrainingInfo:
-    """Record a passed course (score >= ``pass_mark``); valid for a year unless ``valid_until`` is given."""
+    """Record a passed course (score >= ``pass_mark``); valid for a year unless ``valid_until`` is given.
+
+    ``now`` is when it is recorded (default: the clock); a replay of history passes its own time.
+    """
     account_row(session=session, account_id=account_id)
     if not COURSE.fullmatch(course_code):
         raise InputError("must be 2-64 lowercase letters, digits or '-'", where="course_code")
@@ -391,6 +395,7 @@ def record_training(
         completed_at=completed_at,
         score=score,
         valid_until=valid_until,
+        recorded_at=now or utcnow(),
     )
     session.add(row)
     session.flush()

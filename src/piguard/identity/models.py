@@ -118,3 +118,5 @@ class TrainingCompletion(IdMixin, Base):
     completed_at: Mapped[datetime] = mapped_column()
     score: Mapped[int] = mapped_column(Integer)
     valid_until: Mapped[datetime] = mapped_column()
+    # When it was entered: a completion dated back must not change a past month's coverage.
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

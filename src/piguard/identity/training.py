@@ -74,7 +74,7 @@ def mandatory_expiries(
             .group_by(TrainingCompletion.account_id, TrainingCompletion.course_code)
         )
         if as_of is not None:
-            query = query.where(TrainingCompletion.completed_at <= as_of)
+            query = query.where(TrainingCompletion.completed_at <= as_of, TrainingCompletion.recorded_at <= as_of)
         for account_id, code, until in session.execute(query):
             out[account_id][code] = until
         if required:

@@ -143,6 +143,7 @@ def city(session: Session, tmp_path_factory: pytest.TempPathFactory) -> City:
             course_code="privacy-basics",
             score=90,
             completed_at=datetime(2025, 1, 2, tzinfo=UTC),
+            now=datetime(2025, 1, 2, tzinfo=UTC),  # entered when taken
             valid_until=until,
         )
     hosp, other, doctor = orgs["hosp"], orgs["other"], ids["doctor"]

@@ -39,6 +39,29 @@ def test_a_past_coverage_does_not_change_when_an_account_is_disabled_later(sessi
     assert city.staff == 4 and city.by_org[town.orgs["hosp"]] == (2, 2)
 
 
+def test_a_completion_dated_back_does_not_change_a_past_coverage(session: Session, town: Town) -> None:
+    hosp = [town.orgs["hosp"]]
+    month_end = NOW - timedelta(days=30)
+    late = identity.create_account(
+        session=session, secret=b"s" * 32, username="zhou.min", display_name="Zhou Min", role="nurse",
+        org_id=town.orgs["hosp"], password="correct horse battery", demo=True, now=NOW - timedelta(days=90),
+    ).account.id  # fmt: skip
+    assert _trained(service.coverage(session=session, at=month_end, org_ids=hosp)) == (3, 4)
+    # Entered today, dated before last month's end: last month's figure stays as it was reported.
+    done = identity.record_training(
+        session=session, account_id=late, course_code="privacy-basics", score=90,
+        completed_at=month_end - timedelta(days=5), now=NOW,
+    )  # fmt: skip
+    assert _trained(service.coverage(session=session, at=month_end, org_ids=hosp)) == (3, 4)
+    assert _trained(service.coverage(session=session, at=NOW + timedelta(minutes=1), org_ids=hosp)) == (4, 4)
+    row = session.scalar(select(TrainingCompletion).where(TrainingCompletion.account_id == late))
+    assert row is not None and row.recorded_at == NOW and row.completed_at == done.completed_at
+
+
+def _trained(cover: service.Coverage) -> tuple[int, int]:
+    return cover.trained, cover.staff
+
+
 def test_a_hospital_officer_adds_optional_courses_and_no_mandatory_one(session: Session, town: Town) -> None:
     officer = town.who(session, "officer")
     before = ledger.count(session=session)

@@ -58,6 +58,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, dic
                 course_code="privacy-basics",
                 score=90,
                 completed_at=now - timedelta(days=ago),
+                now=now - timedelta(days=ago),  # entered when taken
             )
     engine.dispose()
     return tmp_path / "data", {"hosp": hosp.id, "hc": hc.id}

@@ -81,6 +81,7 @@ def town(session: Session, tmp_path_factory: pytest.TempPathFactory) -> Town:
             course_code="privacy-basics",
             score=90,
             completed_at=NOW - timedelta(days=100),
+            now=NOW - timedelta(days=100),  # entered when taken
         )
     report = records.create_report(
         session=session,

@@ -155,6 +155,7 @@ def record_completion(*, session: Session, principal: Principal, at: datetime, d
         completed_at=data.completed_at,
         valid_until=valid_until,
         pass_mark=course.pass_mark,
+        now=at,
     )
     _event(
         session,
