@@ -77,6 +77,11 @@ def active_query(*, account_id: Any, report_id: Any, at: Any) -> Select[Any]:
     )
 
 
+def active_ends_query(*, account_id: Any, report_id: Any, at: Any) -> Select[Any]:
+    """``MARKER`` with the grant's end, once per live grant (to combine with the relationships' ends)."""
+    return active_query(account_id=account_id, report_id=report_id, at=at).add_columns(BreakGlassGrant.expires_at)
+
+
 def active(*, session: Session, account_id: str, report_id: str, at: datetime) -> bool:
     """Whether the account holds a live grant for this record."""
     return session.scalar(active_query(account_id=account_id, report_id=report_id, at=at)) is not None

@@ -51,7 +51,8 @@ def read_report(
         unknown = ResourceRef("DeathReport", report_id[:64], {"hospital": "-", "district": "-", "status": "certified"})
         return refuse_unknown(session, guard, principal, draft, resource=unknown, display=display, at=at)
     draft.subject_id = record.subject_id
-    kinds, glass = report_access_facts(session=session, account_id=principal.account_id, report_id=record.id, at=at)
+    facts = report_access_facts(session=session, account_id=principal.account_id, report_id=record.id, at=at)
+    kinds, glass = facts.kinds, facts.breakglass
     request = AccessRequest(
         subject=subject_of(session=session, principal=principal, at=at),
         action="read",
@@ -67,8 +68,10 @@ def read_report(
     expires = at + REPORT_HANDLE_LIFETIME
     if set(decision.policy_ids) <= {breakglass.READ_POLICY}:
         # Opened by a grant alone: the relatives' virtual numbers end with the grant, not 72 h later.
-        until = breakglass.live_until(session=session, account_id=principal.account_id, report_id=record.id, at=at)
-        expires = min(expires, until or at)
+        expires = min(expires, facts.breakglass_end or at)
+    elif facts.relationships_end is not None:
+        # Every task behind the read ends (a coder's assignment, a presented code): so do its numbers.
+        expires = min(expires, facts.relationships_end)
     view = project(
         record,
         context=display,

@@ -226,20 +226,45 @@ def handle_issuer(
 def _access_facts_statement() -> Any:
     # Built once: constructing and cache-keying the statement per request costs more than running it.
     moment: BindParameter[datetime] = bindparam("at")
-    kinds = records.relationship_kinds_query(
+    kinds = records.relationship_ends_query(
         account_id=bindparam("account_id"), resource_type="death_report", resource_id=bindparam("report_id"), at=moment
     )
-    glass = breakglass.active_query(account_id=bindparam("account_id"), report_id=bindparam("report_id"), at=moment)
-    return select(union_all(kinds, glass).subquery().c.kind)
+    glass = breakglass.active_ends_query(
+        account_id=bindparam("account_id"), report_id=bindparam("report_id"), at=moment
+    )
+    facts = union_all(kinds, glass).subquery()
+    return select(*facts.c)
 
 
 _ACCESS_FACTS = Prepared(_access_facts_statement())
 
 
-def report_access_facts(
-    *, session: Session, account_id: str, report_id: str, at: datetime
-) -> tuple[frozenset[str], bool]:
-    """The account's live relationship kinds to a report and whether it holds a break-glass grant (one query)."""
+@dataclass(frozen=True, slots=True)
+class AccessFacts:
+    """What an account holds to a report at an instant: live relationships, a grant, and when they end."""
+
+    kinds: frozenset[str]
+    breakglass: bool
+    relationships_end: datetime | None  # the latest end of the live relationships; None: one is open-ended
+    breakglass_end: datetime | None  # the latest end of the live grants; None without one
+
+
+def report_access_facts(*, session: Session, account_id: str, report_id: str, at: datetime) -> AccessFacts:
+    """The account's live relationships to a report and break-glass grants, with their ends (one query)."""
     params = {"account_id": account_id, "report_id": report_id, "at": at}
-    found = {kind for (kind,) in _ACCESS_FACTS.rows(session, params)}
-    return frozenset(found - {breakglass.MARKER}), breakglass.MARKER in found
+    kinds: set[str] = set()
+    ends: list[datetime | None] = []
+    grants: list[datetime] = []
+    for kind, end in _ACCESS_FACTS.rows(session, params):
+        if kind == breakglass.MARKER:
+            grants.append(end)
+        else:
+            kinds.add(kind)
+            ends.append(end)
+    open_ended = not ends or None in ends
+    return AccessFacts(
+        kinds=frozenset(kinds),
+        breakglass=bool(grants),
+        relationships_end=None if open_ended else max(end for end in ends if end is not None),
+        breakglass_end=max(grants) if grants else None,
+    )

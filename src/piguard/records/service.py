@@ -131,6 +131,13 @@ def relationship_kinds_query(*, account_id: Any, resource_type: Any, resource_id
     )
 
 
+def relationship_ends_query(*, account_id: Any, resource_type: Any, resource_id: Any, at: Any) -> Select[Any]:
+    """The kinds of live relationship an account holds to a record with their ends (None: open-ended)."""
+    return relationship_kinds_query(
+        account_id=account_id, resource_type=resource_type, resource_id=resource_id, at=at
+    ).add_columns(TaskRelationship.valid_to)
+
+
 def relationships_for(
     *, session: Session, account_id: str, resource_type: str, resource_id: str, at: datetime | None = None
 ) -> frozenset[str]:

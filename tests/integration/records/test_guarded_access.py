@@ -356,6 +356,25 @@ def test_a_break_glass_read_gives_virtual_numbers_that_end_with_the_grant(sessio
     assert support_flows.resolve_handle(session=session, guard=after, principal=bridge, handle=kept).unwrap()
 
 
+def test_virtual_numbers_end_with_the_task_that_gave_them(session: Session, world: World) -> None:
+    doctor, bridge = world.people["colleague"], world.people["bridge"]
+    end = NOW + timedelta(hours=2)
+    records.add_attending(
+        session=session, report_id=world.report_a, account_id=doctor.account_id, start=NOW - timedelta(hours=1), end=end
+    )
+    view = flows.read_report(
+        session=session, guard=world.guard, principal=doctor, report_id=world.report_a, purpose="TREAT"
+    ).unwrap()
+    handle = view.model_dump()["relatives"][0]["phone_handle"]
+    assert support_flows.resolve_handle(
+        session=session, guard=world.at(end - timedelta(minutes=1)), principal=bridge, handle=handle
+    ).unwrap()
+    with pytest.raises(NotFoundError):  # the attending period is over: so is the number, not 72 h later
+        support_flows.resolve_handle(
+            session=session, guard=world.at(end + timedelta(minutes=1)), principal=bridge, handle=handle
+        ).unwrap()
+
+
 def test_a_grant_found_unjustified_ends_at_once_with_its_virtual_numbers(session: Session, world: World) -> None:
     doctor, bridge, officer = world.people["colleague"], world.people["bridge"], world.people["officer"]
     reason = "patient arrived in arrest; need prior cardiac history now"
