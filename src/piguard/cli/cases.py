@@ -20,7 +20,7 @@ from rich.table import Table
 from piguard.cli.acting import account_id, org_id
 from piguard.cli.acting import errors as _errors
 from piguard.cli.acting import run_as as _run
-from piguard.cli.common import console
+from piguard.cli.common import console, id_column, print_whole
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -64,7 +64,10 @@ def _summary(cases: list[CaseOut]) -> Table:
     table = Table(title=f"{len(cases)} case(s)")
     for column in ("id", "state", "title", "source", "suspect", "assignee", "opened"):
         # The id is what the other commands take: never cropped, whatever the terminal width.
-        table.add_column(column, no_wrap=column == "id", min_width=26 if column == "id" else None)
+        if column == "id":
+            id_column(table, column)
+        else:
+            table.add_column(column, overflow="fold")
     for case in cases:
         table.add_row(
             _e(case.id),
@@ -207,7 +210,7 @@ def list_(
             session=session, guard=guard, principal=principal, state=state, assignee_id=who, org_id=where
         )
 
-    console.print(_summary(_run(actor, flow)))
+    print_whole(_summary(_run(actor, flow)))
 
 
 @app.command("show")

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
+from rich.table import Table
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -78,3 +80,40 @@ def fail(message: str, *, code: int = 1) -> typer.Exit:
     """
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+# Ids are what the other commands take: a table never crops them, whatever the terminal width.
+ID_WIDTH = 26
+_UNLIMITED = 10_000
+# Besides the columns kept whole (and every column's borders and padding), room for the others to fold into.
+_ROOM_TO_FOLD = 48
+
+
+def id_column(table: Table, name: str, *, width: int = ID_WIDTH) -> None:
+    """Add a column kept whole (an id, a username): it is never wrapped nor cropped by ``print_whole``."""
+    table.add_column(name, no_wrap=True, min_width=max(width, len(name)))
+
+
+def print_whole(table: Table) -> None:
+    """Print ``table`` wider than the terminal rather than crop a column kept whole (``no_wrap``).
+
+    Past the terminal's edge the terminal wraps the lines; a pipe or a file keeps them whole.
+    """
+    natural = Measurement.get(console, console.options.update_width(_UNLIMITED), table).maximum
+    if natural <= console.width:
+        console.print(table)
+        return
+    frame = 3 * len(table.columns) + 1
+    whole = sum(column.min_width or 0 for column in table.columns if column.no_wrap)
+    width = max(console.width, min(natural, frame + whole + _ROOM_TO_FOLD))
+    if width == console.width:
+        console.print(table)
+        return
+    wide = Console(
+        file=console.file,
+        width=width,
+        color_system=console.color_system,  # type: ignore[arg-type]
+        force_terminal=console.is_terminal,
+        no_color=console.no_color,
+    )
+    wide.print(table, crop=False)

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from piguard.cli.acting import errors as _errors
 from piguard.cli.acting import run_as as _run
-from piguard.cli.common import console, fail
+from piguard.cli.common import console, fail, id_column, print_whole
 from piguard.localtime import beijing_date
 
 if TYPE_CHECKING:
@@ -79,7 +79,10 @@ def _item_line(entry: ItemOut) -> str:
 def _table(items: list[FamilyRequestOut]) -> Table:
     table = Table(title=f"{len(items)} request(s)")
     for column in ("id", "kind", "state", "requester", "relationship", "report", "received", "due", "overdue"):
-        table.add_column(column, no_wrap=column == "id", min_width=26 if column == "id" else None)
+        if column in ("id", "report"):
+            id_column(table, column)
+        else:
+            table.add_column(column, overflow="fold")
     for item in items:
         table.add_row(
             escape(item.id),
@@ -187,7 +190,7 @@ def list_(
     items = _run(
         actor, lambda s, g, p: flows.list_requests(session=s, guard=g, principal=p, state=state, overdue=overdue)
     )
-    console.print(_table(items))
+    print_whole(_table(items))
 
 
 @app.command("show")
@@ -196,7 +199,7 @@ def show(request_id: RequestArg, actor: As) -> None:
     from piguard.oversight.family import flows
 
     item = _run(actor, lambda s, g, p: flows.get_request(session=s, guard=g, principal=p, request_id=request_id))
-    console.print(_table([item]))
+    print_whole(_table([item]))
     for entry in item.items:
         console.print(_item_line(entry), markup=False, highlight=False)
     if item.refusal_reason:

@@ -21,7 +21,7 @@ from rich.table import Table
 from piguard.cli.acting import account_id, org_id
 from piguard.cli.acting import errors as _errors
 from piguard.cli.acting import run_as as _run
-from piguard.cli.common import console, fail
+from piguard.cli.common import console, fail, id_column, print_whole
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -64,7 +64,10 @@ def _deadline(value: str) -> datetime:
 def _items_table(items: Sequence[ItemOut], title: str) -> Table:
     table = Table(title=title)
     for column in ("item", "recommendation", "owner", "responsible", "deadline", "status", "evidence", "escalated to"):
-        table.add_column(column, no_wrap=column == "item", min_width=26 if column == "item" else None)
+        if column == "item":
+            id_column(table, column)
+        else:
+            table.add_column(column, overflow="fold")
     for item in items:
         style = "bold red" if item.overdue else ("green" if item.status == "verified" else None)
         table.add_row(
@@ -82,7 +85,7 @@ def _items_table(items: Sequence[ItemOut], title: str) -> Table:
 
 
 def _show_item(item: ItemDetail) -> None:
-    console.print(_items_table([item], f"Rectification item {item.id}"))
+    print_whole(_items_table([item], f"Rectification item {item.id}"))
     console.print(f"required evidence: {escape(item.required_evidence)}", highlight=False)
     if item.managed_by != "organisation":
         # Issued from outside the owner organisation: say who extends, corrects and verifies it.
@@ -90,7 +93,10 @@ def _show_item(item: ItemDetail) -> None:
         console.print(f"followed up by {body} (deadlines, corrections, verdicts)", highlight=False)
     table = Table(title="Evidence")
     for column in ("evidence", "submitted by", "at", "sha256 / reference", "verdict", "reason"):
-        table.add_column(column, no_wrap=column == "evidence", min_width=26 if column == "evidence" else None)
+        if column == "evidence":
+            id_column(table, column)
+        else:
+            table.add_column(column, overflow="fold")
     for evidence in item.evidence:
         last = evidence.reviews[-1] if evidence.reviews else None
         table.add_row(
@@ -101,7 +107,7 @@ def _show_item(item: ItemDetail) -> None:
             evidence.decision or "awaiting review",
             escape(last.reason) if last else "",
         )
-    console.print(table)
+    print_whole(table)
     for extension in item.extensions:
         console.print(
             f"deadline extended {extension.previous_deadline.isoformat(timespec='minutes')} -> "
@@ -115,10 +121,14 @@ def _show_check(check: SpotCheckDetail) -> None:
         f"spot check {check.id} ({check.status}) round {check.round}, seed {check.seed}, "
         f"{check.sample_size} of {check.population_size} drawn; next inspection {check.next_inspection_on or '-'}",
         highlight=False,
+        soft_wrap=True,  # one line, the id whole, whatever the width
     )
     table = Table(title=escape(check.title))
     for column in ("#", "item", "type", "ref", "of record", "detail", "finding", "round"):
-        table.add_column(column)
+        if column in ("item", "ref", "of record"):
+            id_column(table, column)  # what 'findings --item' and the records' owners take
+        else:
+            table.add_column(column, overflow="fold")
     for item in check.items:
         detail = ", ".join(f"{k}={v}" for k, v in item.detail.items() if k in SHOWN_DETAIL)
         style = "bold red" if item.outcome == "unsatisfactory" else None
@@ -133,7 +143,7 @@ def _show_check(check: SpotCheckDetail) -> None:
             str(item.finding_round or ""),
             style=style,
         )
-    console.print(table)
+    print_whole(table)
 
 
 @app.command("recommend")
@@ -207,7 +217,7 @@ def recommend(
         f"recommendation {made.id} ({made.reference_no}) recorded, managed by {made.managed_by}", highlight=False
     )
     if made.items:
-        console.print(_items_table(made.items, "Rectification items"))
+        print_whole(_items_table(made.items, "Rectification items"))
 
 
 @app.command("items")
@@ -242,7 +252,7 @@ def items(
             responsible_id=account_id(s, responsible, "--responsible") if responsible else None,
         ),
     )
-    console.print(_items_table(found, f"Rectification items ({len(found)})"))
+    print_whole(_items_table(found, f"Rectification items ({len(found)})"))
 
 
 @app.command("overdue")
@@ -263,7 +273,7 @@ def overdue(
             overdue_only=True,
         ),
     )
-    console.print(_items_table(found, f"Overdue rectification items ({len(found)})"))
+    print_whole(_items_table(found, f"Overdue rectification items ({len(found)})"))
 
 
 @app.command("submit")

@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from piguard.cli.acting import errors
-from piguard.cli.common import console, db_session, load_settings
+from piguard.cli.common import console, db_session, id_column, load_settings, print_whole
 
 # SQLAlchemy and the records service are imported inside the commands so `piguard --help` starts fast.
 if TYPE_CHECKING:
@@ -89,12 +89,12 @@ def list_(
             for org in records.list_organisations(session=session, org_type=org_type, district=district)
         ]
     table = Table(title=f"{len(rows)} organisation(s)")
-    table.add_column("id", no_wrap=True)  # whole, to be copied into 'users add --org'
+    id_column(table, "id")  # whole, to be copied into 'users add --org'
     for column in ("name", "type", "district", "level"):
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*(escape(cell) for cell in row))
-    console.print(table)
+    print_whole(table)
 
 
 @app.command("add-vehicle")
@@ -127,9 +127,9 @@ def vehicles(org_id: Annotated[str, typer.Argument(help="The emergency centre's 
     with _transaction() as session:
         rows = [(v.id, v.call_sign, v.terminal_id) for v in records.list_vehicles(session=session, org_id=org_id)]
     table = Table(title=f"{len(rows)} vehicle(s)")
-    table.add_column("id", no_wrap=True)
+    id_column(table, "id")
     for column in ("call sign", "terminal id"):
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*(escape(cell) for cell in row))
-    console.print(table)
+    print_whole(table)

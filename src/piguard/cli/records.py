@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from piguard.cli.common import console, db_session, fail, load_settings
+from piguard.cli.common import console, db_session, fail, id_column, load_settings, print_whole
 from piguard.errors import PiguardError
 
 # Heavy modules (SQLAlchemy, the record services) are imported inside the commands so `piguard --help` starts fast.
@@ -30,7 +30,10 @@ def _canary_table(rows: Sequence[Canary]) -> Table:
         # Ids are what the other commands and the context take: never cropped, whatever the width.
         ids = column in ("report id", "subject id", "hospital")
         longest = max((len(_canary_cells(r)[column]) for r in rows), default=0)
-        table.add_column(column, no_wrap=ids, min_width=longest if ids else None)
+        if ids:
+            id_column(table, column, width=longest)
+        else:
+            table.add_column(column, no_wrap=True)  # a district code and a time: short, never cut to nothing
     for row in rows:
         table.add_row(*_canary_cells(row).values())
     return table
@@ -85,7 +88,7 @@ def plant(count: int = typer.Option(..., "--count", min=1, max=1000, help="How m
             )
     except PiguardError as exc:
         raise fail(str(exc), code=2) from None
-    console.print(_canary_table(planted))
+    print_whole(_canary_table(planted))
     console.print(f"planted {len(planted)} canaries; any access to them raises a high-severity alert in piguard detect")
 
 
@@ -102,7 +105,7 @@ def list_canaries(
     if as_json:
         typer.echo(_canary_json(rows))
         return
-    console.print(_canary_table(rows))
+    print_whole(_canary_table(rows))
 
 
 def _record_export(session: Session, *, exported: str, selection: str, count: int, action: str = "export") -> None:

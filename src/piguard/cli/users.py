@@ -8,12 +8,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.measure import Measurement
 from rich.table import Table
 
-from piguard.cli.common import console, db_session, fail, load_settings
+from piguard.cli.common import console, db_session, fail, id_column, load_settings, print_whole
 from piguard.errors import PiguardError
 from piguard.identity.courses import MANDATORY_COURSE
 
@@ -24,9 +22,6 @@ if TYPE_CHECKING:
 # What the other commands take (a username, an organisation id, an account id): never cropped,
 # whatever the terminal width; the other columns fold instead.
 _WHOLE = frozenset({"username", "organisation", "id"})
-_UNLIMITED = 10_000
-# Besides the columns kept whole (and every column's borders and padding), room for the others to fold into.
-_ROOM_TO_FOLD = 48
 
 app = typer.Typer(help="Personal accounts, service accounts and their credentials.", no_args_is_help=True)
 
@@ -148,32 +143,7 @@ def list_(
             table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*row)
-    _print_uncropped(table)
-
-
-def _print_uncropped(table: Table) -> None:
-    """Print ``table`` wider than the terminal rather than crop a column kept whole.
-
-    Past the terminal's edge the terminal wraps the lines; a pipe or a file keeps them whole.
-    """
-    natural = Measurement.get(console, console.options.update_width(_UNLIMITED), table).maximum
-    if natural <= console.width:
-        console.print(table)
-        return
-    frame = 3 * len(table.columns) + 1
-    whole = sum(column.min_width or 0 for column in table.columns if column.no_wrap)
-    width = max(console.width, min(natural, frame + whole + _ROOM_TO_FOLD))
-    if width == console.width:
-        console.print(table)
-        return
-    wide = Console(
-        file=console.file,
-        width=width,
-        color_system=console.color_system,  # type: ignore[arg-type]
-        force_terminal=console.is_terminal,
-        no_color=console.no_color,
-    )
-    wide.print(table, crop=False)
+    print_whole(table)
 
 
 @app.command("disable")
@@ -226,11 +196,14 @@ def api_keys(username: Annotated[str, typer.Argument(help="Service account ('svc
     if not keys:
         console.print(f"{escape(account.username)} has no API keys", highlight=False)
         return
-    table = Table("key id", "scopes", "issued (UTC)", "revoked (UTC)")
+    table = Table()
+    id_column(table, "key id")
+    for column in ("scopes", "issued (UTC)", "revoked (UTC)"):
+        table.add_column(column, overflow="fold")
     for key in keys:
         revoked = f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "-"
         table.add_row(key.id, escape(key.scopes), f"{key.created_at:%Y-%m-%d %H:%M}", revoked)
-    _print_uncropped(table)
+    print_whole(table)
 
 
 @app.command("revoke-api-key")

@@ -111,3 +111,23 @@ def test_the_totp_uri_is_printed_on_one_line_whatever_the_width(cli: Cli, monkey
     line = next(line for line in out.splitlines() if "otpauth://" in line)
     assert re.search(r"otpauth://totp/piguard:wang\.fang\?secret=[A-Z2-7]{32}&issuer=piguard$", line), line
     assert re.search(r"initial password: \S{20}$", out, re.MULTILINE)
+
+
+def test_api_keys_and_organisations_keep_their_ids_whole_on_a_narrow_terminal(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(common.console, "width", 40)
+    assert (
+        cli.run("users", "add", "svc-bridge", "--name", "B", "--role", "service", "--org", cli.org_id, "--service")[0]
+        == 0
+    )
+    assert cli.run("users", "api-key", "svc-bridge", "--scope", "handles:resolve")[0] == 0
+    engine = make_engine(cli.settings)
+    with make_session_factory(engine)() as db:
+        account = identity.get_account_by_username(session=db, username="svc-bridge")
+        key_id = identity.list_api_keys(session=db, account_id=account.id)[0].id
+    engine.dispose()
+    code, out = cli.run("users", "api-keys", "svc-bridge")
+    assert code == 0 and key_id in out and "…" not in out
+    code, out = cli.run("orgs", "list")
+    assert code == 0 and cli.org_id in out

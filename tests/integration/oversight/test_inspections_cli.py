@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from piguard.cli import common
 from piguard.cli.main import app
 from piguard.config import Settings
 from piguard.db import Base, make_engine, make_session_factory
@@ -172,7 +173,8 @@ def test_rectification_follow_up_from_the_command_line(site: dict[str, str], tmp
     assert "matches its digest" in _ok(["check", "--as", "zhou.min"])
 
 
-def test_spot_check_from_the_command_line(site: dict[str, str]) -> None:
+def test_spot_check_from_the_command_line(site: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(common.console, "width", 60)  # a narrow terminal keeps the ids 'findings' takes whole
     drawn = _ok(["spot-check", "--as", "sun.li", "--org", site["hosp"], "--size", "2", "--seed", "s1", "--no-readers"])
     found = re.search(r"spot check (\S+) \(scheduled\) round 1, seed s1, 2 of 5 drawn", drawn)
     assert found, drawn
