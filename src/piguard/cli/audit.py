@@ -146,10 +146,14 @@ def _log_key(value: str) -> Verifier:
         raise InputError(str(exc), where=where) from None
 
 
-def _with_session(settings: Settings, work: Callable[[Session], Any]) -> Any:
+def _with_session(settings: Settings, work: Callable[[Session], Any], *, snapshot: bool = False) -> Any:
+    """Run ``work`` in one transaction; ``snapshot``: read-only, on one consistent snapshot."""
+    from piguard.db.snapshot import begin_read_snapshot
     from piguard.ledger import service
 
     with db_session(settings) as session, session.begin():
+        if snapshot:
+            begin_read_snapshot(session)  # the service may be appending meanwhile
         service.bind_settings(session, settings)
         return work(session)
 
@@ -256,7 +260,9 @@ def verify(
         settings = load_settings()
         verifier = service.log_verifier(settings) if log_key is None else _log_key(log_key)
         report, warnings = _with_session(
-            settings, lambda s: (verify_ledger(session=s, verifier=verifier), _key_warnings(s, settings, verifier))
+            settings,
+            lambda s: (verify_ledger(session=s, verifier=verifier), _key_warnings(s, settings, verifier)),
+            snapshot=True,
         )
     for warning in warnings:
         console.print(f"[bold yellow]warning[/]: {warning}", highlight=False, soft_wrap=True)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from sqlalchemy import Engine
 
+from piguard.config import Settings
 from piguard.db import make_session_factory
+from piguard.db.snapshot import begin_read_snapshot
 from piguard.ledger import service
+from piguard.ledger.audit import verify_ledger
+from piguard.ledger.keys import ensure_signing_key
 from piguard.ledger.merkle import CompactRange, leaf_hash
 from tests.unit.ledger.ledger_factories import make_event
 
@@ -51,3 +56,27 @@ def test_rolled_back_append_leaves_no_trace(fresh_engine: Engine) -> None:
     with factory() as session, session.begin():
         assert service.count(session=session) == 1
         assert service.append(session=session, event=make_event(3)).index == 1
+
+
+def test_verify_reads_one_snapshot_while_the_service_appends(fresh_engine: Engine, tmp_path: Path) -> None:
+    factory = make_session_factory(fresh_engine)
+    with factory() as session, session.begin():
+        for i in range(5):
+            service.append(session=session, event=make_event(i))
+    settings = Settings(data_dir=tmp_path / "data")
+    ensure_signing_key(settings)
+    verifier = service.log_verifier(settings)
+    with factory() as reader, reader.begin():
+        begin_read_snapshot(reader)
+        assert service.count(session=reader) == 5  # the snapshot is taken here
+        with factory() as writer, writer.begin():  # the service goes on appending meanwhile
+            for i in range(5, 8):
+                service.append(session=writer, event=make_event(i))
+        report = verify_ledger(session=reader, verifier=verifier)
+        # Entries, head and tree nodes are all read as of the snapshot: no false "inserted" entries.
+        assert report.ok, report.findings
+        assert (report.entries, report.tree_size) == (5, 5)
+    with factory() as session, session.begin():
+        begin_read_snapshot(session)
+        later = verify_ledger(session=session, verifier=verifier)
+        assert later.ok and later.tree_size == 8
