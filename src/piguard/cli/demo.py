@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -18,6 +19,12 @@ def demo(
     ),
     seed: int = typer.Option(7, "--seed", min=0, help="Seed of the synthetic city (same seed, same city)."),
     days: int = typer.Option(60, "--days", min=3, max=365, help="Days of daily work, ending today."),
+    database_url: str | None = typer.Option(
+        None,
+        "--database-url",
+        help="An EMPTY database to load the demo into (e.g. postgresql+psycopg://...); default: an SQLite file in "
+        "--data-dir. PIGUARD_DATABASE_URL and the key-file settings are ignored.",
+    ),
 ) -> None:
     """Build a small synthetic city, run its daily work through the guard, and replay the Minhang misuse."""
     from piguard.demo.runner import run_demo
@@ -31,6 +38,7 @@ def demo(
                 seed=seed,
                 days=days,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
+                database_url=database_url,
             )
     except PiguardError as exc:
         raise fail(str(exc), code=2) from None
@@ -58,15 +66,21 @@ def demo(
     console.print(f"{summary.canaries} canary records planted among the deaths (piguard canary list)")
     console.print(f"demo accounts (demo only): {summary.accounts_file}")
     console.print(f"finished in {summary.seconds:.1f} s. Next:")
+    env = _demo_environment(data_dir, database_url)
+    console.print(f"  {env} piguard serve                 # explore the API with the demo accounts", highlight=False)
+    console.print(f"  {env} piguard audit verify          # recompute the Merkle log", highlight=False)
     console.print(
-        f"  PIGUARD_DATA_DIR={data_dir} piguard serve                 # explore the API with the demo accounts"
+        f"  {env} piguard audit export --out {data_dir}/events.jsonl && "
+        f"{env} piguard export context --out {data_dir}/context && "
+        f"piguard detect {data_dir}/events.jsonl --context {data_dir}/context",
+        highlight=False,
     )
-    console.print(f"  PIGUARD_DATA_DIR={data_dir} piguard audit verify          # recompute the Merkle log")
-    console.print(
-        f"  PIGUARD_DATA_DIR={data_dir} piguard audit export --out {data_dir}/events.jsonl && "
-        f"PIGUARD_DATA_DIR={data_dir} piguard export context --out {data_dir}/context && "
-        f"piguard detect {data_dir}/events.jsonl --context {data_dir}/context"
-    )
+    keys = [name for name in ("PIGUARD_SECRET_KEY_FILE", "PIGUARD_LEDGER_KEY_FILE") if os.environ.get(name)]
+    if keys:
+        console.print(
+            f"[yellow]note[/]: unset {' and '.join(keys)} for these commands: "
+            f"the demo has its own keys in {data_dir}/keys"
+        )
     if not all(check.passed for check in summary.checks):
         raise typer.Exit(1)
 
@@ -74,3 +88,15 @@ def demo(
 def register(app: typer.Typer) -> None:
     """Add ``demo`` to the main app."""
     app.command("demo")(demo)
+
+
+def _demo_environment(data_dir: Path, database_url: str | None) -> str:
+    """The settings that point a command at the demo (its database too, should the shell name another)."""
+    from sqlalchemy.engine import make_url
+
+    env = f"PIGUARD_DATA_DIR={data_dir}"
+    if database_url is not None:
+        return f"{env} PIGUARD_DATABASE_URL={make_url(database_url).render_as_string(hide_password=True)}"
+    if os.environ.get("PIGUARD_DATABASE_URL"):
+        return f"{env} PIGUARD_DATABASE_URL=sqlite:///{(data_dir / 'piguard.db').resolve()}"
+    return env

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import inspect, literal, select
+from sqlalchemy import table as table_clause
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from piguard.config import Settings
@@ -45,11 +48,19 @@ class DemoSummary:
     canaries: int
 
 
-def prepare(data_dir: Path) -> Settings:
-    """A fresh demo data directory: refuses to touch a directory holding a non-demo database."""
-    settings = Settings(data_dir=data_dir)
+def prepare(data_dir: Path, database_url: str | None = None) -> Settings:
+    """A fresh demo data directory: refuses to touch a directory holding a non-demo database.
+
+    The demo never takes its database or keys from the environment: a shell set up for a real
+    installation (``PIGUARD_DATABASE_URL``, key files) must not get a synthetic city in its
+    database nor demo checkpoints signed with its log key. Another database is named explicitly
+    (``database_url``) and must hold no piguard data.
+    """
+    settings = Settings(data_dir=data_dir, database_url=database_url, secret_key_file=None, ledger_key_file=None)
+    if database_url is not None:
+        _refuse_a_used_database(settings)
     database = data_dir / "piguard.db"
-    if database.exists():
+    if database_url is None and database.exists():
         if not (data_dir / ACCOUNTS_FILE).exists():
             raise InputError(
                 "holds a piguard database that is not a demo; choose another --data-dir", where=str(data_dir)
@@ -64,12 +75,41 @@ def prepare(data_dir: Path) -> Settings:
     return settings
 
 
+def _refuse_a_used_database(settings: Settings) -> None:
+    """InputError unless the named database holds no piguard rows (organisations, accounts, ledger)."""
+    engine = make_engine(settings)
+    try:
+        with engine.connect() as connection:
+            present = set(inspect(connection).get_table_names())
+            used = [
+                table
+                for table in ("organisations", "accounts", "ledger_entries")
+                if table in present
+                and connection.execute(select(literal(1)).select_from(table_clause(table)).limit(1)).first()
+            ]
+    except SQLAlchemyError as exc:
+        raise InputError(f"cannot open the database ({type(exc).__name__})", where="--database-url") from None
+    finally:
+        engine.dispose()
+    if used:
+        raise InputError(
+            f"the database already holds piguard data ({', '.join(used)}); the demo loads a synthetic city and "
+            "writes to the ledger: give it an empty database",
+            where="--database-url",
+        )
+
+
 def run_demo(
-    *, data_dir: Path, seed: int, days: int = 60, progress: Callable[[int, int], None] | None = None
+    *,
+    data_dir: Path,
+    seed: int,
+    days: int = 60,
+    progress: Callable[[int, int], None] | None = None,
+    database_url: str | None = None,
 ) -> DemoSummary:
     """Run the whole demo; ``progress(done, total)`` is called as cases finish."""
     started = time.perf_counter()
-    settings = prepare(data_dir)
+    settings = prepare(data_dir, database_url)
     secret = load_secret(settings)
     today = utcnow().astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
     city = build_city(seed=seed, scale="demo", start=today - timedelta(days=days), days=days)

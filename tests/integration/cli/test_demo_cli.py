@@ -6,12 +6,16 @@ import json
 import stat
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from piguard.cli.main import app
 from piguard.config import Settings
-from piguard.db import make_engine, make_session_factory
+from piguard.db import make_engine, make_session_factory, migrate
 from piguard.ledger import service as ledger
+from piguard.ledger.keys import ensure_signing_key
+from piguard.records import service as records
+from tests.conftest import private_database_url
 
 runner = CliRunner()
 
@@ -40,3 +44,36 @@ def test_demo_short_run(tmp_path: Path) -> None:
     (data / "demo-accounts.json").unlink()
     refused = runner.invoke(app, ["demo", "--data-dir", str(data), "--days", "3"])
     assert refused.exit_code == 2 and "not a demo" in refused.output
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_demo_never_writes_into_the_installation_the_shell_is_set_up_for(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for url in private_database_url(backend, tmp_path, prefix="demo_env"):
+        installation = Settings(data_dir=tmp_path / "data", database_url=url)
+        ensure_signing_key(installation)
+        migrate.upgrade(installation)
+        engine = make_engine(installation)
+        with make_session_factory(engine)() as db, db.begin():
+            ledger.bind_settings(db, installation)
+            records.create_organisation(session=db, name="某区人民医院", org_type="hospital", district="310112")
+        production_key = installation.ledger_key_path().read_bytes()
+        with make_session_factory(engine)() as db:
+            entries = ledger.count(session=db)
+        monkeypatch.setenv("PIGUARD_DATABASE_URL", url)
+        monkeypatch.setenv("PIGUARD_LEDGER_KEY_FILE", str(installation.ledger_key_path()))
+        demo = tmp_path / "demo"
+        ran = runner.invoke(app, ["demo", "--data-dir", str(demo), "--days", "3", "--seed", "3"])
+        assert ran.exit_code == 0, ran.output
+        with make_session_factory(engine)() as db:
+            assert [org.name for org in records.list_organisations(session=db)] == ["某区人民医院"]
+            assert ledger.count(session=db) == entries
+        assert installation.ledger_key_path().read_bytes() == production_key
+        assert (demo / "piguard.db").exists() and (demo / "keys" / "ledger_ed25519.key").exists()
+        # Named explicitly, a database that holds piguard data is refused before anything is written.
+        refused = runner.invoke(app, ["demo", "--data-dir", str(tmp_path / "d2"), "--days", "3", "--database-url", url])
+        assert refused.exit_code == 2 and "already holds piguard data" in refused.output, refused.output
+        with make_session_factory(engine)() as db:
+            assert ledger.count(session=db) == entries
+        engine.dispose()
