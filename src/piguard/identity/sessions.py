@@ -24,10 +24,12 @@ from piguard.records import service as records
 INVALID = "invalid or expired token, or not sent with the X-Terminal-Id it was issued to"
 MISUSED = "token presented from a terminal it was not issued to"
 INVALID_TERMINAL_SENT = "the terminal id sent was invalid (not recorded)"
+MALFORMED_KEY_TERMINAL = "API key presented with a malformed X-Terminal-Id (not recorded)"
+EXPIRED_MISUSED = "expired token presented from a terminal it was not issued to"
 
 
 class EndedTokenError(TokenMisuseError):
-    """A real token of a revoked session or of a disabled account: refused as invalid, recorded.
+    """A real token of a revoked session or a disabled account, or an expired one from another terminal: recorded.
 
     The response says ``INVALID``, as for an unknown token; ``why`` is the ledger's reason (a
     disabled insider still trying their token is evidence, like a copied one).
@@ -36,6 +38,18 @@ class EndedTokenError(TokenMisuseError):
     def __init__(self, why: str, *, account_id: str, session_id: str) -> None:
         self.why = why
         super().__init__(INVALID, account_id=account_id, session_id=session_id)
+
+
+class MalformedKeyTerminalError(TokenMisuseError, InputError):
+    """A recognised API key sent with a malformed ``X-Terminal-Id``: a 422 naming the header, recorded.
+
+    The key is known, so the refusal is the account's evidence like a copied token; the header
+    itself may carry control characters or escape sequences and is never written.
+    """
+
+    def __init__(self, reason: str, *, account_id: str, session_id: str) -> None:
+        super().__init__(reason, account_id=account_id, session_id=session_id)
+        self.where = "X-Terminal-Id"
 
 
 class _TokenRow(NamedTuple):
@@ -135,7 +149,7 @@ def authenticate_token(
             session,
             account,
             session_id=f"key:{key.id}",
-            terminal_id=_key_terminal(terminal_id),
+            terminal_id=_key_terminal(terminal_id, account_id=account.id, session_id=f"key:{key.id}"),
             source_ip=source_ip,
             scopes=tuple(key.scopes.split()),
         )
@@ -145,21 +159,27 @@ def authenticate_token(
         raise AuthenticationError(INVALID)
     if row.disabled or row.revoked_at is not None:
         raise EndedTokenError(_ended(row), account_id=row.id, session_id=row.session_id)
-    if row.expires_at <= now:
-        # Not recorded: tokens expire every 15 minutes and clients retry with them, so each such
-        # event would be noise in the ledger and in detection's denial counts.
-        raise AuthenticationError(INVALID)
     # The token only works on the terminal it was issued to: a copied token is useless elsewhere.
+    # Checked before expiry, so a copied token tried after it ended is recorded too.
     if terminal_id is None or not hmac.compare_digest(terminal_id.strip().encode(), row.terminal_id.encode()):
+        if row.expires_at <= now:
+            raise EndedTokenError(EXPIRED_MISUSED, account_id=row.id, session_id=row.session_id)
         raise TokenMisuseError(INVALID, account_id=row.id, session_id=row.session_id)
+    if row.expires_at <= now:
+        # Not recorded: tokens expire every 15 minutes and clients retry with them from their own
+        # terminal, so each such event would be noise in the ledger and in detection's denial counts.
+        raise AuthenticationError(INVALID)
     return principal_for(session, row, session_id=row.session_id, terminal_id=row.terminal_id, source_ip=source_ip)
 
 
-def _key_terminal(terminal_id: str | None) -> str | None:
+def _key_terminal(terminal_id: str | None, *, account_id: str, session_id: str) -> str | None:
     # Optional for keys, but it goes into every event the key causes: held to the login rule.
     if terminal_id is None or not terminal_id.strip():
         return None
-    return tokens.check_terminal_id(terminal_id, where="X-Terminal-Id")
+    try:
+        return tokens.check_terminal_id(terminal_id, where="X-Terminal-Id")
+    except InputError as exc:
+        raise MalformedKeyTerminalError(exc.reason, account_id=account_id, session_id=session_id) from None
 
 
 def _recordable_terminal(terminal_id: str | None) -> str | None:
@@ -208,9 +228,10 @@ def record_token_misuse(
 ) -> None:
     """Record a token presented from the wrong terminal, or after its session ended, as a denied login."""
     account = session.get(Account, error.account_id)
-    reason = error.why if isinstance(error, EndedTokenError) else MISUSED
+    malformed = isinstance(error, MalformedKeyTerminalError)  # its reason says the id was not written
+    reason = MALFORMED_KEY_TERMINAL if malformed else error.why if isinstance(error, EndedTokenError) else MISUSED
     recorded = _recordable_terminal(terminal_id)
-    if terminal_id is not None and terminal_id.strip() and recorded is None:
+    if terminal_id is not None and terminal_id.strip() and recorded is None and not malformed:
         # The raw header may carry control characters or escape sequences: never written.
         reason += f"; {INVALID_TERMINAL_SENT}"
     audit.record(

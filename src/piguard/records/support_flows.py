@@ -12,7 +12,7 @@ from piguard.identity.schemas import Principal
 from piguard.minimize import handles
 from piguard.minimize.views import CdcStatisticsView, StatisticsCell
 from piguard.policy import breakglass
-from piguard.policy.pdp import AccessRequest, ResourceRef
+from piguard.policy.pdp import AccessRequest, Decision, ResourceRef, Subject
 from piguard.policy.purposes import parse_purpose
 from piguard.records import service as records
 from piguard.records.guard import EventDraft, Guard, Guarded, denied, record_event, refuse, subject_of
@@ -65,6 +65,36 @@ class GrantInfo:
     review_status: str
 
 
+# An id that names no record, as the policy sees it: no institution, no district, no relationship.
+_NO_RECORD = {"hospital": "-", "district": "-", "status": "certified"}
+
+
+def _breakglass_request(subject: Subject, resource: ResourceRef, purpose: str) -> AccessRequest:
+    """The policy question of a break-glass request (one for known and unknown ids, so their refusals agree)."""
+    return AccessRequest(
+        subject=subject,
+        action="breakglass",
+        resource=resource,
+        purpose=purpose,
+        display_context="hospital_certifier",
+        breakglass=True,
+    )
+
+
+def _refuse_unknown_report(
+    session: Session, principal: Principal, draft: EventDraft, decision: Decision, at: datetime
+) -> Guarded[GrantInfo]:
+    """Refuse an id that names no record exactly as a record the role may not break into (403, same reason).
+
+    Only a role the policy would grant a record with no institution, district or relationship (a
+    physician, a nurse: break-glass does not depend on the record) gets a 404: the grant it would
+    get for any existing record tells it which ids exist anyway. The ledger notes there was no record.
+    """
+    error: PiguardError = NotFoundError("death report not found") if decision.allowed else denied(decision)
+    error.ledger_note = "no such record"
+    return refuse(session, principal, draft, error, at, None if decision.allowed else decision)
+
+
 def request_breakglass(
     *, session: Session, guard: Guard, principal: Principal, report_id: str, purpose: str | None, reason: str
 ) -> Guarded[GrantInfo]:
@@ -76,20 +106,15 @@ def request_breakglass(
         text = breakglass.validate_request(purpose=draft.purpose, reason=reason)
     except PiguardError as exc:
         return refuse(session, principal, draft, exc, at)
+    subject = subject_of(session=session, principal=principal, at=at)
     record = records.get_report_record(session=session, report_id=report_id)
     if record is None:
-        return refuse(session, principal, draft, NotFoundError("death report not found"), at)
+        unknown = ResourceRef("DeathReport", report_id[:64], _NO_RECORD)
+        decision = guard.engine.decide(_breakglass_request(subject, unknown, draft.purpose))
+        return _refuse_unknown_report(session, principal, draft, decision, at)
     draft.subject_id = record.subject_id
-    decision = guard.engine.decide(
-        AccessRequest(
-            subject=subject_of(session=session, principal=principal, at=at),
-            action="breakglass",
-            resource=ResourceRef("DeathReport", record.id, records.report_resource_attrs(record)),
-            purpose=draft.purpose,
-            display_context="hospital_certifier",
-            breakglass=True,
-        )
-    )
+    resource = ResourceRef("DeathReport", record.id, records.report_resource_attrs(record))
+    decision = guard.engine.decide(_breakglass_request(subject, resource, draft.purpose))
     if not decision.allowed:
         return refuse(session, principal, draft, denied(decision), at, decision)
     open_until = breakglass.live_until(session=session, account_id=principal.account_id, report_id=record.id, at=at)

@@ -43,6 +43,8 @@ def test_the_served_access_log_drops_query_strings(tmp_path: Path) -> None:
                 # A resident ID number or a name typed where an id belongs is record data too.
                 client.get("/api/v1/death-reports/310204195601156281")
                 client.get("/api/v1/death-reports/%E6%9D%8E%E7%A7%80%E8%8B%B1")
+                # Lowercase with digits is no route word either: a name with a phone number.
+                client.get("/api/v1/death-reports/liu-jieqian-13912345678", params={"purpose": "TREAT"})
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -51,3 +53,4 @@ def test_the_served_access_log_drops_query_strings(tmp_path: Path) -> None:
     assert "GET /api/v1/audit/checkpoint HTTP/1.1" in text
     assert "%E6%9D%8E" not in text and "李秀英" not in text and "purpose=" not in text
     assert "310204195601156281" not in text and text.count("GET /api/v1/death-reports/… HTTP/1.1") == 2
+    assert "liu-jieqian" not in text and "GET /api/v1/death-reports/…?… HTTP/1.1" in text

@@ -241,7 +241,8 @@ def test_refused_ledger_proof_is_recorded(site: Site) -> None:
 
 
 def test_api_key_terminal_id_must_be_well_formed(site: Site) -> None:
-    """A key's X-Terminal-Id goes into every event it causes: 10,000 characters are refused, not stored."""
+    """A key's X-Terminal-Id goes into every event it causes: 10,000 characters are refused, not stored;
+    the refusal of a recognised key is recorded (without the terminal id)."""
     for terminal in ("t" * 10_000, "pbx\t1"):
         before = site.events()
         response = site.client.post(
@@ -251,7 +252,10 @@ def test_api_key_terminal_id_must_be_well_formed(site: Site) -> None:
         )
         assert response.status_code == 422, response.text
         assert response.json()["errors"][0]["field"] == "X-Terminal-Id"
-        assert site.events() == before
+        assert site.events() == before + 1
+        refused = site.last_event()
+        assert refused.outcome == "denied" and refused.terminal_id is None
+        assert refused.reason == "API key presented with a malformed X-Terminal-Id (not recorded)"
     key_only = {"Authorization": f"Bearer {site.bridge_key}"}
     fine = site.client.post("/api/v1/handles/resolve", json={"handle": "951234567890"}, headers=key_only)
     assert fine.status_code == 404 and site.last_event().terminal_id is None  # optional for keys

@@ -10,12 +10,13 @@ so a refused change leaves nothing behind but its denied event.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from piguard.errors import AccessDenied, PiguardError
+from piguard.errors import AccessDenied, NotFoundError, PiguardError
 from piguard.identity import service as identity
 from piguard.identity.schemas import Principal
 from piguard.oversight.common import Outcome
@@ -37,6 +38,17 @@ T = TypeVar("T")
 CONTEXT = "oversight"
 #: The policy id of the refusal of a mandatory course to anyone but the municipal health commission.
 CITY_WIDE = "city-wide-course"
+#: What the ledger adds to the refusal of an id that names nothing (as for unknown records).
+NO_SUCH_RECORD = "no such record"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A resource as the policy sees it, the principal's relation to it, and, for an unknown id, why it is missing."""
+
+    resource: ResourceRef
+    rel: frozenset[str]
+    missing: NotFoundError | None = None
 
 
 def relations(
@@ -86,11 +98,24 @@ def _refused(
     return refused.error or error
 
 
-def _record_resource(session: Session, principal: Principal, account_id: str) -> tuple[ResourceRef, frozenset[str]]:
+def _unknown(session: Session, principal: Principal, ref: str, missing: NotFoundError) -> Target:
+    """An id that names nothing, as the training record of an organisation the principal has no relation to.
+
+    Only a relation every organisation's records give counts (the health commission's); so whoever
+    would be refused a stranger's record is refused an unknown id the same way (no existence oracle).
+    """
+    rel = relations(session=session, principal=principal, org_id=None)
+    return Target(ResourceRef("TrainingRecord", ref[:64], {"org": "-"}), rel, missing)
+
+
+def _record_resource(session: Session, principal: Principal, account_id: str) -> Target:
     """One account's training record as a resource, and the principal's relation to it."""
-    account = identity.get_account(session=session, account_id=account_id)
+    try:
+        account = identity.get_account(session=session, account_id=account_id)
+    except NotFoundError as missing:
+        return _unknown(session, principal, account_id, missing)
     rel = relations(session=session, principal=principal, org_id=account.org_id, account_id=account.id)
-    return ResourceRef("TrainingRecord", account.id, {"org": account.org_id}), rel
+    return Target(ResourceRef("TrainingRecord", account.id, {"org": account.org_id}), rel)
 
 
 def _guarded(
@@ -100,7 +125,7 @@ def _guarded(
     *,
     action: str,
     draft: EventDraft,
-    target: Callable[[], tuple[ResourceRef, frozenset[str]]],
+    target: Callable[[], Target],
     work: Callable[[datetime], T],
     change: bool,
     count: Callable[[T], int] | None = None,
@@ -113,10 +138,16 @@ def _guarded(
     at = guard.clock()
     draft.purpose = service.PURPOSE
     try:
-        resource, rel = target()
+        found = target()
     except PiguardError as exc:
         return Outcome(None, _refused(session, principal, draft, exc, at, None))
-    decision = _decide(session, guard, principal, action, resource, at, rel)
+    decision = _decide(session, guard, principal, action, found.resource, at, found.rel)
+    if found.missing is not None:
+        # A 404 only to whoever would be allowed a stranger's record: from them nothing can be hidden.
+        error = found.missing if decision.allowed else why(decision)
+        error.ledger_note = NO_SUCH_RECORD
+        refused = _refused(session, principal, draft, error, at, None if decision.allowed else decision)
+        return Outcome(None, refused, decision)
     if not decision.allowed:
         return Outcome(None, _refused(session, principal, draft, why(decision), at, decision), decision)
     try:
@@ -134,14 +165,14 @@ def _guarded(
     return Outcome(value, None, decision)
 
 
-def _catalogue() -> tuple[ResourceRef, frozenset[str]]:
-    return ResourceRef("TrainingCourse", "catalogue"), frozenset()
+def _catalogue() -> Target:
+    return Target(ResourceRef("TrainingCourse", "catalogue"), frozenset())
 
 
-def _new_course(session: Session, principal: Principal, data: CourseIn) -> tuple[ResourceRef, frozenset[str]]:
+def _new_course(session: Session, principal: Principal, data: CourseIn) -> Target:
     """A course about to be added, as the policy sees it: mandatory or not (city-wide either way)."""
     rel = relations(session=session, principal=principal, org_id=None)
-    return ResourceRef("TrainingCourse", data.code, {"mandatory": data.mandatory}), rel
+    return Target(ResourceRef("TrainingCourse", data.code, {"mandatory": data.mandatory}), rel)
 
 
 def _mandatory_refused(
@@ -150,8 +181,8 @@ def _mandatory_refused(
     """Why adding a mandatory course was refused: the municipal commission's decision, if an optional one would pass."""
     if not data.mandatory or decision.policy_ids:  # a forbid (the training gate) says why itself
         return denied(decision)
-    resource, rel = _new_course(session, principal, data.model_copy(update={"mandatory": False}))
-    if _decide(session, guard, principal, "manage_training", resource, guard.clock(), rel).allowed:
+    optional = _new_course(session, principal, data.model_copy(update={"mandatory": False}))
+    if _decide(session, guard, principal, "manage_training", optional.resource, guard.clock(), optional.rel).allowed:
         return AccessDenied(
             "a mandatory course closes the training gate for everyone in the city: only the municipal health "
             "commission adds one; add it as optional",
@@ -249,10 +280,13 @@ def reminders(
 ) -> Outcome[list[Reminder]]:
     """The organisation's staff whose mandatory training lapses within ``days`` (or has lapsed)."""
 
-    def target() -> tuple[ResourceRef, frozenset[str]]:
-        records.get_organisation(session=session, org_id=org_id)  # NotFoundError for unknown ids
+    def target() -> Target:
+        try:
+            records.get_organisation(session=session, org_id=org_id)
+        except NotFoundError as missing:
+            return _unknown(session, principal, f"org:{org_id}", missing)
         rel = relations(session=session, principal=principal, org_id=org_id)
-        return ResourceRef("TrainingRecord", f"org:{org_id}", {"org": org_id}), rel
+        return Target(ResourceRef("TrainingRecord", f"org:{org_id}", {"org": org_id}), rel)
 
     return _guarded(
         session,
