@@ -2,10 +2,53 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ProxyNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_trusted_proxies(value: str) -> list[ProxyNetwork]:
+    """Comma-separated IP addresses or CIDR networks as networks; ValueError names the bad entry's position."""
+    if not value.strip():
+        return []
+    entries = [entry.strip() for entry in value.split(",")]
+    return [_proxy_network(entry, position=n, total=len(entries)) for n, entry in enumerate(entries, start=1)]
+
+
+def _proxy_network(entry: str, *, position: int, total: int) -> ProxyNetwork:
+    # The reason names the entry's position, not its text (settings are never echoed).
+    where = f"entry {position} of {total}"
+    if not entry:
+        raise ValueError(f"{where} is empty (separate the addresses with single commas)")
+    if entry == "*":
+        raise ValueError(f"{where} trusts every address; name the proxies' own addresses")
+    if "%" in entry:
+        # A zone index never matches the peer addresses uvicorn compares against.
+        raise ValueError(f"{where} has a zone index (after %); write the address without it")
+    try:
+        network = ipaddress.ip_network(entry, strict=True)
+    except ValueError:
+        if _is_network(entry):
+            raise ValueError(
+                f"{where} has bits set after the prefix length (write the network's first address)"
+            ) from None
+        raise ValueError(f"{where} is not an IP address or CIDR network (such as 10.0.0.5 or 10.0.0.0/24)") from None
+    if network.prefixlen == 0:
+        # Trusting every address is what lets any client choose the address it is recorded under.
+        raise ValueError(f"{where} trusts every address; name the proxies' own addresses")
+    return network
+
+
+def _is_network(entry: str) -> bool:
+    try:
+        ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 class Settings(BaseSettings):
@@ -30,6 +73,13 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = Field(default=900, gt=0)
     breakglass_minutes: int = Field(default=60, gt=0, le=240)
     mdt_grace_minutes: int = Field(default=30, ge=0, le=240)
+    trusted_proxies: str = Field(
+        default="",
+        description=(
+            "Reverse proxies whose X-Forwarded-For is believed: comma-separated IP addresses or CIDR networks; "
+            "empty trusts none (the client is the TCP peer)."
+        ),
+    )
     max_request_bytes: int = Field(
         default=1_048_576,
         ge=1024,
@@ -54,6 +104,12 @@ class Settings(BaseSettings):
     service_disclosure_per_minute: int = Field(default=120, ge=1, le=60_000)
     service_disclosure_per_hour: int = Field(default=3_600, ge=1, le=3_600_000)
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        parse_trusted_proxies(value)
+        return value
+
     @field_validator("disclosure_per_hour", "service_disclosure_per_hour")
     @classmethod
     def _hour_holds_the_burst(cls, value: int, info: ValidationInfo) -> int:
@@ -70,6 +126,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'piguard.db').resolve()}"
+
+    def trusted_proxy_networks(self) -> list[ProxyNetwork]:
+        """The reverse proxies whose forwarding headers are believed (empty: none)."""
+        return parse_trusted_proxies(self.trusted_proxies)
 
     def keys_dir(self) -> Path:
         """Folder for generated secrets (mode 0700)."""

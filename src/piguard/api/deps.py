@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
+from piguard.api.client import client_address
 from piguard.config import Settings
 from piguard.errors import AuthenticationError, TokenMisuseError
 from piguard.identity import service as identity
@@ -48,7 +49,7 @@ def get_principal(
     scheme, _, credential = authorization.partition(" ")
     if scheme.lower() != "bearer" or not credential:
         raise AuthenticationError("expected 'Authorization: Bearer <token>'")
-    client = request.client.host if request.client else None
+    client = client_address(request)
     try:
         with session.begin():
             return identity.authenticate_token(

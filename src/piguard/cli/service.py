@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from ipaddress import IPv4Network
+from typing import TYPE_CHECKING, TypedDict
 
 import typer
 
@@ -10,7 +11,14 @@ from piguard.cli.common import console, err_console, fail, load_settings
 from piguard.errors import ConfigError
 
 if TYPE_CHECKING:
-    from piguard.config import Settings
+    from piguard.config import ProxyNetwork, Settings
+
+
+class ProxyOptions(TypedDict):
+    """uvicorn's settings for forwarding headers (``X-Forwarded-For``, ``X-Forwarded-Proto``)."""
+
+    proxy_headers: bool
+    forwarded_allow_ips: list[str]
 
 
 def init() -> None:
@@ -68,6 +76,12 @@ def _settle_secret(settings: Settings) -> str:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to bind."),
     port: int = typer.Option(8000, help="Port to bind."),
+    trusted_proxies: str | None = typer.Option(
+        None,
+        "--trusted-proxies",
+        help="Reverse proxies whose X-Forwarded-For is believed: comma-separated IP addresses or CIDR "
+        "networks (overrides PIGUARD_TRUSTED_PROXIES; empty trusts none).",
+    ),
 ) -> None:
     """Run the HTTP API (refuses to start with missing or placeholder secrets)."""
     import uvicorn
@@ -76,6 +90,7 @@ def serve(
     from piguard.api.app import create_app
 
     settings = load_settings()
+    proxies = proxy_options(_trusted_networks(settings, trusted_proxies))
     try:
         app = create_app(settings)
     except ConfigError as exc:
@@ -83,7 +98,31 @@ def serve(
     if not settings.disclosure_limit_enabled:
         # Meant for load tests only: say so wherever the service's output is kept.
         err_console.print("warning: PIGUARD_DISCLOSURE_LIMIT_ENABLED=false: no per-account limit on record requests")
-    uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_config())
+    uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_config(), **proxies)
+
+
+def _trusted_networks(settings: Settings, option: str | None) -> list[ProxyNetwork]:
+    """The trusted proxies: the option when given, else the setting; a malformed option exits 2."""
+    from piguard.config import parse_trusted_proxies
+
+    if option is None:
+        return settings.trusted_proxy_networks()
+    try:
+        return parse_trusted_proxies(option)
+    except ValueError as exc:
+        raise fail(f"--trusted-proxies: {exc}", code=2) from None
+
+
+def proxy_options(trusted: list[ProxyNetwork]) -> ProxyOptions:
+    """uvicorn's proxy settings: believe forwarding headers only from ``trusted`` (none: the TCP peer is the client)."""
+    allowed: list[str] = []
+    for network in trusted:
+        allowed.append(str(network))
+        if isinstance(network, IPv4Network):
+            # On a dual-stack socket an IPv4 proxy connects as ::ffff:a.b.c.d.
+            allowed.append(f"::ffff:{network.network_address}/{96 + network.prefixlen}")
+    # uvicorn trusts 127.0.0.1 (or $FORWARDED_ALLOW_IPS) by default: with no proxy, read no headers at all.
+    return ProxyOptions(proxy_headers=bool(allowed), forwarded_allow_ips=allowed)
 
 
 def rotate_secret(

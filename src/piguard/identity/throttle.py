@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import math
 from datetime import datetime, timedelta
 
@@ -22,6 +23,9 @@ MAX_BACKOFF_SECONDS = 60
 # A source address (a whole hospital may sit behind one NAT) gets this many times the per-account
 # allowance within the lockout window before it is locked out as well.
 SOURCE_FACTOR = 10
+# An IPv6 client usually holds a whole /64 and may take any address in it: the /64 is one source,
+# or a new address per attempt would never trip the per-address lockout.
+IPV6_SOURCE_PREFIX = 64
 # Attempted usernames and addresses are few enough to enumerate, so a plain digest of one could be
 # reversed; a keyed hash cannot be without the installation secret.
 _KEY_INFO = b"piguard/identity/login-throttle-key/v1"
@@ -47,8 +51,24 @@ def name_key(username: str, *, secret: bytes) -> str:
 
 
 def source_key(source_ip: str, *, secret: bytes) -> str:
-    """Throttle key of a client address (keyed hash: addresses are personal data)."""
-    return "ip:" + _keyed(source_ip, secret=secret)
+    """Throttle key of a client address (keyed hash: addresses are personal data); IPv6 counts per /64.
+
+    A login without a known address (the API passes None for a peer that is no IP address) takes no
+    per-address bucket at all (``identity.login`` skips it): only the per-account lockout applies.
+    """
+    return "ip:" + _keyed(_source_bucket(source_ip), secret=secret)
+
+
+def _source_bucket(source_ip: str) -> str:
+    try:
+        address = ipaddress.ip_address(source_ip)
+    except ValueError:
+        return source_ip  # the API passes canonical addresses only; other callers keep their text
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)  # one IPv4 client, however its socket reported it
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((int(address), IPV6_SOURCE_PREFIX), strict=False))
+    return str(address)
 
 
 def load(session: Session, key: str, *, now: datetime) -> LoginThrottle:

@@ -88,7 +88,9 @@ def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
         engine = make_engine(settings)
         Base.metadata.create_all(engine)
         secret = load_secret(settings)
-        api = Api(client=TestClient(create_app(settings)), settings=settings, engine=engine, org_id="")
+        # A documentation address as the peer: TestClient's own "testclient" is no address to count.
+        client = TestClient(create_app(settings), client=("192.0.2.10", 50000))
+        api = Api(client=client, settings=settings, engine=engine, org_id="")
         with api.session() as db, db.begin():
             ledger.bind_settings(db, settings)
             api.org_id = records.create_organisation(

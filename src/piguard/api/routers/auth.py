@@ -7,6 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from piguard.api.client import client_address
 from piguard.api.deps import PrincipalDep, SessionDep, SettingsDep
 from piguard.api.ids import PathId
 from piguard.errors import AccessDenied, ConflictError, NotFoundError
@@ -54,7 +55,7 @@ def login(body: LoginRequest, request: Request, session: SessionDep, settings: S
             password=body.password,
             totp_code=body.totp,
             terminal_id=body.terminal_id,
-            source_ip=request.client.host if request.client else None,
+            source_ip=client_address(request),
         )
     # Raised only now, after the failure counter and its ledger event have been committed.
     result = outcome.unwrap()
