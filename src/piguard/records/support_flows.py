@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from piguard.db.locking import get_for_update
 from piguard.errors import ConflictError, NotFoundError, PiguardError
+from piguard.identity.models import Account
 from piguard.identity.schemas import Principal
 from piguard.minimize import handles
 from piguard.minimize.views import CdcStatisticsView, StatisticsCell
@@ -117,6 +119,8 @@ def request_breakglass(
     decision = guard.engine.decide(_breakglass_request(subject, resource, draft.purpose))
     if not decision.allowed:
         return refuse(session, principal, draft, denied(decision), at, decision)
+    # The person's account row, locked: two requests at once must not both find no open grant.
+    get_for_update(session, Account, principal.account_id)
     open_until = breakglass.live_until(session=session, account_id=principal.account_id, report_id=record.id, at=at)
     if open_until is not None:
         # One open grant per person and record: a second would only multiply the reviews.
