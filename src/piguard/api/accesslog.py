@@ -16,6 +16,8 @@ from typing import Any
 from fastapi import FastAPI
 from uvicorn.config import LOGGING_CONFIG
 
+from piguard.api.client import canonical_address
+
 # uvicorn's access-log record: (client address, method, path with query, HTTP version, status).
 _ACCESS_ARGS = 5
 #: Every literal segment of the app's route paths (``route_words(create_app())``; a unit test
@@ -69,8 +71,18 @@ class DropQueryStrings(logging.Filter):
         """Rewrite the record's path argument in place; never drops the line itself."""
         args = record.args
         if isinstance(args, tuple) and len(args) == _ACCESS_ARGS and isinstance(args[2], str):
-            record.args = (args[0], args[1], safe_path(args[2], self.words), args[3], args[4])
+            record.args = (safe_client(args[0]), args[1], safe_path(args[2], self.words), args[3], args[4])
         return True
+
+
+def safe_client(client: object) -> str:
+    """uvicorn's ``host:port`` with the host as a canonical IP address, or ``-``: never header text.
+
+    A trusted proxy's ``X-Forwarded-For`` becomes the client host unchecked in uvicorn's line.
+    """
+    host, _, port = str(client).rpartition(":")
+    address = canonical_address(host)
+    return "-" if address is None else f"{address}:{port}" if port.isdigit() else address
 
 
 def log_config(words: Iterable[str] = ROUTE_WORDS) -> dict[str, Any]:

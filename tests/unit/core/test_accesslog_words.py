@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from piguard.api.accesslog import ROUTE_WORDS, log_config, route_words, safe_path
+from piguard.api.accesslog import ROUTE_WORDS, log_config, route_words, safe_client, safe_path
 from piguard.api.app import create_app
 from piguard.config import Settings
 from piguard.keys import ensure_secret
@@ -50,3 +50,19 @@ def test_the_served_log_config_filters_with_the_words_given() -> None:
         ("127.0.0.1:5", "GET", "/api/v1/me/sessions?x=1", "1.1", 200), None,
     )  # fmt: skip
     assert made.filter(record) and record.getMessage() == "127.0.0.1:5 - GET /api/v1/me/…?… HTTP/1.1 200"
+
+
+@pytest.mark.parametrize(
+    ("client", "logged"),
+    [
+        ("203.0.113.7:51234", "203.0.113.7:51234"),
+        ("::ffff:203.0.113.7:51234", "203.0.113.7:51234"),
+        ("2001:DB8:0:0::7:443", "2001:db8::7:443"),
+        # What a trusted proxy forwarded, as uvicorn puts it in the line: never written as it came.
+        ("刘洁 110101199003077777:0", "-"),
+        ("<script>alert(1)</script>:0", "-"),
+        ("testclient:50000", "-"),
+    ],
+)
+def test_the_client_is_logged_as_an_address_or_a_dash(client: str, logged: str) -> None:
+    assert safe_client(client) == logged
