@@ -41,6 +41,7 @@ BENCHES = (
     Bench("ledger_evidence", (), ("--target",)),
     Bench("pi_eval", ("--no-presidio", "--limit", "300"), ()),
     Bench("pi_throughput", ("--no-presidio", "--mb", "1"), ()),
+    Bench("pi_long_lines", ("--check", "--sizes", "0.5", "1", "2"), ("--check",)),
     Bench("pi_columns", ("--rows", "100000"), ("--rows", "1000000")),
     Bench("pi_redact", ("--rows", "5000"), ("--rows", "100000")),
     Bench("simulate_city", ("--days", "1", "--out", "/tmp/piguard-bench-sim"), ("--days", "7")),

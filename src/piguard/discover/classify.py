@@ -32,7 +32,7 @@ from piguard.discover.recognizers.validators import (
     cn_resident_id_shape,
     mod11_2_check,
 )
-from piguard.discover.sources.base import ColumnSample, TableSample
+from piguard.discover.sources.base import NUMBER_DTYPES, ColumnSample, TableSample
 from piguard.discover.spreadsheet import (
     KEPT_PREFIX,
     SPREADSHEET_DAMAGED,
@@ -64,6 +64,10 @@ _ANALYZE_BATCH = 64
 # Two numbers of seven digits or more in one value without letters ("13812345678/13987654321",
 # a JSON list of IDs joined by ";"): not one whole value, but text to analyse.
 _SEVERAL_NUMBERS = re.compile(r"(?:\d[ \-]?){6}\d\D+(?:\d[ \-]?){6}\d")
+# What may stand between the items of a value listing several identifiers, and around an
+# identifier that is the whole value (punctuation, brackets, quotes: "<zs@example.com>").
+_LIST_SEPARATORS = " \t;；,，/、|"
+_AROUND = " \t;；,，。.:：()（）[]【】<>《》\"'“”‘’「」"
 
 #: Entities with real validators: a column claiming them whose values fail is contradicted.
 VALIDATED = frozenset(
@@ -123,6 +127,9 @@ class _Tally:
     # Values holding the entity anywhere (whole or inside), for free-text columns.
     inside: Counter[str] = field(default_factory=Counter)
     inside_score: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    # Values listing several of one entity and nothing else ("13812345678;13987654321").
+    listed: Counter[str] = field(default_factory=Counter)
+    listed_score: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     examples: defaultdict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     def denominator(self, entity: str) -> int:
@@ -138,9 +145,29 @@ def _is_date(value: str) -> bool:
     return True
 
 
-def _tally(values: list[str], analyzer: Analyzer, *, claimed: bool) -> _Tally:
+def _alone(value: str, finding: Finding) -> bool:
+    """Whether ``finding`` is all of ``value`` but for spaces and punctuation around it."""
+    return not (value[: finding.start] + value[finding.end :]).strip(_AROUND)
+
+
+def _listed(value: str, findings: list[Finding]) -> dict[str, float]:
+    """The entity of a value that lists several of it and nothing else (``13812345678;
+    13987654321``), with the findings' mean score; empty for any other value."""
+    if len(findings) < 2 or len({f.entity for f in findings}) != 1:
+        return {}
+    end = 0
+    for finding in sorted(findings, key=lambda f: f.start):
+        if value[end : finding.start].strip(_LIST_SEPARATORS):
+            return {}
+        end = finding.end
+    if value[end:].strip(_LIST_SEPARATORS):
+        return {}
+    return {findings[0].entity: sum(f.score for f in findings) / len(findings)}
+
+
+def _tally(values: list[str], analyzer: Analyzer, *, claimed: frozenset[str]) -> _Tally:
     tally = _Tally(sampled=len(values))
-    cache: dict[str, tuple[dict[str, float], dict[str, float], bool]] = {}
+    cache: dict[str, tuple[dict[str, float], dict[str, float], bool, dict[str, float]]] = {}
     analyses = 0
     seen_text = False
     analysed_batch: dict[str, list[Finding]] = {}
@@ -166,6 +193,7 @@ def _tally(values: list[str], analyzer: Analyzer, *, claimed: bool) -> _Tally:
         if value not in cache:
             whole = dict(analyzer.validate_value(value))
             anywhere = dict(whole)
+            listed: dict[str, float] = {}
             texty = any(ch.isalpha() for ch in value)
             seen_text = seen_text or texty
             analysed = False
@@ -176,20 +204,30 @@ def _tally(values: list[str], analyzer: Analyzer, *, claimed: bool) -> _Tally:
                 analyses += 1
                 analysed = True
                 length = max(len(value.strip()), 1)
-                for finding in analysis(index, value):
-                    score = finding.score
-                    if (finding.end - finding.start) / length >= WHOLE_VALUE_COVERAGE:
-                        whole[finding.entity] = max(score, whole.get(finding.entity, 0.0))
-                    anywhere[finding.entity] = max(score, anywhere.get(finding.entity, 0.0))
+                findings = analysis(index, value)
+                for finding in findings:
+                    entity, score = finding.entity, finding.score
+                    # An identifier with other text around it ("家属电话13700001111") is the
+                    # value only in a column named for it; elsewhere it is free text (a remark).
+                    if (finding.end - finding.start) / length >= WHOLE_VALUE_COVERAGE and (
+                        entity not in VALIDATED or entity in claimed or _alone(value, finding)
+                    ):
+                        whole[entity] = max(score, whole.get(entity, 0.0))
+                    anywhere[entity] = max(score, anywhere.get(entity, 0.0))
+                if not whole:
+                    listed = _listed(value, findings)
             else:
                 tally.validated.update(whole)
             # A value without letters holds no name or address: it counts as examined too.
-            cache[value] = (whole, anywhere, analysed or bool(whole) or not texty)
-        whole, anywhere, examined = cache[value]
+            cache[value] = (whole, anywhere, analysed or bool(whole) or not texty, listed)
+        whole, anywhere, examined, listed = cache[value]
         tally.examined += examined
         for entity, score in whole.items():
             tally.whole[entity] += 1
             tally.whole_score[entity] += score
+        for entity, score in listed.items():
+            tally.listed[entity] += 1
+            tally.listed_score[entity] += score
         for entity, score in anywhere.items():
             tally.inside[entity] += 1
             tally.inside_score[entity] += score
@@ -307,15 +345,18 @@ def _classify_column(
             examples=tuple(examples),
         )
 
-    numeric = column.dtype in ("integer", "float")
-    if (numeric or column.dtype == "text") and "CN_RESIDENT_ID" in allowed:
+    # Only a float loses digits: an integer or decimal type (a database's numeric(18), an int64
+    # column) keeps every digit of what was stored in it.
+    lossy_type = column.dtype == "float"
+    if (column.dtype in NUMBER_DTYPES or column.dtype == "text") and "CN_RESIDENT_ID" in allowed:
         # Excel stores an ID typed as a number as a float: 15 significant digits survive, the
         # check digit does not. Area code and birth date still single out a person. Written
-        # to CSV, the lost digits are zeros (310112195603211000).
+        # to CSV (or stored in an exact column afterwards), the lost digits are zeros
+        # (310112195603211000).
         lossy = [
             v
             for v in values
-            if len(v) == 18 and v.isdigit() and (numeric or v.endswith("000")) and cn_resident_id_shape(v)
+            if len(v) == 18 and v.isdigit() and (lossy_type or v.endswith("000")) and cn_resident_id_shape(v)
         ]
         # Real IDs in a number column keep their check digits (the normal path below finds
         # them); rounded ones fail it, except one in eleven by chance.
@@ -341,11 +382,11 @@ def _classify_column(
                 evidence = f"{'; '.join(parts)}; type {column.dtype}"
                 examples = [*valid, *lossy][:MAX_EXAMPLES]
                 return [make("CN_RESIDENT_ID", conf, len(lossy) + len(valid), sampled, "values", evidence, examples)]
-    if column.dtype in ("integer", "float", "text"):
+    if column.dtype in NUMBER_DTYPES or column.dtype == "text":
         damaged = _spreadsheet_damaged(column, analyzer, by_name, by_comment, allowed, make)
         if damaged is not None and damaged.confidence >= min_confidence:
             return [damaged]
-    if column.dtype == "float":
+    if column.dtype in ("float", "decimal") and not _mostly_whole_numbers(values):
         return []  # amounts and measurements
     if column.dtype in ("date", "datetime"):
         # A date column is personal only as a birth date, and only its name can say so.
@@ -365,8 +406,8 @@ def _classify_column(
             )
         ]
 
-    tally = _tally(values, analyzer, claimed=bool(by_name or by_comment))
     claimed = frozenset(by_name) | frozenset(by_comment)
+    tally = _tally(values, analyzer, claimed=claimed)
     sampled = tally.sampled
     if "DATE_OF_BIRTH" in by_name or "DATE_OF_BIRTH" in by_comment:
         dates = [v for v in values if _is_date(v)]
@@ -376,14 +417,19 @@ def _classify_column(
             tally.validated.add("DATE_OF_BIRTH")
             tally.examples["DATE_OF_BIRTH"] = dates[:MAX_EXAMPLES]
 
-    best: tuple[float, str, str, int] | None = None
+    best: tuple[float, str, str, int, int] | None = None
     for entity in (set(by_name) | set(by_comment) | set(tally.whole)) & allowed:
         name_w, name_word = by_name.get(entity, (0.0, ""))
         comment_w, comment_word = by_comment.get(entity, (0.0, ""))
-        matched = tally.whole[entity]
+        single = tally.whole[entity]
+        # Values listing several of the entity (two phone numbers in a cell) hold it as well when
+        # they are the exception beside single ones; a column made of them is free text.
+        listed = tally.listed[entity] if tally.listed[entity] <= single else 0
+        matched = single + listed
         out_of = tally.denominator(entity)
         ratio = matched / out_of if out_of else 0.0
-        mean = tally.whole_score[entity] / matched if matched else 0.0
+        score_sum = tally.whole_score[entity] + (tally.listed_score[entity] if listed else 0.0)
+        mean = score_sum / matched if matched else 0.0
         logit = PRIOR + W_NAME * name_w + W_COMMENT * comment_w + W_VALUES * ratio * mean
         parts = []
         if name_w:
@@ -392,20 +438,22 @@ def _classify_column(
             parts.append(f"comment '{comment_word}' suggests {entity}")
         if out_of:
             what = "sampled" if out_of == sampled else "analysed"
-            parts.append(f"{matched}/{out_of} {what} values are {entity}")
+            parts.append(f"{single}/{out_of} {what} values are {entity}")
+            if listed:
+                parts.append(f"{listed}/{out_of} {what} values list several {entity}")
         if entity in VALIDATED and sampled >= 10 and ratio < 0.1 and (name_w or comment_w):
             logit -= CONTRADICTION
             parts.append("values contradict the name")
         if best is None or logit > best[0]:
-            best = (logit, entity, "; ".join(parts), out_of)
+            best = (logit, entity, "; ".join(parts), out_of, matched)
     if best is not None and _sigmoid(best[0]) >= min_confidence:
-        logit, entity, evidence, out_of = best
-        if entity in SPREADSHEET_DAMAGED and tally.whole[entity] < sampled:
-            evidence += damage_note(values, analyzer, numeric=column.dtype in ("integer", "float"))
+        logit, entity, evidence, out_of, matched = best
+        if entity in SPREADSHEET_DAMAGED and matched < sampled:
+            evidence += damage_note(values, analyzer, numeric=lossy_type)
         main = make(
             entity,
             _sigmoid(logit),
-            tally.whole[entity],
+            matched,
             out_of,
             "values",
             f"{evidence}; type {column.dtype}",
@@ -436,7 +484,9 @@ def _spreadsheet_damaged(
     values = column.values
     if not candidates or not values:
         return None
-    numeric = column.dtype in ("integer", "float")
+    # Digits past the 15th are lost only in a float; in an integer or text column only zeros
+    # there say so (310112195603211000).
+    numeric = column.dtype == "float"
     damaged: list[tuple[str, SpreadsheetNumber]] = []
     intact: list[str] = []
     for value in values:
@@ -483,6 +533,13 @@ def _spreadsheet_damaged(
         if best is None or logit > best[0]:
             best = (logit, found)
     return None if best is None else best[1]
+
+
+def _mostly_whole_numbers(values: list[str]) -> bool:
+    """Whether at least half of a number column's values are whole numbers (``value_text`` writes
+    13812345678.0 as ``13812345678``): identifiers stored as numbers, not measurements or amounts."""
+    whole = sum(v.removeprefix("-").isdigit() for v in values)
+    return bool(values) and whole >= 0.5 * len(values)
 
 
 def _by_chance(entity: str, count: int, out_of: int, mean: float, claimed: frozenset[str]) -> bool:

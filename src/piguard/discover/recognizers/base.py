@@ -189,8 +189,13 @@ Validator = Callable[[str], str | None]
 # look inside regions, so a line is scanned once by this regex instead of once per pattern.
 _C = r"[0-9A-Za-z_@.+\-()（）:/·•#%]"
 _C_NO_DIGIT = r"[A-Za-z_.+\-()（）:/·•#%]"
-# Possessive quantifiers: a word without a digit fails without backtracking.
-REGION = re.compile(rf"{_C_NO_DIGIT}*+[0-9@]{_C}*+(?:[ \-](?=[0-9(（+]|[A-Z](?![a-z])){_C}++)*")
+# Possessive quantifiers: a word without a digit fails without backtracking. A region starts
+# only where a run of identifier characters starts (the lookbehind): tried at every position of
+# a long run without digits ("xxxx…", a DNA sequence, a rule of dashes), the run would be read
+# to its end from each of them, in time quadratic in its length; the lookbehind fails at once
+# inside the run, so a line is read in linear time. The leftmost match is the same, since a
+# match tried inside a run would have matched from the run's start already.
+REGION = re.compile(rf"(?<!{_C_NO_DIGIT}){_C_NO_DIGIT}*+[0-9@]{_C}*+(?:[ \-](?=[0-9(（+]|[A-Z](?![a-z])){_C}++)*")
 # Regions no identifier can be: short numbers, dates and times, amounts, dotted versions
 # (but not phone numbers written with dots, 555.867.5309 or 0412.345.678: nine digits or more).
 NOISE = re.compile(

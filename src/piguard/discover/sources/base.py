@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,8 +18,11 @@ DEFAULT_SAMPLE = 1000
 # Fixed seed: the same file gives the same sample, so reports are reproducible.
 SAMPLE_SEED = 20250301
 
-# Normalised data types used as classification evidence.
-DTYPES = ("text", "integer", "float", "boolean", "date", "datetime", "binary", "json", "unknown")
+# Normalised data types used as classification evidence. "integer" and "decimal" numbers are
+# exact (a database's numeric(18) keeps every digit of an ID); a "float" holds 15-17 significant
+# digits, and the digits of a longer integer stored in one are lost.
+DTYPES = ("text", "integer", "decimal", "float", "boolean", "date", "datetime", "binary", "json", "unknown")
+NUMBER_DTYPES = frozenset({"integer", "decimal", "float"})
 
 
 @dataclass(slots=True)
@@ -146,13 +150,18 @@ class Reservoir(Generic[T]):
         self.seen += 1
 
 
-def value_dtype(value: Any) -> str:
-    """The normalised data type of one Python value."""
+def value_dtype(value: Any) -> str | None:
+    """The normalised data type of one Python value; None for one that tells nothing (a null,
+    an empty array). An array's type is its items' (a PostgreSQL ``text[]`` is text)."""
+    if value is None:
+        return None
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int):
         return "integer"
-    if isinstance(value, float | Decimal):
+    if isinstance(value, Decimal):
+        return "decimal"
+    if isinstance(value, float):
         return "float"
     if isinstance(value, datetime):
         return "datetime"
@@ -160,7 +169,14 @@ def value_dtype(value: Any) -> str:
         return "date"
     if isinstance(value, bytes | bytearray | memoryview):
         return "binary"
-    if isinstance(value, dict | list | tuple):
+    if isinstance(value, list | tuple):
+        kind = None
+        for item in value:
+            item_kind = value_dtype(item)
+            if item_kind is not None:
+                kind = merge_dtype(kind, item_kind)
+        return kind
+    if isinstance(value, dict):
         return "json"
     if isinstance(value, str):
         return "text"
@@ -174,7 +190,12 @@ _EXACT_FLOAT = 2.0**53
 
 
 def value_text(value: Any) -> str | None:
-    """A sampled value as text for the validators; None for empty or binary values."""
+    """A sampled value as text for the validators; None for empty or binary values.
+
+    Whole numbers are digits whatever their type (``13812345678.0`` and ``Decimal("13812345678")``
+    read ``13812345678``); an array's items are joined by ``"; "`` (``value_texts`` gives them one
+    by one) and an object is JSON text, never Python's repr.
+    """
     if value is None or isinstance(value, bytes | bytearray | memoryview):
         return None
     if isinstance(value, bool):
@@ -189,16 +210,34 @@ def value_text(value: Any) -> str | None:
         # significant digits anyway: write them as it shows them (310112195603211000).
         mantissa, _, exponent = f"{value:.14e}".partition("e")
         return mantissa.replace(".", "") + "0" * (int(exponent) - 14)
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        # Exact: numeric(13,2) holding 13812345678.00 is the number 13812345678, every digit kept.
+        return str(int(value))
+    if isinstance(value, list | tuple):
+        return "; ".join(value_texts(value)) or None
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str) or None
     text = str(value).strip()
     return text or None
 
 
+def value_texts(value: Any) -> list[str]:
+    """The texts of one sampled value: one for a scalar, one per item for an array (a PostgreSQL
+    ``text[]`` of phone numbers holds several values, each classified as a value); nested
+    arrays are flattened, empty items left out."""
+    if isinstance(value, list | tuple):
+        return [text for item in value for text in value_texts(item)]
+    text = value_text(value)
+    return [] if text is None else [text]
+
+
 def merge_dtype(current: str | None, new: str) -> str:
-    """Combine the types seen in one column: equal stays, int+float is float, else text."""
+    """Combine the types seen in one column: equal stays, numbers give the least exact of them
+    (int+float is float, int+decimal decimal), date+datetime is datetime, else text."""
     if current is None or current == new:
         return new
-    if {current, new} == {"integer", "float"}:
-        return "float"
+    if {current, new} <= NUMBER_DTYPES:
+        return "float" if "float" in (current, new) else "decimal"
     if {current, new} == {"date", "datetime"}:
         return "datetime"
     return "text"
@@ -223,11 +262,10 @@ def columns_from_rows(
         for key, raw in row.items():
             if key not in values:
                 continue
-            if infer_types and raw is not None:
-                types[key] = merge_dtype(types[key], value_dtype(raw))
-            text = value_text(raw)
-            if text is not None:
-                values[key].append(text)
+            kind = value_dtype(raw) if infer_types else None
+            if kind is not None:
+                types[key] = merge_dtype(types[key], kind)
+            values[key].extend(value_texts(raw))
     columns = [
         ColumnSample(name=name, dtype=(types[name] or "text") if infer_types else "text", values=values[name])
         for name in order

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, MetaData, Table, create_engine, func, inspect, select, types
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Engine,
+    MetaData,
+    Table,
+    create_engine,
+    func,
+    inspect,
+    select,
+    type_coerce,
+    types,
+)
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, SQLAlchemyError
 
-from piguard.discover.sources.base import ColumnSample, Skipped, TableSample, value_text
+from piguard.discover.sources.base import ColumnSample, Skipped, TableSample, value_texts
 from piguard.errors import DiscoveryError, InputError
 
 CONNECT_TIMEOUT_SECONDS = 10
@@ -62,6 +75,26 @@ def connect_reason(exc: SQLAlchemyError, url: str) -> str:
     return f"{reason[:200]}; {type(exc).__name__}"
 
 
+# Quoted text and byte values in a driver's message may be row data: SQLite's "Could not decode to
+# UTF-8 column 'c' with text '…'", PostgreSQL's "character with byte sequence 0xe5 0xbc …".
+_QUOTED = re.compile(r"'[^']*'?")
+_BYTES = re.compile(r"0x[0-9A-Fa-f]+(?:\s+0x[0-9A-Fa-f]+)*")
+
+
+def read_reason(exc: SQLAlchemyError, url: str) -> str:
+    """Why a table could not be read, from the database's first line (``permission denied for
+    table numt``), with any secret of the URL and anything that could be row data blanked."""
+    orig = getattr(exc, "orig", None) or exc
+    # The first line is the database's message; DETAIL lines and SQLAlchemy's own text after it
+    # ([SQL: …], [parameters: …]) may hold values.
+    first = next((line.strip() for line in str(orig).splitlines() if line.strip()), "")
+    reason = " ".join(first.removeprefix("ERROR:").split())
+    reason = _BYTES.sub("0x…", _QUOTED.sub("'…'", reason))
+    for secret in _secrets(url):
+        reason = reason.replace(secret, "***")
+    return f"{reason[:200]}; {type(exc).__name__}" if reason else type(exc).__name__
+
+
 def open_database(url: str) -> Engine:
     """An engine for ``url``; raises ``InputError`` for a malformed URL or missing driver."""
     try:
@@ -110,7 +143,7 @@ def sample_database(url: str, *, tables: Sequence[str] | None = None, sample: in
             except NoSuchTableError:
                 yield Skipped(f"{source} {qualified}", "no such table", error=True)
             except SQLAlchemyError as exc:
-                yield Skipped(f"{source} {qualified}", f"cannot read table ({type(exc).__name__})", error=True)
+                yield Skipped(f"{source} {qualified}", f"cannot read table ({read_reason(exc, url)})", error=True)
     finally:
         engine.dispose()
 
@@ -120,14 +153,15 @@ def _sample_table(engine: Engine, schema: str | None, name: str, *, source: str,
     comments = {col["name"]: col.get("comment") for col in inspect(engine).get_columns(name, schema=schema)}
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(table)).scalar_one()
-        query = select(*table.columns)
+        query = select(*(_as_stored(column) for column in table.columns))
         if total > sample:
             # random() exists in SQLite and PostgreSQL alike; a full scan, but one query.
             query = query.order_by(func.random())
         rows = conn.execute(query.limit(sample)).all()
     columns: list[ColumnSample] = []
     for index, column in enumerate(table.columns):
-        values = [text for row in rows if (text := value_text(row[index])) is not None]
+        # An array's items are values of their own (a text[] of phone numbers).
+        values = [text for row in rows for text in value_texts(row[index])]
         columns.append(
             ColumnSample(
                 name=column.name,
@@ -140,13 +174,27 @@ def _sample_table(engine: Engine, schema: str | None, name: str, *, source: str,
     return TableSample(source=source, table=label, columns=columns, rows_sampled=len(rows), rows_total=int(total))
 
 
+def _as_stored(column: Column[Any]) -> ColumnElement[Any]:
+    """``column`` as the driver returns it for an exact number type: SQLAlchemy would turn
+    SQLite's numbers into Decimals through a float, losing the last digits of an 18-digit ID
+    (310112194001100006 read as 310112194001100032)."""
+    if isinstance(column.type, types.Numeric) and not isinstance(column.type, types.Float):
+        return type_coerce(column, types.NullType()).label(column.name)
+    return column
+
+
 def sql_dtype(sql_type: Any) -> str:
-    """The normalised data type of an SQLAlchemy column type."""
+    """The normalised data type of an SQLAlchemy column type (an array's is its items')."""
+    if isinstance(sql_type, types.ARRAY):
+        return sql_dtype(sql_type.item_type)
+    if isinstance(sql_type, types.Numeric) and not isinstance(sql_type, types.Float):
+        # numeric(11,0), numeric(18): exact integers, every digit of a phone number or an ID
+        # kept; numeric(12,2) or numeric: exact decimals. Neither loses digits as a float does.
+        return "integer" if sql_type.scale == 0 else "decimal"
     checks: tuple[tuple[type[Any], str], ...] = (
         (types.Boolean, "boolean"),
         (types.Integer, "integer"),
         (types.Float, "float"),
-        (types.Numeric, "float"),
         (types.DateTime, "datetime"),
         (types.Date, "date"),
         (types.LargeBinary, "binary"),
