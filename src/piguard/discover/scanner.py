@@ -4,10 +4,15 @@ A source that cannot be read is recorded as ``Skipped`` (with the file and the r
 the scan goes on with the others; only a failure of the scan itself raises. A malformed row
 of a CSV/TSV/JSONL file is passed over and counted in ``skipped_rows`` (the rest of the file
 is scanned): the scan still ran successfully.
+
+Inside a directory, a symbolic link to a file outside it is not followed (a link named on the
+command line is: the user asked for it). A gzip-compressed text file (``app.log.gz``,
+``syslog.2.gz``) is read as text, decompressed as it is read.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -33,12 +38,24 @@ from piguard.discover.sources import (
     sample_table_file,
     sniff_encoding,
 )
+from piguard.discover.sources.rows import decoded_lines, table_encoding
+from piguard.discover.sources.text import BINARY_SUFFIXES
 from piguard.errors import DiscoveryError, InputError
 
 #: Called for each skipped input, and for each named malformed row passed over (``error`` False).
 SkipHook = Callable[[Skipped], None]
 #: Lines of a text file analysed together.
 LINE_BATCH = 256
+#: Why a link inside a scanned directory is not followed.
+OUTSIDE_LINK = "symbolic link to a file outside the scanned directory"
+# What a ".gz" file holds when the name before ".gz" says so: an archive or a binary is not
+# text, and a compressed JSON array, Parquet or Excel file is not read (a table's format is
+# read compressed only as .csv.gz, .tsv.gz and .jsonl.gz).
+_ARCHIVES = frozenset({".tar"})
+_UNREAD_COMPRESSED = frozenset({".json", ".parquet", ".xlsx", ".xlsm"})
+_GZIP_MAGIC = b"\x1f\x8b"
+# A header and a trailer: no gzip file is shorter.
+_GZIP_MIN_BYTES = 18
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,14 +170,23 @@ def _batch_findings(
             )
 
 
-def _scan_text_file(item: FileItem, *, analyzer: Analyzer, keep_values: bool, result: ScanResult) -> SkippedRows | None:
-    """Analyse a text file line by line; the undecodable lines passed over, if any."""
-    encoding = sniff_encoding(item.path, tolerant=True)
+class _TooLargeError(Exception):
+    """A compressed file larger than the size limit once decompressed (skipped by design)."""
+
+
+def _scan_text_file(
+    item: FileItem, *, analyzer: Analyzer, keep_values: bool, result: ScanResult, max_bytes: int = DEFAULT_MAX_BYTES
+) -> SkippedRows | None:
+    """Analyse a text file (gzip-compressed too) line by line; the undecodable lines passed over, if any."""
     counted = [0]
     problems = RowProblems()
+    if is_compressed(item.path):
+        source = _gzip_lines(item.path, problems=problems, max_bytes=max_bytes)
+    else:
+        source = iter_lines(item.path, encoding=sniff_encoding(item.path, tolerant=True), problems=problems)
 
     def lines() -> Iterator[tuple[int, str]]:
-        for number, line in iter_lines(item.path, encoding=encoding, problems=problems):
+        for number, line in source:
             counted[0] = number
             yield number, line
 
@@ -171,6 +197,92 @@ def _scan_text_file(item: FileItem, *, analyzer: Analyzer, keep_values: bool, re
     if not problems.count:
         return None
     return SkippedRows(item.source, item.path.name, problems.count, tuple(problems.named))
+
+
+def is_compressed(path: Path) -> bool:
+    """Whether ``path`` is named as a gzip-compressed file (``.gz``)."""
+    return path.name.lower().endswith(".gz")
+
+
+def compressed_problem(path: Path) -> str | None:
+    """Why a ``.gz`` file is not read as compressed text (``binary file type (.tar.gz)``, not
+    gzip data), or None; raises ``DiscoveryError`` if it cannot be read."""
+    inner = Path(path.name[: -len(".gz")]).suffix.lower()
+    if inner in BINARY_SUFFIXES or inner in _ARCHIVES:
+        return f"binary file type ({inner}.gz)"
+    if inner in _UNREAD_COMPRESSED:
+        return f"gzip-compressed {inner} is not read (decompress it first)"
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(2)
+    except OSError as exc:
+        raise DiscoveryError(f"cannot read file ({exc.strerror or type(exc).__name__})") from None
+    # Said before the decompressor says it with the file's first bytes in its message.
+    return None if magic == _GZIP_MAGIC else "not gzip data, though the name ends in .gz"
+
+
+def _gzip_lines(path: Path, *, problems: RowProblems, max_bytes: int) -> Iterator[tuple[int, str]]:
+    """The lines of a gzip-compressed text file, decompressed as they are read; a line in
+    neither UTF-8 nor GB 18030 is noted in ``problems`` and passed over (as ``iter_lines``).
+
+    Raises ``DiscoveryError`` for what is not text (``binary content …``) or not gzip, and
+    ``_TooLargeError`` past ``max_bytes`` of decompressed text."""
+    why = compressed_problem(path)
+    if why is not None:
+        raise DiscoveryError(why)
+    if _gzip_size(path) > max_bytes:
+        raise _TooLargeError
+    encoding = table_encoding(path)  # judged on the decompressed head; raises for binaries
+    good = read = 0
+    for line in decoded_lines(path, encoding, nul_ok=True):
+        if line.text is None:
+            problems.note(line.number, line.reason)
+            continue
+        read += len(line.text)
+        if read > max_bytes:
+            raise _TooLargeError  # a gzip of several members: its last one's size said too little
+        good += 1
+        yield line.number, line.text.rstrip("\r\n")
+    error = problems.error_if_most(good)
+    if error is not None:
+        raise error
+
+
+def _gzip_size(path: Path) -> int:
+    """The decompressed size a gzip file states in its last 4 bytes (of its last member,
+    modulo 4 GiB): a cheap first bound against a file that decompresses to far more."""
+    try:
+        with path.open("rb") as handle:
+            if handle.seek(0, os.SEEK_END) < _GZIP_MIN_BYTES:
+                raise DiscoveryError("cannot read file (truncated gzip data)")
+            handle.seek(-4, os.SEEK_END)
+            return int.from_bytes(handle.read(4), "little")
+    except OSError as exc:
+        raise DiscoveryError(f"cannot read file ({exc.strerror or type(exc).__name__})") from None
+
+
+def _inputs(paths: Sequence[Path], *, max_bytes: int) -> Iterator[FileItem | Skipped]:
+    """``iter_files`` of each path, without the links inside a directory to files outside it."""
+    for root in paths:
+        inside = root.resolve() if root.is_dir() else None
+        for entry in iter_files([root], max_bytes=max_bytes):
+            path = entry.path if isinstance(entry, FileItem) else Path(entry.source)
+            if inside is not None and _leaves(path, inside):
+                # /etc/shadow through tree/shadow.txt: not part of what was asked to be scanned.
+                yield Skipped(str(path), OUTSIDE_LINK, error=False)
+            else:
+                yield entry
+
+
+def _leaves(path: Path, root: Path) -> bool:
+    """Whether ``path`` is a symbolic link whose target lies outside the directory ``root``."""
+    if not path.is_symlink():
+        return False
+    try:
+        target = path.resolve(strict=False)
+    except (OSError, RuntimeError):  # a loop of links: the walk said it cannot be read
+        return False
+    return not target.is_relative_to(root)
 
 
 def _classify(
@@ -214,7 +326,7 @@ def scan_paths(
         raise InputError("sample size must be at least 1", where="--sample")
     result = ScanResult()
     items: list[FileItem] = []
-    for entry in iter_files(paths, max_bytes=max_bytes):
+    for entry in _inputs(paths, max_bytes=max_bytes):
         if isinstance(entry, Skipped):
             _skip(result, entry, on_skip)
         else:
@@ -241,10 +353,15 @@ def scan_paths(
                 )
                 _scan_titles(tables, analyzer=analyzer, keep_values=keep_values, result=result)
             else:
-                text_skipped = _scan_text_file(item, analyzer=analyzer, keep_values=keep_values, result=result)
+                text_skipped = _scan_text_file(
+                    item, analyzer=analyzer, keep_values=keep_values, result=result, max_bytes=max_bytes
+                )
         except (DiscoveryError, InputError) as exc:
             binary = str(exc).startswith("binary")
             _skip(result, Skipped(item.source, str(exc), error=not binary), on_skip)
+        except _TooLargeError:
+            reason = f"larger than the size limit once decompressed (> {max_bytes} bytes)"
+            _skip(result, Skipped(item.source, reason, error=False), on_skip)
         else:
             result.files_scanned += 1
             result.bytes_scanned += item.size

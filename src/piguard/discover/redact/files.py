@@ -18,6 +18,7 @@ from piguard.discover.redact.parquet import redact_parquet
 from piguard.discover.redact.policy import Change, Redactor, whole_change
 from piguard.discover.redact.text import prefer, redact_text_file, text_out
 from piguard.discover.redact.values import PerFinding
+from piguard.discover.scanner import compressed_problem
 from piguard.discover.sources import DEFAULT_SAMPLE, TableSample, sample_table_file
 from piguard.discover.sources.rows import csv_records, sniff_delimiter, table_encoding
 from piguard.discover.sources.tables import EXCEL_SUFFIXES, TABULAR_SUFFIXES
@@ -53,6 +54,13 @@ def redact_file(
     if name.endswith(EXCEL_SUFFIXES):
         raise InputError("redacting .xlsx is not supported; save it as CSV first", where=str(source))
     tabular_input = name.endswith(TABULAR_SUFFIXES)
+    if not tabular_input and name.endswith(".gz"):
+        try:
+            why = compressed_problem(source)  # an archive, a compressed binary or JSON array: not text
+        except DiscoveryError as exc:
+            raise InputError(str(exc), where=str(source)) from None
+        if why is not None:
+            raise InputError(why, where=str(source))
     if tabular_input and _format(source) != _format(target):
         raise InputError(f"output must have the input's format ({_format(source)})", where=str(target))
     if not target.parent.is_dir():
@@ -78,7 +86,9 @@ def redact_file(
                     reference_date=reference_date,
                 )
             else:
-                stats = redact_text_file(source, raw, analyzer=analyzer, redactor=redactor)
+                # Compressed when OUT is named .gz (app.log.gz into app.masked.log.gz), as tables.
+                with _compressed(raw, target.name.lower().endswith(".gz")) as stream:
+                    stats = redact_text_file(source, stream, analyzer=analyzer, redactor=redactor)
         os.replace(temp, target)
     except DiscoveryError as exc:
         raise InputError(str(exc), where=str(source)) from None

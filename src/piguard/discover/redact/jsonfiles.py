@@ -18,6 +18,44 @@ from piguard.errors import DiscoveryError
 __all__ = ["redact_json", "redact_jsonl"]
 
 
+class _RepeatedKeyError(ValueError):
+    """A JSON object names ``key`` twice (raised while parsing; the reader says where)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json keeps the last of repeated keys silently: the copy would lose the first value.
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _RepeatedKeyError(key)
+            seen.add(key)
+    return obj
+
+
+# One decoder for every line: json.loads with a hook would build a new one per line.
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
+# A key shown in an error is cut to keep the message one line.
+_MAX_KEY_SHOWN = 64
+
+
+def repeated_key_error(where: str, key: str, other: PerFinding) -> DiscoveryError:
+    """The error for an object naming ``key`` twice at ``where`` (``line 3``, ``item 4``); a key
+    holding personal information is shown redacted, as it would be in the copy."""
+    shown = other.name(key) or ""
+    if len(shown) > _MAX_KEY_SHOWN:
+        shown = shown[: _MAX_KEY_SHOWN - 3] + "..."
+    return DiscoveryError(
+        f"malformed file at {where}: key '{shown}' appears more than once in one object "
+        "(the copy would keep only one of its values)"
+    )
+
+
 def redact_jsonl(
     source: Path, raw: IO[bytes], *, whole: dict[str, Change], other: PerFinding, stats: RedactStats
 ) -> None:
@@ -33,7 +71,9 @@ def redact_jsonl(
             obj = None
             if line.text.strip():
                 try:
-                    obj = json.loads(line.text)
+                    obj = _DECODER.decode(line.text)
+                except _RepeatedKeyError as exc:
+                    raise repeated_key_error(f"line {line.number}", exc.key, other) from None
                 except json.JSONDecodeError as exc:
                     raise DiscoveryError(f"malformed file at line {line.number}: invalid JSON ({exc.msg})") from None
                 if not isinstance(obj, dict):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from piguard.discover.analyzer import Analyzer
 from piguard.discover.findings import Finding
+from piguard.discover.redact.ages import with_every_age
 from piguard.errors import ConfigError, InputError
 from piguard.minimize.operators import hash_value, mask, mask_email, pseudonymize
 
@@ -86,9 +87,13 @@ def mask_value(value: str, entity: str) -> str:
 def redact_text(
     text: str, *, analyzer: Analyzer, redactor: Redactor, findings: list[Finding] | None = None
 ) -> tuple[str, int]:
-    """``text`` with every finding replaced, and the number of findings (given or found here)."""
+    """``text`` with every finding replaced, and the number of findings (given or found here).
+
+    Every person's age is replaced too, adults' as well as the children's that ``MINOR_UNDER_14``
+    finds: masking only the children's would tell who the children are (``ages``)."""
     if findings is None:
         findings = analyzer.analyze(text)
+    findings = with_every_age(text, findings, analyzer)
     out = text
     for f in reversed(findings):  # right to left, so earlier offsets stay valid
         out = out[: f.start] + redactor.span(text[f.start : f.end], f.entity) + out[f.end :]

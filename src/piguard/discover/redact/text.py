@@ -10,7 +10,7 @@ from piguard.discover.analyzer import Analyzer
 from piguard.discover.redact.common import LINE_BATCH, RedactStats, batched
 from piguard.discover.redact.policy import Redactor, redact_text
 from piguard.discover.sources import sniff_encoding
-from piguard.discover.sources.rows import Line, decoded_lines, read_head, text_codec
+from piguard.discover.sources.rows import Line, decoded_lines, read_head, table_encoding, text_codec
 from piguard.errors import DiscoveryError
 
 __all__ = ["TextOut", "line_error", "prefer", "redact_text_file", "text_out"]
@@ -48,9 +48,14 @@ def line_error(line: Line) -> DiscoveryError:
 
 
 def redact_text_file(source: Path, raw: IO[bytes], *, analyzer: Analyzer, redactor: Redactor) -> RedactStats:
-    """Line by line, each line's ending kept; a line that is neither UTF-8 nor GB 18030 stops it."""
+    """Line by line, each line's ending kept; a line that is neither UTF-8 nor GB 18030 stops it.
+
+    A gzip-compressed input (``app.log.gz``) is decompressed as it is read; ``raw`` receives text
+    (the caller compresses it when OUT is named ``.gz``)."""
     stats = RedactStats()
-    encoding = sniff_encoding(source, tolerant=True)  # raises DiscoveryError for binary files
+    # Either raises DiscoveryError for binaries; a .gz file is judged on its decompressed head.
+    compressed = source.name.lower().endswith(".gz")
+    encoding = table_encoding(source) if compressed else sniff_encoding(source, tolerant=True)
     out = text_out(source, raw, encoding)
     lines = decoded_lines(source, encoding, nul_ok=True, prefer=prefer(out.codec))
     for batch in batched(lines, LINE_BATCH):

@@ -61,6 +61,14 @@ _CJK = re.compile(r"[\u4e00-\u9fff]+")
 _NOT_NAME_FLAGS = frozenset({"x", "p", "c", "u", "uj", "ul", "uz", "ud", "ug", "uv", "m", "q",
                              "r", "d", "y", "e", "o", "w", "eng", "f", "s", "t"})
 _NOT_GIVEN_CHARS = frozenset("的了是在和与及或也都就又很说对将把被从向为等着过")
+# How the names of diseases end (白血病, 尿毒症, 宫颈癌, 尤文瘤, 牛皮癣): no given name ends so.
+# 炎 is a given name by itself (江炎), but two characters ending in it are a disease (毛囊炎).
+_DISEASE_ENDINGS = frozenset("病症癌瘤疮疹癣疸痹疡")
+
+
+def _disease_like(given: str) -> bool:
+    """Whether the part of a value after its surname reads as a disease's name, not a given name."""
+    return given[-1:] in _DISEASE_ENDINGS or (len(given) == 2 and given.endswith("炎"))
 
 
 @cache
@@ -353,7 +361,8 @@ class ChinesePersonRecognizer(Recognizer):
         if value in FOREIGN_PLACES or value in gazetteer():
             return []
         sl = _surname_len(value)
-        if sl and 1 <= len(value) - sl <= 2 and not set(value[sl:]) & _NOT_GIVEN_CHARS:
+        given = value[sl:]
+        if sl and 1 <= len(given) <= 2 and not set(given) & _NOT_GIVEN_CHARS and not _disease_like(given):
             return [("PERSON", 0.7 if value[:sl] in _TOP_SURNAMES else 0.55)]
         if "·" in value and set(value.replace("·", "")) <= TRANSLITERATION_CHARS:
             return [("PERSON", 0.6)]

@@ -272,7 +272,7 @@ _EN_LABELLED = re.compile(
     r"(?<![A-Za-z])(?P<label>age[d]?)"
     rf"(?:\s*\((?:in\s+)?(?P<qual>(?P<qunit>{_EN_UNITS})|last\s+birthday|at\s+(?:last\s+birthday|death|time\s+of\s+death)"
     r"|completed\s+years)\))?(?:\s*[:=]\s*|\s+)(?P<num>\d{1,3}(?:\.\d)?)"
-    rf"(?:\s*(?P<unit>{_EN_UNITS})(?![A-Za-z]))?(?![\d.\-–])",
+    rf"(?:\s*(?P<unit>{_EN_UNITS})(?![A-Za-z]))?(?![\d\-–]|\.\d)",
     re.IGNORECASE,
 )
 # A death certificate's age fields for infants ("Age Under 1 Year: 3 Months", "Under 1 Day: 14
