@@ -45,6 +45,7 @@ def test_chinese_ages_under_14(minors: Analyzer, text: str, expected: list[str])
     ("text", "expected"),
     [
         ("Patient aged 7 was admitted with fever.", ["7"]),
+        ("The boy was aged 8.", ["8"]),  # the full stop ends the sentence, not a fraction
         ("Name: Tom Lee, Age: 7, Sex: M", ["7"]),
         ("age 10 months", ["10 months"]),
         ("A 7-year-old boy was struck by a car.", ["7-year-old"]),
