@@ -19,6 +19,8 @@ from piguard.identity.courses import MANDATORY_COURSE
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from piguard.identity.schemas import AccountInfo
+
 # What the other commands take (a username, an organisation id, an account id): never cropped,
 # whatever the terminal width; the other columns fold instead.
 _WHOLE = frozenset({"username", "organisation", "id"})
@@ -27,8 +29,11 @@ app = typer.Typer(help="Personal accounts, service accounts and their credential
 
 
 @contextmanager
-def _transaction(*, bad_input: int = 1) -> Iterator[tuple[Session, bytes]]:
-    """One committed transaction with the installation's secret; every failure becomes a clean error."""
+def _transaction() -> Iterator[tuple[Session, bytes]]:
+    """One committed transaction with the installation's secret; every failure becomes a clean error.
+
+    Bad input (a name, a role, an unknown username) exits 2, any other error 1.
+    """
     from sqlalchemy.exc import SQLAlchemyError
 
     from piguard.errors import InputError
@@ -43,7 +48,7 @@ def _transaction(*, bad_input: int = 1) -> Iterator[tuple[Session, bytes]]:
             with session.begin():
                 yield session, secret
     except InputError as exc:
-        raise fail(str(exc), code=bad_input) from None
+        raise fail(str(exc), code=2) from None
     except PiguardError as exc:
         raise fail(str(exc)) from None
     except SQLAlchemyError as exc:
@@ -114,7 +119,7 @@ def list_(
 
     if role is not None and role not in ROLES:
         raise fail(f"--role: unknown role; one of {', '.join(ROLES)}", code=2)
-    with _transaction(bad_input=2) as (session, _):
+    with _transaction() as (session, _):
         if org is not None:
             try:
                 records.get_organisation(session=session, org_id=org)
@@ -152,7 +157,7 @@ def disable(username: Annotated[str, typer.Argument(help="Account to disable.")]
     from piguard.identity import service as identity
 
     with _transaction() as (session, _):
-        account = identity.get_account_by_username(session=session, username=username)
+        account = _account(session, username)
         revoked = identity.disable_account(session=session, account_id=account.id)
     console.print(f"disabled [bold]{account.username}[/]; {revoked} session(s) revoked", highlight=False)
 
@@ -167,7 +172,7 @@ def api_key(
     from piguard.identity import service as identity
 
     with _transaction() as (session, _):
-        account = identity.get_account_by_username(session=session, username=username)
+        account = _account(session, username)
         key = identity.create_api_key(session=session, account_id=account.id, scopes=scope)
         audit.record_operator_change(
             session,
@@ -191,7 +196,7 @@ def api_keys(username: Annotated[str, typer.Argument(help="Service account ('svc
     from piguard.identity import service as identity
 
     with _transaction() as (session, _):
-        account = identity.get_account_by_username(session=session, username=username)
+        account = _account(session, username)
         keys = identity.list_api_keys(session=session, account_id=account.id)
     if not keys:
         console.print(f"{escape(account.username)} has no API keys", highlight=False)
@@ -216,7 +221,7 @@ def revoke_api_key(
     from piguard.identity import service as identity
 
     with _transaction() as (session, _):
-        account = identity.get_account_by_username(session=session, username=username)
+        account = _account(session, username)
         key = identity.revoke_api_key_by_id(session=session, account_id=account.id, key_id=key_id)
         audit.record_operator_change(
             session,
@@ -246,8 +251,8 @@ def training(
     now = datetime.now(UTC)
     at = completed.replace(tzinfo=UTC) if completed else now
     # The course's pass mark and the one date rule, with exit 2 for bad input: as `training complete`.
-    with _transaction(bad_input=2) as (session, _):
-        account = identity.get_account_by_username(session=session, username=username)
+    with _transaction() as (session, _):
+        account = _account(session, username)
         try:
             known = courses.get_course(session=session, code=course)
         except NotFoundError as exc:
@@ -274,3 +279,14 @@ def training(
             resource_id=done.id,
         )
     console.print(f"{account.username}: {course} valid until {done.valid_until:%Y-%m-%d}", highlight=False)
+
+
+def _account(session: Session, username: str) -> AccountInfo:
+    """The account named ``username``; an unknown name is bad input naming it (exit 2)."""
+    from piguard.errors import InputError, NotFoundError
+    from piguard.identity import service as identity
+
+    try:
+        return identity.get_account_by_username(session=session, username=username)
+    except NotFoundError:
+        raise InputError("no account with this username ('piguard users list' shows them)", where=username) from None

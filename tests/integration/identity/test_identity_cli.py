@@ -108,14 +108,15 @@ def test_service_account_key_and_training(cli: Cli) -> None:
         (("users", "add", "nurse1", "--name", "N", "--role", "nurse", "--org", "ORG"), "username"),
         (("users", "add", "li.na", "--name", "N", "--role", "surgeon", "--org", "ORG"), "role"),
         (("users", "add", "li.na", "--name", "N", "--role", "nurse", "--org", "NOPE"), "org_id"),
-        (("users", "disable", "nobody.here"), "not found"),
-        (("users", "api-key", "nobody.here", "--scope", "handles:resolve"), "not found"),
-        (("users", "training", "nobody.here", "--score", "90"), "not found"),
+        (("users", "disable", "nobody.here"), "nobody.here: no account with this username"),
+        (("users", "api-key", "nobody.here", "--scope", "handles:resolve"), "nobody.here: no account"),
+        (("users", "training", "nobody.here", "--score", "90"), "nobody.here: no account"),
+        (("users", "api-keys", "nobody.here"), "nobody.here: no account"),
     ],
 )
 def test_errors_are_one_line_without_traceback(cli: Cli, args: tuple[str, ...], message: str) -> None:
     code, out = cli.run(*(cli.org_id if a == "ORG" else a for a in args))
-    assert code == 1
+    assert code == 2  # bad input, named
     assert "error:" in out
     assert message in out
     assert "Traceback" not in out
