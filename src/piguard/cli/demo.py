@@ -18,7 +18,9 @@ def demo(
         Path("var/demo"), "--data-dir", help="Where the demo database, keys and accounts go."
     ),
     seed: int = typer.Option(7, "--seed", min=0, help="Seed of the synthetic city (same seed, same city)."),
-    days: int = typer.Option(60, "--days", min=3, max=365, help="Days of daily work, up to today (yesterday is the last whole day)."),
+    days: int = typer.Option(
+        60, "--days", min=3, max=365, help="Days of daily work, up to today (yesterday is the last whole day)."
+    ),
     database_url: str | None = typer.Option(
         None,
         "--database-url",
