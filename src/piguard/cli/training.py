@@ -70,6 +70,14 @@ def add_course(
     attestation: Annotated[
         bool, typer.Option("--requires-attestation", help="The gate also requires attesting the rules text.")
     ] = False,
+    binds_from: Annotated[
+        str | None,
+        typer.Option(
+            "--binds-from",
+            help="When a mandatory course starts to gate access: 'now', YYYY-MM-DD (00:00 Beijing time) or an "
+            "ISO time with offset; default 30 days from now.",
+        ),
+    ] = None,
 ) -> None:
     """Add a course to the catalogue (privacy officers and administrators)."""
     from piguard.oversight.training import flows
@@ -83,10 +91,34 @@ def add_course(
             validity_days=validity_days,
             pass_mark=pass_mark,
             requires_attestation=attestation,
+            binds_from=None if binds_from is None else _moment(binds_from, "--binds-from"),
         )
     course = run_as(as_, lambda s, g, p: flows.add_course(session=s, guard=g, principal=p, data=data))
     kind = "mandatory" if course.mandatory else "optional"
-    console.print(f"added course {escape(course.code)} ({kind}, valid {course.validity_days} days)", highlight=False)
+    binding = f", binding from {course.binds_from:%Y-%m-%d %H:%M} UTC" if course.mandatory and course.binds_from else ""
+    console.print(
+        f"added course {escape(course.code)} ({kind}, valid {course.validity_days} days{binding})", highlight=False
+    )
+
+
+def _moment(value: str, option: str) -> datetime:
+    """'now', a date (its start in Beijing time) or an ISO time with an offset."""
+    from datetime import date, time
+
+    from piguard.errors import InputError
+    from piguard.localtime import BEIJING
+
+    if value.strip().lower() == "now":
+        return datetime.now(UTC)
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time(0, 0), tzinfo=BEIJING)
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError("give 'now', YYYY-MM-DD or an ISO time with offset", where=option) from None
+    if parsed.tzinfo is None:
+        raise InputError("give the time with an explicit UTC offset, e.g. 2026-12-31T00:00:00+08:00", where=option)
+    return parsed
 
 
 @app.command("complete")

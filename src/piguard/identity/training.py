@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, literal, select, union, union_all
+from sqlalchemy import BindParameter, and_, bindparam, exists, func, literal, select, union, union_all
 from sqlalchemy.orm import Session
 
 from piguard.identity.courses import MANDATORY_COURSE as MANDATORY_COURSE  # re-exported
@@ -28,23 +28,31 @@ ATTESTATION = "rules-attestation"
 NEVER = datetime(9999, 1, 1, tzinfo=UTC)
 
 
-def _required(as_of: datetime | None) -> Any:
-    """Whether some mandatory course (existing at ``as_of``) requires the rules attestation (SQL)."""
+def _required(as_of: Any) -> Any:
+    """Whether some mandatory course (binding at ``as_of``) requires the rules attestation (SQL)."""
     query = select(TrainingCourse.id).where(
         TrainingCourse.mandatory.is_(True), TrainingCourse.requires_attestation.is_(True)
     )
     if as_of is not None:
-        query = query.where(TrainingCourse.created_at <= as_of)
+        query = query.where(TrainingCourse.binds_from <= as_of)
     return exists(query)
 
 
 def mandatory_courses(*, session: Session, as_of: datetime | None = None) -> list[str]:
-    """Codes of the mandatory courses (that existed at ``as_of``), sorted; ``privacy-basics`` is always one."""
+    """Codes of the mandatory courses (binding at ``as_of``; all without it), sorted; ``privacy-basics`` is one."""
     query = select(TrainingCourse.code).where(TrainingCourse.mandatory.is_(True))
     if as_of is not None:
-        query = query.where(TrainingCourse.created_at <= as_of)
+        query = query.where(TrainingCourse.binds_from <= as_of)
     codes = set(session.scalars(query))
     return sorted(codes | {MANDATORY_COURSE})
+
+
+def upcoming_courses(*, session: Session, at: datetime) -> dict[str, datetime]:
+    """Mandatory courses that do not bind yet at ``at`` (their adoption period), with when they will."""
+    query = select(TrainingCourse.code, TrainingCourse.binds_from).where(
+        TrainingCourse.mandatory.is_(True), TrainingCourse.binds_from > at
+    )
+    return {code: binds_from for code, binds_from in session.execute(query)}
 
 
 def mandatory_expiries(
@@ -101,8 +109,11 @@ def _gate_statement() -> Any:
     # Every authentication runs this: one statement (built once) gives each mandatory course with
     # the account's latest expiry of it (NULL: never passed), and, when a mandatory course requires
     # it, the time of the account's attestation of the current rules text (NULL: none).
+    moment: BindParameter[datetime] = bindparam("at")
     mandatory = union(
-        select(TrainingCourse.code.label("code")).where(TrainingCourse.mandatory.is_(True)),
+        select(TrainingCourse.code.label("code")).where(
+            TrainingCourse.mandatory.is_(True), TrainingCourse.binds_from <= moment
+        ),
         select(literal(MANDATORY_COURSE).label("code")),
     ).subquery()
     courses = (
@@ -125,15 +136,16 @@ def _gate_statement() -> Any:
         )
         .scalar_subquery()
     )
-    attestation = select(literal(ATTESTATION).label("code"), attested.label("until")).where(_required(None))
+    attestation = select(literal(ATTESTATION).label("code"), attested.label("until")).where(_required(moment))
     return union_all(courses, attestation)
 
 
 _GATE = _gate_statement()
 
 
-def training_valid_until(*, session: Session, account_id: str) -> datetime | None:
-    """When the account's mandatory training lapses (None: some mandatory course never passed)."""
-    rows = session.execute(_GATE, {"account_id": account_id, "rules_sha256": rules_text().sha256}).all()
+def training_valid_until(*, session: Session, account_id: str, at: datetime | None = None) -> datetime | None:
+    """When the account's mandatory training lapses (None: some mandatory course binding at ``at`` never passed)."""
+    params = {"account_id": account_id, "rules_sha256": rules_text().sha256, "at": at or datetime.now(UTC)}
+    rows = session.execute(_GATE, params).all()
     expiries = {code: (NEVER if code == ATTESTATION and until is not None else until) for code, until in rows}
     return effective_until(expiries)

@@ -142,7 +142,23 @@ def test_training_over_http(site: Site) -> None:
     hospital = client.post(f"{BASE}/courses", json=course, headers=h("officer"))
     assert hospital.status_code == 403 and hospital.json()["policy_ids"] == ["city-wide-course"]
     assert client.get(read, params={"purpose": "TREAT"}, headers=h("doctor")).status_code == 200
-    assert client.post(f"{BASE}/courses", json=course, headers=h("commission")).status_code == 201
+    # By default a new mandatory course binds after 30 days: until then it is due, and reads go on.
+    soon = {**course, "code": "deceased-data-2027"}
+    added = client.post(f"{BASE}/courses", json=soon, headers=h("commission"))
+    assert added.status_code == 201, added.text
+    binds = datetime.fromisoformat(added.json()["binds_from"])
+    assert timedelta(days=29, hours=23) < binds - datetime.now(UTC) <= timedelta(days=30)
+    assert client.get(read, params={"purpose": "TREAT"}, headers=h("doctor")).status_code == 200
+    mine = client.get(f"{BASE}/status", headers=h("doctor")).json()
+    assert mine["training_ok"] and {"course_code": "deceased-data-2027", "state": "due", "days_left": 29} in [
+        {k: line[k] for k in ("course_code", "state", "days_left")} for line in mine["courses"]
+    ]
+    past = {**course, "code": "backdated", "binds_from": (datetime.now(UTC) - timedelta(days=1)).isoformat()}
+    refused_past = client.post(f"{BASE}/courses", json=past, headers=h("commission"))
+    assert refused_past.status_code == 422 and "binds_from" in refused_past.text
+    # Bound at once (the commission's explicit choice), it closes the gate of those without it.
+    now = {**course, "binds_from": datetime.now(UTC).isoformat()}
+    assert client.post(f"{BASE}/courses", json=now, headers=h("commission")).status_code == 201
     assert site.last_event().resource_type == "training_course"
     gated = client.get(read, params={"purpose": "TREAT"}, headers=h("doctor"))
     assert gated.status_code == 403 and "training" in gated.text

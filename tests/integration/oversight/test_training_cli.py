@@ -97,7 +97,7 @@ def test_training_from_the_command_line(data_dir: tuple[Path, dict[str, str]]) -
     _ok(
         [
             "training", "add-course", "--as", "qian.hao", "--code", "deceased-data", "--title", "The deceased's data",
-            "--validity-days", "180", "--mandatory",
+            "--validity-days", "180", "--mandatory", "--binds-from", "now",
         ]
     )  # fmt: skip
     status = _ok(["training", "status", "--as", "wang.fang"])

@@ -105,7 +105,11 @@ def town(session: Session, tmp_path_factory: pytest.TempPathFactory) -> Town:
 
 
 def _course(code: str = "deceased-data", *, mandatory: bool = True, days: int = 180) -> CourseIn:
-    return CourseIn(code=code, title="Handling the deceased's data", mandatory=mandatory, validity_days=days)
+    """A course; a mandatory one binds at once (no adoption period), as these tests need."""
+    return CourseIn(
+        code=code, title="Handling the deceased's data", mandatory=mandatory, validity_days=days,
+        binds_from=NOW if mandatory else None,
+    )  # fmt: skip
 
 
 def _read(session: Session, town: Town) -> bool:
@@ -276,7 +280,7 @@ def test_a_course_can_require_the_rules_attestation(session: Session, town: Town
     officer = town.who(session, "officer")
     course = CourseIn(
         code="deceased-data", title="Handling the deceased's data", mandatory=True, validity_days=180,
-        requires_attestation=True,
+        requires_attestation=True, binds_from=NOW,
     )  # fmt: skip
     flows.add_course(session=session, guard=town.guard, principal=town.who(session, "commission"), data=course).unwrap()
     flows.record_completion(
@@ -307,3 +311,39 @@ def test_catalogue_rows_are_append_only(session: Session, town: Town) -> None:
     row.validity_days = 9999
     with pytest.raises(ConflictError):
         session.flush()
+
+
+def test_a_course_in_its_adoption_period_is_due_not_binding(session: Session, town: Town) -> None:
+    commission, officer = town.who(session, "commission"), town.who(session, "officer")
+    soon = CourseIn(
+        code="deceased-data", title="Handling the deceased's data", mandatory=True, validity_days=180,
+        binds_from=NOW + timedelta(days=10),
+    )  # fmt: skip
+    added = flows.add_course(session=session, guard=town.guard, principal=commission, data=soon).unwrap()
+    assert added.binds_from == NOW + timedelta(days=10)
+    event = list(ledger.iter_events(session=session))[-1]
+    assert event.reason is not None and "binding from 2025-" in event.reason
+    found = flows.reminders(session=session, guard=town.guard, principal=officer, org_id=town.orgs["hosp"]).unwrap()
+    due = [(r.username, r.state, r.days_left) for r in found if r.course_code == "deceased-data"]
+    assert sorted(due) == [("li.na", "due", 10), ("sun.li", "due", 10), ("wang.fang", "due", 10)]
+    # Passed before it binds: no longer due. Coverage before it binds ignores it; after, counts it.
+    flows.record_completion(
+        session=session, guard=town.guard, principal=officer,
+        data=CompletionIn(account_id=town.ids["doctor"], course_code="deceased-data", score=90, completed_at=NOW),
+    ).unwrap()  # fmt: skip
+    found = flows.reminders(session=session, guard=town.guard, principal=officer, org_id=town.orgs["hosp"]).unwrap()
+    assert "wang.fang" not in [r.username for r in found if r.course_code == "deceased-data"]
+    hosp = [town.orgs["hosp"]]
+    assert service.coverage(session=session, at=NOW + timedelta(days=9), org_ids=hosp).trained == 3
+    assert service.coverage(session=session, at=NOW + timedelta(days=11), org_ids=hosp).trained == 1
+    status = service.status(session=session, account_id=town.ids["nurse"], at=NOW)
+    assert status.training_ok and ("deceased-data", "due", 10) in [
+        (line.course_code, line.state, line.days_left) for line in status.courses
+    ]
+    # Refused: a date in the past, and a binding date on an optional course.
+    for bad in (
+        soon.model_copy(update={"code": "backdated", "binds_from": NOW - timedelta(days=1)}),
+        soon.model_copy(update={"code": "optional-one", "mandatory": False}),
+    ):
+        refused = flows.add_course(session=session, guard=town.guard, principal=commission, data=bad)
+        assert isinstance(refused.error, InputError) and refused.error.where == "binds_from"

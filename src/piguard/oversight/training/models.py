@@ -31,6 +31,8 @@ class TrainingCourse(IdMixin, Base):
     requires_attestation: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str] = mapped_column(String(26))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A mandatory course gates access from this time on: staff get an adoption period to take it.
+    binds_from: Mapped[datetime] = mapped_column(default=utcnow)
     ledger_event_id: Mapped[str] = mapped_column(String(26), unique=True)
 
 

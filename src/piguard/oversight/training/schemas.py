@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-CourseState = Literal["valid", "expiring", "lapsed", "missing"]
+# "due": a mandatory course that does not bind yet (its adoption period), not passed for then.
+CourseState = Literal["valid", "expiring", "lapsed", "missing", "due"]
 
 
 class CourseIn(BaseModel):
@@ -21,6 +22,8 @@ class CourseIn(BaseModel):
     validity_days: int = Field(ge=1, le=3660)
     pass_mark: int = Field(default=80, ge=0, le=100)
     requires_attestation: bool = False
+    # When a mandatory course starts to gate access; default 30 days after it is added.
+    binds_from: datetime | None = None
 
 
 class CourseOut(BaseModel):
@@ -35,6 +38,7 @@ class CourseOut(BaseModel):
     pass_mark: int
     requires_attestation: bool = False
     created_at: datetime | None = None
+    binds_from: datetime | None = None  # None: the built-in course, which always binds
 
 
 class CompletionIn(BaseModel):

@@ -77,10 +77,37 @@ def get_course(*, session: Session, code: str) -> CourseOut:
     raise NotFoundError(f"no course '{code}' in the catalogue")
 
 
+#: How long staff have to take a new mandatory course before it gates their access (the default).
+ADOPTION_PERIOD = timedelta(days=30)
+#: A binding time this little in the past is "now" (the clock moved on while the command ran).
+_BINDS_NOW_SLACK = timedelta(minutes=5)
+
+
+def _binds_from(data: CourseIn, at: datetime) -> datetime:
+    """When a new course starts to gate access: a mandatory one after its adoption period."""
+    if not data.mandatory:
+        if data.binds_from is not None:
+            raise InputError("only a mandatory course binds; leave it out for an optional one", where="binds_from")
+        return at
+    if data.binds_from is None:
+        return at + ADOPTION_PERIOD
+    if data.binds_from.tzinfo is None:
+        raise InputError("must carry a UTC offset, e.g. 2026-12-31T00:00:00+08:00", where="binds_from")
+    if data.binds_from < at - _BINDS_NOW_SLACK:
+        raise InputError("lies in the past: a course cannot bind people before it existed", where="binds_from")
+    return max(data.binds_from, at)
+
+
 def add_course(*, session: Session, principal: Principal, at: datetime, data: CourseIn) -> CourseOut:
-    """Add a course to the catalogue; codes are never reused and courses never edited."""
+    """Add a course to the catalogue; codes are never reused and courses never edited.
+
+    A mandatory course gates access from ``binds_from`` (by default 30 days on): until then staff
+    see it as due in their status and reminders, so adding one never locks a city out at once.
+    """
     if data.code == BUILTIN.code and not data.mandatory:
         raise InputError(f"'{BUILTIN.code}' is always mandatory", where="mandatory")
+    binds_from = _binds_from(data, at)
+    binding = f", binding from {binds_from.isoformat(timespec='minutes')}" if data.mandatory else ""
     if session.scalar(select(TrainingCourse.id).where(TrainingCourse.code == data.code)) is not None:
         raise ConflictError(f"course '{data.code}' already exists; courses are never edited, add a new code")
     event_id = _event(
@@ -92,7 +119,7 @@ def add_course(*, session: Session, principal: Principal, at: datetime, data: Co
         reason=(
             f"course added: {data.code} ({'mandatory' if data.mandatory else 'optional'}, "
             f"valid {data.validity_days} days, pass mark {data.pass_mark}"
-            f"{', rules attestation required' if data.requires_attestation else ''})"
+            f"{', rules attestation required' if data.requires_attestation else ''}{binding})"
         ),
     )
     row = TrainingCourse(
@@ -104,6 +131,7 @@ def add_course(*, session: Session, principal: Principal, at: datetime, data: Co
         requires_attestation=data.requires_attestation,
         created_by=principal.account_id,
         created_at=at,
+        binds_from=binds_from,
         ledger_event_id=event_id,
     )
     session.add(row)
@@ -206,14 +234,15 @@ def _state(until: datetime | None, *, at: datetime, window: timedelta) -> tuple[
 def status(*, session: Session, account_id: str, at: datetime, days: int = REMINDER_DAYS) -> TrainingStatus:
     """One account's training: each mandatory course, the gate's verdict at ``at``, the attestation."""
     account = identity.get_account(session=session, account_id=account_id)
-    courses = gate.mandatory_courses(session=session)
-    expiries = gate.mandatory_expiries(session=session, account_ids=[account_id], courses=courses)[account_id]
+    courses = gate.mandatory_courses(session=session, as_of=at)
+    expiries = gate.mandatory_expiries(session=session, account_ids=[account_id], courses=courses, as_of=at)[account_id]
     until = gate.effective_until(expiries)
     window = timedelta(days=days)
     lines = []
     for code in courses:
         state, left = _state(expiries[code], at=at, window=window)
         lines.append(CourseStatus(course_code=code, valid_until=expiries[code], state=state, days_left=left))
+    lines += _due(session, [account_id], at=at, window=None).get(account_id, [])
     if gate.ATTESTATION in expiries:  # a mandatory course requires the rules attestation
         attested = expiries[gate.ATTESTATION] is not None
         lines.append(
@@ -255,6 +284,32 @@ def status(*, session: Session, account_id: str, at: datetime, days: int = REMIN
     )
 
 
+def _due(
+    session: Session, account_ids: list[str], *, at: datetime, window: timedelta | None
+) -> dict[str, list[CourseStatus]]:
+    """Per account, the mandatory courses in their adoption period not passed for when they bind.
+
+    ``days_left`` counts to the binding; with ``window``, only courses binding within it.
+    """
+    upcoming = {
+        code: binds for code, binds in gate.upcoming_courses(session=session, at=at).items()
+        if window is None or binds - at <= window
+    }  # fmt: skip
+    if not upcoming or not account_ids:
+        return {}
+    latest = gate.mandatory_expiries(session=session, account_ids=account_ids, courses=list(upcoming), as_of=at)
+    out: dict[str, list[CourseStatus]] = {}
+    for account_id in account_ids:
+        for code, binds in sorted(upcoming.items()):
+            until = latest[account_id].get(code)
+            if until is not None and until > binds:
+                continue  # passed already, and still valid when the course starts to bind
+            days = max((binds - at).days, 0)
+            line = CourseStatus(course_code=code, valid_until=until, state="due", days_left=days)
+            out.setdefault(account_id, []).append(line)
+    return out
+
+
 def _staff(session: Session, org_id: str | None) -> list[AccountInfo]:
     """Active human accounts (of one organisation, or all)."""
     return [
@@ -274,10 +329,26 @@ def reminders(
     if not 0 <= days <= 3660:
         raise InputError("must be between 0 and 3660", where="days")
     staff = _staff(session, org_id)
-    expiries = gate.mandatory_expiries(session=session, account_ids=[a.id for a in staff])
+    courses = gate.mandatory_courses(session=session, as_of=at)
+    expiries = gate.mandatory_expiries(session=session, account_ids=[a.id for a in staff], courses=courses, as_of=at)
     window = timedelta(days=days)
+    due = _due(session, [a.id for a in staff], at=at, window=window)
     out: list[Reminder] = []
     for account in staff:
+        coming = [(line.course_code, line.valid_until, line.state, line.days_left) for line in due.get(account.id, [])]
+        for code, until, state, left in coming:
+            out.append(
+                Reminder(
+                    account_id=account.id,
+                    username=account.username,
+                    display_name=account.display_name,
+                    org_id=account.org_id,
+                    course_code=code,
+                    valid_until=until,
+                    state=state,
+                    days_left=left,
+                )
+            )
         for code, until in sorted(expiries[account.id].items()):
             state, left = _state(until, at=at, window=window)
             if code == gate.ATTESTATION and until is not None:
@@ -296,7 +367,7 @@ def reminders(
                     days_left=left,
                 )
             )
-    rank = {"missing": 0, "lapsed": 1, "expiring": 2}
+    rank = {"missing": 0, "lapsed": 1, "expiring": 2, "due": 2}
     return sorted(out, key=lambda r: (rank[r.state], r.days_left if r.days_left is not None else -(10**6), r.username))
 
 
