@@ -76,6 +76,9 @@ CORRECTION_REASON_MAX = 500  # ReportCorrection.reason
 # Corrections that change what the underlying cause was selected from: a coded report goes back
 # to the CDC's coding queue.
 RECODE_AFTER = ("part2", "manner")
+# The history's order: by time (strictly increasing per report, ``_after_history``), then by id
+# (a correction before the withdrawal of the code it made stale, both written at one moment).
+HISTORY_ORDER = (ReportCorrection.at, ReportCorrection.id)
 IDENTITY_FIELDS: tuple[Literal["birth_date", "id_number", "sex"], ...] = ("birth_date", "sex", "id_number")
 
 
@@ -393,6 +396,11 @@ def correct_report(
         raise InputError(f"must be at most {CORRECTION_REASON_MAX} characters", where="reason")
     new = check_report_field(field, value, where="value")
     report = _report(session, report_id, lock=True)
+    old = getattr(report, field)
+    if new == old:
+        # A change to the same value would raise the version and add a history row that changes nothing.
+        raise InputError(f"{field}: already has this value", where="value")
+    at = _after_history(session, report.id, at)
     identity_field = next((name for name in IDENTITY_FIELDS if name == field), None)
     if identity_field is not None:
         # The combination after the correction: the other field as stored, this one as corrected.
@@ -405,7 +413,6 @@ def correct_report(
         )
         if rule is not None:
             raise InputError(f"{field}: {rule}", where="value")
-    old = getattr(report, field)
     session.add(
         ReportCorrection(
             report_id=report.id,
@@ -419,9 +426,32 @@ def correct_report(
     )
     setattr(report, field, new)
     report.version += 1
-    if field in RECODE_AFTER and report.status == "coded" and new != old:
+    if field in RECODE_AFTER and report.status == "coded":
         _return_for_coding(session, report, account_id=account_id, field=field, at=at)
     return report
+
+
+def lock_report(*, session: Session, report_id: str) -> DeathReport:
+    """The report under its row lock for the rest of the transaction (a correction's time is taken after it)."""
+    return _report(session, report_id, lock=True)
+
+
+def correction_history(*, session: Session, report_id: str) -> list[ReportCorrection]:
+    """A report's corrections in the order they were made, so each field's old -> new values chain up."""
+    rows = session.scalars(
+        select(ReportCorrection).where(ReportCorrection.report_id == report_id).order_by(*HISTORY_ORDER)
+    )
+    return list(rows)
+
+
+def _after_history(session: Session, report_id: str, at: datetime) -> datetime:
+    """``at``, or just after the report's latest correction (under the report's lock: time order is chain order).
+
+    A time read before the lock (or on a server whose clock is behind) may be earlier than a
+    correction committed meanwhile; the history's order by time would then break the chain.
+    """
+    last = session.scalar(select(func.max(ReportCorrection.at)).where(ReportCorrection.report_id == report_id))
+    return at if last is None or at > last else last + timedelta(microseconds=1)
 
 
 def _return_for_coding(session: Session, report: DeathReport, *, account_id: str, field: str, at: datetime) -> None:

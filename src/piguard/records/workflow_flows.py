@@ -316,6 +316,9 @@ def correct_report(
         )
         if "certifier" not in kinds:
             raise AccessDenied("only the report's certifier corrects it")
+        # The correction's time is read once the report is locked: a correction committed while we
+        # waited is then earlier, and the history's order by time stays the order of the changes.
+        records.lock_report(session=session, report_id=report_id)
         return records.correct_report(
             session=session,
             report_id=report_id,

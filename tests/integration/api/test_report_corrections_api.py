@@ -106,7 +106,7 @@ def test_a_value_longer_than_the_door_allows_is_refused_before_the_flow(site: Si
 def test_good_corrections_are_stored_normalised_with_history(site: Site) -> None:
     before, history = _stored(site)
     corrections: list[tuple[str, Any, Any]] = [
-        ("name", "  李秀英  ", "李秀英"),
+        ("name", "  李秀瑛  ", "李秀瑛"), ("name", " 李秀英", "李秀英"),
         ("sex", "unknown", "unknown"),
         ("manner", "accident", "accident"),
         ("birth_date", "1945-03-07", "1945-03-07"),

@@ -234,6 +234,11 @@ def test_a_copy_request_answers_with_the_copy_and_serves_it_again(site: Site, tm
     assert record["deceased"]["name"] == "李秀英" and record["certificate"]["institution"] == "闵行区中心医院"
     assert PHONE not in answered.text and "王小明" not in json.dumps(record, ensure_ascii=False)
     assert site.ids["physician"] not in answered.text
+    # The officer answers an account request before printing the copy (which would make them conflicted).
+    other = site.register().json()
+    assert site.client.post(f"{BASE}/{other['id']}/answer", headers=site.h("officer")).status_code == 200
+    no_copy = site.client.get(f"{BASE}/{other['id']}/copy", headers=site.h("officer"))
+    assert no_copy.status_code == 409 and "account of accesses" in no_copy.json()["detail"]
     kept = site.client.get(f"{BASE}/{request_id}/copy", params={"format": "json"}, headers=site.h("officer"))
     assert kept.status_code == 200 and kept.json() == copy
     page = site.client.get(f"{BASE}/{request_id}/copy", headers=site.h("officer"))
@@ -245,10 +250,6 @@ def test_a_copy_request_answers_with_the_copy_and_serves_it_again(site: Site, tm
     # A copy request has no account of accesses, and an account request no copy: 409 saying which it is.
     account = site.client.get(f"{BASE}/{request_id}/account", headers=site.h("officer"))
     assert account.status_code == 409 and "copy" in account.json()["detail"]
-    other = site.register().json()
-    assert site.client.post(f"{BASE}/{other['id']}/answer", headers=site.h("officer")).status_code == 200
-    no_copy = site.client.get(f"{BASE}/{other['id']}/copy", headers=site.h("officer"))
-    assert no_copy.status_code == 409 and "account of accesses" in no_copy.json()["detail"]
     assert site.client.get(f"{BASE}/{request_id}/copy", headers=site.h("physician")).status_code == 403
     again = site.client.post(f"{BASE}/{request_id}/answer", headers=site.h("officer"))
     assert again.status_code == 409 and "final" in again.json()["detail"]

@@ -201,7 +201,7 @@ def test_the_copy_is_one_recorded_disclosure_that_a_later_account_shows(copying:
     assert issued.reason is not None and f"sha256={row.answer_sha256}" in issued.reason
     # The family asks later who saw the record: the copy's issue is a line of the account.
     later = copying.request(kind="disclosures")
-    account = copying.answer(later, seconds=240).unwrap()
+    account = copying.answer(later, who="third", seconds=240).unwrap()  # the copy's issuer is conflicted
     assert isinstance(account, DisclosureAccount)
     lines = [line for line in account.lines if line.record == "a copy of the record for a relative"]
     assert [(line.action, line.purpose, line.outcome) for line in lines] == [("export", "FAMRQT", "allowed")]
@@ -239,7 +239,7 @@ def test_the_kept_copy_is_served_again_identically_and_a_changed_one_is_refused(
     assert (refused.action, refused.outcome, refused.fields) == ("read", "denied", ())
     # ... and an account request has no copy.
     account_request = copying.request(kind="disclosures")
-    copying.answer(account_request, seconds=160).unwrap()
+    copying.answer(account_request, who="third", seconds=160).unwrap()
     no_copy = flows.issued_copy(
         session=session, guard=copying.family.at(170), principal=people["officer"], request_id=account_request
     )

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from piguard.errors import InputError
 from piguard.records import service as records
 from piguard.records.models import DeathReport, ReportCorrection
 from tests.integration.records.conftest import NOW, World
@@ -55,7 +56,8 @@ def test_a_cause_correction_withdraws_the_code(session: Session, world: World, f
 def test_other_corrections_and_unchanged_values_keep_the_code(session: Session, world: World) -> None:
     report = _coded(session, world)
     _correct(session, world, "name", "李秀瑛")
-    _correct(session, world, "manner", report.manner)  # the same value: nothing to re-select
+    with pytest.raises(InputError, match="manner: already has this value"):
+        _correct(session, world, "manner", report.manner)  # the same value: refused, nothing to re-select
     report = session.get(DeathReport, world.report_a)
     assert report is not None and (report.status, report.underlying_icd10) == ("coded", "I21.9")
 

@@ -83,6 +83,10 @@ GROUPS = (
 )
 # A copy issued (or printed again) for a relative: the event's fields are the record's own (``deceased.name``, ...).
 COPY_RECORD = "a copy of the record for a relative"
+# The resource types that are the record itself (report, ambulance call, relatives' phones).
+RECORD_TYPES = ("death_report", "dispatch", "contact")
+# A request's own bookkeeping fields (registered, refused, a letter issued, the account itself): no record data.
+REQUEST_FIELDS = ("family_request.", "audit.")
 CONTACT_GROUPS = frozenset({"relatives' real phone number", "relatives' phone (virtual number)"})
 OTHER = "record status"
 
@@ -150,8 +154,19 @@ def concerning_events(session: Session, scope: Scope, *, end: int) -> list[tuple
 
 
 def readers_of(events: Iterable[AccessEvent]) -> set[str]:
-    """The accounts that accessed, or tried to access, the record itself (report, ambulance call, phones)."""
-    return {event.user_id for event in events if event.resource_type in ("death_report", "dispatch", "contact")}
+    """The accounts that accessed, or tried to access, the record itself (report, ambulance call, phones).
+
+    A relative's request's event counts when it carries the record's data: the officer who issued a
+    copy (or printed it again) produced the deceased's data for the family. Registering, refusing,
+    answering with an account or a letter carry only the request's own fields and do not count.
+    """
+    return {event.user_id for event in events if _accesses_record(event)}
+
+
+def _accesses_record(event: AccessEvent) -> bool:
+    if event.resource_type in RECORD_TYPES:
+        return True
+    return event.resource_type == "family_request" and _carries_record(event.fields)
 
 
 def record_readers(session: Session, report_id: str) -> set[str]:
@@ -244,7 +259,7 @@ def _line(
         record = "search results"
     elif event.resource_type == "family_request" and event.resource_id == request_id:
         record = "this request"
-    elif event.resource_type == "family_request" and _copies_record(event.fields):
+    elif event.resource_type == "family_request" and _carries_record(event.fields):
         record = COPY_RECORD
     else:
         record = RECORDS.get(event.resource_type or "", "record")
@@ -266,8 +281,9 @@ def _line(
     )
 
 
-def _copies_record(fields: Iterable[str]) -> bool:
-    return any(name.startswith("deceased.") for name in fields)
+def _carries_record(fields: Iterable[str]) -> bool:
+    """Whether an event's fields include the record's own data (not only a request's or the ledger's bookkeeping)."""
+    return any(not name.startswith(REQUEST_FIELDS) and disclosed([name]) != [OTHER] for name in fields)
 
 
 def _emergency(
