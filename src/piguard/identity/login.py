@@ -310,7 +310,9 @@ def change_password(
     if not passwords.verify_password(account.password_hash, current_password):
         locked = throttle.fail(counter, now=now, max_failures=settings.login_max_failures, lockout_seconds=window)
         record("denied", "password change refused: wrong current password" + ("; now locked" if locked else ""))
-        error = AccountLockedError(window) if locked else AuthenticationError("current password is wrong")
+        # A 422 naming the field, not a 401: the token is fine, and a client must not log the user out.
+        wrong = InputError("is wrong", where="current_password")
+        error: PiguardError = AccountLockedError(window) if locked else wrong
         return PasswordChange(error=error)
     throttle.clear(session, counter)
     account.password_hash = passwords.hash_password(new_password)

@@ -188,7 +188,8 @@ def test_change_password_route(api: Api) -> None:
     assert short.json()["errors"][0]["field"] == "new_password"
     body = {"current_password": "wrong password!!", "new_password": "a brand new passphrase"}
     before = api.event_count()
-    assert api.client.post("/api/v1/me/password", headers=bearer(token), json=body).status_code == 401
+    wrong = api.client.post("/api/v1/me/password", headers=bearer(token), json=body)
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "current_password"
     assert api.event_count() == before + 1  # the refusal was committed
     body["current_password"] = "correct horse battery"
     done = api.client.post("/api/v1/me/password", headers=bearer(token), json=body)

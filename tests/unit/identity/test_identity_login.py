@@ -355,8 +355,9 @@ def test_change_password_revokes_other_sessions_and_counts_wrong_attempts(
     wrong = identity.change_password(
         session=session, settings=id_settings, principal=me, current_password="not my password", new_password=new
     )
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(InputError) as refused:  # a field error: the session itself is fine
         wrong.unwrap()
+    assert refused.value.where == "current_password"
     assert events(session)[-1].outcome == "denied"
     assert session.get(LoginThrottle, f"acct:{account.account.id}").failures == 1  # type: ignore[union-attr]
     done = identity.change_password(
