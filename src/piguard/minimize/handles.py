@@ -42,7 +42,7 @@ class HandleBinding:
 
 
 _LIVE = Prepared(
-    select(ContactHandle.target, ContactHandle.handle).where(
+    select(ContactHandle.target, ContactHandle.handle, ContactHandle.expires_at).where(
         ContactHandle.viewer_id == bindparam("viewer_id"),
         ContactHandle.resource_id == bindparam("resource_id"),
         ContactHandle.purpose == bindparam("purpose"),
@@ -51,10 +51,12 @@ _LIVE = Prepared(
 )
 
 
-def live_handles(*, session: Session, viewer_id: str, resource_id: str, purpose: str, at: datetime) -> dict[str, str]:
-    """The viewer's live handles on one record for one purpose, by target (one query per view)."""
+def live_handles(
+    *, session: Session, viewer_id: str, resource_id: str, purpose: str, at: datetime
+) -> dict[str, tuple[str, datetime]]:
+    """The viewer's live handles on one record for one purpose with their ends, by target (one query per view)."""
     params = {"viewer_id": viewer_id, "resource_id": resource_id, "purpose": purpose, "at": at}
-    return {str(target): str(handle) for target, handle in _LIVE.rows(session, params)}
+    return {str(target): (str(handle), expires) for target, handle, expires in _LIVE.rows(session, params)}
 
 
 def issue(
@@ -68,18 +70,23 @@ def issue(
     purpose: str,
     expires_at: datetime,
     at: datetime | None = None,
-    live: dict[str, str] | None = None,
+    live: dict[str, tuple[str, datetime]] | None = None,
 ) -> str:
     """The viewer's handle for this target, reusing a live one so a screen refresh keeps the number.
 
-    ``live`` is the result of ``live_handles`` for this viewer, record and purpose, when the
-    caller already has it.
+    A reused number ends no later than ``expires_at``: when the viewer's basis for the record now
+    ends sooner (a task ending, a grant), so does the number it already held. ``live`` is the
+    result of ``live_handles`` for this viewer, record and purpose, when the caller already has it.
     """
     now = at or utcnow()
     if live is None:
         live = live_handles(session=session, viewer_id=viewer_id, resource_id=resource_id, purpose=purpose, at=now)
     if target in live:
-        return live[target]
+        value, ends = live[target]
+        if expires_at < ends:
+            session.execute(update(ContactHandle).where(ContactHandle.handle == value).values(expires_at=expires_at))
+            live[target] = (value, expires_at)
+        return value
     value = _new_handle(session)
     session.add(
         ContactHandle(
@@ -94,7 +101,7 @@ def issue(
             expires_at=expires_at,
         )
     )
-    live[target] = value
+    live[target] = (value, expires_at)
     return value
 
 

@@ -139,6 +139,9 @@ def search_reports(
     subject = subject_of(session=session, principal=principal, at=at)
     candidates = records.related_ids_query(account_id=principal.account_id, resource_type="death_report", at=at)
     found = records.search_reports(session=session, candidate_ids=candidates, q=q, district=district, limit=limit)
+    facts = [
+        report_access_facts(session=session, account_id=principal.account_id, report_id=rec.id, at=at) for rec in found
+    ]
     requests = [
         AccessRequest(
             subject=subject,
@@ -146,15 +149,9 @@ def search_reports(
             resource=ResourceRef("DeathReport", rec.id, records.report_resource_attrs(rec)),
             purpose=draft.purpose,
             display_context=display,
-            relationships=records.relationships_for(
-                session=session,
-                account_id=principal.account_id,
-                resource_type="death_report",
-                resource_id=rec.id,
-                at=at,
-            ),
+            relationships=fact.kinds,
         )
-        for rec in found
+        for rec, fact in zip(found, facts, strict=True)
     ]
     decisions = guard.engine.decide_many(requests)
     if decisions and not any(decision.allowed for decision in decisions):
@@ -170,14 +167,16 @@ def search_reports(
     views: list[BaseModel] = []
     fields: set[str] = set()
     policy_ids: set[str] = set()
-    for rec, decision in zip(found, decisions, strict=True):
+    for rec, decision, fact in zip(found, decisions, facts, strict=True):
         if not decision.allowed:
             continue
+        # A worklist's numbers end with the viewer's tasks on each record, as a single read's do.
+        expires = min(at + REPORT_HANDLE_LIFETIME, fact.relationships_end or at + REPORT_HANDLE_LIFETIME)
         view = project(
             rec,
             context=display,
             viewer=principal,
-            handles=handle_issuer(session, principal, rec, draft.purpose, at + REPORT_HANDLE_LIFETIME, at),
+            handles=handle_issuer(session, principal, rec, draft.purpose, expires, at),
             pseudonym_key=guard.secret,
         )
         views.append(view)

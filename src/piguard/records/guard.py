@@ -197,7 +197,7 @@ def handle_issuer(
     resource_type = "dispatch" if isinstance(record, DispatchRecord) else "death_report"
     subject = record.subject_id if isinstance(record, ReportRecord) else None
 
-    live: dict[str, str] | None = None
+    live: dict[str, tuple[str, datetime]] | None = None
 
     def issue(*, target: str, phone: str | None) -> str | None:
         nonlocal live

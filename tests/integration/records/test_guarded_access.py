@@ -7,16 +7,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from piguard.errors import AccessDenied, ConflictError, InputError, NotFoundError, UnknownPurposeError
 from piguard.identity.schemas import Principal
 from piguard.ledger import service as ledger
 from piguard.minimize import handles
+from piguard.minimize.models import ContactHandle
 from piguard.records import dispatch_flows, flows, support_flows, workflow_flows
 from piguard.records import service as records
 from piguard.records.guard import Guarded
-from piguard.records.models import DeathReport
+from piguard.records.models import DeathReport, TaskRelationship
 from tests.integration.records.conftest import CALLER_PHONE, NOW, RELATIVE_PHONE, World, report_data
 
 
@@ -372,6 +374,33 @@ def test_virtual_numbers_end_with_the_task_that_gave_them(session: Session, worl
     with pytest.raises(NotFoundError):  # the attending period is over: so is the number, not 72 h later
         support_flows.resolve_handle(
             session=session, guard=world.at(end + timedelta(minutes=1)), principal=bridge, handle=handle
+        ).unwrap()
+
+
+def test_a_worklist_s_numbers_end_with_the_task_and_a_held_number_is_shortened(session: Session, world: World) -> None:
+    doctor, bridge = world.people["colleague"], world.people["bridge"]
+    records.add_attending(
+        session=session, report_id=world.report_a, account_id=doctor.account_id, start=NOW - timedelta(hours=1),
+        end=NOW + timedelta(days=5),
+    )  # fmt: skip
+    listed = flows.search_reports(
+        session=session, guard=world.guard, principal=doctor, q=None, district=None, purpose="TREAT"
+    ).unwrap()
+    handle = listed[0].model_dump()["relatives"][0]["phone_handle"]
+    held = session.scalar(select(ContactHandle).where(ContactHandle.handle == handle))
+    assert held is not None and held.expires_at == NOW + timedelta(hours=72)  # the task outlives 72 h
+    # The attending period is cut short; the next look at the worklist shortens the number held.
+    relation = session.scalar(select(TaskRelationship).where(TaskRelationship.account_id == doctor.account_id))
+    assert relation is not None
+    relation.valid_to = NOW + timedelta(hours=2)
+    later = world.at(NOW + timedelta(hours=1))
+    again = flows.search_reports(
+        session=session, guard=later, principal=doctor, q=None, district=None, purpose="TREAT"
+    ).unwrap()
+    assert again[0].model_dump()["relatives"][0]["phone_handle"] == handle  # the same number, kept
+    with pytest.raises(NotFoundError):  # but only while the task lasts
+        support_flows.resolve_handle(
+            session=session, guard=world.at(NOW + timedelta(hours=2, minutes=1)), principal=bridge, handle=handle
         ).unwrap()
 
 
