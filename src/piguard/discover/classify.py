@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import random
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -32,7 +33,7 @@ from piguard.discover.recognizers.validators import (
     cn_resident_id_shape,
     mod11_2_check,
 )
-from piguard.discover.sources.base import NUMBER_DTYPES, ColumnSample, TableSample
+from piguard.discover.sources.base import NUMBER_DTYPES, SAMPLE_SEED, ColumnSample, TableSample
 from piguard.discover.spreadsheet import (
     KEPT_PREFIX,
     SPREADSHEET_DAMAGED,
@@ -116,12 +117,10 @@ class ColumnClassification:
 
 
 @dataclass(slots=True)
-class _Tally:
-    sampled: int = 0
-    # Values whose text was analysed or that validated: the denominator for entities that
-    # only analysis finds (names, addresses), since analysis runs on a bounded subsample.
-    examined: int = 0
-    validated: set[str] = field(default_factory=set)
+class _Counts:
+    """How many values hold each entity (and their summed scores): as the whole value, listing
+    several of it, or anywhere in them."""
+
     whole: Counter[str] = field(default_factory=Counter)
     whole_score: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     # Values holding the entity anywhere (whole or inside), for free-text columns.
@@ -130,11 +129,52 @@ class _Tally:
     # Values listing several of one entity and nothing else ("13812345678;13987654321").
     listed: Counter[str] = field(default_factory=Counter)
     listed_score: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+    def add(self, whole: dict[str, float], listed: dict[str, float], anywhere: dict[str, float]) -> None:
+        """Count one value's entities."""
+        for entity, score in whole.items():
+            self.whole[entity] += 1
+            self.whole_score[entity] += score
+        for entity, score in listed.items():
+            self.listed[entity] += 1
+            self.listed_score[entity] += score
+        for entity, score in anywhere.items():
+            self.inside[entity] += 1
+            self.inside_score[entity] += score
+
+
+@dataclass(slots=True)
+class _Tally:
+    sampled: int = 0
+    # Values whose text was analysed or that validated: the denominator for entities that
+    # only analysis finds (names, addresses), since analysis runs on a bounded subsample.
+    examined: int = 0
+    validated: set[str] = field(default_factory=set)
+    # Counts over every sampled value (entities some value validated as: out of ``sampled``).
+    every: _Counts = field(default_factory=_Counts)
+    # Counts over the analysed subsample (the other entities: out of ``examined``); None when
+    # every value was examined.
+    subsample: _Counts | None = None
     examples: defaultdict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     def denominator(self, entity: str) -> int:
         """How many values could have shown ``entity``."""
         return self.sampled if entity in self.validated else self.examined
+
+    def counts(self, entity: str) -> _Counts:
+        """The counts to set against ``denominator(entity)``."""
+        if self.subsample is None or entity in self.validated:
+            return self.every
+        return self.subsample
+
+    def whole_entities(self) -> list[str]:
+        """The entities that some counted value is as a whole."""
+        return [entity for entity in self.every.whole if self.counts(entity).whole[entity]]
+
+    def inside_counts(self) -> dict[str, int]:
+        """Entity -> how many counted values hold it anywhere."""
+        found = {entity: self.counts(entity).inside[entity] for entity in self.every.inside}
+        return {entity: count for entity, count in found.items() if count}
 
 
 def _is_date(value: str) -> bool:
@@ -165,12 +205,55 @@ def _listed(value: str, findings: list[Finding]) -> dict[str, float]:
     return {findings[0].entity: sum(f.score for f in findings) / len(findings)}
 
 
+def _analysable(value: str) -> bool:
+    """Whether text analysis could find something in ``value`` that no validator did: it has
+    letters, or several long numbers."""
+    return any(ch.isalpha() for ch in value) or bool(_SEVERAL_NUMBERS.search(value))
+
+
+def _analysis_subsample(
+    values: list[str], validate: Callable[[str], dict[str, float]]
+) -> tuple[set[int], set[str]] | None:
+    """The positions of a uniform random subsample of ``values`` whose values needing text
+    analysis are at most ``ANALYZE_LIMIT`` distinct ones, and those values; None when every
+    value can be analysed.
+
+    The positions are a first part of a random order (fixed seed), cut before the value that
+    would be one too many: taking later positions whose value happens to be analysed already
+    would favour values that repeat ("无") over ones that do not (a phone number in a remark).
+    """
+    if sum(_analysable(value) for value in set(values)) <= ANALYZE_LIMIT:
+        return None
+    order = list(range(len(values)))
+    random.Random(SAMPLE_SEED).shuffle(order)
+    chosen: set[str] = set()
+    positions: set[int] = set()
+    for index in order:
+        value = values[index]
+        if value not in chosen and _analysable(value) and not validate(value):
+            if len(chosen) == ANALYZE_LIMIT:
+                break
+            chosen.add(value)
+        positions.add(index)
+    return positions, chosen
+
+
 def _tally(values: list[str], analyzer: Analyzer, *, claimed: frozenset[str]) -> _Tally:
     tally = _Tally(sampled=len(values))
     cache: dict[str, tuple[dict[str, float], dict[str, float], bool, dict[str, float]]] = {}
-    analyses = 0
+    validations: dict[str, dict[str, float]] = {}
     seen_text = False
     analysed_batch: dict[str, list[Finding]] = {}
+
+    def validate(value: str) -> dict[str, float]:
+        if value not in validations:
+            validations[value] = dict(analyzer.validate_value(value))
+        return validations[value]
+
+    subsample = _analysis_subsample(values, validate)
+    positions, to_analyse = subsample if subsample is not None else (None, None)
+    if subsample is not None:
+        tally.subsample = _Counts()
 
     def analysis(index: int, value: str) -> list[Finding]:
         # The next few distinct text values are analysed together (the PERSON tagger batches).
@@ -179,29 +262,34 @@ def _tally(values: list[str], analyzer: Analyzer, *, claimed: frozenset[str]) ->
             for other in values[index + 1 :]:
                 if len(upcoming) >= _ANALYZE_BATCH:
                     break
-                if other not in analysed_batch and other not in cache and any(ch.isalpha() for ch in other):
+                if (
+                    other not in analysed_batch
+                    and other not in cache
+                    and (to_analyse is None or other in to_analyse)
+                    and any(ch.isalpha() for ch in other)
+                ):
                     upcoming[other] = None
             analysed_batch.update(zip(upcoming, analyzer.analyze_many(list(upcoming)), strict=True))
         return analysed_batch[value]
 
     for index, value in enumerate(values):
-        if index == EARLY_STOP_AFTER and not (claimed or seen_text or tally.inside):
+        if index == EARLY_STOP_AFTER and not (claimed or seen_text or tally.every.inside):
             # Numbers that no validator accepted in the first values and no name claims:
             # counters, amounts, codes. The rest of the sample would not change the verdict.
             tally.sampled = tally.examined = index
+            tally.subsample = None
             break
         if value not in cache:
-            whole = dict(analyzer.validate_value(value))
+            whole = dict(validate(value))
             anywhere = dict(whole)
             listed: dict[str, float] = {}
             texty = any(ch.isalpha() for ch in value)
             seen_text = seen_text or texty
             analysed = False
-            if not whole and analyses < ANALYZE_LIMIT and (texty or _SEVERAL_NUMBERS.search(value)):
+            if not whole and _analysable(value) and (to_analyse is None or value in to_analyse):
                 # Names, addresses and diagnoses have no whole-value validator: a finding that
                 # covers most of the value makes the value that entity. Text analysis is the
-                # costly part, so it runs on a bounded (random: the sample is) subsample.
-                analyses += 1
+                # costly part, so it runs on a bounded random subsample (``_analysis_subsample``).
                 analysed = True
                 length = max(len(value.strip()), 1)
                 findings = analysis(index, value)
@@ -221,16 +309,13 @@ def _tally(values: list[str], analyzer: Analyzer, *, claimed: frozenset[str]) ->
             # A value without letters holds no name or address: it counts as examined too.
             cache[value] = (whole, anywhere, analysed or bool(whole) or not texty, listed)
         whole, anywhere, examined, listed = cache[value]
-        tally.examined += examined
-        for entity, score in whole.items():
-            tally.whole[entity] += 1
-            tally.whole_score[entity] += score
-        for entity, score in listed.items():
-            tally.listed[entity] += 1
-            tally.listed_score[entity] += score
-        for entity, score in anywhere.items():
-            tally.inside[entity] += 1
-            tally.inside_score[entity] += score
+        tally.every.add(whole, listed, anywhere)
+        if positions is None or index in positions:
+            # Only the subsample counts against ``examined`` (every value in it was examined).
+            tally.examined += examined
+            if tally.subsample is not None:
+                tally.subsample.add(whole, listed, anywhere)
+        for entity in anywhere:
             if len(tally.examples[entity]) < MAX_EXAMPLES:
                 tally.examples[entity].append(value)
     return tally
@@ -412,23 +497,24 @@ def _classify_column(
     if "DATE_OF_BIRTH" in by_name or "DATE_OF_BIRTH" in by_comment:
         dates = [v for v in values if _is_date(v)]
         if dates:
-            tally.whole["DATE_OF_BIRTH"] = len(dates)
-            tally.whole_score["DATE_OF_BIRTH"] = 0.9 * len(dates)
+            tally.every.whole["DATE_OF_BIRTH"] = len(dates)
+            tally.every.whole_score["DATE_OF_BIRTH"] = 0.9 * len(dates)
             tally.validated.add("DATE_OF_BIRTH")
             tally.examples["DATE_OF_BIRTH"] = dates[:MAX_EXAMPLES]
 
     best: tuple[float, str, str, int, int] | None = None
-    for entity in (set(by_name) | set(by_comment) | set(tally.whole)) & allowed:
+    for entity in (set(by_name) | set(by_comment) | set(tally.whole_entities())) & allowed:
         name_w, name_word = by_name.get(entity, (0.0, ""))
         comment_w, comment_word = by_comment.get(entity, (0.0, ""))
-        single = tally.whole[entity]
+        counts = tally.counts(entity)
+        single = counts.whole[entity]
         # Values listing several of the entity (two phone numbers in a cell) hold it as well when
         # they are the exception beside single ones; a column made of them is free text.
-        listed = tally.listed[entity] if tally.listed[entity] <= single else 0
+        listed = counts.listed[entity] if counts.listed[entity] <= single else 0
         matched = single + listed
         out_of = tally.denominator(entity)
         ratio = matched / out_of if out_of else 0.0
-        score_sum = tally.whole_score[entity] + (tally.listed_score[entity] if listed else 0.0)
+        score_sum = counts.whole_score[entity] + (counts.listed_score[entity] if listed else 0.0)
         mean = score_sum / matched if matched else 0.0
         logit = PRIOR + W_NAME * name_w + W_COMMENT * comment_w + W_VALUES * ratio * mean
         parts = []
@@ -563,10 +649,10 @@ def _inside(
     """Entities found inside text values (free text), most frequent first; ``skip`` left out."""
     sampled = tally.sampled
     found = []
-    for entity, count in sorted(tally.inside.items(), key=lambda kv: (-kv[1], kv[0])):
+    for entity, count in sorted(tally.inside_counts().items(), key=lambda kv: (-kv[1], kv[0])):
         if entity not in allowed or entity == skip:
             continue
-        mean = tally.inside_score[entity] / count
+        mean = tally.counts(entity).inside_score[entity] / count
         out_of = tally.denominator(entity)
         if _by_chance(entity, count, out_of, mean, claimed):
             continue

@@ -4,8 +4,7 @@ Rows are plain dicts of strings/numbers/lists; typed records (events, context ta
 are validated by the modules beside this one. Every row comes with the place it was read
 from, so errors can name the file and line. The same reader serves PI discovery, which
 reads users' own table files in these formats (CSV/TSV also in GB 18030, ``encoding=``) and
-samples large ones without a full pass (``sample_rows``), so a CSV row means the same thing
-(header, empty cells, column count) whichever way it was read.
+samples large Parquet files by row index (``sample_parquet_rows``).
 """
 
 from __future__ import annotations
@@ -268,7 +267,7 @@ def _csv_header(values: list[str], path: Path) -> list[str]:
     return header
 
 
-def _csv_record(header: list[str], values: list[str], where: str) -> dict[str, Any] | None:
+def csv_record(header: list[str], values: list[str], where: str) -> dict[str, Any] | None:
     """A CSV row as a dict without its empty cells; None for a blank line."""
     if not values or all(not v.strip() for v in values):
         return None
@@ -311,7 +310,7 @@ def _read_csv(
             # A record whose quoted cell spans lines is named by its first line, where it starts.
             where = f"{path}:{start}"
             try:
-                record = _csv_record(header, values, where)
+                record = csv_record(header, values, where)
             except InterchangeError as exc:
                 if on_bad_line is None:
                     raise
@@ -364,116 +363,17 @@ def _read_parquet(path: Path) -> Iterator[Row]:
 
 # --- Samples of large files without a full pass (PI discovery's column classification) ----------
 
-#: Files at least this large are sampled by blocks; smaller ones are read whole by the caller.
+#: Files at least this large are sampled (discover/sources/sampling.py); smaller ones are read whole.
 BLOCK_SAMPLING_MIN_BYTES = 8 * 1024 * 1024
-_ROWS_PER_BLOCK = 5
-_MAX_BLOCKS = 200
-# More than this share of lines that are not rows means multi-line records: read every row.
-_MAX_BAD_LINE_SHARE = 0.2
 
 
-def sample_rows(path: Path, *, size: int, seed: int, encoding: str = "utf-8") -> tuple[list[Row], int | None] | None:
-    """Up to ``size`` random rows read without a full pass, and the row count where known.
+def sample_parquet_rows(path: Path, *, size: int, seed: int) -> tuple[list[Row], int]:
+    """Up to ``size`` rows of a Parquet file drawn by row index, and its row count.
 
-    A full pass through a 1M-row CSV costs seconds in Python, so large uncompressed CSV/TSV/
-    JSONL files are sampled by *blocks*: seek to random byte offsets, drop the partial line
-    there and take the next few whole lines (a newline byte is never part of a multi-byte
-    UTF-8 or GB 18030 character, so each kept line decodes on its own). Offsets are uniform
-    over bytes, so rows after long rows are slightly favoured, and the count is unknown
-    (None). Parquet is sampled by row index, reading only the row groups that hold the chosen
-    rows, and its count is known. Rows are checked as ``read_rows`` checks them; a sampled
-    row's ``where`` is ``file@byte``.
-
-    Returns None when the file is not suited: smaller than ``BLOCK_SAMPLING_MIN_BYTES``,
-    gzip (cannot seek), a JSON array, or a CSV whose lines are not its rows (quoted fields
-    spanning lines). The caller then reads every row.
+    Only the row groups that hold the chosen rows are read; a sampled row's ``where`` is
+    ``file#rowN``. CSV/TSV/JSONL files are sampled by line in ``discover/sources/sampling.py``.
     """
-    fmt = file_format(path)
-    if fmt == "parquet":
-        return _sample_parquet(path, size=size, seed=seed)
-    if path.name.lower().endswith(".gz") or fmt == "json":
-        return None
-    try:
-        if path.stat().st_size < BLOCK_SAMPLING_MIN_BYTES:
-            return None
-    except OSError:
-        return None
-    if fmt == "jsonl":
-        rows = []
-        for offset, raw in _random_lines(path, start=0, size=size, seed=seed):
-            if raw.strip():
-                where = f"{path}@{offset}"
-                rows.append(Row(where, _jsonl_object(_decode_line(raw, encoding, where), where)))
-        return rows, None
-    return _sample_csv(path, delimiter=DELIMITERS[fmt], size=size, seed=seed, encoding=encoding)
-
-
-def _decode_line(raw: bytes, encoding: str, where: str) -> str:
-    try:
-        return raw.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise InterchangeError(f"not {encoding} text ({exc.reason})", where=where) from None
-
-
-def _sample_csv(
-    path: Path, *, delimiter: str, size: int, seed: int, encoding: str
-) -> tuple[list[Row], int | None] | None:
-    with path.open("rb") as handle:
-        first = handle.readline()
-        start = handle.tell()
-    try:
-        header = _csv_header(next(csv.reader([first.decode(encoding)], delimiter=delimiter)), path)
-    except (UnicodeDecodeError, StopIteration, csv.Error):
-        return None
-    rows: list[Row] = []
-    lines = _random_lines(path, start=start, size=size, seed=seed)
-    bad = 0
-    for offset, raw in lines:
-        where = f"{path}@{offset}"
-        try:
-            record = _csv_record(header, next(csv.reader([raw.decode(encoding)], delimiter=delimiter), []), where)
-        except (UnicodeDecodeError, csv.Error, InterchangeError):
-            bad += 1  # possibly a piece of a multi-line record; judged by the share below
-            continue
-        if record is not None:
-            rows.append(Row(where, record))
-    if lines and bad / len(lines) > _MAX_BAD_LINE_SHARE:
-        return None
-    return rows, None
-
-
-def _random_lines(path: Path, *, start: int, size: int, seed: int) -> list[tuple[int, bytes]]:
-    """(byte offset, line) of about ``size`` whole lines in random blocks after ``start``."""
-    import random
-
-    total = path.stat().st_size
-    rng = random.Random(seed)
-    blocks = max(1, min(_MAX_BLOCKS, size // _ROWS_PER_BLOCK))
-    per_block = -(-size // blocks)
-    lines: list[tuple[int, bytes]] = []
-    taken: set[int] = set()
-    with path.open("rb") as handle:
-        # Blocks can overlap or hit the end of the file; a few more rounds fill the sample.
-        for _ in range(4):
-            offsets = sorted(rng.randrange(start, max(total, start + 1)) for _ in range(blocks))
-            for offset in offsets:
-                handle.seek(offset)
-                if offset > start:
-                    handle.readline()  # the rest of the line the offset fell into
-                got = 0
-                while got < per_block and len(lines) < size:
-                    position = handle.tell()
-                    line = handle.readline()
-                    if not line:
-                        break
-                    if position in taken:
-                        continue  # this stretch was read by an earlier block
-                    taken.add(position)
-                    lines.append((position, line))
-                    got += 1
-            if len(lines) >= size:
-                break
-    return lines
+    return _sample_parquet(path, size=size, seed=seed)
 
 
 def _sample_parquet(path: Path, *, size: int, seed: int) -> tuple[list[Row], int]:

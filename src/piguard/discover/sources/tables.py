@@ -1,10 +1,10 @@
 """Table files: CSV/TSV, JSON/JSONL (gzip too), Parquet via ``interchange.tabular``; Excel.
 
 ``interchange.tabular`` is the project's one reader of these formats; this module only picks
-how to read (a block sample of a large file, or every row into the reservoir), the text
-encoding (UTF-8 or GB 18030, as for text files) and flattens nested JSON into columns. A scan
-(``tolerant=True``) reads a CSV/TSV/JSONL file that is not block-sampled with ``rows``
-instead, which passes over malformed rows and says which.
+how to read (a uniform sample of the lines of a large file, ``sampling``, or every row into
+the reservoir), the text encoding (UTF-8 or GB 18030, as for text files) and flattens nested
+JSON into columns. A scan (``tolerant=True``) reads a CSV/TSV/JSONL file that is not sampled
+by line with ``rows`` instead, which passes over malformed rows and says which.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
+from piguard.discover.sources import sampling
 from piguard.discover.sources.base import (
     SAMPLE_SEED,
     ColumnSample,
@@ -67,7 +68,7 @@ def sample_table_file(
     With ``tolerant`` (a scan), a malformed CSV/TSV row or JSONL line is passed over and
     counted in the sample's ``skipped_rows``; only a file that is not such a table (no header,
     no readable row, more malformed rows than good ones) raises. With ``full`` (and
-    ``tolerant``), a large CSV/TSV/JSONL file is read in full rather than sampled by blocks.
+    ``tolerant``), a large CSV/TSV/JSONL file is read in full rather than sampled by line.
     A JSON array is read one item at a time.
     """
     if path.name.lower().endswith(EXCEL_SUFFIXES):
@@ -100,7 +101,7 @@ def sample_table_file(
         return sampled_table(columns, sampled, total, "keys")
     names = _NAMES.get(fmt, "schema")
     try:
-        fast = tabular.sample_rows(path, size=sample, seed=SAMPLE_SEED, encoding=encoding)
+        fast = sampling.sample_rows(path, size=sample, seed=SAMPLE_SEED, encoding=encoding)
         if fast is not None:
             sampled_rows, known_total = fast
             columns, sampled, _ = columns_from_rows(
@@ -118,7 +119,7 @@ def sample_table_file(
 def _sample_tolerant(path: Path, fmt: str, *, source: str, sample: int, full: bool = False) -> TableSample:
     """A CSV/TSV/JSONL sample that passes over malformed rows (a scan of users' exports).
 
-    A large file is sampled by blocks when its sampled lines parse (lines that do not are
+    A large file is sampled by line when its sampled lines parse (lines that do not are
     passed over there: they cannot be told from pieces of multi-line records, and are not
     counted); otherwise every line is read, decoded on its own (UTF-8, else GB 18030).
     """
@@ -128,12 +129,12 @@ def _sample_tolerant(path: Path, fmt: str, *, source: str, sample: int, full: bo
     if fmt == "csv":
         delimiter = sniff_delimiter(path, encoding=encoding, default=delimiter)
     fast = None
-    # Two-byte text cannot be cut at random byte offsets; the block sampler knows "," only.
+    # UTF-16 lines are not split at newline bytes; the line sampler knows "," only.
     if not full and not encoding.startswith("utf-16") and delimiter == tabular.DELIMITERS.get(fmt, ","):
         try:
-            fast = tabular.sample_rows(path, size=sample, seed=SAMPLE_SEED, encoding=encoding)
+            fast = sampling.sample_rows(path, size=sample, seed=SAMPLE_SEED, encoding=encoding)
         except InterchangeError:
-            fast = None  # a malformed line in a block sample: read every line, noting bad ones
+            fast = None  # a malformed line in a line sample: read every line, noting bad ones
     paths: _Paths = {}
     names = _NAMES[fmt]
     if fast is not None:
