@@ -139,8 +139,8 @@ def _undecodable_line(path: Path, encoding: str) -> tuple[int, int] | None:
     return None
 
 
-class _RepeatedKeyError(ValueError):
-    """A JSON object names ``key`` twice (raised while parsing; the readers say where)."""
+class RepeatedKeyError(ValueError):
+    """A JSON object names ``key`` twice (raised while parsing by ``UNIQUE_KEYS``; the readers say where)."""
 
     def __init__(self, key: str) -> None:
         super().__init__(key)
@@ -154,17 +154,18 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
-                raise _RepeatedKeyError(key)
+                raise RepeatedKeyError(key)
             seen.add(key)
     return obj
 
 
-# One decoder for every read: json.loads with a hook would build a new one per line.
-_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
+#: The JSON decoder of every reader of users' and other systems' files: a repeated key is a
+#: ``RepeatedKeyError``. One decoder for every read: json.loads with a hook builds one per line.
+UNIQUE_KEYS = json.JSONDecoder(object_pairs_hook=_unique_keys)
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 
 
-def _repeated_key_reason(exc: _RepeatedKeyError) -> str:
+def _repeated_key_reason(exc: RepeatedKeyError) -> str:
     # A key is a field name, not a value; a long one is cut so that the message stays one line.
     key = exc.key if len(exc.key) <= 64 else exc.key[:61] + "..."
     return f"key '{key}' appears more than once in one object (which value is meant is unknown)"
@@ -186,8 +187,8 @@ def _element_with_repeated_key(text: str) -> int | None:
         while True:
             position = _after_space(text, position)
             try:
-                _, position = _DECODER.raw_decode(text, position)
-            except _RepeatedKeyError:
+                _, position = UNIQUE_KEYS.raw_decode(text, position)
+            except RepeatedKeyError:
                 return index
             position = _after_space(text, position)
             if not text.startswith(",", position):
@@ -205,17 +206,17 @@ def json_document(text: str, *, where: str) -> Any:
     ``InterchangeError`` naming it (and ``where``).
     """
     try:
-        return _DECODER.decode(text)
-    except _RepeatedKeyError as exc:
+        return UNIQUE_KEYS.decode(text)
+    except RepeatedKeyError as exc:
         raise InterchangeError(_repeated_key_reason(exc), where=where) from None
 
 
 def _jsonl_object(line: str | bytes, where: str) -> dict[str, Any]:
     try:
-        obj = _DECODER.decode(line if isinstance(line, str) else line.decode("utf-8"))
+        obj = UNIQUE_KEYS.decode(line if isinstance(line, str) else line.decode("utf-8"))
     except json.JSONDecodeError as exc:
         raise InterchangeError(f"invalid JSON ({exc.msg})", where=where) from None
-    except _RepeatedKeyError as exc:
+    except RepeatedKeyError as exc:
         raise InterchangeError(_repeated_key_reason(exc), where=where) from None
     if not isinstance(obj, dict):
         raise InterchangeError("expected a JSON object", where=where)
@@ -244,10 +245,10 @@ def _read_json(path: Path, encoding: str = "utf-8") -> Iterator[Row]:
     with _open_text(path, encoding) as handle:
         text = handle.read()
     try:
-        data = _DECODER.decode(text)
+        data = UNIQUE_KEYS.decode(text)
     except json.JSONDecodeError as exc:
         raise InterchangeError(f"invalid JSON ({exc.msg})", where=f"{path}:{exc.lineno}") from None
-    except _RepeatedKeyError as exc:
+    except RepeatedKeyError as exc:
         index = _element_with_repeated_key(text)
         where = str(path) if index is None else f"{path}[{index}]"
         raise InterchangeError(_repeated_key_reason(exc), where=where) from None

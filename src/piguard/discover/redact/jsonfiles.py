@@ -14,32 +14,11 @@ from piguard.discover.redact.values import PerFinding, redact_value, value_texts
 from piguard.discover.sources import sniff_encoding
 from piguard.discover.sources.rows import decoded_lines, json_array_items, read_head, table_encoding, text_codec
 from piguard.errors import DiscoveryError
+from piguard.interchange.tabular import UNIQUE_KEYS, RepeatedKeyError
 
 __all__ = ["redact_json", "redact_jsonl"]
 
 
-class _RepeatedKeyError(ValueError):
-    """A JSON object names ``key`` twice (raised while parsing; the reader says where)."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # json keeps the last of repeated keys silently: the copy would lose the first value.
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _RepeatedKeyError(key)
-            seen.add(key)
-    return obj
-
-
-# One decoder for every line: json.loads with a hook would build a new one per line.
-_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
 # A key shown in an error is cut to keep the message one line.
 _MAX_KEY_SHOWN = 64
 
@@ -71,8 +50,8 @@ def redact_jsonl(
             obj = None
             if line.text.strip():
                 try:
-                    obj = _DECODER.decode(line.text)
-                except _RepeatedKeyError as exc:
+                    obj = UNIQUE_KEYS.decode(line.text)
+                except RepeatedKeyError as exc:
                     raise repeated_key_error(f"line {line.number}", exc.key, other) from None
                 except json.JSONDecodeError as exc:
                     raise DiscoveryError(f"malformed file at line {line.number}: invalid JSON ({exc.msg})") from None

@@ -37,6 +37,7 @@ from typing import IO, Any, Literal, cast
 from piguard.discover.sources.base import RowProblems
 from piguard.discover.sources.text import SNIFF_BYTES, bomless_utf16, chinese_utf16, utf8_head, vote_encoding
 from piguard.errors import DiscoveryError
+from piguard.interchange.tabular import UNIQUE_KEYS, RepeatedKeyError
 
 __all__ = [
     "MAX_JSON_ITEM_CHARS",
@@ -560,32 +561,7 @@ def csv_records(
     return header, records()
 
 
-class _RepeatedKeyError(ValueError):
-    """A JSON object names ``key`` twice (raised while parsing; the readers say where)."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # json keeps the last of repeated keys silently: a scan would miss the first value, and a
-    # redacted copy would lose it.
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _RepeatedKeyError(key)
-            seen.add(key)
-    return obj
-
-
-# One decoder for every line: json.loads with a hook would build a new one per line.
-_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
-
-
-def _repeated_key(exc: _RepeatedKeyError) -> str:
+def _repeated_key(exc: RepeatedKeyError) -> str:
     """Why an object is malformed: a key named twice (cut to keep the message one line).
 
     A key with a digit or an ``@`` may itself be personal information (a phone number used as a
@@ -611,8 +587,8 @@ def jsonl_rows(path: Path, *, encoding: str, problems: RowProblems) -> Iterator[
         if not line.text.strip():
             continue
         try:
-            obj = _DECODER.decode(line.text)
-        except _RepeatedKeyError as exc:
+            obj = UNIQUE_KEYS.decode(line.text)
+        except RepeatedKeyError as exc:
             problems.note(line.number, _repeated_key(exc))
             continue
         except json.JSONDecodeError as exc:
@@ -647,7 +623,7 @@ def json_array_items(
     JSON array of objects``, ``malformed file at item 4: expected a JSON object``, or an item
     larger than ``MAX_JSON_ITEM_CHARS``.
     """
-    decoder = _DECODER
+    decoder = UNIQUE_KEYS
     if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
         encoding = "utf-8-sig"  # Windows tools start UTF-8 files with a byte order mark
     try:
@@ -708,7 +684,7 @@ def json_array_items(
                     try:
                         item, end = decoder.raw_decode(buffer, pos)
                         break
-                    except _RepeatedKeyError as exc:
+                    except RepeatedKeyError as exc:
                         raise DiscoveryError(f"malformed file at item {index}: {_repeated_key(exc)}") from None
                     except json.JSONDecodeError as exc:
                         cut = exc.pos >= len(buffer) - _JSON_CUT_MARGIN or exc.msg.startswith("Unterminated string")
