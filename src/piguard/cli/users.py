@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.markup import escape
@@ -168,25 +168,19 @@ def api_key(
     scope: Annotated[list[str], typer.Option("--scope", help="e.g. handles:resolve (repeatable).")],
 ) -> None:
     """Issue a scoped API key for a service account; prints it once."""
-    from piguard.identity import audit
     from piguard.identity import service as identity
 
     with _transaction() as (session, _):
         account = _account(session, username)
         key = identity.create_api_key(session=session, account_id=account.id, scopes=scope)
-        audit.record_operator_change(
-            session,
-            at=datetime.now(UTC),
-            org_id=account.org_id,
-            action="create",
-            reason=f"API key issued by the operator: scopes {' '.join(sorted(scope))}",
-            resource_type="api_key",
-            resource_id=account.id,
+        _record_key_change(
+            session, account, "create", f"API key issued by the operator: scopes {' '.join(sorted(scope))}"
         )
     console.print("Shown once; store it in the integration's secret store:", style="yellow")
     console.print(f"  {key}", highlight=False)
     console.print(
-        "List the account's keys (ids, scopes) with 'piguard users api-keys'; revoke one with 'revoke-api-key'."
+        "List the account's keys (ids, scopes) with 'piguard users api-keys'; revoke one with "
+        "'piguard users revoke-api-key'."
     )
 
 
@@ -217,21 +211,12 @@ def revoke_api_key(
     key_id: Annotated[str, typer.Argument(help="The key's id, from 'piguard users api-keys'.")],
 ) -> None:
     """Revoke one API key of a service account at once (a leaked key); its other keys keep working."""
-    from piguard.identity import audit
     from piguard.identity import service as identity
 
     with _transaction() as (session, _):
         account = _account(session, username)
         key = identity.revoke_api_key_by_id(session=session, account_id=account.id, key_id=key_id)
-        audit.record_operator_change(
-            session,
-            at=datetime.now(UTC),
-            org_id=account.org_id,
-            action="update",
-            reason=f"API key {key.id} revoked by the operator",
-            resource_type="api_key",
-            resource_id=account.id,
-        )
+        _record_key_change(session, account, "update", f"API key {key.id} revoked by the operator")
     console.print(f"revoked API key {key.id} of {escape(account.username)}", highlight=False)
 
 
@@ -290,3 +275,20 @@ def _account(session: Session, username: str) -> AccountInfo:
         return identity.get_account_by_username(session=session, username=username)
     except NotFoundError:
         raise InputError("no account with this username ('piguard users list' shows them)", where=username) from None
+
+
+def _record_key_change(
+    session: Session, account: AccountInfo, action: Literal["create", "update"], reason: str
+) -> None:
+    """The operator's change to a service account's API keys, in the ledger (the account's id, never a key)."""
+    from piguard.identity import audit
+
+    audit.record_operator_change(
+        session,
+        at=datetime.now(UTC),
+        org_id=account.org_id,
+        action=action,
+        reason=reason,
+        resource_type="api_key",
+        resource_id=account.id,
+    )

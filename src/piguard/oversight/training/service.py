@@ -335,38 +335,24 @@ def reminders(
     due = _due(session, [a.id for a in staff], at=at, window=window)
     out: list[Reminder] = []
     for account in staff:
-        coming = [(line.course_code, line.valid_until, line.state, line.days_left) for line in due.get(account.id, [])]
-        for code, until, state, left in coming:
-            out.append(
-                Reminder(
-                    account_id=account.id,
-                    username=account.username,
-                    display_name=account.display_name,
-                    org_id=account.org_id,
-                    course_code=code,
-                    valid_until=until,
-                    state=state,
-                    days_left=left,
-                )
-            )
+        lines = list(due.get(account.id, []))
         for code, until in sorted(expiries[account.id].items()):
             state, left = _state(until, at=at, window=window)
             if code == gate.ATTESTATION and until is not None:
                 continue  # attested: nothing to remind of
             if state == "valid" or (state in ("lapsed", "missing") and not include_lapsed):
                 continue
-            out.append(
-                Reminder(
-                    account_id=account.id,
-                    username=account.username,
-                    display_name=account.display_name,
-                    org_id=account.org_id,
-                    course_code=code,
-                    valid_until=until,
-                    state=state,
-                    days_left=left,
-                )
+            lines.append(CourseStatus(course_code=code, valid_until=until, state=state, days_left=left))
+        out += [
+            Reminder(
+                account_id=account.id,
+                username=account.username,
+                display_name=account.display_name,
+                org_id=account.org_id,
+                **line.model_dump(),
             )
+            for line in lines
+        ]
     rank = {"missing": 0, "lapsed": 1, "expiring": 2, "due": 2}
     return sorted(out, key=lambda r: (rank[r.state], r.days_left if r.days_left is not None else -(10**6), r.username))
 
