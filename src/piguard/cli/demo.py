@@ -69,13 +69,19 @@ def demo(
     console.print(f"demo accounts (demo only): {summary.accounts_file}")
     console.print(f"finished in {summary.seconds:.1f} s. Next:")
     env = _demo_environment(data_dir, database_url)
-    console.print(f"  {env} piguard serve                 # explore the API with the demo accounts", highlight=False)
-    console.print(f"  {env} piguard audit verify          # recompute the Merkle log", highlight=False)
+    # One line each, never wrapped: they are commands to copy.
+    console.print(
+        f"  {env} piguard serve                 # explore the API with the demo accounts",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(f"  {env} piguard audit verify          # recompute the Merkle log", highlight=False, soft_wrap=True)
     console.print(
         f"  {env} piguard audit export --out {data_dir}/events.jsonl && "
         f"{env} piguard export context --out {data_dir}/context && "
         f"piguard detect {data_dir}/events.jsonl --context {data_dir}/context",
         highlight=False,
+        soft_wrap=True,
     )
     keys = [name for name in ("PIGUARD_SECRET_KEY_FILE", "PIGUARD_LEDGER_KEY_FILE") if os.environ.get(name)]
     if keys:
