@@ -5,6 +5,9 @@ one, so ``?purpose=SELL&purpose=TREAT`` would be read as ``TREAT``. Which purpos
 declared is then ambiguous, so it is refused like an unknown purpose: HTTP 400 naming the
 parameter, with one denied access event in the ledger (docs/access-policy.md, step 2).
 
+The same holds for a route's other single-valued query parameters (a death-report search's ``q``
+and ``district``): the route names them to :func:`refuse_repeated`.
+
 Routes that take a declared purpose call :func:`refuse_repeated` first thing in their body, i.e.
 after FastAPI has validated the path and the other query parameters (a malformed id stays a 422
 that reaches no ledger). Routes that act under one fixed purpose (the oversight routes, break-glass
@@ -28,7 +31,8 @@ from piguard.identity.schemas import Principal
 from piguard.policy.purposes import PURPOSES
 from piguard.records.guard import EventDraft, Guard, Guarded, refuse
 
-# The query parameters that must hold a single value, and the 400 a repetition raises.
+# The query parameters that must hold a single value, and the 400 a repetition raises; any other
+# parameter a route names (a search's ``q`` or ``district``) raises the purpose's, a 400 naming it too.
 SINGLE_VALUED: dict[str, type[InputError]] = {"purpose": UnknownPurposeError, "context": UnknownContextError}
 REPEATED = "given more than once; send exactly one value"
 

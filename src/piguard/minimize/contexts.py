@@ -199,6 +199,7 @@ def _certifier(record: ReportRecord, handles: HandleIssuer) -> HospitalCertifier
             marital_status=record.marital_status,
             occupation=record.occupation,
             usual_address=record.usual_address,
+            household_address=record.household_address,
         ),
         death=_death(record),
         relatives=[

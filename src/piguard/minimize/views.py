@@ -22,7 +22,7 @@ class CauseLine(_View):
 
 
 class CertifierDeceased(_View):
-    """Identity as the certifying hospital needs it (ID number masked)."""
+    """Identity as the certificate states it (ID number masked); both addresses, which the certifier corrects."""
 
     name: str
     sex: str
@@ -32,6 +32,7 @@ class CertifierDeceased(_View):
     marital_status: str | None
     occupation: str | None
     usual_address: str | None
+    household_address: str | None
 
 
 class DeathDetails(_View):
@@ -211,7 +212,11 @@ class FamilyCopyView(_View):
 
 
 class StatisticsCell(_View):
-    """One aggregate cell; counts under the threshold are suppressed (None)."""
+    """One aggregate cell: deaths of a district and (Beijing) month whose cause is in one ICD-10 chapter.
+
+    ``cause_chapter`` is the chapter's roman numeral (``I`` to ``XXII``) or ``uncoded``. Counts under
+    the threshold, zero included, are suppressed (``deaths`` null), so an empty cell reads like a small one.
+    """
 
     district: str
     month: str
@@ -221,10 +226,11 @@ class StatisticsCell(_View):
 
 
 class CdcStatisticsView(_View):
-    """``cdc_statistics``: aggregates only, small cells suppressed."""
+    """``cdc_statistics``: aggregates only; every chapter cell of each district and month, small ones suppressed."""
 
     context: Literal["cdc_statistics"] = "cdc_statistics"
     min_cell: int
+    closed_only: bool = False  # only months that have ended (Beijing time)
     cells: list[StatisticsCell]
 
 

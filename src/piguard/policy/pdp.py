@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -219,7 +219,21 @@ class PolicyEngine:
             return Decision(True, ids, request.display_context, reasons)
         if ids:  # a forbid policy matched
             return Decision(False, ids, request.display_context, tuple(self._reasons.get(pid, pid) for pid in ids))
+        if self._refused_for_closing(request):
+            return Decision(False, (), request.display_context, (_closed_call(request),))
         return Decision(False, (), request.display_context, (_why_not(request),))
+
+    def _refused_for_closing(self, request: AccessRequest) -> bool:
+        """Whether a closed call is refused only because it is closed: the same request, the call open, is allowed.
+
+        Asked of the policies rather than restated here, so the explanation follows them. An id that
+        names no call is decided as an open one, so this never tells which ids exist.
+        """
+        attrs = request.resource.attrs
+        if request.resource.type != "Dispatch" or attrs.get("open") is not False:
+            return False
+        reopened = ResourceRef(request.resource.type, request.resource.id, {**attrs, "open": True, "in_grace": False})
+        return self.decide(replace(request, resource=reopened)).allowed
 
 
 def _may_match_action(scope: dict[str, Any], action: str) -> bool:
@@ -336,6 +350,13 @@ def _cedar_request(request: AccessRequest) -> dict[str, Any]:
             }
         ),
     }
+
+
+def _closed_call(request: AccessRequest) -> str:
+    """Why a closed call is refused to someone who could see it open (no record data)."""
+    if request.resource.attrs.get("in_grace"):
+        return "the call is closed: only its assigned crew keeps the display in the grace period after close"
+    return "the call is closed, and past the grace period in which its assigned crew keeps the display"
 
 
 def _why_not(request: AccessRequest) -> str:

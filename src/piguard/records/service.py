@@ -7,7 +7,9 @@ later accepts as that person's need to know; nothing else does.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
@@ -674,8 +676,36 @@ def list_dispatches(
     return [DispatchRecord.model_validate(row) for row in session.scalars(query)]
 
 
+# ICD-10 chapters (WHO ICD-10, 2019 edition) by the first category of each, in code order; a code
+# belongs to the last chapter starting at or before its category. WHO leaves gaps (D49, E91-E99,
+# H96-H99, K94-K99, P97-P99, T99, V00, Y99, U86-U99): they fall to the chapter of their letter, as
+# national extensions (ICD-10-CM D49, K94, V00) place them. XXII (U00-U85) sits between T and V.
+ICD10_CHAPTER_STARTS: tuple[tuple[str, str], ...] = (
+    ("A00", "I"), ("C00", "II"), ("D50", "III"), ("E00", "IV"), ("F00", "V"), ("G00", "VI"),
+    ("H00", "VII"), ("H60", "VIII"), ("I00", "IX"), ("J00", "X"), ("K00", "XI"), ("L00", "XII"),
+    ("M00", "XIII"), ("N00", "XIV"), ("O00", "XV"), ("P00", "XVI"), ("Q00", "XVII"), ("R00", "XVIII"),
+    ("S00", "XIX"), ("U00", "XXII"), ("V00", "XX"), ("Z00", "XXI"),
+)  # fmt: skip
+UNCODED = "uncoded"  # no code that reads as ICD-10 (a report neither coded nor given one on line (a))
+_ICD10_CATEGORY = re.compile(r"[A-Z][0-9]{2}")  # ASCII only: a letter and two digits
+# Every chapter a statistics cell can name, in chapter order.
+ICD10_CHAPTERS: tuple[str, ...] = (
+    "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI",
+    "XII", "XIII", "XIV", "XV", "XVI", "XVII", "XVIII", "XIX", "XX", "XXI", "XXII", UNCODED,
+)  # fmt: skip
+
+
+def icd10_chapter(code: str | None) -> str:
+    """The ICD-10 chapter (roman numeral) of a code such as ``I21.9``; ``uncoded`` when it is not one."""
+    category = (code or "").strip().upper()[:3]
+    if not _ICD10_CATEGORY.fullmatch(category):
+        return UNCODED
+    index = bisect_right([start for start, _ in ICD10_CHAPTER_STARTS], category) - 1
+    return ICD10_CHAPTER_STARTS[index][1]
+
+
 def death_statistics(*, session: Session, district: str | None = None) -> list[tuple[str, str, str, int]]:
-    """Deaths counted by district, month and ICD-10 chapter letter (underlying cause, else Part I (a))."""
+    """Deaths counted by district, month and ICD-10 chapter (underlying cause, else Part I (a)); no empty cells."""
     rows = session.execute(
         select(DeathReport.district, DeathReport.death_time, DeathReport.underlying_icd10, DeathReport.part1).where(
             DeathReport.status != "draft",
@@ -685,8 +715,9 @@ def death_statistics(*, session: Session, district: str | None = None) -> list[t
     ).all()
     counts: dict[tuple[str, str, str], int] = {}
     for dist, when, icd, part1 in rows:
-        code = icd or (part1[0].get("icd10") if part1 else None) or "?"
-        key = (dist, beijing_date(when).strftime("%Y-%m"), code[0].upper())
+        line_a = part1[0].get("icd10") if part1 else None
+        code = icd or (line_a if isinstance(line_a, str) else None)
+        key = (dist, beijing_date(when).strftime("%Y-%m"), icd10_chapter(code))
         counts[key] = counts.get(key, 0) + 1
     return sorted((d, m, c, n) for (d, m, c), n in counts.items())
 

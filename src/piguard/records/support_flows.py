@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from piguard.db.locking import get_for_update
-from piguard.errors import ConflictError, NotFoundError, PiguardError
+from piguard.errors import ConflictError, NotFoundError, PiguardError, UnknownContextError
 from piguard.identity.models import Account
 from piguard.identity.schemas import Principal
+from piguard.localtime import beijing_date
 from piguard.minimize import handles
 from piguard.minimize.views import CdcStatisticsView, StatisticsCell
 from piguard.policy import breakglass
@@ -20,16 +21,34 @@ from piguard.records import service as records
 from piguard.records.guard import EventDraft, Guard, Guarded, denied, record_event, refuse, subject_of
 
 MIN_CELL = 5  # cells under five deaths are suppressed (re-identification risk)
+STATISTICS_CONTEXT = "cdc_statistics"  # the one screen of the statistics route
+
+
+def statistics_query(district: str | None, closed_only: bool) -> str | None:
+    """The filters of a statistics request as its access event records them."""
+    parts = ([f"district={district}"] if district else []) + (["closed_only=true"] if closed_only else [])
+    return ";".join(parts) or None
 
 
 def statistics(
-    *, session: Session, guard: Guard, principal: Principal, purpose: str | None, district: str | None = None
+    *,
+    session: Session,
+    guard: Guard,
+    principal: Principal,
+    purpose: str | None,
+    district: str | None = None,
+    context: str | None = None,
+    closed_only: bool = False,
 ) -> Guarded[CdcStatisticsView]:
-    """Aggregate deaths by district, month and ICD chapter; small cells suppressed."""
+    """Deaths by district, month and ICD-10 chapter over a full grid: every count under 5, zero too, suppressed."""
     at = guard.clock()
-    draft = EventDraft(action="read", resource_type="statistics", query=f"district={district}" if district else None)
+    draft = EventDraft(action="read", resource_type="statistics", query=statistics_query(district, closed_only))
     try:
         draft.purpose = parse_purpose(purpose)
+        if context and context != STATISTICS_CONTEXT:  # checked after the purpose, as on the dispatch routes
+            raise UnknownContextError(
+                f"unknown display context for this resource; expected {STATISTICS_CONTEXT}", where="context"
+            )
     except PiguardError as exc:
         return refuse(session, principal, draft, exc, at)
     decision = guard.engine.decide(
@@ -38,22 +57,62 @@ def statistics(
             action="read_statistics",
             resource=ResourceRef("Statistics", "deaths"),
             purpose=draft.purpose,
-            display_context="cdc_statistics",
+            display_context=STATISTICS_CONTEXT,
         )
     )
     if not decision.allowed:
         return refuse(session, principal, draft, denied(decision), at, decision)
-    cells = [
-        StatisticsCell(
-            district=d, month=m, cause_chapter=c, deaths=n if n >= MIN_CELL else None, suppressed=n < MIN_CELL
-        )
-        for d, m, c, n in records.death_statistics(session=session, district=district)
-    ]
-    view = CdcStatisticsView(min_cell=MIN_CELL, cells=cells)
+    # City-wide counts: the grid's districts and months must not depend on the district asked.
+    counts = records.death_statistics(session=session)
+    last = _last_month(beijing_date(at), closed_only=closed_only)
+    cells = statistics_grid(counts, district=district, last_month=last, open_end=not closed_only)
+    view = CdcStatisticsView(min_cell=MIN_CELL, closed_only=closed_only, cells=cells)
     draft.fields = ["statistics.deaths_by_district_month_chapter"]
     draft.result_count = len(cells)
     event = record_event(session, principal, draft, at=at, outcome="allowed", reason=",".join(decision.policy_ids))
     return Guarded(value=view, event=event, decision=decision)
+
+
+def statistics_grid(
+    counts: list[tuple[str, str, str, int]], *, district: str | None, last_month: str, open_end: bool = True
+) -> list[StatisticsCell]:
+    """Every chapter cell of every district and month, 0-4 suppressed alike, so an empty cell looks like a small one.
+
+    ``counts`` are the city-wide non-empty cells. The districts are those any death was counted in
+    (or the one asked); the months run from the city's first counted month to ``last_month`` (and
+    on to a later month with deaths when ``open_end``: a clock behind the data must not drop them).
+    """
+    if not counts:
+        return []
+    found = {(d, m, c): n for d, m, c, n in counts}
+    districts = [district] if district else sorted({d for d, _, _, _ in counts})
+    first = min(m for _, m, _, _ in counts)
+    months = _months(first, max([last_month, *(m for _, m, _, _ in counts)]) if open_end else last_month)
+    return [_cell(d, m, c, found.get((d, m, c), 0)) for d in districts for m in months for c in records.ICD10_CHAPTERS]
+
+
+def _cell(district: str, month: str, chapter: str, deaths: int) -> StatisticsCell:
+    small = deaths < MIN_CELL
+    return StatisticsCell(
+        district=district, month=month, cause_chapter=chapter, deaths=None if small else deaths, suppressed=small
+    )
+
+
+def _last_month(today: date, *, closed_only: bool) -> str:
+    """The last month shown: this Beijing month, or the one before it when only months that ended are asked."""
+    if closed_only:
+        today = today.replace(day=1) - timedelta(days=1)
+    return today.strftime("%Y-%m")
+
+
+def _months(first: str, last: str) -> list[str]:
+    """The months ``YYYY-MM`` from ``first`` to ``last``, both included (none when ``first`` is later)."""
+    year, month = int(first[:4]), int(first[5:7])
+    out: list[str] = []
+    while (label := f"{year:04d}-{month:02d}") <= last:
+        out.append(label)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,10 +235,8 @@ def resolve_handle(*, session: Session, guard: Guard, principal: Principal, hand
     try:
         found, phone = handles.resolve(session=session, handle=handle, at=at)
     except NotFoundError as exc:
-        return refuse(session, principal, draft, exc, at)
-    draft.resource_type = found.resource_type
-    draft.resource_id = found.resource_id
-    draft.subject_id = found.subject_id
+        return _refuse_dead_handle(session, principal, draft, exc, at, decision, handle)
+    _bind_draft(draft, found)
     draft.fields = ["contact.phone"]
     event = record_event(
         session,
@@ -192,6 +249,37 @@ def resolve_handle(*, session: Session, guard: Guard, principal: Principal, hand
     if phone is None:
         return Guarded(value=None, event=event, decision=decision, error=NotFoundError("no number behind this handle"))
     return Guarded(value=phone, event=event, decision=decision)
+
+
+def _bind_draft(draft: EventDraft, found: handles.HandleBinding) -> None:
+    """Name the record and person behind a handle in its resolution's event."""
+    draft.resource_type = found.resource_type
+    draft.resource_id = found.resource_id
+    draft.subject_id = found.subject_id
+
+
+def _refuse_dead_handle(
+    session: Session,
+    principal: Principal,
+    draft: EventDraft,
+    error: NotFoundError,
+    at: datetime,
+    decision: Decision,
+    handle: str,
+) -> Guarded[str]:
+    """Refuse a handle that does not resolve (404, no number); an expired or revoked one is tied to its holder.
+
+    A call to a number after it expired is what a passed-on handle looks like (a marketer dials
+    late), so the denied event names the record, the deceased and the person it was issued to,
+    as an allowed resolution does. An unknown handle names nothing: there is nobody to name.
+    """
+    try:
+        found = handles.binding(session=session, handle=handle)
+    except NotFoundError:
+        return refuse(session, principal, draft, error, at)
+    _bind_draft(draft, found)
+    error.ledger_note = f"handle issued to {found.viewer_id}"
+    return refuse(session, principal, draft, error, at, decision)
 
 
 @dataclass(frozen=True, slots=True)

@@ -149,7 +149,10 @@ def test_the_certifier_corrects_through_the_workflow_and_the_letter_names_fields
     row = session.get(FamilyRequest, request_id)
     assert row is not None and row.state == "answered" and row.answer == kept
     answered = _events(session)[-1]
-    assert (answered.action, list(answered.fields)) == ("export", ["family_request.correction_letter"])
+    assert (answered.action, list(answered.fields)) == (
+        "export",
+        ["deceased.name", "family_request.correction_letter"],  # the letter names the deceased
+    )
     assert answered.reason is not None and f"sha256={row.answer_sha256}" in answered.reason
     # Printed again exactly as issued.
     reprint = flows.issued_letter(

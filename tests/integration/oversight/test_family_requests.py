@@ -238,7 +238,8 @@ def test_a_later_account_shows_earlier_requests_as_a_relatives_request(family: F
         ("export", "a relative's request"),  # the first answer: the family sees it was given
         ("create", "this request"),
     ]
-    assert account.lines[1].disclosed == ["access records"]
+    # The first answer showed the family the access lines and the deceased's name and time of death.
+    assert account.lines[1].disclosed == ["access records", "date and time of death", "identity"]
 
 
 def test_the_answer_is_kept_as_issued_and_is_final(family: Family) -> None:

@@ -35,6 +35,7 @@ ALLOWED = {
         "deceased.marital_status",
         "deceased.occupation",
         "deceased.usual_address",
+        "deceased.household_address",  # the certifier corrects it (POST /death-reports/{id}/corrections)
         "death.time",
         "death.place",
         "death.place_detail",

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from piguard.api.deps import GuardDep, PrincipalDep, SessionDep
 from piguard.api.ids import PathId
-from piguard.api.purpose import fixed_purpose, refuse_repeated
+from piguard.api.purpose import fixed_purpose, refuse_repeated, repeated_parameter
 from piguard.api.ratelimit import crew_own_call, declared_purpose, limited, limited_search
 from piguard.errors import UnknownContextError
 from piguard.identity.schemas import Principal
@@ -79,11 +79,16 @@ def search_death_reports(
     guard: GuardDep,
     principal: PrincipalDep,
     purpose: Purpose = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
-    district: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Name or certificate number; once (repeated: a recorded 400).")
+    ] = None,
+    district: Annotated[
+        str | None, Query(pattern=r"^[0-9]{6}$", description="One district code; once (repeated: a recorded 400).")
+    ] = None,
     context: Context = None,
 ) -> ReportList:
     """Search the reports you have a task relationship with."""
+    # FastAPI would hand over only the last of a repeated filter: which search was asked is ambiguous.
     refuse_repeated(
         request,
         session=session,
@@ -91,7 +96,7 @@ def search_death_reports(
         principal=principal,
         action="search",
         resource_type="death_report",
-        names=("purpose", "context"),
+        names=("purpose", "context", "q", "district"),
     )
     query = ";".join(f"{k}={v}" for k, v in (("q", q), ("district", district)) if v) or None
     draft = EventDraft(action="search", resource_type="death_report", purpose=declared_purpose(purpose), query=query)
@@ -259,7 +264,22 @@ class StatisticsQuery(BaseModel):
     purpose: str | None = Field(
         default=None, description="PUBHLTH. Required, once: missing, unknown or repeated is a 400 (recorded)."
     )
-    district: str | None = Field(default=None, pattern=r"^[0-9]{6}$", description="One district's cells only.")
+    # No length limit: the flow refuses any other context with a recorded 400 (the value is never recorded).
+    context: str | None = Field(
+        default=None, description="cdc_statistics (the default); any other, or repeated, is a 400 (recorded)."
+    )
+    district: str | None = Field(
+        default=None, pattern=r"^[0-9]{6}$", description="One district's cells only; repeated is a 400 (recorded)."
+    )
+    closed_only: bool = Field(
+        default=False,
+        description="Only months that have ended (Beijing time): the current month moves with each death."
+        " Repeated is a 400 (recorded).",
+    )
+
+
+# Every statistics parameter holds one value: FastAPI would silently use the last of a repeated one.
+STATISTICS_SINGLE = ("purpose", "context", "district", "closed_only")
 
 
 @router.get("/statistics/deaths", response_model=CdcStatisticsView)
@@ -270,8 +290,7 @@ def death_statistics(
     principal: PrincipalDep,
     params: Annotated[StatisticsQuery, Query()],
 ) -> CdcStatisticsView:
-    """City-wide deaths as aggregates only; cells under 5 are suppressed."""
-    district = params.district
+    """City-wide deaths as aggregates only: every chapter cell of each district and month; counts 0-4 suppressed."""
     refuse_repeated(
         request,
         session=session,
@@ -279,11 +298,21 @@ def death_statistics(
         principal=principal,
         action="read",
         resource_type="statistics",
-        query=f"district={district}" if district else None,
+        # A repeated filter is recorded without its values: which one was meant is what is unknown.
+        query=None
+        if repeated_parameter(request, ("district", "closed_only"))
+        else support_flows.statistics_query(params.district, params.closed_only),
+        names=STATISTICS_SINGLE,
     )
     with session.begin():
         outcome = support_flows.statistics(
-            session=session, guard=guard, principal=principal, purpose=params.purpose, district=district
+            session=session,
+            guard=guard,
+            principal=principal,
+            purpose=params.purpose,
+            district=params.district,
+            context=params.context,
+            closed_only=params.closed_only,
         )
     return outcome.unwrap()
 

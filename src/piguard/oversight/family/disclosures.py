@@ -85,7 +85,9 @@ GROUPS = (
 COPY_RECORD = "a copy of the record for a relative"
 # The resource types that are the record itself (report, ambulance call, relatives' phones).
 RECORD_TYPES = ("death_report", "dispatch", "contact")
-# A request's own bookkeeping fields (registered, refused, a letter issued, the account itself): no record data.
+# A request's own bookkeeping fields (registered, refused, a letter issued, the account itself). An event
+# listing one is a step of a request, never a copy of the record, even where it also names the deceased
+# (an account's or a letter's ``deceased.name``, an account's ``death.time``).
 REQUEST_FIELDS = ("family_request.", "audit.")
 CONTACT_GROUPS = frozenset({"relatives' real phone number", "relatives' phone (virtual number)"})
 OTHER = "record status"
@@ -158,7 +160,8 @@ def readers_of(events: Iterable[AccessEvent]) -> set[str]:
 
     A relative's request's event counts when it carries the record's data: the officer who issued a
     copy (or printed it again) produced the deceased's data for the family. Registering, refusing,
-    answering with an account or a letter carry only the request's own fields and do not count.
+    answering with an account or a letter carry the request's own fields (an account and a letter
+    also the deceased's name, an account the time of death, which the family brought) and do not count.
     """
     return {event.user_id for event in events if _accesses_record(event)}
 
@@ -282,8 +285,11 @@ def _line(
 
 
 def _carries_record(fields: Iterable[str]) -> bool:
-    """Whether an event's fields include the record's own data (not only a request's or the ledger's bookkeeping)."""
-    return any(not name.startswith(REQUEST_FIELDS) and disclosed([name]) != [OTHER] for name in fields)
+    """Whether a request's event handed over a copy of the record's data (not an account, a letter or bookkeeping)."""
+    names = list(fields)
+    if any(name.startswith(REQUEST_FIELDS) for name in names):
+        return False  # an account or a letter: it names the deceased, it is no copy of the record
+    return any(disclosed([name]) != [OTHER] for name in names)
 
 
 def _emergency(

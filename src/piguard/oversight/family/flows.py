@@ -109,6 +109,13 @@ def _refusal(
     return denied(decision)
 
 
+def _nothing_disclosed(draft: EventDraft) -> EventDraft:
+    """The draft of a refusal: a refused step disclosed nothing, whatever it would have shown (no fields, no count)."""
+    draft.fields = []
+    draft.result_count = None
+    return draft
+
+
 def guarded(
     session: Session,
     guard: Guard,
@@ -133,13 +140,13 @@ def guarded(
         draft.subject_id = _subject(session, request_id)
     if not decision.allowed:
         why = _refusal(session, guard, principal, decision, (action, request_id or "new", context, at, relations))
-        refused: Guarded[None] = refuse(session, principal, draft, why, at, decision)
+        refused: Guarded[None] = refuse(session, principal, _nothing_disclosed(draft), why, at, decision)
         return Outcome(None, refused.error, decision)
     try:
         with session.begin_nested():
             value = work(at)
     except PiguardError as exc:
-        refusal: Guarded[None] = refuse(session, principal, draft, exc, at, decision)
+        refusal: Guarded[None] = refuse(session, principal, _nothing_disclosed(draft), exc, at, decision)
         return Outcome(None, refusal.error, decision)
     if record_read:
         record_event(session, principal, draft, at=at, outcome="allowed", reason=",".join(decision.policy_ids))
@@ -296,7 +303,7 @@ def issued_account(
 ) -> Outcome[DisclosureAccount]:
     """The answer exactly as issued (to print it again or hand it over)."""
     draft = EventDraft(
-        action="read", resource_type=service.RESOURCE, resource_id=request_id[:64], fields=["audit.disclosures"]
+        action="read", resource_type=service.RESOURCE, resource_id=request_id[:64], fields=list(service.ACCOUNT_FIELDS)
     )
     return guarded(
         session,
@@ -335,7 +342,10 @@ def issued_copy(*, session: Session, guard: Guard, principal: Principal, request
 def issued_letter(*, session: Session, guard: Guard, principal: Principal, request_id: str) -> Outcome[FamilyLetter]:
     """A correction or deletion letter exactly as issued (to print it again)."""
     draft = EventDraft(
-        action="read", resource_type=service.RESOURCE, resource_id=request_id[:64], fields=["family_request.letter"]
+        action="read",
+        resource_type=service.RESOURCE,
+        resource_id=request_id[:64],
+        fields=service.letter_fields("family_request.letter"),
     )
     return guarded(
         session,

@@ -51,6 +51,16 @@ _SAME_MOMENT = timedelta(milliseconds=1)  # the ledger keeps event times to the 
 # Written into the evidence bundle of a request not answered (``verify-evidence`` lists it as not checked).
 STATUS_FILE = "request.json"
 _SHA256 = re.compile(r"sha256=([0-9a-f]{64})")
+# What an answer discloses, as its events' ``fields`` (the names the screens use for the same data):
+# an account, the access lines and the deceased's name and time of death (``deceased_name``,
+# ``death_time``); a letter, its own kind and the deceased's name.
+ACCOUNT_FIELDS = ("audit.disclosures", "death.time", "deceased.name")
+LETTER_RECORD_FIELDS = ("deceased.name",)
+
+
+def letter_fields(letter_field: str) -> list[str]:
+    """The ``fields`` of an event that hands over a letter (``family_request.<kind>_letter`` or ``.letter``)."""
+    return sorted({letter_field, *LETTER_RECORD_FIELDS})
 
 
 def _record(
@@ -187,10 +197,10 @@ def answer(
         else:
             document = corrections.letter(session, request, by=principal.account_id, at=at)
             corrections.end_referral(session, request.id, at=at)
-        readers, fields = set(), [f"family_request.{request.kind}_letter"]
+        readers, fields = set(), letter_fields(f"family_request.{request.kind}_letter")
     else:
         document, readers = disclosures.build_account(session=session, settings=settings, request=request, until=at)
-        fields = ["audit.disclosures"]
+        fields = list(ACCOUNT_FIELDS)
     rules.check_not_involved(principal.account_id, readers)
     text = render.as_json(document).decode("utf-8")
     request.answer = text
