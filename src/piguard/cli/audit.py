@@ -327,7 +327,17 @@ def _key_warnings(session: Session, settings: Settings, verifier: Verifier) -> l
     except PiguardError:
         return warnings  # no key file and no saved public key: nothing to compare with
     latest = history[-1].verifier if history else verifier
-    if current != latest:
+    server = next((p for p in history if p.verifier == current), None)
+    if current == latest:
+        return warnings
+    if server is not None and server.last is not None:
+        # The key file holds a key of the chain that a rotation retired: a restored backup.
+        warnings.append(
+            f"the server's key file holds key id {current.key_id.hex()}, which a stored key rotation retired at "
+            f"tree size {server.last}; the log's current key is key id {latest.key_id.hex()}: the key file was "
+            "restored from a copy made before the rotation, and nothing is signed until the current key is put back"
+        )
+    else:
         warnings.append(
             f"the key you verify with (key id {given}) is not the server's current signing key "
             f"(key id {current.key_id.hex()}), and no stored key rotation leads to it: either the key file was "
@@ -453,6 +463,9 @@ def verify_evidence(
         )
     else:
         console.print(f"verified: {what}", highlight=False)
+        if summary.endorsed:
+            warning = _endorsed_warning(_log_key(log_key).key_id.hex(), summary.endorsed)
+            console.print(f"[bold yellow]warning[/]: {warning}", highlight=False, soft_wrap=True)
     if summary.selection is not None:
         console.print(f"selection: {summary.selection.describe()} (every event matches it)", highlight=False)
     if history is not None:
@@ -462,6 +475,17 @@ def verify_evidence(
     unchecked = [name for name in summary.unchecked if history is None or name != "case.json"]
     if unchecked:
         console.print(f"note: not part of the bundle and not checked: {', '.join(unchecked)}", highlight=False)
+
+
+def _endorsed_warning(trusted: str, endorsed: tuple[tuple[str, int], ...]) -> str:
+    """Say that the bundle's key is trusted only through rotations the bundle itself carries."""
+    links = ", then ".join(f"key id {key} (brought in at tree size {size})" for key, size in endorsed)
+    return (
+        "the bundle's key is trusted only through the key rotations in the bundle's own key-rotations.json, "
+        f"which lead from the key you trust (key id {trusted}) to {links}. That is safe only if the key you trust "
+        "never leaked: whoever holds a leaked copy of it can sign a rotation to a key of their own and ship both "
+        "in a bundle. Where you can, verify with the log's current key, published at its rotation"
+    )
 
 
 def _fetch(url: str, *, token: str | None = None, terminal: str | None = None) -> Any:
@@ -520,7 +544,9 @@ def _json_file(path: Path) -> Any:
 
 
 def _read_note_file(path: Path) -> str:
-    text = path.read_text(encoding="utf-8")
+    from piguard.ledger.witness import read_note
+
+    text = read_note(path)  # exact bytes: a CRLF note is refused, not silently converted
     if text.lstrip().startswith("{"):
         try:
             return _note_from(json.loads(text), str(path))
@@ -546,9 +572,16 @@ def witness(
     ] = None,
     token: Annotated[
         str | None,
-        typer.Option("--token", envvar="PIGUARD_WITNESS_TOKEN", help="Bearer token to fetch proofs."),
+        typer.Option(
+            "--token",
+            envvar="PIGUARD_WITNESS_TOKEN",
+            help="Bearer token for the proof requests, only if something in front of the server asks for one "
+            "(the consistency-proof route is public).",
+        ),
     ] = None,
-    terminal: Annotated[str | None, typer.Option("--terminal-id", help="X-Terminal-Id for proofs.")] = None,
+    terminal: Annotated[
+        str | None, typer.Option("--terminal-id", help="X-Terminal-Id sent with --token (not needed without one).")
+    ] = None,
     cosign_key: Annotated[
         Path | None, typer.Option("--cosign-key", help="Witness Ed25519 PEM key: add a cosignature.")
     ] = None,
@@ -570,7 +603,7 @@ def witness(
             assert checkpoint_file is not None
             note = _read_note_file(checkpoint_file)
         verifier = witnessing.log_key(state, None if log_key is None else _log_key(log_key).vkey())
-        from piguard.ledger.checkpoint import naming, open_checkpoint
+        from piguard.ledger.checkpoint import naming
         from piguard.ledger.rotation import from_published
 
         source = checkpoint_url or str(checkpoint_file)
@@ -579,13 +612,11 @@ def witness(
         rotations = None
         if rotations_file is not None:
             rotations = from_published(_json_file(rotations_file), str(rotations_file))
-        try:
-            open_checkpoint(note, verifier)
-        except LedgerError:
-            # Not the pinned key: the log may have rotated it; the chain must start from ours.
-            if rotations is None and base is not None:
-                url = f"{base}/key-rotations"
-                rotations = from_published(_fetch(url), url)
+        elif base is not None:
+            # Always, even when the pinned key signed the note: a rotation may have retired it, and
+            # a retired key's signature counts only up to the rotation's tree size.
+            url = f"{base}/key-rotations"
+            rotations = from_published(_fetch(url), url)
         with naming(source):
             new, _ = witnessing.open_new(note, verifier, rotations)
         old = witnessing.last_seen(state, verifier)

@@ -31,6 +31,8 @@ EM_DASH = "\u2014"
 MAX_NOTE_BYTES = 1_000_000
 _NAME = re.compile(r"[^\s+]+")
 _SIZE = re.compile(r"0|[1-9][0-9]{0,19}")
+#: The extension line of a key rotation's note (``ledger.rotation``): named when found elsewhere.
+ROTATION = "piguard-key-rotation "
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +158,9 @@ def parse_note(text: str) -> tuple[str, list[NoteSignature]]:
     """Split a note into its body and signature lines; raises ``SignatureError`` if malformed."""
     if len(text.encode()) > MAX_NOTE_BYTES:
         raise SignatureError("note is too large")
+    if "\r" in text:
+        # Read as bytes: a CRLF note is not the text that was signed, and not silently converted.
+        raise SignatureError("the note contains a carriage return (CR): its lines must end in LF only")
     if any(ch < " " and ch != "\n" for ch in text):
         raise SignatureError("note contains control characters")
     if not text.endswith("\n"):
@@ -204,13 +209,21 @@ def _find(signatures: list[NoteSignature], verifier: Verifier) -> NoteSignature:
 
 
 def verify_note(text: str, verifier: Verifier) -> str:
-    """Check the verifier's Ed25519 signature on a note; returns the body."""
+    """Check the verifier's Ed25519 signature on a note; returns the body.
+
+    Every signature line by the verifier's key must verify (as C2SP signed-note verifiers do): a
+    second, broken line by the same key is not ignored because another one passes.
+    """
     body, signatures = parse_note(text)
-    sig = _find(signatures, verifier)
-    try:
-        Ed25519PublicKey.from_public_bytes(verifier.public_key).verify(sig.signature, body.encode())
-    except (InvalidSignature, ValueError):
-        raise SignatureError(f"signature by '{verifier.name}' does not verify") from None
+    _find(signatures, verifier)
+    public = Ed25519PublicKey.from_public_bytes(verifier.public_key)
+    for sig in signatures:
+        if (sig.name, sig.key_id) != (verifier.name, verifier.key_id):
+            continue
+        try:
+            public.verify(sig.signature, body.encode())
+        except (InvalidSignature, ValueError):
+            raise SignatureError(f"signature by '{verifier.name}' does not verify") from None
     return body
 
 
@@ -240,12 +253,27 @@ def sign_checkpoint(checkpoint: Checkpoint, *, key: Ed25519PrivateKey) -> Signed
     return SignedCheckpoint(checkpoint=checkpoint, note=note)
 
 
-def open_checkpoint(note: str, verifier: Verifier) -> SignedCheckpoint:
-    """Verify a signed checkpoint note and parse it; the origin must be the key name."""
+def open_checkpoint(note: str, verifier: Verifier, *, extensions: bool = False) -> SignedCheckpoint:
+    """Verify a signed checkpoint note and parse it; the origin must be the key name.
+
+    A checkpoint is exactly three lines (origin, tree size, root hash): only a key rotation's note
+    carries an extension line, and only its reader (``rotation.open_rotation``) passes ``extensions``.
+    """
     checkpoint = parse_checkpoint(verify_note(note, verifier))
     if checkpoint.origin != verifier.name:
         raise SignatureError("checkpoint origin does not match the log key name")
+    if checkpoint.extensions and not extensions:
+        raise SignatureError(_extension_refused(checkpoint.extensions))
     return SignedCheckpoint(checkpoint=checkpoint, note=note)
+
+
+def _extension_refused(extensions: tuple[str, ...]) -> str:
+    # Line 4 on: nothing the signer meant to be read as a checkpoint (the line is not repeated).
+    what = "a key rotation's line, which belongs in a rotation note" if extensions[0].startswith(ROTATION) else ""
+    return (
+        f"the checkpoint text has {len(extensions)} line(s) after the root hash{f' ({what})' if what else ''}: "
+        "a checkpoint is exactly three lines (origin, tree size, root hash)"
+    )
 
 
 def _cosigned_message(body: str, timestamp: int) -> bytes:

@@ -26,9 +26,11 @@ from sqlalchemy.orm import Session
 
 from piguard.config import Settings
 from piguard.db.base import utcnow
-from piguard.errors import InputError, LedgerError
-from piguard.interchange.events import AccessEvent
+from piguard.errors import InputError, LedgerError, SignatureError
+from piguard.interchange.events import EVENT_COLUMNS, AccessEvent
+from piguard.interchange.tabular import UNIQUE_KEYS, RepeatedKeyError
 from piguard.ledger import rotation, service, store
+from piguard.ledger.canonical import canonical_event
 from piguard.ledger.checkpoint import SignedCheckpoint, Verifier, naming, open_checkpoint, parse_vkey
 from piguard.ledger.manifest import StatedSelection, named, stated_selection
 from piguard.ledger.merkle import leaf_hash, verify_inclusion
@@ -59,23 +61,33 @@ in `checkpoint.note`.
    (8 hex digits) is the first 4 bytes of SHA-256(name || 0x0A || 0x01 || public key), as the
    C2SP signed-note spec recommends for Ed25519 keys; recompute it to check the string.
 2. `checkpoint.note` is a C2SP signed note. Its text is everything before the blank line:
-   three lines (origin, tree size in decimal, base64 root hash), each ending in a newline.
-   The signed bytes are exactly that text, UTF-8, including the newline that ends the root
+   exactly three lines (origin, tree size in decimal, base64 root hash), each ending in a
+   newline (LF: a carriage return anywhere makes the note invalid), and no other line. The
+   signed bytes are exactly that text, UTF-8, including the newline that ends the root
    line and excluding the blank line. After the blank line each signature line is
    `— <name> base64(4-byte key id || 64-byte Ed25519 signature)` (an em dash, U+2014).
    Check the signature whose name and key id match the key with the public key (a checkpoint
    made when the log rotated its key carries two signature lines; either key's verifies).
-   If the key you hold is an earlier key of the log, `key-rotations.json` leads from it to
-   `log.vkey`: each rotation's `note` is a checkpoint with the extra line
-   `piguard-key-rotation <new key>`, signed by the retired key (`old_key`) and by the new one.
-   Check both signatures on each, in order, starting from your key; a key signs only
-   checkpoints up to the tree size of the rotation that retired it.
-3. For each line of `entries.jsonl`: the leaf bytes are the UTF-8 encoding of `leaf` (RFC 8785
-   canonical JSON of the access event). Its leaf hash is SHA-256(0x00 || leaf bytes), the RFC
-   9162 section 2.1.1 leaf hash, and must equal the base64 `leaf_hash`. `index` is the leaf's
-   position in the log, counted from 0. With the base64 `proof` hashes, recompute the root
-   (RFC 9162 section 2.1.3.2, node hash SHA-256(0x01 || left || right)) for leaf `index` in a
-   tree of `tree_size` leaves and compare it with the root in the checkpoint. Any RFC 9162 /
+   If the bundle has `key-rotations.json`, each rotation's `note` is a checkpoint with one
+   extra line `piguard-key-rotation <new key>`, signed by the retired key (`old_key`) and by
+   the new one; check both signatures on each, in order. A key retired by the rotation at tree
+   size N signs only checkpoints of size N or less, whichever key you trust: refuse a
+   checkpoint of a larger tree signed by it. If the key you hold is an earlier key of the log,
+   the rotations lead from it to `log.vkey`; but then you trust `log.vkey` only because this
+   bundle's own file says so, which is safe only if the key you hold never leaked (whoever has
+   a leaked copy can sign a rotation to a key of their own): where you can, check with the
+   log's current key, published at its rotation. If the key you hold is a later key than
+   `log.vkey`, the rotation your key signed vouches only for the tree of its own size and root,
+   not for this smaller one (that needs a consistency proof the bundle does not carry): ask the
+   operator for a bundle signed by the current key.
+3. For each line of `entries.jsonl`: the leaf bytes are the UTF-8 encoding of `leaf`, which must
+   be exactly the RFC 8785 canonical JSON of the access event (no spaces, members sorted, each
+   field once and in its type: a count is a number, `fields` a list). Its leaf hash is
+   SHA-256(0x00 || leaf bytes), the RFC 9162 section 2.1.1 leaf hash, and must equal the base64
+   `leaf_hash`. `index` is the leaf's position in the log, counted from 0. With the base64
+   `proof` hashes, recompute the root (RFC 9162 section 2.1.3.2, node hash
+   SHA-256(0x01 || left || right)) for leaf `index` in a tree of `tree_size` leaves and
+   compare it with the root in the checkpoint. Any RFC 9162 /
    RFC 6962 library does this, e.g. transparency-dev/merkle `proof.VerifyInclusion` (Go).
 4. `manifest.json` states how many entries were exported and how they were selected
    (`selection`: user, subject, and a time window `from` inclusive, `to` exclusive). Check that
@@ -107,6 +119,9 @@ class EvidenceSummary:
     unchecked: tuple[str, ...] = ()
     #: How the manifest says the events were selected (every event was checked against it).
     selection: StatedSelection | None = None
+    #: Key ids trusted only through the bundle's own ``key-rotations.json`` (each with the tree
+    #: size of the rotation that brought it in): sound only if the key given never leaked.
+    endorsed: tuple[tuple[str, int], ...] = ()
 
 
 def _b64(value: bytes) -> str:
@@ -222,15 +237,23 @@ def _read(bundle: Path, name: str, limit: int = MAX_SMALL_FILE) -> str:
     if path.stat().st_size > limit:
         raise InputError(f"larger than {limit} bytes: not a bundle file", where=str(path))
     try:
-        return path.read_text(encoding="utf-8")
+        # Bytes, decoded as they are: read_text would turn a CRLF note into an LF one that verifies.
+        return path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text", where=str(path)) from None
 
 
-def _json(text: str | bytes, where: str) -> Any:
+def _json(text: str, where: str) -> Any:
     """Parse JSON; every way it can fail is an ``InputError`` naming ``where``."""
+    if text.startswith("\ufeff"):
+        raise InputError("invalid JSON (it starts with a byte order mark)", where=where)
     try:
-        return json.loads(text)
+        # Unique keys: with a repeated one, json keeps the last and the reader cannot tell which was meant.
+        return UNIQUE_KEYS.decode(text)
+    except RepeatedKeyError as exc:
+        raise InputError(
+            f"invalid JSON (key '{exc.key[:64]}' appears more than once in one object)", where=where
+        ) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON ({exc.msg})", where=where) from None
     except (ValueError, RecursionError) as exc:
@@ -274,6 +297,53 @@ def _proof_element(value: object, number: int, where: str) -> bytes:
     return _decode(value, where, f"proof element {number}")
 
 
+def _leaf_event(text: str, leaf: bytes, where: str) -> AccessEvent:
+    """The access event of a leaf that is exactly what the ledger stores: its RFC 8785 canonical JSON.
+
+    Anything else could be read more than one way (a repeated field name: the last wins), or
+    holds a value the model would coerce (``"5"`` for a count, a string for a list of field
+    names), or a field that is not an event's: refused naming the line, as unreadable input.
+    """
+    try:
+        value = UNIQUE_KEYS.decode(text)
+    except RepeatedKeyError as exc:
+        raise InputError(
+            f"leaf names the field '{exc.key[:64]}' more than once (which value is meant is unknown)", where=where
+        ) from None
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError; so are over-long numbers
+        raise InputError("leaf is not JSON", where=where) from None
+    if not isinstance(value, dict):
+        raise InputError("leaf is not a valid access event", where=where)
+    try:
+        event = AccessEvent.model_validate(value)
+        canonical = canonical_event(event)
+    except (ValueError, InputError):  # pydantic's ValidationError is a ValueError
+        raise InputError("leaf is not a valid access event", where=where) from None
+    if canonical != leaf:
+        raise InputError(_not_canonical(value, event), where=where)
+    return event
+
+
+def _not_canonical(value: dict[str, Any], event: AccessEvent) -> str:
+    """Why a valid event's leaf is not the canonical JSON the ledger stores (field names only, no values)."""
+    record = event.to_record()
+    unknown = sorted(name for name in value if name not in EVENT_COLUMNS)
+    differ = [
+        name
+        for name in EVENT_COLUMNS
+        if (name in value or name in record)
+        and (value.get(name) != record.get(name) or type(value.get(name)) is not type(record.get(name)))
+    ]
+    if unknown or differ:
+        said = [f"'{name}' is not a field of an access event" for name in unknown[:5]]
+        said += [f"'{name}' is not in the type and form the ledger writes" for name in differ[:5]]
+        return f"leaf is not the canonical JSON of an access event: {'; '.join(said)}"
+    return (
+        "leaf is not RFC 8785 canonical JSON (its spacing, member order, escapes or number form differ from the "
+        "canonical form each event is stored in)"
+    )
+
+
 def _entries(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     if not path.is_file():
         raise InputError("missing from the bundle", where=str(path))
@@ -297,7 +367,7 @@ def _entries(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
             yield where, record
 
 
-def _open(bundle: Path, trusted_vkey: str | None) -> tuple[dict[str, Any], SignedCheckpoint, Verifier]:
+def _open(bundle: Path, trusted_vkey: str | None) -> tuple[dict[str, Any], Opened]:
     if not bundle.is_dir():
         raise InputError("not an evidence bundle folder", where=str(bundle))
     manifest = _manifest(bundle)
@@ -309,13 +379,8 @@ def _open(bundle: Path, trusted_vkey: str | None) -> tuple[dict[str, Any], Signe
         trusted = bundled if trusted_vkey is None else parse_vkey(trusted_vkey)
     except LedgerError as exc:  # a malformed key given: bad input, not a failed verification
         raise InputError(str(exc), where="--log-key") from None
-    note = _read(bundle, "checkpoint.note")
-    if trusted == bundled:
-        with naming(bundle / "checkpoint.note"):
-            signed = open_checkpoint(note, trusted)
-    else:
-        signed = _open_rotated(bundle, note, trusted, bundled)
-    verifier = bundled
+    opened = _open_signed(bundle, _read(bundle, "checkpoint.note"), trusted, bundled)
+    signed = opened.signed
     size = manifest.get("tree_size")
     where = str(bundle / "manifest.json")
     # type() too: 30.0 and true compare equal to 30 and 1, but are not what export writes.
@@ -330,7 +395,7 @@ def _open(bundle: Path, trusted_vkey: str | None) -> tuple[dict[str, Any], Signe
         raise LedgerError(
             f"{where}: origin {origin!r} differs from the signed checkpoint's origin {signed.checkpoint.origin!r}"
         )
-    return manifest, signed, verifier
+    return manifest, opened
 
 
 def _manifest(bundle: Path) -> dict[str, Any]:
@@ -341,34 +406,95 @@ def _manifest(bundle: Path) -> dict[str, Any]:
     return manifest
 
 
-def _open_rotated(bundle: Path, note: str, trusted: Verifier, bundled: Verifier) -> SignedCheckpoint:
-    """Open the checkpoint with a later key the trusted one endorsed through the log's rotations."""
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """The bundle's checkpoint, the key that signed it, and how that key came to be trusted."""
+
+    signed: SignedCheckpoint
+    key: Verifier
+    #: The keys trusted only because the bundle's own ``key-rotations.json`` leads to them from the
+    #: key given, each with the tree size of the rotation that brought it in (oldest first).
+    endorsed: tuple[tuple[Verifier, int], ...] = ()
+
+
+def _rotations(bundle: Path) -> list[rotation.StoredRotation] | None:
+    """The bundle's ``key-rotations.json`` (None if it has none); malformed is an error naming it."""
     path = bundle / ROTATIONS
-    if not path.is_file():
-        raise LedgerError("the bundle's log key is not the key you trust (and the bundle records no key rotation)")
-    rotations = rotation.from_published(_json(_read(bundle, ROTATIONS), str(path)), str(path))
-    with naming(path):
-        history = rotation.periods(rotations, trusted)
-    start = next(period.first for period in history if period.verifier == trusted)
-    later = [period for period in history if period.first >= start]
-    if bundled not in [period.verifier for period in later]:
-        raise LedgerError("the bundle's log key is not the key you trust, nor one it endorsed by rotation")
-    with naming(bundle / "checkpoint.note"):
-        checkpoint = rotation.open_in_history(note, later)
-    return SignedCheckpoint(checkpoint=checkpoint, note=note)
+    if not path.exists():
+        return None
+    return rotation.from_published(_json(_read(bundle, ROTATIONS), str(path)), str(path))
+
+
+def _open_signed(bundle: Path, note: str, trusted: Verifier, bundled: Verifier) -> Opened:
+    """Open the checkpoint with the bundle's key, which must be the trusted one or a later key it endorsed.
+
+    Whatever key is trusted, a signature counts only for the tree sizes of its key's period in the
+    rotations the bundle carries: a key retired at tree size N signs sizes up to N (the rotation's
+    own checkpoint, signed by both keys), never a larger tree.
+    """
+    where = bundle / "checkpoint.note"
+    rotations = _rotations(bundle)
+    if rotations is None:
+        if bundled != trusted:
+            raise LedgerError("the bundle's log key is not the key you trust (and the bundle records no key rotation)")
+        with naming(where):
+            return Opened(open_checkpoint(note, trusted), trusted)
+    with naming(bundle / ROTATIONS):
+        history = rotation.periods(rotations, trusted)  # every link signed by both of its keys
+    keys = [period.verifier for period in history]
+    if bundled not in keys:
+        raise LedgerError(
+            f"the bundle's log key is not the key you trust, nor one it endorsed by rotation ({bundle / ROTATIONS})"
+        )
+    mine, theirs = keys.index(trusted), keys.index(bundled)
+    with naming(where):
+        signed = open_checkpoint(note, bundled)
+    period = history[theirs]
+    if not period.covers(signed.tree_size):
+        raise SignatureError(
+            f"{where}: {rotation.outside(period, signed.tree_size)} ({bundle / ROTATIONS}): a key's signature counts "
+            "only for tree sizes up to the rotation that retired it"
+        )
+    if theirs < mine:
+        _check_vouched(where, signed, bundled, rotation.chain(rotations)[mine - 1])
+    endorsed = tuple((keys[i], history[i].first) for i in range(mine + 1, theirs + 1))
+    return Opened(signed, bundled, endorsed)
+
+
+def _check_vouched(where: Path, signed: SignedCheckpoint, earlier: Verifier, link: rotation.KeyRotation) -> None:
+    """Accept an earlier key's checkpoint only where the rotation the trusted key signed vouches for it.
+
+    That rotation (``link``, which brought the trusted key in) names one tree, its size and root:
+    a smaller tree would need a consistency proof to it, which a bundle does not carry, and a
+    leaked earlier key could have signed another tree of that size. So only that tree is accepted.
+    """
+    if (signed.tree_size, signed.root) == (link.tree_size, link.root):
+        return
+    old = earlier.key_id.hex()
+    raise LedgerError(
+        f"{where}: signed by key {old} at tree size {signed.tree_size}, an earlier key of the log than the one you "
+        f"trust (key id {link.new.key_id.hex()}, brought in at tree size {link.tree_size}). The rotation your key "
+        f"signed vouches only for the tree of size {link.tree_size} (root {_b64(link.root)}), and this bundle has "
+        f"no consistency proof from size {signed.tree_size} to {link.tree_size}: nothing shows its tree is part of "
+        f"that history (a leaked copy of key {old} could have signed another). Verify it with key {old} if you "
+        "obtained that key from the operator while it was current, or ask the operator for a new bundle of these "
+        "events, signed by the current key ('piguard audit export-evidence')"
+    )
 
 
 def verify_evidence(bundle: Path, *, trusted_vkey: str | None = None) -> EvidenceSummary:
     """Verify every proof of a bundle against its signed checkpoint; raises on any problem."""
-    manifest, signed, verifier = _open(bundle, trusted_vkey)
+    manifest, opened = _open(bundle, trusted_vkey)
+    signed, verifier = opened.signed, opened.key
     selection = stated_selection(manifest, str(bundle / "manifest.json"))
     count = 0
     last = -1
     found: set[str] = set()
     for where, record in _entries(bundle / "entries.jsonl"):
         index = _field(record, "index", int, where)
+        text = _field(record, "leaf", str, where)
         try:
-            leaf = _field(record, "leaf", str, where).encode("utf-8")
+            leaf = text.encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate, escaped in the JSON as \ud800
             raise InputError("field 'leaf' is not valid Unicode", where=where) from None
         proof_text = _field(record, "proof", list, where)
@@ -379,10 +505,7 @@ def verify_evidence(bundle: Path, *, trusted_vkey: str | None = None) -> Evidenc
         digest = leaf_hash(leaf)
         if _decode(_field(record, "leaf_hash", str, where), where, "leaf_hash") != digest:
             raise LedgerError(f"{where}: leaf_hash does not match the leaf")
-        try:
-            event = AccessEvent.model_validate_json(leaf)
-        except ValueError:
-            raise InputError("leaf is not a valid access event", where=where) from None
+        event = _leaf_event(text, leaf, where)
         proof = [_proof_element(p, number, where) for number, p in enumerate(proof_text)]
         try:
             verify_inclusion(leaf_hash=digest, index=index, size=signed.tree_size, proof=proof, root=signed.root)
@@ -401,7 +524,14 @@ def verify_evidence(bundle: Path, *, trusted_vkey: str | None = None) -> Evidenc
     selection.check_accounted(found, where=str(bundle / "manifest.json"))
     unchecked = tuple(sorted(path.name for path in bundle.iterdir() if path.name not in (*FILES, ROTATIONS)))
     return EvidenceSummary(
-        count, signed.tree_size, signed.root, verifier.name, verifier.key_id.hex(), unchecked, selection
+        count,
+        signed.tree_size,
+        signed.root,
+        verifier.name,
+        verifier.key_id.hex(),
+        unchecked,
+        selection,
+        tuple((key.key_id.hex(), size) for key, size in opened.endorsed),
     )
 
 

@@ -14,7 +14,9 @@ the stored entries; a deleted or shrunken head, a rolled-back one. So before any
 
 and requires the result to be exactly the head's frontier. Any difference raises ``TamperError``;
 a signing key that did not sign the latest checkpoint raises ``ForeignKeyError``, a ``ConfigError``
-(nothing is signed).
+(nothing is signed). A key a stored rotation retired did sign the checkpoints up to the rotation,
+so that test passes it: ``rotation.check_not_retired`` (run first wherever anything is signed or
+served) raises ``RetiredKeyError`` for it, a ``ConfigError`` too.
 """
 
 from __future__ import annotations
@@ -38,6 +40,19 @@ class ForeignKeyError(ConfigError):
             f"refusing to sign: the signing key (key id {key_id}) did not sign the latest stored checkpoint "
             f"(signed by key id {signed_by}); it is not this log's key: restore the key file "
             "(a new key must be brought in with 'piguard audit rotate-key')"
+        )
+
+
+class RetiredKeyError(ConfigError):
+    """The signing key is one a stored key rotation retired: it signs no checkpoint any more."""
+
+    def __init__(self, key_id: str, tree_size: int, current: str) -> None:
+        self.key_id, self.tree_size, self.current = key_id, tree_size, current
+        super().__init__(
+            f"refusing to sign: the signing key (key id {key_id}) was retired at tree size {tree_size} by a stored "
+            f"key rotation; the log's current key is key id {current}. The key file holds a copy made before the "
+            "rotation (a backup restored?): put the current key back (with an unfinished rotation: "
+            "'piguard audit rotate-key --finish')"
         )
 
 

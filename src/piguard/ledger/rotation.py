@@ -34,7 +34,9 @@ from piguard.errors import ConfigError, InputError, LedgerError, SignatureError
 from piguard.keys import write_private
 from piguard.ledger import store
 from piguard.ledger.checkpoint import (
+    ROTATION,
     Checkpoint,
+    SignedCheckpoint,
     Verifier,
     open_checkpoint,
     parse_vkey,
@@ -42,11 +44,11 @@ from piguard.ledger.checkpoint import (
     verifier_for,
     verify_note,
 )
-from piguard.ledger.extension import check_extends
+from piguard.ledger.extension import RetiredKeyError, check_extends
 from piguard.ledger.keys import load_signing_key, new_private_key_pem, pending_key_path, save_public_key
 from piguard.ledger.models import LedgerCheckpoint, LedgerKeyRotation
 
-EXTENSION = "piguard-key-rotation "
+EXTENSION = ROTATION
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +97,7 @@ def sign_twice(body: str, *, name: str, first: Ed25519PrivateKey, second: Ed2551
 
 def open_rotation(note: str, old: Verifier) -> KeyRotation:
     """Verify a rotation note against the key it retires; returns the rotation it records."""
-    signed = open_checkpoint(note, old)
+    signed = open_checkpoint(note, old, extensions=True)
     extensions = signed.checkpoint.extensions
     if len(extensions) != 1 or not extensions[0].startswith(EXTENSION):
         raise SignatureError("a rotation note must carry exactly one 'piguard-key-rotation' line")
@@ -145,6 +147,15 @@ def periods(rotations: Sequence[StoredRotation], trusted: Verifier) -> list[KeyP
 
 def open_in_history(note: str, history: Sequence[KeyPeriod]) -> Checkpoint:
     """Open a checkpoint with the key that signs its size; raises ``SignatureError`` otherwise."""
+    return open_signed(note, history)[1].checkpoint
+
+
+def open_signed(note: str, history: Sequence[KeyPeriod]) -> tuple[KeyPeriod, SignedCheckpoint]:
+    """The period whose key signed ``note`` and signs its size, and the checkpoint.
+
+    A key's signature counts only for the sizes of its period: a key retired at tree size N signs
+    sizes up to N (the rotation's own checkpoint, which both keys sign), never a larger one.
+    """
     errors: list[str] = []
     for period in history:
         try:
@@ -153,14 +164,17 @@ def open_in_history(note: str, history: Sequence[KeyPeriod]) -> Checkpoint:
             errors.append(str(exc))
             continue
         if not period.covers(signed.tree_size):
-            errors.append(
-                f"signed by key {period.verifier.key_id.hex()}, which was retired at tree size {period.last}"
-                if period.last is not None and signed.tree_size > period.last
-                else f"signed by key {period.verifier.key_id.hex()}, which signs sizes from {period.first} only"
-            )
+            errors.append(outside(period, signed.tree_size))
             continue
-        return signed.checkpoint
+        return period, signed
     raise SignatureError(errors[-1] if len(errors) == 1 else "; ".join(dict.fromkeys(errors)))
+
+
+def outside(period: KeyPeriod, size: int) -> str:
+    """Why a signature by ``period``'s key does not count for a checkpoint of ``size``."""
+    if period.last is not None and size > period.last:
+        return f"signed by key {period.verifier.key_id.hex()}, which was retired at tree size {period.last}"
+    return f"signed by key {period.verifier.key_id.hex()}, which signs sizes from {period.first} only"
 
 
 def published(rotations: Sequence[StoredRotation]) -> list[dict[str, object]]:
@@ -214,6 +228,33 @@ def _current(settings: Settings) -> Verifier:
     return verifier_for(settings.ledger_origin, load_signing_key(settings))
 
 
+def check_not_retired(session: Session, verifier: Verifier) -> None:
+    """Raise ``RetiredKeyError`` if a stored rotation retired ``verifier``'s key: it signs nothing more.
+
+    A key file restored from a backup made before a rotation holds such a key. Every checkpoint
+    up to the rotation carries its signature, so ``check_signed_by`` alone would let it sign the
+    later history, which no verifier accepts from it. One read of the (few) rotation rows; they
+    are not verified here: a record that does not verify is ``audit verify``'s to report, and
+    refusing to sign on its word costs only a skipped checkpoint.
+    """
+    rows = session.execute(
+        select(LedgerKeyRotation.tree_size, LedgerKeyRotation.old_vkey, LedgerKeyRotation.new_vkey).order_by(
+            LedgerKeyRotation.seq
+        )
+    ).all()
+    latest = _key_of(str(rows[-1][2])) if rows else None
+    retired = next((int(size) for size, old, _ in rows if _key_of(str(old)) == verifier), None)
+    if retired is not None and latest != verifier:  # a key brought back by a later rotation signs again
+        raise RetiredKeyError(verifier.key_id.hex(), retired, latest.key_id.hex() if latest else "unknown")
+
+
+def _key_of(vkey: str) -> Verifier | None:
+    try:
+        return parse_vkey(vkey)
+    except LedgerError:
+        return None  # a malformed row: 'audit verify' names it
+
+
 def rotate(*, session: Session, settings: Settings) -> KeyRotation:
     """Retire the signing key for a new one, in the caller's transaction (see ``replace_key_file``).
 
@@ -222,6 +263,7 @@ def rotate(*, session: Session, settings: Settings) -> KeyRotation:
     """
     old_key = load_signing_key(settings)
     old = verifier_for(settings.ledger_origin, old_key)
+    check_not_retired(session, old)  # a key file restored from before a rotation: exit 2, say so
     rotations = stored_rotations(session)
     if rotations and chain(rotations)[-1].new != old:
         raise LedgerError("the signing key file is not the key the last rotation brought in")

@@ -21,7 +21,7 @@ from piguard.db.base import utcnow
 from piguard.db.prepared import connection_of
 from piguard.errors import ConfigError, ProofError, TamperError
 from piguard.interchange.events import AccessEvent
-from piguard.ledger import extension, selection, store
+from piguard.ledger import extension, rotation, selection, store
 from piguard.ledger.canonical import canonical_event
 from piguard.ledger.checkpoint import (
     Checkpoint,
@@ -145,7 +145,9 @@ def _make_checkpoint(
     session: Session, head: store.Head, settings: Settings, *, loaded: CompactRange | None = None
 ) -> SignedCheckpoint:
     key = load_signing_key(settings)
-    extension.check_extends(session, head, verifier_for(settings.ledger_origin, key), loaded=loaded)
+    verifier = verifier_for(settings.ledger_origin, key)
+    rotation.check_not_retired(session, verifier)  # a restored pre-rotation key file (ConfigError)
+    extension.check_extends(session, head, verifier, loaded=loaded)
     body = Checkpoint(origin=settings.ledger_origin, size=head.range.size, root=head.range.root())
     signed = sign_checkpoint(body, key=key)
     now = utcnow()
@@ -161,6 +163,7 @@ def checkpoint(*, session: Session, settings: Settings | None = None) -> SignedC
     stored = store.checkpoint_note(session, head.range.size)
     if stored is not None:
         verifier = log_verifier(settings)
+        rotation.check_not_retired(session, verifier)  # it signed this size, but may not vouch for it now
         with naming(f"stored checkpoint of size {head.range.size}"):
             # A key file that did not sign it is the same configuration error as when there is
             # something to sign (ForeignKeyError, exit 2), not a note that fails to verify.
@@ -202,13 +205,15 @@ def latest_checkpoint(
 ) -> SignedCheckpoint | None:
     """The largest stored checkpoint, signature checked; None before the first one.
 
-    ``verifier`` defaults to ``public_verifier``; a note it did not sign at all is
-    ``ForeignKeyError`` (a replaced key file), a signature that fails ``SignatureError``.
+    ``verifier`` defaults to ``public_verifier``; a key a stored rotation retired is
+    ``RetiredKeyError`` and a note it did not sign at all ``ForeignKeyError`` (a restored or
+    replaced key file), a signature that fails ``SignatureError``.
     """
     note = store.checkpoint_note(session)
     if note is None:
         return None
     verifier = verifier or public_verifier(settings or settings_for(session))
+    rotation.check_not_retired(session, verifier)
     with naming("latest stored checkpoint"):
         extension.check_signed_by(note, verifier)
         return open_checkpoint(note, verifier)

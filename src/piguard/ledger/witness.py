@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from piguard.errors import InputError, LedgerError, ProofError
 from piguard.ledger.checkpoint import SignedCheckpoint, Verifier, cosign, naming, open_checkpoint, parse_vkey
 from piguard.ledger.merkle import verify_consistency
-from piguard.ledger.rotation import KeyPeriod, StoredRotation, open_in_history, periods
+from piguard.ledger.rotation import StoredRotation, open_signed, periods
 
 STATE_NOTE = "checkpoint.note"
 STATE_KEY = "log.vkey"
@@ -80,27 +80,32 @@ def last_seen(state: Path, verifier: Verifier) -> SignedCheckpoint | None:
     if not path.exists():
         return None
     with naming(path):
-        return open_checkpoint(path.read_text(encoding="utf-8"), verifier)
+        return open_checkpoint(read_note(path), verifier)
+
+
+def read_note(path: Path) -> str:
+    """A note file's exact text: bytes decoded, no newline translation (a CR is refused as it is)."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", where=str(path)) from None
 
 
 def open_new(note: str, pinned: Verifier, rotations: list[StoredRotation] | None) -> tuple[SignedCheckpoint, Verifier]:
     """Open a checkpoint with the pinned key or, through the log's key rotations, a key it endorsed.
 
-    Returns the checkpoint and the key to pin from now on (the last key of the rotation chain).
+    With the rotations known, every signature counts only for the sizes of its key's period, the
+    pinned key's too: once retired at tree size N it signs sizes up to N, never a larger tree.
+    Returns the checkpoint and the key to pin from now on: the one that signed it, so the note kept
+    as the last one seen always opens with the pinned key.
     """
-    try:
+    if not rotations:
         return open_checkpoint(note, pinned), pinned
-    except LedgerError:
-        if not rotations:
-            raise
     history = periods(rotations, pinned)  # every link signed by both keys, starting from ours
-    checkpoint = open_in_history(note, [period for period in history if period.first >= _start(history, pinned)])
-    return SignedCheckpoint(checkpoint=checkpoint, note=note), history[-1].verifier
-
-
-def _start(history: list[KeyPeriod], pinned: Verifier) -> int:
+    mine = [period.verifier for period in history].index(pinned)
     # A witness trusts keys from its own on: a key retired before it was pinned is not its concern.
-    return next(period.first for period in history if period.verifier == pinned)
+    period, signed = open_signed(note, history[mine:])
+    return signed, period.verifier
 
 
 def observe(
