@@ -25,7 +25,7 @@ from piguard.api.routers import (
     records,
 )
 from piguard.config import Settings
-from piguard.db import make_engine, make_session_factory
+from piguard.db import make_engine, make_session_factory, migrate
 from piguard.keys import load_secret
 from piguard.policy.pdp import PolicyEngine
 
@@ -33,7 +33,12 @@ log = logging.getLogger("piguard.api")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app; refuses to start with missing or placeholder secrets or invalid policies."""
+    """Build the app; refuses to start with missing or placeholder secrets or invalid policies.
+
+    The database schema is checked when the app starts (its lifespan), so building an app touches
+    no database: an empty database or one older than the code stops the start-up with
+    ``SchemaNotCurrentError``; ``piguard serve`` checks before it starts and exits 2.
+    """
     settings = settings or Settings()
     secret = load_secret(settings)
     policy = PolicyEngine.load()  # invalid policies or schema: ConfigError, the service does not start
@@ -41,8 +46,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        engine.dispose()  # close pooled connections when the server stops
+        try:
+            # On an empty or older schema every signed-in request would be a bare 500: do not start.
+            migrate.require_current(engine)
+            yield
+        finally:
+            engine.dispose()  # close pooled connections when the server stops
 
     app = FastAPI(
         lifespan=lifespan,

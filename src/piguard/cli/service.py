@@ -83,16 +83,19 @@ def serve(
         "networks (overrides PIGUARD_TRUSTED_PROXIES; empty trusts none).",
     ),
 ) -> None:
-    """Run the HTTP API (refuses to start with missing or placeholder secrets)."""
+    """Run the HTTP API (refuses to start with missing or placeholder secrets, or an empty or older schema)."""
     import uvicorn
 
     from piguard.api.accesslog import log_config
     from piguard.api.app import create_app
+    from piguard.db import migrate
 
     settings = load_settings()
     proxies = proxy_options(_trusted_networks(settings, trusted_proxies))
     try:
         app = create_app(settings)
+        # The app checks this when it starts too, but uvicorn would print a traceback: exit 2 here.
+        migrate.check_database(settings)
     except ConfigError as exc:
         raise fail(str(exc), code=2) from None
     if not settings.disclosure_limit_enabled:

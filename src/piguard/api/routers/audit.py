@@ -1,6 +1,10 @@
-"""``/api/v1/audit``: the public signed checkpoint, and Merkle proofs for privacy officers and admins.
+"""``/api/v1/audit``: the public signed checkpoint and consistency proofs; inclusion proofs for auditors.
 
-Nothing here carries personal data: checkpoints and proofs are hashes, sizes and signatures.
+Nothing here carries personal data: checkpoints and proofs are hashes, sizes and signatures. What
+an independent witness needs (the checkpoint, the key rotations, a consistency proof between two
+signed tree sizes) is public and, like the checkpoint, records nothing per request; consistency
+proofs reach no further than the latest signed checkpoint, so they publish nothing the signed
+checkpoints do not already commit to, and each costs O(log n) stored nodes.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from piguard.identity import service as identity
 from piguard.identity.schemas import Principal
 from piguard.ledger import rotation
 from piguard.ledger import service as ledger
-from piguard.ledger.extension import ForeignKeyError
+from piguard.ledger.checkpoint import SignedCheckpoint
+from piguard.ledger.extension import ForeignKeyError, RetiredKeyError
 
 router = APIRouter()
 PROOF_ROLES = frozenset({"privacy_officer", "admin"})
@@ -98,7 +103,13 @@ def _require_auditor(session: Session, principal: Principal, proof: str) -> None
 
 def _key_unavailable(exc: ConfigError) -> JSONResponse:
     """The server cannot check its stored checkpoint: say why, without paths (the public may ask)."""
-    if isinstance(exc, ForeignKeyError):
+    if isinstance(exc, RetiredKeyError):
+        detail = (
+            f"the server's ledger key (key id {exc.key_id}) was retired at tree size {exc.tree_size} by a key "
+            f"rotation; the log's current key is key id {exc.current}: a copy of the retired key is in the key "
+            "file (restored from a backup?); the operator must put the current key back"
+        )
+    elif isinstance(exc, ForeignKeyError):
         detail = (
             f"the server's ledger key (key id {exc.key_id}) did not sign the latest stored checkpoint "
             f"(signed by key id {exc.signed_by}): the key file was replaced; the operator must restore it"
@@ -186,24 +197,40 @@ def inclusion_proof(
 @router.get("/proofs/consistency", response_model=ConsistencyProofOut)
 def consistency_proof(
     session: SessionDep,
-    principal: PrincipalDep,
+    settings: SettingsDep,
     size1: Annotated[int, Query(alias="from", ge=0, le=2**62)],
     size2: Annotated[int, Query(alias="to", ge=0, le=2**62)],
 ) -> ConsistencyProofOut | JSONResponse:
-    """Consistency proof between two tree sizes (privacy officers and administrators)."""
-    _require_auditor(session, principal, "consistency")
+    """Consistency proof between two tree sizes up to the latest signed checkpoint (public, as the checkpoint)."""
     if size1 > size2:
         raise InputError("'from' must not exceed 'to'", where="from")
     try:
+        verifier = ledger.public_verifier(settings)
         with session.begin():
+            ledger.bind_settings(session, settings)
+            _check_signed(size2, ledger.latest_checkpoint(session=session, verifier=verifier))
             try:
                 proof = ledger.consistency_proof(session=session, size1=size1, size2=size2)
             except ProofError as exc:
                 raise InputError(str(exc), where="to") from None
             root1 = ledger.root(session=session, size=size1)
             root2 = ledger.root(session=session, size=size2)
+    except ConfigError as exc:
+        return _key_unavailable(exc)
     except LedgerError as exc:
         return _integrity_failure(exc)
     return ConsistencyProofOut(
         size1=size1, size2=size2, root1=_b64(root1), root2=_b64(root2), proof=[_b64(p) for p in proof]
     )
+
+
+def _check_signed(size: int, signed: SignedCheckpoint | None) -> None:
+    """Refuse a size beyond the latest signed checkpoint: the public sees no unsigned tree."""
+    if signed is None and size > 0:
+        raise InputError(f"'to' ({size}) is beyond the latest signed checkpoint: none has been signed yet", where="to")
+    if signed is not None and size > signed.tree_size:
+        raise InputError(
+            f"'to' ({size}) is beyond the latest signed checkpoint ({signed.tree_size} entries): "
+            "proofs reach up to its tree size",
+            where="to",
+        )
