@@ -39,6 +39,23 @@ def upgrade(settings: Settings, *, revision: str = "head", url: str | None = Non
     command.upgrade(alembic_config(settings, url=url), revision)
 
 
+def current_revisions(settings: Settings) -> list[str]:
+    """The schema revisions the configured database records (empty for a database never migrated)."""
+    engine = make_engine(settings)
+    try:
+        with engine.connect() as connection:
+            return sorted(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
+
+
+def known_revision(revision: str) -> bool:
+    """Whether ``revision`` names a migration of this version (or is ``head``/``heads``)."""
+    if revision in ("head", "heads"):
+        return True
+    return revision in {script.revision for script in _scripts().walk_revisions()}
+
+
 def _scripts() -> ScriptDirectory:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
