@@ -490,6 +490,7 @@ def verify_evidence(bundle: Path, *, trusted_vkey: str | None = None) -> Evidenc
     count = 0
     last = -1
     found: set[str] = set()
+    seen: dict[str, int] = {}  # event id -> its entry's index
     for where, record in _entries(bundle / "entries.jsonl"):
         index = _field(record, "index", int, where)
         text = _field(record, "leaf", str, where)
@@ -512,6 +513,12 @@ def verify_evidence(bundle: Path, *, trusted_vkey: str | None = None) -> Evidenc
         except LedgerError as exc:
             raise LedgerError(f"{where}: entry {index} is not in the signed log ({exc})") from None
         selection.check(event, index=index, where=where)
+        if event.event_id in seen:
+            # Each access is one event: a second leaf with its id counts it twice (a replayed append).
+            raise LedgerError(
+                f"{where}: event {event.event_id} is also entry {seen[event.event_id]}: the log holds it twice"
+            )
+        seen[event.event_id] = index
         found.add(event.event_id)
         count += 1
     if type(manifest.get("entries")) is not int:

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from piguard.config import Settings
 from piguard.ledger.canonical import canonical_event
 from piguard.ledger.checkpoint import Checkpoint, sign_checkpoint, sign_note, verifier_for
-from piguard.ledger.merkle import leaf_hash
+from piguard.ledger.merkle import leaf_hash, node_hash
 from tests.integration.ledger.audit_cli import run
 from tests.unit.ledger.ledger_factories import make_event
 
@@ -152,3 +152,24 @@ def test_the_witness_refuses_a_note_file_with_crlf_line_endings(installed: Setti
     assert code == 3, out
     assert f"{note}: the note contains a carriage return (CR)" in out
     assert not (tmp_path / "w" / "checkpoint.note").exists()
+
+
+def test_one_event_twice_in_the_log_is_named(tmp_path: Path) -> None:
+    """Two entries of a bundle, both in the signed tree, holding one event id: the log counts it twice."""
+    bundle, key = tmp_path / "bundle", Ed25519PrivateKey.generate()
+    bundle.mkdir()
+    digest = leaf_hash(CANONICAL.encode())
+    root = node_hash(digest, digest)
+    (bundle / "checkpoint.note").write_bytes(
+        sign_checkpoint(Checkpoint(origin=ORIGIN, size=2, root=root), key=key).note.encode()
+    )
+    vkey = verifier_for(ORIGIN, key).vkey()
+    (bundle / "log.vkey").write_text(vkey + "\n")
+    entries = [{"index": i, "leaf": CANONICAL, "leaf_hash": _b64(digest), "proof": [_b64(digest)]} for i in (0, 1)]
+    (bundle / "entries.jsonl").write_text("".join(json.dumps(entry) + "\n" for entry in entries))
+    selection = {"user_id": None, "subject_id": None, "from": None, "to": None}
+    manifest = {"format": "piguard-evidence/1", "origin": ORIGIN, "tree_size": 2, "root": _b64(root)}
+    (bundle / "manifest.json").write_text(json.dumps({**manifest, "entries": 2, "selection": selection}))
+    code, out = run("verify-evidence", str(bundle), "--log-key", vkey)
+    assert code == 3, out
+    assert "is also entry 0: the log holds it twice" in out
