@@ -113,6 +113,9 @@ _CONTACT = ("(a.fields LIKE '%;relative.%' OR a.fields LIKE '%phone%' OR a.field
 _ELSEWHERE = ("((a.subj_district IS NOT NULL AND a.org_district IS NOT NULL AND a.subj_district <> a.org_district)"
               " OR (c.org_id IS NULL AND EXISTS (SELECT 1 FROM care_orgs k WHERE k.subject_id = a.subject_id)))")
 
+#: The holder named in a refused resolution's reason (``... (handle issued to <user id>)``).
+LATE_HANDLE_HOLDER = r"handle issued to ([^ ;,()]+)"
+
 FLAGS: dict[str, str] = {
     "unexplained_access": f"""
 SELECT user_id, event_id, ts, subject_id FROM acc WHERE {_UNEXPLAINED}
@@ -232,6 +235,15 @@ SELECT r.user_id, r.event_id, r.ts, r.subject_id, concat(r.action, ':results') A
 FROM event_results r JOIN p_subjects s ON s.subject_id = r.subject_id
 WHERE s.is_canary = 1
   AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = r.event_id AND e.subject_id = r.subject_id)
+""",
+    # A virtual number dialled after it ended: the telephony bridge's refused resolution names the
+    # person it was issued to (piguard's "handle issued to <user>"), who is the one flagged: the
+    # number left their screen. Logs without that wording flag nothing here.
+    "late_handle_call": f"""
+SELECT holder AS user_id, event_id, ts, subject_id FROM (
+  SELECT regexp_extract(reason, '{LATE_HANDLE_HOLDER}', 1) AS holder, event_id, ts, subject_id FROM events
+  WHERE action = 'resolve_handle' AND outcome = 'denied' AND reason LIKE '%handle issued to %'
+) h WHERE holder <> ''
 """,
     "volume_spike": """
 SELECT a.user_id, a.event_id, a.ts, a.subject_id

@@ -269,3 +269,27 @@ def test_notice_names_kinds_and_dates_but_no_record() -> None:
     assert alert.first_event_time.date().isoformat() in text
     assert not any(s.subject_id in text for s in victims)
     assert notice_text(user_id="u", findings=[]) == ""
+
+
+def test_a_virtual_number_dialled_after_it_ended_flags_the_person_it_was_shown_to() -> None:
+    from piguard.interchange.context import UserRow
+
+    w = hospital_world(days=14)
+    w.users.append(UserRow(user_id="svc-bridge", role="service", org_id="h1", district="310112",
+                           active_from=T0 - timedelta(days=400)))
+    subject = fresh_subjects(w)[3].subject_id
+    late = [
+        w.event("svc-bridge", T0 + timedelta(days=9, hours=h), action="resolve_handle", subject=subject,
+                fields=(), outcome="denied", resource_type="contact",
+                reason="bridge-resolve-handle: handle expired (handle issued to h2-doc5)")
+        for h in (10, 15)
+    ]
+    # A refusal that names nobody (an unknown number) flags nobody.
+    w.event("svc-bridge", T0 + timedelta(days=9, hours=16), action="resolve_handle", fields=(), outcome="denied",
+            reason="bridge-resolve-handle: unknown handle")
+    run = run_detection(w.events, w.context())
+    flagged = {a.user_id for a in run.report.alerts if "late_handle_call" in {r.detector for r in a.reasons}}
+    assert flagged == {"h2-doc5"}
+    reason = next(r for a in run.report.alerts for r in a.reasons if r.detector == "late_handle_call")
+    assert set(reason.event_ids) == set(late)
+    assert "dialled 2 times after it had ended" in reason.text

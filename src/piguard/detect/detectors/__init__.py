@@ -8,6 +8,7 @@ from piguard.detect.detectors.access import (
     ContactElsewhere,
     FamilyLookup,
     FreshDeaths,
+    LateHandleCall,
     NeighbourLookup,
     OtherInstitution,
     UnexplainedAccess,
@@ -26,7 +27,8 @@ from piguard.detect.detectors.behaviour import (
 def default_detectors(names: tuple[str, ...] | None = None) -> tuple[Detector, ...]:
     """Every detector (or those named), in the order reasons are listed."""
     all_detectors: tuple[Detector, ...] = (
-        CanaryAccess(), FreshDeaths(), ContactElsewhere(), ContactDisclosure(), OtherInstitution(), NeighbourLookup(),
+        CanaryAccess(), FreshDeaths(), ContactElsewhere(), LateHandleCall(), ContactDisclosure(), OtherInstitution(),
+        NeighbourLookup(),
         FamilyLookup(), BulkExport(), ConcurrentSessions(), BreakGlassNoFollowUp(),
         SearchEnumeration(), VolumeSpike(), OffShift(), UnexplainedAccess(),
     )

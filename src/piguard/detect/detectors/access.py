@@ -53,6 +53,19 @@ class ContactDisclosure(Detector):
                 f"{peers_phrase(expected)}")
 
 
+class LateHandleCall(Detector):
+    """Calls to a relative's virtual number after it ended: the number left the holder's screen."""
+
+    name = "late_handle_call"
+    metric = "events"
+
+    def explain(self, *, count: int, expected: float) -> str:
+        """Reason text."""
+        return (f"A relative's virtual number shown to this person was dialled {count} time"
+                f"{'s' if count != 1 else ''} after it had ended (refused by the telephony bridge): the number "
+                f"was written down or passed on; {peers_phrase(expected)}")
+
+
 class ContactElsewhere(Detector):
     """Relatives' contact details of deaths handled by another institution, without a relationship."""
 
