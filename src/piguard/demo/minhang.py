@@ -5,11 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from piguard.demo.loader import lapsed_physician
 from piguard.demo.workflows import Context, run_dispatch
+from piguard.identity import service as identity
+from piguard.identity.models import Account
 from piguard.identity.schemas import Principal
+from piguard.identity.sessions import principal_for
+from piguard.minimize.models import ContactHandle
 from piguard.oversight.family import flows as family
 from piguard.oversight.family.schemas import DisclosureAccount, FamilyRequestIn
 from piguard.records import dispatch_flows, flows, support_flows
@@ -155,8 +160,48 @@ def replay(session: Session, ctx: Context) -> list[Check]:
             "grant recorded in the ledger and queued for review",
         )
     )
+    checks.append(_late_call(session, ctx, doctor))
     checks.append(_family_request(session, ctx, foreign[0], refused_by=doctor.account_id))
     return checks
+
+
+def _late_call(session: Session, ctx: Context, doctor: Principal) -> Check:
+    """A funeral business dials a relative's virtual number the physician was shown days ago, after it ended."""
+    attempt = "a relative's virtual number, shown to the physician days ago, dialled after it ended"
+    expired = session.scalar(
+        select(ContactHandle.handle)
+        .where(
+            ContactHandle.viewer_id == doctor.account_id,
+            ContactHandle.target.like("relative:%"),
+            ContactHandle.expires_at <= ctx.now,
+        )
+        .order_by(ContactHandle.expires_at.desc(), ContactHandle.handle)
+        .limit(1)
+    )
+    if expired is None:  # a very short demo: the physician's numbers are all still live
+        return Check(attempt, "not replayed", True, "no number shown to the physician has ended yet")
+    call = support_flows.resolve_handle(session=session, guard=ctx.guard(ctx.now), principal=_bridge(session, ctx),
+                                        handle=expired)  # fmt: skip
+    named = call.event.outcome == "denied" and f"handle issued to {doctor.account_id}" in (call.event.reason or "")
+    return Check(
+        attempt,
+        call.event.outcome,
+        named and call.value is None,
+        "no number given; the event names whom it was shown to (detection: late_handle_call)",
+    )
+
+
+def _bridge(session: Session, ctx: Context) -> Principal:
+    """The telephony bridge: a service account of the emergency centre holding the handles:resolve scope."""
+    centre = next(o.org_id for o in ctx.city.organisations if o.org_type == "emergency_center")
+    made = identity.create_account(
+        session=session, secret=ctx.secret, username="svc-telephony", display_name="Telephony bridge",
+        role="service", org_id=ctx.loaded.orgs[centre], kind="service", now=ctx.now,
+    )  # fmt: skip
+    account = session.get(Account, made.account.id)
+    assert account is not None
+    return principal_for(session, account, session_id=None, terminal_id="pbx-1", source_ip=None,
+                         scopes=("handles:resolve",))  # fmt: skip
 
 
 def _assigned_coder(session: Session, ctx: Context) -> tuple[Principal, str]:

@@ -38,6 +38,10 @@ def test_demo_short_run(tmp_path: Path) -> None:
     engine.dispose()
     outcomes = {e.outcome for e in events}
     assert outcomes == {"allowed", "denied"}
+    # The late call to a family's virtual number: in four days none of the physician's numbers has
+    # ended yet, so the replay says so and calls nothing (the 60-day demo makes the call).
+    assert "not replayed" in result.output
+    assert not [e for e in events if e.action == "resolve_handle"]
     assert sum(e.outcome == "denied" for e in events) >= 4
     # Running again on the same demo directory starts afresh; a non-demo database is refused.
     assert runner.invoke(app, ["demo", "--data-dir", str(data), "--days", "3"]).exit_code == 0
