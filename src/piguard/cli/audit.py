@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from piguard.cli.common import console, db_session, fail, load_settings
+from piguard.cli.common import console, db_session, err_console, fail, load_settings
 from piguard.errors import ConfigError, InputError, LedgerError, PiguardError
 
 # Heavy modules (SQLAlchemy, the ledger) are imported inside the commands so `piguard --help` starts fast.
@@ -160,11 +160,24 @@ def _with_session(settings: Settings, work: Callable[[Session], Any], *, snapsho
 
 @app.command("pubkey")
 def pubkey() -> None:
-    """Print the log's verifier key (name+keyid+base64 Ed25519 public key)."""
-    from piguard.ledger import service
+    """Print the log's verifier key (name+keyid+base64 Ed25519 public key); a retired key is refused."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from piguard.ledger import rotation, service
 
     with _errors():
-        console.print(service.log_verifier(load_settings()).vkey(), highlight=False, soft_wrap=True)
+        settings = load_settings()
+        verifier = service.log_verifier(settings)
+        try:
+            # A key file restored from before a rotation holds a key that signs nothing: not one to publish.
+            _with_session(settings, lambda s: rotation.check_not_retired(s, verifier), snapshot=True)
+        except SQLAlchemyError:
+            err_console.print(
+                "[bold yellow]warning[/]: the database could not be read, so the key was not checked against "
+                "the log's key rotations",
+                highlight=False,
+            )
+        console.print(verifier.vkey(), highlight=False, soft_wrap=True)
 
 
 @app.command("checkpoint")

@@ -72,7 +72,10 @@ def test_a_key_file_restored_from_before_a_rotation_signs_nothing(installed_on: 
     assert f"the server's key file holds key id {retired}, which a stored key rotation retired at tree size 30" in out
     assert f"(key id {retired}) is not the server's current signing key (key id {retired})" not in out
     assert run("verify", "--log-key", second)[0] == 0
+    code, out = run("pubkey")  # not a key to publish
+    assert (code, said in out) == (2, True), out
     key_file.write_bytes(current_pem)  # the current key put back: signing resumes
+    assert run("pubkey") == (0, second + "\n")
     code, out = run("checkpoint")
     assert code == 0, out
     assert _signed_sizes(installed_on)[-1] == 40
