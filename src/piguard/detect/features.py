@@ -169,6 +169,16 @@ WHERE action IN ('export', 'print') AND outcome = 'allowed'
   AND coalesce(resource_type, '') <> 'statistics'
   AND coalesce(result_count, 0) >= {BULK_EXPORT_ROWS}
 """,
+    # The Minhang sale in one step: an identifiable list of 20+ deaths with the relatives' phone
+    # numbers or addresses, exported or printed. Rare in any work (peer statistics would drown one
+    # such list among a user's other events), so every one is an alert of its own.
+    "contact_list_export": f"""
+SELECT user_id, event_id, ts, subject_id FROM events
+WHERE action IN ('export', 'print') AND outcome = 'allowed'
+  AND coalesce(resource_type, '') <> 'statistics'
+  AND coalesce(result_count, 0) >= {BULK_EXPORT_ROWS}
+  AND (fields LIKE '%;relative.phone%' OR fields LIKE '%;relative.address%' OR fields LIKE '%;relative.contact%')
+""",
     # Four ways to see one account in two places: use of a terminal while the account is
     # logged in on another (a login there not yet followed by its logout); a session on one
     # terminal inside the span of the account's session on another terminal (the shorter,

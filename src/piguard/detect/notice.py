@@ -18,6 +18,8 @@ _WHAT = {
     "unexplained_fresh_deaths": "viewed very recent deaths you had no role in",
     "contact_elsewhere": "displayed relatives' contact details of deaths handled by another institution",
     "contact_disclosure": "displayed relatives' contact details without a work reason on file",
+    "late_handle_call": "had a relative's virtual number shown to you called after it had ended",
+    "contact_list_export": "exported or printed lists of deaths with the relatives' phone numbers or addresses",
     "other_institution": "opened records handled by another institution or district",
     "neighbour_lookup": "opened records of people from your own residential compound",
     "family_lookup": "opened records of people who may be your relatives",

@@ -293,3 +293,27 @@ def test_a_virtual_number_dialled_after_it_ended_flags_the_person_it_was_shown_t
     reason = next(r for a in run.report.alerts for r in a.reasons if r.detector == "late_handle_call")
     assert set(reason.event_ids) == set(late)
     assert "dialled 2 times after it had ended" in reason.text
+
+
+def test_an_exported_list_of_relatives_phones_is_a_high_alert_on_its_own() -> None:
+    w = hospital_world(days=14)
+    listed = [s.subject_id for s in fresh_subjects(w)[:150]]
+    sale = w.event("h1-doc6", T0 + timedelta(days=10, hours=2), action="export", fields=(),
+                   result_count=150, result_subject_ids=listed, resource_type="death_report")
+    w.events[-1] = w.events[-1].model_copy(update={"fields": ("deceased.name", "relative.name", "relative.phone")})
+    # The same size of list without the families' contacts is only a bulk export, weighed against peers.
+    w.event("h2-doc6", T0 + timedelta(days=10, hours=3), action="export", result_count=150,
+            result_subject_ids=listed, resource_type="death_report")
+    run = run_detection(w.events, w.context())
+    top = run.report.alerts[0]
+    assert (top.user_id, top.severity) == ("h1-doc6", "high")
+    reason = next(r for r in top.reasons if r.detector == "contact_list_export")
+    assert reason.event_ids == (sale,) and "relatives' phone numbers or addresses" in reason.text
+    assert "contact_list_export" not in _reasons(run, "h2-doc6")
+
+
+def test_every_detector_has_words_in_the_warning_notice() -> None:
+    from piguard.detect.detectors import default_detectors
+    from piguard.detect.notice import _WHAT
+
+    assert {d.name for d in default_detectors()} <= set(_WHAT)

@@ -19,6 +19,7 @@ from piguard.detect.detectors.behaviour import (
     BreakGlassNoFollowUp,
     BulkExport,
     ConcurrentSessions,
+    ContactListExport,
     OffShift,
     SearchEnumeration,
 )
@@ -27,8 +28,8 @@ from piguard.detect.detectors.behaviour import (
 def default_detectors(names: tuple[str, ...] | None = None) -> tuple[Detector, ...]:
     """Every detector (or those named), in the order reasons are listed."""
     all_detectors: tuple[Detector, ...] = (
-        CanaryAccess(), FreshDeaths(), ContactElsewhere(), LateHandleCall(), ContactDisclosure(), OtherInstitution(),
-        NeighbourLookup(),
+        CanaryAccess(), ContactListExport(), FreshDeaths(), ContactElsewhere(), LateHandleCall(), ContactDisclosure(),
+        OtherInstitution(), NeighbourLookup(),
         FamilyLookup(), BulkExport(), ConcurrentSessions(), BreakGlassNoFollowUp(),
         SearchEnumeration(), VolumeSpike(), OffShift(), UnexplainedAccess(),
     )

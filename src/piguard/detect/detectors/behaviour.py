@@ -40,6 +40,20 @@ class BulkExport(Detector):
                 f"more records; {peers_phrase(expected)}")
 
 
+class ContactListExport(Detector):
+    """Exports or prints of 20+ deaths with the relatives' phone numbers or addresses: high whatever peers do."""
+
+    name = "contact_list_export"
+    metric = "events"
+    always_high = True
+
+    def explain(self, *, count: int, expected: float) -> str:
+        """Reason text."""
+        del expected  # one such list is serious whatever the peers do
+        return (f"Exported or printed {count} list{'s' if count != 1 else ''} of 20 or more deaths with the "
+                "relatives' phone numbers or addresses (what was sold in the Minhang case)")
+
+
 class ConcurrentSessions(Detector):
     """One account in two places: a session inside another terminal's session, or rapid switching."""
 
