@@ -179,12 +179,17 @@ def _findings(engine: Engine, detectors: Sequence[Detector],
             for e in rows:
                 by_event.setdefault(str(e["event_id"]), e)
             first_rows = list(by_event.values())
+            text = det.describe(count=count, expected=peer.mean, evidence=found)
+            flagged = int(r["n_events"])  # flagged rows, as the evidence rows are counted
+            if len(rows) < flagged:
+                # The evidence is capped (EVIDENCE_PER_USER): say so rather than let the lists look whole.
+                text += f" (the evidence lists the first {len(rows)} of {flagged} flagged accesses)"
             by_user[user].append(Finding(
                 detector=det.name, user_id=user, count=count, expected=peer.mean, p_value=p_value,
                 first_ts=_ts(r["first_ts"]), last_ts=_ts(r["last_ts"]),
                 event_ids=tuple(str(e["event_id"]) for e in first_rows),
                 subject_ids=tuple(dict.fromkeys(str(e["subject_id"]) for e in rows if e["subject_id"])),
-                text=det.describe(count=count, expected=peer.mean, evidence=found),
+                text=text,
                 event_times=tuple(_ts(e["ts"]) for e in first_rows),
                 evidence=found,
             ))

@@ -317,3 +317,13 @@ def test_every_detector_has_words_in_the_warning_notice() -> None:
     from piguard.detect.notice import _WHAT
 
     assert {d.name for d in default_detectors()} <= set(_WHAT)
+
+
+def test_a_reason_says_when_its_evidence_is_cut_short() -> None:
+    w = hospital_world(days=14)
+    for n, s in enumerate(fresh_subjects(w)[40:100]):
+        w.event("h1-doc4", T0 + timedelta(days=12, minutes=n), subject=s.subject_id)
+    run = run_detection(w.events, w.context())
+    reason = next(r for a in run.report.alerts if a.user_id == "h1-doc4" for r in a.reasons
+                  if r.detector == "unexplained_access")
+    assert len(reason.event_ids) == 25 and "(the evidence lists the first 25 of 60 flagged accesses)" in reason.text
