@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -35,6 +36,25 @@ def load_settings() -> Settings:
         name = "PIGUARD_" + "_".join(str(part) for part in first["loc"]).upper()
         # The message names the rule, never the value (it could be a secret or a path).
         raise fail(f"configuration: {name}: {validation_reason(first)}", code=2) from None
+
+
+def require_database(settings: Settings) -> None:
+    """Exit 2 with one line unless the configured database exists and holds piguard's schema."""
+    from sqlalchemy.engine import make_url
+
+    from piguard.db import migrate
+    from piguard.errors import ConfigError
+
+    url = make_url(settings.resolved_database_url())
+    database = url.database
+    # Connecting would create an SQLite file (and its directory): look before, so a mistyped
+    # PIGUARD_DATA_DIR leaves nothing behind.
+    if url.get_backend_name() == "sqlite" and database and database != ":memory:" and not Path(database).exists():
+        raise fail(f"database {database} does not exist: run 'piguard init'", code=2)
+    try:
+        migrate.check_database(settings)  # empty, or at another revision: the message names the fix
+    except ConfigError as exc:
+        raise fail(str(exc), code=2) from None
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from piguard.cli.common import console, db_session, fail, id_column, load_settings, print_whole
+from piguard.cli.common import console, db_session, fail, id_column, load_settings, print_whole, require_database
 from piguard.errors import PiguardError
 
 # Heavy modules (SQLAlchemy, the record services) are imported inside the commands so `piguard --help` starts fast.
@@ -70,24 +70,27 @@ def _canary_json(rows: Sequence[Canary]) -> str:
 @canary_app.command("plant")
 def plant(count: int = typer.Option(..., "--count", min=1, max=1000, help="How many decoys to plant.")) -> None:
     """Plant decoy deceased records, indistinguishable on every screen, and list them."""
+    from piguard.cli.acting import errors
     from piguard.db.base import utcnow
     from piguard.identity import service as identity
     from piguard.records import canaries
 
     settings = load_settings()
-    try:
-        with db_session(settings) as session, session.begin():
-            certifiers: dict[str, list[str]] = {}
-            for account in identity.list_accounts(session=session, role="physician", include_disabled=False):
-                certifiers.setdefault(account.org_id, []).append(account.id)
-            planted = canaries.plant(session=session, count=count, now=utcnow(), certifiers=certifiers)
-            # Which records are decoys is what an insider would most like to know: planting and
-            # listing them are recorded (counts only, never the decoys' ids).
-            _record_export(
-                session, exported="canary_register", selection="planted", count=len(planted), action="create"
-            )
-    except PiguardError as exc:
-        raise fail(str(exc), code=2) from None
+    require_database(settings)
+    with errors():  # a database failure is one line, never a traceback
+        try:
+            with db_session(settings) as session, session.begin():
+                certifiers: dict[str, list[str]] = {}
+                for account in identity.list_accounts(session=session, role="physician", include_disabled=False):
+                    certifiers.setdefault(account.org_id, []).append(account.id)
+                planted = canaries.plant(session=session, count=count, now=utcnow(), certifiers=certifiers)
+                # Which records are decoys is what an insider would most like to know: planting and
+                # listing them are recorded (counts only, never the decoys' ids).
+                _record_export(
+                    session, exported="canary_register", selection="planted", count=len(planted), action="create"
+                )
+        except PiguardError as exc:
+            raise fail(str(exc), code=2) from None
     print_whole(_canary_table(planted))
     console.print(f"planted {len(planted)} canaries; any access to them raises a high-severity alert in piguard detect")
 
@@ -97,9 +100,12 @@ def list_canaries(
     as_json: bool = typer.Option(False, "--json", help="Print JSON (whole ids, for scripts) instead of a table."),
 ) -> None:
     """List the planted canaries."""
+    from piguard.cli.acting import errors
     from piguard.records import canaries
 
-    with db_session(load_settings()) as session, session.begin():
+    settings = load_settings()
+    require_database(settings)
+    with errors(), db_session(settings) as session, session.begin():
         rows = canaries.listing(session=session)
         _record_export(session, exported="canary_register", selection="all canaries", count=len(rows), action="read")
     if as_json:
@@ -146,16 +152,18 @@ def export_context(
 
     if fmt not in ("csv", "parquet"):
         raise fail("--format must be csv or parquet", code=2)
+    settings = load_settings()
     with errors():
         found = context_files(out)
         if found and not overwrite:
             names = ", ".join(path.name for path in found)
             raise fail(f"{out}: already holds context tables ({names}); pass --overwrite to replace them", code=2)
+        require_database(settings)
         # Staged first, installed last: only after the export event is committed does the
         # directory hold the tables; a failure anywhere leaves it as it was.
         with (
             replacing_context(out, overwrite=overwrite) as staging,
-            db_session(load_settings()) as session,
+            db_session(settings) as session,
             session.begin(),
         ):
             counts = write_tables(staging, context_tables(session=session), fmt=fmt)
@@ -180,9 +188,11 @@ def export_handles(
     from piguard.interchange.tabular import file_format, replacing_file, write_rows
     from piguard.records.export import HANDLE_COLUMNS, handle_rows
 
+    settings = load_settings()
     with errors():
         file_format(out)  # an unsupported extension is refused before anything is read
-        with replacing_file(out) as staged, db_session(load_settings()) as session, session.begin():
+        require_database(settings)
+        with replacing_file(out) as staged, db_session(settings) as session, session.begin():
             count = write_rows(staged, list(handle_rows(session=session)), columns=HANDLE_COLUMNS)
             _record_export(session, exported="handle_register", selection="all issued handles", count=count)
     console.print(f"{count} handles -> {out}")

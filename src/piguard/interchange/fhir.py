@@ -13,8 +13,13 @@ Mapping (documented in docs/detection.md, "FHIR AuditEvent"):
 | ``session_id`` | extension-free systems have none; ``entity`` of type ``session`` if present |
 | ``action`` | ``subtype`` code (``search*`` -> ``search``, ``export``, ``print``, ``break-glass``, ...); |
 | | else ``action`` C/R/U/D/E -> ``create``/``read``/``update``/``update``/``read`` |
-| ``subject_id`` | ``entity.what.reference`` ``Patient/<id>`` (or any ``*/<id>`` of role ``1`` Patient) |
+| ``subject_id`` | ``entity.what.reference`` ``Patient/<id>`` (or any ``*/<id>`` of role ``1`` Patient, |
+| | or that entity's ``what.identifier.value``) |
 | ``resource_type`` / ``resource_id`` | the first other ``entity.what.reference`` ``Type/<id>`` |
+
+References may be relative or absolute (``https://host/fhir/Patient/P1``); a version
+(``/_history/N``) is dropped. ``entity.role`` / ``entity.type`` are R4 Codings
+(``{"system": ..., "code": "1"}``); the CodeableConcept shape (``{"coding": [...]}``) is read too.
 | ``purpose`` | ``purposeOfEvent[0].coding[0].code`` (HL7 v3 ActReason) |
 | ``outcome`` | ``outcome`` ``0`` -> ``allowed``; ``4``/``8``/``12`` -> ``denied`` |
 | ``reason`` | ``outcomeDesc`` |
@@ -59,19 +64,34 @@ _SUBTYPES = {
 
 
 def _first_code(concept: Any) -> str | None:
-    if isinstance(concept, dict):
-        for coding in concept.get("coding", []) or []:
-            if isinstance(coding, dict) and coding.get("code"):
-                return str(coding["code"])
+    """The code of a Coding (``{"code": ...}``, R4's ``entity.role``/``type``) or a CodeableConcept."""
+    if not isinstance(concept, dict):
+        return None
+    if concept.get("code"):
+        return str(concept["code"])
+    for coding in concept.get("coding", []) or []:
+        if isinstance(coding, dict) and coding.get("code"):
+            return str(coding["code"])
     return None
 
 
 def _ref_id(reference: Any) -> tuple[str, str] | None:
+    """``(Type, id)`` of a relative or absolute reference, its ``/_history/N`` version dropped."""
     if isinstance(reference, dict) and isinstance(reference.get("reference"), str):
         parts = reference["reference"].rstrip("/").split("/")
-        if len(parts) >= 2:
+        # ``Patient/P1/_history/3`` names version 3 of Patient/P1, not a resource "_history".
+        if len(parts) >= 4 and parts[-2] == "_history":
+            parts = parts[:-2]
+        if len(parts) >= 2 and parts[-2] and parts[-1]:
             return parts[-2], parts[-1]
     return None
+
+
+def _identifier_value(reference: Any) -> str | None:
+    """``identifier.value`` of a logical reference (no literal ``reference``)."""
+    identifier = reference.get("identifier") if isinstance(reference, dict) else None
+    value = identifier.get("value") if isinstance(identifier, dict) else None
+    return str(value) if value else None
 
 
 def _who(agent: dict[str, Any]) -> str | None:
@@ -110,9 +130,11 @@ def audit_event_to_access_event(resource: dict[str, Any], *, where: str, fallbac
         if not isinstance(entity, dict):
             continue
         ref = _ref_id(entity.get("what"))
-        entity_role = _first_code(entity.get("role"))
-        if ref and (ref[0] == "Patient" or entity_role == "1") and subject is None:
+        is_patient = _first_code(entity.get("role")) == "1"  # object-role 1 = Patient
+        if subject is None and ref and (ref[0] == "Patient" or is_patient):
             subject = ref[1]
+        elif subject is None and ref is None and is_patient and (value := _identifier_value(entity.get("what"))):
+            subject = value
         elif ref and resource_type is None:
             resource_type, resource_id = ref
         if _first_code(entity.get("type")) == "session" and entity.get("name"):

@@ -9,13 +9,14 @@ alert.
 
 from __future__ import annotations
 
+import random
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from piguard.errors import InputError
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 
 MAX_PLANT = 1000
 SEX = {"M": "male", "F": "female"}
+WINDOW = timedelta(days=30)  # decoys die over the last month, as real deaths do
+CODED_AFTER = timedelta(days=1)  # plant_death codes a decoy a day after its death
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +46,13 @@ class Canary:
 def plant(
     *, session: Session, count: int, now: datetime, certifiers: Mapping[str, Sequence[str]], seed: int | None = None
 ) -> list[Canary]:
-    """Plant ``count`` decoys at hospitals of the database; ``certifiers`` maps hospital id to physician ids."""
-    from piguard.simulate.city import build_city  # the simulator's identities: valid in form, not real
+    """Plant ``count`` decoys at hospitals of the database; ``certifiers`` maps hospital id to physician ids.
+
+    Each decoy is a random hospital death of the last 30 days (not the last day: a coded report
+    of a death hours old would stand out) at a hospital drawn as real deaths fall, certified by
+    one of that hospital's physicians at random: nothing in the choice follows the planting order.
+    """
+    from piguard.simulate.city import SHANGHAI, build_city  # the simulator's identities: valid in form, not real
 
     if not 1 <= count <= MAX_PLANT:
         raise InputError(f"count must be between 1 and {MAX_PLANT}", where="--count")
@@ -53,15 +61,17 @@ def plant(
         raise InputError("no hospital in the database to plant canaries at", where="--count")
     # An unpredictable seed: an insider who knows the simulator must not be able to regenerate them.
     rng_seed = seed if seed is not None else secrets.randbits(31)
-    city = build_city(seed=rng_seed, scale="demo", start=now - timedelta(days=30), days=30)
-    by_district: dict[str, list[Organisation]] = {}
-    for org in hospitals:
-        by_district.setdefault(org.district, []).append(org)
-    candidates = [d for d in city.deaths if d.place_of_death == "hospital" and d.death_time < now]
+    rng = random.Random(rng_seed)  # seeded from ``secrets``: which decoys, not a key
+    # Built in the simulator's own zone, so that its hours of death are local hours like the real ones.
+    city = build_city(seed=rng_seed, scale="demo", start=(now - WINDOW).astimezone(SHANGHAI), days=WINDOW.days)
+    remaining = [d for d in city.deaths if d.place_of_death == "hospital" and d.death_time + CODED_AFTER <= now]
+    if len(remaining) < count:
+        raise InputError(f"could only generate {len(remaining)} canaries; ask for fewer", where="--count")
+    rng.shuffle(remaining)
+    weights = _hospital_weights(session, hospitals)
     planted: list[Canary] = []
-    for index, death in enumerate(candidates[:count]):
-        pool = by_district.get(death.district) or hospitals
-        hospital = pool[index % len(pool)]
+    for hospital in rng.choices(hospitals, weights=weights, k=count):
+        death = _take(remaining, hospital.district)
         doctors: Sequence[str | None] = certifiers.get(hospital.id) or [None]
         planted.append(
             plant_death(
@@ -69,13 +79,30 @@ def plant(
                 death=death,
                 hospital_id=hospital.id,
                 district=hospital.district,
-                certifier_id=doctors[index % len(doctors)],
+                certifier_id=rng.choice(doctors),
                 now=now,
             )
         )
-    if len(planted) < count:
-        raise InputError(f"could only generate {len(planted)} canaries; ask for fewer", where="--count")
     return planted
+
+
+def _hospital_weights(session: Session, hospitals: Sequence[Organisation]) -> list[int]:
+    """How many real (not canary) hospital deaths each hospital holds; all equal when there are none."""
+    rows = session.execute(
+        select(DeathReport.hospital_org_id, func.count())
+        .where(DeathReport.is_canary.is_(False), DeathReport.place_of_death == "hospital")
+        .group_by(DeathReport.hospital_org_id)
+    )
+    counts: dict[str, int] = {org_id: n for org_id, n in rows}
+    weights = [counts.get(h.id, 0) for h in hospitals]
+    # A fresh database has no real deaths to copy: every hospital is then as likely.
+    return weights if any(weights) else [1] * len(hospitals)
+
+
+def _take(remaining: list[Death], district: str) -> Death:
+    """Remove and return the next (shuffled) death of ``district``, else of any district."""
+    index = next((i for i, death in enumerate(remaining) if death.district == district), 0)
+    return remaining.pop(index)
 
 
 def plant_death(
