@@ -67,10 +67,12 @@ class Settings(BaseSettings):
     )
     ledger_key_file: Path | None = Field(default=None, description="Ed25519 key that signs checkpoints.")
     ledger_origin: str = Field(default="piguard.example/ledger", description="Checkpoint origin line.")
-    checkpoint_every_entries: int = Field(default=1000, gt=0)
-    checkpoint_every_seconds: int = Field(default=300, gt=0)
-    login_max_failures: int = Field(default=5, gt=0)
-    login_lockout_seconds: int = Field(default=900, gt=0)
+    # Upper bounds keep a typo from switching a protection off (a lockout of 30 years, a checkpoint
+    # every billion entries) and keep times within what the clock arithmetic can hold.
+    checkpoint_every_entries: int = Field(default=1000, gt=0, le=1_000_000)
+    checkpoint_every_seconds: int = Field(default=300, gt=0, le=86_400)
+    login_max_failures: int = Field(default=5, gt=0, le=100)
+    login_lockout_seconds: int = Field(default=900, gt=0, le=7 * 86_400)
     breakglass_minutes: int = Field(default=60, gt=0, le=240)
     mdt_grace_minutes: int = Field(default=30, ge=0, le=240)
     trusted_proxies: str = Field(
@@ -103,6 +105,16 @@ class Settings(BaseSettings):
     )
     service_disclosure_per_minute: int = Field(default=120, ge=1, le=60_000)
     service_disclosure_per_hour: int = Field(default=3_600, ge=1, le=3_600_000)
+
+    @field_validator("ledger_origin")
+    @classmethod
+    def _origin_is_a_key_name(cls, value: str) -> str:
+        # The origin is the signing key's name in every checkpoint note (C2SP signed note).
+        if not value or len(value) > 200 or any(c.isspace() or c == "+" or not c.isprintable() for c in value):
+            raise ValueError(
+                "must be a log name without spaces or '+' (e.g. hospital.example/ledger), of at most 200 characters"
+            )
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

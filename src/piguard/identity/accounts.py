@@ -25,6 +25,8 @@ SERVICE_PREFIX = "svc-"
 
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,63}$")
 SCOPE = re.compile(r"^[a-z][a-z_]*:[a-z][a-z_]*$")
+#: The scopes a service account's key may carry (each is checked where the service uses it).
+KNOWN_SCOPES = ("handles:resolve",)
 COURSE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 # One person, one account: a username made only of these words (and digits or separators) names a
 # post or a group, not a person. Each may be written in the plural and run together
@@ -324,6 +326,9 @@ def create_api_key(*, session: Session, account_id: str, scopes: Sequence[str], 
     for scope in cleaned:
         if not SCOPE.fullmatch(scope):
             raise InputError("a scope looks like 'resource:verb', e.g. 'handles:resolve'", where="scopes")
+        if scope not in KNOWN_SCOPES:
+            # A typo ('handle:resolve') would issue a key that works for nothing, silently.
+            raise InputError(f"unknown scope; known: {', '.join(KNOWN_SCOPES)}", where="scopes")
     key = tokens.new_api_key()
     row = ApiKey(account_id=account_id, key_hash=tokens.token_hash(key), scopes=" ".join(cleaned))
     row.created_at = now or utcnow()

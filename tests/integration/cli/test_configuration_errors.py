@@ -14,6 +14,10 @@ from piguard.cli.main import app
         ("PIGUARD_MAX_REQUEST_BYTES", "100", "greater than or equal to 1024"),
         ("PIGUARD_TOKEN_LIFETIME_SECONDS", "7200", "less than or equal to 3600"),
         ("PIGUARD_CHECKPOINT_EVERY_ENTRIES", "abc", "valid integer"),
+        # A typo must not switch the lockout off (it overflowed the clock arithmetic into 500s).
+        ("PIGUARD_LOGIN_LOCKOUT_SECONDS", "999999999999", "less than or equal to 604800"),
+        ("PIGUARD_CHECKPOINT_EVERY_ENTRIES", "99999999999", "less than or equal to 1000000"),
+        ("PIGUARD_LEDGER_ORIGIN", "my log", "a log name without spaces or '+'"),
     ],
 )
 @pytest.mark.parametrize("command", [["audit", "pubkey"], ["serve"], ["users", "list"]])

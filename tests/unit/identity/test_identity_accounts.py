@@ -119,6 +119,8 @@ def test_service_account_has_no_password_and_gets_scoped_keys(session: Session, 
         identity.create_api_key(session=session, account_id=bridge.account.id, scopes=["everything"])
     with pytest.raises(InputError):
         identity.create_api_key(session=session, account_id=bridge.account.id, scopes=[])
+    with pytest.raises(InputError, match="unknown scope; known: handles:resolve"):  # a typo issues no dead key
+        identity.create_api_key(session=session, account_id=bridge.account.id, scopes=["handle:resolve"])
     human = make_account("wang.fang")
     with pytest.raises(InputError, match="service accounts only"):
         identity.create_api_key(session=session, account_id=human.account.id, scopes=["handles:resolve"])
