@@ -31,6 +31,8 @@ def init() -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if not settings.secret_key_path().exists():
         _check_secret_may_be_created(settings)
+    if not settings.ledger_key_path().exists():
+        _check_ledger_key_may_be_created(settings)
     made_secret = ensure_secret(settings)
     made_key = ensure_signing_key(settings)
     migrate.upgrade(settings)
@@ -51,6 +53,30 @@ def _check_secret_may_be_created(settings: Settings) -> None:
             check_secret_may_be_created(settings=settings, sessions=sessions)
     except ConfigError as exc:
         raise fail(str(exc), code=2) from None
+
+
+def _check_ledger_key_may_be_created(settings: Settings) -> None:
+    """Exit 2 when a missing ledger key cannot be replaced: checkpoints it signed are stored."""
+    from sqlalchemy import func, inspect, select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from piguard.cli.common import db_session_factory
+    from piguard.ledger.models import LedgerCheckpoint as Checkpoint
+
+    try:
+        with db_session_factory(settings) as sessions, sessions() as session:
+            if Checkpoint.__tablename__ not in inspect(session.connection()).get_table_names():
+                return  # a new database: nothing signed yet
+            signed = session.scalar(select(func.count()).select_from(Checkpoint)) or 0
+    except SQLAlchemyError as exc:
+        raise fail(f"database error ({type(exc).__name__}): cannot read the database", code=2) from None
+    if signed:
+        raise fail(
+            f"ledger key file {settings.ledger_key_path()} is missing but the database holds {signed} checkpoints "
+            "signed with it: restore the key file from backup (a new key would make every one of them fail "
+            "verification; to change keys, restore it and run 'piguard audit rotate-key')",
+            code=2,
+        )
 
 
 def _settle_secret(settings: Settings) -> str:

@@ -176,3 +176,16 @@ def test_init_creates_a_missing_secret_when_nothing_is_encrypted(settings: Setti
     assert result.exit_code == 0, result.output
     assert "(new)" in result.output
     assert stat.S_IMODE(settings.secret_key_path().stat().st_mode) == 0o600
+
+
+def test_init_does_not_replace_a_lost_ledger_key_that_checkpoints_are_signed_with(settings: Settings) -> None:
+    assert runner.invoke(app, ["audit", "checkpoint"]).exit_code == 0  # one signed checkpoint
+    key = settings.ledger_key_path()
+    key.rename(key.with_name("moved.key"))
+    result = runner.invoke(app, ["init"])
+    assert result.exit_code == 2
+    assert "is missing but the database holds 1 checkpoints signed with it" in result.output.replace("\n", " ")
+    assert not key.exists()  # no new key: the checkpoints still verify once the file is back
+    key.with_name("moved.key").rename(key)
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
