@@ -30,12 +30,36 @@ def load_settings() -> Settings:
     from piguard.errors import validation_reason
 
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
         name = "PIGUARD_" + "_".join(str(part) for part in first["loc"]).upper()
         # The message names the rule, never the value (it could be a secret or a path).
         raise fail(f"configuration: {name}: {validation_reason(first)}", code=2) from None
+    _warn_unknown_variables()
+    return settings
+
+
+#: PIGUARD_ variables read elsewhere than the settings (detection engines, the witness, the tests).
+_OTHER_VARIABLES = frozenset({
+    "PIGUARD_DUCKDB_MEMORY", "PIGUARD_SPARK_CONF", "PIGUARD_SPARK_MASTER", "PIGUARD_SPARK_PARTITIONS",
+    "PIGUARD_WITNESS_TOKEN", "PIGUARD_SHARED_DIR", "PIGUARD_TEST_DATABASE_URL",
+})  # fmt: skip
+
+
+def _warn_unknown_variables() -> None:
+    """Warn of a PIGUARD_ variable no setting reads: a typo (PIGUARD_DATABASE_ULR) is otherwise silent."""
+    import os
+
+    from piguard.config import Settings
+
+    known = {f"PIGUARD_{name.upper()}" for name in Settings.model_fields} | _OTHER_VARIABLES
+    for name in sorted(n for n in os.environ if n.upper().startswith("PIGUARD_") and n.upper() not in known):
+        err_console.print(
+            f"[bold yellow]warning[/]: {escape(name)} is not a piguard setting and is ignored (a typo?)",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def require_database(settings: Settings) -> None:

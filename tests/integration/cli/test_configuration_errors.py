@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -30,3 +32,13 @@ def test_a_bad_setting_names_the_variable_and_exits_2(
     assert f"configuration: {variable}: " in result.stderr and rule in result.stderr
     assert "Traceback" not in result.output and "ValidationError" not in result.output
     assert value not in result.stderr.replace(rule, "")  # the value itself is not echoed
+
+
+def test_a_mistyped_variable_is_named_in_a_warning(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PIGUARD_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("PIGUARD_DATABASE_URL", raising=False)
+    monkeypatch.setenv("PIGUARD_DATABASE_ULR", "postgresql+psycopg://piguard@db/piguard")
+    result = CliRunner().invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "warning: PIGUARD_DATABASE_ULR is not a piguard setting and is ignored (a typo?)" in result.stderr
+    assert "piguard@db" not in result.stderr  # the value is not echoed
