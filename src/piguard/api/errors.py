@@ -18,6 +18,7 @@ from piguard.errors import (
     AccessDenied,
     AccountLockedError,
     AuthenticationError,
+    ConfigError,
     ConflictError,
     DisclosureLimitError,
     InputError,
@@ -162,6 +163,12 @@ def install_error_handlers(app: FastAPI) -> None:
             return problem(404, "Not found")
         if isinstance(exc, ConflictError):
             return problem(409, "Conflict", str(exc))
+        if isinstance(exc, ConfigError):
+            # The installation, not the request: a secret that does not decrypt the stored TOTP seeds
+            # (a restore with another secret, a rotation while serving). Its text names files and key
+            # ids, never record data: the operator needs it in the log to act.
+            log.error("configuration problem (%s at %s): %s", type(exc).__name__, _origin(exc), exc)
+            return problem(503, "Service unavailable", "the service is misconfigured; the server log says why")
         log.error("unhandled domain error %s at %s", type(exc).__name__, _origin(exc))
         return problem(500, "Internal error")
 
