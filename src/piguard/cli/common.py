@@ -161,3 +161,31 @@ def print_whole(table: Table) -> None:
         no_color=console.no_color,
     )
     wide.print(table, crop=False)
+
+
+@contextmanager
+def setup_errors(settings: Settings) -> Iterator[None]:
+    """Set-up commands (init, db upgrade, serve): an unusable database or data directory is one line, exit 2.
+
+    The message names the database without its password, and the error's kind, never the
+    driver's text (it may quote connection details).
+    """
+    from alembic.util.exc import CommandError
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+    try:
+        yield
+    except (ArgumentError, NoSuchModuleError, ImportError):  # ImportError: a dialect whose driver is not installed
+        raise fail(
+            "configuration: PIGUARD_DATABASE_URL: not a database URL piguard can use "
+            "(postgresql+psycopg://USER@HOST/DB, or leave it unset for the embedded SQLite file)",
+            code=2,
+        ) from None
+    except SQLAlchemyError as exc:
+        where = make_url(settings.resolved_database_url()).render_as_string(hide_password=True)
+        raise fail(f"database {where}: cannot reach or use it ({type(exc).__name__})", code=2) from None
+    except CommandError as exc:
+        raise fail(f"database schema: {exc}", code=2) from None
+    except OSError as exc:
+        raise fail(f"{exc.strerror or type(exc).__name__}: {exc.filename or settings.data_dir}", code=2) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from piguard.cli.common import console, fail, load_settings
+from piguard.cli.common import console, fail, load_settings, setup_errors
 
 app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 
@@ -17,9 +17,10 @@ def upgrade(revision: str = typer.Argument("head", help="Target Alembic revision
     settings = load_settings()
     if not migrate.known_revision(revision):
         raise fail(f"REVISION: no migration '{revision}' in this version of piguard", code=2)
-    before = migrate.current_revisions(settings)
-    migrate.upgrade(settings, revision=revision)
-    after = migrate.current_revisions(settings)
+    with setup_errors(settings):
+        before = migrate.current_revisions(settings)
+        migrate.upgrade(settings, revision=revision)
+        after = migrate.current_revisions(settings)
     state = "unchanged" if after == before else f"was {', '.join(before) or 'empty'}"
     # An older target changes nothing (upgrade never downgrades): say where the database really is.
     console.print(f"database at revision {', '.join(after)} ({state})", highlight=False)

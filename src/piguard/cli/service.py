@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 import typer
 
-from piguard.cli.common import console, err_console, fail, load_settings
+from piguard.cli.common import console, err_console, fail, load_settings, setup_errors
 from piguard.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -28,15 +28,16 @@ def init() -> None:
     from piguard.ledger.keys import ensure_signing_key
 
     settings = load_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if not settings.secret_key_path().exists():
-        _check_secret_may_be_created(settings)
-    if not settings.ledger_key_path().exists():
-        _check_ledger_key_may_be_created(settings)
-    made_secret = ensure_secret(settings)
-    made_key = ensure_signing_key(settings)
-    migrate.upgrade(settings)
-    secret_state = "new" if made_secret else _settle_secret(settings)
+    with setup_errors(settings):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if not settings.secret_key_path().exists():
+            _check_secret_may_be_created(settings)
+        if not settings.ledger_key_path().exists():
+            _check_ledger_key_may_be_created(settings)
+        made_secret = ensure_secret(settings)
+        made_key = ensure_signing_key(settings)
+        migrate.upgrade(settings)
+        secret_state = "new" if made_secret else _settle_secret(settings)
     console.print(f"data directory  {settings.data_dir.resolve()}")
     console.print(f"secret          {settings.secret_key_path()} ({secret_state})", highlight=False, soft_wrap=True)
     console.print(f"ledger key      {settings.ledger_key_path()} ({'new' if made_key else 'kept'})")
@@ -68,8 +69,8 @@ def _check_ledger_key_may_be_created(settings: Settings) -> None:
             if Checkpoint.__tablename__ not in inspect(session.connection()).get_table_names():
                 return  # a new database: nothing signed yet
             signed = session.scalar(select(func.count()).select_from(Checkpoint)) or 0
-    except SQLAlchemyError as exc:
-        raise fail(f"database error ({type(exc).__name__}): cannot read the database", code=2) from None
+    except SQLAlchemyError:
+        return  # an unreachable database: migrating it next says so, in one line
     if signed:
         raise fail(
             f"ledger key file {settings.ledger_key_path()} is missing but the database holds {signed} checkpoints "
@@ -119,9 +120,10 @@ def serve(
     settings = load_settings()
     proxies = proxy_options(_trusted_networks(settings, trusted_proxies))
     try:
-        app = create_app(settings)
-        # The app checks this when it starts too, but uvicorn would print a traceback: exit 2 here.
-        migrate.check_database(settings)
+        with setup_errors(settings):
+            app = create_app(settings)
+            # The app checks this when it starts too, but uvicorn would print a traceback: exit 2 here.
+            migrate.check_database(settings)
     except ConfigError as exc:
         raise fail(str(exc), code=2) from None
     if not settings.disclosure_limit_enabled:

@@ -42,3 +42,31 @@ def test_a_mistyped_variable_is_named_in_a_warning(monkeypatch: pytest.MonkeyPat
     assert result.exit_code == 0, result.output
     assert "warning: PIGUARD_DATABASE_ULR is not a piguard setting and is ignored (a typo?)" in result.stderr
     assert "piguard@db" not in result.stderr  # the value is not echoed
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("postgresql+psycopg://nosuchuser:s3cret@127.0.0.1:1/x", "cannot reach or use it (OperationalError)"),
+        ("mysql://a@b/c", "PIGUARD_DATABASE_URL: not a database URL piguard can use"),
+        ("garbage", "PIGUARD_DATABASE_URL: not a database URL piguard can use"),
+    ],
+)
+@pytest.mark.parametrize("command", [["init"], ["db", "upgrade"]])
+def test_an_unusable_database_is_one_line_without_its_password(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str, said: str, command: list[str]
+) -> None:
+    monkeypatch.setenv("PIGUARD_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PIGUARD_DATABASE_URL", url)
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 2, result.output
+    assert said in result.stderr and "Traceback" not in result.output
+    assert "s3cret" not in result.output + result.stderr
+
+
+def test_an_unusable_data_directory_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("PIGUARD_DATA_DIR", str(tmp_path / "a-file" / "data"))
+    monkeypatch.delenv("PIGUARD_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(app, ["init"])
+    assert result.exit_code == 2 and "Not a directory" in result.stderr and "Traceback" not in result.output
