@@ -124,12 +124,29 @@ def serve(
             app = create_app(settings)
             # The app checks this when it starts too, but uvicorn would print a traceback: exit 2 here.
             migrate.check_database(settings)
+            _check_signing(settings)
     except ConfigError as exc:
         raise fail(str(exc), code=2) from None
     if not settings.disclosure_limit_enabled:
         # Meant for load tests only: say so wherever the service's output is kept.
         err_console.print("warning: PIGUARD_DISCLOSURE_LIMIT_ENABLED=false: no per-account limit on record requests")
     uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_config(), **proxies)
+
+
+def _check_signing(settings: Settings) -> None:
+    """ConfigError unless the ledger can sign its next checkpoint (see ``ledger.service.check_signing_ready``)."""
+    from piguard.cli.common import db_session
+    from piguard.errors import LedgerError
+    from piguard.ledger import service as ledger
+
+    with db_session(settings) as session, session.begin():
+        ledger.bind_settings(session, settings)
+        try:
+            ledger.check_signing_ready(session=session)
+        except LedgerError as exc:  # the stored checkpoint does not verify: no service on a ledger in doubt
+            raise ConfigError(
+                f"the latest stored checkpoint does not verify ({exc}): run 'piguard audit verify'"
+            ) from None
 
 
 def _trusted_networks(settings: Settings, option: str | None) -> list[ProxyNetwork]:

@@ -172,6 +172,29 @@ def checkpoint(*, session: Session, settings: Settings | None = None) -> SignedC
     return _make_checkpoint(session, head, settings)
 
 
+def check_signing_ready(*, session: Session, settings: Settings | None = None) -> None:
+    """``ConfigError`` unless this installation can sign its next checkpoint (``piguard serve`` at start).
+
+    The key file must load (present, owner-only), not be one a rotation retired, carry the log's
+    name (``PIGUARD_LEDGER_ORIGIN`` as the stored checkpoints have it) and have signed the latest
+    checkpoint. Otherwise the service would run and skip every checkpoint, and the public one
+    would answer 503, with nothing said at start.
+    """
+    settings = settings or settings_for(session)
+    note = store.checkpoint_note(session)
+    if note is not None:
+        stored = note.split("\n", 1)[0]
+        if stored != settings.ledger_origin:
+            raise ConfigError(
+                f"PIGUARD_LEDGER_ORIGIN is '{settings.ledger_origin}' but the log's checkpoints are named "
+                f"'{stored}': set it back (the origin names the log and its key, and cannot change once signed)"
+            )
+    verifier = log_verifier(settings)  # a missing or group-readable key file: ConfigError naming it
+    rotation.check_not_retired(session, verifier)
+    if note is not None:
+        extension.check_signed_by(note, verifier)
+
+
 def log_verifier(settings: Settings) -> Verifier:
     """The verifier (public key, named by the origin) of this installation's checkpoints."""
     return verifier_for(settings.ledger_origin, load_signing_key(settings))

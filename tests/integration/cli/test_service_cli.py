@@ -80,3 +80,26 @@ def test_serve_warns_when_the_disclosure_limit_is_off(data_dir: Path, monkeypatc
     monkeypatch.delenv("PIGUARD_DISCLOSURE_LIMIT_ENABLED")
     quiet = runner.invoke(app, ["serve"])
     assert quiet.exit_code == 0 and "LIMIT_ENABLED" not in quiet.output
+
+
+def test_serve_refuses_a_ledger_it_could_not_sign(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    assert runner.invoke(app, ["audit", "checkpoint"]).exit_code == 0
+    monkeypatch.setattr(uvicorn, "run", lambda application, **_: None)  # no real server
+    # The log's name changed after its checkpoints were signed: every checkpoint would be skipped.
+    monkeypatch.setenv("PIGUARD_LEDGER_ORIGIN", "hospital.example/ledger")
+    renamed = runner.invoke(app, ["serve"])
+    assert renamed.exit_code == 2, renamed.output
+    assert "PIGUARD_LEDGER_ORIGIN is 'hospital.example/ledger' but the log's checkpoints are named" in (
+        renamed.output.replace("\n", " ")
+    )
+    monkeypatch.delenv("PIGUARD_LEDGER_ORIGIN")
+    # A key file others may read: the append path would skip every checkpoint; serve does not start.
+    key = data_dir / "keys" / "ledger_ed25519.key"
+    key.chmod(0o644)
+    readable = runner.invoke(app, ["serve"])
+    assert readable.exit_code == 2 and "chmod 600" in readable.output.replace("\n", " "), readable.output
+    key.chmod(0o600)
+    assert runner.invoke(app, ["serve"]).exit_code == 0
