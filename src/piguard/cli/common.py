@@ -85,7 +85,7 @@ def require_database(settings: Settings) -> None:
 def db_session(settings: Settings) -> Iterator[Session]:
     """A session whose engine is disposed afterwards; the caller opens the transaction."""
     # Imported here so that `piguard --help` and light commands start fast.
-    from piguard.db import make_engine, make_session_factory
+    from piguard.db import make_engine, make_session_factory, migrate
     from piguard.db.registry import load_all_models
     from piguard.ledger.service import bind_settings
 
@@ -95,6 +95,9 @@ def db_session(settings: Settings) -> Iterator[Session]:
     engine = make_engine(settings)
     factory = make_session_factory(engine)
     try:
+        # A schema older or newer than the code: the command says so instead of failing mid-way on
+        # a missing column (a database created from the models, as the tests do, passes).
+        migrate.require_current(engine)
         with factory() as session:
             bind_settings(session, settings)
             yield session

@@ -36,7 +36,7 @@ def _transaction() -> Iterator[tuple[Session, bytes]]:
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from piguard.errors import InputError
+    from piguard.errors import ConfigError, InputError
     from piguard.keys import load_secret
     from piguard.ledger.service import bind_settings
 
@@ -47,7 +47,7 @@ def _transaction() -> Iterator[tuple[Session, bytes]]:
             bind_settings(session, settings)
             with session.begin():
                 yield session, secret
-    except InputError as exc:
+    except (InputError, ConfigError) as exc:  # bad input, or an installation to fix first (init, db upgrade)
         raise fail(str(exc), code=2) from None
     except PiguardError as exc:
         raise fail(str(exc)) from None
