@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 MAX_PLANT = 1000
 SEX = {"M": "male", "F": "female"}
 WINDOW = timedelta(days=30)  # decoys die over the last month, as real deaths do
-CODED_AFTER = timedelta(days=1)  # plant_death codes a decoy a day after its death
+CODED_AFTER = timedelta(days=1)  # plant_death codes a decoy within a day of its death
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +139,13 @@ def plant_death(
     )
     report.status = "coded"
     report.certifier_id = certifier_id
-    report.certified_at = death.death_time + timedelta(hours=1)
-    report.reported_at = death.death_time + timedelta(hours=6)
-    report.coded_at = death.death_time + timedelta(days=1)
+    # Irregular, like real work (a fixed +1 h, +6 h, +1 d would mark every decoy); coded within
+    # CODED_AFTER of the death, so a decoy planted a day after its death is never coded in the future.
+    draw = secrets.SystemRandom()
+    report.certified_at = death.death_time + timedelta(minutes=draw.uniform(20, 6 * 60))
+    report.reported_at = report.certified_at + timedelta(minutes=draw.uniform(30, 10 * 60))
+    left = death.death_time + CODED_AFTER - report.reported_at
+    report.coded_at = report.reported_at + draw.uniform(0.1, 1.0) * left
     report.underlying_icd10 = death.underlying_cause
     report.certificate_no = "DC" + secrets.token_hex(6).upper()
     return Canary(report.id, report.subject_id, hospital_id, district, now)
