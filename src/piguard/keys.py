@@ -6,6 +6,7 @@ import itertools
 import os
 import secrets
 from pathlib import Path
+from stat import S_ISVTX
 
 from piguard.config import Settings
 from piguard.errors import ConfigError
@@ -93,10 +94,31 @@ def weakness(text: bytes) -> str | None:
     return None
 
 
+def check_private_file(path: Path, what: str) -> os.stat_result:
+    """The key file's status; ``ConfigError`` unless only piguard's own user can read or replace it.
+
+    Readable by group or others, owned by another user, or in a folder others may write to (they
+    could swap the key for their own; a sticky folder such as /tmp lets nobody replace another's
+    file) are each refused, naming the file and the fix.
+    """
+    stat = path.stat()
+    if stat.st_mode & 0o077:
+        raise ConfigError(f"{what} {path} is readable by others: chmod 600 it")
+    if stat.st_uid != os.geteuid():
+        raise ConfigError(
+            f"{what} {path} belongs to another user (uid {stat.st_uid}): chown it to the user piguard runs as"
+        )
+    folder = path.parent.stat()
+    if folder.st_mode & 0o022 and not folder.st_mode & S_ISVTX:
+        raise ConfigError(
+            f"{what} {path} is in a folder others may write to (and so replace it): chmod 700 {path.parent}"
+        )
+    return stat
+
+
 def read_secret_file(path: Path, *, allow_weak: bool = False) -> bytes:
     """Read and check one secret file: private, hex, long enough, not a placeholder nor weak."""
-    if path.stat().st_mode & 0o077:
-        raise ConfigError(f"secret key file {path} is readable by others: chmod 600 it")
+    check_private_file(path, "secret key file")
     raw = path.read_bytes().strip().lower()
     key = _hex_key(raw)
     why = weakness(raw)

@@ -23,6 +23,8 @@ class ProxyOptions(TypedDict):
 
 def init() -> None:
     """Create the data directory, generate secrets and signing keys (0600), migrate the database."""
+    from sqlalchemy.engine import make_url
+
     from piguard.db import migrate
     from piguard.keys import ensure_secret
     from piguard.ledger.keys import ensure_signing_key
@@ -41,7 +43,8 @@ def init() -> None:
     console.print(f"data directory  {settings.data_dir.resolve()}")
     console.print(f"secret          {settings.secret_key_path()} ({secret_state})", highlight=False, soft_wrap=True)
     console.print(f"ledger key      {settings.ledger_key_path()} ({'new' if made_key else 'kept'})")
-    console.print("database        migrated to the newest schema")
+    where = make_url(settings.resolved_database_url()).render_as_string(hide_password=True)
+    console.print(f"database        {where}, migrated to the newest schema", highlight=False, soft_wrap=True)
 
 
 def _check_secret_may_be_created(settings: Settings) -> None:

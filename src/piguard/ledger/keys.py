@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from piguard.config import Settings
 from piguard.errors import ConfigError
-from piguard.keys import write_private
+from piguard.keys import check_private_file, write_private
 
 log = logging.getLogger("piguard.ledger")
 #: Public key files this process could not write: warned about once, not at every load.
@@ -74,9 +74,7 @@ def load_signing_key(settings: Settings) -> Ed25519PrivateKey:
     if pending_key_path(settings).exists():
         # Mid-rotation the old key may no longer sign new sizes: sign nothing until it is settled.
         raise ConfigError("a ledger key rotation is unfinished: run 'piguard audit rotate-key --finish'")
-    stat = path.stat()
-    if stat.st_mode & 0o077:
-        raise ConfigError(f"ledger key file {path} is readable by others: chmod 600 it")
+    stat = check_private_file(path, "ledger key file")
     key = _load(path.resolve(), stat.st_mtime_ns, stat.st_size)
     save_public_key(settings, key)  # one small read when it is there; older installations get one
     return key

@@ -19,6 +19,7 @@ from piguard.identity import service as identity
 from piguard.identity.models import Account
 from piguard.keys import ReplaceableSecretError, load_secret, pending_secret_path, read_secret_file
 from piguard.ledger import service as ledger
+from piguard.ledger.keys import load_signing_key
 from piguard.records import service as records
 
 runner = CliRunner()
@@ -189,3 +190,29 @@ def test_init_does_not_replace_a_lost_ledger_key_that_checkpoints_are_signed_wit
     key.with_name("moved.key").rename(key)
     assert runner.invoke(app, ["init"]).exit_code == 0
     assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+
+
+def test_a_key_in_a_folder_others_may_write_to_is_refused(settings: Settings) -> None:
+    folder = settings.secret_key_path().parent
+    folder.chmod(0o777)  # anyone could swap the key files for their own
+    swapped = r"is in a folder others may write to \(and so replace it\): chmod 700"
+    with pytest.raises(ConfigError, match=swapped):
+        load_secret(settings)
+    with pytest.raises(ConfigError, match=swapped):
+        load_signing_key(settings)
+    folder.chmod(0o1777)  # sticky, as /tmp: nobody replaces another's file
+    assert len(load_secret(settings)) == 32
+    folder.chmod(0o700)
+
+
+def test_a_key_file_of_another_user_is_refused(settings: Settings) -> None:
+    import os
+
+    if os.geteuid() != 0:
+        pytest.skip("only root can give a file to another user")
+    os.chown(settings.secret_key_path(), 65534, -1)
+    try:
+        with pytest.raises(ConfigError, match=r"belongs to another user \(uid 65534\): chown it"):
+            load_secret(settings)
+    finally:
+        os.chown(settings.secret_key_path(), 0, -1)
